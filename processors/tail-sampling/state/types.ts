@@ -1,0 +1,60 @@
+// The contract between the tail-sampling processor and its state store (memory for the embedded mode,
+// Redis for a cluster): latency quantiles per (service, operation), error state per service, cluster-wide
+// throughput budgets and the decision ledger. Reads never wait on the network: they answer from the last
+// synced snapshot; writes are aggregated locally and exchanged in batches (architecture.md, contract 4).
+
+import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
+
+/** LatencyQuantiles of one (service, operation), cluster-wide where the store is shared. Microseconds. */
+export interface LatencyQuantiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** Number of observations behind the figures (a policy may ignore keys with too few). */
+  readonly count: number;
+}
+
+/** ServiceErrorState says whether a service is currently degraded and by how much its traces are boosted. */
+export interface ServiceErrorState {
+  /** Recent error rate of the service's traces (0..1). */
+  readonly errorRate: number;
+  /** Long-run baseline error rate (0..1). */
+  readonly baseline: number;
+  /** True while the recent rate is well above the baseline (and for a decay period after). */
+  readonly degraded: boolean;
+  /** Multiplier a policy may apply to the service's keep probability (1 when not degraded). */
+  readonly boost: number;
+}
+
+/** SamplingState is implemented by state/memory.ts and state/redis.ts. */
+export interface SamplingState {
+  /** Connects and starts the background sync loop; returns quickly (Redis down is not an error: degraded). */
+  start(): Promise<void>;
+  /** Flushes what is pending (best effort, bounded) and stops; idempotent, safe without start. */
+  shutdown(): Promise<void>;
+  /** Ready/degraded report for /readyz and metrics. */
+  health(): ComponentHealth;
+
+  /** Records one root-span latency observation (local aggregation only; no I/O). */
+  recordLatency(service: string, operation: string, durationUs: number): void;
+  /** Records one decided trace of a service and whether it had an error (local only). */
+  recordTraceOutcome(service: string, hadError: boolean): void;
+  /** Records that one trace of `key` was seen, before deciding (feeds the cluster-wide rate). */
+  recordSeen(key: string): void;
+
+  /** Latency quantiles of (service, operation) from the last sync, or undefined if unknown. */
+  latencyQuantiles(service: string, operation: string): LatencyQuantiles | undefined;
+  /** Error state of a service from the last sync. */
+  serviceErrorState(service: string): ServiceErrorState;
+  /** Cluster-wide rate at which traces of `key` are seen (traces/s, all replicas together), or undefined before the first sync. */
+  clusterRate(key: string): number | undefined;
+
+  /**
+   * Records decisions in the ledger in one batch; for each trace where a decision already existed (another
+   * replica or an earlier run decided first), the map returned holds that earlier decision, which wins.
+   * Rejects only when the store is unusable AND the caller must not decide without it (never for memory).
+   */
+  recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>>;
+  /** Looks decisions up in one batch (late spans, replays, the admin API). */
+  lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
+}

@@ -59,12 +59,20 @@ export class ShutdownError extends PipelineError {
 
 /** isPermanent tells whether an error says "never retry this data". */
 export function isPermanent(err: unknown): boolean {
-  return err instanceof PipelineError && !err.retriable;
+  return hasCode(err) && (err as { retriable?: unknown }).retriable === false;
 }
 
 /** isRetriable tells whether retrying the same data later may succeed (unknown errors count as retriable). */
 export function isRetriable(err: unknown): boolean {
-  return !(err instanceof PipelineError) || err.retriable;
+  return !isPermanent(err);
+}
+
+/**
+ * hasCode tells whether a value looks like a PipelineError. Checked by shape, not instanceof, so errors
+ * raised by a custom module that loaded its own copy of this package are still recognised.
+ */
+function hasCode(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
 
 /** errorMessage renders any thrown value as one line of text. */

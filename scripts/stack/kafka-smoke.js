@@ -8,7 +8,7 @@
 // Exit 0 on success, 1 on failure. Bounded: gives up after 60 s.
 'use strict';
 
-const { Kafka, logLevel } = require('kafkajs');
+const { Kafka, logLevel, Partitioners } = require('kafkajs');
 
 const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
 const quiet = process.argv.includes('--quiet');
@@ -47,7 +47,13 @@ async function main() {
   if (!listed.includes(topic)) throw new Error('listTopics does not show the new topic');
   say(`admin.createTopics ok: ${topic} with ${nParts} partitions`);
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner, // murmur2, Java-client compatible
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 }, // idempotence wants unbounded retries; the 60 s guard bounds the run
+  });
   await producer.connect();
   const messages = Array.from({ length: N }, (_, i) => ({ key: `trace-${i % 10}`, value: `span-${i}`, headers: { i: String(i) } }));
   const res = await producer.send({ topic, acks: -1, messages });

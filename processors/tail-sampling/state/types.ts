@@ -26,6 +26,31 @@ export interface ServiceErrorState {
   readonly boost: number;
 }
 
+/**
+ * SamplingStateStats are the store's own counters, for metrics and benchmarks (e.g. Redis commands per span).
+ * Counters only grow; a memory store reports zeros for the Redis fields.
+ */
+export interface SamplingStateStats {
+  /** Requests sent to Redis and awaited (one pipeline or one script call = one round trip). */
+  readonly roundTrips: number;
+  /** Redis commands sent (a pipeline of n commands counts n; one EVALSHA counts 1). */
+  readonly commands: number;
+  /** Redis requests that failed (connection down, timeout, script error). */
+  readonly errors: number;
+  /** Duration of the last sync tick (flush + read), ms; 0 before the first. */
+  readonly lastSyncMs: number;
+  /** Unix ms of the last successful sync with Redis; 0 if none yet (memory: 0). */
+  readonly lastSyncAt: number;
+  /** Successful sync ticks. */
+  readonly syncs: number;
+  /** Local observations (latency, outcomes, seen) not yet flushed to Redis. */
+  readonly pendingObservations: number;
+  /** Ledger decisions recorded locally while Redis was unreachable, waiting to be written. */
+  readonly pendingDecisions: number;
+  /** Observations or decisions dropped because a bound was reached (pending caps, key caps). */
+  readonly dropped: number;
+}
+
 /** SamplingState is implemented by state/memory.ts and state/redis.ts. */
 export interface SamplingState {
   /** Connects and starts the background sync loop; returns quickly (Redis down is not an error: degraded). */
@@ -57,4 +82,7 @@ export interface SamplingState {
   recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>>;
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
   lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
+
+  /** Optional counters of the store's own work (added; both built-in stores implement it). */
+  stats?(): SamplingStateStats;
 }

@@ -1,0 +1,103 @@
+// Public entry points of the TuskLang (.tsk) parser: parseTsk (text), parseTskFile (a file on disk),
+// flatten, formatDiagnostic and position lookup. The dialect is tusklang.md "dialect A" with its
+// [fix] items; see config/tsk/README.md for what is implemented and where it departs.
+//
+// Guarantees: lenient by default (problems become diagnostics); never throws except TskParseError
+// (strict mode, or an unreadable file for parseTskFile); linear-time scanning with capped nesting;
+// never executes code from the file and performs no IO other than reading @include / @name.tsk files.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ResolvedOptions } from './context';
+import { DiagnosticSink, formatDiagnostic } from './diagnostics';
+import { Document, displayDir } from './document';
+import { FileLoader, type FileDir } from './includes';
+import { flatten } from './model';
+import { SourceFile } from './source';
+import { TskParseError, type SourcePos, type TskParseOptions, type TskParseResult } from './types';
+
+export type { SourcePos, TskDiagnostic, TskHooks, TskObject, TskParseOptions, TskParseResult, TskValue } from './types';
+export { TskParseError } from './types';
+export { formatDiagnostic, TSK_CODES, type TskDiagnosticCode } from './diagnostics';
+export { flatten };
+
+function resolveOptions(options: TskParseOptions): ResolvedOptions {
+  const env = options.env;
+  return {
+    strict: options.strict === true,
+    compat: options.compat === true,
+    interpolate: options.interpolate === true,
+    env: () => env ?? process.env,
+    now: options.now ?? (() => new Date()),
+    hooks: options.hooks ?? {},
+  };
+}
+
+/** baseDirOf decides where relative includes resolve: baseDir, else the file's directory, else cwd. */
+function baseDirOf(options: TskParseOptions): FileDir {
+  if (options.baseDir !== undefined) return { abs: path.resolve(options.baseDir), display: options.baseDir };
+  if (options.file !== undefined && options.file !== '<input>') return { abs: path.resolve(path.dirname(options.file)), display: displayDir(options.file) };
+  return { abs: process.cwd(), display: '' };
+}
+
+/**
+ * parseTsk parses .tsk text into the nested model. Lenient by default: problems are returned as
+ * diagnostics. With `strict`, any diagnostic makes it throw TskParseError carrying all of them.
+ */
+export function parseTsk(source: string, options: TskParseOptions = {}): TskParseResult {
+  const opts = resolveOptions(options);
+  const diag = new DiagnosticSink(opts.strict);
+  const name = options.file ?? '<input>';
+  const loader = new FileLoader(diag);
+  const shared = { opts, diag, loader };
+  loader.parseOther = (file, dir) => {
+    const doc = new Document(shared);
+    doc.run(file, dir);
+    return doc.root;
+  };
+  const doc = new Document(shared);
+  const file = new SourceFile(name, typeof source === 'string' ? source : String(source));
+  const realMain = options.file !== undefined && name !== '<input>' ? loader.realPath(path.resolve(name)) : null;
+  try {
+    if (realMain) loader.enter(realMain, null, 'parse');
+    doc.run(file, baseDirOf(options));
+  } catch (err) {
+    // a bug must not escape as anything but a diagnostic (or TskParseError in strict mode)
+    const message = err instanceof Error ? err.message : String(err);
+    diag.add('TSK_INTERNAL_ERROR', { file: name, line: 1, column: 1 }, `internal parser error: ${message}; result is partial`);
+  }
+  const diagnostics = diag.finish();
+  if (opts.strict && diagnostics.length > 0) throw new TskParseError(diagnostics);
+  return { data: doc.root, diagnostics, positions: doc.positions };
+}
+
+/**
+ * parseTskFile reads a .tsk file (UTF-8) and parses it; includes resolve relative to it. Throws
+ * TskParseError (code TSK_FILE_UNREADABLE) when the file cannot be read, and in strict mode.
+ */
+export function parseTskFile(file: string, options: Omit<TskParseOptions, 'file'> = {}): TskParseResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const d = { file, line: 1, column: 1, code: 'TSK_FILE_UNREADABLE', severity: 'error' as const, message: `cannot read ${file} (${code})` };
+    throw new TskParseError([d], `${formatDiagnostic(d)}`);
+  }
+  return parseTsk(text, { ...options, file });
+}
+
+/**
+ * lookupPosition returns the position recorded for `path`, or for its nearest recorded ancestor
+ * (e.g. a value copied from a $global has no positions for its elements).
+ */
+export function lookupPosition(positions: Map<string, SourcePos>, p: string): SourcePos | undefined {
+  let cur = p;
+  for (;;) {
+    const hit = positions.get(cur);
+    if (hit) return hit;
+    const cut = Math.max(cur.lastIndexOf('.'), cur.lastIndexOf('['));
+    if (cut <= 0) return undefined;
+    cur = cur.slice(0, cut);
+  }
+}

@@ -1,0 +1,14 @@
+// Factory of the `jaeger` exporter: Jaeger thrift (HTTP by default, UDP on request) through
+// @opentelemetry/exporter-jaeger, one library instance per resource. Stability: beta (the library is deprecated upstream).
+
+import { defineExporterFactory } from '../../pipeline/component';
+import { configSchema } from './config';
+import type { JaegerExporterConfig } from './config';
+import { JaegerTraceExporter } from './exporter';
+
+/** factory declares the `jaeger` exporter type. */
+export const factory = defineExporterFactory<JaegerExporterConfig>({
+  type: 'jaeger',
+  configSchema,
+  create: (settings, config) => new JaegerTraceExporter(settings, config),
+});

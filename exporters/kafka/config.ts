@@ -1,0 +1,67 @@
+// Config of the `kafka` exporter: where trace (and log) chunks go, how they are batched, split, bounded
+// and timed out. Keys are snake_case as in .tsk files; durations are ms and sizes bytes once parsed.
+
+import { z } from 'zod';
+import { bool, byteSize, duration, int } from '../../pipeline/config-types';
+import { kafkaClientFields } from '../../pipeline/kafka/client';
+
+export const DEFAULT_TOPIC = 'otlp_spans';
+export const DEFAULT_LOGS_TOPIC = 'otlp_logs';
+export const DEFAULT_LINGER = '5ms';
+export const DEFAULT_BATCH_MAX_BYTES = '1MiB';
+export const DEFAULT_MAX_MESSAGE_BYTES = '1MiB';
+export const DEFAULT_MAX_INFLIGHT_BYTES = '64MiB';
+export const DEFAULT_PRODUCE_TIMEOUT = '10s';
+export const DEFAULT_PARTITIONS = 8;
+export const DEFAULT_REPLICATION_FACTOR = 1;
+
+/** A Kafka topic name: 1-249 of [a-zA-Z0-9._-]. */
+const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
+
+/**
+ * kafkaExporterConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/kafka/client.ts):
+ * - `topic` (default "otlp_spans"): topic of trace chunks; use e.g. "sampled" for an export tier.
+ * - `logs_topic` (default "otlp_logs"): topic of log chunks.
+ * - `compression` (default "none"): "none" or "gzip" (kafkajs built-in codecs only).
+ * - `partitioner` (default "murmur2"): "murmur2" (kafkajs/Java) or "fnv1a" (Sarama / OTel Collector).
+ * - `linger` (default 5ms): how long chunks of concurrent calls are gathered into one request. 0 = send
+ *   each call's chunks at once (still one request per call).
+ * - `batch_max_bytes` (default 1MiB): a request is sent as soon as it holds this many bytes (keys, values
+ *   and record overhead). At most max_message_bytes, so no partition's record batch can outgrow the broker's limit.
+ * - `max_message_bytes` (default 1MiB): the broker's/topic's `max.message.bytes`. A chunk too large for one
+ *   message (with 256 bytes of record overhead) is split by spans into several messages with the same key.
+ * - `max_inflight_bytes` (default 64MiB): bytes accepted but not yet acknowledged; beyond it calls are
+ *   rejected at once with BackpressureError (the OTLP receiver answers 503). Never 0.
+ * - `produce_timeout` (default 10s): a call that Kafka has not acknowledged by then is rejected with a
+ *   retriable error (its records may still land later: at-least-once, never a false success).
+ * - `create_topics` (default true): create missing topics at start (topic) / first use (logs_topic).
+ * - `partitions` (default 8) and `replication_factor` (default 1): for topics this exporter creates.
+ */
+export const kafkaExporterConfigSchema = z
+  .object({
+    ...kafkaClientFields,
+    topic: topicName().default(DEFAULT_TOPIC),
+    logs_topic: topicName().default(DEFAULT_LOGS_TOPIC),
+    compression: z.enum(['none', 'gzip']).default('none'),
+    partitioner: z.enum(['murmur2', 'fnv1a']).default('murmur2'),
+    linger: duration({ min: 0, max: 60_000 }).prefault(DEFAULT_LINGER),
+    batch_max_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_BATCH_MAX_BYTES),
+    max_message_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_MAX_MESSAGE_BYTES),
+    max_inflight_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_MAX_INFLIGHT_BYTES),
+    produce_timeout: duration({ min: 100 }).prefault(DEFAULT_PRODUCE_TIMEOUT),
+    create_topics: bool().default(true),
+    partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_PARTITIONS),
+    replication_factor: int({ min: 1, max: 32 }).default(DEFAULT_REPLICATION_FACTOR),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.batch_max_bytes > c.max_message_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['batch_max_bytes'], message: `must be at most max_message_bytes (${c.max_message_bytes}): the messages of one request may all land on one partition, whose record batch the broker limits`, input: c.batch_max_bytes });
+    }
+    if (c.max_inflight_bytes < c.max_message_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['max_inflight_bytes'], message: `must be at least max_message_bytes (${c.max_message_bytes})`, input: c.max_inflight_bytes });
+    }
+  });
+
+/** KafkaExporterConfig is the parsed config (durations in ms, sizes in bytes). */
+export type KafkaExporterConfig = z.output<typeof kafkaExporterConfigSchema>;

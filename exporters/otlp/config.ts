@@ -1,0 +1,77 @@
+// Config schema of the `otlp` exporter (OTLP/HTTP protobuf or OTLP/gRPC). Keys are snake_case as in
+// .tsk files; durations parse to ms, sizes to bytes. See README.md for the table.
+
+import { z } from 'zod';
+import { byteSize, duration } from '../../pipeline/config-types';
+import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../shared/config';
+
+/** DEFAULT_HTTP_ENDPOINT is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
+export const DEFAULT_HTTP_ENDPOINT = 'http://127.0.0.1:4318';
+/** DEFAULT_GRPC_ENDPOINT is the OTLP/gRPC target used when `endpoint` is empty and protocol is grpc. */
+export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
+/** DEFAULT_TIMEOUT is the deadline of one request (the OTel SDKs' default). */
+export const DEFAULT_TIMEOUT = '10s';
+/** DEFAULT_MAX_REQUEST_BYTES keeps requests under gRPC's default 4 MiB receive limit. */
+export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
+
+/**
+ * configSchema of the otlp exporter:
+ * - `protocol`: "http" (default; POST protobuf to {endpoint}/v1/traces) or "grpc" (TraceService/Export).
+ * - `endpoint`: http: base URL (default http://127.0.0.1:4318; https:// uses `tls`); grpc: "host:port",
+ *   "http://host:port" (plaintext) or "https://host:port" (TLS) (default 127.0.0.1:4317). '' = the default.
+ * - `traces_endpoint` (http): full URL that replaces {endpoint}/v1/traces. Default '' (derived).
+ * - `compression`: "gzip" (default) or "none".
+ * - `headers`: extra HTTP headers / gRPC metadata (e.g. `authorization`). Default none.
+ * - `timeout`: deadline of one request. Default 10s. Must be > 0.
+ * - `max_request_bytes`: a batch is cut at trace boundaries into requests of at most this many encoded
+ *   bytes (one trace larger than that goes alone). Default 4MiB (gRPC's default receive limit). 0 = one
+ *   request per batch.
+ * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see exporters/shared.
+ */
+export const configSchema = z
+  .object({
+    protocol: z.enum(['http', 'grpc']).default('http'),
+    endpoint: z.string().default(''),
+    traces_endpoint: z.string().default(''),
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    headers: headersSchema,
+    timeout: duration({ min: 1 }).prefault(DEFAULT_TIMEOUT),
+    max_request_bytes: byteSize().prefault(DEFAULT_MAX_REQUEST_BYTES),
+    tls: tlsSchema,
+    retry_on_failure: retryOnFailureSchema,
+    sending_queue: sendingQueueSchema,
+    ...deadLetterFields,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.protocol === 'http') {
+      for (const key of ['endpoint', 'traces_endpoint'] as const) {
+        if (c[key] !== '' && !/^https?:\/\/[^/]/.test(c[key])) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `expected an http:// or https:// URL, got ${JSON.stringify(c[key])}` });
+        }
+      }
+    } else {
+      if (c.traces_endpoint !== '') ctx.addIssue({ code: 'custom', path: ['traces_endpoint'], message: 'traces_endpoint is for protocol "http" only' });
+      if (c.endpoint !== '' && !/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}\/?$/.test(c.endpoint)) {
+        ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `expected "host:port" (optionally with http:// or https://), got ${JSON.stringify(c.endpoint)}` });
+      }
+    }
+    checkDeadLetter(c, ctx);
+  });
+
+/** OtlpExporterConfig is the parsed config. */
+export type OtlpExporterConfig = z.output<typeof configSchema>;
+
+/** tracesUrl is the URL OTLP/HTTP requests go to. */
+export function tracesUrl(c: OtlpExporterConfig): URL {
+  if (c.traces_endpoint !== '') return new URL(c.traces_endpoint);
+  const base = (c.endpoint === '' ? DEFAULT_HTTP_ENDPOINT : c.endpoint).replace(/\/+$/, '');
+  return new URL(`${base}/v1/traces`);
+}
+
+/** grpcTarget is the gRPC target ("host:port") and whether it uses TLS (https:// scheme). */
+export function grpcTarget(c: OtlpExporterConfig): { target: string; tls: boolean } {
+  const raw = c.endpoint === '' ? DEFAULT_GRPC_ENDPOINT : c.endpoint;
+  const m = /^(https?):\/\/(.*?)\/?$/.exec(raw);
+  return m ? { target: m[2], tls: m[1] === 'https' } : { target: raw, tls: false };
+}

@@ -1,0 +1,208 @@
+// The exporter skeleton every exporter builds on (like the OTel Collector's exporterhelper): bounded sending
+// queue -> split the batch into requests -> each request retried with backoff -> metrics, logs, and the
+// permanent-rejection path (count, log trace ids, dead-letter, reject with ExportRejectedError). A batch's
+// promise resolves only when every request of it was accepted by the backend.
+
+import type { Logger } from 'pino';
+import type { ComponentSettings, Exporter, Host } from '../../pipeline/component';
+import { once } from '../../pipeline/component';
+import { errorMessage, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
+import type { TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
+import { backoffPolicyFrom, retryWithBackoff } from './backoff';
+import type { BackoffPolicy } from './backoff';
+import type { RetryOnFailureConfig, SendingQueueConfig } from './config';
+import { DeadLetterWriter } from './dead-letter';
+import { ExporterErrorCode, ExportError, ExportRejectedError } from './errors';
+import { ExporterMetrics } from './metrics';
+import { SendingQueue } from './queue';
+
+/** ExportRequest is one request to the backend, cut from a batch by the exporter. */
+export interface ExportRequest {
+  /** Ids of the traces whose spans the request carries. */
+  readonly traceIds: readonly string[];
+  /** Number of spans it carries. */
+  readonly spanCount: number;
+}
+
+/** SplitResult is a batch cut into requests, plus the chunks that can never be exported (undecodable). */
+export interface SplitResult<R extends ExportRequest> {
+  readonly requests: R[];
+  /** Chunks refused before sending, with the PermanentError that says why. */
+  readonly invalid: ReadonlyArray<{ readonly chunk: TraceChunk; readonly error: unknown }>;
+}
+
+/** CommonExporterConfig is the part of the config the skeleton reads (snake_case, parsed). */
+export interface CommonExporterConfig {
+  readonly retry_on_failure: RetryOnFailureConfig;
+  readonly sending_queue: SendingQueueConfig;
+  readonly dead_letter_topic: string;
+  readonly dead_letter_brokers: readonly string[];
+}
+
+const MAX_LOGGED_TRACE_IDS = 100;
+
+/**
+ * QueuedExporter implements the Exporter contract around two hooks: `split` (batch -> requests; throws a
+ * PermanentError for data that can never be exported) and `send` (one attempt of one request; throws an
+ * ExportError whose `retriable` flag drives the retry loop). `consumeTraces` never resolves on failure:
+ * retriable failures reject with the last retriable error after the bounded retries, permanent ones with
+ * ExportRejectedError. Shutdown is idempotent and safe without start.
+ */
+export abstract class QueuedExporter<R extends ExportRequest> implements Exporter {
+  readonly capabilities = { mutatesData: false } as const;
+  protected readonly _logger: Logger;
+  protected readonly _metrics: ExporterMetrics;
+  protected readonly _id: string;
+  private readonly _policy: BackoffPolicy;
+  private readonly _queue?: SendingQueue;
+  private readonly _drainTimeoutMs: number;
+  private readonly _deadLetter?: DeadLetterWriter;
+  private readonly _abort = new AbortController();
+  private _closed = false;
+
+  constructor(settings: ComponentSettings, common: CommonExporterConfig) {
+    this._id = settings.id;
+    this._logger = settings.logger;
+    this._metrics = new ExporterMetrics(settings.metrics, settings.id);
+    this._policy = backoffPolicyFrom(common.retry_on_failure);
+    const q = common.sending_queue;
+    this._drainTimeoutMs = q.drain_timeout;
+    if (q.enabled) {
+      this._queue = new SendingQueue({
+        component: settings.id,
+        numConsumers: q.num_consumers,
+        maxItems: q.queue_size,
+        maxBytes: q.queue_bytes,
+        retryAfterMs: common.retry_on_failure.initial_interval,
+        onChange: (n, bytes) => this._metrics.queue(n, bytes),
+      });
+      this._metrics.queueCapacity(q.queue_size);
+    }
+    this._metrics.queue(0, 0);
+    if (common.dead_letter_topic !== '') {
+      this._deadLetter = new DeadLetterWriter({ component: settings.id, topic: common.dead_letter_topic, brokers: common.dead_letter_brokers, logger: settings.logger });
+    }
+  }
+
+  /** split cuts a batch into requests and sets aside the chunks that can never be exported. */
+  protected abstract split(batch: TraceBatch): SplitResult<R>;
+
+  /** send makes ONE attempt to deliver one request within the exporter's timeout. */
+  protected abstract send(request: R, signal: AbortSignal): Promise<void>;
+
+  /** onStart prepares clients; must return quickly. Default: nothing. */
+  protected async onStart(_host: Host): Promise<void> {}
+
+  /** onShutdown releases clients after the queue drained. Default: nothing. */
+  protected async onShutdown(): Promise<void> {}
+
+  /** start prepares the exporter; connections are opened lazily on first use. */
+  async start(host: Host): Promise<void> {
+    await this.onStart(host);
+  }
+
+  /** consumeTraces resolves once every span of the batch was accepted by the backend. */
+  consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
+    if (this._closed) return Promise.reject(new ShutdownError(this._id));
+    if (batch.chunks.length === 0) return Promise.resolve();
+    if (!this._queue) return this._export(batch, signal);
+    let bytes = 0;
+    for (const c of batch.chunks) bytes += c.data.byteLength;
+    return this._queue.submit(bytes, () => this._export(batch, signal));
+  }
+
+  /**
+   * shutdown stops accepting batches, waits up to sending_queue.drain_timeout for accepted ones, then aborts
+   * what is left (those reject retriably), and releases clients. Idempotent; safe without start.
+   */
+  readonly shutdown = once(async () => {
+    this._closed = true;
+    const left = this._queue ? await this._queue.drain(this._drainTimeoutMs) : 0;
+    if (left > 0) this._logger.warn({ batches: left }, 'shutdown deadline passed: aborting unfinished batches (they are rejected, not acknowledged)');
+    this._abort.abort();
+    try {
+      await this.onShutdown();
+    } finally {
+      await this._deadLetter?.close();
+    }
+  });
+
+  private async _export(batch: TraceBatch, callerSignal?: AbortSignal): Promise<void> {
+    const signal = callerSignal ? AbortSignal.any([this._abort.signal, callerSignal]) : this._abort.signal;
+    const { requests, invalid } = this.split(batch);
+    const results = await Promise.allSettled(requests.map((r) => this._sendWithRetry(r, signal)));
+    let retriable: unknown;
+    let permanent: unknown = invalid[0]?.error;
+    const rejectedIds = new Set<string>(invalid.map((x) => x.chunk.traceId));
+    let rejectedSpans = invalid.reduce((n, x) => n + x.chunk.spanCount, 0);
+    results.forEach((res, i) => {
+      const req = requests[i];
+      if (res.status === 'fulfilled') {
+        this._metrics.sent(req.spanCount);
+      } else if (isPermanent(res.reason)) {
+        permanent ??= res.reason;
+        rejectedSpans += req.spanCount;
+        for (const id of req.traceIds) rejectedIds.add(id);
+      } else {
+        retriable ??= res.reason;
+        this._metrics.failed(req.spanCount, 'retriable');
+      }
+    });
+    if (permanent !== undefined) {
+      const chunks = batch.chunks.filter((c) => rejectedIds.has(c.traceId));
+      const rejection = this._rejectForGood(chunks, rejectedSpans, permanent);
+      // When part of the batch failed retriably the sender redelivers all of it; report that first.
+      if (retriable === undefined) return rejection;
+      await rejection.catch(() => undefined);
+    }
+    if (retriable !== undefined) {
+      this._logger.warn({ err: retriable, traces: batch.chunks.length }, 'export failed after retries; batch handed back to the sender');
+      throw retriable;
+    }
+  }
+
+  private async _sendWithRetry(request: R, signal: AbortSignal): Promise<void> {
+    await retryWithBackoff(
+      this._policy,
+      async () => {
+        const started = process.hrtime.bigint();
+        try {
+          await this.send(request, signal);
+          this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'success');
+        } catch (err) {
+          this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'failure');
+          throw err instanceof PipelineError ? err : new ExportError(ExporterErrorCode.LIBRARY, errorMessage(err), { cause: err, retriable: true, component: this._id });
+        }
+      },
+      {
+        signal,
+        onRetry: (err, delayMs, retry) => {
+          this._metrics.retried();
+          this._logger.debug({ err, delayMs, retry, spans: request.spanCount }, 'retrying export');
+        },
+      },
+    );
+  }
+
+  private async _rejectForGood(chunks: readonly TraceChunk[], spans: number, cause: unknown): Promise<never> {
+    const traceIds = chunks.map((c) => c.traceId);
+    const code = cause instanceof PipelineError ? cause.code : ExporterErrorCode.REJECTED;
+    const status = cause instanceof ExportError ? cause.status : undefined;
+    this._metrics.failed(spans, 'permanent');
+    this._logger.error(
+      { code, status, spans, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), err: cause },
+      'backend rejected traces for good',
+    );
+    let deadLettered = false;
+    if (this._deadLetter) {
+      // A failed dead-letter write rejects retriably (DEAD_LETTER): the traces are redelivered, not lost.
+      await this._deadLetter.write(chunks, { code, message: errorMessage(cause), status });
+      this._metrics.deadLettered(spans);
+      deadLettered = true;
+    }
+    throw new ExportRejectedError(`${this._id}: ${traceIds.length} trace(s) rejected for good: ${errorMessage(cause)}`, traceIds, deadLettered, {
+      cause,
+      component: this._id,
+    });
+  }
+}

@@ -1,0 +1,76 @@
+// Partitioners for trace-id keyed messages, as kafkajs custom partitioners: `murmur2` (kafkajs's default,
+// the Java client's DefaultPartitioner for keyed messages) and `fnv1a` (Sarama's HashPartitioner, which the
+// OpenTelemetry Collector's Kafka exporter uses). A mixed deployment must use one of them everywhere, or
+// the spans of one trace land on different partitions and so on different samplers.
+
+import { Partitioners, type ICustomPartitioner, type PartitionerArgs } from 'kafkajs';
+
+/** PartitionerName is the `partitioner` config value. */
+export type PartitionerName = 'murmur2' | 'fnv1a';
+
+/** PARTITIONER_NAMES lists the supported partitioners. */
+export const PARTITIONER_NAMES: readonly PartitionerName[] = ['murmur2', 'fnv1a'];
+
+const FNV32_OFFSET_BASIS = 0x811c9dc5;
+const FNV32_PRIME = 0x01000193;
+
+/** fnv1a32 is the 32-bit FNV-1a hash of `data` as an unsigned integer (Go's hash/fnv New32a). */
+export function fnv1a32(data: Uint8Array): number {
+  let h = FNV32_OFFSET_BASIS;
+  for (let i = 0; i < data.length; i++) {
+    h ^= data[i];
+    h = Math.imul(h, FNV32_PRIME) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * saramaHashPartition maps a 32-bit hash to a partition exactly like Sarama's HashPartitioner (and
+ * franz-go's SaramaCompatHasher): `p = int32(hash) % n`, negated when negative. Go's `%` truncates toward
+ * zero like JavaScript's, so the remainder of a negative int32 is negative or zero.
+ */
+export function saramaHashPartition(hash: number, numPartitions: number): number {
+  const p = (hash | 0) % numPartitions;
+  return p < 0 ? -p : p | 0; // `| 0` turns the -0 of e.g. int32-min % 8 into 0
+}
+
+function keyBytes(key: PartitionerArgs['message']['key']): Uint8Array | undefined {
+  if (key === null || key === undefined) return undefined;
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+}
+
+/**
+ * Fnv1aPartitioner is a kafkajs custom partitioner compatible with Sarama's default HashPartitioner:
+ * an explicit `partition` wins; a keyed message goes to saramaHashPartition(fnv1a32(key), n) over ALL
+ * partitions (available or not, like Sarama, so a key never moves while a leader is down); an unkeyed
+ * message goes round-robin over the partitions that have a leader.
+ */
+export const Fnv1aPartitioner: ICustomPartitioner = () => {
+  let roundRobin = Math.floor(Math.random() * 0x7fffffff);
+  return ({ partitionMetadata, message }: PartitionerArgs): number => {
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
+    const n = partitionMetadata.length;
+    const key = keyBytes(message.key);
+    if (key !== undefined) return saramaHashPartition(fnv1a32(key), n);
+    const available = partitionMetadata.filter((p) => p.leader >= 0);
+    roundRobin = (roundRobin + 1) & 0x7fffffff;
+    if (available.length > 0) return available[roundRobin % available.length].partitionId;
+    return roundRobin % n;
+  };
+};
+
+/** partitionerFor returns the kafkajs partitioner factory of a config value. */
+export function partitionerFor(name: PartitionerName): ICustomPartitioner {
+  return name === 'fnv1a' ? Fnv1aPartitioner : Partitioners.DefaultPartitioner;
+}
+
+/**
+ * partitionOf computes the partition a keyed message goes to with a partitioner, for tests and tools
+ * (e.g. to tell which sampler owns a trace id).
+ */
+export function partitionOf(name: PartitionerName, key: string | Uint8Array, numPartitions: number): number {
+  const partitioner = partitionerFor(name)();
+  const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  return partitioner({ topic: '', partitionMetadata, message: { key: k, value: null } });
+}

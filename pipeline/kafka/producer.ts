@@ -1,0 +1,97 @@
+// The Kafka components' producer (exporter records, receiver dead letters): idempotent, acks=all, one
+// request in flight per broker, bounded retries, and REPLACED after any failed send. kafkajs rolls a
+// partition's sequence number back when a request fails; if that request had in fact been written (a
+// timeout after the broker appended it), the next records would reuse its sequence numbers and the broker
+// would drop them as duplicates while acknowledging them. A new producer (new producer id) after every
+// failure closes that hole.
+
+import type { CompressionTypes, ICustomPartitioner, Kafka, Producer, RetryOptions, TopicMessages } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** ProducerOptions configure the managed producer. */
+export interface ManagedProducerOptions {
+  readonly createPartitioner: ICustomPartitioner;
+  readonly retry: RetryOptions;
+  /** Broker-side wait for the in-sync replicas' acknowledgement (ms). */
+  readonly ackTimeoutMs: number;
+  readonly compression: CompressionTypes;
+}
+
+interface Slot {
+  readonly producer: Producer;
+  ready: Promise<void>;
+  pending: number;
+  retired: boolean;
+  connected: boolean;
+}
+
+/** ManagedProducer sends requests with acks=all through a producer it replaces after failures. */
+export class ManagedProducer {
+  private _current?: Slot;
+  private readonly _slots = new Set<Slot>();
+  private _closed = false;
+
+  constructor(
+    private readonly _kafka: Kafka,
+    private readonly _opts: ManagedProducerOptions,
+    private readonly _logger: Logger,
+  ) {}
+
+  /** connected tells whether the current producer is connected (false before the first send succeeds to connect). */
+  get connected(): boolean {
+    return this._current?.connected ?? false;
+  }
+
+  /** send produces the messages of every topic in one request and resolves when Kafka acknowledged all of them. */
+  async send(topicMessages: TopicMessages[]): Promise<void> {
+    if (this._closed) throw new Error('producer closed');
+    const slot = this._slot();
+    slot.pending++;
+    try {
+      await slot.ready;
+      await slot.producer.sendBatch({ topicMessages, acks: -1, timeout: this._opts.ackTimeoutMs, compression: this._opts.compression });
+    } catch (err) {
+      if (this._current === slot) {
+        this._current = undefined;
+        this._logger.debug({ err }, 'replacing the Kafka producer after a failed send (fresh producer id and sequence numbers)');
+      }
+      slot.retired = true;
+      throw err;
+    } finally {
+      slot.pending--;
+      if (slot.retired && slot.pending === 0) void this._disconnect(slot);
+    }
+  }
+
+  /** close disconnects every producer. Idempotent; sends still running fail. */
+  async close(): Promise<void> {
+    this._closed = true;
+    this._current = undefined;
+    await Promise.all([...this._slots].map((s) => this._disconnect(s)));
+  }
+
+  private _slot(): Slot {
+    if (this._current) return this._current;
+    const producer = this._kafka.producer({
+      createPartitioner: this._opts.createPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: this._opts.retry,
+    });
+    const slot: Slot = { producer, ready: Promise.resolve(), pending: 0, retired: false, connected: false };
+    slot.ready = producer.connect().then(() => {
+      slot.connected = true;
+    });
+    // Avoid an unhandled rejection when nobody awaits `ready` (the send that created it awaits it).
+    slot.ready.catch(() => undefined);
+    this._slots.add(slot);
+    this._current = slot;
+    return slot;
+  }
+
+  private async _disconnect(slot: Slot): Promise<void> {
+    if (!this._slots.delete(slot)) return;
+    await slot.producer.disconnect().catch((err: unknown) => this._logger.debug({ err }, 'Kafka producer disconnect failed'));
+  }
+}

@@ -1,0 +1,61 @@
+// Topic creation at start: the receiver and the exporter create the topics they use when missing, with
+// the configured partition count and replication factor, and tolerate topics that already exist (another
+// instance, or an operator, created them first).
+
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+
+/** TopicSpec is a topic to make sure of. */
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+}
+
+/** TopicState says what ensureTopics found or did for one topic. */
+export interface TopicState {
+  readonly topic: string;
+  readonly created: boolean;
+  /** The topic's partition count after the call. */
+  readonly partitions: number;
+}
+
+/**
+ * ensureTopics creates the missing topics of `specs` and returns each topic's partition count. A topic that
+ * already exists is left as it is (a warning is logged when it has a different partition count than
+ * configured: the trace-id-to-partition mapping follows the real count). Errors are thrown as kafkajs raised
+ * them (the caller retries).
+ */
+export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly TopicSpec[], timeoutMs: number): Promise<TopicState[]> {
+  const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
+  if (unique.length === 0) return [];
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = unique.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      // createTopics returns false when every topic already existed (a concurrent creator won the race).
+      await admin.createTopics({
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor })),
+        waitForLeaders: true,
+        timeout: timeoutMs,
+      });
+    }
+    const metadata = await admin.fetchTopicMetadata({ topics: unique.map((s) => s.topic) });
+    const out: TopicState[] = [];
+    for (const s of unique) {
+      const md = metadata.topics.find((t) => t.name === s.topic);
+      const partitions = md ? md.partitions.length : 0;
+      const created = missing.includes(s);
+      if (created) logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
+      else if (partitions !== s.partitions) {
+        logger.warn({ topic: s.topic, partitions, configured: s.partitions }, 'Kafka topic exists with a different partition count than configured; using it as it is');
+      }
+      out.push({ topic: s.topic, created, partitions });
+    }
+    return out;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

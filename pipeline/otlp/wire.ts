@@ -1,0 +1,217 @@
+// Low-level protobuf helpers shared by the OTLP scanner: hex conversion through a lookup table,
+// varint sizes, id checks, and a structural validator derived from the protobufjs schema that walks
+// every tag of a message (wire types, lengths, nesting depth) without materializing anything.
+
+import { Reader, util } from 'protobufjs';
+import type * as protobuf from 'protobufjs';
+import { OtlpDecodeError } from './errors';
+import { otlpTypes } from './schema';
+
+/** Wire types of the protobuf encoding. */
+export const WT_VARINT = 0;
+export const WT_I64 = 1;
+export const WT_LEN = 2;
+export const WT_I32 = 5;
+
+/** MAX_DEPTH bounds message nesting (AnyValue arrays/kvlists), like protoc's default recursion limit. */
+export const MAX_DEPTH = 100;
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
+
+/** hexOf renders `len` bytes of `buf` from `start` as lowercase hex (lookup table, no allocation per byte). */
+export function hexOf(buf: Uint8Array, start: number, len: number): string {
+  let s = '';
+  for (let i = start, end = start + len; i < end; i++) s += HEX[buf[i]];
+  return s;
+}
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[97 + i] = 10 + i;
+  HEX_VALUE[65 + i] = 10 + i;
+}
+
+/** hexToBytes parses an even-length hex string (either case); undefined when it is not hex. */
+export function hexToBytes(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0) return undefined;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const a = hex.charCodeAt(2 * i);
+    const b = hex.charCodeAt(2 * i + 1);
+    const hi = a < 128 ? HEX_VALUE[a] : -1;
+    const lo = b < 128 ? HEX_VALUE[b] : -1;
+    if (hi < 0 || lo < 0) return undefined;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** isAllZero tells whether `len` bytes from `start` are all zero. */
+export function isAllZero(buf: Uint8Array, start: number, len: number): boolean {
+  for (let i = start, end = start + len; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** bytesEqual compares two ranges of (possibly different) buffers. */
+export function bytesEqual(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
+/** varintSize is the number of bytes of `value` (0 <= value < 2^32) as a varint. */
+export function varintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
+}
+
+/** writeVarint writes `value` (0 <= value < 2^32) at `pos` and returns the position after it. */
+export function writeVarint(buf: Uint8Array, pos: number, value: number): number {
+  while (value > 0x7f) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** readUtf8 decodes a UTF-8 range (protobufjs's decoder: fast for the short strings of OTLP). */
+export function readUtf8(buf: Uint8Array, start: number, end: number): string {
+  return start === end ? '' : util.utf8.read(buf, start, end);
+}
+
+/** malformed builds the OtlpDecodeError for a protobuf problem at a byte offset. */
+export function malformed(what: string, offset: number, cause?: unknown): OtlpDecodeError {
+  return new OtlpDecodeError(`malformed OTLP protobuf: ${what}`, { where: `offset ${offset}`, cause });
+}
+
+/**
+ * asDecodeError turns whatever a protobufjs Reader threw (RangeError "index out of range", "invalid
+ * wire type", ...) into an OtlpDecodeError; OtlpDecodeErrors pass through unchanged.
+ */
+export function asDecodeError(err: unknown, reader: Reader | undefined): OtlpDecodeError {
+  if (err instanceof OtlpDecodeError) return err;
+  const msg = err instanceof RangeError && /index out of range/.test(err.message) ? 'truncated message' : err instanceof Error ? err.message : String(err);
+  return malformed(msg, reader ? reader.pos : 0, err);
+}
+
+/**
+ * Shape is the validation table of one message type: the expected wire type per field number
+ * (-1 for unknown numbers, which are skipped) and the shape of embedded message fields.
+ */
+export interface Shape {
+  readonly name: string;
+  readonly wire: Int8Array;
+  readonly nested: (Shape | undefined)[];
+}
+
+function wireTypeOf(field: protobuf.Field): number {
+  if (field.resolvedType && 'fields' in field.resolvedType) return WT_LEN;
+  if (field.resolvedType) return WT_VARINT; // enum
+  switch (field.type) {
+    case 'string':
+    case 'bytes':
+      return WT_LEN;
+    case 'fixed64':
+    case 'sfixed64':
+    case 'double':
+      return WT_I64;
+    case 'fixed32':
+    case 'sfixed32':
+    case 'float':
+      return WT_I32;
+    default:
+      return WT_VARINT;
+  }
+}
+
+function buildShapes(): Map<string, Shape> {
+  const shapes = new Map<string, Shape>();
+  const shapeOf = (type: protobuf.Type): Shape => {
+    const existing = shapes.get(type.fullName);
+    if (existing) return existing;
+    const max = type.fieldsArray.reduce((m, fl) => Math.max(m, fl.id), 0);
+    const shape: Shape = { name: type.name, wire: new Int8Array(max + 1).fill(-1), nested: new Array<Shape | undefined>(max + 1).fill(undefined) };
+    shapes.set(type.fullName, shape);
+    for (const fl of type.fieldsArray) {
+      fl.resolve();
+      shape.wire[fl.id] = wireTypeOf(fl);
+      if (fl.resolvedType && 'fields' in fl.resolvedType) shape.nested[fl.id] = shapeOf(fl.resolvedType as protobuf.Type);
+    }
+    return shape;
+  };
+  const t = otlpTypes();
+  for (const type of [t.ExportTraceServiceRequest, t.ExportLogsServiceRequest, t.ExportTraceServiceResponse, t.ExportLogsServiceResponse]) shapeOf(type);
+  return shapes;
+}
+
+let shapeCache: Map<string, Shape> | undefined;
+
+/** shape returns the validation table of a fully-qualified OTLP message type. */
+export function shape(fullName: string): Shape {
+  shapeCache ??= buildShapes();
+  const s = shapeCache.get(fullName.startsWith('.') ? fullName : `.${fullName}`);
+  if (!s) throw new Error(`no OTLP shape for ${fullName}`);
+  return s;
+}
+
+/**
+ * skipField skips the value of a field with wire type `wt` whose tag was just read, staying within
+ * `end`. Groups (3/4) and reserved wire types (6/7) are malformed in OTLP.
+ */
+export function skipField(r: Reader, wt: number, end: number): void {
+  switch (wt) {
+    case WT_VARINT:
+      r.skip();
+      break;
+    case WT_I64:
+      r.skip(8);
+      break;
+    case WT_LEN:
+      r.skip(r.size());
+      break;
+    case WT_I32:
+      r.skip(4);
+      break;
+    default:
+      throw malformed(`unsupported wire type ${wt}`, r.pos);
+  }
+  if (r.pos > end) throw malformed('field runs past the end of its message', r.pos);
+}
+
+/**
+ * validateMessage walks every tag of the message in [r.pos, end) against `s`: wire types of known
+ * fields, lengths inside their parent, nesting depth. It leaves `r.pos` at `end`.
+ */
+export function validateMessage(r: Reader, end: number, s: Shape, depth: number): void {
+  if (depth > MAX_DEPTH) throw malformed('messages nested too deeply', r.pos);
+  const wire = s.wire;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const fno = tag >>> 3;
+    const wt = tag & 7;
+    if (fno === 0) throw malformed('field number 0', r.pos);
+    const expected = fno < wire.length ? wire[fno] : -1;
+    if (expected === -1) {
+      skipField(r, wt, end);
+      continue;
+    }
+    if (expected !== wt) throw malformed(`${s.name} field ${fno} has wire type ${wt}, expected ${expected}`, r.pos);
+    if (wt === WT_LEN) {
+      const len = r.size();
+      const fieldEnd = r.pos + len;
+      if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
+      const nested = s.nested[fno];
+      if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
+      else r.pos = fieldEnd;
+    } else {
+      skipField(r, wt, end);
+    }
+  }
+  if (r.pos !== end) throw malformed(`${s.name} overruns its length`, r.pos);
+}
+
+/** newReader makes a protobufjs Reader over `data` (plain Reader: JS UTF-8 decoding is faster for short strings). */
+export function newReader(data: Uint8Array): Reader {
+  return new Reader(data);
+}

@@ -1,0 +1,108 @@
+// Decides a batch of due traces in one go: follows earlier decisions found in the ledger, feeds the state
+// (seen, latency, outcome), evaluates the policies with the combination rule, and records the whole
+// batch in the ledger with ONE state.recordDecisions call (first decision wins: an earlier one returned
+// by the ledger replaces ours). Never touches the state per span.
+
+import type { Logger } from 'pino';
+import type { DecisionRecord } from '../../pipeline/component';
+import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
+import type { SamplerMetrics } from './metrics';
+import type { PolicyConfig } from './policies/config';
+import { buildPolicy } from './policies/registry';
+import type { SamplingState } from './state/types';
+import type { BufferedTrace } from './trace-buffer';
+import { buildTraceView } from './trace-view';
+
+/** Decided is one trace with its final decision. */
+export interface Decided {
+  readonly trace: BufferedTrace;
+  readonly record: DecisionRecord;
+  /** True when the decision came from the ledger (an earlier run or another replica decided first). */
+  readonly followed: boolean;
+}
+
+/** buildPolicies builds the top-level evaluators of validated policy configs. */
+export function buildPolicies(configs: readonly PolicyConfig[], state: SamplingState, now: () => number): NamedPolicy[] {
+  return configs.map((cfg, i) => {
+    const name = cfg.name ?? `policy[${i}]`;
+    return { name, isDrop: cfg.type === 'drop', policy: buildPolicy(cfg, name, { state, now }) };
+  });
+}
+
+/** Decider turns due traces into recorded decisions. */
+export class Decider {
+  constructor(
+    private _policies: NamedPolicy[],
+    private readonly _state: SamplingState,
+    private readonly _metrics: SamplerMetrics,
+    private readonly _logger: Logger,
+  ) {}
+
+  /** setPolicies swaps the policies (reconfigure); traces already being decided use the old ones. */
+  setPolicies(policies: NamedPolicy[]): void {
+    this._policies = policies;
+  }
+
+  /** decide evaluates and records a batch of traces; resolves with the final decision of each. */
+  async decide(traces: readonly BufferedTrace[], nowMs: number): Promise<Decided[]> {
+    const policies = this._policies;
+    const pending: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; outcome: Outcome | Promise<Outcome> }[] = [];
+    const out: Decided[] = [];
+    for (const t of traces) {
+      if (t.ledger) {
+        out.push({ trace: t, record: t.ledger, followed: true });
+        continue;
+      }
+      const view = buildTraceView(t.traceId, t.spans, t.firstSeenMs);
+      if (t.spans.length > 0) this._state.recordSeen(view.key);
+      const outcome = evaluatePolicies(policies, view, (policy, err) => {
+        this._metrics.policyErrors.inc({ policy });
+        this._logger.warn({ err, policy, traceId: t.traceId }, 'sampling policy failed; counted as not sampled');
+      });
+      pending.push({ trace: t, view, outcome });
+    }
+
+    const mine: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; record: DecisionRecord }[] = [];
+    for (const p of pending) {
+      const o = await p.outcome;
+      const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.length };
+      if (p.view.root) {
+        inputs.service = p.view.service;
+        inputs.operation = p.view.operation;
+        inputs.root_duration_us = p.view.rootDurationUs;
+      }
+      mine.push({
+        trace: p.trace,
+        view: p.view,
+        record: { traceId: p.trace.traceId, decision: o.decision, policy: o.policy, reason: o.reason, inputs, decidedAt: nowMs },
+      });
+    }
+
+    // Logs-only traces (no span here) are decided locally but not recorded: the spans' owner decides for the ledger.
+    const recordable = mine.filter((m) => m.trace.spans.length > 0).map((m) => m.record);
+    let earlier = new Map<string, DecisionRecord>();
+    if (recordable.length > 0) {
+      try {
+        earlier = await this._state.recordDecisions(recordable);
+      } catch (err) {
+        this._metrics.stateErrors.inc({ op: 'record_decisions' });
+        this._logger.warn({ err, traces: recordable.length }, 'decision ledger unavailable; keeping local decisions');
+      }
+    }
+
+    for (const m of mine) {
+      const prior = earlier.get(m.trace.traceId);
+      if (prior) {
+        this._metrics.ledgerConflicts.inc();
+        out.push({ trace: m.trace, record: prior, followed: true });
+        continue;
+      }
+      if (m.trace.spans.length > 0) {
+        this._state.recordLatency(m.view.service, m.view.operation, m.view.rootDurationUs);
+        this._state.recordTraceOutcome(m.view.service, m.view.hasError);
+      }
+      out.push({ trace: m.trace, record: m.record, followed: false });
+    }
+    return out;
+  }
+}

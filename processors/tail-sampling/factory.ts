@@ -1,0 +1,25 @@
+// Factory of the tail_sampling processor: config type, schema, and create() wiring the sampling state
+// (memory or Redis) into the processor.
+
+import { defineProcessorFactory } from '../../pipeline/component';
+import { configSchema, type TailSamplingConfig } from './config';
+import { TailSamplingProcessor } from './processor';
+import { createSamplingState } from './state/index';
+
+/** factory builds tail_sampling processors. */
+export const factory = defineProcessorFactory<TailSamplingConfig>({
+  type: 'tail_sampling',
+  configSchema,
+  create(settings, config, next) {
+    const state = createSamplingState(config.state, {
+      url: config.redis.url,
+      clusterNodes: config.redis.cluster_nodes,
+      keyPrefix: config.redis.key_prefix,
+      syncIntervalMs: config.redis.sync_interval,
+      ledgerTtlMs: config.redis.ledger_ttl,
+      logger: settings.logger.child({ part: 'sampling-state' }),
+      metrics: settings.metrics,
+    });
+    return new TailSamplingProcessor(settings, config, next, { state });
+  },
+});

@@ -1,0 +1,174 @@
+// Sends kept traces (and the logs held with them) downstream in batches of many traces, retries
+// retriable rejections with bounded exponential backoff, and settles the waiting chunks: resolved after
+// `next` accepted, resolved and counted for a PermanentError, rejected with the last error when the retry
+// budget ran out (so the Kafka receiver does not commit and the trace is replayed later).
+
+import type { Logger } from 'pino';
+import type { ProcessorNext } from '../../pipeline/component';
+import { errorMessage, isPermanent } from '../../pipeline/errors';
+import type { LogChunk, TraceChunk } from '../../pipeline/trace-batch';
+import type { SamplerMetrics } from './metrics';
+import type { Waiter } from './trace-buffer';
+
+/** RetryPolicy bounds the retries of one batch. */
+export interface RetryPolicy {
+  readonly initialIntervalMs: number;
+  readonly maxIntervalMs: number;
+  /** Total time spent on one batch before giving up; 0 = no retry. */
+  readonly maxElapsedMs: number;
+}
+
+/** Outgoing is one kept trace's (or its logs') data and the chunks waiting for it. */
+export interface Outgoing<C> {
+  readonly traceId: string;
+  readonly chunks: readonly C[];
+  readonly bytes: number;
+  readonly waiters: readonly Waiter[];
+}
+
+/** ForwarderOptions configures batching and retry. */
+export interface ForwarderOptions {
+  readonly retry: RetryPolicy;
+  readonly maxBatchBytes: number;
+  readonly maxBatchTraces: number;
+  readonly logger: Logger;
+  readonly metrics: SamplerMetrics;
+}
+
+/** Forwarder delivers kept data to the next consumer and settles the waiters. */
+export class Forwarder {
+  private readonly _inflight = new Set<Promise<void>>();
+  private readonly _abort = new AbortController();
+  private _pendingBytes = 0;
+
+  constructor(private readonly _next: ProcessorNext, private _opts: ForwarderOptions) {}
+
+  /** Bytes accepted for delivery and not yet settled (counted against the memory bound). */
+  get pendingBytes(): number {
+    return this._pendingBytes;
+  }
+
+  /** Number of batches in flight (including those waiting to retry). */
+  get inflight(): number {
+    return this._inflight.size;
+  }
+
+  /** updateOptions applies new batching/retry settings to batches sent from now on. */
+  updateOptions(opts: ForwarderOptions): void {
+    this._opts = opts;
+  }
+
+  /** sendTraces delivers kept traces in batches; returns at once. */
+  sendTraces(items: readonly Outgoing<TraceChunk>[]): void {
+    for (const batch of this._batches(items)) {
+      this._track('traces', batch, (signal) => this._next.consumeTraces({ chunks: batch.flatMap((i) => i.chunks) }, signal));
+    }
+  }
+
+  /** sendLogs delivers the logs of kept traces; without a logs consumer they are settled and counted as dropped. */
+  sendLogs(items: readonly Outgoing<LogChunk>[]): void {
+    if (items.length === 0) return;
+    const consume = this._next.consumeLogs?.bind(this._next);
+    if (!consume) {
+      this._opts.metrics.exportFailures.inc({ kind: 'no_logs_consumer' }, items.length);
+      for (const i of items) for (const w of i.waiters) w.resolve();
+      return;
+    }
+    for (const batch of this._batches(items)) {
+      this._track('logs', batch, (signal) => consume({ chunks: batch.flatMap((i) => i.chunks) }, signal));
+    }
+  }
+
+  /** drain waits until every batch settled or `timeoutMs` passed; true when drained. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this._inflight.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this._inflight]), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  /** abort stops retries and in-flight sends (their signal aborts); the affected waiters are rejected with `err`. */
+  abort(err: Error): void {
+    if (!this._abort.signal.aborted) this._abort.abort(err);
+  }
+
+  private *_batches<C>(items: readonly Outgoing<C>[]): Generator<Outgoing<C>[]> {
+    let batch: Outgoing<C>[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (batch.length > 0 && (batch.length >= this._opts.maxBatchTraces || bytes + item.bytes > this._opts.maxBatchBytes)) {
+        yield batch;
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(item);
+      bytes += item.bytes;
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  private _track<C>(kind: 'traces' | 'logs', batch: Outgoing<C>[], send: (signal: AbortSignal) => Promise<void>): void {
+    const bytes = batch.reduce((n, i) => n + i.bytes, 0);
+    this._pendingBytes += bytes;
+    const p = this._deliver(kind, batch, send).finally(() => {
+      this._pendingBytes -= bytes;
+      this._inflight.delete(p);
+    });
+    this._inflight.add(p);
+  }
+
+  private async _deliver<C>(kind: 'traces' | 'logs', batch: Outgoing<C>[], send: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const { retry, metrics, logger } = this._opts;
+    const signal = this._abort.signal;
+    const started = Date.now();
+    let delay = retry.initialIntervalMs;
+    for (let attempt = 1; ; attempt++) {
+      let err: unknown;
+      if (signal.aborted) {
+        err = signal.reason;
+      } else {
+        try {
+          await send(signal);
+          for (const i of batch) for (const w of i.waiters) w.resolve();
+          return;
+        } catch (e) {
+          err = e;
+        }
+      }
+      const traceIds = batch.map((i) => i.traceId);
+      if (isPermanent(err)) {
+        metrics.exportFailures.inc({ kind: 'permanent' }, batch.length);
+        logger.error({ err, kind, traceIds: traceIds.slice(0, 50), traces: traceIds.length }, 'next consumer rejected kept %s permanently; settled as failed', kind);
+        for (const i of batch) for (const w of i.waiters) w.resolve();
+        return;
+      }
+      metrics.exportFailures.inc({ kind: 'retriable' }, 1);
+      const wait = Math.min(delay, retry.maxIntervalMs) * (0.8 + 0.4 * Math.random());
+      if (signal.aborted || Date.now() - started + wait > retry.maxElapsedMs) {
+        metrics.exportFailures.inc({ kind: 'gave_up' }, batch.length);
+        logger.warn({ err: errorMessage(err), kind, attempts: attempt, traceIds: traceIds.slice(0, 50), traces: traceIds.length }, 'giving up delivering kept %s; chunks not settled', kind);
+        for (const i of batch) for (const w of i.waiters) w.reject(err);
+        return;
+      }
+      await sleep(wait, signal);
+      delay *= 2;
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

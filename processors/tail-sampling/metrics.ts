@@ -1,0 +1,74 @@
+// The tail sampler's Prometheus metrics, registered on the service registry (settings.metrics). Every
+// series carries a `processor` label (the component name) so several samplers can share one registry.
+
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** SamplerMetrics are the sampler's counters, gauges and histograms, already bound to this processor. */
+export interface SamplerMetrics {
+  tracesBuffered: { set(v: number): void };
+  spansBuffered: { set(v: number): void };
+  bytesBuffered: { set(v: number): void };
+  bytesExporting: { set(v: number): void };
+  decisions: { inc(labels: { policy: string; decision: string }, v?: number): void };
+  lateSpans: { inc(v?: number): void };
+  lateLogs: { inc(v?: number): void };
+  evictions: { inc(labels: { reason: string }, v?: number): void };
+  triggers: { inc(labels: { trigger: string }, v?: number): void };
+  decisionLag: { observe(seconds: number): void };
+  exportFailures: { inc(labels: { kind: string }, v?: number): void };
+  policyErrors: { inc(labels: { policy: string }, v?: number): void };
+  ledgerConflicts: { inc(v?: number): void };
+  stateErrors: { inc(labels: { op: string }, v?: number): void };
+  rejected: { inc(labels: { reason: string }, v?: number): void };
+}
+
+function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+/** createSamplerMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
+export function createSamplerMetrics(registry: Registry, processor: string): SamplerMetrics {
+  const registers = [registry];
+  const gauge = (name: string, help: string): Gauge<'processor'> =>
+    getOrCreate(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
+  const counter = <L extends string>(name: string, help: string, labels: L[]): Counter<L | 'processor'> =>
+    getOrCreate(registry, name, () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }));
+  const p = { processor };
+
+  const traces = gauge('tusk_sampler_traces_buffered', 'Traces held in the buffer, waiting for a decision.');
+  const spans = gauge('tusk_sampler_spans_buffered', 'Spans held in the buffer, waiting for a decision.');
+  const bytes = gauge('tusk_sampler_bytes_buffered', 'Accounted bytes held in the buffer (encoded spans and logs plus index estimate).');
+  const exporting = gauge('tusk_sampler_bytes_exporting', 'Bytes of kept traces handed downstream and not yet settled.');
+  const decisions = counter('tusk_sampler_decisions_total', 'Traces decided, by deciding policy and outcome.', ['policy', 'decision']);
+  const late = counter('tusk_sampler_late_spans_total', 'Spans that arrived after their trace was decided (they follow the decision).', []);
+  const lateLogs = counter('tusk_sampler_late_logs_total', 'Log records that arrived after their trace was decided.', []);
+  const evictions = counter('tusk_sampler_evictions_total', 'Traces decided early because a buffer limit was exceeded, by limit.', ['reason']);
+  const triggers = counter('tusk_sampler_decision_triggers_total', 'Decisions by what triggered them.', ['trigger']);
+  const exportFailures = counter('tusk_sampler_export_failures_total', 'Failed deliveries of kept data: retriable attempts, batches given up, permanent rejections.', ['kind']);
+  const policyErrors = counter('tusk_sampler_policy_errors_total', 'Policy evaluations that threw (counted as not sampled by that policy).', ['policy']);
+  const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
+  const stateErrors = counter('tusk_sampler_state_errors_total', 'Failed calls to the sampling state (ledger), by operation.', ['op']);
+  const rejected = counter('tusk_sampler_rejected_chunks_total', 'Chunks refused (backpressure, shutdown, malformed).', ['reason']);
+  const lag = getOrCreate(registry, 'tusk_sampler_decision_lag_seconds', () => new Histogram({
+    name: 'tusk_sampler_decision_lag_seconds', help: 'Time from the first span of a trace to its decision.',
+    labelNames: ['processor'], buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60], registers,
+  }));
+
+  return {
+    tracesBuffered: { set: (v) => traces.set(p, v) },
+    spansBuffered: { set: (v) => spans.set(p, v) },
+    bytesBuffered: { set: (v) => bytes.set(p, v) },
+    bytesExporting: { set: (v) => exporting.set(p, v) },
+    decisions: { inc: (l, v = 1) => decisions.inc({ ...p, ...l }, v) },
+    lateSpans: { inc: (v = 1) => late.inc(p, v) },
+    lateLogs: { inc: (v = 1) => lateLogs.inc(p, v) },
+    evictions: { inc: (l, v = 1) => evictions.inc({ ...p, ...l }, v) },
+    triggers: { inc: (l, v = 1) => triggers.inc({ ...p, ...l }, v) },
+    decisionLag: { observe: (s) => lag.observe(p, s) },
+    exportFailures: { inc: (l, v = 1) => exportFailures.inc({ ...p, ...l }, v) },
+    policyErrors: { inc: (l, v = 1) => policyErrors.inc({ ...p, ...l }, v) },
+    ledgerConflicts: { inc: (v = 1) => conflicts.inc(p, v) },
+    stateErrors: { inc: (l, v = 1) => stateErrors.inc({ ...p, ...l }, v) },
+    rejected: { inc: (l, v = 1) => rejected.inc({ ...p, ...l }, v) },
+  };
+}

@@ -1,0 +1,243 @@
+// Config schemas of every sampling policy type (zod, strict objects, snake_case keys as written in .tsk
+// files). One discriminated union on `type`; composites (and, not, drop) nest it. Every field is documented
+// here and in ../README.md.
+
+import { z } from 'zod';
+import { bool, int, num } from '../../../pipeline/config-types';
+
+/** Quantiles a latency-relative rule can compare against. */
+export const QUANTILES = ['p50', 'p95', 'p99'] as const;
+export type Quantile = (typeof QUANTILES)[number];
+
+/** Where attribute rules look: every span of the trace, or its root span only. */
+export const SCOPES = ['any', 'root'] as const;
+export type AttributeScope = (typeof SCOPES)[number];
+
+/** OTLP status codes by name. */
+export const STATUS_CODES = ['UNSET', 'OK', 'ERROR'] as const;
+export type StatusCodeName = (typeof STATUS_CODES)[number];
+
+/** Fields every policy has. `name` is required at the top level (checked by the processor config); nested ones default to `<parent>.<index>`. */
+const base = { name: z.string().min(1, 'must not be empty').optional() };
+
+const always = z.object({ ...base, type: z.literal('always_sample') }).strict();
+const never = z.object({ ...base, type: z.enum(['never_sample', 'never']) }).strict();
+
+const probabilistic = z
+  .object({
+    ...base,
+    type: z.literal('probabilistic'),
+    /** Percentage of traces to keep, 0..100. Exactly one of percentage / rate. */
+    percentage: num({ min: 0, max: 100 }).optional(),
+    /** Fraction of traces to keep, 0..1. */
+    rate: num({ min: 0, max: 1 }).optional(),
+    /** Mixed into the trace-id hash; change it to get a decision independent of other tiers. Default "" (shared). */
+    hash_salt: z.string().default(''),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.percentage === undefined) === (v.rate === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['percentage'], message: 'set exactly one of percentage (0..100) or rate (0..1)' });
+    }
+  });
+
+const statusCode = z
+  .object({
+    ...base,
+    type: z.literal('status_code'),
+    /** Status codes that make the trace sampled when any span has one of them. */
+    codes: z.array(z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(STATUS_CODES))).min(1),
+  })
+  .strict();
+
+const latency = z
+  .object({
+    ...base,
+    type: z.literal('latency'),
+    /** Absolute threshold, milliseconds: sampled when the duration is at least this. */
+    threshold_ms: num({ min: 0 }).optional(),
+    /** Optional upper bound, milliseconds (exclusive): durations at or above it are not sampled by this rule. */
+    upper_threshold_ms: num({ min: 0 }).optional(),
+    /** Relative rule: sampled when the root span is slower than this live quantile of its (service, operation). */
+    above: z.enum(QUANTILES).optional(),
+    /** Multiplier on the quantile (above: "p95", factor: 2 = twice the P95). Default 1. */
+    factor: num({ min: 0 }).default(1),
+    /** Observations the quantile needs before the relative rule applies. Default 100; 0 = always apply. */
+    min_observations: int({ min: 0 }).default(100),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.threshold_ms === undefined && v.above === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'set threshold_ms, above ("p50" | "p95" | "p99"), or both' });
+    }
+    if (v.upper_threshold_ms !== undefined && v.upper_threshold_ms <= (v.threshold_ms ?? 0)) {
+      ctx.addIssue({ code: 'custom', path: ['upper_threshold_ms'], message: 'must be greater than threshold_ms' });
+    }
+  });
+
+const attributeCommon = {
+  ...base,
+  /** Attribute key, e.g. "http.route". Span attributes; resource attributes where the codec exposes them. */
+  key: z.string().min(1),
+  /** Where to look: "any" span (default) or the "root" span only. */
+  scope: z.enum(SCOPES).default('any'),
+  /** Flip the result: sampled when NO span in scope matches. Default false. */
+  invert_match: bool().default(false),
+};
+
+const stringAttribute = z
+  .object({
+    ...attributeCommon,
+    type: z.literal('string_attribute'),
+    /** Values to match (exact, or regular expressions when regex is true). */
+    values: z.array(z.string()).min(1),
+    /** Treat values as regular expressions (JavaScript syntax, unanchored unless you anchor them). Default false. */
+    regex: bool().default(false),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (!v.regex) return;
+    v.values.forEach((pattern, i) => {
+      try {
+        new RegExp(pattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['values', i], message: `invalid regular expression: ${(err as Error).message}` });
+      }
+    });
+  });
+
+const numericAttribute = z
+  .object({
+    ...attributeCommon,
+    type: z.literal('numeric_attribute'),
+    /** Inclusive lower bound; unset = no lower bound. */
+    min: num().optional(),
+    /** Inclusive upper bound; unset = no upper bound. */
+    max: num().optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.min === undefined && v.max === undefined) ctx.addIssue({ code: 'custom', path: ['min'], message: 'set min, max or both' });
+    if (v.min !== undefined && v.max !== undefined && v.min > v.max) ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least min' });
+  });
+
+const booleanAttribute = z
+  .object({
+    ...attributeCommon,
+    type: z.literal('boolean_attribute'),
+    /** The value to match. */
+    value: bool(),
+  })
+  .strict();
+
+const spanCount = z
+  .object({
+    ...base,
+    type: z.literal('span_count'),
+    /** Sampled when the trace has at least this many spans. */
+    min_spans: int({ min: 1 }),
+    /** Optional inclusive upper bound. */
+    max_spans: int({ min: 1 }).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.max_spans !== undefined && v.max_spans < v.min_spans) ctx.addIssue({ code: 'custom', path: ['max_spans'], message: 'must be at least min_spans' });
+  });
+
+const traceState = z
+  .object({
+    ...base,
+    type: z.literal('trace_state'),
+    /** W3C tracestate list-member key, e.g. "vendor". */
+    key: z.string().min(1),
+    /** Values that make the trace sampled when any span's tracestate has key=value. */
+    values: z.array(z.string()).min(1),
+  })
+  .strict();
+
+const rateLimiting = z
+  .object({
+    ...base,
+    type: z.literal('rate_limiting'),
+    /** Spans per second this replica lets through (token bucket, one second of burst). */
+    spans_per_second: num({ min: 0 }).optional(),
+    /** Traces per second this replica lets through. */
+    traces_per_second: num({ min: 0 }).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if ((v.spans_per_second === undefined) === (v.traces_per_second === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['spans_per_second'], message: 'set exactly one of spans_per_second or traces_per_second' });
+    }
+  });
+
+const adaptive = z
+  .object({
+    ...base,
+    type: z.literal('adaptive'),
+    /** Keep probability without target mode (and before the first cluster-rate sync in target mode). 0..1, default 0.1. */
+    base_rate: num({ min: 0, max: 1 }).default(0.1),
+    /** Multiplier on p for traces with an error span. Default 2; 1 disables. */
+    error_multiplier: num({ min: 1 }).default(2),
+    /** Multiplier on p for traces whose root is slower than slow_quantile. Default 1.5; 1 disables. */
+    slow_multiplier: num({ min: 1 }).default(1.5),
+    /** The quantile that defines "slow". Default "p95". */
+    slow_quantile: z.enum(QUANTILES).default('p95'),
+    /** Observations the quantile needs before the slow multiplier applies. Default 100. */
+    min_observations: int({ min: 0 }).default(100),
+    /** Target mode: kept traces per second per (service, operation), cluster-wide. Unset = fixed base_rate. */
+    target_traces_per_sec: num({ min: 0 }).optional(),
+    /** Floor of p in target mode, so no key is starved. 0..1, default 0.001. */
+    min_rate: num({ min: 0, max: 1 }).default(0.001),
+    /** Apply the service's error-state boost (state.serviceErrorState(service).boost). Default true. */
+    use_error_boost: bool().default(true),
+    /** Mixed into the trace-id hash (see probabilistic). Default "". */
+    hash_salt: z.string().default(''),
+  })
+  .strict();
+
+/** Leaf policy configs (parsed). */
+export type AlwaysSampleConfig = z.output<typeof always>;
+export type NeverSampleConfig = z.output<typeof never>;
+export type ProbabilisticConfig = z.output<typeof probabilistic>;
+export type StatusCodeConfig = z.output<typeof statusCode>;
+export type LatencyConfig = z.output<typeof latency>;
+export type StringAttributeConfig = z.output<typeof stringAttribute>;
+export type NumericAttributeConfig = z.output<typeof numericAttribute>;
+export type BooleanAttributeConfig = z.output<typeof booleanAttribute>;
+export type SpanCountConfig = z.output<typeof spanCount>;
+export type TraceStateConfig = z.output<typeof traceState>;
+export type RateLimitingConfig = z.output<typeof rateLimiting>;
+export type AdaptiveConfig = z.output<typeof adaptive>;
+
+/** AndConfig samples when every sub-policy samples (evaluated in order, stops at the first that does not). */
+export interface AndConfig { name?: string; type: 'and'; policies: PolicyConfig[] }
+/** NotConfig inverts one sub-policy (sampled <-> not sampled). */
+export interface NotConfig { name?: string; type: 'not'; policy: PolicyConfig }
+/** DropConfig drops the trace when every sub-policy samples; a matching drop wins over everything (top level only). */
+export interface DropConfig { name?: string; type: 'drop'; policies: PolicyConfig[] }
+
+/** PolicyConfig is any policy, as parsed. */
+export type PolicyConfig =
+  | AlwaysSampleConfig | NeverSampleConfig | ProbabilisticConfig | StatusCodeConfig | LatencyConfig
+  | StringAttributeConfig | NumericAttributeConfig | BooleanAttributeConfig | SpanCountConfig | TraceStateConfig
+  | RateLimitingConfig | AdaptiveConfig | AndConfig | NotConfig | DropConfig;
+
+/** The raw (input) shape is loose; the union below checks it. */
+type AnySchema = z.ZodType<PolicyConfig, unknown>;
+
+const and = z.object({ ...base, type: z.literal('and'), get policies() { return z.array(policySchema).min(1); } }).strict();
+const not = z.object({ ...base, type: z.literal('not'), get policy() { return policySchema; } }).strict();
+const drop = z.object({ ...base, type: z.literal('drop'), get policies() { return z.array(policySchema).min(1); } }).strict();
+
+/** policySchema validates one policy of any type; an unknown `type` is an error at `<path>.type` listing the known ones. */
+export const policySchema: AnySchema = z.discriminatedUnion('type', [
+  always, never, probabilistic, statusCode, latency, stringAttribute, numericAttribute, booleanAttribute,
+  spanCount, traceState, rateLimiting, adaptive, and, not, drop,
+]) as unknown as AnySchema;
+
+/** POLICY_TYPES lists every config `type` value. */
+export const POLICY_TYPES = [
+  'always_sample', 'never_sample', 'never', 'probabilistic', 'status_code', 'latency', 'string_attribute',
+  'numeric_attribute', 'boolean_attribute', 'span_count', 'trace_state', 'rate_limiting', 'adaptive', 'and', 'not', 'drop',
+] as const;

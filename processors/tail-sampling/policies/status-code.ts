@@ -1,0 +1,27 @@
+// status_code: samples traces in which any span has one of the configured status codes (ERROR, OK, UNSET).
+
+import type { StatusCodeConfig, StatusCodeName } from './config';
+import { notSampled, sampled, type Decision, type PolicyEvaluator, type TraceView } from './types';
+
+const CODE_OF: Readonly<Record<StatusCodeName, 0 | 1 | 2>> = { UNSET: 0, OK: 1, ERROR: 2 };
+const NAME_OF = ['UNSET', 'OK', 'ERROR'] as const;
+
+/** StatusCode samples a trace when any of its spans has a listed status. */
+export class StatusCode implements PolicyEvaluator {
+  private readonly _codes: ReadonlySet<number>;
+  private readonly _label: string;
+
+  constructor(cfg: StatusCodeConfig) {
+    this._codes = new Set(cfg.codes.map((c) => CODE_OF[c]));
+    this._label = cfg.codes.join('|');
+  }
+
+  evaluate(trace: TraceView): Decision {
+    for (const s of trace.spans) {
+      if (this._codes.has(s.statusCode)) {
+        return sampled(`span ${s.spanId} has status ${NAME_OF[s.statusCode]}`, { codes: this._label, span_id: s.spanId });
+      }
+    }
+    return notSampled(`no span has status ${this._label}`, { codes: this._label });
+  }
+}

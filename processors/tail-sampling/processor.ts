@@ -1,0 +1,428 @@
+// The tail_sampling processor: buffers each trace's spans (as bytes) and logs, decides in batched ticks
+// (root span + settle delay, decision_wait, per-trace caps, memory pressure), sends kept traces on with
+// sampling.policy / sampling.adjusted_count stamped on every span, and settles each incoming chunk only
+// when its trace was decided and, if kept, accepted downstream (architecture.md, contracts 2-6).
+
+import type { Logger } from 'pino';
+import type {
+  ComponentHealth, ComponentSettings, DecisionExplainer, DecisionRecord, Host, Processor, ProcessorNext,
+} from '../../pipeline/component';
+import { BackpressureError, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
+import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
+import { appendSpanAttributes, indexTraceChunk } from '../../pipeline/otlp/index';
+import type { TailSamplingConfig } from './config';
+import { DecisionCache } from './decision-cache';
+import { buildPolicies, Decider, type Decided } from './decider';
+import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
+import { createSamplerMetrics, type SamplerMetrics } from './metrics';
+import type { AttributeValue, SpanSummary } from './policies/types';
+import { attributeKeys } from './policies/registry';
+import type { SamplingState } from './state/types';
+import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
+
+/** Codec is the part of pipeline/otlp the sampler uses (injectable for tests). */
+export interface SamplerCodec {
+  indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<string>): SpanSummary[];
+  appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttributeValue>>): Uint8Array;
+}
+
+/** ProcessorDeps are the processor's collaborators; the factory fills them, tests may replace them. */
+export interface ProcessorDeps {
+  readonly state: SamplingState;
+  /** Clock, unix ms. Default Date.now. */
+  readonly now?: () => number;
+  /** Run ticks on a timer (default true). Tests set false and call tick() with a fake clock. */
+  readonly autoTick?: boolean;
+  readonly codec?: SamplerCodec;
+}
+
+const NOT_STARTED = 'ERR_SAMPLER_NOT_STARTED';
+
+/** TailSamplingProcessor implements the tail_sampling processor. shutdown() is idempotent and safe without start(). */
+export class TailSamplingProcessor implements Processor, DecisionExplainer {
+  readonly capabilities = { mutatesData: false };
+  private _cfg: TailSamplingConfig;
+  private _attrKeys: ReadonlySet<string>;
+  private readonly _state: SamplingState;
+  private readonly _now: () => number;
+  private readonly _autoTick: boolean;
+  private readonly _codec: SamplerCodec;
+  private readonly _logger: Logger;
+  private readonly _metrics: SamplerMetrics;
+  private readonly _buffer: TraceBuffer;
+  private readonly _deciding = new Map<string, BufferedTrace>();
+  private readonly _cache: DecisionCache;
+  private readonly _lookups = new Set<string>();
+  /** Late data of kept traces, sent in one batch at the next tick. */
+  private _lateTraces: Outgoing<TraceChunk>[] = [];
+  private _lateLogs: Outgoing<LogChunk>[] = [];
+  private readonly _decider: Decider;
+  private readonly _forwarder: Forwarder;
+  private _timer?: NodeJS.Timeout;
+  private _immediate?: NodeJS.Immediate;
+  private _ticking?: Promise<void>;
+  private _started = false;
+  private _stopping = false;
+  private _shutdown?: Promise<void>;
+
+  constructor(private readonly _settings: ComponentSettings, config: TailSamplingConfig, private readonly _next: ProcessorNext, deps: ProcessorDeps) {
+    this._cfg = config;
+    this._state = deps.state;
+    this._now = deps.now ?? Date.now;
+    this._autoTick = deps.autoTick ?? true;
+    this._codec = deps.codec ?? { indexTraceChunk, appendSpanAttributes };
+    this._logger = _settings.logger;
+    this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
+    this._attrKeys = attributeKeys(config.policies);
+    this._buffer = new TraceBuffer(config.tick_interval, this._now());
+    this._cache = new DecisionCache(config.decision_cache_size);
+    this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
+    this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
+  }
+
+  async start(_host: Host): Promise<void> {
+    if (this._started || this._stopping) return;
+    await this._state.start();
+    this._started = true;
+    if (this._autoTick) this._startTimer();
+  }
+
+  health(): ComponentHealth {
+    const s = this._state.health();
+    return { ready: s.ready && !this._stopping, degraded: s.degraded, detail: s.detail ?? `${this._buffer.traceCount} traces buffered` };
+  }
+
+  /** consumeTraces buffers each chunk under its trace id; resolves when every chunk is settled (see README). */
+  consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
+    const refused = this._refuse();
+    if (refused) return Promise.reject(refused);
+    const now = this._now();
+    const settles = batch.chunks.map((c) => this._acceptSpans(c, now));
+    this._afterIntake(batch.chunks, signal);
+    return settleAll(settles);
+  }
+
+  /** consumeLogs holds log chunks with their trace; records outside any trace pass straight through. */
+  consumeLogs(batch: LogBatch, signal?: AbortSignal): Promise<void> {
+    const refused = this._refuse();
+    if (refused) return Promise.reject(refused);
+    const now = this._now();
+    const loose = batch.chunks.filter((c) => c.traceId === '');
+    const settles = batch.chunks.filter((c) => c.traceId !== '').map((c) => this._acceptLogs(c, now));
+    if (loose.length > 0) {
+      if (this._next.consumeLogs) settles.push(this._next.consumeLogs({ chunks: loose }, signal));
+      else this._metrics.exportFailures.inc({ kind: 'no_logs_consumer' }, loose.length);
+    }
+    this._afterIntake(batch.chunks, signal);
+    return settleAll(settles);
+  }
+
+  async explainDecision(traceId: string): Promise<DecisionRecord | undefined> {
+    const id = traceId.toLowerCase();
+    const cached = this._cache.get(id);
+    if (cached) return cached;
+    const found = await this._state.lookupDecisions([id]);
+    return found.get(id);
+  }
+
+  /** reconfigure swaps the policies and trace limits without losing buffered traces (SIGHUP reload). */
+  reconfigure(config: TailSamplingConfig): void {
+    const policies = buildPolicies(config.policies, this._state, this._now);
+    if (config.state !== this._cfg.state || JSON.stringify(config.redis) !== JSON.stringify(this._cfg.redis)) {
+      this._logger.warn('tail_sampling: state and redis settings change only on restart; kept the running ones');
+    }
+    const restartTimer = config.tick_interval !== this._cfg.tick_interval;
+    this._cfg = { ...config, state: this._cfg.state, redis: this._cfg.redis };
+    this._decider.setPolicies(policies);
+    this._attrKeys = attributeKeys(config.policies);
+    this._forwarder.updateOptions(this._forwarderOptions(config));
+    if (restartTimer && this._timer) {
+      clearInterval(this._timer);
+      this._startTimer();
+    }
+    this._logger.info({ policies: policies.map((p) => p.name) }, 'tail_sampling policies reloaded');
+  }
+
+  /** flush decides every buffered trace now and waits (bounded) until their exports settled. */
+  async flush(timeoutMs = this._cfg.shutdown_timeout): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    this._buffer.decideAllNow(this._stopping ? 'shutdown' : 'flush');
+    while ((this._buffer.traceCount > 0 || this._deciding.size > 0 || this._lookups.size > 0 || this._lateTraces.length + this._lateLogs.length > 0) && Date.now() < deadline) {
+      this._buffer.decideAllNow(this._stopping ? 'shutdown' : 'flush');
+      await this.tick();
+    }
+    return this._forwarder.drain(Math.max(0, deadline - Date.now()));
+  }
+
+  shutdown(): Promise<void> {
+    return (this._shutdown ??= this._doShutdown());
+  }
+
+  /** tick decides the traces due now (runs on the timer; exposed for tests and flush). Ticks never overlap. */
+  tick(): Promise<void> {
+    if (this._ticking) return this._ticking.then(() => this.tick());
+    const run = this._runTick().catch((err) => this._logger.error({ err }, 'tail_sampling tick failed'));
+    this._ticking = run.finally(() => (this._ticking = undefined));
+    return this._ticking;
+  }
+
+  /** Buffer figures, for tests and the debug endpoints. */
+  stats(): { traces: number; spans: number; bytes: number; deciding: number; exportingBytes: number } {
+    return { traces: this._buffer.traceCount, spans: this._buffer.spanCount, bytes: this._buffer.bytes, deciding: this._deciding.size, exportingBytes: this._forwarder.pendingBytes };
+  }
+
+  private async _doShutdown(): Promise<void> {
+    this._stopping = true;
+    if (this._timer) clearInterval(this._timer);
+    if (this._immediate) clearImmediate(this._immediate);
+    if (this._started) {
+      const drained = await this.flush(this._cfg.shutdown_timeout);
+      if (!drained) this._logger.warn({ inflight: this._forwarder.inflight }, 'tail_sampling shutdown: exports still pending after shutdown_timeout');
+    }
+    const err = new ShutdownError(this._settings.id);
+    this._forwarder.abort(err);
+    for (const t of this._buffer.takeDue(Number.MAX_SAFE_INTEGER)) settleWaiters(t, err);
+    await this._state.shutdown();
+  }
+
+  private _refuse(): Error | undefined {
+    if (this._stopping) {
+      this._metrics.rejected.inc({ reason: 'shutdown' });
+      return new ShutdownError(this._settings.id);
+    }
+    if (!this._started) return new PipelineError(NOT_STARTED, 'tail_sampling processor not started', { component: this._settings.id });
+    if (this._forwarder.pendingBytes >= this._cfg.max_buffered_bytes) {
+      this._metrics.rejected.inc({ reason: 'backpressure' });
+      return new BackpressureError('tail_sampling: kept traces awaiting export exceed max_buffered_bytes', 1000, { component: this._settings.id });
+    }
+    return undefined;
+  }
+
+  private _acceptSpans(chunk: TraceChunk, now: number): Promise<void> {
+    let spans: SpanSummary[];
+    try {
+      spans = this._codec.indexTraceChunk(chunk.data, this._attrKeys);
+    } catch (err) {
+      this._metrics.rejected.inc({ reason: 'malformed' });
+      return Promise.reject(err);
+    }
+    const traceId = (chunk.traceId || spans[0]?.traceId || '').toLowerCase();
+    if (traceId === '' || spans.length === 0) return Promise.resolve();
+    const data = compact(chunk.data);
+    let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
+    if (!t) {
+      const decided = this._cache.get(traceId);
+      if (decided) {
+        this._metrics.lateSpans.inc(spans.length);
+        return this._sendLate(decided, { traceId, chunks: [data], spans: spans.length }, undefined);
+      }
+      t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
+      this._lookups.add(traceId);
+    }
+    if (this._deciding.has(traceId)) {
+      // Being decided this tick: the chunk joins the trace and follows its decision.
+      t.chunks.push(data);
+      for (const s of spans) t.spans.push(s);
+    } else {
+      this._buffer.addSpans(t, data, spans);
+      if (t.rootSeenMs === undefined && spans.some((s) => s.parentSpanId === '')) {
+        t.rootSeenMs = now;
+        this._buffer.dueAt(t, now + this._cfg.root_settle_delay, 'root_settled');
+      }
+      if (t.spans.length >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
+      else if (t.bytes >= this._cfg.max_bytes_per_trace) this._buffer.decideNow(t, 'max_bytes_per_trace');
+    }
+    return this._wait(t.waiters);
+  }
+
+  private _acceptLogs(chunk: LogChunk, now: number): Promise<void> {
+    const traceId = chunk.traceId.toLowerCase();
+    let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
+    if (!t) {
+      const decided = this._cache.get(traceId);
+      if (decided) {
+        this._metrics.lateLogs.inc(chunk.recordCount);
+        return this._sendLate(decided, undefined, chunk);
+      }
+      t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
+      this._lookups.add(traceId);
+    }
+    if (this._deciding.has(traceId)) t.logs.push(chunk);
+    else this._buffer.addLogs(t, chunk);
+    return this._wait(t.logWaiters);
+  }
+
+  private _wait(waiters: Waiter[]): Promise<void> {
+    if (this._cfg.ack === 'buffered') return Promise.resolve();
+    return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private _afterIntake(chunks: readonly { traceId: string }[], signal: AbortSignal | undefined): void {
+    const marked = this._buffer.enforce({ maxBufferedBytes: this._cfg.max_buffered_bytes, numTraces: this._cfg.num_traces });
+    if (marked.bytes > 0) this._metrics.evictions.inc({ reason: 'max_buffered_bytes' }, marked.bytes);
+    if (marked.traces > 0) this._metrics.evictions.inc({ reason: 'num_traces' }, marked.traces);
+    if (marked.bytes + marked.traces > 0) this._requestTick();
+    if (signal) {
+      // The caller gives up waiting (e.g. partition revoked): decide what it handed us now.
+      signal.addEventListener('abort', () => {
+        for (const c of chunks) {
+          const t = this._buffer.get(c.traceId.toLowerCase());
+          if (t) this._buffer.decideNow(t, 'flush');
+        }
+        this._requestTick();
+      }, { once: true });
+    }
+  }
+
+  private _sendLate(record: DecisionRecord, spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined, logs: LogChunk | undefined): Promise<void> {
+    if (record.decision !== 'sampled') return Promise.resolve();
+    const waiters: Waiter[] = [];
+    const settled = this._wait(waiters);
+    if (spans) this._lateTraces.push(this._outgoingTrace(record, spans.chunks, spans.spans, waiters));
+    if (logs) this._lateLogs.push({ traceId: record.traceId, chunks: [logs], bytes: logs.data.byteLength, waiters });
+    return settled;
+  }
+
+  private async _runTick(): Promise<void> {
+    if (this._lateTraces.length > 0 || this._lateLogs.length > 0) {
+      this._forwarder.sendTraces(this._lateTraces);
+      this._forwarder.sendLogs(this._lateLogs);
+      this._lateTraces = [];
+      this._lateLogs = [];
+    }
+    if (this._lookups.size > 0) await this._resolveLookups([...this._lookups], false);
+    const now = this._now();
+    const due = this._buffer.takeDue(now);
+    if (due.length > 0) {
+      for (const t of due) this._deciding.set(t.traceId, t);
+      const orphans = due.filter((t) => t.spans.length === 0 && !t.ledger).map((t) => t.traceId);
+      if (orphans.length > 0) await this._resolveLookups(orphans, true);
+      let decided: Decided[] = [];
+      try {
+        decided = await this._decider.decide(due, now);
+      } finally {
+        for (const t of due) this._deciding.delete(t.traceId);
+      }
+      this._apply(decided, this._now());
+    }
+    this._updateGauges();
+  }
+
+  /** _resolveLookups asks the ledger, in one call, whether traces were decided elsewhere or before a restart. */
+  private async _resolveLookups(ids: string[], deciding: boolean): Promise<void> {
+    for (const id of ids) this._lookups.delete(id);
+    let found: Map<string, DecisionRecord>;
+    try {
+      found = await this._state.lookupDecisions(ids);
+    } catch (err) {
+      this._metrics.stateErrors.inc({ op: 'lookup_decisions' });
+      this._logger.warn({ err, traces: ids.length }, 'decision ledger lookup failed; deciding locally');
+      return;
+    }
+    for (const [id, record] of found) {
+      const t = deciding ? this._deciding.get(id) : this._buffer.get(id);
+      if (!t || t.ledger) continue;
+      t.ledger = record;
+      if (!deciding) this._buffer.decideNow(t, 'ledger');
+    }
+  }
+
+  private _apply(decided: readonly Decided[], now: number): void {
+    const keptTraces: Outgoing<TraceChunk>[] = [];
+    const keptLogs: Outgoing<LogChunk>[] = [];
+    for (const { trace: t, record, followed } of decided) {
+      this._cache.set(record);
+      this._metrics.triggers.inc({ trigger: t.trigger });
+      this._metrics.decisions.inc({ policy: record.policy, decision: record.decision });
+      this._metrics.decisionLag.observe(Math.max(0, now - t.firstSeenMs) / 1000);
+      if (followed && t.trigger === 'ledger') {
+        if (t.spans.length > 0) this._metrics.lateSpans.inc(t.spans.length);
+        if (t.logs.length > 0) this._metrics.lateLogs.inc(t.logs.reduce((n, l) => n + l.recordCount, 0));
+      }
+      if (record.decision !== 'sampled') {
+        settleWaiters(t);
+        continue;
+      }
+      if (t.chunks.length > 0) keptTraces.push(this._outgoingTrace(record, t.chunks, t.spans.length, t.waiters));
+      else for (const w of t.waiters) w.resolve();
+      if (t.logs.length > 0) {
+        keptLogs.push({ traceId: t.traceId, chunks: t.logs, bytes: t.logs.reduce((n, l) => n + l.data.byteLength, 0), waiters: t.logWaiters });
+      } else for (const w of t.logWaiters) w.resolve();
+    }
+    this._forwarder.sendTraces(keptTraces);
+    this._forwarder.sendLogs(keptLogs);
+  }
+
+  /** _outgoingTrace stamps sampling.policy (and sampling.adjusted_count) on every span and joins the chunks into one. */
+  private _outgoingTrace(record: DecisionRecord, chunks: readonly Uint8Array[], spanCount: number, waiters: Waiter[]): Outgoing<TraceChunk> {
+    const attrs: Record<string, AttributeValue> = { 'sampling.policy': record.policy };
+    const adjusted = record.inputs.adjusted_count;
+    if (typeof adjusted === 'number' && adjusted > 1) attrs['sampling.adjusted_count'] = adjusted;
+    const parts = chunks.map((c) => {
+      try {
+        return this._codec.appendSpanAttributes(c, attrs);
+      } catch (err) {
+        this._logger.warn({ err, traceId: record.traceId }, 'could not stamp sampling attributes; sending the spans unchanged');
+        return c;
+      }
+    });
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return { traceId: record.traceId, chunks: [{ traceId: record.traceId, data, spanCount }], bytes: data.byteLength, waiters };
+  }
+
+  private _requestTick(): void {
+    if (!this._autoTick || !this._started || this._immediate) return;
+    this._immediate = setImmediate(() => {
+      this._immediate = undefined;
+      void this.tick();
+    });
+  }
+
+  private _startTimer(): void {
+    this._timer = setInterval(() => {
+      if (!this._ticking) void this.tick();
+    }, this._cfg.tick_interval);
+    this._timer.unref();
+  }
+
+  private _updateGauges(): void {
+    this._metrics.tracesBuffered.set(this._buffer.traceCount);
+    this._metrics.spansBuffered.set(this._buffer.spanCount);
+    this._metrics.bytesBuffered.set(this._buffer.bytes);
+    this._metrics.bytesExporting.set(this._forwarder.pendingBytes);
+  }
+
+  private _forwarderOptions(c: TailSamplingConfig): ForwarderOptions {
+    return {
+      retry: { initialIntervalMs: c.retry_on_failure.initial_interval, maxIntervalMs: c.retry_on_failure.max_interval, maxElapsedMs: c.retry_on_failure.max_elapsed_time },
+      maxBatchBytes: c.send_batch_max_bytes,
+      maxBatchTraces: c.send_batch_max_traces,
+      logger: this._logger,
+      metrics: this._metrics,
+    };
+  }
+}
+
+/** settleWaiters resolves (dropped on purpose) or rejects every chunk waiting on a trace. */
+function settleWaiters(t: BufferedTrace, err?: Error): void {
+  for (const w of [...t.waiters, ...t.logWaiters]) {
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+}
+
+/**
+ * settleAll resolves when every chunk settled; otherwise rejects with a retriable error if any (the batch
+ * must be redelivered), else with the permanent one.
+ */
+async function settleAll(settles: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(settles);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length === 0) return;
+  throw failures.find((e) => !isPermanent(e)) ?? failures[0];
+}
+
+/** compact copies a chunk that is a small view of a large buffer (e.g. a Kafka fetch) so holding it does not pin the whole buffer. */
+function compact(data: Uint8Array): Uint8Array {
+  return data.buffer.byteLength > data.byteLength * 2 + 4096 ? data.slice() : data;
+}

@@ -1,0 +1,308 @@
+// RedisLink: the Redis side of RedisSamplingState. Builds the ioredis client (single server or Cluster)
+// with fail-fast options, defines the two Lua scripts (batched sync, batched ledger insert), counts every
+// round trip and command, and feeds the prom-client metrics. Nothing here knows about sampling.
+
+import { Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { errorMessage } from '../../../pipeline/errors';
+
+/**
+ * SYNC_SCRIPT applies one shard's batch atomically. KEYS: every key touched (all in one hash slot).
+ * ARGV[1]: JSON {i: [[k, ttlMs, field, incr, ...]], g: [k], m: [[k, field...]], s: [[[k...], [field...]]]}
+ *  - i: HINCRBY each field of KEYS[k], then PEXPIRE KEYS[k] ttlMs;
+ *  - g: HGETALL KEYS[k];  m: HMGET KEYS[k] fields;  s: per field, the sum over the hashes KEYS[k...].
+ * Returns {g results, m results, s results}.
+ */
+const SYNC_SCRIPT = `
+local ops = cjson.decode(ARGV[1])
+if ops.i then
+  for _, w in ipairs(ops.i) do
+    local key = KEYS[w[1]]
+    for j = 3, #w, 2 do redis.call('HINCRBY', key, w[j], w[j + 1]) end
+    redis.call('PEXPIRE', key, w[2])
+  end
+end
+local g, m, s = {}, {}, {}
+if ops.g then
+  for x, k in ipairs(ops.g) do g[x] = redis.call('HGETALL', KEYS[k]) end
+end
+if ops.m then
+  for x, r in ipairs(ops.m) do
+    m[x] = redis.call('HMGET', KEYS[r[1]], unpack(r, 2))
+  end
+end
+if ops.s then
+  for x, r in ipairs(ops.s) do
+    local fields = r[2]
+    local sums = {}
+    for j = 1, #fields do sums[j] = 0 end
+    for _, k in ipairs(r[1]) do
+      local vals = redis.call('HMGET', KEYS[k], unpack(fields))
+      for j = 1, #vals do
+        if vals[j] then sums[j] = sums[j] + tonumber(vals[j]) end
+      end
+    end
+    s[x] = sums
+  end
+end
+return {g, m, s}
+`;
+
+/**
+ * LEDGER_SCRIPT inserts decisions first-wins. KEYS: ledger keys (one hash slot). ARGV[1]: TTL ms,
+ * ARGV[1 + i]: value for KEYS[i]. Returns, per key, the earlier value (nil when ours was stored).
+ */
+const LEDGER_SCRIPT = `
+local ttl = ARGV[1]
+local out = {}
+for i = 1, #KEYS do
+  if redis.call('SET', KEYS[i], ARGV[i + 1], 'NX', 'PX', ttl) then
+    out[i] = false
+  else
+    out[i] = redis.call('GET', KEYS[i]) or false
+  end
+end
+return out
+`;
+
+/** SyncReply is the decoded reply of SYNC_SCRIPT. */
+export type SyncReply = [Array<string[]>, Array<Array<string | null>>, number[][]];
+
+interface ScriptCommands {
+  tuskSync(numKeys: number, ...args: string[]): Promise<unknown>;
+  tuskLedger(numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
+type Client = (Redis | Cluster) & ScriptCommands;
+
+/** RedisLinkOptions configure the link. */
+export interface RedisLinkOptions {
+  readonly url: string;
+  readonly clusterNodes: readonly string[];
+  readonly timeoutMs: number;
+  readonly logger?: Logger;
+  readonly metrics?: Registry;
+}
+
+/** LinkCounters are the link's cumulative counters. */
+export interface LinkCounters {
+  roundTrips: number;
+  commands: number;
+  errors: number;
+}
+
+interface LinkMetrics {
+  roundTrips: Counter;
+  errors: Counter;
+  syncDuration: Histogram;
+  up: Gauge;
+}
+
+/** RedisLink wraps one ioredis client; every request goes through it so that it is counted. */
+export class RedisLink {
+  readonly counters: LinkCounters = { roundTrips: 0, commands: 0, errors: 0 };
+  /** Human-readable target (`redis://host:port` or `cluster host:port,...`), credentials removed. */
+  readonly target: string;
+  private _client: Client | undefined;
+  private _lastError: string | undefined;
+  private _downSince: number | undefined = Date.now();
+  private readonly _metrics: LinkMetrics | undefined;
+
+  constructor(private readonly _o: RedisLinkOptions) {
+    this.target = _o.clusterNodes.length > 0 ? `cluster ${_o.clusterNodes.join(',')}` : redactUrl(_o.url);
+    this._metrics = _o.metrics === undefined ? undefined : linkMetrics(_o.metrics);
+  }
+
+  /** True when the client is connected and ready for commands. */
+  isUp(): boolean {
+    return this._client !== undefined && this._client.status === 'ready';
+  }
+
+  /** The last connection or command error, if any since the last success. */
+  get lastError(): string | undefined {
+    return this._lastError;
+  }
+
+  /** Unix ms since when Redis has been unreachable (undefined while up). */
+  get downSince(): number | undefined {
+    return this._downSince;
+  }
+
+  /**
+   * Creates the client and waits up to `timeoutMs` for it to be ready. Never throws for an unreachable
+   * Redis: the client keeps reconnecting in the background (retry every 100 ms .. 2 s).
+   */
+  async connect(): Promise<void> {
+    if (this._client !== undefined) return;
+    const t = this._o.timeoutMs;
+    const retry = (times: number): number => Math.min(100 * 2 ** Math.min(times - 1, 5), 2000);
+    let client: Redis | Cluster;
+    if (this._o.clusterNodes.length > 0) {
+      client = new Cluster(
+        this._o.clusterNodes.map((n) => {
+          const i = n.lastIndexOf(':');
+          return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
+        }),
+        {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: retry,
+          slotsRefreshTimeout: t,
+          scaleReads: 'master',
+          redisOptions: { connectTimeout: t, commandTimeout: t, maxRetriesPerRequest: 1 },
+        },
+      );
+    } else {
+      client = new Redis(this._o.url, {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        connectTimeout: t,
+        commandTimeout: t,
+        maxRetriesPerRequest: 1,
+        retryStrategy: retry,
+      });
+    }
+    client.defineCommand('tuskSync', { lua: SYNC_SCRIPT });
+    client.defineCommand('tuskLedger', { lua: LEDGER_SCRIPT });
+    client.on('error', (err: unknown) => this._noteError(err));
+    client.on('ready', () => {
+      if (this._downSince !== undefined) {
+        this._o.logger?.info({ redis: this.target }, 'sampling state: redis connected');
+      }
+      this._downSince = undefined;
+      this._lastError = undefined;
+      this._metrics?.up.set(1);
+    });
+    client.on('close', () => this._markDown('connection closed'));
+    client.on('end', () => this._markDown('connection ended'));
+    this._client = client as Client;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      client.connect().catch((err: unknown) => this._noteError(err)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, t);
+      }),
+    ]);
+    if (timer !== undefined) clearTimeout(timer);
+  }
+
+  /** Runs SYNC_SCRIPT for one shard: one command, one round trip. */
+  async sync(keys: readonly string[], payload: string): Promise<SyncReply> {
+    const reply = await this._request(1, (c) => c.tuskSync(keys.length, ...keys, payload));
+    return normalizeSyncReply(reply);
+  }
+
+  /** Runs LEDGER_SCRIPT for one shard: one command, one round trip. */
+  async ledgerInsert(keys: readonly string[], ttlMs: number, values: readonly string[]): Promise<Array<string | null>> {
+    const reply = await this._request(1, (c) => c.tuskLedger(keys.length, ...keys, String(ttlMs), ...values));
+    return Array.isArray(reply) ? (reply as Array<string | null>) : [];
+  }
+
+  /** MGET of keys in one hash slot: one command, one round trip. */
+  async mget(keys: readonly string[]): Promise<Array<string | null>> {
+    return this._request(1, (c) => c.mget(...keys));
+  }
+
+  /** Records how long a sync tick took (metrics only). */
+  observeSync(seconds: number): void {
+    this._metrics?.syncDuration.observe(seconds);
+  }
+
+  /** Closes the connection: QUIT with a bounded wait, then a hard disconnect. */
+  async close(): Promise<void> {
+    const c = this._client;
+    if (c === undefined) return;
+    this._client = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (c.status === 'ready') {
+        await Promise.race([
+          c.quit().catch(() => undefined),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this._o.timeoutMs);
+          }),
+        ]);
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      c.disconnect();
+      this._metrics?.up.set(0);
+    }
+  }
+
+  private async _request<T>(commands: number, fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = this._client;
+    if (c === undefined) throw new Error('redis client not started');
+    this.counters.roundTrips++;
+    this.counters.commands += commands;
+    this._metrics?.roundTrips.inc();
+    try {
+      return await fn(c);
+    } catch (err) {
+      this.counters.errors++;
+      this._metrics?.errors.inc();
+      this._noteError(err);
+      throw err;
+    }
+  }
+
+  private _noteError(err: unknown): void {
+    this._lastError = errorMessage(err);
+    if (!this.isUp()) this._markDown(this._lastError);
+  }
+
+  private _markDown(reason: string): void {
+    if (this._downSince === undefined) {
+      this._downSince = Date.now();
+      this._o.logger?.warn({ redis: this.target, reason }, 'sampling state: redis unreachable, deciding from local state');
+    }
+    this._lastError ??= reason;
+    this._metrics?.up.set(0);
+  }
+}
+
+/** normalizeSyncReply turns the script reply into typed arrays (Lua empty tables come back as []). */
+function normalizeSyncReply(reply: unknown): SyncReply {
+  const a = Array.isArray(reply) ? reply : [];
+  const arr = <T>(x: unknown): T[] => (Array.isArray(x) ? (x as T[]) : []);
+  return [arr<string[]>(a[0]).map((x) => arr<string>(x)), arr<Array<string | null>>(a[1]).map((x) => arr(x)), arr<number[]>(a[2]).map((x) => arr<number>(x))];
+}
+
+/** redactUrl removes credentials from a Redis URL for logs and health details. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return 'redis (unparsable url)';
+  }
+}
+
+/** linkMetrics registers (or reuses, when several stores share a registry) the store's metrics. */
+function linkMetrics(registry: Registry): LinkMetrics {
+  const get = <M>(name: string, make: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? make();
+  return {
+    roundTrips: get(
+      'tusk_state_redis_round_trips_total',
+      () => new Counter({ name: 'tusk_state_redis_round_trips_total', help: 'Requests sent to Redis by the sampling state (a script call or pipeline counts once).', registers: [registry] }),
+    ),
+    errors: get(
+      'tusk_state_redis_errors_total',
+      () => new Counter({ name: 'tusk_state_redis_errors_total', help: 'Redis requests of the sampling state that failed (unreachable, timeout, script error).', registers: [registry] }),
+    ),
+    syncDuration: get(
+      'tusk_state_sync_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'tusk_state_sync_duration_seconds',
+          help: 'Duration of one sampling-state sync tick with Redis (flush deltas, read aggregates).',
+          buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+          registers: [registry],
+        }),
+    ),
+    up: get('tusk_state_redis_up', () => new Gauge({ name: 'tusk_state_redis_up', help: '1 when the sampling state is connected to Redis, else 0.', registers: [registry] })),
+  };
+}

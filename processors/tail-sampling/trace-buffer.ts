@@ -1,0 +1,184 @@
+// The trace buffer: per trace id, the encoded span chunks (bytes as received) plus their small index, the
+// log chunks held with the trace, and the handles of the callers waiting for the trace to settle. Tracks
+// memory in bytes and trace count, keeps deadlines on a timer wheel, and picks the oldest traces for an
+// early decision when a limit is exceeded (never drops anything itself).
+
+import type { DecisionRecord } from '../../pipeline/component';
+import type { LogChunk } from '../../pipeline/trace-batch';
+import type { SpanSummary } from './policies/types';
+import { TimerWheel } from './timer-wheel';
+
+/**
+ * Estimated in-memory cost of one span's index entry beyond its encoded bytes (object, strings, map slot).
+ * Counted in bytes_buffered so the memory bound covers the index, not only the payload.
+ */
+export const SPAN_INDEX_OVERHEAD_BYTES = 256;
+/** Estimated fixed cost of one buffered trace (entry, arrays, timer slot). */
+export const TRACE_OVERHEAD_BYTES = 512;
+
+/** Why a trace is decided now. */
+export type Trigger =
+  | 'root_settled' | 'decision_wait' | 'max_spans_per_trace' | 'max_bytes_per_trace'
+  | 'max_buffered_bytes' | 'num_traces' | 'ledger' | 'shutdown' | 'flush';
+
+/** Waiter is the settle handle of one chunk handed to consumeTraces/consumeLogs. */
+export interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** BufferedTrace is everything held for one trace id until it is decided. */
+export interface BufferedTrace {
+  readonly traceId: string;
+  readonly firstSeenMs: number;
+  readonly chunks: Uint8Array[];
+  readonly spans: SpanSummary[];
+  readonly logs: LogChunk[];
+  readonly waiters: Waiter[];
+  readonly logWaiters: Waiter[];
+  /** Accounted bytes: encoded spans and logs plus the index estimate. */
+  bytes: number;
+  rootSeenMs?: number;
+  /** Current deadline and what set it. */
+  dueMs: number;
+  trigger: Trigger;
+  /** An earlier decision found in the ledger (late spans, replay): followed instead of evaluating. */
+  ledger?: DecisionRecord;
+}
+
+/** Limits the buffer enforces by asking for early decisions. */
+export interface BufferLimits {
+  maxBufferedBytes: number;
+  numTraces: number;
+}
+
+/** TraceBuffer holds undecided traces in first-seen order. */
+export class TraceBuffer {
+  private readonly _traces = new Map<string, BufferedTrace>();
+  private readonly _now = new Set<string>();
+  private readonly _wheel: TimerWheel;
+  private _bytes = 0;
+  private _spans = 0;
+  /** Bytes of the traces in `_now` (already due at the next tick). */
+  private _markedBytes = 0;
+
+  constructor(tickMs: number, nowMs: number) {
+    this._wheel = new TimerWheel(tickMs, nowMs);
+  }
+
+  get traceCount(): number {
+    return this._traces.size;
+  }
+
+  get bytes(): number {
+    return this._bytes;
+  }
+
+  get spanCount(): number {
+    return this._spans;
+  }
+
+  get(traceId: string): BufferedTrace | undefined {
+    return this._traces.get(traceId);
+  }
+
+  /** create adds an empty trace due at `dueMs` (its decision_wait deadline). */
+  create(traceId: string, nowMs: number, dueMs: number): BufferedTrace {
+    const t: BufferedTrace = {
+      traceId, firstSeenMs: nowMs, chunks: [], spans: [], logs: [], waiters: [], logWaiters: [],
+      bytes: TRACE_OVERHEAD_BYTES, dueMs, trigger: 'decision_wait',
+    };
+    this._traces.set(traceId, t);
+    this._bytes += t.bytes;
+    this._wheel.schedule(traceId, dueMs);
+    return t;
+  }
+
+  /** addSpans appends one encoded chunk and its index. */
+  addSpans(t: BufferedTrace, data: Uint8Array, spans: readonly SpanSummary[]): void {
+    const cost = data.byteLength + spans.length * SPAN_INDEX_OVERHEAD_BYTES;
+    t.chunks.push(data);
+    for (const s of spans) t.spans.push(s);
+    t.bytes += cost;
+    this._bytes += cost;
+    this._spans += spans.length;
+    if (this._now.has(t.traceId)) this._markedBytes += cost;
+  }
+
+  /** addLogs holds one log chunk with its trace. */
+  addLogs(t: BufferedTrace, chunk: LogChunk): void {
+    t.logs.push(chunk);
+    t.bytes += chunk.data.byteLength;
+    this._bytes += chunk.data.byteLength;
+    if (this._now.has(t.traceId)) this._markedBytes += chunk.data.byteLength;
+  }
+
+  /** dueAt moves a trace's deadline earlier (never later). */
+  dueAt(t: BufferedTrace, atMs: number, trigger: Trigger): void {
+    if (atMs >= t.dueMs || this._now.has(t.traceId)) return;
+    t.dueMs = atMs;
+    t.trigger = trigger;
+    this._wheel.schedule(t.traceId, atMs);
+  }
+
+  /** decideNow marks a trace for the next tick. */
+  decideNow(t: BufferedTrace, trigger: Trigger): void {
+    if (this._now.has(t.traceId)) return;
+    t.trigger = trigger;
+    this._now.add(t.traceId);
+    this._markedBytes += t.bytes;
+    this._wheel.cancel(t.traceId);
+  }
+
+  /** isMarked tells whether a trace is already due at the next tick. */
+  isMarked(traceId: string): boolean {
+    return this._now.has(traceId);
+  }
+
+  /** decideAllNow marks every trace (shutdown, flush). */
+  decideAllNow(trigger: Trigger): void {
+    for (const t of this._traces.values()) this.decideNow(t, trigger);
+  }
+
+  /**
+   * enforce marks the oldest unmarked traces for an early decision until what remains fits the limits.
+   * Returns what it marked, by reason, so the caller can count evictions.
+   */
+  enforce(limits: BufferLimits): { bytes: number; traces: number } {
+    let keptBytes = this._bytes - this._markedBytes;
+    let keptTraces = this._traces.size - this._now.size;
+    const marked = { bytes: 0, traces: 0 };
+    if (keptBytes <= limits.maxBufferedBytes && keptTraces <= limits.numTraces) return marked;
+    for (const t of this._traces.values()) {
+      if (keptBytes <= limits.maxBufferedBytes && keptTraces <= limits.numTraces) break;
+      if (this._now.has(t.traceId)) continue;
+      const reason = keptTraces > limits.numTraces ? 'num_traces' : 'max_buffered_bytes';
+      this.decideNow(t, reason);
+      keptBytes -= t.bytes;
+      keptTraces--;
+      if (reason === 'num_traces') marked.traces++;
+      else marked.bytes++;
+    }
+    return marked;
+  }
+
+  /** takeDue removes and returns the traces to decide now: marked ones and those whose deadline passed. */
+  takeDue(nowMs: number): BufferedTrace[] {
+    const out: BufferedTrace[] = [];
+    for (const id of this._now) this._take(id, out);
+    this._now.clear();
+    this._markedBytes = 0;
+    for (const id of this._wheel.takeDue(nowMs)) this._take(id, out);
+    return out;
+  }
+
+  private _take(id: string, out: BufferedTrace[]): void {
+    const t = this._traces.get(id);
+    if (!t) return;
+    this._traces.delete(id);
+    this._wheel.cancel(id);
+    this._bytes -= t.bytes;
+    this._spans -= t.spans.length;
+    out.push(t);
+  }
+}

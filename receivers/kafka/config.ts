@@ -1,0 +1,66 @@
+// Config of the `kafka` receiver: the consumer group, topics, how many unsettled bytes a partition may
+// hold, how often the settled watermark is committed, and where poison messages go.
+
+import { z } from 'zod';
+import { bool, byteSize, duration, int, stringList } from '../../pipeline/config-types';
+import { kafkaClientFields } from '../../pipeline/kafka/client';
+
+export const DEFAULT_TOPIC = 'otlp_spans';
+export const DEFAULT_GROUP = 'tusk-sampler';
+export const DEFAULT_SESSION_TIMEOUT = '30s';
+export const DEFAULT_INFLIGHT_PER_PARTITION = '16MiB';
+export const DEFAULT_COMMIT_INTERVAL = '1s';
+export const DEFAULT_FETCH_MAX_WAIT = '250ms';
+export const DEFAULT_DRAIN_TIMEOUT = '5s';
+export const DEFAULT_PARTITIONS = 8;
+
+const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
+
+/**
+ * kafkaReceiverConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/kafka/client.ts):
+ * - `topic` (default "otlp_spans"): trace topic(s): one name, a list, or a comma-separated string. [] = none
+ *   (a logs-only receiver).
+ * - `logs_topic` (default '' = none): topic of log chunks, handed to the logs pipeline (which must exist).
+ * - `group` (default "tusk-sampler"): consumer group id; the sampling tier scales up to the partition count.
+ * - `session_timeout` (default 30s): the broker drops a member silent this long (heartbeats every third of it, at most 3s).
+ * - `max_inflight_bytes_per_partition` (default 16MiB): unsettled bytes one partition may hold before it is
+ *   paused (resumed when below again); it may go over by one fetch (at most 1MiB per partition).
+ * - `commit_interval` (default 1s): how often the settled watermark is committed (also on rebalance and
+ *   shutdown). It bounds how much settled work a kill -9 replays.
+ * - `start_from` (default "earliest"): where a group without a committed offset starts: "earliest" or "latest".
+ * - `fetch_max_wait` (default 250ms): how long the broker holds a fetch without new data; also how soon a
+ *   resumed partition is fetched again.
+ * - `shutdown_drain_timeout` (default 5s): shutdown waits this long for in-flight messages to settle before it
+ *   commits and leaves the group; the rest is replayed by the next owner. 0 = do not wait.
+ * - `dead_letter_topic` (default '' = none): permanently rejected or undecodable messages are produced here
+ *   (same key and value, headers saying why) before they are skipped; without it they are counted, logged, skipped.
+ * - `create_topics` (default true) / `partitions` (default 8) / `replication_factor` (default 1): create
+ *   missing topics at start (so the broker's default partition count never applies).
+ */
+export const kafkaReceiverConfigSchema = z
+  .object({
+    ...kafkaClientFields,
+    topic: stringList().pipe(z.array(topicName())).default(() => [DEFAULT_TOPIC]),
+    logs_topic: z.union([z.literal(''), topicName()]).default(''),
+    group: z.string().min(1).default(DEFAULT_GROUP),
+    session_timeout: duration({ min: 6000, max: 1_800_000 }).prefault(DEFAULT_SESSION_TIMEOUT),
+    max_inflight_bytes_per_partition: byteSize({ min: 1024 }).prefault(DEFAULT_INFLIGHT_PER_PARTITION),
+    commit_interval: duration({ min: 10, max: 60_000 }).prefault(DEFAULT_COMMIT_INTERVAL),
+    start_from: z.enum(['earliest', 'latest']).default('earliest'),
+    fetch_max_wait: duration({ min: 10, max: 30_000 }).prefault(DEFAULT_FETCH_MAX_WAIT),
+    shutdown_drain_timeout: duration({ min: 0 }).prefault(DEFAULT_DRAIN_TIMEOUT),
+    dead_letter_topic: z.union([z.literal(''), topicName()]).default(''),
+    create_topics: bool().default(true),
+    partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_PARTITIONS),
+    replication_factor: int({ min: 1, max: 32 }).default(1),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.topic.length === 0 && c.logs_topic === '') ctx.addIssue({ code: 'custom', path: ['topic'], message: 'set a trace topic, a logs_topic, or both' });
+    const all = [...c.topic, c.logs_topic, c.dead_letter_topic].filter((t) => t !== '');
+    const dup = all.find((t, i) => all.indexOf(t) !== i);
+    if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['topic'], message: `topic "${dup}" is used twice (topic, logs_topic and dead_letter_topic must differ)` });
+  });
+
+/** KafkaReceiverConfig is the parsed config (durations in ms, sizes in bytes). */
+export type KafkaReceiverConfig = z.output<typeof kafkaReceiverConfigSchema>;

@@ -1,0 +1,197 @@
+// Hands the messages of a fetched batch downstream WITHOUT waiting, and settles their offsets when the
+// downstream promise resolves (for the tail sampler: when the trace is decided and exported, seconds later).
+// A retriable rejection keeps the messages unsettled and retries them with backoff (the partition is paused
+// meanwhile); a permanent one is narrowed down by halving the batch until the single culprit is found, which
+// is then counted, logged and skipped (or dead-lettered first). Nothing is settled that was not delivered,
+// skipped on purpose or dead-lettered.
+
+import type { Logger } from 'pino';
+import type { LogsConsumer, TracesConsumer } from '../../pipeline/component';
+import { errorMessage, isPermanent } from '../../pipeline/errors';
+import type { LogChunk, TraceChunk } from '../../pipeline/trace-batch';
+import type { KafkaReceiverMetrics, SkipReason } from './metrics';
+import type { PartitionState } from './partition';
+
+/** DeliveryEntry is one consumed message and what it carries downstream. */
+export interface DeliveryEntry {
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer;
+  /** Trace chunks (traces topic) or log chunks (logs topic): one per trace the message holds. */
+  readonly traces?: readonly TraceChunk[];
+  readonly logs?: readonly LogChunk[];
+}
+
+/** DispatcherHooks are the receiver's side of the dispatcher. */
+export interface DispatcherHooks {
+  /** Offsets of `part` settled (the receiver may resume it and update gauges). */
+  settled(part: PartitionState): void;
+  /** A delivery of `part` started or stopped waiting for a retry (the receiver pauses/resumes). */
+  retryStateChanged(part: PartitionState): void;
+  /** Optional: writes a skipped message to the dead-letter topic; resolves once it is acknowledged there. */
+  deadLetter?(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void>;
+}
+
+/** DispatcherOptions tune retries. */
+export interface DispatcherOptions {
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+interface Delivery {
+  readonly part: PartitionState;
+  readonly entries: readonly DeliveryEntry[];
+  attempt: number;
+  retrying: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+/** Dispatcher delivers batches downstream and settles them in their partition's watermark. */
+export class Dispatcher {
+  private readonly _waiting = new Set<Delivery>();
+  private _inFlight = 0;
+  private _stopped = false;
+
+  constructor(
+    private readonly _traces: TracesConsumer,
+    private readonly _logs: LogsConsumer | undefined,
+    private readonly _hooks: DispatcherHooks,
+    private readonly _opts: DispatcherOptions,
+    private readonly _logger: Logger,
+    private readonly _metrics: KafkaReceiverMetrics,
+  ) {}
+
+  /** inFlight is the number of downstream (and dead-letter) calls not yet settled. */
+  get inFlight(): number {
+    return this._inFlight;
+  }
+
+  /** dispatch hands the entries (already tracked in `part.watermark`) downstream in one call. */
+  dispatch(part: PartitionState, entries: readonly DeliveryEntry[]): void {
+    if (entries.length === 0) return;
+    this._send({ part, entries, attempt: 0, retrying: false });
+  }
+
+  /** skip settles an entry without delivering it (after dead-lettering it when configured). */
+  skip(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): void {
+    const traceIds = [...new Set([...(entry.traces ?? []), ...(entry.logs ?? [])].map((c) => c.traceId))];
+    this._logger.warn(
+      { topic: part.topic, partition: part.partition, offset: entry.offset, trace_ids: traceIds.slice(0, 10), key: entry.key?.toString('latin1'), reason, code: (err as { code?: unknown })?.code, err: errorMessage(err) },
+      this._hooks.deadLetter ? 'Kafka message rejected for good: dead-lettering it, then skipping it' : 'Kafka message rejected for good: skipping it',
+    );
+    this._metrics.skipped(reason);
+    if (!this._hooks.deadLetter) {
+      this._settle(part, [entry]);
+      return;
+    }
+    this._deadLetter({ part, entries: [entry], attempt: 0, retrying: false }, reason, err);
+  }
+
+  /** stop cancels pending retries (their messages stay unsettled and are replayed by the next owner). */
+  stop(): void {
+    this._stopped = true;
+    for (const d of this._waiting) {
+      clearTimeout(d.timer);
+      this._finish(d);
+    }
+    this._waiting.clear();
+  }
+
+  private _active(part: PartitionState): boolean {
+    return !this._stopped && !part.revoked;
+  }
+
+  private _send(d: Delivery): void {
+    if (!this._active(d.part)) return this._finish(d);
+    let p: Promise<void>;
+    try {
+      if (d.part.signal === 'traces') p = this._traces.consumeTraces({ chunks: d.entries.flatMap((e) => e.traces ?? []) });
+      else if (this._logs) p = this._logs.consumeLogs({ chunks: d.entries.flatMap((e) => e.logs ?? []) });
+      else throw new Error('no logs pipeline for a logs topic');
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    this._inFlight++;
+    p.then(
+      () => {
+        this._inFlight--;
+        this._settle(d.part, d.entries);
+        this._finish(d);
+      },
+      (err: unknown) => {
+        this._inFlight--;
+        this._failed(d, err);
+      },
+    );
+  }
+
+  private _failed(d: Delivery, err: unknown): void {
+    if (!this._active(d.part)) return this._finish(d);
+    if (isPermanent(err)) {
+      if (d.entries.length > 1) {
+        // Narrow the rejection down: halves are delivered on their own until the culprit stands alone.
+        const mid = d.entries.length >>> 1;
+        this._send({ part: d.part, entries: d.entries.slice(0, mid), attempt: 0, retrying: false });
+        this._send({ part: d.part, entries: d.entries.slice(mid), attempt: 0, retrying: false });
+      } else {
+        this.skip(d.part, d.entries[0], 'permanent', err);
+      }
+      return this._finish(d);
+    }
+    this._metrics.retried();
+    if (d.attempt === 0) {
+      this._logger.debug({ topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(err) }, 'downstream rejected Kafka messages retriably; retrying with backoff');
+    }
+    this._retryLater(d, err, () => this._send(d));
+  }
+
+  private _deadLetter(d: Delivery, reason: SkipReason, err: unknown): void {
+    if (!this._active(d.part) || !this._hooks.deadLetter) return this._finish(d);
+    this._inFlight++;
+    this._hooks.deadLetter(d.part, d.entries[0], reason, err).then(
+      () => {
+        this._inFlight--;
+        this._metrics.deadLettered();
+        this._settle(d.part, d.entries);
+        this._finish(d);
+      },
+      (dlqErr: unknown) => {
+        this._inFlight--;
+        if (!this._active(d.part)) return this._finish(d);
+        this._logger.warn({ topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(dlqErr) }, 'dead-lettering failed; retrying (the message stays unsettled)');
+        this._retryLater(d, dlqErr, () => this._deadLetter(d, reason, err));
+      },
+    );
+  }
+
+  private _retryLater(d: Delivery, err: unknown, again: () => void): void {
+    if (!d.retrying) {
+      d.retrying = true;
+      d.part.retrying++;
+      this._hooks.retryStateChanged(d.part);
+    }
+    const cap = Math.min(this._opts.maxBackoffMs, this._opts.initialBackoffMs * 2 ** Math.min(d.attempt, 20));
+    const hinted = (err as { retryAfterMs?: unknown })?.retryAfterMs;
+    const delay = Math.max(cap / 2 + (Math.random() * cap) / 2, typeof hinted === 'number' ? hinted : 0);
+    d.attempt++;
+    this._waiting.add(d);
+    d.timer = setTimeout(() => {
+      this._waiting.delete(d);
+      again();
+    }, delay);
+  }
+
+  private _settle(part: PartitionState, entries: readonly DeliveryEntry[]): void {
+    if (part.revoked) return;
+    for (const e of entries) part.watermark.settle(e.offset);
+    this._hooks.settled(part);
+  }
+
+  private _finish(d: Delivery): void {
+    if (d.retrying) {
+      d.retrying = false;
+      d.part.retrying--;
+      this._hooks.retryStateChanged(d.part);
+    }
+  }
+}

@@ -1,0 +1,363 @@
+// The `kafka` receiver: a kafkajs consumer group reading trace chunks (and optionally log chunks) and
+// handing each fetched batch downstream without waiting for it to settle. It commits, per partition, only
+// the contiguous prefix of settled messages (commit offset = first unsettled offset), every
+// commit_interval, when a rebalance starts, and at shutdown; so a kill -9 replays from the oldest unsettled
+// message and nothing acknowledged downstream is lost (architecture.md, contract 2).
+//
+// kafkajs facts this relies on (read in node_modules/kafkajs/src/consumer, v2.2.4):
+// - run({ autoCommit: false }) turns every commit kafkajs would make by itself into a no-op: after each
+//   batch, when eachBatch throws, and when a heartbeat sees a rebalance (runner.autoCommitOffsets*).
+//   resolveOffset() only moves the fetch position. consumer.stop()/disconnect() never commits.
+// - eachBatchAutoResolve: false: the fetch position moves only where resolveOffset() says.
+// - consumer.commitOffsets() resolves WITHOUT committing when the runner is stopped; so commits are sent
+//   only while the group is joined, and the final commit happens before disconnect().
+// - A rebalance (eager protocol) builds a new offset manager whose fetch position is the COMMITTED offset:
+//   for partitions kept across it, the receiver seeks back to where it had dispatched, and drops any
+//   message below that (never delivering one twice within an assignment).
+// - pause() state survives a rebalance: a revoked partition is resumed so a later assignment is not stuck.
+
+import { CompressionTypes, Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/component';
+import { once } from '../../pipeline/component';
+import { PipelineError, errorMessage } from '../../pipeline/errors';
+import { kafkaConfig } from '../../pipeline/kafka/client';
+import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/kafka/errors';
+import { ManagedProducer } from '../../pipeline/kafka/producer';
+import { partitionerFor } from '../../pipeline/kafka/partitioners';
+import { ensureTopics } from '../../pipeline/kafka/topics';
+import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/otlp/scanner';
+import type { KafkaReceiverConfig } from './config';
+import { Dispatcher, type DeliveryEntry } from './dispatcher';
+import { KafkaReceiverMetrics, type SkipReason } from './metrics';
+import { PartitionState, partitionKey, type Signal } from './partition';
+
+const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const EMPTY = Buffer.alloc(0);
+const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
+const RETRY_INITIAL_MS = 200;
+const RETRY_MAX_MS = 10_000;
+const START_RETRY_MAX_MS = 10_000;
+
+/** traceIdOfKey returns the lowercase trace id a message key holds, or undefined when it is not one. */
+export function traceIdOfKey(key: Buffer | null): string | undefined {
+  if (!key || key.length !== 32) return undefined;
+  const s = key.toString('latin1');
+  if (!TRACE_ID_KEY.test(s)) return undefined;
+  const id = s.toLowerCase();
+  return id === ZERO_TRACE_ID ? undefined : id;
+}
+
+/**
+ * entryOf turns a consumed message into what goes downstream: with a trace-id key, one chunk (the value as
+ * is, spans counted by the scanner); without one, the value split by trace id. Throws OtlpDecodeError
+ * (permanent) for a value that is not a well-formed request.
+ */
+export function entryOf(signal: Signal, offset: number, key: Buffer | null, value: Buffer): DeliveryEntry {
+  const traceId = traceIdOfKey(key);
+  if (signal === 'traces') {
+    const traces = traceId !== undefined ? [{ traceId, data: value, spanCount: countSpans(value) }] : splitTracesByTraceId(value).chunks;
+    return { offset, key, value, traces };
+  }
+  const logs = traceId !== undefined ? [{ traceId, data: value, recordCount: countLogRecords(value) }] : splitLogsByTraceId(value).chunks;
+  return { offset, key, value, logs };
+}
+
+/** KafkaReceiver implements the `kafka` receiver. */
+export class KafkaReceiver implements Receiver {
+  private readonly _logger: Logger;
+  private readonly _metrics: KafkaReceiverMetrics;
+  private readonly _dispatcher: Dispatcher;
+  private readonly _signals = new Map<string, Signal>();
+  private readonly _parts = new Map<string, PartitionState>();
+  private _kafka?: Kafka;
+  private _consumer?: Consumer;
+  private _dlq?: ManagedProducer;
+  private _run?: Promise<void>;
+  private _commitTimer?: NodeJS.Timeout;
+  private _commitChain: Promise<void> = Promise.resolve();
+  private _commitPending = false;
+  private _joined = false;
+  private _joins = 0;
+  private _stopping = false;
+  private _wake?: () => void;
+  private _lastError?: string;
+  readonly shutdown: () => Promise<void>;
+
+  constructor(
+    private readonly _settings: ComponentSettings,
+    private readonly _cfg: KafkaReceiverConfig,
+    next: ReceiverNext,
+  ) {
+    if (_cfg.logs_topic !== '' && !next.logs) {
+      throw new KafkaPermanentError(KafkaErrorCode.CONFIG, `${_settings.id}: logs_topic "${_cfg.logs_topic}" is set but no logs pipeline uses this receiver`, { component: _settings.id });
+    }
+    this._logger = _settings.logger;
+    this._metrics = new KafkaReceiverMetrics(_settings.metrics, _settings.id);
+    for (const t of _cfg.topic) this._signals.set(t, 'traces');
+    if (_cfg.logs_topic !== '') this._signals.set(_cfg.logs_topic, 'logs');
+    this._dispatcher = new Dispatcher(
+      next.traces,
+      next.logs,
+      {
+        settled: (part) => this._afterChange(part),
+        retryStateChanged: (part) => this._afterChange(part),
+        deadLetter: _cfg.dead_letter_topic !== '' ? (part, entry, reason, err) => this._deadLetter(part, entry, reason, err) : undefined,
+      },
+      { initialBackoffMs: RETRY_INITIAL_MS, maxBackoffMs: RETRY_MAX_MS },
+      this._logger,
+      this._metrics,
+    );
+    this.shutdown = once(() => this._shutdown());
+  }
+
+  /** start joins the group in the background (see health) and starts the periodic commit. */
+  async start(host: Host): Promise<void> {
+    if (this._run || this._stopping) return;
+    this._kafka = new Kafka(kafkaConfig(this._cfg, this._logger, { requestTimeoutMs: 30_000 }));
+    if (this._cfg.dead_letter_topic !== '') {
+      const retry = { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 };
+      this._dlq = new ManagedProducer(this._kafka, { createPartitioner: partitionerFor('murmur2'), retry, ackTimeoutMs: 30_000, compression: CompressionTypes.None }, this._logger);
+    }
+    this._commitTimer = setInterval(() => void this._commit(), this._cfg.commit_interval);
+    this._run = this._runLoop(host);
+  }
+
+  /** health is ready while the consumer is a member of the group. */
+  health(): ComponentHealth {
+    if (this._stopping) return { ready: false, detail: 'shut down' };
+    if (!this._joined) return { ready: false, detail: `not in group ${this._cfg.group}${this._lastError ? `: ${this._lastError}` : ''}` };
+    let unsettled = 0;
+    let paused = 0;
+    for (const p of this._parts.values()) {
+      unsettled += p.watermark.unsettledCount;
+      if (p.paused) paused++;
+    }
+    return { ready: true, degraded: paused > 0, detail: `group ${this._cfg.group}: ${this._parts.size} partitions, ${paused} paused, ${unsettled} unsettled messages` };
+  }
+
+  private async _runLoop(host: Host): Promise<void> {
+    const cfg = this._cfg;
+    const topics = [...cfg.topic, ...(cfg.logs_topic !== '' ? [cfg.logs_topic] : [])];
+    for (let attempt = 0, delay = 500; !this._stopping; attempt++, delay = Math.min(delay * 2, START_RETRY_MAX_MS)) {
+      try {
+        if (cfg.create_topics) {
+          const all = cfg.dead_letter_topic !== '' ? [...topics, cfg.dead_letter_topic] : topics;
+          await ensureTopics(this._kafka as Kafka, this._logger, all.map((topic) => ({ topic, partitions: cfg.partitions, replicationFactor: cfg.replication_factor })), 30_000);
+        }
+        if (this._stopping) return;
+        const consumer = this._newConsumer(host);
+        this._consumer = consumer;
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: cfg.start_from === 'earliest' });
+        if (this._stopping) return;
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this._eachBatch(p) });
+        return;
+      } catch (err) {
+        this._lastError = errorMessage(err);
+        this._logger.warn({ err, attempt }, 'Kafka consumer could not start; retrying');
+        await this._consumer?.disconnect().catch(() => undefined);
+        this._consumer = undefined;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this._wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  private _newConsumer(host: Host): Consumer {
+    const cfg = this._cfg;
+    const consumer = (this._kafka as Kafka).consumer({
+      groupId: cfg.group,
+      sessionTimeout: cfg.session_timeout,
+      heartbeatInterval: Math.min(3000, Math.floor(cfg.session_timeout / 3)),
+      maxBytesPerPartition: Math.min(FETCH_BYTES_PER_PARTITION, cfg.max_inflight_bytes_per_partition),
+      maxWaitTimeInMs: cfg.fetch_max_wait,
+      allowAutoTopicCreation: false,
+    });
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;
+    consumer.on(GROUP_JOIN, (e) => this._onJoin(consumer, e.payload.memberAssignment));
+    consumer.on(REBALANCING, () => {
+      this._joined = false;
+      // Last chance to commit for partitions that may move (the old generation is still accepted).
+      void this._commit();
+    });
+    consumer.on(CRASH, (e) => {
+      this._joined = false;
+      this._lastError = errorMessage(e.payload.error);
+      this._revokeAll(consumer);
+      if (!e.payload.restart && !this._stopping) {
+        host.reportFatalError(new PipelineError(KafkaErrorCode.CONSUMER_CRASH, `${this._settings.id}: Kafka consumer crashed for good: ${this._lastError}`, { cause: e.payload.error, retriable: false, component: this._settings.id }));
+      }
+    });
+    consumer.on(STOP, () => {
+      this._joined = false;
+    });
+    return consumer;
+  }
+
+  private _onJoin(consumer: Consumer, assignment: Record<string, number[]>): void {
+    if (++this._joins > 1) this._metrics.rebalance();
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(partitionKey(topic, p));
+    for (const part of [...this._parts.values()]) if (!assigned.has(part.key)) this._revoke(consumer, part);
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const signal = this._signals.get(topic);
+      if (!signal) continue;
+      for (const p of partitions) {
+        const part = this._parts.get(partitionKey(topic, p));
+        if (!part) {
+          this._parts.set(partitionKey(topic, p), new PartitionState(topic, p, signal));
+          continue;
+        }
+        // Kept across the rebalance: continue fetching where this receiver had dispatched, not from the commit.
+        const next = part.watermark.nextOffset;
+        if (next !== undefined) consumer.seek({ topic, partition: p, offset: String(next) });
+        if (part.paused) consumer.pause([{ topic, partitions: [p] }]);
+      }
+    }
+    this._joined = true;
+    this._lastError = undefined;
+    this._logger.info({ group: this._cfg.group, partitions: this._parts.size, generation_joins: this._joins }, 'joined Kafka consumer group');
+  }
+
+  private _revoke(consumer: Consumer | undefined, part: PartitionState): void {
+    part.revoked = true;
+    this._parts.delete(part.key);
+    this._metrics.forget(part.topic, part.partition);
+    if (part.paused) {
+      try {
+        consumer?.resume([{ topic: part.topic, partitions: [part.partition] }]);
+      } catch {
+        // The consumer group is gone (crash/stop): nothing stays paused.
+      }
+    }
+    if (part.watermark.unsettledCount > 0) {
+      this._logger.info({ topic: part.topic, partition: part.partition, unsettled: part.watermark.unsettledCount, committed: part.committed }, 'partition revoked with unsettled messages: the next owner replays them');
+    }
+    this._updatePausedGauge();
+  }
+
+  private _revokeAll(consumer: Consumer | undefined): void {
+    for (const part of [...this._parts.values()]) this._revoke(consumer, part);
+  }
+
+  private async _eachBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || this._stopping) return;
+    const part = this._parts.get(partitionKey(batch.topic, batch.partition));
+    if (!part) return; // not (or no longer) ours: kafkajs fetched it for an older assignment
+    const entries: DeliveryEntry[] = [];
+    const poison: [DeliveryEntry, unknown][] = [];
+    let fresh = 0;
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      const next = part.watermark.nextOffset;
+      if (next !== undefined && offset < next) continue; // already dispatched in this assignment
+      fresh++;
+      const value = m.value ?? EMPTY;
+      part.watermark.track(offset, value.length + (m.key?.length ?? 0));
+      try {
+        const entry = entryOf(part.signal, offset, m.key, value);
+        if ((entry.traces ?? entry.logs ?? []).length > 0) entries.push(entry);
+        else part.watermark.settle(offset); // an empty request: nothing to deliver
+      } catch (err) {
+        poison.push([{ offset, key: m.key, value }, err]);
+      }
+    }
+    const last = batch.lastOffset();
+    part.watermark.advance(Number(last) + 1);
+    part.highWatermark = Number(batch.highWatermark);
+    resolveOffset(last);
+    if (fresh > 0) this._metrics.consumed(part.topic, fresh);
+    this._dispatcher.dispatch(part, entries);
+    for (const [entry, err] of poison) this._dispatcher.skip(part, entry, 'poison', err);
+    this._afterChange(part);
+  }
+
+  /** _afterChange re-evaluates a partition's pause state and gauges after dispatch, settlement or a retry. */
+  private _afterChange(part: PartitionState): void {
+    if (part.revoked) return;
+    const want = this._stopping || part.retrying > 0 || part.watermark.unsettledWeight > this._cfg.max_inflight_bytes_per_partition;
+    if (want !== part.paused && this._consumer) {
+      try {
+        const tp = [{ topic: part.topic, partitions: [part.partition] }];
+        if (want) this._consumer.pause(tp);
+        else this._consumer.resume(tp);
+        part.paused = want;
+        this._updatePausedGauge();
+      } catch {
+        // No consumer group right now (restarting): re-evaluated on the next change.
+      }
+    }
+    this._metrics.partition(part.topic, part.partition, part.watermark.unsettledCount, part.lag);
+  }
+
+  private _updatePausedGauge(): void {
+    let n = 0;
+    for (const p of this._parts.values()) if (p.paused) n++;
+    this._metrics.paused(n);
+  }
+
+  /** _commit commits every owned partition's settled watermark that moved; commits never overlap. */
+  private _commit(): Promise<void> {
+    if (this._commitPending) return this._commitChain;
+    this._commitPending = true;
+    this._commitChain = this._commitChain.then(async () => {
+      this._commitPending = false;
+      const consumer = this._consumer;
+      if (!consumer) return;
+      const offsets: { part: PartitionState; offset: number }[] = [];
+      for (const part of this._parts.values()) {
+        const c = part.watermark.commitOffset;
+        if (c !== undefined && c > part.committed) offsets.push({ part, offset: c });
+        this._metrics.partition(part.topic, part.partition, part.watermark.unsettledCount, part.lag);
+      }
+      if (offsets.length === 0) return;
+      try {
+        await consumer.commitOffsets(offsets.map(({ part, offset }) => ({ topic: part.topic, partition: part.partition, offset: String(offset) })));
+        for (const { part, offset } of offsets) part.committed = Math.max(part.committed, offset);
+        this._metrics.commit(true);
+      } catch (err) {
+        this._metrics.commit(false);
+        this._logger.debug({ err: errorMessage(err), partitions: offsets.length }, 'offset commit failed (retried at the next interval)');
+      }
+    });
+    return this._commitChain;
+  }
+
+  private async _deadLetter(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void> {
+    const headers: Record<string, string> = {
+      'tusk.dlq.reason': reason,
+      'tusk.dlq.error.code': String((err as { code?: unknown })?.code ?? ''),
+      'tusk.dlq.error.message': errorMessage(err).slice(0, 1000),
+      'tusk.dlq.source.topic': part.topic,
+      'tusk.dlq.source.partition': String(part.partition),
+      'tusk.dlq.source.offset': String(entry.offset),
+    };
+    await (this._dlq as ManagedProducer).send([{ topic: this._cfg.dead_letter_topic, messages: [{ key: entry.key, value: entry.value, headers }] }]);
+  }
+
+  private async _shutdown(): Promise<void> {
+    this._stopping = true;
+    this._wake?.();
+    const consumer = this._consumer;
+    for (const part of this._parts.values()) this._afterChange(part); // pause everything
+    this._dispatcher.stop();
+    const deadline = Date.now() + this._cfg.shutdown_drain_timeout;
+    while (this._dispatcher.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
+    clearInterval(this._commitTimer);
+    if (this._joined) await this._commit();
+    this._revokeAll(consumer);
+    await consumer?.disconnect().catch((err: unknown) => this._logger.warn({ err }, 'Kafka consumer disconnect failed'));
+    await this._run?.catch(() => undefined);
+    await this._dlq?.close();
+  }
+}
+

@@ -1,0 +1,147 @@
+// OTLP/gRPC transport of the otlp receiver (@grpc/grpc-js): TraceService/Export and LogsService/Export
+// registered with identity deserializers, so request bytes go straight to the scanner; gzip/deflate and
+// the size limit are grpc-js's (RESOURCE_EXHAUSTED above it); refusals carry RetryInfo in
+// `grpc-status-details-bin`.
+
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp/schema';
+import type { BearerAuth } from './auth';
+import type { OtlpReceiverConfig } from './config';
+import { refuse, RequestError, type ExportHandler } from './handler';
+import type { InflightBudget } from './inflight';
+import type { ReceiverMetrics, Signal } from './metrics';
+import { exportResponseBody, grpcStatusDetails } from './responses';
+
+type GrpcConfig = OtlpReceiverConfig['grpc'];
+
+/** GrpcTransportOptions is what the gRPC transport needs from the receiver. */
+export interface GrpcTransportOptions {
+  readonly config: GrpcConfig;
+  readonly handler: ExportHandler;
+  readonly budget: InflightBudget;
+  readonly metrics: ReceiverMetrics;
+  readonly auth: BearerAuth | undefined;
+  readonly tls: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined;
+  readonly retryAfterMs: number;
+  readonly logger: Logger;
+}
+
+const identity = (b: Buffer): Buffer => b;
+const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function exportMethod(path: string): grpc.MethodDefinition<Buffer, Uint8Array> {
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: toBuffer,
+    responseDeserialize: identity,
+  };
+}
+
+/** GrpcTransport serves OTLP/gRPC; one instance per receiver. */
+export class GrpcTransport {
+  private readonly _server: grpc.Server;
+  private _active = 0;
+  private _draining = false;
+  private _idle: (() => void) | undefined;
+
+  constructor(private readonly _o: GrpcTransportOptions) {
+    this._server = new grpc.Server({
+      'grpc.max_receive_message_length': _o.config.max_recv_msg_size,
+      'grpc.max_send_message_length': 4 * 1024 * 1024,
+    });
+    this._server.addService({ Export: exportMethod(TRACE_SERVICE_EXPORT_PATH) }, { Export: this._unary('traces') });
+    // Without a logs pipeline LogsService is not registered: clients get UNIMPLEMENTED.
+    if (_o.handler.logsEnabled) this._server.addService({ Export: exportMethod(LOGS_SERVICE_EXPORT_PATH) }, { Export: this._unary('logs') });
+  }
+
+  /** listen binds "host:port"; resolves with the bound address. */
+  listen(host: string, port: number): Promise<string> {
+    const creds = this._o.tls
+      ? grpc.ServerCredentials.createSsl(this._o.tls.ca ?? null, [{ private_key: this._o.tls.key, cert_chain: this._o.tls.cert }], this._o.tls.ca !== undefined)
+      : grpc.ServerCredentials.createInsecure();
+    const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return new Promise((resolve, reject) => {
+      this._server.bindAsync(target, creds, (err, bound) => {
+        if (err) reject(err);
+        else resolve(`${host.includes(':') ? `[${host}]` : host}:${bound}`);
+      });
+    });
+  }
+
+  /** inflightRequests is the number of calls not answered yet. */
+  get inflightRequests(): number {
+    return this._active;
+  }
+
+  /** stopAccepting refuses new calls (UNAVAILABLE) and stops the listener once running calls end. */
+  stopAccepting(): void {
+    this._draining = true;
+    this._server.tryShutdown(() => undefined);
+  }
+
+  /** drained resolves when no call is being processed. */
+  drained(): Promise<void> {
+    if (this._active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this._idle = resolve;
+    });
+  }
+
+  /** closeAll cancels every call and closes the listener. */
+  closeAll(): void {
+    this._server.forceShutdown();
+  }
+
+  private _unary(signal: Signal): grpc.handleUnaryCall<Buffer, Uint8Array> {
+    return (call, callback) => {
+      this._active++;
+      this._handle(signal, call)
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(this._toStatus(signal, err)),
+        )
+        .finally(() => {
+          this._active--;
+          if (this._active === 0 && this._idle) {
+            const idle = this._idle;
+            this._idle = undefined;
+            idle();
+          }
+        });
+    };
+  }
+
+  private async _handle(signal: Signal, call: grpc.ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> {
+    const body = call.request;
+    this._o.metrics.received('grpc', signal, body.length);
+    if (this._o.auth) {
+      const values = call.metadata.get('authorization');
+      if (!this._o.auth.check(typeof values[0] === 'string' ? values[0] : undefined)) throw refuse.unauthenticated();
+    }
+    if (this._draining) throw refuse.unavailable('receiver is shutting down', this._o.retryAfterMs);
+    if (!this._o.budget.tryAcquire(body.length)) throw refuse.unavailable('receiver is over its in-flight byte limit, retry later', this._o.retryAfterMs);
+    try {
+      const ok = body.length === 0 ? { accepted: 0, rejected: 0 } : await this._o.handler.export(signal, body);
+      this._o.metrics.request('grpc', signal, ok.rejected > 0 ? 'partial' : 'success');
+      return exportResponseBody(signal, ok).proto;
+    } finally {
+      this._o.budget.release(body.length);
+    }
+  }
+
+  private _toStatus(signal: Signal, err: unknown): grpc.ServerErrorResponse {
+    if (!(err instanceof RequestError)) {
+      this._o.logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
+      return Object.assign(new Error('internal error'), { code: grpc.status.INTERNAL, details: 'internal error' });
+    }
+    this._o.metrics.request('grpc', signal, err.outcome);
+    const metadata = new grpc.Metadata();
+    if (err.retryAfterMs !== undefined) metadata.set('grpc-status-details-bin', grpcStatusDetails(err.grpcCode, err.message, err.retryAfterMs));
+    return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata });
+  }
+}

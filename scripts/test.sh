@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): typechecks, brings the local stack (Kafka, Redis, Jaeger)
+# up if it is not up, then runs unit, integration and end-to-end tests. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "typecheck (tsc, strict)"
+npx tsc -p tsconfig.test.json || { echo "typecheck failed"; exit 1; }
+
+step "build (dist/ for the tusk-collector command)"
+npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
+
+step "local stack: Kafka, Redis, Jaeger (installs on first run; the first Jaeger build takes minutes)"
+bash scripts/stack/up.sh || { echo "stack failed to start"; exit 1; }
+
+log_dir=.stack/test-logs
+mkdir -p "$log_dir"
+status=0
+step "unit tests"
+npx mocha --config .mocharc.unit.json 2>&1 | tee "$log_dir/unit.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+step "integration and end-to-end tests (real Kafka, Redis, Jaeger)"
+npx mocha --config .mocharc.integration.json 2>&1 | tee "$log_dir/integration.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+count() { grep -Eo "[0-9]+ $1" "$log_dir"/*.log | awk -F: '{split($2,a," "); s+=a[1]} END {print s+0}'; }
+passed=$(count passing); failed=$(count failing); pending=$(count pending)
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo
+echo "${passed} passed, ${failed} failed, ${pending} skipped"
+exit "$status"

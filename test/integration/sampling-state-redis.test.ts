@@ -1,0 +1,234 @@
+// Integration tests of RedisSamplingState against the real stack Redis (127.0.0.1:6379): two instances
+// ("replicas") with a unique key prefix per test share latency sketches, rates, error state and the
+// decision ledger, and the Redis cost stays a handful of round trips for thousands of observations.
+// The clock of both replicas is a shared fake clock, so time-bucketed data is deterministic.
+
+import { expect } from 'chai';
+import { Registry } from 'prom-client';
+import type { DecisionRecord } from '../../pipeline/component';
+import { createSamplingState, RedisSamplingState, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import { DISTRIBUTIONS, exactQuantile, FakeClock, rng } from '../processors/tail-sampling/state/random';
+import { deleteByPrefix, ensureStackRedis, keysByPrefix, STACK_REDIS_URL, uniquePrefix } from './sampling-state-redis-helpers';
+
+const T0 = Date.UTC(2025, 5, 1, 10, 0, 0);
+
+function decision(traceId: string, policy: string, d: DecisionRecord['decision'] = 'sampled'): DecisionRecord {
+  return { traceId, decision: d, policy, reason: `by ${policy}`, inputs: { p95_us: 1234.5, boosted: false }, decidedAt: T0 };
+}
+
+function traceId(i: number): string {
+  return i.toString(16).padStart(32, '0');
+}
+
+describe('integration: RedisSamplingState on the stack Redis', function () {
+  this.timeout(20_000);
+  let prefix: string;
+  let clock: FakeClock;
+  const open: RedisSamplingState[] = [];
+
+  before(async () => {
+    await ensureStackRedis();
+  });
+
+  beforeEach(function () {
+    prefix = uniquePrefix(this.currentTest!.title.replace(/[^a-z0-9]+/gi, '-').slice(0, 24));
+    clock = new FakeClock(T0);
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.shutdown()));
+    await deleteByPrefix(STACK_REDIS_URL, prefix);
+  });
+
+  async function replica(extra: SamplingStateOptions = {}): Promise<RedisSamplingState> {
+    const s = createSamplingState('redis', {
+      url: STACK_REDIS_URL,
+      keyPrefix: prefix,
+      syncIntervalMs: 1000,
+      latencyRefreshMs: 1000, // read every key each tick (tests drive ticks by hand)
+      now: clock.now,
+      ...extra,
+    }) as RedisSamplingState;
+    open.push(s);
+    await s.start();
+    expect(s.health(), 'connected at start').to.include({ ready: true, degraded: false });
+    return s;
+  }
+
+  /** One tick on every replica: writes first, then a second round so everyone reads everyone's writes. */
+  async function syncAll(...rs: RedisSamplingState[]): Promise<void> {
+    for (const r of rs) await r.syncNow();
+    for (const r of rs) await r.syncNow();
+  }
+
+  it('replicas see each other latency: cluster-wide quantiles within the sketch accuracy', async () => {
+    const a = await replica();
+    const b = await replica();
+    const u = rng(42);
+    const all: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const va = DISTRIBUTIONS['lognormal(median 20ms, sigma 1)'](u);
+      const vb = DISTRIBUTIONS['bimodal(cache hit 300us / miss 80ms)'](u);
+      a.recordLatency('checkout', 'POST /pay', va);
+      b.recordLatency('checkout', 'POST /pay', vb);
+      all.push(va, vb);
+    }
+    await syncAll(a, b);
+    const sorted = all.sort((x, y) => x - y);
+    for (const r of [a, b]) {
+      const q = r.latencyQuantiles('checkout', 'POST /pay')!;
+      expect(q.count).to.equal(40_000);
+      for (const [name, p] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+        const exact = exactQuantile(sorted, p);
+        expect(Math.abs(q[name] - exact) / exact, `${name}: ${q[name]} vs exact ${exact}`).to.be.at.most(0.01 * (1 + 1e-9));
+      }
+    }
+    // A replica that never saw the key learns it on its next sync.
+    const c = await replica();
+    expect(c.latencyQuantiles('checkout', 'POST /pay')).to.equal(undefined);
+    await c.syncNow();
+    expect(c.latencyQuantiles('checkout', 'POST /pay')!.count).to.equal(40_000);
+    // And the data is in Redis under the prefix, with the hash tag.
+    const keys = await keysByPrefix(STACK_REDIS_URL, prefix);
+    expect(keys.some((k) => k.startsWith(`${prefix}{s0}:lat:`))).to.equal(true);
+  });
+
+  it('cluster rate sums both replicas', async () => {
+    const a = await replica({ rateWindowMs: 10_000 });
+    const b = await replica({ rateWindowMs: 10_000 });
+    for (let t = 0; t < 15; t++) {
+      for (let i = 0; i < 30; i++) a.recordSeen('checkout');
+      for (let i = 0; i < 20; i++) b.recordSeen('checkout');
+      for (let i = 0; i < 7; i++) b.recordSeen('search');
+      clock.advance(1000);
+      await a.syncNow();
+      await b.syncNow();
+    }
+    await a.syncNow();
+    expect(a.clusterRate('checkout')).to.be.closeTo(50, 1);
+    expect(b.clusterRate('checkout')).to.be.closeTo(50, 1);
+    // A never recorded "search": it learns B's rate after registering interest and one sync.
+    a.clusterRate('search');
+    await a.syncNow();
+    expect(a.clusterRate('search')).to.be.closeTo(7, 0.5);
+  });
+
+  it('error state is cluster-wide: a spike on one replica degrades the service everywhere', async () => {
+    const opts = { errorBucketMs: 10_000, errorWindowMs: 60_000, minErrorVolume: 20, degradedBoost: 2 };
+    const a = await replica(opts);
+    const b = await replica(opts);
+    const feed = async (seconds: number, rateA: number, rateB: number): Promise<void> => {
+      for (let t = 0; t < seconds; t++) {
+        for (let i = 0; i < 10; i++) {
+          a.recordTraceOutcome('pay', i < rateA * 10);
+          b.recordTraceOutcome('pay', i < rateB * 10);
+        }
+        clock.advance(1000);
+        await a.syncNow();
+        await b.syncNow();
+      }
+    };
+    await feed(240, 0.1, 0.1); // 4 minutes at 10 % errors on both
+    const calm = a.serviceErrorState('pay');
+    expect(calm.baseline).to.be.closeTo(0.1, 0.02);
+    expect(calm.degraded).to.equal(false);
+    await feed(40, 0.1, 0.9); // B's half of the traffic goes to 90 % errors; A stays at 10 %
+    for (const r of [a, b]) {
+      const st = r.serviceErrorState('pay');
+      expect(st.errorRate, 'cluster-wide recent rate').to.be.greaterThan(0.3);
+      expect(st).to.include({ degraded: true, boost: 2 });
+    }
+  });
+
+  it('ledger: the first decision wins across replicas, also when racing', async () => {
+    const a = await replica();
+    const b = await replica();
+    const first = Array.from({ length: 100 }, (_, i) => decision(traceId(i), 'errors'));
+    expect((await a.recordDecisions(first)).size).to.equal(0);
+    const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
+    const earlier = await b.recordDecisions(second);
+    expect(earlier.size).to.equal(50);
+    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(decision(traceId(i), 'errors'));
+
+    // Race: both replicas decide the same 300 new traces at the same time; exactly one decision per trace wins.
+    const ids = Array.from({ length: 300 }, (_, i) => traceId(1000 + i));
+    const [ea, eb] = await Promise.all([
+      a.recordDecisions(ids.map((id) => decision(id, 'A'))),
+      b.recordDecisions(ids.map((id) => decision(id, 'B', 'not_sampled'))),
+    ]);
+    for (const id of ids) {
+      const aLost = ea.has(id);
+      const bLost = eb.has(id);
+      expect(aLost !== bLost, `exactly one replica loses ${id}`).to.equal(true);
+      if (aLost) expect(ea.get(id)!.policy).to.equal('B');
+      if (bLost) expect(eb.get(id)!.policy).to.equal('A');
+    }
+    // A third replica (cold local cache) reads the winners from Redis.
+    const c = await replica();
+    const found = await c.lookupDecisions([...ids, traceId(10), traceId(120), 'f'.repeat(32)]);
+    expect(found.size).to.equal(ids.length + 2);
+    for (const id of ids) expect(found.get(id)!.policy).to.equal(ea.has(id) ? 'B' : 'A');
+    expect(found.get(traceId(10))!.policy).to.equal('errors');
+    expect(found.get(traceId(120))!.policy).to.equal('rest');
+    expect(found.get(traceId(120))!.inputs).to.deep.equal({ p95_us: 1234.5, boosted: false });
+  });
+
+  it('ledger entries expire after ledgerTtlMs in Redis', async () => {
+    const a = await replica({ ledgerTtlMs: 300 });
+    await a.recordDecisions([decision(traceId(1), 'p')]);
+    const b = await replica({ ledgerTtlMs: 300 });
+    expect((await b.lookupDecisions([traceId(1)])).size).to.equal(1);
+    await new Promise((r) => setTimeout(r, 400));
+    const c = await replica({ ledgerTtlMs: 300 });
+    expect((await c.lookupDecisions([traceId(1)])).size).to.equal(0);
+    expect((await c.recordDecisions([decision(traceId(1), 'q')])).size).to.equal(0);
+  });
+
+  it('Redis cost: a handful of round trips for tens of thousands of observations', async () => {
+    const registry = new Registry();
+    const a = await replica({ metrics: registry });
+    const before = a.stats!();
+    const ticks = 10;
+    let observations = 0;
+    for (let t = 0; t < ticks; t++) {
+      for (let i = 0; i < 1000; i++) {
+        a.recordLatency(`svc-${i % 5}`, `op-${i % 4}`, 1000 + ((i * 7919) % 50_000));
+        a.recordSeen(`svc-${i % 5}`);
+        a.recordTraceOutcome(`svc-${i % 5}`, i % 50 === 0);
+        observations += 3;
+      }
+      clock.advance(1000);
+      await a.syncNow();
+    }
+    const after = a.stats!();
+    const roundTrips = after.roundTrips - before.roundTrips;
+    const commands = after.commands - before.commands;
+    expect(roundTrips).to.equal(ticks); // one script call per tick on a single server
+    expect(commands).to.equal(ticks);
+    expect(after.errors).to.equal(0);
+    expect(after.pendingObservations).to.equal(0);
+
+    const decisions = Array.from({ length: 1000 }, (_, i) => decision(traceId(5000 + i), 'rest'));
+    for (let i = 0; i < decisions.length; i += 100) await a.recordDecisions(decisions.slice(i, i + 100));
+    await a.lookupDecisions(decisions.slice(0, 500).map((d) => d.traceId)); // all local hits: no Redis
+    const b = await replica();
+    const lookedUp = await b.lookupDecisions(decisions.slice(0, 500).map((d) => d.traceId));
+    expect(lookedUp.size).to.equal(500);
+    const ledgerTrips = a.stats!().roundTrips - after.roundTrips;
+    expect(ledgerTrips).to.equal(10);
+    expect(b.stats!().roundTrips).to.be.at.most(2); // start sync (nothing known yet) + one MGET
+
+    const perObservation = commands / observations;
+    console.log(
+      `      Redis cost: ${observations} observations over ${ticks} ticks -> ${roundTrips} round trips, ${commands} commands ` +
+        `(${perObservation.toFixed(5)} commands/observation); 1000 decisions in batches of 100 -> ${ledgerTrips} round trips ` +
+        `(${(ledgerTrips / 1000).toFixed(3)}/decision); 500 cold lookups -> 1 MGET`,
+    );
+    expect(perObservation).to.be.lessThan(0.001);
+
+    const text = await registry.metrics();
+    expect(text).to.match(/tusk_state_redis_up 1/);
+    expect(text).to.match(/tusk_state_redis_round_trips_total \d+/);
+    expect(text).to.match(/tusk_state_sync_duration_seconds_count [1-9]/);
+  });
+});

@@ -1,0 +1,133 @@
+// Settle semantics: a chunk's promise resolves only when its trace was decided and, if kept, accepted
+// downstream; retriable rejections are retried (bounded) and then propagate; permanent ones are counted
+// and resolve; ack "buffered" resolves at once; shutdown decides everything and refuses new data.
+
+import { expect } from 'chai';
+import { PermanentError, PipelineError } from '../../../pipeline/errors';
+import { configSchema } from '../../../processors/tail-sampling/config';
+import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
+import { FakeSamplingState } from './helpers/fake-state';
+import { chunkOf, chunksOf, metricValue, newTraceId, settings } from './helpers/fixtures';
+import { FakeNext, harness, status } from './helpers/harness';
+
+describe('tail_sampling settle semantics', () => {
+  it('resolves only after the next consumer resolved', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    let release!: () => void;
+    h.next.steps.push({ hold: new Promise<void>((r) => (release = r)) });
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(h.next.calls).to.equal(1);
+    expect(await status(settled)).to.equal('pending');
+    release();
+    expect(await status(settled)).to.equal('resolved');
+  });
+
+  it('resolves a trace dropped on purpose without calling next', async () => {
+    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] });
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled)).to.equal('resolved');
+    expect(h.next.calls).to.equal(0);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decisions_total', { policy: '(none)', decision: 'not_sampled' })).to.equal(1);
+  });
+
+  it('retries a retriable rejection with backoff and resolves once accepted', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    h.next.steps.push(new Error('jaeger down'), new PipelineError('ERR_X', 'still down'));
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled, 60)).to.equal('resolved');
+    expect(h.next.calls).to.equal(3);
+    expect(h.next.traceBatches).to.have.length(1);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'retriable' })).to.equal(2);
+  });
+
+  it('after max_elapsed_time, rejects the chunk with the (retriable) error so the receiver does not commit', async () => {
+    const h = await harness({ root_settle_delay: 0, retry_on_failure: { initial_interval: '5ms', max_interval: '5ms', max_elapsed_time: '30ms' } });
+    const down = new Error('down');
+    for (let i = 0; i < 100; i++) h.next.steps.push(down);
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled, 10)).to.equal('pending');
+    let caught: unknown;
+    await settled.catch((e) => (caught = e));
+    expect(caught).to.equal(down);
+    expect(h.next.calls).to.be.above(2);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(1);
+  });
+
+  it('a PermanentError from next is counted and the chunk resolves (settled as failed)', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    h.next.steps.push(new PermanentError('ERR_JAEGER_REJECTED', '400 bad span'));
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled)).to.equal('resolved');
+    expect(h.next.calls).to.equal(1);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'permanent' })).to.equal(1);
+  });
+
+  it('ack "buffered" resolves as soon as the chunk is buffered', async () => {
+    const h = await harness({ ack: 'buffered' });
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    expect(await status(settled)).to.equal('resolved');
+    expect(h.next.calls).to.equal(0);
+    await h.advance(10_000);
+    expect(h.next.calls).to.equal(1);
+  });
+
+  it('rejects a malformed chunk with a permanent error, and still settles the good ones', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    const good = chunkOf([{ traceId: newTraceId() }]);
+    const bad = { traceId: newTraceId(), data: new Uint8Array([0x0a, 0x50, 0x01]), spanCount: 1 };
+    const settled = h.p.consumeTraces({ chunks: [good, bad] });
+    await h.advance(100);
+    let caught: unknown;
+    await settled.catch((e) => (caught = e));
+    expect((caught as PipelineError).retriable).to.equal(false);
+    expect(h.next.exportedTraceIds()).to.deep.equal([good.traceId]);
+  });
+
+  it('batches many kept traces of one tick into one downstream call', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    const ids = Array.from({ length: 40 }, () => newTraceId());
+    const settled = h.p.consumeTraces({ chunks: chunksOf(ids.map((traceId) => ({ traceId }))) });
+    await h.advance(100);
+    await settled;
+    expect(h.next.calls).to.equal(1);
+    expect(h.next.traceBatches[0].chunks.map((c) => c.traceId).sort()).to.deep.equal([...ids].sort());
+    expect(h.state.calls.recordDecisions).to.equal(1);
+  });
+
+  it('splits downstream calls at send_batch_max_traces', async () => {
+    const h = await harness({ root_settle_delay: 0, send_batch_max_traces: 16 });
+    const settled = h.p.consumeTraces({ chunks: chunksOf(Array.from({ length: 40 }, () => ({ traceId: newTraceId() }))) });
+    await h.advance(100);
+    await settled;
+    expect(h.next.traceBatches.map((b) => b.chunks.length)).to.deep.equal([16, 16, 8]);
+  });
+
+  it('shutdown decides everything buffered now, exports it, then refuses new data; idempotent', async () => {
+    const h = await harness({ decision_wait: '60s' });
+    const ids = [newTraceId(), newTraceId()];
+    const settled = h.p.consumeTraces({ chunks: chunksOf(ids.map((traceId) => ({ traceId }))) });
+    await Promise.all([h.p.shutdown(), h.p.shutdown()]);
+    expect(await status(settled)).to.equal('resolved');
+    expect(h.next.exportedTraceIds().sort()).to.deep.equal([...ids].sort());
+    let caught: unknown;
+    await h.p.consumeTraces({ chunks: chunksOf([{ traceId: newTraceId() }]) }).catch((e) => (caught = e));
+    expect((caught as PipelineError).code).to.equal('ERR_PIPELINE_SHUTDOWN');
+    expect((caught as PipelineError).retriable).to.equal(true);
+    expect(h.state.calls.shutdown).to.equal(1);
+    await h.p.shutdown();
+    expect(h.state.calls.shutdown).to.equal(1);
+  });
+
+  it('shutdown without start is safe', async () => {
+    const state = new FakeSamplingState();
+    const p = new TailSamplingProcessor(settings(), configSchema.parse({}), new FakeNext(), { state, autoTick: false });
+    await p.shutdown();
+    await p.shutdown();
+    expect(state.calls.shutdown).to.equal(1);
+  });
+});

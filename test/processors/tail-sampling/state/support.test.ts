@@ -1,0 +1,141 @@
+// Unit tests of the sampling-state support code: option validation, the ledger LRU/TTL map and decision
+// codec, and the Redis key layout / shard batch builder (no network).
+
+import { expect } from 'chai';
+import { PipelineError } from '../../../../pipeline/errors';
+import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
+import { decodeDecision, encodeDecision, LruTtlMap } from '../../../../processors/tail-sampling/state/ledger';
+import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
+import { KeyLayout, MAX_FIELDS_PER_READ, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
+import { FakeClock } from './random';
+
+describe('state/options resolveStateOptions', () => {
+  it('applies the documented defaults', () => {
+    const o = resolveStateOptions({});
+    expect(o).to.include({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'tusk:',
+      syncIntervalMs: 1000,
+      ledgerTtlMs: 3_600_000,
+      windowMs: 300_000,
+      degradedBoost: 2,
+      degradedDecayMs: 60_000,
+      shards: 1,
+    });
+    expect(resolveStateOptions({ clusterNodes: ['127.0.0.1:7000'] }).shards).to.equal(16);
+  });
+
+  it('reports every problem at once with a stable code', () => {
+    let err: unknown;
+    try {
+      resolveStateOptions({ keyPrefix: 'a{b}', syncIntervalMs: 0, degradedBoost: 0.5, windowMs: 1001, clusterNodes: ['nohost'] });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(PipelineError);
+    const pe = err as PipelineError;
+    expect(pe.code).to.equal(ERR_STATE_OPTIONS);
+    expect(pe.retriable).to.equal(false);
+    for (const field of ['keyPrefix', 'syncIntervalMs', 'degradedBoost', 'windowMs', 'clusterNodes']) expect(pe.message).to.contain(field);
+  });
+
+  it('createSamplingState validates too, and builds a redis store without I/O', async () => {
+    expect(() => createSamplingState('memory', { rateWindowMs: 1500 })).to.throw(PipelineError);
+    const r = createSamplingState('redis', { url: 'redis://127.0.0.1:1' });
+    expect(r).to.be.instanceOf(RedisSamplingState);
+    expect(r.health()).to.include({ ready: false });
+    await r.shutdown(); // without start: no connection was ever made
+  });
+});
+
+describe('state/ledger', () => {
+  it('LruTtlMap expires entries and evicts the least recently used', () => {
+    const clock = new FakeClock(0);
+    const m = new LruTtlMap<string, number>(2, 100, clock.now);
+    m.set('a', 1);
+    m.set('b', 2);
+    expect(m.get('a')).to.equal(1); // refresh a
+    m.set('c', 3); // evicts b
+    expect(m.get('b')).to.equal(undefined);
+    expect(m.evicted).to.equal(1);
+    clock.advance(100);
+    expect(m.get('a')).to.equal(undefined);
+    m.set('d', 4);
+    expect(m.sweep()).to.equal(1); // c expired
+    expect(m.size).to.equal(1);
+  });
+
+  it('encodes decisions compactly and decodes them back', () => {
+    const r = {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      decision: 'not_sampled' as const,
+      policy: 'rest',
+      reason: 'adaptive rate 0.1',
+      inputs: { rate: 0.1, key: 'svc', boosted: true },
+      decidedAt: 1_700_000_000_000,
+    };
+    const text = encodeDecision(r);
+    expect(text).not.to.contain(r.traceId);
+    expect(text.length).to.be.lessThan(110);
+    expect(decodeDecision(r.traceId, text)).to.deep.equal(r);
+    expect(decodeDecision('x', 'not json')).to.equal(undefined);
+    expect(decodeDecision('x', '{"d":"?","p":"a","t":1}')).to.equal(undefined);
+  });
+});
+
+describe('state/redis-batch', () => {
+  it('shardOf is stable and spreads keys', () => {
+    expect(shardOf('anything', 1)).to.equal(0);
+    expect(shardOf('checkout', 16)).to.equal(shardOf('checkout', 16));
+    const seen = new Set<number>();
+    for (let i = 0; i < 200; i++) seen.add(shardOf(`trace-${i}`, 16));
+    expect(seen.size).to.equal(16);
+  });
+
+  it('every key of a shard carries the same hash tag, under the prefix', () => {
+    const k = new KeyLayout('tusk:');
+    const keys = [k.latency(3, 100, 'svc', 'GET /a'), k.seen(3, 5), k.errors(3, 7), k.decision(3, 'abc')];
+    for (const key of keys) {
+      expect(key.startsWith('tusk:{s3}:')).to.equal(true);
+      expect(key.match(/\{[^}]*\}/)![0]).to.equal('{s3}');
+    }
+    // Service/operation boundaries are unambiguous.
+    expect(k.latency(0, 1, 'ab', 'c')).not.to.equal(k.latency(0, 1, 'a', 'bc'));
+  });
+
+  it('ShardBatch numbers keys once, chunks large reads and applies replies in order', () => {
+    const b = new ShardBatch(0);
+    expect(b.isEmpty()).to.equal(true);
+    let written = false;
+    b.incr('k1', 1000, ['f', '2'], () => {
+      written = true;
+    });
+    const fields = Array.from({ length: MAX_FIELDS_PER_READ + 10 }, (_, i) => `f${i}`);
+    let got: Array<string | null> = [];
+    b.getFields('k1', fields, (v) => {
+      got = v;
+    });
+    let sums: number[] = [];
+    b.sumFields(['k2', 'k1'], ['a', 'b'], (s) => {
+      sums = s;
+    });
+    let all: string[] = [];
+    b.getAll('k2', (flat) => {
+      all = flat;
+    });
+    expect(b.keys).to.deep.equal(['k1', 'k2']);
+    const p = JSON.parse(b.payload());
+    expect(p.i).to.deep.equal([[1, 1000, 'f', '2']]);
+    expect(p.m).to.have.length(2); // chunked
+    expect(p.m[0][0]).to.equal(1);
+    expect(p.s).to.deep.equal([[[2, 1], ['a', 'b']]]);
+    expect(p.g).to.deep.equal([2]);
+    b.apply([[['x', '1']], [fields.slice(0, MAX_FIELDS_PER_READ).map(() => '1'), fields.slice(MAX_FIELDS_PER_READ).map(() => null)], [[3, 4]]]);
+    expect(written).to.equal(true);
+    expect(got).to.have.length(fields.length);
+    expect(got[0]).to.equal('1');
+    expect(got[fields.length - 1]).to.equal(null);
+    expect(sums).to.deep.equal([3, 4]);
+    expect(all).to.deep.equal(['x', '1']);
+  });
+});

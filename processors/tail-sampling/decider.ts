@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { DecisionRecord } from '../../pipeline/component';
 import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
+import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
 import { buildPolicy } from './policies/registry';
@@ -64,7 +65,7 @@ export class Decider {
 
     const mine: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; record: DecisionRecord }[] = [];
     for (const p of pending) {
-      const o = await p.outcome;
+      const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
       const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.length };
       if (p.view.root) {
         inputs.service = p.view.service;

@@ -125,7 +125,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return found.get(id);
   }
 
-  /** reconfigure swaps the policies and trace limits without losing buffered traces (SIGHUP reload). */
+  /**
+   * reconfigure swaps the policies, trace limits, batching and retry settings without losing buffered traces
+   * (SIGHUP reload). `config` is already parsed by configSchema; state/redis changes need a restart.
+   */
   reconfigure(config: TailSamplingConfig): void {
     const policies = buildPolicies(config.policies, this._state, this._now);
     if (config.state !== this._cfg.state || JSON.stringify(config.redis) !== JSON.stringify(this._cfg.redis)) {
@@ -297,9 +300,15 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       for (const t of due) this._deciding.set(t.traceId, t);
       const orphans = due.filter((t) => t.spans.length === 0 && !t.ledger).map((t) => t.traceId);
       if (orphans.length > 0) await this._resolveLookups(orphans, true);
-      let decided: Decided[] = [];
+      let decided: Decided[];
       try {
         decided = await this._decider.decide(due, now);
+      } catch (err) {
+        // A bug, not a data problem: hand the chunks back (retriable) rather than leave callers waiting.
+        this._logger.error({ err, traces: due.length }, 'tail_sampling could not decide a batch; chunks rejected for retry');
+        const failure = new PipelineError('ERR_SAMPLER_DECIDE', 'tail_sampling could not decide the trace', { cause: err, component: this._settings.id });
+        for (const t of due) settleWaiters(t, failure);
+        return;
       } finally {
         for (const t of due) this._deciding.delete(t.traceId);
       }

@@ -47,7 +47,7 @@ export class GrpcTransport {
   private readonly _server: grpc.Server;
   private _active = 0;
   private _draining = false;
-  private _idle: (() => void) | undefined;
+  private _closed: Promise<void> | undefined;
 
   constructor(private readonly _o: GrpcTransportOptions) {
     this._server = new grpc.Server({
@@ -78,18 +78,18 @@ export class GrpcTransport {
     return this._active;
   }
 
-  /** stopAccepting refuses new calls (UNAVAILABLE) and stops the listener once running calls end. */
+  /**
+   * stopAccepting closes the listener and lets running calls finish (grpc-js tryShutdown: sessions close
+   * once their streams are done, after the answers are flushed).
+   */
   stopAccepting(): void {
     this._draining = true;
-    this._server.tryShutdown(() => undefined);
+    this._closed ??= new Promise((resolve) => this._server.tryShutdown(() => resolve()));
   }
 
-  /** drained resolves when no call is being processed. */
+  /** drained resolves when every call was answered and every connection closed (after stopAccepting). */
   drained(): Promise<void> {
-    if (this._active === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      this._idle = resolve;
-    });
+    return this._closed ?? Promise.resolve();
   }
 
   /** closeAll cancels every call and closes the listener. */
@@ -107,11 +107,6 @@ export class GrpcTransport {
         )
         .finally(() => {
           this._active--;
-          if (this._active === 0 && this._idle) {
-            const idle = this._idle;
-            this._idle = undefined;
-            idle();
-          }
         });
     };
   }

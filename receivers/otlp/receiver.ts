@@ -47,7 +47,7 @@ function listenError(id: string, endpoint: string, transport: string, err: unkno
     const known = Object.keys(LISTEN_ERRORS).find((code) => String(e.message).includes(code));
     reason = known ? LISTEN_ERRORS[known] : String(e.message ?? err);
   }
-  return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint} (${transport}): ${reason}`, { cause: err, retriable: false, component: id });
+  return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint}: ${reason} (${transport})`, { cause: err, retriable: false, component: id });
 }
 
 async function loadTls(id: string, path: string, tls: TlsConfig | undefined): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer } | undefined> {

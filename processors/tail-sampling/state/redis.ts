@@ -7,11 +7,12 @@
 // Data layout and cost model: see redis-batch.ts and README.md in this folder.
 
 import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
-import { decodeDecision, encodeDecision, LruTtlMap } from './ledger';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import { KeyLayout, ShardBatch, shardOf } from './redis-batch';
+import { RedisLedger } from './redis-ledger';
 import { RedisLink } from './redis-link';
-import { LatencySketch, type SketchOptions } from './sketch';
+import { planErrors, planLatency, planRates, type LatencyEntry, type RateEntry, type ServiceEntry, type SyncContext } from './redis-sync';
+import type { SketchOptions } from './sketch';
 import type { LatencyQuantiles, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {
   NEUTRAL_ERROR_STATE,
@@ -21,54 +22,11 @@ import {
   errorTrackerSettings,
   localRate,
   quantilesOf,
-  type ErrorCounts,
   type ErrorTrackerSettings,
 } from './windows';
 
-/** Decisions written per tick when catching up after an outage. */
-const LEDGER_CATCH_UP_PER_TICK = 1000;
-/** Largest number of decisions per ledger script call or MGET. */
-const LEDGER_MAX_PER_CALL = 1000;
 /** How often drops are logged at most, ms. */
 const DROP_LOG_INTERVAL_MS = 60_000;
-
-interface LatencyEntry {
-  readonly service: string;
-  readonly operation: string;
-  readonly shard: number;
-  /** Cluster-wide slices as last read (they include what this replica flushed). */
-  readonly cluster: SlicedSketch;
-  /** Local observations not yet flushed. */
-  readonly pending: SlicedSketch;
-  /** Highest slice read after it closed (it will not change any more). */
-  finalRead: number;
-  readonly phase: number;
-  lastTouched: number;
-  cacheTick: number;
-  cache: LatencyQuantiles | undefined;
-}
-
-interface ServiceEntry {
-  readonly service: string;
-  readonly shard: number;
-  readonly tracker: ServiceErrorTracker;
-  readonly pending: Map<number, ErrorCounts>;
-  lastTouched: number;
-  cacheTick: number;
-}
-
-interface RateEntry {
-  readonly key: string;
-  readonly shard: number;
-  /** Local counts per second (always kept: degraded estimates, share of the cluster). */
-  readonly ring: SecondRing;
-  readonly pending: Map<number, number>;
-  /** Cluster-wide rate at the last sync (traces/s), undefined before. */
-  cluster: number | undefined;
-  /** cluster / local at the last sync (>= 1), used to scale the local rate while Redis is unreachable. */
-  share: number;
-  lastTouched: number;
-}
 
 /**
  * RedisSamplingState implements SamplingState over Redis. All replicas of one cluster must share
@@ -88,9 +46,7 @@ export class RedisSamplingState implements SamplingState {
   private readonly _latency = new Map<string, LatencyEntry>();
   private readonly _services = new Map<string, ServiceEntry>();
   private readonly _rates = new Map<string, RateEntry>();
-  private readonly _ledger: LruTtlMap<string, DecisionRecord>;
-  /** Decisions taken while Redis was unreachable, to write when it returns (insertion order = age). */
-  private readonly _pendingDecisions = new Map<string, DecisionRecord>();
+  private readonly _ledger: RedisLedger;
   private readonly _createdAt: number;
   private _status: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private _timer: NodeJS.Timeout | undefined;
@@ -104,7 +60,6 @@ export class RedisSamplingState implements SamplingState {
   private _dropped = 0;
   private _droppedLogged = 0;
   private _lastDropLog = 0;
-  private _conflicts = 0;
 
   constructor(options: SamplingStateOptions = {}) {
     this._o = resolveStateOptions(options);
@@ -124,7 +79,17 @@ export class RedisSamplingState implements SamplingState {
     this._lagMs = this._o.syncIntervalMs + 250;
     this._graceMs = 2 * this._o.syncIntervalMs + 1000;
     this._refreshTicks = Math.max(1, Math.round(this._o.latencyRefreshMs / this._o.syncIntervalMs));
-    this._ledger = new LruTtlMap(this._o.ledgerMaxEntries, this._o.ledgerTtlMs, this._o.now);
+    this._ledger = new RedisLedger({
+      link: this._link,
+      keys: this._keys,
+      shards: this._o.shards,
+      ttlMs: this._o.ledgerTtlMs,
+      maxEntries: this._o.ledgerMaxEntries,
+      maxPending: this._o.maxPendingDecisions,
+      now: this._o.now,
+      logger: this._o.logger,
+      usable: () => this._status === 'running' && this._link.isUp(),
+    });
     this._createdAt = this._o.now();
   }
 
@@ -159,7 +124,7 @@ export class RedisSamplingState implements SamplingState {
       degraded: true,
       detail:
         `redis ${this._link.target} ${what} (${why}); ` +
-        `deciding from local state; pending: ${p.observations} observations, ${this._pendingDecisions.size} decisions` +
+        `deciding from local state; pending: ${p.observations} observations, ${this._ledger.pending} decisions` +
         (this._lastSyncAt > 0 ? `; last sync ${new Date(this._lastSyncAt).toISOString()}` : ''),
     };
   }
@@ -239,69 +204,11 @@ export class RedisSamplingState implements SamplingState {
   }
 
   async recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>> {
-    const earlier = new Map<string, DecisionRecord>();
-    const first = new Map<string, DecisionRecord>();
-    for (const r of records) {
-      const known = first.get(r.traceId) ?? this._ledger.get(r.traceId);
-      if (known !== undefined) earlier.set(r.traceId, known);
-      else first.set(r.traceId, r);
-    }
-    if (first.size === 0) return earlier;
-    if (this._status !== 'running' || !this._link.isUp()) {
-      this._recordLocally([...first.values()], earlier);
-      return earlier;
-    }
-    const byShard = this._groupByShard([...first.values()], (r) => r.traceId);
-    await Promise.all(
-      this._chunks(byShard).map(async ([shard, group]) => {
-        try {
-          const existing = await this._link.ledgerInsert(
-            group.map((r) => this._keys.decision(shard, r.traceId)),
-            this._o.ledgerTtlMs,
-            group.map(encodeDecision),
-          );
-          group.forEach((r, i) => {
-            const prev = existing[i];
-            const winner = prev ? decodeDecision(r.traceId, prev) : undefined;
-            if (winner !== undefined) earlier.set(r.traceId, winner);
-            this._ledger.set(r.traceId, winner ?? r);
-          });
-        } catch {
-          this._recordLocally(group, earlier);
-        }
-      }),
-    );
-    return earlier;
+    return this._ledger.record(records);
   }
 
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
-    const found = new Map<string, DecisionRecord>();
-    const misses: string[] = [];
-    for (const id of new Set(traceIds)) {
-      const r = this._ledger.get(id);
-      if (r !== undefined) found.set(id, r);
-      else misses.push(id);
-    }
-    if (misses.length === 0 || this._status !== 'running' || !this._link.isUp()) return found;
-    const byShard = this._groupByShard(misses, (id) => id);
-    await Promise.all(
-      this._chunks(byShard).map(async ([shard, ids]) => {
-        try {
-          const values = await this._link.mget(ids.map((id) => this._keys.decision(shard, id)));
-          ids.forEach((id, i) => {
-            const v = values[i];
-            const r = v ? decodeDecision(id, v) : undefined;
-            if (r !== undefined) {
-              found.set(id, r);
-              this._ledger.set(id, r);
-            }
-          });
-        } catch {
-          // Redis unreachable: answer from the local ledger only (counted by the link).
-        }
-      }),
-    );
-    return found;
+    return this._ledger.lookup(traceIds);
   }
 
   stats(): SamplingStateStats {
@@ -314,8 +221,8 @@ export class RedisSamplingState implements SamplingState {
       lastSyncAt: this._lastSyncAt,
       syncs: this._syncs,
       pendingObservations: this._pendingCounts().observations,
-      pendingDecisions: this._pendingDecisions.size,
-      dropped: this._dropped + this._ledger.evicted,
+      pendingDecisions: this._ledger.pending,
+      dropped: this._dropped + this._ledger.dropped + this._ledger.evicted,
     };
   }
 
@@ -368,7 +275,7 @@ export class RedisSamplingState implements SamplingState {
         return;
       }
       await this._sync(now);
-      await this._flushPendingDecisions();
+      await this._ledger.flushPending();
     } catch (err) {
       this._lastSyncOk = false;
       this._o.logger?.debug({ err }, 'sampling state: sync failed');
@@ -388,9 +295,10 @@ export class RedisSamplingState implements SamplingState {
       if (b === undefined) batches.set(shard, (b = new ShardBatch(shard)));
       return b;
     };
-    this._planLatency(now, batch);
-    this._planRates(now, batch);
-    this._planErrors(now, batch);
+    const ctx = this._syncContext(now);
+    planLatency(ctx, this._latency.values(), batch);
+    planRates(ctx, this._rates.values(), batch);
+    planErrors(ctx, this._services.values(), batch);
     const results = await Promise.allSettled(
       [...batches.values()].filter((b) => !b.isEmpty()).map(async (b) => b.apply(await this._link.sync(b.keys, b.payload()))),
     );
@@ -404,161 +312,21 @@ export class RedisSamplingState implements SamplingState {
     this._syncs++;
   }
 
-  private _planLatency(now: number, batch: (shard: number) => ShardBatch): void {
-    const current = Math.floor(now / this._sliceMs);
-    const oldest = current - this._o.latencySlices + 1;
-    const ttl = this._o.windowMs + this._sliceMs + 60_000;
-    for (const e of this._latency.values()) {
-      for (const slice of e.pending.sliceIndexes()) {
-        const sent = e.pending.slice(slice)!.clone();
-        const fields: string[] = [];
-        if (sent.zeroCount > 0) fields.push('z', String(sent.zeroCount));
-        sent.forEachBucket((i, c) => fields.push(String(i), String(c)));
-        const b = batch(e.shard);
-        b.observations += sent.count;
-        b.incr(this._keys.latency(e.shard, slice, e.service, e.operation), ttl, fields, () => e.pending.subtract(slice, sent));
-      }
-      const due = e.finalRead < oldest - 1 || this._tick % this._refreshTicks === e.phase;
-      if (!due) continue;
-      for (let slice = Math.max(oldest, e.finalRead + 1); slice <= current; slice++) {
-        const readAt = now;
-        batch(e.shard).getAll(this._keys.latency(e.shard, slice, e.service, e.operation), (flat) => {
-          e.cluster.replace(slice, this._sketchFromHash(flat));
-          if ((slice + 1) * this._sliceMs + this._graceMs <= readAt) e.finalRead = Math.max(e.finalRead, slice);
-          e.cacheTick = -1;
-        });
-      }
-    }
-  }
-
-  private _planRates(now: number, batch: (shard: number) => ShardBatch): void {
-    const ttl = (this._rateWindowSec + 30) * 1000 + this._lagMs;
-    const writes = new Map<string, { shard: number; sec: number; fields: string[]; done: Array<() => void> }>();
-    const readers = new Map<number, RateEntry[]>();
-    for (const e of this._rates.values()) {
-      for (const [sec, n] of e.pending) {
-        const id = `${e.shard}:${sec}`;
-        let w = writes.get(id);
-        if (w === undefined) writes.set(id, (w = { shard: e.shard, sec, fields: [], done: [] }));
-        w.fields.push(e.key, String(n));
-        w.done.push(() => {
-          const left = (e.pending.get(sec) ?? 0) - n;
-          if (left > 0) e.pending.set(sec, left);
-          else e.pending.delete(sec);
-        });
-      }
-      let list = readers.get(e.shard);
-      if (list === undefined) readers.set(e.shard, (list = []));
-      list.push(e);
-    }
-    for (const w of writes.values()) {
-      const b = batch(w.shard);
-      b.observations += w.done.length;
-      b.incr(this._keys.seen(w.shard, w.sec), ttl, w.fields, () => w.done.forEach((f) => f()));
-    }
-    const endSec = Math.floor((now - this._lagMs) / 1000); // exclusive
-    const W = this._rateWindowSec;
-    for (const [shard, entries] of readers) {
-      const keys: string[] = [];
-      for (let s = endSec - W; s < endSec; s++) keys.push(this._keys.seen(shard, s));
-      batch(shard).sumFields(
-        keys,
-        entries.map((e) => e.key),
-        (sums) =>
-          entries.forEach((e, j) => {
-            const cluster = (sums[j] ?? 0) / W;
-            const local = e.ring.sum(endSec - W, endSec - 1) / W;
-            e.cluster = cluster;
-            if (local > 0) e.share = Math.max(1, cluster / local);
-          }),
-      );
-    }
-  }
-
-  private _planErrors(now: number, batch: (shard: number) => ShardBatch): void {
-    const bucketMs = this._o.errorBucketMs;
-    const ttl = this._o.errorWindowMs + 3 * bucketMs + this._graceMs;
-    const writes = new Map<string, { shard: number; bucket: number; fields: string[]; done: Array<() => void> }>();
-    const readers = new Map<number, ServiceEntry[]>();
-    for (const e of this._services.values()) {
-      for (const [bucket, c] of e.pending) {
-        const id = `${e.shard}:${bucket}`;
-        let w = writes.get(id);
-        if (w === undefined) writes.set(id, (w = { shard: e.shard, bucket, fields: [], done: [] }));
-        const sent = { total: c.total, errors: c.errors };
-        w.fields.push(`t:${e.service}`, String(sent.total));
-        if (sent.errors > 0) w.fields.push(`e:${e.service}`, String(sent.errors));
-        w.done.push(() => {
-          const p = e.pending.get(bucket);
-          if (p === undefined) return;
-          p.total -= sent.total;
-          p.errors -= sent.errors;
-          if (p.total <= 0) e.pending.delete(bucket);
-        });
-      }
-      let list = readers.get(e.shard);
-      if (list === undefined) readers.set(e.shard, (list = []));
-      list.push(e);
-    }
-    for (const w of writes.values()) {
-      const b = batch(w.shard);
-      b.observations += w.done.length;
-      b.incr(this._keys.errors(w.shard, w.bucket), ttl, w.fields, () => w.done.forEach((f) => f()));
-    }
-    const current = Math.floor(now / bucketMs);
-    // The recent window, plus the buckets that close within the grace period (fed into the baselines).
-    const first = Math.min(current - this._errSettings.windowBuckets + 1, this._closedBucketBefore(now) - 1);
-    for (const [shard, entries] of readers) {
-      const fields = entries.flatMap((e) => [`t:${e.service}`, `e:${e.service}`]);
-      for (let bucket = first; bucket <= current; bucket++) {
-        batch(shard).getFields(this._keys.errors(shard, bucket), fields, (values) =>
-          entries.forEach((e, j) => {
-            const p = e.pending.get(bucket);
-            const total = Number(values[2 * j] ?? 0) + (p?.total ?? 0);
-            const errors = Number(values[2 * j + 1] ?? 0) + (p?.errors ?? 0);
-            if (total > 0) e.tracker.set(bucket, total, errors);
-            e.cacheTick = -1;
-          }),
-        );
-      }
-    }
-  }
-
-  /** Writes decisions queued during an outage (first-wins; conflicts keep the earlier decision). */
-  private async _flushPendingDecisions(): Promise<void> {
-    if (this._pendingDecisions.size === 0 || !this._link.isUp()) return;
-    const chunk = [...this._pendingDecisions.values()].slice(0, LEDGER_CATCH_UP_PER_TICK);
-    const byShard = this._groupByShard(chunk, (r) => r.traceId);
-    let conflicts = 0;
-    await Promise.all(
-      [...byShard].map(async ([shard, group]) => {
-        try {
-          const existing = await this._link.ledgerInsert(
-            group.map((r) => this._keys.decision(shard, r.traceId)),
-            Math.max(1, this._o.ledgerTtlMs - (this._o.now() - Math.min(...group.map((r) => r.decidedAt)))),
-            group.map(encodeDecision),
-          );
-          group.forEach((r, i) => {
-            this._pendingDecisions.delete(r.traceId);
-            const prev = existing[i];
-            const winner = prev ? decodeDecision(r.traceId, prev) : undefined;
-            if (winner !== undefined && (winner.decision !== r.decision || winner.policy !== r.policy)) {
-              conflicts++;
-              this._ledger.set(r.traceId, winner);
-            }
-          });
-        } catch {
-          // Still unreachable for this shard: retried next tick.
-        }
-      }),
-    );
-    if (conflicts > 0) {
-      this._conflicts += conflicts;
-      this._o.logger?.warn(
-        { conflicts, total: this._conflicts },
-        'sampling state: decisions taken during the redis outage conflicted with earlier ones; the earlier ones are kept',
-      );
-    }
+  private _syncContext(now: number): SyncContext {
+    return {
+      now,
+      keys: this._keys,
+      options: this._o,
+      sketch: this._sketchOpts,
+      errSettings: this._errSettings,
+      sliceMs: this._sliceMs,
+      rateWindowSec: this._rateWindowSec,
+      lagMs: this._lagMs,
+      graceMs: this._graceMs,
+      tick: this._tick,
+      refreshTicks: this._refreshTicks,
+      closedBucketBefore: this._closedBucketBefore(now),
+    };
   }
 
   /** Prunes windows and pending deltas to their bounds and forgets idle keys. */
@@ -591,7 +359,7 @@ export class RedisSamplingState implements SamplingState {
       e.tracker.evaluate(now, this._closedBucketBefore(now));
       if (e.pending.size === 0 && e.tracker.idle() && now - e.lastTouched > this._o.errorWindowMs) this._services.delete(k);
     }
-    this._ledger.sweep(10_000);
+    this._ledger.sweep();
   }
 
   private _latencyEntry(service: string, operation: string, now: number): LatencyEntry | undefined {
@@ -661,57 +429,6 @@ export class RedisSamplingState implements SamplingState {
     }
     e.lastTouched = now;
     return e;
-  }
-
-  private _recordLocally(records: readonly DecisionRecord[], earlier: Map<string, DecisionRecord>): void {
-    for (const r of records) {
-      const known = this._ledger.get(r.traceId);
-      if (known !== undefined) {
-        earlier.set(r.traceId, known);
-        continue;
-      }
-      this._ledger.set(r.traceId, r);
-      this._pendingDecisions.set(r.traceId, r);
-      if (this._pendingDecisions.size > this._o.maxPendingDecisions) {
-        const oldest = this._pendingDecisions.keys().next().value as string;
-        this._pendingDecisions.delete(oldest);
-        this._dropped++;
-      }
-    }
-  }
-
-  private _groupByShard<T>(items: readonly T[], id: (t: T) => string): Map<number, T[]> {
-    const out = new Map<number, T[]>();
-    for (const it of items) {
-      const s = shardOf(id(it), this._o.shards);
-      let list = out.get(s);
-      if (list === undefined) out.set(s, (list = []));
-      list.push(it);
-    }
-    return out;
-  }
-
-  /** Splits per-shard groups into requests of at most LEDGER_MAX_PER_CALL items (bounded Redis work per call). */
-  private _chunks<T>(byShard: Map<number, T[]>): Array<[number, T[]]> {
-    const out: Array<[number, T[]]> = [];
-    for (const [shard, items] of byShard) {
-      for (let i = 0; i < items.length; i += LEDGER_MAX_PER_CALL) out.push([shard, items.slice(i, i + LEDGER_MAX_PER_CALL)]);
-    }
-    return out;
-  }
-
-  private _sketchFromHash(flat: readonly string[]): LatencySketch {
-    const s = new LatencySketch(this._sketchOpts);
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const n = Number(flat[i + 1]);
-      if (!Number.isSafeInteger(n) || n <= 0) continue;
-      if (flat[i] === 'z') s.addZero(n);
-      else {
-        const idx = Number(flat[i]);
-        if (Number.isInteger(idx)) s.addToBucket(idx, n);
-      }
-    }
-    return s;
   }
 
   private _pendingCounts(): { observations: number } {

@@ -17,7 +17,7 @@ describe('tail_sampling buffer triggers', () => {
     expect(h.next.exportedTraceIds()).to.deep.equal([id]);
     expect(await status(settled)).to.equal('resolved');
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'root_settled' })).to.equal(1);
-    const lag = (await h.settings.metrics.getSingleMetric('tusk_sampler_decision_lag_seconds')!.get()).values;
+    const lag = (await h.settings.metrics.getSingleMetric('tusk_sampler_decision_lag_seconds')!.get()).values as { metricName?: string; value: number }[];
     expect(lag.find((v) => v.metricName === 'tusk_sampler_decision_lag_seconds_count')?.value).to.equal(1);
     expect(lag.find((v) => v.metricName === 'tusk_sampler_decision_lag_seconds_sum')?.value).to.be.closeTo(2.1, 0.001);
   });

@@ -33,6 +33,14 @@ describe('tail_sampling lifecycle', () => {
     await p.shutdown();
   });
 
+  it('two samplers can share one metrics registry (series labelled by processor)', async () => {
+    const shared = settings('a');
+    const a = factory.create(shared, factory.createDefaultConfig(), new FakeNext());
+    const b = factory.create({ ...shared, id: 'processors.b', name: 'b' }, factory.createDefaultConfig(), new FakeNext());
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    expect(shared.metrics.getSingleMetric('tusk_sampler_decisions_total')).to.not.equal(undefined);
+  });
+
   it('refuses data before start with a retriable error', async () => {
     const p = factory.create(settings(), factory.createDefaultConfig(), new FakeNext());
     let caught: unknown;

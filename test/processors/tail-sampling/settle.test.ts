@@ -88,6 +88,20 @@ describe('tail_sampling settle semantics', () => {
     expect(h.next.exportedTraceIds()).to.deep.equal([good.traceId]);
   });
 
+  it('if deciding fails unexpectedly, the chunks are rejected as retriable instead of hanging', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    h.state.recordSeen = () => {
+      throw new Error('boom');
+    };
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    let caught: unknown;
+    await settled.catch((e) => (caught = e));
+    expect((caught as PipelineError).code).to.equal('ERR_SAMPLER_DECIDE');
+    expect((caught as PipelineError).retriable).to.equal(true);
+    expect(h.p.stats()).to.include({ traces: 0, deciding: 0 });
+  });
+
   it('batches many kept traces of one tick into one downstream call', async () => {
     const h = await harness({ root_settle_delay: 0 });
     const ids = Array.from({ length: 40 }, () => newTraceId());

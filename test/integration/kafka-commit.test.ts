@@ -1,0 +1,187 @@
+// The Kafka receiver against the real broker: the committed offset (read back with admin.fetchOffsets) is
+// the first unsettled message while later ones settle first or are held; permanent rejections are skipped
+// and retriable ones retried; undecodable messages are dead-lettered; a partition over its in-flight limit
+// is paused and resumed.
+
+import { expect } from 'chai';
+import type { Admin, Producer } from 'kafkajs';
+import type { Receiver } from '../../pipeline/component';
+import { BackpressureError, PermanentError } from '../../pipeline/errors';
+import { factory as receiverFactory } from '../../receivers/kafka/factory';
+import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
+import { committedOffsets, deleteTopics, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('kafka receiver commits (real broker)', function () {
+  this.timeout(90_000);
+  const topics: string[] = [];
+  const receivers: Receiver[] = [];
+  let admin: Admin;
+  let producer: Producer;
+
+  before(async () => {
+    await requireKafka();
+    const kafka = rawKafka();
+    admin = kafka.admin();
+    await admin.connect();
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+  });
+
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.shutdown();
+  });
+
+  after(async () => {
+    await producer?.disconnect();
+    await admin?.disconnect();
+    await deleteTopics(topics);
+  });
+
+  async function newTopic(prefix: string, partitions = 1): Promise<string> {
+    const topic = uniqueName(prefix);
+    topics.push(topic);
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    return topic;
+  }
+
+  /** produce writes one keyed trace message per id (one request each, so one record batch each). */
+  async function produce(topic: string, ids: string[], padBytes = 10): Promise<void> {
+    for (const id of ids) {
+      await producer.send({ topic, acks: -1, messages: [{ key: id, value: Buffer.from(traceRequest({ traceIds: [id], spansPerTrace: 1, padBytes })) }] });
+    }
+  }
+
+  async function startReceiver(topic: string, group: string, down: FakeDownstream, extra: Record<string, unknown> = {}) {
+    const settings = settingsFor('receivers.kafka');
+    const r = receiverFactory.create(settings, receiverFactory.configSchema.parse({ topic, group, partitions: 1, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms', ...extra }), { traces: down });
+    receivers.push(r);
+    await r.start(new TestHost());
+    return { r, metrics: settings.metrics };
+  }
+
+  async function committed(group: string, topic: string): Promise<number | undefined> {
+    return (await committedOffsets(admin, group, topic)).get(0);
+  }
+
+  it('commits only up to the first unsettled message while later ones settle first', async () => {
+    const topic = await newTopic('t-commit');
+    const group = uniqueName('g-commit');
+    const down = new FakeDownstream();
+    down.policy = () => 'hold';
+    const { metrics } = await startReceiver(topic, group, down);
+    const ids = Array.from({ length: 15 }, (_, i) => traceIdOf(i, 0x44));
+    // Three waves of 5, each delivered in its own call (offsets 0-4, 5-9, 10-14).
+    for (let w = 0; w < 3; w++) {
+      await produce(topic, ids.slice(w * 5, w * 5 + 5));
+      await waitFor(`wave ${w} delivered`, () => down.chunkCount() === (w + 1) * 5);
+    }
+    const waveOf = (call: number) => down.calls[call].batch.chunks.map((c) => c.traceId);
+    expect([...waveOf(0), ...waveOf(1), ...waveOf(2)].sort()).to.deep.equal([...ids].sort());
+    const [a, b, c] = [0, 1, 2].map((i) => down.calls.find((call) => call.batch.chunks.some((ch) => ch.traceId === ids[i * 5])));
+
+    await waitFor('first commit (nothing settled: offset 0)', async () => (await committed(group, topic)) === 0, 5000, 50);
+    c?.resolve(); // the newest wave settles first
+    await sleep(400);
+    expect(await committed(group, topic)).to.equal(0, 'offsets 0-4 are unsettled: nothing beyond 0 may be committed');
+    a?.resolve();
+    await waitFor('commit = first unsettled offset (5)', async () => (await committed(group, topic)) === 5, 5000, 50);
+    await sleep(400); // several commit intervals: it must stay at 5 while offsets 5-9 are held
+    expect(await committed(group, topic)).to.equal(5);
+    expect(await metricValue(metrics, 'tusk_kafka_unsettled_messages', { topic, partition: '0' })).to.equal(5);
+    b?.resolve();
+    await waitFor('commit = end (15) once all settled', async () => (await committed(group, topic)) === 15, 5000, 50);
+    expect(await metricValue(metrics, 'tusk_kafka_consumer_lag', { topic, partition: '0' })).to.equal(0);
+    expect(await metricValue(metrics, 'tusk_kafka_commits_total', { result: 'ok' })).to.be.at.least(3);
+  });
+
+  it('skips a permanently rejected message (counted, committed past) and retries a retriable one until it settles', async () => {
+    const topic = await newTopic('t-perm');
+    const group = uniqueName('g-perm');
+    const ids = Array.from({ length: 10 }, (_, i) => traceIdOf(i, 0x55));
+    const bad = ids[3];
+    const flaky = ids[6];
+    let flakyRejections = 0;
+    const down = new FakeDownstream();
+    down.policy = (batch) => {
+      const tids = batch.chunks.map((c) => c.traceId);
+      if (tids.includes(bad)) return new PermanentError('ERR_TEST_INVALID', 'invalid span');
+      if (tids.includes(flaky) && flakyRejections < 2) {
+        flakyRejections++;
+        return new BackpressureError('sampler full', 50);
+      }
+      return 'ok';
+    };
+    await produce(topic, ids);
+    const { metrics } = await startReceiver(topic, group, down);
+    await waitFor('everything settled and committed', async () => (await committed(group, topic)) === 10, 20_000, 100);
+    const delivered = new Set(down.calls.filter((c) => c.settled && !c.batch.chunks.some((ch) => ch.traceId === bad)).flatMap((c) => c.batch.chunks.map((ch) => ch.traceId)));
+    expect([...delivered].sort()).to.deep.equal(ids.filter((id) => id !== bad).sort());
+    expect(flakyRejections).to.equal(2);
+    expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'permanent' })).to.equal(1);
+    expect(await metricValue(metrics, 'tusk_kafka_delivery_retries_total')).to.be.at.least(2);
+  });
+
+  it('dead-letters an undecodable message (headers say why and where from) and then commits past it', async () => {
+    const topic = await newTopic('t-poison');
+    const dlq = uniqueName('t-dlq');
+    topics.push(dlq);
+    const group = uniqueName('g-poison');
+    const good = traceIdOf(1, 0x66);
+    await producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
+    await produce(topic, [good]);
+    const down = new FakeDownstream();
+    const { metrics } = await startReceiver(topic, group, down, { dead_letter_topic: dlq });
+    await waitFor('committed past the poison message', async () => (await committed(group, topic)) === 2, 20_000, 100);
+    expect(down.traceIds()).to.deep.equal([good]);
+    expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'poison' })).to.equal(1);
+    expect(await metricValue(metrics, 'tusk_kafka_dead_lettered_messages_total')).to.equal(1);
+
+    const consumer = rawKafka().consumer({ groupId: uniqueName('g-dlq-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: dlq, fromBeginning: true });
+    const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        seen.push({ value: message.value, headers });
+      },
+    });
+    try {
+      await waitFor('dead letter readable', () => seen.length >= 1, 20_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).to.have.length(1);
+    expect(seen[0].value?.equals(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]))).to.equal(true);
+    expect(seen[0].headers).to.include({ 'tusk.dlq.reason': 'poison', 'tusk.dlq.source.topic': topic, 'tusk.dlq.source.partition': '0', 'tusk.dlq.source.offset': '0', 'tusk.dlq.error.code': 'ERR_OTLP_DECODE' });
+  });
+
+  it('pauses a partition holding more than max_inflight_bytes_per_partition unsettled, and resumes it as it drains', async () => {
+    const topic = await newTopic('t-pause');
+    const group = uniqueName('g-pause');
+    const ids = Array.from({ length: 60 }, (_, i) => traceIdOf(i, 0x77));
+    await produce(topic, ids, 900); // ~1 KB per message, one record batch each
+    const down = new FakeDownstream();
+    down.policy = () => 'hold';
+    const { r, metrics } = await startReceiver(topic, group, down, { max_inflight_bytes_per_partition: '4KiB' });
+    await waitFor('first deliveries', () => down.chunkCount() > 0);
+    await sleep(800); // plenty of fetch rounds (fetch_max_wait 50ms) had the partition not been paused
+    const whilePaused = down.chunkCount();
+    expect(whilePaused).to.be.within(4, 12, 'the limit (4 KiB) plus at most one fetch (4 KiB) of ~1 KB messages');
+    expect(await metricValue(metrics, 'tusk_kafka_paused_partitions')).to.equal(1);
+    expect(r.health?.()).to.include({ ready: true, degraded: true });
+    // Drain: settle whatever is held until everything arrived.
+    await waitFor('all 60 delivered once drained', () => {
+      for (const c of down.calls) if (!c.settled) c.resolve();
+      return down.chunkCount() === 60;
+    }, 30_000, 20);
+    await waitFor('committed to the end', async () => {
+      for (const c of down.calls) if (!c.settled) c.resolve();
+      return (await committed(group, topic)) === 60;
+    }, 10_000, 50);
+    expect(new Set(down.traceIds()).size).to.equal(60);
+    expect(await metricValue(metrics, 'tusk_kafka_paused_partitions')).to.equal(0);
+  });
+});

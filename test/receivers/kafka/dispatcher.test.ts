@@ -1,0 +1,198 @@
+// Tests of the Kafka receiver's Dispatcher with fake downstream consumers: settlement only on success,
+// out-of-order settlement, retries with backoff (partition paused meanwhile), narrowing a permanent
+// rejection down to the one bad message, dead-lettering, and stop/revoke.
+
+import { expect } from 'chai';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { TracesConsumer } from '../../../pipeline/component';
+import { BackpressureError, PermanentError, PipelineError } from '../../../pipeline/errors';
+import type { TraceBatch } from '../../../pipeline/trace-batch';
+import { Dispatcher, type DeliveryEntry, type DispatcherHooks } from '../../../receivers/kafka/dispatcher';
+import { KafkaReceiverMetrics } from '../../../receivers/kafka/metrics';
+import { PartitionState } from '../../../receivers/kafka/partition';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+interface Held {
+  readonly batch: TraceBatch;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** Downstream is a fake TracesConsumer: it records every call and lets the test settle or reject each. */
+class Downstream implements TracesConsumer {
+  readonly capabilities = { mutatesData: false };
+  readonly calls: Held[] = [];
+  policy?: (batch: TraceBatch, attempt: number) => 'hold' | 'ok' | Error;
+  private readonly _attempts = new Map<string, number>();
+
+  consumeTraces(batch: TraceBatch): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const id = batch.chunks.map((c) => c.traceId).join(',');
+      const attempt = this._attempts.get(id) ?? 0;
+      this._attempts.set(id, attempt + 1);
+      this.calls.push({ batch, resolve, reject });
+      const outcome = this.policy ? this.policy(batch, attempt) : 'hold';
+      if (outcome === 'ok') resolve();
+      else if (outcome instanceof Error) reject(outcome);
+    });
+  }
+}
+
+function entry(offset: number): DeliveryEntry {
+  const traceId = offset.toString(16).padStart(32, '0');
+  return { offset, key: Buffer.from(traceId), value: Buffer.from([offset & 0xff]), traces: [{ traceId, data: new Uint8Array([offset & 0xff]), spanCount: 1 }] };
+}
+
+function setup(hooks: Partial<DispatcherHooks> = {}) {
+  const down = new Downstream();
+  const part = new PartitionState('t', 0, 'traces');
+  const reg = new Registry();
+  const events: string[] = [];
+  const d = new Dispatcher(
+    down,
+    undefined,
+    {
+      settled: () => events.push('settled'),
+      retryStateChanged: (p) => events.push(`retrying=${p.retrying}`),
+      ...hooks,
+    },
+    { initialBackoffMs: 10, maxBackoffMs: 40 },
+    pino({ level: 'silent' }),
+    new KafkaReceiverMetrics(reg, 'receivers.test'),
+  );
+  const track = (...offsets: number[]): DeliveryEntry[] =>
+    offsets.map((o) => {
+      part.watermark.track(o, 1);
+      return entry(o);
+    });
+  return { down, part, reg, events, d, track };
+}
+
+async function metric(reg: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await reg.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))?.value ?? 0;
+}
+
+describe('kafka receiver: Dispatcher', () => {
+  it('hands a batch downstream in one call without waiting, and settles it only when the call resolves', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0, 1, 2));
+    expect(down.calls).to.have.length(1);
+    expect(down.calls[0].batch.chunks).to.have.length(3);
+    await sleep(10);
+    expect(part.watermark.commitOffset).to.equal(0, 'nothing settled while downstream holds it');
+    down.calls[0].resolve();
+    await sleep(1);
+    expect(part.watermark.commitOffset).to.equal(3);
+  });
+
+  it('keeps the commit at the first batch still held when a later batch settles first', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0, 1));
+    d.dispatch(part, track(2, 3));
+    d.dispatch(part, track(4));
+    down.calls[2].resolve();
+    down.calls[0].resolve();
+    await sleep(1);
+    expect(part.watermark.commitOffset).to.equal(2);
+    down.calls[1].resolve();
+    await sleep(1);
+    expect(part.watermark.commitOffset).to.equal(5);
+    expect(d.inFlight).to.equal(0);
+  });
+
+  it('retries a retriable rejection with backoff (honouring retryAfterMs), flags the partition as retrying, then settles', async () => {
+    const { down, part, d, events, reg, track } = setup();
+    down.policy = (_b, attempt) => (attempt < 2 ? new BackpressureError('busy', attempt === 0 ? 60 : 1) : 'ok');
+    const t0 = Date.now();
+    d.dispatch(part, track(0, 1));
+    await waitFor(() => part.watermark.commitOffset === 2);
+    expect(down.calls).to.have.length(3);
+    expect(Date.now() - t0).to.be.at.least(60);
+    expect(events).to.include('retrying=1');
+    expect(events[events.length - 1]).to.equal('retrying=0');
+    expect(part.retrying).to.equal(0);
+    expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(2);
+  });
+
+  it('treats an unknown error as retriable (never drops it)', async () => {
+    const { down, part, d, track } = setup();
+    down.policy = (_b, attempt) => (attempt === 0 ? new Error('socket hang up') : 'ok');
+    d.dispatch(part, track(0));
+    await waitFor(() => part.watermark.commitOffset === 1);
+    expect(down.calls).to.have.length(2);
+  });
+
+  it('narrows a permanent rejection down to the one bad message: only it is skipped, the rest delivered', async () => {
+    const { down, part, d, reg, track } = setup();
+    const bad = entry(5).traces?.[0].traceId;
+    down.policy = (b) => (b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok');
+    d.dispatch(part, track(0, 1, 2, 3, 4, 5, 6, 7));
+    await waitFor(() => part.watermark.commitOffset === 8);
+    const delivered = down.calls.filter((c) => !c.batch.chunks.some((ch) => ch.traceId === bad)).flatMap((c) => c.batch.chunks.map((ch) => ch.traceId));
+    expect(new Set(delivered).size).to.equal(7);
+    expect(down.calls.length).to.be.at.most(1 + 2 * 3, 'halving: at most 2 calls per level');
+    expect(await metric(reg, 'tusk_kafka_skipped_messages_total', { reason: 'permanent' })).to.equal(1);
+  });
+
+  it('dead-letters a permanently rejected message before settling it, retrying the dead-letter write', async () => {
+    const written: number[] = [];
+    let failOnce = true;
+    const { down, part, d, reg, track } = setup({
+      deadLetter: async (_p, e) => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('broker down');
+        }
+        written.push(e.offset);
+      },
+    });
+    down.policy = () => new PermanentError('ERR_TEST_BAD', 'bad');
+    d.dispatch(part, track(0));
+    await sleep(3);
+    expect(part.watermark.commitOffset).to.equal(0, 'not settled before the dead-letter write succeeded');
+    await waitFor(() => part.watermark.commitOffset === 1);
+    expect(written).to.deep.equal([0]);
+    expect(await metric(reg, 'tusk_kafka_dead_lettered_messages_total')).to.equal(1);
+  });
+
+  it('skips a poison message directly (no downstream call)', async () => {
+    const { down, part, d, reg, track } = setup();
+    const [e] = track(0);
+    d.skip(part, e, 'poison', new PipelineError('ERR_OTLP_DECODE', 'garbage', { retriable: false }));
+    expect(down.calls).to.have.length(0);
+    expect(part.watermark.commitOffset).to.equal(1);
+    expect(await metric(reg, 'tusk_kafka_skipped_messages_total', { reason: 'poison' })).to.equal(1);
+  });
+
+  it('stop cancels pending retries and leaves their messages unsettled (replayed later)', async () => {
+    const { down, part, d, track } = setup();
+    down.policy = () => new BackpressureError('busy', 50);
+    d.dispatch(part, track(0));
+    await sleep(5);
+    d.stop();
+    await sleep(80);
+    expect(down.calls).to.have.length(1);
+    expect(part.watermark.commitOffset).to.equal(0);
+    expect(part.retrying).to.equal(0);
+  });
+
+  it('ignores settlements of a revoked partition', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0));
+    part.revoked = true;
+    down.calls[0].resolve();
+    await sleep(1);
+    expect(part.watermark.commitOffset).to.equal(0);
+  });
+});

@@ -1,0 +1,128 @@
+// Tests of SettledWatermark: the commit offset is always the first unsettled offset (or the end when all
+// settled), whatever the settlement order, with gaps in the offsets and with messages skipped on purpose.
+
+import { expect } from 'chai';
+import { SettledWatermark } from '../../../receivers/kafka/watermark';
+
+/** mulberry32 is a small seeded PRNG so the randomized test is reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('kafka receiver: SettledWatermark', () => {
+  it('has no commit offset before anything is tracked, unless a start was given', () => {
+    expect(new SettledWatermark().commitOffset).to.equal(undefined);
+    expect(new SettledWatermark().nextOffset).to.equal(undefined);
+    expect(new SettledWatermark(42).commitOffset).to.equal(42);
+  });
+
+  it('commits the first unsettled offset while settlement comes out of order', () => {
+    const w = new SettledWatermark();
+    for (let o = 10; o < 15; o++) w.track(o, 100);
+    expect(w.commitOffset).to.equal(10);
+    expect(w.settle(12)).to.equal(true);
+    expect(w.settle(14)).to.equal(true);
+    expect(w.commitOffset).to.equal(10, '10 is still unsettled');
+    w.settle(10);
+    expect(w.commitOffset).to.equal(11);
+    w.settle(11);
+    expect(w.commitOffset).to.equal(13, '12 was settled already: the prefix jumps to 13');
+    w.settle(13);
+    expect(w.commitOffset).to.equal(15, 'all settled: commit the offset after the last one');
+    expect(w.unsettledCount).to.equal(0);
+    expect(w.unsettledWeight).to.equal(0);
+  });
+
+  it('handles gaps in the offsets (compaction, transaction markers)', () => {
+    const w = new SettledWatermark();
+    w.track(5);
+    w.track(7);
+    w.track(10);
+    w.settle(5);
+    expect(w.commitOffset).to.equal(7, 'the gap 6 is not waited for');
+    w.settle(10);
+    expect(w.commitOffset).to.equal(7);
+    w.settle(7);
+    expect(w.commitOffset).to.equal(11);
+  });
+
+  it('advances over records that were fetched but filtered (never below what it tracked)', () => {
+    const w = new SettledWatermark();
+    w.track(3);
+    w.advance(6); // offsets 4, 5: a control record and an aborted record
+    expect(w.commitOffset).to.equal(3);
+    w.settle(3);
+    expect(w.commitOffset).to.equal(6);
+    w.advance(4);
+    expect(w.nextOffset).to.equal(6, 'advance never moves backwards');
+    expect(() => w.track(5)).to.throw(RangeError);
+    w.track(6);
+    expect(w.commitOffset).to.equal(6);
+  });
+
+  it('treats a message skipped on purpose (permanent error) as settled', () => {
+    const w = new SettledWatermark();
+    w.track(0);
+    w.track(1); // poison: skipped
+    w.track(2);
+    w.settle(1);
+    expect(w.commitOffset).to.equal(0);
+    w.settle(0);
+    expect(w.commitOffset).to.equal(2);
+  });
+
+  it('ignores a second settlement and unknown offsets', () => {
+    const w = new SettledWatermark();
+    w.track(0, 10);
+    w.track(1, 20);
+    expect(w.settle(1)).to.equal(true);
+    expect(w.settle(1)).to.equal(false);
+    expect(w.settle(99)).to.equal(false);
+    expect(w.unsettledCount).to.equal(1);
+    expect(w.unsettledWeight).to.equal(10);
+    expect(w.isUnsettled(0)).to.equal(true);
+    expect(w.isUnsettled(1)).to.equal(false);
+  });
+
+  it('refuses duplicates and offsets below the tracked end', () => {
+    const w = new SettledWatermark(100);
+    expect(() => w.track(99)).to.throw(RangeError);
+    w.track(100);
+    expect(() => w.track(100)).to.throw(RangeError);
+    expect(() => w.track(-1)).to.throw(RangeError);
+  });
+
+  it('always equals a brute-force model over thousands of random settlements (with compaction)', () => {
+    const rnd = mulberry32(20240601);
+    const w = new SettledWatermark();
+    const unsettled = new Set<number>();
+    let offset = 1000;
+    let end = offset;
+    let ops = 0;
+    while (ops < 20_000) {
+      ops++;
+      if (rnd() < 0.55) {
+        offset += rnd() < 0.1 ? 2 + Math.floor(rnd() * 5) : 1; // occasional gaps
+        w.track(offset, 1);
+        unsettled.add(offset);
+        end = offset + 1;
+      } else if (unsettled.size > 0) {
+        const all = [...unsettled];
+        // Mostly settle near the oldest (like a real downstream), sometimes anywhere.
+        const pick = rnd() < 0.5 ? Math.min(...all) : all[Math.floor(rnd() * all.length)];
+        expect(w.settle(pick)).to.equal(true);
+        unsettled.delete(pick);
+      }
+      const expected = unsettled.size > 0 ? Math.min(...unsettled) : end;
+      expect(w.commitOffset).to.equal(expected, `after ${ops} operations`);
+      expect(w.unsettledCount).to.equal(unsettled.size);
+    }
+  });
+});

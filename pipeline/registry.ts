@@ -4,6 +4,7 @@ import type { AnyFactory, ExporterFactory, ProcessorFactory, ReceiverFactory } f
 import { factory as otlpReceiver } from '../receivers/otlp/factory';
 import { factory as kafkaReceiver } from '../receivers/kafka/factory';
 import { factory as tailSampling } from '../processors/tail-sampling/factory';
+import { factory as spanMetrics } from '../processors/spanmetrics/factory';
 import { factory as kafkaExporter } from '../exporters/kafka/factory';
 import { factory as jaegerExporter } from '../exporters/jaeger/factory';
 import { factory as otlpExporter } from '../exporters/otlp/factory';
@@ -41,6 +42,7 @@ export function builtinFactories(): FactoryRegistry {
     .register(otlpReceiver as ReceiverFactory<never>)
     .register(kafkaReceiver as ReceiverFactory<never>)
     .register(tailSampling as ProcessorFactory<never>)
+    .register(spanMetrics as ProcessorFactory<never>)
     .register(kafkaExporter as ExporterFactory<never>)
     .register(jaegerExporter as ExporterFactory<never>)
     .register(otlpExporter as ExporterFactory<never>)

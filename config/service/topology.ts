@@ -14,8 +14,10 @@ function topicsOf(spec: ComponentSpec | undefined): string[] {
   if (!spec || spec.type !== 'kafka') return [];
   const cfg = spec.config as { topic?: unknown; topics?: unknown; logs_topic?: unknown };
   const out: string[] = [];
-  if (typeof cfg.topic === 'string') out.push(cfg.topic);
-  if (Array.isArray(cfg.topics)) for (const t of cfg.topics) if (typeof t === 'string') out.push(t);
+  for (const value of [cfg.topic, cfg.topics]) {
+    if (typeof value === 'string') out.push(value);
+    else if (Array.isArray(value)) for (const t of value) if (typeof t === 'string') out.push(t);
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 import type { DiagnosticSink } from './diagnostics';
 import type { FileDir } from './includes';
+import type { PositionTable } from './positions';
 import type { Span } from './source';
 import type { SourcePos, TskHooks, TskValue } from './types';
 
@@ -35,7 +36,7 @@ export interface Ctx {
   /** Keys defined earlier directly in the current section (null at top level). */
   locals: Map<string, TskValue> | null;
   /** Where values were written; a resolver records array elements / object members under `path`. */
-  positions: Map<string, SourcePos>;
+  positions: PositionTable;
   /** Directory of the file being parsed (for cross-file reads). */
   dir: FileDir;
   crossFile: CrossFile;

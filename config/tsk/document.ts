@@ -12,12 +12,19 @@ import { getOwn, isObject, setOwn } from './model';
 import { Balance, stripComment, type BracketMark } from './scan';
 import { Src, trimRange, type Piece, type SourceFile } from './source';
 import type { SourcePos, TskObject, TskValue } from './types';
-import { clearPositions, resolveValue } from './values';
+import { PositionTable } from './positions';
+import { resolveValue } from './values';
 
 /** MAX_BLOCK_DEPTH caps the nesting of sections and blocks; deeper blocks are merged into their parent. */
 export const MAX_BLOCK_DEPTH = 100;
-/** CONTINUATION_BUDGET caps the characters re-scanned by failed multi-line continuations per document. */
+/**
+ * CONTINUATION_BUDGET caps the characters scanned by failed multi-line continuations per document
+ * (their lines are scanned again as statements). Once it is spent, each continuation may still span
+ * up to CONTINUATION_LINES_AFTER_BUDGET lines, so a hostile file stays linear and a legitimate
+ * multi-line array after a broken one still parses.
+ */
 const CONTINUATION_BUDGET = 1_000_000;
+const CONTINUATION_LINES_AFTER_BUDGET = 64;
 
 /** Shared is what every document of one parse run shares. */
 export interface Shared {
@@ -51,7 +58,7 @@ const join = (path: string, key: string): string => (path === '' ? key : `${path
 /** Document builds one nested result (the main file with its includes, or a cross-file read). */
 export class Document {
   readonly root: TskObject = {};
-  readonly positions = new Map<string, SourcePos>();
+  readonly positions = new PositionTable();
   readonly globals = new Map<string, TskValue>();
   private readonly _sectionLocals = new Map<string, Map<string, TskValue>>();
   private _budget = CONTINUATION_BUDGET;
@@ -138,16 +145,16 @@ export class Document {
     const path = join(parent.path, name);
     const existing = getOwn(parent.obj, name);
     if (isObject(existing)) {
-      if (!this.positions.has(path)) this.positions.set(path, pos);
+      if (!this.positions.has(path)) this.positions.set(path, pos, parent.path);
       return { obj: existing, path, depth: parent.depth + 1 };
     }
     if (existing !== undefined) {
       this._diag('TSK_KEY_CONFLICT', pos, `${what} '${path}' replaces the value ${clip(JSON.stringify(existing))} written earlier`);
-      clearPositions(this, path);
+      this.positions.clearBelow(path);
     }
     const obj: TskObject = {};
     setOwn(parent.obj, name, obj);
-    this.positions.set(path, pos);
+    this.positions.set(path, pos, parent.path);
     return { obj, path, depth: parent.depth + 1 };
   }
 
@@ -220,14 +227,14 @@ export class Document {
     const keyPath = join(cur.path, info.key);
     const keyPos = file.pos(i, info.at);
     const prev = getOwn(cur.obj, info.key);
-    if (typeof prev === 'object' && prev !== null) clearPositions(this, keyPath); // its nested positions are stale
+    if (typeof prev === 'object' && prev !== null) this.positions.clearBelow(keyPath); // its nested positions are stale
     let last = i;
     let value: TskValue;
     if (!compat && line.slice(info.va, info.vb) === '"""') {
       const r = this._multiline(file, i, info.va);
       last = r.last;
       value = r.text;
-      this.positions.set(keyPath, keyPos);
+      this.positions.set(keyPath, keyPos, cur.path);
     } else {
       let pieces: Piece[] = [{ line: i, a: info.va, b: info.vb }];
       const bal = new Balance();
@@ -244,7 +251,7 @@ export class Document {
       } else if ((bal.bad || bal.open) && structured) {
         this._unbalanced(file, bal.bad ?? bal.stack[0], 'the value is kept as text');
       }
-      this.positions.set(keyPath, keyPos);
+      this.positions.set(keyPath, keyPos, cur.path);
       const src = Src.fromPieces(file, pieces);
       value = resolveValue(this.ctx(state, dir), { src, a: 0, b: src.text.length }, 0, keyPath);
     }
@@ -278,7 +285,8 @@ export class Document {
   private _continue(file: SourceFile, i: number, bal: Balance, first: Piece[]): { ok: true; pieces: Piece[]; last: number } | { ok: false; mark: BracketMark } {
     const pieces = [...first];
     const start = this._budget;
-    for (let j = i + 1; j < file.lines.length && this._budget > 0; j++) {
+    const cap = i + 1 + CONTINUATION_LINES_AFTER_BUDGET;
+    for (let j = i + 1; j < file.lines.length && (this._budget > 0 || j < cap); j++) {
       const raw = file.lines[j];
       const [a, b] = trimRange(raw, 0, raw.length);
       this._budget -= b - a + 1;

@@ -13,13 +13,14 @@ import { DiagnosticSink, formatDiagnostic } from './diagnostics';
 import { Document, displayDir } from './document';
 import { FileLoader, type FileDir } from './includes';
 import { flatten } from './model';
+import { lookupPosition } from './positions';
 import { SourceFile } from './source';
-import { TskParseError, type SourcePos, type TskParseOptions, type TskParseResult } from './types';
+import { TskParseError, type TskParseOptions, type TskParseResult } from './types';
 
 export type { SourcePos, TskDiagnostic, TskHooks, TskObject, TskParseOptions, TskParseResult, TskValue } from './types';
 export { TskParseError } from './types';
 export { formatDiagnostic, TSK_CODES, type TskDiagnosticCode } from './diagnostics';
-export { flatten };
+export { flatten, lookupPosition };
 
 function resolveOptions(options: TskParseOptions): ResolvedOptions {
   const env = options.env;
@@ -68,7 +69,7 @@ export function parseTsk(source: string, options: TskParseOptions = {}): TskPars
   }
   const diagnostics = diag.finish();
   if (opts.strict && diagnostics.length > 0) throw new TskParseError(diagnostics);
-  return { data: doc.root, diagnostics, positions: doc.positions };
+  return { data: doc.root, diagnostics, positions: doc.positions.map };
 }
 
 /**
@@ -85,19 +86,4 @@ export function parseTskFile(file: string, options: Omit<TskParseOptions, 'file'
     throw new TskParseError([d], `${formatDiagnostic(d)}`);
   }
   return parseTsk(text, { ...options, file });
-}
-
-/**
- * lookupPosition returns the position recorded for `path`, or for its nearest recorded ancestor
- * (e.g. a value copied from a $global has no positions for its elements).
- */
-export function lookupPosition(positions: Map<string, SourcePos>, p: string): SourcePos | undefined {
-  let cur = p;
-  for (;;) {
-    const hit = positions.get(cur);
-    if (hit) return hit;
-    const cut = Math.max(cur.lastIndexOf('.'), cur.lastIndexOf('['));
-    if (cut <= 0) return undefined;
-    cur = cur.slice(0, cut);
-  }
 }

@@ -160,7 +160,7 @@ function parseArray(ctx: Ctx, s: Span, depth: number, path: string | null): TskV
   const out: TskValue[] = [];
   for (const [x, y] of elementRanges(ctx, s)) {
     const p = path === null ? null : `${path}[${out.length}]`;
-    if (p !== null) ctx.positions.set(p, s.src.pos(x));
+    if (p !== null) ctx.positions.set(p, s.src.pos(x), path as string);
     out.push(ctx.resolve({ src: s.src, a: x, b: y }, depth + 1, p));
   }
   return out;
@@ -189,8 +189,8 @@ function parseObject(ctx: Ctx, s: Span, depth: number, path: string | null): Tsk
     const p = path === null ? null : `${path}.${key}`;
     if (p !== null) {
       const prev = Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined;
-      if (typeof prev === 'object' && prev !== null) clearPositions(ctx, p);
-      ctx.positions.set(p, s.src.pos(ka));
+      if (typeof prev === 'object' && prev !== null) ctx.positions.clearBelow(p);
+      ctx.positions.set(p, s.src.pos(ka), path as string);
     }
     setOwn(out, key, ctx.resolve({ src: s.src, a: va, b: vb }, depth + 1, p));
   }
@@ -202,13 +202,4 @@ function objectKey(ctx: Ctx, s: Span): string {
   const t = s.src.text;
   const str = quotedString({ ...ctx, opts: { ...ctx.opts, interpolate: false } }, s);
   return str ?? t.slice(s.a, s.b);
-}
-
-/** clearPositions forgets the positions below `path` (its value is being replaced). */
-export function clearPositions(ctx: { positions: Map<string, unknown> }, path: string): void {
-  const dot = path + '.';
-  const idx = path + '[';
-  for (const k of ctx.positions.keys()) {
-    if (k.startsWith(dot) || k.startsWith(idx)) ctx.positions.delete(k);
-  }
 }

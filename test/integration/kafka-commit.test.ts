@@ -72,25 +72,29 @@ describe('kafka receiver commits (real broker)', function () {
     down.policy = () => 'hold';
     const { metrics } = await startReceiver(topic, group, down);
     const ids = Array.from({ length: 15 }, (_, i) => traceIdOf(i, 0x44));
-    // Three waves of 5, each delivered in its own call (offsets 0-4, 5-9, 10-14).
+    // Three waves of 5 (offsets 0-4, 5-9, 10-14); each wave's calls are recorded apart.
+    const waves: (typeof down.calls)[] = [];
     for (let w = 0; w < 3; w++) {
+      const from = down.calls.length;
       await produce(topic, ids.slice(w * 5, w * 5 + 5));
       await waitFor(`wave ${w} delivered`, () => down.chunkCount() === (w + 1) * 5);
+      waves.push(down.calls.slice(from));
     }
-    const waveOf = (call: number) => down.calls[call].batch.chunks.map((c) => c.traceId);
-    expect([...waveOf(0), ...waveOf(1), ...waveOf(2)].sort()).to.deep.equal([...ids].sort());
-    const [a, b, c] = [0, 1, 2].map((i) => down.calls.find((call) => call.batch.chunks.some((ch) => ch.traceId === ids[i * 5])));
+    for (let w = 0; w < 3; w++) {
+      expect(waves[w].flatMap((c) => c.batch.chunks.map((ch) => ch.traceId))).to.deep.equal(ids.slice(w * 5, w * 5 + 5));
+    }
+    const settle = (w: number) => waves[w].forEach((c) => c.resolve());
 
     await waitFor('first commit (nothing settled: offset 0)', async () => (await committed(group, topic)) === 0, 5000, 50);
-    c?.resolve(); // the newest wave settles first
+    settle(2); // the newest wave settles first
     await sleep(400);
     expect(await committed(group, topic)).to.equal(0, 'offsets 0-4 are unsettled: nothing beyond 0 may be committed');
-    a?.resolve();
+    settle(0);
     await waitFor('commit = first unsettled offset (5)', async () => (await committed(group, topic)) === 5, 5000, 50);
     await sleep(400); // several commit intervals: it must stay at 5 while offsets 5-9 are held
     expect(await committed(group, topic)).to.equal(5);
     expect(await metricValue(metrics, 'tusk_kafka_unsettled_messages', { topic, partition: '0' })).to.equal(5);
-    b?.resolve();
+    settle(1);
     await waitFor('commit = end (15) once all settled', async () => (await committed(group, topic)) === 15, 5000, 50);
     expect(await metricValue(metrics, 'tusk_kafka_consumer_lag', { topic, partition: '0' })).to.equal(0);
     expect(await metricValue(metrics, 'tusk_kafka_commits_total', { result: 'ok' })).to.be.at.least(3);
@@ -138,7 +142,7 @@ describe('kafka receiver commits (real broker)', function () {
     expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'poison' })).to.equal(1);
     expect(await metricValue(metrics, 'tusk_kafka_dead_lettered_messages_total')).to.equal(1);
 
-    const consumer = rawKafka().consumer({ groupId: uniqueName('g-dlq-reader') });
+    const consumer = rawKafka().consumer({ groupId: uniqueName('g-dlq-reader'), maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
     const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];

@@ -61,7 +61,7 @@ export async function deleteByPrefix(url: string, prefix: string): Promise<numbe
   return deleted;
 }
 
-/** countByPrefix counts the keys under `prefix`. */
+/** keysByPrefix lists the keys under `prefix` (SCAN). */
 export async function keysByPrefix(url: string, prefix: string): Promise<string[]> {
   const c = new Redis(url, { connectTimeout: 1000, maxRetriesPerRequest: 1 });
   c.on('error', () => undefined);

@@ -170,7 +170,7 @@ describe('receivers/otlp lifecycle and config', () => {
       let s = await startReceiver({ http: { tls }, grpc: { tls } });
       try {
         expect(await httpsPost(`https://${s.receiver.addresses().http}/v1/traces`, false)).to.equal(200);
-        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(readFileSync(join(dir, 'ca.crt'))) });
+        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(readFileSync(join(dir, 'ca.crt'))), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
         expect(s.next.traceBatches).to.have.length(2);
       } finally {
         await s.receiver.shutdown();
@@ -186,12 +186,13 @@ describe('receivers/otlp lifecycle and config', () => {
         expect(refused, 'TLS handshake without a client certificate must fail').to.equal(true);
         expect(await httpsPost(url, true)).to.equal(200);
         const ca = readFileSync(join(dir, 'ca.crt'));
-        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(ca) }).then(
+        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(ca), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } }).then(
           () => expect.fail('gRPC without a client certificate must fail'),
           (err: grpc.ServiceError) => expect(err.code).to.equal(grpc.status.UNAVAILABLE),
         );
         await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, {
           credentials: grpc.credentials.createSsl(ca, readFileSync(join(dir, 'client.key')), readFileSync(join(dir, 'client.crt'))),
+          channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
         });
         expect(s.next.traceBatches).to.have.length(2);
       } finally {

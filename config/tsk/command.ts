@@ -4,7 +4,8 @@
 // diagnostics. Lenient diagnostics (warnings and errors alike) are printed but do not change the exit.
 
 import { formatDiagnostic } from './diagnostics';
-import { flatten, parseTskFile } from './parser';
+import * as fs from 'node:fs';
+import { flatten, parseTsk, parseTskFile } from './parser';
 import { TskParseError } from './types';
 
 /** TskCommandIo is where the command writes; env (default process.env) feeds @env. */
@@ -16,7 +17,7 @@ export interface TskCommandIo {
 
 /** TSK_USAGE is the usage text of the command. */
 export const TSK_USAGE = `Usage: tusk-collector tsk FILE [--strict] [--flat] [--compat] [--interpolate]
-  Print FILE parsed as JSON; diagnostics go to stderr as file:line:col: message [code].
+  Print FILE (- for stdin) parsed as JSON; diagnostics go to stderr as file:line:col: message [code].
   --strict       any diagnostic is an error (exit 2, nothing printed on stdout)
   --flat         print dotted keys ("server.tls.enabled") instead of nested objects
   --compat       reference-parser behaviour for the [fix] items (see config/tsk/README.md)
@@ -42,10 +43,11 @@ export async function tskCommand(argv: string[], io: TskCommandIo): Promise<numb
     else files.push(a);
   }
   if (files.length !== 1) return usage(io, files.length === 0 ? 'missing FILE' : `expected one FILE, got ${files.length}`);
-  const file = files[0] === '-' ? '/dev/stdin' : files[0];
+  const file = files[0];
 
   try {
-    const result = parseTskFile(file, { strict: flags.strict, compat: flags.compat, interpolate: flags.interpolate, env: io.env });
+    const options = { strict: flags.strict, compat: flags.compat, interpolate: flags.interpolate, env: io.env };
+    const result = file === '-' ? parseTsk(readStdin(), { ...options, file: '<stdin>' }) : parseTskFile(file, options);
     for (const d of result.diagnostics) io.stderr(formatDiagnostic(d) + '\n');
     const out = flags.flat ? flatten(result.data) : result.data;
     io.stdout(JSON.stringify(out, null, 2) + '\n');
@@ -57,6 +59,16 @@ export async function tskCommand(argv: string[], io: TskCommandIo): Promise<numb
     }
     io.stderr(`tusk-collector tsk: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
+  }
+}
+
+/** readStdin reads all of standard input (FILE '-'); includes then resolve against the cwd. */
+function readStdin(): string {
+  try {
+    return fs.readFileSync(0, 'utf8');
+  } catch (err) {
+    const d = { file: '<stdin>', line: 1, column: 1, code: 'TSK_FILE_UNREADABLE', severity: 'error' as const, message: `cannot read standard input (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    throw new TskParseError([d]);
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type { DiagnosticSink } from './diagnostics';
 import type { FileDir } from './includes';
+import type { CopyBudget } from './model';
 import type { PositionTable } from './positions';
 import type { Span } from './source';
 import type { SourcePos, TskHooks, TskValue } from './types';
@@ -40,6 +41,8 @@ export interface Ctx {
   /** Directory of the file being parsed (for cross-file reads). */
   dir: FileDir;
   crossFile: CrossFile;
+  /** Shared by every copy made through references in this parse. */
+  copyBudget: CopyBudget;
   /** resolve is the §3.7 value resolver; `path` (or null) is where nested positions are recorded. */
   resolve(span: Span, depth: number, path: string | null): TskValue;
 }

@@ -19,7 +19,7 @@ export const TSK_CODES = {
   TSK_UNKNOWN_OPERATOR: 'an @operator the parser does not evaluate (unknown, IO or exotic); kept as literal text',
   TSK_BAD_ARGUMENTS: 'an @operator called with arguments it cannot use',
   TSK_BAD_CONVERSION: '@int/@float/@bool could not convert its argument',
-  TSK_HOOK_FAILED: 'a @metrics/@learn/@optimize hook threw or returned a Promise/undefined; the default is used',
+  TSK_HOOK_FAILED: 'a @metrics/@learn/@optimize hook threw or returned a Promise; the default is used',
   TSK_UNSUPPORTED_EXPRESSION: 'a condition uses && || ! which TuskLang does not implement',
   TSK_INCLUDE_CYCLE: 'an @include or @name.tsk.get that leads back to a file being parsed',
   TSK_INCLUDE_NOT_FOUND: 'the file of an @include or @name.tsk.get does not exist',
@@ -28,6 +28,7 @@ export const TSK_CODES = {
   TSK_KEY_NOT_FOUND: 'the key of @name.tsk.get is not in that file; gives ""',
   TSK_KEY_CONFLICT: 'a section or block replaces a key that held a non-object value',
   TSK_DEPTH_LIMIT: 'nesting deeper than the parser allows; the excess is kept flat or as text',
+  TSK_SIZE_LIMIT: 'a $reference (or cross-file get) would copy more than the parser allows (1M values, depth 256); gives ""',
   TSK_NUMBER_RANGE: 'an integer beyond 2^53 (precision lost) or a number too large to represent (kept as text)',
   TSK_BLOCK_COMMENT: 'a `/* ... */` block comment: not TuskLang, skipped',
   TSK_TOO_MANY_DIAGNOSTICS: 'more diagnostics than the cap; the rest are dropped',
@@ -46,7 +47,7 @@ export type TskDiagnosticCode = keyof typeof TSK_CODES;
 export const ERROR_CODES: ReadonlySet<TskDiagnosticCode> = new Set<TskDiagnosticCode>([
   'TSK_BAD_SECTION', 'TSK_UNCLOSED_BLOCK', 'TSK_MISMATCHED_CLOSER', 'TSK_UNEXPECTED_CLOSER', 'TSK_UNCLOSED_MULTILINE',
   'TSK_UNBALANCED_BRACKETS', 'TSK_INCLUDE_CYCLE', 'TSK_INCLUDE_NOT_FOUND', 'TSK_INCLUDE_FAILED', 'TSK_INCLUDE_DEPTH',
-  'TSK_DEPTH_LIMIT', 'TSK_INTERNAL_ERROR', 'TSK_FILE_UNREADABLE',
+  'TSK_DEPTH_LIMIT', 'TSK_SIZE_LIMIT', 'TSK_INTERNAL_ERROR', 'TSK_FILE_UNREADABLE',
 ]);
 
 /** MAX_DIAGNOSTICS caps the diagnostics of one parse (includes and cross-file reads included). */

@@ -8,7 +8,7 @@ import type { Ctx, ResolvedOptions } from './context';
 import type { DiagnosticSink } from './diagnostics';
 import type { FileDir, FileLoader } from './includes';
 import { classifyLine, clip, dropSemicolon, type LineInfo } from './lines';
-import { getOwn, isObject, setOwn } from './model';
+import { getOwn, isObject, setOwn, type CopyBudget } from './model';
 import { Balance, stripComment, type BracketMark } from './scan';
 import { Src, trimRange, type Piece, type SourceFile } from './source';
 import type { SourcePos, TskObject, TskValue } from './types';
@@ -23,14 +23,15 @@ export const MAX_BLOCK_DEPTH = 100;
  * up to CONTINUATION_LINES_AFTER_BUDGET lines, so a hostile file stays linear and a legitimate
  * multi-line array after a broken one still parses.
  */
-const CONTINUATION_BUDGET = 1_000_000;
-const CONTINUATION_LINES_AFTER_BUDGET = 64;
+const CONTINUATION_BUDGET = 250_000;
+const CONTINUATION_LINES_AFTER_BUDGET = 32;
 
 /** Shared is what every document of one parse run shares. */
 export interface Shared {
   opts: ResolvedOptions;
   diag: DiagnosticSink;
   loader: FileLoader;
+  copyBudget: CopyBudget;
 }
 
 /** Container is an object that receives keys, with its path and nesting depth. */
@@ -135,6 +136,7 @@ export class Document {
       positions: this.positions,
       dir,
       crossFile: this._shared.loader,
+      copyBudget: this._shared.copyBudget,
       resolve: (span, depth, path) => resolveValue(ctx, span, depth, path),
     };
     return ctx;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DiagnosticSink } from './diagnostics';
 import { clip } from './lines';
-import { cloneValue, getOwn, isObject, setOwn } from './model';
+import { cloneLimited, getOwn, isObject, setOwn, type CopyBudget } from './model';
 import { SourceFile } from './source';
 import type { SourcePos, TskObject, TskValue } from './types';
 
@@ -40,7 +40,10 @@ export class FileLoader {
   private readonly _cache = new Map<string, TskObject>();
   parseOther: ParseOther = () => ({});
 
-  constructor(private readonly _diag: DiagnosticSink) {}
+  constructor(
+    private readonly _diag: DiagnosticSink,
+    private readonly _budget: CopyBudget,
+  ) {}
 
   /** enter marks `real` as being parsed; false (with a diagnostic) on a cycle or too much depth. */
   enter(real: string, pos: SourcePos | null, what: string, severity?: Severity): boolean {
@@ -162,7 +165,12 @@ export class FileLoader {
       this._diag.add('TSK_KEY_NOT_FOUND', pos, `${what}: key not found in ${doc.loc.display}; using ""`);
       return '';
     }
-    return cloneValue(cur);
+    const copy = cloneLimited(cur, this._budget);
+    if (copy === undefined) {
+      this._diag.add('TSK_SIZE_LIMIT', pos, `${what}: the value exceeds the parser's size or depth limit for references; using ""`, 'warning');
+      return '';
+    }
+    return copy;
   }
 
   /** set implements @name.tsk.set("a.b", v): updates this run's in-memory copy only (never the file). */
@@ -179,7 +187,7 @@ export class FileLoader {
         }
         cur = next;
       }
-      setOwn(cur, segs[segs.length - 1], cloneValue(value));
+      setOwn(cur, segs[segs.length - 1], cloneLimited(value, this._budget) ?? '');
     }
     return value;
   }

@@ -26,12 +26,38 @@ export function setOwn(o: TskObject, k: string, v: TskValue): void {
   else o[k] = v;
 }
 
-/** cloneValue deep-copies a value so references to globals never share mutable objects. */
-export function cloneValue(v: TskValue): TskValue {
-  if (Array.isArray(v)) return v.map(cloneValue);
+/**
+ * CopyBudget bounds the values a parse may copy through references ($global, section-local words,
+ * @name.tsk.get): without it `$b: [$a, $a]`, `$c: [$b, $b]`, ... doubles the output on every line.
+ */
+export interface CopyBudget {
+  /** Values (scalars, arrays, objects) that may still be copied in this parse. */
+  nodes: number;
+}
+
+/** MAX_COPY_NODES is the initial CopyBudget of a parse; MAX_COPY_DEPTH caps the nesting of one copy. */
+export const MAX_COPY_NODES = 1_000_000;
+export const MAX_COPY_DEPTH = 256;
+
+/** cloneLimited deep-copies v within the budget and depth, or returns undefined when either runs out. */
+export function cloneLimited(v: TskValue, budget: CopyBudget, depthLeft = MAX_COPY_DEPTH): TskValue | undefined {
+  if (--budget.nodes < 0 || depthLeft < 0) return undefined;
+  if (Array.isArray(v)) {
+    const out: TskValue[] = [];
+    for (const x of v) {
+      const c = cloneLimited(x, budget, depthLeft - 1);
+      if (c === undefined) return undefined;
+      out.push(c);
+    }
+    return out;
+  }
   if (isObject(v)) {
     const out: TskObject = {};
-    for (const k of Object.keys(v)) setOwn(out, k, cloneValue(v[k]));
+    for (const k of Object.keys(v)) {
+      const c = cloneLimited(v[k], budget, depthLeft - 1);
+      if (c === undefined) return undefined;
+      setOwn(out, k, c);
+    }
     return out;
   }
   return v;

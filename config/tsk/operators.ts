@@ -172,8 +172,9 @@ function opHook(ctx: Ctx, call: Call, depth: number): TskValue {
   const pos = call.whole.src.pos(call.whole.a);
   try {
     const out: unknown = hook.call(hooks, name, dflt);
-    if (out === undefined || (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function')) {
-      ctx.diag.add('TSK_HOOK_FAILED', pos, `@${call.name} hook returned ${out === undefined ? 'undefined' : 'a Promise'} (hooks are synchronous); default used`);
+    if (out === undefined) return dflt; // a void hook (e.g. one that only records a metric)
+    if (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function') {
+      ctx.diag.add('TSK_HOOK_FAILED', pos, `@${call.name} hook returned a Promise (hooks are synchronous); default used`);
       return dflt;
     }
     return toTskValue(out);

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from './context';
 import { DiagnosticSink, formatDiagnostic } from './diagnostics';
 import { Document, displayDir } from './document';
 import { FileLoader, type FileDir } from './includes';
-import { flatten } from './model';
+import { flatten, MAX_COPY_NODES } from './model';
 import { lookupPosition } from './positions';
 import { SourceFile } from './source';
 import { TskParseError, type TskParseOptions, type TskParseResult } from './types';
@@ -37,7 +37,7 @@ function resolveOptions(options: TskParseOptions): ResolvedOptions {
 /** baseDirOf decides where relative includes resolve: baseDir, else the file's directory, else cwd. */
 function baseDirOf(options: TskParseOptions): FileDir {
   if (options.baseDir !== undefined) return { abs: path.resolve(options.baseDir), display: options.baseDir };
-  if (options.file !== undefined && options.file !== '<input>') return { abs: path.resolve(path.dirname(options.file)), display: displayDir(options.file) };
+  if (typeof options.file === 'string' && options.file !== '<input>') return { abs: path.resolve(path.dirname(options.file)), display: displayDir(options.file) };
   return { abs: process.cwd(), display: '' };
 }
 
@@ -46,21 +46,22 @@ function baseDirOf(options: TskParseOptions): FileDir {
  * diagnostics. With `strict`, any diagnostic makes it throw TskParseError carrying all of them.
  */
 export function parseTsk(source: string, options: TskParseOptions = {}): TskParseResult {
+  options ??= {};
   const opts = resolveOptions(options);
   const diag = new DiagnosticSink(opts.strict);
-  const name = options.file ?? '<input>';
-  const loader = new FileLoader(diag);
-  const shared = { opts, diag, loader };
+  const name = typeof options.file === 'string' ? options.file : '<input>';
+  const copyBudget = { nodes: MAX_COPY_NODES };
+  const loader = new FileLoader(diag, copyBudget);
+  const shared = { opts, diag, loader, copyBudget };
   loader.parseOther = (file, dir) => {
     const doc = new Document(shared);
     doc.run(file, dir);
     return doc.root;
   };
   const doc = new Document(shared);
-  const file = new SourceFile(name, typeof source === 'string' ? source : String(source));
-  const realMain = options.file !== undefined && name !== '<input>' ? loader.realPath(path.resolve(name)) : null;
+  const file = new SourceFile(name, typeof source === 'string' ? source : source == null ? '' : String(source));
   try {
-    if (realMain) loader.enter(realMain, null, 'parse');
+    if (name !== '<input>') loader.enter(loader.realPath(path.resolve(name)), null, 'parse');
     doc.run(file, baseDirOf(options));
   } catch (err) {
     // a bug must not escape as anything but a diagnostic (or TskParseError in strict mode)

@@ -53,34 +53,6 @@ export function skipQuote(t: string, i: number, b: number): { end: number; close
 }
 
 /**
- * walkTop visits each index of [a, b) that is outside quotes, with the bracket depth at that index
- * (an opener and its closer get the same depth). It stops when visit returns true and returns that
- * index, or -1.
- */
-export function walkTop(t: string, a: number, b: number, visit: (i: number, depth: number) => boolean | void): number {
-  let depth = 0;
-  let i = a;
-  while (i < b) {
-    if (opensQuote(t, i)) {
-      i = skipQuote(t, i, b).end;
-      continue;
-    }
-    const c = t[i];
-    if (OPENERS.includes(c)) {
-      if (visit(i, depth)) return i;
-      depth++;
-    } else if (CLOSERS.includes(c)) {
-      if (depth > 0) depth--;
-      if (visit(i, depth)) return i;
-    } else if (visit(i, depth)) {
-      return i;
-    }
-    i++;
-  }
-  return -1;
-}
-
-/**
  * Structure is a one-pass index of a value's text: for each quote opener the end of its string,
  * for each bracket opener its matching closer (or -1 when unmatched or when a mismatched closer
  * comes first). Nested scans use it to jump over strings and bracket groups, so resolving a value
@@ -190,25 +162,22 @@ export class Balance {
 
   /** feed scans range [a, b) of one line. */
   feed(t: string, a: number, b: number, line: number): void {
-    if (this.bad) return;
-    walkTop(t, a, b, (i) => {
+    let i = a;
+    while (i < b && !this.bad) {
+      if (opensQuote(t, i)) {
+        i = skipQuote(t, i, b).end;
+        continue;
+      }
       const c = t[i];
-      const o = OPENERS.indexOf(c);
-      if (o >= 0) {
+      if (c === '(' || c === '[' || c === '{') {
         this.stack.push({ ch: c, line, off: i });
-        return false;
-      }
-      const k = CLOSERS.indexOf(c);
-      if (k >= 0) {
+      } else if (c === ')' || c === ']' || c === '}') {
         const top = this.stack[this.stack.length - 1];
-        if (!top || top.ch !== OPENERS[k]) {
-          this.bad = { ch: c, line, off: i };
-          return true;
-        }
-        this.stack.pop();
+        if (top && top.ch === OPENERS[CLOSERS.indexOf(c)]) this.stack.pop();
+        else this.bad = { ch: c, line, off: i };
       }
-      return false;
-    });
+      i++;
+    }
   }
 
   /** open tells whether some opener is still unclosed. */

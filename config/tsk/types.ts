@@ -1,6 +1,8 @@
 // Public types of the TuskLang (.tsk) parser: values, positions, diagnostics, options, results and
 // the one error class the parser may throw (TskParseError, only in strict mode or for an unreadable file).
 
+import { PipelineError } from '../../pipeline/errors';
+
 /** SourcePos is a place in a .tsk file; line and column are 1-based, columns count Unicode code points. */
 export interface SourcePos {
   file: string;
@@ -24,8 +26,9 @@ export type TskObject = { [k: string]: TskValue };
 
 /**
  * TskHooks are the resolvers for the "exotic" operators. Each gets the name (first argument) and the
- * resolved second argument, and returns the value to store. Without a hook the second argument is stored.
- * A hook that throws or returns a Promise/undefined is reported (TSK_HOOK_FAILED) and the default is used.
+ * resolved second argument (null if absent), and returns the value to store; returning undefined, or
+ * having no hook, stores the second argument. A hook that throws or returns a Promise is reported
+ * (TSK_HOOK_FAILED) and the second argument is stored.
  */
 export interface TskHooks {
   metrics?(name: string, value: TskValue): TskValue;
@@ -66,13 +69,15 @@ export interface TskParseResult {
   positions: Map<string, SourcePos>;
 }
 
-/** TskParseError is thrown by strict parsing (all diagnostics attached) and by parseTskFile for an unreadable file. */
-export class TskParseError extends Error {
-  readonly code = 'ERR_CONFIG_TSK_PARSE';
+/**
+ * TskParseError is thrown by strict parsing (all diagnostics attached) and by parseTskFile for an
+ * unreadable file. Code ERR_CONFIG_TSK_PARSE, not retriable.
+ */
+export class TskParseError extends PipelineError {
   readonly diagnostics: TskDiagnostic[];
 
   constructor(diagnostics: TskDiagnostic[], message?: string) {
-    super(message ?? TskParseError.summary(diagnostics));
+    super('ERR_CONFIG_TSK_PARSE', message ?? TskParseError.summary(diagnostics), { retriable: false });
     this.name = 'TskParseError';
     this.diagnostics = diagnostics;
   }

@@ -7,7 +7,7 @@ import { MAX_VALUE_DEPTH, type Ctx } from './context';
 import { evalConcat, findTernary, evalTernary } from './expressions';
 import { callOperator } from './operators';
 import { clip } from './lines';
-import { cloneValue, setOwn } from './model';
+import { cloneLimited, setOwn } from './model';
 import { interpolate, matchClose, opensQuote, quotedToken, skipQuote, splitTop, findTop, unescape } from './scan';
 import { trimRange, type Span } from './source';
 import type { TskObject, TskValue } from './types';
@@ -61,7 +61,7 @@ export function resolveValue(ctx: Ctx, span: Span, depth: number, path: string |
   // 8. bare reference to a key defined earlier in this section
   if (ctx.locals !== null && LOCAL_REF.test(v)) {
     const local = ctx.locals.get(v);
-    if (local !== undefined) return cloneValue(local);
+    if (local !== undefined) return copyOf(ctx, local, s, v);
   }
 
   // 9. @operator(...) as the whole value
@@ -136,8 +136,16 @@ function numberLiteral(ctx: Ctx, s: Span, v: string): TskValue | undefined {
 
 function globalRef(ctx: Ctx, name: string, s: Span): TskValue {
   const v = ctx.globals.get(name);
-  if (v !== undefined) return cloneValue(v);
+  if (v !== undefined) return copyOf(ctx, v, s, `$${name}`);
   ctx.diag.add('TSK_UNDEFINED_VARIABLE', s.src.pos(s.a), `undefined variable $${name} (globals must be defined above their use); using ""`);
+  return '';
+}
+
+/** copyOf copies a referenced value within the parse's copy budget (else "" and TSK_SIZE_LIMIT). */
+function copyOf(ctx: Ctx, v: TskValue, s: Span, what: string): TskValue {
+  const c = cloneLimited(v, ctx.copyBudget);
+  if (c !== undefined) return c;
+  ctx.diag.add('TSK_SIZE_LIMIT', s.src.pos(s.a), `copying ${what} exceeds the parser's size or depth limit for references; using ""`);
   return '';
 }
 

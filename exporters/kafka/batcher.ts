@@ -88,6 +88,10 @@ export class ProduceBatcher {
   private _closed = false;
   private readonly _idleWaiters: (() => void)[] = [];
   private readonly _requestCap: number;
+  /** Last call rejected for a Kafka reason (not backpressure or shutdown), for health. */
+  lastFailure?: { readonly at: number; readonly message: string };
+  /** Time of the last call Kafka acknowledged in full (0 = none yet). */
+  lastSuccessAt = 0;
 
   constructor(
     private readonly _opts: BatcherOptions,
@@ -248,6 +252,7 @@ export class ProduceBatcher {
     if (t.done || t.adding || t.pending > 0) return;
     t.done = true;
     clearTimeout(t.timer);
+    this.lastSuccessAt = Date.now();
     t.resolve();
   }
 
@@ -255,7 +260,9 @@ export class ProduceBatcher {
     if (t.done) return;
     t.done = true;
     clearTimeout(t.timer);
-    this._metrics.failed(reasonOf(err), err.retriable);
+    const reason = reasonOf(err);
+    if (err.retriable && reason !== 'shutdown') this.lastFailure = { at: Date.now(), message: err.message };
+    this._metrics.failed(reason, err.retriable);
     t.reject(err);
   }
 

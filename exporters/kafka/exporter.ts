@@ -41,7 +41,6 @@ export class KafkaExporter implements Exporter {
   private readonly _topics = new Map<string, { ready: boolean; promise: Promise<void> }>();
   private _closed = false;
   private _lastError?: { at: number; message: string };
-  private _lastSuccessAt = 0;
   readonly shutdown: () => Promise<void>;
 
   constructor(
@@ -98,12 +97,13 @@ export class KafkaExporter implements Exporter {
     return this._submit(this._cfg.logs_topic, batch.chunks);
   }
 
-  /** health is ready once the topic is there and the last produce request (if any failed) has been followed by a success. */
+  /** health is ready once the topic is there and the last call Kafka failed or timed out (if any) has been followed by a success. */
   health(): ComponentHealth {
     if (!this._batcher || this._closed) return { ready: false, detail: this._closed ? 'shut down' : 'not started' };
     const topic = this._topics.get(this._cfg.topic);
     if (topic && !topic.ready) return { ready: false, detail: `waiting for topic ${this._cfg.topic}${this._lastError ? `: ${this._lastError.message}` : ''}` };
-    if (this._lastError && this._lastError.at > this._lastSuccessAt) return { ready: false, detail: `last produce failed: ${this._lastError.message}` };
+    const failure = this._batcher.lastFailure;
+    if (failure && failure.at >= this._batcher.lastSuccessAt) return { ready: false, detail: `last produce failed: ${failure.message}` };
     const inflight = this._batcher.inflightBytes;
     return { ready: true, degraded: inflight > 0.8 * this._cfg.max_inflight_bytes, detail: `${inflight} bytes in flight to ${this._cfg.topic}` };
   }
@@ -144,13 +144,7 @@ export class KafkaExporter implements Exporter {
         }
       }
     }
-    try {
-      await (this._producer as ManagedProducer).send(topicMessages);
-      this._lastSuccessAt = Date.now();
-    } catch (err) {
-      this._lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
-      throw err;
-    }
+    await (this._producer as ManagedProducer).send(topicMessages);
   }
 
   /** _topic returns the (memoized) readiness of a topic: created if missing when create_topics, retried until it works. */

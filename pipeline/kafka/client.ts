@@ -141,8 +141,9 @@ export function kafkaConfig(cfg: KafkaClientConfig, logger: Logger, opts: KafkaC
 const SUPPRESSED = ['Limiting retries for the idempotent producer may invalidate EoS guarantees'];
 
 /**
- * pinoLogCreator bridges kafkajs logging into pino. kafkajs ERROR lines are mostly transient broker or
- * connection trouble it retries itself, so they are logged at warn; its INFO at debug (group joins, pauses).
+ * pinoLogCreator bridges kafkajs logging into pino, one level lower: kafkajs ERROR lines are mostly
+ * transient broker or connection trouble it retries itself (warn), its WARN info, its INFO debug (group
+ * joins, pauses). The components log what matters to an operator themselves.
  */
 export function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
   return () =>
@@ -152,8 +153,10 @@ export function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
       const fields = { kafkajs: namespace, ...extra };
       switch (level) {
         case KafkaLogLevel.ERROR:
-        case KafkaLogLevel.WARN:
           logger.warn(fields, message);
+          break;
+        case KafkaLogLevel.WARN:
+          logger.info(fields, message);
           break;
         case KafkaLogLevel.INFO:
           logger.debug(fields, message);

@@ -179,6 +179,14 @@ export function skipField(r: Reader, wt: number, end: number): void {
   if (r.pos > end) throw malformed('field runs past the end of its message', r.pos);
 }
 
+/** readLen reads a length prefix and returns the end offset of the field, which must lie within `end`. */
+export function readLen(r: Reader, end: number, what: string): number {
+  const len = r.size();
+  const fieldEnd = r.pos + len;
+  if (fieldEnd > end) throw malformed(`${what} runs past the end of its message`, r.pos);
+  return fieldEnd;
+}
+
 /**
  * validateMessage walks every tag of the message in [r.pos, end) against `s`: wire types of known
  * fields, lengths inside their parent, nesting depth. It leaves `r.pos` at `end`.

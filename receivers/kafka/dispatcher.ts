@@ -20,6 +20,8 @@ export interface DeliveryEntry {
   /** Trace chunks (traces topic) or log chunks (logs topic): one per trace the message holds. */
   readonly traces?: readonly TraceChunk[];
   readonly logs?: readonly LogChunk[];
+  /** Spans / log records of a keyless message left out for an invalid trace or span id (what OTLP rejects too). */
+  readonly invalid?: number;
 }
 
 /** DispatcherHooks are the receiver's side of the dispatcher. */

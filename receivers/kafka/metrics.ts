@@ -17,6 +17,7 @@ export class KafkaReceiverMetrics {
   private readonly _deadLettered: Counter<'receiver'>;
   private readonly _retries: Counter<'receiver'>;
   private readonly _paused: Gauge<'receiver'>;
+  private readonly _invalid: Counter<'receiver'>;
 
   constructor(registry: Registry, private readonly _receiver: string) {
     this._consumed = counter(registry, { name: 'tusk_kafka_consumed_messages_total', help: 'Messages fetched and handed downstream (replays included).', labelNames: ['receiver', 'topic'] });
@@ -35,6 +36,11 @@ export class KafkaReceiverMetrics {
     });
     this._deadLettered = counter(registry, { name: 'tusk_kafka_dead_lettered_messages_total', help: 'Skipped messages written to the dead-letter topic.', labelNames: ['receiver'] });
     this._retries = counter(registry, { name: 'tusk_kafka_delivery_retries_total', help: 'Deliveries retried after a retriable downstream rejection.', labelNames: ['receiver'] });
+    this._invalid = counter(registry, {
+      name: 'tusk_kafka_invalid_records_total',
+      help: 'Spans or log records of keyless messages left out because their trace or span id is invalid (as the OTLP receiver rejects them).',
+      labelNames: ['receiver'],
+    });
     this._paused = gauge(registry, { name: 'tusk_kafka_paused_partitions', help: 'Owned partitions paused (over the in-flight limit or retrying).', labelNames: ['receiver'] });
   }
 
@@ -73,6 +79,10 @@ export class KafkaReceiverMetrics {
 
   retried(): void {
     this._retries.inc({ receiver: this._receiver });
+  }
+
+  invalidRecords(n: number): void {
+    this._invalid.inc({ receiver: this._receiver }, n);
   }
 
   paused(n: number): void {

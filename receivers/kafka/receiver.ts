@@ -57,11 +57,13 @@ export function traceIdOfKey(key: Buffer | null): string | undefined {
 export function entryOf(signal: Signal, offset: number, key: Buffer | null, value: Buffer): DeliveryEntry {
   const traceId = traceIdOfKey(key);
   if (signal === 'traces') {
-    const traces = traceId !== undefined ? [{ traceId, data: value, spanCount: countSpans(value) }] : splitTracesByTraceId(value).chunks;
-    return { offset, key, value, traces };
+    if (traceId !== undefined) return { offset, key, value, traces: [{ traceId, data: value, spanCount: countSpans(value) }] };
+    const split = splitTracesByTraceId(value);
+    return { offset, key, value, traces: split.chunks, invalid: split.rejectedSpans };
   }
-  const logs = traceId !== undefined ? [{ traceId, data: value, recordCount: countLogRecords(value) }] : splitLogsByTraceId(value).chunks;
-  return { offset, key, value, logs };
+  if (traceId !== undefined) return { offset, key, value, logs: [{ traceId, data: value, recordCount: countLogRecords(value) }] };
+  const split = splitLogsByTraceId(value);
+  return { offset, key, value, logs: split.chunks, invalid: split.rejectedRecords };
 }
 
 /** KafkaReceiver implements the `kafka` receiver. */
@@ -120,7 +122,9 @@ export class KafkaReceiver implements Receiver {
       const retry = { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 };
       this._dlq = new ManagedProducer(this._kafka, { createPartitioner: partitionerFor('murmur2'), retry, ackTimeoutMs: 30_000, compression: CompressionTypes.None }, this._logger);
     }
-    this._commitTimer = setInterval(() => void this._commit(), this._cfg.commit_interval);
+    this._commitTimer = setInterval(() => {
+      if (this._joined) void this._commit();
+    }, this._cfg.commit_interval);
     this._run = this._runLoop(host);
   }
 
@@ -263,6 +267,10 @@ export class KafkaReceiver implements Receiver {
       part.watermark.track(offset, value.length + (m.key?.length ?? 0));
       try {
         const entry = entryOf(part.signal, offset, m.key, value);
+        if (entry.invalid) {
+          this._metrics.invalidRecords(entry.invalid);
+          this._logger.debug({ topic: part.topic, partition: part.partition, offset, invalid: entry.invalid }, 'keyless Kafka message: records with invalid trace or span ids left out');
+        }
         if ((entry.traces ?? entry.logs ?? []).length > 0) entries.push(entry);
         else part.watermark.settle(offset); // an empty request: nothing to deliver
       } catch (err) {

@@ -15,7 +15,7 @@ import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type ExportHandler } from './handler';
 import type { InflightBudget } from './inflight';
 import type { ReceiverMetrics, Signal } from './metrics';
-import { exportResponseBody, statusBody, type Body } from './responses';
+import { exportResponseBody, statusBody, type Body, type ExportOk } from './responses';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -188,7 +188,7 @@ export class HttpTransport {
         reserved += body.length;
       }
 
-      let ok = { accepted: 0, rejected: 0 } as Awaited<ReturnType<ExportHandler['export']>>;
+      let ok: ExportOk = { accepted: 0, rejected: 0 };
       if (body.length > 0) {
         let proto: Uint8Array = body;
         if (encoding === 'json') {
@@ -209,7 +209,7 @@ export class HttpTransport {
         if (req.destroyed || res.destroyed) return; // client went away mid-body: nobody to answer
         throw err;
       }
-      this._o.metrics.request('http', signal ?? 'traces', err.outcome);
+      this._o.metrics.request('http', signal ?? 'unknown', err.outcome);
       this._answerError(req, res, encoding, err, cors);
     } finally {
       this._o.budget.release(reserved);

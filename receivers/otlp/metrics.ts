@@ -54,7 +54,8 @@ export class ReceiverMetrics {
     return { receiver: this._receiver };
   }
 
-  request(transport: Transport, signal: Signal, outcome: RequestOutcome): void {
+  /** request counts one answered request; `signal` is 'unknown' for paths that are neither traces nor logs. */
+  request(transport: Transport, signal: Signal | 'unknown', outcome: RequestOutcome): void {
     this.requests.inc({ receiver: this._receiver, transport, signal, outcome });
   }
 

@@ -86,7 +86,8 @@ jaeger_build_start() {
 jaeger_build_wait() {
   [[ -x "$JAEGER_BIN" && -z "$JAEGER_BUILD_PID" ]] && return 0
   if [[ -n "$JAEGER_BUILD_PID" ]]; then
-    local t=$(now_ms) last=0 rc=0
+    local t last=0 rc=0
+    t=$(now_ms)
     log "jaeger: waiting for the build to finish..."
     while kill -0 "$JAEGER_BUILD_PID" 2>/dev/null; do
       sleep 1
@@ -223,6 +224,7 @@ kafka_up() {
 
   log "kafka: starting Kafka $KAFKA_VERSION (KRaft, broker 127.0.0.1:$KAFKA_PORT, controller :$KAFKA_CONTROLLER_PORT)"
   # shellcheck disable=SC2086
+  # shellcheck disable=SC2016  # $$/$0/$@ expand in the child shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$(svc_pidfile kafka)" \
     "$JAVA" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dkafka.logs.dir="$dir/logs" \
@@ -262,7 +264,7 @@ redis_stop_distro() {
   fi
   if [[ -x /etc/init.d/redis-server ]]; then
     /etc/init.d/redis-server stop >/dev/null 2>&1 || true
-    command -v update-rc.d >/dev/null && update-rc.d redis-server disable >/dev/null 2>&1 || true
+    if command -v update-rc.d >/dev/null; then update-rc.d redis-server disable >/dev/null 2>&1 || true; fi
   fi
   # Last resort: the distro's pid file.
   local p
@@ -353,6 +355,7 @@ jaeger_up() {
   rm -f "$(svc_pidfile jaeger)"
   check_ports_free jaeger || return 1
   log "jaeger: starting Jaeger v2 ($(jaeger_module_version)) with $STACK_DIR/jaeger/config.yaml"
+  # shellcheck disable=SC2016  # $$/$0/$@ expand in the child shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$(svc_pidfile jaeger)" \
     "$JAEGER_BIN" --config "$STACK_DIR/jaeger/config.yaml" \
     >"$(svc_log jaeger)" 2>&1 </dev/null 8>&- &

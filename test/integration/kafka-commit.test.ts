@@ -100,6 +100,24 @@ describe('kafka receiver commits (real broker)', function () {
     expect(await metricValue(metrics, 'tusk_kafka_commits_total', { result: 'ok' })).to.be.at.least(3);
   });
 
+  it('on a graceful shutdown commits the settled watermark, never the offsets kafkajs resolved', async () => {
+    const topic = await newTopic('t-stop');
+    const group = uniqueName('g-stop');
+    const down = new FakeDownstream();
+    down.policy = (_b, i) => (i === 0 ? 'ok' : 'hold');
+    const { r } = await startReceiver(topic, group, down, { shutdown_drain_timeout: '200ms' });
+    const ids = Array.from({ length: 8 }, (_, i) => traceIdOf(i, 0x4b));
+    await produce(topic, ids.slice(0, 3));
+    await waitFor('first call (settled)', () => down.chunkCount() === 3 || down.calls.length > 1);
+    await produce(topic, ids.slice(3));
+    await waitFor('all 8 delivered', () => down.chunkCount() === 8);
+    const firstHeld = down.traceIds().indexOf(down.calls[1].batch.chunks[0].traceId);
+    expect(firstHeld).to.be.within(1, 7);
+    await r.shutdown();
+    // kafkajs resolved all 8 offsets (its fetch position is 8); only the settled prefix may be committed.
+    expect(await committed(group, topic)).to.equal(firstHeld);
+  });
+
   it('skips a permanently rejected message (counted, committed past) and retries a retriable one until it settles', async () => {
     const topic = await newTopic('t-perm');
     const group = uniqueName('g-perm');

@@ -29,15 +29,18 @@ describe('kafka round trip: exporter -> broker -> receiver', function () {
     await deleteTopics(topics);
   });
 
-  for (const partitioner of ['fnv1a', 'murmur2'] as PartitionerName[]) {
-    it(`delivers every chunk once, keyed by trace id, byte-identical, on the ${partitioner} partition`, async () => {
+  for (const [partitioner, compression] of [
+    ['fnv1a', 'none'],
+    ['murmur2', 'gzip'],
+  ] as [PartitionerName, string][]) {
+    it(`delivers every chunk once, keyed by trace id, byte-identical, on the ${partitioner} partition (compression ${compression})`, async () => {
       const topic = uniqueName(`t-rt-${partitioner}`);
       topics.push(topic);
       const host = new TestHost();
       const exporterSettings = settingsFor('exporters.kafka');
       const exporter: Exporter = exporterFactory.create(
         exporterSettings,
-        exporterFactory.configSchema.parse({ topic, partitioner, partitions: PARTITIONS, max_message_bytes: '64KiB', batch_max_bytes: '64KiB', linger: '5ms' }),
+        exporterFactory.configSchema.parse({ topic, partitioner, compression, partitions: PARTITIONS, max_message_bytes: '64KiB', batch_max_bytes: '64KiB', linger: '5ms' }),
       );
       components.push(exporter);
       await exporter.start(host);

@@ -12,9 +12,13 @@ import { CASES, PIPELINE } from './fixtures';
 
 const SEED = 0x7a5c0ffe;
 const FUZZ_MS = 4000;
-/** Per-input bounds: generous for GC pauses on a loaded machine, far below any quadratic blow-up. */
-const SMALL_INPUT_MS = 300;
-const LARGE_INPUT_MS = 1500;
+/**
+ * Per-input bounds: generous for GC pauses on a loaded machine, far below a quadratic blow-up on
+ * 50 KB (seconds to minutes). An input over the bound is timed once more and the faster run counts,
+ * so scheduling noise does not fail the test but a real slowdown does.
+ */
+const SMALL_INPUT_MS = 400;
+const LARGE_INPUT_MS = 2500;
 
 /** mulberry32 is a small deterministic PRNG. */
 function mulberry32(seed: number): () => number {
@@ -129,23 +133,29 @@ function adversarial(): Array<[string, string]> {
     ['multiline openers', 'a: """\n'.repeat(N / 7)],
     ['duplicate array keys', Array.from({ length: 3000 }, (_, i) => `k${i}: [${i}]`).join('\n') + '\n' + 'k0: [1, 2]\n'.repeat(3000)],
     ['interpolation', 'a: "' + '${x}'.repeat(N / 4) + '"'],
+    ['reference doubling', Array.from({ length: 60 }, (_, i) => (i === 0 ? '$a0: "lol"' : `$a${i}: [$a${i - 1}, $a${i - 1}, $a${i - 1}]`)).join('\n')],
+    ['reference depth chain', Array.from({ length: 3000 }, (_, i) => (i === 0 ? '$a0: 1' : `$a${i}: [$a${i - 1}]`)).join('\n')],
   ];
 }
 
 /** check asserts the invariants of one parse of `src`. */
 function check(src: string, opts: TskParseOptions, boundMs: number, label: string): void {
-  const t0 = performance.now();
   let result: TskParseResult | undefined;
-  try {
-    result = parseTsk(src, opts);
-  } catch (err) {
-    if (!(opts.strict && err instanceof TskParseError)) {
-      throw new Error(`${label}: parser threw ${String(err)} for input ${JSON.stringify(src.slice(0, 300))}`);
+  const once = (): number => {
+    const t0 = performance.now();
+    try {
+      result = parseTsk(src, opts);
+    } catch (err) {
+      if (!(opts.strict && err instanceof TskParseError)) {
+        throw new Error(`${label}: parser threw ${String(err)} for input ${JSON.stringify(src.slice(0, 300))}`);
+      }
+      expect(err.diagnostics.length, label).to.be.greaterThan(0);
+      expect(err.diagnostics.every((d) => d.severity === 'error'), label).to.equal(true);
     }
-    expect(err.diagnostics.length, label).to.be.greaterThan(0);
-    expect(err.diagnostics.every((d) => d.severity === 'error'), label).to.equal(true);
-  }
-  const ms = performance.now() - t0;
+    return performance.now() - t0;
+  };
+  let ms = once();
+  if (ms >= boundMs) ms = Math.min(ms, once());
   expect(ms, `${label}: took ${ms.toFixed(0)} ms for input ${JSON.stringify(src.slice(0, 120))}`).to.be.below(boundMs);
   if (!result) return;
   const lineCount = src.split('\n').length;

@@ -339,6 +339,15 @@ describe('tsk parser', () => {
       expect(r.data.s).to.deep.equal({ $inner: 'i', b: { $blk: 'B' } });
     });
 
+    it('bounds what references may copy (no exponential output from $b: [$a, $a] chains)', () => {
+      const src = Array.from({ length: 40 }, (_, i) => (i === 0 ? '$a0: "x"' : `$a${i}: [$a${i - 1}, $a${i - 1}]`)).join('\n');
+      const r = parse(src);
+      expect(r.diagnostics.length).to.be.greaterThan(0);
+      expect(r.diagnostics.every((d) => d.code === 'TSK_SIZE_LIMIT' && d.severity === 'error')).to.equal(true);
+      expect(JSON.stringify(r.data).length).to.be.below(50_000_000);
+      expect(data(lines('$a: [1]', '$b: [$a, $a]', 'c: $b'))).to.deep.equal({ $a: [1], $b: [[1], [1]], c: [[1], [1]] });
+    });
+
     it('accepts hyphenated global names in references (they are valid key names)', () => {
       expect(data(lines('$my-var: 5', 'a: $my-var'))).to.deep.equal({ '$my-var': 5, a: 5 });
     });
@@ -468,6 +477,7 @@ describe('tsk parser', () => {
       };
       const r = parse(lines('a: @metrics("m", 0)', 'b: @learn("k", "d")', 'c: @optimize("p", 1.5)'), { hooks });
       expect(r.data).to.deep.equal({ a: 7, b: 'd', c: 1.5 });
+      expect(data('a: @metrics("m", 3)', { hooks: { metrics: () => undefined as unknown as TskValue } })).to.deep.equal({ a: 3 });
       expect(seen).to.deep.equal([['m', 0]]);
       expect(r.diagnostics.map((d) => [d.line, d.code])).to.deep.equal([[2, 'TSK_HOOK_FAILED'], [3, 'TSK_HOOK_FAILED']]);
       expect(r.diagnostics[0].message).to.include('boom');

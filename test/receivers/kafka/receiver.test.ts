@@ -46,6 +46,13 @@ describe('kafka receiver: messages to chunks', () => {
     expect(e.traces?.map((c) => c.spanCount)).to.deep.equal([2, 2, 2]);
   });
 
+  it('counts the spans of a keyless message left out for an invalid trace id', () => {
+    const good = traceIdOf(4);
+    const e = entryOf('traces', 0, null, Buffer.from(traceRequest({ traceIds: ['0'.repeat(32), good], spansPerTrace: 2 })));
+    expect(e.traces?.map((c) => c.traceId)).to.deep.equal([good]);
+    expect(e.invalid).to.equal(2);
+  });
+
   it('does the same for log topics (records without a trace go to traceId "")', () => {
     const ids = [traceIdOf(1), ''];
     const keyed = entryOf('logs', 0, Buffer.from(ids[0]), Buffer.from(logsRequest([ids[0]], 3)));

@@ -1,0 +1,166 @@
+// appendSpanAttributes and countSpans/countLogRecords: re-framing and counting over OTLP bytes with
+// protobufjs Reader/Writer, leaving every span byte-identical except for the stamped attributes. Part of
+// the hot-path scanner (exported through scanner.ts).
+
+import { Writer, type Reader } from 'protobufjs';
+import type { AttrValue } from './scanner';
+import * as wire from './wire';
+
+// Hot helpers bound to module-local names once (see scanner.ts).
+const { asDecodeError, bytesEqual, newReader, readLen, skipField } = wire;
+
+// Protobuf wire types and the two tags of the request framing, as local literals.
+const WT_VARINT = 0;
+const WT_I64 = 1;
+const WT_LEN = 2;
+const TAG_F1_LEN = (1 << 3) | WT_LEN; // 0x0a
+const TAG_F2_LEN = (2 << 3) | WT_LEN; // 0x12
+
+/**
+ * countSpans counts the spans of an encoded ExportTraceServiceRequest without decoding them.
+ * @throws OtlpDecodeError when the framing is truncated or malformed.
+ */
+export function countSpans(data: Uint8Array): number {
+  return countRecords(data);
+}
+
+/** countLogRecords counts the log records of an encoded ExportLogsServiceRequest (same framing as spans). */
+export function countLogRecords(data: Uint8Array): number {
+  return countRecords(data);
+}
+
+function countRecords(data: Uint8Array): number {
+  let n = 0;
+  const r = newReader(data);
+  try {
+    const end = data.length;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag !== TAG_F1_LEN) {
+        skipField(r, tag & 7, end);
+        continue;
+      }
+      const rsEnd = readLen(r, end, 'resource entry');
+      while (r.pos < rsEnd) {
+        const t = r.uint32();
+        if (t !== TAG_F2_LEN) {
+          skipField(r, t & 7, rsEnd);
+          continue;
+        }
+        const ssEnd = readLen(r, rsEnd, 'scope entry');
+        while (r.pos < ssEnd) {
+          const t2 = r.uint32();
+          if (t2 === TAG_F2_LEN) n++;
+          skipField(r, t2 & 7, ssEnd);
+        }
+      }
+    }
+  } catch (err) {
+    throw asDecodeError(err, r);
+  }
+  return n;
+}
+
+/** encodeAttributes encodes attributes as repeated Span.attributes (field 9) KeyValue entries. */
+function encodeAttributes(attrs: Readonly<Record<string, AttrValue>>): Uint8Array {
+  const w = Writer.create();
+  for (const key of Object.keys(attrs)) {
+    const v = attrs[key];
+    w.uint32((9 << 3) | WT_LEN).fork();
+    w.uint32(TAG_F1_LEN).string(key);
+    w.uint32(TAG_F2_LEN).fork();
+    if (typeof v === 'string') w.uint32((1 << 3) | WT_LEN).string(v);
+    else if (typeof v === 'boolean') w.uint32((2 << 3) | WT_VARINT).bool(v);
+    else if (Number.isSafeInteger(v)) w.uint32((3 << 3) | WT_VARINT).int64(v);
+    else w.uint32((4 << 3) | WT_I64).double(v);
+    w.ldelim().ldelim();
+  }
+  return w.finish();
+}
+
+/** keyMatches tells whether the key of the KeyValue in [r.pos, end) is one of `keys`. */
+function keyMatches(r: Reader, end: number, keys: readonly Uint8Array[]): boolean {
+  const buf = r.buf;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === TAG_F1_LEN) {
+      const e = readLen(r, end, 'key');
+      const len = e - r.pos;
+      for (const k of keys) if (k.length === len && bytesEqual(buf, r.pos, k, 0, len)) return true;
+      r.pos = e;
+    } else {
+      skipField(r, tag & 7, end);
+    }
+  }
+  return false;
+}
+
+/**
+ * appendSpanAttributes returns a copy of an encoded ExportTraceServiceRequest where every span carries
+ * `attrs` (integers as int_value, other numbers as double_value): an existing attribute with one of
+ * these keys is removed and the new ones are appended after the span's other fields. Everything else,
+ * including unknown fields and field order, stays byte-identical.
+ * @throws OtlpDecodeError when the framing is truncated or malformed.
+ */
+export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>): Uint8Array {
+  const block = encodeAttributes(attrs);
+  const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
+  const w = Writer.create();
+  const r = newReader(data);
+  try {
+    const end = data.length;
+    while (r.pos < end) {
+      const fieldStart = r.pos;
+      const tag = r.uint32();
+      if (tag !== TAG_F1_LEN) {
+        skipField(r, tag & 7, end);
+        w.raw(data.subarray(fieldStart, r.pos));
+        continue;
+      }
+      const rsEnd = readLen(r, end, 'resource entry');
+      w.uint32(TAG_F1_LEN).fork();
+      while (r.pos < rsEnd) {
+        const rsField = r.pos;
+        const t = r.uint32();
+        if (t !== TAG_F2_LEN) {
+          skipField(r, t & 7, rsEnd);
+          w.raw(data.subarray(rsField, r.pos));
+          continue;
+        }
+        const ssEnd = readLen(r, rsEnd, 'scope entry');
+        w.uint32(TAG_F2_LEN).fork();
+        while (r.pos < ssEnd) {
+          const ssField = r.pos;
+          const t2 = r.uint32();
+          if (t2 !== TAG_F2_LEN) {
+            skipField(r, t2 & 7, ssEnd);
+            w.raw(data.subarray(ssField, r.pos));
+            continue;
+          }
+          const spanEnd = readLen(r, ssEnd, 'span');
+          w.uint32(TAG_F2_LEN).fork();
+          while (r.pos < spanEnd) {
+            const spanField = r.pos;
+            const t3 = r.uint32();
+            if (t3 === ((9 << 3) | WT_LEN) && keys.length > 0) {
+              const e = readLen(r, spanEnd, 'attribute');
+              const replaced = keyMatches(r, e, keys);
+              r.pos = e;
+              if (!replaced) w.raw(data.subarray(spanField, e));
+              continue;
+            }
+            skipField(r, t3 & 7, spanEnd);
+            w.raw(data.subarray(spanField, r.pos));
+          }
+          w.raw(block);
+          w.ldelim();
+        }
+        w.ldelim();
+      }
+      w.ldelim();
+    }
+  } catch (err) {
+    throw asDecodeError(err, r);
+  }
+  return w.finish();
+}

@@ -238,7 +238,8 @@ export function resolveTracingConfig(input: string | TracingSection, options: Re
   const sectionName = loaded?.sectionName ?? options.section ?? DEFAULT_SECTION;
   // every known key present (null = not set), so each one's transform runs and applies its default
   const unset = Object.fromEntries(Object.keys(sectionSchema.shape).map((k) => [k, null]));
-  const section = { ...unset, ...(loaded ? loaded.section : input), ...(options.overrides ?? {}) };
+  const given: TracingSection = loaded ? loaded.section : (input as TracingSection);
+  const section = { ...unset, ...given, ...(options.overrides ?? {}) };
   const result = sectionSchema.safeParse(section);
   if (!result.success) {
     const issues: ConfigIssue[] = [];

@@ -37,7 +37,7 @@ export interface InitTracingOptions extends ResolveOptions {
   /** Replaces the backend exporter (tests: an InMemorySpanExporter; or any other SpanExporter). */
   spanExporter?: SpanExporter;
   /** BatchSpanProcessor tuning (queue size, batch size, delay). Default: the SDK's defaults. */
-  batch?: BatchSpanProcessorOptions;
+  batch?: Omit<BatchSpanProcessorOptions, 'exporter'>;
   /** Replace the Prometheus endpoint with these metric readers (e.g. a PeriodicExportingMetricReader with an OTLP metric exporter). */
   metricReaders?: IMetricReader[];
   /** Where the handle's logger writes. Default: stdout. */
@@ -170,7 +170,7 @@ export function initTracing(fileOrSection: string | TracingSection, options: Ini
   const meterProvider = new MeterProvider({ resource, readers });
   const meter = meterProvider.getMeter(SCOPE_NAME);
 
-  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(options.spanExporter ?? createSpanExporter(config), options.batch)];
+  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor({ ...options.batch, exporter: options.spanExporter ?? createSpanExporter(config) })];
   if (config.traceDurationMetric !== undefined) spanProcessors.push(new TraceDurationProcessor(meter, config.traceDurationMetric));
   const tracerProvider = new TracerProvider({
     resource,

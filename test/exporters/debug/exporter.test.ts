@@ -1,0 +1,107 @@
+// Unit tests of the `debug` exporter: text (basic: one line per span; detailed: indented details) and JSON
+// lines (OTLP/JSON field names), written to a file; undecodable chunks; lifecycle.
+
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { factory } from '../../../exporters/debug/factory';
+import { durationText, isoNanos, valueText } from '../../../exporters/debug/format';
+import { ExportRejectedError } from '../../../exporters/shared/errors';
+import { ShutdownError } from '../../../pipeline/errors';
+import { arr, batchOf, bytes, chunkOf, int, kv, kvlist, metricValue, newTraceId, richTrace, settings, str } from '../shared/fixtures';
+
+const host = { reportFatalError() {}, getExtension: () => undefined };
+const T0 = 1_700_000_000_123_456_789n;
+
+async function run(cfg: Record<string, unknown>): Promise<{ out: string; traceId: string; ids: ReturnType<typeof richTrace>['ids']; s: ReturnType<typeof settings> }> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-debug-')), 'out.log');
+  const s = settings('exporters.debug');
+  const exp = factory.create(s, factory.configSchema.parse({ ...cfg, path: file }));
+  await exp.start(host);
+  const traceId = newTraceId();
+  const { rs, ids } = richTrace(traceId, ['frontend', 'backend'], T0);
+  await exp.consumeTraces(batchOf(chunkOf(traceId, rs)));
+  await exp.shutdown();
+  return { out: fs.readFileSync(file, 'utf8'), traceId, ids, s };
+}
+
+describe('exporters/debug', () => {
+  it('formats times, durations and values', () => {
+    expect(isoNanos(T0)).to.equal('2023-11-14T22:13:20.123456789Z');
+    expect(durationText(250_000_777n)).to.equal('250.000ms');
+    expect(durationText(1_500n)).to.equal('0.001ms');
+    expect(valueText(arr(str('a'), int(2)))).to.equal('["a", 2]');
+    expect(valueText(kvlist(kv('k', bytes(Uint8Array.from([1]))))) ).to.equal('{k=b64:AQ==}');
+  });
+
+  it('basic text: exactly one line per span with ids, service, kind, duration and status', async () => {
+    const { out, traceId, ids, s } = await run({});
+    const lines = out.trimEnd().split('\n');
+    expect(lines).to.have.length(3);
+    expect(lines[0]).to.equal(`2023-11-14T22:13:20.123456789Z frontend "GET /checkout" kind=SERVER trace=${traceId} span=${ids.root} parent=- dur=250.000ms status=OK`);
+    expect(lines[2]).to.match(new RegExp(`backend "parse rows" kind=INTERNAL trace=${traceId} span=${ids.grand} parent=${ids.child} dur=8\\.999ms status=ERROR "bad row 3"$`));
+    expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.debug' })).to.equal(3);
+  });
+
+  it('detailed text: attributes, resource, scope, events, links and dropped counts below each span', async () => {
+    const { out, ids } = await run({ verbosity: 'detailed' });
+    expect(out).to.include('    attributes: http.method="GET" http.status_code=200 ratio=0.25 cache.hit=true big=9007199254740993 tags=["a", "b,c"]');
+    expect(out).to.include('    resource: service.name="frontend" host.name="web-1" deployment.environment="test"');
+    expect(out).to.include('    scope: test-scope@1.2.3');
+    expect(out).to.include('    event 2023-11-14T22:13:20.133457788Z "cache.lookup" key="cart:42" hit=true size=3');
+    expect(out).to.include(`    link trace=${ids.linkTrace} span=${ids.linkSpan} link.kind="retry-of"`);
+    expect(out).to.include('    dropped: attributes=1 events=3');
+  });
+
+  it('basic JSON: one OTLP/JSON-shaped object per line', async () => {
+    const { out, traceId, ids } = await run({ format: 'json' });
+    const objs = out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs).to.have.length(3);
+    expect(objs[0]).to.deep.equal({
+      traceId, spanId: ids.root, parentSpanId: '', name: 'GET /checkout', kind: 2, startTimeUnixNano: T0.toString(),
+      endTimeUnixNano: (T0 + 250_000_777n).toString(), status: { code: 1 }, service: 'frontend',
+    });
+  });
+
+  it('detailed JSON: typed attribute values, events, links, resource and scope', async () => {
+    const { out } = await run({ format: 'json', verbosity: 'detailed' });
+    const root = JSON.parse(out.split('\n')[0]) as { attributes: unknown[]; events: unknown[]; resource: { attributes: unknown[] }; scope: unknown };
+    expect(root.attributes).to.deep.include({ key: 'big', value: { intValue: '9007199254740993' } });
+    expect(root.attributes).to.deep.include({ key: 'payload', value: { bytesValue: 'AAEC+g==' } });
+    expect(root.attributes).to.deep.include({ key: 'user', value: { kvlistValue: { values: [{ key: 'id', value: { intValue: '42' } }, { key: 'name', value: { stringValue: 'ann' } }] } } });
+    expect(root.attributes).to.deep.include({ key: 'ratio', value: { doubleValue: 0.25 } });
+    expect(root.events).to.deep.equal([{
+      timeUnixNano: (T0 + 10_000_999n).toString(), name: 'cache.lookup', droppedAttributesCount: 0,
+      attributes: [{ key: 'key', value: { stringValue: 'cart:42' } }, { key: 'hit', value: { boolValue: true } }, { key: 'size', value: { intValue: '3' } }],
+    }]);
+    expect(root.resource.attributes).to.deep.include({ key: 'host.name', value: { stringValue: 'web-1' } });
+    expect(root.scope).to.deep.equal({ name: 'test-scope', version: '1.2.3', attributes: [] });
+  });
+
+  it('rejects undecodable chunks permanently after writing the good ones', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-debug-')), 'out.log');
+    const exp = factory.create(settings(), factory.configSchema.parse({ path: file }));
+    const good = newTraceId();
+    const err = (await exp.consumeTraces(batchOf(
+      chunkOf(good, richTrace(good, ['a', 'b'], T0).rs),
+      { traceId: 'bad', data: Uint8Array.from([0x0a, 0x09]), spanCount: 2 },
+    )).catch((e: unknown) => e)) as ExportRejectedError;
+    expect(err).to.be.instanceOf(ExportRejectedError);
+    expect(err.traceIds).to.deep.equal(['bad']);
+    await exp.shutdown();
+    expect(fs.readFileSync(file, 'utf8').trimEnd().split('\n')).to.have.length(3);
+  });
+
+  it('fails start for a path that cannot be opened; shutdown is idempotent and safe without start', async () => {
+    const bad = factory.create(settings(), factory.configSchema.parse({ path: '/nonexistent-dir/x/out.log' }));
+    const err = await bad.start(host).catch((e: NodeJS.ErrnoException) => e.code);
+    expect(err).to.equal('ENOENT');
+    await Promise.all([bad.shutdown(), bad.shutdown()]);
+    const fresh = factory.create(settings(), factory.createDefaultConfig());
+    await fresh.shutdown();
+    expect(await fresh.consumeTraces(batchOf()).catch((e: unknown) => e)).to.be.instanceOf(ShutdownError);
+    expect(factory.createDefaultConfig()).to.deep.equal({ verbosity: 'basic', format: 'text', path: '' });
+    expect(factory.configSchema.safeParse({ verbosity: 'loud' }).success).to.equal(false);
+  });
+});

@@ -30,14 +30,21 @@ function issuesOf(fn: () => unknown): ConfigIssue[] {
   expect.fail('expected a ConfigError');
 }
 
+const tmpDirs: string[] = [];
+
 function tmpTsk(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-instrument-'));
+  tmpDirs.push(dir);
   const file = path.join(dir, 'tracing.tsk');
   fs.writeFileSync(file, text);
   return file;
 }
 
 describe('instrument/config: the [tracing] section', () => {
+  after(() => {
+    for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
   describe("the seed's example file", () => {
     it('resolves with its variables set, without code changes', () => {
       const env = { JAEGER_ENDPOINT: 'http://127.0.0.1:14268/api/traces', SAMPLING_RATE: '0.25', SERVICE_NAME: 'checkout' };

@@ -49,8 +49,9 @@ describe('integration: exporters through a real Jaeger outage', function () {
 
     await stack('up');
     expect(await jaegerUp(), 'Jaeger is back').to.equal(true);
-    const deadline = new Promise((r) => setTimeout(r, 20_000));
-    await Promise.race([p2, deadline]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p2, new Promise((r) => { timer = setTimeout(r, 20_000); })]);
+    clearTimeout(timer);
     expect(settled, 'the pending batch is delivered after the restart').to.equal('resolved');
 
     await jx.consumeTraces(b1); // the sender's redelivery

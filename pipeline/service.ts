@@ -2,6 +2,7 @@
 // config, starts it (exporters, then processors, then receivers), reports health, answers decision
 // look-ups, reloads processor settings, and shuts down in the reverse order so each stage drains.
 
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type {
@@ -10,6 +11,7 @@ import type {
 } from './component';
 import { fanoutLogs, fanoutTraces } from './fanout';
 import { PipelineError } from './errors';
+import { tracedLogs, tracedTraces } from './self-telemetry/tracing';
 import type { ComponentSpec, ServiceConfig } from '../config/service/load';
 import type { PipelineSection } from '../config/service/service-schema';
 
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   metrics: Registry;
   /** Called when a component reports an error it cannot recover from. */
   onFatal?: (err: Error) => void;
+  /** When set (self-tracing on), every hand-off between components runs in a span of this tracer. */
+  tracer?: Tracer;
 }
 
 function supportsLogs(c: Component): c is Component & LogsConsumer {
@@ -109,10 +113,10 @@ export class Service implements Host {
         }
         return node.component as Exporter;
       });
-      let next: ProcessorNext = fanoutTraces(exporters);
+      let next: ProcessorNext = fanoutTraces(exporters.map((e, i) => this._traced(e, `export ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)));
       let carriesLogs = exporters.every(supportsLogs);
       if (carriesLogs) {
-        const logs = fanoutLogs(exporters as unknown as LogsConsumer[]);
+        const logs = fanoutLogs((exporters as unknown as LogsConsumer[]).map((e, i) => this._tracedLogs(e, `export logs ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)));
         const traces = next;
         next = { capabilities: traces.capabilities, consumeTraces: (b, s) => traces.consumeTraces(b, s), consumeLogs: (b, s) => logs.consumeLogs(b, s) };
       }
@@ -121,7 +125,7 @@ export class Service implements Host {
         const processor: Processor = (s.factory as ProcessorFactory<unknown>).create(this._settings(s, name), s.config, next);
         this._processors.unshift({ id: `${s.id}@${name}`, spec: s, component: processor, pipeline: name });
         carriesLogs = carriesLogs && supportsLogs(processor);
-        next = processor;
+        next = this._tracedProcessor(processor, `process ${procName}`, s.id);
       }
       const head = next;
       for (const r of p.receivers) {
@@ -144,11 +148,31 @@ export class Service implements Host {
       const traces = traceHeads.get(id);
       const logs = logHeads.get(id);
       const component: Receiver = (s.factory as ReceiverFactory<unknown>).create(this._settings(s), s.config, {
-        traces: traces ? fanoutTraces(traces) : noTraces,
-        logs: logs ? fanoutLogs(logs) : undefined,
+        traces: traces ? this._traced(fanoutTraces(traces), `receive ${s.name}`, id) : noTraces,
+        logs: logs ? this._tracedLogs(fanoutLogs(logs), `receive logs ${s.name}`, id) : undefined,
       });
       this._receivers.set(id, { id, spec: s, component });
     }
+  }
+
+  private _traced(consumer: TracesConsumer, operation: string, component: string): TracesConsumer {
+    return this._opts.tracer ? tracedTraces(this._opts.tracer, operation, component, consumer) : consumer;
+  }
+
+  private _tracedLogs(consumer: LogsConsumer, operation: string, component: string): LogsConsumer {
+    return this._opts.tracer ? tracedLogs(this._opts.tracer, operation, component, consumer) : consumer;
+  }
+
+  /** Wraps a processor's data methods in spans, keeping it a ProcessorNext. */
+  private _tracedProcessor(processor: Processor, operation: string, component: string): ProcessorNext {
+    if (!this._opts.tracer) return processor;
+    const traces = tracedTraces(this._opts.tracer, operation, component, processor);
+    const logs = supportsLogs(processor) ? tracedLogs(this._opts.tracer, `${operation} logs`, component, processor) : undefined;
+    return {
+      capabilities: processor.capabilities,
+      consumeTraces: (b, sig) => traces.consumeTraces(b, sig),
+      consumeLogs: logs ? (b, sig) => logs.consumeLogs(b, sig) : undefined,
+    };
   }
 
   /** Host: a component reports an error it cannot recover from. */

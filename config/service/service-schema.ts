@@ -27,6 +27,8 @@ export const serviceSchema = z
         sampling_rate: num({ min: 0, max: 1 }).default(0.01),
         /** OTLP/HTTP endpoint that receives the self-traces; must not be this collector unless you mean it. */
         endpoint: z.string().default('http://127.0.0.1:14318/v1/traces'),
+        /** Allow the endpoint to be one of this collector's own receivers (its spans then go through its own pipelines). */
+        allow_self_ingest: bool().default(false),
       })
       .strict()
       .prefault({}),

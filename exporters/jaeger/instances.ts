@@ -44,7 +44,10 @@ export class JaegerInstance {
   private readonly _exporter: JaegerExporter;
   private readonly _sender: ReturnType<SenderFactory>;
   private _tail: Promise<unknown> = Promise.resolve();
+  /** No new exports are handed to a retired instance; the ones already queued still run. */
   private _retired = false;
+  /** A dead instance (killed, or its library call timed out) fails every export at once. */
+  private _dead = false;
   private _shutdown?: Promise<void>;
 
   constructor(identity: ResourceIdentity, processTags: Attributes, newSender: SenderFactory, private readonly _deadlineMs: number, private readonly _onPoisoned: (i: JaegerInstance) => void) {
@@ -53,7 +56,7 @@ export class JaegerInstance {
     installSender(this._exporter, this._sender, processOf(identity.serviceName, processTags));
   }
 
-  /** True once the instance was retired (evicted, timed out or shut down); it takes no more exports. */
+  /** True once the instance was retired (evicted, timed out or shut down); the pool hands it no more exports. */
   get retired(): boolean {
     return this._retired;
   }
@@ -76,9 +79,10 @@ export class JaegerInstance {
     return this._shutdown;
   }
 
-  /** kill shuts the instance down now, aborting requests in flight. Idempotent. */
+  /** kill shuts the instance down now, aborting requests in flight; queued exports fail retriably. Idempotent. */
   kill(): Promise<void> {
     this._retired = true;
+    this._dead = true;
     this._shutdown ??= this._close();
     return this._shutdown;
   }
@@ -93,7 +97,7 @@ export class JaegerInstance {
   }
 
   private async _exportNow(spans: ReadableSpan[], signal: AbortSignal): Promise<void> {
-    if (this._retired) throw new ExportError(ExporterErrorCode.NETWORK, 'jaeger exporter instance was retired', { retriable: true });
+    if (this._dead) throw new ExportError(ExporterErrorCode.NETWORK, 'jaeger exporter instance was shut down', { retriable: true });
     if (signal.aborted) throw new ExportError(ExporterErrorCode.NETWORK, 'export aborted', { retriable: true });
     this._sender.takeFailure();
     let timer: NodeJS.Timeout | undefined;
@@ -112,8 +116,9 @@ export class JaegerInstance {
     clearTimeout(timer);
     if (onAbort) signal.removeEventListener('abort', onAbort);
     if (outcome === 'timeout' || outcome === 'aborted') {
-      // The library may still be inside this export; nothing else may use its buffer: retire it.
+      // The library may still be inside this export; nothing else may use its buffer: kill it.
       this._retired = true;
+      this._dead = true;
       this._onPoisoned(this);
       void this.kill();
       throw new ExportError(

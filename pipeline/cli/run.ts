@@ -10,6 +10,21 @@ import { ConfigError } from '../../config/service/config-error';
 import { Service } from '../service';
 import { AdminServer } from '../admin/server';
 import { createLogger } from '../logger';
+import { startSelfTracing, type SelfTracing } from '../self-telemetry/tracing';
+
+/** receiverEndpoints lists every listen address written in the receivers' configs. */
+function receiverEndpoints(config: ServiceConfig): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v !== 'object' || v === null) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'endpoint' && typeof x === 'string' && x !== '') out.push(x);
+      else walk(x);
+    }
+  };
+  for (const spec of config.components.values()) if (spec.kind === 'receiver') walk(spec.config);
+  return out;
+}
 
 /** Options of the run command. */
 export interface RunOptions {
@@ -70,9 +85,12 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => { resolveDone = r; });
   let service: Service;
+  let selfTracing: SelfTracing | undefined;
   try {
-    service = new Service(config, { pipelines: opts.pipelines, logger, metrics, onFatal: (err) => { exitCode = 1; void stop(`fatal: ${err.message}`); } });
+    selfTracing = startSelfTracing(config.service.self_tracing, config.service.name, receiverEndpoints(config));
+    service = new Service(config, { pipelines: opts.pipelines, logger, metrics, tracer: selfTracing?.tracer, onFatal: (err) => { exitCode = 1; void stop(`fatal: ${err.message}`); } });
   } catch (err) {
+    await selfTracing?.shutdown();
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
@@ -88,6 +106,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     logger.info({ reason }, 'shutting down');
     await service.shutdown();
     await admin?.close();
+    await selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'self-tracing flush failed'));
     resolveDone();
   }
 
@@ -130,6 +149,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     await service.shutdown();
     await admin?.close();
+    await selfTracing?.shutdown().catch(() => undefined);
     exitCode = 1;
     resolveDone();
   }

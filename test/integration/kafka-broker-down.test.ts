@@ -14,7 +14,7 @@ import { splitTracesByTraceId } from '../../pipeline/otlp/scanner';
 import type { TraceBatch } from '../../pipeline/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { deleteTopics, rawKafka, requireKafka, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
+import { deleteTopics, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PRODUCE_TIMEOUT_MS = 3000;
@@ -51,6 +51,7 @@ describe('kafka exporter with the broker down (real broker stopped and started)'
     this.timeout(120_000);
     await exporter?.shutdown();
     if (stoppedByUs && !stack('status')) stack('up');
+    await deleteCreatedGroups();
     await deleteTopics([topic]);
   });
 
@@ -92,7 +93,7 @@ describe('kafka exporter with the broker down (real broker stopped and started)'
 
     // The acknowledged record is really on the topic.
     const want = batchOf(3).chunks[0].traceId;
-    const consumer = rawKafka().consumer({ groupId: uniqueName('g-down-check'), maxWaitTimeInMs: 100 });
+    const consumer = rawKafka().consumer({ groupId: uniqueGroup('g-down-check'), maxWaitTimeInMs: 100 });
     const keys = new Set<string>();
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

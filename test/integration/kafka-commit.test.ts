@@ -9,7 +9,7 @@ import type { Receiver } from '../../pipeline/component';
 import { BackpressureError, PermanentError } from '../../pipeline/errors';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
+import { committedOffsets, deleteTopics, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,6 +36,7 @@ describe('kafka receiver commits (real broker)', function () {
   after(async () => {
     await producer?.disconnect();
     await admin?.disconnect();
+    await deleteCreatedGroups();
     await deleteTopics(topics);
   });
 
@@ -67,7 +68,7 @@ describe('kafka receiver commits (real broker)', function () {
 
   it('commits only up to the first unsettled message while later ones settle first', async () => {
     const topic = await newTopic('t-commit');
-    const group = uniqueName('g-commit');
+    const group = uniqueGroup('g-commit');
     const down = new FakeDownstream();
     down.policy = () => 'hold';
     const { metrics } = await startReceiver(topic, group, down);
@@ -103,7 +104,7 @@ describe('kafka receiver commits (real broker)', function () {
 
   it('on a graceful shutdown commits the settled watermark, never the offsets kafkajs resolved', async () => {
     const topic = await newTopic('t-stop');
-    const group = uniqueName('g-stop');
+    const group = uniqueGroup('g-stop');
     const down = new FakeDownstream();
     down.policy = (_b, i) => (i === 0 ? 'ok' : 'hold');
     const { r } = await startReceiver(topic, group, down, { shutdown_drain_timeout: '200ms' });
@@ -121,7 +122,7 @@ describe('kafka receiver commits (real broker)', function () {
 
   it('skips a permanently rejected message (counted, committed past) and retries a retriable one until it settles', async () => {
     const topic = await newTopic('t-perm');
-    const group = uniqueName('g-perm');
+    const group = uniqueGroup('g-perm');
     const ids = Array.from({ length: 10 }, (_, i) => traceIdOf(i, 0x55));
     const bad = ids[3];
     const flaky = ids[6];
@@ -150,7 +151,7 @@ describe('kafka receiver commits (real broker)', function () {
     const topic = await newTopic('t-poison');
     const dlq = uniqueName('t-dlq');
     topics.push(dlq);
-    const group = uniqueName('g-poison');
+    const group = uniqueGroup('g-poison');
     const good = traceIdOf(1, 0x66);
     await producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
     await produce(topic, [good]);
@@ -161,7 +162,7 @@ describe('kafka receiver commits (real broker)', function () {
     expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'poison' })).to.equal(1);
     expect(await metricValue(metrics, 'tusk_kafka_dead_lettered_messages_total')).to.equal(1);
 
-    const consumer = rawKafka().consumer({ groupId: uniqueName('g-dlq-reader'), maxWaitTimeInMs: 100 });
+    const consumer = rawKafka().consumer({ groupId: uniqueGroup('g-dlq-reader'), maxWaitTimeInMs: 100 });
     await consumer.connect();
     await consumer.subscribe({ topic: dlq, fromBeginning: true });
     const seen: { value: Buffer | null; headers: Record<string, string> }[] = [];
@@ -183,7 +184,7 @@ describe('kafka receiver commits (real broker)', function () {
 
   it('pauses a partition holding more than max_inflight_bytes_per_partition unsettled, and resumes it as it drains', async () => {
     const topic = await newTopic('t-pause');
-    const group = uniqueName('g-pause');
+    const group = uniqueGroup('g-pause');
     const ids = Array.from({ length: 60 }, (_, i) => traceIdOf(i, 0x77));
     await produce(topic, ids, 900); // ~1 KB per message, one record batch each
     const down = new FakeDownstream();

@@ -8,7 +8,7 @@ import * as readline from 'node:readline';
 import { expect } from 'chai';
 import type { Admin, Producer } from 'kafkajs';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, rawKafka, requireKafka, uniqueName, waitFor } from './kafka-helpers';
+import { committedOffsets, deleteTopics, rawKafka, requireKafka, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(__dirname, 'kafka-crash-child.ts');
@@ -86,12 +86,13 @@ describe('kafka receiver crash replay (real broker, kill -9)', function () {
     for (const c of children) c.kill('SIGKILL');
     await producer?.disconnect();
     await admin?.disconnect();
+    await deleteCreatedGroups();
     if (topic) await deleteTopics([topic]);
   });
 
   it('replays every message from the oldest unsettled one after kill -9, and none before it', async () => {
     topic = uniqueName('t-crash');
-    const group = uniqueName('g-crash');
+    const group = uniqueGroup('g-crash');
     await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
     const ids = Array.from({ length: 20 }, (_, i) => traceIdOf(i, 0x88));
     const held = [ids[5], ids[12]];

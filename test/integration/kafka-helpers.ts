@@ -18,6 +18,30 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now()}-${seq++}`;
 }
 
+const groups: string[] = [];
+
+/** uniqueGroup is uniqueName for a consumer group, remembered so deleteCreatedGroups can remove it. */
+export function uniqueGroup(prefix: string): string {
+  const g = uniqueName(prefix);
+  groups.push(g);
+  return g;
+}
+
+/** deleteCreatedGroups removes the (empty) consumer groups made by uniqueGroup so far; best effort. */
+export async function deleteCreatedGroups(): Promise<void> {
+  const mine = groups.splice(0);
+  if (mine.length === 0) return;
+  const admin = rawKafka().admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups(mine);
+  } catch {
+    // best effort: a group that still has members or never committed cannot or need not be deleted
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** settingsFor builds ComponentSettings with a quiet logger (LOG_LEVEL=debug to see kafkajs) and a fresh registry. */
 export function settingsFor(id: string, registry = new Registry()): ComponentSettings {
   return { id, name: id.split('.').pop() as string, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metrics: registry };

@@ -9,7 +9,7 @@ import type { Receiver } from '../../pipeline/component';
 import { partitionOf } from '../../pipeline/kafka/partitioners';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, endOffsets, FakeDownstream, rawKafka, requireKafka, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
+import { committedOffsets, deleteTopics, endOffsets, FakeDownstream, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
 
 const PARTITIONS = 4;
 
@@ -33,12 +33,13 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
     for (const r of receivers) await r.shutdown();
     await producer?.disconnect();
     await admin?.disconnect();
+    await deleteCreatedGroups();
     if (topic) await deleteTopics([topic]);
   });
 
   it('replays moved partitions from the settled watermark and never redelivers kept ones', async () => {
     topic = uniqueName('t-rebal');
-    const group = uniqueName('g-rebal');
+    const group = uniqueGroup('g-rebal');
     await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
 
     // Pick 10 trace ids per partition (kafkajs's default partitioner is murmur2); hold offset 3 of each in A.

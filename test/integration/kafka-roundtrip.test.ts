@@ -10,7 +10,7 @@ import type { LogBatch, TraceChunk } from '../../pipeline/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { decodeSpans, logsRequest, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, endOffsets, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
+import { committedOffsets, deleteTopics, endOffsets, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
 
 const PARTITIONS = 8;
 
@@ -26,6 +26,7 @@ describe('kafka round trip: exporter -> broker -> receiver', function () {
   });
 
   after(async () => {
+    await deleteCreatedGroups();
     await deleteTopics(topics);
   });
 
@@ -60,7 +61,7 @@ describe('kafka round trip: exporter -> broker -> receiver', function () {
       const bigParts = produced - 200;
       expect(bigParts).to.be.within(6, 12);
 
-      const group = uniqueName('g-rt');
+      const group = uniqueGroup('g-rt');
       const down = new FakeDownstream();
       const receiverSettings = settingsFor('receivers.kafka');
       const receiver: Receiver = receiverFactory.create(receiverSettings, receiverFactory.configSchema.parse({ topic, group, partitions: PARTITIONS, commit_interval: '100ms', session_timeout: '6s' }), { traces: down });
@@ -125,7 +126,7 @@ describe('kafka round trip: exporter -> broker -> receiver', function () {
     await (exporter.consumeLogs as (b: LogBatch) => Promise<void>)({ chunks: logChunks });
 
     const gotLogs: LogBatch[] = [];
-    const receiver = receiverFactory.create(settingsFor('receivers.kafka'), receiverFactory.configSchema.parse({ topic, logs_topic: logsTopic, group: uniqueName('g-rt-logs'), partitions: 2, session_timeout: '6s' }), {
+    const receiver = receiverFactory.create(settingsFor('receivers.kafka'), receiverFactory.configSchema.parse({ topic, logs_topic: logsTopic, group: uniqueGroup('g-rt-logs'), partitions: 2, session_timeout: '6s' }), {
       traces: new FakeDownstream(),
       logs: { consumeLogs: async (b) => void gotLogs.push(b) },
     });

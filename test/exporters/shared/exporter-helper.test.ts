@@ -61,7 +61,8 @@ describe('exporters/shared/exporter-helper', () => {
     expect(await metricValue(s.metrics, 'tusk_exporter_retries_total', { exporter: 'exporters.h2' })).to.equal(2);
     expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h2' })).to.equal(3);
     const hist = await s.metrics.getSingleMetric('tusk_exporter_send_latency_seconds')!.get();
-    const count = (outcome: string) => hist.values.find((v) => v.metricName === 'tusk_exporter_send_latency_seconds_count' && v.labels.outcome === outcome)?.value;
+    const count = (outcome: string) =>
+      hist.values.find((v) => (v as { metricName?: string }).metricName === 'tusk_exporter_send_latency_seconds_count' && v.labels.outcome === outcome)?.value;
     expect(count('failure')).to.equal(2);
     expect(count('success')).to.equal(1);
     await e.shutdown();

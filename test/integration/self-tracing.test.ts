@@ -1,0 +1,83 @@
+// Self-tracing: with [service] self_tracing on, the pipeline's own work (receive, process, export)
+// is traced and lands in the real Jaeger under the collector's service name; pointing it at the
+// collector's own receiver is refused before anything starts.
+
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../helpers/ports';
+import { startCollector, type CollectorProcess } from '../helpers/collector-process';
+import { createProtoClient } from '../helpers/sdk-client';
+import { JAEGER_QUERY } from '../helpers/jaeger';
+
+function file(dir: string, name: string, http: number, admin: number, endpoint: string): string {
+  const p = path.join(dir, `${name}.tsk`);
+  fs.writeFileSync(p, `
+[service]
+name: "${name}"
+admin: "127.0.0.1:${admin}"
+self_tracing {
+    enabled: true
+    sampling_rate: 1
+    endpoint: "${endpoint}"
+}
+[receivers.otlp]
+http: "127.0.0.1:${http}"
+grpc: ""
+[processors.spanmetrics]
+[exporters.debug]
+path: "${path.join(dir, 'out.txt')}"
+[pipelines.traces]
+receivers: ["otlp"]
+processors: ["spanmetrics"]
+exporters: ["debug"]
+`);
+  return p;
+}
+
+describe('integration: self-tracing', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let collector: CollectorProcess | undefined;
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-self-')); });
+  after(async () => {
+    await collector?.stop('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('traces receive -> process -> export of its own pipeline into Jaeger', async () => {
+    const [http, admin] = [await freePort(), await freePort()];
+    const name = `tusk-self-${process.pid}-${Date.now()}`;
+    collector = await startCollector(file(dir, name, http, admin, 'http://127.0.0.1:14318/v1/traces'), [], {});
+    const client = createProtoClient('self-tracing-client', `http://127.0.0.1:${http}/v1/traces`);
+    client.tracer.startSpan('work').end();
+    await client.flush();
+    await client.shutdown();
+    expect(await collector.stop('SIGTERM')).to.equal(0); // flushes the self-spans
+    collector = undefined;
+    let operations: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const res = await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=20`);
+      const body = (await res.json()) as { data?: Array<{ spans: Array<{ operationName: string; references: unknown[] }> }> };
+      operations = (body.data ?? []).flatMap((t) => t.spans.map((s) => s.operationName));
+      if (operations.includes('export debug')) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(operations).to.include.members(['receive otlp', 'process spanmetrics', 'export debug']);
+  });
+
+  it('refuses to feed its own spans into its own receiver', async () => {
+    const [http, admin] = [await freePort(), await freePort()];
+    const p = file(dir, 'loop', http, admin, `http://127.0.0.1:${http}/v1/traces`);
+    let error: Error | undefined;
+    try {
+      collector = await startCollector(p, [], {}, 15_000);
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).to.contain('exited with 2');
+    expect(error?.message).to.contain('fed back into its input');
+  });
+});

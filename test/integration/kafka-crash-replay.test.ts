@@ -129,7 +129,8 @@ describe('kafka receiver crash replay (real broker, kill -9)', function () {
     for (const id of ids.slice(0, 5)) expect(replayed).not.to.include(id);
     await waitFor('commit reaches the end once the replay settled', async () => (await committed()) === 20, 10_000, 50);
 
-    second.kill('SIGTERM');
+    // A clean stop of the receiver process itself (it leaves the group, so the group can be deleted).
+    process.kill(second.receiverPid as number, 'SIGTERM');
     await waitFor('second child stopped', () => second.exited, 20_000);
   });
 });

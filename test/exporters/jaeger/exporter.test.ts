@@ -102,6 +102,19 @@ describe('exporters/jaeger/exporter', function () {
     await exp.shutdown();
   });
 
+  it('lets an evicted instance finish its queued exports when many resources arrive at once', async () => {
+    server.reply = () => ({ status: 202 });
+    const { exp } = make({ endpoint: server.url, max_exporters: 1 });
+    const services = ['c1', 'c2', 'c3', 'c4', 'c5', 'c1', 'c2'];
+    await Promise.all(services.map((svc) => {
+      const traceId = newTraceId();
+      return exp.consumeTraces(batchOf(chunkOf(traceId, [resourceSpans(svc, [span({ traceId, name: `${svc}-op` })])])));
+    }));
+    expect(server.received.map((b) => `${b.process.serviceName}:${b.spans[0].operationName}`).sort()).to.deep.equal(services.map((x) => `${x}:${x}-op`).sort());
+    expect(exp.health().detail).to.match(/^1 jaeger exporter instance/);
+    await exp.shutdown();
+  });
+
   it('keeps one instance per resource even for the same service.name', async () => {
     const { exp } = make({ endpoint: server.url });
     const traceId = newTraceId();

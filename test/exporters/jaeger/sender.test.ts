@@ -73,6 +73,16 @@ describe('exporters/jaeger/sender (library facts and the seams we use)', functio
       await exp.shutdown().catch(() => undefined);
     });
 
+    it('flushes at the 100th span; when that flush fails the rest of the export is never sent', async () => {
+      server.reply = () => ({ status: 500 });
+      const exp = new JaegerExporter({ endpoint: server.url });
+      const r = (await exportOnce(exp, spans('svc', 150), 3000)) as ExportResult;
+      expect(r.code).to.equal(ExportResultCode.FAILED);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(server.received.map((b) => b.spans.length)).to.deep.equal([100]);
+      await exp.shutdown();
+    });
+
     it('never calls back for an export after shutdown', async () => {
       const exp = new JaegerExporter({ endpoint: server.url });
       await exp.shutdown();

@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { initTracing, type HttpHandler, type TracingHandle } from '../../instrument';
+import { SCENARIO_HEADER, envNumber, isScenario, type Scenario } from './scenarios';
 
 /** Where the shared [tracing] section lives. */
 export const TRACING_FILE = path.join(__dirname, 'tracing.tsk');
@@ -80,4 +81,24 @@ export async function runService(defaultName: string, defaultPort: number, makeH
     process.stdin.on('end', () => void stop('parent exited'));
     process.stdin.resume();
   }
+}
+
+/**
+ * scenarioOf tells which path a request takes: the `x-demo-scenario` header set by the driver, or, for
+ * a request without it, a fault drawn at random (DEMO_ERROR_RATE, default 0.05; DEMO_SLOW_RATE, default
+ * 0.05) among the ones this service can inject.
+ */
+export function scenarioOf(req: http.IncomingMessage, faults: { error?: Scenario; slow?: Scenario }): Scenario {
+  const header = req.headers[SCENARIO_HEADER];
+  if (isScenario(header)) return header;
+  const r = Math.random();
+  const errorRate = envNumber('DEMO_ERROR_RATE', 0.05);
+  if (faults.error && r < errorRate) return faults.error;
+  if (faults.slow && r < errorRate + envNumber('DEMO_SLOW_RATE', 0.05)) return faults.slow;
+  return 'ok';
+}
+
+/** pathOf is the request path without the query. */
+export function pathOf(req: http.IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0];
 }

@@ -2,7 +2,7 @@
 // `otlp_spans` (value = the trace's original OTLP ExportTraceServiceRequest bytes, key = trace id), plus
 // headers saying which exporter rejected them and why. Uses kafkajs directly (acks = all, idempotent).
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TraceChunk } from '../../pipeline/trace-batch';
@@ -83,7 +83,8 @@ export class DeadLetterWriter {
         logLevel: logLevel.WARN,
         logCreator: () => (entry) => log.warn({ kafkajs: entry.log }, `kafkajs: ${entry.log.message}`),
       });
-      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      // Murmur2 (Java-compatible) on the trace-id key, stated explicitly (kafkajs warns otherwise).
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
       try {
         await producer.connect();
       } catch (err) {

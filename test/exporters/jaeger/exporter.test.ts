@@ -104,7 +104,7 @@ describe('exporters/jaeger/exporter', function () {
 
   it('lets an evicted instance finish its queued exports when many resources arrive at once', async () => {
     server.reply = () => ({ status: 202 });
-    const { exp } = make({ endpoint: server.url, max_exporters: 1 });
+    const { exp, s } = make({ endpoint: server.url, max_exporters: 1 });
     const services = ['c1', 'c2', 'c3', 'c4', 'c5', 'c1', 'c2'];
     await Promise.all(services.map((svc) => {
       const traceId = newTraceId();
@@ -112,6 +112,7 @@ describe('exporters/jaeger/exporter', function () {
     }));
     expect(server.received.map((b) => `${b.process.serviceName}:${b.spans[0].operationName}`).sort()).to.deep.equal(services.map((x) => `${x}:${x}-op`).sort());
     expect(exp.health().detail).to.match(/^1 jaeger exporter instance/);
+    expect(await metricValue(s.metrics, 'tusk_exporter_retries_total', { exporter: 'exporters.jaeger' }), 'no export needed a retry').to.equal(undefined);
     await exp.shutdown();
   });
 

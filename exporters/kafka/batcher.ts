@@ -21,11 +21,15 @@ export interface OutMessage {
   readonly topic: string;
   readonly key: Buffer | null;
   readonly value: Buffer;
+  /** Trace context of the producing call (self-tracing), written as message headers. */
+  readonly headers?: Record<string, string>;
 }
 
 /** recordSize estimates the bytes a message takes in a record batch (an upper bound). */
 export function recordSize(m: OutMessage): number {
-  return m.value.length + (m.key ? m.key.length : 0) + RECORD_OVERHEAD_BYTES;
+  let headerBytes = 0;
+  if (m.headers) for (const [k, v] of Object.entries(m.headers)) headerBytes += k.length + v.length + 4;
+  return m.value.length + (m.key ? m.key.length : 0) + headerBytes + RECORD_OVERHEAD_BYTES;
 }
 
 /** SendFn produces one request; it resolves when Kafka acknowledged every message of it. */
@@ -208,7 +212,7 @@ export class ProduceBatcher {
       for (const { msg } of live) {
         let tm = byTopic.get(msg.topic);
         if (!tm) byTopic.set(msg.topic, (tm = { topic: msg.topic, messages: [] }));
-        tm.messages.push({ key: msg.key, value: msg.value });
+        tm.messages.push(msg.headers ? { key: msg.key, value: msg.value, headers: msg.headers } : { key: msg.key, value: msg.value });
       }
       const started = process.hrtime.bigint();
       try {

@@ -18,6 +18,7 @@ import type { KafkaExporterConfig } from './config';
 import { KafkaExporterMetrics } from './metrics';
 import { ManagedProducer } from '../../pipeline/kafka/producer';
 import { splitBySize } from './split';
+import { currentTraceHeaders } from '../../pipeline/self-telemetry/kafka-context';
 
 /** Bytes of a message's record batch kept for everything but the value (key, record and batch headers). */
 export const MESSAGE_HEADROOM_BYTES = 256;
@@ -111,15 +112,16 @@ export class KafkaExporter implements Exporter {
   private _submit(topic: string, chunks: readonly { traceId: string; data: Uint8Array }[]): Promise<void> {
     if (!this._batcher || this._closed) return Promise.reject(new ShutdownError(this._settings.id));
     const messages: OutMessage[] = [];
+    const headers = currentTraceHeaders();
     try {
       for (const chunk of chunks) {
         const key = chunk.traceId === '' ? null : Buffer.from(chunk.traceId, 'latin1');
         if (chunk.data.length <= this._valueLimit) {
-          messages.push({ topic, key, value: asBuffer(chunk.data) });
+          messages.push({ topic, key, value: asBuffer(chunk.data), headers });
           continue;
         }
         this._metrics.split();
-        for (const part of splitBySize(chunk.data, this._valueLimit)) messages.push({ topic, key, value: asBuffer(part) });
+        for (const part of splitBySize(chunk.data, this._valueLimit)) messages.push({ topic, key, value: asBuffer(part), headers });
       }
     } catch (err) {
       const retriable = err instanceof PipelineError ? err.retriable : false;

@@ -11,6 +11,7 @@ import { errorMessage, isPermanent } from '../../pipeline/errors';
 import type { LogChunk, TraceChunk } from '../../pipeline/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
+import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/self-telemetry/kafka-context';
 
 /** DeliveryEntry is one consumed message and what it carries downstream. */
 export interface DeliveryEntry {
@@ -22,6 +23,8 @@ export interface DeliveryEntry {
   readonly logs?: readonly LogChunk[];
   /** Spans / log records of a keyless message left out for an invalid trace or span id (what OTLP rejects too). */
   readonly invalid?: number;
+  /** The message's headers, kept only while self-tracing is on (they carry the producer's trace context). */
+  readonly headers?: KafkaHeaders;
 }
 
 /** DispatcherHooks are the receiver's side of the dispatcher. */
@@ -107,9 +110,14 @@ export class Dispatcher {
     if (!this._active(d.part)) return this._finish(d);
     let p: Promise<void>;
     try {
-      if (d.part.signal === 'traces') p = this._traces.consumeTraces({ chunks: d.entries.flatMap((e) => e.traces ?? []) });
-      else if (this._logs) p = this._logs.consumeLogs({ chunks: d.entries.flatMap((e) => e.logs ?? []) });
-      else throw new Error('no logs pipeline for a logs topic');
+      const deliver = (): Promise<void> => {
+        if (d.part.signal === 'traces') return this._traces.consumeTraces({ chunks: d.entries.flatMap((e) => e.traces ?? []) });
+        if (this._logs) return this._logs.consumeLogs({ chunks: d.entries.flatMap((e) => e.logs ?? []) });
+        throw new Error('no logs pipeline for a logs topic');
+      };
+      p = d.entries[0].headers === undefined
+        ? deliver()
+        : withConsumeSpan(`consume ${d.part.topic}`, linksFromHeaders(d.entries.map((e) => e.headers)), { 'messaging.system': 'kafka', 'messaging.destination.name': d.part.topic, 'messaging.destination.partition.id': String(d.part.partition), 'messaging.batch.message_count': d.entries.length }, deliver);
     } catch (err) {
       p = Promise.reject(err);
     }

@@ -31,6 +31,7 @@ import type { KafkaReceiverConfig } from './config';
 import { Dispatcher, type DeliveryEntry } from './dispatcher';
 import { KafkaReceiverMetrics, type SkipReason } from './metrics';
 import { PartitionState, partitionKey, type Signal } from './partition';
+import { tracePropagationActive } from '../../pipeline/self-telemetry/kafka-context';
 
 const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
@@ -258,6 +259,7 @@ export class KafkaReceiver implements Receiver {
     const entries: DeliveryEntry[] = [];
     const poison: [DeliveryEntry, unknown][] = [];
     let fresh = 0;
+    const keepHeaders = tracePropagationActive();
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       const next = part.watermark.nextOffset;
@@ -266,7 +268,8 @@ export class KafkaReceiver implements Receiver {
       const value = m.value ?? EMPTY;
       part.watermark.track(offset, value.length + (m.key?.length ?? 0));
       try {
-        const entry = entryOf(part.signal, offset, m.key, value);
+        const decoded = entryOf(part.signal, offset, m.key, value);
+        const entry: DeliveryEntry = keepHeaders && m.headers ? { ...decoded, headers: m.headers } : decoded;
         if (entry.invalid) {
           this._metrics.invalidRecords(entry.invalid);
           this._logger.debug({ topic: part.topic, partition: part.partition, offset, invalid: entry.invalid }, 'keyless Kafka message: records with invalid trace or span ids left out');

@@ -68,6 +68,68 @@ describe('integration: self-tracing', function () {
     expect(operations).to.include.members(['receive otlp', 'process spanmetrics', 'export debug']);
   });
 
+  it('carries the trace context across tiers in Kafka message headers', async () => {
+    const [http, admin] = [await freePort(), await freePort()];
+    const name = `tusk-self-kafka-${process.pid}-${Date.now()}`;
+    const topic = `self-${process.pid}-${Date.now()}`;
+    const p = path.join(dir, 'kafka.tsk');
+    fs.writeFileSync(p, `
+[service]
+name: "${name}"
+admin: "127.0.0.1:${admin}"
+self_tracing {
+    enabled: true
+    sampling_rate: 1
+    endpoint: "http://127.0.0.1:14318/v1/traces"
+}
+[receivers.otlp]
+http: "127.0.0.1:${http}"
+grpc: ""
+[exporters.spans]
+type: "kafka"
+brokers: "127.0.0.1:9092"
+topic: "${topic}"
+[receivers.spans_in]
+type: "kafka"
+brokers: "127.0.0.1:9092"
+topic: "${topic}"
+group: "${topic}"
+[exporters.debug]
+path: "${path.join(dir, 'kafka-out.txt')}"
+[pipelines.ingest]
+receivers: ["otlp"]
+exporters: ["spans"]
+[pipelines.sample]
+receivers: ["spans_in"]
+exporters: ["debug"]
+`);
+    collector = await startCollector(p, [], {});
+    const client = createProtoClient('self-tracing-client', `http://127.0.0.1:${http}/v1/traces`);
+    client.tracer.startSpan('work').end();
+    await client.flush();
+    await client.shutdown();
+    const out = path.join(dir, 'kafka-out.txt');
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && !(fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('work'))) await new Promise((r) => setTimeout(r, 200));
+    expect(await collector.stop('SIGTERM')).to.equal(0);
+    collector = undefined;
+    type JSpan = { traceID: string; spanID: string; operationName: string; references: Array<{ refType: string; traceID: string; spanID: string }> };
+    let spans: JSpan[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const body = (await (await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=50`)).json()) as { data?: Array<{ spans: JSpan[] }> };
+      spans = (body.data ?? []).flatMap((t) => t.spans);
+      if (spans.some((s) => s.operationName === `consume ${topic}`) && spans.some((s) => s.operationName === 'export spans')) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const consume = spans.find((s) => s.operationName === `consume ${topic}`);
+    const produce = spans.find((s) => s.operationName === 'export spans');
+    expect(consume, 'consume span').to.not.equal(undefined);
+    expect(produce, 'produce-side span').to.not.equal(undefined);
+    const linked = consume!.references.map((r) => r.spanID);
+    expect(linked, 'consume span links to the producing span').to.include(produce!.spanID);
+  });
+
   it('refuses to feed its own spans into its own receiver', async () => {
     const [http, admin] = [await freePort(), await freePort()];
     const p = file(dir, 'loop', http, admin, `http://127.0.0.1:${http}/v1/traces`);

@@ -4,6 +4,7 @@
 
 import { expect } from 'chai';
 import * as dgram from 'node:dgram';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ExportRejectedError, ExporterErrorCode } from '../../../exporters/shared/errors';
 import type { ExportError } from '../../../exporters/shared/errors';
@@ -12,6 +13,7 @@ import type { JaegerTraceExporter } from '../../../exporters/jaeger/exporter';
 import { ShutdownError } from '../../../pipeline/errors';
 import { batchOf, chunkOf, kv, metricValue, newTraceId, resourceSpans, richTrace, settings, span, str } from '../shared/fixtures';
 import { hex, ThriftServer } from './thrift-server';
+import { selfSigned } from '../shared/tls-fixture';
 
 const host = { reportFatalError() {}, getExtension: () => undefined };
 const fastRetry = { initial_interval: '5ms', max_interval: '10ms', max_elapsed_time: '2s' };
@@ -217,6 +219,24 @@ describe('exporters/jaeger/exporter', function () {
     expect(packets[0].includes(Buffer.from('udp-svc'))).to.equal(true);
     await exp.shutdown();
     sock.close();
+  });
+
+  it('sends to an https:// endpoint trusted through tls.ca_file', async () => {
+    const tls = selfSigned();
+    let posted = 0;
+    const srv = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => { req.resume(); req.on('end', () => { posted++; res.statusCode = 202; res.end(); }); });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const { exp } = make({ endpoint: `https://127.0.0.1:${(srv.address() as AddressInfo).port}/api/traces`, tls: { ca_file: tls.certFile } });
+      await exp.start(host);
+      const traceId = newTraceId();
+      await exp.consumeTraces(batchOf(chunkOf(traceId, [resourceSpans('svc', [span({ traceId, name: 'x' })])])));
+      await exp.shutdown();
+      expect(posted).to.equal(1);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
   });
 
   it('validates its config: auth pairs, UDP without auth, URL scheme', () => {

@@ -194,6 +194,16 @@ export async function loadServiceConfig(file: string, options: LoadOptions = {})
   for (const id of components.keys()) {
     if (!used.has(id)) issue('ERR_CONFIG_UNUSED', id, `[${id}] is declared but no pipeline uses it`);
   }
+  // A Kafka receiver that only logs pipelines use must not read a traces topic: with no traces pipeline
+  // to take them, its trace messages could only be refused, and the consumer group would skip past them.
+  for (const spec of components.values()) {
+    if (spec.kind !== 'receiver' || spec.type !== 'kafka') continue;
+    const users = [...pipelines.values()].filter((p) => p.receivers.includes(spec.name));
+    const topics = (spec.config as { topic?: unknown }).topic;
+    if (users.length > 0 && users.every((p) => p.signal === 'logs') && Array.isArray(topics) && topics.length > 0) {
+      issue('ERR_CONFIG_INVALID_VALUE', `${spec.id}.topic`, `only logs pipelines use [${spec.id}], so it must not read the traces topic ${topics.join(', ')}; set topic: [] and logs_topic`);
+    }
+  }
   for (const cycle of checkTopicCycles(components, pipelines)) issue('ERR_CONFIG_CYCLE', cycle.path, cycle.message);
 
   if (issues.length > 0) throw new ConfigError(issues, file);

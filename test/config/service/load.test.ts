@@ -152,6 +152,26 @@ exporters: ["b"]
     expect(loop.map((i) => i.code)).to.deep.equal(['ERR_CONFIG_CYCLE']);
   });
 
+  it('refuses a Kafka receiver that only logs pipelines use but that reads the traces topic', async () => {
+    const text = (topicLine: string) => `
+[receivers.logs_in]
+type: "kafka"
+brokers: "127.0.0.1:9092"
+${topicLine}
+logs_topic: "otlp_logs"
+[exporters.debug]
+[pipelines.logs]
+signal: "logs"
+receivers: ["logs_in"]
+exporters: ["debug"]
+`;
+    const issues = await issuesOf(text(''));
+    expect(issues.map((i) => `${i.code} ${i.path}`)).to.deep.equal(['ERR_CONFIG_INVALID_VALUE receivers.logs_in.topic']);
+    const file = write('logs-ok.tsk', text('topic: []'));
+    const config = await loadServiceConfig(file, { env: {} });
+    expect(config.pipelines.get('logs')?.signal).to.equal('logs');
+  });
+
   it('loads a custom processor module relative to the file, and refuses a broken one', async () => {
     const example = path.join(REPO, 'examples', 'processors', 'redact-attributes', 'index.js');
     const good = write('plugins/good.tsk', `

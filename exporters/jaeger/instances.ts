@@ -36,7 +36,7 @@ export function serviceNameOf(attrs: Attributes): string {
   return typeof v === 'string' && v !== '' ? v : 'unknown_service';
 }
 
-/** InstanceFactory builds the sender of a new instance. */
+/** SenderFactory builds the sender of a new instance. */
 export type SenderFactory = () => JaegerSender & { setProcess(p: unknown): void };
 
 /** JaegerInstance is one JaegerExporter with its own sender, exporting one batch at a time. */

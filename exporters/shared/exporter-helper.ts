@@ -58,6 +58,8 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   private readonly _drainTimeoutMs: number;
   private readonly _deadLetter?: DeadLetterWriter;
   private readonly _abort = new AbortController();
+  /** Batches being exported without a queue (sending_queue.enabled false). */
+  private readonly _direct = new Set<Promise<void>>();
   private _closed = false;
 
   constructor(settings: ComponentSettings, common: CommonExporterConfig) {
@@ -105,7 +107,13 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
     if (this._closed) return Promise.reject(new ShutdownError(this._id));
     if (batch.chunks.length === 0) return Promise.resolve();
-    if (!this._queue) return this._export(batch, signal);
+    if (!this._queue) {
+      const p = this._export(batch, signal);
+      const tracked = p.catch(() => undefined);
+      this._direct.add(tracked);
+      void tracked.finally(() => this._direct.delete(tracked));
+      return p;
+    }
     let bytes = 0;
     for (const c of batch.chunks) bytes += c.data.byteLength;
     return this._queue.submit(bytes, () => this._export(batch, signal));
@@ -117,7 +125,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
    */
   readonly shutdown = once(async () => {
     this._closed = true;
-    const left = this._queue ? await this._queue.drain(this._drainTimeoutMs) : 0;
+    const left = this._queue ? await this._queue.drain(this._drainTimeoutMs) : await this._drainDirect();
     if (left > 0) this._logger.warn({ batches: left }, 'shutdown deadline passed: aborting unfinished batches (they are rejected, not acknowledged)');
     this._abort.abort();
     try {
@@ -126,6 +134,15 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       await this._deadLetter?.close();
     }
   });
+
+  private async _drainDirect(): Promise<number> {
+    if (this._direct.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all([...this._direct]).then(() => true);
+    const finished = await Promise.race([all, new Promise<boolean>((r) => { timer = setTimeout(() => r(false), this._drainTimeoutMs); })]);
+    clearTimeout(timer);
+    return finished ? 0 : this._direct.size;
+  }
 
   private async _export(batch: TraceBatch, callerSignal?: AbortSignal): Promise<void> {
     const signal = callerSignal ? AbortSignal.any([this._abort.signal, callerSignal]) : this._abort.signal;

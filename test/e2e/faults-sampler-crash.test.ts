@@ -14,6 +14,7 @@ import { checkTraces, describeIncomplete } from '../helpers/jaeger-check';
 import { getTrace } from '../helpers/jaeger';
 import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { requireStack, stackPid } from '../helpers/stack';
+import { duplicateDeliveries, startJaegerProxy, type JaegerProxy } from '../helpers/jaeger-proxy';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
@@ -25,12 +26,15 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
   let ingest: Tier | undefined;
   const samplers: Tier[] = [];
   let jaegerPid: number | undefined;
+  let proxy: JaegerProxy | undefined;
 
   before(async () => {
     await requireStack(['kafka', 'redis', 'jaeger']);
     jaegerPid = stackPid('jaeger');
+    // Jaeger's query API collapses repeated span ids, so deliveries are counted on the way in.
+    proxy = await startJaegerProxy();
     ingest = await startTier('ingest', FIXTURE, 'ingest', run, { KEEP_PERCENT: '10' });
-    for (let i = 0; i < 3; i++) samplers.push(await startTier(`sampler-${i}`, FIXTURE, 'sample', run, { KEEP_PERCENT: '10' }));
+    for (let i = 0; i < 3; i++) samplers.push(await startTier(`sampler-${i}`, FIXTURE, 'sample', run, { KEEP_PERCENT: '10', JAEGER_ENDPOINT: proxy.endpoint }));
     await waitGroupStable(run.group, run.topic, 3, PARTITIONS, 60_000);
   });
 
@@ -38,6 +42,7 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
     await stopAll([ingest, ...samplers]);
     await deleteTopics([run.topic]);
     await deleteGroups([run.group]);
+    await proxy?.close();
   });
 
   it('survivors take over: every error trace complete in Jaeger, nothing acknowledged lost', async () => {
@@ -89,7 +94,11 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
     const errorIds = new Set(errors.map((t) => t.traceId));
     const incompleteErrors = report.incomplete.filter((c) => errorIds.has(c.traceId));
     console.log(`      kept ${kept.length} traces (${errors.length} errors, ${kept.length - errors.length} probabilistic); complete in Jaeger: ${report.complete}/${kept.length} after ${(report.waitedMs / 1000).toFixed(1)} s`);
-    console.log(`      DUPLICATES in Jaeger: ${report.duplicateSpans} span copies beyond the first, in ${report.tracesWithDuplicates} traces (of ${kept.length * 4} kept spans)`);
+    const keptSpanIds = kept.flatMap((t) => t.spans.map((s) => s.spanId));
+    const dup = duplicateDeliveries(proxy!, keptSpanIds);
+    const neverDelivered = keptSpanIds.filter((id) => !proxy!.deliveries.has(id));
+    console.log(`      DUPLICATES: ${dup.spans} of ${keptSpanIds.length} kept spans were delivered to Jaeger more than once (${dup.extra} extra copies); ` +
+      `Jaeger's query API shows ${report.duplicateSpans} repeated span ids (it deduplicates identical spans)`);
 
     const m = await Promise.all(survivors.map((s) => fetchMetrics(s.admin)));
     const sum = (name: string, match: Record<string, string> = {}) => m.reduce((n, x) => n + sumMetric(x ?? [], name, match), 0);
@@ -98,6 +107,7 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
     expect(stackPid('jaeger'), 'Jaeger was restarted by someone else during the test (its memory store was lost)').to.equal(jaegerPid);
     expect(incompleteErrors.length, `error traces incomplete in Jaeger: ${describeIncomplete({ ...report, incomplete: incompleteErrors })}`).to.equal(0);
     expect(report.incomplete.length, `kept traces incomplete in Jaeger: ${describeIncomplete(report)}`).to.equal(0);
+    expect(neverDelivered, 'kept spans Jaeger never accepted (per the proxy)').to.deep.equal([]);
 
     // Dropped traces must stay out of Jaeger (a replay must follow the first decision, not keep it anyway).
     const sample = dropped.filter((_t, i) => i % 10 === 0);

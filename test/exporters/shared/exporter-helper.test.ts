@@ -158,6 +158,16 @@ describe('exporters/shared/exporter-helper', () => {
     expect(Date.now() - started).to.be.below(1000);
   });
 
+  it('without a queue, shutdown still waits (up to drain_timeout) for batches being exported', async () => {
+    const s = settings('exporters.h12');
+    const e = new ScriptedExporter(s, () => new Promise((r) => setTimeout(r, 80)), { queue: { enabled: false, drain_timeout: '2s' } });
+    let done = false;
+    const p = e.consumeTraces(batch('a')).then(() => { done = true; });
+    await e.shutdown();
+    expect(done).to.equal(true);
+    await p;
+  });
+
   it('shutdown is idempotent and safe without start; metrics of two exporters share one registry', async () => {
     const s = settings('exporters.h10');
     const a = new ScriptedExporter(s, async () => {});

@@ -5,7 +5,7 @@
 //   only injects (for clients other than fetch).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, trace, SpanKind, SpanStatusCode, defaultTextMapSetter, type Attributes, type Context, type Span, type TextMapSetter } from '@opentelemetry/api';
+import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapSetter, type Attributes, type Context, type Span, type TextMapSetter } from '@opentelemetry/api';
 import type { TelemetrySource } from './metrics';
 import { recordError } from './monitor';
 
@@ -56,7 +56,8 @@ function startServerSpan(source: TelemetrySource, options: HttpServerOptions, re
   };
   const ua = header(req.headers['user-agent']);
   if (ua !== undefined) attributes['http.user_agent'] = ua;
-  const parent = propagation.extract(context.active(), req.headers);
+  // only the request's headers decide the parent, never whatever context the server was created in
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
   const ctx = trace.setSpan(parent, span);
   const started = performance.now();
@@ -120,7 +121,7 @@ export function makeWrapHandler(source: TelemetrySource): (handler: HttpHandler,
           return;
         }
         if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
-          (out as PromiseLike<unknown>).then(undefined, (err: unknown) => answerFailure(ex, res, err));
+          void (out as PromiseLike<unknown>).then(undefined, (err: unknown) => answerFailure(ex, res, err));
         }
       });
     };

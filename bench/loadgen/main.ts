@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   };
   const ipcTimer = ipc ? setInterval(flushIpc, 100) : undefined;
 
-  const stats = { requests: 0, acceptedRequests: 0, acceptedSpans: 0, acceptedTraces: 0, acceptedBytes: 0, mustKeepTraces: 0, errorTraces: 0,
+  const stats = { requests: 0, acceptedRequests: 0, acceptedSpans: 0, acceptedTraces: 0, acceptedTraceResources: 0, acceptedBytes: 0, mustKeepTraces: 0,
     retries: 0, failedRequests: 0, failedSpans: 0, lateClaims: 0, reasons: {} as Record<string, number> };
   const start = Date.now();
   const stopClaimingAt = start + args.maxSeconds * 1000;
@@ -165,6 +165,7 @@ async function main(): Promise<void> {
           stats.acceptedRequests++;
           stats.acceptedSpans += req.spans;
           stats.acceptedTraces += req.traces;
+          stats.acceptedTraceResources += req.traceResources;
           stats.acceptedBytes += req.body.length;
           stats.mustKeepTraces += req.mustKeep.length;
           if (ipc) ipcQueue.push([req.g0, req.traces, at, req.mustKeep]);
@@ -193,6 +194,8 @@ async function main(): Promise<void> {
     bytesPerSpan: Math.round(pool.bytesPerSpan), spansPerTrace: Number(pool.spansPerTrace.toFixed(2)), poolBuildMs: buildMs,
     startMs: start, endMs: end, firstAcceptMs: firstAcceptAt, lastAcceptMs: lastAcceptAt, elapsedS,
     acceptedSpansPerS: Math.round(stats.acceptedSpans / Math.max(1e-3, (lastAcceptAt - start) / 1000)),
+    offeredSpansPerS: Math.round(claimedSpans / Math.max(1e-3, elapsedS)),
+    cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     ...stats,
   };
   process.stdout.write(JSON.stringify(summary) + '\n');

@@ -14,7 +14,9 @@ import { Rng, mix32 } from './random';
 export interface RequestTemplate {
   bytes: Buffer;
   spans: number;
-  traces: Array<{ offsets: number[]; spans: number; error: boolean; slow: boolean }>;
+  traces: Array<{ offsets: number[]; spans: number; error: boolean; slow: boolean; resources: number }>;
+  /** Sum over traces of the resources (services) each spans: the OTel Collector's kafka exporter writes one message per (trace, resource, scope). */
+  traceResources: number;
 }
 
 /** TemplatePool is the set of templates a run cycles through. */
@@ -61,9 +63,9 @@ export function buildPool(opts: PoolOptions): TemplatePool {
       const offsets: number[] = [];
       for (let at = buf.indexOf(id); at >= 0; at = buf.indexOf(id, at + 16)) offsets.push(at);
       if (offsets.length !== tr.spans.length) throw new Error(`template ${t}: trace id found ${offsets.length} times for ${tr.spans.length} spans`);
-      return { offsets, spans: tr.spans.length, error: tr.error, slow: tr.slow };
+      return { offsets, spans: tr.spans.length, error: tr.error, slow: tr.slow, resources: new Set(tr.spans.map((x) => x.service)).size };
     });
-    templates.push({ bytes: buf, spans: n, traces: info });
+    templates.push({ bytes: buf, spans: n, traces: info, traceResources: info.reduce((a, x) => a + x.resources, 0) });
     bytes += buf.length;
     spans += n;
     traces += gen.length;
@@ -93,6 +95,8 @@ export interface MaterializedRequest {
   spans: number;
   g0: number;
   traces: number;
+  /** (trace, resource) pairs: the number of Kafka messages the OTel Collector's exporter makes of it. */
+  traceResources: number;
   /** Indexes (0-based, from g0) of traces every policy set must keep: error or slow. */
   mustKeep: number[];
 }
@@ -112,5 +116,5 @@ export function materialize(pool: TemplatePool, k: number, g0: number, seed: num
     for (let x = 1; x < tr.offsets.length; x++) body.copy(body, tr.offsets[x], at0, at0 + 16);
     if (tr.error || tr.slow) mustKeep.push(j);
   });
-  return { body, spans: tpl.spans, g0, traces: tpl.traces.length, mustKeep };
+  return { body, spans: tpl.spans, g0, traces: tpl.traces.length, traceResources: tpl.traceResources, mustKeep };
 }

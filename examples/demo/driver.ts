@@ -1,5 +1,5 @@
 // Traffic driver of the demo: POSTs orders to the order service at a steady rate with the scenario
-// mix of scenarios.ts (ok, payment and inventory failures, slow inventory, invalid orders), a bounded
+// mix of scenarios.ts (mostly ok; payment and inventory failures, slow inventory, invalid orders), a bounded
 // number of requests in flight, and stops at a count, a duration or an abort signal (at least one is
 // required). Not traced itself: like a browser or a load balancer, it leaves the root span to order.
 // Alone: npx tsx examples/demo/driver.ts --url http://127.0.0.1:8081 --count 50 [--rate 10]
@@ -24,7 +24,7 @@ export interface DriveOptions {
   ratePerSec?: number;
   /** Most requests in flight. Default 4. */
   concurrency?: number;
-  /** The repeating scenario mix. Default SCENARIO_CYCLE. */
+  /** The repeating scenario sequence. Default SCENARIO_CYCLE (40 orders, DEMO_MIX). */
   cycle?: readonly Scenario[];
   /** Per-request timeout in ms. Default 10000. */
   requestTimeoutMs?: number;

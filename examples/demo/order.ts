@@ -39,7 +39,7 @@ void runService('order', 8081, (tracing) => async (req, res) => {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (isScenario(scenario)) headers[SCENARIO_HEADER] = scenario;
 
-  const pay = await fetch(`${PAYMENT_URL}/pay`, { method: 'POST', headers, body: JSON.stringify({ order_id: orderId, amount: order.qty * 9.5 }) });
+  const pay = await tracing.tracedFetch(`${PAYMENT_URL}/pay`, { method: 'POST', headers, body: JSON.stringify({ order_id: orderId, amount: order.qty * 9.5 }) });
   await pay.arrayBuffer();
   if (!pay.ok) {
     tracing.logger.error({ order_id: orderId, status: pay.status }, 'order failed: payment');

@@ -25,6 +25,10 @@ JAEGER_QUERY override its thrift and query URLs.`;
 
 const JAEGER_QUERY = process.env.JAEGER_QUERY ?? 'http://127.0.0.1:16686';
 const SUMMARY_EVERY_MS = 5_000;
+/** Signals this soon after the first one are relayed copies of it, not a second Ctrl-C. */
+const DUPLICATE_SIGNAL_MS = 1_000;
+/** How long the final report waits for the sampler to decide the latest traces (root_settle_delay is 2 s). */
+const DECISION_WAIT_MS = 5_000;
 
 function fail(message: string): never {
   process.stderr.write(`demo: ${message}\n`);
@@ -153,13 +157,15 @@ async function main(): Promise<void> {
     for (const c of children) void c.stop('SIGKILL');
   };
   const ac = new AbortController();
-  let signals = 0;
+  // npm and tsx relay a terminal's Ctrl-C to this process too: copies arriving within a second are one press
+  let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
       process.stdout.write(`\n${sig}: stopping the driver, then the services (they flush), then the collector (it drains)... (again to kill)\n`);
       ac.abort();
-    } else {
+    } else if (now - firstSignalAt > DUPLICATE_SIGNAL_MS) {
       hardStop = true;
       killAll();
       process.exit(130);
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
         signal: ac.signal,
         onResult: (r) => {
           if (sent.length < 100_000) sent.push(r);
-          if (r.traceId && !examples.has(r.scenario)) examples.set(r.scenario, r);
+          if (r.traceId) examples.set(r.scenario, r); // the latest of each scenario
         },
       });
     } finally {
@@ -237,9 +243,15 @@ async function main(): Promise<void> {
     }
     out(`\ndriver done: ${results.length} orders: ${summarize(results)}`);
     out(`collector decisions so far: ${await decisionTotals(adminUrl)}`);
-    if (examples.size > 0) out('example traces (one per scenario):');
+    if (examples.size > 0) out('latest trace of each scenario:');
+    const decideBy = Date.now() + DECISION_WAIT_MS;
     for (const [scenario, r] of examples) {
-      out(`  ${scenario.padEnd(16)} ${JAEGER_QUERY}/api/traces/${r.traceId}   decision: ${await decisionOf(adminUrl, r.traceId!)}`);
+      let decision = await decisionOf(adminUrl, r.traceId!);
+      while (decision === 'not decided yet' && Date.now() < decideBy) {
+        await new Promise((res) => setTimeout(res, 250));
+        decision = await decisionOf(adminUrl, r.traceId!);
+      }
+      out(`  ${scenario.padEnd(16)} ${JAEGER_QUERY}/api/traces/${r.traceId}   decision: ${decision}`);
     }
   } catch (err) {
     if (!hardStop && !ac.signal.aborted) process.stderr.write(`demo: ${(err as Error).message}\n`);

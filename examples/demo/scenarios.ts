@@ -10,12 +10,45 @@ export const SCENARIOS = ['ok', 'payment-error', 'inventory-error', 'slow-invent
 /** One path through order -> validate -> payment -> inventory. */
 export type Scenario = (typeof SCENARIOS)[number];
 
+/** How many of each scenario per SCENARIO_CYCLE. */
+export type ScenarioMix = Readonly<Record<Scenario, number>>;
+
 /**
- * The driver's repeating mix (10 requests): 6 ok, and one each of a payment failure (payment answers
- * 503), an inventory failure (inventory's handler throws: 500), a slow inventory (DEMO_SLOW_MS) and an
- * invalid order (order answers 400 after validation, calls nobody).
+ * The demo's mix per 40 orders: 5% errors (2 payment, 2 inventory), 2.5% slow inventory (DEMO_SLOW_MS),
+ * 2.5% invalid orders. Slow requests must stay under 5% for the collector's `latency above p95` policy
+ * to see them as slow: when they are more, the P95 itself is slow.
  */
-export const SCENARIO_CYCLE: readonly Scenario[] = ['ok', 'ok', 'payment-error', 'ok', 'slow-inventory', 'ok', 'inventory-error', 'ok', 'invalid', 'ok'];
+export const DEMO_MIX: ScenarioMix = { ok: 34, 'payment-error': 2, 'inventory-error': 2, 'slow-inventory': 1, invalid: 1 };
+
+/**
+ * cycleOf spreads a mix evenly over one cycle: the k-th of a scenario's n occurrences is due at
+ * (k + 0.5) x cycle / n, and each slot takes the scenario due first (the rarer one on a tie).
+ */
+export function cycleOf(mix: ScenarioMix): Scenario[] {
+  const total = SCENARIOS.reduce((n, s) => n + mix[s], 0);
+  const emitted = Object.fromEntries(SCENARIOS.map((s) => [s, 0])) as Record<Scenario, number>;
+  const due = (s: Scenario) => ((emitted[s] + 0.5) * total) / mix[s];
+  const cycle: Scenario[] = [];
+  for (let i = 0; i < total; i++) {
+    let best: Scenario | undefined;
+    for (const s of SCENARIOS) {
+      if (emitted[s] >= mix[s]) continue;
+      if (best === undefined || due(s) < due(best) || (due(s) === due(best) && mix[s] < mix[best])) best = s;
+    }
+    emitted[best!]++;
+    cycle.push(best!);
+  }
+  return cycle;
+}
+
+/** The driver's default repeating sequence (40 orders, DEMO_MIX). */
+export const SCENARIO_CYCLE: readonly Scenario[] = cycleOf(DEMO_MIX);
+
+/**
+ * A short cycle with every scenario within 10 requests (6 ok, one of each other), for tests that want
+ * every path in a few requests. Slow requests are 10% of it: above-P95 rules will not call them slow.
+ */
+export const COMPACT_CYCLE: readonly Scenario[] = ['ok', 'ok', 'payment-error', 'ok', 'slow-inventory', 'ok', 'inventory-error', 'ok', 'invalid', 'ok'];
 
 /** What order answers for each scenario. */
 export const EXPECTED_STATUS: Readonly<Record<Scenario, number>> = {

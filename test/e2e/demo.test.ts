@@ -12,13 +12,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { drive } from '../../examples/demo/driver';
 import { startService, type ServiceChild } from '../../examples/demo/processes';
-import type { Scenario } from '../../examples/demo/scenarios';
+import { COMPACT_CYCLE, type Scenario } from '../../examples/demo/scenarios';
 import { REPO_ROOT, startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { JAEGER_QUERY, getTrace, type JaegerSpan, type JaegerTrace } from '../helpers/jaeger';
 import { freePort } from '../helpers/ports';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'e2e-demo.tsk');
-/** Orders per attempt: three rounds of the driver's 10-scenario cycle. */
+/** Orders per attempt: three rounds of the 10-request COMPACT_CYCLE (every scenario in each round). */
 const ORDERS = 30;
 
 /** The spans each scenario produces: [service, operation, span.kind]. */
@@ -145,7 +145,7 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
     const before = await counters();
 
     // bounded traffic: 30 orders, 4 in flight
-    const results = await drive({ orderUrl: order.url, count: ORDERS, ratePerSec: 0, concurrency: 4, requestTimeoutMs: 15_000 });
+    const results = await drive({ orderUrl: order.url, count: ORDERS, cycle: COMPACT_CYCLE, ratePerSec: 0, concurrency: 4, requestTimeoutMs: 15_000 });
     expect(results).to.have.length(ORDERS);
     for (const r of results) expect(r.expected, `order ${r.index} (${r.scenario}) answered ${r.status} ${r.error ?? ''}`).to.equal(true);
     const ids = results.map((r) => r.traceId);

@@ -46,7 +46,7 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
   });
 
   it('survivors take over: every error trace complete in Jaeger, nothing acknowledged lost', async () => {
-    const plan: PlannedTrace[] = planTraces({ service: run.service, rootName: 'GET /crash', count: 600, durationMs: 15_000, children: 3, errorEvery: 20, spreadMs: 2000 });
+    const plan: PlannedTrace[] = planTraces({ service: run.service, rootName: 'GET /crash', count: 600, durationMs: 15_000, children: 3, errorEvery: 20, errorChild: 'last', spreadMs: 2000 });
     const victim = samplers[0];
     const survivors = samplers.slice(1);
     const before = await Promise.all(survivors.map((s) => fetchMetrics(s.admin)));
@@ -84,6 +84,11 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
     const undecided = plan.filter((t) => !decisions.has(t.traceId));
     expect(decided, `traces without a decision (lost): ${undecided.length}, e.g. ${undecided.slice(0, 5).map((t) => t.traceId).join(', ')}`).to.equal(true);
 
+    const triggers = new Map<string, number>();
+    for (const d of decisions.values()) triggers.set(String(d.inputs?.trigger), (triggers.get(String(d.inputs?.trigger)) ?? 0) + 1);
+    const partial = plan.filter((t) => Number(decisions.get(t.traceId)!.inputs?.spans) < t.spans.length);
+    console.log(`      decisions by trigger: ${[...triggers].map(([k, n]) => `${k}=${n}`).join(' ')}; decided on a partial trace: ${partial.length} ` +
+      `(${partial.filter((t) => t.error).length} error traces)`);
     const errors = plan.filter((t) => t.error);
     const wrongErrors = errors.filter((t) => decisions.get(t.traceId)?.decision !== 'sampled' || decisions.get(t.traceId)?.policy !== 'errors');
     expect(wrongErrors.map((t) => `${t.traceId}: ${JSON.stringify(decisions.get(t.traceId))}`), 'error traces not kept by the errors policy').to.deep.equal([]);

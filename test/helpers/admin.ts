@@ -84,6 +84,8 @@ export async function fetchReadyz(adminPort: number, timeoutMs = 5000): Promise<
 export interface DecisionAnswer {
   decision: string;
   policy: string;
+  reason?: string;
+  inputs?: Record<string, string | number | boolean>;
   [k: string]: unknown;
 }
 

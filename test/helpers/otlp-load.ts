@@ -45,6 +45,8 @@ export interface PlanOptions {
   children: number;
   /** Every n-th trace (index % n === n - 1) has an ERROR child; 0 = none. */
   errorEvery: number;
+  /** Which child fails: `rotate` (index % children, default) or `last` (the last child sent before the root). */
+  errorChild?: 'rotate' | 'last';
   /** A trace's spans are sent spread over this many ms: children first, the root last. 0 = all at once. */
   spreadMs: number;
   /** Offset added to every send time (ms). Default 0. */
@@ -86,7 +88,7 @@ export function planTraces(o: PlanOptions): PlannedTrace[] {
     const startMs = offset + Math.floor((i * o.durationMs) / o.count);
     const t0 = base + startMs;
     const error = o.errorEvery > 0 && i % o.errorEvery === o.errorEvery - 1;
-    const errorChild = error ? i % Math.max(1, o.children) : -1;
+    const errorChild = !error ? -1 : o.errorChild === 'last' ? o.children - 1 : i % Math.max(1, o.children);
     collect.spans.length = 0;
     const root = tracer.startSpan(o.rootName, { kind: SpanKind.SERVER, startTime: t0, attributes: { 'http.method': 'GET', 'faults.index': i } });
     const ctx: Context = trace.setSpan(context.active(), root);

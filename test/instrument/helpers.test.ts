@@ -34,6 +34,8 @@ describe('instrument helpers (global providers registered by initTracing)', () =
   beforeEach(() => exporter.reset());
 
   async function spans(): Promise<ReadableSpan[]> {
+    // a server span ends on the response's 'finish' event, which may run just after the client saw the answer
+    await new Promise((r) => setTimeout(r, 10));
     await handle.forceFlush();
     return exporter.getFinishedSpans();
   }
@@ -209,6 +211,21 @@ describe('instrument helpers (global providers registered by initTracing)', () =
         expect(s.attributes['http.status_code']).to.equal(500);
         expect(s.events[0].attributes?.['exception.message']).to.equal(msg);
       }
+    });
+
+    it('starts a new trace for a request without traceparent, whatever context the server was created in', async () => {
+      await monitor('server-owner', async () => {
+        const srv = await listen(wrapHandler((_req, res) => res.end()));
+        try {
+          await (await fetch(`${srv.url}/untraced`)).arrayBuffer();
+        } finally {
+          await srv.close();
+        }
+      });
+      const list = await spans();
+      const server = one(list, 'GET /untraced', SpanKind.SERVER);
+      expect(server.parentSpanContext).to.equal(undefined);
+      expect(server.spanContext().traceId).to.not.equal(one(list, 'server-owner').spanContext().traceId);
     });
 
     it('names spans and metrics by the route option', async () => {

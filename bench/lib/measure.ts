@@ -1,0 +1,152 @@
+// What a run observes while it goes: /proc of every process under test every 250 ms (CPU, RSS), and the
+// systems' own /metrics turned into the same few figures for both (traces consumed and decided, spans
+// buffered, heap, export backlog). Each system speaks its own metric names; the adapters map them.
+
+import type { Metrics } from './prom';
+import { readProc } from './proc';
+import type { RunningSystem, SystemName } from './systems';
+
+/** Figures both systems report, from their own metrics. */
+export interface Figures {
+  /** Trace messages the sampling tier has read from Kafka. */
+  consumedTraces: number;
+  /** Traces the tail sampler has decided. */
+  decidedTraces: number;
+  /** Spans buffered awaiting a decision (peer: traces on memory x mean spans per trace). */
+  bufferedSpans: number;
+  bufferedTraces: number;
+  /** Heap in use: ours nodejs heap used (sampling process), peer Go runtime HeapAlloc. */
+  heapBytes: number;
+  /** Kept data not yet delivered downstream (bytes or queued batches; 0 = idle). */
+  exportBacklog: number;
+  /** Spans the OTLP receiver accepted. */
+  receivedSpans: number;
+  /** Traces dropped before their decision (peer: dropped too early; ours: evictions). */
+  droppedEarly: number;
+}
+
+type Scrape = Array<{ role: string; m: Metrics }>;
+
+function oursFigures(list: Scrape): Figures {
+  const s = list.find((x) => x.role === 'sample')?.m;
+  const i = list.find((x) => x.role === 'ingest')?.m;
+  return {
+    consumedTraces: s?.sum('tusk_kafka_consumed_messages_total') ?? 0,
+    decidedTraces: s?.sum('tusk_sampler_decisions_total') ?? 0,
+    bufferedSpans: s?.sum('tusk_sampler_spans_buffered') ?? 0,
+    bufferedTraces: s?.sum('tusk_sampler_traces_buffered') ?? 0,
+    heapBytes: (s ?? i)?.sum('tusk_process_nodejs_heap_size_used_bytes') ?? 0,
+    exportBacklog: (s?.sum('tusk_sampler_bytes_exporting') ?? 0) + (s?.sum('tusk_exporter_queue_size') ?? 0),
+    receivedSpans: i?.sum('tusk_receiver_spans_total', { outcome: 'accepted' }) ?? 0,
+    droppedEarly: s?.sum('tusk_sampler_evictions_total') ?? 0,
+  };
+}
+
+function peerFigures(list: Scrape, spansPerTrace: number): Figures {
+  const m = list[0]?.m;
+  const onMemory = m?.sum('otelcol_processor_tail_sampling_sampling_traces_on_memory') ?? 0;
+  return {
+    consumedTraces: m?.sum('otelcol_processor_tail_sampling_new_trace_id_received_total') ?? 0,
+    decidedTraces: m?.sum('otelcol_processor_tail_sampling_global_count_traces_sampled_total') ?? 0,
+    bufferedSpans: Math.round(onMemory * spansPerTrace),
+    bufferedTraces: onMemory,
+    heapBytes: m?.sum('otelcol_process_runtime_heap_alloc_bytes') ?? 0,
+    exportBacklog: m?.sum('otelcol_exporter_queue_size') ?? 0,
+    receivedSpans: m?.sum('otelcol_receiver_accepted_spans_total', { receiver: 'otlp' }) ?? 0,
+    droppedEarly: m?.sum('otelcol_processor_tail_sampling_sampling_trace_dropped_too_early_total') ?? 0,
+  };
+}
+
+/** figuresOf maps a scrape of `system` to Figures. */
+export function figuresOf(system: SystemName, list: Scrape, spansPerTrace: number): Figures {
+  return system === 'ours' ? oursFigures(list) : peerFigures(list, spansPerTrace);
+}
+
+/** One observation. */
+export interface Sample {
+  t: number;
+  /** utime+stime of all processes under test (ours: plus its private Redis), seconds. */
+  cpuS: number;
+  /** RSS of the system's processes (Redis excluded), bytes. */
+  rssBytes: number;
+  /** RSS of the sampling process alone (for memory per buffered span). */
+  samplerRssBytes: number;
+  fig?: Figures;
+}
+
+/** Monitor samples a running system until stopped. */
+export class Monitor {
+  readonly samples: Sample[] = [];
+  private _timer?: NodeJS.Timeout;
+  private _scraping = false;
+  private readonly _lastCpu = new Map<number, number>();
+  private readonly _lastHwm = new Map<number, number>();
+  last?: Sample;
+  lastFig?: Figures;
+
+  constructor(
+    private readonly _sys: RunningSystem,
+    private readonly _extraCpuPids: number[],
+    private readonly _spansPerTrace: number,
+    private readonly _periodMs = 250,
+  ) {}
+
+  async start(): Promise<Sample> {
+    this._timer = setInterval(() => void this.tick(), this._periodMs);
+    return this.tick(true);
+  }
+
+  stop(): void {
+    if (this._timer) clearInterval(this._timer);
+  }
+
+  /** tick takes one sample now; with `scrape` it waits for the metrics (else it skips them when busy). */
+  async tick(scrape = false): Promise<Sample> {
+    const t = Date.now();
+    let cpuS = 0;
+    let rss = 0;
+    let samplerRss = 0;
+    const samplerPid = this._sys.procs.find((p) => p.role === 'sample' || p.role === 'all')?.child.pid;
+    for (const pid of this._sys.pids()) {
+      const p = readProc(pid);
+      if (p) { this._lastCpu.set(pid, p.cpuS); this._lastHwm.set(pid, p.hwmBytes); rss += p.rssBytes; if (pid === samplerPid) samplerRss = p.rssBytes; }
+      cpuS += this._lastCpu.get(pid) ?? 0;
+    }
+    for (const pid of this._extraCpuPids) {
+      const p = readProc(pid);
+      if (p) this._lastCpu.set(pid, p.cpuS);
+      cpuS += this._lastCpu.get(pid) ?? 0;
+    }
+    const sample: Sample = { t, cpuS, rssBytes: rss, samplerRssBytes: samplerRss };
+    if (scrape || !this._scraping) {
+      this._scraping = true;
+      try {
+        sample.fig = figuresOf(this._sys.name, await this._sys.metrics(), this._spansPerTrace);
+        this.lastFig = sample.fig;
+      } finally {
+        this._scraping = false;
+      }
+    }
+    this.samples.push(sample);
+    this.last = sample;
+    return sample;
+  }
+
+  /** peakRssBytes sums VmHWM (peak RSS) over the system's processes, as last read. */
+  peakRssBytes(): number {
+    let s = 0;
+    for (const pid of this._sys.pids()) s += this._lastHwm.get(pid) ?? 0;
+    return s;
+  }
+
+  /** crossing returns the interpolated time at which `value(fig)` first reached `target` (midpoint of the two samples around it). */
+  crossing(value: (f: Figures) => number, target: number): number | undefined {
+    let prev: Sample | undefined;
+    for (const s of this.samples) {
+      if (!s.fig) continue;
+      if (value(s.fig) >= target) return prev ? (prev.t + s.t) / 2 : s.t;
+      prev = s;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,261 @@
+// The two systems under test and how each is started for each scenario.
+//
+// ours: `node bin/tusk-collector.js run bench/configs/<file>.tsk` (dist/ must be built), one process per
+//       tier: ingest (OTLP -> Kafka), sample (Kafka -> tail_sampling with Redis -> null sink | OTLP to Jaeger).
+// peer: the OpenTelemetry Collector components compiled into the stack's Jaeger v2 binary (contrib
+//       v0.140.1: otlp receiver, kafka exporter/receiver, tail_sampling, batch, nop, otlphttp), run with a
+//       collector config generated here (JSON, which is YAML), one process holding the pipelines.
+// Both get the same topic layout, the same policies (status_code ERROR, latency threshold, probabilistic
+// 10%), the same decision_wait and their own free ports.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, portOpen } from './ports';
+import { scrape, type Metrics } from './prom';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+const BIN = path.join(REPO, 'bin', 'tusk-collector.js');
+const CONFIGS = path.join(REPO, 'bench', 'configs');
+
+export type SystemName = 'ours' | 'peer';
+export type Scenario = 'ingest' | 'sampling' | 'e2e';
+
+/** RunParams are what one run of one system needs. */
+export interface RunParams {
+  scenario: Scenario;
+  runId: string;
+  dir: string;
+  topic: string;
+  group: string;
+  redisUrl: string;
+  redisPrefix: string;
+  decisionWaitS: number;
+  rootSettleS: number;
+  slowMs: number;
+  /** OTLP/HTTP base URL kept traces go to (e2e: the timing proxy). */
+  exportEndpoint: string;
+  /** Extra node flags for our processes (e.g. --cpu-prof). */
+  nodeFlags: string[];
+  /** Expected new traces per second (the peer's sizing hint). */
+  tracesPerSec: number;
+}
+
+/** A started process of a system. */
+export interface Proc {
+  role: string;
+  child: ChildProcess;
+  metricsUrl: string;
+  logFile: string;
+}
+
+/** A running system: its processes and where to send OTLP. */
+export interface RunningSystem {
+  name: SystemName;
+  procs: Proc[];
+  httpUrl?: string;
+  grpcTarget?: string;
+  pids(): number[];
+  /** scrape every process's /metrics (missing ones are skipped). */
+  metrics(): Promise<Array<{ role: string; m: Metrics }>>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, cond: () => Promise<boolean> | boolean, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what}: process exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms; log ${logFile}:\n${tail(logFile)}`);
+    await sleep(100);
+  }
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function stopProc(p: Proc, timeoutMs = 30_000): Promise<void> {
+  const child = p.child;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(timeoutMs)]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(5000)]);
+  }
+}
+
+function makeSystem(name: SystemName, procs: Proc[], extra: Partial<RunningSystem>): RunningSystem {
+  return {
+    name,
+    procs,
+    ...extra,
+    pids: () => procs.map((p) => p.child.pid!).filter((x) => x !== undefined),
+    async metrics() {
+      const out: Array<{ role: string; m: Metrics }> = [];
+      await Promise.all(procs.map(async (p) => {
+        const m = await scrape(p.metricsUrl);
+        if (m) out.push({ role: p.role, m });
+      }));
+      return out;
+    },
+    async stop() {
+      await Promise.all(procs.map((p) => stopProc(p)));
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ours
+
+async function startOurs(role: string, file: string, env: Record<string, string>, params: RunParams): Promise<Proc> {
+  const admin = await freePort();
+  const logFile = path.join(params.dir, `ours-${role}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [...params.nodeFlags, BIN, 'run', path.join(CONFIGS, file)], {
+    cwd: REPO,
+    env: { ...process.env, TUSK_LOG_LEVEL: 'warn', TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, ...env },
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  await waitFor(`ours ${role}`, () => tail(logFile, 200).includes('tusk-collector: running'), child, logFile);
+  return { role, child, metricsUrl: `http://127.0.0.1:${admin}/metrics`, logFile };
+}
+
+/** startOursFor starts our processes for a scenario. */
+export async function startOursFor(params: RunParams): Promise<RunningSystem> {
+  const common = { BENCH_TOPIC: params.topic };
+  const procs: Proc[] = [];
+  const extra: Partial<RunningSystem> = {};
+  try {
+    if (params.scenario === 'ingest' || params.scenario === 'e2e') {
+      const [h, g] = [await freePort(), await freePort()];
+      procs.push(await startOurs('ingest', 'ours-ingest.tsk', { ...common, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` }, params));
+      extra.httpUrl = `http://127.0.0.1:${h}/v1/traces`;
+      extra.grpcTarget = `127.0.0.1:${g}`;
+    }
+    if (params.scenario === 'sampling' || params.scenario === 'e2e') {
+      procs.push(await startOurs('sample', params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk', {
+        ...common,
+        BENCH_GROUP: params.group,
+        BENCH_REDIS_URL: params.redisUrl,
+        BENCH_REDIS_PREFIX: params.redisPrefix,
+        BENCH_DECISION_WAIT: `${params.decisionWaitS * 1000}ms`,
+        BENCH_ROOT_SETTLE_DELAY: `${params.rootSettleS * 1000}ms`,
+        BENCH_SLOW_MS: String(params.slowMs),
+        BENCH_EXPORT_ENDPOINT: params.exportEndpoint,
+      }, params));
+    }
+  } catch (err) {
+    await Promise.all(procs.map((p) => stopProc(p)));
+    throw err;
+  }
+  return makeSystem('ours', procs, extra);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// peer
+
+/** peerBinary finds the Jaeger v2 binary the stack built (TUSK_STACK_HOME or ~/.cache/tusk-collector). */
+export function peerBinary(): string {
+  if (process.env.BENCH_PEER_BIN) return process.env.BENCH_PEER_BIN;
+  const home = process.env.TUSK_STACK_HOME ?? path.join(os.homedir(), '.cache', 'tusk-collector');
+  const dir = path.join(home, 'bin');
+  const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^jaeger-v\d/.test(f)).sort() : [];
+  if (found.length === 0) throw new Error(`no Jaeger v2 binary in ${dir}: run \`bash scripts/stack/up.sh\` first (it builds it), or set BENCH_PEER_BIN`);
+  return path.join(dir, found[found.length - 1]);
+}
+
+/** peerPolicies are the same three policies as bench/configs/ours-*.tsk. */
+function peerPolicies(slowMs: number): unknown[] {
+  return [
+    { name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
+    { name: 'slow', type: 'latency', latency: { threshold_ms: slowMs } },
+    { name: 'rest', type: 'probabilistic', probabilistic: { sampling_percentage: 10 } },
+  ];
+}
+
+/** peerConfig builds the collector config of a scenario (written as JSON, which YAML accepts). */
+export function peerConfig(params: RunParams, ports: { http: number; grpc: number; telemetry: number }): Record<string, unknown> {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const receivers: Record<string, unknown> = {};
+  const processors: Record<string, unknown> = {};
+  const exporters: Record<string, unknown> = {};
+  const pipelines: Record<string, unknown> = {};
+  if (params.scenario === 'ingest' || params.scenario === 'e2e') {
+    receivers.otlp = { protocols: { http: { endpoint: `127.0.0.1:${ports.http}` }, grpc: { endpoint: `127.0.0.1:${ports.grpc}` } } };
+    // Same contract as our kafka exporter: one message per trace keyed by trace id, acks=all.
+    exporters.kafka = { brokers, client_id: `bench-peer-${params.runId}`, traces: { topic: params.topic, encoding: 'otlp_proto' }, partition_traces_by_id: true, producer: { required_acks: -1, compression: 'none' } };
+    pipelines['traces/ingest'] = { receivers: ['otlp'], exporters: ['kafka'] };
+  }
+  if (params.scenario === 'sampling' || params.scenario === 'e2e') {
+    receivers.kafka = { brokers, client_id: `bench-peer-${params.runId}`, group_id: params.group, initial_offset: 'earliest', traces: { topic: params.topic, encoding: 'otlp_proto' } };
+    processors.tail_sampling = {
+      decision_wait: `${params.decisionWaitS}s`,
+      // Room for every trace of a run: no "dropped too early"; block_on_overflow = backpressure, no loss.
+      num_traces: 400_000,
+      block_on_overflow: true,
+      // Decided traces leave the buffer only when a decision cache holds their id (with the default
+      // no-op caches they stay until num_traces evicts them, and block_on_overflow would then stall).
+      // 50000 each, like our decision_cache_size: late spans follow the decision on both sides.
+      decision_cache: { sampled_cache_size: 50_000, non_sampled_cache_size: 50_000 },
+      expected_new_traces_per_sec: Math.max(1000, Math.round(params.tracesPerSec)),
+      policies: peerPolicies(params.slowMs),
+    };
+    if (params.scenario === 'sampling') {
+      exporters.nop = {};
+      pipelines['traces/sample'] = { receivers: ['kafka'], processors: ['tail_sampling'], exporters: ['nop'] };
+    } else {
+      // The tail sampler releases traces one at a time: the batch processor after it is the documented setup.
+      processors.batch = {};
+      exporters.otlphttp = { traces_endpoint: `${params.exportEndpoint}/v1/traces`, compression: 'none', encoding: 'proto' };
+      pipelines['traces/sample'] = { receivers: ['kafka'], processors: ['tail_sampling', 'batch'], exporters: ['otlphttp'] };
+    }
+  }
+  return {
+    receivers, processors, exporters,
+    service: {
+      telemetry: {
+        logs: { level: 'warn' },
+        metrics: { level: 'detailed', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: ports.telemetry } } } }] },
+      },
+      pipelines,
+    },
+  };
+}
+
+/** startPeerFor starts the peer for a scenario. */
+export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
+  const ports = { http: await freePort(), grpc: await freePort(), telemetry: await freePort() };
+  const cfgFile = path.join(params.dir, 'peer-config.yaml');
+  fs.writeFileSync(cfgFile, JSON.stringify(peerConfig(params, ports), null, 2));
+  const logFile = path.join(params.dir, 'peer.log');
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(peerBinary(), ['--config', cfgFile], { cwd: params.dir, stdio: ['ignore', out, out], env: { ...process.env } });
+  fs.closeSync(out);
+  const proc: Proc = { role: params.scenario === 'e2e' ? 'all' : params.scenario === 'ingest' ? 'ingest' : 'sample', child, metricsUrl: `http://127.0.0.1:${ports.telemetry}/metrics`, logFile };
+  try {
+    await waitFor('peer', async () => (await scrape(proc.metricsUrl)) !== undefined, child, logFile);
+    if (params.scenario !== 'sampling') await waitFor('peer otlp', () => portOpen(ports.http), child, logFile);
+  } catch (err) {
+    await stopProc(proc);
+    throw err;
+  }
+  const extra: Partial<RunningSystem> = params.scenario === 'sampling' ? {} : { httpUrl: `http://127.0.0.1:${ports.http}/v1/traces`, grpcTarget: `127.0.0.1:${ports.grpc}` };
+  return makeSystem('peer', [proc], extra);
+}
+
+/** startSystem starts ours or the peer. */
+export function startSystem(name: SystemName, params: RunParams): Promise<RunningSystem> {
+  return name === 'ours' ? startOursFor(params) : startPeerFor(params);
+}

@@ -1,0 +1,569 @@
+// One-command benchmark of tusk-collector against the OpenTelemetry Collector's tail sampling (the
+// "peer": the contrib components compiled into the stack's Jaeger v2 binary), on the same machine, the
+// same load and the same policies, alternating runs (ours, peer, ours, peer, ...) so drift hits both.
+//
+//   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
+//                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N]
+//
+// Scenarios (each for ours and for the peer):
+//   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
+//   sampling  Kafka (pre-filled, one message per trace) -> tail sampling -> null exporter.
+//   e2e       OTLP -> Kafka -> tail sampling (ours: Redis state) -> OTLP/HTTP -> timing proxy -> Jaeger,
+//             at a fixed offered rate (default 10000 spans/s, --e2e-rate), and in full runs once as fast
+//             as accepted (e2e-max: spans/s until the sampler has read everything).
+// Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
+// Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
+// rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.
+// Artifacts (configs, logs, per-run JSON, CPU profiles) go to .scratch/bench/<session>/.
+
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BenchKafka, prefill, type PrefillResult } from './lib/kafka';
+import { Monitor, type Figures } from './lib/measure';
+import { histogramQuantile, scrape, type Metrics } from './lib/prom';
+import { loadAverage, machineCpuS } from './lib/proc';
+import { portOpen } from './lib/ports';
+import { PrivateRedis, diffCounters } from './lib/redis';
+import { TimingProxy, quantile, type AcceptedRequest } from './lib/sink';
+import { REPO, peerBinary, startSystem, type RunParams, type Scenario, type SystemName } from './lib/systems';
+import { renderTable, writeBenchmarksMd, type Session } from './lib/report';
+import { summarizeCpuProfile } from './lib/cpuprofile';
+import { freePort } from './lib/ports';
+import { buildPool } from './loadgen/templates';
+import type { Profile } from './loadgen/model';
+
+// ---------------------------------------------------------------------------------------------------
+// cases
+
+export interface CaseDef {
+  id: string;
+  scenario: Scenario;
+  profile: Profile;
+  transport: 'http' | 'grpc';
+  /** ingest/e2e: most spans sent; sampling: spans pre-filled. e2e with rate: seconds x rate. */
+  spans: number;
+  /** Time bound of the load. */
+  seconds: number;
+  /** e2e offered rate, spans/s (0 = as fast as accepted); 'auto' = half the slowest saturation rate of the same profile. --e2e-rate overrides. */
+  rate?: number | 'auto';
+  concurrency: number;
+  rounds: number;
+}
+
+const QUICK: CaseDef[] = [
+  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 8, rounds: 1 },
+  { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 150_000, seconds: 20, concurrency: 0, rounds: 1 },
+  { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1 },
+];
+
+const FULL: CaseDef[] = [
+  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 200_000, seconds: 20, concurrency: 8, rounds: 2 },
+  { id: 'ingest/grpc/prod', scenario: 'ingest', profile: 'prod', transport: 'grpc', spans: 60_000, seconds: 20, concurrency: 8, rounds: 1 },
+  { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 1_000_000, seconds: 60, concurrency: 0, rounds: 2 },
+  { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 1 },
+  { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2 },
+  { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 1 },
+];
+
+// ---------------------------------------------------------------------------------------------------
+// results
+
+export interface RunResult {
+  caseId: string;
+  scenario: Scenario;
+  profile: Profile;
+  transport: string;
+  system: SystemName;
+  round: number;
+  ok: boolean;
+  error?: string;
+  spans: number;
+  traces: number;
+  /** Seconds of the throughput window. */
+  windowS: number;
+  spansPerS: number;
+  /** sampling: rate at which the pre-filled backlog was read (intake only, decisions may come later). */
+  intakeSpansPerS?: number;
+  cpuS: number;
+  cpuSPerMSpans: number;
+  spansPerCpuS: number;
+  peakRssMB: number;
+  bufferedPeakSpans?: number;
+  rssBytesPerBufferedSpan?: number;
+  heapBytesPerBufferedSpan?: number;
+  redisCmds?: number;
+  redisCmdsPerSpan?: number;
+  redisRoundTripsPerSpan?: number;
+  redisTop?: Record<string, number>;
+  /** Decision lag from the sampler's own metrics (ours: decision_lag_seconds; peer: trace_removal_age, whole seconds). */
+  lagP50S?: number;
+  lagP99S?: number;
+  /** Exact mean of the same histogram (_sum / _count). */
+  lagMeanS?: number;
+  /** Sent by the load generator -> arrived at the Jaeger proxy, kept traces (e2e only, same method for both). */
+  e2eLagP50S?: number;
+  e2eLagP99S?: number;
+  keptTraces?: number;
+  mustKeepSent?: number;
+  mustKeepArrived?: number;
+  offeredSpansPerS?: number;
+  /** Seconds from the end of the load until the sampler had read everything (bounded backlog check). */
+  drainS?: number;
+  droppedEarly?: number;
+  /** ingest: messages the run wrote to Kafka. */
+  kafkaMessages?: number;
+  loadgenCpuS?: number;
+  loadAvg1: number;
+  machineBusyCores: number;
+  sutCores: number;
+  notes: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return Date.now();
+    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+interface LoadgenSummary {
+  acceptedSpans: number; acceptedTraces: number; acceptedTraceResources: number; mustKeepTraces: number; failedRequests: number; failedSpans: number; retries: number;
+  startMs: number; endMs: number; lastAcceptMs: number; elapsedS: number; offeredSpansPerS: number; cpuS: number; bytesPerSpan: number;
+  spansPerTrace: number; lateClaims: number; reasons: Record<string, number>;
+}
+
+function runLoadgen(args: string[], onAccepted: ((r: AcceptedRequest[]) => void) | undefined, timeoutMs: number, logFile: string): Promise<LoadgenSummary> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(REPO, 'bench', 'loadgen', 'main.ts'), ...args], {
+      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let out = '';
+    let err = '';
+    let summary: LoadgenSummary | undefined;
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('message', (m: { type: string; requests?: AcceptedRequest[] }) => {
+      if (m.type === 'accepted' && m.requests) onAccepted?.(m.requests);
+      else if (m.type === 'summary') summary = m as unknown as LoadgenSummary;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      fs.writeFileSync(logFile, out + err);
+      if (!summary) {
+        const line = out.trim().split('\n').pop();
+        try { summary = line ? (JSON.parse(line) as LoadgenSummary) : undefined; } catch { /* below */ }
+      }
+      if (code === 0 && summary) resolve(summary);
+      else reject(new Error(`load generator exited with ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
+    });
+  });
+}
+
+function median(xs: number[]): number | undefined {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+function lagQuantiles(system: SystemName, list: Array<{ role: string; m: Metrics }>, base?: Array<{ role: string; m: Metrics }>): { p50?: number; p99?: number; mean?: number } {
+  const pick = (l?: Array<{ role: string; m: Metrics }>) => l?.find((x) => x.role === 'sample' || x.role === 'all')?.m;
+  const m = pick(list);
+  if (!m) return {};
+  const name = system === 'ours' ? 'tusk_sampler_decision_lag_seconds' : findName(m, 'otelcol_processor_tail_sampling_sampling_trace_removal_age');
+  if (!name) return {};
+  const b = m.buckets(name);
+  const bm = pick(base);
+  const bb = bm?.buckets(name);
+  const n = m.sum(`${name}_count`) - (bm?.sum(`${name}_count`) ?? 0);
+  const sum = m.sum(`${name}_sum`) - (bm?.sum(`${name}_sum`) ?? 0);
+  return { p50: histogramQuantile(0.5, b, bb), p99: histogramQuantile(0.99, b, bb), mean: n > 0 ? sum / n : undefined };
+}
+
+function findName(m: Metrics, prefix: string): string | undefined {
+  const s = m.series.find((x) => x.name.startsWith(prefix) && x.name.endsWith('_bucket'));
+  return s?.name.replace(/_bucket$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// one run
+
+interface Ctx {
+  session: string;
+  dir: string;
+  kafka: BenchKafka;
+  redis: PrivateRedis;
+  proxy: TimingProxy;
+  seed: number;
+  decisionWaitS: number;
+  rootSettleS: number;
+  slowMs: number;
+  cpuProf?: string;
+  results: RunResult[];
+  e2eRate?: number;
+  /** The sampling case's pre-filled topic of the current round, read by both systems (each with its own group). */
+  prefilled?: { key: string; topic: string; result: PrefillResult };
+}
+
+/** ensurePrefill pre-fills the topic of (case, round) once; both systems of the round read it. */
+async function ensurePrefill(ctx: Ctx, c: CaseDef, round: number, seed: number, pool: ReturnType<typeof buildPool>): Promise<{ topic: string; result: PrefillResult }> {
+  const key = `${c.id}-r${round}`;
+  if (ctx.prefilled?.key === key) return ctx.prefilled;
+  await dropPrefill(ctx);
+  const topic = `bench-${ctx.session}-${c.id.replace(/\//g, '-')}-r${round}`.replace(/[^a-zA-Z0-9._-]/g, '-');
+  await ctx.kafka.createTopic(topic);
+  const result = await prefill(topic, pool, seed, c.spans);
+  log(`  pre-filled ${topic}: ${result.spans} spans, ${result.traces} traces, ${(result.bytes / 1048576).toFixed(0)} MiB in ${result.seconds.toFixed(1)} s`);
+  ctx.prefilled = { key, topic, result };
+  return ctx.prefilled;
+}
+
+async function dropPrefill(ctx: Ctx): Promise<void> {
+  if (ctx.prefilled) await ctx.kafka.cleanup([ctx.prefilled.topic], []);
+  ctx.prefilled = undefined;
+}
+
+async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, nodeFlags: string[] = []): Promise<RunResult> {
+  const tag = `${c.id.replace(/\//g, '-')}-r${round}-${system}`;
+  const runId = `${ctx.session}-${tag}`.replace(/[^a-zA-Z0-9._-]/g, '-');
+  const dir = path.join(ctx.dir, tag + (nodeFlags.length ? '-prof' : ''));
+  fs.mkdirSync(dir, { recursive: true });
+  const seed = ctx.seed * 1000 + round;
+  const pool = buildPool({ seed, profile: c.profile });
+  const rate = c.scenario === 'e2e' ? ctx.e2eRate ?? 10_000 : 0;
+  const params: RunParams = {
+    scenario: c.scenario, runId, dir, topic: `bench-${runId}`, group: `bench-${runId}`, redisUrl: ctx.redis.url, redisPrefix: `bench:${runId}:`,
+    decisionWaitS: ctx.decisionWaitS, rootSettleS: ctx.rootSettleS, slowMs: ctx.slowMs, exportEndpoint: `http://127.0.0.1:${ctx.proxy.port}`,
+    nodeFlags, tracesPerSec: (rate || 20_000) / pool.spansPerTrace,
+  };
+  const res: RunResult = {
+    caseId: c.id, scenario: c.scenario, profile: c.profile, transport: c.transport, system, round, ok: false, spans: 0, traces: 0, windowS: 0, spansPerS: 0,
+    cpuS: 0, cpuSPerMSpans: 0, spansPerCpuS: 0, peakRssMB: 0, loadAvg1: loadAverage()[0], machineBusyCores: 0, sutCores: 0, notes: [],
+  };
+  let sys: Awaited<ReturnType<typeof startSystem>> | undefined;
+  let mon: Monitor | undefined;
+  let prefilled: PrefillResult | undefined;
+  if (c.scenario === 'sampling') {
+    const p = await ensurePrefill(ctx, c, round, seed, pool);
+    params.topic = p.topic;
+    prefilled = p.result;
+  } else await ctx.kafka.createTopic(params.topic);
+  const machine0 = machineCpuS();
+  const wall0 = Date.now();
+  try {
+    sys = await startSystem(system, params);
+    const extraPids = system === 'ours' && c.scenario !== 'ingest' && ctx.redis.pid ? [ctx.redis.pid] : [];
+    mon = new Monitor(sys, extraPids, pool.spansPerTrace);
+    const redis0 = c.scenario !== 'ingest' ? await ctx.redis.counters() : undefined;
+    const base = await mon.start();
+    const baseScrape = await sys.metrics();
+    const rtBase = baseScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0);
+    const machineA = machineCpuS();
+    const tA = Date.now();
+    let end = base;
+    let spans = 0;
+    let traces = 0;
+
+    if (c.scenario === 'ingest') {
+      const target = c.transport === 'http' ? ['--http', sys.httpUrl!] : ['--grpc', sys.grpcTarget!];
+      const lg = await runLoadgen([...target, '--profile', c.profile, '--seed', String(seed), '--max-spans', String(c.spans), '--max-seconds', String(c.seconds),
+        '--concurrency', String(c.concurrency)], undefined, (c.seconds + 90) * 1000, path.join(dir, 'loadgen.log'));
+      res.loadgenCpuS = lg.cpuS;
+      if (lg.failedSpans > 0) res.notes.push(`${lg.failedSpans} spans refused for good (${JSON.stringify(lg.reasons)})`);
+      if (lg.retries > 0) res.notes.push(`${lg.retries} requests retried (${JSON.stringify(lg.reasons)})`);
+      // Ours writes one message per trace and request; the peer's exporter one per (trace, resource, scope).
+      const expected = system === 'ours' ? lg.acceptedTraces : lg.acceptedTraceResources;
+      const arrivedAt = await waitUntil('every accepted trace in Kafka', async () => (await ctx.kafka.messages(params.topic)) >= expected, 120_000, 50);
+      end = await mon.tick(true);
+      spans = lg.acceptedSpans;
+      traces = lg.acceptedTraces;
+      res.windowS = (arrivedAt - lg.startMs) / 1000;
+      const extra = (await ctx.kafka.messages(params.topic)) - expected;
+      if (extra > 0) res.notes.push(`${extra} more messages in Kafka than expected (${expected}): retried produce calls`);
+      res.kafkaMessages = expected + Math.max(0, extra);
+    } else if (c.scenario === 'sampling') {
+      spans = prefilled!.spans;
+      traces = prefilled!.traces;
+      await waitUntil('every pre-filled trace consumed', () => (mon!.lastFig?.consumedTraces ?? 0) >= traces, (c.seconds + 60) * 1000);
+      await waitUntil('every trace decided', () => (mon!.lastFig?.decidedTraces ?? 0) >= traces && (mon!.lastFig?.bufferedTraces ?? 1) === 0, (ctx.decisionWaitS + 60) * 1000);
+      end = await mon.tick(true);
+      // Throughput: the pre-filled backlog from its first span read until its last trace decided, minus the
+      // hold each system is configured to apply before deciding (peer: decision_wait after the first span;
+      // ours: root_settle_delay after the root). Intake alone (reading the backlog) is reported beside it.
+      const t0 = mon.crossing((f) => f.consumedTraces, 1) ?? tA;
+      const t1 = mon.crossing((f) => f.consumedTraces, traces) ?? end.t;
+      const t2 = mon.crossing((f) => f.decidedTraces, traces) ?? end.t;
+      const hold = system === 'ours' ? ctx.rootSettleS : ctx.decisionWaitS;
+      res.intakeSpansPerS = spans / Math.max(1e-3, (t1 - t0) / 1000);
+      res.windowS = Math.max((t1 - t0) / 1000, (t2 - t0) / 1000 - hold);
+    } else {
+      ctx.proxy.reset();
+      const maxSpans = rate > 0 ? Math.round(rate * c.seconds) : c.spans;
+      res.offeredSpansPerS = rate > 0 ? rate : undefined;
+      const lg = await runLoadgen(['--http', sys.httpUrl!, '--profile', c.profile, '--seed', String(seed), '--rate', String(rate), '--max-spans', String(maxSpans),
+        '--max-seconds', String(c.seconds), '--concurrency', String(c.concurrency)], (r) => ctx.proxy.onAccepted(r), (c.seconds + 90) * 1000, path.join(dir, 'loadgen.log'));
+      res.loadgenCpuS = lg.cpuS;
+      if (lg.failedSpans > 0) res.notes.push(`${lg.failedSpans} spans refused for good`);
+      if (lg.retries > 0) res.notes.push(`${lg.retries} requests retried (${JSON.stringify(lg.reasons)})`);
+      if (lg.lateClaims > 0) res.notes.push(`load generator fell behind the offered rate ${lg.lateClaims} times`);
+      spans = lg.acceptedSpans;
+      traces = lg.acceptedTraces;
+      const loadEnd = Date.now();
+      const consumedAt = await waitUntil('every trace consumed by the sampler', () => (mon!.lastFig?.consumedTraces ?? 0) >= traces, 180_000);
+      res.drainS = (consumedAt - loadEnd) / 1000;
+      await waitUntil('every trace decided and exported', () => {
+        const f = mon!.lastFig;
+        return !!f && f.decidedTraces >= traces && f.bufferedTraces === 0 && f.exportBacklog === 0;
+      }, (ctx.decisionWaitS + 90) * 1000);
+      // The batch processor / exporters may still hold a last batch: wait until the proxy saw nothing new for 1.5 s.
+      let seen = -1;
+      let stableSince = Date.now();
+      await waitUntil('exports to settle', () => {
+        if (ctx.proxy.keptTraces !== seen) { seen = ctx.proxy.keptTraces; stableSince = Date.now(); }
+        return Date.now() - stableSince >= 1500;
+      }, 60_000);
+      end = await mon.tick(true);
+      // Fixed rate: the window is the load; as fast as possible: until the sampler had read everything.
+      res.windowS = ((rate > 0 ? lg.lastAcceptMs : consumedAt) - lg.startMs) / 1000;
+      res.keptTraces = ctx.proxy.keptTraces;
+      res.mustKeepSent = ctx.proxy.mustKeepSent;
+      res.mustKeepArrived = ctx.proxy.mustKeepArrived;
+      // Lags measured after the trace was settled as the "sent" time: the load generator stamps the accepted attempt.
+      if (rate > 0) {
+        res.e2eLagP50S = (quantile(ctx.proxy.lagsMs, 0.5) ?? NaN) / 1000;
+        res.e2eLagP99S = (quantile(ctx.proxy.lagsMs, 0.99) ?? NaN) / 1000;
+      } else res.notes.push('saturation run: lags include the Kafka backlog, not reported');
+      if (ctx.proxy.forwardErrors > 0) res.notes.push(`${ctx.proxy.forwardErrors} proxy->Jaeger forward errors`);
+      if (res.mustKeepArrived < res.mustKeepSent) res.notes.push(`LOSS: ${res.mustKeepSent - res.mustKeepArrived} error/slow traces never reached Jaeger`);
+    }
+
+    const endScrape = await sys.metrics();
+    const machineB = machineCpuS();
+    const tB = Date.now();
+    res.ok = true;
+    res.spans = spans;
+    res.traces = traces;
+    res.spansPerS = res.windowS > 0 ? spans / res.windowS : 0;
+    res.cpuS = end.cpuS - base.cpuS;
+    res.cpuSPerMSpans = (res.cpuS / spans) * 1e6;
+    res.spansPerCpuS = spans / res.cpuS;
+    res.peakRssMB = mon.peakRssBytes() / 1048576;
+    res.machineBusyCores = (machineB.busyS - machineA.busyS) / ((tB - tA) / 1000);
+    res.sutCores = res.cpuS / ((end.t - base.t) / 1000);
+    const lastFig: Figures | undefined = end.fig;
+    if (lastFig && lastFig.droppedEarly > 0) { res.droppedEarly = lastFig.droppedEarly; res.notes.push(`${lastFig.droppedEarly} traces decided early / dropped too early`); }
+    if (c.scenario !== 'ingest') {
+      // Memory per buffered span: at the sample with the most buffered spans, (RSS - RSS at start) / buffered.
+      let peak: (typeof mon.samples)[number] | undefined;
+      for (const s of mon.samples) if (s.fig && (!peak || s.fig.bufferedSpans > peak.fig!.bufferedSpans)) peak = s;
+      if (peak?.fig && peak.fig.bufferedSpans > 0) {
+        res.bufferedPeakSpans = peak.fig.bufferedSpans;
+        res.rssBytesPerBufferedSpan = (peak.samplerRssBytes - base.samplerRssBytes) / peak.fig.bufferedSpans;
+        res.heapBytesPerBufferedSpan = (peak.fig.heapBytes - (base.fig?.heapBytes ?? 0)) / peak.fig.bufferedSpans;
+      }
+      const lq = lagQuantiles(system, endScrape, baseScrape);
+      res.lagP50S = lq.p50;
+      res.lagP99S = lq.p99;
+      res.lagMeanS = lq.mean;
+      if (system === 'ours' && redis0) {
+        const d = diffCounters(redis0, await ctx.redis.counters(), 1);
+        res.redisCmds = d.commands;
+        res.redisCmdsPerSpan = d.commands / spans;
+        res.redisTop = Object.fromEntries(Object.entries(d.perCommand).sort((a, b) => b[1] - a[1]).slice(0, 6));
+        const rt = endScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0) - rtBase;
+        res.redisRoundTripsPerSpan = rt / spans;
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'metrics-end.txt'), endScrape.map((x) => `# role ${x.role}\n` + x.m.series.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')).join('\n'));
+  } catch (err) {
+    res.ok = false;
+    res.error = err instanceof Error ? err.message.split('\n').slice(0, 6).join(' | ') : String(err);
+  } finally {
+    mon?.stop();
+    await sys?.stop();
+    await ctx.kafka.cleanup(c.scenario === 'sampling' ? [] : [params.topic], c.scenario === 'ingest' ? [] : [params.group]);
+    if (!res.machineBusyCores) {
+      const m1 = machineCpuS();
+      res.machineBusyCores = (m1.busyS - machine0.busyS) / ((Date.now() - wall0) / 1000);
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'result.json'), JSON.stringify(res, null, 2));
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// session
+
+interface Cli {
+  quick: boolean;
+  json: boolean;
+  md: 'auto' | 'yes' | 'no';
+  rounds?: number;
+  only?: string;
+  cpuProf: boolean;
+  e2eRate?: number;
+  seed: number;
+}
+
+function parseCli(argv: string[]): Cli {
+  const cli: Cli = { quick: false, json: false, md: 'auto', cpuProf: false, seed: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
+    if (a === '--quick') cli.quick = true;
+    else if (a === '--json') cli.json = true;
+    else if (a === '--write-md') cli.md = 'yes';
+    else if (a === '--no-md') cli.md = 'no';
+    else if (a === '--rounds') cli.rounds = Math.max(1, Number(val()));
+    else if (a === '--only') cli.only = val();
+    else if (a === '--cpu-prof') cli.cpuProf = true;
+    else if (a === '--e2e-rate') cli.e2eRate = Number(val());
+    else if (a === '--seed') cli.seed = Number(val());
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  return cli;
+}
+
+function git(args: string[]): string {
+  try { return execFileSync('git', args, { cwd: REPO }).toString().trim(); } catch { return '?'; }
+}
+
+function versions(redisVersion: string): Record<string, string> {
+  const peer = peerBinary();
+  let contrib = 'v0.140.1';
+  try {
+    const mod = fs.readFileSync(path.join(path.dirname(path.dirname(peer)), `jaeger-build-${path.basename(peer).replace(/^jaeger-/, '')}`, 'go.sum'), 'utf8');
+    contrib = /tailsamplingprocessor (v[\d.]+)/.exec(mod)?.[1] ?? contrib;
+  } catch { /* default */ }
+  const kafkaDir = fs.readdirSync(path.join(path.dirname(path.dirname(peer)))).find((d) => /^kafka-\d/.test(d));
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const dirty = git(['status', '--porcelain']) !== '' ? ' (with uncommitted changes)' : '';
+  return {
+    'tusk-collector': `${pkg.version}, git ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`,
+    node: process.version,
+    peer: `${path.basename(peer)} (Jaeger v2 binary; OTel Collector contrib tail_sampling/kafka ${contrib})`,
+    kafka: kafkaDir ? kafkaDir.split('-')[1] : '?',
+    redis: redisVersion,
+    kafkajs: (JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string }).version,
+  };
+}
+
+function machine(): Record<string, string> {
+  const cpus = os.cpus();
+  return { cpu: `${cpus.length} x ${cpus[0]?.model ?? '?'}`, memory: `${Math.round(os.totalmem() / 1073741824)} GiB`, kernel: `${os.type()} ${os.release()}` };
+}
+
+async function preflight(): Promise<void> {
+  if (!fs.existsSync(path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js'))) {
+    log('dist/ is not built: running npx tsc -p tsconfig.json');
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
+  }
+  peerBinary();
+  if (!(await portOpen(9092))) throw new Error('Kafka is not listening on 127.0.0.1:9092: run `bash scripts/stack/up.sh` first');
+  if (!(await portOpen(14318))) throw new Error('Jaeger OTLP/HTTP is not listening on 127.0.0.1:14318: run `bash scripts/stack/up.sh` first');
+  try { execFileSync('redis-server', ['--version']); } catch { throw new Error('redis-server not found: run `bash scripts/stack/up.sh` first (it installs it)'); }
+}
+
+/** autoRate is half the slowest saturation rate measured so far for a profile (both systems), rounded down to 500. */
+function autoRate(results: RunResult[], profile: Profile): number | undefined {
+  const rates = results.filter((r) => r.ok && r.profile === profile && (r.scenario === 'ingest' || r.scenario === 'sampling')).map((r) => r.spansPerS);
+  if (rates.length === 0) return undefined;
+  return Math.max(500, Math.floor((0.5 * Math.min(...rates)) / 500) * 500);
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const tStart = Date.now();
+  await preflight();
+  const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
+  const dir = path.join(REPO, '.scratch', 'bench', session);
+  fs.mkdirSync(dir, { recursive: true });
+  let cases = (cli.quick ? QUICK : FULL).map((c) => ({ ...c, rounds: cli.rounds ?? c.rounds }));
+  if (cli.only) cases = cases.filter((c) => c.id.includes(cli.only!));
+  const kafka = new BenchKafka();
+  await kafka.connect();
+  const redis = new PrivateRedis();
+  await redis.start(path.join(dir, 'redis'));
+  const proxy = new TimingProxy(process.env.BENCH_JAEGER_OTLP ?? 'http://127.0.0.1:14318');
+  await proxy.start(await freePort());
+  const ctx: Ctx = {
+    session, dir, kafka, redis, proxy, seed: cli.seed, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
+  };
+  const loads: number[] = [loadAverage()[0]];
+  log(`session ${session}: ${cases.length} cases, artifacts in ${path.relative(REPO, dir)}; load average ${loadAverage().join(' ')}`);
+  try {
+    for (const c of cases) {
+      if (c.scenario === 'e2e') ctx.e2eRate = c.rate === 0 ? 0 : cli.e2eRate ?? (typeof c.rate === 'number' ? c.rate : autoRate(ctx.results, c.profile)) ?? 10_000;
+      for (let r = 0; r < c.rounds; r++) {
+        for (const system of ['ours', 'peer'] as const) {
+          log(`${c.id} round ${r + 1}/${c.rounds}: ${system}${c.scenario === 'e2e' ? (ctx.e2eRate ? ` at ${ctx.e2eRate} spans/s` : ' as fast as accepted') : ''} (load average ${loadAverage()[0]})`);
+          const res = await runOne(ctx, c, system, r);
+          loads.push(loadAverage()[0]);
+          ctx.results.push(res);
+          log(res.ok
+            ? `  ${Math.round(res.spansPerS)} spans/s, ${res.cpuSPerMSpans.toFixed(1)} CPU-s/M spans, peak RSS ${res.peakRssMB.toFixed(0)} MB${res.notes.length ? ` [${res.notes.join('; ')}]` : ''}`
+            : `  FAILED: ${res.error}`);
+        }
+      }
+      await dropPrefill(ctx);
+    }
+    await dropPrefill(ctx);
+    let profile: Session['profile'];
+    if (cli.cpuProf) {
+      const pc = cases.find((c) => c.scenario === 'sampling') ?? (cli.quick ? QUICK : FULL).find((c) => c.scenario === 'sampling')!;
+      const profDir = path.join(dir, 'cpu-profile');
+      fs.mkdirSync(profDir, { recursive: true });
+      log(`CPU profile: ${pc.id} with node --cpu-prof (ours)`);
+      const res = await runOne(ctx, pc, 'ours', 99, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500']);
+      const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+      if (res.ok && files.length > 0) {
+        profile = { caseId: pc.id, file: path.relative(REPO, path.join(profDir, files[0])), ...summarizeCpuProfile(path.join(profDir, files[0])) };
+        log(`  profile written: ${profile.file}`);
+      } else log(`  profile run failed: ${res.error ?? 'no .cpuprofile written'}`);
+      await dropPrefill(ctx);
+    }
+    const sessionData: Session = {
+      session, quick: cli.quick, command: `npx tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(), startedAt: new Date(tStart).toISOString(),
+      durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: versions(redis.version),
+      loadAverage: { min: Math.min(...loads), max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length },
+      settings: { decisionWaitS: ctx.decisionWaitS, rootSettleDelayS: ctx.rootSettleS, latencyThresholdMs: ctx.slowMs, probabilisticPercent: 10, partitions: 4 },
+      cases, results: ctx.results, profile,
+    };
+    fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
+    const table = renderTable(sessionData);
+    if (cli.json) {
+      process.stderr.write(table);
+      process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
+    } else process.stdout.write(table);
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick)) {
+      writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
+      log('BENCHMARKS.md updated');
+    }
+    log(`done in ${((Date.now() - tStart) / 1000).toFixed(0)} s`);
+    if (ctx.results.some((r) => !r.ok)) process.exitCode = 1;
+  } finally {
+    await dropPrefill(ctx).catch(() => undefined);
+    await proxy.stop();
+    await redis.stop();
+    await kafka.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

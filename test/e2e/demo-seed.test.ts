@@ -28,7 +28,6 @@ describe("e2e: the seed's [tracing] file, backend jaeger, to the real Jaeger", f
   });
 
   it('initialises from the file with its variables set and delivers a linked trace to Jaeger', async function () {
-    this.retries(1); // Jaeger may be restarted by a fault test of another engineer (memory storage)
     await handle?.shutdown();
     const service = `seed-${process.pid}-${Date.now().toString(36)}`;
     const logs = new LogSink();

@@ -121,8 +121,6 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
   });
 
   it('keeps one complete, correctly linked trace per order, correlates logs and counts every request', async function () {
-    // Jaeger's memory storage is wiped when another engineer's fault test restarts it: one retry with fresh traffic
-    this.retries(1);
     const order = services.order!;
     const payment = services.payment!;
     const inventory = services.inventory!;

@@ -114,9 +114,12 @@ export class Service implements Host {
         return node.component as Exporter;
       });
       let next: ProcessorNext = fanoutTraces(exporters.map((e, i) => this._traced(e, `export ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)));
-      let carriesLogs = exporters.every(supportsLogs);
+      // Log records travel a traces pipeline (following their trace's sampling decision) to the exporters
+      // that take logs; a pipeline none of whose exporters takes logs does not carry them.
+      const logExporters = exporters.map((e, i) => ({ e, name: p.exporters[i] })).filter(({ e }) => supportsLogs(e));
+      let carriesLogs = logExporters.length > 0;
       if (carriesLogs) {
-        const logs = fanoutLogs((exporters as unknown as LogsConsumer[]).map((e, i) => this._tracedLogs(e, `export logs ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)));
+        const logs = fanoutLogs(logExporters.map(({ e, name }) => this._tracedLogs(e as unknown as LogsConsumer, `export logs ${name}`, `exporters.${name}`)));
         const traces = next;
         next = { capabilities: traces.capabilities, consumeTraces: (b, s) => traces.consumeTraces(b, s), consumeLogs: (b, s) => logs.consumeLogs(b, s) };
       }

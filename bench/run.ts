@@ -3,7 +3,7 @@
 // same load and the same policies, alternating runs (ours, peer, ours, peer, ...) so drift hits both.
 //
 //   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
-//                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N]
+//                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts]
 //
 // Scenarios (each for ours and for the peer):
 //   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
@@ -11,6 +11,8 @@
 //   e2e       OTLP -> Kafka -> tail sampling (ours: Redis state) -> OTLP/HTTP -> timing proxy -> Jaeger,
 //             at a fixed offered rate (default 10000 spans/s, --e2e-rate), and in full runs once as fast
 //             as accepted (e2e-max: spans/s until the sampler has read everything).
+// --ab PRELOAD.ts: A/B of our own code instead of ours/peer: the peer's slot runs ours with
+//             `node --require PRELOAD.ts` (e.g. bench/proposals/preload-stamp.ts), same alternation.
 // Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
 // Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
 // rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.
@@ -53,18 +55,18 @@ export interface CaseDef {
 }
 
 const QUICK: CaseDef[] = [
-  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 8, rounds: 1 },
+  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 32, rounds: 1 },
   { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 150_000, seconds: 20, concurrency: 0, rounds: 1 },
   { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1 },
 ];
 
 const FULL: CaseDef[] = [
-  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 200_000, seconds: 20, concurrency: 8, rounds: 2 },
-  { id: 'ingest/grpc/prod', scenario: 'ingest', profile: 'prod', transport: 'grpc', spans: 60_000, seconds: 20, concurrency: 8, rounds: 1 },
+  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 200_000, seconds: 20, concurrency: 32, rounds: 2 },
+  { id: 'ingest/grpc/prod', scenario: 'ingest', profile: 'prod', transport: 'grpc', spans: 60_000, seconds: 20, concurrency: 32, rounds: 2 },
   { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 1_000_000, seconds: 60, concurrency: 0, rounds: 2 },
-  { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 1 },
+  { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 2 },
   { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2 },
-  { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 1 },
+  { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 2 },
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -212,6 +214,8 @@ interface Ctx {
   cpuProf?: string;
   results: RunResult[];
   e2eRate?: number;
+  /** A/B mode: slot "peer" runs ours with this preload (node --require) instead of the peer. */
+  abPreload?: string;
   /** The sampling case's pre-filled topic of the current round, read by both systems (each with its own group). */
   prefilled?: { key: string; topic: string; result: PrefillResult };
 }
@@ -235,6 +239,9 @@ async function dropPrefill(ctx: Ctx): Promise<void> {
 }
 
 async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, nodeFlags: string[] = []): Promise<RunResult> {
+  // kind = what actually runs in this slot (A/B mode puts ours + a preload in the peer's slot).
+  const kind: SystemName = ctx.abPreload && system === 'peer' ? 'ours' : system;
+  if (ctx.abPreload && system === 'peer') nodeFlags = [...nodeFlags, '--require', ctx.abPreload];
   const tag = `${c.id.replace(/\//g, '-')}-r${round}-${system}`;
   const runId = `${ctx.session}-${tag}`.replace(/[^a-zA-Z0-9._-]/g, '-');
   const dir = path.join(ctx.dir, tag + (nodeFlags.length ? '-prof' : ''));
@@ -262,8 +269,8 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
   const machine0 = machineCpuS();
   const wall0 = Date.now();
   try {
-    sys = await startSystem(system, params);
-    const extraPids = system === 'ours' && c.scenario !== 'ingest' && ctx.redis.pid ? [ctx.redis.pid] : [];
+    sys = await startSystem(kind, params);
+    const extraPids = kind === 'ours' && c.scenario !== 'ingest' && ctx.redis.pid ? [ctx.redis.pid] : [];
     mon = new Monitor(sys, extraPids, pool.spansPerTrace);
     const redis0 = c.scenario !== 'ingest' ? await ctx.redis.counters() : undefined;
     const base = await mon.start();
@@ -283,7 +290,7 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
       if (lg.failedSpans > 0) res.notes.push(`${lg.failedSpans} spans refused for good (${JSON.stringify(lg.reasons)})`);
       if (lg.retries > 0) res.notes.push(`${lg.retries} requests retried (${JSON.stringify(lg.reasons)})`);
       // Ours writes one message per trace and request; the peer's exporter one per (trace, resource, scope).
-      const expected = system === 'ours' ? lg.acceptedTraces : lg.acceptedTraceResources;
+      const expected = kind === 'ours' ? lg.acceptedTraces : lg.acceptedTraceResources;
       const arrivedAt = await waitUntil('every accepted trace in Kafka', async () => (await ctx.kafka.messages(params.topic)) >= expected, 120_000, 50);
       end = await mon.tick(true);
       spans = lg.acceptedSpans;
@@ -304,7 +311,7 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
       const t0 = mon.crossing((f) => f.consumedTraces, 1) ?? tA;
       const t1 = mon.crossing((f) => f.consumedTraces, traces) ?? end.t;
       const t2 = mon.crossing((f) => f.decidedTraces, traces) ?? end.t;
-      const hold = system === 'ours' ? ctx.rootSettleS : ctx.decisionWaitS;
+      const hold = kind === 'ours' ? ctx.rootSettleS : ctx.decisionWaitS;
       res.intakeSpansPerS = spans / Math.max(1e-3, (t1 - t0) / 1000);
       res.windowS = Math.max((t1 - t0) / 1000, (t2 - t0) / 1000 - hold);
     } else {
@@ -372,11 +379,11 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
         res.rssBytesPerBufferedSpan = (peak.samplerRssBytes - base.samplerRssBytes) / peak.fig.bufferedSpans;
         res.heapBytesPerBufferedSpan = (peak.fig.heapBytes - (base.fig?.heapBytes ?? 0)) / peak.fig.bufferedSpans;
       }
-      const lq = lagQuantiles(system, endScrape, baseScrape);
+      const lq = lagQuantiles(kind, endScrape, baseScrape);
       res.lagP50S = lq.p50;
       res.lagP99S = lq.p99;
       res.lagMeanS = lq.mean;
-      if (system === 'ours' && redis0) {
+      if (kind === 'ours' && redis0) {
         const d = diffCounters(redis0, await ctx.redis.counters(), 1);
         res.redisCmds = d.commands;
         res.redisCmdsPerSpan = d.commands / spans;
@@ -414,6 +421,7 @@ interface Cli {
   cpuProf: boolean;
   e2eRate?: number;
   seed: number;
+  ab?: string;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -430,6 +438,7 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--cpu-prof') cli.cpuProf = true;
     else if (a === '--e2e-rate') cli.e2eRate = Number(val());
     else if (a === '--seed') cli.seed = Number(val());
+    else if (a === '--ab') cli.ab = val();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
       process.exit(0);
@@ -467,15 +476,27 @@ function machine(): Record<string, string> {
   return { cpu: `${cpus.length} x ${cpus[0]?.model ?? '?'}`, memory: `${Math.round(os.totalmem() / 1073741824)} GiB`, kernel: `${os.type()} ${os.release()}` };
 }
 
-async function preflight(): Promise<void> {
+async function preflight(needJaeger: boolean): Promise<void> {
   if (!fs.existsSync(path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js'))) {
     log('dist/ is not built: running npx tsc -p tsconfig.json');
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
   }
   peerBinary();
   if (!(await portOpen(9092))) throw new Error('Kafka is not listening on 127.0.0.1:9092: run `bash scripts/stack/up.sh` first');
-  if (!(await portOpen(14318))) throw new Error('Jaeger OTLP/HTTP is not listening on 127.0.0.1:14318: run `bash scripts/stack/up.sh` first');
+  if (needJaeger && !(await portOpen(14318))) throw new Error('Jaeger OTLP/HTTP is not listening on 127.0.0.1:14318: run `bash scripts/stack/up.sh` first');
   try { execFileSync('redis-server', ['--version']); } catch { throw new Error('redis-server not found: run `bash scripts/stack/up.sh` first (it installs it)'); }
+}
+
+/**
+ * bundlePreload turns an A/B preload (TypeScript) into one plain JS file with esbuild (tsx's own
+ * compiler), so the B side runs without a TypeScript loader that the A side does not have.
+ */
+function bundlePreload(file: string, dir: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
+  const out = path.join(dir, 'ab-preload.js');
+  esbuild.buildSync({ entryPoints: [path.resolve(file)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, external: ['protobufjs', 'tusk-collector'] });
+  return out;
 }
 
 /** autoRate is half the slowest saturation rate measured so far for a profile (both systems), rounded down to 500. */
@@ -488,12 +509,13 @@ function autoRate(results: RunResult[], profile: Profile): number | undefined {
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   const tStart = Date.now();
-  await preflight();
   const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
   const dir = path.join(REPO, '.scratch', 'bench', session);
   fs.mkdirSync(dir, { recursive: true });
   let cases = (cli.quick ? QUICK : FULL).map((c) => ({ ...c, rounds: cli.rounds ?? c.rounds }));
   if (cli.only) cases = cases.filter((c) => c.id.includes(cli.only!));
+  if (cases.length === 0) throw new Error(`no case matches --only ${cli.only}`);
+  await preflight(cases.some((c) => c.scenario === 'e2e'));
   const kafka = new BenchKafka();
   await kafka.connect();
   const redis = new PrivateRedis();
@@ -501,7 +523,7 @@ async function main(): Promise<void> {
   const proxy = new TimingProxy(process.env.BENCH_JAEGER_OTLP ?? 'http://127.0.0.1:14318');
   await proxy.start(await freePort());
   const ctx: Ctx = {
-    session, dir, kafka, redis, proxy, seed: cli.seed, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
+    session, dir, kafka, redis, proxy, seed: cli.seed, abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
   };
   const loads: number[] = [loadAverage()[0]];
   log(`session ${session}: ${cases.length} cases, artifacts in ${path.relative(REPO, dir)}; load average ${loadAverage().join(' ')}`);
@@ -541,7 +563,7 @@ async function main(): Promise<void> {
       durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: versions(redis.version),
       loadAverage: { min: Math.min(...loads), max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length },
       settings: { decisionWaitS: ctx.decisionWaitS, rootSettleDelayS: ctx.rootSettleS, latencyThresholdMs: ctx.slowMs, probabilisticPercent: 10, partitions: 4 },
-      cases, results: ctx.results, profile,
+      cases, results: ctx.results, profile, labels: cli.ab ? { a: 'ours', b: `ours+${path.basename(cli.ab)}` } : undefined,
     };
     fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
     const table = renderTable(sessionData);
@@ -549,7 +571,7 @@ async function main(): Promise<void> {
       process.stderr.write(table);
       process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
     } else process.stdout.write(table);
-    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick)) {
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab)) {
       writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
       log('BENCHMARKS.md updated');
     }
@@ -563,7 +585,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().then(
+  // Exit once stdout is flushed: keep-alive sockets of clients (fetch, kafkajs) would hold the process for a while.
+  () => process.stdout.write('', () => process.exit(process.exitCode ?? 0)),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -81,6 +81,11 @@ export type Receiver = Component;
 /** Processor transforms or holds data between a receiver and the exporters. */
 export interface Processor extends Component, TracesConsumer {
   consumeLogs?(batch: LogBatch, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: called on every processor before the receivers stop, so a processor that holds data can
+   * refuse new data and hand back what upstream can replay (its shutdown follows once receivers stopped).
+   */
+  beginDrain?(): void;
 }
 
 /** Exporter sends data out of the pipeline. */

@@ -215,6 +215,11 @@ export class Service implements Host {
   shutdown(deadlineMs = this._config.service.shutdown_timeout): Promise<void> {
     this._shutdown ??= (async () => {
       const deadline = Date.now() + deadlineMs;
+      // Processors that hold data hand back what upstream can replay before the receivers drain.
+      for (const node of this._processors) {
+        const processor = node.component as Processor;
+        if (this._started.has(node.id) && typeof processor.beginDrain === 'function') processor.beginDrain();
+      }
       for (const node of this._startOrder().reverse()) {
         const left = Math.max(0, deadline - Date.now());
         let timer: NodeJS.Timeout | undefined;

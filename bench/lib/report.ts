@@ -19,6 +19,8 @@ export interface Session {
   cases: CaseDef[];
   results: RunResult[];
   profile?: { caseId: string; file: string } & ProfileSummary;
+  /** Column labels in A/B mode (default ours / peer). */
+  labels?: { a: string; b: string };
 }
 
 interface Figure {
@@ -41,8 +43,8 @@ const FIGURES: Figure[] = [
   { label: 'buffered spans at peak', get: (r) => r.bufferedPeakSpans, digits: 0, scenarios: ['sampling', 'e2e', 'e2e-max'] },
   { label: 'RSS bytes per buffered span', get: (r) => r.rssBytesPerBufferedSpan, digits: 0, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
   { label: 'heap bytes per buffered span', get: (r) => r.heapBytesPerBufferedSpan, digits: 0, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
-  { label: 'Redis commands per span (INFO)', get: (r) => (r.system === 'ours' ? r.redisCmdsPerSpan : undefined), digits: 4, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
-  { label: 'Redis round trips per span', get: (r) => (r.system === 'ours' ? r.redisRoundTripsPerSpan : undefined), digits: 5, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
+  { label: 'Redis commands per span (INFO)', get: (r) => r.redisCmdsPerSpan, digits: 4, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
+  { label: 'Redis round trips per span', get: (r) => r.redisRoundTripsPerSpan, digits: 5, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
   { label: 'decision lag mean, s (own metric)', get: (r) => r.lagMeanS, digits: 2, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
   { label: 'decision lag p99, s (own metric, in buckets)', get: (r) => r.lagP99S, digits: 2, better: 'lower', scenarios: ['sampling', 'e2e', 'e2e-max'] },
   { label: 'sent -> in Jaeger p50, s (kept traces)', get: (r) => r.e2eLagP50S, digits: 2, better: 'lower', scenarios: ['e2e'] },
@@ -76,7 +78,7 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 
 interface CaseRow { label: string; ours: string; peer: string; ratio: string; note: string }
 
-function caseRows(results: RunResult[], caseId: string, scenario: string): CaseRow[] {
+function caseRows(results: RunResult[], caseId: string, scenario: string, ab = false): CaseRow[] {
   if (scenario === 'e2e' && results.some((r) => r.caseId === caseId && r.ok && r.offeredSpansPerS === undefined)) scenario = 'e2e-max';
   const ours = results.filter((r) => r.caseId === caseId && r.system === 'ours' && r.ok && r.round < 99);
   const peer = results.filter((r) => r.caseId === caseId && r.system === 'peer' && r.ok);
@@ -88,8 +90,9 @@ function caseRows(results: RunResult[], caseId: string, scenario: string): CaseR
     if (o === undefined && p === undefined) continue;
     const q = ratio(o, p);
     let note = '';
-    if (q !== undefined && f.better) note = Math.abs(q - 1) <= 0.02 ? 'equal (within 2%)' : (f.better === 'lower' ? q < 1 : q > 1) ? 'ours better' : 'ours behind';
-    if (f.label.startsWith('Redis')) note = 'peer keeps no shared state';
+    const [good, bad] = ab ? ['A better', 'B better'] : ['ours better', 'ours behind'];
+    if (q !== undefined && f.better) note = Math.abs(q - 1) <= 0.02 ? 'equal (within 2%)' : (f.better === 'lower' ? q < 1 : q > 1) ? good : bad;
+    if (f.label.startsWith('Redis') && !ab) note = 'peer keeps no shared state';
     rows.push({ label: f.label, ours: fmt(o, f.digits), peer: fmt(p, f.digits), ratio: q === undefined ? '' : `${q.toFixed(2)}x`, note });
   }
   return rows;
@@ -132,14 +135,16 @@ export function renderTable(s: Session): string {
     const runs = s.results.filter((r) => r.caseId === c.id && r.round < 99);
     lines.push('');
     lines.push(`== ${c.id}  (${c.scenario}, profile ${c.profile}, ${runs.filter((r) => r.ok).length}/${runs.length} runs ok; medians)`);
-    lines.push(`   ${pad('figure', 40)} ${lpad('ours', 12)} ${lpad('peer', 12)} ${lpad('ours/peer', 10)}  note`);
-    for (const row of caseRows(s.results, c.id, c.scenario)) lines.push(`   ${pad(row.label, 40)} ${lpad(row.ours, 12)} ${lpad(row.peer, 12)} ${lpad(row.ratio, 10)}  ${row.note}`);
+    const A = s.labels?.a ?? 'ours';
+    const B = s.labels?.b ?? 'peer';
+    lines.push(`   ${pad('figure', 40)} ${lpad(A, 12)} ${lpad(B, 12)} ${lpad(s.labels ? 'A/B' : 'ours/peer', 10)}  note`);
+    for (const row of caseRows(s.results, c.id, c.scenario, !!s.labels)) lines.push(`   ${pad(row.label, 40)} ${lpad(row.ours, 12)} ${lpad(row.peer, 12)} ${lpad(row.ratio, 10)}  ${row.note}`);
     for (const r of runs.filter((x) => !x.ok)) lines.push(`   FAILED ${r.system} round ${r.round + 1}: ${r.error}`);
     for (const r of runs.filter((x) => x.ok && x.notes.length)) lines.push(`   note ${r.system} round ${r.round + 1}: ${r.notes.join('; ')}`);
   }
   lines.push('');
   lines.push('== targets (issue 7)');
-  for (const t of targets(s)) lines.push(`   ${pad(t.met, 28)} ${t.target}: ${t.value}`);
+  if (!s.labels) for (const t of targets(s)) lines.push(`   ${pad(t.met, 28)} ${t.target}: ${t.value}`);
   if (s.profile) {
     lines.push('');
     lines.push(`== CPU profile of ours, ${s.profile.caseId} (${s.profile.file}), busy ${s.profile.busyMs} ms`);

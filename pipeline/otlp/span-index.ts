@@ -6,15 +6,9 @@ import type { Reader } from 'protobufjs';
 import type { AttrValue, SpanIndex } from './scanner';
 import * as wire from './wire';
 
-// Hot helpers bound to module-local names once (see scanner.ts).
-const { asDecodeError, bytesEqual, hexOf, malformed, newReader, readLen, readUtf8, skipField } = wire;
-
-// Protobuf wire types and the two tags of the request framing, as local literals.
-const WT_VARINT = 0;
-const WT_I64 = 1;
-const WT_LEN = 2;
-const TAG_F1_LEN = (1 << 3) | WT_LEN; // 0x0a
-const TAG_F2_LEN = (2 << 3) | WT_LEN; // 0x12
+// Hot helpers and constants bound to module-local names once (see scanner.ts).
+const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, skipField } = wire;
+const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 const SERVICE_NAME = Buffer.from('service.name');
 
@@ -69,16 +63,12 @@ function readInt64(r: Reader): number {
 /** readAnyValue decodes an AnyValue in [r.pos, end) to an AttrValue (undefined when empty). */
 function readAnyValue(r: Reader, end: number): AttrValue | undefined {
   let value: AttrValue | undefined;
-  const buf = r.buf;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
-      case (1 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'string_value');
-        value = readUtf8(buf, r.pos, e);
-        r.pos = e;
+      case (1 << 3) | WT_LEN:
+        value = readString(r, end, 'string_value');
         break;
-      }
       case (2 << 3) | WT_VARINT:
         value = r.bool();
         break;
@@ -95,12 +85,9 @@ function readAnyValue(r: Reader, end: number): AttrValue | undefined {
         r.pos = e;
         break;
       }
-      case (7 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'bytes_value');
-        value = hexOf(buf, r.pos, e - r.pos);
-        r.pos = e;
+      case (7 << 3) | WT_LEN:
+        value = readHex(r, end, 'bytes_value');
         break;
-      }
       default:
         skipField(r, tag & 7, end);
     }
@@ -116,13 +103,8 @@ function readComposite(r: Reader, end: number, kvlist: boolean, depth: number): 
   if (depth > 32) throw malformed('attribute values nested too deeply', r.pos);
   const arr: JsonValue[] = [];
   const obj: Record<string, JsonValue> = {};
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag !== TAG_F1_LEN) {
-      skipField(r, tag & 7, end);
-      continue;
-    }
-    const e = readLen(r, end, 'value');
+  let e: number;
+  while ((e = nextLen(r, end, TAG_F1_LEN, 'value')) >= 0) {
     if (!kvlist) {
       arr.push(readNestedAny(r, e, depth));
     } else {
@@ -131,9 +113,7 @@ function readComposite(r: Reader, end: number, kvlist: boolean, depth: number): 
       while (r.pos < e) {
         const t = r.uint32();
         if (t === TAG_F1_LEN) {
-          const ke = readLen(r, e, 'key');
-          key = readUtf8(r.buf, r.pos, ke);
-          r.pos = ke;
+          key = readString(r, e, 'key');
         } else if (t === TAG_F2_LEN) {
           const ve = readLen(r, e, 'value');
           v = readNestedAny(r, ve, depth);
@@ -211,15 +191,10 @@ function readKeyValue(r: Reader, end: number, want: WantedKeys | undefined, into
 }
 
 function readResource(r: Reader, end: number, want: WantedKeys | undefined, info: ResourceInfo): void {
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === TAG_F1_LEN) {
-      const e = readLen(r, end, 'attribute');
-      const s = readKeyValue(r, e, want, info.attributes, true);
-      if (s !== undefined) info.service = s;
-    } else {
-      skipField(r, tag & 7, end);
-    }
+  let e: number;
+  while ((e = nextLen(r, end, TAG_F1_LEN, 'attribute')) >= 0) {
+    const s = readKeyValue(r, e, want, info.attributes, true);
+    if (s !== undefined) info.service = s;
   }
 }
 
@@ -270,30 +245,18 @@ function indexSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys |
         r.pos = e;
         break;
       }
-      case (2 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'span_id');
-        spanId = hexOf(buf, r.pos, e - r.pos);
-        r.pos = e;
+      case (2 << 3) | WT_LEN:
+        spanId = readHex(r, end, 'span_id');
         break;
-      }
-      case (3 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'trace_state');
-        traceState = readUtf8(buf, r.pos, e);
-        r.pos = e;
+      case (3 << 3) | WT_LEN:
+        traceState = readString(r, end, 'trace_state');
         break;
-      }
-      case (4 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'parent_span_id');
-        parentSpanId = hexOf(buf, r.pos, e - r.pos);
-        r.pos = e;
+      case (4 << 3) | WT_LEN:
+        parentSpanId = readHex(r, end, 'parent_span_id');
         break;
-      }
-      case (5 << 3) | WT_LEN: {
-        const e = readLen(r, end, 'name');
-        name = readUtf8(buf, r.pos, e);
-        r.pos = e;
+      case (5 << 3) | WT_LEN:
+        name = readString(r, end, 'name');
         break;
-      }
       case (6 << 3) | WT_VARINT:
         kind = r.int32();
         break;
@@ -340,41 +303,21 @@ export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<s
   const r = newReader(data);
   try {
     const end = data.length;
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag !== TAG_F1_LEN) {
-        skipField(r, tag & 7, end);
-        continue;
-      }
-      const rsEnd = readLen(r, end, 'resource entry');
+    let rsEnd: number;
+    while ((rsEnd = nextLen(r, end, TAG_F1_LEN, 'resource entry')) >= 0) {
       const rsStart = r.pos;
       // Pass 1: the resource (it may follow the scopes on the wire); pass 2: the spans.
       const res: ResourceInfo = { service: '', attributes: want === undefined ? undefined : {} };
-      while (r.pos < rsEnd) {
-        const t = r.uint32();
-        if (t === TAG_F1_LEN) {
-          const e = readLen(r, rsEnd, 'resource');
-          readResource(r, e, want, res);
-          r.pos = e;
-        } else {
-          skipField(r, t & 7, rsEnd);
-        }
+      let resEnd: number;
+      while ((resEnd = nextLen(r, rsEnd, TAG_F1_LEN, 'resource')) >= 0) {
+        readResource(r, resEnd, want, res);
+        r.pos = resEnd;
       }
       r.pos = rsStart;
-      while (r.pos < rsEnd) {
-        const t = r.uint32();
-        if (t !== TAG_F2_LEN) {
-          skipField(r, t & 7, rsEnd);
-          continue;
-        }
-        const ssEnd = readLen(r, rsEnd, 'scope entry');
-        while (r.pos < ssEnd) {
-          const t2 = r.uint32();
-          if (t2 !== TAG_F2_LEN) {
-            skipField(r, t2 & 7, ssEnd);
-            continue;
-          }
-          const spanEnd = readLen(r, ssEnd, 'span');
+      let ssEnd: number;
+      while ((ssEnd = nextLen(r, rsEnd, TAG_F2_LEN, 'scope entry')) >= 0) {
+        let spanEnd: number;
+        while ((spanEnd = nextLen(r, ssEnd, TAG_F2_LEN, 'span')) >= 0) {
           out.push(indexSpan(r, spanEnd, res, want, st));
           r.pos = spanEnd;
         }

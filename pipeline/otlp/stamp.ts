@@ -6,15 +6,9 @@ import { Writer, type Reader } from 'protobufjs';
 import type { AttrValue } from './scanner';
 import * as wire from './wire';
 
-// Hot helpers bound to module-local names once (see scanner.ts).
-const { asDecodeError, bytesEqual, newReader, readLen, skipField } = wire;
-
-// Protobuf wire types and the two tags of the request framing, as local literals.
-const WT_VARINT = 0;
-const WT_I64 = 1;
-const WT_LEN = 2;
-const TAG_F1_LEN = (1 << 3) | WT_LEN; // 0x0a
-const TAG_F2_LEN = (2 << 3) | WT_LEN; // 0x12
+// Hot helpers and constants bound to module-local names once (see scanner.ts).
+const { asDecodeError, bytesEqual, newReader, nextLen, readLen, skipField } = wire;
+const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 /**
  * countSpans counts the spans of an encoded ExportTraceServiceRequest without decoding them.
@@ -34,20 +28,10 @@ function countRecords(data: Uint8Array): number {
   const r = newReader(data);
   try {
     const end = data.length;
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag !== TAG_F1_LEN) {
-        skipField(r, tag & 7, end);
-        continue;
-      }
-      const rsEnd = readLen(r, end, 'resource entry');
-      while (r.pos < rsEnd) {
-        const t = r.uint32();
-        if (t !== TAG_F2_LEN) {
-          skipField(r, t & 7, rsEnd);
-          continue;
-        }
-        const ssEnd = readLen(r, rsEnd, 'scope entry');
+    let rsEnd: number;
+    while ((rsEnd = nextLen(r, end, TAG_F1_LEN, 'resource entry')) >= 0) {
+      let ssEnd: number;
+      while ((ssEnd = nextLen(r, rsEnd, TAG_F2_LEN, 'scope entry')) >= 0) {
         while (r.pos < ssEnd) {
           const t2 = r.uint32();
           if (t2 === TAG_F2_LEN) n++;
@@ -81,16 +65,11 @@ function encodeAttributes(attrs: Readonly<Record<string, AttrValue>>): Uint8Arra
 /** keyMatches tells whether the key of the KeyValue in [r.pos, end) is one of `keys`. */
 function keyMatches(r: Reader, end: number, keys: readonly Uint8Array[]): boolean {
   const buf = r.buf;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === TAG_F1_LEN) {
-      const e = readLen(r, end, 'key');
-      const len = e - r.pos;
-      for (const k of keys) if (k.length === len && bytesEqual(buf, r.pos, k, 0, len)) return true;
-      r.pos = e;
-    } else {
-      skipField(r, tag & 7, end);
-    }
+  let e: number;
+  while ((e = nextLen(r, end, TAG_F1_LEN, 'key')) >= 0) {
+    const len = e - r.pos;
+    for (const k of keys) if (k.length === len && bytesEqual(buf, r.pos, k, 0, len)) return true;
+    r.pos = e;
   }
   return false;
 }

@@ -1,6 +1,7 @@
-// Low-level protobuf helpers shared by the OTLP scanner: hex conversion through a lookup table,
-// varint sizes, id checks, and a structural validator derived from the protobufjs schema that walks
-// every tag of a message (wire types, lengths, nesting depth) without materializing anything.
+// Low-level protobuf helpers shared by the OTLP scanner (scanner.ts, span-index.ts, stamp.ts): hex
+// conversion through a lookup table, varint sizes, id checks, field walking (skip, seek, read a string or
+// hex field), and a structural validator derived from the protobufjs schema that walks every tag of a
+// message (wire types, lengths, nesting depth) without materializing anything.
 
 import { Reader, util } from 'protobufjs';
 import type * as protobuf from 'protobufjs';
@@ -12,6 +13,13 @@ export const WT_VARINT = 0;
 export const WT_I64 = 1;
 export const WT_LEN = 2;
 export const WT_I32 = 5;
+
+/**
+ * Tags of the request framing, shared by both signals: request.resource_X = 1, ResourceX.scope_X = 2,
+ * ScopeX.records = 2 (all length-delimited). Also KeyValue.key = 1 / KeyValue.value = 2.
+ */
+export const TAG_F1_LEN = (1 << 3) | WT_LEN; // 0x0a
+export const TAG_F2_LEN = (2 << 3) | WT_LEN; // 0x12
 
 /** MAX_DEPTH bounds message nesting (AnyValue arrays/kvlists), like protoc's default recursion limit. */
 export const MAX_DEPTH = 100;
@@ -188,34 +196,68 @@ export function readLen(r: Reader, end: number, what: string): number {
 }
 
 /**
- * validateMessage walks every tag of the message in [r.pos, end) against `s`: wire types of known
- * fields, lengths inside their parent, nesting depth. It leaves `r.pos` at `end`.
+ * nextLen skips fields until one with tag `tag` (a length-delimited field) and returns the end offset of
+ * that field, leaving `r.pos` at its value; -1 once `end` is reached without one.
+ */
+export function nextLen(r: Reader, end: number, tag: number, what: string): number {
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t === tag) return readLen(r, end, what);
+    skipField(r, t & 7, end);
+  }
+  return -1;
+}
+
+/** readString reads the UTF-8 value of a length-delimited field whose tag was just read, within `end`. */
+export function readString(r: Reader, end: number, what: string): string {
+  const e = readLen(r, end, what);
+  const s = readUtf8(r.buf, r.pos, e);
+  r.pos = e;
+  return s;
+}
+
+/** readHex reads the value of a length-delimited field whose tag was just read as lowercase hex, within `end`. */
+export function readHex(r: Reader, end: number, what: string): string {
+  const e = readLen(r, end, what);
+  const s = hexOf(r.buf, r.pos, e - r.pos);
+  r.pos = e;
+  return s;
+}
+
+/**
+ * validateField checks one field of a message of shape `s` (at nesting `depth`) whose tag was just read,
+ * and moves past it: a known field must have the expected wire type, a length-delimited one must lie
+ * within `end`, and an embedded message is validated in turn. Unknown field numbers are skipped.
+ */
+export function validateField(r: Reader, tag: number, end: number, s: Shape, depth: number): void {
+  const fno = tag >>> 3;
+  const wt = tag & 7;
+  if (fno === 0) throw malformed('field number 0', r.pos);
+  const expected = fno < s.wire.length ? s.wire[fno] : -1;
+  if (expected === -1) {
+    skipField(r, wt, end);
+    return;
+  }
+  if (expected !== wt) throw malformed(`${s.name} field ${fno} has wire type ${wt}, expected ${expected}`, r.pos);
+  if (wt !== WT_LEN) {
+    skipField(r, wt, end);
+    return;
+  }
+  const len = r.size();
+  const fieldEnd = r.pos + len;
+  if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
+  const nested = s.nested[fno];
+  if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
+  else r.pos = fieldEnd;
+}
+
+/**
+ * validateMessage walks every tag of the message in [r.pos, end) against `s` (validateField): wire types
+ * of known fields, lengths inside their parent, nesting depth. It leaves `r.pos` at `end`.
  */
 export function validateMessage(r: Reader, end: number, s: Shape, depth: number): void {
   if (depth > MAX_DEPTH) throw malformed('messages nested too deeply', r.pos);
-  const wire = s.wire;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const fno = tag >>> 3;
-    const wt = tag & 7;
-    if (fno === 0) throw malformed('field number 0', r.pos);
-    const expected = fno < wire.length ? wire[fno] : -1;
-    if (expected === -1) {
-      skipField(r, wt, end);
-      continue;
-    }
-    if (expected !== wt) throw malformed(`${s.name} field ${fno} has wire type ${wt}, expected ${expected}`, r.pos);
-    if (wt === WT_LEN) {
-      const len = r.size();
-      const fieldEnd = r.pos + len;
-      if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
-      const nested = s.nested[fno];
-      if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
-      else r.pos = fieldEnd;
-    } else {
-      skipField(r, wt, end);
-    }
-  }
+  while (r.pos < end) validateField(r, r.uint32(), end, s, depth);
   if (r.pos !== end) throw malformed(`${s.name} overruns its length`, r.pos);
 }
 

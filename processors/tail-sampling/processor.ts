@@ -63,6 +63,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private _ticking?: Promise<void>;
   private _started = false;
   private _stopping = false;
+  private _draining = false;
   private _shutdown?: Promise<void>;
 
   constructor(private readonly _settings: ComponentSettings, config: TailSamplingConfig, private readonly _next: ProcessorNext, deps: ProcessorDeps) {
@@ -161,6 +162,29 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return (this._shutdown ??= this._doShutdown());
   }
 
+  /**
+   * beginDrain is called before the receivers upstream stop. With ack "settled" the data can be replayed
+   * from Kafka, so every trace not already being decided is handed over: its chunks reject with
+   * ShutdownError (retriable), nothing is decided or written to the ledger, and the next owner of the
+   * partition replays the messages and decides on the whole trace. (Deciding now would judge traces whose
+   * remaining spans are still in Kafka, unfetched, and the ledger would make the next owner follow that
+   * judgement.) New data is refused from here on. With ack "buffered" the data cannot be replayed, so
+   * nothing changes and shutdown decides everything held.
+   */
+  beginDrain(): void {
+    if (this._cfg.ack !== 'settled' || this._draining) return;
+    this._draining = true;
+    const err = new ShutdownError(this._settings.id);
+    const handed = this._buffer.takeDue(Number.MAX_SAFE_INTEGER);
+    let chunks = 0;
+    for (const t of handed) {
+      chunks += t.waiters.length + t.logWaiters.length;
+      settleWaiters(t, err);
+    }
+    this._metrics.rejected.inc({ reason: 'handed_over' }, chunks);
+    this._logger.info({ traces: handed.length, chunks }, 'tail_sampling draining: undecided traces handed over for replay by the next owner');
+  }
+
   /** tick decides the traces due now (runs on the timer; exposed for tests and flush). Ticks never overlap. */
   tick(): Promise<void> {
     if (this._ticking) return this._ticking.then(() => this.tick());
@@ -175,6 +199,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   }
 
   private async _doShutdown(): Promise<void> {
+    this.beginDrain();
     this._stopping = true;
     if (this._timer) clearInterval(this._timer);
     if (this._immediate) clearImmediate(this._immediate);
@@ -189,7 +214,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   }
 
   private _refuse(): Error | undefined {
-    if (this._stopping) {
+    if (this._stopping || this._draining) {
       this._metrics.rejected.inc({ reason: 'shutdown' });
       return new ShutdownError(this._settings.id);
     }

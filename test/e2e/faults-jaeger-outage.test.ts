@@ -15,6 +15,7 @@ import { checkTraces, describeIncomplete } from '../helpers/jaeger-check';
 import { committedOffsets, deleteGroups, deleteTopics, endOffsets, tapTopic, type TopicTap } from '../helpers/kafka-topic';
 import { portOpen, requireStack, restoreStack, stackDown, stackPid, stackUp } from '../helpers/stack';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
+import { deletePrefix } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
 const OUTAGE_MS = 20_000;
@@ -46,6 +47,7 @@ describe('faults: Jaeger stopped for 20 s while traffic flows', function () {
     await stopAll([ingest, sampler]);
     await deleteTopics([run.topic]);
     await deleteGroups([run.group]);
+    await deletePrefix(run.redisPrefix);
   });
 
   it('holds offsets while kept traces wait for Jaeger, and delivers all of them when it returns', async () => {

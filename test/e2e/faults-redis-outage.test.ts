@@ -8,13 +8,13 @@
 
 import { expect } from 'chai';
 import path from 'node:path';
-import Redis from 'ioredis';
 import { planTraces, runLoad, statusSummary, traceAcked } from '../helpers/otlp-load';
 import { fetchMetrics, fetchReadyz, sumMetric, type Readiness } from '../helpers/admin';
 import { checkTraces, describeIncomplete } from '../helpers/jaeger-check';
 import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { portOpen, requireStack, restoreStack, stackDown, stackPid, stackUp } from '../helpers/stack';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
+import { deletePrefix, scanKeys } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
 const OUTAGE_MS = 10_000;
@@ -60,6 +60,7 @@ describe('faults: Redis stopped for 10 s under load', function () {
     await stopAll([ingest, ...samplers]);
     await deleteTopics([run.topic]);
     await deleteGroups([run.group]);
+    await deletePrefix(run.redisPrefix);
   });
 
   it('keeps sampling from local state, reports degraded, and resyncs when Redis returns', async () => {
@@ -128,27 +129,14 @@ describe('faults: Redis stopped for 10 s under load', function () {
     expect(report.incomplete.length, `error traces incomplete in Jaeger: ${describeIncomplete(report)}`).to.equal(0);
 
     // Shared state rebuilt in the (empty) restarted Redis: the outage's decisions were queued and written.
-    const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-      const keys: string[] = [];
-      let cursor = '0';
-      for (let i = 0; i < 10_000; i++) {
-        const [next, batch] = await redis.scan(cursor, 'MATCH', `${run.redisPrefix}*`, 'COUNT', 1000);
-        keys.push(...batch);
-        cursor = next;
-        if (cursor === '0') break;
-      }
-      const ledger = new Set(keys.filter((k) => /:d:[0-9a-f]{32}$/.test(k)).map((k) => k.slice(-32)));
-      const sketches = keys.filter((k) => k.includes(':lat:'));
-      const outageTraces = plan.filter((t) => started + t.startMs >= downAt + 1000 && started + t.endMs <= upAt - 1000);
-      const missingInLedger = outageTraces.filter((t) => !ledger.has(t.traceId));
-      console.log(`      redis after restart: ${keys.length} keys under the run's prefix, ${ledger.size} ledger entries, ${sketches.length} latency sketch keys; ` +
-        `${outageTraces.length - missingInLedger.length}/${outageTraces.length} traces decided during the outage are in the ledger`);
-      expect(sketches.length, 'latency sketch keys written after the restart').to.be.greaterThan(0);
-      expect(missingInLedger.map((t) => t.traceId).slice(0, 5), `decisions taken during the outage missing from the Redis ledger (${missingInLedger.length})`).to.deep.equal([]);
-    } finally {
-      redis.disconnect();
-    }
+    const keys = await scanKeys(run.redisPrefix);
+    const ledger = new Set(keys.filter((k) => /:d:[0-9a-f]{32}$/.test(k)).map((k) => k.slice(-32)));
+    const sketches = keys.filter((k) => k.includes(':lat:'));
+    const outageTraces = plan.filter((t) => started + t.startMs >= downAt + 1000 && started + t.endMs <= upAt - 1000);
+    const missingInLedger = outageTraces.filter((t) => !ledger.has(t.traceId));
+    console.log(`      redis after restart: ${keys.length} keys under the run's prefix, ${ledger.size} ledger entries, ${sketches.length} latency sketch keys; ` +
+      `${outageTraces.length - missingInLedger.length}/${outageTraces.length} traces decided during the outage are in the ledger`);
+    expect(sketches.length, 'latency sketch keys written after the restart').to.be.greaterThan(0);
+    expect(missingInLedger.map((t) => t.traceId).slice(0, 5), `decisions taken during the outage missing from the Redis ledger (${missingInLedger.length})`).to.deep.equal([]);
   });
 });

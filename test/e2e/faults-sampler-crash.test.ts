@@ -1,10 +1,11 @@
 // Fault test (issue 5, crash test): three sampler processes (`--pipeline sample`, one consumer group, a
 // 6-partition topic) and one ingest process, all the real binary. A bounded stream of traces (600 over
-// 15 s, 5 % with an ERROR span) is sent with each trace's spans in separate OTLP requests spread over 2 s,
-// so traces are mid-buffer when one sampler is killed with SIGKILL. The survivors take over after the
+// 15 s, 5 % with an ERROR span, in the last child sent before the root) is sent with each trace's spans in
+// separate OTLP requests spread over 2 s, so traces are mid-buffer when one sampler is killed with SIGKILL. The survivors take over after the
 // rebalance and replay from the committed offsets. Asserted: every acknowledged trace has a decision in
 // the ledger; every error trace is kept by the `errors` policy; every kept trace is in Jaeger with all its
-// spans; dropped traces are not in Jaeger. Span ids stored twice in Jaeger are counted and printed.
+// spans; dropped traces are not in Jaeger. Duplicate deliveries are counted by a proxy in front of Jaeger
+// (its query API collapses repeated span ids) and printed.
 
 import { expect } from 'chai';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { requireStack, stackPid } from '../helpers/stack';
 import { duplicateDeliveries, startJaegerProxy, type JaegerProxy } from '../helpers/jaeger-proxy';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
+import { deletePrefix } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
 const PARTITIONS = 6;
@@ -42,6 +44,7 @@ describe('faults: SIGKILL of one of three samplers mid-stream', function () {
     await stopAll([ingest, ...samplers]);
     await deleteTopics([run.topic]);
     await deleteGroups([run.group]);
+    await deletePrefix(run.redisPrefix);
     await proxy?.close();
   });
 

@@ -1,6 +1,7 @@
 // Fault test (issue 6, graceful shutdown): SIGTERM under load loses nothing acknowledged.
 // 1. Sampler: one ingest and one sampler process (the real binary); the sampler gets SIGTERM mid-stream
-//    while traces are mid-buffer (each trace's spans arrive over 2 s), must exit 0, and a new sampler
+//    while traces are mid-buffer (each trace's spans arrive over 2 s; one trace in five has its ERROR span
+//    in the last child sent before the root), must exit 0, and a new sampler
 //    process takes over the group. Every acknowledged trace gets a decision, every error trace is kept by
 //    the `errors` policy, and every kept trace is complete in Jaeger.
 // 2. Ingest: SIGTERM to the ingest process under load; it exits 0, and every span of every request the
@@ -18,6 +19,7 @@ import { deleteGroups, deleteTopics, readTopic } from '../helpers/kafka-topic';
 import { duplicateDeliveries, startJaegerProxy, type JaegerProxy } from '../helpers/jaeger-proxy';
 import { requireStack, stackPid } from '../helpers/stack';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
+import { deletePrefix } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
 
@@ -26,6 +28,7 @@ describe('faults: SIGTERM under load', function () {
   const tiers: Tier[] = [];
   const topics: string[] = [];
   const groups: string[] = [];
+  const prefixes: string[] = [];
   let proxy: JaegerProxy | undefined;
   let blackhole: net.Server | undefined;
 
@@ -37,6 +40,7 @@ describe('faults: SIGTERM under load', function () {
     await stopAll(tiers, 'SIGKILL');
     await deleteTopics(topics);
     await deleteGroups(groups);
+    for (const p of prefixes) await deletePrefix(p);
     await proxy?.close();
     blackhole?.close();
   });
@@ -45,6 +49,7 @@ describe('faults: SIGTERM under load', function () {
     const run = runNames('sigterm-sampler');
     topics.push(run.topic);
     groups.push(run.group);
+    prefixes.push(run.redisPrefix);
     const jaegerPid = stackPid('jaeger');
     proxy = await startJaegerProxy();
     const env = { KEEP_PERCENT: '10', JAEGER_ENDPOINT: proxy.endpoint };

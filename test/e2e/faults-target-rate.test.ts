@@ -12,6 +12,7 @@ import { fetchMetrics, sumMetric } from '../helpers/admin';
 import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { requireStack } from '../helpers/stack';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
+import { deletePrefix } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-target-rate.tsk');
 const TARGET = 20;
@@ -42,6 +43,7 @@ describe('faults: cluster-wide target of 20 kept traces/s across 2 samplers', fu
     await stopAll([ingest, ...samplers]);
     await deleteTopics([run.topic]);
     await deleteGroups([run.group]);
+    await deletePrefix(run.redisPrefix);
   });
 
   it(`keeps ${TARGET} traces/s (±15 %) in total under ${OFFERED_TPS} traces/s offered`, async () => {

@@ -121,8 +121,8 @@ describe('tail_sampling settle semantics', () => {
     expect(h.next.traceBatches.map((b) => b.chunks.length)).to.deep.equal([16, 16, 8]);
   });
 
-  it('shutdown decides everything buffered now, exports it, then refuses new data; idempotent', async () => {
-    const h = await harness({ decision_wait: '60s' });
+  it('with ack "buffered", shutdown decides everything buffered now, exports it, then refuses new data; idempotent', async () => {
+    const h = await harness({ decision_wait: '60s', ack: 'buffered' });
     const ids = [newTraceId(), newTraceId()];
     const settled = h.p.consumeTraces({ chunks: chunksOf(ids.map((traceId) => ({ traceId }))) });
     await Promise.all([h.p.shutdown(), h.p.shutdown()]);
@@ -135,6 +135,29 @@ describe('tail_sampling settle semantics', () => {
     expect(h.state.calls.shutdown).to.equal(1);
     await h.p.shutdown();
     expect(h.state.calls.shutdown).to.equal(1);
+  });
+
+  it('with ack "settled", draining hands undecided traces back for replay: no decision, no ledger entry, retriable rejection', async () => {
+    const h = await harness({ decision_wait: '60s', root_settle_delay: '0s' });
+    const decidedId = newTraceId();
+    const decided = h.p.consumeTraces({ chunks: chunksOf([{ traceId: decidedId }]) });
+    await h.advance(1); // the complete (root-only) trace is decided and exported as usual
+    expect(await status(decided)).to.equal('resolved');
+    const pendingId = newTraceId();
+    const pending = h.p.consumeTraces({ chunks: chunksOf([{ traceId: pendingId, parentSpanId: 'b7ad6b7169203331' }]) });
+    const ledgerWritesBefore = h.state.calls.recordDecisions;
+    h.p.beginDrain();
+    let caught: unknown;
+    await pending.catch((e) => (caught = e));
+    expect((caught as PipelineError).code).to.equal('ERR_PIPELINE_SHUTDOWN');
+    expect((caught as PipelineError).retriable).to.equal(true);
+    let refused: unknown;
+    await h.p.consumeTraces({ chunks: chunksOf([{ traceId: newTraceId() }]) }).catch((e) => (refused = e));
+    expect((refused as PipelineError).code).to.equal('ERR_PIPELINE_SHUTDOWN');
+    await h.p.shutdown();
+    expect(h.state.calls.recordDecisions).to.equal(ledgerWritesBefore);
+    expect(h.next.exportedTraceIds()).to.deep.equal([decidedId]);
+    expect(await h.p.explainDecision(pendingId)).to.equal(undefined);
   });
 
   it('shutdown without start is safe', async () => {

@@ -1,0 +1,41 @@
+// Redis key inspection and clean-up for fault tests: lists the keys under a test run's prefix (SCAN, bounded)
+// and deletes them afterwards, so runs leave no sampling state behind in the shared Redis.
+
+import Redis from 'ioredis';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function withRedis<T>(fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, enableOfflineQueue: false });
+  await r.connect();
+  try {
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function scanWith(r: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  for (let i = 0; i < 100_000; i++) {
+    const [next, batch] = await r.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return keys;
+}
+
+/** scanKeys lists every key that starts with `prefix`. */
+export function scanKeys(prefix: string): Promise<string[]> {
+  return withRedis((r) => scanWith(r, prefix));
+}
+
+/** deletePrefix removes every key that starts with `prefix` (best effort; never throws). */
+export async function deletePrefix(prefix: string): Promise<void> {
+  await withRedis(async (r) => {
+    const keys = await scanWith(r, prefix);
+    for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
+  }).catch(() => undefined);
+}

@@ -90,7 +90,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
 
   health(): ComponentHealth {
     const s = this._state.health();
-    return { ready: s.ready && !this._stopping, degraded: s.degraded, detail: s.detail ?? `${this._buffer.traceCount} traces buffered` };
+    // A degraded state store (Redis unreachable) makes the sampler unready on /readyz, as operators expect of an
+    // unreachable dependency, while it goes on deciding from local state; `degraded` tells the two apart.
+    return { ready: s.ready && !s.degraded && !this._stopping, degraded: s.degraded, detail: s.detail ?? `${this._buffer.traceCount} traces buffered` };
   }
 
   /** consumeTraces buffers each chunk under its trace id; resolves when every chunk is settled (see README). */

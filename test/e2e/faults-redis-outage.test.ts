@@ -107,6 +107,8 @@ describe('faults: Redis stopped for 10 s under load', function () {
     console.log(`      recovered (redis_up=1, not degraded on both) ${recovered ? ((recovered.at - upAt) / 1000).toFixed(1) + ' s after up.sh returned' : 'NEVER'}`);
     expect(downSeen.length, 'probes with tusk_state_redis_up 0 on both samplers during the outage').to.be.greaterThan(0);
     expect(degradedSeen.length, 'probes with the sampler degraded on /readyz during the outage').to.be.greaterThan(0);
+    expect(degradedSeen.every((p) => p.ready.every((r) => r.status === 503)), '/readyz answers 503 while Redis is unreachable').to.equal(true);
+    expect(recovered?.ready.every((r) => r.status === 200), '/readyz answers 200 again after recovery').to.equal(true);
     expect(recovered, 'both samplers back to redis_up 1 and not degraded within 30 s').to.not.equal(undefined);
 
     // Sampling continued: both samplers kept deciding while Redis was down.

@@ -29,7 +29,7 @@ import { loadAverage, machineCpuS } from './lib/proc';
 import { portOpen } from './lib/ports';
 import { PrivateRedis, diffCounters } from './lib/redis';
 import { TimingProxy, quantile, type AcceptedRequest } from './lib/sink';
-import { REPO, peerBinary, startSystem, type RunParams, type Scenario, type SystemName } from './lib/systems';
+import { REPO, peerBinary, snapshotCollector, startSystem, type RunParams, type Scenario, type SystemName } from './lib/systems';
 import { renderTable, writeBenchmarksMd, type Session } from './lib/report';
 import { summarizeCpuProfile } from './lib/cpuprofile';
 import { freePort } from './lib/ports';
@@ -90,7 +90,11 @@ export interface RunResult {
   intakeSpansPerS?: number;
   cpuS: number;
   cpuSPerMSpans: number;
+  /** e2e at a fixed rate: CPU per million spans over the whole run (start, load, drain); cpuSPerMSpans is the steady part. */
+  cpuSPerMSpansWhole?: number;
   spansPerCpuS: number;
+  /** CPU-seconds of each process over the whole run (ingest, sample, all, redis). */
+  cpuByRole?: Record<string, number>;
   peakRssMB: number;
   bufferedPeakSpans?: number;
   rssBytesPerBufferedSpan?: number;
@@ -99,6 +103,8 @@ export interface RunResult {
   redisCmdsPerSpan?: number;
   redisRoundTripsPerSpan?: number;
   redisTop?: Record<string, number>;
+  /** Growth of Redis used_memory during the run per trace (the ledger keeps one entry per decided trace for ledger_ttl). */
+  redisMemBytesPerTrace?: number;
   /** Decision lag from the sampler's own metrics (ours: decision_lag_seconds; peer: trace_removal_age, whole seconds). */
   lagP50S?: number;
   lagP99S?: number;
@@ -271,14 +277,17 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
   try {
     sys = await startSystem(kind, params);
     const extraPids = kind === 'ours' && c.scenario !== 'ingest' && ctx.redis.pid ? [ctx.redis.pid] : [];
-    mon = new Monitor(sys, extraPids, pool.spansPerTrace);
+    // Sampling runs need the crossing times precisely (scrape every 250 ms); the others every second.
+    mon = new Monitor(sys, extraPids, pool.spansPerTrace, 250, c.scenario === 'sampling' ? 250 : 1000);
     const redis0 = c.scenario !== 'ingest' ? await ctx.redis.counters() : undefined;
     const base = await mon.start();
+    const cpuBase = mon.cpuByPid();
     const baseScrape = await sys.metrics();
     const rtBase = baseScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0);
     const machineA = machineCpuS();
     const tA = Date.now();
     let end = base;
+    let loadWindow: [number, number] | undefined;
     let spans = 0;
     let traces = 0;
 
@@ -326,6 +335,7 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
       if (lg.lateClaims > 0) res.notes.push(`load generator fell behind the offered rate ${lg.lateClaims} times`);
       spans = lg.acceptedSpans;
       traces = lg.acceptedTraces;
+      loadWindow = [lg.startMs, lg.lastAcceptMs];
       const loadEnd = Date.now();
       const consumedAt = await waitUntil('every trace consumed by the sampler', () => (mon!.lastFig?.consumedTraces ?? 0) >= traces, 180_000);
       res.drainS = (consumedAt - loadEnd) / 1000;
@@ -365,7 +375,24 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
     res.cpuS = end.cpuS - base.cpuS;
     res.cpuSPerMSpans = (res.cpuS / spans) * 1e6;
     res.spansPerCpuS = spans / res.cpuS;
+    if (c.scenario === 'e2e' && rate > 0 && loadWindow) {
+      // Fixed rate: CPU per span in the steady part of the load (after a warm-up of 20% of it, at least 2 s),
+      // so start-up JIT work and the idle tail weigh the same for both; the whole-run figure stays beside it.
+      const from = loadWindow[0] + Math.max(2000, 0.2 * (loadWindow[1] - loadWindow[0]));
+      const s1 = mon.samples.find((x) => x.t >= from);
+      const s2 = [...mon.samples].reverse().find((x) => x.t <= loadWindow[1]);
+      if (s1 && s2 && s2.t - s1.t >= 1000) {
+        const steadySpans = (rate * (s2.t - s1.t)) / 1000;
+        res.cpuSPerMSpansWhole = res.cpuSPerMSpans;
+        res.cpuSPerMSpans = ((s2.cpuS - s1.cpuS) / steadySpans) * 1e6;
+        res.spansPerCpuS = steadySpans / (s2.cpuS - s1.cpuS);
+      }
+    }
     res.peakRssMB = mon.peakRssBytes() / 1048576;
+    const cpuEnd = mon.cpuByPid();
+    res.cpuByRole = {};
+    for (const p of sys.procs) res.cpuByRole[p.role] = (cpuEnd.get(p.child.pid!) ?? 0) - (cpuBase.get(p.child.pid!) ?? 0);
+    for (const pid of extraPids) res.cpuByRole.redis = (cpuEnd.get(pid) ?? 0) - (cpuBase.get(pid) ?? 0);
     res.machineBusyCores = (machineB.busyS - machineA.busyS) / ((tB - tA) / 1000);
     res.sutCores = res.cpuS / ((end.t - base.t) / 1000);
     const lastFig: Figures | undefined = end.fig;
@@ -387,6 +414,7 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
         const d = diffCounters(redis0, await ctx.redis.counters(), 1);
         res.redisCmds = d.commands;
         res.redisCmdsPerSpan = d.commands / spans;
+        res.redisMemBytesPerTrace = d.usedMemory / traces;
         res.redisTop = Object.fromEntries(Object.entries(d.perCommand).sort((a, b) => b[1] - a[1]).slice(0, 6));
         const rt = endScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0) - rtBase;
         res.redisRoundTripsPerSpan = rt / spans;
@@ -451,7 +479,7 @@ function git(args: string[]): string {
   try { return execFileSync('git', args, { cwd: REPO }).toString().trim(); } catch { return '?'; }
 }
 
-function versions(redisVersion: string): Record<string, string> {
+function versions(redisVersion: string, distBuilt: Date): Record<string, string> {
   const peer = peerBinary();
   let contrib = 'v0.140.1';
   try {
@@ -462,7 +490,7 @@ function versions(redisVersion: string): Record<string, string> {
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
   const dirty = git(['status', '--porcelain']) !== '' ? ' (with uncommitted changes)' : '';
   return {
-    'tusk-collector': `${pkg.version}, git ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`,
+    'tusk-collector': `${pkg.version}, git ${git(['rev-parse', '--short', 'HEAD'])}${dirty}; dist/ built ${distBuilt.toISOString().replace(/\..*/, '')}Z, copied for the session`,
     node: process.version,
     peer: `${path.basename(peer)} (Jaeger v2 binary; OTel Collector contrib tail_sampling/kafka ${contrib})`,
     kafka: kafkaDir ? kafkaDir.split('-')[1] : '?',
@@ -516,10 +544,12 @@ async function main(): Promise<void> {
   if (cli.only) cases = cases.filter((c) => c.id.includes(cli.only!));
   if (cases.length === 0) throw new Error(`no case matches --only ${cli.only}`);
   await preflight(cases.some((c) => c.scenario === 'e2e'));
+  const distBuilt = snapshotCollector(dir);
   const kafka = new BenchKafka();
   await kafka.connect();
   const redis = new PrivateRedis();
   await redis.start(path.join(dir, 'redis'));
+  const vers = versions(redis.version, distBuilt);
   const proxy = new TimingProxy(process.env.BENCH_JAEGER_OTLP ?? 'http://127.0.0.1:14318');
   await proxy.start(await freePort());
   const ctx: Ctx = {
@@ -560,7 +590,7 @@ async function main(): Promise<void> {
     }
     const sessionData: Session = {
       session, quick: cli.quick, command: `npx tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(), startedAt: new Date(tStart).toISOString(),
-      durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: versions(redis.version),
+      durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: vers,
       loadAverage: { min: Math.min(...loads), max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length },
       settings: { decisionWaitS: ctx.decisionWaitS, rootSettleDelayS: ctx.rootSettleS, latencyThresholdMs: ctx.slowMs, probabilisticPercent: 10, partitions: 4 },
       cases, results: ctx.results, profile, labels: cli.ab ? { a: 'ours', b: `ours+${path.basename(cli.ab)}` } : undefined,

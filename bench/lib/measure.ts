@@ -89,7 +89,10 @@ export class Monitor {
     private readonly _extraCpuPids: number[],
     private readonly _spansPerTrace: number,
     private readonly _periodMs = 250,
+    /** How often the systems' /metrics are scraped (a scrape costs the system under test some CPU). */
+    private readonly _scrapeMs = 250,
   ) {}
+  private _lastScrape = 0;
 
   async start(): Promise<Sample> {
     this._timer = setInterval(() => void this.tick(), this._periodMs);
@@ -118,8 +121,9 @@ export class Monitor {
       cpuS += this._lastCpu.get(pid) ?? 0;
     }
     const sample: Sample = { t, cpuS, rssBytes: rss, samplerRssBytes: samplerRss };
-    if (scrape || !this._scraping) {
+    if (scrape || (!this._scraping && t - this._lastScrape >= this._scrapeMs - 20)) {
       this._scraping = true;
+      this._lastScrape = t;
       try {
         sample.fig = figuresOf(this._sys.name, await this._sys.metrics(), this._spansPerTrace);
         this.lastFig = sample.fig;
@@ -130,6 +134,11 @@ export class Monitor {
     this.samples.push(sample);
     this.last = sample;
     return sample;
+  }
+
+  /** cpuByPid is the last utime+stime read of every process (system and extra pids). */
+  cpuByPid(): Map<number, number> {
+    return new Map(this._lastCpu);
   }
 
   /** peakRssBytes sums VmHWM (peak RSS) over the system's processes, as last read. */

@@ -13,6 +13,8 @@ export interface RedisCounters {
   commands: number;
   /** calls per command (INFO commandstats), e.g. { evalsha: 12, hincrby: 40 } */
   perCommand: Record<string, number>;
+  /** used_memory, bytes */
+  usedMemory: number;
 }
 
 export class PrivateRedis {
@@ -51,7 +53,7 @@ export class PrivateRedis {
     const commands = Number(/total_commands_processed:(\d+)/.exec(text)?.[1] ?? 0);
     const perCommand: Record<string, number> = {};
     for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) perCommand[m[1]] = Number(m[2]);
-    return { commands, perCommand };
+    return { commands, perCommand, usedMemory: Number(/^used_memory:(\d+)/m.exec(text)?.[1] ?? 0) };
   }
 
   async stop(): Promise<void> {
@@ -73,5 +75,5 @@ export function diffCounters(a: RedisCounters, b: RedisCounters, own: number): R
     const d = v - (a.perCommand[k] ?? 0) - (k === 'info' ? own : 0);
     if (d > 0) perCommand[k] = d;
   }
-  return { commands: Math.max(0, b.commands - a.commands - own), perCommand };
+  return { commands: Math.max(0, b.commands - a.commands - own), perCommand, usedMemory: b.usedMemory - a.usedMemory };
 }

@@ -16,7 +16,31 @@ import { freePort, portOpen } from './ports';
 import { scrape, type Metrics } from './prom';
 
 export const REPO = path.resolve(__dirname, '..', '..');
-const BIN = path.join(REPO, 'bin', 'tusk-collector.js');
+let BIN = path.join(REPO, 'bin', 'tusk-collector.js');
+let DIST = path.join(REPO, 'dist');
+
+/**
+ * snapshotCollector copies bin/ and dist/ into `dir` and runs our collector from there for the whole
+ * session, so a rebuild of dist/ by someone else mid-session cannot mix two builds in one comparison.
+ * Returns the newest file time of the copied dist/.
+ */
+export function snapshotCollector(dir: string): Date {
+  const app = path.join(dir, 'app');
+  fs.cpSync(path.join(REPO, 'dist'), path.join(app, 'dist'), { recursive: true, preserveTimestamps: true });
+  fs.cpSync(path.join(REPO, 'bin'), path.join(app, 'bin'), { recursive: true });
+  BIN = path.join(app, 'bin', 'tusk-collector.js');
+  DIST = path.join(app, 'dist');
+  let newest = 0;
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else newest = Math.max(newest, fs.statSync(f).mtimeMs);
+    }
+  };
+  walk(DIST);
+  return new Date(newest);
+}
 const CONFIGS = path.join(REPO, 'bench', 'configs');
 
 export type SystemName = 'ours' | 'peer';
@@ -124,7 +148,7 @@ async function startOurs(role: string, file: string, env: Record<string, string>
   const out = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, [...params.nodeFlags, BIN, 'run', path.join(CONFIGS, file)], {
     cwd: REPO,
-    env: { ...process.env, TUSK_LOG_LEVEL: 'warn', TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, ...env },
+    env: { ...process.env, TUSK_LOG_LEVEL: 'warn', TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, BENCH_DIST: DIST, ...env },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);

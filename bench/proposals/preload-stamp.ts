@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { appendSpanAttributesRuns } from './stamp-runs';
 
-// The repository root, found from wherever this file runs (bench/run.ts bundles it into .scratch/).
-const repo = path.dirname(require.resolve('tusk-collector/package.json'));
+// The dist/ the collector runs from: bench/run.ts's session snapshot (BENCH_DIST), else the repository's.
+const dist = process.env.BENCH_DIST ?? path.join(path.dirname(require.resolve('tusk-collector/package.json')), 'dist');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const stamp = require(path.join(repo, 'dist', 'pipeline', 'otlp', 'stamp.js')) as { appendSpanAttributes: unknown };
+const stamp = require(path.join(dist, 'pipeline', 'otlp', 'stamp.js')) as { appendSpanAttributes: unknown };
 stamp.appendSpanAttributes = appendSpanAttributesRuns;

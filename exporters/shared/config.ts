@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { bool, byteSize, duration, int, num, stringList } from '../../pipeline/config-types';
+import { checkClientTls, clientTlsFields } from '../../pipeline/tls-config';
 
 /** Default first backoff interval (ms). */
 export const DEFAULT_INITIAL_INTERVAL = '1s';
@@ -84,26 +85,14 @@ export type SendingQueueConfig = z.output<typeof sendingQueueSchema>;
 export const headersSchema = z.record(z.string().min(1), z.string()).default({});
 
 /**
- * tls: client TLS settings, used when the endpoint is https:// (or gRPC with `insecure: false`).
- * - `ca_file`: PEM bundle of CAs to trust instead of the system ones. Default '' = system CAs.
- * - `cert_file` / `key_file`: client certificate and key for mutual TLS. Default '' = none. Both or neither.
- * - `insecure_skip_verify` (default false): accept any server certificate. For tests only.
- * - `server_name_override`: the name checked against the certificate. Default '' = the endpoint's host.
+ * tls: client TLS settings, used when the endpoint is https:// (or gRPC with `insecure: false`). The keys
+ * are pipeline/tls-config.ts `clientTlsFields` (`ca_file`, `cert_file` / `key_file` (both or neither),
+ * `insecure_skip_verify`, `server_name_override` (default '' = the endpoint's host)). Absent = all defaults.
  */
 export const tlsSchema = z
-  .object({
-    ca_file: z.string().default(''),
-    cert_file: z.string().default(''),
-    key_file: z.string().default(''),
-    insecure_skip_verify: bool().default(false),
-    server_name_override: z.string().default(''),
-  })
+  .object({ ...clientTlsFields })
   .strict()
-  .superRefine((c, ctx) => {
-    if ((c.cert_file === '') !== (c.key_file === '')) {
-      ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'cert_file and key_file must be set together' });
-    }
-  })
+  .superRefine(checkClientTls)
   .prefault({});
 
 /** TlsConfig is the parsed `tls` section. */

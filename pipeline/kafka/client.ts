@@ -8,6 +8,7 @@ import { logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry, type RetryO
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../config-types';
+import { checkClientTls, clientTlsFields } from '../tls-config';
 
 /** Default bootstrap brokers. */
 export const DEFAULT_BROKERS = ['127.0.0.1:9092'];
@@ -32,26 +33,17 @@ export const saslSchema = z
 /**
  * tls: TLS to the brokers. Absent or `enabled: false` = plaintext.
  * - `enabled` (default true when the section is present).
- * - `ca_file`: PEM bundle of CAs to trust instead of the system ones. Default '' = system CAs.
- * - `cert_file` / `key_file`: client certificate and key for mutual TLS. Default '' = none. Both or neither.
- * - `insecure_skip_verify` (default false): accept any broker certificate. For tests only.
- * - `server_name_override`: the name checked against the certificate. Default '' = the broker's host.
+ * - the client TLS keys of pipeline/tls-config.ts `clientTlsFields`: `ca_file`, `cert_file` / `key_file`
+ *   (both or neither), `insecure_skip_verify` (accept any broker certificate; tests only),
+ *   `server_name_override` (default '' = the broker's host).
  */
 export const kafkaTlsSchema = z
   .object({
     enabled: bool().default(true),
-    ca_file: z.string().default(''),
-    cert_file: z.string().default(''),
-    key_file: z.string().default(''),
-    insecure_skip_verify: bool().default(false),
-    server_name_override: z.string().default(''),
+    ...clientTlsFields,
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if ((c.cert_file === '') !== (c.key_file === '')) {
-      ctx.addIssue({ code: 'custom', path: ['cert_file'], message: 'cert_file and key_file must be set together' });
-    }
-  });
+  .superRefine(checkClientTls);
 
 /**
  * kafkaClientFields are spread into the receiver's and exporter's strict schemas:

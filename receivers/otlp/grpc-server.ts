@@ -4,28 +4,14 @@
 // `grpc-status-details-bin`.
 
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp/schema';
-import type { BearerAuth } from './auth';
 import type { OtlpReceiverConfig } from './config';
-import { refuse, RequestError, type ExportHandler } from './handler';
-import type { InflightBudget } from './inflight';
-import type { ReceiverMetrics, Signal } from './metrics';
+import { refuse, RequestError, type TransportOptions } from './handler';
+import type { Signal } from './metrics';
 import { exportResponseBody, grpcStatusDetails } from './responses';
 
-type GrpcConfig = OtlpReceiverConfig['grpc'];
-
 /** GrpcTransportOptions is what the gRPC transport needs from the receiver. */
-export interface GrpcTransportOptions {
-  readonly config: GrpcConfig;
-  readonly handler: ExportHandler;
-  readonly budget: InflightBudget;
-  readonly metrics: ReceiverMetrics;
-  readonly auth: BearerAuth | undefined;
-  readonly tls: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined;
-  readonly retryAfterMs: number;
-  readonly logger: Logger;
-}
+export type GrpcTransportOptions = TransportOptions<OtlpReceiverConfig['grpc']>;
 
 const identity = (b: Buffer): Buffer => b;
 const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -118,8 +104,8 @@ export class GrpcTransport {
       const values = call.metadata.get('authorization');
       if (!this._o.auth.check(typeof values[0] === 'string' ? values[0] : undefined)) throw refuse.unauthenticated();
     }
-    if (this._draining) throw refuse.unavailable('receiver is shutting down', this._o.retryAfterMs);
-    if (!this._o.budget.tryAcquire(body.length)) throw refuse.unavailable('receiver is over its in-flight byte limit, retry later', this._o.retryAfterMs);
+    if (this._draining) throw refuse.draining(this._o.retryAfterMs);
+    if (!this._o.budget.tryAcquire(body.length)) throw refuse.overBudget(this._o.retryAfterMs);
     try {
       const ok = body.length === 0 ? { accepted: 0, rejected: 0 } : await this._o.handler.export(signal, body);
       this._o.metrics.request('grpc', signal, ok.rejected > 0 ? 'partial' : 'success');

@@ -1,14 +1,37 @@
 // Transport-independent handling of one OTLP export request: split by trace id, hand the chunks to the
 // pipeline, and answer only after downstream settled them (architecture.md, contract 2). Downstream
 // errors become the answers OTLP clients understand: permanent -> 400 / INVALID_ARGUMENT, anything
-// else -> 503 / UNAVAILABLE with a retry delay.
+// else -> 503 / UNAVAILABLE with a retry delay. Also what both transports (HTTP, gRPC) are given and the
+// refusals they share.
 
+import type { Logger } from 'pino';
 import type { ReceiverNext } from '../../pipeline/component';
 import { BackpressureError, ShutdownError, errorMessage, isPermanent } from '../../pipeline/errors';
 import { isOtlpDecodeError } from '../../pipeline/otlp/errors';
 import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/otlp/scanner';
+import type { BearerAuth } from './auth';
+import type { InflightBudget } from './inflight';
 import type { ItemOutcome, ReceiverMetrics, RequestOutcome, Signal } from './metrics';
 import { GRPC_CODE, type ExportOk } from './responses';
+
+/** TransportTls is a transport's `tls` section with its files read: serve TLS, and with `ca` require client certificates. */
+export interface TransportTls {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+}
+
+/** TransportOptions is what a transport (HTTP or gRPC, with its own `config` section) needs from the receiver. */
+export interface TransportOptions<Config> {
+  readonly config: Config;
+  readonly handler: ExportHandler;
+  readonly budget: InflightBudget;
+  readonly metrics: ReceiverMetrics;
+  readonly auth: BearerAuth | undefined;
+  readonly tls: TransportTls | undefined;
+  readonly retryAfterMs: number;
+  readonly logger: Logger;
+}
 
 /**
  * RequestError is a refusal with everything both transports need to answer it: HTTP status, gRPC code,
@@ -28,13 +51,19 @@ export class RequestError extends Error {
   }
 }
 
+const unavailable = (message: string, retryAfterMs: number) => new RequestError(503, GRPC_CODE.UNAVAILABLE, 'refused', message, retryAfterMs);
+
 /** Constructors of the refusals the receiver uses. */
 export const refuse = {
   invalid: (message: string) => new RequestError(400, GRPC_CODE.INVALID_ARGUMENT, 'invalid', message),
   rejected: (message: string) => new RequestError(400, GRPC_CODE.INVALID_ARGUMENT, 'rejected', message),
   tooLarge: (message: string) => new RequestError(413, GRPC_CODE.RESOURCE_EXHAUSTED, 'too_large', message),
   unauthenticated: () => new RequestError(401, GRPC_CODE.UNAUTHENTICATED, 'unauthenticated', 'missing or invalid bearer token', undefined, { 'WWW-Authenticate': 'Bearer' }),
-  unavailable: (message: string, retryAfterMs: number) => new RequestError(503, GRPC_CODE.UNAVAILABLE, 'refused', message, retryAfterMs),
+  unavailable,
+  /** A transport that stopped accepting (shutdown) refuses new requests. */
+  draining: (retryAfterMs: number) => unavailable('receiver is shutting down', retryAfterMs),
+  /** The request's bytes do not fit the shared in-flight budget (max_inflight_bytes). */
+  overBudget: (retryAfterMs: number) => unavailable('receiver is over its in-flight byte limit, retry later', retryAfterMs),
   notFound: (message: string) => new RequestError(404, GRPC_CODE.UNIMPLEMENTED, 'unsupported', message),
   methodNotAllowed: (allow: string) => new RequestError(405, GRPC_CODE.UNIMPLEMENTED, 'unsupported', `method not allowed; use ${allow}`, undefined, { Allow: allow }),
   unsupportedMedia: (message: string) => new RequestError(415, GRPC_CODE.INVALID_ARGUMENT, 'unsupported', message),

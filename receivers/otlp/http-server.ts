@@ -6,22 +6,18 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import type { Logger } from 'pino';
 import { errorMessage } from '../../pipeline/errors';
 import { otlpJsonToProtobuf } from '../../pipeline/otlp/json';
 import { isOtlpDecodeError } from '../../pipeline/otlp/errors';
-import type { BearerAuth } from './auth';
 import type { OtlpReceiverConfig } from './config';
-import { refuse, RequestError, type ExportHandler } from './handler';
-import type { InflightBudget } from './inflight';
-import type { ReceiverMetrics, Signal } from './metrics';
+import { refuse, RequestError, type TransportOptions } from './handler';
+import type { Signal } from './metrics';
 import { exportResponseBody, statusBody, type Body, type ExportOk } from './responses';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
 const inflateRaw = promisify(zlib.inflateRaw);
 
-type HttpConfig = OtlpReceiverConfig['http'];
 type Encoding = 'proto' | 'json';
 
 const CONTENT_TYPES: Readonly<Record<string, Encoding>> = {
@@ -32,16 +28,7 @@ const CONTENT_TYPES: Readonly<Record<string, Encoding>> = {
 const DEFAULT_CORS_HEADERS = ['content-type', 'content-encoding', 'authorization', 'accept', 'x-requested-with'];
 
 /** HttpTransportOptions is what the HTTP transport needs from the receiver. */
-export interface HttpTransportOptions {
-  readonly config: HttpConfig;
-  readonly handler: ExportHandler;
-  readonly budget: InflightBudget;
-  readonly metrics: ReceiverMetrics;
-  readonly auth: BearerAuth | undefined;
-  readonly tls: { cert: Buffer; key: Buffer; ca?: Buffer } | undefined;
-  readonly retryAfterMs: number;
-  readonly logger: Logger;
-}
+export type HttpTransportOptions = TransportOptions<OtlpReceiverConfig['http']>;
 
 function originAllowed(origin: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) {
@@ -147,7 +134,7 @@ export class HttpTransport {
       if (!['', 'identity', 'gzip', 'x-gzip', 'deflate'].includes(contentEncoding)) {
         throw refuse.unsupportedMedia(`unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip, deflate or none`);
       }
-      if (this._draining) throw refuse.unavailable('receiver is shutting down', this._o.retryAfterMs);
+      if (this._draining) throw refuse.draining(this._o.retryAfterMs);
       const limit = c.max_request_body_size;
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (Number.isFinite(declared) && declared > limit) throw refuse.tooLarge(`request body of ${declared} bytes is over the limit of ${limit} bytes`);
@@ -166,7 +153,7 @@ export class HttpTransport {
           size += chunk.length;
           if (size > limit) return fail(refuse.tooLarge(`request body is over the limit of ${limit} bytes`));
           if (!this._o.budget.tryAcquire(chunk.length)) {
-            return fail(refuse.unavailable('receiver is over its in-flight byte limit, retry later', this._o.retryAfterMs));
+            return fail(refuse.overBudget(this._o.retryAfterMs));
           }
           reserved += chunk.length;
           chunks.push(chunk);
@@ -183,7 +170,7 @@ export class HttpTransport {
       if (body.length > 0 && contentEncoding !== '' && contentEncoding !== 'identity') {
         body = await decompress(body, contentEncoding, limit);
         if (!this._o.budget.tryAcquire(body.length)) {
-          throw refuse.unavailable('receiver is over its in-flight byte limit, retry later', this._o.retryAfterMs);
+          throw refuse.overBudget(this._o.retryAfterMs);
         }
         reserved += body.length;
       }

@@ -9,7 +9,7 @@ import { PipelineError, ShutdownError } from '../../pipeline/errors';
 import { loadBearerAuth } from './auth';
 import type { OtlpReceiverConfig, TlsConfig } from './config';
 import { GrpcTransport } from './grpc-server';
-import { ExportHandler } from './handler';
+import { ExportHandler, type TransportTls } from './handler';
 import { HttpTransport } from './http-server';
 import { InflightBudget } from './inflight';
 import { ReceiverMetrics } from './metrics';
@@ -50,7 +50,7 @@ function listenError(id: string, endpoint: string, transport: string, err: unkno
   return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint}: ${reason} (${transport})`, { cause: err, retriable: false, component: id });
 }
 
-async function loadTls(id: string, path: string, tls: TlsConfig | undefined): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer } | undefined> {
+async function loadTls(id: string, path: string, tls: TlsConfig | undefined): Promise<TransportTls | undefined> {
   if (!tls) return undefined;
   const read = async (key: keyof TlsConfig) => {
     try {

@@ -4,70 +4,46 @@
 // is paused and resumed.
 
 import { expect } from 'chai';
-import type { Admin, Producer } from 'kafkajs';
 import type { Receiver } from '../../pipeline/component';
 import { BackpressureError, PermanentError } from '../../pipeline/errors';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
-import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, FakeDownstream, metricValue, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
+import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
+import { committedOffsets, FakeDownstream, KafkaSuite, metricValue, rawKafka, receiverConfig, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor } from './kafka-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('kafka receiver commits (real broker)', function () {
   this.timeout(90_000);
-  const topics: string[] = [];
+  const kafka = new KafkaSuite();
   const receivers: Receiver[] = [];
-  let admin: Admin;
-  let producer: Producer;
 
-  before(async () => {
-    await requireKafka();
-    const kafka = rawKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-  });
+  before(() => kafka.connect());
 
   afterEach(async () => {
     for (const r of receivers.splice(0)) await r.shutdown();
   });
 
-  after(async () => {
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await deleteCreatedGroups();
-    await deleteTopics(topics);
-  });
-
-  async function newTopic(prefix: string, partitions = 1): Promise<string> {
-    const topic = uniqueName(prefix);
-    topics.push(topic);
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
-    return topic;
-  }
+  after(() => kafka.close());
 
   /** produce writes one keyed trace message per id (one request each, so one record batch each). */
   async function produce(topic: string, ids: string[], padBytes = 10): Promise<void> {
-    for (const id of ids) {
-      await producer.send({ topic, acks: -1, messages: [{ key: id, value: Buffer.from(traceRequest({ traceIds: [id], spansPerTrace: 1, padBytes })) }] });
-    }
+    for (const id of ids) await kafka.sendTrace(topic, id, { spansPerTrace: 1, padBytes });
   }
 
   async function startReceiver(topic: string, group: string, down: FakeDownstream, extra: Record<string, unknown> = {}) {
     const settings = settingsFor('receivers.kafka');
-    const r = receiverFactory.create(settings, receiverFactory.configSchema.parse({ topic, group, partitions: 1, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms', ...extra }), { traces: down });
+    const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, extra)), { traces: down });
     receivers.push(r);
     await r.start(new TestHost());
     return { r, metrics: settings.metrics };
   }
 
   async function committed(group: string, topic: string): Promise<number | undefined> {
-    return (await committedOffsets(admin, group, topic)).get(0);
+    return (await committedOffsets(kafka.admin, group, topic)).get(0);
   }
 
   it('commits only up to the first unsettled message while later ones settle first', async () => {
-    const topic = await newTopic('t-commit');
+    const topic = await kafka.newTopic('t-commit');
     const group = uniqueGroup('g-commit');
     const down = new FakeDownstream();
     down.policy = () => 'hold';
@@ -103,7 +79,7 @@ describe('kafka receiver commits (real broker)', function () {
   });
 
   it('on a graceful shutdown commits the settled watermark, never the offsets kafkajs resolved', async () => {
-    const topic = await newTopic('t-stop');
+    const topic = await kafka.newTopic('t-stop');
     const group = uniqueGroup('g-stop');
     const down = new FakeDownstream();
     down.policy = (_b, i) => (i === 0 ? 'ok' : 'hold');
@@ -121,7 +97,7 @@ describe('kafka receiver commits (real broker)', function () {
   });
 
   it('skips a permanently rejected message (counted, committed past) and retries a retriable one until it settles', async () => {
-    const topic = await newTopic('t-perm');
+    const topic = await kafka.newTopic('t-perm');
     const group = uniqueGroup('g-perm');
     const ids = Array.from({ length: 10 }, (_, i) => traceIdOf(i, 0x55));
     const bad = ids[3];
@@ -148,12 +124,12 @@ describe('kafka receiver commits (real broker)', function () {
   });
 
   it('dead-letters an undecodable message (headers say why and where from) and then commits past it', async () => {
-    const topic = await newTopic('t-poison');
+    const topic = await kafka.newTopic('t-poison');
     const dlq = uniqueName('t-dlq');
-    topics.push(dlq);
+    kafka.ownTopic(dlq);
     const group = uniqueGroup('g-poison');
     const good = traceIdOf(1, 0x66);
-    await producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
+    await kafka.producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
     await produce(topic, [good]);
     const down = new FakeDownstream();
     const { metrics } = await startReceiver(topic, group, down, { dead_letter_topic: dlq });
@@ -183,7 +159,7 @@ describe('kafka receiver commits (real broker)', function () {
   });
 
   it('pauses a partition holding more than max_inflight_bytes_per_partition unsettled, and resumes it as it drains', async () => {
-    const topic = await newTopic('t-pause');
+    const topic = await kafka.newTopic('t-pause');
     const group = uniqueGroup('g-pause');
     const ids = Array.from({ length: 60 }, (_, i) => traceIdOf(i, 0x77));
     await produce(topic, ids, 900); // ~1 KB per message, one record batch each

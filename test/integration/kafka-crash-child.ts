@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { TracesConsumer } from '../../pipeline/component';
 import type { TraceBatch } from '../../pipeline/trace-batch';
 import { factory } from '../../receivers/kafka/factory';
+import { receiverConfig } from './kafka-helpers';
 
 function emit(event: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   };
   const receiver = factory.create(
     { id: 'receivers.kafka', name: 'kafka', logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)), metrics: new Registry() },
-    factory.configSchema.parse({ topic, group, partitions: 1, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms', shutdown_drain_timeout: '0s' }),
+    factory.configSchema.parse(receiverConfig(topic, group, 1, { shutdown_drain_timeout: '0s' })),
     { traces: downstream },
   );
   await receiver.start({ reportFatalError: (err) => emit({ event: 'fatal', message: err.message }), getExtension: () => undefined });

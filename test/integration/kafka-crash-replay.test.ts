@@ -6,9 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { expect } from 'chai';
-import type { Admin, Producer } from 'kafkajs';
-import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, rawKafka, requireKafka, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
+import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
+import { committedOffsets, KafkaSuite, uniqueGroup, waitFor } from './kafka-helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CHILD = path.join(__dirname, 'kafka-crash-child.ts');
@@ -69,34 +68,21 @@ class Child {
 describe('kafka receiver crash replay (real broker, kill -9)', function () {
   this.timeout(120_000);
   const children: Child[] = [];
-  let topic = '';
-  let admin: Admin;
-  let producer: Producer;
+  const kafka = new KafkaSuite();
 
-  before(async () => {
-    await requireKafka();
-    const kafka = rawKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-  });
+  before(() => kafka.connect());
 
   after(async () => {
     for (const c of children) c.kill('SIGKILL');
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await deleteCreatedGroups();
-    if (topic) await deleteTopics([topic]);
+    await kafka.close();
   });
 
   it('replays every message from the oldest unsettled one after kill -9, and none before it', async () => {
-    topic = uniqueName('t-crash');
+    const topic = await kafka.newTopic('t-crash');
     const group = uniqueGroup('g-crash');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
     const ids = Array.from({ length: 20 }, (_, i) => traceIdOf(i, 0x88));
     const held = [ids[5], ids[12]];
-    const committed = async () => (await committedOffsets(admin, group, topic)).get(0);
+    const committed = async () => (await committedOffsets(kafka.admin, group, topic)).get(0);
 
     const first = new Child({ TOPIC: topic, GROUP: group, HOLD: held.join(',') });
     children.push(first);
@@ -105,7 +91,7 @@ describe('kafka receiver crash replay (real broker, kill -9)', function () {
 
     // One message at a time, each in its own downstream call (the child is caught up before the next).
     for (const id of ids) {
-      await producer.send({ topic, acks: -1, messages: [{ key: id, value: Buffer.from(traceRequest({ traceIds: [id], spansPerTrace: 2 })) }] });
+      await kafka.sendTrace(topic, id, { spansPerTrace: 2 });
       await waitFor(`child got ${id}`, () => first.got().includes(id), 20_000, 10);
     }
     expect(first.events.filter((e) => e.event === 'got' && e.held).flatMap((e) => e.traceIds)).to.deep.equal(held);

@@ -1,12 +1,14 @@
 // Helpers of the Kafka integration tests: the real broker on 127.0.0.1:9092 (started by
-// `bash scripts/stack/up.sh kafka`), unique topic/group names per run, a fake downstream that records and
-// settles (or holds) what the receiver delivers, bounded waits, and cleanup.
+// `bash scripts/stack/up.sh kafka`), unique topic/group names per run, the clients a suite shares
+// (KafkaSuite), the receiver timings the tests run with, a fake downstream that records and settles (or
+// holds) what the receiver delivers, bounded waits, and cleanup.
 
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { ComponentSettings, Host, TracesConsumer } from '../../pipeline/component';
 import type { TraceBatch } from '../../pipeline/trace-batch';
+import { traceRequest } from '../exporters/kafka/otlp-fixtures';
 
 /** The broker every Kafka integration test uses. */
 export const BROKERS = ['127.0.0.1:9092'];
@@ -115,6 +117,73 @@ export async function deleteTopics(topics: string[]): Promise<void> {
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * KafkaSuite is what a Kafka integration suite shares with the broker: an admin client and an idempotent
+ * producer (one request in flight, so messages keep their order). Call connect() in `before` and close()
+ * in `after`; close also deletes the consumer groups made by uniqueGroup and the topics made by newTopic.
+ */
+export class KafkaSuite {
+  private _admin: Admin | undefined;
+  private _producer: Producer | undefined;
+  private readonly _topics: string[] = [];
+
+  /** admin is the connected admin client. */
+  get admin(): Admin {
+    if (this._admin === undefined) throw new Error('KafkaSuite: call connect() first');
+    return this._admin;
+  }
+
+  /** producer is the connected idempotent producer. */
+  get producer(): Producer {
+    if (this._producer === undefined) throw new Error('KafkaSuite: call connect() first');
+    return this._producer;
+  }
+
+  /** connect fails (never skips) when the broker is not reachable (requireKafka), then connects both clients. */
+  async connect(): Promise<void> {
+    await requireKafka();
+    const kafka = rawKafka();
+    this._admin = kafka.admin();
+    await this._admin.connect();
+    this._producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this._producer.connect();
+  }
+
+  /** newTopic creates a topic with a unique name (uniqueName(prefix)) and waits for its leaders. */
+  async newTopic(prefix: string, partitions = 1): Promise<string> {
+    const topic = uniqueName(prefix);
+    this._topics.push(topic);
+    await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    return topic;
+  }
+
+  /** ownTopic has close() delete a topic made another way (e.g. by the component under test). */
+  ownTopic(topic: string): void {
+    this._topics.push(topic);
+  }
+
+  /** sendTrace produces one message (acks: all) holding one trace, keyed by its trace id. */
+  async sendTrace(topic: string, traceId: string, spec: { spansPerTrace: number; padBytes?: number }): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages: [{ key: traceId, value: Buffer.from(traceRequest({ traceIds: [traceId], ...spec })) }] });
+  }
+
+  /** close disconnects both clients, then deletes the suite's consumer groups and topics (best effort). */
+  async close(): Promise<void> {
+    await this._producer?.disconnect();
+    await this._admin?.disconnect();
+    await deleteCreatedGroups();
+    if (this._topics.length > 0) await deleteTopics(this._topics);
+  }
+}
+
+/**
+ * receiverConfig is the raw config of a `kafka` receiver as the integration tests run it: commits every
+ * 100ms, fetches wait at most 50ms, and a dead member's session expires after 6s; `extra` adds or overrides keys.
+ */
+export function receiverConfig(topic: string, group: string, partitions: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { topic, group, partitions, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms', ...extra };
 }
 
 /** HeldCall is one consumeTraces call the fake downstream received. */

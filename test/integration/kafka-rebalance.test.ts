@@ -4,43 +4,29 @@
 // second time; once everything settles, the group's commits reach every partition's end.
 
 import { expect } from 'chai';
-import type { Admin, Producer } from 'kafkajs';
 import type { Receiver } from '../../pipeline/component';
 import { partitionOf } from '../../pipeline/kafka/partitioners';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
-import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, deleteTopics, endOffsets, FakeDownstream, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
+import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
+import { committedOffsets, endOffsets, FakeDownstream, KafkaSuite, receiverConfig, settingsFor, TestHost, uniqueGroup, waitFor } from './kafka-helpers';
 
 const PARTITIONS = 4;
 
 describe('kafka receiver rebalance (real broker, two members)', function () {
   this.timeout(90_000);
   const receivers: Receiver[] = [];
-  let topic = '';
-  let admin: Admin;
-  let producer: Producer;
+  const kafka = new KafkaSuite();
 
-  before(async () => {
-    await requireKafka();
-    const kafka = rawKafka();
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-  });
+  before(() => kafka.connect());
 
   after(async () => {
     for (const r of receivers) await r.shutdown();
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await deleteCreatedGroups();
-    if (topic) await deleteTopics([topic]);
+    await kafka.close();
   });
 
   it('replays moved partitions from the settled watermark and never redelivers kept ones', async () => {
-    topic = uniqueName('t-rebal');
+    const topic = await kafka.newTopic('t-rebal', PARTITIONS);
     const group = uniqueGroup('g-rebal');
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
 
     // Pick 10 trace ids per partition (kafkajs's default partitioner is murmur2); hold offset 3 of each in A.
     const byPartition = new Map<number, string[]>();
@@ -55,7 +41,7 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
     const held = new Set([...byPartition.values()].map((ids) => ids[3]));
     const partitionOfId = new Map([...byPartition].flatMap(([p, ids]) => ids.map((id) => [id, p] as const)));
 
-    const config = receiverFactory.configSchema.parse({ topic, group, partitions: PARTITIONS, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms' });
+    const config = receiverFactory.configSchema.parse(receiverConfig(topic, group, PARTITIONS));
     const downA = new FakeDownstream();
     downA.policy = (batch) => (batch.chunks.some((c) => held.has(c.traceId)) ? 'hold' : 'ok');
     const a = receiverFactory.create(settingsFor('receivers.a'), config, { traces: downA });
@@ -65,12 +51,12 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
     // One message at a time, each in its own downstream call (A is caught up before the next).
     for (let k = 0; k < 10; k++) {
       for (const ids of byPartition.values()) {
-        await producer.send({ topic, acks: -1, messages: [{ key: ids[k], value: Buffer.from(traceRequest({ traceIds: [ids[k]], spansPerTrace: 1 })) }] });
+        await kafka.sendTrace(topic, ids[k], { spansPerTrace: 1 });
         await waitFor(`A got ${ids[k]}`, () => downA.traceIds().includes(ids[k]), 20_000, 5);
       }
     }
     await waitFor('A committed up to each held message (offset 3)', async () => {
-      const c = await committedOffsets(admin, group, topic);
+      const c = await committedOffsets(kafka.admin, group, topic);
       return [...c.values()].filter((o) => o === 3).length === PARTITIONS;
     }, 10_000, 100);
     const aBefore = downA.traceIds().length;
@@ -97,9 +83,9 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
 
     // Release A's held messages: kept partitions settle in A, moved ones were settled by B.
     for (const c of downA.calls) if (!c.settled) c.resolve();
-    const ends = await endOffsets(admin, topic);
+    const ends = await endOffsets(kafka.admin, topic);
     await waitFor('commits reach every partition end', async () => {
-      const c = await committedOffsets(admin, group, topic);
+      const c = await committedOffsets(kafka.admin, group, topic);
       return [...ends].every(([p, end]) => c.get(p) === end);
     }, 15_000, 100);
     expect(new Set([...aIds, ...downB.traceIds()])).to.have.property('size', all.length);

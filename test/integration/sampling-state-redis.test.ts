@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import type { DecisionRecord } from '../../pipeline/component';
 import { createSamplingState, RedisSamplingState, type SamplingStateOptions } from '../../processors/tail-sampling/state';
-import { DISTRIBUTIONS, exactQuantile, FakeClock, rng } from '../processors/tail-sampling/state/random';
+import { rng } from '../helpers/random';
+import { DISTRIBUTIONS, exactQuantile, FakeClock } from '../processors/tail-sampling/state/random';
 import { deleteByPrefix, ensureStackRedis, keysByPrefix, STACK_REDIS_URL, uniquePrefix } from './sampling-state-redis-helpers';
 
 const T0 = Date.UTC(2025, 5, 1, 10, 0, 0);

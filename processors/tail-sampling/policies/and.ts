@@ -3,12 +3,13 @@
 // When probabilities applied, the result carries the smallest one (all share the trace-id hash, so the
 // trace passes them all exactly when it passes the smallest).
 
-import type { AndConfig } from './config';
+import type { AndConfig, PolicyConfig } from './config';
 import { notSampled, sampled, type Decision, type PolicyContext, type PolicyEvaluator, type TraceView } from './types';
 
 /** NamedDecision is a sub-policy's decision with its name. */
 export interface NamedDecision { name: string; decision: Decision }
-type AllResult = { all: boolean; decisions: NamedDecision[] };
+/** AllResult says whether every sub-policy sampled, with the decisions made until evaluation stopped. */
+export type AllResult = { all: boolean; decisions: NamedDecision[] };
 
 /** isPromise tells a thenable from a plain value (policies may answer either way). */
 export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
@@ -47,12 +48,15 @@ export function combine(decisions: readonly NamedDecision[]): { inputs: Record<s
   return { inputs, reason, probability };
 }
 
-/** And samples a trace when all sub-policies do. */
-export class And implements PolicyEvaluator {
+/**
+ * AllOf is what `and` and `drop` share: sub-policies built in order (an unnamed one is `<name>[i]`) and
+ * run with evaluateAll; `conclude` turns the result into the composite's decision.
+ */
+export class AllOf implements PolicyEvaluator {
   private readonly _subs: { name: string; policy: PolicyEvaluator }[];
 
-  constructor(cfg: AndConfig, name: string, ctx: PolicyContext) {
-    this._subs = cfg.policies.map((p, i) => {
+  constructor(policies: readonly PolicyConfig[], name: string, ctx: PolicyContext, private readonly _conclude: (r: AllResult) => Decision) {
+    this._subs = policies.map((p, i) => {
       const sub = p.name ?? `${name}[${i}]`;
       return { name: sub, policy: ctx.build(p, sub) };
     });
@@ -60,7 +64,14 @@ export class And implements PolicyEvaluator {
 
   evaluate(trace: TraceView): Decision | Promise<Decision> {
     const r = evaluateAll(this._subs, trace);
-    return isPromise(r) ? r.then(conclude) : conclude(r);
+    return isPromise(r) ? r.then(this._conclude) : this._conclude(r);
+  }
+}
+
+/** And samples a trace when all sub-policies do. */
+export class And extends AllOf {
+  constructor(cfg: AndConfig, name: string, ctx: PolicyContext) {
+    super(cfg.policies, name, ctx, conclude);
   }
 }
 

@@ -13,14 +13,12 @@ import {
   ServiceErrorTracker,
   SlicedSketch,
   errorTrackerSettings,
+  latencyKey,
+  latencySliceMs,
   localRate,
+  oldestSlice,
   type ErrorTrackerSettings,
 } from './windows';
-
-/** latencyKey joins a service and an operation into one map key. */
-export function latencyKey(service: string, operation: string): string {
-  return `${service}\u0000${operation}`;
-}
 
 interface RateEntry {
   readonly ring: SecondRing;
@@ -48,7 +46,7 @@ export class MemorySamplingState implements SamplingState {
 
   constructor(options: SamplingStateOptions = {}) {
     this._o = resolveStateOptions(options);
-    this._sliceMs = this._o.windowMs / this._o.latencySlices;
+    this._sliceMs = latencySliceMs(this._o);
     this._rateWindowSec = this._o.rateWindowMs / 1000;
     this._errSettings = errorTrackerSettings(this._o);
     this._ledger = new LruTtlMap(this._o.ledgerMaxEntries, this._o.ledgerTtlMs, this._o.now);
@@ -116,7 +114,7 @@ export class MemorySamplingState implements SamplingState {
   latencyQuantiles(service: string, operation: string): LatencyQuantiles | undefined {
     const w = this._latency.get(latencyKey(service, operation));
     if (w === undefined) return undefined;
-    w.prune(this._oldestSlice(this._o.now()));
+    w.prune(oldestSlice(this._o.now(), this._o));
     return w.quantiles();
   }
 
@@ -170,7 +168,7 @@ export class MemorySamplingState implements SamplingState {
   housekeeping(): void {
     const now = this._o.now();
     this._lastHousekeeping = now;
-    const oldest = this._oldestSlice(now);
+    const oldest = oldestSlice(now, this._o);
     for (const [k, w] of this._latency) {
       w.prune(oldest);
       if (w.isEmpty()) this._latency.delete(k);
@@ -183,11 +181,6 @@ export class MemorySamplingState implements SamplingState {
     const sec = Math.floor(now / 1000);
     for (const [k, r] of this._rates) if (r.ring.newest() <= sec - this._rateWindowSec) this._rates.delete(k);
     this._ledger.sweep(10_000);
-  }
-
-  /** The oldest slice inside the latency window at `now`. */
-  private _oldestSlice(now: number): number {
-    return Math.floor(now / this._sliceMs) - this._o.latencySlices + 1;
   }
 
   /** Whether a map may take one more key; when full, runs housekeeping once, then drops and counts. */

@@ -115,6 +115,14 @@ export const DEFAULT_LATENCY_REFRESH_MS = 5000;
 /** ERR_STATE_OPTIONS is the code of the error thrown for invalid state options (a programming or config-mapping error). */
 export const ERR_STATE_OPTIONS = 'ERR_STATE_OPTIONS';
 
+/** Fields that must be positive integers, in the order their problems are reported. */
+const POSITIVE_INT_FIELDS = [
+  'syncIntervalMs', 'ledgerTtlMs', 'ledgerMaxEntries', 'windowMs', 'latencySlices', 'rateWindowMs', 'errorWindowMs',
+  'errorBucketMs', 'baselineHalfLifeMs', 'maxKeys', 'maxPendingDecisions', 'shards', 'redisTimeoutMs', 'latencyRefreshMs',
+] as const;
+/** Fields that must be finite numbers >= 0, reported after POSITIVE_INT_FIELDS. */
+const NON_NEGATIVE_FIELDS = ['degradedDecayMs', 'minErrorVolume'] as const;
+
 /**
  * resolveStateOptions applies the defaults and checks every field; it throws one PipelineError
  * (code ERR_STATE_OPTIONS, not retriable) listing every problem. The processor's config schema should
@@ -159,22 +167,8 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
   for (const n of clusterNodes) {
     if (!/^[^:\s]+:\d+$/.test(n)) problems.push(`clusterNodes entries must be host:port (got ${JSON.stringify(n)})`);
   }
-  positiveInt('syncIntervalMs', r.syncIntervalMs);
-  positiveInt('ledgerTtlMs', r.ledgerTtlMs);
-  positiveInt('ledgerMaxEntries', r.ledgerMaxEntries);
-  positiveInt('windowMs', r.windowMs);
-  positiveInt('latencySlices', r.latencySlices);
-  positiveInt('rateWindowMs', r.rateWindowMs);
-  positiveInt('errorWindowMs', r.errorWindowMs);
-  positiveInt('errorBucketMs', r.errorBucketMs);
-  positiveInt('baselineHalfLifeMs', r.baselineHalfLifeMs);
-  positiveInt('maxKeys', r.maxKeys);
-  positiveInt('maxPendingDecisions', r.maxPendingDecisions);
-  positiveInt('shards', r.shards);
-  positiveInt('redisTimeoutMs', r.redisTimeoutMs);
-  positiveInt('latencyRefreshMs', r.latencyRefreshMs);
-  nonNegative('degradedDecayMs', r.degradedDecayMs);
-  nonNegative('minErrorVolume', r.minErrorVolume);
+  for (const name of POSITIVE_INT_FIELDS) positiveInt(name, r[name]);
+  for (const name of NON_NEGATIVE_FIELDS) nonNegative(name, r[name]);
   if (!Number.isFinite(r.degradedBoost) || r.degradedBoost < 1) problems.push(`degradedBoost must be >= 1 (got ${r.degradedBoost})`);
   if (!(r.sketchRelativeAccuracy > 0 && r.sketchRelativeAccuracy < 1)) {
     problems.push(`sketchRelativeAccuracy must be in (0, 1) (got ${r.sketchRelativeAccuracy})`);

@@ -20,7 +20,10 @@ import {
   ServiceErrorTracker,
   SlicedSketch,
   errorTrackerSettings,
+  latencyKey,
+  latencySliceMs,
   localRate,
+  oldestSlice,
   quantilesOf,
   type ErrorTrackerSettings,
 } from './windows';
@@ -73,7 +76,7 @@ export class RedisSamplingState implements SamplingState {
     this._keys = new KeyLayout(this._o.keyPrefix);
     this._sketchOpts = { relativeAccuracy: this._o.sketchRelativeAccuracy };
     this._errSettings = errorTrackerSettings(this._o);
-    this._sliceMs = this._o.windowMs / this._o.latencySlices;
+    this._sliceMs = latencySliceMs(this._o);
     this._rateWindowSec = this._o.rateWindowMs / 1000;
     // A second is complete cluster-wide once every replica has flushed it: one sync interval plus slack.
     this._lagMs = this._o.syncIntervalMs + 250;
@@ -167,7 +170,7 @@ export class RedisSamplingState implements SamplingState {
     const e = this._latencyEntry(service, operation, now);
     if (e === undefined) return undefined;
     if (e.cacheTick !== this._tick) {
-      const oldest = this._oldestSlice(now);
+      const oldest = oldestSlice(now, this._o);
       e.cluster.prune(oldest);
       e.pending.prune(oldest);
       if (e.pending.isEmpty()) e.cache = e.cluster.quantiles();
@@ -331,7 +334,7 @@ export class RedisSamplingState implements SamplingState {
 
   /** Prunes windows and pending deltas to their bounds and forgets idle keys. */
   private _housekeeping(now: number): void {
-    const oldest = this._oldestSlice(now);
+    const oldest = oldestSlice(now, this._o);
     for (const [k, e] of this._latency) {
       e.cluster.prune(oldest);
       this._dropped += e.pending.prune(oldest);
@@ -363,7 +366,7 @@ export class RedisSamplingState implements SamplingState {
   }
 
   private _latencyEntry(service: string, operation: string, now: number): LatencyEntry | undefined {
-    const id = `${service}\u0000${operation}`;
+    const id = latencyKey(service, operation);
     let e = this._latency.get(id);
     if (e === undefined) {
       if (this._latency.size >= this._o.maxKeys) {
@@ -442,10 +445,6 @@ export class RedisSamplingState implements SamplingState {
   /** True when the last sync succeeded recently enough for the snapshot to count as current. */
   private _fresh(now: number): boolean {
     return this._lastSyncOk && this._link.isUp() && now - this._lastSyncAt <= 3 * this._o.syncIntervalMs + this._o.redisTimeoutMs;
-  }
-
-  private _oldestSlice(now: number): number {
-    return Math.floor(now / this._sliceMs) - this._o.latencySlices + 1;
   }
 
   /** Error buckets before this index are closed cluster-wide (every replica has flushed them). */

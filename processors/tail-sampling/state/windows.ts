@@ -8,6 +8,21 @@ import type { LatencyQuantiles, ServiceErrorState } from './types';
 
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
+/** latencyKey joins a service and an operation into one key (both stores key latency by it; Redis also shards by it). */
+export function latencyKey(service: string, operation: string): string {
+  return `${service}\u0000${operation}`;
+}
+
+/** latencySliceMs is the width of one slice of the latency window: windowMs cut into latencySlices. */
+export function latencySliceMs(o: ResolvedStateOptions): number {
+  return o.windowMs / o.latencySlices;
+}
+
+/** oldestSlice is the index of the oldest slice still inside the latency window at `now` (slice i covers [i, i+1) x latencySliceMs). */
+export function oldestSlice(now: number, o: ResolvedStateOptions): number {
+  return Math.floor(now / latencySliceMs(o)) - o.latencySlices + 1;
+}
+
 /**
  * SlicedSketch is one key's latency sketch over a sliding window made of time slices. The window total
  * is kept incrementally on `add` and rebuilt from the slices after a slice is replaced or pruned.

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { flatten, parseTsk, TskParseError, type TskParseOptions, type TskParseResult } from '../../../config/tsk/parser';
+import { rng } from '../../helpers/random';
 import { CASES, PIPELINE } from './fixtures';
 
 const SEED = 0x7a5c0ffe;
@@ -19,18 +20,6 @@ const FUZZ_MS = 4000;
  */
 const SMALL_INPUT_MS = 400;
 const LARGE_INPUT_MS = 2500;
-
-/** mulberry32 is a small deterministic PRNG. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   '[', ']', '{', '}', '(', ')', '"', "'", '\\', '#', ' # c', ':', '=', ';', ',', ' ', '\t', '\n', '\r\n', '\r', '"""', '>', '<',
@@ -191,7 +180,7 @@ describe('tsk fuzz (bounded, seeded)', function () {
   });
 
   it(`survives random and mutated inputs for ${FUZZ_MS / 1000}s (seed ${SEED.toString(16)})`, () => {
-    const rnd = mulberry32(SEED);
+    const rnd = rng(SEED);
     const seeds = [...CASES.map((c) => c.src), PIPELINE];
     const start = Date.now();
     let runs = 0;
@@ -212,7 +201,7 @@ describe('tsk fuzz (bounded, seeded)', function () {
   });
 
   it('is deterministic: the same input gives the same result', () => {
-    const rnd = mulberry32(SEED ^ 0x55);
+    const rnd = rng(SEED ^ 0x55);
     for (let i = 0; i < 200; i++) {
       const src = mutate(PIPELINE, rnd);
       const opts = { baseDir: dir, env: {}, now: () => new Date(0) };

@@ -11,7 +11,8 @@ import {
 import { otlpTypes } from '../../../pipeline/otlp/schema';
 import { isPermanent } from '../../../pipeline/errors';
 import { flatten, type FlatSpan } from './expect-spans';
-import { makeFixture, rng, type Fixture } from './fixtures';
+import { rng } from '../../helpers/random';
+import { makeFixture, type Fixture } from './fixtures';
 
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';
 const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';

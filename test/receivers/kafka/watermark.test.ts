@@ -3,18 +3,7 @@
 
 import { expect } from 'chai';
 import { SettledWatermark } from '../../../receivers/kafka/watermark';
-
-/** mulberry32 is a small seeded PRNG so the randomized test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../helpers/random';
 
 describe('kafka receiver: SettledWatermark', () => {
   it('has no commit offset before anything is tracked, unless a start was given', () => {
@@ -101,7 +90,7 @@ describe('kafka receiver: SettledWatermark', () => {
 
   it('always equals a brute-force model over thousands of random settlements (with compaction)', function () {
     this.timeout(20_000);
-    const rnd = mulberry32(20240601);
+    const rnd = rng(20240601);
     const w = new SettledWatermark();
     // The model: unsettled offsets kept sorted (tracked in increasing order), so its minimum is unsettled[0].
     const unsettled: number[] = [];

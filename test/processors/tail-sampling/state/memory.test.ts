@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import type { DecisionRecord } from '../../../../pipeline/component';
 import { createSamplingState, MemorySamplingState } from '../../../../processors/tail-sampling/state';
-import { DISTRIBUTIONS, exactQuantile, FakeClock, rng } from './random';
+import { rng } from '../../../helpers/random';
+import { DISTRIBUTIONS, exactQuantile, FakeClock } from './random';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 

@@ -1,16 +1,5 @@
-// Seeded random distributions for the sampling-state tests (deterministic, so failures reproduce).
-
-/** rng returns a seeded uniform generator in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded random distributions for the sampling-state tests, drawn from a generator such as rng of
+// test/helpers/random.ts (deterministic, so failures reproduce).
 
 /** normal draws a standard normal value (Box-Muller). */
 export function normal(u: () => number): number {

@@ -3,7 +3,8 @@
 
 import { expect } from 'chai';
 import { LatencySketch } from '../../../../processors/tail-sampling/state/sketch';
-import { DISTRIBUTIONS, exactQuantile, rng } from './random';
+import { rng } from '../../../helpers/random';
+import { DISTRIBUTIONS, exactQuantile } from './random';
 
 const QS = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
 

@@ -1,14 +1,15 @@
-// appendSpanAttributes and countSpans/countLogRecords: re-framing and counting over OTLP bytes with
-// protobufjs Reader/Writer, leaving every span byte-identical except for the stamped attributes. Part of
-// the hot-path scanner (exported through scanner.ts).
+// appendSpanAttributes and countSpans/countLogRecords: re-framing (a two-pass exact-size copy) and
+// counting (a protobufjs Reader) over OTLP bytes, leaving every span byte-identical except for the
+// stamped attributes. Part of the hot-path scanner (exported through scanner.ts).
 
-import { Writer, type Reader } from 'protobufjs';
+import { Writer } from 'protobufjs';
 import type { AttrValue } from './scanner';
 import * as wire from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
-const { asDecodeError, bytesEqual, newReader, nextLen, readLen, skipField } = wire;
-const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
+const { asDecodeError, bytesEqual, malformed, newReader, nextLen, skipField, varintSize, writeVarint } = wire;
+const { WT_VARINT, WT_I64, WT_LEN, WT_I32, TAG_F1_LEN, TAG_F2_LEN } = wire;
+const TAG_ATTR = (9 << 3) | WT_LEN; // Span.attributes
 
 /**
  * countSpans counts the spans of an encoded ExportTraceServiceRequest without decoding them.
@@ -50,7 +51,7 @@ function encodeAttributes(attrs: Readonly<Record<string, AttrValue>>): Uint8Arra
   const w = Writer.create();
   for (const key of Object.keys(attrs)) {
     const v = attrs[key];
-    w.uint32((9 << 3) | WT_LEN).fork();
+    w.uint32(TAG_ATTR).fork();
     w.uint32(TAG_F1_LEN).string(key);
     w.uint32(TAG_F2_LEN).fork();
     if (typeof v === 'string') w.uint32((1 << 3) | WT_LEN).string(v);
@@ -62,92 +63,202 @@ function encodeAttributes(attrs: Readonly<Record<string, AttrValue>>): Uint8Arra
   return w.finish();
 }
 
+// A cursor over the request bytes for appendSpanAttributes: module-local scratch (the function is
+// synchronous and not re-entrant) so that the varint readers below allocate nothing and inline well.
+let cur = 0;
+
 /**
- * keyMatches tells whether the key of the KeyValue in [r.pos, end) is one of `keys`. A plain loop rather
- * than wire.nextLen: it runs for every span attribute, and this way V8 inlines the Reader calls (3% faster).
+ * readTag reads a field tag like protobufjs Reader#uint32: up to 10 bytes, value truncated to 32 bits.
+ * Reading is bounded by `end` (a tag crossing the end of its message is malformed anyway).
  */
-function keyMatches(r: Reader, end: number, keys: readonly Uint8Array[]): boolean {
-  const buf = r.buf;
-  while (r.pos < end) {
-    const tag = r.uint32();
+function readTag(b: Uint8Array, end: number): number {
+  if (cur < end) {
+    const x = b[cur];
+    if (x < 0x80) {
+      cur++;
+      return x;
+    }
+  }
+  let v = 0;
+  for (let i = 0; i < 10; i++) {
+    if (cur >= end) throw malformed('truncated message', cur);
+    const x = b[cur++];
+    if (i < 4) v |= (x & 0x7f) << (7 * i);
+    else if (i === 4) v |= (x & 0x0f) << 28;
+    if (x < 0x80) return v >>> 0;
+  }
+  throw malformed('invalid varint encoding', cur);
+}
+
+/** readEnd reads a length prefix like protobufjs Reader#size (< 2^31) and returns the end of the field, within `end`. */
+function readEnd(b: Uint8Array, end: number, what: string): number {
+  let n = 0;
+  for (let i = 0; ; i++) {
+    if (cur >= end) throw malformed('truncated message', cur);
+    const x = b[cur++];
+    if (i === 4) {
+      if (x > 7) throw malformed('invalid length encoding', cur);
+      n = (n | (x << 28)) >>> 0;
+      break;
+    }
+    n |= (x & 0x7f) << (7 * i);
+    if (x < 0x80) break;
+  }
+  const e = cur + n;
+  if (e > end) throw malformed(`${what} runs past the end of its message`, cur);
+  return e;
+}
+
+/** skipValue skips the value of a field with wire type `wt` (like wire.skipField), within `end`. */
+function skipValue(b: Uint8Array, wt: number, end: number): void {
+  switch (wt) {
+    case WT_VARINT:
+      do {
+        if (cur >= end) throw malformed('truncated message', cur);
+      } while (b[cur++] & 0x80);
+      return;
+    case WT_I64:
+      cur += 8;
+      break;
+    case WT_LEN:
+      cur = readEnd(b, end, 'field');
+      return;
+    case WT_I32:
+      cur += 4;
+      break;
+    default:
+      throw malformed(`unsupported wire type ${wt}`, cur);
+  }
+  if (cur > end) throw malformed('field runs past the end of its message', cur);
+}
+
+/** keyMatches tells whether the key of the KeyValue in [cur, kvEnd) is one of `keys`. */
+function keyMatches(b: Uint8Array, kvEnd: number, keys: readonly Uint8Array[]): boolean {
+  while (cur < kvEnd) {
+    const tag = readTag(b, kvEnd);
     if (tag === TAG_F1_LEN) {
-      const e = readLen(r, end, 'key');
-      const len = e - r.pos;
-      for (const k of keys) if (k.length === len && bytesEqual(buf, r.pos, k, 0, len)) return true;
-      r.pos = e;
+      const e = readEnd(b, kvEnd, 'key');
+      const len = e - cur;
+      for (const k of keys) if (k.length === len && bytesEqual(b, cur, k, 0, len)) return true;
+      cur = e;
     } else {
-      skipField(r, tag & 7, end);
+      skipValue(b, tag & 7, kvEnd);
     }
   }
   return false;
 }
+
+// Kinds of the steps of the write plan of appendSpanAttributes.
+const OP_COPY = 0; // copy data[x, y)
+const OP_HEADER = 1; // write tag x and length y (the tag is a one-byte framing tag)
+const OP_BLOCK = 2; // write the encoded attributes
 
 /**
  * appendSpanAttributes returns a copy of an encoded ExportTraceServiceRequest where every span carries
  * `attrs` (integers as int_value, other numbers as double_value): an existing attribute with one of
  * these keys is removed and the new ones are appended after the span's other fields. Everything else,
  * including unknown fields and field order, stays byte-identical.
+ *
+ * Two passes: the first walks the framing and records a flat plan (kept byte ranges, rewritten headers
+ * with their new lengths, the attribute block), each span's kept bytes as one range between removed
+ * attributes; the second writes the plan into one buffer of the exact size with Buffer#copy. (The former
+ * Writer-based version did one Writer.raw(subarray) per span field: 2-3x slower, and garbage.)
  * @throws OtlpDecodeError when the framing is truncated or malformed.
  */
 export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>): Uint8Array {
   const block = encodeAttributes(attrs);
   const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
-  const w = Writer.create();
-  const r = newReader(data);
-  try {
-    const end = data.length;
-    while (r.pos < end) {
-      const fieldStart = r.pos;
-      const tag = r.uint32();
-      if (tag !== TAG_F1_LEN) {
-        skipField(r, tag & 7, end);
-        w.raw(data.subarray(fieldStart, r.pos));
+  const hasKeys = keys.length > 0;
+  const ops: number[] = [];
+  const end = data.length;
+  let total = 0;
+  cur = 0;
+  while (cur < end) {
+    const fieldStart = cur;
+    const tag = readTag(data, end);
+    if (tag !== TAG_F1_LEN) {
+      skipValue(data, tag & 7, end);
+      ops.push(OP_COPY, fieldStart, cur);
+      total += cur - fieldStart;
+      continue;
+    }
+    const rsEnd = readEnd(data, end, 'resource entry');
+    const rsHeader = ops.length;
+    ops.push(OP_HEADER, TAG_F1_LEN, 0);
+    let rsLen = 0;
+    while (cur < rsEnd) {
+      const rsField = cur;
+      const t = readTag(data, rsEnd);
+      if (t !== TAG_F2_LEN) {
+        skipValue(data, t & 7, rsEnd);
+        ops.push(OP_COPY, rsField, cur);
+        rsLen += cur - rsField;
         continue;
       }
-      const rsEnd = readLen(r, end, 'resource entry');
-      w.uint32(TAG_F1_LEN).fork();
-      while (r.pos < rsEnd) {
-        const rsField = r.pos;
-        const t = r.uint32();
-        if (t !== TAG_F2_LEN) {
-          skipField(r, t & 7, rsEnd);
-          w.raw(data.subarray(rsField, r.pos));
+      const ssEnd = readEnd(data, rsEnd, 'scope entry');
+      const ssHeader = ops.length;
+      ops.push(OP_HEADER, TAG_F2_LEN, 0);
+      let ssLen = 0;
+      while (cur < ssEnd) {
+        const ssField = cur;
+        const t2 = readTag(data, ssEnd);
+        if (t2 !== TAG_F2_LEN) {
+          skipValue(data, t2 & 7, ssEnd);
+          ops.push(OP_COPY, ssField, cur);
+          ssLen += cur - ssField;
           continue;
         }
-        const ssEnd = readLen(r, rsEnd, 'scope entry');
-        w.uint32(TAG_F2_LEN).fork();
-        while (r.pos < ssEnd) {
-          const ssField = r.pos;
-          const t2 = r.uint32();
-          if (t2 !== TAG_F2_LEN) {
-            skipField(r, t2 & 7, ssEnd);
-            w.raw(data.subarray(ssField, r.pos));
+        const spanEnd = readEnd(data, ssEnd, 'span');
+        const spanHeader = ops.length;
+        ops.push(OP_HEADER, TAG_F2_LEN, 0);
+        let spanLen = 0;
+        let runStart = cur;
+        while (cur < spanEnd) {
+          const f = cur;
+          const t3 = readTag(data, spanEnd);
+          if (t3 === TAG_ATTR && hasKeys) {
+            const e = readEnd(data, spanEnd, 'attribute');
+            if (keyMatches(data, e, keys)) {
+              if (f > runStart) {
+                ops.push(OP_COPY, runStart, f);
+                spanLen += f - runStart;
+              }
+              runStart = e;
+            }
+            cur = e;
             continue;
           }
-          const spanEnd = readLen(r, ssEnd, 'span');
-          w.uint32(TAG_F2_LEN).fork();
-          while (r.pos < spanEnd) {
-            const spanField = r.pos;
-            const t3 = r.uint32();
-            if (t3 === ((9 << 3) | WT_LEN) && keys.length > 0) {
-              const e = readLen(r, spanEnd, 'attribute');
-              const replaced = keyMatches(r, e, keys);
-              r.pos = e;
-              if (!replaced) w.raw(data.subarray(spanField, e));
-              continue;
-            }
-            skipField(r, t3 & 7, spanEnd);
-            w.raw(data.subarray(spanField, r.pos));
-          }
-          w.raw(block);
-          w.ldelim();
+          skipValue(data, t3 & 7, spanEnd);
         }
-        w.ldelim();
+        if (spanEnd > runStart) {
+          ops.push(OP_COPY, runStart, spanEnd);
+          spanLen += spanEnd - runStart;
+        }
+        ops.push(OP_BLOCK, 0, 0);
+        spanLen += block.length;
+        ops[spanHeader + 2] = spanLen;
+        ssLen += 1 + varintSize(spanLen) + spanLen;
       }
-      w.ldelim();
+      ops[ssHeader + 2] = ssLen;
+      rsLen += 1 + varintSize(ssLen) + ssLen;
     }
-  } catch (err) {
-    throw asDecodeError(err, r);
+    ops[rsHeader + 2] = rsLen;
+    total += 1 + varintSize(rsLen) + rsLen;
   }
-  return w.finish();
+  const out = Buffer.allocUnsafe(total);
+  const src = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let at = 0;
+  for (let i = 0; i < ops.length; i += 3) {
+    const kind = ops[i];
+    if (kind === OP_COPY) at += src.copy(out, at, ops[i + 1], ops[i + 2]);
+    else if (kind === OP_HEADER) {
+      out[at++] = ops[i + 1];
+      at = writeVarint(out, at, ops[i + 2]);
+    } else {
+      out.set(block, at);
+      at += block.length;
+    }
+  }
+  if (at !== total) throw new Error(`appendSpanAttributes: wrote ${at} bytes, planned ${total}`);
+  return out;
 }

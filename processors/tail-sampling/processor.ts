@@ -366,14 +366,22 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private _apply(decided: readonly Decided[], now: number): void {
     const keptTraces: Outgoing<TraceChunk>[] = [];
     const keptLogs: Outgoing<LogChunk>[] = [];
+    // Counters are aggregated over the batch and incremented once per label set (a prom-client inc
+    // hashes and validates its label object: per decision that was measurable on the hot path).
+    const triggers = new Map<string, number>();
+    const decisions = new Map<string, Map<string, number>>();
+    let lateSpans = 0;
+    let lateLogs = 0;
     for (const { trace: t, record, followed } of decided) {
       this._cache.set(record);
-      this._metrics.triggers.inc({ trigger: t.trigger });
-      this._metrics.decisions.inc({ policy: record.policy, decision: record.decision });
+      triggers.set(t.trigger, (triggers.get(t.trigger) ?? 0) + 1);
+      let byDecision = decisions.get(record.policy);
+      if (byDecision === undefined) decisions.set(record.policy, (byDecision = new Map()));
+      byDecision.set(record.decision, (byDecision.get(record.decision) ?? 0) + 1);
       this._metrics.decisionLag.observe(Math.max(0, now - t.firstSeenMs) / 1000);
       if (followed && t.trigger === 'ledger') {
-        if (t.spans.length > 0) this._metrics.lateSpans.inc(t.spans.length);
-        if (t.logs.length > 0) this._metrics.lateLogs.inc(t.logs.reduce((n, l) => n + l.recordCount, 0));
+        lateSpans += t.spans.length;
+        for (const l of t.logs) lateLogs += l.recordCount;
       }
       if (record.decision !== 'sampled') {
         settleWaiters(t);
@@ -385,6 +393,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
         keptLogs.push({ traceId: t.traceId, chunks: t.logs, bytes: t.logs.reduce((n, l) => n + l.data.byteLength, 0), waiters: t.logWaiters });
       } else for (const w of t.logWaiters) w.resolve();
     }
+    for (const [trigger, n] of triggers) this._metrics.triggers.inc({ trigger }, n);
+    for (const [policy, byDecision] of decisions) for (const [decision, n] of byDecision) this._metrics.decisions.inc({ policy, decision }, n);
+    if (lateSpans > 0) this._metrics.lateSpans.inc(lateSpans);
+    if (lateLogs > 0) this._metrics.lateLogs.inc(lateLogs);
     this._forwarder.sendTraces(keptTraces);
     this._forwarder.sendLogs(keptLogs);
   }

@@ -2,10 +2,17 @@
 // that every probability decision compares against (same trace id => same value on every replica and
 // after a replay).
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { SpanSummary, TraceView } from './policies/types';
 
 const TWO_POW_53 = 2 ** 53;
+
+/**
+ * sha256 digests bytes: one-shot crypto.hash where Node has it (>= 20.12; no Hash object per call, ~30%
+ * faster), else createHash (package.json allows any Node 20). The same digest either way.
+ */
+const sha256: (data: Buffer) => Buffer =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest();
 
 /**
  * traceIdHash maps a trace id (32 hex chars) and an optional salt to a uniform value in [0, 1).
@@ -13,10 +20,8 @@ const TWO_POW_53 = 2 ** 53;
  * well mixed even for non-random (sequential) trace ids.
  */
 export function traceIdHash(traceId: string, salt = ''): number {
-  const h = createHash('sha256');
-  if (salt !== '') h.update(salt, 'utf8');
-  h.update(Buffer.from(traceId, 'hex'));
-  const d = h.digest();
+  const id = Buffer.from(traceId, 'hex');
+  const d = sha256(salt === '' ? id : Buffer.concat([Buffer.from(salt, 'utf8'), id]));
   // 21 high bits of the first word, 32 bits of the second: 53 bits, exact in a double.
   const hi = d.readUInt32BE(0) >>> 11;
   const lo = d.readUInt32BE(4);

@@ -17,6 +17,11 @@ function decision(traceId: string, policy: string, d: DecisionRecord['decision']
   return { traceId, decision: d, policy, reason: `by ${policy}`, inputs: { p95_us: 1234.5, boosted: false }, decidedAt: T0 };
 }
 
+/** What another replica reads from Redis: the record without reason and inputs (kept only where decided). */
+function fromRedis(r: DecisionRecord): DecisionRecord {
+  return { ...r, reason: '', inputs: {} };
+}
+
 function traceId(i: number): string {
   return i.toString(16).padStart(32, '0');
 }
@@ -149,7 +154,7 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
     const earlier = await b.recordDecisions(second);
     expect(earlier.size).to.equal(50);
-    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(decision(traceId(i), 'errors'));
+    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(fromRedis(decision(traceId(i), 'errors')));
 
     // Race: both replicas decide the same 300 new traces at the same time; exactly one decision per trace wins.
     const ids = Array.from({ length: 300 }, (_, i) => traceId(1000 + i));
@@ -171,7 +176,9 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (const id of ids) expect(found.get(id)!.policy).to.equal(ea.has(id) ? 'B' : 'A');
     expect(found.get(traceId(10))!.policy).to.equal('errors');
     expect(found.get(traceId(120))!.policy).to.equal('rest');
-    expect(found.get(traceId(120))!.inputs).to.deep.equal({ p95_us: 1234.5, boosted: false });
+    expect(found.get(traceId(120))).to.deep.equal(fromRedis(decision(traceId(120), 'rest', 'not_sampled')));
+    // The deciding replica still has the full record (reason, inputs) in its local ledger.
+    expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal(decision(traceId(120), 'rest', 'not_sampled'));
   });
 
   it('ledger entries expire after ledgerTtlMs in Redis', async () => {
@@ -183,6 +190,28 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const c = await replica({ ledgerTtlMs: 300 });
     expect((await c.lookupDecisions([traceId(1)])).size).to.equal(0);
     expect((await c.recordDecisions([decision(traceId(1), 'q')])).size).to.equal(0);
+  });
+
+  it('ledger: first decision wins across time buckets, and buckets older than ttl + one bucket are not read', async () => {
+    const ttl = 60_000; // buckets of 15 s
+    const a = await replica({ ledgerTtlMs: ttl });
+    await a.recordDecisions([decision(traceId(1), 'early')]);
+    clock.advance(50_000); // three buckets later, still inside the ttl
+    const b = await replica({ ledgerTtlMs: ttl });
+    const earlier = await b.recordDecisions([decision(traceId(1), 'late', 'not_sampled'), decision(traceId(2), 'late')]);
+    expect(earlier.size).to.equal(1);
+    expect(earlier.get(traceId(1))).to.deep.equal(fromRedis(decision(traceId(1), 'early')));
+    const c = await replica({ ledgerTtlMs: ttl });
+    const found = await c.lookupDecisions([traceId(1), traceId(2)]);
+    expect(found.get(traceId(1))!.policy).to.equal('early');
+    expect(found.get(traceId(2))!.policy).to.equal('late');
+    const buckets = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    expect(buckets).to.have.length(2);
+    clock.advance(30_000); // t = 80 s: the first bucket ([0, 15 s), live until 75 s) is no longer read; [45, 60 s) is
+    const d = await replica({ ledgerTtlMs: ttl });
+    const later = await d.lookupDecisions([traceId(1), traceId(2)]);
+    expect(later.has(traceId(1))).to.equal(false);
+    expect(later.get(traceId(2))!.policy).to.equal('late');
   });
 
   it('Redis cost: a handful of round trips for tens of thousands of observations', async () => {
@@ -213,17 +242,28 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (let i = 0; i < decisions.length; i += 100) await a.recordDecisions(decisions.slice(i, i + 100));
     await a.lookupDecisions(decisions.slice(0, 500).map((d) => d.traceId)); // all local hits: no Redis
     const b = await replica();
+    const bBefore = b.stats!();
     const lookedUp = await b.lookupDecisions(decisions.slice(0, 500).map((d) => d.traceId));
     expect(lookedUp.size).to.equal(500);
     const ledgerTrips = a.stats!().roundTrips - after.roundTrips;
+    // Commands Redis executed for the ledger, counted inside the script: per batch one HMGET per live
+    // bucket (LEDGER_BUCKETS_PER_TTL + 1 = 5), one multi-field HSET, one PEXPIRE -> 7, not one per trace.
+    const ledgerCommands = a.stats!().commands - after.commands;
     expect(ledgerTrips).to.equal(10);
-    expect(b.stats!().roundTrips).to.be.at.most(2); // start sync (nothing known yet) + one MGET
+    expect(ledgerCommands).to.equal(10 * 7);
+    expect(b.stats!().roundTrips - bBefore.roundTrips).to.equal(1); // one script call for 500 cold lookups
+    const lookupCommands = b.stats!().commands - bBefore.commands;
+    expect(lookupCommands).to.be.within(1, 5); // one HMGET per live bucket, oldest first, until all are found
+    // The ledger is one hash per shard per bucket: 1000 decisions -> 1 key here (single shard, one bucket).
+    const ledgerKeys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    expect(ledgerKeys).to.have.length(1);
 
     const perObservation = commands / observations;
     console.log(
       `      Redis cost: ${observations} observations over ${ticks} ticks -> ${roundTrips} round trips, ${commands} commands ` +
         `(${perObservation.toFixed(5)} commands/observation); 1000 decisions in batches of 100 -> ${ledgerTrips} round trips ` +
-        `(${(ledgerTrips / 1000).toFixed(3)}/decision); 500 cold lookups -> 1 MGET`,
+        `(${(ledgerTrips / 1000).toFixed(3)}/decision), ${ledgerCommands} commands (${(ledgerCommands / 1000).toFixed(3)}/decision); ` +
+        `500 cold lookups -> 1 round trip, ${lookupCommands} commands`,
     );
     expect(perObservation).to.be.lessThan(0.001);
 

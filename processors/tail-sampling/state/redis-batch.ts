@@ -5,7 +5,7 @@
 //   <prefix>{s<n>}:lat:<slice>:<len>:<service><operation>   hash  sketch bucket index (or "z") -> count
 //   <prefix>{s<n>}:seen:<second>                            hash  rate key -> traces seen that second
 //   <prefix>{s<n>}:err:<bucket>                             hash  "t:<service>" -> traces, "e:<service>" -> error traces
-//   <prefix>{s<n>}:d:<traceId>                              string  compact JSON decision (SET NX PX)
+//   <prefix>{s<n>}:ledger:<bucket>                          hash  trace id -> compact decision (ledger.ts codec)
 
 import type { SyncReply } from './redis-link';
 
@@ -44,8 +44,9 @@ export class KeyLayout {
     return `${this.head(n)}err:${bucket}`;
   }
 
-  decision(n: number, traceId: string): string {
-    return `${this.head(n)}d:${traceId}`;
+  /** The ledger hash of shard `n` for time bucket `bucket` (= floor(write time / bucket width)). */
+  ledger(n: number, bucket: number): string {
+    return `${this.head(n)}ledger:${bucket}`;
   }
 }
 

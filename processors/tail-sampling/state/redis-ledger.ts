@@ -1,19 +1,29 @@
-// RedisLedger: the decision ledger of RedisSamplingState. Inserts are first-wins (SET NX PX in one Lua
-// call per shard per batch), lookups are one MGET per shard, and a bounded local LRU answers repeated
-// questions without Redis. When Redis is unreachable the local LRU decides (first-wins locally) and the
+// RedisLedger: the decision ledger of RedisSamplingState. Decisions live in one Redis hash per shard per
+// time bucket (bucket width = ttl / LEDGER_BUCKETS_PER_TTL; field = trace id, value = `shortDecision`:
+// decision, policy, decidedAt; the reason and inputs stay in this replica's local LRU only). Inserts are first-wins across all live buckets, in one Lua call per shard per batch
+// (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of commands per batch, not
+// per trace); lookups are one Lua call per shard (one HMGET per live bucket). A bounded local LRU of the
+// same compact strings answers repeated questions without Redis; a DecisionRecord is materialized only
+// when one is returned. When Redis is unreachable the local LRU decides (first-wins locally) and the
 // decisions are queued (bounded) to be written when Redis returns; an earlier decision found in Redis
 // then wins and replaces the local one.
 
 import type { Logger } from 'pino';
 import type { DecisionRecord } from '../../../pipeline/component';
-import { decodeDecision, encodeDecision, LruTtlMap } from './ledger';
+import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from './ledger';
 import { type KeyLayout, shardOf } from './redis-batch';
 import type { RedisLink } from './redis-link';
 
-/** Largest number of decisions per ledger script call or MGET (bounds the work of one Redis call). */
+/** Largest number of decisions per ledger script call (bounds the work of one Redis call). */
 const MAX_PER_CALL = 1000;
 /** Decisions written per catch-up call after an outage. */
 const CATCH_UP_PER_TICK = 1000;
+/**
+ * Ledger buckets per TTL: a bucket hash lives from its first write until its end + ttl, so a decision is
+ * kept between ttl and ttl * (1 + 1/B); a lookup or insert reads B + 1 buckets. 4 trades 25 % extra
+ * retention for 5 HMGETs per call (6 would be ~17 % and 7 HMGETs).
+ */
+export const LEDGER_BUCKETS_PER_TTL = 4;
 
 /** RedisLedgerOptions configure a RedisLedger. */
 export interface RedisLedgerOptions {
@@ -31,9 +41,11 @@ export interface RedisLedgerOptions {
 
 /** RedisLedger implements recordDecisions/lookupDecisions for RedisSamplingState. Never throws. */
 export class RedisLedger {
-  private readonly _local: LruTtlMap<string, DecisionRecord>;
-  /** Decisions taken while Redis was unreachable, to write when it returns (insertion order = age). */
-  private readonly _pending = new Map<string, DecisionRecord>();
+  /** trace id -> encoded decision (ledger.ts codec; full for our own decisions, short for those read from Redis). */
+  private readonly _local: LruTtlMap<string, string>;
+  /** Decisions taken while Redis was unreachable (trace id -> encoded), to write when it returns (insertion order = age). */
+  private readonly _pending = new Map<string, string>();
+  private readonly _bucketMs: number;
   /** Queued decisions dropped at maxPending. */
   dropped = 0;
   /** Queued decisions that lost to an earlier one found in Redis. */
@@ -41,6 +53,7 @@ export class RedisLedger {
 
   constructor(private readonly _o: RedisLedgerOptions) {
     this._local = new LruTtlMap(_o.maxEntries, _o.ttlMs, _o.now);
+    this._bucketMs = Math.max(1, Math.ceil(_o.ttlMs / LEDGER_BUCKETS_PER_TTL));
   }
 
   /** Number of decisions waiting to be written. */
@@ -58,23 +71,35 @@ export class RedisLedger {
     const earlier = new Map<string, DecisionRecord>();
     const first = new Map<string, DecisionRecord>();
     for (const r of records) {
-      const known = first.get(r.traceId) ?? this._local.get(r.traceId);
+      const inBatch = first.get(r.traceId);
+      if (inBatch !== undefined) {
+        earlier.set(r.traceId, inBatch);
+        continue;
+      }
+      const known = this._localRecord(r.traceId);
       if (known !== undefined) earlier.set(r.traceId, known);
       else first.set(r.traceId, r);
     }
     if (first.size === 0) return earlier;
+    const entries: Array<[string, string]> = [];
+    for (const r of first.values()) entries.push([r.traceId, encodeDecision(r)]);
     if (!this._o.usable()) {
-      this._recordLocally([...first.values()], earlier);
+      this._recordLocally(entries, earlier);
       return earlier;
     }
     await Promise.all(
-      this._calls([...first.values()], (r) => r.traceId).map(async ([shard, group]) => {
+      this._calls(entries, (e) => e[0]).map(async ([shard, group]) => {
         try {
-          const existing = await this._insert(shard, group, this._o.ttlMs);
-          group.forEach((r, i) => {
-            const winner = existing[i];
-            if (winner !== undefined) earlier.set(r.traceId, winner);
-            this._local.set(r.traceId, winner ?? r);
+          const existing = await this._insert(shard, group);
+          group.forEach(([id, text], i) => {
+            const prev = existing[i];
+            const winner = prev ? decodeDecision(id, prev) : undefined;
+            if (winner !== undefined) {
+              earlier.set(id, winner);
+              this._local.set(id, prev!);
+            } else {
+              this._local.set(id, text);
+            }
           });
         } catch {
           this._recordLocally(group, earlier);
@@ -84,12 +109,12 @@ export class RedisLedger {
     return earlier;
   }
 
-  /** Looks decisions up: local LRU first, then one MGET per shard for the misses (when Redis is usable). */
+  /** Looks decisions up: local LRU first, then one script call per shard for the misses (when Redis is usable). */
   async lookup(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
     const found = new Map<string, DecisionRecord>();
     const misses: string[] = [];
     for (const id of new Set(traceIds)) {
-      const r = this._local.get(id);
+      const r = this._localRecord(id);
       if (r !== undefined) found.set(id, r);
       else misses.push(id);
     }
@@ -97,13 +122,13 @@ export class RedisLedger {
     await Promise.all(
       this._calls(misses, (id) => id).map(async ([shard, ids]) => {
         try {
-          const values = await this._o.link.mget(ids.map((id) => this._o.keys.decision(shard, id)));
+          const values = await this._o.link.ledger(this._bucketKeys(shard), ids, undefined, this._o.ttlMs);
           ids.forEach((id, i) => {
             const v = values[i];
             const r = v ? decodeDecision(id, v) : undefined;
             if (r !== undefined) {
               found.set(id, r);
-              this._local.set(id, r);
+              this._local.set(id, v!);
             }
           });
         } catch {
@@ -117,20 +142,22 @@ export class RedisLedger {
   /** Writes up to CATCH_UP_PER_TICK queued decisions (first-wins; a conflict keeps the earlier decision). */
   async flushPending(): Promise<void> {
     if (this._pending.size === 0 || !this._o.usable()) return;
-    const batch = [...this._pending.values()].slice(0, CATCH_UP_PER_TICK);
+    const batch: Array<[string, string]> = [];
+    for (const e of this._pending) {
+      if (batch.length >= CATCH_UP_PER_TICK) break;
+      batch.push(e);
+    }
     let conflicts = 0;
     await Promise.all(
-      this._calls(batch, (r) => r.traceId).map(async ([shard, group]) => {
-        const oldest = Math.min(...group.map((r) => r.decidedAt));
-        const ttl = Math.max(1000, this._o.ttlMs - (this._o.now() - oldest));
+      this._calls(batch, (e) => e[0]).map(async ([shard, group]) => {
         try {
-          const existing = await this._insert(shard, group, ttl);
-          group.forEach((r, i) => {
-            this._pending.delete(r.traceId);
-            const winner = existing[i];
-            if (winner !== undefined && (winner.decision !== r.decision || winner.policy !== r.policy)) {
+          const existing = await this._insert(shard, group);
+          group.forEach(([id, text], i) => {
+            this._pending.delete(id);
+            const prev = existing[i];
+            if (prev && decodeDecision(id, prev) !== undefined && decisionOutcome(prev) !== decisionOutcome(text)) {
               conflicts++;
-              this._local.set(r.traceId, winner);
+              this._local.set(id, prev);
             }
           });
         } catch {
@@ -152,28 +179,43 @@ export class RedisLedger {
     this._local.sweep(10_000);
   }
 
-  /** One ledger script call: returns, per record, the earlier decision stored in Redis (undefined when ours was stored). */
-  private async _insert(shard: number, group: readonly DecisionRecord[], ttlMs: number): Promise<Array<DecisionRecord | undefined>> {
-    const existing = await this._o.link.ledgerInsert(
-      group.map((r) => this._o.keys.decision(shard, r.traceId)),
-      ttlMs,
-      group.map(encodeDecision),
-    );
-    return group.map((r, i) => {
-      const prev = existing[i];
-      return prev ? decodeDecision(r.traceId, prev) : undefined;
-    });
+  /**
+   * The live ledger hashes of `shard`, oldest first, the current (write) bucket last. A bucket's hash
+   * expires ttl after the bucket's end, so the buckets of the last ttl + one bucket are live.
+   */
+  private _bucketKeys(shard: number): string[] {
+    const current = Math.floor(this._o.now() / this._bucketMs);
+    const keys: string[] = [];
+    for (let b = current - LEDGER_BUCKETS_PER_TTL; b <= current; b++) keys.push(this._o.keys.ledger(shard, b));
+    return keys;
   }
 
-  private _recordLocally(records: readonly DecisionRecord[], earlier: Map<string, DecisionRecord>): void {
-    for (const r of records) {
-      const known = this._local.get(r.traceId);
+  /** One ledger script call: returns, per entry, the earlier encoded decision in Redis (null when ours was stored). */
+  private async _insert(shard: number, group: ReadonlyArray<readonly [string, string]>): Promise<Array<string | null>> {
+    const now = this._o.now();
+    const bucketEnd = (Math.floor(now / this._bucketMs) + 1) * this._bucketMs;
+    return this._o.link.ledger(
+      this._bucketKeys(shard),
+      group.map((e) => e[0]),
+      group.map((e) => shortDecision(e[1])),
+      bucketEnd - now + this._o.ttlMs,
+    );
+  }
+
+  private _localRecord(id: string): DecisionRecord | undefined {
+    const text = this._local.get(id);
+    return text === undefined ? undefined : decodeDecision(id, text);
+  }
+
+  private _recordLocally(entries: ReadonlyArray<readonly [string, string]>, earlier: Map<string, DecisionRecord>): void {
+    for (const [id, text] of entries) {
+      const known = this._localRecord(id);
       if (known !== undefined) {
-        earlier.set(r.traceId, known);
+        earlier.set(id, known);
         continue;
       }
-      this._local.set(r.traceId, r);
-      this._pending.set(r.traceId, r);
+      this._local.set(id, text);
+      this._pending.set(id, text);
       if (this._pending.size > this._o.maxPending) {
         const oldest = this._pending.keys().next().value as string;
         this._pending.delete(oldest);

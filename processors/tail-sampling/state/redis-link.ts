@@ -1,6 +1,7 @@
 // RedisLink: the Redis side of RedisSamplingState. Builds the ioredis client (single server or Cluster)
-// with fail-fast options, defines the two Lua scripts (batched sync, batched ledger insert), counts every
-// round trip and command, and feeds the prom-client metrics. Nothing here knows about sampling.
+// with fail-fast options, defines the two Lua scripts (batched sync, batched ledger read/insert), counts
+// every round trip and command (for the ledger script: the commands Redis ran inside it), and feeds the
+// prom-client metrics. Nothing here knows about sampling.
 
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -50,20 +51,41 @@ return {g, m, s}
 `;
 
 /**
- * LEDGER_SCRIPT inserts decisions first-wins. KEYS: ledger keys (one hash slot). ARGV[1]: TTL ms,
- * ARGV[1 + i]: value for KEYS[i]. Returns, per key, the earlier value (nil when ours was stored).
+ * LEDGER_SCRIPT reads (ARGV[1] = 'r') or inserts first-wins (ARGV[1] = 'w') decisions in the ledger
+ * hashes of one shard. KEYS: the shard's live bucket hashes, oldest first, the current bucket last (one
+ * hash slot). ARGV[2]: PEXPIRE ms for the current bucket (w), ARGV[3]: n, ARGV[3 + i]: field (trace id)
+ * i, ARGV[3 + n + i]: its value (w). One HMGET per bucket for the fields not found yet (oldest first, so
+ * the first decision wins across buckets); then, for 'w', ONE multi-field HSET of the fields found
+ * nowhere and ONE PEXPIRE. Returns {commands executed, per field the earlier value or nil}.
  */
 const LEDGER_SCRIPT = `
-local ttl = ARGV[1]
-local out = {}
-for i = 1, #KEYS do
-  if redis.call('SET', KEYS[i], ARGV[i + 1], 'NX', 'PX', ttl) then
-    out[i] = false
-  else
-    out[i] = redis.call('GET', KEYS[i]) or false
+local n = tonumber(ARGV[3])
+local found, left = {}, {}
+for i = 1, n do found[i] = false; left[i] = i end
+local cmds = 0
+for k = 1, #KEYS do
+  if #left == 0 then break end
+  local fields = {}
+  for j = 1, #left do fields[j] = ARGV[3 + left[j]] end
+  local vals = redis.call('HMGET', KEYS[k], unpack(fields))
+  cmds = cmds + 1
+  local still = {}
+  for j = 1, #left do
+    if vals[j] then found[left[j]] = vals[j] else still[#still + 1] = left[j] end
   end
+  left = still
 end
-return out
+if ARGV[1] == 'w' and #left > 0 then
+  local args = {}
+  for j = 1, #left do
+    args[2 * j - 1] = ARGV[3 + left[j]]
+    args[2 * j] = ARGV[3 + n + left[j]]
+  end
+  redis.call('HSET', KEYS[#KEYS], unpack(args))
+  redis.call('PEXPIRE', KEYS[#KEYS], ARGV[2])
+  cmds = cmds + 2
+end
+return {cmds, found}
 `;
 
 /** SyncReply is the decoded reply of SYNC_SCRIPT. */
@@ -193,15 +215,18 @@ export class RedisLink {
     return normalizeSyncReply(reply);
   }
 
-  /** Runs LEDGER_SCRIPT for one shard: one command, one round trip. */
-  async ledgerInsert(keys: readonly string[], ttlMs: number, values: readonly string[]): Promise<Array<string | null>> {
-    const reply = await this._request(1, (c) => c.tuskLedger(keys.length, ...keys, String(ttlMs), ...values));
-    return Array.isArray(reply) ? (reply as Array<string | null>) : [];
-  }
-
-  /** MGET of keys in one hash slot: one command, one round trip. */
-  async mget(keys: readonly string[]): Promise<Array<string | null>> {
-    return this._request(1, (c) => c.mget(...keys));
+  /**
+   * Runs LEDGER_SCRIPT for one shard: one round trip; the commands Redis executed inside the script are
+   * counted. `keys` = live bucket hashes, oldest first, current last; `values` only for inserts.
+   * Returns, per field, the earlier value (null when none; for inserts: ours was stored).
+   */
+  async ledger(keys: readonly string[], fields: readonly string[], values: readonly string[] | undefined, ttlMs: number): Promise<Array<string | null>> {
+    const mode = values === undefined ? 'r' : 'w';
+    const reply = await this._request(0, (c) => c.tuskLedger(keys.length, ...keys, mode, String(Math.max(1, Math.ceil(ttlMs))), String(fields.length), ...fields, ...(values ?? [])));
+    const a = Array.isArray(reply) ? reply : [];
+    this.counters.commands += Number(a[0] ?? 0);
+    const found = Array.isArray(a[1]) ? (a[1] as Array<string | null>) : [];
+    return fields.map((_, i) => found[i] ?? null);
   }
 
   /** Records how long a sync tick took (metrics only). */

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { PipelineError } from '../../../../pipeline/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
-import { decodeDecision, encodeDecision, LruTtlMap } from '../../../../processors/tail-sampling/state/ledger';
+import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
 import { KeyLayout, MAX_FIELDS_PER_READ, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
 import { FakeClock } from './random';
@@ -76,10 +76,22 @@ describe('state/ledger', () => {
     };
     const text = encodeDecision(r);
     expect(text).not.to.contain(r.traceId);
-    expect(text.length).to.be.lessThan(110);
+    expect(text.length).to.be.lessThan(80);
     expect(decodeDecision(r.traceId, text)).to.deep.equal(r);
     expect(decodeDecision('x', 'not json')).to.equal(undefined);
     expect(decodeDecision('x', '{"d":"?","p":"a","t":1}')).to.equal(undefined);
+    expect(decodeDecision('x', 'sa\x1f1\x1freason')).to.equal(undefined); // truncated (reason without inputs part)
+    expect(decodeDecision('x', 'sa')).to.equal(undefined); // no time
+    expect(decodeDecision('x', 'sa\x1f\x1fr\x1f')).to.equal(undefined); // no time
+    // No inputs, and a reason containing the separator, still round-trip.
+    const bare = { ...r, decision: 'sampled' as const, reason: 'odd\x1freason', inputs: {} };
+    expect(decodeDecision(r.traceId, encodeDecision(bare))).to.deep.equal(bare);
+    expect(decisionOutcome(encodeDecision(bare))).to.equal('srest');
+    // The short form stored in Redis keeps decision, policy and decidedAt only.
+    const short = shortDecision(text);
+    expect(short).to.equal(`nrest\x1f${r.decidedAt.toString(36)}`);
+    expect(decodeDecision(r.traceId, short)).to.deep.equal({ ...r, reason: '', inputs: {} });
+    expect(decodeDecision('x', 'sa\x1f12!')).to.equal(undefined); // bad time
   });
 });
 
@@ -94,7 +106,7 @@ describe('state/redis-batch', () => {
 
   it('every key of a shard carries the same hash tag, under the prefix', () => {
     const k = new KeyLayout('tusk:');
-    const keys = [k.latency(3, 100, 'svc', 'GET /a'), k.seen(3, 5), k.errors(3, 7), k.decision(3, 'abc')];
+    const keys = [k.latency(3, 100, 'svc', 'GET /a'), k.seen(3, 5), k.errors(3, 7), k.ledger(3, 123)];
     for (const key of keys) {
       expect(key.startsWith('tusk:{s3}:')).to.equal(true);
       expect(key.match(/\{[^}]*\}/)![0]).to.equal('{s3}');

@@ -25,7 +25,8 @@ step "integration and end-to-end tests (real Kafka, Redis, Jaeger)"
 npx mocha --config .mocharc.integration.json 2>&1 | tee "$log_dir/integration.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
-count() { grep -Eo "[0-9]+ $1" "$log_dir"/*.log | awk -F: '{split($2,a," "); s+=a[1]} END {print s+0}'; }
+# mocha's summary lines look like "  716 passing (28s)"; anchor on them so test output cannot count.
+count() { grep -hE "^ +[0-9]+ $1( |$)" "$log_dir"/unit.log "$log_dir"/integration.log | awk '{s+=$1} END {print s+0}'; }
 passed=$(count passing); failed=$(count failing); pending=$(count pending)
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo

@@ -14,7 +14,7 @@ import { checkTraces, describeIncomplete } from '../helpers/jaeger-check';
 import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { portOpen, requireStack, restoreStack, stackDown, stackPid, stackUp } from '../helpers/stack';
 import { runNames, startTier, stopAll, waitGroupStable, type Tier } from '../helpers/tiers';
-import { deletePrefix, scanKeys } from '../helpers/redis-keys';
+import { deletePrefix, ledgerTraceIds, scanKeys } from '../helpers/redis-keys';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'faults-cluster.tsk');
 const OUTAGE_MS = 10_000;
@@ -132,7 +132,7 @@ describe('faults: Redis stopped for 10 s under load', function () {
 
     // Shared state rebuilt in the (empty) restarted Redis: the outage's decisions were queued and written.
     const keys = await scanKeys(run.redisPrefix);
-    const ledger = new Set(keys.filter((k) => /:d:[0-9a-f]{32}$/.test(k)).map((k) => k.slice(-32)));
+    const ledger = await ledgerTraceIds(run.redisPrefix);
     const sketches = keys.filter((k) => k.includes(':lat:'));
     const outageTraces = plan.filter((t) => started + t.startMs >= downAt + 1000 && started + t.endMs <= upAt - 1000);
     const missingInLedger = outageTraces.filter((t) => !ledger.has(t.traceId));

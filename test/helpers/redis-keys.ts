@@ -39,3 +39,17 @@ export async function deletePrefix(prefix: string): Promise<void> {
     for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
   }).catch(() => undefined);
 }
+
+/**
+ * ledgerTraceIds lists the trace ids recorded in the decision ledger under `prefix`: the fields of its
+ * time-bucketed hashes (`<prefix>{s<n>}:ledger:<bucket>`, see processors/tail-sampling/state/README.md).
+ */
+export function ledgerTraceIds(prefix: string): Promise<Set<string>> {
+  return withRedis(async (r) => {
+    const ids = new Set<string>();
+    for (const key of (await scanWith(r, prefix)).filter((k) => /:ledger:\d+$/.test(k))) {
+      for (const field of await r.hkeys(key)) ids.add(field);
+    }
+    return ids;
+  });
+}

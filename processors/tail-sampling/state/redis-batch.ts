@@ -2,7 +2,8 @@
 // payload of the sync Lua script plus the callbacks that apply its reply). Every key of a shard carries
 // the hash tag `{s<n>}`, so one script call per shard touches a single Redis Cluster slot.
 //
-//   <prefix>{s<n>}:lat:<slice>:<len>:<service><operation>   hash  sketch bucket index (or "z") -> count
+//   <prefix>{s<n>}:lat:<slice>                             hash  <len>:<service><operation>|<replica> -> sketch (base64)
+//   <prefix>{s<n>}:latr:<slice>                            set   replica ids that wrote fields of lat:<slice>
 //   <prefix>{s<n>}:seen:<second>                            hash  rate key -> traces seen that second
 //   <prefix>{s<n>}:err:<bucket>                             hash  "t:<service>" -> traces, "e:<service>" -> error traces
 //   <prefix>{s<n>}:ledger:<bucket>                          hash  trace id -> compact decision (ledger.ts codec)
@@ -11,6 +12,14 @@ import type { SyncReply } from './redis-link';
 
 /** Largest number of fields sent in one HMGET inside the script (Lua's unpack has a stack limit). */
 export const MAX_FIELDS_PER_READ = 500;
+
+/** Largest number of (field, value) pairs sent in one HSET inside the script. */
+export const MAX_PAIRS_PER_WRITE = 500;
+
+/** latencyField is the field prefix of one (service, operation) in a latency slice hash; the replica id follows. */
+export function latencyField(service: string, operation: string): string {
+  return `${service.length}:${service}${operation}|`;
+}
 
 /** shardOf maps a string to a shard in [0, shards) (FNV-1a, stable across processes). */
 export function shardOf(s: string, shards: number): number {
@@ -32,8 +41,14 @@ export class KeyLayout {
     return `${this._prefix}{s${n}}:`;
   }
 
-  latency(n: number, slice: number, service: string, operation: string): string {
-    return `${this.head(n)}lat:${slice}:${service.length}:${service}${operation}`;
+  /** The hash of shard `n`'s latency sketches of time slice `slice`: one field per (key, replica). */
+  latency(n: number, slice: number): string {
+    return `${this.head(n)}lat:${slice}`;
+  }
+
+  /** The set of replica ids that wrote fields of `latency(n, slice)`. */
+  latencyReplicas(n: number, slice: number): string {
+    return `${this.head(n)}latr:${slice}`;
   }
 
   seen(n: number, second: number): string {
@@ -58,6 +73,10 @@ export class ShardBatch {
   private readonly _g: number[] = [];
   private readonly _m: Array<Array<string | number>> = [];
   private readonly _s: Array<[number[], string[]]> = [];
+  private readonly _h: Array<Array<string | number>> = [];
+  private readonly _l: Array<Array<string | number>> = [];
+  private readonly _lHandlers: Array<(values: string[][]) => void> = [];
+  private readonly _after: Array<() => void> = [];
   private readonly _onSuccess: Array<() => void> = [];
   private readonly _gHandlers: Array<(flat: string[]) => void> = [];
   private readonly _mHandlers: Array<(values: Array<string | null>) => void> = [];
@@ -69,7 +88,7 @@ export class ShardBatch {
 
   /** True when the batch holds no operation. */
   isEmpty(): boolean {
-    return this._i.length + this._g.length + this._m.length + this._s.length === 0;
+    return this._i.length + this._h.length + this._g.length + this._m.length + this._s.length + this._l.length === 0;
   }
 
   /** HINCRBY every (field, increment) of `fields` in `key`, then PEXPIRE; `done` runs if the call succeeds. */
@@ -77,6 +96,35 @@ export class ShardBatch {
     if (fields.length === 0) return;
     this._i.push([this._key(key), Math.ceil(ttlMs), ...fields]);
     this._onSuccess.push(done);
+  }
+
+  /**
+   * HSET the (field, value) pairs of `fields` in `key` (one multi-field HSET per 500 pairs), then PEXPIRE;
+   * when a field was created, SADD `member` to `setKey` and PEXPIRE it `setTtlMs`. `done` runs if the call succeeds.
+   */
+  hset(key: string, ttlMs: number, setKey: string, setTtlMs: number, member: string, fields: readonly string[], done: () => void): void {
+    if (fields.length === 0) return;
+    const k = this._key(key);
+    const sk = this._key(setKey);
+    for (let c = 0; c < fields.length; c += 2 * MAX_PAIRS_PER_WRITE) {
+      this._h.push([k, Math.ceil(ttlMs), sk, Math.ceil(setTtlMs), member, ...fields.slice(c, c + 2 * MAX_PAIRS_PER_WRITE)]);
+    }
+    this._onSuccess.push(done);
+  }
+
+  /**
+   * Reads the fields `prefix + member` of `key` for every prefix and every member of `setKey` except
+   * `self`; `handler` gets, per prefix in order, the values found.
+   */
+  getMembers(key: string, setKey: string, self: string, prefixes: readonly string[], handler: (values: string[][]) => void): void {
+    if (prefixes.length === 0) return;
+    this._l.push([this._key(key), this._key(setKey), self, ...prefixes]);
+    this._lHandlers.push(handler);
+  }
+
+  /** Runs `fn` after the read handlers of a successful reply (no Redis operation of its own). */
+  afterReads(fn: () => void): void {
+    this._after.push(fn);
   }
 
   /** HGETALL `key`; `handler` gets the flat [field, value, ...] array. */
@@ -119,7 +167,7 @@ export class ShardBatch {
 
   /** The script argument (JSON). */
   payload(): string {
-    return JSON.stringify({ i: this._i, g: this._g, m: this._m, s: this._s });
+    return JSON.stringify({ i: this._i, h: this._h, g: this._g, m: this._m, s: this._s, l: this._l });
   }
 
   /** Applies a successful reply: write callbacks first (pending deltas are subtracted), then read handlers. */
@@ -128,6 +176,8 @@ export class ShardBatch {
     this._gHandlers.forEach((h, x) => h(reply[0][x] ?? []));
     this._mHandlers.forEach((h, x) => h(reply[1][x] ?? []));
     this._sHandlers.forEach((h, x) => h(reply[2][x] ?? []));
+    this._lHandlers.forEach((h, x) => h(reply[3][x] ?? []));
+    for (const f of this._after) f();
   }
 
   private _key(key: string): number {

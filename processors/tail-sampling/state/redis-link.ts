@@ -1,6 +1,6 @@
 // RedisLink: the Redis side of RedisSamplingState. Builds the ioredis client (single server or Cluster)
 // with fail-fast options, defines the two Lua scripts (batched sync, batched ledger read/insert), counts
-// every round trip and command (for the ledger script: the commands Redis ran inside it), and feeds the
+// every round trip and command (the commands Redis ran inside the scripts), and feeds the
 // prom-client metrics. Nothing here knows about sampling.
 
 import { Cluster, Redis } from 'ioredis';
@@ -10,27 +10,49 @@ import { errorMessage } from '../../../pipeline/errors';
 
 /**
  * SYNC_SCRIPT applies one shard's batch atomically. KEYS: every key touched (all in one hash slot).
- * ARGV[1]: JSON {i: [[k, ttlMs, field, incr, ...]], g: [k], m: [[k, field...]], s: [[[k...], [field...]]]}
- *  - i: HINCRBY each field of KEYS[k], then PEXPIRE KEYS[k] ttlMs;
- *  - g: HGETALL KEYS[k];  m: HMGET KEYS[k] fields;  s: per field, the sum over the hashes KEYS[k...].
- * Returns {g results, m results, s results}.
+ * ARGV[1]: JSON {i, h, g, m, s, l}:
+ *  - i: [[k, ttlMs, field, incr, ...]]: HINCRBY each field of KEYS[k], then PEXPIRE KEYS[k] ttlMs;
+ *  - h: [[k, ttlMs, setK, setTtlMs, member, field, value, ...]]: ONE multi-field HSET of KEYS[k], PEXPIRE;
+ *    when the HSET created a field (first write of this replica, or data lost), SADD member to KEYS[setK]
+ *    and PEXPIRE it (the set lists the replicas that wrote fields of the hash);
+ *  - g: [k]: HGETALL KEYS[k];  m: [[k, field...]]: HMGET KEYS[k] fields;
+ *  - s: [[[k...], [field...]]]: per field, the sum over the hashes KEYS[k...];
+ *  - l: [[k, setK, self, prefix...]]: SMEMBERS KEYS[setK] (minus self), then HMGET KEYS[k] of
+ *    prefix..member for every prefix and member (chunks of 500): per prefix, the values found.
+ * Returns {g results, m results, s results, l results, commands executed}.
  */
 const SYNC_SCRIPT = `
 local ops = cjson.decode(ARGV[1])
+local cmds = 0
 if ops.i then
   for _, w in ipairs(ops.i) do
     local key = KEYS[w[1]]
     for j = 3, #w, 2 do redis.call('HINCRBY', key, w[j], w[j + 1]) end
     redis.call('PEXPIRE', key, w[2])
+    cmds = cmds + (#w - 2) / 2 + 1
   end
 end
-local g, m, s = {}, {}, {}
+if ops.h then
+  for _, w in ipairs(ops.h) do
+    local key = KEYS[w[1]]
+    local added = redis.call('HSET', key, unpack(w, 6))
+    redis.call('PEXPIRE', key, w[2])
+    cmds = cmds + 2
+    if added > 0 then
+      redis.call('SADD', KEYS[w[3]], w[5])
+      redis.call('PEXPIRE', KEYS[w[3]], w[4])
+      cmds = cmds + 2
+    end
+  end
+end
+local g, m, s, l = {}, {}, {}, {}
 if ops.g then
-  for x, k in ipairs(ops.g) do g[x] = redis.call('HGETALL', KEYS[k]) end
+  for x, k in ipairs(ops.g) do g[x] = redis.call('HGETALL', KEYS[k]); cmds = cmds + 1 end
 end
 if ops.m then
   for x, r in ipairs(ops.m) do
     m[x] = redis.call('HMGET', KEYS[r[1]], unpack(r, 2))
+    cmds = cmds + 1
   end
 end
 if ops.s then
@@ -40,6 +62,7 @@ if ops.s then
     for j = 1, #fields do sums[j] = 0 end
     for _, k in ipairs(r[1]) do
       local vals = redis.call('HMGET', KEYS[k], unpack(fields))
+      cmds = cmds + 1
       for j = 1, #vals do
         if vals[j] then sums[j] = sums[j] + tonumber(vals[j]) end
       end
@@ -47,7 +70,38 @@ if ops.s then
     s[x] = sums
   end
 end
-return {g, m, s}
+if ops.l then
+  for x, r in ipairs(ops.l) do
+    local members = redis.call('SMEMBERS', KEYS[r[2]])
+    cmds = cmds + 1
+    local others = {}
+    for _, mb in ipairs(members) do if mb ~= r[3] then others[#others + 1] = mb end end
+    local out = {}
+    for p = 4, #r do out[p - 3] = {} end
+    if #others > 0 then
+      local fields, owner = {}, {}
+      local function flush()
+        if #fields == 0 then return end
+        local vals = redis.call('HMGET', KEYS[r[1]], unpack(fields))
+        cmds = cmds + 1
+        for j = 1, #fields do
+          if vals[j] then local o = out[owner[j]]; o[#o + 1] = vals[j] end
+        end
+        fields, owner = {}, {}
+      end
+      for p = 4, #r do
+        for _, mb in ipairs(others) do
+          fields[#fields + 1] = r[p] .. mb
+          owner[#owner + 1] = p - 3
+          if #fields >= 500 then flush() end
+        end
+      end
+      flush()
+    end
+    l[x] = out
+  end
+end
+return {g, m, s, l, cmds}
 `;
 
 /**
@@ -88,8 +142,8 @@ end
 return {cmds, found}
 `;
 
-/** SyncReply is the decoded reply of SYNC_SCRIPT. */
-export type SyncReply = [Array<string[]>, Array<Array<string | null>>, number[][]];
+/** SyncReply is the decoded reply of SYNC_SCRIPT (without the command count, which the link adds to its counters). */
+export type SyncReply = [Array<string[]>, Array<Array<string | null>>, number[][], string[][][]];
 
 interface ScriptCommands {
   tuskSync(numKeys: number, ...args: string[]): Promise<unknown>;
@@ -209,9 +263,11 @@ export class RedisLink {
     if (timer !== undefined) clearTimeout(timer);
   }
 
-  /** Runs SYNC_SCRIPT for one shard: one command, one round trip. */
+  /** Runs SYNC_SCRIPT for one shard: one round trip; the commands Redis executed inside the script are counted. */
   async sync(keys: readonly string[], payload: string): Promise<SyncReply> {
-    const reply = await this._request(1, (c) => c.tuskSync(keys.length, ...keys, payload));
+    const reply = await this._request(0, (c) => c.tuskSync(keys.length, ...keys, payload));
+    const a = Array.isArray(reply) ? reply : [];
+    this.counters.commands += Number(a[4] ?? 0);
     return normalizeSyncReply(reply);
   }
 
@@ -291,7 +347,12 @@ export class RedisLink {
 function normalizeSyncReply(reply: unknown): SyncReply {
   const a = Array.isArray(reply) ? reply : [];
   const arr = <T>(x: unknown): T[] => (Array.isArray(x) ? (x as T[]) : []);
-  return [arr<string[]>(a[0]).map((x) => arr<string>(x)), arr<Array<string | null>>(a[1]).map((x) => arr(x)), arr<number[]>(a[2]).map((x) => arr<number>(x))];
+  return [
+    arr<string[]>(a[0]).map((x) => arr<string>(x)),
+    arr<Array<string | null>>(a[1]).map((x) => arr(x)),
+    arr<number[]>(a[2]).map((x) => arr<number>(x)),
+    arr<unknown>(a[3]).map((x) => arr<unknown>(x).map((y) => arr<string>(y))),
+  ];
 }
 
 /** redactUrl removes credentials from a Redis URL for logs and health details. */

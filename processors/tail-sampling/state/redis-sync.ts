@@ -3,7 +3,7 @@
 // reads (cluster-wide aggregates) to the shard batches, with the callbacks that apply the reply.
 
 import type { ResolvedStateOptions } from './options';
-import type { KeyLayout, ShardBatch } from './redis-batch';
+import { latencyField, type KeyLayout, type ShardBatch } from './redis-batch';
 import { LatencySketch, type SketchOptions } from './sketch';
 import type { LatencyQuantiles } from './types';
 import type { ErrorCounts, ErrorTrackerSettings, SecondRing, ServiceErrorTracker, SlicedSketch } from './windows';
@@ -22,6 +22,8 @@ export interface SyncContext {
   /** A latency slice or error bucket no longer changes this long after it ended. */
   readonly graceMs: number;
   readonly tick: number;
+  /** This replica's id (random per process start): its field in the latency slice hashes. */
+  readonly replica: string;
   readonly refreshTicks: number;
   /** Error buckets before this index are closed cluster-wide. */
   readonly closedBucketBefore: number;
@@ -32,10 +34,12 @@ export interface LatencyEntry {
   readonly service: string;
   readonly operation: string;
   readonly shard: number;
-  /** Cluster-wide slices as last read (they include what this replica flushed). */
+  /** The other replicas' slices as last read (merge of their fields; this replica's own field excluded). */
   readonly cluster: SlicedSketch;
-  /** Local observations not yet flushed. */
-  readonly pending: SlicedSketch;
+  /** Everything this replica observed, per slice (cumulative; written whole as its field of the slice hash). */
+  readonly mine: SlicedSketch;
+  /** Per slice, observations of `mine` not yet written to Redis. */
+  readonly unsent: Map<number, number>;
   /** Highest slice read after it closed (it will not change any more). */
   finalRead: number;
   readonly phase: number;
@@ -50,6 +54,8 @@ export interface ServiceEntry {
   readonly shard: number;
   readonly tracker: ServiceErrorTracker;
   readonly pending: Map<number, ErrorCounts>;
+  /** Highest error bucket read after it closed cluster-wide (it will not change any more; not re-read). */
+  finalRead: number;
   lastTouched: number;
   cacheTick: number;
 }
@@ -61,6 +67,10 @@ export interface RateEntry {
   /** Local counts per second (always kept: degraded estimates, share of the cluster). */
   readonly ring: SecondRing;
   readonly pending: Map<number, number>;
+  /** Cluster-wide counts per complete second as last read. */
+  readonly seconds: Map<number, number>;
+  /** Seconds before this one were read after they settled (they will not change any more; not re-read). */
+  finalBefore: number;
   /** Cluster-wide rate at the last sync (traces/s), undefined before. */
   cluster: number | undefined;
   /** cluster / local at the last sync (>= 1), used to scale the local rate while Redis is unreachable. */
@@ -68,32 +78,63 @@ export interface RateEntry {
   lastTouched: number;
 }
 
-/** planLatency flushes pending sketch deltas (HINCRBY per bucket) and re-reads the slices due (current one, new keys). */
+/**
+ * planLatency writes this replica's cumulative sketch of every slice that changed since the last good
+ * write as ONE field (field = key prefix + replica id, value = base64 sketch) of the shard's hash of that
+ * slice: one multi-field HSET + PEXPIRE per (shard, slice) per tick, whatever the number of keys and of
+ * sketch buckets (idempotent: a retried or duplicated write cannot double count). It re-reads the slices
+ * due (current one every latencyRefreshMs, closed ones once after they settle, new keys): per (shard,
+ * slice) one SMEMBERS of the slice's replica set and one HMGET (per 500 fields) of the other replicas'
+ * fields of the due keys, merged into `cluster`.
+ */
 export function planLatency(ctx: SyncContext, entries: Iterable<LatencyEntry>, batch: (shard: number) => ShardBatch): void {
   const now = ctx.now;
   const current = Math.floor(now / ctx.sliceMs);
   const oldest = current - ctx.options.latencySlices + 1;
-  const ttl = ctx.options.windowMs + ctx.sliceMs + 60_000;
+  // A slice hash lives until the window no longer covers its slice, plus a minute.
+  const ttlOf = (slice: number): number => Math.max(1000, (slice + 1) * ctx.sliceMs + ctx.options.windowMs + 60_000 - now);
+  const writes = new Map<string, { shard: number; slice: number; fields: string[]; done: Array<() => void> }>();
+  const reads = new Map<string, { shard: number; slice: number; prefixes: string[]; handlers: Array<(values: string[]) => void> }>();
   for (const e of entries) {
-    for (const slice of e.pending.sliceIndexes()) {
-      const sent = e.pending.slice(slice)!.clone();
-      const fields: string[] = [];
-      if (sent.zeroCount > 0) fields.push('z', String(sent.zeroCount));
-      sent.forEachBucket((i, c) => fields.push(String(i), String(c)));
-      const b = batch(e.shard);
-      b.observations += sent.count;
-      b.incr(ctx.keys.latency(e.shard, slice, e.service, e.operation), ttl, fields, () => e.pending.subtract(slice, sent));
+    const prefix = latencyField(e.service, e.operation);
+    for (const [slice, n] of e.unsent) {
+      const sk = e.mine.slice(slice);
+      if (sk === undefined || slice < oldest) continue;
+      const id = `${e.shard}:${slice}`;
+      let w = writes.get(id);
+      if (w === undefined) writes.set(id, (w = { shard: e.shard, slice, fields: [], done: [] }));
+      w.fields.push(prefix + ctx.replica, sk.toBase64());
+      w.done.push(() => {
+        const left = (e.unsent.get(slice) ?? 0) - n;
+        if (left > 0) e.unsent.set(slice, left);
+        else e.unsent.delete(slice);
+      });
     }
     const due = e.finalRead < oldest - 1 || ctx.tick % ctx.refreshTicks === e.phase;
     if (!due) continue;
     for (let slice = Math.max(oldest, e.finalRead + 1); slice <= current; slice++) {
+      const id = `${e.shard}:${slice}`;
+      let r = reads.get(id);
+      if (r === undefined) reads.set(id, (r = { shard: e.shard, slice, prefixes: [], handlers: [] }));
+      r.prefixes.push(prefix);
       const readAt = now;
-      batch(e.shard).getAll(ctx.keys.latency(e.shard, slice, e.service, e.operation), (flat) => {
-        e.cluster.replace(slice, sketchFromHash(flat, ctx.sketch));
+      r.handlers.push((values) => {
+        e.cluster.replace(slice, mergeSketches(values, ctx.sketch));
         if ((slice + 1) * ctx.sliceMs + ctx.graceMs <= readAt) e.finalRead = Math.max(e.finalRead, slice);
         e.cacheTick = -1;
       });
     }
+  }
+  for (const w of writes.values()) {
+    const b = batch(w.shard);
+    b.observations += w.done.length;
+    const ttl = ttlOf(w.slice);
+    b.hset(ctx.keys.latency(w.shard, w.slice), ttl, ctx.keys.latencyReplicas(w.shard, w.slice), ttl, ctx.replica, w.fields, () => w.done.forEach((f) => f()));
+  }
+  for (const r of reads.values()) {
+    batch(r.shard).getMembers(ctx.keys.latency(r.shard, r.slice), ctx.keys.latencyReplicas(r.shard, r.slice), ctx.replica, r.prefixes, (values) =>
+      r.handlers.forEach((h, j) => h(values[j] ?? [])),
+    );
   }
 }
 
@@ -126,19 +167,34 @@ export function planRates(ctx: SyncContext, entries: Iterable<RateEntry>, batch:
   }
   const endSec = Math.floor((now - ctx.lagMs) / 1000); // exclusive
   const W = ctx.rateWindowSec;
+  // Seconds that ended graceMs ago no longer change: each is read until then, then kept (one HMGET per
+  // second still settling, ~3 per tick, instead of the whole window every tick).
+  const settled = Math.min(endSec, Math.floor((now - ctx.graceMs) / 1000));
   for (const [shard, list] of readers) {
-    const keys: string[] = [];
-    for (let s = endSec - W; s < endSec; s++) keys.push(ctx.keys.seen(shard, s));
-    batch(shard).sumFields(
-      keys,
-      list.map((e) => e.key),
-      (sums) =>
+    let from = endSec;
+    for (const e of list) from = Math.min(from, Math.max(endSec - W, e.finalBefore));
+    const fields = list.map((e) => e.key);
+    const b = batch(shard);
+    for (let sec = from; sec < endSec; sec++) {
+      b.getFields(ctx.keys.seen(shard, sec), fields, (values) =>
         list.forEach((e, j) => {
-          const cluster = (sums[j] ?? 0) / W;
-          const local = e.ring.sum(endSec - W, endSec - 1) / W;
-          e.cluster = cluster;
-          if (local > 0) e.share = Math.max(1, cluster / local);
+          if (sec >= e.finalBefore) e.seconds.set(sec, Number(values[j] ?? 0));
         }),
+      );
+    }
+    b.afterReads(() =>
+      list.forEach((e) => {
+        let sum = 0;
+        for (const [sec, n] of e.seconds) {
+          if (sec < endSec - W) e.seconds.delete(sec);
+          else if (sec < endSec) sum += n;
+        }
+        e.finalBefore = Math.max(e.finalBefore, settled);
+        const cluster = sum / W;
+        const local = e.ring.sum(endSec - W, endSec - 1) / W;
+        e.cluster = cluster;
+        if (local > 0) e.share = Math.max(1, cluster / local);
+      }),
     );
   }
 }
@@ -178,11 +234,16 @@ export function planErrors(ctx: SyncContext, entries: Iterable<ServiceEntry>, ba
   const current = Math.floor(now / bucketMs);
   // The recent window, plus the buckets that close within the grace period (fed into the baselines).
   const first = Math.min(current - ctx.errSettings.windowBuckets + 1, ctx.closedBucketBefore - 1);
+  // Buckets read after they closed cluster-wide are final: they are not read again (~2-3 HMGETs per tick).
   for (const [shard, list] of readers) {
     const fields = list.flatMap((e) => [`t:${e.service}`, `e:${e.service}`]);
-    for (let bucket = first; bucket <= current; bucket++) {
+    let from = current + 1;
+    for (const e of list) from = Math.min(from, Math.max(first, e.finalRead + 1));
+    for (let bucket = from; bucket <= current; bucket++) {
       batch(shard).getFields(ctx.keys.errors(shard, bucket), fields, (values) =>
         list.forEach((e, j) => {
+          if (bucket <= e.finalRead) return;
+          if (bucket < ctx.closedBucketBefore) e.finalRead = Math.max(e.finalRead, bucket);
           const p = e.pending.get(bucket);
           const total = Number(values[2 * j] ?? 0) + (p?.total ?? 0);
           const errors = Number(values[2 * j + 1] ?? 0) + (p?.errors ?? 0);
@@ -194,18 +255,15 @@ export function planErrors(ctx: SyncContext, entries: Iterable<ServiceEntry>, ba
   }
 }
 
-/** sketchFromHash rebuilds a sketch from a Redis hash of bucket index (or "z") -> count. */
-export function sketchFromHash(flat: readonly string[], opts: SketchOptions): LatencySketch {
+/** mergeSketches merges the serialized (base64) sketches of several replicas; unreadable or incompatible ones are skipped. */
+export function mergeSketches(values: readonly string[], opts: SketchOptions): LatencySketch {
   const s = new LatencySketch(opts);
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    const n = Number(flat[i + 1]);
-    if (!Number.isSafeInteger(n) || n <= 0) continue;
-    if (flat[i] === 'z') s.addZero(n);
-    else {
-      const idx = Number(flat[i]);
-      if (Number.isInteger(idx)) s.addToBucket(idx, n);
+  for (const v of values) {
+    try {
+      s.merge(LatencySketch.fromBase64(v));
+    } catch {
+      // a field written with other sketch options or corrupted: ignore it (shared options are documented)
     }
   }
   return s;
 }
-

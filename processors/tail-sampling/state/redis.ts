@@ -6,6 +6,7 @@
 // the ledger falls back to the local LRU and queues writes (bounded), and health() says degraded.
 // Data layout and cost model: see redis-batch.ts and README.md in this folder.
 
+import { randomBytes } from 'node:crypto';
 import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import { KeyLayout, ShardBatch, shardOf } from './redis-batch';
@@ -51,6 +52,8 @@ export class RedisSamplingState implements SamplingState {
   private readonly _rates = new Map<string, RateEntry>();
   private readonly _ledger: RedisLedger;
   private readonly _createdAt: number;
+  /** Random per process start: this replica's field in the latency slice hashes (a restart starts a new field). */
+  private readonly _replica = randomBytes(9).toString('base64url');
   private _status: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private _timer: NodeJS.Timeout | undefined;
   private _running: Promise<void> | undefined;
@@ -137,7 +140,9 @@ export class RedisSamplingState implements SamplingState {
     const now = this._o.now();
     const e = this._latencyEntry(service, operation, now);
     if (e === undefined) return;
-    e.pending.add(Math.floor(now / this._sliceMs), durationUs);
+    const slice = Math.floor(now / this._sliceMs);
+    e.mine.add(slice, durationUs);
+    e.unsent.set(slice, (e.unsent.get(slice) ?? 0) + 1);
   }
 
   recordTraceOutcome(service: string, hadError: boolean): void {
@@ -164,7 +169,7 @@ export class RedisSamplingState implements SamplingState {
     e.pending.set(sec, (e.pending.get(sec) ?? 0) + 1);
   }
 
-  /** Quantiles over the window of cluster slices plus local unflushed ones, recomputed at most once per tick. */
+  /** Quantiles over the window: the other replicas' slices as last read merged with this replica's own, recomputed at most once per tick. */
   latencyQuantiles(service: string, operation: string): LatencyQuantiles | undefined {
     const now = this._o.now();
     const e = this._latencyEntry(service, operation, now);
@@ -172,10 +177,10 @@ export class RedisSamplingState implements SamplingState {
     if (e.cacheTick !== this._tick) {
       const oldest = oldestSlice(now, this._o);
       e.cluster.prune(oldest);
-      e.pending.prune(oldest);
-      if (e.pending.isEmpty()) e.cache = e.cluster.quantiles();
-      else if (e.cluster.isEmpty()) e.cache = e.pending.quantiles();
-      else e.cache = quantilesOf(e.cluster.total().clone().merge(e.pending.total()));
+      e.mine.prune(oldest);
+      if (e.mine.isEmpty()) e.cache = e.cluster.quantiles();
+      else if (e.cluster.isEmpty()) e.cache = e.mine.quantiles();
+      else e.cache = quantilesOf(e.cluster.total().clone().merge(e.mine.total()));
       e.cacheTick = this._tick;
     }
     return e.cache;
@@ -327,6 +332,7 @@ export class RedisSamplingState implements SamplingState {
       lagMs: this._lagMs,
       graceMs: this._graceMs,
       tick: this._tick,
+      replica: this._replica,
       refreshTicks: this._refreshTicks,
       closedBucketBefore: this._closedBucketBefore(now),
     };
@@ -337,8 +343,14 @@ export class RedisSamplingState implements SamplingState {
     const oldest = oldestSlice(now, this._o);
     for (const [k, e] of this._latency) {
       e.cluster.prune(oldest);
-      this._dropped += e.pending.prune(oldest);
-      if (e.pending.isEmpty() && now - e.lastTouched > this._o.windowMs) this._latency.delete(k);
+      e.mine.prune(oldest);
+      for (const [slice, n] of e.unsent) {
+        if (slice < oldest) {
+          e.unsent.delete(slice);
+          this._dropped += n;
+        }
+      }
+      if (e.unsent.size === 0 && now - e.lastTouched > this._o.windowMs) this._latency.delete(k);
     }
     const oldestSec = Math.floor((now - this._lagMs) / 1000) - this._rateWindowSec - 5;
     for (const [k, e] of this._rates) {
@@ -378,7 +390,8 @@ export class RedisSamplingState implements SamplingState {
         operation,
         shard: shardOf(id, this._o.shards),
         cluster: new SlicedSketch(this._sketchOpts),
-        pending: new SlicedSketch(this._sketchOpts),
+        mine: new SlicedSketch(this._sketchOpts),
+        unsent: new Map(),
         finalRead: -Infinity,
         phase: shardOf(`phase:${id}`, this._refreshTicks),
         lastTouched: now,
@@ -403,6 +416,7 @@ export class RedisSamplingState implements SamplingState {
         shard: shardOf(service, this._o.shards),
         tracker: new ServiceErrorTracker(this._errSettings),
         pending: new Map(),
+        finalRead: -Infinity,
         lastTouched: now,
         cacheTick: -1,
       };
@@ -424,6 +438,8 @@ export class RedisSamplingState implements SamplingState {
         shard: shardOf(key, this._o.shards),
         ring: new SecondRing(this._rateWindowSec + Math.ceil(this._lagMs / 1000) + 3),
         pending: new Map(),
+        seconds: new Map(),
+        finalBefore: -Infinity,
         cluster: undefined,
         share: 1,
         lastTouched: now,
@@ -436,7 +452,7 @@ export class RedisSamplingState implements SamplingState {
 
   private _pendingCounts(): { observations: number } {
     let n = 0;
-    for (const e of this._latency.values()) if (!e.pending.isEmpty()) n += e.pending.count;
+    for (const e of this._latency.values()) for (const c of e.unsent.values()) n += c;
     for (const e of this._rates.values()) for (const c of e.pending.values()) n += c;
     for (const e of this._services.values()) for (const c of e.pending.values()) n += c.total;
     return { observations: n };

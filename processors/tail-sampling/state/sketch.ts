@@ -1,7 +1,7 @@
 // LatencySketch: a mergeable quantile sketch with relative-error guarantees, in the style of DDSketch
 // (log-spaced buckets, dense counts, collapsing the lowest buckets when a bucket bound is hit). Used for
-// the per-(service, operation) latency windows of the sampling state, locally and (bucket by bucket) in
-// Redis, so that sketches of many replicas and time slices add up exactly.
+// the per-(service, operation) latency windows of the sampling state, locally and (serialized, one per replica) in
+// Redis, so that sketches of many replicas and time slices merge exactly.
 //
 // Guarantees: for a value v >= minIndexableValue and any quantile q, the estimate returned for the rank
 // that v occupies is within `relativeAccuracy` of v (unless lowest buckets were collapsed, which only
@@ -101,7 +101,7 @@ export class LatencySketch {
     this.addToBucket(this.indexOf(Math.min(value, Number.MAX_VALUE)), n);
   }
 
-  /** Adds `n` to bucket `index` directly (used to rebuild a sketch stored bucket by bucket). */
+  /** Adds `n` to bucket `index` directly (used by deserialize and merges). */
   addToBucket(index: number, n: number): void {
     checkCount(n);
     if (n === 0) return;

@@ -6,7 +6,7 @@ import { PipelineError } from '../../../../pipeline/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
 import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
-import { KeyLayout, MAX_FIELDS_PER_READ, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
+import { KeyLayout, latencyField, MAX_FIELDS_PER_READ, MAX_PAIRS_PER_WRITE, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
 import { FakeClock } from './random';
 
 describe('state/options resolveStateOptions', () => {
@@ -106,13 +106,13 @@ describe('state/redis-batch', () => {
 
   it('every key of a shard carries the same hash tag, under the prefix', () => {
     const k = new KeyLayout('tusk:');
-    const keys = [k.latency(3, 100, 'svc', 'GET /a'), k.seen(3, 5), k.errors(3, 7), k.ledger(3, 123)];
+    const keys = [k.latency(3, 100), k.latencyReplicas(3, 100), k.seen(3, 5), k.errors(3, 7), k.ledger(3, 123)];
     for (const key of keys) {
       expect(key.startsWith('tusk:{s3}:')).to.equal(true);
       expect(key.match(/\{[^}]*\}/)![0]).to.equal('{s3}');
     }
     // Service/operation boundaries are unambiguous.
-    expect(k.latency(0, 1, 'ab', 'c')).not.to.equal(k.latency(0, 1, 'a', 'bc'));
+    expect(latencyField('ab', 'c')).not.to.equal(latencyField('a', 'bc'));
   });
 
   it('ShardBatch numbers keys once, chunks large reads and applies replies in order', () => {
@@ -142,7 +142,29 @@ describe('state/redis-batch', () => {
     expect(p.m[0][0]).to.equal(1);
     expect(p.s).to.deep.equal([[[2, 1], ['a', 'b']]]);
     expect(p.g).to.deep.equal([2]);
-    b.apply([[['x', '1']], [fields.slice(0, MAX_FIELDS_PER_READ).map(() => '1'), fields.slice(MAX_FIELDS_PER_READ).map(() => null)], [[3, 4]]]);
+    let members: string[][] = [];
+    b.getMembers('k3', 'k3r', 'me', ['p1|', 'p2|'], (v) => {
+      members = v;
+    });
+    let hwritten = false;
+    const pairs = Array.from({ length: MAX_PAIRS_PER_WRITE + 1 }, (_, i) => [`h${i}`, 'v']).flat();
+    b.hset('k3', 5000, 'k3r', 6000, 'me', pairs, () => {
+      hwritten = true;
+    });
+    expect(b.keys).to.deep.equal(['k1', 'k2', 'k3', 'k3r']);
+    const q = JSON.parse(b.payload());
+    expect(q.l).to.deep.equal([[3, 4, 'me', 'p1|', 'p2|']]);
+    expect(q.h).to.have.length(2); // chunked
+    expect(q.h[0].slice(0, 7)).to.deep.equal([3, 5000, 4, 6000, 'me', 'h0', 'v']);
+    expect(q.h[1]).to.deep.equal([3, 5000, 4, 6000, 'me', `h${MAX_PAIRS_PER_WRITE}`, 'v']);
+    b.apply([
+      [['x', '1']],
+      [fields.slice(0, MAX_FIELDS_PER_READ).map(() => '1'), fields.slice(MAX_FIELDS_PER_READ).map(() => null)],
+      [[3, 4]],
+      [[['a', 'b'], []]],
+    ]);
+    expect(hwritten).to.equal(true);
+    expect(members).to.deep.equal([['a', 'b'], []]);
     expect(written).to.equal(true);
     expect(got).to.have.length(fields.length);
     expect(got[0]).to.equal('1');

@@ -12,7 +12,7 @@
 //             at a fixed offered rate (default 10000 spans/s, --e2e-rate), and in full runs once as fast
 //             as accepted (e2e-max: spans/s until the sampler has read everything).
 // --ab PRELOAD.ts: A/B of our own code instead of ours/peer: the peer's slot runs ours with
-//             `node --require PRELOAD.ts` (e.g. bench/proposals/preload-stamp.ts), same alternation.
+//             `node --require PRELOAD.ts` (a module that swaps in the change to measure), same alternation.
 // Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
 // Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
 // rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.

@@ -3,12 +3,9 @@
 
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { registeredMetric } from '../../pipeline/metrics';
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
-
-function getOrCreate<M>(registry: Registry, name: string, make: () => M): M {
-  return (registry.getSingleMetric(name) as M | undefined) ?? make();
-}
 
 /** ExporterMetrics is one exporter's view of the shared exporter metrics, pre-bound to its `exporter` label. */
 export class ExporterMetrics {
@@ -23,24 +20,24 @@ export class ExporterMetrics {
 
   constructor(registry: Registry, private readonly _exporter: string) {
     const registers = [registry];
-    this._sent = getOrCreate(registry, 'tusk_exporter_sent_spans_total', () =>
+    this._sent = registeredMetric(registry, 'tusk_exporter_sent_spans_total', () =>
       new Counter({ name: 'tusk_exporter_sent_spans_total', help: 'Spans the backend accepted.', labelNames: ['exporter'], registers }));
-    this._failed = getOrCreate(registry, 'tusk_exporter_failed_spans_total', () =>
+    this._failed = registeredMetric(registry, 'tusk_exporter_failed_spans_total', () =>
       new Counter({
         name: 'tusk_exporter_failed_spans_total',
         help: 'Spans whose export failed: kind=retriable (handed back to the sender after retries) or permanent (rejected for good).',
         labelNames: ['exporter', 'kind'],
         registers,
       }));
-    this._deadLettered = getOrCreate(registry, 'tusk_exporter_dead_lettered_spans_total', () =>
+    this._deadLettered = registeredMetric(registry, 'tusk_exporter_dead_lettered_spans_total', () =>
       new Counter({ name: 'tusk_exporter_dead_lettered_spans_total', help: 'Permanently rejected spans written to the dead-letter topic.', labelNames: ['exporter'], registers }));
-    this._queueSize = getOrCreate(registry, 'tusk_exporter_queue_size', () =>
+    this._queueSize = registeredMetric(registry, 'tusk_exporter_queue_size', () =>
       new Gauge({ name: 'tusk_exporter_queue_size', help: 'Batches waiting in the sending queue.', labelNames: ['exporter'], registers }));
-    this._queueBytes = getOrCreate(registry, 'tusk_exporter_queue_bytes', () =>
+    this._queueBytes = registeredMetric(registry, 'tusk_exporter_queue_bytes', () =>
       new Gauge({ name: 'tusk_exporter_queue_bytes', help: 'Encoded bytes waiting in the sending queue.', labelNames: ['exporter'], registers }));
-    this._queueCapacity = getOrCreate(registry, 'tusk_exporter_queue_capacity', () =>
+    this._queueCapacity = registeredMetric(registry, 'tusk_exporter_queue_capacity', () =>
       new Gauge({ name: 'tusk_exporter_queue_capacity', help: 'Batches the sending queue may hold (0 = bounded by bytes only).', labelNames: ['exporter'], registers }));
-    this._latency = getOrCreate(registry, 'tusk_exporter_send_latency_seconds', () =>
+    this._latency = registeredMetric(registry, 'tusk_exporter_send_latency_seconds', () =>
       new Histogram({
         name: 'tusk_exporter_send_latency_seconds',
         help: 'Duration of one request to the backend (one attempt), by outcome.',
@@ -48,7 +45,7 @@ export class ExporterMetrics {
         buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
         registers,
       }));
-    this._retries = getOrCreate(registry, 'tusk_exporter_retries_total', () =>
+    this._retries = registeredMetric(registry, 'tusk_exporter_retries_total', () =>
       new Counter({ name: 'tusk_exporter_retries_total', help: 'Requests retried after a retriable failure.', labelNames: ['exporter'], registers }));
   }
 

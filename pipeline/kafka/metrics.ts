@@ -3,6 +3,7 @@
 // the component id.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registeredMetric } from '../metrics';
 
 interface MetricSpec<L extends string> {
   readonly name: string;
@@ -12,15 +13,15 @@ interface MetricSpec<L extends string> {
 
 /** counter returns the registry's counter `name`, creating it on first use. */
 export function counter<L extends string>(registry: Registry, spec: MetricSpec<L>): Counter<L> {
-  return (registry.getSingleMetric(spec.name) as Counter<L> | undefined) ?? new Counter<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] });
+  return registeredMetric(registry, spec.name, () => new Counter<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
 }
 
 /** gauge returns the registry's gauge `name`, creating it on first use. */
 export function gauge<L extends string>(registry: Registry, spec: MetricSpec<L>): Gauge<L> {
-  return (registry.getSingleMetric(spec.name) as Gauge<L> | undefined) ?? new Gauge<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] });
+  return registeredMetric(registry, spec.name, () => new Gauge<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
 }
 
 /** histogram returns the registry's histogram `name`, creating it on first use. */
 export function histogram<L extends string>(registry: Registry, spec: MetricSpec<L> & { buckets: number[] }): Histogram<L> {
-  return (registry.getSingleMetric(spec.name) as Histogram<L> | undefined) ?? new Histogram<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] });
+  return registeredMetric(registry, spec.name, () => new Histogram<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
 }

@@ -2,22 +2,19 @@
 // and status) in the seed's metric shapes, then hands the batch on unchanged. Placed before
 // tail_sampling, it measures ALL traffic, not only what is kept.
 
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { Capabilities, ComponentSettings, Processor, ProcessorNext } from '../../pipeline/component';
 import type { LogBatch, TraceBatch } from '../../pipeline/trace-batch';
 import { indexTraceChunk } from '../../pipeline/otlp/index';
 import { once } from '../../pipeline/component';
 import type { SpanMetricsConfig } from './config';
+import { registeredMetric } from '../../pipeline/metrics';
 
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_NAMES = ['unset', 'ok', 'error'];
 const LABELS = ['service', 'operation', 'kind', 'status'] as const;
 /** The operation label value that stands for every series past max_series. */
 export const OVERFLOW_OPERATION = '__overflow__';
-
-function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
 
 /** SpanMetricsProcessor records RED metrics for each span and forwards batches untouched. */
 export class SpanMetricsProcessor implements Processor {
@@ -32,10 +29,10 @@ export class SpanMetricsProcessor implements Processor {
   constructor(settings: ComponentSettings, config: SpanMetricsConfig, private readonly _next: ProcessorNext) {
     const registers = [settings.metrics];
     this._maxSeries = config.max_series;
-    this._requests = getOrCreate(settings.metrics, 'http_requests_total', () => new Counter({ name: 'http_requests_total', help: 'Spans seen before sampling, by service, operation, kind and status.', labelNames: LABELS, registers }));
-    this._errors = getOrCreate(settings.metrics, 'http_errors_total', () => new Counter({ name: 'http_errors_total', help: 'Spans with status ERROR seen before sampling.', labelNames: LABELS, registers }));
-    this._duration = getOrCreate(settings.metrics, 'http_request_duration_seconds', () => new Histogram({ name: 'http_request_duration_seconds', help: 'Span durations before sampling, in seconds.', labelNames: LABELS, buckets: config.duration_buckets, registers }));
-    this._traceDuration = getOrCreate(settings.metrics, 'trace_duration_ms', () => new Histogram({ name: 'trace_duration_ms', help: 'Root span durations before sampling, in milliseconds.', labelNames: ['service', 'operation'], buckets: config.trace_duration_buckets, registers }));
+    this._requests = registeredMetric(settings.metrics, 'http_requests_total', () => new Counter({ name: 'http_requests_total', help: 'Spans seen before sampling, by service, operation, kind and status.', labelNames: LABELS, registers }));
+    this._errors = registeredMetric(settings.metrics, 'http_errors_total', () => new Counter({ name: 'http_errors_total', help: 'Spans with status ERROR seen before sampling.', labelNames: LABELS, registers }));
+    this._duration = registeredMetric(settings.metrics, 'http_request_duration_seconds', () => new Histogram({ name: 'http_request_duration_seconds', help: 'Span durations before sampling, in seconds.', labelNames: LABELS, buckets: config.duration_buckets, registers }));
+    this._traceDuration = registeredMetric(settings.metrics, 'trace_duration_ms', () => new Histogram({ name: 'trace_duration_ms', help: 'Root span durations before sampling, in milliseconds.', labelNames: ['service', 'operation'], buckets: config.trace_duration_buckets, registers }));
   }
 
   async start(): Promise<void> {}

@@ -2,6 +2,7 @@
 // series carries a `processor` label (the component name) so several samplers can share one registry.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registeredMetric } from '../../pipeline/metrics';
 
 /** SamplerMetrics are the sampler's counters, gauges and histograms, already bound to this processor. */
 export interface SamplerMetrics {
@@ -22,17 +23,13 @@ export interface SamplerMetrics {
   rejected: { inc(labels: { reason: string }, v?: number): void };
 }
 
-function getOrCreate<T>(registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make();
-}
-
 /** createSamplerMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
 export function createSamplerMetrics(registry: Registry, processor: string): SamplerMetrics {
   const registers = [registry];
   const gauge = (name: string, help: string): Gauge<'processor'> =>
-    getOrCreate(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
+    registeredMetric(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
   const counter = <L extends string>(name: string, help: string, labels: L[]): Counter<L | 'processor'> =>
-    getOrCreate(registry, name, () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }));
+    registeredMetric(registry, name, () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }));
   const p = { processor };
 
   const traces = gauge('tusk_sampler_traces_buffered', 'Traces held in the buffer, waiting for a decision.');
@@ -49,7 +46,7 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
   const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
   const stateErrors = counter('tusk_sampler_state_errors_total', 'Failed calls to the sampling state (ledger), by operation.', ['op']);
   const rejected = counter('tusk_sampler_rejected_chunks_total', 'Chunks refused (backpressure, shutdown, malformed).', ['reason']);
-  const lag = getOrCreate(registry, 'tusk_sampler_decision_lag_seconds', () => new Histogram({
+  const lag = registeredMetric(registry, 'tusk_sampler_decision_lag_seconds', () => new Histogram({
     name: 'tusk_sampler_decision_lag_seconds', help: 'Time from the first span of a trace to its decision.',
     labelNames: ['processor'], buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60], registers,
   }));

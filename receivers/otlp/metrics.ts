@@ -2,6 +2,7 @@
 // Metrics are shared by every otlp receiver of a registry and told apart by the `receiver` label.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registeredMetric } from '../../pipeline/metrics';
 
 /** Transport a request came in on. */
 export type Transport = 'http' | 'grpc';
@@ -21,15 +22,11 @@ export type RequestOutcome = 'success' | 'partial' | 'invalid' | 'too_large' | '
 export type ItemOutcome = 'accepted' | 'refused' | 'rejected';
 
 function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return registeredMetric(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
 }
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[]): Gauge<string> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Gauge<string>;
-  return new Gauge({ name, help, labelNames, registers: [registry] });
+  return registeredMetric(registry, name, () => new Gauge({ name, help, labelNames, registers: [registry] }));
 }
 
 /** ReceiverMetrics records what one otlp receiver does. */

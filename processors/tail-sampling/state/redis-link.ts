@@ -7,6 +7,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorMessage } from '../../../pipeline/errors';
+import { registeredMetric } from '../../../pipeline/metrics';
 
 /**
  * SYNC_SCRIPT applies one shard's batch atomically. KEYS: every key touched (all in one hash slot).
@@ -369,7 +370,7 @@ export function redactUrl(url: string): string {
 
 /** linkMetrics registers (or reuses, when several stores share a registry) the store's metrics. */
 function linkMetrics(registry: Registry): LinkMetrics {
-  const get = <M>(name: string, make: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? make();
+  const get = <M>(name: string, make: () => M): M => registeredMetric(registry, name, make);
   return {
     roundTrips: get(
       'tusk_state_redis_round_trips_total',

@@ -15,14 +15,20 @@ npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
 step "local stack: Kafka, Redis, Jaeger (installs on first run; the first Jaeger build takes minutes)"
 bash scripts/stack/up.sh || { echo "stack failed to start"; exit 1; }
 
+# Which files each mocha run takes (the .mocharc files carry only options, so that
+# `npx mocha --config .mocharc.integration.json test/integration/one.test.ts` runs just that file).
+UNIT_SPECS=('test/unit/**/*.test.ts' 'test/config/**/*.test.ts' 'test/pipeline/**/*.test.ts' 'test/processors/**/*.test.ts'
+  'test/receivers/**/*.test.ts' 'test/exporters/**/*.test.ts' 'test/instrument/**/*.test.ts')
+INTEGRATION_SPECS=('test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts')
+
 log_dir=.stack/test-logs
 mkdir -p "$log_dir"
 status=0
 step "unit tests"
-npx mocha --config .mocharc.unit.json 2>&1 | tee "$log_dir/unit.log"
+npx mocha --config .mocharc.unit.json "${UNIT_SPECS[@]}" 2>&1 | tee "$log_dir/unit.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 step "integration and end-to-end tests (real Kafka, Redis, Jaeger)"
-npx mocha --config .mocharc.integration.json 2>&1 | tee "$log_dir/integration.log"
+npx mocha --config .mocharc.integration.json "${INTEGRATION_SPECS[@]}" 2>&1 | tee "$log_dir/integration.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 # mocha's summary lines look like "  716 passing (28s)"; anchor on them so test output cannot count.

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../config-types';
 import { checkClientTls, clientTlsFields } from '../tls-config';
+import { installFastProduceEncoding } from './produce-encoding';
 
 /** Default bootstrap brokers. */
 export const DEFAULT_BROKERS = ['127.0.0.1:9092'];
@@ -105,11 +106,14 @@ export function saslOptions(sasl: KafkaClientConfig['sasl']): SASLOptions | unde
 }
 
 /**
- * kafkaConfig builds the kafkajs client config. Call it from `start` (it reads TLS files).
+ * kafkaConfig builds the kafkajs client config. Call it from `start` (it reads TLS files). It also switches
+ * kafkajs' produce requests to the one-pass encoder of produce-encoding.ts (once per process).
  * Topic auto-creation by metadata requests is disabled: topics are created explicitly with the configured
  * partition count (a broker default would silently break the trace-id-to-partition plan).
  */
 export function kafkaConfig(cfg: KafkaClientConfig, logger: Logger, opts: KafkaClientOptions): KafkaConfig {
+  const encoding = installFastProduceEncoding();
+  if (!encoding.installed) logger.warn({ reason: encoding.reason }, 'Kafka produce requests use kafkajs\' own encoder (slower)');
   return {
     clientId: cfg.client_id,
     brokers: [...cfg.brokers],

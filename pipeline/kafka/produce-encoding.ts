@@ -1,0 +1,409 @@
+// One-pass encoding of kafkajs produce requests (uncompressed record batches), with a hardware CRC32C.
+//
+// kafkajs 2.2.4 encodes a produce request as a tower of nested encoders: every record, the record batch,
+// the partition entry, the topic entry and the request each get their own buffer, zero-filled and grown
+// by doubling, and each level copies the level below; the batch checksum is a table-driven CRC32C in
+// JavaScript. For trace-sized records (kilobytes each) that is about 20 allocations and copies of every
+// byte and ~350 MB/s of checksum: most of the ingest tier's CPU, and the external-memory churn that keeps
+// V8's garbage collector busy (BENCHMARKS.md, profile item 6).
+//
+// installFastProduceEncoding() wraps the protocol lookup of kafkajs' Produce API so that every produce
+// request of version 3-7 (all share the request layout) without compression is written here instead: sizes
+// computed first, one exact-size buffer, each key/value/header copied once, CRC32C by @node-rs/crc32
+// (SSE4.2/ARMv8 instructions; the JavaScript table CRC of kafkajs when the native module is unavailable).
+// The bytes are identical to kafkajs' own encoder (test/pipeline/kafka/produce-encoding.test.ts checks
+// that on random requests); compressed requests and every other API go through kafkajs unchanged.
+//
+// The hook is kafkajs' module exports (`protocol` of src/protocol/requests/produce), looked up on every
+// produce call, so installing works whenever it happens. It checks the kafkajs version it was written for
+// and does nothing on any other.
+
+import type { CompressionTypes } from 'kafkajs';
+
+/** The kafkajs release whose produce request layout this module reproduces. */
+export const KAFKAJS_VERSION_SUPPORTED = '2.2.4';
+
+/** How produce requests are encoded in this process. */
+export interface ProduceEncodingStatus {
+  /** True when produce requests v3-v7 without compression are encoded here. */
+  readonly installed: boolean;
+  /** Why it is not installed, when it is not. */
+  readonly reason?: string;
+  /** 'native' (@node-rs/crc32) or 'javascript' (kafkajs' own table CRC). */
+  readonly crc32c: 'native' | 'javascript';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The slice of kafkajs internals used here (CommonJS modules without type declarations).
+
+interface KafkaLong {
+  getHighBits(): number;
+  getLowBits(): number;
+}
+interface KafkaLongStatic {
+  fromValue(value: unknown): KafkaLong;
+}
+interface KafkaEncoder {
+  buf: Buffer;
+  offset: number;
+  ensureAvailable(length: number): void;
+}
+type KafkaEncoderClass = (new (initialSize?: number) => KafkaEncoder) & { prototype: KafkaEncoder };
+
+/** A message as kafkajs hands it to the produce request (after partitioning). */
+interface ProduceMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string | null | undefined | Array<Buffer | string>>;
+  timestamp?: string | number;
+}
+interface PartitionData {
+  partition: number;
+  firstSequence?: number;
+  messages: ProduceMessage[];
+}
+interface TopicData {
+  topic: string;
+  partitions: PartitionData[];
+}
+/** The arguments kafkajs passes to a produce request builder (src/protocol/requests/produce/index.js). */
+export interface ProduceRequestArgs {
+  acks: number;
+  timeout: number;
+  compression?: CompressionTypes;
+  topicData: TopicData[];
+  transactionalId?: string | null;
+  producerId?: unknown;
+  producerEpoch?: number;
+}
+interface ProduceRequest {
+  apiKey: number;
+  apiVersion: number;
+  encode: () => Promise<KafkaEncoder>;
+}
+/** What a version entry of kafkajs' produce protocol returns: the request and its response decoder. */
+interface ProduceProtocolEntry {
+  request: ProduceRequest;
+  response: unknown;
+}
+type ProduceRequestBuilder = (args: ProduceRequestArgs) => ProduceProtocolEntry;
+interface ProduceProtocolModule {
+  versions: string[];
+  protocol: (v: { version: number }) => ProduceRequestBuilder | undefined;
+}
+
+const INSTALLED = Symbol.for('tusk-collector.fast-produce-encoding');
+
+let status: ProduceEncodingStatus | undefined;
+
+/** crc32c returns the CRC32C (Castagnoli) of a byte range as an unsigned 32-bit number. */
+export type Crc32c = (data: Buffer) => number;
+
+function loadCrc32c(): { fn: Crc32c; kind: 'native' | 'javascript' } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const native = require('@node-rs/crc32') as { crc32c(input: Buffer, initial?: number): number };
+    const probe = Buffer.from('123456789');
+    if ((native.crc32c(probe) >>> 0) === 0xe3069283) return { fn: (b) => native.crc32c(b) >>> 0, kind: 'native' };
+  } catch {
+    // no prebuilt binary for this platform: fall through to the JavaScript table
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const js = require('kafkajs/src/protocol/recordBatch/crc32C') as Crc32c;
+  return { fn: js, kind: 'javascript' };
+}
+
+/**
+ * installFastProduceEncoding makes kafkajs encode uncompressed produce requests with this module.
+ * Idempotent; safe to call before or after clients were created.
+ */
+export function installFastProduceEncoding(): ProduceEncodingStatus {
+  if (status) return status;
+  const crc = loadCrc32c();
+  let version: string | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    version = (require('kafkajs/package.json') as { version: string }).version;
+  } catch {
+    version = undefined;
+  }
+  if (version !== KAFKAJS_VERSION_SUPPORTED) {
+    status = { installed: false, reason: `kafkajs ${version ?? '(unknown)'} is not the ${KAFKAJS_VERSION_SUPPORTED} this encoder reproduces`, crc32c: crc.kind };
+    return status;
+  }
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const produce = require('kafkajs/src/protocol/requests/produce') as ProduceProtocolModule & { [INSTALLED]?: true };
+  const Encoder = require('kafkajs/src/protocol/encoder') as KafkaEncoderClass;
+  const Long = require('kafkajs/src/utils/long') as KafkaLongStatic;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  if (!produce[INSTALLED]) {
+    const encoder = new ProduceRequestEncoder(crc.fn, Long);
+    const original = produce.protocol;
+    produce.protocol = ({ version: apiVersion }) => {
+      const build = original({ version: apiVersion });
+      if (typeof build !== 'function' || apiVersion < 3 || apiVersion > 7) return build;
+      return (args: ProduceRequestArgs) => {
+        const entry = build(args);
+        if ((args.compression ?? 0) !== 0) return entry;
+        entry.request.encode = async () => {
+          const out = new Encoder(0);
+          out.buf = encoder.encode(args);
+          out.offset = out.buf.length;
+          return out;
+        };
+        return entry;
+      };
+    };
+    // The request header kafkajs puts in front (src/protocol/request.js) goes through two more encoders,
+    // each growing by zero-filled power-of-two buffers. Grown here without zero-filling (bytes past
+    // `offset` are never read) and straight to the size a large write needs.
+    Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkaEncoder, length: number): void {
+      const needed = this.offset + length;
+      if (needed <= this.buf.length) return;
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.offset);
+      this.buf = grown;
+    };
+    produce[INSTALLED] = true;
+  }
+  status = { installed: true, crc32c: crc.kind };
+  return status;
+}
+
+/** produceEncodingStatus tells how produce requests are encoded (undefined before installing). */
+export function produceEncodingStatus(): ProduceEncodingStatus | undefined {
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The encoder: Kafka Produce request v3 body with RecordBatch v2 (magic 2) record sets.
+
+const RECORD_BATCH_MAGIC = 2;
+const TRANSACTIONAL_ATTRIBUTE = 0x10;
+/** Bytes of a record batch from baseOffset to the records count (the fixed header). */
+const BATCH_HEADER_BYTES = 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
+/** Offset of the CRC field inside a record batch, and of the first byte the CRC covers. */
+const CRC_OFFSET = 8 + 4 + 4 + 1;
+const CRC_START = CRC_OFFSET + 4;
+
+interface Header {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+}
+interface PlannedRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly Header[];
+  readonly timestampDelta: number;
+  readonly bodySize: number;
+}
+interface PlannedPartition {
+  readonly partition: number;
+  readonly firstSequence: number;
+  readonly firstTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly records: PlannedRecord[];
+  readonly batchSize: number;
+}
+
+function asBytes(v: Buffer | string | number | null | undefined): Buffer | null {
+  if (v === null || v === undefined) return null;
+  return Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
+}
+
+function zigZag32(v: number): number {
+  return ((v << 1) ^ (v >> 31)) >>> 0;
+}
+
+function sizeOfUVarInt(v: number): number {
+  let n = 1;
+  while (v > 0x7f) {
+    n++;
+    v >>>= 7;
+  }
+  return n;
+}
+
+function sizeOfVarInt(v: number): number {
+  return sizeOfUVarInt(zigZag32(v));
+}
+
+function zigZag64(v: number): bigint {
+  const b = BigInt.asIntN(64, BigInt(Math.trunc(v)));
+  return BigInt.asUintN(64, (b << 1n) ^ (b >> 63n));
+}
+
+function sizeOfVarLong(v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return sizeOfVarInt(v);
+  let z = zigZag64(v);
+  let n = 1;
+  while (z > 0x7fn) {
+    n++;
+    z >>= 7n;
+  }
+  return n;
+}
+
+function sizeOfVarBytes(b: Buffer | null): number {
+  return b === null ? 1 : sizeOfVarInt(b.length) + b.length;
+}
+
+/** ProduceRequestEncoder writes one produce request into one exact-size buffer. */
+export class ProduceRequestEncoder {
+  constructor(
+    private readonly _crc32c: Crc32c,
+    private readonly _long: KafkaLongStatic,
+  ) {}
+
+  /** encode returns the request body (without the request header kafkajs prepends). */
+  encode(args: ProduceRequestArgs): Buffer {
+    const transactionalId = args.transactionalId ?? null;
+    const transactionalIdBytes = transactionalId === null ? null : Buffer.from(transactionalId, 'utf8');
+    const now = Date.now();
+    let size = 2 + (transactionalIdBytes ? transactionalIdBytes.length : 0) + 2 + 4 + 4;
+    const topics: Array<{ name: Buffer; partitions: PlannedPartition[] }> = [];
+    for (const t of args.topicData) {
+      const name = Buffer.from(t.topic, 'utf8');
+      size += 2 + name.length + 4;
+      const partitions: PlannedPartition[] = [];
+      for (const p of t.partitions) {
+        const planned = this._plan(p, now);
+        partitions.push(planned);
+        size += 4 + 4 + planned.batchSize;
+      }
+      topics.push({ name, partitions });
+    }
+
+    const out = Buffer.allocUnsafe(size);
+    let o = 0;
+    if (transactionalIdBytes === null) {
+      o = out.writeInt16BE(-1, o);
+    } else {
+      o = out.writeInt16BE(transactionalIdBytes.length, o);
+      o += transactionalIdBytes.copy(out, o);
+    }
+    o = out.writeInt16BE(args.acks, o);
+    o = out.writeInt32BE(args.timeout, o);
+    o = out.writeInt32BE(topics.length, o);
+    const producerId = this._long.fromValue(args.producerId ?? -1);
+    const attributes = transactionalId ? TRANSACTIONAL_ATTRIBUTE : 0;
+    for (const t of topics) {
+      o = out.writeInt16BE(t.name.length, o);
+      o += t.name.copy(out, o);
+      o = out.writeInt32BE(t.partitions.length, o);
+      for (const p of t.partitions) {
+        o = out.writeInt32BE(p.partition, o);
+        o = out.writeInt32BE(p.batchSize, o);
+        o = this._writeBatch(out, o, p, attributes, producerId, args.producerEpoch ?? 0);
+      }
+    }
+    if (o !== size) throw new Error(`produce request encoding wrote ${o} bytes, planned ${size}`);
+    return out;
+  }
+
+  private _plan(p: PartitionData, now: number): PlannedPartition {
+    // Timestamps exactly as kafkajs derives them: the given ones sorted (as strings when they are strings),
+    // the first and the last of them, or now for all when none is given.
+    const given: Array<string | number> = [];
+    for (const m of p.messages) if (m.timestamp !== undefined && m.timestamp !== null) given.push(m.timestamp);
+    given.sort();
+    const firstTimestamp = given.length === 0 ? now : Number(given[0]);
+    const maxTimestamp = given.length === 0 ? now : Number(given[given.length - 1]);
+    let batchSize = BATCH_HEADER_BYTES;
+    const records: PlannedRecord[] = new Array(p.messages.length);
+    for (let i = 0; i < p.messages.length; i++) {
+      const m = p.messages[i];
+      const key = asBytes(m.key);
+      const value = asBytes(m.value);
+      const headers: Header[] = [];
+      if (m.headers) {
+        for (const hk of Object.keys(m.headers)) {
+          const hv = m.headers[hk];
+          const keyBytes = Buffer.from(hk, 'utf8');
+          if (Array.isArray(hv)) for (const v of hv) headers.push({ key: keyBytes, value: asBytes(v) });
+          else headers.push({ key: keyBytes, value: asBytes(hv) });
+        }
+      }
+      const timestampDelta = (m.timestamp !== undefined && m.timestamp !== null && m.timestamp !== '' && m.timestamp !== 0 ? Number(m.timestamp) : now) - firstTimestamp;
+      let bodySize = 1 + sizeOfVarLong(timestampDelta) + sizeOfVarInt(i) + sizeOfVarBytes(key) + sizeOfVarBytes(value) + sizeOfVarInt(headers.length);
+      for (const h of headers) bodySize += sizeOfVarBytes(h.key) + sizeOfVarBytes(h.value);
+      records[i] = { key, value, headers, timestampDelta, bodySize };
+      batchSize += sizeOfVarInt(bodySize) + bodySize;
+    }
+    return { partition: p.partition, firstSequence: p.firstSequence ?? 0, firstTimestamp, maxTimestamp, records, batchSize };
+  }
+
+  private _writeBatch(out: Buffer, start: number, p: PlannedPartition, attributes: number, producerId: KafkaLong, producerEpoch: number): number {
+    let o = start;
+    o = writeInt64(out, o, 0, 0); // baseOffset
+    o = out.writeInt32BE(p.batchSize - 12, o); // batchLength: everything after this field
+    o = out.writeInt32BE(0, o); // partitionLeaderEpoch
+    o = out.writeInt8(RECORD_BATCH_MAGIC, o);
+    o += 4; // CRC, written last
+    o = out.writeInt16BE(attributes, o);
+    o = out.writeInt32BE(p.records.length - 1, o); // lastOffsetDelta
+    o = writeInt64Number(out, o, p.firstTimestamp);
+    o = writeInt64Number(out, o, p.maxTimestamp);
+    o = writeInt64(out, o, producerId.getHighBits(), producerId.getLowBits());
+    o = out.writeInt16BE(producerEpoch, o);
+    o = out.writeInt32BE(p.firstSequence, o);
+    o = out.writeInt32BE(p.records.length, o);
+    for (let i = 0; i < p.records.length; i++) {
+      const r = p.records[i];
+      o = writeVarInt(out, o, r.bodySize);
+      out[o++] = 0; // record attributes
+      o = writeVarLong(out, o, r.timestampDelta);
+      o = writeVarInt(out, o, i); // offsetDelta
+      o = writeVarBytes(out, o, r.key);
+      o = writeVarBytes(out, o, r.value);
+      o = writeVarInt(out, o, r.headers.length);
+      for (const h of r.headers) {
+        o = writeVarBytes(out, o, h.key);
+        o = writeVarBytes(out, o, h.value);
+      }
+    }
+    out.writeUInt32BE(this._crc32c(out.subarray(start + CRC_START, o)), start + CRC_OFFSET);
+    return o;
+  }
+}
+
+function writeInt64(out: Buffer, o: number, high: number, low: number): number {
+  out.writeInt32BE(high | 0, o);
+  out.writeInt32BE(low | 0, o + 4);
+  return o + 8;
+}
+
+function writeInt64Number(out: Buffer, o: number, v: number): number {
+  out.writeBigInt64BE(BigInt(Math.trunc(v)), o);
+  return o + 8;
+}
+
+function writeUVarInt(out: Buffer, o: number, v: number): number {
+  while (v > 0x7f) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[o++] = v;
+  return o;
+}
+
+function writeVarInt(out: Buffer, o: number, v: number): number {
+  return writeUVarInt(out, o, zigZag32(v));
+}
+
+function writeVarLong(out: Buffer, o: number, v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return writeVarInt(out, o, v);
+  let z = zigZag64(v);
+  while (z > 0x7fn) {
+    out[o++] = Number(z & 0x7fn) | 0x80;
+    z >>= 7n;
+  }
+  out[o++] = Number(z);
+  return o;
+}
+
+function writeVarBytes(out: Buffer, o: number, b: Buffer | null): number {
+  if (b === null) return writeVarInt(out, o, -1);
+  o = writeVarInt(out, o, b.length);
+  return o + b.copy(out, o);
+}

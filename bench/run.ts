@@ -3,7 +3,7 @@
 // same load and the same policies, alternating runs (ours, peer, ours, peer, ...) so drift hits both.
 //
 //   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
-//                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts]
+//                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts] [--ab-flags FLAGS]
 //
 // Scenarios (each for ours and for the peer):
 //   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
@@ -13,6 +13,7 @@
 //             as accepted (e2e-max: spans/s until the sampler has read everything).
 // --ab PRELOAD.ts: A/B of our own code instead of ours/peer: the peer's slot runs ours with
 //             `node --require PRELOAD.ts` (a module that swaps in the change to measure), same alternation.
+// --ab-flags "FLAGS": the same with extra node flags for the B side (e.g. "--max-semi-space-size=8").
 // Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
 // Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
 // rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.
@@ -222,6 +223,8 @@ interface Ctx {
   e2eRate?: number;
   /** A/B mode: slot "peer" runs ours with this preload (node --require) instead of the peer. */
   abPreload?: string;
+  /** Extra node flags of the B side of an A/B run (`--ab-flags`). */
+  abFlags?: string[];
   /** The sampling case's pre-filled topic of the current round, read by both systems (each with its own group). */
   prefilled?: { key: string; topic: string; result: PrefillResult };
 }
@@ -246,8 +249,10 @@ async function dropPrefill(ctx: Ctx): Promise<void> {
 
 async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, nodeFlags: string[] = []): Promise<RunResult> {
   // kind = what actually runs in this slot (A/B mode puts ours + a preload in the peer's slot).
-  const kind: SystemName = ctx.abPreload && system === 'peer' ? 'ours' : system;
-  if (ctx.abPreload && system === 'peer') nodeFlags = [...nodeFlags, '--require', ctx.abPreload];
+  const ab = (ctx.abPreload !== undefined || ctx.abFlags !== undefined) && system === 'peer';
+  const kind: SystemName = ab ? 'ours' : system;
+  if (ab && ctx.abPreload) nodeFlags = [...nodeFlags, '--require', ctx.abPreload];
+  if (ab && ctx.abFlags) nodeFlags = [...nodeFlags, ...ctx.abFlags];
   const tag = `${c.id.replace(/\//g, '-')}-r${round}-${system}`;
   const runId = `${ctx.session}-${tag}`.replace(/[^a-zA-Z0-9._-]/g, '-');
   const dir = path.join(ctx.dir, tag + (nodeFlags.length ? '-prof' : ''));
@@ -450,6 +455,7 @@ interface Cli {
   e2eRate?: number;
   seed: number;
   ab?: string;
+  abFlags?: string;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -467,6 +473,7 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--e2e-rate') cli.e2eRate = Number(val());
     else if (a === '--seed') cli.seed = Number(val());
     else if (a === '--ab') cli.ab = val();
+    else if (a === '--ab-flags') cli.abFlags = val();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
       process.exit(0);
@@ -553,7 +560,7 @@ async function main(): Promise<void> {
   const proxy = new TimingProxy(process.env.BENCH_JAEGER_OTLP ?? 'http://127.0.0.1:14318');
   await proxy.start(await freePort());
   const ctx: Ctx = {
-    session, dir, kafka, redis, proxy, seed: cli.seed, abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
+    session, dir, kafka, redis, proxy, seed: cli.seed, abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined, abFlags: cli.abFlags ? cli.abFlags.split(/\s+/).filter(Boolean) : undefined, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
   };
   const loads: number[] = [loadAverage()[0]];
   log(`session ${session}: ${cases.length} cases, artifacts in ${path.relative(REPO, dir)}; load average ${loadAverage().join(' ')}`);
@@ -593,7 +600,7 @@ async function main(): Promise<void> {
       durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: vers,
       loadAverage: { min: Math.min(...loads), max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length },
       settings: { decisionWaitS: ctx.decisionWaitS, rootSettleDelayS: ctx.rootSettleS, latencyThresholdMs: ctx.slowMs, probabilisticPercent: 10, partitions: 4 },
-      cases, results: ctx.results, profile, labels: cli.ab ? { a: 'ours', b: `ours+${path.basename(cli.ab)}` } : undefined,
+      cases, results: ctx.results, profile, labels: cli.ab || cli.abFlags ? { a: 'ours', b: `ours+${[cli.ab ? path.basename(cli.ab) : '', cli.abFlags ?? ''].filter(Boolean).join(' ')}` } : undefined,
     };
     fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
     const table = renderTable(sessionData);
@@ -601,7 +608,7 @@ async function main(): Promise<void> {
       process.stderr.write(table);
       process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
     } else process.stdout.write(table);
-    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab)) {
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags)) {
       writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
       log('BENCHMARKS.md updated');
     }

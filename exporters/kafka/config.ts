@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { bool, byteSize, duration, int } from '../../pipeline/config-types';
 import { kafkaClientFields } from '../../pipeline/kafka/client';
+import { KAFKA_COMPRESSIONS } from '../../pipeline/kafka/codecs';
 
 export const DEFAULT_TOPIC = 'otlp_spans';
 export const DEFAULT_LOGS_TOPIC = 'otlp_logs';
@@ -22,7 +23,9 @@ const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a 
  * kafkaExporterConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/kafka/client.ts):
  * - `topic` (default "otlp_spans"): topic of trace chunks; use e.g. "sampled" for an export tier.
  * - `logs_topic` (default "otlp_logs"): topic of log chunks.
- * - `compression` (default "none"): "none" or "gzip" (kafkajs built-in codecs only).
+ * - `compression` (default "none"): "none", "gzip", "snappy" (xerial-framed, as Kafka's Java client), "lz4"
+ *   (LZ4 frame) or "zstd" (level 3); pipeline/kafka/codecs.ts. Consumers need the codec too (Kafka >= 2.1
+ *   clients for zstd; our receiver reads all of them).
  * - `partitioner` (default "murmur2"): "murmur2" (kafkajs/Java) or "fnv1a" (Sarama / OTel Collector).
  * - `linger` (default 5ms): how long chunks of concurrent calls are gathered into one request. 0 = send
  *   each call's chunks at once (still one request per call).
@@ -42,7 +45,7 @@ export const kafkaExporterConfigSchema = z
     ...kafkaClientFields,
     topic: topicName().default(DEFAULT_TOPIC),
     logs_topic: topicName().default(DEFAULT_LOGS_TOPIC),
-    compression: z.enum(['none', 'gzip']).default('none'),
+    compression: z.enum(KAFKA_COMPRESSIONS).default('none'),
     partitioner: z.enum(['murmur2', 'fnv1a']).default('murmur2'),
     linger: duration({ min: 0, max: 60_000 }).prefault(DEFAULT_LINGER),
     batch_max_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_BATCH_MAX_BYTES),

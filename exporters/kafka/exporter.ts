@@ -3,13 +3,14 @@
 // when Kafka acknowledged every message of it. Chunks larger than max_message_bytes are split by spans into
 // several messages with the same key. Log chunks go to logs_topic the same way.
 
-import { CompressionTypes, Kafka } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../pipeline/component';
 import { once } from '../../pipeline/component';
 import { PipelineError, ShutdownError } from '../../pipeline/errors';
 import type { LogBatch, TraceBatch } from '../../pipeline/trace-batch';
 import { kafkaConfig } from '../../pipeline/kafka/client';
+import { compressionType } from '../../pipeline/kafka/codecs';
 import { KafkaError, KafkaErrorCode } from '../../pipeline/kafka/errors';
 import { partitionerFor } from '../../pipeline/kafka/partitioners';
 import { ensureTopics } from '../../pipeline/kafka/topics';
@@ -70,7 +71,7 @@ export class KafkaExporter implements Exporter {
         createPartitioner: partitionerFor(cfg.partitioner),
         retry,
         ackTimeoutMs: requestTimeoutMs,
-        compression: cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: compressionType(cfg.compression),
       },
       this._logger,
     );

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../config-types';
 import { checkClientTls, clientTlsFields } from '../tls-config';
+import { registerKafkaCodecs } from './codecs';
 import { installFastProduceEncoding } from './produce-encoding';
 
 /** Default bootstrap brokers. */
@@ -112,6 +113,7 @@ export function saslOptions(sasl: KafkaClientConfig['sasl']): SASLOptions | unde
  * partition count (a broker default would silently break the trace-id-to-partition plan).
  */
 export function kafkaConfig(cfg: KafkaClientConfig, logger: Logger, opts: KafkaClientOptions): KafkaConfig {
+  registerKafkaCodecs(); // snappy, lz4 and zstd for every kafkajs client (pipeline/kafka/codecs.ts)
   const encoding = installFastProduceEncoding();
   if (!encoding.installed) logger.warn({ reason: encoding.reason }, 'Kafka produce requests use kafkajs\' own encoder (slower)');
   return {

@@ -183,6 +183,7 @@ export class KafkaReceiver implements Receiver {
       heartbeatInterval: Math.min(3000, Math.floor(cfg.session_timeout / 3)),
       maxBytesPerPartition: Math.min(FETCH_BYTES_PER_PARTITION, cfg.max_inflight_bytes_per_partition),
       maxWaitTimeInMs: cfg.fetch_max_wait,
+      minBytes: cfg.fetch_min_bytes,
       allowAutoTopicCreation: false,
     });
     const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;

@@ -1,5 +1,5 @@
 // OTLP/HTTP transport of the otlp receiver (node:http / node:https): POST /v1/traces and /v1/logs with
-// protobuf or JSON bodies, gzip/deflate, size limits before and after decompression, the shared
+// protobuf or JSON bodies, gzip/deflate/zstd, size limits before and after decompression, the shared
 // in-flight budget, bearer auth, CORS, and answers in the request's own content type.
 
 import * as http from 'node:http';
@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import { errorMessage } from '../../pipeline/errors';
 import { otlpJsonToProtobuf } from '../../pipeline/otlp/json';
 import { isOtlpDecodeError } from '../../pipeline/otlp/errors';
+import { decompressZstdBounded } from '../../pipeline/zstd';
 import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type TransportOptions } from './handler';
 import type { Signal } from './metrics';
@@ -131,8 +132,8 @@ export class HttpTransport {
         throw refuse.unsupportedMedia(`unsupported content type ${JSON.stringify(mediaType)}; use application/x-protobuf or application/json`);
       }
       const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
-      if (!['', 'identity', 'gzip', 'x-gzip', 'deflate'].includes(contentEncoding)) {
-        throw refuse.unsupportedMedia(`unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip, deflate or none`);
+      if (!['', 'identity', 'gzip', 'x-gzip', 'deflate', 'zstd'].includes(contentEncoding)) {
+        throw refuse.unsupportedMedia(`unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip, deflate, zstd or none`);
       }
       if (this._draining) throw refuse.draining(this._o.retryAfterMs);
       const limit = c.max_request_body_size;
@@ -258,10 +259,15 @@ export class HttpTransport {
   }
 }
 
-/** decompress inflates a gzip/deflate body, stopping as soon as the output passes `limit` (gzip bombs). */
+/**
+ * decompress inflates a gzip/deflate/zstd body without ever holding much more than `limit` bytes of output
+ * (bombs): zlib stops as soon as the output passes `limit`; zstd is refused from its frame headers before
+ * decompressing when it could exceed it (pipeline/zstd.ts).
+ */
 async function decompress(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
   const opts = { maxOutputLength: limit };
   try {
+    if (encoding === 'zstd') return await decompressZstdBounded(body, limit);
     if (encoding === 'gzip' || encoding === 'x-gzip') return await gunzip(body, opts);
     try {
       return await inflate(body, opts);

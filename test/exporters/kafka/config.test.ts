@@ -2,10 +2,15 @@
 // rules, unknown keys, and the lifecycle rules every component follows.
 
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { factory } from '../../../exporters/kafka/factory';
 import { kafkaExporterConfigSchema } from '../../../exporters/kafka/config';
+import { ConfigError, formatIssue } from '../../../config/service/config-error';
+import { loadServiceConfig } from '../../../config/service/load';
 
 const settings = () => ({ id: 'exporters.kafka', name: 'kafka', logger: pino({ level: 'silent' }), metrics: new Registry() });
 
@@ -45,6 +50,40 @@ describe('kafka exporter: config and factory', () => {
     expect(c).to.include({ linger: 20, max_inflight_bytes: 128 * 1024 * 1024, produce_timeout: 2000, partitions: 16, compression: 'gzip', partitioner: 'fnv1a' });
   });
 
+  it('accepts every Kafka compression codec', () => {
+    for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+      expect(kafkaExporterConfigSchema.parse({ compression }).compression).to.equal(compression);
+    }
+  });
+
+  it('reports an unknown compression codec in a pipeline file with file:line:col', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-kafka-codec-'));
+    try {
+      const file = path.join(dir, 'codec.tsk');
+      fs.writeFileSync(file, [
+        '[receivers.otlp]',
+        'http {',
+        '    endpoint: "127.0.0.1:0"',
+        '}',
+        '[exporters.kafka]',
+        'topic: "spans"',
+        'compression: "brotli"',
+        '[pipelines.traces]',
+        'receivers: ["otlp"]',
+        'exporters: ["kafka"]',
+        '',
+      ].join('\n'));
+      const err = await loadServiceConfig(file, { env: {} }).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(ConfigError);
+      const issues = [...(err as ConfigError).issues];
+      expect(issues.map((i) => i.path)).to.deep.equal(['exporters.kafka.compression']);
+      expect(issues[0].pos?.line).to.equal(7);
+      expect(formatIssue(issues[0])).to.match(/codec\.tsk:7:\d+: exporters\.kafka\.compression: .*"none".*"zstd"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('accepts SASL and TLS sections', () => {
     const c = kafkaExporterConfigSchema.parse({ sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' }, tls: { insecure_skip_verify: true } });
     expect(c.sasl).to.deep.equal({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
@@ -53,7 +92,7 @@ describe('kafka exporter: config and factory', () => {
 
   for (const [what, input, path] of [
     ['an unknown key', { topics: 'x' }, []],
-    ['a compression kafkajs cannot do without a codec', { compression: 'snappy' }, ['compression']],
+    ['an unknown compression', { compression: 'brotli' }, ['compression']],
     ['an unknown partitioner', { partitioner: 'random' }, ['partitioner']],
     ['batch_max_bytes above max_message_bytes', { batch_max_bytes: '2MiB' }, ['batch_max_bytes']],
     ['max_inflight_bytes below max_message_bytes', { max_inflight_bytes: '512KiB' }, ['max_inflight_bytes']],

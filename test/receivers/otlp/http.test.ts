@@ -1,5 +1,5 @@
 // Unit tests of the otlp receiver's HTTP transport with a fake downstream: success paths (protobuf, JSON,
-// gzip, deflate, logs), every bad-input answer, partial success, auth, CORS, backpressure, the settle
+// gzip, deflate, zstd, logs), every bad-input answer, partial success, auth, CORS, backpressure, the settle
 // chain (no answer before downstream resolves) and metrics.
 
 import { expect } from 'chai';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { BackpressureError, PermanentError } from '../../../pipeline/errors';
 import { decodeTraces, encodeLogs, encodeTraces, type OtlpSpan } from '../../../pipeline/otlp/decode';
+import { zstdCompress } from '../../../pipeline/zstd';
 import { protobufToOtlpJson } from '../../../pipeline/otlp/json';
 import { otlpTypes } from '../../../pipeline/otlp/schema';
 import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
@@ -30,6 +31,22 @@ function request(spans: OtlpSpan[]): Uint8Array {
     resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
     scopeSpans: [{ scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
   }]);
+}
+
+/**
+ * zstdFrame hand-builds a zstd frame without a declared content size (as streaming compressors write it):
+ * 128 KiB window, then raw blocks (type 0) of `data`, or `rleBlocks` RLE blocks of 128 KiB each (a bomb).
+ */
+function zstdFrame(data: Uint8Array, rleBlocks = 0): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3])];
+  const block = (last: boolean, type: number, size: number, body: Buffer) => {
+    const h = (last ? 1 : 0) | (type << 1) | (size << 3);
+    parts.push(Buffer.from([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]), body);
+  };
+  const max = 128 * 1024;
+  if (rleBlocks > 0) for (let i = 0; i < rleBlocks; i++) block(i === rleBlocks - 1, 1, max, Buffer.from([0]));
+  else for (let at = 0; at < data.length || at === 0; at += max) block(at + max >= data.length, 0, Math.min(max, data.length - at), Buffer.from(data.subarray(at, at + max)));
+  return Buffer.concat(parts);
 }
 
 function decodeStatus(body: Buffer): { code: number; message: string } {
@@ -98,6 +115,21 @@ describe('receivers/otlp HTTP', () => {
       for (const b of s.next.traceBatches) expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
     });
 
+    it('accepts zstd bodies, with and without a declared content size', async () => {
+      const oneShot = await zstdCompress(Buffer.from(fx.request));
+      const streaming = zstdFrame(fx.request);
+      for (const body of [oneShot, streaming]) {
+        const res = await post(url, body, { ...PROTO, 'Content-Encoding': 'zstd' });
+        expect(res.status).to.equal(200);
+      }
+      const json = await zstdCompress(Buffer.from(protobufToOtlpJson(fx.request, 'traces')));
+      expect((await post(url, json, { ...JSON_CT, 'Content-Encoding': 'zstd' })).status).to.equal(200);
+      expect(s.next.traceBatches).to.have.length(3);
+      for (const b of s.next.traceBatches) expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
+      expect(await metricValue(s, 'tusk_receiver_bytes_total', { transport: 'http' })).to.equal(oneShot.length + streaming.length + json.length);
+      expect(s.receiver.inflightBytes).to.equal(0);
+    });
+
     it('answers an empty body with 200 without calling downstream', async () => {
       const res = await post(url, new Uint8Array(0), PROTO);
       expect(res.status).to.equal(200);
@@ -156,6 +188,18 @@ describe('receivers/otlp HTTP', () => {
       expect(decodeStatus(res.body).message).to.match(/cannot decompress gzip/);
     });
 
+    it('400 for a corrupt or truncated zstd body', async () => {
+      const good = await zstdCompress(Buffer.from(fx.request));
+      const corruptBlock = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3, 1 | (2 << 1) | (16 << 3), 0, 0]), Buffer.alloc(16, 0xff)]);
+      for (const bad of [Buffer.from('not zstd'), good.subarray(0, good.length - 5), corruptBlock]) {
+        const res = await post(url, bad, { ...PROTO, 'Content-Encoding': 'zstd' });
+        expect(res.status, bad.toString('hex').slice(0, 16)).to.equal(400);
+        expect(decodeStatus(res.body).message).to.match(/cannot decompress zstd body/);
+      }
+      expect(s.next.traceBatches).to.have.length(0);
+      expect(s.receiver.inflightBytes).to.equal(0);
+    });
+
     it('415 for an unsupported content type or content encoding', async () => {
       let res = await post(url, fx.request, { 'Content-Type': 'text/plain' });
       expect(res.status).to.equal(415);
@@ -210,6 +254,31 @@ describe('receivers/otlp HTTP', () => {
       expect(decodeStatus(res.body).message).to.match(/decompressed request body is over the limit/);
       expect(Date.now() - t0).to.be.lessThan(3000);
       expect(s.next.traceBatches).to.have.length(0);
+      expect(s.receiver.inflightBytes).to.equal(0);
+      expect(await metricValue(s, 'tusk_receiver_requests_total', { outcome: 'too_large' })).to.equal(3);
+    });
+
+    it('413 for zstd bombs, with and without a declared size, refused from the frame headers', async () => {
+      await s.receiver.shutdown();
+      s = await startReceiver({ grpc: { endpoint: '' }, http: { max_request_body_size: '1MiB' } });
+      url = `${s.httpBase}/v1/traces`;
+      const declared = await zstdCompress(Buffer.alloc(100 * 1024 * 1024));
+      const undeclared = zstdFrame(new Uint8Array(0), 800); // 800 RLE blocks of 128 KiB = 100 MiB from 3 KiB
+      for (const bomb of [declared, undeclared]) {
+        expect(bomb.length).to.be.lessThan(10 * 1024);
+        const before = process.memoryUsage().arrayBuffers;
+        const t0 = Date.now();
+        const res = await post(url, bomb, { ...PROTO, 'Content-Encoding': 'zstd' });
+        expect(res.status).to.equal(413);
+        expect(decodeStatus(res.body).message).to.match(/decompressed request body is over the limit of 1048576 bytes/);
+        expect(Date.now() - t0).to.be.lessThan(1000);
+        expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(16 * 1024 * 1024);
+      }
+      // Just over the limit after decompression (declared size), and just under it: 413, then 200.
+      const over = await zstdCompress(Buffer.concat([Buffer.from(fx.request), Buffer.alloc(1024 * 1024 - fx.request.length + 1)]));
+      expect((await post(url, over, { ...PROTO, 'Content-Encoding': 'zstd' })).status).to.equal(413);
+      expect((await post(url, await zstdCompress(Buffer.from(fx.request)), { ...PROTO, 'Content-Encoding': 'zstd' })).status).to.equal(200);
+      expect(s.next.traceBatches).to.have.length(1);
       expect(s.receiver.inflightBytes).to.equal(0);
       expect(await metricValue(s, 'tusk_receiver_requests_total', { outcome: 'too_large' })).to.equal(3);
     });

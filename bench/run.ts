@@ -53,12 +53,15 @@ export interface CaseDef {
   rate?: number | 'auto';
   concurrency: number;
   rounds: number;
+  /** e2e: ours runs both tiers in one process (the peer's topology) instead of one process per tier. */
+  oneProcess?: boolean;
 }
 
 const QUICK: CaseDef[] = [
   { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 32, rounds: 1 },
   { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 150_000, seconds: 20, concurrency: 0, rounds: 1 },
   { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1 },
+  { id: 'e2e-1proc/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1, oneProcess: true },
 ];
 
 const FULL: CaseDef[] = [
@@ -67,6 +70,7 @@ const FULL: CaseDef[] = [
   { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 1_000_000, seconds: 60, concurrency: 0, rounds: 2 },
   { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 2 },
   { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2 },
+  { id: 'e2e-1proc/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2, oneProcess: true },
   { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 2 },
 ];
 
@@ -263,7 +267,7 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
   const params: RunParams = {
     scenario: c.scenario, runId, dir, topic: `bench-${runId}`, group: `bench-${runId}`, redisUrl: ctx.redis.url, redisPrefix: `bench:${runId}:`,
     decisionWaitS: ctx.decisionWaitS, rootSettleS: ctx.rootSettleS, slowMs: ctx.slowMs, exportEndpoint: `http://127.0.0.1:${ctx.proxy.port}`,
-    nodeFlags, tracesPerSec: (rate || 20_000) / pool.spansPerTrace,
+    nodeFlags, tracesPerSec: (rate || 20_000) / pool.spansPerTrace, oneProcess: c.oneProcess === true,
   };
   const res: RunResult = {
     caseId: c.id, scenario: c.scenario, profile: c.profile, transport: c.transport, system, round, ok: false, spans: 0, traces: 0, windowS: 0, spansPerS: 0,

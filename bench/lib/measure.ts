@@ -28,8 +28,9 @@ export interface Figures {
 type Scrape = Array<{ role: string; m: Metrics }>;
 
 function oursFigures(list: Scrape): Figures {
-  const s = list.find((x) => x.role === 'sample')?.m;
-  const i = list.find((x) => x.role === 'ingest')?.m;
+  // role `all` = both tiers in one process (the e2e-1proc case): its metrics serve as both.
+  const s = list.find((x) => x.role === 'sample' || x.role === 'all')?.m;
+  const i = list.find((x) => x.role === 'ingest' || x.role === 'all')?.m;
   return {
     consumedTraces: s?.sum('tusk_kafka_consumed_messages_total') ?? 0,
     decidedTraces: s?.sum('tusk_sampler_decisions_total') ?? 0,

@@ -64,6 +64,8 @@ export interface RunParams {
   nodeFlags: string[];
   /** Expected new traces per second (the peer's sizing hint). */
   tracesPerSec: number;
+  /** e2e: ours runs both tiers in one process (role `all`, bench/configs/ours-e2e.tsk). */
+  oneProcess?: boolean;
 }
 
 /** A started process of a system. */
@@ -162,6 +164,20 @@ export async function startOursFor(params: RunParams): Promise<RunningSystem> {
   const procs: Proc[] = [];
   const extra: Partial<RunningSystem> = {};
   try {
+    const samplerEnv = {
+      BENCH_GROUP: params.group,
+      BENCH_REDIS_URL: params.redisUrl,
+      BENCH_REDIS_PREFIX: params.redisPrefix,
+      BENCH_DECISION_WAIT: `${params.decisionWaitS * 1000}ms`,
+      BENCH_ROOT_SETTLE_DELAY: `${params.rootSettleS * 1000}ms`,
+      BENCH_SLOW_MS: String(params.slowMs),
+      BENCH_EXPORT_ENDPOINT: params.exportEndpoint,
+    };
+    if (params.scenario === 'e2e' && params.oneProcess) {
+      const [h, g] = [await freePort(), await freePort()];
+      procs.push(await startOurs('all', 'ours-e2e.tsk', { ...common, ...samplerEnv, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` }, params));
+      return makeSystem('ours', procs, { httpUrl: `http://127.0.0.1:${h}/v1/traces`, grpcTarget: `127.0.0.1:${g}` });
+    }
     if (params.scenario === 'ingest' || params.scenario === 'e2e') {
       const [h, g] = [await freePort(), await freePort()];
       procs.push(await startOurs('ingest', 'ours-ingest.tsk', { ...common, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` }, params));
@@ -169,16 +185,7 @@ export async function startOursFor(params: RunParams): Promise<RunningSystem> {
       extra.grpcTarget = `127.0.0.1:${g}`;
     }
     if (params.scenario === 'sampling' || params.scenario === 'e2e') {
-      procs.push(await startOurs('sample', params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk', {
-        ...common,
-        BENCH_GROUP: params.group,
-        BENCH_REDIS_URL: params.redisUrl,
-        BENCH_REDIS_PREFIX: params.redisPrefix,
-        BENCH_DECISION_WAIT: `${params.decisionWaitS * 1000}ms`,
-        BENCH_ROOT_SETTLE_DELAY: `${params.rootSettleS * 1000}ms`,
-        BENCH_SLOW_MS: String(params.slowMs),
-        BENCH_EXPORT_ENDPOINT: params.exportEndpoint,
-      }, params));
+      procs.push(await startOurs('sample', params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk', { ...common, ...samplerEnv }, params));
     }
   } catch (err) {
     await Promise.all(procs.map((p) => stopProc(p)));

@@ -1,15 +1,19 @@
 // appendSpanAttributes and countSpans/countLogRecords: re-framing (a two-pass exact-size copy) and
 // counting (a protobufjs Reader) over OTLP bytes, leaving every span byte-identical except for the
-// stamped attributes. Part of the hot-path scanner (exported through scanner.ts).
+// stamped attributes and, when a sampling threshold is given, the span's trace_state. Part of the
+// hot-path scanner (exported through scanner.ts).
 
 import { Writer } from 'protobufjs';
 import type { AttrValue } from './scanner';
+import type { TraceStateThreshold } from './tracestate';
 import * as wire from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
 const { asDecodeError, bytesEqual, malformed, newReader, nextLen, skipField, varintSize, writeVarint } = wire;
 const { WT_VARINT, WT_I64, WT_LEN, WT_I32, TAG_F1_LEN, TAG_F2_LEN } = wire;
 const TAG_ATTR = (9 << 3) | WT_LEN; // Span.attributes
+const TAG_TRACE_STATE = (3 << 3) | WT_LEN; // Span.trace_state
+const FIELD_TRACE_STATE = 3;
 
 /**
  * countSpans counts the spans of an encoded ExportTraceServiceRequest without decoding them.
@@ -152,6 +156,7 @@ function keyMatches(b: Uint8Array, kvEnd: number, keys: readonly Uint8Array[]): 
 const OP_COPY = 0; // copy data[x, y)
 const OP_HEADER = 1; // write tag x and length y (the tag is a one-byte framing tag)
 const OP_BLOCK = 2; // write the encoded attributes
+const OP_TRACE_STATE = 3; // write a trace_state field whose value is traceStates[x]
 
 /**
  * appendSpanAttributes returns a copy of an encoded ExportTraceServiceRequest where every span carries
@@ -159,16 +164,26 @@ const OP_BLOCK = 2; // write the encoded attributes
  * these keys is removed and the new ones are appended after the span's other fields. Everything else,
  * including unknown fields and field order, stays byte-identical.
  *
+ * With `threshold`, every span's trace_state (field 3) also gets the sampling threshold
+ * (TraceStateThreshold.rewrite: `ot=th:...` added or raised, or left as it is when malformed or full).
+ * The one resulting trace_state field goes where the first of these stands: the span's first trace_state
+ * field, or its first field numbered above 3 (else at the end). A canonically ordered span is thus
+ * rewritten in place, or gets the field right after span_id, and stays canonical. Repeated trace_state
+ * fields (protobuf: the last one wins, and its value is the one rewritten) collapse into that one.
+ *
  * Two passes: the first walks the framing and records a flat plan (kept byte ranges, rewritten headers
- * with their new lengths, the attribute block), each span's kept bytes as one range between removed
- * attributes; the second writes the plan into one buffer of the exact size with Buffer#copy. (The former
- * Writer-based version did one Writer.raw(subarray) per span field: 2-3x slower, and garbage.)
+ * with their new lengths, the attribute block, the trace_state fields), each span's kept bytes as one
+ * range between removed or replaced fields; the second writes the plan into one buffer of the exact size
+ * with Buffer#copy. (The former Writer-based version did one Writer.raw(subarray) per span field: 2-3x
+ * slower, and garbage.)
  * @throws OtlpDecodeError when the framing is truncated or malformed.
  */
-export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>): Uint8Array {
+export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>, threshold?: TraceStateThreshold): Uint8Array {
   const block = encodeAttributes(attrs);
   const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
   const hasKeys = keys.length > 0;
+  const stampTraceState = threshold !== undefined;
+  const traceStates: Uint8Array[] = [];
   const ops: number[] = [];
   const end = data.length;
   let total = 0;
@@ -213,9 +228,43 @@ export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<st
         ops.push(OP_HEADER, TAG_F2_LEN, 0);
         let spanLen = 0;
         let runStart = cur;
+        // With a threshold: the ops index of the span's trace_state slot (filled in after the span), and
+        // the last trace_state field seen (start of field, start of value, end).
+        let tsSlot = -1;
+        let tsField = -1;
+        let tsValue = -1;
+        let tsEnd = -1;
         while (cur < spanEnd) {
           const f = cur;
           const t3 = readTag(data, spanEnd);
+          if (stampTraceState) {
+            if (t3 === TAG_TRACE_STATE) {
+              const e = readEnd(data, spanEnd, 'trace_state');
+              if (f > runStart) {
+                ops.push(OP_COPY, runStart, f);
+                spanLen += f - runStart;
+              }
+              if (tsSlot < 0) {
+                tsSlot = ops.length;
+                ops.push(OP_COPY, 0, 0);
+              }
+              tsField = f;
+              tsValue = cur;
+              tsEnd = e;
+              runStart = e;
+              cur = e;
+              continue;
+            }
+            if (tsSlot < 0 && t3 >>> 3 > FIELD_TRACE_STATE) {
+              if (f > runStart) {
+                ops.push(OP_COPY, runStart, f);
+                spanLen += f - runStart;
+              }
+              tsSlot = ops.length;
+              ops.push(OP_COPY, 0, 0);
+              runStart = f;
+            }
+          }
           if (t3 === TAG_ATTR && hasKeys) {
             const e = readEnd(data, spanEnd, 'attribute');
             if (keyMatches(data, e, keys)) {
@@ -233,6 +282,24 @@ export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<st
         if (spanEnd > runStart) {
           ops.push(OP_COPY, runStart, spanEnd);
           spanLen += spanEnd - runStart;
+        }
+        if (stampTraceState) {
+          if (tsSlot < 0) {
+            tsSlot = ops.length;
+            ops.push(OP_COPY, 0, 0);
+          }
+          const value = tsField < 0 ? threshold.forAbsent() : threshold.rewrite(data, tsValue, tsEnd);
+          if (value === undefined) {
+            // Left as it is: the (last) original field, at the slot.
+            ops[tsSlot + 1] = tsField;
+            ops[tsSlot + 2] = tsEnd;
+            spanLen += tsEnd - tsField;
+          } else {
+            if (traceStates.length === 0 || traceStates[traceStates.length - 1] !== value) traceStates.push(value);
+            ops[tsSlot] = OP_TRACE_STATE;
+            ops[tsSlot + 1] = traceStates.length - 1;
+            spanLen += 1 + varintSize(value.length) + value.length;
+          }
         }
         ops.push(OP_BLOCK, 0, 0);
         spanLen += block.length;
@@ -254,9 +321,15 @@ export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<st
     else if (kind === OP_HEADER) {
       out[at++] = ops[i + 1];
       at = writeVarint(out, at, ops[i + 2]);
-    } else {
+    } else if (kind === OP_BLOCK) {
       out.set(block, at);
       at += block.length;
+    } else {
+      const value = traceStates[ops[i + 1]];
+      out[at++] = TAG_TRACE_STATE;
+      at = writeVarint(out, at, value.length);
+      out.set(value, at);
+      at += value.length;
     }
   }
   if (at !== total) throw new Error(`appendSpanAttributes: wrote ${at} bytes, planned ${total}`);

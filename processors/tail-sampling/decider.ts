@@ -4,20 +4,20 @@
 // by the ledger replaces ours). Never touches the state per span.
 
 import type { Logger } from 'pino';
-import type { DecisionRecord } from '../../pipeline/component';
 import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
 import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
 import { buildPolicy } from './policies/registry';
-import type { SamplingState } from './state/types';
+import type { LedgerRecord, SamplingState } from './state/types';
 import type { BufferedTrace } from './trace-buffer';
 import { buildTraceView } from './trace-view';
 
 /** Decided is one trace with its final decision. */
 export interface Decided {
   readonly trace: BufferedTrace;
-  readonly record: DecisionRecord;
+  /** The decision; `decidedBy` is this replica's id for its own decisions (with a shared state). */
+  readonly record: LedgerRecord;
   /** True when the decision came from the ledger (an earlier run or another replica decided first). */
   readonly followed: boolean;
 }
@@ -63,7 +63,8 @@ export class Decider {
       pending.push({ trace: t, view, outcome });
     }
 
-    const mine: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; record: DecisionRecord }[] = [];
+    const replica = this._state.replicaId;
+    const mine: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; record: LedgerRecord }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
       const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.length };
@@ -75,13 +76,16 @@ export class Decider {
       mine.push({
         trace: p.trace,
         view: p.view,
-        record: { traceId: p.trace.traceId, decision: o.decision, policy: o.policy, reason: o.reason, inputs, decidedAt: nowMs },
+        record: {
+          traceId: p.trace.traceId, decision: o.decision, policy: o.policy, reason: o.reason, inputs, decidedAt: nowMs,
+          ...(replica === undefined ? {} : { decidedBy: replica }),
+        },
       });
     }
 
     // Logs-only traces (no span here) are decided locally but not recorded: the spans' owner decides for the ledger.
     const recordable = mine.filter((m) => m.trace.spans.length > 0).map((m) => m.record);
-    let earlier = new Map<string, DecisionRecord>();
+    let earlier = new Map<string, LedgerRecord>();
     if (recordable.length > 0) {
       try {
         earlier = await this._state.recordDecisions(recordable);

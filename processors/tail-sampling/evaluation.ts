@@ -6,10 +6,13 @@
 // A policy that throws counts as "not sampled" for that policy and is counted in policy_errors.
 // Adjusted count: 1 when any sampling vote was not random; otherwise 1/p_max over the sampling votes'
 // probabilities (every probability rule compares with the same trace-id hash, so the trace is kept
-// exactly when hash < max p).
+// exactly when hash < max p), and the same p_max as an OpenTelemetry sampling threshold (`th`, 4 hex
+// digits), which the processor writes into the kept spans' tracestate.
 
+import { encodeThreshold, probabilityToThreshold } from '../../pipeline/otlp/tracestate';
 import type { Decision, PolicyEvaluator, TraceView } from './policies/types';
 import { isPromise } from './policies/and';
+import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD } from './state/types';
 
 /** NamedPolicy is one top-level policy with its configured name. */
 export interface NamedPolicy {
@@ -76,7 +79,9 @@ function combine(votes: readonly Named[]): Outcome {
   if (yes.every((v) => v.decision.probability !== undefined && v.decision.probability < 1)) {
     const pMax = Math.max(...yes.map((v) => v.decision.probability as number));
     adjustedCount = 1 / pMax;
-    inputs.adjusted_count = adjustedCount;
+    inputs[INPUT_ADJUSTED_COUNT] = adjustedCount;
+    const threshold = probabilityToThreshold(pMax);
+    if (threshold !== undefined && threshold > 0n) inputs[INPUT_SAMPLING_THRESHOLD] = encodeThreshold(threshold);
   }
   if (yes.length > 1) inputs.also_sampled_by = yes.slice(1).map((v) => v.name).join(',');
   return { decision: 'sampled', policy: first.name, reason: first.decision.reason, inputs, adjustedCount };

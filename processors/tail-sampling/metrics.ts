@@ -21,6 +21,7 @@ export interface SamplerMetrics {
   ledgerConflicts: { inc(v?: number): void };
   stateErrors: { inc(labels: { op: string }, v?: number): void };
   rejected: { inc(labels: { reason: string }, v?: number): void };
+  tracestateSkipped: { inc(labels: { reason: 'malformed' | 'full' }, v?: number): void };
 }
 
 /** createSamplerMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
@@ -46,6 +47,11 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
   const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
   const stateErrors = counter('tusk_sampler_state_errors_total', 'Failed calls to the sampling state (ledger), by operation.', ['op']);
   const rejected = counter('tusk_sampler_rejected_chunks_total', 'Chunks refused (backpressure, shutdown, malformed).', ['reason']);
+  const tracestateSkipped = counter(
+    'tusk_sampler_tracestate_skipped_total',
+    'Kept spans whose tracestate did not get the sampling threshold and was left as it was: malformed, or full (32 members, or ot over 256 characters).',
+    ['reason'],
+  );
   const lag = registeredMetric(registry, 'tusk_sampler_decision_lag_seconds', () => new Histogram({
     name: 'tusk_sampler_decision_lag_seconds', help: 'Time from the first span of a trace to its decision.',
     labelNames: ['processor'], buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60], registers,
@@ -67,5 +73,6 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     ledgerConflicts: { inc: (v = 1) => conflicts.inc(p, v) },
     stateErrors: { inc: (l, v = 1) => stateErrors.inc({ ...p, ...l }, v) },
     rejected: { inc: (l, v = 1) => rejected.inc({ ...p, ...l }, v) },
+    tracestateSkipped: { inc: (l, v = 1) => tracestateSkipped.inc({ ...p, ...l }, v) },
   };
 }

@@ -1,7 +1,8 @@
 // The tail_sampling processor: buffers each trace's spans (as bytes) and logs, decides in batched ticks
 // (root span + settle delay, decision_wait, per-trace caps, memory pressure), sends kept traces on with
-// sampling.policy / sampling.adjusted_count stamped on every span, and settles each incoming chunk only
-// when its trace was decided and, if kept, accepted downstream (architecture.md, contracts 2-6).
+// sampling.policy / sampling.adjusted_count and the tracestate sampling threshold (`ot=th:`) stamped on
+// every span, and settles each incoming chunk only when its trace was decided and, if kept, accepted
+// downstream (architecture.md, contracts 2-6).
 
 import type { Logger } from 'pino';
 import type {
@@ -10,20 +11,22 @@ import type {
 import { BackpressureError, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
 import { appendSpanAttributes, indexTraceChunk } from '../../pipeline/otlp/index';
+import { parseThreshold, TraceStateThreshold } from '../../pipeline/otlp/tracestate';
 import type { TailSamplingConfig } from './config';
 import { DecisionCache } from './decision-cache';
 import { buildPolicies, Decider, type Decided } from './decider';
+import { explainRecord, type DecisionExplanation } from './explain';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { AttributeValue, SpanSummary } from './policies/types';
 import { attributeKeys } from './policies/registry';
-import type { SamplingState } from './state/types';
+import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
 import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
 
 /** Codec is the part of pipeline/otlp the sampler uses (injectable for tests). */
 export interface SamplerCodec {
   indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<string>): SpanSummary[];
-  appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttributeValue>>): Uint8Array;
+  appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttributeValue>>, threshold?: TraceStateThreshold): Uint8Array;
 }
 
 /** ProcessorDeps are the processor's collaborators; the factory fills them, tests may replace them. */
@@ -120,12 +123,15 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return settleAll(settles);
   }
 
-  async explainDecision(traceId: string): Promise<DecisionRecord | undefined> {
+  /**
+   * explainDecision answers GET /v1/decisions/{traceId}: the decision with `decidedBy` (the replica that
+   * decided, with a shared state) and, when this replica does not hold the reason and inputs, an
+   * `explanation` saying where they are (see explain.ts).
+   */
+  async explainDecision(traceId: string): Promise<DecisionExplanation | undefined> {
     const id = traceId.toLowerCase();
-    const cached = this._cache.get(id);
-    if (cached) return cached;
-    const found = await this._state.lookupDecisions([id]);
-    return found.get(id);
+    const record = this._cache.get(id) ?? (await this._state.lookupDecisions([id])).get(id);
+    return record === undefined ? undefined : explainRecord(record, this._state.replicaId);
   }
 
   /**
@@ -401,19 +407,28 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._forwarder.sendLogs(keptLogs);
   }
 
-  /** _outgoingTrace stamps sampling.policy (and sampling.adjusted_count) on every span and joins the chunks into one. */
+  /**
+   * _outgoingTrace stamps sampling.policy (and sampling.adjusted_count) on every span, writes the sampling
+   * threshold into every span's tracestate when a probability decided, and joins the chunks into one.
+   */
   private _outgoingTrace(record: DecisionRecord, chunks: readonly Uint8Array[], spanCount: number, waiters: Waiter[]): Outgoing<TraceChunk> {
     const attrs: Record<string, AttributeValue> = { 'sampling.policy': record.policy };
-    const adjusted = record.inputs.adjusted_count;
+    const adjusted = record.inputs[INPUT_ADJUSTED_COUNT];
     if (typeof adjusted === 'number' && adjusted > 1) attrs['sampling.adjusted_count'] = adjusted;
+    const threshold = thresholdOf(record);
     const parts = chunks.map((c) => {
       try {
-        return this._codec.appendSpanAttributes(c, attrs);
+        return this._codec.appendSpanAttributes(c, attrs, threshold);
       } catch (err) {
         this._logger.warn({ err, traceId: record.traceId }, 'could not stamp sampling attributes; sending the spans unchanged');
         return c;
       }
     });
+    if (threshold !== undefined) {
+      const { malformed, full } = threshold.counts;
+      if (malformed > 0) this._metrics.tracestateSkipped.inc({ reason: 'malformed' }, malformed);
+      if (full > 0) this._metrics.tracestateSkipped.inc({ reason: 'full' }, full);
+    }
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     return { traceId: record.traceId, chunks: [{ traceId: record.traceId, data, spanCount }], bytes: data.byteLength, waiters };
   }
@@ -449,6 +464,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       metrics: this._metrics,
     };
   }
+}
+
+/** thresholdOf is the tracestate writer for a kept trace's sampling threshold; undefined when no probability below 1 decided. */
+function thresholdOf(record: DecisionRecord): TraceStateThreshold | undefined {
+  const value = record.inputs[INPUT_SAMPLING_THRESHOLD];
+  const t = typeof value === 'string' ? parseThreshold(value) : undefined;
+  return t !== undefined && t > 0n ? new TraceStateThreshold(t) : undefined;
 }
 
 /** settleWaiters resolves (dropped on purpose) or rejects every chunk waiting on a trace. */

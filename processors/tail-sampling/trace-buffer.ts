@@ -3,9 +3,9 @@
 // memory in bytes and trace count, keeps deadlines on a timer wheel, and picks the oldest traces for an
 // early decision when a limit is exceeded (never drops anything itself).
 
-import type { DecisionRecord } from '../../pipeline/component';
 import type { LogChunk } from '../../pipeline/trace-batch';
 import type { SpanSummary } from './policies/types';
+import type { LedgerRecord } from './state/types';
 import { TimerWheel } from './timer-wheel';
 
 /**
@@ -43,7 +43,7 @@ export interface BufferedTrace {
   dueMs: number;
   trigger: Trigger;
   /** An earlier decision found in the ledger (late spans, replay): followed instead of evaluating. */
-  ledger?: DecisionRecord;
+  ledger?: LedgerRecord;
 }
 
 /** Limits the buffer enforces by asking for early decisions. */

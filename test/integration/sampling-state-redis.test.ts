@@ -1,13 +1,21 @@
 // Integration tests of RedisSamplingState against the real stack Redis (127.0.0.1:6379): two instances
 // ("replicas") with a unique key prefix per test share latency sketches, rates, error state and the
-// decision ledger, and the Redis cost stays a handful of round trips for thousands of observations.
-// The clock of both replicas is a shared fake clock, so time-bucketed data is deterministic.
+// decision ledger (which names the deciding replica, so a tail-sampling processor on another replica says
+// where the explanation is), and the Redis cost stays a handful of round trips for thousands of
+// observations and about 125 bytes per decision. The clock of both replicas is a shared fake clock, so
+// time-bucketed data is deterministic.
 
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import type { DecisionRecord } from '../../pipeline/component';
-import { createSamplingState, RedisSamplingState, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import { configSchema } from '../../processors/tail-sampling/config';
+import { TailSamplingProcessor } from '../../processors/tail-sampling/processor';
+import { createSamplingState, RedisSamplingState, type LedgerRecord, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import { traceIdHash } from '../../processors/tail-sampling/trace-view';
 import { rng } from '../helpers/random';
+import { chunkOf, newTraceId, settings } from '../processors/tail-sampling/helpers/fixtures';
+import { FakeNext, HOST } from '../processors/tail-sampling/helpers/harness';
 import { DISTRIBUTIONS, exactQuantile, FakeClock } from '../processors/tail-sampling/state/random';
 import { deleteByPrefix, ensureStackRedis, keysByPrefix, STACK_REDIS_URL, uniquePrefix } from './sampling-state-redis-helpers';
 
@@ -17,9 +25,9 @@ function decision(traceId: string, policy: string, d: DecisionRecord['decision']
   return { traceId, decision: d, policy, reason: `by ${policy}`, inputs: { p95_us: 1234.5, boosted: false }, decidedAt: T0 };
 }
 
-/** What another replica reads from Redis: the record without reason and inputs (kept only where decided). */
-function fromRedis(r: DecisionRecord): DecisionRecord {
-  return { ...r, reason: '', inputs: {} };
+/** What another replica reads from Redis: the record without reason and inputs (kept only where decided), naming the replica. */
+function fromRedis(r: DecisionRecord, decidedBy: string): LedgerRecord {
+  return { ...r, reason: '', inputs: {}, decidedBy };
 }
 
 function traceId(i: number): string {
@@ -181,7 +189,7 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
     const earlier = await b.recordDecisions(second);
     expect(earlier.size).to.equal(50);
-    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(fromRedis(decision(traceId(i), 'errors')));
+    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(fromRedis(decision(traceId(i), 'errors'), a.replicaId));
 
     // Race: both replicas decide the same 300 new traces at the same time; exactly one decision per trace wins.
     const ids = Array.from({ length: 300 }, (_, i) => traceId(1000 + i));
@@ -203,9 +211,10 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (const id of ids) expect(found.get(id)!.policy).to.equal(ea.has(id) ? 'B' : 'A');
     expect(found.get(traceId(10))!.policy).to.equal('errors');
     expect(found.get(traceId(120))!.policy).to.equal('rest');
-    expect(found.get(traceId(120))).to.deep.equal(fromRedis(decision(traceId(120), 'rest', 'not_sampled')));
+    expect(found.get(traceId(120))).to.deep.equal(fromRedis(decision(traceId(120), 'rest', 'not_sampled'), b.replicaId));
     // The deciding replica still has the full record (reason, inputs) in its local ledger.
-    expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal(decision(traceId(120), 'rest', 'not_sampled'));
+    expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal({ ...decision(traceId(120), 'rest', 'not_sampled'), decidedBy: b.replicaId });
+    expect(new Set([a.replicaId, b.replicaId, c.replicaId]).size, 'replica ids differ').to.equal(3);
   });
 
   it('ledger entries expire after ledgerTtlMs in Redis', async () => {
@@ -227,7 +236,7 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const b = await replica({ ledgerTtlMs: ttl });
     const earlier = await b.recordDecisions([decision(traceId(1), 'late', 'not_sampled'), decision(traceId(2), 'late')]);
     expect(earlier.size).to.equal(1);
-    expect(earlier.get(traceId(1))).to.deep.equal(fromRedis(decision(traceId(1), 'early')));
+    expect(earlier.get(traceId(1))).to.deep.equal(fromRedis(decision(traceId(1), 'early'), a.replicaId));
     const c = await replica({ ledgerTtlMs: ttl });
     const found = await c.lookupDecisions([traceId(1), traceId(2)]);
     expect(found.get(traceId(1))!.policy).to.equal('early');
@@ -239,6 +248,61 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const later = await d.lookupDecisions([traceId(1), traceId(2)]);
     expect(later.has(traceId(1))).to.equal(false);
     expect(later.get(traceId(2))!.policy).to.equal('late');
+  });
+
+  it('ledger: a processor on another replica names the deciding replica and carries the sampling threshold', async () => {
+    const a = await replica();
+    const b = await replica();
+    expect(a.health().detail).to.contain(`replica ${a.replicaId}`);
+    const processor = async (state: RedisSamplingState, policies: unknown[]) => {
+      const next = new FakeNext();
+      const p = new TailSamplingProcessor(settings(), configSchema.parse({ root_settle_delay: 0, policies }), next, { state, now: clock.now, autoTick: false });
+      await p.start(HOST);
+      return { p, next };
+    };
+    const onA = await processor(a, [{ name: 'quarter', type: 'probabilistic', percentage: 25 }]);
+    const onB = await processor(b, [{ name: 'none', type: 'never' }]);
+    let kept = newTraceId();
+    while (traceIdHash(kept) >= 0.25) kept = newTraceId();
+    let dropped = newTraceId();
+    while (traceIdHash(dropped) < 0.25) dropped = newTraceId();
+    void onA.p.consumeTraces({ chunks: [chunkOf([{ traceId: kept }]), chunkOf([{ traceId: dropped }])] });
+    clock.advance(100);
+    await onA.p.tick();
+
+    const full = await onA.p.explainDecision(kept);
+    expect(full).to.deep.include({ decision: 'sampled', policy: 'quarter', decidedBy: a.replicaId });
+    expect(full?.reason).to.match(/< rate 0.25$/);
+    expect(full).to.not.have.property('explanation');
+    const remote = await onB.p.explainDecision(kept);
+    expect(remote).to.deep.include({ decision: 'sampled', policy: 'quarter', decidedBy: a.replicaId, reason: '', decidedAt: full?.decidedAt });
+    expect(remote?.inputs).to.deep.equal({ sampling_threshold: 'c', adjusted_count: 4 });
+    expect(remote?.explanation).to.contain(`held by replica ${a.replicaId}`);
+    const remoteDropped = await onB.p.explainDecision(dropped);
+    expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+    await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
+  });
+
+  it('ledger memory: about 125 bytes per decision with the replica id in every value', async () => {
+    const a = await replica();
+    const n = 5000;
+    const records = Array.from({ length: n }, (_, i): DecisionRecord => {
+      const kept = i % 10 === 0;
+      const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
+      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
+    });
+    for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
+    const ledgerKeys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    const c = new Redis(STACK_REDIS_URL, { connectTimeout: 1000, maxRetriesPerRequest: 1 });
+    let bytes = 0;
+    try {
+      for (const k of ledgerKeys) bytes += Number(await c.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+    } finally {
+      c.disconnect();
+    }
+    console.log(`      ledger memory: ${(bytes / n).toFixed(1)} B per decision (${n} decisions, 10 % kept by a probability)`);
+    // Trace id field + compact value (~27 B: decision, policy, time, replica id) + hash table overhead.
+    expect(bytes / n).to.be.within(60, 150);
   });
 
   it('Redis cost: a handful of round trips for tens of thousands of observations', async () => {

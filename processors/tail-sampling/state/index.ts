@@ -6,7 +6,8 @@ import type { SamplingStateOptions } from './options';
 import { RedisSamplingState } from './redis';
 import type { SamplingState } from './types';
 
-export type { LatencyQuantiles, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
+export type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
+export { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD } from './types';
 export type { SamplingStateOptions } from './options';
 export { ERR_STATE_OPTIONS } from './options';
 export { MemorySamplingState } from './memory';

@@ -3,10 +3,10 @@
 // (service, operation) over a sliding window of time slices, error state per service, local trace rates
 // per key, and the decision ledger as a bounded LRU map with a TTL. No I/O anywhere.
 
-import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
+import type { ComponentHealth } from '../../../pipeline/component';
 import { LruTtlMap } from './ledger';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
-import type { LatencyQuantiles, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
+import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {
   NEUTRAL_ERROR_STATE,
   SecondRing,
@@ -37,7 +37,7 @@ export class MemorySamplingState implements SamplingState {
   private readonly _latency = new Map<string, SlicedSketch>();
   private readonly _errors = new Map<string, ServiceErrorTracker>();
   private readonly _rates = new Map<string, RateEntry>();
-  private readonly _ledger: LruTtlMap<string, DecisionRecord>;
+  private readonly _ledger: LruTtlMap<string, LedgerRecord>;
   private readonly _createdAt: number;
   private _status: 'new' | 'running' | 'stopped' = 'new';
   private _timer: NodeJS.Timeout | undefined;
@@ -131,8 +131,8 @@ export class MemorySamplingState implements SamplingState {
     return localRate(r.ring, this._o.now(), this._rateWindowSec, this._createdAt);
   }
 
-  async recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>> {
-    const earlier = new Map<string, DecisionRecord>();
+  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
+    const earlier = new Map<string, LedgerRecord>();
     for (const r of records) {
       const existing = this._ledger.get(r.traceId);
       if (existing !== undefined) earlier.set(r.traceId, existing);
@@ -141,8 +141,8 @@ export class MemorySamplingState implements SamplingState {
     return earlier;
   }
 
-  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
-    const found = new Map<string, DecisionRecord>();
+  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
+    const found = new Map<string, LedgerRecord>();
     for (const id of traceIds) {
       const r = this._ledger.get(id);
       if (r !== undefined) found.set(id, r);

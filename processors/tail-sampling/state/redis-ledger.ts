@@ -1,18 +1,19 @@
 // RedisLedger: the decision ledger of RedisSamplingState. Decisions live in one Redis hash per shard per
 // time bucket (bucket width = ttl / LEDGER_BUCKETS_PER_TTL; field = trace id, value = `shortDecision`:
-// decision, policy, decidedAt; the reason and inputs stay in this replica's local LRU only). Inserts are first-wins across all live buckets, in one Lua call per shard per batch
+// decision, policy, decidedAt, the deciding replica's id and a kept trace's sampling threshold; the reason
+// and inputs stay in this replica's local LRU only). Inserts are first-wins across all live buckets, in one Lua call per shard per batch
 // (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of commands per batch, not
 // per trace); lookups are one Lua call per shard (one HMGET per live bucket). A bounded local LRU of the
-// same compact strings answers repeated questions without Redis; a DecisionRecord is materialized only
+// same compact strings answers repeated questions without Redis; a LedgerRecord is materialized only
 // when one is returned. When Redis is unreachable the local LRU decides (first-wins locally) and the
 // decisions are queued (bounded) to be written when Redis returns; an earlier decision found in Redis
 // then wins and replaces the local one.
 
 import type { Logger } from 'pino';
-import type { DecisionRecord } from '../../../pipeline/component';
 import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from './ledger';
 import { type KeyLayout, shardOf } from './redis-batch';
 import type { RedisLink } from './redis-link';
+import type { LedgerRecord } from './types';
 
 /** Largest number of decisions per ledger script call (bounds the work of one Redis call). */
 const MAX_PER_CALL = 1000;
@@ -33,6 +34,8 @@ export interface RedisLedgerOptions {
   readonly ttlMs: number;
   readonly maxEntries: number;
   readonly maxPending: number;
+  /** This replica's id, written with every decision it records (`decidedBy`). */
+  readonly replicaId: string;
   readonly now: () => number;
   readonly logger?: Logger;
   /** Whether Redis may be used now (store running and link up). */
@@ -67,9 +70,9 @@ export class RedisLedger {
   }
 
   /** Records a batch first-wins; returns the earlier decision of each trace that had one. */
-  async record(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>> {
-    const earlier = new Map<string, DecisionRecord>();
-    const first = new Map<string, DecisionRecord>();
+  async record(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
+    const earlier = new Map<string, LedgerRecord>();
+    const first = new Map<string, LedgerRecord>();
     for (const r of records) {
       const inBatch = first.get(r.traceId);
       if (inBatch !== undefined) {
@@ -82,7 +85,7 @@ export class RedisLedger {
     }
     if (first.size === 0) return earlier;
     const entries: Array<[string, string]> = [];
-    for (const r of first.values()) entries.push([r.traceId, encodeDecision(r)]);
+    for (const r of first.values()) entries.push([r.traceId, encodeDecision(r, this._o.replicaId)]);
     if (!this._o.usable()) {
       this._recordLocally(entries, earlier);
       return earlier;
@@ -110,8 +113,8 @@ export class RedisLedger {
   }
 
   /** Looks decisions up: local LRU first, then one script call per shard for the misses (when Redis is usable). */
-  async lookup(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
-    const found = new Map<string, DecisionRecord>();
+  async lookup(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
+    const found = new Map<string, LedgerRecord>();
     const misses: string[] = [];
     for (const id of new Set(traceIds)) {
       const r = this._localRecord(id);
@@ -202,12 +205,12 @@ export class RedisLedger {
     );
   }
 
-  private _localRecord(id: string): DecisionRecord | undefined {
+  private _localRecord(id: string): LedgerRecord | undefined {
     const text = this._local.get(id);
     return text === undefined ? undefined : decodeDecision(id, text);
   }
 
-  private _recordLocally(entries: ReadonlyArray<readonly [string, string]>, earlier: Map<string, DecisionRecord>): void {
+  private _recordLocally(entries: ReadonlyArray<readonly [string, string]>, earlier: Map<string, LedgerRecord>): void {
     for (const [id, text] of entries) {
       const known = this._localRecord(id);
       if (known !== undefined) {

@@ -7,14 +7,14 @@
 // Data layout and cost model: see redis-batch.ts and README.md in this folder.
 
 import { randomBytes } from 'node:crypto';
-import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
+import type { ComponentHealth } from '../../../pipeline/component';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import { KeyLayout, ShardBatch, shardOf } from './redis-batch';
 import { RedisLedger } from './redis-ledger';
 import { RedisLink } from './redis-link';
 import { planErrors, planLatency, planRates, type LatencyEntry, type RateEntry, type ServiceEntry, type SyncContext } from './redis-sync';
 import type { SketchOptions } from './sketch';
-import type { LatencyQuantiles, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
+import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {
   NEUTRAL_ERROR_STATE,
   SecondRing,
@@ -52,8 +52,11 @@ export class RedisSamplingState implements SamplingState {
   private readonly _rates = new Map<string, RateEntry>();
   private readonly _ledger: RedisLedger;
   private readonly _createdAt: number;
-  /** Random per process start: this replica's field in the latency slice hashes (a restart starts a new field). */
-  private readonly _replica = randomBytes(9).toString('base64url');
+  /**
+   * Random per process start (48 bits, 8 base64url characters): this replica's field in the latency slice
+   * hashes (a restart starts a new field) and the `decidedBy` of the decisions it writes to the ledger.
+   */
+  readonly replicaId = randomBytes(6).toString('base64url');
   private _status: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private _timer: NodeJS.Timeout | undefined;
   private _running: Promise<void> | undefined;
@@ -92,6 +95,7 @@ export class RedisSamplingState implements SamplingState {
       ttlMs: this._o.ledgerTtlMs,
       maxEntries: this._o.ledgerMaxEntries,
       maxPending: this._o.maxPendingDecisions,
+      replicaId: this.replicaId,
       now: this._o.now,
       logger: this._o.logger,
       usable: () => this._status === 'running' && this._link.isUp(),
@@ -119,7 +123,7 @@ export class RedisSamplingState implements SamplingState {
     if (this._status !== 'running') return { ready: false, detail: `sampling state (redis ${this._link.target}) stopped` };
     const now = this._o.now();
     if (this._fresh(now)) {
-      return { ready: true, degraded: false, detail: `redis ${this._link.target} ok; last sync ${now - this._lastSyncAt} ms ago` };
+      return { ready: true, degraded: false, detail: `redis ${this._link.target} ok; replica ${this.replicaId}; last sync ${now - this._lastSyncAt} ms ago` };
     }
     const since = this._link.downSince;
     const why = this._link.lastError ?? (this._lastSyncAt === 0 ? 'no sync yet' : 'sync failing');
@@ -129,7 +133,7 @@ export class RedisSamplingState implements SamplingState {
       ready: true,
       degraded: true,
       detail:
-        `redis ${this._link.target} ${what} (${why}); ` +
+        `redis ${this._link.target} ${what} (${why}); replica ${this.replicaId}; ` +
         `deciding from local state; pending: ${p.observations} observations, ${this._ledger.pending} decisions` +
         (this._lastSyncAt > 0 ? `; last sync ${new Date(this._lastSyncAt).toISOString()}` : ''),
     };
@@ -211,11 +215,11 @@ export class RedisSamplingState implements SamplingState {
     return local * e.share;
   }
 
-  async recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>> {
+  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
     return this._ledger.record(records);
   }
 
-  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
+  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     return this._ledger.lookup(traceIds);
   }
 
@@ -332,7 +336,7 @@ export class RedisSamplingState implements SamplingState {
       lagMs: this._lagMs,
       graceMs: this._graceMs,
       tick: this._tick,
-      replica: this._replica,
+      replica: this.replicaId,
       refreshTicks: this._refreshTicks,
       closedBucketBefore: this._closedBucketBefore(now),
     };

@@ -5,6 +5,23 @@
 
 import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
 
+/**
+ * Keys of `DecisionRecord.inputs` that the ledger keeps even in its compact shared form, because kept
+ * spans are stamped from them (sampling.adjusted_count, tracestate `th`) wherever the trace's late spans go.
+ */
+export const INPUT_ADJUSTED_COUNT = 'adjusted_count';
+export const INPUT_SAMPLING_THRESHOLD = 'sampling_threshold';
+
+/**
+ * LedgerRecord is a DecisionRecord as the sampling state holds it: with the replica that decided, when the
+ * ledger is shared. A shared ledger keeps the full reason and inputs only on the deciding replica; other
+ * replicas get `reason: ''` and only the compact inputs (INPUT_SAMPLING_THRESHOLD, INPUT_ADJUSTED_COUNT).
+ */
+export interface LedgerRecord extends DecisionRecord {
+  /** `replicaId` of the state instance whose processor decided; unset for an unshared store or an entry that does not say. */
+  readonly decidedBy?: string;
+}
+
 /** LatencyQuantiles of one (service, operation), cluster-wide where the store is shared. Microseconds. */
 export interface LatencyQuantiles {
   readonly p50: number;
@@ -53,6 +70,11 @@ export interface SamplingStateStats {
 
 /** SamplingState is implemented by state/memory.ts and state/redis.ts. */
 export interface SamplingState {
+  /**
+   * Id of this instance in a shared ledger (random per process start, shown in its health detail), or
+   * undefined when the store is not shared (memory). Decisions this replica records carry it as `decidedBy`.
+   */
+  readonly replicaId?: string;
   /** Connects and starts the background sync loop; returns quickly (Redis down is not an error: degraded). */
   start(): Promise<void>;
   /** Flushes what is pending (best effort, bounded) and stops; idempotent, safe without start. */
@@ -79,9 +101,9 @@ export interface SamplingState {
    * replica or an earlier run decided first), the map returned holds that earlier decision, which wins.
    * Rejects only when the store is unusable AND the caller must not decide without it (never for memory).
    */
-  recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>>;
+  recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>>;
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
-  lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>>;
+  lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>>;
 
   /** Optional counters of the store's own work (added; both built-in stores implement it). */
   stats?(): SamplingStateStats;

@@ -1,9 +1,12 @@
 // Test oracle for pipeline/otlp/stamp.ts appendSpanAttributes: the former single-pass implementation
 // (protobufjs Reader + Writer, one Writer.raw per span field), kept verbatim so that the two-pass
-// exact-size version can be checked byte for byte against it (stamp.test.ts). Not used by the product.
+// exact-size version can be checked byte for byte against it (stamp.test.ts), plus the trace_state
+// rewrite written the simple way (collect the span's fields, then place the one trace_state field).
+// Not used by the product.
 
 import { Writer, type Reader } from 'protobufjs';
 import type { AttrValue } from '../../../pipeline/otlp/scanner';
+import type { TraceStateThreshold } from '../../../pipeline/otlp/tracestate';
 import * as wire from '../../../pipeline/otlp/wire';
 
 const { asDecodeError, bytesEqual, newReader, readLen, skipField } = wire;
@@ -53,7 +56,7 @@ function keyMatches(r: Reader, end: number, keys: readonly Uint8Array[]): boolea
  * including unknown fields and field order, stays byte-identical.
  * @throws OtlpDecodeError when the framing is truncated or malformed.
  */
-export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>): Uint8Array {
+export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>, threshold?: TraceStateThreshold): Uint8Array {
   const block = encodeAttributes(attrs);
   const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
   const w = Writer.create();
@@ -90,6 +93,12 @@ export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<
           }
           const spanEnd = readLen(r, ssEnd, 'span');
           w.uint32(TAG_F2_LEN).fork();
+          if (threshold !== undefined) {
+            writeSpanWithTraceState(r, data, spanEnd, keys, threshold, w);
+            w.raw(block);
+            w.ldelim();
+            continue;
+          }
           while (r.pos < spanEnd) {
             const spanField = r.pos;
             const t3 = r.uint32();
@@ -114,4 +123,53 @@ export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<
     throw asDecodeError(err, r);
   }
   return w.finish();
+}
+
+const TAG_TRACE_STATE = (3 << 3) | WT_LEN;
+
+/** One top-level field of a span: its byte range, number and tag, and (length-delimited) its value's range. */
+interface SpanField { start: number; end: number; fieldNo: number; tag: number; valueStart: number }
+
+/**
+ * writeSpanWithTraceState writes the fields of the span in [r.pos, spanEnd) without the replaced
+ * attributes, with ONE trace_state field (the last one's value rewritten by `threshold`, or the last
+ * one as it is when the rewrite leaves it) placed where the first trace_state field or the first field
+ * numbered above 3 stands, whichever comes first (else at the end).
+ */
+function writeSpanWithTraceState(r: Reader, data: Uint8Array, spanEnd: number, keys: readonly Uint8Array[], threshold: TraceStateThreshold, w: Writer): void {
+  const fields: SpanField[] = [];
+  while (r.pos < spanEnd) {
+    const start = r.pos;
+    const tag = r.uint32();
+    let valueStart = r.pos;
+    if ((tag & 7) === WT_LEN) {
+      const e = readLen(r, spanEnd, 'field');
+      valueStart = r.pos;
+      r.pos = e;
+    } else {
+      skipField(r, tag & 7, spanEnd);
+    }
+    fields.push({ start, end: r.pos, fieldNo: tag >>> 3, tag, valueStart });
+  }
+  const traceStates = fields.filter((f) => f.tag === TAG_TRACE_STATE);
+  const last = traceStates[traceStates.length - 1];
+  const value = last === undefined ? threshold.forAbsent() : threshold.rewrite(data, last.valueStart, last.end);
+  const firstTraceState = fields.findIndex((f) => f.tag === TAG_TRACE_STATE);
+  const firstAbove3 = fields.findIndex((f) => f.fieldNo > 3 && f.tag !== TAG_TRACE_STATE);
+  const at = Math.min(...[firstTraceState, firstAbove3, fields.length].filter((i) => i >= 0));
+  const writeTraceState = () => {
+    if (value !== undefined) w.uint32(TAG_TRACE_STATE).bytes(value);
+    else w.raw(data.subarray(last!.start, last!.end));
+  };
+  fields.forEach((f, i) => {
+    if (i === at) writeTraceState();
+    if (f.tag === TAG_TRACE_STATE) return;
+    if (f.tag === ((9 << 3) | WT_LEN) && keys.length > 0) {
+      const kv = newReader(data);
+      kv.pos = f.valueStart;
+      if (keyMatches(kv, f.end, keys)) return;
+    }
+    w.raw(data.subarray(f.start, f.end));
+  });
+  if (at === fields.length) writeTraceState();
 }

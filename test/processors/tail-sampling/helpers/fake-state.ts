@@ -1,8 +1,11 @@
 // A controllable SamplingState for unit tests: quantiles, rates and error states are set by the test; the
-// ledger is a Map with first-decision-wins; every call is counted so tests can check batching.
+// ledger is a Map with first-decision-wins; every call is counted so tests can check batching. With a
+// replicaId it answers like a shared (Redis) ledger: decisions of other replicas come back in the compact
+// form the Redis ledger stores (state/ledger.ts shortDecision: no reason, compact inputs, decidedBy).
 
-import type { ComponentHealth, DecisionRecord } from '../../../../pipeline/component';
-import type { LatencyQuantiles, SamplingState, ServiceErrorState } from '../../../../processors/tail-sampling/state/types';
+import type { ComponentHealth } from '../../../../pipeline/component';
+import { decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
+import type { LatencyQuantiles, LedgerRecord, SamplingState, ServiceErrorState } from '../../../../processors/tail-sampling/state/types';
 
 /** FakeSamplingState implements SamplingState in memory with knobs for tests. */
 export class FakeSamplingState implements SamplingState {
@@ -10,7 +13,7 @@ export class FakeSamplingState implements SamplingState {
   readonly rates = new Map<string, number>();
   readonly errorStates = new Map<string, ServiceErrorState>();
   /** The ledger; may be shared between two fakes to model a shared Redis. */
-  ledger: Map<string, DecisionRecord>;
+  ledger: Map<string, LedgerRecord>;
   readonly calls = { recordDecisions: 0, lookupDecisions: 0, recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0 };
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
@@ -18,8 +21,16 @@ export class FakeSamplingState implements SamplingState {
   failRecord = false;
   failLookup = false;
 
-  constructor(ledger?: Map<string, DecisionRecord>) {
+  constructor(ledger?: Map<string, LedgerRecord>, readonly replicaId?: string) {
     this.ledger = ledger ?? new Map();
+  }
+
+  /** What this replica reads of a ledger record: all of it for its own (or unshared) decisions, else the shared form. */
+  private _asSeen(r: LedgerRecord): LedgerRecord {
+    if (this.replicaId === undefined || r.decidedBy === this.replicaId) return r;
+    const shared = decodeDecision(r.traceId, shortDecision(encodeDecision(r)));
+    if (shared === undefined) throw new Error(`the ledger codec cannot read back ${r.traceId}`);
+    return shared;
   }
 
   async start(): Promise<void> {
@@ -52,24 +63,24 @@ export class FakeSamplingState implements SamplingState {
   clusterRate(key: string): number | undefined {
     return this.rates.get(key);
   }
-  async recordDecisions(records: readonly DecisionRecord[]): Promise<Map<string, DecisionRecord>> {
+  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
     this.calls.recordDecisions++;
     if (this.failRecord) throw new Error('ledger down');
-    const earlier = new Map<string, DecisionRecord>();
+    const earlier = new Map<string, LedgerRecord>();
     for (const r of records) {
       const prior = this.ledger.get(r.traceId);
-      if (prior) earlier.set(r.traceId, prior);
+      if (prior) earlier.set(r.traceId, this._asSeen(prior));
       else this.ledger.set(r.traceId, r);
     }
     return earlier;
   }
-  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, DecisionRecord>> {
+  async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     this.calls.lookupDecisions++;
     if (this.failLookup) throw new Error('ledger down');
-    const out = new Map<string, DecisionRecord>();
+    const out = new Map<string, LedgerRecord>();
     for (const id of traceIds) {
       const r = this.ledger.get(id);
-      if (r) out.set(id, r);
+      if (r) out.set(id, this._asSeen(r));
     }
     return out;
   }

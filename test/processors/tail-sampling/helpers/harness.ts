@@ -1,11 +1,12 @@
 // A processor under test: fake clock, manual ticks, fake state, and a scriptable next consumer that
 // records every batch and can be told to resolve, reject or hold each call.
 
-import type { DecisionRecord, Host, ProcessorNext } from '../../../../pipeline/component';
+import type { Host, ProcessorNext } from '../../../../pipeline/component';
 import type { LogBatch, TraceBatch } from '../../../../pipeline/trace-batch';
 import { indexTraceChunk } from '../../../../pipeline/otlp/index';
 import { configSchema, type TailSamplingConfig } from '../../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../../processors/tail-sampling/processor';
+import type { LedgerRecord } from '../../../../processors/tail-sampling/state/types';
 import { FakeSamplingState } from './fake-state';
 import { settings } from './fixtures';
 
@@ -59,9 +60,12 @@ export interface Harness {
 }
 
 /** harness builds and starts a processor from raw (file-like) config. */
-export async function harness(raw: Record<string, unknown> = {}, opts: { ledger?: Map<string, DecisionRecord>; start?: number } = {}): Promise<Harness> {
+export async function harness(
+  raw: Record<string, unknown> = {},
+  opts: { ledger?: Map<string, LedgerRecord>; start?: number; replicaId?: string } = {},
+): Promise<Harness> {
   const clock = { now: opts.start ?? 1_700_000_000_000 };
-  const state = new FakeSamplingState(opts.ledger);
+  const state = new FakeSamplingState(opts.ledger, opts.replicaId);
   const next = new FakeNext();
   const config = configSchema.parse({ policies: [{ name: 'all', type: 'always_sample' }], retry_on_failure: { initial_interval: '1ms', max_interval: '5ms', max_elapsed_time: '200ms' }, ...raw });
   const s = settings();

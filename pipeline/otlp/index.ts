@@ -5,9 +5,9 @@ export { otlpTypes, SCHEMA_JSON, TRACE_SERVICE_EXPORT_PATH, LOGS_SERVICE_EXPORT_
 export type { OtlpTypes } from './schema';
 export { OtlpDecodeError, OTLP_DECODE_ERROR_CODE, isOtlpDecodeError } from './errors';
 export {
-  splitTracesByTraceId, splitLogsByTraceId, indexTraceChunk, appendSpanAttributes, countSpans, countLogRecords,
+  splitTracesByTraceId, splitLogsByTraceId, indexTraceChunk, scanTraceChunk, appendSpanAttributes, countSpans, countLogRecords,
 } from './scanner';
-export type { AttrValue, SpanIndex, SplitResult, LogSplitResult } from './scanner';
+export type { AttrValue, SpanIndex, SpanFieldRanges, SpanIndexSink, SplitResult, LogSplitResult } from './scanner';
 export { decodeTraces, encodeTraces, decodeLogs, encodeLogs, anyValueToJs, longToBigInt, bigIntToLongBits } from './decode';
 export type {
   OtlpAnyValue, OtlpKeyValue, OtlpEntityRef, OtlpResource, OtlpScope, OtlpEvent, OtlpLink, OtlpStatus, OtlpSpan, OtlpScopeSpans,
@@ -15,4 +15,4 @@ export type {
 } from './decode';
 export { otlpJsonToProtobuf, protobufToOtlpJson, messageToOtlpJson } from './json';
 export type { OtlpSignal } from './json';
-export { hexOf, hexToBytes } from './wire';
+export { hexOf, hexToBytes, readUtf8 } from './wire';

@@ -425,5 +425,6 @@ export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
   return result;
 }
 
-export { indexTraceChunk } from './span-index';
+export { indexTraceChunk, scanTraceChunk } from './span-index';
+export type { SpanFieldRanges, SpanIndexSink } from './span-index';
 export { appendSpanAttributes, countLogRecords, countSpans } from './stamp';

@@ -1,13 +1,15 @@
-// indexTraceChunk: reads the decision-relevant fields of every span (ids, parent, name, kind, times,
-// status, service, trace state and the attributes a policy names) straight from OTLP bytes, skipping
-// everything else by length. Part of the hot-path scanner (exported through scanner.ts).
+// scanTraceChunk / indexTraceChunk: read the decision-relevant fields of every span (ids, parent, name,
+// kind, times, status, service, trace state and the attributes a policy names) straight from OTLP bytes,
+// skipping everything else by length. scanTraceChunk reports byte ranges to a sink (no object per span);
+// indexTraceChunk builds one SpanIndex per span on top of it. Part of the hot-path scanner (exported
+// through scanner.ts).
 
 import type { Reader } from 'protobufjs';
 import type { AttrValue, SpanIndex } from './scanner';
 import * as wire from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
-const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, skipField } = wire;
+const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, readUtf8, skipField } = wire;
 const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 const SERVICE_NAME = Buffer.from('service.name');
@@ -208,66 +210,114 @@ function readStatusCode(r: Reader, end: number): 0 | 1 | 2 {
   return code === 1 || code === 2 ? code : 0;
 }
 
-/** Reused per call: the last trace id seen, so spans of one trace share one hex string. */
-interface IndexState {
-  lastTraceStart: number;
-  lastTraceId: string;
+/**
+ * SpanFieldRanges is one span's decision-relevant fields as the scanner found them: string and id fields as
+ * byte ranges of the scanned chunk (length 0 when absent or empty; the last occurrence wins), numbers
+ * decoded. The scanner reuses one instance for every span of a call: a sink copies what it keeps.
+ */
+export interface SpanFieldRanges {
+  traceIdStart: number;
+  traceIdLen: number;
+  spanIdStart: number;
+  spanIdLen: number;
+  parentSpanIdStart: number;
+  parentSpanIdLen: number;
+  nameStart: number;
+  nameLen: number;
+  traceStateStart: number;
+  traceStateLen: number;
+  /** OTLP SpanKind number. */
+  kind: number;
+  /** Integer microseconds since the Unix epoch (see SpanIndex). */
+  startUs: number;
+  endUs: number;
+  statusCode: 0 | 1 | 2;
+  /**
+   * The wanted attributes of this span (its resource's, overridden by its own): a fresh object per span,
+   * undefined when no attribute keys are wanted.
+   */
+  attributes: Record<string, AttrValue> | undefined;
 }
 
-function indexSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys | undefined, st: IndexState): SpanIndex {
-  const buf = r.buf;
-  let traceId = '';
-  let spanId = '';
-  let parentSpanId = '';
-  let name = '';
-  let kind = 0;
-  let startUs = 0;
-  let endUs = 0;
-  let statusCode: 0 | 1 | 2 = 0;
-  let traceState = '';
+/**
+ * SpanIndexSink receives what scanTraceChunk reads, in document order: `resource` once per resource entry
+ * (before that entry's spans), then `span` for each span under it. Lets a caller keep the index in its own
+ * layout (e.g. packed numbers) instead of one object per span.
+ */
+export interface SpanIndexSink {
+  /** A resource entry starts: its service.name ('' when absent) and wanted resource attributes (undefined when none are wanted). */
+  resource(service: string, attributes: Readonly<Record<string, AttrValue>> | undefined): void;
+  /** One span of the current resource; `data` is the scanned chunk the ranges refer to. */
+  span(data: Uint8Array, fields: Readonly<SpanFieldRanges>): void;
+}
+
+function newFieldRanges(): SpanFieldRanges {
+  return {
+    traceIdStart: 0, traceIdLen: 0, spanIdStart: 0, spanIdLen: 0, parentSpanIdStart: 0, parentSpanIdLen: 0, nameStart: 0, nameLen: 0,
+    traceStateStart: 0, traceStateLen: 0, kind: 0, startUs: 0, endUs: 0, statusCode: 0, attributes: undefined,
+  };
+}
+
+/** scanSpan reads one Span message in [r.pos, end) into `f` (every field reset first). */
+function scanSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys | undefined, f: SpanFieldRanges): void {
+  f.traceIdStart = f.traceIdLen = f.spanIdStart = f.spanIdLen = f.parentSpanIdStart = f.parentSpanIdLen = 0;
+  f.nameStart = f.nameLen = f.traceStateStart = f.traceStateLen = 0;
+  f.kind = 0;
+  f.startUs = 0;
+  f.endUs = 0;
+  f.statusCode = 0;
   let attributes: Record<string, AttrValue> | undefined;
   if (want !== undefined) attributes = res.attributes === undefined ? {} : { ...res.attributes };
+  f.attributes = attributes;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
       case (1 << 3) | WT_LEN: {
         const e = readLen(r, end, 'trace_id');
-        const len = e - r.pos;
-        if (st.lastTraceStart >= 0 && len === 16 && bytesEqual(buf, r.pos, buf, st.lastTraceStart, 16)) {
-          traceId = st.lastTraceId;
-        } else {
-          traceId = hexOf(buf, r.pos, len);
-          if (len === 16) {
-            st.lastTraceStart = r.pos;
-            st.lastTraceId = traceId;
-          }
-        }
+        f.traceIdStart = r.pos;
+        f.traceIdLen = e - r.pos;
         r.pos = e;
         break;
       }
-      case (2 << 3) | WT_LEN:
-        spanId = readHex(r, end, 'span_id');
+      case (2 << 3) | WT_LEN: {
+        const e = readLen(r, end, 'span_id');
+        f.spanIdStart = r.pos;
+        f.spanIdLen = e - r.pos;
+        r.pos = e;
         break;
-      case (3 << 3) | WT_LEN:
-        traceState = readString(r, end, 'trace_state');
+      }
+      case (3 << 3) | WT_LEN: {
+        const e = readLen(r, end, 'trace_state');
+        f.traceStateStart = r.pos;
+        f.traceStateLen = e - r.pos;
+        r.pos = e;
         break;
-      case (4 << 3) | WT_LEN:
-        parentSpanId = readHex(r, end, 'parent_span_id');
+      }
+      case (4 << 3) | WT_LEN: {
+        const e = readLen(r, end, 'parent_span_id');
+        f.parentSpanIdStart = r.pos;
+        f.parentSpanIdLen = e - r.pos;
+        r.pos = e;
         break;
-      case (5 << 3) | WT_LEN:
-        name = readString(r, end, 'name');
+      }
+      case (5 << 3) | WT_LEN: {
+        const e = readLen(r, end, 'name');
+        f.nameStart = r.pos;
+        f.nameLen = e - r.pos;
+        r.pos = e;
         break;
+      }
       case (6 << 3) | WT_VARINT:
-        kind = r.int32();
+        f.kind = r.int32();
         break;
       case (7 << 3) | WT_I64: {
         const lo = r.fixed32();
-        startUs = nanosToMicros(lo, r.fixed32());
+        f.startUs = nanosToMicros(lo, r.fixed32());
         break;
       }
       case (8 << 3) | WT_I64: {
         const lo = r.fixed32();
-        endUs = nanosToMicros(lo, r.fixed32());
+        f.endUs = nanosToMicros(lo, r.fixed32());
         break;
       }
       case (9 << 3) | WT_LEN: {
@@ -278,7 +328,7 @@ function indexSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys |
       }
       case (15 << 3) | WT_LEN: {
         const e = readLen(r, end, 'status');
-        statusCode = readStatusCode(r, e);
+        f.statusCode = readStatusCode(r, e);
         r.pos = e;
         break;
       }
@@ -287,20 +337,21 @@ function indexSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys |
     }
     if (r.pos > end) throw malformed('span field runs past the end of the span', r.pos);
   }
-  return { traceId, spanId, parentSpanId, name, kind, startUs, endUs, statusCode, service: res.service, traceState, attributes };
 }
 
 /**
- * indexTraceChunk reads the decision-relevant fields of every span in an encoded
- * ExportTraceServiceRequest (typically one TraceChunk), in document order. Attributes are read only for
- * the keys in `wantAttributes`; resource attributes apply to every span under them, span attributes win.
- * @throws OtlpDecodeError when the bytes are truncated or malformed.
+ * scanTraceChunk reads the decision-relevant fields of every span in an encoded
+ * ExportTraceServiceRequest (typically one TraceChunk), in document order, into `sink`. Attributes are read
+ * only for the keys in `wantAttributes`; resource attributes apply to every span under them, span
+ * attributes win. Returns the number of spans reported.
+ * @throws OtlpDecodeError when the bytes are truncated or malformed (spans before the fault may have been
+ * reported to the sink already).
  */
-export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<string>): SpanIndex[] {
-  const out: SpanIndex[] = [];
+export function scanTraceChunk(data: Uint8Array, sink: SpanIndexSink, wantAttributes?: ReadonlySet<string>): number {
   const want = wantedKeys(wantAttributes);
-  const st: IndexState = { lastTraceStart: -1, lastTraceId: '' };
+  const fields = newFieldRanges();
   const r = newReader(data);
+  let spans = 0;
   try {
     const end = data.length;
     let rsEnd: number;
@@ -313,12 +364,15 @@ export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<s
         readResource(r, resEnd, want, res);
         r.pos = resEnd;
       }
+      sink.resource(res.service, res.attributes);
       r.pos = rsStart;
       let ssEnd: number;
       while ((ssEnd = nextLen(r, rsEnd, TAG_F2_LEN, 'scope entry')) >= 0) {
         let spanEnd: number;
         while ((spanEnd = nextLen(r, ssEnd, TAG_F2_LEN, 'span')) >= 0) {
-          out.push(indexSpan(r, spanEnd, res, want, st));
+          scanSpan(r, spanEnd, res, want, fields);
+          sink.span(data, fields);
+          spans++;
           r.pos = spanEnd;
         }
       }
@@ -326,5 +380,58 @@ export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<s
   } catch (err) {
     throw asDecodeError(err, r);
   }
-  return out;
+  return spans;
+}
+
+/** SpanIndexArray is the sink behind indexTraceChunk: one SpanIndex object per span. */
+class SpanIndexArray implements SpanIndexSink {
+  readonly spans: SpanIndex[] = [];
+  private _service = '';
+  /** The last 16-byte trace id seen, so spans of one trace share one hex string. */
+  private _lastTraceStart = -1;
+  private _lastTraceId = '';
+
+  resource(service: string): void {
+    this._service = service;
+  }
+
+  span(data: Uint8Array, f: Readonly<SpanFieldRanges>): void {
+    let traceId: string;
+    const len = f.traceIdLen;
+    if (this._lastTraceStart >= 0 && len === 16 && bytesEqual(data, f.traceIdStart, data, this._lastTraceStart, 16)) {
+      traceId = this._lastTraceId;
+    } else {
+      traceId = hexOf(data, f.traceIdStart, len);
+      if (len === 16) {
+        this._lastTraceStart = f.traceIdStart;
+        this._lastTraceId = traceId;
+      }
+    }
+    this.spans.push({
+      traceId,
+      spanId: hexOf(data, f.spanIdStart, f.spanIdLen),
+      parentSpanId: hexOf(data, f.parentSpanIdStart, f.parentSpanIdLen),
+      name: readUtf8(data, f.nameStart, f.nameStart + f.nameLen),
+      kind: f.kind,
+      startUs: f.startUs,
+      endUs: f.endUs,
+      statusCode: f.statusCode,
+      service: this._service,
+      traceState: readUtf8(data, f.traceStateStart, f.traceStateStart + f.traceStateLen),
+      attributes: f.attributes,
+    });
+  }
+}
+
+/**
+ * indexTraceChunk reads the decision-relevant fields of every span in an encoded
+ * ExportTraceServiceRequest (typically one TraceChunk), in document order, as one SpanIndex per span
+ * (scanTraceChunk with an array sink). Attributes are read only for the keys in `wantAttributes`;
+ * resource attributes apply to every span under them, span attributes win.
+ * @throws OtlpDecodeError when the bytes are truncated or malformed.
+ */
+export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<string>): SpanIndex[] {
+  const sink = new SpanIndexArray();
+  scanTraceChunk(data, sink, wantAttributes);
+  return sink.spans;
 }

@@ -8,6 +8,7 @@ import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
 import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
+import type { TraceView } from './policies/types';
 import { buildPolicy } from './policies/registry';
 import type { LedgerRecord, SamplingState } from './state/types';
 import type { BufferedTrace } from './trace-buffer';
@@ -21,6 +22,9 @@ export interface Decided {
   /** True when the decision came from the ledger (an earlier run or another replica decided first). */
   readonly followed: boolean;
 }
+
+/** RootFacts is what recordLatency / recordTraceOutcome need of a decided trace's view. */
+type RootFacts = Pick<TraceView, 'service' | 'operation' | 'rootDurationUs' | 'hasError'>;
 
 /** buildPolicies builds the top-level evaluators of validated policy configs. */
 export function buildPolicies(configs: readonly PolicyConfig[], state: SamplingState, now: () => number): NamedPolicy[] {
@@ -54,8 +58,8 @@ export class Decider {
         out.push({ trace: t, record: t.ledger, followed: true });
         continue;
       }
-      const view = buildTraceView(t.traceId, t.spans, t.firstSeenMs);
-      if (t.spans.length > 0) this._state.recordSeen(view.key);
+      const view = buildTraceView(t.traceId, t.spans.summaries(t.chunks), t.firstSeenMs);
+      if (t.spans.count > 0) this._state.recordSeen(view.key);
       const outcome = evaluatePolicies(policies, view, (policy, err) => {
         this._metrics.policyErrors.inc({ policy });
         this._logger.warn({ err, policy, traceId: t.traceId }, 'sampling policy failed; counted as not sampled');
@@ -64,10 +68,11 @@ export class Decider {
     }
 
     const replica = this._state.replicaId;
-    const mine: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; record: LedgerRecord }[] = [];
+    // What the state is fed after the ledger call (not the whole view: its span objects can die young).
+    const mine: { trace: BufferedTrace; view: RootFacts; record: LedgerRecord }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
-      const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.length };
+      const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.count };
       if (p.view.root) {
         inputs.service = p.view.service;
         inputs.operation = p.view.operation;
@@ -75,7 +80,7 @@ export class Decider {
       }
       mine.push({
         trace: p.trace,
-        view: p.view,
+        view: { service: p.view.service, operation: p.view.operation, rootDurationUs: p.view.rootDurationUs, hasError: p.view.hasError },
         record: {
           traceId: p.trace.traceId, decision: o.decision, policy: o.policy, reason: o.reason, inputs, decidedAt: nowMs,
           ...(replica === undefined ? {} : { decidedBy: replica }),
@@ -84,7 +89,7 @@ export class Decider {
     }
 
     // Logs-only traces (no span here) are decided locally but not recorded: the spans' owner decides for the ledger.
-    const recordable = mine.filter((m) => m.trace.spans.length > 0).map((m) => m.record);
+    const recordable = mine.filter((m) => m.trace.spans.count > 0).map((m) => m.record);
     let earlier = new Map<string, LedgerRecord>();
     if (recordable.length > 0) {
       try {
@@ -102,7 +107,7 @@ export class Decider {
         out.push({ trace: m.trace, record: prior, followed: true });
         continue;
       }
-      if (m.trace.spans.length > 0) {
+      if (m.trace.spans.count > 0) {
         this._state.recordLatency(m.view.service, m.view.operation, m.view.rootDurationUs);
         this._state.recordTraceOutcome(m.view.service, m.view.hasError);
       }

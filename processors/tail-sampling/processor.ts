@@ -10,7 +10,7 @@ import type {
 } from '../../pipeline/component';
 import { BackpressureError, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
-import { appendSpanAttributes, indexTraceChunk } from '../../pipeline/otlp/index';
+import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/otlp/tracestate';
 import type { TailSamplingConfig } from './config';
 import { DecisionCache } from './decision-cache';
@@ -18,14 +18,16 @@ import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
-import type { AttributeValue, SpanSummary } from './policies/types';
+import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
+import { ChunkSpanScan } from './span-table';
 import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
 
 /** Codec is the part of pipeline/otlp the sampler uses (injectable for tests). */
 export interface SamplerCodec {
-  indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<string>): SpanSummary[];
+  /** Reports every span of an encoded chunk to `sink`; returns the span count; throws OtlpDecodeError when malformed. */
+  scanTraceChunk(data: Uint8Array, sink: SpanIndexSink, wantAttributes?: ReadonlySet<string>): number;
   appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttributeValue>>, threshold?: TraceStateThreshold): Uint8Array;
 }
 
@@ -56,6 +58,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private readonly _deciding = new Map<string, BufferedTrace>();
   private readonly _cache: DecisionCache;
   private readonly _lookups = new Set<string>();
+  /** Each incoming chunk is scanned into this (reused; intake is synchronous per chunk). */
+  private readonly _scan = new ChunkSpanScan();
   /** Late data of kept traces, sent in one batch at the next tick. */
   private _lateTraces: Outgoing<TraceChunk>[] = [];
   private _lateLogs: Outgoing<LogChunk>[] = [];
@@ -74,7 +78,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._state = deps.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
-    this._codec = deps.codec ?? { indexTraceChunk, appendSpanAttributes };
+    this._codec = deps.codec ?? { scanTraceChunk, appendSpanAttributes };
     this._logger = _settings.logger;
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
@@ -235,37 +239,40 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   }
 
   private _acceptSpans(chunk: TraceChunk, now: number): Promise<void> {
-    let spans: SpanSummary[];
+    const scan = this._scan;
+    scan.reset();
     try {
-      spans = this._codec.indexTraceChunk(chunk.data, this._attrKeys);
+      this._codec.scanTraceChunk(chunk.data, scan, this._attrKeys);
     } catch (err) {
+      scan.reset();
       this._metrics.rejected.inc({ reason: 'malformed' });
       return Promise.reject(err);
     }
-    const traceId = (chunk.traceId || spans[0]?.traceId || '').toLowerCase();
-    if (traceId === '' || spans.length === 0) return Promise.resolve();
+    const spanCount = scan.count;
+    const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
+    if (traceId === '' || spanCount === 0) return Promise.resolve();
     const data = compact(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._cache.get(traceId);
       if (decided) {
-        this._metrics.lateSpans.inc(spans.length);
-        return this._sendLate(decided, { traceId, chunks: [data], spans: spans.length }, undefined);
+        this._metrics.lateSpans.inc(spanCount);
+        return this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined);
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
     }
     if (this._deciding.has(traceId)) {
       // Being decided this tick: the chunk joins the trace and follows its decision.
+      t.spans.append(scan, t.chunks.length);
       t.chunks.push(data);
-      for (const s of spans) t.spans.push(s);
     } else {
-      this._buffer.addSpans(t, data, spans);
-      if (t.rootSeenMs === undefined && spans.some((s) => s.parentSpanId === '')) {
+      this._buffer.addSpans(t, data, scan);
+      if (t.rootSeenMs === undefined && scan.hasRoot) {
         t.rootSeenMs = now;
         this._buffer.dueAt(t, now + this._cfg.root_settle_delay, 'root_settled');
       }
-      if (t.spans.length >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
+      if (t.spans.count >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
       else if (t.bytes >= this._cfg.max_bytes_per_trace) this._buffer.decideNow(t, 'max_bytes_per_trace');
     }
     return this._wait(t.waiters);
@@ -331,7 +338,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const due = this._buffer.takeDue(now);
     if (due.length > 0) {
       for (const t of due) this._deciding.set(t.traceId, t);
-      const orphans = due.filter((t) => t.spans.length === 0 && !t.ledger).map((t) => t.traceId);
+      const orphans = due.filter((t) => t.spans.count === 0 && !t.ledger).map((t) => t.traceId);
       if (orphans.length > 0) await this._resolveLookups(orphans, true);
       let decided: Decided[];
       try {
@@ -386,14 +393,14 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       byDecision.set(record.decision, (byDecision.get(record.decision) ?? 0) + 1);
       this._metrics.decisionLag.observe(Math.max(0, now - t.firstSeenMs) / 1000);
       if (followed && t.trigger === 'ledger') {
-        lateSpans += t.spans.length;
+        lateSpans += t.spans.count;
         for (const l of t.logs) lateLogs += l.recordCount;
       }
       if (record.decision !== 'sampled') {
         settleWaiters(t);
         continue;
       }
-      if (t.chunks.length > 0) keptTraces.push(this._outgoingTrace(record, t.chunks, t.spans.length, t.waiters));
+      if (t.chunks.length > 0) keptTraces.push(this._outgoingTrace(record, t.chunks, t.spans.count, t.waiters));
       else for (const w of t.waiters) w.resolve();
       if (t.logs.length > 0) {
         keptLogs.push({ traceId: t.traceId, chunks: t.logs, bytes: t.logs.reduce((n, l) => n + l.data.byteLength, 0), waiters: t.logWaiters });
@@ -493,6 +500,7 @@ async function settleAll(settles: readonly Promise<void>[]): Promise<void> {
 }
 
 /** compact copies a chunk that is a small view of a large buffer (e.g. a Kafka fetch) so holding it does not pin the whole buffer. */
-function compact(data: Uint8Array): Uint8Array {
-  return data.buffer.byteLength > data.byteLength * 2 + 4096 ? data.slice() : data;
+export function compact(data: Uint8Array): Uint8Array {
+  // Buffer.from copies (Buffer#slice would return another view); small copies come from Node's pool.
+  return data.buffer.byteLength > data.byteLength * 2 + 4096 ? Buffer.from(data) : data;
 }

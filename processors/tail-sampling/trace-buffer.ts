@@ -1,10 +1,11 @@
-// The trace buffer: per trace id, the encoded span chunks (bytes as received) plus their small index, the
+// The trace buffer: per trace id, the encoded span chunks (bytes as received) plus their small index (a
+// SpanTable: packed numbers, no object per span), the
 // log chunks held with the trace, and the handles of the callers waiting for the trace to settle. Tracks
 // memory in bytes and trace count, keeps deadlines on a timer wheel, and picks the oldest traces for an
 // early decision when a limit is exceeded (never drops anything itself).
 
 import type { LogChunk } from '../../pipeline/trace-batch';
-import type { SpanSummary } from './policies/types';
+import { SpanTable, type ChunkSpanScan } from './span-table';
 import type { LedgerRecord } from './state/types';
 import { TimerWheel } from './timer-wheel';
 
@@ -32,7 +33,8 @@ export interface BufferedTrace {
   readonly traceId: string;
   readonly firstSeenMs: number;
   readonly chunks: Uint8Array[];
-  readonly spans: SpanSummary[];
+  /** Index of the spans in `chunks` (rows refer to chunks by position: append both together). */
+  readonly spans: SpanTable;
   readonly logs: LogChunk[];
   readonly waiters: Waiter[];
   readonly logWaiters: Waiter[];
@@ -85,7 +87,7 @@ export class TraceBuffer {
   /** create adds an empty trace due at `dueMs` (its decision_wait deadline). */
   create(traceId: string, nowMs: number, dueMs: number): BufferedTrace {
     const t: BufferedTrace = {
-      traceId, firstSeenMs: nowMs, chunks: [], spans: [], logs: [], waiters: [], logWaiters: [],
+      traceId, firstSeenMs: nowMs, chunks: [], spans: new SpanTable(), logs: [], waiters: [], logWaiters: [],
       bytes: TRACE_OVERHEAD_BYTES, dueMs, trigger: 'decision_wait',
     };
     this._traces.set(traceId, t);
@@ -94,14 +96,14 @@ export class TraceBuffer {
     return t;
   }
 
-  /** addSpans appends one encoded chunk and its index. */
-  addSpans(t: BufferedTrace, data: Uint8Array, spans: readonly SpanSummary[]): void {
-    const cost = data.byteLength + spans.length * SPAN_INDEX_OVERHEAD_BYTES;
+  /** addSpans appends one encoded chunk and its index (`scan`: the spans scanned from `data`). */
+  addSpans(t: BufferedTrace, data: Uint8Array, scan: ChunkSpanScan): void {
+    const cost = data.byteLength + scan.count * SPAN_INDEX_OVERHEAD_BYTES;
+    t.spans.append(scan, t.chunks.length);
     t.chunks.push(data);
-    for (const s of spans) t.spans.push(s);
     t.bytes += cost;
     this._bytes += cost;
-    this._spans += spans.length;
+    this._spans += scan.count;
     if (this._now.has(t.traceId)) this._markedBytes += cost;
   }
 
@@ -178,7 +180,7 @@ export class TraceBuffer {
     this._traces.delete(id);
     this._wheel.cancel(id);
     this._bytes -= t.bytes;
-    this._spans -= t.spans.length;
+    this._spans -= t.spans.count;
     out.push(t);
   }
 }

@@ -1,0 +1,225 @@
+// The span index of buffered traces as packed numbers instead of one object per span. A trace's spans
+// stay in the sampler for seconds (root_settle_delay, decision_wait), so one object per span (plus its id
+// and name strings) was copied by young-generation GCs, promoted, and marked by every major GC. Here a
+// trace keeps ONE Float64Array (16 numbers per span: byte ranges into its own encoded chunks, kind,
+// status, times, service index) whose memory is outside the JS heap (a slice of Node's Buffer pool for
+// small traces), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
+// objects the policies read are built only when the trace is decided, and die young. `ChunkSpanScan` is
+// the reusable sink the processor scans each incoming chunk into; `SpanTable` is what a buffered trace holds.
+
+import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/otlp/index';
+import type { SpanSummary } from './policies/types';
+
+// Row layout: FIELDS numbers per span. Byte ranges are offsets into the span's chunk (length 0 = '').
+const F_CHUNK = 0; // index of the chunk in the trace's chunk list (in a ChunkSpanScan: 0)
+const F_TRACE_ID_START = 1;
+const F_TRACE_ID_LEN = 2;
+const F_SPAN_ID_START = 3;
+const F_SPAN_ID_LEN = 4;
+const F_PARENT_START = 5;
+const F_PARENT_LEN = 6;
+const F_NAME_START = 7;
+const F_NAME_LEN = 8;
+const F_STATE_START = 9;
+const F_STATE_LEN = 10;
+const F_KIND = 11;
+const F_STATUS = 12;
+const F_SERVICE = 13; // index into the services list (of the scan, then of the table)
+const F_START_US = 14;
+const F_END_US = 15;
+const FIELDS = 16;
+
+/** A scan buffer grown beyond this many spans by one huge chunk is dropped at the next reset. */
+const MAX_RETAINED_SCAN_SPANS = 4096;
+
+/**
+ * allocRows returns room for `spans` rows outside the JS heap: Buffer.allocUnsafe carves small sizes out of
+ * Node's shared pool (8-byte aligned), so a typical trace costs no allocation of its own. Contents are
+ * unspecified until written.
+ */
+export function allocRows(spans: number): Float64Array {
+  const bytes = Buffer.allocUnsafe(spans * FIELDS * 8);
+  if (bytes.byteOffset % 8 !== 0) return new Float64Array(spans * FIELDS);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, spans * FIELDS);
+}
+
+/** grownRows returns `rows` when it holds `spans` rows, else a copy of its first `used` numbers in room for at least twice as many spans. */
+function grownRows(rows: Float64Array, used: number, spans: number): Float64Array {
+  if (rows.length >= spans * FIELDS) return rows;
+  const bigger = allocRows(Math.max(spans, (rows.length / FIELDS) * 2, 4));
+  bigger.set(rows.subarray(0, used));
+  return bigger;
+}
+
+type SpanAttributes = Record<string, AttrValue>;
+
+const EMPTY_ROWS = new Float64Array(0);
+
+/**
+ * ChunkSpanScan receives one chunk's spans from scanTraceChunk (SpanIndexSink), reused chunk after chunk
+ * (`reset` between chunks): what the processor needs before it knows where the chunk goes (span count,
+ * whether a root span is in it, the trace id of the first span), then appended to a trace's SpanTable.
+ */
+export class ChunkSpanScan implements SpanIndexSink {
+  /** @internal Rows of this chunk (capacity kept between chunks; only the first count * FIELDS are valid). */
+  rows: Float64Array = allocRows(64);
+  /** @internal service.name of each resource entry of the chunk. */
+  readonly services: string[] = [];
+  /** @internal Per-span wanted attributes, when attribute keys were wanted. */
+  attributes: (SpanAttributes | undefined)[] | undefined;
+  private _count = 0;
+  private _hasRoot = false;
+
+  /** Spans scanned since the last reset. */
+  get count(): number {
+    return this._count;
+  }
+
+  /** True when a scanned span has no parent span id. */
+  get hasRoot(): boolean {
+    return this._hasRoot;
+  }
+
+  /** reset forgets the scanned chunk (keeps the row capacity unless one huge chunk inflated it). */
+  reset(): void {
+    this._count = 0;
+    this._hasRoot = false;
+    this.services.length = 0;
+    this.attributes = undefined;
+    if (this.rows.length > MAX_RETAINED_SCAN_SPANS * FIELDS) this.rows = allocRows(64);
+  }
+
+  /** firstTraceId is the lowercase hex trace id of the first scanned span of `data` ('' when none). */
+  firstTraceId(data: Uint8Array): string {
+    return this._count === 0 ? '' : hexOf(data, this.rows[F_TRACE_ID_START], this.rows[F_TRACE_ID_LEN]);
+  }
+
+  resource(service: string): void {
+    this.services.push(service);
+  }
+
+  span(_data: Uint8Array, f: Readonly<SpanFieldRanges>): void {
+    const o = this._count * FIELDS;
+    const rows = (this.rows = grownRows(this.rows, o, this._count + 1));
+    rows[o + F_CHUNK] = 0;
+    rows[o + F_TRACE_ID_START] = f.traceIdStart;
+    rows[o + F_TRACE_ID_LEN] = f.traceIdLen;
+    rows[o + F_SPAN_ID_START] = f.spanIdStart;
+    rows[o + F_SPAN_ID_LEN] = f.spanIdLen;
+    rows[o + F_PARENT_START] = f.parentSpanIdStart;
+    rows[o + F_PARENT_LEN] = f.parentSpanIdLen;
+    rows[o + F_NAME_START] = f.nameStart;
+    rows[o + F_NAME_LEN] = f.nameLen;
+    rows[o + F_STATE_START] = f.traceStateStart;
+    rows[o + F_STATE_LEN] = f.traceStateLen;
+    rows[o + F_KIND] = f.kind;
+    rows[o + F_STATUS] = f.statusCode;
+    rows[o + F_SERVICE] = this.services.length - 1;
+    rows[o + F_START_US] = f.startUs;
+    rows[o + F_END_US] = f.endUs;
+    if (f.parentSpanIdLen === 0) this._hasRoot = true;
+    if (f.attributes !== undefined) {
+      const attrs = (this.attributes ??= []);
+      while (attrs.length < this._count) attrs.push(undefined);
+      attrs.push(f.attributes);
+    }
+    this._count++;
+  }
+}
+
+/**
+ * SpanTable is the span index of one buffered trace: `count` spans as rows of packed numbers referring to
+ * the trace's encoded chunks, plus the distinct services. `summaries(chunks)` rebuilds the SpanSummary
+ * objects (the codec's SpanIndex values, field for field) from the chunks the rows were scanned from.
+ */
+export class SpanTable {
+  private _rows: Float64Array = EMPTY_ROWS;
+  private _count = 0;
+  private readonly _services: string[] = [];
+  private _attributes: (SpanAttributes | undefined)[] | undefined;
+
+  /** Number of spans held. */
+  get count(): number {
+    return this._count;
+  }
+
+  /** append adds the spans of `scan`, scanned from the chunk held at `chunkIndex` of the trace's chunk list. */
+  append(scan: ChunkSpanScan, chunkIndex: number): void {
+    const n = scan.count;
+    if (n === 0) return;
+    const src = scan.rows;
+    const serviceIndex = scan.services.map((s) => this._serviceIndex(s));
+    const first = this._count * FIELDS;
+    const end = first + n * FIELDS;
+    // Exact size for the first chunk (most traces arrive as one), doubling after that.
+    const rows = (this._rows = this._count === 0 ? allocRows(n) : grownRows(this._rows, first, this._count + n));
+    rows.set(src.subarray(0, n * FIELDS), first);
+    for (let o = first; o < end; o += FIELDS) {
+      rows[o + F_CHUNK] = chunkIndex;
+      rows[o + F_SERVICE] = serviceIndex[rows[o + F_SERVICE]];
+    }
+    if (scan.attributes !== undefined || this._attributes !== undefined) {
+      const attrs = (this._attributes ??= []);
+      while (attrs.length < this._count) attrs.push(undefined);
+      for (let i = 0; i < n; i++) attrs.push(scan.attributes?.[i]);
+    }
+    this._count += n;
+  }
+
+  /**
+   * summaries builds one SpanSummary per span, in the order appended. `chunks` is the trace's chunk list
+   * (the same bytes, or copies of them, that were scanned).
+   */
+  summaries(chunks: readonly Uint8Array[]): SpanSummary[] {
+    const rows = this._rows;
+    const out: SpanSummary[] = [];
+    let lastData: Uint8Array | undefined;
+    let lastTraceStart = -1;
+    let lastTraceId = '';
+    for (let i = 0, o = 0; i < this._count; i++, o += FIELDS) {
+      const data = chunks[rows[o + F_CHUNK]];
+      const traceStart = rows[o + F_TRACE_ID_START];
+      const traceLen = rows[o + F_TRACE_ID_LEN];
+      let traceId: string;
+      if (lastData !== undefined && traceLen === 16 && sameBytes(data, traceStart, lastData, lastTraceStart, 16)) {
+        traceId = lastTraceId;
+      } else {
+        traceId = hexOf(data, traceStart, traceLen);
+        if (traceLen === 16) {
+          lastData = data;
+          lastTraceStart = traceStart;
+          lastTraceId = traceId;
+        }
+      }
+      const nameStart = rows[o + F_NAME_START];
+      const stateStart = rows[o + F_STATE_START];
+      out.push({
+        traceId,
+        spanId: hexOf(data, rows[o + F_SPAN_ID_START], rows[o + F_SPAN_ID_LEN]),
+        parentSpanId: hexOf(data, rows[o + F_PARENT_START], rows[o + F_PARENT_LEN]),
+        name: readUtf8(data, nameStart, nameStart + rows[o + F_NAME_LEN]),
+        kind: rows[o + F_KIND],
+        startUs: rows[o + F_START_US],
+        endUs: rows[o + F_END_US],
+        statusCode: rows[o + F_STATUS] as 0 | 1 | 2,
+        service: this._services[rows[o + F_SERVICE]],
+        traceState: readUtf8(data, stateStart, stateStart + rows[o + F_STATE_LEN]),
+        attributes: this._attributes?.[i],
+      });
+    }
+    return out;
+  }
+
+  private _serviceIndex(service: string): number {
+    const services = this._services;
+    for (let i = 0; i < services.length; i++) if (services[i] === service) return i;
+    services.push(service);
+    return services.length - 1;
+  }
+}
+
+/** sameBytes compares a[aStart, aStart+len) with b[bStart, bStart+len). */
+function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}

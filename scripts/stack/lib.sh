@@ -4,6 +4,9 @@
 # Environment:
 #   TUSK_STACK_HOME   cache for downloads/builds   (default ~/.cache/tusk-collector)
 #   TUSK_STACK_STATE  runtime state: data, pids, logs (default <repo>/.stack)
+#   TUSK_KAFKA_PORT, TUSK_KAFKA_CONTROLLER_PORT, TUSK_KAFKA_SASL_SSL_PORT, TUSK_KAFKA_SSL_PORT
+#                     Kafka's loopback ports (default 9092 9093 9094 9095), for a private second
+#                     instance next to the shared one (use with its own TUSK_STACK_STATE)
 
 STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$STACK_DIR/../.." && pwd)"
@@ -13,8 +16,10 @@ STACK_STATE="${TUSK_STACK_STATE:-$REPO_ROOT/.stack}"
 ALL_SERVICES=(kafka redis jaeger)
 
 # Ports (loopback only).
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT="${TUSK_KAFKA_PORT:-9092}"                       # PLAINTEXT
+KAFKA_CONTROLLER_PORT="${TUSK_KAFKA_CONTROLLER_PORT:-9093}"  # KRaft controller (PLAINTEXT)
+KAFKA_SASL_SSL_PORT="${TUSK_KAFKA_SASL_SSL_PORT:-9094}"      # SASL_SSL: PLAIN + SCRAM-SHA-512 over TLS
+KAFKA_SSL_PORT="${TUSK_KAFKA_SSL_PORT:-9095}"                # SSL with client certificates required (mTLS)
 REDIS_PORT=6379
 JAEGER_QUERY_PORT=16686
 JAEGER_THRIFT_PORT=14268
@@ -80,7 +85,7 @@ svc_port() {
 # All ports a service binds (used to detect conflicts).
 svc_ports() {
   case "$1" in
-    kafka)  echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    kafka)  echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT $KAFKA_SASL_SSL_PORT $KAFKA_SSL_PORT" ;;
     redis)  echo "$REDIS_PORT" ;;
     jaeger) echo "$JAEGER_QUERY_PORT $JAEGER_THRIFT_PORT $JAEGER_OTLP_GRPC_PORT $JAEGER_OTLP_HTTP_PORT" ;;
   esac

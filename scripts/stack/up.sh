@@ -4,7 +4,10 @@
 # Idempotent: a service that is already running (pid alive + port answering) is skipped.
 # Downloads/builds are cached in $TUSK_STACK_HOME (default ~/.cache/tusk-collector);
 # data, pid files and logs live in $TUSK_STACK_STATE (default <repo>/.stack).
-# Env: TUSK_STACK_SMOKE=0 skips the kafkajs smoke test that runs after a fresh Kafka format;
+# Kafka also serves SASL_SSL (PLAIN, SCRAM-SHA-512) on :9094 and mTLS on :9095; certificates and credentials
+# are generated into $TUSK_STACK_STATE/kafka/secure/ and published in secure.json (scripts/stack/README.md).
+# Env: TUSK_KAFKA_PORT / _CONTROLLER_PORT / _SASL_SSL_PORT / _SSL_PORT move Kafka's ports (lib.sh);
+#      TUSK_STACK_SMOKE=0 skips the kafkajs smoke test that runs after a fresh Kafka format;
 #      TUSK_STACK_SMOKE=1 runs it on every start.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -163,14 +166,14 @@ kafka_metadata_ok() {
     let kafkajs;
     try { kafkajs = require(require.resolve("kafkajs", { paths: [path] })); } catch (e) { process.exit(3); }
     const { Kafka, logLevel } = kafkajs;
-    const admin = new Kafka({ clientId: "stack-ready", brokers: ["127.0.0.1:9092"], logLevel: logLevel.NOTHING,
+    const admin = new Kafka({ clientId: "stack-ready", brokers: ["127.0.0.1:" + process.argv[2]], logLevel: logLevel.NOTHING,
       connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
     const t = setTimeout(() => process.exit(1), 5000);
     admin.connect().then(() => admin.describeCluster()).then((c) => {
       if (!c.brokers.length) throw new Error("no brokers");
       return admin.listTopics();
     }).then(() => admin.disconnect()).then(() => { clearTimeout(t); process.exit(0); }, () => process.exit(1));
-  ' "$REPO_ROOT"
+  ' "$REPO_ROOT" "$KAFKA_PORT"
 }
 
 kafka_ready() {
@@ -184,12 +187,127 @@ kafka_ready() {
   return $rc
 }
 
+# --- Secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and SSL with client certificates (mTLS) ---------
+# Certificates and passwords are made once per state dir (kafka/secure/, kept until `down.sh --purge kafka`);
+# secure.json / secure.env (what tests read) are rewritten at every start, with the ports of that start.
+KAFKA_SECURE_DIR="$STACK_STATE/kafka/secure"
+KAFKA_PLAIN_USER=tusk-plain
+KAFKA_SCRAM_USER=tusk-scram
+
+# kafka_secure_gen: a throwaway CA, a broker certificate for 127.0.0.1/localhost, a client certificate, a
+# second CA nothing trusts (negative tests), and random passwords for the PLAIN and SCRAM users.
+kafka_secure_gen() {
+  local d="$KAFKA_SECURE_DIR" tmp t glog
+  [[ -f "$d/.complete" ]] && return 0
+  command -v openssl >/dev/null || apt_install openssl || return 1
+  t=$(now_ms); tmp="$d.tmp.$$"; glog="$STACK_STATE/kafka/logs/secure-gen.log"
+  rm -rf "$tmp"; mkdir -p "$tmp" "$(dirname "$glog")"
+  log "kafka: generating the secured listeners' CA, certificates and passwords into $d"
+  if ! (
+    set -euo pipefail; cd "$tmp"; umask 077
+    ca() { # ca NAME CN
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$2" -keyout "$1.key" -out "$1.pem" \
+        -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign'
+    }
+    leaf() { # leaf NAME CN EXTENSIONS: a key and a certificate signed by ca.pem
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$1.key" -out "$1.csr"
+      printf '%s\n' "$3" 'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile "$1.ext" -out "$1.pem"
+      rm -f "$1.csr" "$1.ext"
+    }
+    ca ca 'tusk-collector stack CA (throwaway)'
+    leaf broker localhost $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth'
+    leaf client tusk-client 'extendedKeyUsage=clientAuth'
+    ca untrusted-ca 'tusk-collector untrusted CA (negative tests)'
+    rm -f ca.srl untrusted-ca.key
+    cat broker.key broker.pem ca.pem >broker-keystore.pem   # Kafka PEM keystore: key + chain
+    openssl rand -hex 16 >plain.password
+    openssl rand -hex 16 >scram.password
+  ) >"$glog" 2>&1; then
+    err "kafka: certificate generation failed; log: $glog"; tail -n 20 "$glog" >&2; rm -rf "$tmp"; return 1
+  fi
+  rm -rf "$d"; mv "$tmp" "$d"; touch "$d/.complete"
+  ok "kafka: secured listeners' certificates ready ($(elapsed "$t"))"
+}
+
+json_str() { local s="${1//\\/\\\\}"; printf '"%s"' "${s//\"/\\\"}"; }
+
+# kafka_render_props FILE: the broker config from the template (ports, secure dir, PLAIN user), plus
+# secure.json and secure.env, the generated file tests and shells read the secured endpoints from.
+kafka_render_props() {
+  local out="$1" d="$KAFKA_SECURE_DIR" s plain_pw scram_pw
+  plain_pw="$(<"$d/plain.password")"; scram_pw="$(<"$d/scram.password")"
+  s="$(<"$STACK_DIR/kafka/server.properties")"
+  s="${s//@KAFKA_PORT@/"$KAFKA_PORT"}"
+  s="${s//@KAFKA_CONTROLLER_PORT@/"$KAFKA_CONTROLLER_PORT"}"
+  s="${s//@KAFKA_SASL_SSL_PORT@/"$KAFKA_SASL_SSL_PORT"}"
+  s="${s//@KAFKA_SSL_PORT@/"$KAFKA_SSL_PORT"}"
+  s="${s//@SECURE_DIR@/"$d"}"
+  s="${s//@PLAIN_USER@/"$KAFKA_PLAIN_USER"}"
+  s="${s//@PLAIN_PASSWORD@/"$plain_pw"}"
+  printf '%s\n\nlog.dirs=%s\n' "$s" "$STACK_STATE/kafka/data" >"$out"
+  chmod 600 "$out"
+  ( umask 077
+    cat >"$d/secure.json.tmp" <<JSON
+{
+  "plaintext_brokers": [$(json_str "127.0.0.1:$KAFKA_PORT")],
+  "sasl_ssl_brokers": [$(json_str "127.0.0.1:$KAFKA_SASL_SSL_PORT")],
+  "ssl_brokers": [$(json_str "127.0.0.1:$KAFKA_SSL_PORT")],
+  "ca_file": $(json_str "$d/ca.pem"),
+  "client_cert_file": $(json_str "$d/client.pem"),
+  "client_key_file": $(json_str "$d/client.key"),
+  "untrusted_ca_file": $(json_str "$d/untrusted-ca.pem"),
+  "plain": { "username": $(json_str "$KAFKA_PLAIN_USER"), "password": $(json_str "$plain_pw") },
+  "scram_sha_512": { "username": $(json_str "$KAFKA_SCRAM_USER"), "password": $(json_str "$scram_pw") }
+}
+JSON
+    mv "$d/secure.json.tmp" "$d/secure.json"
+    printf '%s\n' "# Generated by scripts/stack/up.sh at every Kafka start: the secured listeners (see scripts/stack/README.md)." \
+      "KAFKA_SECURE_SASL_SSL_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT" "KAFKA_SECURE_SSL_BROKERS=127.0.0.1:$KAFKA_SSL_PORT" \
+      "KAFKA_SECURE_CA_FILE=$(printf '%q' "$d/ca.pem")" "KAFKA_SECURE_CLIENT_CERT_FILE=$(printf '%q' "$d/client.pem")" \
+      "KAFKA_SECURE_CLIENT_KEY_FILE=$(printf '%q' "$d/client.key")" "KAFKA_SECURE_UNTRUSTED_CA_FILE=$(printf '%q' "$d/untrusted-ca.pem")" \
+      "KAFKA_SECURE_PLAIN_USERNAME=$KAFKA_PLAIN_USER" "KAFKA_SECURE_PLAIN_PASSWORD=$plain_pw" \
+      "KAFKA_SECURE_SCRAM_USERNAME=$KAFKA_SCRAM_USER" "KAFKA_SECURE_SCRAM_PASSWORD=$scram_pw" >"$d/secure.env"
+  )
+}
+
+# What scram.applied must hold once the SCRAM user exists in this cluster's metadata.
+kafka_scram_key() { echo "$1 $(printf '%s:%s' "$KAFKA_SCRAM_USER" "$(<"$KAFKA_SECURE_DIR/scram.password")" | sha256sum | cut -c1-16)"; }
+
+# kafka_scram_ensure CLUSTER_ID: a state dir formatted before the secured listeners existed (or whose
+# secure/ was regenerated) gets its SCRAM user through the running broker (AlterUserScramCredentials).
+kafka_scram_ensure() {
+  local key; key="$(kafka_scram_key "$1")"
+  [[ "$(cat "$KAFKA_SECURE_DIR/scram.applied" 2>/dev/null)" == "$key" ]] && return 0
+  log "kafka: creating SCRAM-SHA-512 user $KAFKA_SCRAM_USER in the running cluster (state dir formatted without it)"
+  if ! kafka_java org.apache.kafka.tools.ConfigCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --alter \
+      --add-config "SCRAM-SHA-512=[iterations=8192,password=$(<"$KAFKA_SECURE_DIR/scram.password")]" \
+      --entity-type users --entity-name "$KAFKA_SCRAM_USER" >>"$STACK_STATE/kafka/logs/secure-gen.log" 2>&1; then
+    err "kafka: could not create the SCRAM user; log: $STACK_STATE/kafka/logs/secure-gen.log"
+    tail -n 20 "$STACK_STATE/kafka/logs/secure-gen.log" >&2; return 1
+  fi
+  echo "$key" >"$KAFKA_SECURE_DIR/scram.applied"
+}
+
+# kafka_secure_ready: every secured way in works (kafkajs: SASL_SSL PLAIN, SASL_SSL SCRAM-SHA-512, mTLS);
+# without kafkajs installed, only that the two ports answer.
+kafka_secure_ready() {
+  local rc=0
+  node "$STACK_DIR/kafka-secure-probe.js" "$KAFKA_SECURE_DIR/secure.json" "$REPO_ROOT" || rc=$?
+  if [[ $rc -eq 3 ]]; then port_open "$KAFKA_SASL_SSL_PORT" && port_open "$KAFKA_SSL_PORT"; return; fi
+  return $rc
+}
+
 kafka_up() {
   local t dir props pid fresh=0
   t=$(now_ms)
   dir="$STACK_STATE/kafka"
   if svc_running kafka; then
     ok "kafka: already running (pid $(read_pid kafka), 127.0.0.1:$KAFKA_PORT)"
+    if ! port_open "$KAFKA_SASL_SSL_PORT" || ! port_open "$KAFKA_SSL_PORT"; then
+      warn "kafka: the running broker has no secured listeners on :$KAFKA_SASL_SSL_PORT/:$KAFKA_SSL_PORT (started before they existed);" \
+        "restart it to get them: bash scripts/stack/down.sh kafka && bash scripts/stack/up.sh kafka"
+    fi
     return 0
   fi
   if pid_alive kafka; then
@@ -206,7 +324,8 @@ kafka_up() {
   check_ports_free kafka || return 1
   mkdir -p "$dir/data" "$dir/logs"
   props="$dir/server.properties"
-  { cat "$STACK_DIR/kafka/server.properties"; echo; echo "log.dirs=$dir/data"; } >"$props"
+  kafka_secure_gen || return 1
+  kafka_render_props "$props" || return 1
 
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local cid
@@ -215,10 +334,13 @@ kafka_up() {
       cid="$(kafka_java kafka.tools.StorageTool random-uuid 2>>"$dir/logs/format.log" | tail -1)"
       echo "$cid" >"$dir/cluster.id"
     fi
-    log "kafka: formatting KRaft storage (cluster id $cid)"
-    if ! kafka_java kafka.tools.StorageTool format -t "$cid" -c "$props" --ignore-formatted >>"$dir/logs/format.log" 2>&1; then
+    log "kafka: formatting KRaft storage (cluster id $cid, SCRAM-SHA-512 user $KAFKA_SCRAM_USER)"
+    if ! kafka_java kafka.tools.StorageTool format -t "$cid" -c "$props" --ignore-formatted \
+        --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,iterations=8192,password=$(<"$KAFKA_SECURE_DIR/scram.password")]" \
+        >>"$dir/logs/format.log" 2>&1; then
       err "kafka: storage format failed"; tail -n 20 "$dir/logs/format.log" >&2; return 1
     fi
+    kafka_scram_key "$cid" >"$KAFKA_SECURE_DIR/scram.applied"
     fresh=1
   fi
 
@@ -237,13 +359,18 @@ kafka_up() {
      || ! WAIT_PID="$pid" wait_until 60 "kafka metadata request" kafka_ready; then
     show_logs kafka; return 1
   fi
-  ok "kafka: ready (pid $pid, 127.0.0.1:$KAFKA_PORT, $(elapsed "$t"))"
+  kafka_scram_ensure "$(cat "$dir/cluster.id" 2>/dev/null || sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")" || { show_logs kafka; return 1; }
+  if ! WAIT_PID="$pid" wait_until 60 "kafka secured listeners (SASL_SSL :$KAFKA_SASL_SSL_PORT, mTLS :$KAFKA_SSL_PORT)" kafka_secure_ready; then
+    node "$STACK_DIR/kafka-secure-probe.js" "$KAFKA_SECURE_DIR/secure.json" "$REPO_ROOT" --verbose >&2 || true
+    show_logs kafka; return 1
+  fi
+  ok "kafka: ready (pid $pid, 127.0.0.1:$KAFKA_PORT, SASL_SSL :$KAFKA_SASL_SSL_PORT, mTLS :$KAFKA_SSL_PORT, $(elapsed "$t"))"
 
   local smoke="${TUSK_STACK_SMOKE:-auto}"
   if [[ "$smoke" == 1 || ( "$smoke" == auto && $fresh -eq 1 ) ]]; then
     if node -e 'require.resolve("kafkajs",{paths:[process.argv[1]]})' "$REPO_ROOT" 2>/dev/null; then
       log "kafka: fresh broker -> kafkajs smoke test (create topic, idempotent acks=-1 produce, group consume, commit)"
-      if ! (cd "$REPO_ROOT" && node "$STACK_DIR/kafka-smoke.js"); then
+      if ! (cd "$REPO_ROOT" && KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node "$STACK_DIR/kafka-smoke.js"); then
         err "kafka: kafkajs smoke test FAILED against Kafka $KAFKA_VERSION"; show_logs kafka; return 1
       fi
     else

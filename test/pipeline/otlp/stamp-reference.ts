@@ -4,6 +4,7 @@
 // rewrite written the simple way (collect the span's fields, then place the one trace_state field).
 // Not used by the product.
 
+import { OtlpDecodeError } from '../../../pipeline/otlp/errors';
 import { Writer, type Reader } from 'protobufjs';
 import type { AttrValue } from '../../../pipeline/otlp/scanner';
 import type { TraceStateThreshold } from '../../../pipeline/otlp/tracestate';
@@ -172,4 +173,17 @@ function writeSpanWithTraceState(r: Reader, data: Uint8Array, spanEnd: number, k
     w.raw(data.subarray(f.start, f.end));
   });
   if (at === fields.length) writeTraceState();
+}
+
+/** Outcome of one stamping call: the bytes, or the OtlpDecodeError it threw (anything else is rethrown). */
+export type Outcome = { bytes: Buffer } | { error: OtlpDecodeError };
+
+/** outcome runs a stamping call and captures its Outcome, so two implementations can be compared. */
+export function outcome(fn: () => Uint8Array): Outcome {
+  try {
+    return { bytes: Buffer.from(fn()) };
+  } catch (err) {
+    if (!(err instanceof OtlpDecodeError)) throw err;
+    return { error: err };
+  }
 }

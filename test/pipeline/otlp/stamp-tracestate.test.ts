@@ -14,7 +14,7 @@ import { encodeThreshold, parseThreshold, probabilityToThreshold, TraceStateThre
 import { rng } from '../../helpers/random';
 import { flatten } from './expect-spans';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference } from './stamp-reference';
+import { appendSpanAttributesReference, outcome, type Outcome } from './stamp-reference';
 
 const ATTRS: Readonly<Record<string, AttrValue>> = { 'sampling.policy': 'rest', 'sampling.adjusted_count': 4, 'http.method': 'REPLACED' };
 
@@ -59,17 +59,6 @@ function withTraceStates(request: Uint8Array, next: () => string): { spans: Otlp
 function expectedTraceState(original: string, stage: bigint): string {
   if (original === '') return `ot=th:${encodeThreshold(stage)}`;
   return new TraceStateThreshold(stage).rewriteText(original).text ?? original;
-}
-
-type Outcome = { bytes: Buffer } | { error: OtlpDecodeError };
-
-function outcome(fn: () => Uint8Array): Outcome {
-  try {
-    return { bytes: Buffer.from(fn()) };
-  } catch (err) {
-    if (!(err instanceof OtlpDecodeError)) throw err;
-    return { error: err };
-  }
 }
 
 describe('pipeline/otlp appendSpanAttributes with a sampling threshold (trace_state)', () => {

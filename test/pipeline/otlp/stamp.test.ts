@@ -10,18 +10,7 @@ import { decodeTraces } from '../../../pipeline/otlp/decode';
 import { flatten } from './expect-spans';
 import { rng } from '../../helpers/random';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference } from './stamp-reference';
-
-type Outcome = { bytes: Buffer } | { error: OtlpDecodeError };
-
-function outcome(fn: () => Uint8Array): Outcome {
-  try {
-    return { bytes: Buffer.from(fn()) };
-  } catch (err) {
-    if (!(err instanceof OtlpDecodeError)) throw err;
-    return { error: err };
-  }
-}
+import { appendSpanAttributesReference, outcome, type Outcome } from './stamp-reference';
 
 describe('pipeline/otlp appendSpanAttributes vs the former implementation', () => {
   const fixtures: Fixture[] = [];

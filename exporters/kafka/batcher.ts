@@ -42,6 +42,8 @@ export interface BatcherOptions {
   readonly batchMaxBytes: number;
   readonly maxInflightBytes: number;
   readonly produceTimeoutMs: number;
+  /** The last Kafka error the exporter saw (connection, authentication, TLS), named in produce timeouts. */
+  readonly lastError?: () => string | undefined;
 }
 
 interface Ticket {
@@ -133,7 +135,8 @@ export class ProduceBatcher {
     return new Promise<void>((resolve, reject) => {
       const ticket: Ticket = { resolve, reject, pending: 0, adding: true, done: false };
       ticket.timer = setTimeout(() => {
-        this._fail(ticket, new KafkaError(KafkaErrorCode.PRODUCE_TIMEOUT, `${this._opts.component}: Kafka did not acknowledge within produce_timeout (${this._opts.produceTimeoutMs}ms)`, { component: this._opts.component }));
+        const cause = this._opts.lastError?.();
+        this._fail(ticket, new KafkaError(KafkaErrorCode.PRODUCE_TIMEOUT, `${this._opts.component}: Kafka did not acknowledge within produce_timeout (${this._opts.produceTimeoutMs}ms)${cause ? `; last Kafka error: ${cause}` : ''}`, { component: this._opts.component }));
       }, this._opts.produceTimeoutMs);
       for (let i = 0; i < messages.length; i++) this._append({ msg: messages[i], size: sizes[i], ticket });
       ticket.adding = false;

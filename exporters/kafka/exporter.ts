@@ -21,6 +21,9 @@ import { ManagedProducer } from '../../pipeline/kafka/producer';
 import { splitBySize } from './split';
 import { currentTraceHeaders } from '../../pipeline/self-telemetry/kafka-context';
 
+/** How long a Kafka error stays worth naming in a produce timeout (older ones say nothing about now). */
+const LAST_ERROR_RELEVANT_MS = 60_000;
+
 /** Bytes of a message's record batch kept for everything but the value (key, record and batch headers). */
 export const MESSAGE_HEADROOM_BYTES = 256;
 
@@ -82,6 +85,7 @@ export class KafkaExporter implements Exporter {
         batchMaxBytes: cfg.batch_max_bytes,
         maxInflightBytes: cfg.max_inflight_bytes,
         produceTimeoutMs: cfg.produce_timeout,
+        lastError: () => (this._lastError && Date.now() - this._lastError.at < LAST_ERROR_RELEVANT_MS ? this._lastError.message : undefined),
       },
       (topicMessages) => this._sendRequest(topicMessages),
       this._metrics,
@@ -147,7 +151,12 @@ export class KafkaExporter implements Exporter {
         }
       }
     }
-    await (this._producer as ManagedProducer).send(topicMessages);
+    try {
+      await (this._producer as ManagedProducer).send(topicMessages);
+    } catch (err) {
+      this._lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
+      throw err;
+    }
   }
 
   /** _topic returns the (memoized) readiness of a topic: created if missing when create_topics, retried until it works. */

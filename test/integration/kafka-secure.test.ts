@@ -226,6 +226,13 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
     // kafkajs retries connection errors a few times before the component sees them: bounded waits.
     await waitFor(`exporter health names ${cause}`, () => cause.test(exporter.health?.().detail ?? ''), 30_000, 100);
     await waitFor(`receiver health names ${cause}`, () => cause.test(receiver.health?.().detail ?? ''), 30_000, 100);
+    // Once the cause is known, a refused export says it too (what a receiver's client and the logs get).
+    const again = await exporter.consumeTraces({ chunks: [chunk] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(again, 'second consumeTraces must be rejected').to.be.instanceOf(PipelineError);
+    expect((again as PipelineError).message, 'the rejection names the cause').to.match(cause);
     expect(exporter.health?.().ready).to.equal(false);
     expect(receiver.health?.().ready).to.equal(false);
     expect(host.fatal).to.deep.equal([]);

@@ -196,6 +196,18 @@ describe('kafka exporter: ProduceBatcher', () => {
     expect(b.inflightBytes).to.equal(0);
   });
 
+  it('names the last Kafka error the exporter saw in a produce timeout, and nothing when there is none', async () => {
+    let last: string | undefined = 'SASL PLAIN authentication failed: Invalid username or password';
+    const { b, send } = make({ produceTimeoutMs: 50, lingerMs: 1, lastError: () => last });
+    const first = (await b.submit([msg('a')]).then(() => undefined, (e: unknown) => e)) as PipelineError;
+    expect(first.code).to.equal(KafkaErrorCode.PRODUCE_TIMEOUT);
+    expect(first.message).to.match(/within produce_timeout \(50ms\); last Kafka error: SASL PLAIN authentication failed/);
+    last = undefined;
+    const second = (await b.submit([msg('b')]).then(() => undefined, (e: unknown) => e)) as PipelineError;
+    expect(second.message).to.not.include('last Kafka error');
+    for (const c of send.calls) c.resolve();
+  });
+
   it('does not send the queued messages of a caller that already timed out', async () => {
     const { b, send } = make({ produceTimeoutMs: 100, lingerMs: 1, batchMaxBytes: 4096 });
     const p = b.submit(Array.from({ length: 6 }, (_, i) => msg(String(i).padStart(1000, '.'))));

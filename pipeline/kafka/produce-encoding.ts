@@ -11,6 +11,7 @@
 // request of version 3-7 (all share the request layout) without compression is written here instead: sizes
 // computed first, one exact-size buffer, each key/value/header copied once, CRC32C by @node-rs/crc32
 // (SSE4.2/ARMv8 instructions; the JavaScript table CRC of kafkajs when the native module is unavailable).
+// The buffer keeps free bytes in front, where kafkajs' request header lands without copying the body.
 // The bytes are identical to kafkajs' own encoder (test/pipeline/kafka/produce-encoding.test.ts checks
 // that on random requests); compressed requests and every other API go through kafkajs unchanged.
 //
@@ -47,6 +48,15 @@ interface KafkaEncoder {
   buf: Buffer;
   offset: number;
   ensureAvailable(length: number): void;
+  writeEncoder(value: KafkaEncoder): KafkaEncoder;
+  /** Set on a produce body written with free bytes in front of it (see installFastProduceEncoding). */
+  [HEADROOM]?: Headroom;
+}
+
+/** Free bytes in front of an encoder's data: `whole` is the allocation, the data starts at `room`. */
+interface Headroom {
+  readonly whole: Buffer;
+  readonly room: number;
 }
 type KafkaEncoderClass = (new (initialSize?: number) => KafkaEncoder) & { prototype: KafkaEncoder };
 
@@ -93,6 +103,12 @@ interface ProduceProtocolModule {
 }
 
 const INSTALLED = Symbol.for('tusk-collector.fast-produce-encoding');
+const HEADROOM = Symbol('tusk-collector.produce-headroom');
+/**
+ * Bytes reserved in front of a produce body for the request header kafkajs prepends (size, api key and
+ * version, correlation id, client id): 14 bytes plus the client id; longer client ids fall back to a copy.
+ */
+const HEADER_ROOM_BYTES = 256;
 
 let status: ProduceEncodingStatus | undefined;
 
@@ -146,9 +162,11 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
         const entry = build(args);
         if ((args.compression ?? 0) !== 0) return entry;
         entry.request.encode = async () => {
+          const whole = encoder.encode(args, HEADER_ROOM_BYTES);
           const out = new Encoder(0);
-          out.buf = encoder.encode(args);
+          out.buf = whole.subarray(HEADER_ROOM_BYTES);
           out.offset = out.buf.length;
+          out[HEADROOM] = { whole, room: HEADER_ROOM_BYTES };
           return out;
         };
         return entry;
@@ -163,6 +181,23 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
       this.buf.copy(grown, 0, 0, this.offset);
       this.buf = grown;
+    };
+    // kafkajs then wraps the body twice (src/protocol/request.js: header + body, then size + that), each
+    // time copying it. Writing a body that has headroom into a short header instead moves the header into
+    // the headroom: the request ends up as one view of the body's allocation, no copy of the records.
+    const copyingWriteEncoder = Encoder.prototype.writeEncoder;
+    Encoder.prototype.writeEncoder = function writeEncoder(this: KafkaEncoder, value: KafkaEncoder): KafkaEncoder {
+      const h = value?.[HEADROOM];
+      if (h !== undefined && this !== value && this.offset <= h.room && value.buf.buffer === h.whole.buffer && value.buf.byteOffset === h.whole.byteOffset + h.room) {
+        const start = h.room - this.offset;
+        this.buf.copy(h.whole, start, 0, this.offset);
+        this.buf = h.whole.subarray(start, h.room + value.offset);
+        this.offset += value.offset;
+        this[HEADROOM] = { whole: h.whole, room: start };
+        value[HEADROOM] = undefined; // its bytes now belong to this encoder
+        return this;
+      }
+      return copyingWriteEncoder.call(this, value);
     };
     produce[INSTALLED] = true;
   }
@@ -255,8 +290,11 @@ export class ProduceRequestEncoder {
     private readonly _long: KafkaLongStatic,
   ) {}
 
-  /** encode returns the request body (without the request header kafkajs prepends). */
-  encode(args: ProduceRequestArgs): Buffer {
+  /**
+   * encode returns the request body (without the request header kafkajs prepends), starting `headroom`
+   * bytes into the returned buffer (the bytes before it are left for the header).
+   */
+  encode(args: ProduceRequestArgs, headroom = 0): Buffer {
     const transactionalId = args.transactionalId ?? null;
     const transactionalIdBytes = transactionalId === null ? null : Buffer.from(transactionalId, 'utf8');
     const now = Date.now();
@@ -274,8 +312,8 @@ export class ProduceRequestEncoder {
       topics.push({ name, partitions });
     }
 
-    const out = Buffer.allocUnsafe(size);
-    let o = 0;
+    const out = Buffer.allocUnsafe(headroom + size);
+    let o = headroom;
     if (transactionalIdBytes === null) {
       o = out.writeInt16BE(-1, o);
     } else {
@@ -297,7 +335,7 @@ export class ProduceRequestEncoder {
         o = this._writeBatch(out, o, p, attributes, producerId, args.producerEpoch ?? 0);
       }
     }
-    if (o !== size) throw new Error(`produce request encoding wrote ${o} bytes, planned ${size}`);
+    if (o !== headroom + size) throw new Error(`produce request encoding wrote ${o - headroom} bytes, planned ${size}`);
     return out;
   }
 

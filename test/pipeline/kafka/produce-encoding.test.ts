@@ -116,10 +116,38 @@ describe('pipeline/kafka/produce-encoding', () => {
       const viaKafkajs = await withFixedNow(async () => (await entry.request.encode()).buffer);
       const direct = await withFixedNow(async () => encoder.encode(args));
       expect(viaKafkajs.equals(direct), `v${version}`).to.equal(true);
-      expect(entry.request.encode.toString(), `v${version} goes through the one-pass encoder`).to.include('encoder.encode(args)');
+      expect(entry.request.encode.toString(), `v${version} goes through the one-pass encoder`).to.include('encoder.encode(args');
     }
     const gzipped = produceProtocol.protocol({ version: 7 })({ ...args, compression: 1 });
-    expect(gzipped.request.encode.toString()).to.not.include('encoder.encode(args)');
+    expect(gzipped.request.encode.toString()).to.not.include('encoder.encode(args');
+  });
+
+  it('kafkajs wraps the body in its request header without copying it, and the bytes are the expected ones', async () => {
+    installFastProduceEncoding();
+    const args = randomRequest(rng(99));
+    const entry = produceProtocol.protocol({ version: 7 })(args);
+    const createRequest = require('kafkajs/src/protocol/request') as (a: { correlationId: number; clientId: string; request: unknown }) => Promise<{ buffer: Buffer }>;
+    const [framed, body] = await withFixedNow(async () => [(await createRequest({ correlationId: 4242, clientId: 'tusk-collector', request: entry.request })).buffer, encoder.encode(args)]);
+    const header = Buffer.alloc(4 + 2 + 2 + 4 + 2 + 'tusk-collector'.length);
+    header.writeInt32BE(header.length - 4 + body.length, 0);
+    header.writeInt16BE(0, 4); // Produce
+    header.writeInt16BE(7, 6);
+    header.writeInt32BE(4242, 8);
+    header.writeInt16BE('tusk-collector'.length, 12);
+    header.write('tusk-collector', 14);
+    expect(framed.equals(Buffer.concat([header, body])), 'size + header + body').to.equal(true);
+    // one allocation from body to frame: the frame is a view of the buffer the body was written into
+    const again = await withFixedNow(async () => (await createRequest({ correlationId: 1, clientId: 'c', request: produceProtocol.protocol({ version: 7 })(args).request })).buffer);
+    const bodyOnly = await withFixedNow(async () => (await produceProtocol.protocol({ version: 7 })(args).request.encode()).buffer);
+    expect(again.subarray(again.length - bodyOnly.length).equals(bodyOnly)).to.equal(true);
+    const viaEncode = await produceProtocol.protocol({ version: 7 })(args).request.encode();
+    const wrapped = await createRequest({ correlationId: 2, clientId: 'c', request: { apiKey: 0, apiVersion: 7, encode: async () => viaEncode } });
+    expect(wrapped.buffer.buffer, 'the request shares the body allocation').to.equal((viaEncode as unknown as { buf: Buffer }).buf.buffer);
+    // a client id longer than the headroom still works (copied)
+    const longId = 'x'.repeat(300);
+    const copied = await createRequest({ correlationId: 3, clientId: longId, request: { apiKey: 0, apiVersion: 7, encode: async () => produceProtocol.protocol({ version: 7 })(args).request.encode() } });
+    expect(copied.buffer.readInt16BE(12)).to.equal(300);
+    expect(copied.buffer.subarray(14 + 300).equals(bodyOnly)).to.equal(true);
   });
 
   it('reports the CRC implementation in use', () => {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { bool, duration, stringList } from '../config-types';
 import { checkClientTls, clientTlsFields } from '../tls-config';
 import { registerKafkaCodecs } from './codecs';
+import { installKafkajsFixes } from './kafkajs-fixes';
 import { installFastProduceEncoding } from './produce-encoding';
 
 /** Default bootstrap brokers. */
@@ -108,12 +109,15 @@ export function saslOptions(sasl: KafkaClientConfig['sasl']): SASLOptions | unde
 
 /**
  * kafkaConfig builds the kafkajs client config. Call it from `start` (it reads TLS files). It also switches
- * kafkajs' produce requests to the one-pass encoder of produce-encoding.ts (once per process).
+ * kafkajs' produce requests to the one-pass encoder of produce-encoding.ts and applies kafkajs-fixes.ts
+ * (once per process).
  * Topic auto-creation by metadata requests is disabled: topics are created explicitly with the configured
  * partition count (a broker default would silently break the trace-id-to-partition plan).
  */
 export function kafkaConfig(cfg: KafkaClientConfig, logger: Logger, opts: KafkaClientOptions): KafkaConfig {
   registerKafkaCodecs(); // snappy, lz4 and zstd for every kafkajs client (pipeline/kafka/codecs.ts)
+  const fixes = installKafkajsFixes();
+  if (!fixes.applied) logger.warn({ reason: fixes.reason }, 'kafkajs fixes not applied (idle connections may poll timers)');
   const encoding = installFastProduceEncoding();
   if (!encoding.installed) logger.warn({ reason: encoding.reason }, 'Kafka produce requests use kafkajs\' own encoder (slower)');
   return {

@@ -12,7 +12,7 @@ import type { TraceView } from './policies/types';
 import { buildPolicy } from './policies/registry';
 import type { LedgerRecord, SamplingState } from './state/types';
 import type { BufferedTrace } from './trace-buffer';
-import { buildTraceView } from './trace-view';
+import { buildPackedTraceView } from './trace-view';
 
 /** Decided is one trace with its final decision. */
 export interface Decided {
@@ -51,14 +51,14 @@ export class Decider {
   /** decide evaluates and records a batch of traces; resolves with the final decision of each. */
   async decide(traces: readonly BufferedTrace[], nowMs: number): Promise<Decided[]> {
     const policies = this._policies;
-    const pending: { trace: BufferedTrace; view: ReturnType<typeof buildTraceView>; outcome: Outcome | Promise<Outcome> }[] = [];
+    const pending: { trace: BufferedTrace; view: TraceView; outcome: Outcome | Promise<Outcome> }[] = [];
     const out: Decided[] = [];
     for (const t of traces) {
       if (t.ledger) {
         out.push({ trace: t, record: t.ledger, followed: true });
         continue;
       }
-      const view = buildTraceView(t.traceId, t.spans.summaries(t.chunks), t.firstSeenMs);
+      const view = buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
       if (t.spans.count > 0) this._state.recordSeen(view.key);
       const outcome = evaluatePolicies(policies, view, (policy, err) => {
         this._metrics.policyErrors.inc({ policy });
@@ -72,7 +72,10 @@ export class Decider {
     const mine: { trace: BufferedTrace; view: RootFacts; record: LedgerRecord }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
-      const inputs: Record<string, string | number | boolean> = { ...o.inputs, trigger: p.trace.trigger, spans: p.trace.spans.count };
+      // evaluatePolicies returns a fresh inputs object per outcome: extended in place, not copied (same keys, same order).
+      const inputs = o.inputs;
+      inputs.trigger = p.trace.trigger;
+      inputs.spans = p.trace.spans.count;
       if (p.view.root) {
         inputs.service = p.view.service;
         inputs.operation = p.view.operation;

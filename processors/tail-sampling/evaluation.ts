@@ -29,6 +29,7 @@ export interface Outcome {
   readonly decision: 'sampled' | 'not_sampled';
   readonly policy: string;
   readonly reason: string;
+  /** A fresh object per outcome, owned by the caller (the decider extends it into the ledger record). */
   readonly inputs: Record<string, string | number | boolean>;
   /** Set when the kept trace stands for more than one (1/p). */
   readonly adjustedCount?: number;
@@ -36,32 +37,66 @@ export interface Outcome {
 
 type Named = { name: string; decision: Decision };
 
+/** PolicySplit is a policy list split into its drop policies and the others, each in config order. */
+interface PolicySplit {
+  readonly drops: readonly NamedPolicy[];
+  readonly others: readonly NamedPolicy[];
+}
+
+/** Splits per policy list (the decider passes the same array for every trace until a reconfigure). */
+const splits = new WeakMap<readonly NamedPolicy[], PolicySplit>();
+
+function splitOf(policies: readonly NamedPolicy[]): PolicySplit {
+  let split = splits.get(policies);
+  if (split === undefined) {
+    split = { drops: policies.filter((p) => p.isDrop), others: policies.filter((p) => !p.isDrop) };
+    splits.set(policies, split);
+  }
+  return split;
+}
+
+/** failedVote is the vote of a policy that threw or rejected (counted through onError). */
+function failedVote(name: string, err: unknown, onError: (policy: string, err: unknown) => void): Named {
+  onError(name, err);
+  return { name, decision: { verdict: 'not_sampled', reason: `policy failed: ${err instanceof Error ? err.message : String(err)}` } };
+}
+
+/** runPolicies evaluates every policy of `list` in order; synchronous unless one answers with a promise. */
+function runPolicies(list: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void): Named[] | Promise<Named[]> {
+  const out: (Named | Promise<Named>)[] = new Array<Named | Promise<Named>>(list.length);
+  let pending = false;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    try {
+      const d = p.policy.evaluate(trace);
+      if (isPromise(d)) {
+        pending = true;
+        out[i] = d.then(
+          (r) => ({ name: p.name, decision: r }),
+          (err: unknown) => failedVote(p.name, err, onError),
+        );
+      } else {
+        out[i] = { name: p.name, decision: d };
+      }
+    } catch (err) {
+      out[i] = failedVote(p.name, err, onError);
+    }
+  }
+  return pending ? Promise.all(out) : (out as Named[]);
+}
+
 /** evaluatePolicies applies the combination rule; synchronous unless a policy answers with a promise. */
 export function evaluatePolicies(policies: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void): Outcome | Promise<Outcome> {
-  const drops = policies.filter((p) => p.isDrop);
-  const others = policies.filter((p) => !p.isDrop);
-  const run = (list: readonly NamedPolicy[]): Named[] | Promise<Named[]> => {
-    const out: (Named | Promise<Named>)[] = list.map((p) => {
-      const safe = (err: unknown): Named => {
-        onError(p.name, err);
-        return { name: p.name, decision: { verdict: 'not_sampled', reason: `policy failed: ${err instanceof Error ? err.message : String(err)}` } };
-      };
-      try {
-        const d = p.policy.evaluate(trace);
-        return isPromise(d) ? d.then((r) => ({ name: p.name, decision: r }), safe) : { name: p.name, decision: d };
-      } catch (err) {
-        return safe(err);
-      }
-    });
-    return out.some(isPromise) ? Promise.all(out) : (out as Named[]);
-  };
+  const { drops, others } = splitOf(policies);
   const afterDrops = (dropVotes: Named[]): Outcome | Promise<Outcome> => {
-    const dropped = dropVotes.find((v) => v.decision.verdict === 'dropped');
-    if (dropped) return { decision: 'not_sampled', policy: dropped.name, reason: dropped.decision.reason, inputs: { ...dropped.decision.inputs } };
-    const votes = run(others);
+    for (const v of dropVotes) {
+      if (v.decision.verdict === 'dropped') return { decision: 'not_sampled', policy: v.name, reason: v.decision.reason, inputs: { ...v.decision.inputs } };
+    }
+    const votes = runPolicies(others, trace, onError);
     return isPromise(votes) ? votes.then(combine) : combine(votes);
   };
-  const dropVotes = run(drops);
+  if (drops.length === 0) return afterDrops([]);
+  const dropVotes = runPolicies(drops, trace, onError);
   return isPromise(dropVotes) ? dropVotes.then(afterDrops) : afterDrops(dropVotes);
 }
 
@@ -69,7 +104,12 @@ function combine(votes: readonly Named[]): Outcome {
   const yes = votes.filter((v) => v.decision.verdict === 'sampled');
   if (yes.length === 0) {
     const inputs: Record<string, string | number | boolean> = {};
-    for (const v of votes) for (const [k, val] of Object.entries(v.decision.inputs ?? {})) inputs[`${v.name}.${k}`] = val;
+    for (const v of votes) {
+      const own = v.decision.inputs;
+      if (own === undefined) continue;
+      // Own enumerable string keys in Object.entries order (for..in lists them in the same order).
+      for (const k in own) if (Object.prototype.hasOwnProperty.call(own, k)) inputs[`${v.name}.${k}`] = own[k];
+    }
     const reason = votes.length === 0 ? 'no policy configured' : `no policy sampled the trace (${votes.map((v) => `${v.name}: ${v.decision.reason}`).join('; ')})`;
     return { decision: 'not_sampled', policy: NO_POLICY, reason, inputs };
   }

@@ -4,8 +4,10 @@
 // trace keeps ONE Float64Array (16 numbers per span: byte ranges into its own encoded chunks, kind,
 // status, times, service index) whose memory is outside the JS heap (a slice of Node's Buffer pool for
 // small traces), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
-// objects the policies read are built only when the trace is decided, and die young. `ChunkSpanScan` is
-// the reusable sink the processor scans each incoming chunk into; `SpanTable` is what a buffered trace holds.
+// objects the policies read are built only when the trace is decided, and die young: `PackedSpan`s that keep
+// the numbers and decode ids, name and tracestate from the chunk bytes only when a policy reads them (most
+// policies read status and times only). `ChunkSpanScan` is the reusable sink the processor scans each
+// incoming chunk into; `SpanTable` is what a buffered trace holds.
 
 import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/otlp/index';
 import type { SpanSummary } from './policies/types';
@@ -210,11 +212,101 @@ export class SpanTable {
     return out;
   }
 
+  /**
+   * spans returns one PackedSpan per span, in the order appended: the same values as `summaries` (field for
+   * field), but ids, name and tracestate are decoded from `chunks` only when read. `count` (default: all)
+   * limits it to the first spans (those held when a view was taken; rows already written never change).
+   */
+  spans(chunks: readonly Uint8Array[], count = this._count): PackedSpan[] {
+    const rows = this._rows;
+    const attrs = this._attributes;
+    const n = Math.min(count, this._count);
+    const out: PackedSpan[] = new Array<PackedSpan>(n);
+    for (let i = 0, o = 0; i < n; i++, o += FIELDS) {
+      out[i] = new PackedSpan(chunks[rows[o + F_CHUNK]], rows, o, this._services[rows[o + F_SERVICE]], attrs === undefined ? undefined : attrs[i]);
+    }
+    return out;
+  }
+
+  /** span returns span `i` (0 <= i < count) as a PackedSpan over `chunks`, like `spans(chunks)[i]`. */
+  span(chunks: readonly Uint8Array[], i: number): PackedSpan {
+    const o = i * FIELDS;
+    const rows = this._rows;
+    return new PackedSpan(chunks[rows[o + F_CHUNK]], rows, o, this._services[rows[o + F_SERVICE]], this._attributes === undefined ? undefined : this._attributes[i]);
+  }
+
+  /** startUs, endUs, statusCode and isRoot read span `i`'s row without building a span (0 <= i < count). */
+  startUs(i: number): number {
+    return this._rows[i * FIELDS + F_START_US];
+  }
+
+  endUs(i: number): number {
+    return this._rows[i * FIELDS + F_END_US];
+  }
+
+  statusCode(i: number): number {
+    return this._rows[i * FIELDS + F_STATUS];
+  }
+
+  isRoot(i: number): boolean {
+    return this._rows[i * FIELDS + F_PARENT_LEN] === 0;
+  }
+
   private _serviceIndex(service: string): number {
     const services = this._services;
     for (let i = 0; i < services.length; i++) if (services[i] === service) return i;
     services.push(service);
     return services.length - 1;
+  }
+}
+
+/**
+ * PackedSpan is a SpanSummary over one row of a SpanTable: numbers, service and attributes are plain
+ * properties; traceId, spanId, parentSpanId, name and traceState are decoded from the chunk on every read
+ * (not cached: a policy reads them rarely, and once). `isRoot` tells a root span without decoding its parent id.
+ */
+export class PackedSpan implements SpanSummary {
+  readonly kind: number;
+  readonly startUs: number;
+  readonly endUs: number;
+  readonly statusCode: 0 | 1 | 2;
+  /** True when the span has no parent span id (`parentSpanId === ''`). */
+  readonly isRoot: boolean;
+
+  constructor(
+    private readonly _data: Uint8Array,
+    private readonly _rows: Float64Array,
+    private readonly _o: number,
+    readonly service: string,
+    readonly attributes: Readonly<Record<string, AttrValue>> | undefined,
+  ) {
+    this.kind = _rows[_o + F_KIND];
+    this.startUs = _rows[_o + F_START_US];
+    this.endUs = _rows[_o + F_END_US];
+    this.statusCode = _rows[_o + F_STATUS] as 0 | 1 | 2;
+    this.isRoot = _rows[_o + F_PARENT_LEN] === 0;
+  }
+
+  get traceId(): string {
+    return hexOf(this._data, this._rows[this._o + F_TRACE_ID_START], this._rows[this._o + F_TRACE_ID_LEN]);
+  }
+
+  get spanId(): string {
+    return hexOf(this._data, this._rows[this._o + F_SPAN_ID_START], this._rows[this._o + F_SPAN_ID_LEN]);
+  }
+
+  get parentSpanId(): string {
+    return this.isRoot ? '' : hexOf(this._data, this._rows[this._o + F_PARENT_START], this._rows[this._o + F_PARENT_LEN]);
+  }
+
+  get name(): string {
+    const start = this._rows[this._o + F_NAME_START];
+    return readUtf8(this._data, start, start + this._rows[this._o + F_NAME_LEN]);
+  }
+
+  get traceState(): string {
+    const start = this._rows[this._o + F_STATE_START];
+    return readUtf8(this._data, start, start + this._rows[this._o + F_STATE_LEN]);
   }
 }
 

@@ -10,13 +10,17 @@ const NAME_OF = ['UNSET', 'OK', 'ERROR'] as const;
 export class StatusCode implements PolicyEvaluator {
   private readonly _codes: ReadonlySet<number>;
   private readonly _label: string;
+  private readonly _errorOnly: boolean;
 
   constructor(cfg: StatusCodeConfig) {
     this._codes = new Set(cfg.codes.map((c) => CODE_OF[c]));
     this._label = cfg.codes.join('|');
+    this._errorOnly = this._codes.size === 1 && this._codes.has(2);
   }
 
   evaluate(trace: TraceView): Decision {
+    // ERROR only and no ERROR span: no span can match; skip the spans (a packed view then builds none).
+    if (this._errorOnly && !trace.hasError) return notSampled(`no span has status ${this._label}`, { codes: this._label });
     for (const s of trace.spans) {
       if (this._codes.has(s.statusCode)) {
         return sampled(`span ${s.spanId} has status ${NAME_OF[s.statusCode]}`, { codes: this._label, span_id: s.spanId });

@@ -1,12 +1,28 @@
 // Tests of the packed span index of buffered traces (span-table.ts): whatever chunks a trace is built
 // from, in whatever order and size, SpanTable.summaries gives exactly what indexTraceChunk gives for the
-// same chunks, and ChunkSpanScan reports count, root presence and first trace id like the span objects did.
+// same chunks, SpanTable.spans (lazy PackedSpans) reads the same values, and ChunkSpanScan reports count, root presence and first trace id like the span objects did.
 
 import { expect } from 'chai';
 import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/otlp/decode';
 import { indexTraceChunk, scanTraceChunk, splitTracesByTraceId } from '../../../pipeline/otlp/index';
-import { ChunkSpanScan, SpanTable } from '../../../processors/tail-sampling/span-table';
+import { ChunkSpanScan, PackedSpan, SpanTable } from '../../../processors/tail-sampling/span-table';
 import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import type { SpanSummary, TraceView } from '../../../processors/tail-sampling/policies/types';
+import { buildPackedTraceView, buildTraceView } from '../../../processors/tail-sampling/trace-view';
+
+/** viewFacts is every TraceView field but the spans, with the root as a plain summary. */
+function viewFacts(v: TraceView): Record<string, unknown> {
+  const root = v.root instanceof PackedSpan ? plain(v.root) : v.root;
+  return { ...Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('_') && k !== 'spans' && k !== 'root')), traceId: v.traceId, root, hasError: v.hasError };
+}
+
+/** plain copies every SpanSummary field of a (lazy) span into a plain object, as summaries() builds them. */
+function plain(s: PackedSpan): SpanSummary {
+  return {
+    traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind, startUs: s.startUs, endUs: s.endUs,
+    statusCode: s.statusCode, service: s.service, traceState: s.traceState, attributes: s.attributes,
+  };
+}
 
 const TRACE_A = '0af7651916cd43dd8448eb211c80319c';
 const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -60,6 +76,13 @@ describe('tail_sampling span table', () => {
           const expected = indexTraceChunk(chunk.data, keys);
           expect(table.count).to.equal(expected.length);
           expect(table.summaries([chunk.data])).to.deep.equal(expected);
+          const lazy = table.spans([chunk.data]);
+          expect(lazy.map(plain)).to.deep.equal(expected);
+          expect(lazy.map((x) => x.isRoot)).to.deep.equal(expected.map((x) => x.parentSpanId === ''));
+          const packed = buildPackedTraceView('t', table, [chunk.data], 42);
+          const eager = buildTraceView('t', expected, 42);
+          expect(viewFacts(packed)).to.deep.equal(viewFacts(eager));
+          expect(packed.spans.map((x) => plain(x as PackedSpan))).to.deep.equal(eager.spans);
           checked += expected.length;
         }
       }
@@ -79,7 +102,9 @@ describe('tail_sampling span table', () => {
       request([{ service: 'db', spans: Array.from({ length: 70 }, (_, i) => span(10 + i, { traceState: i % 2 ? `k=${i}` : '' })) }]),
       request([{ service: 'cart', spans: [span(90)] }, { service: 'pay', spans: [span(91, { traceId: TRACE_B })] }]),
     ];
+    let viewAfterTwo: TraceView | undefined;
     for (const data of parts) {
+      if (chunks.length === 2) viewAfterTwo = buildPackedTraceView(TRACE_A, table, chunks, 1);
       table.append(scanned(data, undefined, scan), chunks.length);
       // A copy of the bytes, as the processor may hold (offsets stay valid).
       chunks.push(Buffer.from(data));
@@ -87,9 +112,12 @@ describe('tail_sampling span table', () => {
     }
     expect(table.count).to.equal(1 + 3 + 70 + 2);
     const got = table.summaries(chunks);
+    expect(table.spans(chunks).map(plain)).to.deep.equal(got);
     expect(got).to.deep.equal(expected);
     expect(got.map((s) => s.service).filter((s, i, a) => a.indexOf(s) === i)).to.deep.equal(['front', 'cart', 'db', 'pay']);
     expect(got[got.length - 1].traceId).to.equal(TRACE_B);
+    // A view taken while the trace had 2 chunks keeps seeing those 4 spans (a trace being decided may still grow).
+    expect(viewAfterTwo!.spans.map((x) => plain(x as PackedSpan))).to.deep.equal(expected.slice(0, 4));
   });
 
   it('aligns per-span attributes when only some chunks were scanned with wanted keys (reconfigure)', () => {
@@ -102,6 +130,7 @@ describe('tail_sampling span table', () => {
     table.append(scanned(second, want), 1);
     table.append(scanned(third), 2);
     const got = table.summaries([first, second, third]);
+    expect(table.spans([first, second, third]).map(plain)).to.deep.equal(got);
     expect(got.map((s) => s.attributes)).to.deep.equal([undefined, undefined, { env: 'dev', 'http.route': '/r/2' }, undefined]);
     expect(got).to.deep.equal([...indexTraceChunk(first), ...indexTraceChunk(second, want), ...indexTraceChunk(third)]);
   });

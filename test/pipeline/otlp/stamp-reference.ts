@@ -187,3 +187,15 @@ export function outcome(fn: () => Uint8Array): Outcome {
     return { error: err };
   }
 }
+
+/** mutate damages a request for the robustness comparisons: truncated, bytes flipped, or a slice cut out (by iter % 3). */
+export function mutate(src: Buffer, iter: number, rand: () => number): Buffer {
+  if (iter % 3 === 0) return src.subarray(0, Math.floor(rand() * src.length));
+  if (iter % 3 === 1) {
+    const input = Buffer.from(src);
+    for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
+    return input;
+  }
+  const a = Math.floor(rand() * src.length);
+  return Buffer.concat([src.subarray(0, a), src.subarray(a + 1 + Math.floor(rand() * 20))]);
+}

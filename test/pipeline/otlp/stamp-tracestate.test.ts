@@ -14,7 +14,7 @@ import { encodeThreshold, parseThreshold, probabilityToThreshold, TraceStateThre
 import { rng } from '../../helpers/random';
 import { flatten } from './expect-spans';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference, outcome, type Outcome } from './stamp-reference';
+import { appendSpanAttributesReference, mutate, outcome, type Outcome } from './stamp-reference';
 
 const ATTRS: Readonly<Record<string, AttrValue>> = { 'sampling.policy': 'rest', 'sampling.adjusted_count': 4, 'http.method': 'REPLACED' };
 
@@ -181,16 +181,7 @@ describe('pipeline/otlp appendSpanAttributes with a sampling threshold (trace_st
     let ok = 0;
     for (let iter = 0; iter < 3000 && Date.now() < deadline; iter++) {
       const src = Buffer.from(sources[iter % sources.length]);
-      let input: Buffer;
-      if (iter % 3 === 0) {
-        input = src.subarray(0, Math.floor(rand() * src.length));
-      } else if (iter % 3 === 1) {
-        input = Buffer.from(src);
-        for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
-      } else {
-        const a = Math.floor(rand() * src.length);
-        input = Buffer.concat([src.subarray(0, a), src.subarray(a + 1 + Math.floor(rand() * 20))]);
-      }
+      const input = mutate(src, iter, rand);
       const stage = parseThreshold('e666')!;
       const want = outcome(() => appendSpanAttributesReference(input, ATTRS, new TraceStateThreshold(stage)));
       const got = outcome(() => appendSpanAttributes(input, ATTRS, new TraceStateThreshold(stage)));

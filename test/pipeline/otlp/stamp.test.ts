@@ -10,7 +10,7 @@ import { decodeTraces } from '../../../pipeline/otlp/decode';
 import { flatten } from './expect-spans';
 import { rng } from '../../helpers/random';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference, outcome, type Outcome } from './stamp-reference';
+import { appendSpanAttributesReference, mutate, outcome, type Outcome } from './stamp-reference';
 
 describe('pipeline/otlp appendSpanAttributes vs the former implementation', () => {
   const fixtures: Fixture[] = [];
@@ -60,16 +60,7 @@ describe('pipeline/otlp appendSpanAttributes vs the former implementation', () =
     let ok = 0;
     for (let iter = 0; iter < 4000 && Date.now() < deadline; iter++) {
       const src = Buffer.from(fixtures[iter % fixtures.length].request);
-      let input: Buffer;
-      if (iter % 3 === 0) {
-        input = src.subarray(0, Math.floor(rand() * src.length));
-      } else if (iter % 3 === 1) {
-        input = Buffer.from(src);
-        for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
-      } else {
-        const a = Math.floor(rand() * src.length);
-        input = Buffer.concat([src.subarray(0, a), src.subarray(a + 1 + Math.floor(rand() * 20))]);
-      }
+      const input = mutate(src, iter, rand);
       const attrs = { 'http.method': 'X', 'sampling.policy': 'p' };
       const want = outcome(() => appendSpanAttributesReference(input, attrs));
       const got = outcome(() => appendSpanAttributes(input, attrs));

@@ -131,8 +131,8 @@ export class ChunkSpanScan implements SpanIndexSink {
 
 /**
  * SpanTable is the span index of one buffered trace: `count` spans as rows of packed numbers referring to
- * the trace's encoded chunks, plus the distinct services. `summaries(chunks)` rebuilds the SpanSummary
- * objects (the codec's SpanIndex values, field for field) from the chunks the rows were scanned from.
+ * the trace's encoded chunks, plus the distinct services. `spans(chunks)` reads them back as SpanSummary
+ * values (the codec's SpanIndex values, field for field) from the chunks the rows were scanned from.
  */
 export class SpanTable {
   private _rows: Float64Array = EMPTY_ROWS;
@@ -169,52 +169,8 @@ export class SpanTable {
   }
 
   /**
-   * summaries builds one SpanSummary per span, in the order appended. `chunks` is the trace's chunk list
-   * (the same bytes, or copies of them, that were scanned).
-   */
-  summaries(chunks: readonly Uint8Array[]): SpanSummary[] {
-    const rows = this._rows;
-    const out: SpanSummary[] = [];
-    let lastData: Uint8Array | undefined;
-    let lastTraceStart = -1;
-    let lastTraceId = '';
-    for (let i = 0, o = 0; i < this._count; i++, o += FIELDS) {
-      const data = chunks[rows[o + F_CHUNK]];
-      const traceStart = rows[o + F_TRACE_ID_START];
-      const traceLen = rows[o + F_TRACE_ID_LEN];
-      let traceId: string;
-      if (lastData !== undefined && traceLen === 16 && sameBytes(data, traceStart, lastData, lastTraceStart, 16)) {
-        traceId = lastTraceId;
-      } else {
-        traceId = hexOf(data, traceStart, traceLen);
-        if (traceLen === 16) {
-          lastData = data;
-          lastTraceStart = traceStart;
-          lastTraceId = traceId;
-        }
-      }
-      const nameStart = rows[o + F_NAME_START];
-      const stateStart = rows[o + F_STATE_START];
-      out.push({
-        traceId,
-        spanId: hexOf(data, rows[o + F_SPAN_ID_START], rows[o + F_SPAN_ID_LEN]),
-        parentSpanId: hexOf(data, rows[o + F_PARENT_START], rows[o + F_PARENT_LEN]),
-        name: readUtf8(data, nameStart, nameStart + rows[o + F_NAME_LEN]),
-        kind: rows[o + F_KIND],
-        startUs: rows[o + F_START_US],
-        endUs: rows[o + F_END_US],
-        statusCode: rows[o + F_STATUS] as 0 | 1 | 2,
-        service: this._services[rows[o + F_SERVICE]],
-        traceState: readUtf8(data, stateStart, stateStart + rows[o + F_STATE_LEN]),
-        attributes: this._attributes?.[i],
-      });
-    }
-    return out;
-  }
-
-  /**
-   * spans returns one PackedSpan per span, in the order appended: the same values as `summaries` (field for
-   * field), but ids, name and tracestate are decoded from `chunks` only when read. `count` (default: all)
+   * spans returns one PackedSpan per span, in the order appended: the values of indexTraceChunk (field for
+   * field), with ids, name and tracestate decoded from `chunks` only when read. `count` (default: all)
    * limits it to the first spans (those held when a view was taken; rows already written never change).
    */
   spans(chunks: readonly Uint8Array[], count = this._count): PackedSpan[] {
@@ -308,10 +264,4 @@ export class PackedSpan implements SpanSummary {
     const start = this._rows[this._o + F_STATE_START];
     return readUtf8(this._data, start, start + this._rows[this._o + F_STATE_LEN]);
   }
-}
-
-/** sameBytes compares a[aStart, aStart+len) with b[bStart, bStart+len). */
-function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, len: number): boolean {
-  for (let i = 0; i < len; i++) if (a[aStart + i] !== b[bStart + i]) return false;
-  return true;
 }

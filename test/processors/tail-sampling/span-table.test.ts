@@ -1,6 +1,7 @@
 // Tests of the packed span index of buffered traces (span-table.ts): whatever chunks a trace is built
-// from, in whatever order and size, SpanTable.summaries gives exactly what indexTraceChunk gives for the
-// same chunks, SpanTable.spans (lazy PackedSpans) reads the same values, and ChunkSpanScan reports count, root presence and first trace id like the span objects did.
+// from, in whatever order and size, SpanTable.spans (lazy PackedSpans) reads exactly what indexTraceChunk
+// gives for the same chunks, and ChunkSpanScan reports count, root presence and first trace id like the
+// span objects did.
 
 import { expect } from 'chai';
 import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/otlp/decode';
@@ -16,7 +17,7 @@ function viewFacts(v: TraceView): Record<string, unknown> {
   return { ...Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('_') && k !== 'spans' && k !== 'root')), traceId: v.traceId, root, hasError: v.hasError };
 }
 
-/** plain copies every SpanSummary field of a (lazy) span into a plain object, as summaries() builds them. */
+/** plain copies every SpanSummary field of a (lazy) span into a plain object, comparable with indexTraceChunk's. */
 function plain(s: PackedSpan): SpanSummary {
   return {
     traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind, startUs: s.startUs, endUs: s.endUs,
@@ -75,7 +76,6 @@ describe('tail_sampling span table', () => {
           table.append(scanned(chunk.data, keys), 0);
           const expected = indexTraceChunk(chunk.data, keys);
           expect(table.count).to.equal(expected.length);
-          expect(table.summaries([chunk.data])).to.deep.equal(expected);
           const lazy = table.spans([chunk.data]);
           expect(lazy.map(plain)).to.deep.equal(expected);
           expect(lazy.map((x) => x.isRoot)).to.deep.equal(expected.map((x) => x.parentSpanId === ''));
@@ -111,8 +111,7 @@ describe('tail_sampling span table', () => {
       expected.push(...indexTraceChunk(data));
     }
     expect(table.count).to.equal(1 + 3 + 70 + 2);
-    const got = table.summaries(chunks);
-    expect(table.spans(chunks).map(plain)).to.deep.equal(got);
+    const got = table.spans(chunks).map(plain);
     expect(got).to.deep.equal(expected);
     expect(got.map((s) => s.service).filter((s, i, a) => a.indexOf(s) === i)).to.deep.equal(['front', 'cart', 'db', 'pay']);
     expect(got[got.length - 1].traceId).to.equal(TRACE_B);
@@ -129,8 +128,7 @@ describe('tail_sampling span table', () => {
     table.append(scanned(first), 0);
     table.append(scanned(second, want), 1);
     table.append(scanned(third), 2);
-    const got = table.summaries([first, second, third]);
-    expect(table.spans([first, second, third]).map(plain)).to.deep.equal(got);
+    const got = table.spans([first, second, third]).map(plain);
     expect(got.map((s) => s.attributes)).to.deep.equal([undefined, undefined, { env: 'dev', 'http.route': '/r/2' }, undefined]);
     expect(got).to.deep.equal([...indexTraceChunk(first), ...indexTraceChunk(second, want), ...indexTraceChunk(third)]);
   });
@@ -150,7 +148,7 @@ describe('tail_sampling span table', () => {
     const table = new SpanTable();
     table.append(scan, 0);
     expect(table.count).to.equal(0);
-    expect(table.summaries([])).to.deep.equal([]);
+    expect(table.spans([])).to.deep.equal([]);
   });
 
   it('keeps the rows already appended when a malformed chunk fails half way through its scan', () => {
@@ -163,6 +161,6 @@ describe('tail_sampling span table', () => {
     expect(() => scanTraceChunk(bad.subarray(0, bad.length - 5), scan)).to.throw(/malformed/);
     scan.reset();
     expect(scan.count).to.equal(0);
-    expect(table.summaries([good])).to.deep.equal(indexTraceChunk(good));
+    expect(table.spans([good]).map(plain)).to.deep.equal(indexTraceChunk(good));
   });
 });

@@ -9,8 +9,21 @@
 // a broker throttle, or after the same 10 ms kafkajs uses when requests wait for an in-flight slot.
 // Requests that arrive later schedule their own check when they are queued (RequestQueue#push).
 
-/** The kafkajs release these fixes were written against; on any other they are not applied. */
-export const KAFKAJS_VERSION_FIXED = '2.2.4';
+/**
+ * The kafkajs release whose internals this module and produce-encoding.ts patch; on any other they leave
+ * kafkajs as it is.
+ */
+export const KAFKAJS_PATCHED_VERSION = '2.2.4';
+
+/** installedKafkajsVersion reads the version of the kafkajs package in use (undefined if unreadable). */
+export function installedKafkajsVersion(): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('kafkajs/package.json') as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
 
 /** kafkajs' interval for re-checking requests that wait for an in-flight slot (ms). */
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
@@ -47,15 +60,9 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
 /** installKafkajsFixes applies the fixes once per process (idempotent). */
 export function installKafkajsFixes(): KafkajsFixesStatus {
   if (status) return status;
-  let version: string | undefined;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    version = (require('kafkajs/package.json') as { version: string }).version;
-  } catch {
-    version = undefined;
-  }
-  if (version !== KAFKAJS_VERSION_FIXED) {
-    status = { applied: false, reason: `kafkajs ${version ?? '(unknown)'} is not ${KAFKAJS_VERSION_FIXED}` };
+  const version = installedKafkajsVersion();
+  if (version !== KAFKAJS_PATCHED_VERSION) {
+    status = { applied: false, reason: `kafkajs ${version ?? '(unknown)'} is not ${KAFKAJS_PATCHED_VERSION}` };
     return status;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports

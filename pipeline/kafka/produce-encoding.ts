@@ -20,9 +20,8 @@
 // and does nothing on any other.
 
 import type { CompressionTypes } from 'kafkajs';
+import { installedKafkajsVersion, KAFKAJS_PATCHED_VERSION } from './kafkajs-fixes';
 
-/** The kafkajs release whose produce request layout this module reproduces. */
-export const KAFKAJS_VERSION_SUPPORTED = '2.2.4';
 
 /** How produce requests are encoded in this process. */
 export interface ProduceEncodingStatus {
@@ -136,15 +135,9 @@ function loadCrc32c(): { fn: Crc32c; kind: 'native' | 'javascript' } {
 export function installFastProduceEncoding(): ProduceEncodingStatus {
   if (status) return status;
   const crc = loadCrc32c();
-  let version: string | undefined;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    version = (require('kafkajs/package.json') as { version: string }).version;
-  } catch {
-    version = undefined;
-  }
-  if (version !== KAFKAJS_VERSION_SUPPORTED) {
-    status = { installed: false, reason: `kafkajs ${version ?? '(unknown)'} is not the ${KAFKAJS_VERSION_SUPPORTED} this encoder reproduces`, crc32c: crc.kind };
+  const version = installedKafkajsVersion();
+  if (version !== KAFKAJS_PATCHED_VERSION) {
+    status = { installed: false, reason: `kafkajs ${version ?? '(unknown)'} is not the ${KAFKAJS_PATCHED_VERSION} this encoder reproduces`, crc32c: crc.kind };
     return status;
   }
   /* eslint-disable @typescript-eslint/no-require-imports */

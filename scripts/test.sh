@@ -15,12 +15,6 @@ npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
 step "local stack: Kafka, Redis, Jaeger (installs on first run; the first Jaeger build takes minutes)"
 bash scripts/stack/up.sh || { echo "stack failed to start"; exit 1; }
 
-# Which files each mocha run takes (the .mocharc files carry only options, so that
-# `npx mocha --config .mocharc.integration.json test/integration/one.test.ts` runs just that file).
-UNIT_SPECS=('test/unit/**/*.test.ts' 'test/config/**/*.test.ts' 'test/pipeline/**/*.test.ts' 'test/processors/**/*.test.ts'
-  'test/receivers/**/*.test.ts' 'test/exporters/**/*.test.ts' 'test/instrument/**/*.test.ts')
-INTEGRATION_SPECS=('test/integration/**/*.test.ts' 'test/e2e/**/*.test.ts')
-
 # up.sh brings the secured Kafka listeners up too; on CI a missing listener is a failure, not a skip.
 if [ -n "${CI:-}" ]; then export KAFKA_SECURE_REQUIRED=1; fi
 
@@ -28,10 +22,11 @@ log_dir=.stack/test-logs
 mkdir -p "$log_dir"
 status=0
 step "unit tests"
-npx mocha --config .mocharc.unit.json "${UNIT_SPECS[@]}" 2>&1 | tee "$log_dir/unit.log"
+# The test files of each run are listed once, in package.json (test:unit, test:integration).
+npm run -s test:unit 2>&1 | tee "$log_dir/unit.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 step "integration and end-to-end tests (real Kafka, Redis, Jaeger)"
-npx mocha --config .mocharc.integration.json "${INTEGRATION_SPECS[@]}" 2>&1 | tee "$log_dir/integration.log"
+npm run -s test:integration 2>&1 | tee "$log_dir/integration.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 # mocha's summary lines look like "  716 passing (28s)"; anchor on them so test output cannot count.

@@ -21,6 +21,7 @@ import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
+import { SlabAllocator } from './slab';
 import { ChunkSpanScan } from './span-table';
 import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
 
@@ -54,6 +55,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private readonly _codec: SamplerCodec;
   private readonly _logger: Logger;
   private readonly _metrics: SamplerMetrics;
+  /** Memory of the buffered chunk copies and span rows (slab.ts). */
+  private readonly _slabs = new SlabAllocator();
   private readonly _buffer: TraceBuffer;
   private readonly _deciding = new Map<string, BufferedTrace>();
   private readonly _cache: DecisionCache;
@@ -82,7 +85,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._logger = _settings.logger;
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
-    this._buffer = new TraceBuffer(config.tick_interval, this._now());
+    this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
     this._cache = new DecisionCache(config.decision_cache_size);
     this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
@@ -251,7 +254,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const spanCount = scan.count;
     const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
     if (traceId === '' || spanCount === 0) return Promise.resolve();
-    const data = compact(chunk.data);
+    const data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._cache.get(traceId);
@@ -290,9 +293,22 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
     }
-    if (this._deciding.has(traceId)) t.logs.push(chunk);
-    else this._buffer.addLogs(t, chunk);
+    const data = this._holdable(chunk.data);
+    const held = data === chunk.data ? chunk : { ...chunk, data };
+    if (this._deciding.has(traceId)) t.logs.push(held);
+    else this._buffer.addLogs(t, held);
     return this._wait(t.logWaiters);
+  }
+
+  /**
+   * _holdable returns the bytes of a chunk as the buffer may hold them. With ack "settled" the caller keeps
+   * the buffer the chunk is a view of (a Kafka fetch response, an OTLP request body) until the whole batch
+   * settled, to redeliver it, so a copy would only add memory and CPU: the view is held. With ack "buffered"
+   * the caller lets go at once, and a small view of a large buffer is copied (`compact`) so that holding
+   * the trace does not pin the whole buffer.
+   */
+  private _holdable(data: Uint8Array): Uint8Array {
+    return this._cfg.ack === 'buffered' ? compact(data, this._slabs) : data;
   }
 
   private _wait(waiters: Waiter[]): Promise<void> {
@@ -499,8 +515,10 @@ async function settleAll(settles: readonly Promise<void>[]): Promise<void> {
   throw failures.find((e) => !isPermanent(e)) ?? failures[0];
 }
 
-/** compact copies a chunk that is a small view of a large buffer (e.g. a Kafka fetch) so holding it does not pin the whole buffer. */
-export function compact(data: Uint8Array): Uint8Array {
-  // Buffer.from copies (Buffer#slice would return another view); small copies come from Node's pool.
-  return data.buffer.byteLength > data.byteLength * 2 + 4096 ? Buffer.from(data) : data;
+/**
+ * compact copies a chunk that is a small view of a large buffer (e.g. a Kafka fetch) so holding it does not
+ * pin the whole buffer; the copy is a piece of `slabs` when small.
+ */
+export function compact(data: Uint8Array, slabs: SlabAllocator): Uint8Array {
+  return data.buffer.byteLength > data.byteLength * 2 + 4096 ? slabs.copy(data) : data;
 }

@@ -2,8 +2,8 @@
 // stay in the sampler for seconds (root_settle_delay, decision_wait), so one object per span (plus its id
 // and name strings) was copied by young-generation GCs, promoted, and marked by every major GC. Here a
 // trace keeps ONE Float64Array (16 numbers per span: byte ranges into its own encoded chunks, kind,
-// status, times, service index) whose memory is outside the JS heap (a slice of Node's Buffer pool for
-// small traces), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
+// status, times, service index) whose memory is outside the JS heap (a piece of a slab, slab.ts, for
+// all but huge traces), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
 // objects the policies read are built only when the trace is decided, and die young: `PackedSpan`s that keep
 // the numbers and decode ids, name and tracestate from the chunk bytes only when a policy reads them (most
 // policies read status and times only). `ChunkSpanScan` is the reusable sink the processor scans each
@@ -11,6 +11,7 @@
 
 import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/otlp/index';
 import type { SpanSummary } from './policies/types';
+import type { SlabAllocator } from './slab';
 
 // Row layout: FIELDS numbers per span. Byte ranges are offsets into the span's chunk (length 0 = '').
 const F_CHUNK = 0; // index of the chunk in the trace's chunk list (in a ChunkSpanScan: 0)
@@ -132,13 +133,16 @@ export class ChunkSpanScan implements SpanIndexSink {
 /**
  * SpanTable is the span index of one buffered trace: `count` spans as rows of packed numbers referring to
  * the trace's encoded chunks, plus the distinct services. `spans(chunks)` reads them back as SpanSummary
- * values (the codec's SpanIndex values, field for field) from the chunks the rows were scanned from.
+ * values (the codec's SpanIndex values, field for field) from the chunks the rows were scanned from. The
+ * rows come from `slabs`, shared by the tables of one trace buffer.
  */
 export class SpanTable {
   private _rows: Float64Array = EMPTY_ROWS;
   private _count = 0;
   private readonly _services: string[] = [];
   private _attributes: (SpanAttributes | undefined)[] | undefined;
+
+  constructor(private readonly _slabs: SlabAllocator) {}
 
   /** Number of spans held. */
   get count(): number {
@@ -153,9 +157,8 @@ export class SpanTable {
     const serviceIndex = scan.services.map((s) => this._serviceIndex(s));
     const first = this._count * FIELDS;
     const end = first + n * FIELDS;
-    // Exact size for the first chunk (most traces arrive as one), doubling after that.
-    const rows = (this._rows = this._count === 0 ? allocRows(n) : grownRows(this._rows, first, this._count + n));
-    rows.set(src.subarray(0, n * FIELDS), first);
+    const rows = (this._rows = this._roomFor(this._count + n));
+    for (let i = 0, o = first; o < end; i++, o++) rows[o] = src[i]; // no subarray view per chunk
     for (let o = first; o < end; o += FIELDS) {
       rows[o + F_CHUNK] = chunkIndex;
       rows[o + F_SERVICE] = serviceIndex[rows[o + F_SERVICE]];
@@ -206,6 +209,16 @@ export class SpanTable {
 
   isRoot(i: number): boolean {
     return this._rows[i * FIELDS + F_PARENT_LEN] === 0;
+  }
+
+  /** _roomFor returns rows holding the current ones with room for `spans`: exact size for the first chunk (most traces arrive as one), doubling after that. */
+  private _roomFor(spans: number): Float64Array {
+    const rows = this._rows;
+    if (this._count === 0) return this._slabs.float64(spans * FIELDS);
+    if (rows.length >= spans * FIELDS) return rows;
+    const bigger = this._slabs.float64(Math.max(spans, (rows.length / FIELDS) * 2) * FIELDS);
+    bigger.set(rows.subarray(0, this._count * FIELDS));
+    return bigger;
   }
 
   private _serviceIndex(service: string): number {

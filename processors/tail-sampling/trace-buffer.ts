@@ -5,6 +5,7 @@
 // early decision when a limit is exceeded (never drops anything itself).
 
 import type { LogChunk } from '../../pipeline/trace-batch';
+import type { SlabAllocator } from './slab';
 import { SpanTable, type ChunkSpanScan } from './span-table';
 import type { LedgerRecord } from './state/types';
 import { TimerWheel } from './timer-wheel';
@@ -64,7 +65,8 @@ export class TraceBuffer {
   /** Bytes of the traces in `_now` (already due at the next tick). */
   private _markedBytes = 0;
 
-  constructor(tickMs: number, nowMs: number) {
+  /** `slabs` holds the span rows of the buffered traces. */
+  constructor(tickMs: number, nowMs: number, private readonly _slabs: SlabAllocator) {
     this._wheel = new TimerWheel(tickMs, nowMs);
   }
 
@@ -87,7 +89,7 @@ export class TraceBuffer {
   /** create adds an empty trace due at `dueMs` (its decision_wait deadline). */
   create(traceId: string, nowMs: number, dueMs: number): BufferedTrace {
     const t: BufferedTrace = {
-      traceId, firstSeenMs: nowMs, chunks: [], spans: new SpanTable(), logs: [], waiters: [], logWaiters: [],
+      traceId, firstSeenMs: nowMs, chunks: [], spans: new SpanTable(this._slabs), logs: [], waiters: [], logWaiters: [],
       bytes: TRACE_OVERHEAD_BYTES, dueMs, trigger: 'decision_wait',
     };
     this._traces.set(traceId, t);

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/otlp/decode';
 import { indexTraceChunk, scanTraceChunk, splitTracesByTraceId } from '../../../pipeline/otlp/index';
 import { ChunkSpanScan, PackedSpan, SpanTable } from '../../../processors/tail-sampling/span-table';
+import { SlabAllocator } from '../../../processors/tail-sampling/slab';
 import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
 import type { SpanSummary, TraceView } from '../../../processors/tail-sampling/policies/types';
 import { buildPackedTraceView, buildTraceView } from '../../../processors/tail-sampling/trace-view';
@@ -72,7 +73,7 @@ describe('tail_sampling span table', () => {
     for (const fx of fixtures) {
       for (const chunk of splitTracesByTraceId(fx.request).chunks) {
         for (const keys of [undefined, want]) {
-          const table = new SpanTable();
+          const table = new SpanTable(new SlabAllocator());
           table.append(scanned(chunk.data, keys), 0);
           const expected = indexTraceChunk(chunk.data, keys);
           expect(table.count).to.equal(expected.length);
@@ -92,7 +93,7 @@ describe('tail_sampling span table', () => {
 
   it('keeps rows of several chunks apart (chunk index, services, growth past the first exact-size allocation)', () => {
     const scan = new ChunkSpanScan(); // one scan reused, as the processor does
-    const table = new SpanTable();
+    const table = new SpanTable(new SlabAllocator());
     const chunks: Uint8Array[] = [];
     const expected: ReturnType<typeof indexTraceChunk> = [];
     // 1 span, then 3, then 70 (more than the scan's initial room), then services seen before and a new one.
@@ -124,7 +125,7 @@ describe('tail_sampling span table', () => {
     const first = request([{ service: 'a', env: 'prod', spans: [span(0), span(1)] }]);
     const second = request([{ service: 'b', env: 'dev', spans: [span(2)] }]);
     const third = request([{ service: 'c', spans: [span(3)] }]);
-    const table = new SpanTable();
+    const table = new SpanTable(new SlabAllocator());
     table.append(scanned(first), 0);
     table.append(scanned(second, want), 1);
     table.append(scanned(third), 2);
@@ -145,7 +146,7 @@ describe('tail_sampling span table', () => {
     scanned(empty, undefined, scan);
     expect([scan.count, scan.hasRoot, scan.firstTraceId(empty)]).to.deep.equal([0, false, '']);
     // Appending an empty scan changes nothing.
-    const table = new SpanTable();
+    const table = new SpanTable(new SlabAllocator());
     table.append(scan, 0);
     expect(table.count).to.equal(0);
     expect(table.spans([])).to.deep.equal([]);
@@ -154,7 +155,7 @@ describe('tail_sampling span table', () => {
   it('keeps the rows already appended when a malformed chunk fails half way through its scan', () => {
     const scan = new ChunkSpanScan();
     const good = request([{ service: 'a', spans: [span(0), span(1)] }]);
-    const table = new SpanTable();
+    const table = new SpanTable(new SlabAllocator());
     table.append(scanned(good, undefined, scan), 0);
     const bad = request([{ service: 'b', spans: [span(2), span(3), span(4)] }]);
     scan.reset();

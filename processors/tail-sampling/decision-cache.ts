@@ -5,6 +5,7 @@
 // for a long time, and every major GC marks what it holds. `get` rebuilds an equal record on demand
 // (numbers JSON cannot carry, such as Infinity, NaN and -0, are tagged so they come back unchanged).
 
+import { LruTtlMap } from './lru';
 import type { LedgerRecord } from './state/types';
 
 type InputValue = LedgerRecord['inputs'][string];
@@ -75,9 +76,11 @@ export function decodeCachedDecision(traceId: string, text: string): LedgerRecor
 
 /** DecisionCache keeps the last `capacity` decisions (least recently used evicted first). */
 export class DecisionCache {
-  private readonly _map = new Map<string, string>();
+  private readonly _map: LruTtlMap<string, string>;
 
-  constructor(private readonly _capacity: number) {}
+  constructor(capacity: number) {
+    this._map = new LruTtlMap(capacity);
+  }
 
   get size(): number {
     return this._map.size;
@@ -86,19 +89,11 @@ export class DecisionCache {
   /** get returns (a rebuilt copy of) a decision and marks it recently used. */
   get(traceId: string): LedgerRecord | undefined {
     const encoded = this._map.get(traceId);
-    if (encoded === undefined) return undefined;
-    this._map.delete(traceId);
-    this._map.set(traceId, encoded);
-    return decodeCachedDecision(traceId, encoded);
+    return encoded === undefined ? undefined : decodeCachedDecision(traceId, encoded);
   }
 
   /** set stores a decision, evicting the least recently used beyond capacity. */
   set(record: LedgerRecord): void {
-    this._map.delete(record.traceId);
     this._map.set(record.traceId, encodeCachedDecision(record));
-    while (this._map.size > this._capacity) {
-      const oldest = this._map.keys().next().value as string;
-      this._map.delete(oldest);
-    }
   }
 }

@@ -1,70 +1,8 @@
-// The local decision ledger (a bounded LRU map whose entries expire after a TTL) and the compact string
-// codec of a decision record, as stored in Redis and in the local ledger (the trace id is the key, so it
-// is not repeated).
+// The compact string codec of a decision record, as stored in Redis and in the local ledger (a bounded LRU
+// map whose entries expire after a TTL, ../lru.ts; the trace id is the key, so it is not repeated).
 
 import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/otlp/tracestate';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
-
-/** LruTtlMap is a Map bounded by entry count (least recently used evicted first) whose entries expire. */
-export class LruTtlMap<K, V> {
-  private readonly _map = new Map<K, { value: V; expiresAt: number }>();
-  /** Entries evicted because the map was full. */
-  evicted = 0;
-
-  constructor(
-    private readonly _maxEntries: number,
-    private readonly _ttlMs: number,
-    private readonly _now: () => number,
-  ) {}
-
-  /** Number of entries held (expired ones included until touched or evicted). */
-  get size(): number {
-    return this._map.size;
-  }
-
-  /** The live value for `key` (refreshing its recency), or undefined. */
-  get(key: K): V | undefined {
-    const e = this._map.get(key);
-    if (e === undefined) return undefined;
-    if (e.expiresAt <= this._now()) {
-      this._map.delete(key);
-      return undefined;
-    }
-    this._map.delete(key);
-    this._map.set(key, e);
-    return e.value;
-  }
-
-  /** Stores `value` for `key` with a fresh TTL, evicting the least recently used entries beyond the bound. */
-  set(key: K, value: V, ttlMs = this._ttlMs): void {
-    this._map.delete(key);
-    this._map.set(key, { value, expiresAt: this._now() + ttlMs });
-    while (this._map.size > this._maxEntries) {
-      const oldest = this._map.keys().next().value as K;
-      this._map.delete(oldest);
-      this.evicted++;
-    }
-  }
-
-  /** Deletes `key`. */
-  delete(key: K): boolean {
-    return this._map.delete(key);
-  }
-
-  /** Removes expired entries (oldest first, up to `limit`); returns how many were removed. */
-  sweep(limit = Infinity): number {
-    const now = this._now();
-    let removed = 0;
-    for (const [k, e] of this._map) {
-      if (removed >= limit) break;
-      if (e.expiresAt <= now) {
-        this._map.delete(k);
-        removed++;
-      }
-    }
-    return removed;
-  }
-}
 
 /** Separator of the fields of an encoded decision (JSON escapes it, so it never occurs inside `inputs`). */
 const SEP = '\x1f';

@@ -4,7 +4,7 @@
 // per key, and the decision ledger as a bounded LRU map with a TTL. No I/O anywhere.
 
 import type { ComponentHealth } from '../../../pipeline/component';
-import { LruTtlMap } from './ledger';
+import { LruTtlMap } from '../lru';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {

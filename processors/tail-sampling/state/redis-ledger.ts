@@ -10,7 +10,8 @@
 // then wins and replaces the local one.
 
 import type { Logger } from 'pino';
-import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from './ledger';
+import { LruTtlMap } from '../lru';
+import { decisionOutcome, decodeDecision, encodeDecision, shortDecision } from './ledger';
 import { type KeyLayout, shardOf } from './redis-batch';
 import type { RedisLink } from './redis-link';
 import type { LedgerRecord } from './types';
@@ -47,7 +48,7 @@ export class RedisLedger {
   /** trace id -> encoded decision (ledger.ts codec; full for our own decisions, short for those read from Redis). */
   private readonly _local: LruTtlMap<string, string>;
   /** Decisions taken while Redis was unreachable (trace id -> encoded), to write when it returns (insertion order = age). */
-  private readonly _pending = new Map<string, string>();
+  private readonly _pending: LruTtlMap<string, string>;
   private readonly _bucketMs: number;
   /** Queued decisions dropped at maxPending. */
   dropped = 0;
@@ -56,6 +57,7 @@ export class RedisLedger {
 
   constructor(private readonly _o: RedisLedgerOptions) {
     this._local = new LruTtlMap(_o.maxEntries, _o.ttlMs, _o.now);
+    this._pending = new LruTtlMap(_o.maxPending);
     this._bucketMs = Math.max(1, Math.ceil(_o.ttlMs / LEDGER_BUCKETS_PER_TTL));
   }
 
@@ -146,7 +148,7 @@ export class RedisLedger {
   async flushPending(): Promise<void> {
     if (this._pending.size === 0 || !this._o.usable()) return;
     const batch: Array<[string, string]> = [];
-    for (const e of this._pending) {
+    for (const e of this._pending.oldestFirst()) {
       if (batch.length >= CATCH_UP_PER_TICK) break;
       batch.push(e);
     }
@@ -218,12 +220,9 @@ export class RedisLedger {
         continue;
       }
       this._local.set(id, text);
+      const evicted = this._pending.evicted;
       this._pending.set(id, text);
-      if (this._pending.size > this._o.maxPending) {
-        const oldest = this._pending.keys().next().value as string;
-        this._pending.delete(oldest);
-        this.dropped++;
-      }
+      this.dropped += this._pending.evicted - evicted;
     }
   }
 

@@ -4,10 +4,9 @@
 import { expect } from 'chai';
 import { PipelineError } from '../../../../pipeline/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
-import { decisionOutcome, decodeDecision, encodeDecision, LruTtlMap, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
+import { decisionOutcome, decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
 import { KeyLayout, latencyField, MAX_FIELDS_PER_READ, MAX_PAIRS_PER_WRITE, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
-import { FakeClock } from './random';
 
 describe('state/options resolveStateOptions', () => {
   it('applies the documented defaults', () => {
@@ -49,22 +48,6 @@ describe('state/options resolveStateOptions', () => {
 });
 
 describe('state/ledger', () => {
-  it('LruTtlMap expires entries and evicts the least recently used', () => {
-    const clock = new FakeClock(0);
-    const m = new LruTtlMap<string, number>(2, 100, clock.now);
-    m.set('a', 1);
-    m.set('b', 2);
-    expect(m.get('a')).to.equal(1); // refresh a
-    m.set('c', 3); // evicts b
-    expect(m.get('b')).to.equal(undefined);
-    expect(m.evicted).to.equal(1);
-    clock.advance(100);
-    expect(m.get('a')).to.equal(undefined);
-    m.set('d', 4);
-    expect(m.sweep()).to.equal(1); // c expired
-    expect(m.size).to.equal(1);
-  });
-
   it('encodes decisions compactly and decodes them back', () => {
     const r = {
       traceId: '0af7651916cd43dd8448eb211c80319c',

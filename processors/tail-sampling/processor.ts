@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type {
   ComponentHealth, ComponentSettings, DecisionExplainer, DecisionRecord, Host, Processor, ProcessorNext,
 } from '../../pipeline/component';
-import { BackpressureError, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
+import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/otlp/tracestate';
@@ -21,6 +21,7 @@ import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
+import { BatchSettlement } from './settlement';
 import { SlabAllocator } from './slab';
 import { ChunkSpanScan } from './span-table';
 import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
@@ -110,9 +111,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const refused = this._refuse();
     if (refused) return Promise.reject(refused);
     const now = this._now();
-    const settles = batch.chunks.map((c) => this._acceptSpans(c, now));
+    const settlement = new BatchSettlement();
+    for (const c of batch.chunks) this._acceptSpans(c, now, settlement);
     this._afterIntake(batch.chunks, signal);
-    return settleAll(settles);
+    return settlement.seal();
   }
 
   /** consumeLogs holds log chunks with their trace; records outside any trace pass straight through. */
@@ -120,14 +122,18 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const refused = this._refuse();
     if (refused) return Promise.reject(refused);
     const now = this._now();
-    const loose = batch.chunks.filter((c) => c.traceId === '');
-    const settles = batch.chunks.filter((c) => c.traceId !== '').map((c) => this._acceptLogs(c, now));
+    const settlement = new BatchSettlement();
+    const loose: LogChunk[] = [];
+    for (const c of batch.chunks) {
+      if (c.traceId === '') loose.push(c);
+      else this._acceptLogs(c, now, settlement);
+    }
     if (loose.length > 0) {
-      if (this._next.consumeLogs) settles.push(this._next.consumeLogs({ chunks: loose }, signal));
+      if (this._next.consumeLogs) settlement.follow(this._next.consumeLogs({ chunks: loose }, signal));
       else this._metrics.exportFailures.inc({ kind: 'no_logs_consumer' }, loose.length);
     }
     this._afterIntake(batch.chunks, signal);
-    return settleAll(settles);
+    return settlement.seal();
   }
 
   /**
@@ -241,7 +247,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return undefined;
   }
 
-  private _acceptSpans(chunk: TraceChunk, now: number): Promise<void> {
+  /** _acceptSpans buffers one chunk (or sends it on as a late chunk of a decided trace); `settlement` gets its waiter. */
+  private _acceptSpans(chunk: TraceChunk, now: number, settlement: BatchSettlement): void {
     const scan = this._scan;
     scan.reset();
     try {
@@ -249,18 +256,20 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     } catch (err) {
       scan.reset();
       this._metrics.rejected.inc({ reason: 'malformed' });
-      return Promise.reject(err);
+      settlement.fail(err);
+      return;
     }
     const spanCount = scan.count;
     const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
-    if (traceId === '' || spanCount === 0) return Promise.resolve();
+    if (traceId === '' || spanCount === 0) return;
     const data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._cache.get(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
-        return this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined);
+        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement);
+        return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
@@ -278,17 +287,19 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       if (t.spans.count >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
       else if (t.bytes >= this._cfg.max_bytes_per_trace) this._buffer.decideNow(t, 'max_bytes_per_trace');
     }
-    return this._wait(t.waiters);
+    this._wait(t.waiters, settlement);
   }
 
-  private _acceptLogs(chunk: LogChunk, now: number): Promise<void> {
+  /** _acceptLogs holds one log chunk with its trace (or sends it on as late logs of a decided trace). */
+  private _acceptLogs(chunk: LogChunk, now: number, settlement: BatchSettlement): void {
     const traceId = chunk.traceId.toLowerCase();
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._cache.get(traceId);
       if (decided) {
         this._metrics.lateLogs.inc(chunk.recordCount);
-        return this._sendLate(decided, undefined, chunk);
+        this._sendLate(decided, undefined, chunk, settlement);
+        return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
@@ -297,7 +308,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const held = data === chunk.data ? chunk : { ...chunk, data };
     if (this._deciding.has(traceId)) t.logs.push(held);
     else this._buffer.addLogs(t, held);
-    return this._wait(t.logWaiters);
+    this._wait(t.logWaiters, settlement);
   }
 
   /**
@@ -311,9 +322,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return this._cfg.ack === 'buffered' ? compact(data, this._slabs) : data;
   }
 
-  private _wait(waiters: Waiter[]): Promise<void> {
-    if (this._cfg.ack === 'buffered') return Promise.resolve();
-    return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+  /** _wait makes a chunk of `settlement` wait among `waiters` (with ack "buffered" it is settled as buffered). */
+  private _wait(waiters: Waiter[], settlement: BatchSettlement): void {
+    if (this._cfg.ack !== 'buffered') waiters.push(settlement.waiter());
   }
 
   private _afterIntake(chunks: readonly { traceId: string }[], signal: AbortSignal | undefined): void {
@@ -333,13 +344,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
   }
 
-  private _sendLate(record: DecisionRecord, spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined, logs: LogChunk | undefined): Promise<void> {
-    if (record.decision !== 'sampled') return Promise.resolve();
+  private _sendLate(record: DecisionRecord, spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined, logs: LogChunk | undefined, settlement: BatchSettlement): void {
+    if (record.decision !== 'sampled') return;
     const waiters: Waiter[] = [];
-    const settled = this._wait(waiters);
+    this._wait(waiters, settlement);
     if (spans) this._lateTraces.push(this._outgoingTrace(record, spans.chunks, spans.spans, waiters));
     if (logs) this._lateLogs.push({ traceId: record.traceId, chunks: [logs], bytes: logs.data.byteLength, waiters });
-    return settled;
   }
 
   private async _runTick(): Promise<void> {
@@ -502,17 +512,6 @@ function settleWaiters(t: BufferedTrace, err?: Error): void {
     if (err) w.reject(err);
     else w.resolve();
   }
-}
-
-/**
- * settleAll resolves when every chunk settled; otherwise rejects with a retriable error if any (the batch
- * must be redelivered), else with the permanent one.
- */
-async function settleAll(settles: readonly Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(settles);
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
-  if (failures.length === 0) return;
-  throw failures.find((e) => !isPermanent(e)) ?? failures[0];
 }
 
 /**

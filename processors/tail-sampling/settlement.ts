@@ -1,0 +1,89 @@
+// The promise of one consumeTraces/consumeLogs call, settled from its chunks' waiters. A batch of a few
+// hundred chunks used to cost a Promise with two resolving functions and a waiter object per chunk, plus
+// Promise.allSettled's two closures and result object per chunk, all alive for the seconds a trace is held
+// (so promoted by the GC, then collected by major GCs): now one small waiter per chunk and one promise per
+// batch. The outcome is the same: resolved when every chunk was settled without an error; otherwise
+// rejected, with a retriable error when any chunk failed retriably (the batch must be redelivered), else
+// with a permanent one.
+
+import { isPermanent } from '../../pipeline/errors';
+import type { Waiter } from './trace-buffer';
+
+/** BatchSettlement counts a batch's unsettled chunks; `promise` settles once the batch is sealed and the count is 0. */
+export class BatchSettlement {
+  readonly promise: Promise<void>;
+  private _resolve!: () => void;
+  private _reject!: (err: unknown) => void;
+  private _pending = 0;
+  private _sealed = false;
+  private _failed = false;
+  private _retriable: unknown;
+  private _permanent: unknown;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+  }
+
+  /** waiter returns the settle handle of one more chunk (each handle counts once, however often it is called). */
+  waiter(): Waiter {
+    this._pending++;
+    return new ChunkWaiter(this);
+  }
+
+  /** follow settles one more chunk with `p`: resolved or rejected as `p` is. */
+  follow(p: Promise<void>): void {
+    const w = this.waiter();
+    p.then(() => w.resolve(), (err: unknown) => w.reject(err));
+  }
+
+  /** fail settles one more chunk as failed with `err` now (e.g. a malformed chunk). */
+  fail(err: unknown): void {
+    this.waiter().reject(err);
+  }
+
+  /** seal says every chunk has its waiter; returns the batch's promise. */
+  seal(): Promise<void> {
+    this._sealed = true;
+    this._settleIfDone();
+    return this.promise;
+  }
+
+  /** @internal Called once per waiter by ChunkWaiter. */
+  chunkSettled(failed: boolean, err: unknown): void {
+    if (failed) {
+      this._failed = true;
+      if (isPermanent(err)) this._permanent ??= err;
+      else this._retriable ??= err;
+    }
+    this._pending--;
+    this._settleIfDone();
+  }
+
+  private _settleIfDone(): void {
+    if (!this._sealed || this._pending > 0) return;
+    if (!this._failed) this._resolve();
+    else this._reject(this._retriable ?? this._permanent);
+  }
+}
+
+/** ChunkWaiter is one chunk's handle: the first resolve or reject counts, later calls are ignored (like a promise's). */
+class ChunkWaiter implements Waiter {
+  private _done = false;
+
+  constructor(private readonly _batch: BatchSettlement) {}
+
+  resolve(): void {
+    if (this._done) return;
+    this._done = true;
+    this._batch.chunkSettled(false, undefined);
+  }
+
+  reject(err: unknown): void {
+    if (this._done) return;
+    this._done = true;
+    this._batch.chunkSettled(true, err);
+  }
+}

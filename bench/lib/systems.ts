@@ -238,7 +238,7 @@ export function peerConfig(params: RunParams, ports: { http: number; grpc: numbe
       block_on_overflow: true,
       // Decided traces leave the buffer only when a decision cache holds their id (with the default
       // no-op caches they stay until num_traces evicts them, and block_on_overflow would then stall).
-      // 50000 each, like our decision_cache_size: late spans follow the decision on both sides.
+      // 50000 each, 100000 in all like our decision_cache_size: late spans follow the decision on both sides.
       decision_cache: { sampled_cache_size: 50_000, non_sampled_cache_size: 50_000 },
       expected_new_traces_per_sec: Math.max(1000, Math.round(params.tracesPerSec)),
       policies: peerPolicies(params.slowMs),

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_SPANS_PER_TRACE = 10_000;
 export const DEFAULT_MAX_BYTES_PER_TRACE = '16MiB';
 export const DEFAULT_MAX_BUFFERED_BYTES = '256MiB';
 export const DEFAULT_NUM_TRACES = 100_000;
-export const DEFAULT_DECISION_CACHE_SIZE = 50_000;
+export const DEFAULT_DECISION_CACHE_SIZE = 100_000;
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const redisSchema = z.preprocess(
@@ -57,7 +57,10 @@ export const configSchema = z.object({
   max_buffered_bytes: byteSize({ min: 1024 }).prefault(DEFAULT_MAX_BUFFERED_BYTES),
   /** Bound on buffered traces; oldest decided early beyond it. Default 100000. */
   num_traces: int({ min: 1 }).default(DEFAULT_NUM_TRACES),
-  /** Recent decisions kept in memory for late spans and explanations (older ones: the ledger). Default 50000. */
+  /**
+   * Recent decisions kept in memory for late spans and explanations: the bound of the state's local ledger
+   * (older ones: the ledger in Redis, with state "redis"). Default 100000.
+   */
   decision_cache_size: int({ min: 1 }).default(DEFAULT_DECISION_CACHE_SIZE),
   /** When consumeTraces resolves: "settled" (decided, and exported if kept; crash-safe) or "buffered" (embedded mode; not crash-safe). */
   ack: z.enum(['settled', 'buffered']).default('settled'),

@@ -21,6 +21,11 @@ export interface Decided {
   readonly record: LedgerRecord;
   /** True when the decision came from the ledger (an earlier run or another replica decided first). */
   readonly followed: boolean;
+  /**
+   * True when the state holds the decision (recorded by this batch, or followed from it), so that its
+   * `recentDecision` answers for the trace; false for a logs-only trace or when the ledger call failed.
+   */
+  readonly recorded: boolean;
 }
 
 /** RootFacts is what recordLatency / recordTraceOutcome need of a decided trace's view. */
@@ -55,7 +60,7 @@ export class Decider {
     const out: Decided[] = [];
     for (const t of traces) {
       if (t.ledger) {
-        out.push({ trace: t, record: t.ledger, followed: true });
+        out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
         continue;
       }
       const view = buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
@@ -94,10 +99,12 @@ export class Decider {
     // Logs-only traces (no span here) are decided locally but not recorded: the spans' owner decides for the ledger.
     const recordable = mine.filter((m) => m.trace.spans.count > 0).map((m) => m.record);
     let earlier = new Map<string, LedgerRecord>();
+    let recorded = recordable.length > 0;
     if (recordable.length > 0) {
       try {
         earlier = await this._state.recordDecisions(recordable);
       } catch (err) {
+        recorded = false;
         this._metrics.stateErrors.inc({ op: 'record_decisions' });
         this._logger.warn({ err, traces: recordable.length }, 'decision ledger unavailable; keeping local decisions');
       }
@@ -107,14 +114,14 @@ export class Decider {
       const prior = earlier.get(m.trace.traceId);
       if (prior) {
         this._metrics.ledgerConflicts.inc();
-        out.push({ trace: m.trace, record: prior, followed: true });
+        out.push({ trace: m.trace, record: prior, followed: true, recorded: true });
         continue;
       }
       if (m.trace.spans.count > 0) {
         this._state.recordLatency(m.view.service, m.view.operation, m.view.rootDurationUs);
         this._state.recordTraceOutcome(m.view.service, m.view.hasError);
       }
-      out.push({ trace: m.trace, record: m.record, followed: false });
+      out.push({ trace: m.trace, record: m.record, followed: false, recorded: recorded && m.trace.spans.count > 0 });
     }
     return out;
   }

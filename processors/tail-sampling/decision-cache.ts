@@ -1,5 +1,6 @@
-// A bounded LRU of recent decisions, so late spans and logs of a trace decided here follow its decision
-// without asking the ledger, and explainDecision answers without I/O for recent traces.
+// A bounded LRU of the recent decisions the sampling state does not hold (those of logs-only traces, which
+// are not written to the ledger, and those taken while the ledger call failed), so late spans and logs
+// follow them and explainDecision answers for them. Every other decision is in the state's local ledger.
 // Entries are held as ONE flat string per trace (the record without its trace id, as a JSON array), not as
 // a LedgerRecord with its inputs object and reason string: the cache holds tens of thousands of entries
 // for a long time, and every major GC marks what it holds. `get` rebuilds an equal record on demand

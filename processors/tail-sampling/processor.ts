@@ -60,6 +60,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private readonly _slabs = new SlabAllocator();
   private readonly _buffer: TraceBuffer;
   private readonly _deciding = new Map<string, BufferedTrace>();
+  /** Decisions the state does not hold (logs-only traces, a failed ledger call); the others are in its local ledger. */
   private readonly _cache: DecisionCache;
   private readonly _lookups = new Set<string>();
   /** Each incoming chunk is scanned into this (reused; intake is synchronous per chunk). */
@@ -143,7 +144,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
    */
   async explainDecision(traceId: string): Promise<DecisionExplanation | undefined> {
     const id = traceId.toLowerCase();
-    const record = this._cache.get(id) ?? (await this._state.lookupDecisions([id])).get(id);
+    const record = this._decided(id) ?? (await this._state.lookupDecisions([id])).get(id);
     return record === undefined ? undefined : explainRecord(record, this._state.replicaId);
   }
 
@@ -265,7 +266,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
-      const decided = this._cache.get(traceId);
+      const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
         this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement);
@@ -295,7 +296,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const traceId = chunk.traceId.toLowerCase();
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
-      const decided = this._cache.get(traceId);
+      const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateLogs.inc(chunk.recordCount);
         this._sendLate(decided, undefined, chunk, settlement);
@@ -320,6 +321,14 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
    */
   private _holdable(data: Uint8Array): Uint8Array {
     return this._cfg.ack === 'buffered' ? compact(data, this._slabs) : data;
+  }
+
+  /**
+   * _decided is the decision already taken for a trace, known here without I/O: from the state's local
+   * ledger, or from the processor's own cache of the decisions the state does not hold.
+   */
+  private _decided(traceId: string): DecisionRecord | undefined {
+    return this._state.recentDecision(traceId) ?? this._cache.get(traceId);
   }
 
   /** _wait makes a chunk of `settlement` wait among `waiters` (with ack "buffered" it is settled as buffered). */
@@ -411,8 +420,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const decisions = new Map<string, Map<string, number>>();
     let lateSpans = 0;
     let lateLogs = 0;
-    for (const { trace: t, record, followed } of decided) {
-      this._cache.set(record);
+    for (const { trace: t, record, followed, recorded } of decided) {
+      if (!recorded) this._cache.set(record);
       triggers.set(t.trigger, (triggers.get(t.trigger) ?? 0) + 1);
       let byDecision = decisions.get(record.policy);
       if (byDecision === undefined) decisions.set(record.policy, (byDecision = new Map()));

@@ -204,15 +204,20 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
       if (aLost) expect(ea.get(id)!.policy).to.equal('B');
       if (bLost) expect(eb.get(id)!.policy).to.equal('A');
     }
-    // A third replica (cold local cache) reads the winners from Redis.
+    // A third replica (cold local cache) reads the winners from Redis; only then does it hold them locally.
     const c = await replica();
+    expect(c.recentDecision(traceId(120)), 'nothing local before a lookup').to.equal(undefined);
     const found = await c.lookupDecisions([...ids, traceId(10), traceId(120), 'f'.repeat(32)]);
     expect(found.size).to.equal(ids.length + 2);
     for (const id of ids) expect(found.get(id)!.policy).to.equal(ea.has(id) ? 'B' : 'A');
     expect(found.get(traceId(10))!.policy).to.equal('errors');
     expect(found.get(traceId(120))!.policy).to.equal('rest');
     expect(found.get(traceId(120))).to.deep.equal(fromRedis(decision(traceId(120), 'rest', 'not_sampled'), b.replicaId));
-    // The deciding replica still has the full record (reason, inputs) in its local ledger.
+    expect(c.recentDecision(traceId(120)), 'held locally after the lookup').to.deep.equal(found.get(traceId(120)));
+    // The deciding replica still has the full record (reason, inputs) in its local ledger, also without I/O.
+    expect(b.recentDecision(traceId(120))).to.deep.equal({ ...decision(traceId(120), 'rest', 'not_sampled'), decidedBy: b.replicaId });
+    expect(b.recentDecision(traceId(60)), 'b lost that trace to a: it holds a\'s decision').to.deep.equal(fromRedis(decision(traceId(60), 'errors'), a.replicaId));
+    expect(a.recentDecision(traceId(60))).to.deep.equal({ ...decision(traceId(60), 'errors'), decidedBy: a.replicaId });
     expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal({ ...decision(traceId(120), 'rest', 'not_sampled'), decidedBy: b.replicaId });
     expect(new Set([a.replicaId, b.replicaId, c.replicaId]).size, 'replica ids differ').to.equal(3);
   });

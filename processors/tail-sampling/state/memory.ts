@@ -141,6 +141,10 @@ export class MemorySamplingState implements SamplingState {
     return earlier;
   }
 
+  recentDecision(traceId: string): LedgerRecord | undefined {
+    return this._ledger.get(traceId);
+  }
+
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     const found = new Map<string, LedgerRecord>();
     for (const id of traceIds) {

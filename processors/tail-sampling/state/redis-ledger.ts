@@ -144,6 +144,11 @@ export class RedisLedger {
     return found;
   }
 
+  /** The decision held in the local LRU (recorded or read here), without Redis. */
+  recent(traceId: string): LedgerRecord | undefined {
+    return this._localRecord(traceId);
+  }
+
   /** Writes up to CATCH_UP_PER_TICK queued decisions (first-wins; a conflict keeps the earlier decision). */
   async flushPending(): Promise<void> {
     if (this._pending.size === 0 || !this._o.usable()) return;

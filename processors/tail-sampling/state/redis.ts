@@ -219,6 +219,10 @@ export class RedisSamplingState implements SamplingState {
     return this._ledger.record(records);
   }
 
+  recentDecision(traceId: string): LedgerRecord | undefined {
+    return this._ledger.recent(traceId);
+  }
+
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     return this._ledger.lookup(traceIds);
   }

@@ -104,6 +104,11 @@ export interface SamplingState {
   recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>>;
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
   lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>>;
+  /**
+   * The decision this store holds locally for a trace (recorded or looked up through it, not yet expired
+   * or evicted), without I/O; undefined otherwise. Late spans follow it synchronously.
+   */
+  recentDecision(traceId: string): LedgerRecord | undefined;
 
   /** Optional counters of the store's own work (added; both built-in stores implement it). */
   stats?(): SamplingStateStats;

@@ -78,6 +78,47 @@ describe('tail_sampling late spans and logs', () => {
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_state_errors_total', { op: 'lookup_decisions' })).to.equal(1);
   });
 
+  it('a late span follows the decision from the state\'s local ledger, without a lookup', async () => {
+    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'keep', type: 'always_sample' }] });
+    const id = newTraceId();
+    await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
+    expect(h.state.local.get(id)?.policy, 'the state holds the decision').to.equal('keep');
+    const lookups = h.state.calls.lookupDecisions;
+    const late = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] });
+    await h.advance(100);
+    expect(await status(late)).to.equal('resolved');
+    expect(h.state.calls.lookupDecisions, 'no ledger lookup for the late span').to.equal(lookups);
+    expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal(['keep', 'keep']);
+  });
+
+  it('when the ledger call failed, late spans follow the local decision the processor kept', async () => {
+    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'keep', type: 'always_sample' }] });
+    h.state.failRecord = true;
+    const id = newTraceId();
+    await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
+    expect(h.state.local.has(id), 'the state holds nothing').to.equal(false);
+    const late = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] });
+    await h.advance(100);
+    expect(await status(late)).to.equal('resolved');
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_spans_total')).to.equal(1);
+    expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal(['keep', 'keep']);
+    expect((await h.p.explainDecision(id))?.policy).to.equal('keep');
+  });
+
+  it('late logs of a logs-only trace follow its local decision (never written to the ledger)', async () => {
+    const h = await harness({ decision_wait: '1s', policies: [{ name: 'keep', type: 'always_sample' }] });
+    const id = newTraceId();
+    const logs = h.p.consumeLogs({ chunks: [logChunk(id)] });
+    await h.advance(1100);
+    expect(await status(logs)).to.equal('resolved');
+    expect(h.state.ledger.has(id)).to.equal(false);
+    const late = h.p.consumeLogs({ chunks: [logChunk(id, 2)] });
+    await h.advance(100);
+    expect(await status(late)).to.equal('resolved');
+    expect(h.next.logBatches).to.have.length(2);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_logs_total')).to.equal(2);
+  });
+
   it('logs with a trace id are held with the trace and kept with it', async () => {
     const h = await harness({ root_settle_delay: 0 });
     const id = newTraceId();

@@ -14,7 +14,9 @@ export class FakeSamplingState implements SamplingState {
   readonly errorStates = new Map<string, ServiceErrorState>();
   /** The ledger; may be shared between two fakes to model a shared Redis. */
   ledger: Map<string, LedgerRecord>;
-  readonly calls = { recordDecisions: 0, lookupDecisions: 0, recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0 };
+  /** What this replica holds locally (like a store's local LRU): what it recorded or looked up. */
+  readonly local = new Map<string, LedgerRecord>();
+  readonly calls = { recordDecisions: 0, lookupDecisions: 0, recentDecision: 0, recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0 };
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
   readonly seen: string[] = [];
@@ -71,6 +73,7 @@ export class FakeSamplingState implements SamplingState {
       const prior = this.ledger.get(r.traceId);
       if (prior) earlier.set(r.traceId, this._asSeen(prior));
       else this.ledger.set(r.traceId, r);
+      this.local.set(r.traceId, prior ? this._asSeen(prior) : r);
     }
     return earlier;
   }
@@ -80,8 +83,15 @@ export class FakeSamplingState implements SamplingState {
     const out = new Map<string, LedgerRecord>();
     for (const id of traceIds) {
       const r = this.ledger.get(id);
-      if (r) out.set(id, this._asSeen(r));
+      if (r) {
+        out.set(id, this._asSeen(r));
+        this.local.set(id, this._asSeen(r));
+      }
     }
     return out;
+  }
+  recentDecision(traceId: string): LedgerRecord | undefined {
+    this.calls.recentDecision++;
+    return this.local.get(traceId);
   }
 }

@@ -216,6 +216,8 @@ describe('state/memory MemorySamplingState', () => {
       expect(found.get('t2')!.policy).to.equal('slow');
       expect(found.get('t3')!.policy).to.equal('rest');
       expect(found.has('t4')).to.equal(false);
+      expect(s.recentDecision('t1'), 'the same answer without I/O').to.deep.equal(decision('t1', 'errors'));
+      expect(s.recentDecision('t4')).to.equal(undefined);
     });
 
     it('first wins inside one batch too', async () => {

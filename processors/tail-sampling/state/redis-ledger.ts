@@ -50,8 +50,6 @@ export class RedisLedger {
   /** Decisions taken while Redis was unreachable (trace id -> encoded), to write when it returns (insertion order = age). */
   private readonly _pending: LruTtlMap<string, string>;
   private readonly _bucketMs: number;
-  /** Queued decisions dropped at maxPending. */
-  dropped = 0;
   /** Queued decisions that lost to an earlier one found in Redis. */
   conflicts = 0;
 
@@ -59,6 +57,11 @@ export class RedisLedger {
     this._local = new LruTtlMap(_o.maxEntries, _o.ttlMs, _o.now);
     this._pending = new LruTtlMap(_o.maxPending);
     this._bucketMs = Math.max(1, Math.ceil(_o.ttlMs / LEDGER_BUCKETS_PER_TTL));
+  }
+
+  /** Queued decisions dropped at maxPending (the oldest first). */
+  get dropped(): number {
+    return this._pending.evicted;
   }
 
   /** Number of decisions waiting to be written. */
@@ -225,9 +228,7 @@ export class RedisLedger {
         continue;
       }
       this._local.set(id, text);
-      const evicted = this._pending.evicted;
       this._pending.set(id, text);
-      this.dropped += this._pending.evicted - evicted;
     }
   }
 

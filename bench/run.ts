@@ -69,6 +69,9 @@ const FULL: CaseDef[] = [
   { id: 'ingest/grpc/prod', scenario: 'ingest', profile: 'prod', transport: 'grpc', spans: 60_000, seconds: 20, concurrency: 32, rounds: 2 },
   { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 1_000_000, seconds: 60, concurrency: 0, rounds: 2 },
   { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 2 },
+  // Steady state: ~260k traces decided, so every decision store (100k local ledger entries; the peer's
+  // 2 x 50k decision caches) is full and evicts on every decision, as in a sampler that runs for hours.
+  { id: 'sampling-long/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 3_000_000, seconds: 120, concurrency: 0, rounds: 1 },
   { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2 },
   { id: 'e2e-1proc/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2, oneProcess: true },
   { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 2 },

@@ -121,7 +121,7 @@ export function targets(s: Session): Array<{ target: string; value: string; met:
   // the fixed-rate end-to-end case with one process per tier, and the one with both tiers in one process
   const e2e = (r: RunResult) => fixedRate(r) && !r.caseId.startsWith('e2e-1proc');
   const e2eOne = (r: RunResult) => fixedRate(r) && r.caseId.startsWith('e2e-1proc');
-  const smp = (r: RunResult) => r.scenario === 'sampling' && r.profile === 'small';
+  const smp = (r: RunResult) => r.caseId === 'sampling/small';
   const out: Array<{ target: string; value: string; met: string }> = [];
   for (const [filter, how] of [[e2e, 'one process per tier'], [e2eOne, 'both tiers in one process, like the peer']] as const) {
     if (!s.results.some((r) => filter(r))) continue;

@@ -1,17 +1,18 @@
-// The `debug` exporter: decodes each trace chunk and writes its spans as text or JSON lines to stdout or a
-// file. consumeTraces resolves once the text was handed to the OS (write callback / file write done).
+// The `debug` exporter: decodes each trace or log chunk and writes its spans or log records as text or JSON
+// lines to stdout or a file. consumeTraces / consumeLogs resolve once the text was handed to the OS (write
+// callback / file write done).
 
 import * as fs from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ComponentSettings, Exporter, Host } from '../../pipeline/component';
 import { once } from '../../pipeline/component';
 import { errorMessage, isPermanent, ShutdownError } from '../../pipeline/errors';
-import { decodeTraces } from '../../pipeline/otlp';
-import type { TraceBatch } from '../../pipeline/trace-batch';
+import { decodeLogs, decodeTraces } from '../../pipeline/otlp';
+import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
 import { ExporterErrorCode, ExportError, ExportRejectedError } from '../shared/errors';
 import { ExporterMetrics } from '../shared/metrics';
 import type { DebugExporterConfig } from './config';
-import { renderSpans } from './format';
+import { renderLogs, renderSpans } from './format';
 
 /** Sink is where the text goes. */
 export interface DebugSink {
@@ -39,7 +40,29 @@ async function fileSink(path: string): Promise<DebugSink> {
   };
 }
 
-/** DebugExporter writes spans for people; see README.md. */
+/** Signal is what differs between writing spans and writing log records: the name, the size of a chunk and the counters. */
+interface Signal<C> {
+  readonly name: 'trace' | 'log';
+  size(chunk: C): number;
+  sent(m: ExporterMetrics, n: number): void;
+  failed(m: ExporterMetrics, n: number, kind: 'retriable' | 'permanent'): void;
+}
+
+const TRACES: Signal<TraceChunk> = {
+  name: 'trace',
+  size: (c) => c.spanCount,
+  sent: (m, n) => m.sent(n),
+  failed: (m, n, kind) => m.failed(n, kind),
+};
+
+const LOGS: Signal<LogChunk> = {
+  name: 'log',
+  size: (c) => c.recordCount,
+  sent: (m, n) => m.sentLogRecords(n),
+  failed: (m, n, kind) => m.failedLogRecords(n, kind),
+};
+
+/** DebugExporter writes spans and log records for people; see README.md. */
 export class DebugExporter implements Exporter {
   readonly capabilities = { mutatesData: false } as const;
   private readonly _logger: Logger;
@@ -60,49 +83,15 @@ export class DebugExporter implements Exporter {
   }
 
   /** consumeTraces writes every span of the batch; resolves once written, rejects permanently for undecodable chunks. */
-  async consumeTraces(batch: TraceBatch): Promise<void> {
-    if (this._closed) throw new ShutdownError(this._settings.id);
-    const entries: string[] = [];
-    const bad: string[] = [];
-    let badSpans = 0;
-    let firstErr: unknown;
-    let spans = 0;
-    for (const chunk of batch.chunks) {
-      try {
-        const lines = renderSpans(decodeTraces(chunk.data), this._cfg.format, this._cfg.verbosity);
-        entries.push(...lines);
-        spans += lines.length;
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        firstErr ??= err;
-        bad.push(chunk.traceId);
-        badSpans += chunk.spanCount;
-      }
-    }
-    if (entries.length > 0) {
-      const text = `${entries.join('\n')}\n`;
-      const write = this._tail.then(async () => (await this._open()).write(text));
-      this._tail = write.catch(() => undefined);
-      try {
-        await write;
-      } catch (err) {
-        this._metrics.failed(spans, 'retriable');
-        throw new ExportError(ExporterErrorCode.NETWORK, `${this._settings.id}: writing to ${this._cfg.path || 'stdout'} failed: ${errorMessage(err)}`, {
-          cause: err,
-          retriable: true,
-          component: this._settings.id,
-        });
-      }
-      this._metrics.sent(spans);
-    }
-    if (bad.length > 0) {
-      this._metrics.failed(badSpans, 'permanent');
-      this._logger.error({ traceIds: bad.slice(0, 100), err: firstErr }, 'undecodable trace chunks');
-      throw new ExportRejectedError(`${this._settings.id}: ${bad.length} trace chunk(s) could not be decoded: ${errorMessage(firstErr)}`, bad, false, {
-        cause: firstErr,
-        component: this._settings.id,
-      });
-    }
+  consumeTraces(batch: TraceBatch): Promise<void> {
+    const { format, verbosity } = this._cfg;
+    return this._export(batch.chunks, TRACES, (data) => renderSpans(decodeTraces(data), format, verbosity));
+  }
+
+  /** consumeLogs writes every log record of the batch, like consumeTraces. */
+  consumeLogs(batch: LogBatch): Promise<void> {
+    const { format, verbosity } = this._cfg;
+    return this._export(batch.chunks, LOGS, (data) => renderLogs(decodeLogs(data), format, verbosity));
   }
 
   /** shutdown waits for pending writes and closes the file. Idempotent; safe without start. */
@@ -112,6 +101,52 @@ export class DebugExporter implements Exporter {
     const sink = await this._sink?.catch(() => undefined);
     await sink?.close();
   });
+
+  /**
+   * _export renders the chunks (one entry per span or record), writes what rendered in one write, counts it,
+   * and then rejects permanently, naming the trace ids, if any chunk could not be decoded.
+   */
+  private async _export<C extends TraceChunk | LogChunk>(chunks: readonly C[], signal: Signal<C>, render: (data: Uint8Array) => string[]): Promise<void> {
+    if (this._closed) throw new ShutdownError(this._settings.id);
+    const entries: string[] = [];
+    const bad: string[] = [];
+    let badItems = 0;
+    let firstErr: unknown;
+    for (const chunk of chunks) {
+      try {
+        entries.push(...render(chunk.data));
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        firstErr ??= err;
+        bad.push(chunk.traceId);
+        badItems += signal.size(chunk);
+      }
+    }
+    if (entries.length > 0) {
+      const text = `${entries.join('\n')}\n`;
+      const write = this._tail.then(async () => (await this._open()).write(text));
+      this._tail = write.catch(() => undefined);
+      try {
+        await write;
+      } catch (err) {
+        signal.failed(this._metrics, entries.length, 'retriable');
+        throw new ExportError(ExporterErrorCode.NETWORK, `${this._settings.id}: writing to ${this._cfg.path || 'stdout'} failed: ${errorMessage(err)}`, {
+          cause: err,
+          retriable: true,
+          component: this._settings.id,
+        });
+      }
+      signal.sent(this._metrics, entries.length);
+    }
+    if (bad.length > 0) {
+      signal.failed(this._metrics, badItems, 'permanent');
+      this._logger.error({ traceIds: bad.slice(0, 100), err: firstErr }, `undecodable ${signal.name} chunks`);
+      throw new ExportRejectedError(`${this._settings.id}: ${bad.length} ${signal.name} chunk(s) could not be decoded: ${errorMessage(firstErr)}`, bad, false, {
+        cause: firstErr,
+        component: this._settings.id,
+      });
+    }
+  }
 
   private _open(): Promise<DebugSink> {
     if (!this._sink) {

@@ -1,7 +1,7 @@
-// Renders decoded OTLP spans for people: one text line per span (detailed: indented lines below it), or
-// one OTLP/JSON-shaped object per span and line.
+// Renders decoded OTLP spans and log records for people: one text line per span or record (detailed:
+// indented lines below it), or one OTLP/JSON-shaped object per span or record and line.
 
-import type { OtlpAnyValue, OtlpKeyValue, OtlpResourceSpans, OtlpScope, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpAnyValue, OtlpKeyValue, OtlpLogRecord, OtlpResource, OtlpResourceLogs, OtlpResourceSpans, OtlpScope, OtlpSpan } from '../../pipeline/otlp';
 
 const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS_NAMES = ['UNSET', 'OK', 'ERROR'];
@@ -48,8 +48,8 @@ function attrsText(kvs: readonly OtlpKeyValue[]): string {
   return kvs.map((kv) => `${kv.key}=${valueText(kv.value)}`).join(' ');
 }
 
-function serviceOf(rs: OtlpResourceSpans): string {
-  const kv = rs.resource.attributes.find((a) => a.key === 'service.name');
+function serviceOf(r: { readonly resource: OtlpResource }): string {
+  const kv = r.resource.attributes.find((a) => a.key === 'service.name');
   return kv && kv.value.type === 'string' ? kv.value.value : 'unknown_service';
 }
 
@@ -144,6 +144,69 @@ export function renderSpans(resourceSpans: readonly OtlpResourceSpans[], format:
     for (const ss of rs.scopeSpans) {
       for (const s of ss.spans) {
         out.push(format === 'json' ? JSON.stringify(spanJson(rs, ss.scope, s, verbosity)) : spanText(rs, ss.scope, s, verbosity));
+      }
+    }
+  }
+  return out;
+}
+
+/** Severity ranges of OTLP SeverityNumber: 1-4 TRACE, 5-8 DEBUG, 9-12 INFO, 13-16 WARN, 17-20 ERROR, 21-24 FATAL. */
+const SEVERITY_NAMES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/** severityName is a record's severity text, or else the OTLP short name of its number (INFO, INFO2, ... ; '-' when unspecified). */
+export function severityName(r: Pick<OtlpLogRecord, 'severityText' | 'severityNumber'>): string {
+  if (r.severityText !== '') return r.severityText;
+  const n = r.severityNumber;
+  if (n < 1 || n > 24) return n === 0 ? '-' : `SEVERITY${n}`;
+  const step = (n - 1) % 4;
+  return `${SEVERITY_NAMES[Math.floor((n - 1) / 4)]}${step === 0 ? '' : step + 1}`;
+}
+
+/** logText renders one log record: one line (basic) or that line plus indented detail lines (detailed). */
+export function logText(rl: OtlpResourceLogs, scope: OtlpScope, r: OtlpLogRecord, verbosity: Verbosity): string {
+  const time = r.timeUnixNano !== 0n ? r.timeUnixNano : r.observedTimeUnixNano;
+  const line = `${isoNanos(time)} ${serviceOf(rl)} ${severityName(r)} ${valueText(r.body)} trace=${r.traceId || '-'} span=${r.spanId || '-'}`;
+  if (verbosity === 'basic') return line;
+  const out = [line];
+  if (r.eventName) out.push(`    event_name: ${JSON.stringify(r.eventName)}`);
+  if (r.attributes.length) out.push(`    attributes: ${attrsText(r.attributes)}`);
+  out.push(`    resource: ${attrsText(rl.resource.attributes)}`);
+  out.push(`    scope: ${scope.name || '-'}${scope.version ? `@${scope.version}` : ''}${scope.attributes.length ? ` ${attrsText(scope.attributes)}` : ''}`);
+  out.push(`    observed: ${isoNanos(r.observedTimeUnixNano)} severity_number: ${r.severityNumber} flags: 0x${r.flags.toString(16)}`);
+  if (r.droppedAttributesCount) out.push(`    dropped: attributes=${r.droppedAttributesCount}`);
+  return out.join('\n');
+}
+
+/** logJson renders one log record as an OTLP/JSON-shaped object with its resource and scope inlined. */
+export function logJson(rl: OtlpResourceLogs, scope: OtlpScope, r: OtlpLogRecord, verbosity: Verbosity): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    timeUnixNano: r.timeUnixNano.toString(),
+    observedTimeUnixNano: r.observedTimeUnixNano.toString(),
+    severityNumber: r.severityNumber,
+    severityText: r.severityText,
+    body: anyValueJson(r.body),
+    traceId: r.traceId,
+    spanId: r.spanId,
+  };
+  if (verbosity === 'basic') return { ...base, service: serviceOf(rl) };
+  return {
+    ...base,
+    eventName: r.eventName,
+    attributes: attrsJson(r.attributes),
+    droppedAttributesCount: r.droppedAttributesCount,
+    flags: r.flags,
+    resource: { attributes: attrsJson(rl.resource.attributes), droppedAttributesCount: rl.resource.droppedAttributesCount },
+    scope: { name: scope.name, version: scope.version, attributes: attrsJson(scope.attributes) },
+  };
+}
+
+/** renderLogs renders every record of decoded resource logs, one entry (line or text block) per record. */
+export function renderLogs(resourceLogs: readonly OtlpResourceLogs[], format: 'text' | 'json', verbosity: Verbosity): string[] {
+  const out: string[] = [];
+  for (const rl of resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      for (const r of sl.logRecords) {
+        out.push(format === 'json' ? JSON.stringify(logJson(rl, sl.scope, r, verbosity)) : logText(rl, sl.scope, r, verbosity));
       }
     }
   }

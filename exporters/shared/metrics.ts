@@ -17,6 +17,8 @@ export class ExporterMetrics {
   private readonly _queueCapacity: Gauge<'exporter'>;
   private readonly _latency: Histogram<'exporter' | 'outcome'>;
   private readonly _retries: Counter<'exporter'>;
+  private readonly _sentLogs: Counter<'exporter'>;
+  private readonly _failedLogs: Counter<'exporter' | 'kind'>;
 
   constructor(registry: Registry, private readonly _exporter: string) {
     const registers = [registry];
@@ -47,6 +49,15 @@ export class ExporterMetrics {
       }));
     this._retries = registeredMetric(registry, 'tusk_exporter_retries_total', () =>
       new Counter({ name: 'tusk_exporter_retries_total', help: 'Requests retried after a retriable failure.', labelNames: ['exporter'], registers }));
+    this._sentLogs = registeredMetric(registry, 'tusk_exporter_sent_log_records_total', () =>
+      new Counter({ name: 'tusk_exporter_sent_log_records_total', help: 'Log records the backend accepted.', labelNames: ['exporter'], registers }));
+    this._failedLogs = registeredMetric(registry, 'tusk_exporter_failed_log_records_total', () =>
+      new Counter({
+        name: 'tusk_exporter_failed_log_records_total',
+        help: 'Log records whose export failed: kind=retriable (handed back to the sender) or permanent (rejected for good).',
+        labelNames: ['exporter', 'kind'],
+        registers,
+      }));
   }
 
   /** sent counts spans the backend accepted. */
@@ -57,6 +68,16 @@ export class ExporterMetrics {
   /** failed counts spans that failed for good (permanent) or were handed back to the sender (retriable). */
   failed(spans: number, kind: 'retriable' | 'permanent'): void {
     if (spans > 0) this._failed.inc({ ...this._l(), kind }, spans);
+  }
+
+  /** sentLogRecords counts log records the backend accepted. */
+  sentLogRecords(records: number): void {
+    if (records > 0) this._sentLogs.inc(this._l(), records);
+  }
+
+  /** failedLogRecords counts log records that failed for good (permanent) or were handed back to the sender (retriable). */
+  failedLogRecords(records: number, kind: 'retriable' | 'permanent'): void {
+    if (records > 0) this._failedLogs.inc({ ...this._l(), kind }, records);
   }
 
   /** deadLettered counts spans written to the dead-letter topic. */

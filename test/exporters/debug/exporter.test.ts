@@ -1,12 +1,14 @@
 // Unit tests of the `debug` exporter: text (basic: one line per span; detailed: indented details) and JSON
-// lines (OTLP/JSON field names), written to a file; undecodable chunks; lifecycle.
+// lines (OTLP/JSON field names), written to a file; log records the same way; undecodable chunks; lifecycle.
 
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { factory } from '../../../exporters/debug/factory';
-import { durationText, isoNanos, valueText } from '../../../exporters/debug/format';
+import { durationText, isoNanos, severityName, valueText } from '../../../exporters/debug/format';
+import { encodeLogs, type OtlpLogRecord } from '../../../pipeline/otlp/decode';
+import type { LogChunk } from '../../../pipeline/trace-batch';
 import { ExportRejectedError } from '../../../exporters/shared/errors';
 import { ShutdownError } from '../../../pipeline/errors';
 import { arr, batchOf, bytes, chunkOf, int, kv, kvlist, metricValue, newTraceId, richTrace, settings, str } from '../shared/fixtures';
@@ -91,6 +93,73 @@ describe('exporters/debug', () => {
     expect(err.traceIds).to.deep.equal(['bad']);
     await exp.shutdown();
     expect(fs.readFileSync(file, 'utf8').trimEnd().split('\n')).to.have.length(3);
+  });
+
+  describe('log records', () => {
+    function logChunk(traceId: string, records: Partial<OtlpLogRecord>[]): LogChunk {
+      const logRecords: OtlpLogRecord[] = records.map((r) => ({
+        timeUnixNano: T0, observedTimeUnixNano: T0 + 1_000n, severityNumber: 9, severityText: '', body: str('hello'),
+        attributes: [], droppedAttributesCount: 0, flags: 1, traceId, spanId: '', eventName: '', ...r,
+      }));
+      const data = encodeLogs([{
+        resource: { attributes: [kv('service.name', str('checkout'))], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
+        scopeLogs: [{ scope: { name: 'app-logger', version: '2.0', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords }],
+      }]);
+      return { traceId, data, recordCount: logRecords.length };
+    }
+
+    async function runLogs(cfg: Record<string, unknown>, chunks: LogChunk[]): Promise<{ out: string; err: unknown; s: ReturnType<typeof settings> }> {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-debug-')), 'out.log');
+      const s = settings('exporters.debug');
+      const exp = factory.create(s, factory.configSchema.parse({ ...cfg, path: file }));
+      await exp.start(host);
+      if (!exp.consumeLogs) throw new Error('the debug exporter takes no logs');
+      const err = await exp.consumeLogs({ chunks }).then(() => undefined, (e: unknown) => e);
+      await exp.shutdown();
+      return { out: fs.readFileSync(file, 'utf8'), err, s };
+    }
+
+    it('names severities like OTLP: the text when set, else the short name of the number', () => {
+      expect(severityName({ severityText: 'warning', severityNumber: 13 })).to.equal('warning');
+      expect([0, 1, 5, 9, 10, 13, 17, 20, 21, 24, 30].map((n) => severityName({ severityText: '', severityNumber: n }))).to.deep.equal(
+        ['-', 'TRACE', 'DEBUG', 'INFO', 'INFO2', 'WARN', 'ERROR', 'ERROR4', 'FATAL', 'FATAL4', 'SEVERITY30'],
+      );
+    });
+
+    it('basic text: one line per record with time, service, severity, body and ids; counted as log records', async () => {
+      const id = newTraceId();
+      const { out, err, s } = await runLogs({}, [logChunk(id, [{ spanId: '00f067aa0ba902b7' }, { severityNumber: 17, body: str('payment failed'), timeUnixNano: 0n }])]);
+      expect(err).to.equal(undefined);
+      expect(out.trimEnd().split('\n')).to.deep.equal([
+        `2023-11-14T22:13:20.123456789Z checkout INFO "hello" trace=${id} span=00f067aa0ba902b7`,
+        `2023-11-14T22:13:20.123457789Z checkout ERROR "payment failed" trace=${id} span=-`, // no time: the observed time
+      ]);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.debug' })).to.equal(2);
+      expect((await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.debug' })) ?? 0, 'no span counted').to.equal(0);
+    });
+
+    it('detailed JSON: OTLP/JSON field names, typed body and attributes, resource and scope', async () => {
+      const id = newTraceId();
+      const { out } = await runLogs({ format: 'json', verbosity: 'detailed' }, [logChunk(id, [{ attributes: [kv('order', int(42))], eventName: 'order.failed', body: kvlist(kv('code', int(7))) }])]);
+      const obj = JSON.parse(out.trimEnd()) as Record<string, unknown>;
+      expect(obj).to.deep.include({
+        traceId: id, spanId: '', severityNumber: 9, timeUnixNano: T0.toString(), eventName: 'order.failed', flags: 1,
+        body: { kvlistValue: { values: [{ key: 'code', value: { intValue: '7' } }] } },
+        attributes: [{ key: 'order', value: { intValue: '42' } }],
+        scope: { name: 'app-logger', version: '2.0', attributes: [] },
+      });
+      expect(obj.resource).to.deep.equal({ attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }], droppedAttributesCount: 0 });
+    });
+
+    it('rejects undecodable log chunks permanently after writing the good ones', async () => {
+      const good = newTraceId();
+      const { out, err, s } = await runLogs({}, [logChunk(good, [{}, {}]), { traceId: 'bad', data: Uint8Array.from([0x0a, 0x09]), recordCount: 3 }]);
+      expect(err).to.be.instanceOf(ExportRejectedError);
+      expect((err as ExportRejectedError).traceIds).to.deep.equal(['bad']);
+      expect((err as Error).message).to.match(/1 log chunk\(s\) could not be decoded/);
+      expect(out.trimEnd().split('\n')).to.have.length(2);
+      expect(await metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.debug', kind: 'permanent' })).to.equal(3);
+    });
   });
 
   it('fails start for a path that cannot be opened; shutdown is idempotent and safe without start', async () => {

@@ -1,0 +1,98 @@
+// Logs follow their trace's sampling decision through a real collector process: OTLP/HTTP in (traces and
+// logs), tail sampling with in-memory state, the debug exporter writing to a file. The logs of a kept
+// (error) trace are written with its spans, late logs of it too; the logs of a dropped trace never are.
+// Needs no Kafka, Redis or Jaeger.
+
+import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan } from '../../pipeline/otlp/decode';
+import { startCollector, type CollectorProcess } from '../helpers/collector-process';
+import { freePort } from '../helpers/ports';
+import { newSpanId, newTraceId, nowNanos, resourceSpans, span, str } from '../exporters/shared/fixtures';
+
+const PIPELINE = `
+[service]
+admin: @env("TUSK_ADMIN_ENDPOINT")
+
+[receivers.otlp]
+http {
+    endpoint: @env("OTLP_HTTP_ENDPOINT")
+}
+grpc {
+    endpoint: ""
+}
+
+[processors.tail_sampling]
+state: "memory"
+decision_wait: "3s"
+root_settle_delay: "300ms"
+policies: [
+  { name: "errors", type: "status_code", codes: ["ERROR"] },
+]
+
+[exporters.debug]
+format: "json"
+path: @env("DEBUG_OUT")
+
+[pipelines.traces]
+receivers: ["otlp"]
+processors: ["tail_sampling"]
+exporters: ["debug"]
+`;
+
+function logsOf(service: string, records: Array<{ traceId: string; body: string }>): Uint8Array {
+  const logRecords: OtlpLogRecord[] = records.map((r) => ({
+    timeUnixNano: nowNanos(), observedTimeUnixNano: nowNanos(), severityNumber: 9, severityText: '', body: str(r.body),
+    attributes: [], droppedAttributesCount: 0, flags: 0, traceId: r.traceId, spanId: '', eventName: '',
+  }));
+  return encodeLogs([{
+    resource: { attributes: [{ key: 'service.name', value: str(service) }], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
+    scopeLogs: [{ scope: { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords }],
+  }]);
+}
+
+function trace(traceId: string, error: boolean): OtlpSpan[] {
+  const root = span({ traceId, name: 'POST /pay', startTimeUnixNano: nowNanos(-50), endTimeUnixNano: nowNanos() });
+  const child = span({ traceId, name: 'charge', parentSpanId: root.spanId, spanId: newSpanId(), status: { code: error ? 2 : 0, message: '' } });
+  return [root, child];
+}
+
+async function post(url: string, body: Uint8Array): Promise<number> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('e2e: logs follow their trace through the sampler to the debug exporter', function () {
+  this.timeout(60_000);
+  let collector: CollectorProcess | undefined;
+  after(async () => { await collector?.stop('SIGTERM'); });
+
+  it('writes the logs of a kept trace (and its late logs) and never those of a dropped one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-logs-e2e-'));
+    const file = path.join(dir, 'debug.jsonl');
+    const tsk = path.join(dir, 'pipeline.tsk');
+    fs.writeFileSync(tsk, PIPELINE);
+    const [http, admin] = [await freePort(), await freePort()];
+    collector = await startCollector(tsk, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, DEBUG_OUT: file });
+    const base = `http://127.0.0.1:${http}`;
+    const kept = newTraceId();
+    const dropped = newTraceId();
+    // Logs first, then the spans: both answers wait for the decision (ack "settled").
+    const sent = await Promise.all([
+      post(`${base}/v1/logs`, logsOf('shop', [{ traceId: kept, body: 'card declined' }, { traceId: dropped, body: 'all fine' }])),
+      post(`${base}/v1/traces`, encodeTraces([resourceSpans('shop', [...trace(kept, true), ...trace(dropped, false)])])),
+    ]);
+    expect(sent).to.deep.equal([200, 200]);
+    expect(await post(`${base}/v1/logs`, logsOf('shop', [{ traceId: kept, body: 'retry scheduled' }, { traceId: dropped, body: 'late and dropped' }]))).to.equal(200);
+    await collector.stop('SIGTERM');
+    collector = undefined;
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { traceId: string; name?: string; body?: { stringValue: string } });
+    const spans = lines.filter((l) => l.name !== undefined);
+    const logs = lines.filter((l) => l.body !== undefined);
+    expect(spans.map((s) => s.traceId)).to.deep.equal([kept, kept]);
+    expect(logs.map((l) => [l.traceId, l.body?.stringValue])).to.deep.equal([[kept, 'card declined'], [kept, 'retry scheduled']]);
+  });
+});

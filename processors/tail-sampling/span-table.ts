@@ -2,8 +2,8 @@
 // stay in the sampler for seconds (root_settle_delay, decision_wait), so one object per span (plus its id
 // and name strings) was copied by young-generation GCs, promoted, and marked by every major GC. Here a
 // trace keeps ONE Float64Array (16 numbers per span: byte ranges into its own encoded chunks, kind,
-// status, times, service index) whose memory is outside the JS heap (a piece of a slab, slab.ts, for
-// all but huge traces), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
+// status, times, service index) whose memory is outside the JS heap (a piece of a slab, slab.ts; a huge
+// trace gets memory of its own), so the GC neither copies nor scans it, plus a short list of its services. The SpanSummary
 // objects the policies read are built only when the trace is decided, and die young: `PackedSpan`s that keep
 // the numbers and decode ids, name and tracestate from the chunk bytes only when a policy reads them (most
 // policies read status and times only). `ChunkSpanScan` is the reusable sink the processor scans each
@@ -35,21 +35,10 @@ const FIELDS = 16;
 /** A scan buffer grown beyond this many spans by one huge chunk is dropped at the next reset. */
 const MAX_RETAINED_SCAN_SPANS = 4096;
 
-/**
- * allocRows returns room for `spans` rows outside the JS heap: Buffer.allocUnsafe carves small sizes out of
- * Node's shared pool (8-byte aligned), so a typical trace costs no allocation of its own. Contents are
- * unspecified until written.
- */
-export function allocRows(spans: number): Float64Array {
-  const bytes = Buffer.allocUnsafe(spans * FIELDS * 8);
-  if (bytes.byteOffset % 8 !== 0) return new Float64Array(spans * FIELDS);
-  return new Float64Array(bytes.buffer, bytes.byteOffset, spans * FIELDS);
-}
-
 /** grownRows returns `rows` when it holds `spans` rows, else a copy of its first `used` numbers in room for at least twice as many spans. */
 function grownRows(rows: Float64Array, used: number, spans: number): Float64Array {
   if (rows.length >= spans * FIELDS) return rows;
-  const bigger = allocRows(Math.max(spans, (rows.length / FIELDS) * 2, 4));
+  const bigger = new Float64Array(Math.max(spans, (rows.length / FIELDS) * 2, 4) * FIELDS);
   bigger.set(rows.subarray(0, used));
   return bigger;
 }
@@ -65,7 +54,7 @@ const EMPTY_ROWS = new Float64Array(0);
  */
 export class ChunkSpanScan implements SpanIndexSink {
   /** @internal Rows of this chunk (capacity kept between chunks; only the first count * FIELDS are valid). */
-  rows: Float64Array = allocRows(64);
+  rows: Float64Array = new Float64Array(64 * FIELDS);
   /** @internal service.name of each resource entry of the chunk. */
   readonly services: string[] = [];
   /** @internal Per-span wanted attributes, when attribute keys were wanted. */
@@ -89,7 +78,7 @@ export class ChunkSpanScan implements SpanIndexSink {
     this._hasRoot = false;
     this.services.length = 0;
     this.attributes = undefined;
-    if (this.rows.length > MAX_RETAINED_SCAN_SPANS * FIELDS) this.rows = allocRows(64);
+    if (this.rows.length > MAX_RETAINED_SCAN_SPANS * FIELDS) this.rows = new Float64Array(64 * FIELDS);
   }
 
   /** firstTraceId is the lowercase hex trace id of the first scanned span of `data` ('' when none). */

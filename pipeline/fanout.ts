@@ -1,4 +1,6 @@
-// Fan-out consumers: hand one batch to several consumers and settle only when all of them settled.
+// Fan-out consumers: hand one batch to several consumers and settle only when all of them settled. The
+// batch's early per-chunk notice (onChunkSettled) is not passed on: one consumer's notice would settle a
+// chunk another one still holds.
 
 import type { LogsConsumer, TracesConsumer } from './component';
 import type { LogBatch, TraceBatch } from './trace-batch';
@@ -9,7 +11,8 @@ export function fanoutTraces(consumers: readonly TracesConsumer[]): TracesConsum
   return {
     capabilities: { mutatesData: false },
     async consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
-      await Promise.all(consumers.map((c) => c.consumeTraces(batch, signal)));
+      const shared: TraceBatch = { chunks: batch.chunks };
+      await Promise.all(consumers.map((c) => c.consumeTraces(shared, signal)));
     },
   };
 }
@@ -19,7 +22,8 @@ export function fanoutLogs(consumers: readonly LogsConsumer[]): LogsConsumer {
   if (consumers.length === 1) return consumers[0];
   return {
     async consumeLogs(batch: LogBatch, signal?: AbortSignal): Promise<void> {
-      await Promise.all(consumers.map((c) => c.consumeLogs(batch, signal)));
+      const shared: LogBatch = { chunks: batch.chunks };
+      await Promise.all(consumers.map((c) => c.consumeLogs(shared, signal)));
     },
   };
 }

@@ -112,8 +112,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const refused = this._refuse();
     if (refused) return Promise.reject(refused);
     const now = this._now();
-    const settlement = new BatchSettlement();
-    for (const c of batch.chunks) this._acceptSpans(c, now, settlement);
+    const settlement = new BatchSettlement(batch.onChunkSettled);
+    const chunks = batch.chunks;
+    for (let i = 0; i < chunks.length; i++) this._acceptSpans(chunks[i], i, now, settlement);
     this._afterIntake(batch.chunks, signal);
     return settlement.seal();
   }
@@ -123,11 +124,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const refused = this._refuse();
     if (refused) return Promise.reject(refused);
     const now = this._now();
-    const settlement = new BatchSettlement();
+    const settlement = new BatchSettlement(batch.onChunkSettled);
     const loose: LogChunk[] = [];
-    for (const c of batch.chunks) {
+    const chunks = batch.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i];
       if (c.traceId === '') loose.push(c);
-      else this._acceptLogs(c, now, settlement);
+      else this._acceptLogs(c, i, now, settlement);
     }
     if (loose.length > 0) {
       if (this._next.consumeLogs) settlement.follow(this._next.consumeLogs({ chunks: loose }, signal));
@@ -248,8 +251,11 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return undefined;
   }
 
-  /** _acceptSpans buffers one chunk (or sends it on as a late chunk of a decided trace); `settlement` gets its waiter. */
-  private _acceptSpans(chunk: TraceChunk, now: number, settlement: BatchSettlement): void {
+  /**
+   * _acceptSpans buffers one chunk, `index` in its batch (or sends it on as a late chunk of a decided trace);
+   * `settlement` gets its waiter.
+   */
+  private _acceptSpans(chunk: TraceChunk, index: number, now: number, settlement: BatchSettlement<TraceChunk>): void {
     const scan = this._scan;
     scan.reset();
     try {
@@ -262,14 +268,14 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
     const spanCount = scan.count;
     const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
-    if (traceId === '' || spanCount === 0) return;
+    if (traceId === '' || spanCount === 0) return settlement.settledNow(index, chunk);
     const data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
-        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement);
+        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement, index, chunk);
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
@@ -288,18 +294,18 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       if (t.spans.count >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
       else if (t.bytes >= this._cfg.max_bytes_per_trace) this._buffer.decideNow(t, 'max_bytes_per_trace');
     }
-    this._wait(t.waiters, settlement);
+    this._wait(t.waiters, settlement, index, chunk);
   }
 
   /** _acceptLogs holds one log chunk with its trace (or sends it on as late logs of a decided trace). */
-  private _acceptLogs(chunk: LogChunk, now: number, settlement: BatchSettlement): void {
+  private _acceptLogs(chunk: LogChunk, index: number, now: number, settlement: BatchSettlement<LogChunk>): void {
     const traceId = chunk.traceId.toLowerCase();
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateLogs.inc(chunk.recordCount);
-        this._sendLate(decided, undefined, chunk, settlement);
+        this._sendLate(decided, undefined, chunk, settlement, index, chunk);
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
@@ -309,7 +315,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const held = data === chunk.data ? chunk : { ...chunk, data };
     if (this._deciding.has(traceId)) t.logs.push(held);
     else this._buffer.addLogs(t, held);
-    this._wait(t.logWaiters, settlement);
+    this._wait(t.logWaiters, settlement, index, chunk);
   }
 
   /**
@@ -331,9 +337,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     return this._state.recentDecision(traceId) ?? this._cache.get(traceId);
   }
 
-  /** _wait makes a chunk of `settlement` wait among `waiters` (with ack "buffered" it is settled as buffered). */
-  private _wait(waiters: Waiter[], settlement: BatchSettlement): void {
-    if (this._cfg.ack !== 'buffered') waiters.push(settlement.waiter());
+  /**
+   * _wait makes chunk `index` of `settlement` wait among `waiters` (with ack "buffered" it is settled as
+   * buffered).
+   */
+  private _wait<C>(waiters: Waiter[], settlement: BatchSettlement<C>, index: number, chunk: C): void {
+    if (this._cfg.ack !== 'buffered') waiters.push(settlement.waiter(index, chunk));
   }
 
   private _afterIntake(chunks: readonly { traceId: string }[], signal: AbortSignal | undefined): void {
@@ -353,10 +362,17 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
   }
 
-  private _sendLate(record: DecisionRecord, spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined, logs: LogChunk | undefined, settlement: BatchSettlement): void {
-    if (record.decision !== 'sampled') return;
+  private _sendLate<C>(
+    record: DecisionRecord,
+    spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined,
+    logs: LogChunk | undefined,
+    settlement: BatchSettlement<C>,
+    index: number,
+    chunk: C,
+  ): void {
+    if (record.decision !== 'sampled') return settlement.settledNow(index, chunk);
     const waiters: Waiter[] = [];
-    this._wait(waiters, settlement);
+    this._wait(waiters, settlement, index, chunk);
     if (spans) this._lateTraces.push(this._outgoingTrace(record, spans.chunks, spans.spans, waiters));
     if (logs) this._lateLogs.push({ traceId: record.traceId, chunks: [logs], bytes: logs.data.byteLength, waiters });
   }

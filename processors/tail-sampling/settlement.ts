@@ -5,12 +5,16 @@
 // batch. The outcome is the same: resolved when every chunk was settled without an error; otherwise
 // rejected, with a retriable error when any chunk failed retriably (the batch must be redelivered), else
 // with a permanent one.
+// A batch may also carry an early per-chunk notice (`onChunkSettled`, see pipeline/trace-batch.ts): each
+// waiter created for a chunk with its index reports that chunk when it resolves, so the Kafka receiver can
+// settle the offset of a message whose trace was decided while a slower trace of the same fetch still waits.
 
 import { isPermanent } from '../../pipeline/errors';
+import type { ChunkSettledHook } from '../../pipeline/trace-batch';
 import type { Waiter } from './trace-buffer';
 
 /** BatchSettlement counts a batch's unsettled chunks; `promise` settles once the batch is sealed and the count is 0. */
-export class BatchSettlement {
+export class BatchSettlement<C = unknown> {
   readonly promise: Promise<void>;
   private _resolve!: () => void;
   private _reject!: (err: unknown) => void;
@@ -20,23 +24,32 @@ export class BatchSettlement {
   private _retriable: unknown;
   private _permanent: unknown;
 
-  constructor() {
+  /** @param _notice the batch's early per-chunk notice, if it has one. */
+  constructor(private readonly _notice?: ChunkSettledHook<C>) {
     this.promise = new Promise<void>((resolve, reject) => {
       this._resolve = resolve;
       this._reject = reject;
     });
   }
 
-  /** waiter returns the settle handle of one more chunk (each handle counts once, however often it is called). */
-  waiter(): Waiter {
+  /**
+   * waiter returns the settle handle of one more chunk (each handle counts once, however often it is
+   * called). Given the chunk and its index in the batch, resolving it also sends the batch's early notice.
+   */
+  waiter(index = -1, chunk?: C): Waiter {
     this._pending++;
-    return new ChunkWaiter(this);
+    return new ChunkWaiter(this, index, chunk);
   }
 
   /** follow settles one more chunk with `p`: resolved or rejected as `p` is. */
   follow(p: Promise<void>): void {
     const w = this.waiter();
     p.then(() => w.resolve(), (err: unknown) => w.reject(err));
+  }
+
+  /** settledNow reports a chunk that needed no holding (nothing to keep, or late to a dropped trace) as settled. */
+  settledNow(index: number, chunk: C): void {
+    this.chunkSettled(false, undefined, index, chunk, false);
   }
 
   /** fail settles one more chunk as failed with `err` now (e.g. a malformed chunk). */
@@ -52,12 +65,20 @@ export class BatchSettlement {
   }
 
   /** @internal Called once per waiter by ChunkWaiter. */
-  chunkSettled(failed: boolean, err: unknown): void {
+  chunkSettled(failed: boolean, err: unknown, index: number, chunk: C | undefined, counted = true): void {
+    if (!failed && index >= 0 && this._notice) {
+      try {
+        this._notice(index, chunk as C);
+      } catch {
+        // The sender's bookkeeping failed: the chunk still settles with the batch's promise.
+      }
+    }
     if (failed) {
       this._failed = true;
       if (isPermanent(err)) this._permanent ??= err;
       else this._retriable ??= err;
     }
+    if (!counted) return;
     this._pending--;
     this._settleIfDone();
   }
@@ -70,20 +91,24 @@ export class BatchSettlement {
 }
 
 /** ChunkWaiter is one chunk's handle: the first resolve or reject counts, later calls are ignored (like a promise's). */
-class ChunkWaiter implements Waiter {
+class ChunkWaiter<C> implements Waiter {
   private _done = false;
 
-  constructor(private readonly _batch: BatchSettlement) {}
+  constructor(
+    private readonly _batch: BatchSettlement<C>,
+    private readonly _index: number,
+    private readonly _chunk: C | undefined,
+  ) {}
 
   resolve(): void {
     if (this._done) return;
     this._done = true;
-    this._batch.chunkSettled(false, undefined);
+    this._batch.chunkSettled(false, undefined, this._index, this._chunk);
   }
 
   reject(err: unknown): void {
     if (this._done) return;
     this._done = true;
-    this._batch.chunkSettled(true, err);
+    this._batch.chunkSettled(true, err, this._index, this._chunk);
   }
 }

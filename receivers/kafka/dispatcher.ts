@@ -1,14 +1,16 @@
 // Hands the messages of a fetched batch downstream WITHOUT waiting, and settles their offsets when the
 // downstream promise resolves (for the tail sampler: when the trace is decided and exported, seconds later).
-// A retriable rejection keeps the messages unsettled and retries them with backoff (the partition is paused
-// meanwhile); a permanent one is narrowed down by halving the batch until the single culprit is found, which
-// is then counted, logged and skipped (or dead-lettered first). Nothing is settled that was not delivered,
-// skipped on purpose or dead-lettered.
+// A downstream that reports chunks one by one (the batch's onChunkSettled notice) settles each message as
+// soon as all its chunks did, so one slow trace does not hold the offsets and the in-flight bytes of the
+// whole fetch. A retriable rejection keeps the messages not yet settled and retries them with backoff (the
+// partition is paused meanwhile); a permanent one is narrowed down by halving the batch until the single
+// culprit is found, which is then counted, logged and skipped (or dead-lettered first). Nothing is settled
+// that was not delivered, skipped on purpose or dead-lettered.
 
 import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/component';
 import { errorMessage, isPermanent } from '../../pipeline/errors';
-import type { LogChunk, TraceChunk } from '../../pipeline/trace-batch';
+import type { ChunkSettledHook, LogChunk, TraceChunk } from '../../pipeline/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
 import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/self-telemetry/kafka-context';
@@ -45,7 +47,10 @@ export interface DispatcherOptions {
 
 interface Delivery {
   readonly part: PartitionState;
-  readonly entries: readonly DeliveryEntry[];
+  /** The messages not yet settled (those settled early are left out before a retry). */
+  entries: readonly DeliveryEntry[];
+  /** Per entry: settled early by the downstream's per-chunk notice during the current attempt. */
+  early?: Uint8Array;
   attempt: number;
   retrying: boolean;
   timer?: NodeJS.Timeout;
@@ -54,6 +59,8 @@ interface Delivery {
 /** Dispatcher delivers batches downstream and settles them in their partition's watermark. */
 export class Dispatcher {
   private readonly _waiting = new Set<Delivery>();
+  /** Partitions with early settlements whose `settled` hook is due (called once per microtask, not per message). */
+  private readonly _noticeDue = new Set<PartitionState>();
   private _inFlight = 0;
   private _stopped = false;
 
@@ -111,8 +118,14 @@ export class Dispatcher {
     let p: Promise<void>;
     try {
       const deliver = (): Promise<void> => {
-        if (d.part.signal === 'traces') return this._traces.consumeTraces({ chunks: d.entries.flatMap((e) => e.traces ?? []) });
-        if (this._logs) return this._logs.consumeLogs({ chunks: d.entries.flatMap((e) => e.logs ?? []) });
+        if (d.part.signal === 'traces') {
+          const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.traces);
+          return this._traces.consumeTraces({ chunks, onChunkSettled });
+        }
+        if (this._logs) {
+          const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.logs);
+          return this._logs.consumeLogs({ chunks, onChunkSettled });
+        }
         throw new Error('no logs pipeline for a logs topic');
       };
       p = d.entries[0].headers === undefined
@@ -125,6 +138,7 @@ export class Dispatcher {
     p.then(
       () => {
         this._inFlight--;
+        this._unsettled(d);
         this._settle(d.part, d.entries);
         this._finish(d);
       },
@@ -135,8 +149,58 @@ export class Dispatcher {
     );
   }
 
+  /**
+   * _chunksOf flattens the chunks of a delivery's entries for one downstream call, with the notice that
+   * settles an entry once every chunk of it was reported settled.
+   */
+  private _chunksOf<C>(d: Delivery, of: (e: DeliveryEntry) => readonly C[] | undefined): { chunks: C[]; onChunkSettled: ChunkSettledHook<C> } {
+    const entries = d.entries;
+    const chunks: C[] = [];
+    const owner: number[] = [];
+    const left = new Int32Array(entries.length);
+    for (let e = 0; e < entries.length; e++) {
+      const list = of(entries[e]) ?? [];
+      left[e] = list.length;
+      for (const c of list) {
+        chunks.push(c);
+        owner.push(e);
+      }
+    }
+    const early = new Uint8Array(entries.length);
+    d.early = early;
+    const onChunkSettled = (index: number, chunk: C): void => {
+      if (chunks[index] !== chunk || owner[index] < 0 || d.early !== early) return; // not ours, told twice, or an older attempt
+      const e = owner[index];
+      owner[index] = -1;
+      if (--left[e] === 0) this._settleEarly(d, e);
+    };
+    return { chunks, onChunkSettled };
+  }
+
+  /** _settleEarly settles entry `e` of a delivery still in flight: all its chunks were reported settled. */
+  private _settleEarly(d: Delivery, e: number): void {
+    if (!this._active(d.part) || !d.early) return;
+    d.early[e] = 1;
+    d.part.watermark.settle(d.entries[e].offset);
+    if (this._noticeDue.has(d.part)) return;
+    this._noticeDue.add(d.part);
+    queueMicrotask(() => {
+      this._noticeDue.delete(d.part);
+      if (!d.part.revoked) this._hooks.settled(d.part);
+    });
+  }
+
+  /** _unsettled drops the entries settled early from a delivery whose call settled (they are done; a retry sends the rest). */
+  private _unsettled(d: Delivery): void {
+    const early = d.early;
+    d.early = undefined;
+    if (early) d.entries = d.entries.filter((_, e) => early[e] === 0);
+  }
+
   private _failed(d: Delivery, err: unknown): void {
     if (!this._active(d.part)) return this._finish(d);
+    this._unsettled(d);
+    if (d.entries.length === 0) return this._finish(d); // every message settled on its own: nothing to retry
     if (isPermanent(err)) {
       if (d.entries.length > 1) {
         // Narrow the rejection down: halves are delivered on their own until the culprit stands alone.

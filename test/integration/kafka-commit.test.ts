@@ -1,12 +1,15 @@
 // The Kafka receiver against the real broker: the committed offset (read back with admin.fetchOffsets) is
 // the first unsettled message while later ones settle first or are held; permanent rejections are skipped
 // and retriable ones retried; undecodable messages are dead-lettered; a partition over its in-flight limit
-// is paused and resumed.
+// is paused and resumed; with a real tail sampler downstream, one slow trace holds only its own message
+// (commit and in-flight bytes), not the whole fetch it came in.
 
 import { expect } from 'chai';
 import type { Receiver } from '../../pipeline/component';
 import { BackpressureError, PermanentError } from '../../pipeline/errors';
+import { factory as samplerFactory } from '../../processors/tail-sampling/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
+import { chunkOf, newSpanId } from '../processors/tail-sampling/helpers/fixtures';
 import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
 import { committedOffsets, FakeDownstream, KafkaSuite, metricValue, rawKafka, receiverConfig, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor } from './kafka-helpers';
 
@@ -156,6 +159,47 @@ describe('kafka receiver commits (real broker)', function () {
     expect(seen).to.have.length(1);
     expect(seen[0].value?.equals(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]))).to.equal(true);
     expect(seen[0].headers).to.include({ 'tusk.dlq.reason': 'poison', 'tusk.dlq.source.topic': topic, 'tusk.dlq.source.partition': '0', 'tusk.dlq.source.offset': '0', 'tusk.dlq.error.code': 'ERR_OTLP_DECODE' });
+  });
+
+  it('with a tail sampler downstream, a slow trace holds only its own message: the rest commits and the partition keeps flowing', async () => {
+    const topic = await kafka.newTopic('t-slow');
+    const group = uniqueGroup('g-slow');
+    const ids = Array.from({ length: 40 }, (_, i) => traceIdOf(i, 0x88));
+    const slowAt = 2;
+    const pad = { key: 'pad', value: 'x'.repeat(900) };
+    // One produce request: the 40 messages (~1 KB each) arrive in the same fetch. The one at offset 2 has no
+    // root span, so the sampler waits decision_wait for it; all others have theirs and are decided at once.
+    await kafka.producer.send({
+      topic,
+      acks: -1,
+      messages: ids.map((id, i) => ({ key: id, value: Buffer.from(chunkOf([{ traceId: id, attributes: { pad: pad.value }, ...(i === slowAt ? { parentSpanId: newSpanId() } : {}) }]).data) })),
+    });
+    const down = new FakeDownstream();
+    down.policy = () => 'ok';
+    const samplerSettings = settingsFor('processors.tail_sampling');
+    const sampler = samplerFactory.create(samplerSettings, samplerFactory.configSchema.parse({ decision_wait: '6s', root_settle_delay: 0, policies: [{ name: 'all', type: 'always_sample' }] }), down);
+    await sampler.start(new TestHost());
+    try {
+      const settings = settingsFor('receivers.kafka');
+      // 8 KiB in flight is less than the fetch: without per-message settlement the partition would be paused
+      // for the whole decision_wait behind the one slow trace.
+      const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, { max_inflight_bytes_per_partition: '8KiB' })), { traces: sampler });
+      receivers.push(r);
+      await r.start(new TestHost());
+      // Joining the group takes a few seconds; the commit then stops at the slow message, well before decision_wait.
+      await waitFor('the other traces exported', () => down.traceIds().length === ids.length - 1, 15_000, 20);
+      const exportedAt = Date.now();
+      await waitFor('commit at the slow message', async () => (await committed(group, topic)) === slowAt, 3000, 50);
+      expect(Date.now() - exportedAt).to.be.below(3000);
+      expect(down.traceIds().sort()).to.deep.equal(ids.filter((_, i) => i !== slowAt).sort(), 'every other trace was decided and exported');
+      expect(await metricValue(settings.metrics, 'tusk_kafka_unsettled_messages', { topic, partition: '0' })).to.equal(1);
+      expect(await metricValue(settings.metrics, 'tusk_kafka_paused_partitions')).to.equal(0);
+      await waitFor('the slow trace decided at decision_wait, then everything committed', async () => (await committed(group, topic)) === ids.length, 15_000, 100);
+      expect(down.traceIds()).to.include(ids[slowAt]);
+    } finally {
+      for (const r of receivers.splice(0)) await r.shutdown();
+      await sampler.shutdown();
+    }
   });
 
   it('pauses a partition holding more than max_inflight_bytes_per_partition unsettled, and resumes it as it drains', async () => {

@@ -7,7 +7,8 @@ import { PermanentError, PipelineError } from '../../../pipeline/errors';
 import { configSchema } from '../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { FakeSamplingState } from './helpers/fake-state';
-import { chunkOf, chunksOf, metricValue, newTraceId, settings } from './helpers/fixtures';
+import type { TraceChunk } from '../../../pipeline/trace-batch';
+import { chunkOf, chunksOf, metricValue, newSpanId, newTraceId, settings } from './helpers/fixtures';
 import { FakeNext, harness, status } from './helpers/harness';
 
 describe('tail_sampling settle semantics', () => {
@@ -100,6 +101,42 @@ describe('tail_sampling settle semantics', () => {
     expect((caught as PipelineError).code).to.equal('ERR_SAMPLER_DECIDE');
     expect((caught as PipelineError).retriable).to.equal(true);
     expect(h.p.stats()).to.include({ traces: 0, deciding: 0 });
+  });
+
+  it('reports each chunk settled as soon as its trace is decided and exported, long before the batch promise', async () => {
+    const h = await harness({ root_settle_delay: 0, decision_wait: '10s' });
+    const slow = chunkOf([{ traceId: newTraceId(), parentSpanId: newSpanId() }]); // no root: waits decision_wait
+    const fast = chunkOf([{ traceId: newTraceId() }]);
+    const bad: TraceChunk = { traceId: newTraceId(), data: new Uint8Array([0x0a, 0x50, 0x01]), spanCount: 1 };
+    const told: number[] = [];
+    const chunks = [slow, fast, bad];
+    const settled = h.p.consumeTraces({ chunks, onChunkSettled: (i, c) => told.push(c === chunks[i] ? i : -1) });
+    let release!: () => void;
+    h.next.steps.push({ hold: new Promise<void>((r) => (release = r)) });
+    await h.advance(100);
+    expect(h.next.calls).to.equal(1, 'the fast trace was decided and handed on');
+    expect(told).to.deep.equal([], 'a kept trace is reported once the next consumer accepted it, not at its decision');
+    release();
+    await status(settled);
+    expect(h.next.exportedTraceIds()).to.deep.equal([fast.traceId]);
+    expect(told).to.deep.equal([1]);
+    expect(await status(settled)).to.equal('pending');
+    await h.advance(10_000);
+    expect(told).to.deep.equal([1, 0], 'the malformed chunk is never reported');
+    expect(await settled.then(() => 'resolved', (e: PipelineError) => (e.retriable ? 'retriable' : 'permanent'))).to.equal('permanent');
+  });
+
+  it('reports a late chunk of a dropped trace settled at once, and a dropped trace at its decision', async () => {
+    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] });
+    const id = newTraceId();
+    const told: string[] = [];
+    const first = chunkOf([{ traceId: id }]);
+    const settled = h.p.consumeTraces({ chunks: [first], onChunkSettled: (_i, c) => told.push(c.traceId) });
+    await h.advance(100);
+    expect(told).to.deep.equal([id]);
+    await settled;
+    h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])], onChunkSettled: (_i, c) => told.push(`late ${c.traceId}`) });
+    expect(told).to.deep.equal([id, `late ${id}`], 'reported during consumeTraces itself');
   });
 
   it('batches many kept traces of one tick into one downstream call', async () => {

@@ -1,6 +1,7 @@
 // BatchSettlement (settlement.ts): the promise of one consumeTraces/consumeLogs call resolves once every
 // chunk's waiter resolved, rejects (retriable error first, else permanent) once all settled and any failed,
-// and counts each waiter once however often it is settled.
+// and counts each waiter once however often it is settled; the batch's early per-chunk notice is sent for
+// each chunk that resolves, never for one that fails.
 
 import { expect } from 'chai';
 import { PermanentError } from '../../../pipeline/errors';
@@ -47,6 +48,35 @@ describe('tail_sampling BatchSettlement', () => {
     w.reject(new Error('too late'));
     const caught = await s.seal().then(() => undefined, (e: unknown) => e);
     expect(caught).to.equal(permanent);
+  });
+
+  it('sends the early notice with the index and chunk of each waiter that resolves, once, and never for a failure', async () => {
+    const told: [number, string][] = [];
+    const s = new BatchSettlement<string>((i, c) => told.push([i, c]));
+    const a = s.waiter(0, 'a');
+    const b = s.waiter(1, 'b');
+    const anonymous = s.waiter();
+    const p = s.seal();
+    b.resolve();
+    b.resolve();
+    a.reject(new Error('jaeger down'));
+    a.resolve();
+    s.settledNow(2, 'c');
+    expect(told).to.deep.equal([[1, 'b'], [2, 'c']]);
+    expect(await status(p)).to.equal('pending', 'settledNow does not count as a waiter');
+    anonymous.resolve();
+    expect(told).to.have.length(2, 'a waiter made without an index sends no notice');
+    expect(await p.then(() => 'resolved', () => 'rejected')).to.equal('rejected');
+  });
+
+  it('a throwing notice does not stop the batch from settling', async () => {
+    const s = new BatchSettlement<number>(() => {
+      throw new Error('sender bookkeeping broke');
+    });
+    const w = s.waiter(0, 0);
+    const p = s.seal();
+    w.resolve();
+    expect(await status(p)).to.equal('resolved');
   });
 
   it('follows a promise as one more chunk', async () => {

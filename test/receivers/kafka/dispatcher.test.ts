@@ -1,6 +1,7 @@
 // Tests of the Kafka receiver's Dispatcher with fake downstream consumers: settlement only on success,
 // out-of-order settlement, retries with backoff (partition paused meanwhile), narrowing a permanent
-// rejection down to the one bad message, dead-lettering, and stop/revoke.
+// rejection down to the one bad message, dead-lettering, stop/revoke, and early per-message settlement
+// from the downstream's per-chunk notice.
 
 import { expect } from 'chai';
 import pino from 'pino';
@@ -51,6 +52,18 @@ class Downstream implements TracesConsumer {
 function entry(offset: number): DeliveryEntry {
   const traceId = offset.toString(16).padStart(32, '0');
   return { offset, key: Buffer.from(traceId), value: Buffer.from([offset & 0xff]), traces: [{ traceId, data: new Uint8Array([offset & 0xff]), spanCount: 1 }] };
+}
+
+/** keyless is a message split into chunks of several traces (as the receiver does for a keyless value). */
+function keyless(offset: number, traces: number): DeliveryEntry {
+  const chunks = Array.from({ length: traces }, (_, i) => ({ traceId: `${offset.toString(16)}-${i}`.padStart(32, '0'), data: new Uint8Array([i]), spanCount: 1 }));
+  return { offset, key: null, value: Buffer.from([offset & 0xff]), traces: chunks };
+}
+
+/** notice sends the batch's early notice for its chunk `i` (as the tail sampler does when the chunk settled). */
+function notice(batch: TraceBatch, i: number): void {
+  expect(batch.onChunkSettled, 'the dispatcher passes a per-chunk notice').to.be.a('function');
+  batch.onChunkSettled?.(i, batch.chunks[i]);
 }
 
 function setup(hooks: Partial<DispatcherHooks> = {}) {
@@ -185,6 +198,87 @@ describe('kafka receiver: Dispatcher', () => {
     expect(down.calls).to.have.length(1);
     expect(part.watermark.commitOffset).to.equal(0);
     expect(part.retrying).to.equal(0);
+  });
+
+  it('settles each message as soon as the downstream reports all its chunks settled, before the batch promise', async () => {
+    const { down, part, d, events, track } = setup();
+    d.dispatch(part, track(0, 1, 2));
+    const { batch } = down.calls[0];
+    notice(batch, 0);
+    notice(batch, 2);
+    expect(part.watermark.commitOffset).to.equal(1, 'offset 0 settled at once; 1 still held');
+    expect(part.watermark.unsettledCount).to.equal(1, 'offset 2 settled too: only the slow message counts as in flight');
+    expect(part.watermark.unsettledWeight).to.equal(1);
+    expect(events.filter((e) => e === 'settled')).to.have.length(0, 'the settled hook is coalesced into a microtask');
+    await Promise.resolve();
+    expect(events.filter((e) => e === 'settled')).to.have.length(1, 'one hook call for both messages');
+    down.calls[0].resolve();
+    await sleep(1);
+    expect(part.watermark.commitOffset).to.equal(3);
+  });
+
+  it('settles a keyless message early only when every one of its chunks was reported, each counted once', async () => {
+    const { down, part, d } = setup();
+    part.watermark.track(0, 1);
+    part.watermark.track(1, 1);
+    d.dispatch(part, [keyless(0, 3), entry(1)]);
+    const { batch } = down.calls[0];
+    expect(batch.chunks).to.have.length(4);
+    notice(batch, 0);
+    notice(batch, 0);
+    notice(batch, 1);
+    expect(part.watermark.commitOffset).to.equal(0, 'chunk 2 of message 0 is still held (a repeated notice does not count twice)');
+    notice(batch, 2);
+    expect(part.watermark.commitOffset).to.equal(1);
+  });
+
+  it('ignores a notice whose chunk is not the one the dispatcher put at that index', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0, 1));
+    const { batch } = down.calls[0];
+    batch.onChunkSettled?.(0, batch.chunks[1]);
+    batch.onChunkSettled?.(0, { ...batch.chunks[0] });
+    batch.onChunkSettled?.(7, batch.chunks[0]);
+    expect(part.watermark.commitOffset).to.equal(0);
+    expect(part.watermark.unsettledCount).to.equal(2);
+  });
+
+  it('after a retriable rejection, redelivers only the messages not settled early', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0, 1, 2));
+    const first = down.calls[0];
+    notice(first.batch, 1);
+    first.reject(new BackpressureError('export timed out', 1));
+    await waitFor(() => down.calls.length === 2);
+    const retried = down.calls[1].batch.chunks.map((c) => c.traceId);
+    expect(retried).to.deep.equal([entry(0), entry(2)].map((e) => e.traces?.[0].traceId));
+    first.batch.onChunkSettled?.(0, first.batch.chunks[0]);
+    expect(part.watermark.unsettledCount).to.equal(2, 'a notice of the failed attempt no longer counts');
+    notice(down.calls[1].batch, 1);
+    expect(part.watermark.commitOffset).to.equal(0, 'offset 2 settled by the retry; 0 still held');
+    down.calls[1].resolve();
+    await waitFor(() => part.watermark.commitOffset === 3);
+  });
+
+  it('narrows a permanent rejection among the messages not settled early', async () => {
+    const { down, part, d, reg, track } = setup();
+    const bad = entry(3).traces?.[0].traceId;
+    d.dispatch(part, track(0, 1, 2, 3));
+    const first = down.calls[0];
+    for (const i of [0, 1, 2]) notice(first.batch, i);
+    down.policy = (b) => (b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok');
+    first.reject(new PermanentError('ERR_TEST_BAD', 'bad span'));
+    await waitFor(() => part.watermark.commitOffset === 4);
+    expect(down.calls).to.have.length(1, 'the only message left is the culprit: skipped without another call');
+    expect(await metric(reg, 'tusk_kafka_skipped_messages_total', { reason: 'permanent' })).to.equal(1);
+  });
+
+  it('ignores early notices after the partition was revoked', async () => {
+    const { down, part, d, track } = setup();
+    d.dispatch(part, track(0));
+    part.revoked = true;
+    notice(down.calls[0].batch, 0);
+    expect(part.watermark.commitOffset).to.equal(0);
   });
 
   it('ignores settlements of a revoked partition', async () => {

@@ -86,7 +86,7 @@ export class JaegerTraceExporter extends QueuedExporter<JaegerRequest> {
       for (let i = 0; i < g.spans.length; i += max) {
         const spans = g.spans.slice(i, i + max);
         const traceIds = [...new Set(spans.map((s) => s.spanContext().traceId))];
-        requests.push({ key, identity: g.identity, spans, traceIds, spanCount: spans.length });
+        requests.push({ key, identity: g.identity, spans, traceIds, itemCount: spans.length });
       }
     }
     return { requests, invalid };

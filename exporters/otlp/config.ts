@@ -16,10 +16,12 @@ export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
 
 /**
  * configSchema of the otlp exporter:
- * - `protocol`: "http" (default; POST protobuf to {endpoint}/v1/traces) or "grpc" (TraceService/Export).
+ * - `protocol`: "http" (default; POST protobuf to {endpoint}/v1/traces and /v1/logs) or "grpc"
+ *   (TraceService/Export, LogsService/Export).
  * - `endpoint`: http: base URL (default http://127.0.0.1:4318; https:// uses `tls`); grpc: "host:port",
  *   "http://host:port" (plaintext) or "https://host:port" (TLS) (default 127.0.0.1:4317). '' = the default.
  * - `traces_endpoint` (http): full URL that replaces {endpoint}/v1/traces. Default '' (derived).
+ * - `logs_endpoint` (http): full URL that replaces {endpoint}/v1/logs. Default '' (derived).
  * - `compression`: "gzip" (default) or "none".
  * - `headers`: extra HTTP headers / gRPC metadata (e.g. `authorization`). Default none.
  * - `timeout`: deadline of one request. Default 10s. Must be > 0.
@@ -33,6 +35,7 @@ export const configSchema = z
     protocol: z.enum(['http', 'grpc']).default('http'),
     endpoint: z.string().default(''),
     traces_endpoint: z.string().default(''),
+    logs_endpoint: z.string().default(''),
     compression: z.enum(['gzip', 'none']).default('gzip'),
     headers: headersSchema,
     timeout: duration({ min: 1 }).prefault(DEFAULT_TIMEOUT),
@@ -45,13 +48,15 @@ export const configSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.protocol === 'http') {
-      for (const key of ['endpoint', 'traces_endpoint'] as const) {
+      for (const key of ['endpoint', 'traces_endpoint', 'logs_endpoint'] as const) {
         if (c[key] !== '' && !/^https?:\/\/[^/]/.test(c[key])) {
           ctx.addIssue({ code: 'custom', path: [key], message: `expected an http:// or https:// URL, got ${JSON.stringify(c[key])}` });
         }
       }
     } else {
-      if (c.traces_endpoint !== '') ctx.addIssue({ code: 'custom', path: ['traces_endpoint'], message: 'traces_endpoint is for protocol "http" only' });
+      for (const key of ['traces_endpoint', 'logs_endpoint'] as const) {
+        if (c[key] !== '') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for protocol "http" only` });
+      }
       if (c.endpoint !== '' && !/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}\/?$/.test(c.endpoint)) {
         ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `expected "host:port" (optionally with http:// or https://), got ${JSON.stringify(c.endpoint)}` });
       }
@@ -62,11 +67,20 @@ export const configSchema = z
 /** OtlpExporterConfig is the parsed config. */
 export type OtlpExporterConfig = z.output<typeof configSchema>;
 
-/** tracesUrl is the URL OTLP/HTTP requests go to. */
+/** tracesUrl is the URL OTLP/HTTP trace requests go to. */
 export function tracesUrl(c: OtlpExporterConfig): URL {
-  if (c.traces_endpoint !== '') return new URL(c.traces_endpoint);
+  return signalUrl(c, c.traces_endpoint, 'traces');
+}
+
+/** logsUrl is the URL OTLP/HTTP log requests go to. */
+export function logsUrl(c: OtlpExporterConfig): URL {
+  return signalUrl(c, c.logs_endpoint, 'logs');
+}
+
+function signalUrl(c: OtlpExporterConfig, override: string, path: 'traces' | 'logs'): URL {
+  if (override !== '') return new URL(override);
   const base = (c.endpoint === '' ? DEFAULT_HTTP_ENDPOINT : c.endpoint).replace(/\/+$/, '');
-  return new URL(`${base}/v1/traces`);
+  return new URL(`${base}/v1/${path}`);
 }
 
 /** grpcTarget is the gRPC target ("host:port") and whether it uses TLS (https:// scheme). */

@@ -1,14 +1,15 @@
-// The `otlp` exporter: forwards trace chunks as OTLP without decoding them. Chunks are byte-concatenated
-// (concatenated ExportTraceServiceRequests are one valid message: protobuf merges repeated fields) into
-// requests of at most max_request_bytes, sent over OTLP/HTTP or OTLP/gRPC through the shared
+// The `otlp` exporter: forwards trace and log chunks as OTLP without decoding them. Chunks are
+// byte-concatenated (concatenated ExportTraceServiceRequests, or ExportLogsServiceRequests, are one valid
+// message: protobuf merges repeated fields) into requests of at most max_request_bytes, sent over OTLP/HTTP
+// (/v1/traces, /v1/logs) or OTLP/gRPC (TraceService, LogsService) through the shared
 // queue/retry/dead-letter skeleton.
 
 import type { ComponentSettings } from '../../pipeline/component';
-import type { TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
+import type { LogBatch, LogChunk, TraceBatch } from '../../pipeline/trace-batch';
 import { QueuedExporter } from '../shared/exporter-helper';
-import type { ExportRequest, SplitResult } from '../shared/exporter-helper';
+import type { ExportRequest, ExportSignal, SplitResult } from '../shared/exporter-helper';
 import { createAgent, loadTls } from '../shared/http';
-import { grpcTarget, tracesUrl } from './config';
+import { grpcTarget, logsUrl, tracesUrl } from './config';
 import type { OtlpExporterConfig } from './config';
 import { GrpcTransport } from './grpc-transport';
 import { HttpTransport } from './http-transport';
@@ -20,21 +21,26 @@ export interface OtlpRequest extends ExportRequest {
 }
 
 interface Transport {
-  send(body: Uint8Array, signal: AbortSignal): Promise<PartialSuccess | undefined>;
+  send(kind: ExportSignal, body: Uint8Array, signal: AbortSignal): Promise<PartialSuccess | undefined>;
   close(): void;
 }
 
+/** Encoded is anything with encoded OTLP bytes: a trace chunk or a log chunk. */
+interface Encoded {
+  readonly data: Uint8Array;
+}
+
 /** concatChunks joins the chunks' bytes into one buffer. */
-export function concatChunks(chunks: readonly TraceChunk[]): Uint8Array {
+export function concatChunks(chunks: readonly Encoded[]): Uint8Array {
   if (chunks.length === 1) return chunks[0].data;
   return Buffer.concat(chunks.map((c) => c.data));
 }
 
 /** packChunks groups chunks, in order, into groups of at most maxBytes (0 = one group); a bigger chunk goes alone. */
-export function packChunks(chunks: readonly TraceChunk[], maxBytes: number): TraceChunk[][] {
+export function packChunks<C extends Encoded>(chunks: readonly C[], maxBytes: number): C[][] {
   if (maxBytes <= 0) return chunks.length > 0 ? [[...chunks]] : [];
-  const groups: TraceChunk[][] = [];
-  let cur: TraceChunk[] = [];
+  const groups: C[][] = [];
+  let cur: C[] = [];
   let size = 0;
   for (const c of chunks) {
     if (cur.length > 0 && size + c.data.byteLength > maxBytes) {
@@ -49,7 +55,7 @@ export function packChunks(chunks: readonly TraceChunk[], maxBytes: number): Tra
   return groups;
 }
 
-/** OtlpTraceExporter sends traces as OTLP over HTTP or gRPC; see README.md. */
+/** OtlpTraceExporter sends traces and logs as OTLP over HTTP or gRPC; see README.md. */
 export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
   private _transport?: Transport;
   private _partialWarned = 0;
@@ -63,22 +69,38 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
     this._client();
   }
 
+  /** consumeLogs resolves once every log record of the batch was accepted by the backend. */
+  consumeLogs(batch: LogBatch, signal?: AbortSignal): Promise<void> {
+    return this.exportLogs(batch, signal);
+  }
+
   protected split(batch: TraceBatch): SplitResult<OtlpRequest> {
     const requests = packChunks(batch.chunks, this._cfg.max_request_bytes).map((group) => ({
       body: concatChunks(group),
       traceIds: group.map((c) => c.traceId),
-      spanCount: group.reduce((n, c) => n + c.spanCount, 0),
+      itemCount: group.reduce((n, c) => n + c.spanCount, 0),
+    }));
+    return { requests, invalid: [] };
+  }
+
+  protected override splitLogs(batch: LogBatch): SplitResult<OtlpRequest, LogChunk> {
+    const requests = packChunks(batch.chunks, this._cfg.max_request_bytes).map((group) => ({
+      body: concatChunks(group),
+      traceIds: group.map((c) => c.traceId),
+      itemCount: group.reduce((n, c) => n + c.recordCount, 0),
+      signal: 'logs' as const,
     }));
     return { requests, invalid: [] };
   }
 
   protected async send(request: OtlpRequest, signal: AbortSignal): Promise<void> {
-    const partial = await this._client().send(request.body, signal);
+    const kind = request.signal ?? 'traces';
+    const partial = await this._client().send(kind, request.body, signal);
     if (partial) {
       // Accepted request; the server dropped part of it for good (the OTLP spec forbids retrying those).
-      this._metrics.failed(Math.min(partial.rejectedSpans, request.spanCount), 'permanent');
+      this._countFailed(kind, Math.min(partial.rejected, request.itemCount), 'permanent');
       if (this._partialWarned++ % 100 === 0) {
-        this._logger.warn({ rejectedSpans: partial.rejectedSpans, message: partial.errorMessage, traceIds: request.traceIds.slice(0, 20), occurrences: this._partialWarned }, 'backend accepted a request but rejected part of it');
+        this._logger.warn({ signal: kind, rejected: partial.rejected, message: partial.errorMessage, traceIds: request.traceIds.slice(0, 20), occurrences: this._partialWarned }, 'backend accepted a request but rejected part of it');
       }
     }
   }
@@ -96,8 +118,8 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
       const { target, tls } = grpcTarget(c);
       this._transport = new GrpcTransport({ target, tls: tls ? loadTls(c.tls) : undefined, headers, gzip: c.compression === 'gzip', timeoutMs: c.timeout });
     } else {
-      const url = tracesUrl(c);
-      this._transport = new HttpTransport({ url, headers, gzip: c.compression === 'gzip', timeoutMs: c.timeout, agent: createAgent(url, loadTls(c.tls), c.sending_queue.num_consumers) });
+      const urls = { traces: tracesUrl(c), logs: logsUrl(c) };
+      this._transport = new HttpTransport({ urls, headers, gzip: c.compression === 'gzip', timeoutMs: c.timeout, agent: createAgent(urls.traces, loadTls(c.tls), c.sending_queue.num_consumers) });
     }
     return this._transport;
   }

@@ -1,13 +1,14 @@
-// OTLP/gRPC transport on @grpc/grpc-js: the request bytes are already an encoded ExportTraceServiceRequest,
-// so the method uses an identity serializer and no protobuf work happens here. Status classification follows
+// OTLP/gRPC transport on @grpc/grpc-js: the request bytes are already an encoded ExportTraceServiceRequest
+// (or ExportLogsServiceRequest), so the methods use an identity serializer and no protobuf work happens here. Status classification follows
 // the OTLP spec: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS are retriable;
 // RESOURCE_EXHAUSTED only when the server attached a google.rpc.RetryInfo; everything else is permanent.
 // A RetryInfo delay (from grpc-status-details-bin) becomes the retry's minimum wait.
 
 import * as grpc from '@grpc/grpc-js';
-import { otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp';
+import { LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp';
 import type { TlsMaterial } from '../shared/http';
 import { ExporterErrorCode, ExportError } from '../shared/errors';
+import type { ExportSignal } from '../shared/exporter-helper';
 import { decodePartialSuccess } from './http-transport';
 import type { PartialSuccess } from './http-transport';
 
@@ -65,7 +66,7 @@ export interface GrpcTransportOptions {
   readonly timeoutMs: number;
 }
 
-/** GrpcTransport sends one encoded ExportTraceServiceRequest per call over one channel. */
+/** GrpcTransport sends one encoded request per call (TraceService or LogsService Export) over one channel. */
 export class GrpcTransport {
   private readonly _client: grpc.Client;
 
@@ -87,7 +88,7 @@ export class GrpcTransport {
   }
 
   /** send makes one Export call; resolves with the partial success, if any; rejects with an ExportError. */
-  send(body: Uint8Array, signal: AbortSignal): Promise<PartialSuccess | undefined> {
+  send(kind: ExportSignal, body: Uint8Array, signal: AbortSignal): Promise<PartialSuccess | undefined> {
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(this._o.headers)) md.set(k.toLowerCase(), v);
     const payload = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -97,7 +98,7 @@ export class GrpcTransport {
         return;
       }
       const call = this._client.makeUnaryRequest<Buffer, Buffer>(
-        TRACE_SERVICE_EXPORT_PATH,
+        kind === 'logs' ? LOGS_SERVICE_EXPORT_PATH : TRACE_SERVICE_EXPORT_PATH,
         identity,
         identity,
         payload,
@@ -106,7 +107,7 @@ export class GrpcTransport {
         (err, res) => {
           signal.removeEventListener('abort', onAbort);
           if (err) reject(grpcStatusError(err));
-          else resolve(res ? decodePartialSuccess(res) : undefined);
+          else resolve(res ? decodePartialSuccess(res, kind) : undefined);
         },
       );
       const onAbort = () => call.cancel();

@@ -5,7 +5,6 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { TraceChunk } from '../../pipeline/trace-batch';
 import { errorMessage } from '../../pipeline/errors';
 import { ExporterErrorCode, ExportError } from './errors';
 
@@ -35,8 +34,12 @@ export class DeadLetterWriter {
 
   constructor(private readonly _opts: DeadLetterOptions) {}
 
-  /** write puts the chunks on the dead-letter topic; resolves once Kafka acknowledged all of them. */
-  async write(chunks: readonly TraceChunk[], reason: DeadLetterReason): Promise<void> {
+  /**
+   * write puts the chunks on the dead-letter topic; resolves once Kafka acknowledged all of them. Log chunks
+   * carry the header `tusk-signal: logs` (their value is an ExportLogsServiceRequest; keyless for records
+   * outside any trace).
+   */
+  async write(chunks: readonly { readonly traceId: string; readonly data: Uint8Array }[], reason: DeadLetterReason, signal: 'traces' | 'logs' = 'traces'): Promise<void> {
     if (chunks.length === 0) return;
     try {
       const producer = await this._connect();
@@ -47,13 +50,14 @@ export class DeadLetterWriter {
         'tusk-dead-lettered-at': new Date().toISOString(),
       };
       if (reason.status !== undefined) headers['tusk-status'] = String(reason.status);
+      if (signal === 'logs') headers['tusk-signal'] = 'logs';
       await producer.send({
         topic: this._opts.topic,
         acks: -1,
-        messages: chunks.map((c) => ({ key: c.traceId, value: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength), headers })),
+        messages: chunks.map((c) => ({ key: c.traceId === '' ? null : c.traceId, value: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength), headers })),
       });
     } catch (err) {
-      throw new ExportError(ExporterErrorCode.DEAD_LETTER, `${this._opts.component}: writing ${chunks.length} trace(s) to dead-letter topic ${this._opts.topic} failed: ${errorMessage(err)}`, {
+      throw new ExportError(ExporterErrorCode.DEAD_LETTER, `${this._opts.component}: writing ${chunks.length} ${signal === 'logs' ? 'log chunk(s)' : 'trace(s)'} to dead-letter topic ${this._opts.topic} failed: ${errorMessage(err)}`, {
         cause: err,
         retriable: true,
         component: this._opts.component,

@@ -1,13 +1,14 @@
 // The exporter skeleton every exporter builds on (like the OTel Collector's exporterhelper): bounded sending
 // queue -> split the batch into requests -> each request retried with backoff -> metrics, logs, and the
 // permanent-rejection path (count, log trace ids, dead-letter, reject with ExportRejectedError). A batch's
-// promise resolves only when every request of it was accepted by the backend.
+// promise resolves only when every request of it was accepted by the backend. Traces always; logs for an
+// exporter that implements `splitLogs` and exposes `consumeLogs` through `exportLogs`.
 
 import type { Logger } from 'pino';
 import type { ComponentSettings, Exporter, Host } from '../../pipeline/component';
 import { once } from '../../pipeline/component';
 import { errorMessage, isPermanent, PipelineError, ShutdownError } from '../../pipeline/errors';
-import type { TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
+import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
 import { backoffPolicyFrom, retryWithBackoff } from './backoff';
 import type { BackoffPolicy } from './backoff';
 import type { RetryOnFailureConfig, SendingQueueConfig } from './config';
@@ -16,19 +17,32 @@ import { ExporterErrorCode, ExportError, ExportRejectedError } from './errors';
 import { ExporterMetrics } from './metrics';
 import { SendingQueue } from './queue';
 
+/** ExportSignal is what a request carries: spans or log records. */
+export type ExportSignal = 'traces' | 'logs';
+
 /** ExportRequest is one request to the backend, cut from a batch by the exporter. */
 export interface ExportRequest {
-  /** Ids of the traces whose spans the request carries. */
+  /** Ids of the traces whose spans (or log records) the request carries. */
   readonly traceIds: readonly string[];
-  /** Number of spans it carries. */
-  readonly spanCount: number;
+  /** Number of spans it carries, or of log records for a logs request. */
+  readonly itemCount: number;
+  /** 'logs' for a request of log records; traces when absent. */
+  readonly signal?: ExportSignal;
 }
 
+/** ExportChunk is a chunk of either signal. */
+export type ExportChunk = TraceChunk | LogChunk;
+
 /** SplitResult is a batch cut into requests, plus the chunks that can never be exported (undecodable). */
-export interface SplitResult<R extends ExportRequest> {
+export interface SplitResult<R extends ExportRequest, C extends ExportChunk = TraceChunk> {
   readonly requests: R[];
   /** Chunks refused before sending, with the PermanentError that says why. */
-  readonly invalid: ReadonlyArray<{ readonly chunk: TraceChunk; readonly error: unknown }>;
+  readonly invalid: ReadonlyArray<{ readonly chunk: C; readonly error: unknown }>;
+}
+
+/** itemsOf is the number of spans or log records a chunk holds. */
+function itemsOf(c: ExportChunk): number {
+  return 'spanCount' in c ? c.spanCount : c.recordCount;
 }
 
 /** CommonExporterConfig is the part of the config the skeleton reads (snake_case, parsed). */
@@ -89,6 +103,11 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   /** split cuts a batch into requests and sets aside the chunks that can never be exported. */
   protected abstract split(batch: TraceBatch): SplitResult<R>;
 
+  /** splitLogs is split for log batches, in exporters that take logs (their requests have signal 'logs'). */
+  protected splitLogs(_batch: LogBatch): SplitResult<R, LogChunk> {
+    throw new PipelineError('ERR_EXPORTER_NO_LOGS', `${this._id} does not export logs`, { retriable: false, component: this._id });
+  }
+
   /** send makes ONE attempt to deliver one request within the exporter's timeout. */
   protected abstract send(request: R, signal: AbortSignal): Promise<void>;
 
@@ -105,18 +124,30 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
 
   /** consumeTraces resolves once every span of the batch was accepted by the backend. */
   consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
+    return this._submit('traces', batch.chunks, () => this.split(batch), signal);
+  }
+
+  /**
+   * exportLogs resolves once every log record of the batch was accepted by the backend; an exporter that
+   * takes logs calls it from its `consumeLogs` (the pipeline sends logs only to exporters that have one).
+   */
+  protected exportLogs(batch: LogBatch, signal?: AbortSignal): Promise<void> {
+    return this._submit('logs', batch.chunks, () => this.splitLogs(batch), signal);
+  }
+
+  private _submit<C extends ExportChunk>(kind: ExportSignal, chunks: readonly C[], split: () => SplitResult<R, C>, signal?: AbortSignal): Promise<void> {
     if (this._closed) return Promise.reject(new ShutdownError(this._id));
-    if (batch.chunks.length === 0) return Promise.resolve();
+    if (chunks.length === 0) return Promise.resolve();
     if (!this._queue) {
-      const p = this._export(batch, signal);
+      const p = this._export(kind, chunks, split, signal);
       const tracked = p.catch(() => undefined);
       this._direct.add(tracked);
       void tracked.finally(() => this._direct.delete(tracked));
       return p;
     }
     let bytes = 0;
-    for (const c of batch.chunks) bytes += c.data.byteLength;
-    return this._queue.submit(bytes, () => this._export(batch, signal));
+    for (const c of chunks) bytes += c.data.byteLength;
+    return this._queue.submit(bytes, () => this._export(kind, chunks, split, signal));
   }
 
   /**
@@ -144,38 +175,50 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     return finished ? 0 : this._direct.size;
   }
 
-  private async _export(batch: TraceBatch, callerSignal?: AbortSignal): Promise<void> {
+  private async _export<C extends ExportChunk>(kind: ExportSignal, chunks: readonly C[], split: () => SplitResult<R, C>, callerSignal?: AbortSignal): Promise<void> {
     const signal = callerSignal ? AbortSignal.any([this._abort.signal, callerSignal]) : this._abort.signal;
-    const { requests, invalid } = this.split(batch);
+    const { requests, invalid } = split();
     const results = await Promise.allSettled(requests.map((r) => this._sendWithRetry(r, signal)));
     let retriable: unknown;
     let permanent: unknown = invalid[0]?.error;
     const rejectedIds = new Set<string>(invalid.map((x) => x.chunk.traceId));
-    let rejectedSpans = invalid.reduce((n, x) => n + x.chunk.spanCount, 0);
+    let rejectedItems = invalid.reduce((n, x) => n + itemsOf(x.chunk), 0);
     results.forEach((res, i) => {
       const req = requests[i];
       if (res.status === 'fulfilled') {
-        this._metrics.sent(req.spanCount);
+        this._countSent(kind, req.itemCount);
       } else if (isPermanent(res.reason)) {
         permanent ??= res.reason;
-        rejectedSpans += req.spanCount;
+        rejectedItems += req.itemCount;
         for (const id of req.traceIds) rejectedIds.add(id);
       } else {
         retriable ??= res.reason;
-        this._metrics.failed(req.spanCount, 'retriable');
+        this._countFailed(kind, req.itemCount, 'retriable');
       }
     });
     if (permanent !== undefined) {
-      const chunks = batch.chunks.filter((c) => rejectedIds.has(c.traceId));
-      const rejection = this._rejectForGood(chunks, rejectedSpans, permanent);
+      const rejected = chunks.filter((c) => rejectedIds.has(c.traceId));
+      const rejection = this._rejectForGood(kind, rejected, rejectedItems, permanent);
       // When part of the batch failed retriably the sender redelivers all of it; report that first.
       if (retriable === undefined) return rejection;
       await rejection.catch(() => undefined);
     }
     if (retriable !== undefined) {
-      this._logger.warn({ err: retriable, traces: batch.chunks.length }, 'export failed after retries; batch handed back to the sender');
+      this._logger.warn({ err: retriable, signal: kind, chunks: chunks.length }, 'export failed after retries; batch handed back to the sender');
       throw retriable;
     }
+  }
+
+  /** _countSent counts spans or log records the backend accepted. */
+  protected _countSent(kind: ExportSignal, items: number): void {
+    if (kind === 'logs') this._metrics.sentLogRecords(items);
+    else this._metrics.sent(items);
+  }
+
+  /** _countFailed counts spans or log records that failed. */
+  protected _countFailed(kind: ExportSignal, items: number, how: 'retriable' | 'permanent'): void {
+    if (kind === 'logs') this._metrics.failedLogRecords(items, how);
+    else this._metrics.failed(items, how);
   }
 
   private async _sendWithRetry(request: R, signal: AbortSignal): Promise<void> {
@@ -195,29 +238,31 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
         signal,
         onRetry: (err, delayMs, retry) => {
           this._metrics.retried();
-          this._logger.debug({ err, delayMs, retry, spans: request.spanCount }, 'retrying export');
+          this._logger.debug({ err, delayMs, retry, signal: request.signal ?? 'traces', items: request.itemCount }, 'retrying export');
         },
       },
     );
   }
 
-  private async _rejectForGood(chunks: readonly TraceChunk[], spans: number, cause: unknown): Promise<never> {
+  private async _rejectForGood(kind: ExportSignal, chunks: readonly ExportChunk[], items: number, cause: unknown): Promise<never> {
     const traceIds = chunks.map((c) => c.traceId);
     const code = cause instanceof PipelineError ? cause.code : ExporterErrorCode.REJECTED;
     const status = cause instanceof ExportError ? cause.status : undefined;
-    this._metrics.failed(spans, 'permanent');
+    this._countFailed(kind, items, 'permanent');
     this._logger.error(
-      { code, status, spans, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), err: cause },
-      'backend rejected traces for good',
+      { code, status, signal: kind, [kind === 'logs' ? 'logRecords' : 'spans']: items, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), err: cause },
+      kind === 'logs' ? 'backend rejected log records for good' : 'backend rejected traces for good',
     );
     let deadLettered = false;
     if (this._deadLetter) {
-      // A failed dead-letter write rejects retriably (DEAD_LETTER): the traces are redelivered, not lost.
-      await this._deadLetter.write(chunks, { code, message: errorMessage(cause), status });
-      this._metrics.deadLettered(spans);
+      // A failed dead-letter write rejects retriably (DEAD_LETTER): the data is redelivered, not lost.
+      await this._deadLetter.write(chunks, { code, message: errorMessage(cause), status }, kind);
+      if (kind === 'traces') this._metrics.deadLettered(items);
+      else this._metrics.deadLetteredLogRecords(items);
       deadLettered = true;
     }
-    throw new ExportRejectedError(`${this._id}: ${traceIds.length} trace(s) rejected for good: ${errorMessage(cause)}`, traceIds, deadLettered, {
+    const what = kind === 'logs' ? 'log chunk(s)' : 'trace(s)';
+    throw new ExportRejectedError(`${this._id}: ${traceIds.length} ${what} rejected for good: ${errorMessage(cause)}`, traceIds, deadLettered, {
       cause,
       component: this._id,
     });

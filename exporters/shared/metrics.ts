@@ -12,6 +12,7 @@ export class ExporterMetrics {
   private readonly _sent: Counter<'exporter'>;
   private readonly _failed: Counter<'exporter' | 'kind'>;
   private readonly _deadLettered: Counter<'exporter'>;
+  private readonly _deadLetteredLogs: Counter<'exporter'>;
   private readonly _queueSize: Gauge<'exporter'>;
   private readonly _queueBytes: Gauge<'exporter'>;
   private readonly _queueCapacity: Gauge<'exporter'>;
@@ -33,6 +34,8 @@ export class ExporterMetrics {
       }));
     this._deadLettered = registeredMetric(registry, 'tusk_exporter_dead_lettered_spans_total', () =>
       new Counter({ name: 'tusk_exporter_dead_lettered_spans_total', help: 'Permanently rejected spans written to the dead-letter topic.', labelNames: ['exporter'], registers }));
+    this._deadLetteredLogs = registeredMetric(registry, 'tusk_exporter_dead_lettered_log_records_total', () =>
+      new Counter({ name: 'tusk_exporter_dead_lettered_log_records_total', help: 'Permanently rejected log records written to the dead-letter topic.', labelNames: ['exporter'], registers }));
     this._queueSize = registeredMetric(registry, 'tusk_exporter_queue_size', () =>
       new Gauge({ name: 'tusk_exporter_queue_size', help: 'Batches waiting in the sending queue.', labelNames: ['exporter'], registers }));
     this._queueBytes = registeredMetric(registry, 'tusk_exporter_queue_bytes', () =>
@@ -83,6 +86,11 @@ export class ExporterMetrics {
   /** deadLettered counts spans written to the dead-letter topic. */
   deadLettered(spans: number): void {
     if (spans > 0) this._deadLettered.inc(this._l(), spans);
+  }
+
+  /** deadLetteredLogRecords counts log records written to the dead-letter topic. */
+  deadLetteredLogRecords(records: number): void {
+    if (records > 0) this._deadLetteredLogs.inc(this._l(), records);
   }
 
   /** queue reports the waiting batches and bytes. */

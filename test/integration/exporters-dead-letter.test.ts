@@ -1,7 +1,9 @@
 // Integration: the dead-letter path against REAL services. The otlp exporter sends a batch with one valid and
 // one corrupt trace chunk to the real Jaeger (OTLP/HTTP); Jaeger answers 400 for the corrupt one, which is
 // then written to a real Kafka topic (unique per run): key = trace id, value = the original bytes, headers
-// saying who rejected it and why. The valid trace reaches Jaeger.
+// saying who rejected it and why. The valid trace reaches Jaeger. The same for log chunks, sent to a real
+// OTLP server (tusk-collector's own otlp receiver on loopback): the refused chunk is dead-lettered with
+// `tusk-signal: logs`.
 
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -12,6 +14,8 @@ import { factory } from '../../exporters/otlp/factory';
 import type { ExportRejectedError } from '../../exporters/shared/errors';
 import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, richTrace, settings } from '../exporters/shared/fixtures';
 import { ensureJaeger, fetchTrace, JAEGER_OTLP_HTTP } from './exporters-helpers';
+import { logsRequest } from '../exporters/kafka/otlp-fixtures';
+import { startReceiver } from '../receivers/otlp/helpers';
 
 const BROKERS = ['127.0.0.1:9092'];
 
@@ -55,29 +59,68 @@ describe('integration: permanent rejection -> dead-letter topic on real Kafka', 
     expect(await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.otlp_dlq', kind: 'permanent' })).to.equal(4);
     expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp_dlq' })).to.equal(3);
 
-    const consumer = new Kafka({ clientId: 'it-dlq-reader', brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({ groupId: `${topic}-reader` });
-    const got: Array<{ key: string; value: Buffer; headers: Record<string, string> }> = [];
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          got.push({
-            key: message.key!.toString(),
-            value: message.value!,
-            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-          });
-        },
-      });
-      for (let i = 0; i < 150 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      await consumer.disconnect();
-    }
+    const got = await readTopic(topic);
     expect(got).to.have.length(1);
     expect(got[0].key).to.equal(bad);
     expect(got[0].value.equals(badBytes)).to.equal(true);
     expect(got[0].headers).to.include({ 'tusk-exporter': 'exporters.otlp_dlq', 'tusk-error-code': 'ERR_EXPORTER_HTTP_STATUS', 'tusk-status': '400' });
     expect((await fetchTrace(good, 3))?.spans.length).to.equal(3);
   });
+
+  it('dead-letters a log chunk the OTLP server refused, marked tusk-signal: logs; the good log chunk is delivered', async () => {
+    const topic = `tusk-it-dlq-logs-${Date.now()}-${process.pid}`;
+    const server = await startReceiver();
+    try {
+      const s = settings('exporters.otlp_dlq_logs');
+      const exp = factory.create(s, factory.configSchema.parse({
+        endpoint: server.httpBase, max_request_bytes: 1, dead_letter_topic: topic, dead_letter_brokers: BROKERS.join(','),
+        retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
+      }));
+      const good = newTraceId();
+      const bad = newTraceId();
+      const badBytes = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+      const err = (await exp.consumeLogs?.({ chunks: [
+        { traceId: good, data: logsRequest([good], 2), recordCount: 2 },
+        { traceId: bad, data: badBytes, recordCount: 5 },
+      ] }).catch((e: unknown) => e)) as ExportRejectedError;
+      await exp.shutdown();
+      expect(err.retriable).to.equal(false);
+      expect(err.traceIds).to.deep.equal([bad]);
+      expect(err.deadLettered).to.equal(true);
+      expect(await metricValue(s.metrics, 'tusk_exporter_dead_lettered_log_records_total', { exporter: 'exporters.otlp_dlq_logs' })).to.equal(5);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp_dlq_logs' })).to.equal(2);
+      expect(server.next.logBatches.flatMap((b) => b.chunks.map((c) => c.traceId))).to.deep.equal([good]);
+      const got = await readTopic(topic);
+      expect(got).to.have.length(1);
+      expect(got[0].key).to.equal(bad);
+      expect(got[0].value.equals(badBytes)).to.equal(true);
+      expect(got[0].headers).to.include({ 'tusk-exporter': 'exporters.otlp_dlq_logs', 'tusk-signal': 'logs', 'tusk-status': '400' });
+    } finally {
+      await server.receiver.shutdown();
+    }
+  });
 });
+
+/** readTopic reads a dead-letter topic from the beginning until its messages stop coming. */
+async function readTopic(topic: string): Promise<Array<{ key: string; value: Buffer; headers: Record<string, string> }>> {
+  const consumer = new Kafka({ clientId: 'it-dlq-reader', brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({ groupId: `${topic}-reader` });
+  const got: Array<{ key: string; value: Buffer; headers: Record<string, string> }> = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        got.push({
+          key: message.key!.toString(),
+          value: message.value!,
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+      },
+    });
+    for (let i = 0; i < 150 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
+}

@@ -1,20 +1,26 @@
 // Unit tests of the `otlp` exporter against local OTLP/HTTP and OTLP/gRPC servers: bodies are the chunks'
 // bytes concatenated (and decode to every span), gzip, headers/metadata, request cutting, status handling
-// (Retry-After, RetryInfo, permanent 4xx / INVALID_ARGUMENT), partial success, config, lifecycle.
+// (Retry-After, RetryInfo, permanent 4xx / INVALID_ARGUMENT), partial success, config, lifecycle; and the
+// same for log chunks (/v1/logs, LogsService/Export, log-record metrics).
 
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraces, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/otlp';
+import { decodeTraces, LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/otlp';
 import { factory } from '../../../exporters/otlp/factory';
 import { concatChunks, packChunks } from '../../../exporters/otlp/exporter';
-import { grpcTarget, tracesUrl } from '../../../exporters/otlp/config';
+import { grpcTarget, logsUrl, tracesUrl } from '../../../exporters/otlp/config';
 import { ExportRejectedError, ExporterErrorCode } from '../../../exporters/shared/errors';
 import type { ExportError } from '../../../exporters/shared/errors';
 import { batchOf, chunkOf, metricValue, newTraceId, resourceSpans, richTrace, settings, span } from '../shared/fixtures';
-import type { TraceChunk } from '../../../pipeline/trace-batch';
+import type { LogChunk, TraceChunk } from '../../../pipeline/trace-batch';
+import { logsRequest } from '../kafka/otlp-fixtures';
+
+function logChunk(records = 2, traceId = newTraceId()): LogChunk {
+  return { traceId, data: logsRequest([traceId], records), recordCount: records };
+}
 
 const fastRetry = { initial_interval: '5ms', max_interval: '10ms', max_elapsed_time: '2s' };
 const host = { reportFatalError() {}, getExtension: () => undefined };
@@ -43,22 +49,24 @@ async function httpServer(reply: (n: number) => { status: number; headers?: Reco
   return { hits, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => { srv.closeAllConnections(); return new Promise<void>((r) => srv.close(() => r())); } };
 }
 
-interface GrpcHit { body: Buffer; metadata: grpc.Metadata }
+interface GrpcHit { path: string; body: Buffer; metadata: grpc.Metadata }
 async function grpcServer(reply: (n: number) => { error?: Partial<grpc.StatusObject>; body?: Uint8Array }) {
   const hits: GrpcHit[] = [];
   const server = new grpc.Server();
   const id = (b: Buffer) => b;
-  server.addService(
-    { Export: { path: TRACE_SERVICE_EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
-    {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        hits.push({ body: call.request, metadata: call.metadata });
-        const r = reply(hits.length);
-        if (r.error) cb(r.error as grpc.ServiceError, null);
-        else cb(null, Buffer.from(r.body ?? new Uint8Array()));
+  for (const path of [TRACE_SERVICE_EXPORT_PATH, LOGS_SERVICE_EXPORT_PATH]) {
+    server.addService(
+      { Export: { path, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
+      {
+        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+          hits.push({ path, body: call.request, metadata: call.metadata });
+          const r = reply(hits.length);
+          if (r.error) cb(r.error as grpc.ServiceError, null);
+          else cb(null, Buffer.from(r.body ?? new Uint8Array()));
+        },
       },
-    },
-  );
+    );
+  }
   const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   return { hits, target: `127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.tryShutdown(() => r())) };
 }
@@ -86,6 +94,9 @@ describe('exporters/otlp', function () {
       expect(tracesUrl(p({})).href).to.equal('http://127.0.0.1:4318/v1/traces');
       expect(tracesUrl(p({ endpoint: 'https://otel.example:443/' })).href).to.equal('https://otel.example/v1/traces');
       expect(tracesUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal('http://y:2/custom');
+      expect(logsUrl(p({})).href).to.equal('http://127.0.0.1:4318/v1/logs');
+      expect(logsUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal('http://x:1/v1/logs');
+      expect(logsUrl(p({ endpoint: 'http://x:1', logs_endpoint: 'http://z:3/l' })).href).to.equal('http://z:3/l');
       expect(grpcTarget(p({ protocol: 'grpc' }))).to.deep.equal({ target: '127.0.0.1:4317', tls: false });
       expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'https://collector:4317' }))).to.deep.equal({ target: 'collector:4317', tls: true });
       expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'http://collector:4317' }))).to.deep.equal({ target: 'collector:4317', tls: false });
@@ -95,6 +106,8 @@ describe('exporters/otlp', function () {
       const issues = (c: unknown) => (factory.configSchema.safeParse(c).error?.issues ?? []).map((i) => i.path.join('.'));
       expect(issues({ endpoint: '127.0.0.1:4318' })).to.deep.equal(['endpoint']);
       expect(issues({ protocol: 'grpc', traces_endpoint: 'http://x:1/v1/traces' })).to.deep.equal(['traces_endpoint']);
+      expect(issues({ protocol: 'grpc', logs_endpoint: 'http://x:1/v1/logs' })).to.deep.equal(['logs_endpoint']);
+      expect(issues({ logs_endpoint: 'x:1/v1/logs' })).to.deep.equal(['logs_endpoint']);
       expect(issues({ protocol: 'grpc', endpoint: 'no-port' })).to.deep.equal(['endpoint']);
       expect(issues({ compression: 'zstd' })).to.deep.equal(['compression']);
       expect(factory.configSchema.parse({}).max_request_bytes).to.equal(4 * 1024 * 1024);
@@ -185,6 +198,45 @@ describe('exporters/otlp', function () {
       await srv.close();
     });
 
+    it('POSTs log chunks to /v1/logs (or logs_endpoint), concatenated, and counts log records, not spans', async () => {
+      const srv = await httpServer(() => ({ status: 200 }));
+      const { exp, s } = make({ endpoint: srv.base, compression: 'none' });
+      const a = logChunk(2);
+      const b = logChunk(3);
+      await exp.consumeLogs?.({ chunks: [a, b] });
+      expect(srv.hits.map((h) => h.path)).to.deep.equal(['/v1/logs']);
+      expect(srv.hits[0].headers['content-type']).to.equal('application/x-protobuf');
+      expect(srv.hits[0].body.equals(Buffer.concat([a.data, b.data]))).to.equal(true);
+      const decoded = otlpTypes().ExportLogsServiceRequest.decode(srv.hits[0].body) as unknown as { resource_logs: { scope_logs: { log_records: unknown[] }[] }[] };
+      expect(decoded.resource_logs.flatMap((r) => r.scope_logs.flatMap((sl) => sl.log_records))).to.have.length(5);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' })).to.equal(5);
+      expect((await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })) ?? 0).to.equal(0);
+      await exp.shutdown();
+      const other = make({ endpoint: 'http://127.0.0.1:1', logs_endpoint: `${srv.base}/custom/logs`, compression: 'none' }, 'exporters.otlp2');
+      await other.exp.consumeLogs?.({ chunks: [logChunk(1)] });
+      expect(srv.hits.map((h) => h.path)).to.deep.equal(['/v1/logs', '/custom/logs']);
+      await other.exp.shutdown();
+      await srv.close();
+    });
+
+    it('logs: a partial success counts the rejected log records; a 400 rejects for good with the trace ids', async () => {
+      const body = otlpTypes().ExportLogsServiceResponse.encode({ partial_success: { rejected_log_records: 2, error_message: 'two too old' } }).finish();
+      const srv = await httpServer((n) => (n === 1 ? { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body } : { status: 400 }));
+      const { exp, s } = make({ endpoint: srv.base, retry_on_failure: fastRetry });
+      await exp.consumeLogs?.({ chunks: [logChunk(3)] });
+      const failed = (kind: string) => metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.otlp', kind });
+      expect(await failed('permanent')).to.equal(2);
+      const bad = logChunk(4);
+      const err = await exp.consumeLogs?.({ chunks: [bad] }).then(() => 'resolved', (e: unknown) => e);
+      expect(err).to.be.instanceOf(ExportRejectedError);
+      expect((err as ExportRejectedError).traceIds).to.deep.equal([bad.traceId]);
+      expect((err as ExportRejectedError).message).to.contain('log chunk(s) rejected for good');
+      expect(await failed('permanent')).to.equal(6);
+      expect(srv.hits).to.have.length(2, 'a 400 is not retried');
+      await exp.shutdown();
+      await srv.close();
+    });
+
     it('rejects retriably when nothing listens, after bounded retries', async () => {
       const srv = await httpServer(() => ({ status: 200 }));
       await srv.close();
@@ -207,6 +259,22 @@ describe('exporters/otlp', function () {
       expect(srv.hits[0].body.equals(Buffer.concat(chunks.map((c) => c.data)))).to.equal(true);
       expect(srv.hits[0].metadata.get('x-tenant')).to.deep.equal(['acme']);
       expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(3);
+      await exp.shutdown();
+      await srv.close();
+    });
+
+    it('calls LogsService/Export for log chunks; a logs partial success counts log records', async () => {
+      const body = otlpTypes().ExportLogsServiceResponse.encode({ partial_success: { rejected_log_records: 1 } }).finish();
+      const srv = await grpcServer(() => ({ body }));
+      const { exp, s } = make({ protocol: 'grpc', endpoint: srv.target, compression: 'none' });
+      const chunks = [logChunk(2), logChunk(1)];
+      await exp.consumeLogs?.({ chunks });
+      await exp.consumeTraces(batchOf(traceChunk('a', 1)));
+      expect(srv.hits.map((h) => h.path)).to.deep.equal([LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH]);
+      expect(srv.hits[0].body.equals(Buffer.concat(chunks.map((c) => c.data)))).to.equal(true);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' })).to.equal(3);
+      expect(await metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.otlp', kind: 'permanent' })).to.equal(1);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(1);
       await exp.shutdown();
       await srv.close();
     });

@@ -27,7 +27,7 @@ class ScriptedExporter extends QueuedExporter<Req> {
   }
   protected split(batch: TraceBatch): SplitResult<Req> {
     const invalid = batch.chunks.filter((c) => c.data[0] === 0xff).map((chunk) => ({ chunk, error: new PermanentError('ERR_TEST_DECODE', 'undecodable') }));
-    const requests = batch.chunks.filter((c) => c.data[0] !== 0xff).map((c, n) => ({ n, traceIds: [c.traceId], spanCount: c.spanCount }));
+    const requests = batch.chunks.filter((c) => c.data[0] !== 0xff).map((c, n) => ({ n, traceIds: [c.traceId], itemCount: c.spanCount }));
     return { requests, invalid };
   }
   protected send(req: Req, signal: AbortSignal): Promise<void> {

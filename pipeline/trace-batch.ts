@@ -29,31 +29,42 @@ export interface LogChunk {
  * ChunkSettledHook is an optional early notice from a consumer that holds chunks for long (the tail
  * sampler) to a sender that can release part of a batch before all of it settled (the Kafka receiver
  * settles each message's offset on its own). The consumer calls it once per chunk, with the chunk's index
- * in `chunks` and the chunk itself, when that chunk reached the end of its journey without error (decided
- * and dropped, or kept and accepted downstream). A chunk that fails is never reported: the batch's promise
- * stays the authority, and settles as before once every chunk did.
+ * in `chunks`, when that chunk reached the end of its journey without error (decided and dropped, or kept
+ * and accepted downstream). A chunk that fails is never reported: the batch's promise stays the authority,
+ * and settles as before once every chunk did.
  *
  * Rules that keep it safe:
- * - The sender ignores a call whose chunk is not the object it put at that index, so a component that
- *   passes on `{ ...batch, chunks: other }` by mistake cannot settle the wrong message.
- * - A component that hands one batch to more than one consumer (a fan-out) must not pass the hook on:
- *   one consumer's notice would settle a chunk the others still hold.
- * - A component that builds new chunks passes no hook (its batch then settles as a whole).
+ * - A sender attaches it with `withChunkSettledHook`, as a non-enumerable property: a component that
+ *   passes on `{ ...batch, chunks: other }` does not carry it along by mistake, while one that hands on
+ *   the batch object itself keeps it (same chunks, same indexes).
+ * - A component that hands one batch to more than one consumer (a fan-out) must not pass it on: one
+ *   consumer's notice would settle a chunk the others still hold.
+ * - The notice holds no reference to the chunk, so a consumer may copy a chunk's bytes and let go of the
+ *   original (the Kafka fetch it is a view of).
  */
-export type ChunkSettledHook<C> = (index: number, chunk: C) => void;
+export type ChunkSettledHook = (index: number) => void;
+
+/**
+ * withChunkSettledHook returns `batch` with the early per-chunk notice attached (non-enumerable, so that
+ * spreading the batch into a new one drops it).
+ */
+export function withChunkSettledHook<B extends TraceBatch | LogBatch>(batch: B, hook: ChunkSettledHook): B {
+  Object.defineProperty(batch, 'onChunkSettled', { value: hook, enumerable: false, writable: false, configurable: false });
+  return batch;
+}
 
 /** TraceBatch is what a TracesConsumer receives: chunks, usually of many traces. */
 export interface TraceBatch {
   readonly chunks: readonly TraceChunk[];
   /** Optional early per-chunk settlement notice (see ChunkSettledHook). */
-  readonly onChunkSettled?: ChunkSettledHook<TraceChunk>;
+  readonly onChunkSettled?: ChunkSettledHook;
 }
 
 /** LogBatch is what a LogsConsumer receives. */
 export interface LogBatch {
   readonly chunks: readonly LogChunk[];
   /** Optional early per-chunk settlement notice (see ChunkSettledHook). */
-  readonly onChunkSettled?: ChunkSettledHook<LogChunk>;
+  readonly onChunkSettled?: ChunkSettledHook;
 }
 
 /** countSpans sums the spans of a batch. */

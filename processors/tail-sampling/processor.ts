@@ -41,6 +41,8 @@ export interface ProcessorDeps {
   /** Run ticks on a timer (default true). Tests set false and call tick() with a fake clock. */
   readonly autoTick?: boolean;
   readonly codec?: SamplerCodec;
+  /** Overrides the detach age (bench/detach.ts compares with Infinity = never detach). Default detachAgeMs(config). */
+  readonly detachAgeMs?: number;
 }
 
 const NOT_STARTED = 'ERR_SAMPLER_NOT_STARTED';
@@ -58,6 +60,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private readonly _metrics: SamplerMetrics;
   /** Memory of the buffered chunk copies and span rows (slab.ts). */
   private readonly _slabs = new SlabAllocator();
+  /** Slabs of detached traces (long-lived): kept apart so they do not keep slabs of short-lived rows alive. */
+  private readonly _tenured = new SlabAllocator();
+  private readonly _detachAgeOverride: number | undefined;
   private readonly _buffer: TraceBuffer;
   private readonly _deciding = new Map<string, BufferedTrace>();
   /** Decisions the state does not hold (logs-only traces, a failed ledger call); the others are in its local ledger. */
@@ -83,11 +88,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._state = deps.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
+    this._detachAgeOverride = deps.detachAgeMs;
     this._codec = deps.codec ?? { scanTraceChunk, appendSpanAttributes };
     this._logger = _settings.logger;
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
     this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
+    this._buffer.trackAge(); // for detaching (ack "settled"); a reload may switch ack
     this._cache = new DecisionCache(config.decision_cache_size);
     this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
@@ -255,7 +262,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
    * _acceptSpans buffers one chunk, `index` in its batch (or sends it on as a late chunk of a decided trace);
    * `settlement` gets its waiter.
    */
-  private _acceptSpans(chunk: TraceChunk, index: number, now: number, settlement: BatchSettlement<TraceChunk>): void {
+  private _acceptSpans(chunk: TraceChunk, index: number, now: number, settlement: BatchSettlement): void {
     const scan = this._scan;
     scan.reset();
     try {
@@ -268,18 +275,20 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
     const spanCount = scan.count;
     const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
-    if (traceId === '' || spanCount === 0) return settlement.settledNow(index, chunk);
-    const data = this._holdable(chunk.data);
+    if (traceId === '' || spanCount === 0) return settlement.settledNow(index);
+    let data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
-        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement, index, chunk);
+        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement, index);
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
+    } else if (t.detached) {
+      data = compact(data, this._tenured);
     }
     if (this._deciding.has(traceId)) {
       // Being decided this tick: the chunk joins the trace and follows its decision.
@@ -294,28 +303,28 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       if (t.spans.count >= this._cfg.max_spans_per_trace) this._buffer.decideNow(t, 'max_spans_per_trace');
       else if (t.bytes >= this._cfg.max_bytes_per_trace) this._buffer.decideNow(t, 'max_bytes_per_trace');
     }
-    this._wait(t.waiters, settlement, index, chunk);
+    this._wait(t.waiters, settlement, index);
   }
 
   /** _acceptLogs holds one log chunk with its trace (or sends it on as late logs of a decided trace). */
-  private _acceptLogs(chunk: LogChunk, index: number, now: number, settlement: BatchSettlement<LogChunk>): void {
+  private _acceptLogs(chunk: LogChunk, index: number, now: number, settlement: BatchSettlement): void {
     const traceId = chunk.traceId.toLowerCase();
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateLogs.inc(chunk.recordCount);
-        this._sendLate(decided, undefined, chunk, settlement, index, chunk);
+        this._sendLate(decided, undefined, chunk, settlement, index);
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
     }
-    const data = this._holdable(chunk.data);
+    const data = t.detached ? compact(chunk.data, this._tenured) : this._holdable(chunk.data);
     const held = data === chunk.data ? chunk : { ...chunk, data };
     if (this._deciding.has(traceId)) t.logs.push(held);
     else this._buffer.addLogs(t, held);
-    this._wait(t.logWaiters, settlement, index, chunk);
+    this._wait(t.logWaiters, settlement, index);
   }
 
   /**
@@ -330,6 +339,33 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   }
 
   /**
+   * _detachAged copies the chunks of traces buffered longer than the detach age out of the buffers they
+   * arrived in. With ack "settled" a chunk is held as a view of its Kafka fetch (or request body), which is
+   * cheap while the trace is decided within root_settle_delay, as most are; one that waits decision_wait
+   * would keep the whole fetch in memory. The Kafka receiver copies its redelivery copy at `detach_after`
+   * too, and then the fetch can be freed. The copies and the trace's span rows go to slabs of their own, so
+   * a slow trace does not keep alive the slabs of the many short-lived rows either.
+   */
+  private _detachAged(now: number): void {
+    if (this._cfg.ack === 'buffered') {
+      this._buffer.takeAged(now); // copied on arrival already: just keep the age list short
+      return;
+    }
+    for (const t of this._buffer.takeAged(now - (this._detachAgeOverride ?? detachAgeMs(this._cfg)))) {
+      if (t.detached) continue;
+      t.detached = true;
+      const chunks = t.chunks;
+      for (let i = 0; i < chunks.length; i++) chunks[i] = compact(chunks[i], this._tenured);
+      t.spans.moveTo(this._tenured);
+      const logs = t.logs;
+      for (let i = 0; i < logs.length; i++) {
+        const data = compact(logs[i].data, this._tenured);
+        if (data !== logs[i].data) logs[i] = { ...logs[i], data };
+      }
+    }
+  }
+
+  /**
    * _decided is the decision already taken for a trace, known here without I/O: from the state's local
    * ledger, or from the processor's own cache of the decisions the state does not hold.
    */
@@ -341,8 +377,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
    * _wait makes chunk `index` of `settlement` wait among `waiters` (with ack "buffered" it is settled as
    * buffered).
    */
-  private _wait<C>(waiters: Waiter[], settlement: BatchSettlement<C>, index: number, chunk: C): void {
-    if (this._cfg.ack !== 'buffered') waiters.push(settlement.waiter(index, chunk));
+  private _wait(waiters: Waiter[], settlement: BatchSettlement, index: number): void {
+    if (this._cfg.ack !== 'buffered') waiters.push(settlement.waiter(index));
   }
 
   private _afterIntake(chunks: readonly { traceId: string }[], signal: AbortSignal | undefined): void {
@@ -362,17 +398,16 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
   }
 
-  private _sendLate<C>(
+  private _sendLate(
     record: DecisionRecord,
     spans: { traceId: string; chunks: Uint8Array[]; spans: number } | undefined,
     logs: LogChunk | undefined,
-    settlement: BatchSettlement<C>,
+    settlement: BatchSettlement,
     index: number,
-    chunk: C,
   ): void {
-    if (record.decision !== 'sampled') return settlement.settledNow(index, chunk);
+    if (record.decision !== 'sampled') return settlement.settledNow(index);
     const waiters: Waiter[] = [];
-    this._wait(waiters, settlement, index, chunk);
+    this._wait(waiters, settlement, index);
     if (spans) this._lateTraces.push(this._outgoingTrace(record, spans.chunks, spans.spans, waiters));
     if (logs) this._lateLogs.push({ traceId: record.traceId, chunks: [logs], bytes: logs.data.byteLength, waiters });
   }
@@ -386,6 +421,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     }
     if (this._lookups.size > 0) await this._resolveLookups([...this._lookups], false);
     const now = this._now();
+    this._detachAged(now);
     const due = this._buffer.takeDue(now);
     if (due.length > 0) {
       for (const t of due) this._deciding.set(t.traceId, t);
@@ -537,6 +573,14 @@ function settleWaiters(t: BufferedTrace, err?: Error): void {
     if (err) w.reject(err);
     else w.resolve();
   }
+}
+
+/**
+ * detachAgeMs is how long a trace is held as views of the buffers its chunks arrived in before they are
+ * copied: twice root_settle_delay (at least 1 s), well past the time most traces are decided.
+ */
+export function detachAgeMs(cfg: Pick<TailSamplingConfig, 'root_settle_delay'>): number {
+  return Math.max(1000, 2 * cfg.root_settle_delay);
 }
 
 /**

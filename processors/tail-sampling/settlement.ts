@@ -14,7 +14,7 @@ import type { ChunkSettledHook } from '../../pipeline/trace-batch';
 import type { Waiter } from './trace-buffer';
 
 /** BatchSettlement counts a batch's unsettled chunks; `promise` settles once the batch is sealed and the count is 0. */
-export class BatchSettlement<C = unknown> {
+export class BatchSettlement {
   readonly promise: Promise<void>;
   private _resolve!: () => void;
   private _reject!: (err: unknown) => void;
@@ -25,7 +25,7 @@ export class BatchSettlement<C = unknown> {
   private _permanent: unknown;
 
   /** @param _notice the batch's early per-chunk notice, if it has one. */
-  constructor(private readonly _notice?: ChunkSettledHook<C>) {
+  constructor(private readonly _notice?: ChunkSettledHook) {
     this.promise = new Promise<void>((resolve, reject) => {
       this._resolve = resolve;
       this._reject = reject;
@@ -34,11 +34,11 @@ export class BatchSettlement<C = unknown> {
 
   /**
    * waiter returns the settle handle of one more chunk (each handle counts once, however often it is
-   * called). Given the chunk and its index in the batch, resolving it also sends the batch's early notice.
+   * called). Given the chunk's index in the batch, resolving it also sends the batch's early notice.
    */
-  waiter(index = -1, chunk?: C): Waiter {
+  waiter(index = -1): Waiter {
     this._pending++;
-    return new ChunkWaiter(this, index, chunk);
+    return new ChunkWaiter(this, index);
   }
 
   /** follow settles one more chunk with `p`: resolved or rejected as `p` is. */
@@ -48,8 +48,8 @@ export class BatchSettlement<C = unknown> {
   }
 
   /** settledNow reports a chunk that needed no holding (nothing to keep, or late to a dropped trace) as settled. */
-  settledNow(index: number, chunk: C): void {
-    this.chunkSettled(false, undefined, index, chunk, false);
+  settledNow(index: number): void {
+    this.chunkSettled(false, undefined, index, false);
   }
 
   /** fail settles one more chunk as failed with `err` now (e.g. a malformed chunk). */
@@ -65,10 +65,10 @@ export class BatchSettlement<C = unknown> {
   }
 
   /** @internal Called once per waiter by ChunkWaiter. */
-  chunkSettled(failed: boolean, err: unknown, index: number, chunk: C | undefined, counted = true): void {
+  chunkSettled(failed: boolean, err: unknown, index: number, counted = true): void {
     if (!failed && index >= 0 && this._notice) {
       try {
-        this._notice(index, chunk as C);
+        this._notice(index);
       } catch {
         // The sender's bookkeeping failed: the chunk still settles with the batch's promise.
       }
@@ -91,24 +91,23 @@ export class BatchSettlement<C = unknown> {
 }
 
 /** ChunkWaiter is one chunk's handle: the first resolve or reject counts, later calls are ignored (like a promise's). */
-class ChunkWaiter<C> implements Waiter {
+class ChunkWaiter implements Waiter {
   private _done = false;
 
   constructor(
-    private readonly _batch: BatchSettlement<C>,
+    private readonly _batch: BatchSettlement,
     private readonly _index: number,
-    private readonly _chunk: C | undefined,
   ) {}
 
   resolve(): void {
     if (this._done) return;
     this._done = true;
-    this._batch.chunkSettled(false, undefined, this._index, this._chunk);
+    this._batch.chunkSettled(false, undefined, this._index);
   }
 
   reject(err: unknown): void {
     if (this._done) return;
     this._done = true;
-    this._batch.chunkSettled(true, err, this._index, this._chunk);
+    this._batch.chunkSettled(true, err, this._index);
   }
 }

@@ -131,7 +131,20 @@ export class SpanTable {
   private readonly _services: string[] = [];
   private _attributes: (SpanAttributes | undefined)[] | undefined;
 
-  constructor(private readonly _slabs: SlabAllocator) {}
+  constructor(private _slabs: SlabAllocator) {}
+
+  /**
+   * moveTo copies the rows into `slabs` and takes later rows from there too: a long-lived trace moves its
+   * rows out of the slabs it shares with short-lived ones, which it would otherwise keep alive.
+   */
+  moveTo(slabs: SlabAllocator): void {
+    this._slabs = slabs;
+    if (this._count === 0) return;
+    const used = this._count * FIELDS;
+    const rows = slabs.float64(used);
+    rows.set(this._rows.subarray(0, used));
+    this._rows = rows;
+  }
 
   /** Number of spans held. */
   get count(): number {

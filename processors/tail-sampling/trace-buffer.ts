@@ -47,6 +47,8 @@ export interface BufferedTrace {
   trigger: Trigger;
   /** An earlier decision found in the ledger (late spans, replay): followed instead of evaluating. */
   ledger?: LedgerRecord;
+  /** Its chunks were copied out of the buffers they arrived in (it outlived the detach age); later ones are copied on arrival. */
+  detached?: boolean;
 }
 
 /** Limits the buffer enforces by asking for early decisions. */
@@ -64,6 +66,11 @@ export class TraceBuffer {
   private _spans = 0;
   /** Bytes of the traces in `_now` (already due at the next tick). */
   private _markedBytes = 0;
+  /** Trace ids and first-seen times in creation order, for `takeAged` (only while `_trackAge`). */
+  private _agedIds: string[] = [];
+  private _agedAt: number[] = [];
+  private _agedHead = 0;
+  private _trackAge = false;
 
   /** `slabs` holds the span rows of the buffered traces. */
   constructor(tickMs: number, nowMs: number, private readonly _slabs: SlabAllocator) {
@@ -95,7 +102,43 @@ export class TraceBuffer {
     this._traces.set(traceId, t);
     this._bytes += t.bytes;
     this._wheel.schedule(traceId, dueMs);
+    if (this._trackAge) {
+      this._agedIds.push(traceId);
+      this._agedAt.push(nowMs);
+    }
     return t;
+  }
+
+  /** trackAge makes `takeAged` work from now on (it costs one id and one number per trace created). */
+  trackAge(): void {
+    this._trackAge = true;
+  }
+
+  /**
+   * takeAged returns the traces created at or before `cutoffMs` that are still buffered, each once, oldest
+   * first (the ones decided meanwhile are skipped).
+   */
+  takeAged(cutoffMs: number): BufferedTrace[] {
+    const ids = this._agedIds;
+    const at = this._agedAt;
+    let head = this._agedHead;
+    const out: BufferedTrace[] = [];
+    while (head < ids.length && at[head] <= cutoffMs) {
+      const t = this._traces.get(ids[head]);
+      if (t && t.firstSeenMs === at[head]) out.push(t);
+      head++;
+    }
+    if (head === ids.length) {
+      this._agedIds = [];
+      this._agedAt = [];
+      head = 0;
+    } else if (head > 4096 && head * 2 > ids.length) {
+      this._agedIds = ids.slice(head);
+      this._agedAt = at.slice(head);
+      head = 0;
+    }
+    this._agedHead = head;
+    return out;
   }
 
   /** addSpans appends one encoded chunk and its index (`scan`: the spans scanned from `data`). */

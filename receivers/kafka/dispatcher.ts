@@ -2,7 +2,9 @@
 // downstream promise resolves (for the tail sampler: when the trace is decided and exported, seconds later).
 // A downstream that reports chunks one by one (the batch's onChunkSettled notice) settles each message as
 // soon as all its chunks did, so one slow trace does not hold the offsets and the in-flight bytes of the
-// whole fetch. A retriable rejection keeps the messages not yet settled and retries them with backoff (the
+// whole fetch; and a message still unsettled after `detachAfterMs` is copied out of its fetch response, so
+// that a slow trace does not keep a whole fetch in memory either. A retriable rejection keeps the messages
+// not yet settled and retries them with backoff (the
 // partition is paused meanwhile); a permanent one is narrowed down by halving the batch until the single
 // culprit is found, which is then counted, logged and skipped (or dead-lettered first). Nothing is settled
 // that was not delivered, skipped on purpose or dead-lettered.
@@ -10,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/component';
 import { errorMessage, isPermanent } from '../../pipeline/errors';
-import type { ChunkSettledHook, LogChunk, TraceChunk } from '../../pipeline/trace-batch';
+import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
 import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/self-telemetry/kafka-context';
@@ -39,26 +41,43 @@ export interface DispatcherHooks {
   deadLetter?(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void>;
 }
 
-/** DispatcherOptions tune retries. */
+/** DispatcherOptions tune retries and detaching. */
 export interface DispatcherOptions {
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
+  /** Messages still unsettled this long after their first delivery are copied out of their fetch (0 = never). */
+  readonly detachAfterMs: number;
+  /** Clock (tests). */
+  readonly now?: () => number;
 }
 
 interface Delivery {
   readonly part: PartitionState;
-  /** The messages not yet settled (those settled early are left out before a retry). */
-  entries: readonly DeliveryEntry[];
+  /**
+   * The messages of the current attempt. One settled early is replaced by a stub holding only its offset
+   * (its bytes are not needed again), and stubs are left out before a retry.
+   */
+  entries: DeliveryEntry[];
   /** Per entry: settled early by the downstream's per-chunk notice during the current attempt. */
   early?: Uint8Array;
   attempt: number;
   retrying: boolean;
   timer?: NodeJS.Timeout;
+  /** When the messages were first delivered (for detaching). */
+  readonly since: number;
+  /** Whether the entries were copied out of their fetch already. */
+  detached: boolean;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Dispatcher delivers batches downstream and settles them in their partition's watermark. */
 export class Dispatcher {
   private readonly _waiting = new Set<Delivery>();
+  /** Deliveries in flight or waiting for a retry (for detaching). */
+  private readonly _open = new Set<Delivery>();
+  private _detachTimer?: NodeJS.Timeout;
+  private readonly _now: () => number;
   /** Partitions with early settlements whose `settled` hook is due (called once per microtask, not per message). */
   private readonly _noticeDue = new Set<PartitionState>();
   private _inFlight = 0;
@@ -71,7 +90,9 @@ export class Dispatcher {
     private readonly _opts: DispatcherOptions,
     private readonly _logger: Logger,
     private readonly _metrics: KafkaReceiverMetrics,
-  ) {}
+  ) {
+    this._now = _opts.now ?? Date.now;
+  }
 
   /** inFlight is the number of downstream (and dead-letter) calls not yet settled. */
   get inFlight(): number {
@@ -81,11 +102,39 @@ export class Dispatcher {
   /** dispatch hands the entries (already tracked in `part.watermark`) downstream in one call. */
   dispatch(part: PartitionState, entries: readonly DeliveryEntry[]): void {
     if (entries.length === 0) return;
-    this._send({ part, entries, attempt: 0, retrying: false });
+    const d: Delivery = { part, entries: [...entries], attempt: 0, retrying: false, since: this._now(), detached: false };
+    this._open.add(d);
+    this._startDetaching();
+    this._send(d);
+  }
+
+  /**
+   * detachOld copies the messages of every open delivery older than `detachAfterMs` out of their fetch
+   * response (value, key, chunks; self-tracing headers are dropped), so that the response can be freed while
+   * a slow trace keeps its messages unsettled. Runs on a timer; public for tests.
+   */
+  detachOld(): void {
+    const after = this._opts.detachAfterMs;
+    if (after <= 0) return;
+    const cutoff = this._now() - after;
+    let messages = 0;
+    let bytes = 0;
+    for (const d of this._open) {
+      if (d.detached || d.since > cutoff) continue;
+      d.detached = true;
+      for (let e = 0; e < d.entries.length; e++) {
+        if (d.early?.[e]) continue;
+        const copy = detachEntry(d.entries[e]);
+        d.entries[e] = copy;
+        messages++;
+        bytes += copy.value.byteLength + (copy.key?.byteLength ?? 0);
+      }
+    }
+    this._metrics.detached(messages, bytes);
   }
 
   /** skip settles an entry without delivering it (after dead-lettering it when configured). */
-  skip(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): void {
+  skip(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown, since = this._now()): void {
     const traceIds = [...new Set([...(entry.traces ?? []), ...(entry.logs ?? [])].map((c) => c.traceId))];
     this._logger.warn(
       { topic: part.topic, partition: part.partition, offset: entry.offset, trace_ids: traceIds.slice(0, 10), key: entry.key?.toString('latin1'), reason, code: (err as { code?: unknown })?.code, err: errorMessage(err) },
@@ -96,17 +145,28 @@ export class Dispatcher {
       this._settle(part, [entry]);
       return;
     }
-    this._deadLetter({ part, entries: [entry], attempt: 0, retrying: false }, reason, err);
+    const d: Delivery = { part, entries: [entry], attempt: 0, retrying: false, since, detached: false };
+    this._open.add(d);
+    this._deadLetter(d, reason, err);
   }
 
   /** stop cancels pending retries (their messages stay unsettled and are replayed by the next owner). */
   stop(): void {
     this._stopped = true;
+    clearInterval(this._detachTimer);
+    this._detachTimer = undefined;
     for (const d of this._waiting) {
       clearTimeout(d.timer);
       this._finish(d);
     }
     this._waiting.clear();
+    this._open.clear();
+  }
+
+  private _startDetaching(): void {
+    if (this._detachTimer || this._opts.detachAfterMs <= 0 || this._stopped) return;
+    this._detachTimer = setInterval(() => this.detachOld(), Math.max(100, Math.min(1000, this._opts.detachAfterMs / 2)));
+    this._detachTimer.unref();
   }
 
   private _active(part: PartitionState): boolean {
@@ -120,11 +180,11 @@ export class Dispatcher {
       const deliver = (): Promise<void> => {
         if (d.part.signal === 'traces') {
           const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.traces);
-          return this._traces.consumeTraces({ chunks, onChunkSettled });
+          return this._traces.consumeTraces(withChunkSettledHook({ chunks }, onChunkSettled));
         }
         if (this._logs) {
           const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.logs);
-          return this._logs.consumeLogs({ chunks, onChunkSettled });
+          return this._logs.consumeLogs(withChunkSettledHook({ chunks }, onChunkSettled));
         }
         throw new Error('no logs pipeline for a logs topic');
       };
@@ -153,7 +213,7 @@ export class Dispatcher {
    * _chunksOf flattens the chunks of a delivery's entries for one downstream call, with the notice that
    * settles an entry once every chunk of it was reported settled.
    */
-  private _chunksOf<C>(d: Delivery, of: (e: DeliveryEntry) => readonly C[] | undefined): { chunks: C[]; onChunkSettled: ChunkSettledHook<C> } {
+  private _chunksOf<C>(d: Delivery, of: (e: DeliveryEntry) => readonly C[] | undefined): { chunks: C[]; onChunkSettled: ChunkSettledHook } {
     const entries = d.entries;
     const chunks: C[] = [];
     const owner: number[] = [];
@@ -168,8 +228,9 @@ export class Dispatcher {
     }
     const early = new Uint8Array(entries.length);
     d.early = early;
-    const onChunkSettled = (index: number, chunk: C): void => {
-      if (chunks[index] !== chunk || owner[index] < 0 || d.early !== early) return; // not ours, told twice, or an older attempt
+    // The notice keeps the owner map, not the chunks: they may be copied out of their fetch later.
+    const onChunkSettled = (index: number): void => {
+      if (!Number.isInteger(index) || index < 0 || index >= owner.length || owner[index] < 0 || d.early !== early) return; // not ours, told twice, or an older attempt
       const e = owner[index];
       owner[index] = -1;
       if (--left[e] === 0) this._settleEarly(d, e);
@@ -181,7 +242,9 @@ export class Dispatcher {
   private _settleEarly(d: Delivery, e: number): void {
     if (!this._active(d.part) || !d.early) return;
     d.early[e] = 1;
-    d.part.watermark.settle(d.entries[e].offset);
+    const offset = d.entries[e].offset;
+    d.entries[e] = { offset, key: null, value: EMPTY }; // the bytes are not needed again
+    d.part.watermark.settle(offset);
     if (this._noticeDue.has(d.part)) return;
     this._noticeDue.add(d.part);
     queueMicrotask(() => {
@@ -205,10 +268,13 @@ export class Dispatcher {
       if (d.entries.length > 1) {
         // Narrow the rejection down: halves are delivered on their own until the culprit stands alone.
         const mid = d.entries.length >>> 1;
-        this._send({ part: d.part, entries: d.entries.slice(0, mid), attempt: 0, retrying: false });
-        this._send({ part: d.part, entries: d.entries.slice(mid), attempt: 0, retrying: false });
+        for (const entries of [d.entries.slice(0, mid), d.entries.slice(mid)]) {
+          const half: Delivery = { part: d.part, entries, attempt: 0, retrying: false, since: d.since, detached: d.detached };
+          this._open.add(half);
+          this._send(half);
+        }
       } else {
-        this.skip(d.part, d.entries[0], 'permanent', err);
+        this.skip(d.part, d.entries[0], 'permanent', err, d.since);
       }
       return this._finish(d);
     }
@@ -262,10 +328,35 @@ export class Dispatcher {
   }
 
   private _finish(d: Delivery): void {
+    this._open.delete(d);
     if (d.retrying) {
       d.retrying = false;
       d.part.retrying--;
       this._hooks.retryStateChanged(d.part);
     }
   }
+}
+
+/**
+ * detachEntry copies a message out of the fetch response its value, key and chunks are views of. A chunk
+ * that is a view of the value (a keyed message: the value is the chunk) becomes a view of the copy; one
+ * split off a keyless value is a buffer of its own already, and is kept.
+ */
+function detachEntry(entry: DeliveryEntry): DeliveryEntry {
+  const value = Buffer.from(entry.value);
+  const rebase = <C extends { readonly data: Uint8Array }>(c: C): C => {
+    const d = c.data;
+    if (d.buffer !== entry.value.buffer) return c;
+    const at = d.byteOffset - entry.value.byteOffset;
+    if (at < 0 || at + d.byteLength > value.byteLength) return { ...c, data: Buffer.from(d) };
+    return { ...c, data: value.subarray(at, at + d.byteLength) };
+  };
+  return {
+    offset: entry.offset,
+    key: entry.key ? Buffer.from(entry.key) : null,
+    value,
+    traces: entry.traces?.map(rebase),
+    logs: entry.logs?.map(rebase),
+    invalid: entry.invalid,
+  };
 }

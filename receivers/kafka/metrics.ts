@@ -18,6 +18,8 @@ export class KafkaReceiverMetrics {
   private readonly _retries: Counter<'receiver'>;
   private readonly _paused: Gauge<'receiver'>;
   private readonly _invalid: Counter<'receiver'>;
+  private readonly _detached: Counter<'receiver'>;
+  private readonly _detachedBytes: Counter<'receiver'>;
 
   constructor(registry: Registry, private readonly _receiver: string) {
     this._consumed = counter(registry, { name: 'tusk_kafka_consumed_messages_total', help: 'Messages fetched and handed downstream (replays included).', labelNames: ['receiver', 'topic'] });
@@ -41,6 +43,12 @@ export class KafkaReceiverMetrics {
       help: 'Spans or log records of keyless messages left out because their trace or span id is invalid (as the OTLP receiver rejects them).',
       labelNames: ['receiver'],
     });
+    this._detached = counter(registry, {
+      name: 'tusk_kafka_detached_messages_total',
+      help: 'Messages still unsettled after detach_after, copied out of their fetch response so that it can be freed.',
+      labelNames: ['receiver'],
+    });
+    this._detachedBytes = counter(registry, { name: 'tusk_kafka_detached_bytes_total', help: 'Bytes of the detached messages (values and keys).', labelNames: ['receiver'] });
     this._paused = gauge(registry, { name: 'tusk_kafka_paused_partitions', help: 'Owned partitions paused (over the in-flight limit or retrying).', labelNames: ['receiver'] });
   }
 
@@ -83,6 +91,12 @@ export class KafkaReceiverMetrics {
 
   invalidRecords(n: number): void {
     this._invalid.inc({ receiver: this._receiver }, n);
+  }
+
+  detached(messages: number, bytes: number): void {
+    if (messages === 0) return;
+    this._detached.inc({ receiver: this._receiver }, messages);
+    this._detachedBytes.inc({ receiver: this._receiver }, bytes);
   }
 
   paused(n: number): void {

@@ -108,7 +108,7 @@ export class KafkaReceiver implements Receiver {
         retryStateChanged: (part) => this._afterChange(part),
         deadLetter: _cfg.dead_letter_topic !== '' ? (part, entry, reason, err) => this._deadLetter(part, entry, reason, err) : undefined,
       },
-      { initialBackoffMs: RETRY_INITIAL_MS, maxBackoffMs: RETRY_MAX_MS },
+      { initialBackoffMs: RETRY_INITIAL_MS, maxBackoffMs: RETRY_MAX_MS, detachAfterMs: _cfg.detach_after },
       this._logger,
       this._metrics,
     );

@@ -2,7 +2,7 @@
 // the first unsettled message while later ones settle first or are held; permanent rejections are skipped
 // and retriable ones retried; undecodable messages are dead-lettered; a partition over its in-flight limit
 // is paused and resumed; with a real tail sampler downstream, one slow trace holds only its own message
-// (commit and in-flight bytes), not the whole fetch it came in.
+// (commit and in-flight bytes), not the whole fetch it came in, and only it is copied out of the fetch.
 
 import { expect } from 'chai';
 import type { Receiver } from '../../pipeline/component';
@@ -183,7 +183,7 @@ describe('kafka receiver commits (real broker)', function () {
       const settings = settingsFor('receivers.kafka');
       // 8 KiB in flight is less than the fetch: without per-message settlement the partition would be paused
       // for the whole decision_wait behind the one slow trace.
-      const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, { max_inflight_bytes_per_partition: '8KiB' })), { traces: sampler });
+      const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, { max_inflight_bytes_per_partition: '8KiB', detach_after: '1s' })), { traces: sampler });
       receivers.push(r);
       await r.start(new TestHost());
       // Joining the group takes a few seconds; the commit then stops at the slow message, well before decision_wait.
@@ -196,6 +196,7 @@ describe('kafka receiver commits (real broker)', function () {
       expect(await metricValue(settings.metrics, 'tusk_kafka_paused_partitions')).to.equal(0);
       await waitFor('the slow trace decided at decision_wait, then everything committed', async () => (await committed(group, topic)) === ids.length, 15_000, 100);
       expect(down.traceIds()).to.include(ids[slowAt]);
+      expect(await metricValue(settings.metrics, 'tusk_kafka_detached_messages_total')).to.equal(1, 'only the slow message outlived detach_after and was copied out of its fetch');
     } finally {
       for (const r of receivers.splice(0)) await r.shutdown();
       await sampler.shutdown();

@@ -7,7 +7,7 @@ import { PermanentError, PipelineError } from '../../../pipeline/errors';
 import { configSchema } from '../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { FakeSamplingState } from './helpers/fake-state';
-import type { TraceChunk } from '../../../pipeline/trace-batch';
+import { withChunkSettledHook, type TraceChunk } from '../../../pipeline/trace-batch';
 import { chunkOf, chunksOf, metricValue, newSpanId, newTraceId, settings } from './helpers/fixtures';
 import { FakeNext, harness, status } from './helpers/harness';
 
@@ -110,7 +110,7 @@ describe('tail_sampling settle semantics', () => {
     const bad: TraceChunk = { traceId: newTraceId(), data: new Uint8Array([0x0a, 0x50, 0x01]), spanCount: 1 };
     const told: number[] = [];
     const chunks = [slow, fast, bad];
-    const settled = h.p.consumeTraces({ chunks, onChunkSettled: (i, c) => told.push(c === chunks[i] ? i : -1) });
+    const settled = h.p.consumeTraces(withChunkSettledHook({ chunks }, (i) => told.push(i)));
     let release!: () => void;
     h.next.steps.push({ hold: new Promise<void>((r) => (release = r)) });
     await h.advance(100);
@@ -131,11 +131,11 @@ describe('tail_sampling settle semantics', () => {
     const id = newTraceId();
     const told: string[] = [];
     const first = chunkOf([{ traceId: id }]);
-    const settled = h.p.consumeTraces({ chunks: [first], onChunkSettled: (_i, c) => told.push(c.traceId) });
+    const settled = h.p.consumeTraces(withChunkSettledHook({ chunks: [first] }, () => told.push(id)));
     await h.advance(100);
     expect(told).to.deep.equal([id]);
     await settled;
-    h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])], onChunkSettled: (_i, c) => told.push(`late ${c.traceId}`) });
+    h.p.consumeTraces(withChunkSettledHook({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }, () => told.push(`late ${id}`)));
     expect(told).to.deep.equal([id, `late ${id}`], 'reported during consumeTraces itself');
   });
 

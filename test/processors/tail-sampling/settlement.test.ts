@@ -50,19 +50,19 @@ describe('tail_sampling BatchSettlement', () => {
     expect(caught).to.equal(permanent);
   });
 
-  it('sends the early notice with the index and chunk of each waiter that resolves, once, and never for a failure', async () => {
-    const told: [number, string][] = [];
-    const s = new BatchSettlement<string>((i, c) => told.push([i, c]));
-    const a = s.waiter(0, 'a');
-    const b = s.waiter(1, 'b');
+  it('sends the early notice with the index of each waiter that resolves, once, and never for a failure', async () => {
+    const told: number[] = [];
+    const s = new BatchSettlement((i) => told.push(i));
+    const a = s.waiter(0);
+    const b = s.waiter(1);
     const anonymous = s.waiter();
     const p = s.seal();
     b.resolve();
     b.resolve();
     a.reject(new Error('jaeger down'));
     a.resolve();
-    s.settledNow(2, 'c');
-    expect(told).to.deep.equal([[1, 'b'], [2, 'c']]);
+    s.settledNow(2);
+    expect(told).to.deep.equal([1, 2]);
     expect(await status(p)).to.equal('pending', 'settledNow does not count as a waiter');
     anonymous.resolve();
     expect(told).to.have.length(2, 'a waiter made without an index sends no notice');
@@ -70,10 +70,10 @@ describe('tail_sampling BatchSettlement', () => {
   });
 
   it('a throwing notice does not stop the batch from settling', async () => {
-    const s = new BatchSettlement<number>(() => {
+    const s = new BatchSettlement(() => {
       throw new Error('sender bookkeeping broke');
     });
-    const w = s.waiter(0, 0);
+    const w = s.waiter(0);
     const p = s.seal();
     w.resolve();
     expect(await status(p)).to.equal('resolved');

@@ -120,6 +120,23 @@ describe('tail_sampling span table', () => {
     expect(viewAfterTwo!.spans.map((x) => plain(x as PackedSpan))).to.deep.equal(expected.slice(0, 4));
   });
 
+  it('moveTo copies the rows into other slabs and takes later rows from there (detached traces)', () => {
+    const young = new SlabAllocator();
+    const tenured = new SlabAllocator();
+    const table = new SpanTable(young);
+    const first = request([{ service: 'front', spans: [span(0), span(1)] }]);
+    const later = request([{ service: 'db', spans: Array.from({ length: 40 }, (_, i) => span(10 + i)) }]);
+    table.append(scanned(first), 0);
+    const youngSlab = (young as unknown as { _slab: ArrayBuffer })._slab;
+    table.moveTo(tenured);
+    // Overwrite the young slab the rows were in: the table must not read it any more.
+    new Float64Array(youngSlab).fill(-1);
+    table.append(scanned(later), 1);
+    expect(young.slabs).to.equal(1);
+    expect(tenured.slabs).to.equal(1);
+    expect(table.spans([first, later]).map(plain)).to.deep.equal([...indexTraceChunk(first), ...indexTraceChunk(later)]);
+  });
+
   it('aligns per-span attributes when only some chunks were scanned with wanted keys (reconfigure)', () => {
     const want = new Set(['http.route', 'env']);
     const first = request([{ service: 'a', env: 'prod', spans: [span(0), span(1)] }]);

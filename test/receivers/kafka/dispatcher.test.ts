@@ -1,9 +1,11 @@
 // Tests of the Kafka receiver's Dispatcher with fake downstream consumers: settlement only on success,
 // out-of-order settlement, retries with backoff (partition paused meanwhile), narrowing a permanent
 // rejection down to the one bad message, dead-lettering, stop/revoke, and early per-message settlement
-// from the downstream's per-chunk notice.
+// from the downstream's per-chunk notice, and detaching messages that stay unsettled from their fetch.
 
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { TracesConsumer } from '../../../pipeline/component';
@@ -14,6 +16,16 @@ import { KafkaReceiverMetrics } from '../../../receivers/kafka/metrics';
 import { PartitionState } from '../../../receivers/kafka/partition';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** gcSoon runs a full garbage collection (V8's gc, exposed on demand) after the current tasks. */
+async function gcSoon(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await sleep(0);
+  gc();
+  await sleep(0);
+  gc();
+}
 
 async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -63,10 +75,10 @@ function keyless(offset: number, traces: number): DeliveryEntry {
 /** notice sends the batch's early notice for its chunk `i` (as the tail sampler does when the chunk settled). */
 function notice(batch: TraceBatch, i: number): void {
   expect(batch.onChunkSettled, 'the dispatcher passes a per-chunk notice').to.be.a('function');
-  batch.onChunkSettled?.(i, batch.chunks[i]);
+  batch.onChunkSettled?.(i);
 }
 
-function setup(hooks: Partial<DispatcherHooks> = {}) {
+function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: number; clock?: { now: number } } = {}) {
   const down = new Downstream();
   const part = new PartitionState('t', 0, 'traces');
   const reg = new Registry();
@@ -79,7 +91,7 @@ function setup(hooks: Partial<DispatcherHooks> = {}) {
       retryStateChanged: (p) => events.push(`retrying=${p.retrying}`),
       ...hooks,
     },
-    { initialBackoffMs: 10, maxBackoffMs: 40 },
+    { initialBackoffMs: 10, maxBackoffMs: 40, detachAfterMs: opts.detachAfterMs ?? 0, now: opts.clock ? () => opts.clock!.now : undefined },
     pino({ level: 'silent' }),
     new KafkaReceiverMetrics(reg, 'receivers.test'),
   );
@@ -232,15 +244,15 @@ describe('kafka receiver: Dispatcher', () => {
     expect(part.watermark.commitOffset).to.equal(1);
   });
 
-  it('ignores a notice whose chunk is not the one the dispatcher put at that index', async () => {
+  it('ignores notices for indexes it did not deliver; a spread copy of the batch does not carry the notice', async () => {
     const { down, part, d, track } = setup();
     d.dispatch(part, track(0, 1));
     const { batch } = down.calls[0];
-    batch.onChunkSettled?.(0, batch.chunks[1]);
-    batch.onChunkSettled?.(0, { ...batch.chunks[0] });
-    batch.onChunkSettled?.(7, batch.chunks[0]);
-    expect(part.watermark.commitOffset).to.equal(0);
+    for (const i of [-1, 2, 7, 0.5, Number.NaN]) batch.onChunkSettled?.(i);
     expect(part.watermark.unsettledCount).to.equal(2);
+    const respread: TraceBatch = { ...batch, chunks: [...batch.chunks].reverse() };
+    expect(respread.onChunkSettled).to.equal(undefined, 'non-enumerable: a middleman building a new batch cannot settle by the wrong index');
+    expect(Object.keys(batch)).to.deep.equal(['chunks']);
   });
 
   it('after a retriable rejection, redelivers only the messages not settled early', async () => {
@@ -252,7 +264,7 @@ describe('kafka receiver: Dispatcher', () => {
     await waitFor(() => down.calls.length === 2);
     const retried = down.calls[1].batch.chunks.map((c) => c.traceId);
     expect(retried).to.deep.equal([entry(0), entry(2)].map((e) => e.traces?.[0].traceId));
-    first.batch.onChunkSettled?.(0, first.batch.chunks[0]);
+    first.batch.onChunkSettled?.(0);
     expect(part.watermark.unsettledCount).to.equal(2, 'a notice of the failed attempt no longer counts');
     notice(down.calls[1].batch, 1);
     expect(part.watermark.commitOffset).to.equal(0, 'offset 2 settled by the retry; 0 still held');
@@ -279,6 +291,55 @@ describe('kafka receiver: Dispatcher', () => {
     part.revoked = true;
     notice(down.calls[0].batch, 0);
     expect(part.watermark.commitOffset).to.equal(0);
+  });
+
+  it('detaches messages still unsettled after detachAfterMs from their fetch, so the fetch can be freed', async () => {
+    const clock = { now: 1_000 };
+    const { down, part, d, reg } = setup({}, { detachAfterMs: 5_000, clock });
+    // A "fetch response": three messages are views of one large buffer, as kafkajs decodes them.
+    let fetch: Buffer | undefined = Buffer.alloc(1 << 20, 7);
+    const fetchRef = new WeakRef(fetch.buffer);
+    const entries: DeliveryEntry[] = [0, 1, 2].map((o) => {
+      const value = fetch!.subarray(o * 100, o * 100 + 100);
+      part.watermark.track(o, value.length);
+      return { offset: o, key: fetch!.subarray(900_000 + o * 32, 900_000 + o * 32 + 32), value, traces: [{ traceId: o.toString(16).padStart(32, '0'), data: value, spanCount: 1 }] };
+    });
+    fetch = undefined;
+    d.dispatch(part, entries);
+    entries.length = 0;
+    const hook = down.calls[0].batch.onChunkSettled;
+    expect(hook).to.be.a('function');
+    hook?.(1);
+    down.calls.length = 0; // the fake downstream lets go of the batch, as the tail sampler does (it keeps its own copies and the notice)
+    d.detachOld();
+    expect(await metric(reg, 'tusk_kafka_detached_messages_total')).to.equal(0, 'too young');
+    clock.now += 5_000;
+    d.detachOld();
+    d.detachOld();
+    expect(await metric(reg, 'tusk_kafka_detached_messages_total')).to.equal(2, 'offsets 0 and 2, once; offset 1 settled already');
+    expect(await metric(reg, 'tusk_kafka_detached_bytes_total')).to.equal(2 * (100 + 32));
+    await gcSoon();
+    expect(fetchRef.deref(), 'nothing of the dispatcher pins the fetch any more').to.equal(undefined);
+    expect(part.watermark.commitOffset).to.equal(0);
+    hook?.(0);
+    hook?.(2);
+    expect(part.watermark.commitOffset).to.equal(3, 'the notice still settles the detached messages');
+  });
+
+  it('a retry after detaching redelivers the copied bytes', async () => {
+    const clock = { now: 1_000 };
+    const { down, part, d } = setup({}, { detachAfterMs: 1_000, clock });
+    const fetch = Buffer.from('xxxxHELLO-TRACEyyyy');
+    part.watermark.track(0, 11);
+    const value = fetch.subarray(4, 15);
+    d.dispatch(part, [{ offset: 0, key: null, value, traces: [{ traceId: 'a'.repeat(32), data: value, spanCount: 1 }] }]);
+    clock.now += 1_000;
+    d.detachOld();
+    fetch.fill(0); // the fetch's memory is reused: the copy must not see it
+    down.policy = () => 'ok';
+    down.calls[0].reject(new BackpressureError('busy', 1));
+    await waitFor(() => part.watermark.commitOffset === 1);
+    expect(Buffer.from(down.calls[1].batch.chunks[0].data).toString()).to.equal('HELLO-TRACE');
   });
 
   it('ignores settlements of a revoked partition', async () => {

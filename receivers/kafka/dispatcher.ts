@@ -4,10 +4,10 @@
 // soon as all its chunks did, so one slow trace does not hold the offsets and the in-flight bytes of the
 // whole fetch; and a message still unsettled after `detachAfterMs` is copied out of its fetch response, so
 // that a slow trace does not keep a whole fetch in memory either. A retriable rejection keeps the messages
-// not yet settled and retries them with backoff (the
-// partition is paused meanwhile); a permanent one is narrowed down by halving the batch until the single
-// culprit is found, which is then counted, logged and skipped (or dead-lettered first). Nothing is settled
-// that was not delivered, skipped on purpose or dead-lettered.
+// not yet settled and retries them with backoff (the partition is paused meanwhile); a permanent one is
+// narrowed down by halving the batch until the single culprit is found, which is then counted, logged and
+// skipped (or dead-lettered first). Nothing is settled that was not delivered, skipped on purpose or
+// dead-lettered.
 
 import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/component';

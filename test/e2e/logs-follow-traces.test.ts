@@ -1,16 +1,18 @@
 // Logs follow their trace's sampling decision through a real collector process: OTLP/HTTP in (traces and
-// logs), tail sampling with in-memory state, the debug exporter writing to a file. The logs of a kept
-// (error) trace are written with its spans, late logs of it too; the logs of a dropped trace never are.
-// Needs no Kafka, Redis or Jaeger.
+// logs), tail sampling with in-memory state, then two exporters that take logs: the debug exporter writing
+// to a file, and the otlp exporter sending to an OTLP server on loopback (tusk-collector's own otlp
+// receiver, run by the test). The logs of a kept (error) trace reach both with its spans, late logs of it
+// too; the logs of a dropped trace never do. Needs no Kafka, Redis or Jaeger.
 
 import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan } from '../../pipeline/otlp/decode';
+import { decodeLogs, decodeTraces, encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan } from '../../pipeline/otlp/decode';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { freePort } from '../helpers/ports';
 import { newSpanId, newTraceId, nowNanos, resourceSpans, span, str } from '../exporters/shared/fixtures';
+import { startReceiver, type Started } from '../receivers/otlp/helpers';
 
 const PIPELINE = `
 [service]
@@ -36,10 +38,14 @@ policies: [
 format: "json"
 path: @env("DEBUG_OUT")
 
+[exporters.otlp]
+endpoint: @env("OTLP_OUT_ENDPOINT")
+compression: "none"
+
 [pipelines.traces]
 receivers: ["otlp"]
 processors: ["tail_sampling"]
-exporters: ["debug"]
+exporters: ["debug", "otlp"]
 `;
 
 function logsOf(service: string, records: Array<{ traceId: string; body: string }>): Uint8Array {
@@ -65,10 +71,14 @@ async function post(url: string, body: Uint8Array): Promise<number> {
   return res.status;
 }
 
-describe('e2e: logs follow their trace through the sampler to the debug exporter', function () {
+describe('e2e: logs follow their trace through the sampler to the debug and otlp exporters', function () {
   this.timeout(60_000);
   let collector: CollectorProcess | undefined;
-  after(async () => { await collector?.stop('SIGTERM'); });
+  let backend: Started | undefined;
+  after(async () => {
+    await collector?.stop('SIGTERM');
+    await backend?.receiver.shutdown();
+  });
 
   it('writes the logs of a kept trace (and its late logs) and never those of a dropped one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-logs-e2e-'));
@@ -76,7 +86,8 @@ describe('e2e: logs follow their trace through the sampler to the debug exporter
     const tsk = path.join(dir, 'pipeline.tsk');
     fs.writeFileSync(tsk, PIPELINE);
     const [http, admin] = [await freePort(), await freePort()];
-    collector = await startCollector(tsk, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, DEBUG_OUT: file });
+    backend = await startReceiver();
+    collector = await startCollector(tsk, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, DEBUG_OUT: file, OTLP_OUT_ENDPOINT: backend.httpBase });
     const base = `http://127.0.0.1:${http}`;
     const kept = newTraceId();
     const dropped = newTraceId();
@@ -94,5 +105,10 @@ describe('e2e: logs follow their trace through the sampler to the debug exporter
     const logs = lines.filter((l) => l.body !== undefined);
     expect(spans.map((s) => s.traceId)).to.deep.equal([kept, kept]);
     expect(logs.map((l) => [l.traceId, l.body?.stringValue])).to.deep.equal([[kept, 'card declined'], [kept, 'retry scheduled']]);
+    // The same through the otlp exporter, as an OTLP backend received it.
+    const spansThere = backend.next.traceBatches.flatMap((b) => b.chunks.flatMap((c) => decodeTraces(c.data).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))));
+    const logsThere = backend.next.logBatches.flatMap((b) => b.chunks.flatMap((c) => decodeLogs(c.data).flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))));
+    expect(spansThere.map((sp) => sp.traceId)).to.deep.equal([kept, kept]);
+    expect(logsThere.map((r) => [r.traceId, r.body.type === 'string' ? r.body.value : undefined])).to.deep.equal([[kept, 'card declined'], [kept, 'retry scheduled']]);
   });
 });

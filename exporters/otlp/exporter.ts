@@ -6,8 +6,8 @@
 
 import type { ComponentSettings } from '../../pipeline/component';
 import type { LogBatch, LogChunk, TraceBatch } from '../../pipeline/trace-batch';
-import { QueuedExporter } from '../shared/exporter-helper';
-import type { ExportRequest, ExportSignal, SplitResult } from '../shared/exporter-helper';
+import { itemsOf, QueuedExporter } from '../shared/exporter-helper';
+import type { ExportChunk, ExportRequest, ExportSignal, SplitResult } from '../shared/exporter-helper';
 import { createAgent, loadTls } from '../shared/http';
 import { grpcTarget, logsUrl, tracesUrl } from './config';
 import type { OtlpExporterConfig } from './config';
@@ -75,26 +75,23 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
   }
 
   protected split(batch: TraceBatch): SplitResult<OtlpRequest> {
-    const requests = packChunks(batch.chunks, this._cfg.max_request_bytes).map((group) => ({
-      body: concatChunks(group),
-      traceIds: group.map((c) => c.traceId),
-      itemCount: group.reduce((n, c) => n + c.spanCount, 0),
-    }));
-    return { requests, invalid: [] };
+    return { requests: this._requestsOf(batch.chunks), invalid: [] };
   }
 
   protected override splitLogs(batch: LogBatch): SplitResult<OtlpRequest, LogChunk> {
-    const requests = packChunks(batch.chunks, this._cfg.max_request_bytes).map((group) => ({
-      body: concatChunks(group),
-      traceIds: group.map((c) => c.traceId),
-      itemCount: group.reduce((n, c) => n + c.recordCount, 0),
-      signal: 'logs' as const,
-    }));
-    return { requests, invalid: [] };
+    return { requests: this._requestsOf(batch.chunks), invalid: [] };
   }
 
-  protected async send(request: OtlpRequest, signal: AbortSignal): Promise<void> {
-    const kind = request.signal ?? 'traces';
+  /** _requestsOf packs whole chunks of either signal into request bodies of at most max_request_bytes. */
+  private _requestsOf(chunks: readonly ExportChunk[]): OtlpRequest[] {
+    return packChunks(chunks, this._cfg.max_request_bytes).map((group) => ({
+      body: concatChunks(group),
+      traceIds: group.map((c) => c.traceId),
+      itemCount: group.reduce((n, c) => n + itemsOf(c), 0),
+    }));
+  }
+
+  protected async send(request: OtlpRequest, signal: AbortSignal, kind: ExportSignal): Promise<void> {
     const partial = await this._client().send(kind, request.body, signal);
     if (partial) {
       // Accepted request; the server dropped part of it for good (the OTLP spec forbids retrying those).

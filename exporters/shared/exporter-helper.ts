@@ -26,8 +26,6 @@ export interface ExportRequest {
   readonly traceIds: readonly string[];
   /** Number of spans it carries, or of log records for a logs request. */
   readonly itemCount: number;
-  /** 'logs' for a request of log records; traces when absent. */
-  readonly signal?: ExportSignal;
 }
 
 /** ExportChunk is a chunk of either signal. */
@@ -41,7 +39,7 @@ export interface SplitResult<R extends ExportRequest, C extends ExportChunk = Tr
 }
 
 /** itemsOf is the number of spans or log records a chunk holds. */
-function itemsOf(c: ExportChunk): number {
+export function itemsOf(c: ExportChunk): number {
   return 'spanCount' in c ? c.spanCount : c.recordCount;
 }
 
@@ -103,13 +101,13 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   /** split cuts a batch into requests and sets aside the chunks that can never be exported. */
   protected abstract split(batch: TraceBatch): SplitResult<R>;
 
-  /** splitLogs is split for log batches, in exporters that take logs (their requests have signal 'logs'). */
+  /** splitLogs is split for log batches, in exporters that take logs. */
   protected splitLogs(_batch: LogBatch): SplitResult<R, LogChunk> {
     throw new PipelineError('ERR_EXPORTER_NO_LOGS', `${this._id} does not export logs`, { retriable: false, component: this._id });
   }
 
   /** send makes ONE attempt to deliver one request within the exporter's timeout. */
-  protected abstract send(request: R, signal: AbortSignal): Promise<void>;
+  protected abstract send(request: R, signal: AbortSignal, kind: ExportSignal): Promise<void>;
 
   /** onStart prepares clients; must return quickly. Default: nothing. */
   protected async onStart(_host: Host): Promise<void> {}
@@ -178,7 +176,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   private async _export<C extends ExportChunk>(kind: ExportSignal, chunks: readonly C[], split: () => SplitResult<R, C>, callerSignal?: AbortSignal): Promise<void> {
     const signal = callerSignal ? AbortSignal.any([this._abort.signal, callerSignal]) : this._abort.signal;
     const { requests, invalid } = split();
-    const results = await Promise.allSettled(requests.map((r) => this._sendWithRetry(r, signal)));
+    const results = await Promise.allSettled(requests.map((r) => this._sendWithRetry(r, signal, kind)));
     let retriable: unknown;
     let permanent: unknown = invalid[0]?.error;
     const rejectedIds = new Set<string>(invalid.map((x) => x.chunk.traceId));
@@ -221,13 +219,13 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     else this._metrics.failed(items, how);
   }
 
-  private async _sendWithRetry(request: R, signal: AbortSignal): Promise<void> {
+  private async _sendWithRetry(request: R, signal: AbortSignal, kind: ExportSignal): Promise<void> {
     await retryWithBackoff(
       this._policy,
       async () => {
         const started = process.hrtime.bigint();
         try {
-          await this.send(request, signal);
+          await this.send(request, signal, kind);
           this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'success');
         } catch (err) {
           this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'failure');
@@ -238,7 +236,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
         signal,
         onRetry: (err, delayMs, retry) => {
           this._metrics.retried();
-          this._logger.debug({ err, delayMs, retry, signal: request.signal ?? 'traces', items: request.itemCount }, 'retrying export');
+          this._logger.debug({ err, delayMs, retry, signal: kind, items: request.itemCount }, 'retrying export');
         },
       },
     );

@@ -94,7 +94,6 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
     this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
-    this._buffer.trackAge(); // for detaching (ack "settled"); a reload may switch ack
     this._cache = new DecisionCache(config.decision_cache_size);
     this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
@@ -276,20 +275,18 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const spanCount = scan.count;
     const traceId = (chunk.traceId || scan.firstTraceId(chunk.data)).toLowerCase();
     if (traceId === '' || spanCount === 0) return settlement.settledNow(index);
-    let data = this._holdable(chunk.data);
     let t = this._buffer.get(traceId) ?? this._deciding.get(traceId);
     if (!t) {
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
-        this._sendLate(decided, { traceId, chunks: [data], spans: spanCount }, undefined, settlement, index);
+        this._sendLate(decided, { traceId, chunks: [this._holdable(chunk.data)], spans: spanCount }, undefined, settlement, index);
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
-    } else if (t.detached) {
-      data = compact(data, this._tenured);
     }
+    const data = this._holdable(chunk.data, t);
     if (this._deciding.has(traceId)) {
       // Being decided this tick: the chunk joins the trace and follows its decision.
       t.spans.append(scan, t.chunks.length);
@@ -320,7 +317,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
     }
-    const data = t.detached ? compact(chunk.data, this._tenured) : this._holdable(chunk.data);
+    const data = this._holdable(chunk.data, t);
     const held = data === chunk.data ? chunk : { ...chunk, data };
     if (this._deciding.has(traceId)) t.logs.push(held);
     else this._buffer.addLogs(t, held);
@@ -329,13 +326,15 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
 
   /**
    * _holdable returns the bytes of a chunk as the buffer may hold them. With ack "settled" the caller keeps
-   * the buffer the chunk is a view of (a Kafka fetch response, an OTLP request body) until the whole batch
-   * settled, to redeliver it, so a copy would only add memory and CPU: the view is held. With ack "buffered"
-   * the caller lets go at once, and a small view of a large buffer is copied (`compact`) so that holding
-   * the trace does not pin the whole buffer.
+   * the buffer the chunk is a view of (a Kafka fetch response, an OTLP request body) while it is unsettled,
+   * to redeliver it, so a copy would only add memory and CPU: the view is held, unless the chunk joins `t`,
+   * a trace detached already (see _detachAged), whose chunks are copied into the tenured slabs. With ack
+   * "buffered" the caller lets go at once, and a small view of a large buffer is copied (`compact`) so that
+   * holding the trace does not pin the whole buffer.
    */
-  private _holdable(data: Uint8Array): Uint8Array {
-    return this._cfg.ack === 'buffered' ? compact(data, this._slabs) : data;
+  private _holdable(data: Uint8Array, t?: BufferedTrace): Uint8Array {
+    if (this._cfg.ack === 'buffered') return compact(data, this._slabs);
+    return t?.detached ? compact(data, this._tenured) : data;
   }
 
   /**

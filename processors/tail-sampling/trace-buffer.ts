@@ -66,11 +66,10 @@ export class TraceBuffer {
   private _spans = 0;
   /** Bytes of the traces in `_now` (already due at the next tick). */
   private _markedBytes = 0;
-  /** Trace ids and first-seen times in creation order, for `takeAged` (only while `_trackAge`). */
+  /** Trace ids and first-seen times in creation order, for `takeAged`. */
   private _agedIds: string[] = [];
   private _agedAt: number[] = [];
   private _agedHead = 0;
-  private _trackAge = false;
 
   /** `slabs` holds the span rows of the buffered traces. */
   constructor(tickMs: number, nowMs: number, private readonly _slabs: SlabAllocator) {
@@ -102,21 +101,15 @@ export class TraceBuffer {
     this._traces.set(traceId, t);
     this._bytes += t.bytes;
     this._wheel.schedule(traceId, dueMs);
-    if (this._trackAge) {
-      this._agedIds.push(traceId);
-      this._agedAt.push(nowMs);
-    }
+    this._agedIds.push(traceId);
+    this._agedAt.push(nowMs);
     return t;
-  }
-
-  /** trackAge makes `takeAged` work from now on (it costs one id and one number per trace created). */
-  trackAge(): void {
-    this._trackAge = true;
   }
 
   /**
    * takeAged returns the traces created at or before `cutoffMs` that are still buffered, each once, oldest
-   * first (the ones decided meanwhile are skipped).
+   * first (the ones decided meanwhile are skipped). The owner calls it every tick, which keeps the list of
+   * creation times short.
    */
   takeAged(cutoffMs: number): BufferedTrace[] {
     const ids = this._agedIds;

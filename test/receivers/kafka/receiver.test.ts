@@ -90,6 +90,7 @@ describe('kafka receiver: config and factory', () => {
       commit_interval: 1000,
       start_from: 'earliest',
       fetch_max_wait: 250,
+      detach_after: 5000,
       shutdown_drain_timeout: 5000,
       dead_letter_topic: '',
       create_topics: true,
@@ -105,6 +106,7 @@ describe('kafka receiver: config and factory', () => {
     expect(c.brokers).to.deep.equal(['k1:9092', 'k2:9093']);
     expect(c.session_timeout).to.equal(10_000);
     expect(c.max_inflight_bytes_per_partition).to.equal(1024 * 1024);
+    expect(kafkaReceiverConfigSchema.parse({ detach_after: '0' }).detach_after).to.equal(0, '0 = never detach');
   });
 
   for (const [what, input] of [
@@ -114,6 +116,8 @@ describe('kafka receiver: config and factory', () => {
     ['a dead-letter topic equal to the input', { dead_letter_topic: 'otlp_spans' }],
     ['a session timeout below the broker minimum (6s)', { session_timeout: '1s' }],
     ['an unknown start_from', { start_from: 'middle' }],
+    ['a detach_after that is not a duration', { detach_after: 'soon' }],
+    ['a negative detach_after', { detach_after: '-1s' }],
   ] as [string, unknown][]) {
     it(`rejects ${what}`, () => {
       expect(kafkaReceiverConfigSchema.safeParse(input).success).to.equal(false);

@@ -1,9 +1,9 @@
 // Micro benchmark of the OTLP hot path: split-by-trace-id + index (scanner.ts) against a full protobufjs
 // decode + per-trace re-encode of the same requests. Run: npx tsx bench/codec.ts [spansPerRequest] [seconds]
 
-import { otlpTypes } from '../pipeline/otlp/schema';
-import { appendSpanAttributes, indexTraceChunk, splitTracesByTraceId } from '../pipeline/otlp/scanner';
-import { makeFixture } from '../test/pipeline/otlp/fixtures';
+import { otlpTypes } from '../pipeline/sdk/otlp/schema';
+import { appendSpanAttributes, indexTraceChunk, splitTracesByTraceId } from '../pipeline/sdk/otlp/scanner';
+import { makeFixture } from '../test/pipeline/sdk/otlp/fixtures';
 
 interface PbSpan { trace_id: Uint8Array }
 interface PbScopeSpans { scope?: unknown; schema_url?: string; spans: PbSpan[] }

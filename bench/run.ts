@@ -519,7 +519,7 @@ function machine(): Record<string, string> {
 }
 
 async function preflight(needJaeger: boolean): Promise<void> {
-  if (!fs.existsSync(path.join(REPO, 'dist', 'pipeline', 'cli', 'main.js'))) {
+  if (!fs.existsSync(path.join(REPO, 'dist', 'pipeline', 'runtime', 'cli', 'main.js'))) {
     log('dist/ is not built: running npx tsc -p tsconfig.json');
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
   }

@@ -3,7 +3,7 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const compiled = path.join(__dirname, '..', 'dist', 'pipeline', 'cli', 'main.js');
+const compiled = path.join(__dirname, '..', 'dist', 'pipeline', 'runtime', 'cli', 'main.js');
 if (!fs.existsSync(compiled)) {
   process.stderr.write('tusk-collector: not built yet; run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);

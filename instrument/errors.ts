@@ -2,7 +2,7 @@
 // ERR_CONFIG_INVALID, one issue per problem with its key path and file:line:col); registration
 // conflicts have their own stable code. Callers branch on `code`, never on message text.
 
-import { PipelineError } from '../pipeline/errors';
+import { PipelineError } from '../pipeline/sdk/errors';
 
 export { ConfigError, type ConfigIssue } from '../config/service/config-error';
 

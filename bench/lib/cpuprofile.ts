@@ -23,7 +23,7 @@ export interface ProfileSummary {
 
 const STARTUP = new Set(['wrapSafe', 'compileFunction', 'Module._compile', 'loadESMFromCJS', 'compileForInternalLoader']);
 
-/** areaOf names where a function lives: a source folder of ours (pipeline/otlp, receivers/kafka, ...), an npm package, node, or V8. */
+/** areaOf names where a function lives: a source folder of ours (pipeline/sdk/otlp, receivers/kafka, ...), an npm package, node, or V8. */
 export function areaOf(cf: CallFrame): string {
   const n = cf.functionName;
   if (n === '(garbage collector)') return 'V8 GC';

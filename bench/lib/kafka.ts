@@ -3,7 +3,7 @@
 // a topic with the workload for the sampling-only runs, and delete the run's topics and groups after it.
 
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
-import { splitTracesByTraceId } from '../../pipeline/otlp';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import { materialize, type TemplatePool } from '../loadgen/templates';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

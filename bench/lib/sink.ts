@@ -6,7 +6,7 @@
 
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { splitTracesByTraceId } from '../../pipeline/otlp';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import { traceNumberOf } from '../loadgen/templates';
 
 /** One accepted request as the load generator reports it: [g0, traces, sentAtMs, mustKeep indexes]. */

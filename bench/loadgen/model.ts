@@ -3,7 +3,7 @@
 // about 260 encoded bytes per span like a bare SDK span; "prod", about 1.7 KB per span like a span with
 // production semantic conventions, k8s resource attributes and events). Everything derives from a seed.
 
-import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../../pipeline/sdk/otlp';
 import { Rng } from './random';
 
 export type Profile = 'small' | 'prod';

@@ -1,12 +1,12 @@
 // Pre-encoded requests for the load generator. A pool of ExportTraceServiceRequest templates is built
-// once with our codec (pipeline/otlp encodeTraces); sending copies a template and overwrites its trace
+// once with our codec (pipeline/sdk/otlp encodeTraces); sending copies a template and overwrites its trace
 // ids in place (their byte offsets are recorded at build time), so every trace sent is unique and the
 // generator does no protobuf work per request.
 //
 // Trace ids sent: bytes 0-11 a seeded hash of (seed, trace number), bytes 12-15 the trace number g
 // (uint32, big-endian): the sink of the end-to-end benchmark reads g back to find when the trace was sent.
 
-import { encodeTraces } from '../../pipeline/otlp';
+import { encodeTraces } from '../../pipeline/sdk/otlp';
 import { DEFAULT_MODEL, buildRequest, generateTrace, type ModelOptions, type Profile } from './model';
 import { Rng, mix32 } from './random';
 

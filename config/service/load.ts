@@ -5,9 +5,9 @@
 import path from 'node:path';
 import type { ZodError } from 'zod';
 import { parseTskFile, type SourcePos, type TskDiagnostic, type TskValue } from '../tsk/parser';
-import type { AnyFactory } from '../../pipeline/component';
-import { builtinFactories, type FactoryRegistry } from '../../pipeline/registry';
-import { loadProcessorModule } from '../../pipeline/plugin-loader';
+import type { AnyFactory } from '../../pipeline/sdk/component';
+import { builtinFactories, type FactoryRegistry } from '../../pipeline/runtime/registry';
+import { loadProcessorModule } from '../../pipeline/runtime/plugin-loader';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { joinPath, positionOf } from './paths';
 import { pipelineSchema, serviceSchema, type PipelineSection, type ServiceSection } from './service-schema';

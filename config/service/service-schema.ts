@@ -1,7 +1,7 @@
 // Schema of the [service] section and of [pipelines.NAME] sections of a pipeline file.
 
 import { z } from 'zod';
-import { duration, hostPort, bool, num } from '../../pipeline/config-types';
+import { duration, hostPort, bool, num } from '../../pipeline/sdk/config-types';
 
 /** Defaults of the [service] section, as named constants. */
 export const DEFAULT_ADMIN_ENDPOINT = '127.0.0.1:13133';

@@ -1,7 +1,7 @@
 // Public types of the TuskLang (.tsk) parser: values, positions, diagnostics, options, results and
 // the one error class the parser may throw (TskParseError, only in strict mode or for an unreadable file).
 
-import { PipelineError } from '../../pipeline/errors';
+import { PipelineError } from '../../pipeline/sdk/errors';
 
 /** SourcePos is a place in a .tsk file; line and column are 1-based, columns count Unicode code points. */
 export interface SourcePos {

@@ -143,7 +143,7 @@ export async function startService(service: ServiceName, env: Record<string, str
 
 /** startCollectorChild runs `tusk-collector run <config>` and resolves once it printed its banner. */
 export async function startCollectorChild(config: string, env: Record<string, string>, logFile?: string, readyTimeoutMs = 60_000): Promise<Child> {
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'main.js'))) {
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'pipeline', 'runtime', 'cli', 'main.js'))) {
     throw new Error('tusk-collector is not built: run `npm run build` first');
   }
   const { child } = await startChild({

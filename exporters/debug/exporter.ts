@@ -4,13 +4,13 @@
 
 import * as fs from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { ComponentSettings, Exporter, Host } from '../../pipeline/component';
-import { once } from '../../pipeline/component';
-import { errorMessage, isPermanent, ShutdownError } from '../../pipeline/errors';
-import { decodeLogs, decodeTraces } from '../../pipeline/otlp';
-import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
-import { ExporterErrorCode, ExportError, ExportRejectedError } from '../shared/errors';
-import { ExporterMetrics } from '../shared/metrics';
+import type { ComponentSettings, Exporter, Host } from '../../pipeline/sdk/component';
+import { once } from '../../pipeline/sdk/component';
+import { errorMessage, isPermanent, ShutdownError } from '../../pipeline/sdk/errors';
+import { decodeLogs, decodeTraces } from '../../pipeline/sdk/otlp';
+import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
+import { ExporterErrorCode, ExportError, ExportRejectedError } from '../../pipeline/sdk/exporterhelper/errors';
+import { ExporterMetrics } from '../../pipeline/sdk/exporterhelper/metrics';
 import type { DebugExporterConfig } from './config';
 import { renderLogs, renderSpans } from './format';
 

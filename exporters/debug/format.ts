@@ -1,7 +1,7 @@
 // Renders decoded OTLP spans and log records for people: one text line per span or record (detailed:
 // indented lines below it), or one OTLP/JSON-shaped object per span or record and line.
 
-import type { OtlpAnyValue, OtlpKeyValue, OtlpLogRecord, OtlpResource, OtlpResourceLogs, OtlpResourceSpans, OtlpScope, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpAnyValue, OtlpKeyValue, OtlpLogRecord, OtlpResource, OtlpResourceLogs, OtlpResourceSpans, OtlpScope, OtlpSpan } from '../../pipeline/sdk/otlp';
 
 const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS_NAMES = ['UNSET', 'OK', 'ERROR'];

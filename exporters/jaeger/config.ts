@@ -2,8 +2,8 @@
 // snake_case as in .tsk files; durations parse to ms. See README.md for the table.
 
 import { z } from 'zod';
-import { duration, hostPort, int } from '../../pipeline/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../shared/config';
+import { duration, hostPort, int } from '../../pipeline/sdk/config-types';
+import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_ENDPOINT is Jaeger's thrift-over-HTTP collector endpoint on loopback. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:14268/api/traces';
@@ -32,7 +32,7 @@ export const DEFAULT_MAX_PACKET_SIZE = 65000;
  * - `resource_attributes_as`: "process_tags" (default; the resource travels once per batch as Jaeger process
  *   tags, as Jaeger stores OTLP resources) or "span_tags" (the library's own behaviour: every resource
  *   attribute repeated as a tag on every span).
- * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see exporters/shared.
+ * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
   .object({

@@ -4,13 +4,13 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { ComponentHealth, ComponentSettings } from '../../pipeline/component';
-import { decodeTraces } from '../../pipeline/otlp';
-import type { TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
-import { QueuedExporter } from '../shared/exporter-helper';
-import type { ExportRequest, SplitResult } from '../shared/exporter-helper';
-import { createAgent, loadTls } from '../shared/http';
-import type { TlsMaterial } from '../shared/http';
+import type { ComponentHealth, ComponentSettings } from '../../pipeline/sdk/component';
+import { decodeTraces } from '../../pipeline/sdk/otlp';
+import type { TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
+import { QueuedExporter } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import type { ExportRequest, SplitResult } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import { createAgent, loadTls } from '../../pipeline/sdk/exporterhelper/http';
+import type { TlsMaterial } from '../../pipeline/sdk/exporterhelper/http';
 import type { JaegerExporterConfig } from './config';
 import { readableSpansFromOtlp } from './convert';
 import { InstancePool, JaegerInstance, resourceKey, serviceNameOf } from './instances';

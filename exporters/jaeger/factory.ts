@@ -1,7 +1,7 @@
 // Factory of the `jaeger` exporter: Jaeger thrift (HTTP by default, UDP on request) through
 // @opentelemetry/exporter-jaeger, one library instance per resource. Stability: beta (the library is deprecated upstream).
 
-import { defineExporterFactory } from '../../pipeline/component';
+import { defineExporterFactory } from '../../pipeline/sdk/component';
 import { configSchema } from './config';
 import type { JaegerExporterConfig } from './config';
 import { JaegerTraceExporter } from './exporter';

@@ -11,8 +11,8 @@ import type { ExportResult } from '@opentelemetry/core';
 import { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Attributes } from '@opentelemetry/api';
-import { errorMessage } from '../../pipeline/errors';
-import { ExporterErrorCode, ExportError } from '../shared/errors';
+import { errorMessage } from '../../pipeline/sdk/errors';
+import { ExporterErrorCode, ExportError } from '../../pipeline/sdk/exporterhelper/errors';
 import type { JaegerSender } from './sender';
 import { installSender, processOf } from './sender';
 

@@ -14,9 +14,9 @@ import type * as http from 'node:http';
 import type { JaegerExporter } from '@opentelemetry/exporter-jaeger';
 import { HTTPSender, ThriftUtils, UDPSender } from '@opentelemetry/exporter-jaeger/build/src/types';
 import type { Attributes } from '@opentelemetry/api';
-import { errorMessage } from '../../pipeline/errors';
-import { ExporterErrorCode, ExportError } from '../shared/errors';
-import { httpStatusError, postBytes } from '../shared/http';
+import { errorMessage } from '../../pipeline/sdk/errors';
+import { ExporterErrorCode, ExportError } from '../../pipeline/sdk/exporterhelper/errors';
+import { httpStatusError, postBytes } from '../../pipeline/sdk/exporterhelper/http';
 import { tagValue } from './thrift-shape';
 
 /** SenderCallback is jaeger-client's sender callback: spans handled, and an error text on failure. */

@@ -5,8 +5,8 @@
 // rejected retriably, and its messages that are still waiting are not sent.
 
 import type { TopicMessages } from 'kafkajs';
-import { BackpressureError, ShutdownError, type PipelineError } from '../../pipeline/errors';
-import { KafkaError, KafkaErrorCode, mapProduceError } from '../../pipeline/kafka/errors';
+import { BackpressureError, ShutdownError, type PipelineError } from '../../pipeline/sdk/errors';
+import { KafkaError, KafkaErrorCode, mapProduceError } from '../../pipeline/sdk/kafka/errors';
 import type { KafkaExporterMetrics, ProduceFailure } from './metrics';
 
 /** Upper bound of a record's encoding besides its key and value (length, attributes, deltas, header count). */

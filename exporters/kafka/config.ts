@@ -2,9 +2,9 @@
 // and timed out. Keys are snake_case as in .tsk files; durations are ms and sizes bytes once parsed.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int } from '../../pipeline/config-types';
-import { kafkaClientFields } from '../../pipeline/kafka/client';
-import { KAFKA_COMPRESSIONS } from '../../pipeline/kafka/codecs';
+import { bool, byteSize, duration, int } from '../../pipeline/sdk/config-types';
+import { kafkaClientFields } from '../../pipeline/sdk/kafka/client';
+import { KAFKA_COMPRESSIONS } from '../../pipeline/sdk/kafka/codecs';
 
 export const DEFAULT_TOPIC = 'otlp_spans';
 export const DEFAULT_LOGS_TOPIC = 'otlp_logs';
@@ -20,11 +20,11 @@ export const DEFAULT_REPLICATION_FACTOR = 1;
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
 
 /**
- * kafkaExporterConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/kafka/client.ts):
+ * kafkaExporterConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/sdk/kafka/client.ts):
  * - `topic` (default "otlp_spans"): topic of trace chunks; use e.g. "sampled" for an export tier.
  * - `logs_topic` (default "otlp_logs"): topic of log chunks.
  * - `compression` (default "none"): "none", "gzip", "snappy" (xerial-framed, as Kafka's Java client), "lz4"
- *   (LZ4 frame) or "zstd" (level 3); pipeline/kafka/codecs.ts. Consumers need the codec too (Kafka >= 2.1
+ *   (LZ4 frame) or "zstd" (level 3); pipeline/sdk/kafka/codecs.ts. Consumers need the codec too (Kafka >= 2.1
  *   clients for zstd; our receiver reads all of them).
  * - `partitioner` (default "murmur2"): "murmur2" (kafkajs/Java) or "fnv1a" (Sarama / OTel Collector).
  * - `linger` (default 5ms): how long chunks of concurrent calls are gathered into one request. 0 = send

@@ -5,21 +5,21 @@
 
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../pipeline/component';
-import { once } from '../../pipeline/component';
-import { PipelineError, ShutdownError } from '../../pipeline/errors';
-import type { LogBatch, TraceBatch } from '../../pipeline/trace-batch';
-import { kafkaConfig } from '../../pipeline/kafka/client';
-import { compressionType } from '../../pipeline/kafka/codecs';
-import { KafkaError, KafkaErrorCode } from '../../pipeline/kafka/errors';
-import { partitionerFor } from '../../pipeline/kafka/partitioners';
-import { ensureTopics } from '../../pipeline/kafka/topics';
+import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../pipeline/sdk/component';
+import { once } from '../../pipeline/sdk/component';
+import { PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
+import type { LogBatch, TraceBatch } from '../../pipeline/sdk/trace-batch';
+import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
+import { compressionType } from '../../pipeline/sdk/kafka/codecs';
+import { KafkaError, KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
+import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
+import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
 import { ProduceBatcher, type OutMessage } from './batcher';
 import type { KafkaExporterConfig } from './config';
 import { KafkaExporterMetrics } from './metrics';
-import { ManagedProducer } from '../../pipeline/kafka/producer';
+import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
 import { splitBySize } from './split';
-import { currentTraceHeaders } from '../../pipeline/self-telemetry/kafka-context';
+import { currentTraceHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
 
 /** How long a Kafka error stays worth naming in a produce timeout (older ones say nothing about now). */
 const LAST_ERROR_RELEVANT_MS = 60_000;

@@ -1,7 +1,7 @@
 // Factory of the `kafka` exporter: trace chunks (and log chunks) to Kafka in the OpenTelemetry Collector's
 // wire format. See README.md for the config keys.
 
-import { defineExporterFactory } from '../../pipeline/component';
+import { defineExporterFactory } from '../../pipeline/sdk/component';
 import { kafkaExporterConfigSchema, type KafkaExporterConfig } from './config';
 import { KafkaExporter } from './exporter';
 

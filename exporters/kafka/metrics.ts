@@ -1,7 +1,7 @@
 // Prometheus metrics of the `kafka` exporter, pre-bound to the exporter's component id (label `exporter`).
 
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { counter, gauge, histogram } from '../../pipeline/kafka/metrics';
+import { counter, gauge, histogram } from '../../pipeline/sdk/kafka/metrics';
 
 /** Why a call was not acknowledged. */
 export type ProduceFailure = 'kafka' | 'timeout' | 'backpressure' | 'too_large' | 'rejected' | 'shutdown';

@@ -4,8 +4,8 @@
 // the framing (request.resource_X = 1, ResourceX.scope_X = 2, ScopeX.records = 2), so one splitter serves both.
 
 import { Reader } from 'protobufjs';
-import { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from '../../pipeline/otlp/wire';
-import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/kafka/errors';
+import { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from '../../pipeline/sdk/otlp/wire';
+import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 
 const TAG_F1_LEN = (1 << 3) | WT_LEN; // resource_spans / resource_logs
 const TAG_F2_LEN = (2 << 3) | WT_LEN; // scope_spans / scope_logs, and spans / log_records

@@ -2,8 +2,8 @@
 // .tsk files; durations parse to ms, sizes to bytes. See README.md for the table.
 
 import { z } from 'zod';
-import { byteSize, duration } from '../../pipeline/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../shared/config';
+import { byteSize, duration } from '../../pipeline/sdk/config-types';
+import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_HTTP_ENDPOINT is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
 export const DEFAULT_HTTP_ENDPOINT = 'http://127.0.0.1:4318';
@@ -28,7 +28,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
  * - `max_request_bytes`: a batch is cut at trace boundaries into requests of at most this many encoded
  *   bytes (one trace larger than that goes alone). Default 4MiB (gRPC's default receive limit). 0 = one
  *   request per batch.
- * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see exporters/shared.
+ * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
   .object({

@@ -4,11 +4,11 @@
 // (/v1/traces, /v1/logs) or OTLP/gRPC (TraceService, LogsService) through the shared
 // queue/retry/dead-letter skeleton.
 
-import type { ComponentSettings } from '../../pipeline/component';
-import type { LogBatch, LogChunk, TraceBatch } from '../../pipeline/trace-batch';
-import { itemsOf, QueuedExporter } from '../shared/exporter-helper';
-import type { ExportChunk, ExportRequest, ExportSignal, SplitResult } from '../shared/exporter-helper';
-import { createAgent, loadTls } from '../shared/http';
+import type { ComponentSettings } from '../../pipeline/sdk/component';
+import type { LogBatch, LogChunk, TraceBatch } from '../../pipeline/sdk/trace-batch';
+import { itemsOf, QueuedExporter } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import type { ExportChunk, ExportRequest, ExportSignal, SplitResult } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import { createAgent, loadTls } from '../../pipeline/sdk/exporterhelper/http';
 import { grpcTarget, logsUrl, tracesUrl } from './config';
 import type { OtlpExporterConfig } from './config';
 import { GrpcTransport } from './grpc-transport';

@@ -1,7 +1,7 @@
 // Factory of the `otlp` exporter: OTLP/HTTP protobuf (default) or OTLP/gRPC, forwarding trace chunks
 // without decoding them. Stability: beta.
 
-import { defineExporterFactory } from '../../pipeline/component';
+import { defineExporterFactory } from '../../pipeline/sdk/component';
 import { configSchema } from './config';
 import type { OtlpExporterConfig } from './config';
 import { OtlpTraceExporter } from './exporter';

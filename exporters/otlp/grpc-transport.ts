@@ -5,10 +5,10 @@
 // A RetryInfo delay (from grpc-status-details-bin) becomes the retry's minimum wait.
 
 import * as grpc from '@grpc/grpc-js';
-import { LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp';
-import type { TlsMaterial } from '../shared/http';
-import { ExporterErrorCode, ExportError } from '../shared/errors';
-import type { ExportSignal } from '../shared/exporter-helper';
+import { LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/sdk/otlp';
+import type { TlsMaterial } from '../../pipeline/sdk/exporterhelper/http';
+import { ExporterErrorCode, ExportError } from '../../pipeline/sdk/exporterhelper/errors';
+import type { ExportSignal } from '../../pipeline/sdk/exporterhelper/exporter-helper';
 import { decodePartialSuccess } from './http-transport';
 import type { PartialSuccess } from './http-transport';
 

@@ -5,11 +5,11 @@
 import type * as http from 'node:http';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { otlpTypes } from '../../pipeline/otlp';
-import { ExportError } from '../shared/errors';
-import type { ExportSignal } from '../shared/exporter-helper';
-import { httpStatusError, postBytes } from '../shared/http';
-import type { HttpResponse } from '../shared/http';
+import { otlpTypes } from '../../pipeline/sdk/otlp';
+import { ExportError } from '../../pipeline/sdk/exporterhelper/errors';
+import type { ExportSignal } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import { httpStatusError, postBytes } from '../../pipeline/sdk/exporterhelper/http';
+import type { HttpResponse } from '../../pipeline/sdk/exporterhelper/http';
 
 const gzipAsync = promisify(gzip);
 

@@ -2,7 +2,7 @@
 // passes, before any sampling, with bounded label cardinality.
 
 import { z } from 'zod';
-import { int, num } from '../../pipeline/config-types';
+import { int, num } from '../../pipeline/sdk/config-types';
 
 /** Default cap on distinct (service, operation, kind, status) series; extra ones fold into one overflow series. */
 export const DEFAULT_MAX_SERIES = 2000;

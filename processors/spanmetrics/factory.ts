@@ -1,6 +1,6 @@
 // Factory of the spanmetrics processor (RED metrics from all spans, before sampling).
 
-import { defineProcessorFactory } from '../../pipeline/component';
+import { defineProcessorFactory } from '../../pipeline/sdk/component';
 import { configSchema, type SpanMetricsConfig } from './config';
 import { SpanMetricsProcessor } from './processor';
 

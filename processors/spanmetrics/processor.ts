@@ -3,12 +3,12 @@
 // tail_sampling, it measures ALL traffic, not only what is kept.
 
 import { Counter, Histogram } from 'prom-client';
-import type { Capabilities, ComponentSettings, Processor, ProcessorNext } from '../../pipeline/component';
-import type { LogBatch, TraceBatch } from '../../pipeline/trace-batch';
-import { indexTraceChunk } from '../../pipeline/otlp/index';
-import { once } from '../../pipeline/component';
+import type { Capabilities, ComponentSettings, Processor, ProcessorNext } from '../../pipeline/sdk/component';
+import type { LogBatch, TraceBatch } from '../../pipeline/sdk/trace-batch';
+import { indexTraceChunk } from '../../pipeline/sdk/otlp/index';
+import { once } from '../../pipeline/sdk/component';
 import type { SpanMetricsConfig } from './config';
-import { registeredMetric } from '../../pipeline/metrics';
+import { registeredMetric } from '../../pipeline/sdk/metrics';
 
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS_NAMES = ['unset', 'ok', 'error'];

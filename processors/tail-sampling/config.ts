@@ -3,7 +3,7 @@
 // documents both.
 
 import { z } from 'zod';
-import { byteSize, duration, int, stringList } from '../../pipeline/config-types';
+import { byteSize, duration, int, stringList } from '../../pipeline/sdk/config-types';
 import { policySchema, type PolicyConfig } from './policies/config';
 
 export const DEFAULT_DECISION_WAIT = '10s';

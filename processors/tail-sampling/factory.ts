@@ -1,7 +1,7 @@
 // Factory of the tail_sampling processor: config type, schema, and create() wiring the sampling state
 // (memory or Redis) into the processor.
 
-import { defineProcessorFactory } from '../../pipeline/component';
+import { defineProcessorFactory } from '../../pipeline/sdk/component';
 import { configSchema, type TailSamplingConfig } from './config';
 import { TailSamplingProcessor } from './processor';
 import { createSamplingState } from './state/index';

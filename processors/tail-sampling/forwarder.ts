@@ -4,9 +4,9 @@
 // budget ran out (so the Kafka receiver does not commit and the trace is replayed later).
 
 import type { Logger } from 'pino';
-import type { ProcessorNext } from '../../pipeline/component';
-import { errorMessage, isPermanent } from '../../pipeline/errors';
-import type { LogChunk, TraceChunk } from '../../pipeline/trace-batch';
+import type { ProcessorNext } from '../../pipeline/sdk/component';
+import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
+import type { LogChunk, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import type { SamplerMetrics } from './metrics';
 import type { Waiter } from './trace-buffer';
 

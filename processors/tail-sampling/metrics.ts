@@ -2,7 +2,7 @@
 // series carries a `processor` label (the component name) so several samplers can share one registry.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { registeredMetric } from '../../pipeline/metrics';
+import { registeredMetric } from '../../pipeline/sdk/metrics';
 
 /** SamplerMetrics are the sampler's counters, gauges and histograms, already bound to this processor. */
 export interface SamplerMetrics {

@@ -7,11 +7,11 @@
 import type { Logger } from 'pino';
 import type {
   ComponentHealth, ComponentSettings, DecisionExplainer, DecisionRecord, Host, Processor, ProcessorNext,
-} from '../../pipeline/component';
-import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/errors';
-import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/trace-batch';
-import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/otlp/index';
-import { parseThreshold, TraceStateThreshold } from '../../pipeline/otlp/tracestate';
+} from '../../pipeline/sdk/component';
+import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
+import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
+import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
+import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/tracestate';
 import type { TailSamplingConfig } from './config';
 import { DecisionCache } from './decision-cache';
 import { buildPolicies, Decider, type Decided } from './decider';
@@ -26,7 +26,7 @@ import { SlabAllocator } from './slab';
 import { ChunkSpanScan } from './span-table';
 import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
 
-/** Codec is the part of pipeline/otlp the sampler uses (injectable for tests). */
+/** Codec is the part of pipeline/sdk/otlp the sampler uses (injectable for tests). */
 export interface SamplerCodec {
   /** Reports every span of an encoded chunk to `sink`; returns the span count; throws OtlpDecodeError when malformed. */
   scanTraceChunk(data: Uint8Array, sink: SpanIndexSink, wantAttributes?: ReadonlySet<string>): number;

@@ -5,12 +5,12 @@
 // batch. The outcome is the same: resolved when every chunk was settled without an error; otherwise
 // rejected, with a retriable error when any chunk failed retriably (the batch must be redelivered), else
 // with a permanent one.
-// A batch may also carry an early per-chunk notice (`onChunkSettled`, see pipeline/trace-batch.ts): each
+// A batch may also carry an early per-chunk notice (`onChunkSettled`, see pipeline/sdk/trace-batch.ts): each
 // waiter created for a chunk with its index reports that chunk when it resolves, so the Kafka receiver can
 // settle the offset of a message whose trace was decided while a slower trace of the same fetch still waits.
 
-import { isPermanent } from '../../pipeline/errors';
-import type { ChunkSettledHook } from '../../pipeline/trace-batch';
+import { isPermanent } from '../../pipeline/sdk/errors';
+import type { ChunkSettledHook } from '../../pipeline/sdk/trace-batch';
 import type { Waiter } from './trace-buffer';
 
 /** BatchSettlement counts a batch's unsettled chunks; `promise` settles once the batch is sealed and the count is 0. */

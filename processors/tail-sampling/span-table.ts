@@ -9,7 +9,7 @@
 // policies read status and times only). `ChunkSpanScan` is the reusable sink the processor scans each
 // incoming chunk into; `SpanTable` is what a buffered trace holds.
 
-import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/otlp/index';
+import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
 import type { SpanSummary } from './policies/types';
 import type { SlabAllocator } from './slab';
 

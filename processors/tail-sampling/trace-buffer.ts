@@ -4,7 +4,7 @@
 // memory in bytes and trace count, keeps deadlines on a timer wheel, and picks the oldest traces for an
 // early decision when a limit is exceeded (never drops anything itself).
 
-import type { LogChunk } from '../../pipeline/trace-batch';
+import type { LogChunk } from '../../pipeline/sdk/trace-batch';
 import type { SlabAllocator } from './slab';
 import { SpanTable, type ChunkSpanScan } from './span-table';
 import type { LedgerRecord } from './state/types';

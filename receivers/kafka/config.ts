@@ -2,8 +2,8 @@
 // hold, how often the settled watermark is committed, and where poison messages go.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int, stringList } from '../../pipeline/config-types';
-import { kafkaClientFields } from '../../pipeline/kafka/client';
+import { bool, byteSize, duration, int, stringList } from '../../pipeline/sdk/config-types';
+import { kafkaClientFields } from '../../pipeline/sdk/kafka/client';
 
 export const DEFAULT_TOPIC = 'otlp_spans';
 export const DEFAULT_GROUP = 'tusk-sampler';
@@ -19,7 +19,7 @@ export const DEFAULT_PARTITIONS = 8;
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
 
 /**
- * kafkaReceiverConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/kafka/client.ts):
+ * kafkaReceiverConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/sdk/kafka/client.ts):
  * - `topic` (default "otlp_spans"): trace topic(s): one name, a list, or a comma-separated string. [] = none
  *   (a logs-only receiver).
  * - `logs_topic` (default '' = none): topic of log chunks, handed to the logs pipeline (which must exist).

@@ -10,12 +10,12 @@
 // dead-lettered.
 
 import type { Logger } from 'pino';
-import type { LogsConsumer, TracesConsumer } from '../../pipeline/component';
-import { errorMessage, isPermanent } from '../../pipeline/errors';
-import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/trace-batch';
+import type { LogsConsumer, TracesConsumer } from '../../pipeline/sdk/component';
+import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
+import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/sdk/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
-import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/self-telemetry/kafka-context';
+import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
 
 /** DeliveryEntry is one consumed message and what it carries downstream. */
 export interface DeliveryEntry {

@@ -1,7 +1,7 @@
 // Factory of the `kafka` receiver: trace chunks (and log chunks) from Kafka, committed only up to the
 // settled watermark. See README.md for the config keys.
 
-import { defineReceiverFactory } from '../../pipeline/component';
+import { defineReceiverFactory } from '../../pipeline/sdk/component';
 import { kafkaReceiverConfigSchema, type KafkaReceiverConfig } from './config';
 import { KafkaReceiver } from './receiver';
 

@@ -1,7 +1,7 @@
 // Prometheus metrics of the `kafka` receiver, pre-bound to the receiver's component id (label `receiver`).
 
 import type { Counter, Gauge, Registry } from 'prom-client';
-import { counter, gauge } from '../../pipeline/kafka/metrics';
+import { counter, gauge } from '../../pipeline/sdk/kafka/metrics';
 
 /** Why a message was skipped. */
 export type SkipReason = 'permanent' | 'poison';

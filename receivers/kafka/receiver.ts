@@ -18,20 +18,20 @@
 
 import { CompressionTypes, Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/component';
-import { once } from '../../pipeline/component';
-import { PipelineError, errorMessage } from '../../pipeline/errors';
-import { kafkaConfig } from '../../pipeline/kafka/client';
-import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/kafka/errors';
-import { ManagedProducer } from '../../pipeline/kafka/producer';
-import { partitionerFor } from '../../pipeline/kafka/partitioners';
-import { ensureTopics } from '../../pipeline/kafka/topics';
-import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/otlp/scanner';
+import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
+import { once } from '../../pipeline/sdk/component';
+import { PipelineError, errorMessage } from '../../pipeline/sdk/errors';
+import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
+import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
+import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
+import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
+import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
+import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
 import type { KafkaReceiverConfig } from './config';
 import { Dispatcher, type DeliveryEntry } from './dispatcher';
 import { KafkaReceiverMetrics, type SkipReason } from './metrics';
 import { PartitionState, partitionKey, type Signal } from './partition';
-import { tracePropagationActive } from '../../pipeline/self-telemetry/kafka-context';
+import { tracePropagationActive } from '../../pipeline/sdk/self-telemetry/kafka-context';
 
 const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);

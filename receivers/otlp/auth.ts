@@ -4,7 +4,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PipelineError } from '../../pipeline/errors';
+import { PipelineError } from '../../pipeline/sdk/errors';
 import type { AuthConfig } from './config';
 
 /** ERR_OTLP_RECEIVER_AUTH_CONFIG is raised at start when the configured token sources yield no token. */

@@ -2,7 +2,7 @@
 // size limits, TLS and bearer-token auth, and the in-flight byte budget shared by both. See README.md.
 
 import { z } from 'zod';
-import { byteSize, duration, hostPort, stringList } from '../../pipeline/config-types';
+import { byteSize, duration, hostPort, stringList } from '../../pipeline/sdk/config-types';
 
 /** Default OTLP/HTTP listen address (the OTLP standard port). */
 export const DEFAULT_HTTP_ENDPOINT = '0.0.0.0:4318';

@@ -1,7 +1,7 @@
 // Factory of the `otlp` receiver: OTLP/HTTP (4318) and OTLP/gRPC (4317) for traces and logs, answering
 // clients only after the pipeline settled their data. Stability: beta.
 
-import { defineReceiverFactory } from '../../pipeline/component';
+import { defineReceiverFactory } from '../../pipeline/sdk/component';
 import { configSchema, type OtlpReceiverConfig } from './config';
 import { OtlpReceiver } from './receiver';
 

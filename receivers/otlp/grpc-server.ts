@@ -4,7 +4,7 @@
 // `grpc-status-details-bin`.
 
 import * as grpc from '@grpc/grpc-js';
-import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/otlp/schema';
+import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/sdk/otlp/schema';
 import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type TransportOptions } from './handler';
 import type { Signal } from './metrics';

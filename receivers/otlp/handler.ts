@@ -5,10 +5,10 @@
 // refusals they share.
 
 import type { Logger } from 'pino';
-import type { ReceiverNext } from '../../pipeline/component';
-import { BackpressureError, ShutdownError, errorMessage, isPermanent } from '../../pipeline/errors';
-import { isOtlpDecodeError } from '../../pipeline/otlp/errors';
-import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/otlp/scanner';
+import type { ReceiverNext } from '../../pipeline/sdk/component';
+import { BackpressureError, ShutdownError, errorMessage, isPermanent } from '../../pipeline/sdk/errors';
+import { isOtlpDecodeError } from '../../pipeline/sdk/otlp/errors';
+import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
 import type { BearerAuth } from './auth';
 import type { InflightBudget } from './inflight';
 import type { ItemOutcome, ReceiverMetrics, RequestOutcome, Signal } from './metrics';

@@ -6,10 +6,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { errorMessage } from '../../pipeline/errors';
-import { otlpJsonToProtobuf } from '../../pipeline/otlp/json';
-import { isOtlpDecodeError } from '../../pipeline/otlp/errors';
-import { decompressZstdBounded } from '../../pipeline/zstd';
+import { errorMessage } from '../../pipeline/sdk/errors';
+import { otlpJsonToProtobuf } from '../../pipeline/sdk/otlp/json';
+import { isOtlpDecodeError } from '../../pipeline/sdk/otlp/errors';
+import { decompressZstdBounded } from '../../pipeline/sdk/zstd';
 import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type TransportOptions } from './handler';
 import type { Signal } from './metrics';
@@ -262,7 +262,7 @@ export class HttpTransport {
 /**
  * decompress inflates a gzip/deflate/zstd body without ever holding much more than `limit` bytes of output
  * (bombs): zlib stops as soon as the output passes `limit`; zstd is refused from its frame headers before
- * decompressing when it could exceed it (pipeline/zstd.ts).
+ * decompressing when it could exceed it (pipeline/sdk/zstd.ts).
  */
 async function decompress(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
   const opts = { maxOutputLength: limit };

@@ -2,7 +2,7 @@
 // Metrics are shared by every otlp receiver of a registry and told apart by the `receiver` label.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { registeredMetric } from '../../pipeline/metrics';
+import { registeredMetric } from '../../pipeline/sdk/metrics';
 
 /** Transport a request came in on. */
 export type Transport = 'http' | 'grpc';

@@ -3,9 +3,9 @@
 // Lifecycle: start binds (clear errors when it cannot), shutdown drains in-flight requests (bounded).
 
 import { readFile } from 'node:fs/promises';
-import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/component';
-import { once } from '../../pipeline/component';
-import { PipelineError, ShutdownError } from '../../pipeline/errors';
+import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
+import { once } from '../../pipeline/sdk/component';
+import { PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import { loadBearerAuth } from './auth';
 import type { OtlpReceiverConfig, TlsConfig } from './config';
 import { GrpcTransport } from './grpc-server';

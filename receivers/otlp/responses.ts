@@ -2,9 +2,9 @@
 // were rejected) and google.rpc.Status (with a RetryInfo detail when the client should retry later), in
 // protobuf or OTLP/JSON, plus the gRPC `grpc-status-details-bin` trailer.
 
-import { bigIntToLongBits } from '../../pipeline/otlp/decode';
-import { messageToOtlpJson } from '../../pipeline/otlp/json';
-import { otlpTypes } from '../../pipeline/otlp/schema';
+import { bigIntToLongBits } from '../../pipeline/sdk/otlp/decode';
+import { messageToOtlpJson } from '../../pipeline/sdk/otlp/json';
+import { otlpTypes } from '../../pipeline/sdk/otlp/schema';
 import type { Signal } from './metrics';
 
 /** ExportOk is the outcome of an accepted request: items passed on and items rejected for bad ids. */

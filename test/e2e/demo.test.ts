@@ -45,7 +45,7 @@ const ERROR_SPANS: Record<Scenario, string[]> = {
 
 /** ensureBuilt compiles dist/ when a source file is newer than the binary's entry (the binary runs dist). */
 function ensureBuilt(): void {
-  const entry = path.join(REPO_ROOT, 'dist', 'pipeline', 'cli', 'main.js');
+  const entry = path.join(REPO_ROOT, 'dist', 'pipeline', 'runtime', 'cli', 'main.js');
   const builtAt = fs.existsSync(entry) ? fs.statSync(entry).mtimeMs : 0;
   const stale = (dir: string): boolean =>
     fs.readdirSync(dir, { withFileTypes: true }).some((e) => {

@@ -4,7 +4,7 @@
 // topics and groups a test created. Every wait is bounded.
 
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
-import { decodeTraces } from '../../pipeline/otlp';
+import { decodeTraces } from '../../pipeline/sdk/otlp';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

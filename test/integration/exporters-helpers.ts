@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { OtlpResourceSpans, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpResourceSpans, OtlpSpan } from '../../pipeline/sdk/otlp';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');

@@ -3,9 +3,9 @@
 // GET /api/traces/{id} and compared field by field; a 600-span trace checks request cutting end to end.
 
 import { expect } from 'chai';
-import type { OtlpAnyValue, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpAnyValue, OtlpSpan } from '../../pipeline/sdk/otlp';
 import { factory } from '../../exporters/jaeger/factory';
-import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, resourceSpans, richTrace, settings, span } from '../exporters/shared/fixtures';
+import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, resourceSpans, richTrace, settings, span } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_THRIFT } from './exporters-helpers';
 
 const host = { reportFatalError() {}, getExtension: () => undefined };

@@ -3,9 +3,9 @@
 // back with GET /api/traces/{id} and compared field by field, including Jaeger's typing of OTLP values.
 
 import { expect } from 'chai';
-import type { OtlpAnyValue, OtlpSpan } from '../../pipeline/otlp';
+import type { OtlpAnyValue, OtlpSpan } from '../../pipeline/sdk/otlp';
 import { factory } from '../../exporters/otlp/factory';
-import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, richTrace, settings } from '../exporters/shared/fixtures';
+import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, richTrace, settings } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_OTLP_GRPC, JAEGER_OTLP_HTTP } from './exporters-helpers';
 
 const host = { reportFatalError() {}, getExtension: () => undefined };

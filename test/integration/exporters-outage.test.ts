@@ -7,8 +7,8 @@
 import { expect } from 'chai';
 import { factory as jaegerFactory } from '../../exporters/jaeger/factory';
 import { factory as otlpFactory } from '../../exporters/otlp/factory';
-import type { ExportError } from '../../exporters/shared/errors';
-import { batchOf, chunkOf, newTraceId, nowNanos, richTrace, settings } from '../exporters/shared/fixtures';
+import type { ExportError } from '../../pipeline/sdk/exporterhelper/errors';
+import { batchOf, chunkOf, newTraceId, nowNanos, richTrace, settings } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, fetchTrace, JAEGER_OTLP_GRPC, JAEGER_THRIFT, jaegerUp, stack } from './exporters-helpers';
 
 describe('integration: exporters through a real Jaeger outage', function () {

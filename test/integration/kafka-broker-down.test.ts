@@ -7,11 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import type { Exporter } from '../../pipeline/component';
-import { isRetriable, type PipelineError } from '../../pipeline/errors';
-import { KafkaErrorCode } from '../../pipeline/kafka/errors';
-import { splitTracesByTraceId } from '../../pipeline/otlp/scanner';
-import type { TraceBatch } from '../../pipeline/trace-batch';
+import type { Exporter } from '../../pipeline/sdk/component';
+import { isRetriable, type PipelineError } from '../../pipeline/sdk/errors';
+import { KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
 import { deleteTopics, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';

@@ -5,8 +5,8 @@
 // (commit and in-flight bytes), not the whole fetch it came in, and only it is copied out of the fetch.
 
 import { expect } from 'chai';
-import type { Receiver } from '../../pipeline/component';
-import { BackpressureError, PermanentError } from '../../pipeline/errors';
+import type { Receiver } from '../../pipeline/sdk/component';
+import { BackpressureError, PermanentError } from '../../pipeline/sdk/errors';
 import { factory as samplerFactory } from '../../processors/tail-sampling/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { chunkOf, newSpanId } from '../processors/tail-sampling/helpers/fixtures';

@@ -5,8 +5,8 @@
 
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { TracesConsumer } from '../../pipeline/component';
-import type { TraceBatch } from '../../pipeline/trace-batch';
+import type { TracesConsumer } from '../../pipeline/sdk/component';
+import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { factory } from '../../receivers/kafka/factory';
 import { receiverConfig } from './kafka-helpers';
 

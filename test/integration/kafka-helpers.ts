@@ -6,8 +6,8 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { ComponentSettings, Host, TracesConsumer } from '../../pipeline/component';
-import type { TraceBatch } from '../../pipeline/trace-batch';
+import type { ComponentSettings, Host, TracesConsumer } from '../../pipeline/sdk/component';
+import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { traceRequest } from '../exporters/kafka/otlp-fixtures';
 
 /** The broker every Kafka integration test uses. */

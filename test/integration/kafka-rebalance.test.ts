@@ -4,8 +4,8 @@
 // second time; once everything settles, the group's commits reach every partition's end.
 
 import { expect } from 'chai';
-import type { Receiver } from '../../pipeline/component';
-import { partitionOf } from '../../pipeline/kafka/partitioners';
+import type { Receiver } from '../../pipeline/sdk/component';
+import { partitionOf } from '../../pipeline/sdk/kafka/partitioners';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
 import { committedOffsets, endOffsets, FakeDownstream, KafkaSuite, receiverConfig, settingsFor, TestHost, uniqueGroup, waitFor } from './kafka-helpers';

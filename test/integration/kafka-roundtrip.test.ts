@@ -3,10 +3,10 @@
 // messages sit on the partition the configured partitioner (fnv1a or murmur2) says; logs take logs_topic.
 
 import { expect } from 'chai';
-import type { Exporter, Receiver } from '../../pipeline/component';
-import { partitionOf, type PartitionerName } from '../../pipeline/kafka/partitioners';
-import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/otlp/scanner';
-import type { LogBatch, TraceChunk } from '../../pipeline/trace-batch';
+import type { Exporter, Receiver } from '../../pipeline/sdk/component';
+import { partitionOf, type PartitionerName } from '../../pipeline/sdk/kafka/partitioners';
+import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import type { LogBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { decodeSpans, logsRequest, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';

@@ -15,10 +15,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
-import type { Exporter, Receiver } from '../../pipeline/component';
-import { PipelineError } from '../../pipeline/errors';
-import { splitTracesByTraceId } from '../../pipeline/otlp/scanner';
-import type { TraceChunk } from '../../pipeline/trace-batch';
+import type { Exporter, Receiver } from '../../pipeline/sdk/component';
+import { PipelineError } from '../../pipeline/sdk/errors';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import type { TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { decodeSpans, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
@@ -73,7 +73,7 @@ function tcpAnswers(hostPort: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
-/** The client part of a component config (pipeline/kafka/client.ts keys) for one way into the broker. */
+/** The client part of a component config (pipeline/sdk/kafka/client.ts keys) for one way into the broker. */
 type ClientConfig = Record<string, unknown> & { brokers: string[] };
 
 function saslConfig(s: SecureStack, mechanism: 'plain' | 'scram-sha-512', password?: string): ClientConfig {

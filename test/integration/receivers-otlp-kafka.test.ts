@@ -10,12 +10,12 @@ import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trac
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Consumer } from 'kafkajs';
 import { factory as kafkaExporterFactory } from '../../exporters/kafka/factory';
-import type { Exporter } from '../../pipeline/component';
-import { decodeTraces } from '../../pipeline/otlp/decode';
+import type { Exporter } from '../../pipeline/sdk/component';
+import { decodeTraces } from '../../pipeline/sdk/otlp/decode';
 import { factory as otlpReceiverFactory } from '../../receivers/otlp/factory';
 import type { OtlpReceiver } from '../../receivers/otlp/receiver';
-import { expectSameSpans } from '../pipeline/otlp/expect-spans';
-import { makeFixture, type Fixture } from '../pipeline/otlp/fixtures';
+import { expectSameSpans } from '../pipeline/sdk/otlp/expect-spans';
+import { makeFixture, type Fixture } from '../pipeline/sdk/otlp/fixtures';
 import { BROKERS, TestHost, deleteTopics, endOffsets, rawKafka, requireKafka, settingsFor, uniqueName, waitFor } from './kafka-helpers';
 
 function exportSpans(exporter: SpanExporter, fx: Fixture): Promise<ExportResult> {

@@ -7,7 +7,7 @@
 // so stopping it does not break other test runs that share the stack Redis on 6379.
 
 import { expect } from 'chai';
-import type { DecisionRecord } from '../../pipeline/component';
+import type { DecisionRecord } from '../../pipeline/sdk/component';
 import { RedisSamplingState } from '../../processors/tail-sampling/state';
 import { PrivateRedis, sleep, uniquePrefix } from './sampling-state-redis-helpers';
 

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import type { DecisionRecord } from '../../pipeline/component';
+import type { DecisionRecord } from '../../pipeline/sdk/component';
 import { configSchema } from '../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../processors/tail-sampling/processor';
 import { createSamplingState, RedisSamplingState, type LedgerRecord, type SamplingStateOptions } from '../../processors/tail-sampling/state';

@@ -3,7 +3,7 @@
 // here and in ../README.md.
 
 import { z } from 'zod';
-import { bool, int, num } from '../../../pipeline/config-types';
+import { bool, int, num } from '../../../pipeline/sdk/config-types';
 
 /** Quantiles a latency-relative rule can compare against. */
 export const QUANTILES = ['p50', 'p95', 'p99'] as const;

@@ -8,7 +8,7 @@ export type AttributeValue = string | number | boolean;
 
 /**
  * SpanSummary is the part of a span the sampler decodes (architecture.md, contract 5). It is a structural
- * subset of the codec's SpanIndex, so indexes from pipeline/otlp flow in unchanged.
+ * subset of the codec's SpanIndex, so indexes from pipeline/sdk/otlp flow in unchanged.
  */
 export interface SpanSummary {
   readonly traceId: string;

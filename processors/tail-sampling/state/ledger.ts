@@ -1,7 +1,7 @@
 // The compact string codec of a decision record, as stored in Redis and in the local ledger (a bounded LRU
 // map whose entries expire after a TTL, ../lru.ts; the trace id is the key, so it is not repeated).
 
-import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/otlp/tracestate';
+import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/tracestate';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
 
 /** Separator of the fields of an encoded decision (JSON escapes it, so it never occurs inside `inputs`). */

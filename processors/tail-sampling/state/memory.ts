@@ -3,7 +3,7 @@
 // (service, operation) over a sliding window of time slices, error state per service, local trace rates
 // per key, and the decision ledger as a bounded LRU map with a TTL. No I/O anywhere.
 
-import type { ComponentHealth } from '../../../pipeline/component';
+import type { ComponentHealth } from '../../../pipeline/sdk/component';
 import { LruTtlMap } from '../lru';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';

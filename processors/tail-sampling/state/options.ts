@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { PipelineError } from '../../../pipeline/errors';
+import { PipelineError } from '../../../pipeline/sdk/errors';
 
 /** SamplingStateOptions configures a sampling-state store. Every field is optional; see the defaults. */
 export interface SamplingStateOptions {

@@ -6,8 +6,8 @@
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { errorMessage } from '../../../pipeline/errors';
-import { registeredMetric } from '../../../pipeline/metrics';
+import { errorMessage } from '../../../pipeline/sdk/errors';
+import { registeredMetric } from '../../../pipeline/sdk/metrics';
 
 /**
  * SYNC_SCRIPT applies one shard's batch atomically. KEYS: every key touched (all in one hash slot).

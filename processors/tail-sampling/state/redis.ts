@@ -7,7 +7,7 @@
 // Data layout and cost model: see redis-batch.ts and README.md in this folder.
 
 import { randomBytes } from 'node:crypto';
-import type { ComponentHealth } from '../../../pipeline/component';
+import type { ComponentHealth } from '../../../pipeline/sdk/component';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import { KeyLayout, ShardBatch, shardOf } from './redis-batch';
 import { RedisLedger } from './redis-ledger';

@@ -3,7 +3,7 @@
 // throughput budgets and the decision ledger. Reads never wait on the network: they answer from the last
 // synced snapshot; writes are aggregated locally and exchanged in batches (architecture.md, contract 4).
 
-import type { ComponentHealth, DecisionRecord } from '../../../pipeline/component';
+import type { ComponentHealth, DecisionRecord } from '../../../pipeline/sdk/component';
 
 /**
  * Keys of `DecisionRecord.inputs` that the ledger keeps even in its compact shared form, because kept

@@ -7,11 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { factory } from '../../../exporters/debug/factory';
 import { durationText, isoNanos, severityName, valueText } from '../../../exporters/debug/format';
-import { encodeLogs, type OtlpLogRecord } from '../../../pipeline/otlp/decode';
-import type { LogChunk } from '../../../pipeline/trace-batch';
-import { ExportRejectedError } from '../../../exporters/shared/errors';
-import { ShutdownError } from '../../../pipeline/errors';
-import { arr, batchOf, bytes, chunkOf, int, kv, kvlist, metricValue, newTraceId, richTrace, settings, str } from '../shared/fixtures';
+import { encodeLogs, type OtlpLogRecord } from '../../../pipeline/sdk/otlp/decode';
+import type { LogChunk } from '../../../pipeline/sdk/trace-batch';
+import { ExportRejectedError } from '../../../pipeline/sdk/exporterhelper/errors';
+import { ShutdownError } from '../../../pipeline/sdk/errors';
+import { arr, batchOf, bytes, chunkOf, int, kv, kvlist, metricValue, newTraceId, richTrace, settings, str } from '../../pipeline/sdk/exporterhelper/fixtures';
 
 const host = { reportFatalError() {}, getExtension: () => undefined };
 const T0 = 1_700_000_000_123_456_789n;

@@ -8,11 +8,11 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { decodeTraces } from '../../../pipeline/otlp';
+import { decodeTraces } from '../../../pipeline/sdk/otlp';
 import {
   anyValueToJson, attributeValueFromOtlp, hrTimeFromNanos, readableSpansFromOtlp, spanKindFromOtlp, statusCodeFromOtlp,
 } from '../../../exporters/jaeger/convert';
-import { arr, bool, bytes, dbl, int, kv, kvlist, newSpanId, newTraceId, resourceSpans, richTrace, span, str } from '../shared/fixtures';
+import { arr, bool, bytes, dbl, int, kv, kvlist, newSpanId, newTraceId, resourceSpans, richTrace, span, str } from '../../pipeline/sdk/exporterhelper/fixtures';
 
 describe('exporters/jaeger/convert', () => {
   it('maps OTLP span kinds: unspecified -> INTERNAL, k -> k - 1, unknown -> INTERNAL', () => {

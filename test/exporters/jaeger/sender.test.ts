@@ -13,11 +13,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { readableSpansFromOtlp } from '../../../exporters/jaeger/convert';
 import { installSender, processOf, ThriftHttpSender } from '../../../exporters/jaeger/sender';
 import { forJaegerThrift, spanResourceFor } from '../../../exporters/jaeger/thrift-shape';
-import { ExporterErrorCode } from '../../../exporters/shared/errors';
-import type { ExportError } from '../../../exporters/shared/errors';
-import { createAgent, loadTls } from '../../../exporters/shared/http';
-import { tlsSchema } from '../../../exporters/shared/config';
-import { kv, newTraceId, resourceSpans, span, str } from '../shared/fixtures';
+import { ExporterErrorCode } from '../../../pipeline/sdk/exporterhelper/errors';
+import type { ExportError } from '../../../pipeline/sdk/exporterhelper/errors';
+import { createAgent, loadTls } from '../../../pipeline/sdk/exporterhelper/http';
+import { tlsSchema } from '../../../pipeline/sdk/exporterhelper/config';
+import { kv, newTraceId, resourceSpans, span, str } from '../../pipeline/sdk/exporterhelper/fixtures';
 import { ThriftServer } from './thrift-server';
 
 function spans(service: string, n = 1, spanAttrs: Array<ReturnType<typeof kv>> = []): ReadableSpan[] {

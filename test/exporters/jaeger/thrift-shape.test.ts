@@ -8,7 +8,7 @@ import { emptyResource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { readableSpansFromOtlp } from '../../../exporters/jaeger/convert';
 import { forJaegerThrift, spanResourceFor, tagAttributes } from '../../../exporters/jaeger/thrift-shape';
-import { arr, int, kv, newTraceId, resourceSpans, span, str } from '../shared/fixtures';
+import { arr, int, kv, newTraceId, resourceSpans, span, str } from '../../pipeline/sdk/exporterhelper/fixtures';
 
 // The library's transform, reached by path: it is not exported from the package index.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import type { PartitionMetadata } from 'kafkajs';
-import { Fnv1aPartitioner, fnv1a32, partitionerFor, partitionOf, saramaHashPartition } from '../../../pipeline/kafka/partitioners';
+import { Fnv1aPartitioner, fnv1a32, partitionerFor, partitionOf, saramaHashPartition } from '../../../pipeline/sdk/kafka/partitioners';
 
 // kafkajs's murmur2 is not exported from its index; the default partitioner is built from this file.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

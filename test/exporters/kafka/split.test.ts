@@ -2,9 +2,9 @@
 // span exactly once, in order, under its own resource and scope; what cannot be split is a permanent error.
 
 import { expect } from 'chai';
-import { isPermanent } from '../../../pipeline/errors';
-import { KafkaErrorCode } from '../../../pipeline/kafka/errors';
-import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../../pipeline/otlp/scanner';
+import { isPermanent } from '../../../pipeline/sdk/errors';
+import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
+import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../../pipeline/sdk/otlp/scanner';
 import { splitBySize } from '../../../exporters/kafka/split';
 import { decodeSpans, logsRequest, traceIdOf, traceRequest } from './otlp-fixtures';
 

@@ -8,14 +8,14 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraces, LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/otlp';
+import { decodeTraces, LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp';
 import { factory } from '../../../exporters/otlp/factory';
 import { concatChunks, packChunks } from '../../../exporters/otlp/exporter';
 import { grpcTarget, logsUrl, tracesUrl } from '../../../exporters/otlp/config';
-import { ExportRejectedError, ExporterErrorCode } from '../../../exporters/shared/errors';
-import type { ExportError } from '../../../exporters/shared/errors';
-import { batchOf, chunkOf, metricValue, newTraceId, resourceSpans, richTrace, settings, span } from '../shared/fixtures';
-import type { LogChunk, TraceChunk } from '../../../pipeline/trace-batch';
+import { ExportRejectedError, ExporterErrorCode } from '../../../pipeline/sdk/exporterhelper/errors';
+import type { ExportError } from '../../../pipeline/sdk/exporterhelper/errors';
+import { batchOf, chunkOf, metricValue, newTraceId, resourceSpans, richTrace, settings, span } from '../../pipeline/sdk/exporterhelper/fixtures';
+import type { LogChunk, TraceChunk } from '../../../pipeline/sdk/trace-batch';
 import { logsRequest } from '../kafka/otlp-fixtures';
 
 function logChunk(records = 2, traceId = newTraceId()): LogChunk {

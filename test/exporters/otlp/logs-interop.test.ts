@@ -5,11 +5,11 @@
 
 import { expect } from 'chai';
 import { factory } from '../../../exporters/otlp/factory';
-import { ExportRejectedError } from '../../../exporters/shared/errors';
-import type { LogChunk } from '../../../pipeline/trace-batch';
+import { ExportRejectedError } from '../../../pipeline/sdk/exporterhelper/errors';
+import type { LogChunk } from '../../../pipeline/sdk/trace-batch';
 import { startReceiver, type Started } from '../../receivers/otlp/helpers';
 import { logsRequest } from '../kafka/otlp-fixtures';
-import { metricValue, newTraceId, settings } from '../shared/fixtures';
+import { metricValue, newTraceId, settings } from '../../pipeline/sdk/exporterhelper/fixtures';
 
 function logChunk(traceId: string, records: number): LogChunk {
   return { traceId, data: logsRequest([traceId], records), recordCount: records };

@@ -6,12 +6,12 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/otlp';
+import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp';
 import { factory } from '../../../exporters/otlp/factory';
-import type { ExportError } from '../../../exporters/shared/errors';
-import { batchOf, chunkOf, newTraceId, resourceSpans, settings, span } from '../shared/fixtures';
-import { selfSigned } from '../shared/tls-fixture';
-import type { SelfSigned } from '../shared/tls-fixture';
+import type { ExportError } from '../../../pipeline/sdk/exporterhelper/errors';
+import { batchOf, chunkOf, newTraceId, resourceSpans, settings, span } from '../../pipeline/sdk/exporterhelper/fixtures';
+import { selfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
+import type { SelfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 
 const host = { reportFatalError() {}, getExtension: () => undefined };
 const noRetry = { enabled: false };

@@ -4,8 +4,8 @@
 import { expect } from 'chai';
 import { factory } from '../../../processors/spanmetrics/factory';
 import { OVERFLOW_OPERATION } from '../../../processors/spanmetrics/processor';
-import type { ProcessorNext } from '../../../pipeline/component';
-import type { TraceBatch } from '../../../pipeline/trace-batch';
+import type { ProcessorNext } from '../../../pipeline/sdk/component';
+import type { TraceBatch } from '../../../pipeline/sdk/trace-batch';
 import { chunkOf, metricValue, newSpanId, newTraceId, settings } from '../tail-sampling/helpers/fixtures';
 
 function recordingNext(): ProcessorNext & { batches: TraceBatch[] } {

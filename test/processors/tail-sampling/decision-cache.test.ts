@@ -3,7 +3,7 @@
 // recency must work as before.
 
 import { expect } from 'chai';
-import type { DecisionRecord } from '../../../pipeline/component';
+import type { DecisionRecord } from '../../../pipeline/sdk/component';
 import { DecisionCache, decodeCachedDecision, encodeCachedDecision } from '../../../processors/tail-sampling/decision-cache';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';

@@ -3,8 +3,8 @@
 // replay through the ledger, reconfigure, and the real memory state.
 
 import { expect } from 'chai';
-import type { DecisionRecord } from '../../../pipeline/component';
-import { decodeTraces } from '../../../pipeline/otlp/index';
+import type { DecisionRecord } from '../../../pipeline/sdk/component';
+import { decodeTraces } from '../../../pipeline/sdk/otlp/index';
 import { configSchema } from '../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { createSamplingState } from '../../../processors/tail-sampling/state/index';

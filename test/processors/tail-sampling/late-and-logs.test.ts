@@ -2,8 +2,8 @@
 // when another replica / an earlier run decided (replay). Logs with a trace id are held with the trace.
 
 import { expect } from 'chai';
-import type { DecisionRecord } from '../../../pipeline/component';
-import type { LogChunk } from '../../../pipeline/trace-batch';
+import type { DecisionRecord } from '../../../pipeline/sdk/component';
+import type { LogChunk } from '../../../pipeline/sdk/trace-batch';
 import { chunkOf, metricValue, newSpanId, newTraceId } from './helpers/fixtures';
 import { harness, status } from './helpers/harness';
 

@@ -2,7 +2,7 @@
 // shutdown without start, refusal before start, backpressure when exports pile up, abort = decide now.
 
 import { expect } from 'chai';
-import { BackpressureError, type PipelineError } from '../../../pipeline/errors';
+import { BackpressureError, type PipelineError } from '../../../pipeline/sdk/errors';
 import { factory } from '../../../processors/tail-sampling/factory';
 import type { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { chunkOf, metricValue, newSpanId, newTraceId, settings } from './helpers/fixtures';

@@ -3,11 +3,11 @@
 // and resolve; ack "buffered" resolves at once; shutdown decides everything and refuses new data.
 
 import { expect } from 'chai';
-import { PermanentError, PipelineError } from '../../../pipeline/errors';
+import { PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
 import { configSchema } from '../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { FakeSamplingState } from './helpers/fake-state';
-import { withChunkSettledHook, type TraceChunk } from '../../../pipeline/trace-batch';
+import { withChunkSettledHook, type TraceChunk } from '../../../pipeline/sdk/trace-batch';
 import { chunkOf, chunksOf, metricValue, newSpanId, newTraceId, settings } from './helpers/fixtures';
 import { FakeNext, harness, status } from './helpers/harness';
 

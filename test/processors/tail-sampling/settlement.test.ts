@@ -4,7 +4,7 @@
 // each chunk that resolves, never for one that fails.
 
 import { expect } from 'chai';
-import { PermanentError } from '../../../pipeline/errors';
+import { PermanentError } from '../../../pipeline/sdk/errors';
 import { BatchSettlement } from '../../../processors/tail-sampling/settlement';
 import { status } from './helpers/harness';
 

@@ -4,11 +4,11 @@
 // span objects did.
 
 import { expect } from 'chai';
-import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/otlp/decode';
-import { indexTraceChunk, scanTraceChunk, splitTracesByTraceId } from '../../../pipeline/otlp/index';
+import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
+import { indexTraceChunk, scanTraceChunk, splitTracesByTraceId } from '../../../pipeline/sdk/otlp/index';
 import { ChunkSpanScan, PackedSpan, SpanTable } from '../../../processors/tail-sampling/span-table';
 import { SlabAllocator } from '../../../processors/tail-sampling/slab';
-import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import type { SpanSummary, TraceView } from '../../../processors/tail-sampling/policies/types';
 import { buildPackedTraceView, buildTraceView } from '../../../processors/tail-sampling/trace-view';
 

@@ -3,9 +3,9 @@
 // or p = 1, recorded in the decision's inputs, and a malformed tracestate left as it was and counted.
 
 import { expect } from 'chai';
-import { decodeTraces, encodeTraces } from '../../../pipeline/otlp/index';
-import { thresholdAdjustedCount, parseThreshold } from '../../../pipeline/otlp/tracestate';
-import type { TraceChunk } from '../../../pipeline/trace-batch';
+import { decodeTraces, encodeTraces } from '../../../pipeline/sdk/otlp/index';
+import { thresholdAdjustedCount, parseThreshold } from '../../../pipeline/sdk/otlp/tracestate';
+import type { TraceChunk } from '../../../pipeline/sdk/trace-batch';
 import { traceIdHash } from '../../../processors/tail-sampling/trace-view';
 import { chunkOf, metricValue, newSpanId, newTraceId } from './helpers/fixtures';
 import { harness } from './helpers/harness';

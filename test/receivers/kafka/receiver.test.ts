@@ -5,9 +5,9 @@
 import { expect } from 'chai';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { ReceiverNext } from '../../../pipeline/component';
-import { isPermanent } from '../../../pipeline/errors';
-import { KafkaErrorCode } from '../../../pipeline/kafka/errors';
+import type { ReceiverNext } from '../../../pipeline/sdk/component';
+import { isPermanent } from '../../../pipeline/sdk/errors';
+import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
 import { factory } from '../../../receivers/kafka/factory';
 import { kafkaReceiverConfigSchema } from '../../../receivers/kafka/config';
 import { entryOf, traceIdOfKey } from '../../../receivers/kafka/receiver';

@@ -10,10 +10,10 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { BackpressureError, PermanentError } from '../../../pipeline/errors';
-import { decodeTraces } from '../../../pipeline/otlp/decode';
-import { expectSameSpans } from '../../pipeline/otlp/expect-spans';
-import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
+import { decodeTraces } from '../../../pipeline/sdk/otlp/decode';
+import { expectSameSpans } from '../../pipeline/sdk/otlp/expect-spans';
+import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { startReceiver, type Started } from './helpers';
 
 type Make = (s: Started) => SpanExporter;

@@ -4,10 +4,10 @@
 
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { BackpressureError, PermanentError } from '../../../pipeline/errors';
-import { encodeTraces, type OtlpSpan } from '../../../pipeline/otlp/decode';
-import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH, otlpTypes } from '../../../pipeline/otlp/schema';
-import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
+import { encodeTraces, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
+import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH, otlpTypes } from '../../../pipeline/sdk/otlp/schema';
+import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { deferred, grpcExport, startReceiver, type Started } from './helpers';
 
 function span(traceId: string, spanId: string): OtlpSpan {

@@ -4,8 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { LogsConsumer, ReceiverNext, TracesConsumer } from '../../../pipeline/component';
-import type { LogBatch, TraceBatch } from '../../../pipeline/trace-batch';
+import type { LogsConsumer, ReceiverNext, TracesConsumer } from '../../../pipeline/sdk/component';
+import type { LogBatch, TraceBatch } from '../../../pipeline/sdk/trace-batch';
 import { factory } from '../../../receivers/otlp/factory';
 import type { OtlpReceiver } from '../../../receivers/otlp/receiver';
 

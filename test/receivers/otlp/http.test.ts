@@ -8,12 +8,12 @@ import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { BackpressureError, PermanentError } from '../../../pipeline/errors';
-import { decodeTraces, encodeLogs, encodeTraces, type OtlpSpan } from '../../../pipeline/otlp/decode';
-import { zstdCompress } from '../../../pipeline/zstd';
-import { protobufToOtlpJson } from '../../../pipeline/otlp/json';
-import { otlpTypes } from '../../../pipeline/otlp/schema';
-import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
+import { decodeTraces, encodeLogs, encodeTraces, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
+import { zstdCompress } from '../../../pipeline/sdk/zstd';
+import { protobufToOtlpJson } from '../../../pipeline/sdk/otlp/json';
+import { otlpTypes } from '../../../pipeline/sdk/otlp/schema';
+import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { deferred, post, startReceiver, type Started } from './helpers';
 
 const PROTO = { 'Content-Type': 'application/x-protobuf' };

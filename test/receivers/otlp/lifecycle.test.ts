@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/otlp/schema';
+import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp/schema';
 import { factory } from '../../../receivers/otlp/factory';
-import { makeFixture, type Fixture } from '../../pipeline/otlp/fixtures';
+import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { FakeNext, deferred, grpcExport, post, startReceiver } from './helpers';
 
 const settings = () => ({ id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: new Registry() });

@@ -3,7 +3,7 @@
 // replicaId it answers like a shared (Redis) ledger: decisions of other replicas come back in the compact
 // form the Redis ledger stores (state/ledger.ts shortDecision: no reason, compact inputs, decidedBy).
 
-import type { ComponentHealth } from '../../../../pipeline/component';
+import type { ComponentHealth } from '../../../../pipeline/sdk/component';
 import { decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import type { LatencyQuantiles, LedgerRecord, SamplingState, ServiceErrorState } from '../../../../processors/tail-sampling/state/types';
 

@@ -10,9 +10,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { ComponentSettings } from '../../../../pipeline/component';
-import { splitTracesByTraceId } from '../../../../pipeline/otlp/index';
-import type { TraceChunk } from '../../../../pipeline/trace-batch';
+import type { ComponentSettings } from '../../../../pipeline/sdk/component';
+import { splitTracesByTraceId } from '../../../../pipeline/sdk/otlp/index';
+import type { TraceChunk } from '../../../../pipeline/sdk/trace-batch';
 import type { SpanSummary, TraceView } from '../../../../processors/tail-sampling/policies/types';
 import { buildTraceView } from '../../../../processors/tail-sampling/trace-view';
 

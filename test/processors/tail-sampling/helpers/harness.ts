@@ -1,9 +1,9 @@
 // A processor under test: fake clock, manual ticks, fake state, and a scriptable next consumer that
 // records every batch and can be told to resolve, reject or hold each call.
 
-import type { Host, ProcessorNext } from '../../../../pipeline/component';
-import type { LogBatch, TraceBatch } from '../../../../pipeline/trace-batch';
-import { indexTraceChunk } from '../../../../pipeline/otlp/index';
+import type { Host, ProcessorNext } from '../../../../pipeline/sdk/component';
+import type { LogBatch, TraceBatch } from '../../../../pipeline/sdk/trace-batch';
+import { indexTraceChunk } from '../../../../pipeline/sdk/otlp/index';
 import { configSchema, type TailSamplingConfig } from '../../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../../processors/tail-sampling/processor';
 import type { LedgerRecord } from '../../../../processors/tail-sampling/state/types';

@@ -2,7 +2,7 @@
 // (baseline, degraded, boost decay, minimum volume), decision ledger (first wins, TTL, LRU bound), bounds.
 
 import { expect } from 'chai';
-import type { DecisionRecord } from '../../../../pipeline/component';
+import type { DecisionRecord } from '../../../../pipeline/sdk/component';
 import { createSamplingState, MemorySamplingState } from '../../../../processors/tail-sampling/state';
 import { rng } from '../../../helpers/random';
 import { DISTRIBUTIONS, exactQuantile, FakeClock } from './random';

@@ -2,7 +2,7 @@
 // codec, and the Redis key layout / shard batch builder (no network).
 
 import { expect } from 'chai';
-import { PipelineError } from '../../../../pipeline/errors';
+import { PipelineError } from '../../../../pipeline/sdk/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
 import { decisionOutcome, decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';

@@ -1,0 +1,162 @@
+// `tusk-collector run FILE`: loads the pipeline file, starts the selected pipelines and the admin
+// server, prints where it listens and exports, and handles signals: SIGTERM/SIGINT drain and exit 0
+// (a second signal exits at once), SIGHUP (and --watch) reloads a changed, valid file.
+
+import fs from 'node:fs';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
+import { loadServiceConfig, type ServiceConfig } from '../../../config/service/load';
+import { ConfigError } from '../../../config/service/config-error';
+import { Service } from '../service';
+import { AdminServer } from '../admin/server';
+import { createLogger } from '../../sdk/logger';
+import { startSelfTracing, type SelfTracing } from '../../sdk/self-telemetry/tracing';
+
+/** receiverEndpoints lists every listen address written in the receivers' configs. */
+function receiverEndpoints(config: ServiceConfig): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v !== 'object' || v === null) return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'endpoint' && typeof x === 'string' && x !== '') out.push(x);
+      else walk(x);
+    }
+  };
+  for (const spec of config.components.values()) if (spec.kind === 'receiver') walk(spec.config);
+  return out;
+}
+
+/** Options of the run command. */
+export interface RunOptions {
+  file: string;
+  pipelines: string[];
+  watch: boolean;
+  strict: boolean;
+}
+
+/** Output streams of the CLI. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** The endpoints-ish keys worth printing for a component at start. */
+function describe(config: unknown): string {
+  if (typeof config !== 'object' || config === null) return '';
+  const parts: string[] = [];
+  const walk = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (/^(endpoint|brokers|topic|url|path)$/.test(k) && (typeof v === 'string' || Array.isArray(v)) && String(v) !== '') parts.push(`${prefix}${k}=${String(v)}`);
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v) && prefix === '') walk(v as Record<string, unknown>, `${k}.`);
+    }
+  };
+  walk(config as Record<string, unknown>, '');
+  return parts.join(' ');
+}
+
+function banner(config: ServiceConfig, service: Service, adminAddress: string | undefined): string {
+  const lines = [`tusk-collector: running ${config.file} (pipelines: ${service.pipelineNames.join(', ')})`];
+  for (const name of service.pipelineNames) {
+    const p = config.pipelines.get(name)!;
+    lines.push(`  pipeline ${name}: ${p.receivers.join(',')} -> ${p.processors.join(',') || '(no processors)'} -> ${p.exporters.join(',')}`);
+    for (const r of p.receivers) lines.push(`    listens  receivers.${r}: ${describe(config.components.get(`receivers.${r}`)?.config)}`);
+    for (const e of p.exporters) lines.push(`    exports  exporters.${e}: ${describe(config.components.get(`exporters.${e}`)?.config)}`);
+  }
+  if (adminAddress) lines.push(`  admin: http://${adminAddress} (/healthz /readyz /metrics /v1/decisions/{traceId} /v1/config)`);
+  return lines.join('\n') + '\n';
+}
+
+/** runCommand runs until a signal stops it; resolves with the exit code. */
+export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
+  let config: ServiceConfig;
+  try {
+    config = await loadServiceConfig(opts.file, { strict: opts.strict });
+  } catch (err) {
+    io.stderr(err instanceof ConfigError ? err.message + '\n' : `tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  for (const w of config.warnings) io.stderr(`${w.file}:${w.line}:${w.column}: warning: ${w.message} [${w.code}]\n`);
+  const logger: Logger = createLogger(config.service.log_level, config.service.name);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'tusk_process_' });
+
+  let exitCode = 0;
+  let stopping = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => { resolveDone = r; });
+  let service: Service;
+  let selfTracing: SelfTracing | undefined;
+  try {
+    selfTracing = startSelfTracing(config.service.self_tracing, config.service.name, receiverEndpoints(config));
+    service = new Service(config, { pipelines: opts.pipelines, logger, metrics, tracer: selfTracing?.tracer, onFatal: (err) => { exitCode = 1; void stop(`fatal: ${err.message}`); } });
+  } catch (err) {
+    await selfTracing?.shutdown();
+    io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const admin = config.service.admin === '' ? undefined : new AdminServer({
+    status: () => service.status(),
+    explainDecision: (id) => service.explainDecision(id),
+    configDocument: () => service.config.document,
+  }, metrics, logger.child({ component: 'admin' }));
+
+  async function stop(reason: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    await service.shutdown();
+    await admin?.close();
+    await selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'self-tracing flush failed'));
+    resolveDone();
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      io.stderr(`tusk-collector: second ${signal}, exiting now\n`);
+      process.exit(130);
+    }
+    void stop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const reload = async (why: string) => {
+    try {
+      const next = await loadServiceConfig(opts.file, { strict: opts.strict });
+      const problems = service.reconfigure(next);
+      if (problems.length > 0) logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
+      else logger.info({ why }, 'reload: configuration applied');
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      io.stderr(`tusk-collector: reload rejected, running pipelines unchanged:\n${text}\n`);
+      logger.error({ why }, 'reload rejected: invalid configuration');
+    }
+  };
+  const onHup = () => void reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  let watcher: fs.StatWatcher | undefined;
+  if (opts.watch) {
+    watcher = fs.watchFile(opts.file, { interval: 500 }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs) void reload('file changed');
+    });
+  }
+
+  try {
+    const address = admin ? await admin.listen(config.service.admin) : undefined;
+    await service.start();
+    io.stdout(banner(config, service, address ? `${address.address}:${address.port}` : undefined));
+  } catch (err) {
+    io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
+    await service.shutdown();
+    await admin?.close();
+    await selfTracing?.shutdown().catch(() => undefined);
+    exitCode = 1;
+    resolveDone();
+  }
+  await done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.off('SIGHUP', onHup);
+  if (watcher) fs.unwatchFile(opts.file);
+  return exitCode;
+}

@@ -1,0 +1,117 @@
+// Config fragments every exporter shares, modelled on the OTel Collector's exporterhelper:
+// `retry_on_failure`, `sending_queue`, `headers`, `tls` and the dead-letter topic. Each exporter's
+// config.ts spreads these into its own strict schema so keys, defaults and checks stay identical.
+
+import { z } from 'zod';
+import { bool, byteSize, duration, int, num, stringList } from '../config-types';
+import { checkClientTls, clientTlsFields } from '../tls-config';
+
+/** Default first backoff interval (ms). */
+export const DEFAULT_INITIAL_INTERVAL = '1s';
+/** Default cap of one backoff interval (ms). */
+export const DEFAULT_MAX_INTERVAL = '30s';
+/** Default total time spent retrying one request before giving up with a retriable error. */
+export const DEFAULT_MAX_ELAPSED_TIME = '60s';
+/** Default growth factor of the backoff interval. */
+export const DEFAULT_MULTIPLIER = 2;
+/** Default number of batches that may wait in the queue. */
+export const DEFAULT_QUEUE_SIZE = 1000;
+/** Default number of batches exported concurrently. */
+export const DEFAULT_NUM_CONSUMERS = 10;
+/** Default time shutdown waits for queued and in-flight batches. */
+export const DEFAULT_DRAIN_TIMEOUT = '10s';
+
+/**
+ * retry_on_failure: exponential backoff with full jitter for retriable failures.
+ * - `enabled` (default true): false = one attempt, then reject with the retriable error.
+ * - `initial_interval` (default 1s): cap of the first wait; every wait is uniform in [0, cap] (full jitter).
+ * - `max_interval` (default 30s): the cap never grows beyond this.
+ * - `multiplier` (default 2): the cap grows by this factor per attempt.
+ * - `max_elapsed_time` (default 60s): after this much time retrying, give up and reject retriably (the
+ *   sender redelivers later). 0 = no limit: retry until success, a permanent error or shutdown.
+ * A backend's Retry-After / RetryInfo delay is honoured: the wait is at least that long.
+ */
+export const retryOnFailureSchema = z
+  .object({
+    enabled: bool().default(true),
+    initial_interval: duration({ min: 1 }).prefault(DEFAULT_INITIAL_INTERVAL),
+    max_interval: duration({ min: 1 }).prefault(DEFAULT_MAX_INTERVAL),
+    multiplier: num({ min: 1 }).default(DEFAULT_MULTIPLIER),
+    max_elapsed_time: duration({ min: 0 }).prefault(DEFAULT_MAX_ELAPSED_TIME),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.max_interval < c.initial_interval) {
+      ctx.addIssue({ code: 'custom', path: ['max_interval'], message: `must be at least initial_interval (${c.initial_interval}ms), got ${c.max_interval}ms` });
+    }
+  })
+  .prefault({});
+
+/** RetryOnFailureConfig is the parsed `retry_on_failure` section (durations in ms). */
+export type RetryOnFailureConfig = z.output<typeof retryOnFailureSchema>;
+
+/**
+ * sending_queue: a bounded in-memory queue in front of the exporter. consumeTraces still resolves only once
+ * the batch is exported (the settle chain); the queue bounds how much is accepted and how much runs at once.
+ * - `enabled` (default true): false = every caller sends directly, concurrency is the caller's.
+ * - `num_consumers` (default 10): batches exported concurrently.
+ * - `queue_size` (default 1000): batches that may WAIT (not counting the ones in flight); 0 = no count limit
+ *   (then `queue_bytes` must be set).
+ * - `queue_bytes` (default 0 = no byte limit): encoded bytes that may wait.
+ * - `drain_timeout` (default 10s): how long shutdown waits for queued and in-flight batches before it
+ *   stops their retries and rejects them retriably (nothing is acknowledged that was not exported).
+ * When full, consumeTraces rejects with BackpressureError (retriable): the sender slows down, nothing is dropped.
+ */
+export const sendingQueueSchema = z
+  .object({
+    enabled: bool().default(true),
+    num_consumers: int({ min: 1, max: 1000 }).default(DEFAULT_NUM_CONSUMERS),
+    queue_size: int({ min: 0 }).default(DEFAULT_QUEUE_SIZE),
+    queue_bytes: byteSize().prefault(0),
+    drain_timeout: duration({ min: 0 }).prefault(DEFAULT_DRAIN_TIMEOUT),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.enabled && c.queue_size === 0 && c.queue_bytes === 0) {
+      ctx.addIssue({ code: 'custom', path: ['queue_size'], message: 'the queue must be bounded: set queue_size or queue_bytes above 0' });
+    }
+  })
+  .prefault({});
+
+/** SendingQueueConfig is the parsed `sending_queue` section. */
+export type SendingQueueConfig = z.output<typeof sendingQueueSchema>;
+
+/** headers: extra request headers / gRPC metadata (e.g. `authorization`), name -> value. Default none. */
+export const headersSchema = z.record(z.string().min(1), z.string()).default({});
+
+/**
+ * tls: client TLS settings, used when the endpoint is https:// (or gRPC with `insecure: false`). The keys
+ * are pipeline/sdk/tls-config.ts `clientTlsFields` (`ca_file`, `cert_file` / `key_file` (both or neither),
+ * `insecure_skip_verify`, `server_name_override` (default '' = the endpoint's host)). Absent = all defaults.
+ */
+export const tlsSchema = z
+  .object({ ...clientTlsFields })
+  .strict()
+  .superRefine(checkClientTls)
+  .prefault({});
+
+/** TlsConfig is the parsed `tls` section. */
+export type TlsConfig = z.output<typeof tlsSchema>;
+
+/**
+ * Dead-letter fields: where permanently rejected traces go (their original OTLP bytes, key = trace id).
+ * - `dead_letter_topic` (default '' = no dead-lettering: rejected traces are counted and logged only).
+ * - `dead_letter_brokers`: Kafka bootstrap brokers ("host:port" list or comma-separated string); required
+ *   with a topic.
+ */
+export const deadLetterFields = {
+  dead_letter_topic: z.string().default(''),
+  dead_letter_brokers: stringList().default([]),
+};
+
+/** checkDeadLetter adds an issue when a dead-letter topic is configured without brokers. */
+export function checkDeadLetter(c: { dead_letter_topic: string; dead_letter_brokers: string[] }, ctx: z.RefinementCtx): void {
+  if (c.dead_letter_topic !== '' && c.dead_letter_brokers.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['dead_letter_brokers'], message: 'dead_letter_topic needs dead_letter_brokers' });
+  }
+}

@@ -68,7 +68,7 @@ async function run(detach: boolean, seconds: number, rootlessRate: number): Prom
   const state = new MemorySamplingState({ ledgerMaxEntries: 100_000, now: () => clock.now });
   const sink = { capabilities: { mutatesData: false }, consumeTraces: async () => undefined };
   const sampler = new TailSamplingProcessor(settings, config, sink, { state, now: () => clock.now, autoTick: false, detachAgeMs: detach ? undefined : Number.POSITIVE_INFINITY });
-  await sampler.start({ reportFatalError: () => undefined, getExtension: () => undefined });
+  await sampler.start({ reportFatalError: () => undefined });
   const metrics = new KafkaReceiverMetrics(registry, 'receivers.kafka');
   const part = new PartitionState('otlp_spans', 0, 'traces');
   const dispatcher = new Dispatcher(sampler, undefined, { settled: () => undefined, retryStateChanged: () => undefined }, { initialBackoffMs: 200, maxBackoffMs: 10_000, detachAfterMs: detach ? 5_000 : 0, now: () => clock.now }, logger, metrics);

@@ -1,13 +1,13 @@
 // Loads a pipeline file: parses the .tsk text, checks every section against the schema of the
 // component it declares, resolves custom processor modules, and checks the pipelines' wiring.
-// Every problem is reported with file:line:col before anything starts.
+// Every problem is reported with file:line:col before anything starts. The component types come from
+// the catalog the caller passes (the runtime's registry of built-ins and its plugin loader): this
+// module knows no concrete component.
 
 import path from 'node:path';
 import type { ZodError } from 'zod';
 import { parseTskFile, type SourcePos, type TskDiagnostic, type TskValue } from '../tsk/parser';
-import type { AnyFactory } from '../../pipeline/sdk/component';
-import { builtinFactories, type FactoryRegistry } from '../../pipeline/runtime/registry';
-import { loadProcessorModule } from '../../pipeline/runtime/plugin-loader';
+import type { AnyFactory, KafkaTopics, ProcessorFactory } from '../../pipeline/sdk/component';
 import { ConfigError, type ConfigIssue } from './config-error';
 import { joinPath, positionOf } from './paths';
 import { pipelineSchema, serviceSchema, type PipelineSection, type ServiceSection } from './service-schema';
@@ -34,6 +34,8 @@ export interface ComponentSpec {
   readonly config: unknown;
   /** Set for custom modules: the resolved file. */
   readonly module?: string;
+  /** The Kafka topics the component reads or writes, when its factory names them. */
+  readonly topics?: KafkaTopics;
 }
 
 /** ServiceConfig is a validated pipeline file, ready to build. */
@@ -48,14 +50,24 @@ export interface ServiceConfig {
   readonly warnings: readonly TskDiagnostic[];
 }
 
+/** ComponentCatalog resolves component types: the built-in factories and custom processor modules. */
+export interface ComponentCatalog {
+  /** The factory of a type, or undefined. */
+  get(kind: ComponentKind, type: string): AnyFactory | undefined;
+  /** The registered types of a kind, sorted (for error messages). */
+  types(kind: ComponentKind): string[];
+  /** Loads a custom processor module (a path relative to `baseDir`, or a package name); throws on failure. */
+  loadProcessorModule(spec: string, baseDir: string): Promise<{ factory: ProcessorFactory<unknown>; resolved: string }>;
+}
+
 /** Options of loadServiceConfig. */
 export interface LoadOptions {
+  /** Resolves component types (the runtime passes its registry of built-ins). */
+  registry: ComponentCatalog;
   /** Environment for @env (default process.env). */
   env?: Record<string, string | undefined>;
   /** Parser diagnostics become errors. */
   strict?: boolean;
-  /** Factories to resolve types with (default: the built-in ones). */
-  registry?: FactoryRegistry;
 }
 
 const KNOWN_SECTIONS = new Set(['service', 'receivers', 'processors', 'exporters', 'pipelines', 'tracing']);
@@ -65,8 +77,8 @@ function isObject(v: TskValue | undefined): v is { [k: string]: TskValue } {
 }
 
 /** loadServiceConfig parses and validates a pipeline file; throws ConfigError with every issue found. */
-export async function loadServiceConfig(file: string, options: LoadOptions = {}): Promise<ServiceConfig> {
-  const registry = options.registry ?? builtinFactories();
+export async function loadServiceConfig(file: string, options: LoadOptions): Promise<ServiceConfig> {
+  const registry = options.registry;
   const issues: ConfigIssue[] = [];
   const parsed = parseTskFile(file, { env: options.env });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error' || options.strict === true);
@@ -127,7 +139,7 @@ export async function loadServiceConfig(file: string, options: LoadOptions = {})
           continue;
         }
         try {
-          const loaded = await loadProcessorModule(moduleRaw, baseDir);
+          const loaded = await registry.loadProcessorModule(moduleRaw, baseDir);
           factory = loaded.factory as AnyFactory;
           modulePath = loaded.resolved;
           type = loaded.factory.type;
@@ -151,7 +163,8 @@ export async function loadServiceConfig(file: string, options: LoadOptions = {})
         zodIssues(id, result.error);
         continue;
       }
-      components.set(id, { id, kind, name, type, factory, config: result.data, module: modulePath });
+      const topics = (factory as { kafkaTopics?: (config: unknown) => KafkaTopics }).kafkaTopics?.(result.data);
+      components.set(id, { id, kind, name, type, factory, config: result.data, module: modulePath, topics });
     }
   }
 
@@ -194,14 +207,15 @@ export async function loadServiceConfig(file: string, options: LoadOptions = {})
   for (const id of components.keys()) {
     if (!used.has(id)) issue('ERR_CONFIG_UNUSED', id, `[${id}] is declared but no pipeline uses it`);
   }
-  // A Kafka receiver that only logs pipelines use must not read a traces topic: with no traces pipeline
-  // to take them, its trace messages could only be refused, and the consumer group would skip past them.
+  // A receiver that only logs pipelines use must not read a traces topic: with no traces pipeline to take
+  // them, its trace messages could only be refused, and the consumer group would skip past them.
   for (const spec of components.values()) {
-    if (spec.kind !== 'receiver' || spec.type !== 'kafka') continue;
+    if (spec.kind !== 'receiver' || !spec.topics || spec.topics.traces.length === 0) continue;
     const users = [...pipelines.values()].filter((p) => p.receivers.includes(spec.name));
-    const topics = (spec.config as { topic?: unknown }).topic;
-    if (users.length > 0 && users.every((p) => p.signal === 'logs') && Array.isArray(topics) && topics.length > 0) {
-      issue('ERR_CONFIG_INVALID_VALUE', `${spec.id}.topic`, `only logs pipelines use [${spec.id}], so it must not read the traces topic ${topics.join(', ')}; set topic: [] and logs_topic`);
+    if (users.length > 0 && users.every((p) => p.signal === 'logs')) {
+      const topics = spec.topics.traces.join(', ');
+      issue('ERR_CONFIG_INVALID_VALUE', `${spec.id}.topic`,
+        `only logs pipelines use [${spec.id}], so it must not read the traces topic ${topics}; set topic: [] and logs_topic`);
     }
   }
   for (const cycle of checkTopicCycles(components, pipelines)) issue('ERR_CONFIG_CYCLE', cycle.path, cycle.message);

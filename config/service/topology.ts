@@ -1,5 +1,7 @@
 // Detects pipelines that feed themselves through Kafka: pipeline P reads topic A and writes topic B,
-// another reads B and writes A, ... Such a loop would re-ingest its own output forever.
+// another reads B and writes A, ... Such a loop would re-ingest its own output forever. Each component's
+// factory names its topics per signal (kafkaTopics); a traces pipeline follows trace topics, a logs
+// pipeline log topics.
 
 import type { ComponentSpec } from './load';
 import type { PipelineSection } from './service-schema';
@@ -10,15 +12,9 @@ export interface TopologyCycle {
   readonly message: string;
 }
 
-function topicsOf(spec: ComponentSpec | undefined): string[] {
-  if (!spec || spec.type !== 'kafka') return [];
-  const cfg = spec.config as { topic?: unknown; topics?: unknown; logs_topic?: unknown };
-  const out: string[] = [];
-  for (const value of [cfg.topic, cfg.topics]) {
-    if (typeof value === 'string') out.push(value);
-    else if (Array.isArray(value)) for (const t of value) if (typeof t === 'string') out.push(t);
-  }
-  return out;
+/** The topics a component reads or writes for one signal, as its factory describes them. */
+function topicsOf(spec: ComponentSpec | undefined, signal: PipelineSection['signal']): readonly string[] {
+  return spec?.topics?.[signal] ?? [];
 }
 
 /** checkTopicCycles returns every pipeline that takes part in a Kafka topic loop. */
@@ -26,8 +22,8 @@ export function checkTopicCycles(components: ReadonlyMap<string, ComponentSpec>,
   const edges = new Map<string, Set<string>>();
   const edgePipeline = new Map<string, string>();
   for (const [name, p] of pipelines) {
-    const reads = p.receivers.flatMap((r) => topicsOf(components.get(`receivers.${r}`)));
-    const writes = p.exporters.flatMap((e) => topicsOf(components.get(`exporters.${e}`)));
+    const reads = p.receivers.flatMap((r) => topicsOf(components.get(`receivers.${r}`), p.signal));
+    const writes = p.exporters.flatMap((e) => topicsOf(components.get(`exporters.${e}`), p.signal));
     for (const from of reads) {
       for (const to of writes) {
         if (!edges.has(from)) edges.set(from, new Set());

@@ -10,4 +10,5 @@ export const factory = defineExporterFactory<KafkaExporterConfig>({
   type: 'kafka',
   configSchema: kafkaExporterConfigSchema,
   create: (settings, config) => new KafkaExporter(settings, config),
+  kafkaTopics: (config) => ({ traces: [config.topic], logs: [config.logs_topic] }),
 });

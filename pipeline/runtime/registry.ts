@@ -1,6 +1,10 @@
-// The table of built-in component types: config `type` -> factory, per kind.
+// The table of built-in component types: config `type` -> factory, per kind, and the catalog the config
+// loader resolves types and custom processor modules with. The only module that knows the concrete
+// components.
 
 import type { AnyFactory, ExporterFactory, ProcessorFactory, ReceiverFactory } from '../sdk/component';
+import type { ComponentCatalog } from '../../config/service/load';
+import { loadProcessorModule, type LoadedProcessorModule } from './plugin-loader';
 import { factory as otlpReceiver } from '../../receivers/otlp/factory';
 import { factory as kafkaReceiver } from '../../receivers/kafka/factory';
 import { factory as tailSampling } from '../../processors/tail-sampling/factory';
@@ -12,8 +16,8 @@ import { factory as debugExporter } from '../../exporters/debug/factory';
 
 type Kind = 'receiver' | 'processor' | 'exporter';
 
-/** FactoryRegistry maps (kind, type) to a factory. */
-export class FactoryRegistry {
+/** FactoryRegistry maps (kind, type) to a factory; custom processor modules load through it. */
+export class FactoryRegistry implements ComponentCatalog {
   private readonly _byKind = new Map<Kind, Map<string, AnyFactory>>();
 
   /** register adds a factory; registering the same kind and type twice is an error. */
@@ -33,6 +37,11 @@ export class FactoryRegistry {
   /** types lists the registered types of a kind, sorted. */
   types(kind: Kind): string[] {
     return [...(this._byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  /** loadProcessorModule loads and checks a custom processor module (see plugin-loader.ts). */
+  loadProcessorModule(spec: string, baseDir: string): Promise<LoadedProcessorModule> {
+    return loadProcessorModule(spec, baseDir);
   }
 }
 

@@ -16,10 +16,10 @@ import type { ComponentSpec, ServiceConfig } from '../../config/service/load';
 import type { PipelineSection } from '../../config/service/service-schema';
 
 /** A built component with what the service needs to know about it. */
-interface Node {
+interface Node<C extends Component = Component> {
   readonly id: string;
   readonly spec: ComponentSpec;
-  readonly component: Component;
+  readonly component: C;
   /** For processors: the pipeline they belong to. */
   readonly pipeline?: string;
 }
@@ -56,10 +56,9 @@ export class Service implements Host {
   private readonly _opts: ServiceOptions;
   private readonly _pipelines: Map<string, PipelineSection>;
   private readonly _exporters = new Map<string, Node>();
-  private readonly _processors: Node[] = [];
+  private readonly _processors: Node<Processor>[] = [];
   private readonly _receivers = new Map<string, Node>();
   private readonly _started = new Set<string>();
-  private readonly _extensions = new Map<string, unknown>();
   private _shutdown?: Promise<void>;
 
   constructor(config: ServiceConfig, opts: ServiceOptions) {
@@ -184,11 +183,6 @@ export class Service implements Host {
     this._opts.onFatal?.(err);
   }
 
-  /** Host: shared resources by id. */
-  getExtension<T>(id: string): T | undefined {
-    return this._extensions.get(id) as T | undefined;
-  }
-
   /** All nodes in start order: exporters, processors (downstream first), receivers. */
   private _startOrder(): Node[] {
     return [...this._exporters.values(), ...[...this._processors].reverse(), ...this._receivers.values()];
@@ -217,7 +211,7 @@ export class Service implements Host {
       const deadline = Date.now() + deadlineMs;
       // Processors that hold data hand back what upstream can replay before the receivers drain.
       for (const node of this._processors) {
-        const processor = node.component as Processor;
+        const processor = node.component;
         if (this._started.has(node.id) && typeof processor.beginDrain === 'function') processor.beginDrain();
       }
       for (const node of this._startOrder().reverse()) {
@@ -271,7 +265,7 @@ export class Service implements Host {
     for (const id of [...this._receivers.keys(), ...this._exporters.keys()]) {
       if (!sameJson(next.components.get(id)?.config, this._config.components.get(id)?.config)) problems.push(`${id} changed; restart to apply`);
     }
-    const changes: Array<{ target: Component & { reconfigure?: (config: unknown) => void }; config: unknown }> = [];
+    const changes: Array<{ target: Processor; config: unknown }> = [];
     for (const node of this._processors) {
       const updated = next.components.get(node.spec.id);
       if (!updated || updated.type !== node.spec.type) {
@@ -279,12 +273,12 @@ export class Service implements Host {
         continue;
       }
       if (sameJson(updated.config, this._config.components.get(node.spec.id)?.config)) continue;
-      const target = node.component as Component & { reconfigure?: (config: unknown) => void };
+      const target = node.component;
       if (typeof target.reconfigure !== 'function') problems.push(`${node.spec.id} cannot be reconfigured while running; restart to apply`);
       else changes.push({ target, config: updated.config });
     }
     if (problems.length > 0) return problems;
-    for (const { target, config } of changes) target.reconfigure!(config);
+    for (const { target, config } of changes) target.reconfigure?.(config);
     this._config = next;
     return problems;
   }

@@ -60,8 +60,6 @@ export interface DecisionExplainer {
 export interface Host {
   /** Reports an error the component cannot recover from; the service shuts down. */
   reportFatalError(err: Error): void;
-  /** A shared resource registered by id (e.g. a Redis client), or undefined. */
-  getExtension<T>(id: string): T | undefined;
 }
 
 /**
@@ -86,6 +84,11 @@ export interface Processor extends Component, TracesConsumer {
    * refuse new data and hand back what upstream can replay (its shutdown follows once receivers stopped).
    */
   beginDrain?(): void;
+  /**
+   * Optional: applies a changed config (already validated by the factory's schema) while running, on a
+   * reload whose wiring is unchanged. A processor without it is restarted to take a new config.
+   */
+  reconfigure?(config: unknown): void;
 }
 
 /** Exporter sends data out of the pipeline. */
@@ -116,6 +119,12 @@ export interface ProcessorNext extends TracesConsumer {
   consumeLogs?(batch: LogBatch, signal?: AbortSignal): Promise<void>;
 }
 
+/** KafkaTopics names the Kafka topics a component reads (a receiver) or writes (an exporter), per signal. */
+export interface KafkaTopics {
+  readonly traces: readonly string[];
+  readonly logs: readonly string[];
+}
+
 interface FactoryBase<C> {
   /** The snake_case type name used in configuration files. */
   readonly type: string;
@@ -123,6 +132,12 @@ interface FactoryBase<C> {
   readonly configSchema: ZodType<C>;
   /** A NEW default config object on every call. */
   createDefaultConfig(): C;
+  /**
+   * Optional: the Kafka topics a component with this config reads or writes. The config loader uses them
+   * to refuse wiring that cannot work (pipelines feeding each other in a loop through topics, a receiver
+   * reading a traces topic that no traces pipeline takes).
+   */
+  kafkaTopics?(config: C): KafkaTopics;
 }
 
 /** ReceiverFactory builds receivers of one type. */

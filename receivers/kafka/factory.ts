@@ -10,4 +10,5 @@ export const factory = defineReceiverFactory<KafkaReceiverConfig>({
   type: 'kafka',
   configSchema: kafkaReceiverConfigSchema,
   create: (settings, config, next) => new KafkaReceiver(settings, config, next),
+  kafkaTopics: (config) => ({ traces: config.topic, logs: config.logs_topic === '' ? [] : [config.logs_topic] }),
 });

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { loadServiceConfig } from '../../config/service/load';
+import { builtinFactories } from '../../pipeline/runtime/registry';
 import { resolveTracingConfig } from '../../instrument';
 import { COMPACT_CYCLE, DEMO_MIX, SCENARIO_CYCLE, cycleOf } from '../../examples/demo/scenarios';
 
@@ -20,7 +21,7 @@ describe('instrument: the demo and docs configuration files', () => {
   });
 
   it('examples/demo/adaptive.tsk is a valid pipeline whose policy holds the seed multipliers', async () => {
-    const config = await loadServiceConfig(path.join(DEMO, 'adaptive.tsk'), { env: {} });
+    const config = await loadServiceConfig(path.join(DEMO, 'adaptive.tsk'), { registry: builtinFactories(), env: {} });
     const sampler = config.components.get('processors.tail_sampling');
     expect(sampler, 'tail_sampling component').to.not.equal(undefined);
     const policies = (sampler!.config as { policies: Array<Record<string, unknown>> }).policies;

@@ -8,7 +8,7 @@ import { factory } from '../../exporters/jaeger/factory';
 import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, resourceSpans, richTrace, settings, span } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_THRIFT } from './exporters-helpers';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 
 /** What Jaeger stores for our thrift path: the library sends numbers as DOUBLE; we send arrays/kvlists as JSON, bytes as base64. */
 function thriftTag(v: OtlpAnyValue): [string, unknown] {

@@ -8,7 +8,7 @@ import { factory } from '../../exporters/otlp/factory';
 import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, richTrace, settings } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_OTLP_GRPC, JAEGER_OTLP_HTTP } from './exporters-helpers';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 
 /** How Jaeger's OTLP translation types values: int64 (big ones as strings in JSON), binary for bytes, JSON text for arrays/maps. */
 function otlpTag(v: OtlpAnyValue): [string, unknown] {

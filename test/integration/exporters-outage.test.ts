@@ -26,7 +26,7 @@ describe('integration: exporters through a real Jaeger outage', function () {
     const ox = otlpFactory.create(settings('exporters.otlp'), otlpFactory.configSchema.parse({
       protocol: 'grpc', endpoint: JAEGER_OTLP_GRPC, timeout: '1s', retry_on_failure: { initial_interval: '100ms', max_interval: '1s', max_elapsed_time: '0' },
     }));
-    const host = { reportFatalError() {}, getExtension: () => undefined };
+    const host = { reportFatalError() {} };
     await Promise.all([jx.start(host), ox.start(host)]);
     const t1 = newTraceId();
     const t2 = newTraceId();

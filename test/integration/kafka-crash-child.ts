@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     factory.configSchema.parse(receiverConfig(topic, group, 1, { shutdown_drain_timeout: '0s' })),
     { traces: downstream },
   );
-  await receiver.start({ reportFatalError: (err) => emit({ event: 'fatal', message: err.message }), getExtension: () => undefined });
+  await receiver.start({ reportFatalError: (err) => emit({ event: 'fatal', message: err.message }) });
   const deadline = Date.now() + 60_000;
   while (!receiver.health?.().ready) {
     if (Date.now() > deadline) throw new Error('never joined the group');

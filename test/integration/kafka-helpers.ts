@@ -55,9 +55,6 @@ export class TestHost implements Host {
   reportFatalError(err: Error): void {
     this.fatal.push(err);
   }
-  getExtension<T>(): T | undefined {
-    return undefined;
-  }
 }
 
 /** rawKafka is a plain kafkajs client for checks (admin, raw producers/consumers). */

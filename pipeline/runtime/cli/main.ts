@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadServiceConfig } from '../../../config/service/load';
+import { builtinFactories } from '../registry';
 import { ConfigError } from '../../../config/service/config-error';
 import { tskCommand } from '../../../config/tsk/command';
 import { runCommand, type CliIo } from './run';
@@ -56,7 +57,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       const files = rest.filter((a) => !a.startsWith('-'));
       if (files.length !== 1) return usageError(io, 'validate needs exactly one FILE');
       try {
-        const config = await loadServiceConfig(files[0], { strict });
+        const config = await loadServiceConfig(files[0], { registry: builtinFactories(), strict });
         for (const w of config.warnings) io.stderr(`${w.file}:${w.line}:${w.column}: warning: ${w.message} [${w.code}]\n`);
         io.stdout(`${files[0]}: valid (${config.pipelines.size} pipeline${config.pipelines.size === 1 ? '' : 's'}: ${[...config.pipelines.keys()].join(', ')})\n`);
         return 0;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { loadServiceConfig, type ServiceConfig } from '../../../config/service/load';
+import { builtinFactories } from '../registry';
 import { ConfigError } from '../../../config/service/config-error';
 import { Service } from '../service';
 import { AdminServer } from '../admin/server';
@@ -70,7 +71,7 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   let config: ServiceConfig;
   try {
-    config = await loadServiceConfig(opts.file, { strict: opts.strict });
+    config = await loadServiceConfig(opts.file, { registry: builtinFactories(), strict: opts.strict });
   } catch (err) {
     io.stderr(err instanceof ConfigError ? err.message + '\n' : `tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
@@ -122,7 +123,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
 
   const reload = async (why: string) => {
     try {
-      const next = await loadServiceConfig(opts.file, { strict: opts.strict });
+      const next = await loadServiceConfig(opts.file, { registry: builtinFactories(), strict: opts.strict });
       const problems = service.reconfigure(next);
       if (problems.length > 0) logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
       else logger.info({ why }, 'reload: configuration applied');

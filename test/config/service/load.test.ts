@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadServiceConfig } from '../../../config/service/load';
+import { builtinFactories } from '../../../pipeline/runtime/registry';
 import { ConfigError, formatIssue, type ConfigIssue } from '../../../config/service/config-error';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -21,7 +22,7 @@ function write(name: string, text: string): string {
 async function issuesOf(text: string, env: Record<string, string> = {}): Promise<ConfigIssue[]> {
   const file = write(`case-${Math.random().toString(36).slice(2)}.tsk`, text);
   try {
-    await loadServiceConfig(file, { env });
+    await loadServiceConfig(file, { registry: builtinFactories(), env });
   } catch (err) {
     expect(err).to.be.instanceOf(ConfigError);
     return [...(err as ConfigError).issues];
@@ -47,10 +48,10 @@ describe('config/service: loading pipeline files', () => {
 
   it('loads the shipped example pipelines', async () => {
     for (const name of ['embedded.tsk', 'cluster.tsk']) {
-      const config = await loadServiceConfig(path.join(REPO, 'config', name), { env: {} });
+      const config = await loadServiceConfig(path.join(REPO, 'config', name), { registry: builtinFactories(), env: {} });
       expect(config.pipelines.size, name).to.be.greaterThan(0);
     }
-    const cluster = await loadServiceConfig(path.join(REPO, 'config', 'cluster.tsk'), { env: {} });
+    const cluster = await loadServiceConfig(path.join(REPO, 'config', 'cluster.tsk'), { registry: builtinFactories(), env: {} });
     expect([...cluster.pipelines.keys()]).to.deep.equal(['ingest', 'sample']);
     expect(cluster.components.get('exporters.spans')?.type).to.equal('kafka');
     expect(cluster.components.get('exporters.jaeger')?.type).to.equal('jaeger');
@@ -58,7 +59,7 @@ describe('config/service: loading pipeline files', () => {
 
   it('applies defaults and coerces @env strings through the schema', async () => {
     const file = write('env.tsk', MINIMAL.replace('[exporters.debug]', '[service]\nshutdown_timeout: @env("T_SHUT", "5s")\n[exporters.debug]'));
-    const config = await loadServiceConfig(file, { env: { T_SHUT: '2m' } });
+    const config = await loadServiceConfig(file, { registry: builtinFactories(), env: { T_SHUT: '2m' } });
     expect(config.service.shutdown_timeout).to.equal(120_000);
     expect(config.service.admin).to.equal('127.0.0.1:13133');
   });
@@ -152,6 +153,30 @@ exporters: ["b"]
     expect(loop.map((i) => i.code)).to.deep.equal(['ERR_CONFIG_CYCLE']);
   });
 
+  it('follows each signal\'s own topics: a logs loop through logs_topic is refused, traces -> logs is not a loop', async () => {
+    const text = (signal: string, receiverTopics: string) => `
+[receivers.a]
+type: "kafka"
+brokers: "127.0.0.1:9092"
+${receiverTopics}
+[exporters.b]
+type: "kafka"
+brokers: "127.0.0.1:9092"
+topic: "traces_out"
+logs_topic: "logs_one"
+[pipelines.p]
+signal: "${signal}"
+receivers: ["a"]
+exporters: ["b"]
+`;
+    const logsLoop = await issuesOf(text('logs', 'topic: []\nlogs_topic: "logs_one"'));
+    expect(logsLoop.map((i) => `${i.code} ${i.path}`)).to.deep.equal(['ERR_CONFIG_CYCLE pipelines.p']);
+    // A traces pipeline reading "logs_one" as its traces topic writes traces to "traces_out": no loop.
+    const file = write('cross-signal.tsk', text('traces', 'topic: "logs_one"'));
+    const config = await loadServiceConfig(file, { registry: builtinFactories(), env: {} });
+    expect(config.components.get('receivers.a')?.topics?.traces).to.deep.equal(['logs_one']);
+  });
+
   it('refuses a Kafka receiver that only logs pipelines use but that reads the traces topic', async () => {
     const text = (topicLine: string) => `
 [receivers.logs_in]
@@ -168,7 +193,7 @@ exporters: ["debug"]
     const issues = await issuesOf(text(''));
     expect(issues.map((i) => `${i.code} ${i.path}`)).to.deep.equal(['ERR_CONFIG_INVALID_VALUE receivers.logs_in.topic']);
     const file = write('logs-ok.tsk', text('topic: []'));
-    const config = await loadServiceConfig(file, { env: {} });
+    const config = await loadServiceConfig(file, { registry: builtinFactories(), env: {} });
     expect(config.pipelines.get('logs')?.signal).to.equal('logs');
   });
 
@@ -188,7 +213,7 @@ receivers: ["otlp"]
 processors: ["redact"]
 exporters: ["debug"]
 `);
-    const config = await loadServiceConfig(good, { env: {} });
+    const config = await loadServiceConfig(good, { registry: builtinFactories(), env: {} });
     expect(config.components.get('processors.redact')?.type).to.equal('redact_attributes');
     write('plugins/broken.js', 'exports.factory = { kind: "processor", type: "Bad Type" };');
     const issues = await issuesOf(`

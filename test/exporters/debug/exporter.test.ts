@@ -13,7 +13,7 @@ import { ExportRejectedError } from '../../../pipeline/sdk/exporterhelper/errors
 import { ShutdownError } from '../../../pipeline/sdk/errors';
 import { arr, batchOf, bytes, chunkOf, int, kv, kvlist, metricValue, newTraceId, richTrace, settings, str } from '../../pipeline/sdk/exporterhelper/fixtures';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 const T0 = 1_700_000_000_123_456_789n;
 
 async function run(cfg: Record<string, unknown>): Promise<{ out: string; traceId: string; ids: ReturnType<typeof richTrace>['ids']; s: ReturnType<typeof settings> }> {

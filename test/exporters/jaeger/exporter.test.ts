@@ -15,7 +15,7 @@ import { batchOf, chunkOf, kv, metricValue, newTraceId, resourceSpans, richTrace
 import { hex, ThriftServer } from './thrift-server';
 import { selfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 const fastRetry = { initial_interval: '5ms', max_interval: '10ms', max_elapsed_time: '2s' };
 const i64 = (b: Buffer) => b.readBigInt64BE(0);
 

@@ -11,6 +11,7 @@ import { factory } from '../../../exporters/kafka/factory';
 import { kafkaExporterConfigSchema } from '../../../exporters/kafka/config';
 import { ConfigError, formatIssue } from '../../../config/service/config-error';
 import { loadServiceConfig } from '../../../config/service/load';
+import { builtinFactories } from '../../../pipeline/runtime/registry';
 
 const settings = () => ({ id: 'exporters.kafka', name: 'kafka', logger: pino({ level: 'silent' }), metrics: new Registry() });
 
@@ -73,7 +74,7 @@ describe('kafka exporter: config and factory', () => {
         'exporters: ["kafka"]',
         '',
       ].join('\n'));
-      const err = await loadServiceConfig(file, { env: {} }).then(() => undefined, (e: unknown) => e);
+      const err = await loadServiceConfig(file, { registry: builtinFactories(), env: {} }).then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(ConfigError);
       const issues = [...(err as ConfigError).issues];
       expect(issues.map((i) => i.path)).to.deep.equal(['exporters.kafka.compression']);

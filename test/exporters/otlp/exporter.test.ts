@@ -23,7 +23,7 @@ function logChunk(records = 2, traceId = newTraceId()): LogChunk {
 }
 
 const fastRetry = { initial_interval: '5ms', max_interval: '10ms', max_elapsed_time: '2s' };
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 
 function traceChunk(service = 'svc', spans = 2): TraceChunk {
   const traceId = newTraceId();

@@ -13,7 +13,7 @@ import { batchOf, chunkOf, newTraceId, resourceSpans, settings, span } from '../
 import { selfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 import type { SelfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 const noRetry = { enabled: false };
 const oneBatch = () => {
   const traceId = newTraceId();

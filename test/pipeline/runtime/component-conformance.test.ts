@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { builtinFactories } from '../../../pipeline/runtime/registry';
 import type { AnyFactory, Component, ComponentSettings, ExporterFactory, Host, ProcessorFactory, ReceiverFactory, TracesConsumer } from '../../../pipeline/sdk/component';
 
-const HOST: Host = { reportFatalError: (err) => { throw err; }, getExtension: () => undefined };
+const HOST: Host = { reportFatalError: (err) => { throw err; } };
 const NEXT: TracesConsumer & { consumeLogs: () => Promise<void> } = {
   capabilities: { mutatesData: false },
   consumeTraces: async () => undefined,

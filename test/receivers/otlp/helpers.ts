@@ -69,7 +69,7 @@ export async function startReceiver(raw: Record<string, unknown> = {}, opts: { l
   });
   const receiverNext: ReceiverNext = opts.logs === false ? { traces: next } : { traces: next, logs: next };
   const receiver = factory.create({ id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: registry }, config, receiverNext) as OtlpReceiver;
-  await receiver.start({ reportFatalError: () => undefined, getExtension: () => undefined });
+  await receiver.start({ reportFatalError: () => undefined });
   const a = receiver.addresses();
   return { receiver, next, registry, httpBase: a.http ? `http://${a.http}` : '', grpcTarget: a.grpc ?? '' };
 }

@@ -18,7 +18,7 @@ import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { FakeNext, deferred, grpcExport, post, startReceiver } from './helpers';
 
 const settings = () => ({ id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: new Registry() });
-const host = { reportFatalError: () => undefined, getExtension: () => undefined };
+const host = { reportFatalError: () => undefined };
 const PROTO = { 'Content-Type': 'application/x-protobuf' };
 
 function issues(raw: unknown): string[] {

@@ -40,7 +40,7 @@ class ScriptedExporter extends QueuedExporter<Req> {
 const batch = (...ids: string[]): TraceBatch => ({ chunks: ids.map((traceId) => ({ traceId, data: Uint8Array.from([traceId === 'bad' ? 0xff : 1]), spanCount: 3 })) });
 const fail503 = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 503', { status: 503, retriable: true }));
 const fail400 = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 400', { status: 400, retriable: false }));
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 
 describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
   it('resolves once every request succeeded and counts the spans sent', async () => {

@@ -10,7 +10,7 @@ import { factory as jaegerFactory } from '../../../../exporters/jaeger/factory';
 import { factory as otlpFactory } from '../../../../exporters/otlp/factory';
 import { batchOf, chunkOf, newTraceId, resourceSpans, settings, span } from './fixtures';
 
-const host = { reportFatalError() {}, getExtension: () => undefined };
+const host = { reportFatalError() {} };
 const factories: Array<[string, ExporterFactory<unknown>]> = [
   ['jaeger', jaegerFactory as ExporterFactory<unknown>],
   ['otlp', otlpFactory as ExporterFactory<unknown>],

@@ -45,7 +45,7 @@ export class FakeNext implements ProcessorNext {
   }
 }
 
-export const HOST: Host = { reportFatalError: () => undefined, getExtension: () => undefined };
+export const HOST: Host = { reportFatalError: () => undefined };
 
 /** Harness bundles a started processor with its clock, state and next consumer. */
 export interface Harness {

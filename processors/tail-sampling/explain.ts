@@ -35,7 +35,7 @@ export function explainRecord(record: LedgerRecord, self: string | undefined): D
       ...record,
       explanation:
         `decided by this replica (${by}); its reason and inputs are no longer in its memory ` +
-        '(evicted from the decision cache and the local ledger); the shared ledger keeps decision, policy and time only.',
+        '(evicted from its local store of recent decisions); the shared ledger keeps decision, policy and time only.',
     };
   }
   return {

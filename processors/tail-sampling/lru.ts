@@ -1,6 +1,6 @@
-// A bounded map that evicts its least recently used entries, with an optional time to live: the recent
-// decisions of the sampler (decision-cache.ts), the local decision ledgers and the queue of decisions
-// awaiting Redis (state/). Entries sit in a Map and on a doubly-linked list in recency order.
+// A bounded map that evicts its least recently used entries, with an optional time to live: the local store
+// of recent decisions (state/decision-cache.ts) and the queue of decisions awaiting Redis
+// (state/redis-ledger.ts). Entries sit in a Map and on a doubly-linked list in recency order.
 //
 // Why not the usual Map trick (re-insert on use, evict `map.keys().next()`): V8 leaves a deleted Map entry
 // as a hole until the table is rehashed, and every new iterator walks past all holes from the start. An LRU

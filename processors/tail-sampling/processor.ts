@@ -13,7 +13,6 @@ import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/tracestate';
 import type { TailSamplingConfig } from './config';
-import { DecisionCache } from './decision-cache';
 import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
@@ -65,8 +64,6 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private readonly _detachAgeOverride: number | undefined;
   private readonly _buffer: TraceBuffer;
   private readonly _deciding = new Map<string, BufferedTrace>();
-  /** Decisions the state does not hold (logs-only traces, a failed ledger call); the others are in its local ledger. */
-  private readonly _cache: DecisionCache;
   private readonly _lookups = new Set<string>();
   /** Each incoming chunk is scanned into this (reused; intake is synchronous per chunk). */
   private readonly _scan = new ChunkSpanScan();
@@ -94,7 +91,6 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
     this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
-    this._cache = new DecisionCache(config.decision_cache_size);
     this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
   }
@@ -365,11 +361,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   }
 
   /**
-   * _decided is the decision already taken for a trace, known here without I/O: from the state's local
-   * ledger, or from the processor's own cache of the decisions the state does not hold.
+   * _decided is the decision already taken for a trace, known here without I/O: the state's local store of
+   * recent decisions (bounded by decision_cache_size), which also holds the decisions not recorded in the
+   * ledger (logs-only traces, a failed ledger call; see _apply).
    */
   private _decided(traceId: string): DecisionRecord | undefined {
-    return this._state.recentDecision(traceId) ?? this._cache.get(traceId);
+    return this._state.recentDecision(traceId);
   }
 
   /**
@@ -472,7 +469,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     let lateSpans = 0;
     let lateLogs = 0;
     for (const { trace: t, record, followed, recorded } of decided) {
-      if (!recorded) this._cache.set(record);
+      if (!recorded) this._state.rememberDecision(record);
       triggers.set(t.trigger, (triggers.get(t.trigger) ?? 0) + 1);
       let byDecision = decisions.get(record.policy);
       if (byDecision === undefined) decisions.set(record.policy, (byDecision = new Map()));

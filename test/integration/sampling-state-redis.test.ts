@@ -288,6 +288,38 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
   });
 
+  it('ledger: values in Redis in the previous layouts decode; foreign or newer ones are ignored, counted', async () => {
+    const a = await replica();
+    await a.recordDecisions([decision(traceId(1), 'errors')]);
+    const [hash] = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    const redis = new Redis(STACK_REDIS_URL);
+    try {
+      await redis.hset(hash, {
+        [traceId(2)]: 'srest\x1fmww0nbsm\x1frJl2B-07B,tf685\x1f', // written by the previous version
+        [traceId(3)]: 'n(none)\x1fmww0nbsm', // the layout before the shared items
+        [traceId(4)]: '{"decision":"sampled","policy":"rest"}', // foreign
+        [traceId(5)]: 'srest\x1fmww0nbsm\x1frJl2B-07B,v2\x1f', // a newer, incompatible layout
+      });
+    } finally {
+      redis.disconnect();
+    }
+    const metrics = new Registry();
+    const c = await replica({ metrics });
+    const found = await c.lookupDecisions([1, 2, 3, 4, 5].map(traceId));
+    expect([...found.keys()].sort()).to.deep.equal([1, 2, 3].map(traceId));
+    expect(found.get(traceId(2))).to.deep.equal({
+      traceId: traceId(2), decision: 'sampled', policy: 'rest', reason: '', decidedAt: parseInt('mww0nbsm', 36),
+      decidedBy: 'Jl2B-07B',
+      inputs: { sampling_threshold: 'f685', adjusted_count: 2 ** 56 / (2 ** 56 - 0xf685 * 2 ** 40) },
+    });
+    expect(found.get(traceId(3))).to.deep.include({ decision: 'not_sampled', policy: '(none)', reason: '' });
+    expect(c.recentDecision(traceId(2))?.policy, 'held locally from then on').to.equal('rest');
+    expect(c.stats().undecodable).to.equal(2);
+    const counted = (await metrics.getSingleMetric('tusk_state_ledger_undecodable_total')!.get()).values;
+    const byReason = counted.map((v) => [v.labels.reason, v.value]).sort();
+    expect(byReason).to.deep.equal([['malformed', 1], ['unsupported_version', 1]]);
+  });
+
   it('ledger memory: about 125 bytes per decision with the replica id in every value', async () => {
     const a = await replica();
     const n = 5000;

@@ -1,38 +1,121 @@
-// The compact string codec of a decision record, as stored in Redis and in the local ledger (a bounded LRU
-// map whose entries expire after a TTL, ../lru.ts; the trace id is the key, so it is not repeated).
+// The one codec of a decision record (LedgerRecord): the value stored in the Redis ledger and the entry of
+// the local store of recent decisions (decision-cache.ts). A compact separator-joined string without the
+// trace id (the hash field / map key), versioned so that fields can be added without breaking replicas
+// that run the previous version. Layout, compatibility rules and sizes: state/README.md, "Ledger record".
 
+import { PipelineError } from '../../../pipeline/sdk/errors';
 import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/tracestate';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
 
-/** Separator of the fields of an encoded decision (JSON escapes it, so it never occurs inside `inputs`). */
+/**
+ * LEDGER_FORMAT_VERSION is the newest record layout this code reads and writes. A record says its version
+ * in a `v<n>` item of the shared field; a record without one is version 1, so version 1 costs no byte.
+ * Additive changes (a new tagged item, which older readers skip) keep the version; a change that older
+ * readers would misread bumps it, and readers reject versions above their own instead of misreading them.
+ */
+export const LEDGER_FORMAT_VERSION = 1;
+
+/** ERR_LEDGER_RECORD is the code of LedgerRecordError. */
+export const ERR_LEDGER_RECORD = 'ERR_LEDGER_RECORD';
+
+/** Why a value is not a record this code can read: not one at all / damaged, or written by a newer layout. */
+export type LedgerRecordProblem = 'malformed' | 'unsupported_version';
+
+/** LedgerRecordError says why a ledger value could not be decoded (handed to decodeDecision's `onError`). */
+export class LedgerRecordError extends PipelineError {
+  constructor(
+    readonly problem: LedgerRecordProblem,
+    readonly traceId: string,
+    detail: string,
+  ) {
+    super(ERR_LEDGER_RECORD, `ledger record of trace ${traceId}: ${detail}`, { retriable: false });
+    this.name = 'LedgerRecordError';
+  }
+}
+
+/** Separator of the fields of a record (JSON escapes it, so it never occurs inside `inputs`). */
 const SEP = '\x1f';
+/** Escape character of the policy field: `\x1e0` stands for itself, `\x1e1` for SEP. */
+const ESC = '\x1e';
 /** Separator of the items of the shared field (replica ids are base64url and thresholds hex: neither has it). */
 const ITEM_SEP = ',';
 /** Tags of the shared field's items. Unknown tags are skipped, so items can be added without breaking readers. */
 const TAG_REPLICA = 'r';
 const TAG_THRESHOLD = 't';
+const TAG_VERSION = 'v';
+const CODE_S = 115; // 's'
+const CODE_N = 110; // 'n'
+
+type InputValue = LedgerRecord['inputs'][string];
+
+/** An input JSON cannot carry exactly: a non-finite number or -0 as `{"n": String(value)}`, undefined as `{"u": 1}`. */
+type TaggedInput = { readonly n: string } | { readonly u: 1 };
+
+/** Whether JSON.stringify would change or drop an input value. */
+function needsTag(v: unknown): boolean {
+  return v === undefined || (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)));
+}
+
+/** JSON.stringify replacer that tags the inputs JSON cannot carry. */
+function tagInput(this: unknown, key: string, v: unknown): unknown {
+  if (key === '' || !needsTag(v)) return v;
+  if (v === undefined) return { u: 1 };
+  return { n: Object.is(v, -0) ? '-0' : String(v) };
+}
+
+function escapePolicy(policy: string): string {
+  if (policy.indexOf(SEP) < 0 && policy.indexOf(ESC) < 0) return policy;
+  return policy.replaceAll(ESC, `${ESC}0`).replaceAll(SEP, `${ESC}1`);
+}
+
+function unescapePolicy(field: string): string | undefined {
+  if (field.indexOf(ESC) < 0) return field;
+  let out = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i];
+    if (c !== ESC) {
+      out += c;
+      continue;
+    }
+    const e = field[++i];
+    if (e === '0') out += ESC;
+    else if (e === '1') out += SEP;
+    else return undefined;
+  }
+  return out;
+}
 
 /**
- * encodeDecision renders a record compactly without its trace id (the hash field / map key):
- * `<s|n><policy>␟<decidedAt, base-36 ms>␟<shared>␟<reason>␟<inputs as JSON, empty when none>`, where
- * `shared` holds comma-separated tagged items: `r<replica id>` (the replica that decided, `decidedBy`) and,
- * for a decision kept by a probability, `t<sampling threshold>` (the tracestate `th` hex; the adjusted count
- * follows from it). This one string is the entry of the local ledger (one string per trace instead of a
- * record object graph); `decodeDecision` materializes the record only when one is asked for. Redis stores
- * its `shortDecision` head, which ends after `shared`.
+ * encodeDecision renders a record without its trace id:
+ * `<s|n><policy>␟<decidedAt, base-36 ms>␟<shared>␟<reason>␟<inputs as JSON, empty when none>`, where `shared`
+ * holds comma-separated tagged items: `r<replica id>` (the replica that decided, `decidedBy`) and, for a
+ * decision kept by a probability, `t<sampling threshold>` (the tracestate `th` hex; the adjusted count
+ * follows from it). This full form is the local store's entry; Redis stores its `shortDecision` head.
+ * `decidedAt` is kept to the whole millisecond (a non-finite time is written as 0). Inputs that JSON cannot
+ * carry (Infinity, NaN, -0, undefined) are tagged and come back unchanged.
  */
 export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string {
-  let inputs = '';
-  for (const _ in r.inputs) {
-    inputs = JSON.stringify(r.inputs);
-    break;
+  const values = r.inputs;
+  let some = false;
+  let tagged = false;
+  for (const k in values) {
+    some = true;
+    if (needsTag(values[k])) {
+      tagged = true;
+      break;
+    }
   }
+  const inputs = !some ? '' : tagged ? JSON.stringify(values, tagInput) : JSON.stringify(values);
   let shared = decidedBy === undefined ? '' : TAG_REPLICA + decidedBy;
-  const threshold = r.inputs[INPUT_SAMPLING_THRESHOLD];
+  const threshold = values[INPUT_SAMPLING_THRESHOLD];
   if (r.decision === 'sampled' && typeof threshold === 'string' && parseThreshold(threshold) !== undefined) {
     shared += (shared === '' ? '' : ITEM_SEP) + TAG_THRESHOLD + threshold;
   }
-  return `${r.decision === 'sampled' ? 's' : 'n'}${r.policy}${SEP}${r.decidedAt.toString(36)}${SEP}${shared}${SEP}${r.reason}${SEP}${inputs}`;
+  const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
+  // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first
+  // read and flattened), and most entries of the local store are never read.
+  const d = r.decision === 'sampled' ? 's' : 'n';
+  return [d, escapePolicy(r.policy), SEP, at.toString(36), SEP, shared, SEP, r.reason, SEP, inputs].join('');
 }
 
 /** decisionOutcome is the "<s|n><policy>" head of an encoded decision (what following a decision needs). */
@@ -45,8 +128,8 @@ export function decisionOutcome(text: string): string {
  * shortDecision cuts an encoded decision to `<s|n><policy>␟<decidedAt>␟<shared>␟` (no reason, no inputs):
  * the value stored in Redis, ~20-40 bytes. It decodes to a record with `reason: ''`, `decidedBy`, and as
  * inputs only the sampling threshold and the adjusted count derived from it. (The trailing separator makes
- * readers of the previous layout, `<s|n><policy>␟<decidedAt>`, read `shared` as the reason and still follow
- * the decision during a rolling upgrade.)
+ * readers of the layout before `shared` existed, `<s|n><policy>␟<decidedAt>`, read `shared` as the reason
+ * and still follow the decision during a rolling upgrade.)
  */
 export function shortDecision(text: string): string {
   const i1 = text.indexOf(SEP);
@@ -55,47 +138,94 @@ export function shortDecision(text: string): string {
   return i3 < 0 ? text : text.slice(0, i3 + 1);
 }
 
+/** reject reports a value that is not a readable record to `onError` (if any) and returns undefined. */
+function reject(
+  onError: ((err: LedgerRecordError) => void) | undefined,
+  problem: LedgerRecordProblem,
+  traceId: string,
+  detail: string,
+): undefined {
+  onError?.(new LedgerRecordError(problem, traceId, detail));
+  return undefined;
+}
+
+/** decodeInputs parses the inputs JSON of a full record; undefined when it is not an object of inputs. */
+function decodeInputs(json: string): Record<string, InputValue> | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const inputs = v as Record<string, unknown>;
+  for (const k of Object.keys(inputs)) {
+    const x = inputs[k];
+    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') continue;
+    if (typeof x !== 'object' || x === null) return undefined;
+    const tag = x as Partial<Record<'n' | 'u', unknown>>;
+    let value: unknown;
+    if (typeof tag.n === 'string') value = Number(tag.n);
+    else if (tag.u !== 1) return undefined;
+    // Defined, not assigned: an own "__proto__" key must stay a property, not become the prototype.
+    Object.defineProperty(inputs, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return inputs as Record<string, InputValue>;
+}
+
 /**
- * decodeDecision parses `encodeDecision` or `shortDecision` output for `traceId`, and the short form of the
- * previous layout (`<s|n><policy>␟<decidedAt>`, no `shared`); undefined when malformed.
+ * decodeDecision parses an `encodeDecision` or `shortDecision` value for `traceId`, and the short form of the
+ * layout before `shared` existed (`<s|n><policy>␟<decidedAt>`). A value that is not such a record (damaged,
+ * foreign, or of a layout newer than LEDGER_FORMAT_VERSION) gives undefined and a LedgerRecordError to
+ * `onError`; it never throws.
  */
-export function decodeDecision(traceId: string, text: string): LedgerRecord | undefined {
+export function decodeDecision(
+  traceId: string,
+  text: string,
+  onError?: (err: LedgerRecordError) => void,
+): LedgerRecord | undefined {
   const d = text.charCodeAt(0);
-  if (d !== 115 /* s */ && d !== 110 /* n */) return undefined;
+  if (d !== CODE_S && d !== CODE_N) {
+    return reject(onError, 'malformed', traceId, 'not a decision (does not start with s or n)');
+  }
   const i1 = text.indexOf(SEP);
-  if (i1 < 0) return undefined;
+  if (i1 < 0) return reject(onError, 'malformed', traceId, 'no decision time');
   const i2 = text.indexOf(SEP, i1 + 1);
   const i3 = i2 < 0 ? -1 : text.indexOf(SEP, i2 + 1);
-  if (i2 >= 0 && i3 < 0) return undefined; // a third field without its end
+  if (i2 >= 0 && i3 < 0) return reject(onError, 'malformed', traceId, 'truncated (shared items without their end)');
   const i4 = text.lastIndexOf(SEP);
   const full = i3 >= 0 && i4 > i3;
-  if (i3 >= 0 && !full && i3 !== text.length - 1) return undefined; // short form with something after it
+  if (i3 >= 0 && !full && i3 !== text.length - 1) return reject(onError, 'malformed', traceId, 'reason without inputs');
   const time = i2 < 0 ? text.slice(i1 + 1) : text.slice(i1 + 1, i2);
   const decidedAt = /^-?[0-9a-z]+$/.test(time) ? parseInt(time, 36) : NaN;
-  if (!Number.isSafeInteger(decidedAt)) return undefined;
+  if (!Number.isSafeInteger(decidedAt)) {
+    return reject(onError, 'malformed', traceId, `decision time "${time}" is not a base-36 integer`);
+  }
+  const policy = unescapePolicy(text.slice(1, i1));
+  if (policy === undefined) return reject(onError, 'malformed', traceId, 'bad escape in the policy name');
   let decidedBy: string | undefined;
   let threshold: string | undefined;
   if (i3 >= 0) {
     for (const item of text.slice(i2 + 1, i3).split(ITEM_SEP)) {
       if (item.length < 2) continue;
-      if (item[0] === TAG_REPLICA) decidedBy = item.slice(1);
-      else if (item[0] === TAG_THRESHOLD) threshold = item.slice(1);
-    }
-  }
-  const inputs: Record<string, string | number | boolean> = {};
-  if (full) {
-    if (i4 + 1 < text.length) {
-      let v: unknown;
-      try {
-        v = JSON.parse(text.slice(i4 + 1));
-      } catch {
-        return undefined;
-      }
-      if (typeof v === 'object' && v !== null) {
-        for (const [k, x] of Object.entries(v)) {
-          if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') inputs[k] = x;
+      const tag = item[0];
+      if (tag === TAG_REPLICA) decidedBy = item.slice(1);
+      else if (tag === TAG_THRESHOLD) threshold = item.slice(1);
+      else if (tag === TAG_VERSION) {
+        const version = Number(item.slice(1));
+        if (!(version <= LEDGER_FORMAT_VERSION)) {
+          const detail = `layout v${item.slice(1)} is newer than v${LEDGER_FORMAT_VERSION}`;
+          return reject(onError, 'unsupported_version', traceId, detail);
         }
       }
+    }
+  }
+  let inputs: Record<string, InputValue> = {};
+  if (full) {
+    if (i4 + 1 < text.length) {
+      const parsed = decodeInputs(text.slice(i4 + 1));
+      if (parsed === undefined) return reject(onError, 'malformed', traceId, 'inputs are not a JSON object of inputs');
+      inputs = parsed;
     }
   } else if (threshold !== undefined) {
     const t = parseThreshold(threshold);
@@ -106,8 +236,8 @@ export function decodeDecision(traceId: string, text: string): LedgerRecord | un
   }
   const record: LedgerRecord = {
     traceId,
-    decision: d === 115 ? 'sampled' : 'not_sampled',
-    policy: text.slice(1, i1),
+    decision: d === CODE_S ? 'sampled' : 'not_sampled',
+    policy,
     reason: full ? text.slice(i3 + 1, i4) : '',
     inputs,
     decidedAt,

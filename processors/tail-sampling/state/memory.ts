@@ -1,10 +1,11 @@
 // MemorySamplingState: the in-process sampling state of the embedded mode (and of unit tests). Same
 // semantics as the Redis store, with this process as the whole "cluster": latency sketches per
 // (service, operation) over a sliding window of time slices, error state per service, local trace rates
-// per key, and the decision ledger as a bounded LRU map with a TTL. No I/O anywhere.
+// per key, and the decision ledger, which is the local store of recent decisions (decision-cache.ts: a
+// bounded LRU of encoded records with a TTL). No I/O anywhere.
 
 import type { ComponentHealth } from '../../../pipeline/sdk/component';
-import { LruTtlMap } from '../lru';
+import { DecisionCache } from './decision-cache';
 import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptions } from './options';
 import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {
@@ -37,7 +38,7 @@ export class MemorySamplingState implements SamplingState {
   private readonly _latency = new Map<string, SlicedSketch>();
   private readonly _errors = new Map<string, ServiceErrorTracker>();
   private readonly _rates = new Map<string, RateEntry>();
-  private readonly _ledger: LruTtlMap<string, LedgerRecord>;
+  private readonly _ledger: DecisionCache;
   private readonly _createdAt: number;
   private _status: 'new' | 'running' | 'stopped' = 'new';
   private _timer: NodeJS.Timeout | undefined;
@@ -49,7 +50,13 @@ export class MemorySamplingState implements SamplingState {
     this._sliceMs = latencySliceMs(this._o);
     this._rateWindowSec = this._o.rateWindowMs / 1000;
     this._errSettings = errorTrackerSettings(this._o);
-    this._ledger = new LruTtlMap(this._o.ledgerMaxEntries, this._o.ledgerTtlMs, this._o.now);
+    this._ledger = new DecisionCache({
+      maxEntries: this._o.ledgerMaxEntries,
+      ttlMs: this._o.ledgerTtlMs,
+      now: this._o.now,
+      metrics: this._o.metrics,
+      logger: this._o.logger,
+    });
     this._createdAt = this._o.now();
   }
 
@@ -136,13 +143,17 @@ export class MemorySamplingState implements SamplingState {
     for (const r of records) {
       const existing = this._ledger.get(r.traceId);
       if (existing !== undefined) earlier.set(r.traceId, existing);
-      else this._ledger.set(r.traceId, r);
+      else this._ledger.set(r);
     }
     return earlier;
   }
 
   recentDecision(traceId: string): LedgerRecord | undefined {
     return this._ledger.get(traceId);
+  }
+
+  rememberDecision(record: LedgerRecord): void {
+    this._ledger.add(record);
   }
 
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
@@ -165,6 +176,7 @@ export class MemorySamplingState implements SamplingState {
       pendingObservations: 0,
       pendingDecisions: 0,
       dropped: this._dropped + this._ledger.evicted,
+      undecodable: this._ledger.undecodable,
     };
   }
 
@@ -184,7 +196,7 @@ export class MemorySamplingState implements SamplingState {
     }
     const sec = Math.floor(now / 1000);
     for (const [k, r] of this._rates) if (r.ring.newest() <= sec - this._rateWindowSec) this._rates.delete(k);
-    this._ledger.sweep(10_000);
+    this._ledger.sweep();
   }
 
   /** Whether a map may take one more key; when full, runs housekeeping once, then drops and counts. */

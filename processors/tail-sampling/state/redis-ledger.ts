@@ -1,17 +1,19 @@
 // RedisLedger: the decision ledger of RedisSamplingState. Decisions live in one Redis hash per shard per
 // time bucket (bucket width = ttl / LEDGER_BUCKETS_PER_TTL; field = trace id, value = `shortDecision`:
 // decision, policy, decidedAt, the deciding replica's id and a kept trace's sampling threshold; the reason
-// and inputs stay in this replica's local LRU only). Inserts are first-wins across all live buckets, in one Lua call per shard per batch
-// (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of commands per batch, not
-// per trace); lookups are one Lua call per shard (one HMGET per live bucket). A bounded local LRU of the
-// same compact strings answers repeated questions without Redis; a LedgerRecord is materialized only
-// when one is returned. When Redis is unreachable the local LRU decides (first-wins locally) and the
+// and inputs stay in this replica's local store only). Inserts are first-wins across all live buckets, in one
+// Lua call per shard per batch (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of
+// commands per batch, not per trace); lookups are one Lua call per shard (one HMGET per live bucket). The
+// state's local store of recent decisions (decision-cache.ts, the same encoded strings) answers repeated
+// questions without Redis. When Redis is unreachable the local store decides (first-wins locally) and the
 // decisions are queued (bounded) to be written when Redis returns; an earlier decision found in Redis
-// then wins and replaces the local one.
+// then wins and replaces the local one. A value in Redis that does not decode is ignored and counted.
 
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { LruTtlMap } from '../lru';
-import { decisionOutcome, decodeDecision, encodeDecision, shortDecision } from './ledger';
+import { DecisionCache } from './decision-cache';
+import { decisionOutcome, encodeDecision, shortDecision } from './ledger';
 import { type KeyLayout, shardOf } from './redis-batch';
 import type { RedisLink } from './redis-link';
 import type { LedgerRecord } from './types';
@@ -39,14 +41,16 @@ export interface RedisLedgerOptions {
   readonly replicaId: string;
   readonly now: () => number;
   readonly logger?: Logger;
+  /** Registry of the local store's metrics (undecodable records). */
+  readonly metrics?: Registry;
   /** Whether Redis may be used now (store running and link up). */
   readonly usable: () => boolean;
 }
 
 /** RedisLedger implements recordDecisions/lookupDecisions for RedisSamplingState. Never throws. */
 export class RedisLedger {
-  /** trace id -> encoded decision (ledger.ts codec; full for our own decisions, short for those read from Redis). */
-  private readonly _local: LruTtlMap<string, string>;
+  /** The local store of recent decisions: full entries for our own decisions, short ones for those read from Redis. */
+  private readonly _local: DecisionCache;
   /** Decisions taken while Redis was unreachable (trace id -> encoded), to write when it returns (insertion order = age). */
   private readonly _pending: LruTtlMap<string, string>;
   private readonly _bucketMs: number;
@@ -54,7 +58,13 @@ export class RedisLedger {
   conflicts = 0;
 
   constructor(private readonly _o: RedisLedgerOptions) {
-    this._local = new LruTtlMap(_o.maxEntries, _o.ttlMs, _o.now);
+    this._local = new DecisionCache({
+      maxEntries: _o.maxEntries,
+      ttlMs: _o.ttlMs,
+      now: _o.now,
+      metrics: _o.metrics,
+      logger: _o.logger,
+    });
     this._pending = new LruTtlMap(_o.maxPending);
     this._bucketMs = Math.max(1, Math.ceil(_o.ttlMs / LEDGER_BUCKETS_PER_TTL));
   }
@@ -74,6 +84,11 @@ export class RedisLedger {
     return this._local.evicted;
   }
 
+  /** Values (from Redis or the local store) ignored because they could not be decoded. */
+  get undecodable(): number {
+    return this._local.undecodable;
+  }
+
   /** Records a batch first-wins; returns the earlier decision of each trace that had one. */
   async record(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
     const earlier = new Map<string, LedgerRecord>();
@@ -84,7 +99,7 @@ export class RedisLedger {
         earlier.set(r.traceId, inBatch);
         continue;
       }
-      const known = this._localRecord(r.traceId);
+      const known = this._local.get(r.traceId);
       if (known !== undefined) earlier.set(r.traceId, known);
       else first.set(r.traceId, r);
     }
@@ -101,12 +116,12 @@ export class RedisLedger {
           const existing = await this._insert(shard, group);
           group.forEach(([id, text], i) => {
             const prev = existing[i];
-            const winner = prev ? decodeDecision(id, prev) : undefined;
+            const winner = prev ? this._local.decode(id, prev) : undefined;
             if (winner !== undefined) {
               earlier.set(id, winner);
-              this._local.set(id, prev!);
+              this._local.setEncoded(id, prev!);
             } else {
-              this._local.set(id, text);
+              this._local.setEncoded(id, text);
             }
           });
         } catch {
@@ -117,12 +132,12 @@ export class RedisLedger {
     return earlier;
   }
 
-  /** Looks decisions up: local LRU first, then one script call per shard for the misses (when Redis is usable). */
+  /** Looks decisions up: local store first, then one script call per shard for the misses (when Redis is usable). */
   async lookup(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     const found = new Map<string, LedgerRecord>();
     const misses: string[] = [];
     for (const id of new Set(traceIds)) {
-      const r = this._localRecord(id);
+      const r = this._local.get(id);
       if (r !== undefined) found.set(id, r);
       else misses.push(id);
     }
@@ -133,10 +148,10 @@ export class RedisLedger {
           const values = await this._o.link.ledger(this._bucketKeys(shard), ids, undefined, this._o.ttlMs);
           ids.forEach((id, i) => {
             const v = values[i];
-            const r = v ? decodeDecision(id, v) : undefined;
+            const r = v ? this._local.decode(id, v) : undefined;
             if (r !== undefined) {
               found.set(id, r);
-              this._local.set(id, v!);
+              this._local.setEncoded(id, v!);
             }
           });
         } catch {
@@ -147,9 +162,14 @@ export class RedisLedger {
     return found;
   }
 
-  /** The decision held in the local LRU (recorded or read here), without Redis. */
+  /** The decision held in the local store (recorded, read or remembered here), without Redis. */
   recent(traceId: string): LedgerRecord | undefined {
-    return this._localRecord(traceId);
+    return this._local.get(traceId);
+  }
+
+  /** Keeps a decision that is not to be written to Redis in the local store (first wins); see SamplingState. */
+  remember(record: LedgerRecord): void {
+    this._local.add(record);
   }
 
   /** Writes up to CATCH_UP_PER_TICK queued decisions (first-wins; a conflict keeps the earlier decision). */
@@ -168,9 +188,9 @@ export class RedisLedger {
           group.forEach(([id, text], i) => {
             this._pending.delete(id);
             const prev = existing[i];
-            if (prev && decodeDecision(id, prev) !== undefined && decisionOutcome(prev) !== decisionOutcome(text)) {
+            if (prev && this._local.decode(id, prev) !== undefined && decisionOutcome(prev) !== decisionOutcome(text)) {
               conflicts++;
-              this._local.set(id, prev);
+              this._local.setEncoded(id, prev);
             }
           });
         } catch {
@@ -189,7 +209,7 @@ export class RedisLedger {
 
   /** Removes expired local entries (bounded work). */
   sweep(): void {
-    this._local.sweep(10_000);
+    this._local.sweep();
   }
 
   /**
@@ -215,19 +235,14 @@ export class RedisLedger {
     );
   }
 
-  private _localRecord(id: string): LedgerRecord | undefined {
-    const text = this._local.get(id);
-    return text === undefined ? undefined : decodeDecision(id, text);
-  }
-
   private _recordLocally(entries: ReadonlyArray<readonly [string, string]>, earlier: Map<string, LedgerRecord>): void {
     for (const [id, text] of entries) {
-      const known = this._localRecord(id);
+      const known = this._local.get(id);
       if (known !== undefined) {
         earlier.set(id, known);
         continue;
       }
-      this._local.set(id, text);
+      this._local.setEncoded(id, text);
       this._pending.set(id, text);
     }
   }

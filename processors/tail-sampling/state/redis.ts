@@ -3,7 +3,8 @@
 // `syncIntervalMs`, sends each shard's deltas and reads back the cluster-wide aggregates in ONE Lua script
 // call per shard (one in total on a single server). The ledger costs one script call per shard per batch.
 // When Redis is unreachable nothing throws: reads answer from the last snapshot plus local deltas (bounded),
-// the ledger falls back to the local LRU and queues writes (bounded), and health() says degraded.
+// the ledger falls back to the local store of recent decisions and queues writes (bounded), and health()
+// says degraded.
 // Data layout and cost model: see redis-batch.ts and README.md in this folder.
 
 import { randomBytes } from 'node:crypto';
@@ -98,6 +99,7 @@ export class RedisSamplingState implements SamplingState {
       replicaId: this.replicaId,
       now: this._o.now,
       logger: this._o.logger,
+      metrics: this._o.metrics,
       usable: () => this._status === 'running' && this._link.isUp(),
     });
     this._createdAt = this._o.now();
@@ -223,6 +225,10 @@ export class RedisSamplingState implements SamplingState {
     return this._ledger.recent(traceId);
   }
 
+  rememberDecision(record: LedgerRecord): void {
+    this._ledger.remember(record);
+  }
+
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     return this._ledger.lookup(traceIds);
   }
@@ -239,6 +245,7 @@ export class RedisSamplingState implements SamplingState {
       pendingObservations: this._pendingCounts().observations,
       pendingDecisions: this._ledger.pending,
       dropped: this._dropped + this._ledger.dropped + this._ledger.evicted,
+      undecodable: this._ledger.undecodable,
     };
   }
 

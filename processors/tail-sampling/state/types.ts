@@ -66,6 +66,8 @@ export interface SamplingStateStats {
   readonly pendingDecisions: number;
   /** Observations or decisions dropped because a bound was reached (pending caps, key caps). */
   readonly dropped: number;
+  /** Ledger records ignored because they could not be decoded (malformed, foreign, or of a newer layout). */
+  readonly undecodable: number;
 }
 
 /** SamplingState is implemented by state/memory.ts and state/redis.ts. */
@@ -105,10 +107,17 @@ export interface SamplingState {
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
   lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>>;
   /**
-   * The decision this store holds locally for a trace (recorded or looked up through it, not yet expired
-   * or evicted), without I/O; undefined otherwise. Late spans follow it synchronously.
+   * The decision this store holds locally for a trace (recorded, looked up or remembered through it, not yet
+   * expired or evicted), without I/O; undefined otherwise. Late spans follow it synchronously. The local store
+   * is bounded by `ledgerMaxEntries` (the processor's `decision_cache_size`).
    */
   recentDecision(traceId: string): LedgerRecord | undefined;
+  /**
+   * Keeps a decision that is not recorded in the ledger in the local store, so that `recentDecision` answers
+   * for it: a logs-only trace (the owner of its spans decides for the ledger) or a decision taken while
+   * `recordDecisions` failed. No I/O; never written to a shared ledger; a decision held already stays.
+   */
+  rememberDecision(record: LedgerRecord): void;
 
   /** Optional counters of the store's own work (added; both built-in stores implement it). */
   stats?(): SamplingStateStats;

@@ -1,5 +1,6 @@
-// Late spans and logs follow their trace's decision: from the local decision cache, or from the ledger
-// when another replica / an earlier run decided (replay). Logs with a trace id are held with the trace.
+// Late spans and logs follow their trace's decision: from the state's local store of recent decisions, or
+// from the ledger when another replica / an earlier run decided (replay). Logs with a trace id are held
+// with the trace.
 
 import { expect } from 'chai';
 import type { DecisionRecord } from '../../../pipeline/sdk/component';
@@ -96,12 +97,15 @@ describe('tail_sampling late spans and logs', () => {
     h.state.failRecord = true;
     const id = newTraceId();
     await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
-    expect(h.state.local.has(id), 'the state holds nothing').to.equal(false);
+    expect(h.state.ledger.has(id), 'the ledger holds nothing').to.equal(false);
+    expect(h.state.remembered.get(id)?.policy, 'the decision was handed to the state\'s local store').to.equal('keep');
+    const asked = h.state.calls.recentDecision;
     const late = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] });
     await h.advance(100);
     expect(await status(late)).to.equal('resolved');
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_spans_total')).to.equal(1);
     expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal(['keep', 'keep']);
+    expect(h.state.calls.recentDecision, 'the late span asked the state\'s local store').to.be.greaterThan(asked);
     expect((await h.p.explainDecision(id))?.policy).to.equal('keep');
   });
 
@@ -112,6 +116,8 @@ describe('tail_sampling late spans and logs', () => {
     await h.advance(1100);
     expect(await status(logs)).to.equal('resolved');
     expect(h.state.ledger.has(id)).to.equal(false);
+    expect(h.state.calls.recordDecisions, 'logs alone never write the ledger').to.equal(0);
+    expect(h.state.remembered.get(id)?.policy, 'held in the state\'s local store').to.equal('keep');
     const late = h.p.consumeLogs({ chunks: [logChunk(id, 2)] });
     await h.advance(100);
     expect(await status(late)).to.equal('resolved');

@@ -14,9 +14,14 @@ export class FakeSamplingState implements SamplingState {
   readonly errorStates = new Map<string, ServiceErrorState>();
   /** The ledger; may be shared between two fakes to model a shared Redis. */
   ledger: Map<string, LedgerRecord>;
-  /** What this replica holds locally (like a store's local LRU): what it recorded or looked up. */
+  /** What this replica holds locally (like a store's local store): recorded, looked up or remembered. */
   readonly local = new Map<string, LedgerRecord>();
-  readonly calls = { recordDecisions: 0, lookupDecisions: 0, recentDecision: 0, recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0 };
+  /** The decisions handed to rememberDecision (not recorded in the ledger). */
+  readonly remembered = new Map<string, LedgerRecord>();
+  readonly calls = {
+    recordDecisions: 0, lookupDecisions: 0, recentDecision: 0, rememberDecision: 0,
+    recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0,
+  };
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
   readonly seen: string[] = [];
@@ -93,5 +98,10 @@ export class FakeSamplingState implements SamplingState {
   recentDecision(traceId: string): LedgerRecord | undefined {
     this.calls.recentDecision++;
     return this.local.get(traceId);
+  }
+  rememberDecision(record: LedgerRecord): void {
+    this.calls.rememberDecision++;
+    this.remembered.set(record.traceId, record);
+    if (!this.local.has(record.traceId)) this.local.set(record.traceId, record);
   }
 }

@@ -220,6 +220,18 @@ describe('state/memory MemorySamplingState', () => {
       expect(s.recentDecision('t4')).to.equal(undefined);
     });
 
+    it('keeps remembered decisions (not recorded) in the same bounded store, the first one held winning', async () => {
+      const s = new MemorySamplingState({ now: clock.now, ledgerMaxEntries: 2 });
+      s.rememberDecision(decision('logs-only', 'keep'));
+      expect(s.recentDecision('logs-only'), 'answered without I/O').to.deep.equal(decision('logs-only', 'keep'));
+      await s.recordDecisions([decision('t1', 'errors')]);
+      s.rememberDecision(decision('t1', 'other'));
+      expect(s.recentDecision('t1')?.policy, 'a decision held already stays').to.equal('errors');
+      await s.recordDecisions([decision('t2', 'slow')]);
+      expect(s.recentDecision('logs-only'), 'evicted by the bound like any entry').to.equal(undefined);
+      expect(s.stats()).to.include({ dropped: 1, undecodable: 0 });
+    });
+
     it('first wins inside one batch too', async () => {
       const s = new MemorySamplingState({ now: clock.now });
       const earlier = await s.recordDecisions([decision('x', 'first'), decision('x', 'second')]);

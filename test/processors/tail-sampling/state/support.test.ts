@@ -1,10 +1,9 @@
-// Unit tests of the sampling-state support code: option validation, the ledger LRU/TTL map and decision
-// codec, and the Redis key layout / shard batch builder (no network).
+// Unit tests of the sampling-state support code: option validation and the Redis key layout / shard batch
+// builder (no network). The decision codec is tested in ledger.test.ts, the local store in decision-cache.test.ts.
 
 import { expect } from 'chai';
 import { PipelineError } from '../../../../pipeline/sdk/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
-import { decisionOutcome, decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
 import { KeyLayout, latencyField, MAX_FIELDS_PER_READ, MAX_PAIRS_PER_WRITE, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
 
@@ -45,72 +44,23 @@ describe('state/options resolveStateOptions', () => {
     expect(r.health()).to.include({ ready: false });
     await r.shutdown(); // without start: no connection was ever made
   });
-});
 
-describe('state/ledger', () => {
-  it('encodes decisions compactly and decodes them back', () => {
-    const r = {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      decision: 'not_sampled' as const,
-      policy: 'rest',
-      reason: 'adaptive rate 0.1',
-      inputs: { rate: 0.1, key: 'svc', boosted: true },
-      decidedAt: 1_700_000_000_000,
+  it('a redis store keeps remembered decisions in its local store only, never queued for Redis', async () => {
+    const r = new RedisSamplingState({ url: 'redis://127.0.0.1:1', ledgerMaxEntries: 10 });
+    const d = {
+      traceId: 'a'.repeat(32), decision: 'sampled' as const, policy: 'keep', reason: 'logs only',
+      inputs: { spans: 0 }, decidedAt: 5,
     };
-    const text = encodeDecision(r);
-    expect(text).not.to.contain(r.traceId);
-    expect(text.length).to.be.lessThan(80);
-    expect(decodeDecision(r.traceId, text)).to.deep.equal(r);
-    expect(decodeDecision('x', 'not json')).to.equal(undefined);
-    expect(decodeDecision('x', '{"d":"?","p":"a","t":1}')).to.equal(undefined);
-    expect(decodeDecision('x', 'sa\x1f1\x1freason')).to.equal(undefined); // truncated (third field without its end)
-    expect(decodeDecision('x', 'sa\x1f1\x1frA\x1fx')).to.equal(undefined); // short form with something after it
-    expect(decodeDecision('x', 'sa')).to.equal(undefined); // no time
-    expect(decodeDecision('x', 'sa\x1f\x1fr\x1f')).to.equal(undefined); // no time
-    // No inputs, and a reason containing the separator, still round-trip.
-    const bare = { ...r, decision: 'sampled' as const, reason: 'odd\x1freason', inputs: {} };
-    expect(decodeDecision(r.traceId, encodeDecision(bare))).to.deep.equal(bare);
-    expect(decisionOutcome(encodeDecision(bare))).to.equal('srest');
-    // The short form stored in Redis keeps decision, policy, decidedAt and the shared items only.
-    const short = shortDecision(text);
-    expect(short).to.equal(`nrest\x1f${r.decidedAt.toString(36)}\x1f\x1f`);
-    expect(decodeDecision(r.traceId, short)).to.deep.equal({ ...r, reason: '', inputs: {} });
-    expect(decodeDecision('x', 'sa\x1f12!')).to.equal(undefined); // bad time
-  });
-
-  it('carries the deciding replica and a kept trace\'s sampling threshold into the short (Redis) form', () => {
-    const kept = {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      decision: 'sampled' as const,
-      policy: 'rest',
-      reason: 'trace-id hash 0.05 < p 0.1',
-      inputs: { p: 0.1, adjusted_count: 10, sampling_threshold: 'e666' },
-      decidedAt: 1_700_000_000_000,
-      decidedBy: 'Ab3_x-9Z',
-    };
-    const text = encodeDecision(kept);
-    expect(decodeDecision(kept.traceId, text), 'the full local form round-trips').to.deep.equal(kept);
-    const short = shortDecision(text);
-    expect(short).to.equal(`srest\x1f${kept.decidedAt.toString(36)}\x1frAb3_x-9Z,te666\x1f`);
-    expect(decodeDecision(kept.traceId, short)).to.deep.equal({
-      ...kept,
-      reason: '',
-      // The adjusted count is derived from the threshold: 2^56 / (2^56 - 0xe666 << 40).
-      inputs: { sampling_threshold: 'e666', adjusted_count: 2 ** 56 / (2 ** 56 - 0xe666 * 2 ** 40) },
-    });
-    // The replica id given to encodeDecision (the recording store's) wins over the record's.
-    expect(decodeDecision(kept.traceId, shortDecision(encodeDecision(kept, 'other')))?.decidedBy).to.equal('other');
-    // A dropped trace carries no threshold; an invalid threshold is not carried; unknown items are skipped.
-    expect(shortDecision(encodeDecision({ ...kept, decision: 'not_sampled' }))).to.match(/\x1frAb3_x-9Z\x1f$/);
-    expect(shortDecision(encodeDecision({ ...kept, inputs: { sampling_threshold: 'xyz' } }))).to.match(/\x1frAb3_x-9Z\x1f$/);
-    expect(decodeDecision('x', 'sa\x1f1\x1fq?,rR1,tzz\x1f')).to.deep.equal({ traceId: 'x', decision: 'sampled', policy: 'a', reason: '', inputs: {}, decidedAt: 1, decidedBy: 'R1' });
-    // Entries of the previous layout (`<s|n><policy>␟<decidedAt>`) still decode, without a replica.
-    expect(decodeDecision('x', 'nrest\x1f1a')).to.deep.equal({ traceId: 'x', decision: 'not_sampled', policy: 'rest', reason: '', inputs: {}, decidedAt: 46 });
-    // A reader of the previous layout accepts a value with a second separator only when a later one closes
-    // the reason (else "reason without inputs"): the trailing separator does, so during a rolling upgrade
-    // old replicas still follow new entries (reading the shared items as the reason).
-    const second = short.indexOf('\x1f', short.indexOf('\x1f') + 1);
-    expect(short.lastIndexOf('\x1f')).to.be.greaterThan(second);
+    r.rememberDecision(d);
+    expect(r.recentDecision(d.traceId)).to.deep.equal(d);
+    expect((await r.lookupDecisions([d.traceId])).get(d.traceId), 'answered locally').to.deep.equal(d);
+    expect(r.stats()).to.include({ pendingDecisions: 0, undecodable: 0 });
+    // Recorded while Redis is unusable: held locally and queued; the remembered one counts as the first decision.
+    const other = { ...d, traceId: 'b'.repeat(32) };
+    expect((await r.recordDecisions([{ ...d, policy: 'later' }, other])).get(d.traceId)?.policy).to.equal('keep');
+    expect(r.stats().pendingDecisions).to.equal(1);
+    expect(r.recentDecision(other.traceId)).to.deep.equal({ ...other, decidedBy: r.replicaId });
+    await r.shutdown();
   });
 });
 

@@ -45,7 +45,9 @@ export function retryOnFailureSchemaWith(defaults: RetryDefaults) {
     .object({
       enabled: bool().default(true),
       initial_interval: duration({ min: 1 }).prefault(defaults.initial_interval),
-      randomization_factor: num({ min: 0, max: 1 }).default(defaults.randomization_factor ?? DEFAULT_RANDOMIZATION_FACTOR),
+      randomization_factor: num({ min: 0, max: 1 }).default(
+        defaults.randomization_factor ?? DEFAULT_RANDOMIZATION_FACTOR,
+      ),
       multiplier: num({ min: 1 }).default(defaults.multiplier ?? DEFAULT_MULTIPLIER),
       max_interval: duration({ min: 1 }).prefault(defaults.max_interval),
       max_elapsed_time: duration({ min: 0 }).prefault(defaults.max_elapsed_time),
@@ -87,7 +89,7 @@ export function backoffPolicyFrom(c: RetryOnFailureConfig): BackoffPolicy {
   };
 }
 
-/** backoffInterval is the interval before retry `n` (0-based), before randomization: min(max, initial * multiplier^n). */
+/** backoffInterval is the interval before retry `n` (0-based), unrandomized: min(max, initial * multiplier^n). */
 export function backoffInterval(policy: BackoffPolicy, n: number): number {
   const grown = policy.initialIntervalMs * Math.pow(policy.multiplier, n);
   return Math.min(policy.maxIntervalMs, Number.isFinite(grown) ? grown : policy.maxIntervalMs);
@@ -97,7 +99,12 @@ export function backoffInterval(policy: BackoffPolicy, n: number): number {
  * backoffDelay is the wait before retry `n` (0-based): the interval randomized by the policy's factor (see
  * the file header), but never shorter than the server's hint `retryAfterMs` (at most MAX_RETRY_AFTER_MS).
  */
-export function backoffDelay(policy: BackoffPolicy, n: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  n: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const f = policy.randomizationFactor;
   const wait = Math.floor(backoffInterval(policy, n) * (1 - f + 2 * f * random()));
   return retryAfterMs === undefined ? wait : Math.max(wait, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
@@ -140,7 +147,11 @@ export interface RetryOptions {
  * are disabled, or when the signal is aborted (before or during a wait); with `exhausted(...)` (default: the
  * last error) when the next wait would pass max_elapsed_time. It never resolves on failure.
  */
-export async function retry<T>(policy: BackoffPolicy, attempt: (n: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(
+  policy: BackoffPolicy,
+  attempt: (n: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const now = options.now ?? Date.now;
   const wait = options.sleep ?? sleep;
   const retriable = options.retriable ?? isRetriable;

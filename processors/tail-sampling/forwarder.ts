@@ -152,7 +152,9 @@ export class Forwarder {
       // Stopped by abort (shutdown): the waiters get the abort's reason, as abort() promises.
       const err: unknown = signal.aborted ? signal.reason : failure;
       metrics.exportFailures.inc({ kind: 'gave_up' }, batch.length);
-      const fields = { err: errorMessage(err), kind, attempts, traceIds: traceIds.slice(0, 50), traces: traceIds.length };
+      const fields = {
+        err: errorMessage(err), kind, attempts, traceIds: traceIds.slice(0, 50), traces: traceIds.length,
+      };
       logger.warn(fields, 'giving up delivering kept %s; chunks not settled', kind);
       for (const i of batch) for (const w of i.waiters) w.reject(err);
       return;

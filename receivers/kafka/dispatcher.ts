@@ -199,8 +199,9 @@ export class Dispatcher {
       onRetry: (err, _delayMs, n) => {
         this._metrics.retried();
         if (n > 1) return;
-        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(err) };
-        this._logger.debug(where, 'downstream rejected Kafka messages retriably; retrying with backoff');
+        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset };
+        const msg = 'downstream rejected Kafka messages retriably; retrying with backoff';
+        this._logger.debug({ ...where, err: errorMessage(err) }, msg);
       },
     }).then(
       () => this._finish(d),
@@ -331,8 +332,9 @@ export class Dispatcher {
       } catch (dlqErr) {
         this._inFlight--;
         if (!this._active(d.part)) return;
-        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(dlqErr) };
-        this._logger.warn(where, 'dead-lettering failed; retrying (the message stays unsettled)');
+        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset };
+        const msg = 'dead-lettering failed; retrying (the message stays unsettled)';
+        this._logger.warn({ ...where, err: errorMessage(dlqErr) }, msg);
         throw dlqErr;
       }
       this._inFlight--;
@@ -347,7 +349,11 @@ export class Dispatcher {
   }
 
   /** _retry runs `attempt` with the redelivery backoff until stop(); `d` counts as retrying from its first retry. */
-  private _retry(d: Delivery, attempt: () => Promise<void>, options: Pick<RetryOptions, 'onRetry' | 'retriable'>): Promise<void> {
+  private _retry(
+    d: Delivery,
+    attempt: () => Promise<void>,
+    options: Pick<RetryOptions, 'onRetry' | 'retriable'>,
+  ): Promise<void> {
     return retry(this._opts.retry ?? REDELIVERY_BACKOFF, attempt, {
       ...options,
       signal: this._stop.signal,

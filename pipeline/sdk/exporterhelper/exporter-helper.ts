@@ -238,7 +238,8 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
           this._metrics.retried();
           this._logger.debug({ err, delayMs, retry, signal: kind, items: request.itemCount }, 'retrying export');
         },
-        exhausted: (err, attempts, elapsedMs) => retriesExhausted(err, attempts, elapsedMs, this._policy.maxElapsedTimeMs),
+        exhausted: (err, attempts, elapsedMs) =>
+          retriesExhausted(err, attempts, elapsedMs, this._policy.maxElapsedTimeMs),
       },
     );
   }

@@ -21,7 +21,13 @@ const messages = (r: { error?: { issues: Array<{ path: PropertyKey[]; message: s
   (r.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
 
 const policy = (over: Partial<BackoffPolicy> = {}): BackoffPolicy => ({
-  enabled: true, initialIntervalMs: 100, randomizationFactor: 0.5, multiplier: 2, maxIntervalMs: 1000, maxElapsedTimeMs: 10_000, ...over,
+  enabled: true,
+  initialIntervalMs: 100,
+  randomizationFactor: 0.5,
+  multiplier: 2,
+  maxIntervalMs: 1000,
+  maxElapsedTimeMs: 10_000,
+  ...over,
 });
 
 /** hint is a retriable error carrying a server's delay hint. */
@@ -53,15 +59,26 @@ describe('pipeline/sdk/retry', () => {
   describe('retry_on_failure schema', () => {
     it('fills the component defaults, randomization_factor 0.5 and multiplier 2, and parses durations', () => {
       expect(schema.parse(undefined)).to.deep.equal({
-        enabled: true, initial_interval: 1000, randomization_factor: 0.5, multiplier: 2, max_interval: 30000, max_elapsed_time: 60000,
+        enabled: true,
+        initial_interval: 1000,
+        randomization_factor: 0.5,
+        multiplier: 2,
+        max_interval: 30000,
+        max_elapsed_time: 60000,
       });
-      const other = retryOnFailureSchemaWith({ initial_interval: '100ms', max_interval: '5s', max_elapsed_time: '30s', multiplier: 3 });
-      expect(other.parse({})).to.include({ initial_interval: 100, max_interval: 5000, max_elapsed_time: 30000, multiplier: 3 });
-      expect(schema.parse({ initial_interval: '250ms', max_elapsed_time: '0', enabled: 'false', randomization_factor: '0' }))
-        .to.include({ initial_interval: 250, max_elapsed_time: 0, enabled: false, randomization_factor: 0 });
+      const other = retryOnFailureSchemaWith({
+        initial_interval: '100ms', max_interval: '5s', max_elapsed_time: '30s', multiplier: 3,
+      });
+      expect(other.parse({})).to.include({
+        initial_interval: 100, max_interval: 5000, max_elapsed_time: 30000, multiplier: 3,
+      });
+      const raw = { initial_interval: '250ms', max_elapsed_time: '0', enabled: 'false', randomization_factor: '0' };
+      expect(schema.parse(raw)).to.include({
+        initial_interval: 250, max_elapsed_time: 0, enabled: false, randomization_factor: 0,
+      });
     });
 
-    it('rejects max_interval < initial_interval, unknown keys, a zero initial interval and a factor outside 0..1', () => {
+    it('rejects max_interval < initial_interval, unknown keys, a zero initial interval, a factor outside 0..1', () => {
       expect(messages(schema.safeParse({ initial_interval: '5s', max_interval: '1s' })))
         .to.deep.equal(['max_interval: must be at least initial_interval (5000ms), got 1000ms']);
       expect(schema.safeParse({ max_elapsed: '1s' }).success).to.equal(false);
@@ -73,7 +90,12 @@ describe('pipeline/sdk/retry', () => {
 
     it('maps a section to a BackoffPolicy in ms', () => {
       expect(backoffPolicyFrom(schema.parse(undefined))).to.deep.equal({
-        enabled: true, initialIntervalMs: 1000, randomizationFactor: 0.5, multiplier: 2, maxIntervalMs: 30000, maxElapsedTimeMs: 60000,
+        enabled: true,
+        initialIntervalMs: 1000,
+        randomizationFactor: 0.5,
+        multiplier: 2,
+        maxIntervalMs: 30000,
+        maxElapsedTimeMs: 60000,
       });
     });
   });
@@ -83,7 +105,8 @@ describe('pipeline/sdk/retry', () => {
       const p = policy({ initialIntervalMs: 1000, maxIntervalMs: 30000 });
       expect([0, 1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffInterval(p, n)))
         .to.deep.equal([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
-      expect(backoffInterval(policy({ initialIntervalMs: 100, multiplier: 1.5, maxIntervalMs: 1000 }), 2)).to.equal(225);
+      const slower = policy({ initialIntervalMs: 100, multiplier: 1.5, maxIntervalMs: 1000 });
+      expect(backoffInterval(slower, 2)).to.equal(225);
     });
 
     it('draws the wait uniformly within +-randomization_factor of the interval', () => {
@@ -91,9 +114,11 @@ describe('pipeline/sdk/retry', () => {
       expect(backoffDelay(p, 2, undefined, () => 0)).to.equal(2000);
       expect(backoffDelay(p, 2, undefined, () => 0.5)).to.equal(4000);
       expect(backoffDelay(p, 2, undefined, () => 0.999999)).to.equal(5999);
-      expect(backoffDelay(p, 5, undefined, () => 0.999999)).to.equal(44999, 'max_interval caps the interval, not the randomized wait');
+      expect(backoffDelay(p, 5, undefined, () => 0.999999))
+        .to.equal(44999, 'max_interval caps the interval, not the randomized wait');
       for (let i = 0; i < 200; i++) expect(backoffDelay(p, 3)).to.be.within(4000, 12000);
-      expect(backoffDelay(policy({ randomizationFactor: 0 }), 1, undefined, () => 0.9)).to.equal(200, 'factor 0 = no jitter');
+      const fixed = policy({ randomizationFactor: 0 });
+      expect(backoffDelay(fixed, 1, undefined, () => 0.9)).to.equal(200, 'factor 0 = no jitter');
     });
 
     it('waits at least the server hint, and the randomized wait when that is longer; a huge hint is capped', () => {
@@ -160,11 +185,12 @@ describe('pipeline/sdk/retry', () => {
       expect(err).to.equal(busy);
     });
 
-    it('gives up with the last error (or what `exhausted` makes of it) once the next wait would pass max_elapsed_time', async () => {
+    it('gives up with the last error (or what `exhausted` makes of it) when a wait would pass the budget', async () => {
       const { t, opts } = fakeTime();
       const f = failing(100, () => hint(undefined));
       const p = policy({ initialIntervalMs: 20, maxIntervalMs: 20, maxElapsedTimeMs: 100 });
-      const err = await retry(p, f.run, { ...opts, exhausted: (last, attempts, elapsed) => ({ last, attempts, elapsed }) }).catch((e: unknown) => e);
+      const exhausted = (last: unknown, attempts: number, elapsed: number) => ({ last, attempts, elapsed });
+      const err = await retry(p, f.run, { ...opts, exhausted }).catch((e: unknown) => e);
       expect(f.calls).to.equal(6, 'waits of 20ms at t=0..80; at t=100 one more would pass 100ms');
       expect(err).to.deep.include({ attempts: 6, elapsed: 100 });
       expect((err as { last: PipelineError }).last.code).to.equal('ERR_TEST_BUSY');
@@ -194,7 +220,8 @@ describe('pipeline/sdk/retry', () => {
     it('retries without a time limit when max_elapsed_time is 0', async () => {
       const { t, opts } = fakeTime();
       const f = failing(40, () => new Error('down'));
-      expect(await retry(policy({ maxElapsedTimeMs: 0, initialIntervalMs: 1000, maxIntervalMs: 60_000 }), f.run, opts)).to.equal('ok');
+      const forever = policy({ maxElapsedTimeMs: 0, initialIntervalMs: 1000, maxIntervalMs: 60_000 });
+      expect(await retry(forever, f.run, opts)).to.equal('ok');
       expect(f.calls).to.equal(41);
       expect(t.now).to.be.above(1_000_000, 'far beyond any budget');
     });

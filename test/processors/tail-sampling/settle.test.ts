@@ -59,13 +59,15 @@ describe('tail_sampling settle semantics', () => {
   });
 
   it('max_elapsed_time 0 means no limit (as for exporters): it retries until accepted', async () => {
-    const h = await harness({ root_settle_delay: 0, retry_on_failure: { initial_interval: '1ms', max_interval: '1ms', max_elapsed_time: '0' } });
+    const retry = { initial_interval: '1ms', max_interval: '1ms', max_elapsed_time: '0' };
+    const h = await harness({ root_settle_delay: 0, retry_on_failure: retry });
     for (let i = 0; i < 30; i++) h.next.steps.push(new Error('down'));
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
     await h.advance(100);
     expect(await status(settled, 300)).to.equal('resolved');
     expect(h.next.calls).to.equal(31);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(0);
+    const gaveUp = await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' });
+    expect(gaveUp).to.equal(0);
   });
 
   it('enabled false means no retry: the first retriable rejection goes back upstream', async () => {
@@ -78,7 +80,8 @@ describe('tail_sampling settle semantics', () => {
     await settled.catch((e) => (caught = e));
     expect(caught).to.equal(down);
     expect(h.next.calls).to.equal(1);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(1);
+    const gaveUp = await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' });
+    expect(gaveUp).to.equal(1);
   });
 
   it('waits at least the retryAfterMs of the next consumer\'s rejection before retrying', async () => {

@@ -12,7 +12,12 @@ import type { TracesConsumer } from '../../../pipeline/sdk/component';
 import { BackpressureError, PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
 import type { BackoffPolicy } from '../../../pipeline/sdk/retry';
 import type { TraceBatch } from '../../../pipeline/sdk/trace-batch';
-import { Dispatcher, REDELIVERY_BACKOFF, type DeliveryEntry, type DispatcherHooks } from '../../../receivers/kafka/dispatcher';
+import {
+  Dispatcher,
+  REDELIVERY_BACKOFF,
+  type DeliveryEntry,
+  type DispatcherHooks,
+} from '../../../receivers/kafka/dispatcher';
 import { KafkaReceiverMetrics } from '../../../receivers/kafka/metrics';
 import { PartitionState } from '../../../receivers/kafka/partition';
 
@@ -79,7 +84,13 @@ function notice(batch: TraceBatch, i: number): void {
   batch.onChunkSettled?.(i);
 }
 
-function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: number; clock?: { now: number }; retry?: BackoffPolicy } = {}) {
+interface SetupOptions {
+  detachAfterMs?: number;
+  clock?: { now: number };
+  retry?: BackoffPolicy;
+}
+
+function setup(hooks: Partial<DispatcherHooks> = {}, opts: SetupOptions = {}) {
   const down = new Downstream();
   const part = new PartitionState('t', 0, 'traces');
   const reg = new Registry();
@@ -92,7 +103,11 @@ function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: num
       retryStateChanged: (p) => events.push(`retrying=${p.retrying}`),
       ...hooks,
     },
-    { retry: opts.retry ?? { ...REDELIVERY_BACKOFF, initialIntervalMs: 10, maxIntervalMs: 40 }, detachAfterMs: opts.detachAfterMs ?? 0, now: opts.clock ? () => opts.clock!.now : undefined },
+    {
+      retry: opts.retry ?? { ...REDELIVERY_BACKOFF, initialIntervalMs: 10, maxIntervalMs: 40 },
+      detachAfterMs: opts.detachAfterMs ?? 0,
+      now: opts.clock ? () => opts.clock!.now : undefined,
+    },
     pino({ level: 'silent' }),
     new KafkaReceiverMetrics(reg, 'receivers.test'),
   );
@@ -151,9 +166,16 @@ describe('kafka receiver: Dispatcher', () => {
     expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(2);
   });
 
-  it('redelivers by the SDK backoff policy it is given, without a time limit; the default is 200ms doubling to 10s', async () => {
-    expect(REDELIVERY_BACKOFF).to.deep.equal({ enabled: true, initialIntervalMs: 200, randomizationFactor: 0.5, multiplier: 2, maxIntervalMs: 10_000, maxElapsedTimeMs: 0 });
-    const retry = { ...REDELIVERY_BACKOFF, initialIntervalMs: 25, maxIntervalMs: 25, randomizationFactor: 0, maxElapsedTimeMs: 0 };
+  it('redelivers by the backoff policy it is given, with no time limit; default 200ms doubling to 10s', async () => {
+    expect(REDELIVERY_BACKOFF).to.deep.equal({
+      enabled: true,
+      initialIntervalMs: 200,
+      randomizationFactor: 0.5,
+      multiplier: 2,
+      maxIntervalMs: 10_000,
+      maxElapsedTimeMs: 0,
+    });
+    const retry = { ...REDELIVERY_BACKOFF, initialIntervalMs: 25, maxIntervalMs: 25, randomizationFactor: 0 };
     const { down, part, d, reg, track } = setup({}, { retry });
     down.policy = (_b, attempt) => (attempt < 3 ? new Error('down') : 'ok');
     const t0 = Date.now();

@@ -83,10 +83,12 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
     await e.shutdown();
   });
 
-  it('gives up at once (RETRIES_EXHAUSTED, with the hint) when Retry-After asks for more than the time left', async () => {
+  it('gives up at once (RETRIES_EXHAUSTED, with the hint) when Retry-After asks for more than is left', async () => {
     const s = settings('exporters.h3b');
-    const busy = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 429', { status: 429, retriable: true, retryAfterMs: 60_000 }));
-    const e = new ScriptedExporter(s, busy, { retry: { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '1s' } });
+    const tooManyRequests = { status: 429, retriable: true, retryAfterMs: 60_000 };
+    const busy = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 429', tooManyRequests));
+    const retry = { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '1s' };
+    const e = new ScriptedExporter(s, busy, { retry });
     const started = Date.now();
     const err = (await e.consumeTraces(batch('a')).catch((x: unknown) => x)) as ExportError;
     expect(err.code).to.equal(ExporterErrorCode.RETRIES_EXHAUSTED);

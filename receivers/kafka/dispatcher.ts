@@ -9,9 +9,9 @@
 // skipped (or dead-lettered first). Nothing is settled that was not delivered, skipped on purpose or
 // dead-lettered. Redelivery and dead-letter writes retry through the SDK's retry (REDELIVERY_BACKOFF).
 
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/sdk/component';
-import { setMaxListeners } from 'node:events';
 import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
 import { retry, type BackoffPolicy, type RetryOptions } from '../../pipeline/sdk/retry';
 import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/sdk/trace-batch';

@@ -10,8 +10,14 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { TracesConsumer } from '../../../pipeline/sdk/component';
 import { BackpressureError, PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
+import type { BackoffPolicy } from '../../../pipeline/sdk/retry';
 import type { TraceBatch } from '../../../pipeline/sdk/trace-batch';
-import { Dispatcher, type DeliveryEntry, type DispatcherHooks } from '../../../receivers/kafka/dispatcher';
+import {
+  Dispatcher,
+  REDELIVERY_BACKOFF,
+  type DeliveryEntry,
+  type DispatcherHooks,
+} from '../../../receivers/kafka/dispatcher';
 import { KafkaReceiverMetrics } from '../../../receivers/kafka/metrics';
 import { PartitionState } from '../../../receivers/kafka/partition';
 
@@ -78,7 +84,13 @@ function notice(batch: TraceBatch, i: number): void {
   batch.onChunkSettled?.(i);
 }
 
-function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: number; clock?: { now: number } } = {}) {
+interface SetupOptions {
+  detachAfterMs?: number;
+  clock?: { now: number };
+  retry?: BackoffPolicy;
+}
+
+function setup(hooks: Partial<DispatcherHooks> = {}, opts: SetupOptions = {}) {
   const down = new Downstream();
   const part = new PartitionState('t', 0, 'traces');
   const reg = new Registry();
@@ -91,7 +103,11 @@ function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: num
       retryStateChanged: (p) => events.push(`retrying=${p.retrying}`),
       ...hooks,
     },
-    { initialBackoffMs: 10, maxBackoffMs: 40, detachAfterMs: opts.detachAfterMs ?? 0, now: opts.clock ? () => opts.clock!.now : undefined },
+    {
+      retry: opts.retry ?? { ...REDELIVERY_BACKOFF, initialIntervalMs: 10, maxIntervalMs: 40 },
+      detachAfterMs: opts.detachAfterMs ?? 0,
+      now: opts.clock ? () => opts.clock!.now : undefined,
+    },
     pino({ level: 'silent' }),
     new KafkaReceiverMetrics(reg, 'receivers.test'),
   );
@@ -148,6 +164,26 @@ describe('kafka receiver: Dispatcher', () => {
     expect(events[events.length - 1]).to.equal('retrying=0');
     expect(part.retrying).to.equal(0);
     expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(2);
+  });
+
+  it('redelivers by the backoff policy it is given, with no time limit; default 200ms doubling to 10s', async () => {
+    expect(REDELIVERY_BACKOFF).to.deep.equal({
+      enabled: true,
+      initialIntervalMs: 200,
+      randomizationFactor: 0.5,
+      multiplier: 2,
+      maxIntervalMs: 10_000,
+      maxElapsedTimeMs: 0,
+    });
+    const retry = { ...REDELIVERY_BACKOFF, initialIntervalMs: 25, maxIntervalMs: 25, randomizationFactor: 0 };
+    const { down, part, d, reg, track } = setup({}, { retry });
+    down.policy = (_b, attempt) => (attempt < 3 ? new Error('down') : 'ok');
+    const t0 = Date.now();
+    d.dispatch(part, track(0));
+    await waitFor(() => part.watermark.commitOffset === 1);
+    expect(down.calls).to.have.length(4);
+    expect(Date.now() - t0).to.be.at.least(74, 'three waits of 25ms (no jitter)');
+    expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(3);
   });
 
   it('treats an unknown error as retriable (never drops it)', async () => {

@@ -71,7 +71,7 @@ async function run(detach: boolean, seconds: number, rootlessRate: number): Prom
   await sampler.start({ reportFatalError: () => undefined });
   const metrics = new KafkaReceiverMetrics(registry, 'receivers.kafka');
   const part = new PartitionState('otlp_spans', 0, 'traces');
-  const dispatcher = new Dispatcher(sampler, undefined, { settled: () => undefined, retryStateChanged: () => undefined }, { initialBackoffMs: 200, maxBackoffMs: 10_000, detachAfterMs: detach ? 5_000 : 0, now: () => clock.now }, logger, metrics);
+  const dispatcher = new Dispatcher(sampler, undefined, { settled: () => undefined, retryStateChanged: () => undefined }, { detachAfterMs: detach ? 5_000 : 0, now: () => clock.now }, logger, metrics);
 
   let offset = 0;
   const retained: number[] = [];

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { byteSize, duration, int, stringList } from '../../pipeline/sdk/config-types';
+import { retryOnFailureSchemaWith, type RetryDefaults } from '../../pipeline/sdk/retry';
 import { policySchema, type PolicyConfig } from './policies/config';
 
 export const DEFAULT_DECISION_WAIT = '10s';
@@ -32,14 +33,8 @@ const redisSchema = z.preprocess(
   }).strict(),
 );
 
-const retrySchema = z.object({
-  /** First backoff delay after a retriable rejection by the next consumer. Default "100ms". */
-  initial_interval: duration({ min: 1 }).prefault('100ms'),
-  /** Backoff ceiling. Default "5s". */
-  max_interval: duration({ min: 1 }).prefault('5s'),
-  /** Time spent retrying one batch before its chunks are rejected back upstream (retriable). Default "30s"; 0 = no retry. */
-  max_elapsed_time: duration({ min: 0 }).prefault('30s'),
-}).strict();
+/** Defaults of retry_on_failure here: the next consumer is in-process, so retries start sooner than an exporter's. */
+export const DEFAULT_RETRY: RetryDefaults = { initial_interval: '100ms', max_interval: '5s', max_elapsed_time: '30s' };
 
 /** configSchema validates the processor section; an error carries a path such as policies[2].percentage. */
 export const configSchema = z.object({
@@ -68,8 +63,12 @@ export const configSchema = z.object({
   send_batch_max_traces: int({ min: 1 }).default(512),
   /** Bytes per downstream call, at most (one trace larger than this goes alone). Default "8MiB". */
   send_batch_max_bytes: byteSize({ min: 1 }).prefault('8MiB'),
-  /** Retry of retriable downstream rejections. */
-  retry_on_failure: retrySchema.prefault({}),
+  /**
+   * Retry of retriable downstream rejections (pipeline/sdk/retry.ts, same keys and meaning as the exporters'):
+   * defaults 100ms initial, x2, +-50%, 5s max interval, 30s max elapsed time; max_elapsed_time 0 = no limit,
+   * enabled false = no retry (the chunks are rejected upstream at the first retriable rejection).
+   */
+  retry_on_failure: retryOnFailureSchemaWith(DEFAULT_RETRY),
   /** Bound on shutdown: decide everything, wait for exports this long, then give up. Default "10s". */
   shutdown_timeout: duration({ min: 0 }).prefault('10s'),
   /** Where sampling state lives: "memory" (one process) or "redis" (shared by replicas). Default "memory". */
@@ -80,27 +79,10 @@ export const configSchema = z.object({
   policies: z.array(policySchema).min(1, 'at least one policy is required')
     .prefault(() => [{ name: 'adaptive', type: 'adaptive' }])
     .superRefine(checkPolicyNames),
-}).strict().transform((c) => c as TailSamplingConfig);
+}).strict();
 
-/** TailSamplingConfig is the parsed processor config (snake_case, as in the file). */
-export interface TailSamplingConfig {
-  decision_wait: number;
-  root_settle_delay: number;
-  tick_interval: number;
-  max_spans_per_trace: number;
-  max_bytes_per_trace: number;
-  max_buffered_bytes: number;
-  num_traces: number;
-  decision_cache_size: number;
-  ack: 'settled' | 'buffered';
-  send_batch_max_traces: number;
-  send_batch_max_bytes: number;
-  retry_on_failure: { initial_interval: number; max_interval: number; max_elapsed_time: number };
-  shutdown_timeout: number;
-  state: 'memory' | 'redis';
-  redis: { url: string; cluster_nodes?: string[]; key_prefix: string; sync_interval: number; ledger_ttl: number };
-  policies: PolicyConfig[];
-}
+/** TailSamplingConfig is the parsed processor config (snake_case, as in the file; durations in ms, sizes in bytes). */
+export type TailSamplingConfig = z.output<typeof configSchema>;
 
 /** checkPolicyNames: top-level names required and unique; `drop` only at the top level. */
 function checkPolicyNames(policies: PolicyConfig[], ctx: z.RefinementCtx): void {

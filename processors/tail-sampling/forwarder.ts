@@ -1,22 +1,16 @@
 // Sends kept traces (and the logs held with them) downstream in batches of many traces, retries
-// retriable rejections with bounded exponential backoff, and settles the waiting chunks: resolved after
-// `next` accepted, resolved and counted for a PermanentError, rejected with the last error when the retry
-// budget ran out (so the Kafka receiver does not commit and the trace is replayed later).
+// retriable rejections with the SDK's backoff (retry_on_failure), and settles the waiting chunks: resolved
+// after `next` accepted, resolved and counted for a PermanentError, rejected with the last error when the
+// retry budget ran out or retries are disabled (so the Kafka receiver does not commit and the trace is
+// replayed later).
 
 import type { Logger } from 'pino';
 import type { ProcessorNext } from '../../pipeline/sdk/component';
 import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
+import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import type { LogChunk, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import type { SamplerMetrics } from './metrics';
 import type { Waiter } from './trace-buffer';
-
-/** RetryPolicy bounds the retries of one batch. */
-export interface RetryPolicy {
-  readonly initialIntervalMs: number;
-  readonly maxIntervalMs: number;
-  /** Total time spent on one batch before giving up; 0 = no retry. */
-  readonly maxElapsedMs: number;
-}
 
 /** Outgoing is one kept trace's (or its logs') data and the chunks waiting for it. */
 export interface Outgoing<C> {
@@ -28,7 +22,8 @@ export interface Outgoing<C> {
 
 /** ForwarderOptions configures batching and retry. */
 export interface ForwarderOptions {
-  readonly retry: RetryPolicy;
+  /** Retry of one batch (retry_on_failure; max_elapsed_time 0 = no limit, enabled false = no retry). */
+  readonly retry: BackoffPolicy;
   readonly maxBatchBytes: number;
   readonly maxBatchTraces: number;
   readonly logger: Logger;
@@ -122,53 +117,46 @@ export class Forwarder {
     this._inflight.add(p);
   }
 
-  private async _deliver<C>(kind: 'traces' | 'logs', batch: Outgoing<C>[], send: (signal: AbortSignal) => Promise<void>): Promise<void> {
-    const { retry, metrics, logger } = this._opts;
+  private async _deliver<C>(
+    kind: 'traces' | 'logs',
+    batch: Outgoing<C>[],
+    send: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
+    const { retry: policy, metrics, logger } = this._opts;
     const signal = this._abort.signal;
-    const started = Date.now();
-    let delay = retry.initialIntervalMs;
-    for (let attempt = 1; ; attempt++) {
-      let err: unknown;
-      if (signal.aborted) {
-        err = signal.reason;
-      } else {
-        try {
-          await send(signal);
-          for (const i of batch) for (const w of i.waiters) w.resolve();
-          return;
-        } catch (e) {
-          err = e;
-        }
-      }
+    let attempts = 0;
+    try {
+      await retry(
+        policy,
+        async () => {
+          attempts++;
+          if (signal.aborted) throw signal.reason;
+          try {
+            await send(signal);
+          } catch (err) {
+            if (!isPermanent(err)) metrics.exportFailures.inc({ kind: 'retriable' }, 1);
+            throw err;
+          }
+        },
+        { signal },
+      );
+    } catch (failure) {
       const traceIds = batch.map((i) => i.traceId);
-      if (isPermanent(err)) {
+      if (isPermanent(failure)) {
         metrics.exportFailures.inc({ kind: 'permanent' }, batch.length);
-        logger.error({ err, kind, traceIds: traceIds.slice(0, 50), traces: traceIds.length }, 'next consumer rejected kept %s permanently; settled as failed', kind);
+        const fields = { err: failure, kind, traceIds: traceIds.slice(0, 50), traces: traceIds.length };
+        logger.error(fields, 'next consumer rejected kept %s permanently; settled as failed', kind);
         for (const i of batch) for (const w of i.waiters) w.resolve();
         return;
       }
-      metrics.exportFailures.inc({ kind: 'retriable' }, 1);
-      const wait = Math.min(delay, retry.maxIntervalMs) * (0.8 + 0.4 * Math.random());
-      if (signal.aborted || Date.now() - started + wait > retry.maxElapsedMs) {
-        metrics.exportFailures.inc({ kind: 'gave_up' }, batch.length);
-        logger.warn({ err: errorMessage(err), kind, attempts: attempt, traceIds: traceIds.slice(0, 50), traces: traceIds.length }, 'giving up delivering kept %s; chunks not settled', kind);
-        for (const i of batch) for (const w of i.waiters) w.reject(err);
-        return;
-      }
-      await sleep(wait, signal);
-      delay *= 2;
+      // Stopped by abort (shutdown): the waiters get the abort's reason, as abort() promises.
+      const err: unknown = signal.aborted ? signal.reason : failure;
+      metrics.exportFailures.inc({ kind: 'gave_up' }, batch.length);
+      const fields = { err: errorMessage(err), kind, attempts, traceIds: traceIds.slice(0, 50), traces: traceIds.length };
+      logger.warn(fields, 'giving up delivering kept %s; chunks not settled', kind);
+      for (const i of batch) for (const w of i.waiters) w.reject(err);
+      return;
     }
+    for (const i of batch) for (const w of i.waiters) w.resolve();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

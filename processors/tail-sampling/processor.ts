@@ -10,6 +10,7 @@ import type {
 } from '../../pipeline/sdk/component';
 import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
+import { backoffPolicyFrom } from '../../pipeline/sdk/retry';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/tracestate';
 import type { TailSamplingConfig } from './config';
@@ -550,7 +551,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
 
   private _forwarderOptions(c: TailSamplingConfig): ForwarderOptions {
     return {
-      retry: { initialIntervalMs: c.retry_on_failure.initial_interval, maxIntervalMs: c.retry_on_failure.max_interval, maxElapsedMs: c.retry_on_failure.max_elapsed_time },
+      retry: backoffPolicyFrom(c.retry_on_failure),
       maxBatchBytes: c.send_batch_max_bytes,
       maxBatchTraces: c.send_batch_max_traces,
       logger: this._logger,

@@ -7,11 +7,13 @@
 // not yet settled and retries them with backoff (the partition is paused meanwhile); a permanent one is
 // narrowed down by halving the batch until the single culprit is found, which is then counted, logged and
 // skipped (or dead-lettered first). Nothing is settled that was not delivered, skipped on purpose or
-// dead-lettered.
+// dead-lettered. Redelivery and dead-letter writes retry through the SDK's retry (REDELIVERY_BACKOFF).
 
 import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/sdk/component';
+import { setMaxListeners } from 'node:events';
 import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
+import { retry, type BackoffPolicy, type RetryOptions } from '../../pipeline/sdk/retry';
 import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/sdk/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
@@ -41,10 +43,24 @@ export interface DispatcherHooks {
   deadLetter?(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void>;
 }
 
+/**
+ * REDELIVERY_BACKOFF is how unsettled messages are redelivered after a retriable rejection (and how a failed
+ * dead-letter write is retried): 200 ms doubling to 10 s, +-50%, at least the error's retryAfterMs, with no
+ * time limit: until the messages settle, the partition is revoked, or the receiver stops.
+ */
+export const REDELIVERY_BACKOFF: BackoffPolicy = Object.freeze({
+  enabled: true,
+  initialIntervalMs: 200,
+  randomizationFactor: 0.5,
+  multiplier: 2,
+  maxIntervalMs: 10_000,
+  maxElapsedTimeMs: 0,
+});
+
 /** DispatcherOptions tune retries and detaching. */
 export interface DispatcherOptions {
-  readonly initialBackoffMs: number;
-  readonly maxBackoffMs: number;
+  /** Backoff of redeliveries and dead-letter writes. Default REDELIVERY_BACKOFF. */
+  readonly retry?: BackoffPolicy;
   /** Messages still unsettled this long after their first delivery are copied out of their fetch (0 = never). */
   readonly detachAfterMs: number;
   /** Clock (tests). */
@@ -60,9 +76,8 @@ interface Delivery {
   entries: DeliveryEntry[];
   /** Per entry: settled early by the downstream's per-chunk notice during the current attempt. */
   early?: Uint8Array;
-  attempt: number;
+  /** Whether the delivery counts in its partition's `retrying` (from its first retry until it finishes). */
   retrying: boolean;
-  timer?: NodeJS.Timeout;
   /** When the messages were first delivered (for detaching). */
   readonly since: number;
   /** Whether the entries were copied out of their fetch already. */
@@ -73,7 +88,8 @@ const EMPTY = Buffer.alloc(0);
 
 /** Dispatcher delivers batches downstream and settles them in their partition's watermark. */
 export class Dispatcher {
-  private readonly _waiting = new Set<Delivery>();
+  /** Aborted by stop(): ends every wait for a retry. */
+  private readonly _stop = new AbortController();
   /** Deliveries in flight or waiting for a retry (for detaching). */
   private readonly _open = new Set<Delivery>();
   private _detachTimer?: NodeJS.Timeout;
@@ -92,6 +108,7 @@ export class Dispatcher {
     private readonly _metrics: KafkaReceiverMetrics,
   ) {
     this._now = _opts.now ?? Date.now;
+    setMaxListeners(0, this._stop.signal); // one listener per delivery waiting for a retry
   }
 
   /** inFlight is the number of downstream (and dead-letter) calls not yet settled. */
@@ -102,10 +119,10 @@ export class Dispatcher {
   /** dispatch hands the entries (already tracked in `part.watermark`) downstream in one call. */
   dispatch(part: PartitionState, entries: readonly DeliveryEntry[]): void {
     if (entries.length === 0) return;
-    const d: Delivery = { part, entries: [...entries], attempt: 0, retrying: false, since: this._now(), detached: false };
+    const d: Delivery = { part, entries: [...entries], retrying: false, since: this._now(), detached: false };
     this._open.add(d);
     this._startDetaching();
-    this._send(d);
+    this._deliver(d);
   }
 
   /**
@@ -145,21 +162,20 @@ export class Dispatcher {
       this._settle(part, [entry]);
       return;
     }
-    const d: Delivery = { part, entries: [entry], attempt: 0, retrying: false, since, detached: false };
+    const d: Delivery = { part, entries: [entry], retrying: false, since, detached: false };
     this._open.add(d);
     this._deadLetter(d, reason, err);
   }
 
-  /** stop cancels pending retries (their messages stay unsettled and are replayed by the next owner). */
+  /**
+   * stop cancels pending retries (their messages stay unsettled and are replayed by the next owner); calls
+   * in flight still settle their messages when they resolve.
+   */
   stop(): void {
     this._stopped = true;
     clearInterval(this._detachTimer);
     this._detachTimer = undefined;
-    for (const d of this._waiting) {
-      clearTimeout(d.timer);
-      this._finish(d);
-    }
-    this._waiting.clear();
+    this._stop.abort();
     this._open.clear();
   }
 
@@ -173,40 +189,83 @@ export class Dispatcher {
     return !this._stopped && !part.revoked;
   }
 
-  private _send(d: Delivery): void {
-    if (!this._active(d.part)) return this._finish(d);
-    let p: Promise<void>;
-    try {
-      const deliver = (): Promise<void> => {
-        if (d.part.signal === 'traces') {
-          const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.traces);
-          return this._traces.consumeTraces(withChunkSettledHook({ chunks }, onChunkSettled));
-        }
-        if (this._logs) {
-          const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.logs);
-          return this._logs.consumeLogs(withChunkSettledHook({ chunks }, onChunkSettled));
-        }
-        throw new Error('no logs pipeline for a logs topic');
-      };
-      p = d.entries[0].headers === undefined
-        ? deliver()
-        : withConsumeSpan(`consume ${d.part.topic}`, linksFromHeaders(d.entries.map((e) => e.headers)), { 'messaging.system': 'kafka', 'messaging.destination.name': d.part.topic, 'messaging.destination.partition.id': String(d.part.partition), 'messaging.batch.message_count': d.entries.length }, deliver);
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    this._inFlight++;
-    p.then(
-      () => {
-        this._inFlight--;
-        this._unsettled(d);
-        this._settle(d.part, d.entries);
+  /**
+   * _deliver hands the messages of `d` downstream, redelivering those not settled early after a retriable
+   * rejection, until they settle, the partition is revoked or the dispatcher stops. A permanent rejection is
+   * narrowed down by halves to the culprit, which is skipped.
+   */
+  private _deliver(d: Delivery): void {
+    this._retry(d, () => this._attempt(d), {
+      onRetry: (err, _delayMs, n) => {
+        this._metrics.retried();
+        if (n > 1) return;
+        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(err) };
+        this._logger.debug(where, 'downstream rejected Kafka messages retriably; retrying with backoff');
+      },
+    }).then(
+      () => this._finish(d),
+      (err: unknown) => {
+        if (isPermanent(err)) this._narrow(d, err);
         this._finish(d);
       },
-      (err: unknown) => {
-        this._inFlight--;
-        this._failed(d, err);
-      },
     );
+  }
+
+  /**
+   * _attempt makes one downstream call with the messages of `d` not settled early, and settles them when it
+   * resolves. It rejects with the downstream's error while messages are left to deliver, and resolves
+   * without a call once the partition is revoked or the dispatcher stopped (the messages stay unsettled).
+   */
+  private async _attempt(d: Delivery): Promise<void> {
+    if (!this._active(d.part)) return;
+    this._inFlight++;
+    try {
+      await this._call(d);
+    } catch (err) {
+      this._inFlight--;
+      if (!this._active(d.part)) return;
+      this._unsettled(d);
+      if (d.entries.length === 0) return; // every message settled on its own: nothing to retry
+      throw err;
+    }
+    this._inFlight--;
+    this._unsettled(d);
+    this._settle(d.part, d.entries);
+  }
+
+  /** _call is one downstream call (inside a consume span when self-tracing carried headers). */
+  private _call(d: Delivery): Promise<void> {
+    const deliver = (): Promise<void> => {
+      if (d.part.signal === 'traces') {
+        const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.traces);
+        return this._traces.consumeTraces(withChunkSettledHook({ chunks }, onChunkSettled));
+      }
+      if (this._logs) {
+        const { chunks, onChunkSettled } = this._chunksOf(d, (e) => e.logs);
+        return this._logs.consumeLogs(withChunkSettledHook({ chunks }, onChunkSettled));
+      }
+      throw new Error('no logs pipeline for a logs topic');
+    };
+    if (d.entries[0].headers === undefined) return deliver();
+    const links = linksFromHeaders(d.entries.map((e) => e.headers));
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': d.part.topic,
+      'messaging.destination.partition.id': String(d.part.partition),
+      'messaging.batch.message_count': d.entries.length,
+    };
+    return withConsumeSpan(`consume ${d.part.topic}`, links, attributes, deliver);
+  }
+
+  /** _narrow delivers the halves of a permanently rejected delivery on their own, or skips its single message. */
+  private _narrow(d: Delivery, err: unknown): void {
+    if (d.entries.length === 1) return this.skip(d.part, d.entries[0], 'permanent', err, d.since);
+    const mid = d.entries.length >>> 1;
+    for (const entries of [d.entries.slice(0, mid), d.entries.slice(mid)]) {
+      const half: Delivery = { part: d.part, entries, retrying: false, since: d.since, detached: d.detached };
+      this._open.add(half);
+      this._deliver(half);
+    }
   }
 
   /**
@@ -260,65 +319,47 @@ export class Dispatcher {
     if (early) d.entries = d.entries.filter((_, e) => early[e] === 0);
   }
 
-  private _failed(d: Delivery, err: unknown): void {
-    if (!this._active(d.part)) return this._finish(d);
-    this._unsettled(d);
-    if (d.entries.length === 0) return this._finish(d); // every message settled on its own: nothing to retry
-    if (isPermanent(err)) {
-      if (d.entries.length > 1) {
-        // Narrow the rejection down: halves are delivered on their own until the culprit stands alone.
-        const mid = d.entries.length >>> 1;
-        for (const entries of [d.entries.slice(0, mid), d.entries.slice(mid)]) {
-          const half: Delivery = { part: d.part, entries, attempt: 0, retrying: false, since: d.since, detached: d.detached };
-          this._open.add(half);
-          this._send(half);
-        }
-      } else {
-        this.skip(d.part, d.entries[0], 'permanent', err, d.since);
-      }
-      return this._finish(d);
-    }
-    this._metrics.retried();
-    if (d.attempt === 0) {
-      this._logger.debug({ topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(err) }, 'downstream rejected Kafka messages retriably; retrying with backoff');
-    }
-    this._retryLater(d, err, () => this._send(d));
-  }
-
+  /** _deadLetter writes the single message of `d` to the dead-letter topic, retrying until it is acknowledged. */
   private _deadLetter(d: Delivery, reason: SkipReason, err: unknown): void {
-    if (!this._active(d.part) || !this._hooks.deadLetter) return this._finish(d);
-    this._inFlight++;
-    this._hooks.deadLetter(d.part, d.entries[0], reason, err).then(
-      () => {
+    const write = this._hooks.deadLetter;
+    if (!write) return this._finish(d);
+    const attempt = async (): Promise<void> => {
+      if (!this._active(d.part)) return;
+      this._inFlight++;
+      try {
+        await write(d.part, d.entries[0], reason, err);
+      } catch (dlqErr) {
         this._inFlight--;
-        this._metrics.deadLettered();
-        this._settle(d.part, d.entries);
-        this._finish(d);
-      },
-      (dlqErr: unknown) => {
-        this._inFlight--;
-        if (!this._active(d.part)) return this._finish(d);
-        this._logger.warn({ topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(dlqErr) }, 'dead-lettering failed; retrying (the message stays unsettled)');
-        this._retryLater(d, dlqErr, () => this._deadLetter(d, reason, err));
-      },
+        if (!this._active(d.part)) return;
+        const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset, err: errorMessage(dlqErr) };
+        this._logger.warn(where, 'dead-lettering failed; retrying (the message stays unsettled)');
+        throw dlqErr;
+      }
+      this._inFlight--;
+      this._metrics.deadLettered();
+      this._settle(d.part, d.entries);
+    };
+    // Every failed write is retried, a permanent-looking one too: the message is settled only once dead-lettered.
+    this._retry(d, attempt, { retriable: () => true }).then(
+      () => this._finish(d),
+      () => this._finish(d),
     );
   }
 
-  private _retryLater(d: Delivery, err: unknown, again: () => void): void {
-    if (!d.retrying) {
-      d.retrying = true;
-      d.part.retrying++;
-      this._hooks.retryStateChanged(d.part);
-    }
-    const cap = Math.min(this._opts.maxBackoffMs, this._opts.initialBackoffMs * 2 ** Math.min(d.attempt, 20));
-    const hinted = (err as { retryAfterMs?: unknown })?.retryAfterMs;
-    const delay = Math.max(cap / 2 + (Math.random() * cap) / 2, typeof hinted === 'number' ? hinted : 0);
-    d.attempt++;
-    this._waiting.add(d);
-    d.timer = setTimeout(() => {
-      this._waiting.delete(d);
-      again();
-    }, delay);
+  /** _retry runs `attempt` with the redelivery backoff until stop(); `d` counts as retrying from its first retry. */
+  private _retry(d: Delivery, attempt: () => Promise<void>, options: Pick<RetryOptions, 'onRetry' | 'retriable'>): Promise<void> {
+    return retry(this._opts.retry ?? REDELIVERY_BACKOFF, attempt, {
+      ...options,
+      signal: this._stop.signal,
+      onRetry: (err, delayMs, n) => {
+        if (!d.retrying) {
+          d.retrying = true;
+          d.part.retrying++;
+          this._hooks.retryStateChanged(d.part);
+        }
+        options.onRetry?.(err, delayMs, n);
+      },
+    });
   }
 
   private _settle(part: PartitionState, entries: readonly DeliveryEntry[]): void {

@@ -37,8 +37,6 @@ const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const EMPTY = Buffer.alloc(0);
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
-const RETRY_INITIAL_MS = 200;
-const RETRY_MAX_MS = 10_000;
 const START_RETRY_MAX_MS = 10_000;
 
 /** traceIdOfKey returns the lowercase trace id a message key holds, or undefined when it is not one. */
@@ -108,7 +106,7 @@ export class KafkaReceiver implements Receiver {
         retryStateChanged: (part) => this._afterChange(part),
         deadLetter: _cfg.dead_letter_topic !== '' ? (part, entry, reason, err) => this._deadLetter(part, entry, reason, err) : undefined,
       },
-      { initialBackoffMs: RETRY_INITIAL_MS, maxBackoffMs: RETRY_MAX_MS, detachAfterMs: _cfg.detach_after },
+      { detachAfterMs: _cfg.detach_after },
       this._logger,
       this._metrics,
     );

@@ -3,17 +3,16 @@
 // config.ts spreads these into its own strict schema so keys, defaults and checks stay identical.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int, num, stringList } from '../config-types';
+import { bool, byteSize, duration, int, stringList } from '../config-types';
+import { retryOnFailureSchemaWith } from '../retry';
 import { checkClientTls, clientTlsFields } from '../tls-config';
 
-/** Default first backoff interval (ms). */
+/** Default first backoff interval of an exporter. */
 export const DEFAULT_INITIAL_INTERVAL = '1s';
-/** Default cap of one backoff interval (ms). */
+/** Default cap of an exporter's backoff interval. */
 export const DEFAULT_MAX_INTERVAL = '30s';
-/** Default total time spent retrying one request before giving up with a retriable error. */
+/** Default time an exporter spends retrying one request before giving up with a retriable error. */
 export const DEFAULT_MAX_ELAPSED_TIME = '60s';
-/** Default growth factor of the backoff interval. */
-export const DEFAULT_MULTIPLIER = 2;
 /** Default number of batches that may wait in the queue. */
 export const DEFAULT_QUEUE_SIZE = 1000;
 /** Default number of batches exported concurrently. */
@@ -22,33 +21,16 @@ export const DEFAULT_NUM_CONSUMERS = 10;
 export const DEFAULT_DRAIN_TIMEOUT = '10s';
 
 /**
- * retry_on_failure: exponential backoff with full jitter for retriable failures.
- * - `enabled` (default true): false = one attempt, then reject with the retriable error.
- * - `initial_interval` (default 1s): cap of the first wait; every wait is uniform in [0, cap] (full jitter).
- * - `max_interval` (default 30s): the cap never grows beyond this.
- * - `multiplier` (default 2): the cap grows by this factor per attempt.
- * - `max_elapsed_time` (default 60s): after this much time retrying, give up and reject retriably (the
- *   sender redelivers later). 0 = no limit: retry until success, a permanent error or shutdown.
- * A backend's Retry-After / RetryInfo delay is honoured: the wait is at least that long.
+ * retry_on_failure of an exporter: pipeline/sdk/retry.ts `retryOnFailureSchemaWith` (one shape and one meaning
+ * for every component) with the exporter defaults: enabled, initial_interval 1s, randomization_factor 0.5,
+ * multiplier 2, max_interval 30s, max_elapsed_time 60s (0 = no limit: retry until success, a permanent error
+ * or shutdown). A backend's Retry-After / RetryInfo delay is honoured: the wait is at least that long.
  */
-export const retryOnFailureSchema = z
-  .object({
-    enabled: bool().default(true),
-    initial_interval: duration({ min: 1 }).prefault(DEFAULT_INITIAL_INTERVAL),
-    max_interval: duration({ min: 1 }).prefault(DEFAULT_MAX_INTERVAL),
-    multiplier: num({ min: 1 }).default(DEFAULT_MULTIPLIER),
-    max_elapsed_time: duration({ min: 0 }).prefault(DEFAULT_MAX_ELAPSED_TIME),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.max_interval < c.initial_interval) {
-      ctx.addIssue({ code: 'custom', path: ['max_interval'], message: `must be at least initial_interval (${c.initial_interval}ms), got ${c.max_interval}ms` });
-    }
-  })
-  .prefault({});
-
-/** RetryOnFailureConfig is the parsed `retry_on_failure` section (durations in ms). */
-export type RetryOnFailureConfig = z.output<typeof retryOnFailureSchema>;
+export const retryOnFailureSchema = retryOnFailureSchemaWith({
+  initial_interval: DEFAULT_INITIAL_INTERVAL,
+  max_interval: DEFAULT_MAX_INTERVAL,
+  max_elapsed_time: DEFAULT_MAX_ELAPSED_TIME,
+});
 
 /**
  * sending_queue: a bounded in-memory queue in front of the exporter. consumeTraces still resolves only once

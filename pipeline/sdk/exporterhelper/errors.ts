@@ -67,10 +67,3 @@ export class ExportRejectedError extends PermanentError {
     this.deadLettered = deadLettered;
   }
 }
-
-/** retryAfterOf returns the backend-requested delay carried by an error, if any. */
-export function retryAfterOf(err: unknown): number | undefined {
-  if (err instanceof ExportError) return err.retryAfterMs;
-  if (err instanceof PipelineError && 'retryAfterMs' in err && typeof err.retryAfterMs === 'number') return err.retryAfterMs;
-  return undefined;
-}

@@ -9,9 +9,9 @@ import type { ComponentSettings, Exporter, Host } from '../component';
 import { once } from '../component';
 import { errorMessage, isPermanent, PipelineError, ShutdownError } from '../errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../trace-batch';
-import { backoffPolicyFrom, retryWithBackoff } from './backoff';
-import type { BackoffPolicy } from './backoff';
-import type { RetryOnFailureConfig, SendingQueueConfig } from './config';
+import { backoffPolicyFrom, retry, retryAfterOf } from '../retry';
+import type { BackoffPolicy, RetryOnFailureConfig } from '../retry';
+import type { SendingQueueConfig } from './config';
 import { DeadLetterWriter } from './dead-letter';
 import { ExporterErrorCode, ExportError, ExportRejectedError } from './errors';
 import { ExporterMetrics } from './metrics';
@@ -220,7 +220,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   }
 
   private async _sendWithRetry(request: R, signal: AbortSignal, kind: ExportSignal): Promise<void> {
-    await retryWithBackoff(
+    await retry(
       this._policy,
       async () => {
         const started = process.hrtime.bigint();
@@ -238,6 +238,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
           this._metrics.retried();
           this._logger.debug({ err, delayMs, retry, signal: kind, items: request.itemCount }, 'retrying export');
         },
+        exhausted: (err, attempts, elapsedMs) => retriesExhausted(err, attempts, elapsedMs, this._policy.maxElapsedTimeMs),
       },
     );
   }
@@ -265,4 +266,23 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       component: this._id,
     });
   }
+}
+
+/**
+ * retriesExhausted is the error a request rejects with when max_elapsed_time ran out: retriable (the sender
+ * redelivers later), code ERR_EXPORTER_RETRIES_EXHAUSTED, the last failure as `cause`, and its status and
+ * delay hint.
+ */
+function retriesExhausted(last: unknown, attempts: number, elapsedMs: number, budgetMs: number): ExportError {
+  const what = last instanceof PipelineError ? `${last.code}: ${last.message}` : errorMessage(last);
+  return new ExportError(
+    ExporterErrorCode.RETRIES_EXHAUSTED,
+    `gave up after ${attempts} attempt(s) in ${elapsedMs}ms (max_elapsed_time ${budgetMs}ms): ${what}`,
+    {
+      cause: last,
+      retriable: true,
+      status: last instanceof ExportError ? last.status : undefined,
+      retryAfterMs: retryAfterOf(last),
+    },
+  );
 }

@@ -29,6 +29,14 @@ describe('tail_sampling config', () => {
     expect(c.redis.ledger_ttl).to.equal(3_600_000);
   });
 
+  it('retry_on_failure has the exporters\' shape and meaning of 0, with its own defaults', () => {
+    expect(factory.createDefaultConfig().retry_on_failure).to.deep.equal({
+      enabled: true, initial_interval: 100, randomization_factor: 0.5, multiplier: 2, max_interval: 5000, max_elapsed_time: 30_000,
+    });
+    const c = configSchema.parse({ retry_on_failure: { max_elapsed_time: '0', enabled: 'false', multiplier: 1.5 } });
+    expect(c.retry_on_failure).to.include({ max_elapsed_time: 0, enabled: false, multiplier: 1.5 });
+  });
+
   it('parses the architecture example policies', () => {
     const c = configSchema.parse({
       policies: [
@@ -62,6 +70,9 @@ describe('tail_sampling config', () => {
     { name: 'bad duration', raw: { decision_wait: 'soon' }, path: 'decision_wait' },
     { name: 'unknown top-level key', raw: { decison_wait: '1s' }, path: '' },
     { name: 'bad ack', raw: { ack: 'sometimes' }, path: 'ack' },
+    { name: 'unknown retry key', raw: { retry_on_failure: { max_elapsed: '1s' } }, path: 'retry_on_failure' },
+    { name: 'retry max_interval below initial_interval', raw: { retry_on_failure: { initial_interval: '2s', max_interval: '1s' } }, path: 'retry_on_failure.max_interval', match: /at least initial_interval/ },
+    { name: 'retry randomization_factor above 1', raw: { retry_on_failure: { randomization_factor: 2 } }, path: 'retry_on_failure.randomization_factor' },
   ];
   for (const c of bad) {
     it(`rejects ${c.name} at ${c.path || '(root)'}`, () => {

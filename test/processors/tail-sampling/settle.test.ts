@@ -3,7 +3,7 @@
 // and resolve; ack "buffered" resolves at once; shutdown decides everything and refuses new data.
 
 import { expect } from 'chai';
-import { PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
+import { BackpressureError, PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
 import { configSchema } from '../../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../../processors/tail-sampling/processor';
 import { FakeSamplingState } from './helpers/fake-state';
@@ -56,6 +56,40 @@ describe('tail_sampling settle semantics', () => {
     expect(caught).to.equal(down);
     expect(h.next.calls).to.be.above(2);
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(1);
+  });
+
+  it('max_elapsed_time 0 means no limit (as for exporters): it retries until accepted', async () => {
+    const h = await harness({ root_settle_delay: 0, retry_on_failure: { initial_interval: '1ms', max_interval: '1ms', max_elapsed_time: '0' } });
+    for (let i = 0; i < 30; i++) h.next.steps.push(new Error('down'));
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled, 300)).to.equal('resolved');
+    expect(h.next.calls).to.equal(31);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(0);
+  });
+
+  it('enabled false means no retry: the first retriable rejection goes back upstream', async () => {
+    const h = await harness({ root_settle_delay: 0, retry_on_failure: { enabled: false } });
+    const down = new Error('down');
+    h.next.steps.push(down);
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    let caught: unknown;
+    await settled.catch((e) => (caught = e));
+    expect(caught).to.equal(down);
+    expect(h.next.calls).to.equal(1);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(1);
+  });
+
+  it('waits at least the retryAfterMs of the next consumer\'s rejection before retrying', async () => {
+    const h = await harness({ root_settle_delay: 0 });
+    h.next.steps.push(new BackpressureError('exporter queue full', 150));
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    await h.advance(100);
+    expect(await status(settled, 100)).to.equal('pending', 'backoff alone (1ms) would have retried by now');
+    expect(h.next.calls).to.equal(1);
+    expect(await status(settled, 150)).to.equal('resolved');
+    expect(h.next.calls).to.equal(2);
   });
 
   it('a PermanentError from next is counted and the chunk resolves (settled as failed)', async () => {

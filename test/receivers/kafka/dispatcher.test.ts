@@ -10,8 +10,9 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { TracesConsumer } from '../../../pipeline/sdk/component';
 import { BackpressureError, PermanentError, PipelineError } from '../../../pipeline/sdk/errors';
+import type { BackoffPolicy } from '../../../pipeline/sdk/retry';
 import type { TraceBatch } from '../../../pipeline/sdk/trace-batch';
-import { Dispatcher, type DeliveryEntry, type DispatcherHooks } from '../../../receivers/kafka/dispatcher';
+import { Dispatcher, REDELIVERY_BACKOFF, type DeliveryEntry, type DispatcherHooks } from '../../../receivers/kafka/dispatcher';
 import { KafkaReceiverMetrics } from '../../../receivers/kafka/metrics';
 import { PartitionState } from '../../../receivers/kafka/partition';
 
@@ -78,7 +79,7 @@ function notice(batch: TraceBatch, i: number): void {
   batch.onChunkSettled?.(i);
 }
 
-function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: number; clock?: { now: number } } = {}) {
+function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: number; clock?: { now: number }; retry?: BackoffPolicy } = {}) {
   const down = new Downstream();
   const part = new PartitionState('t', 0, 'traces');
   const reg = new Registry();
@@ -91,7 +92,7 @@ function setup(hooks: Partial<DispatcherHooks> = {}, opts: { detachAfterMs?: num
       retryStateChanged: (p) => events.push(`retrying=${p.retrying}`),
       ...hooks,
     },
-    { initialBackoffMs: 10, maxBackoffMs: 40, detachAfterMs: opts.detachAfterMs ?? 0, now: opts.clock ? () => opts.clock!.now : undefined },
+    { retry: opts.retry ?? { ...REDELIVERY_BACKOFF, initialIntervalMs: 10, maxIntervalMs: 40 }, detachAfterMs: opts.detachAfterMs ?? 0, now: opts.clock ? () => opts.clock!.now : undefined },
     pino({ level: 'silent' }),
     new KafkaReceiverMetrics(reg, 'receivers.test'),
   );
@@ -148,6 +149,19 @@ describe('kafka receiver: Dispatcher', () => {
     expect(events[events.length - 1]).to.equal('retrying=0');
     expect(part.retrying).to.equal(0);
     expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(2);
+  });
+
+  it('redelivers by the SDK backoff policy it is given, without a time limit; the default is 200ms doubling to 10s', async () => {
+    expect(REDELIVERY_BACKOFF).to.deep.equal({ enabled: true, initialIntervalMs: 200, randomizationFactor: 0.5, multiplier: 2, maxIntervalMs: 10_000, maxElapsedTimeMs: 0 });
+    const retry = { ...REDELIVERY_BACKOFF, initialIntervalMs: 25, maxIntervalMs: 25, randomizationFactor: 0, maxElapsedTimeMs: 0 };
+    const { down, part, d, reg, track } = setup({}, { retry });
+    down.policy = (_b, attempt) => (attempt < 3 ? new Error('down') : 'ok');
+    const t0 = Date.now();
+    d.dispatch(part, track(0));
+    await waitFor(() => part.watermark.commitOffset === 1);
+    expect(down.calls).to.have.length(4);
+    expect(Date.now() - t0).to.be.at.least(74, 'three waits of 25ms (no jitter)');
+    expect(await metric(reg, 'tusk_kafka_delivery_retries_total')).to.equal(3);
   });
 
   it('treats an unknown error as retriable (never drops it)', async () => {

@@ -8,8 +8,10 @@ const messages = (r: { success: boolean; error?: { issues: Array<{ path: Propert
   (r.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
 
 describe('pipeline/sdk/exporterhelper/config', () => {
-  it('retry_on_failure defaults to 1s/30s/60s, x2, enabled, and parses duration strings', () => {
-    expect(retryOnFailureSchema.parse(undefined)).to.deep.equal({ enabled: true, initial_interval: 1000, max_interval: 30000, multiplier: 2, max_elapsed_time: 60000 });
+  it('retry_on_failure defaults to 1s/30s/60s, x2, +-50%, enabled, and parses duration strings', () => {
+    expect(retryOnFailureSchema.parse(undefined)).to.deep.equal({
+      enabled: true, initial_interval: 1000, randomization_factor: 0.5, multiplier: 2, max_interval: 30000, max_elapsed_time: 60000,
+    });
     expect(retryOnFailureSchema.parse({ initial_interval: '250ms', max_elapsed_time: '0', enabled: 'false' })).to.include({ initial_interval: 250, max_elapsed_time: 0, enabled: false });
   });
 

@@ -75,9 +75,24 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
     expect(err).to.not.equal('resolved');
     expect(err.retriable).to.equal(true);
     expect(err.code).to.equal(ExporterErrorCode.RETRIES_EXHAUSTED);
+    expect(err.status).to.equal(503);
+    expect((err.cause as ExportError).code).to.equal(ExporterErrorCode.HTTP_STATUS);
     expect(e.attempts.get(0)).to.be.at.least(3);
     expect(await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.h3', kind: 'retriable' })).to.equal(3);
     expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h3' })).to.equal(undefined);
+    await e.shutdown();
+  });
+
+  it('gives up at once (RETRIES_EXHAUSTED, with the hint) when Retry-After asks for more than the time left', async () => {
+    const s = settings('exporters.h3b');
+    const busy = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 429', { status: 429, retriable: true, retryAfterMs: 60_000 }));
+    const e = new ScriptedExporter(s, busy, { retry: { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '1s' } });
+    const started = Date.now();
+    const err = (await e.consumeTraces(batch('a')).catch((x: unknown) => x)) as ExportError;
+    expect(err.code).to.equal(ExporterErrorCode.RETRIES_EXHAUSTED);
+    expect(err.retryAfterMs).to.equal(60_000);
+    expect(e.attempts.get(0)).to.equal(1);
+    expect(Date.now() - started).to.be.below(200);
     await e.shutdown();
   });
 

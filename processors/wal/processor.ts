@@ -119,7 +119,7 @@ export class WalProcessor implements Processor {
 
   consumeLogs(batch: LogBatch): Promise<void> {
     if (this._next.consumeLogs === undefined) {
-      return Promise.reject(new PermanentError('the component after this write-ahead log takes no logs'));
+      return Promise.reject(new PermanentError('ERR_WAL_NO_LOGS', 'the component after this write-ahead log takes no logs'));
     }
     const records = batch.chunks.map(
       (c): WalRecord => ({ kind: 'logs', traceId: c.traceId, itemCount: c.recordCount, data: c.data }),

@@ -134,6 +134,8 @@ async function main(): Promise<void> {
   let nextDue = start;
   let firstAcceptAt = 0;
   let lastAcceptAt = 0;
+  /** Milliseconds from sending an accepted request to its answer (bounded: one per accepted request). */
+  const latenciesMs: number[] = [];
 
   const claim = async (): Promise<MaterializedRequest | undefined> => {
     if (claimedSpans >= args.maxSpans || Date.now() >= stopClaimingAt) return undefined;
@@ -162,6 +164,7 @@ async function main(): Promise<void> {
           const now = Date.now();
           if (firstAcceptAt === 0) firstAcceptAt = at;
           lastAcceptAt = now;
+          latenciesMs.push(now - at);
           stats.acceptedRequests++;
           stats.acceptedSpans += req.spans;
           stats.acceptedTraces += req.traces;
@@ -196,10 +199,19 @@ async function main(): Promise<void> {
     acceptedSpansPerS: Math.round(stats.acceptedSpans / Math.max(1e-3, (lastAcceptAt - start) / 1000)),
     offeredSpansPerS: Math.round(claimedSpans / Math.max(1e-3, elapsedS)),
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    latencyP50Ms: percentile(latenciesMs, 0.5),
+    latencyP99Ms: percentile(latenciesMs, 0.99),
     ...stats,
   };
   process.stdout.write(JSON.stringify(summary) + '\n');
   if (ipc) process.send!(summary, () => process.disconnect());
+}
+
+/** percentile is the q-quantile (nearest rank) of `values`, 0 for none. */
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
 main().catch((err: unknown) => {

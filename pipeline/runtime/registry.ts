@@ -9,6 +9,7 @@ import { factory as otlpReceiver } from '../../receivers/otlp/factory';
 import { factory as kafkaReceiver } from '../../receivers/kafka/factory';
 import { factory as tailSampling } from '../../processors/tail-sampling/factory';
 import { factory as spanMetrics } from '../../processors/spanmetrics/factory';
+import { factory as wal } from '../../processors/wal/factory';
 import { factory as kafkaExporter } from '../../exporters/kafka/factory';
 import { factory as jaegerExporter } from '../../exporters/jaeger/factory';
 import { factory as otlpExporter } from '../../exporters/otlp/factory';
@@ -52,6 +53,7 @@ export function builtinFactories(): FactoryRegistry {
     .register(kafkaReceiver as ReceiverFactory<never>)
     .register(tailSampling as ProcessorFactory<never>)
     .register(spanMetrics as ProcessorFactory<never>)
+    .register(wal as ProcessorFactory<never>)
     .register(kafkaExporter as ExporterFactory<never>)
     .register(jaegerExporter as ExporterFactory<never>)
     .register(otlpExporter as ExporterFactory<never>)

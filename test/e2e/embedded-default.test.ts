@@ -4,6 +4,8 @@
 // does not, and the span metrics count every span before sampling.
 
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { freePort } from '../helpers/ports';
@@ -14,7 +16,11 @@ import { getTrace, waitForTrace } from '../helpers/jaeger';
 describe('e2e: embedded default pipeline (npm start)', function () {
   this.timeout(90_000);
   let collector: CollectorProcess | undefined;
-  after(async () => { await collector?.stop('SIGTERM'); });
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-embedded-'));
+  after(async () => {
+    await collector?.stop('SIGTERM');
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
 
   it('needs no Kafka or Redis and exports kept traces to Jaeger', async () => {
     const [http, grpc, admin] = [await freePort(), await freePort(), await freePort()];
@@ -26,6 +32,7 @@ describe('e2e: embedded default pipeline (npm start)', function () {
       REDIS_URL: 'redis://127.0.0.1:1',
       KEEP_PERCENT: '0',
       DECISION_WAIT: '2s',
+      TUSK_STATE_DIR: stateDir,
     });
     expect(collector.output()).to.contain(`exports  exporters.jaeger: endpoint=http://127.0.0.1:14268/api/traces`);
     const service = `embedded-${process.pid}-${Date.now()}`;

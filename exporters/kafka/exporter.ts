@@ -18,6 +18,7 @@ import { ProduceBatcher, type OutMessage } from './batcher';
 import type { KafkaExporterConfig } from './config';
 import { KafkaExporterMetrics } from './metrics';
 import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
+import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import { splitBySize } from './split';
 import { currentTraceHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
 
@@ -27,8 +28,15 @@ const LAST_ERROR_RELEVANT_MS = 60_000;
 /** Bytes of a message's record batch kept for everything but the value (key, record and batch headers). */
 export const MESSAGE_HEADROOM_BYTES = 256;
 
-const TOPIC_RETRY_MIN_MS = 500;
-const TOPIC_RETRY_MAX_MS = 10_000;
+/** Backoff of the topic check at start: 500ms doubling to 10s, no time limit (shutdown stops it). */
+const TOPIC_RETRY: BackoffPolicy = {
+  enabled: true,
+  initialIntervalMs: 500,
+  randomizationFactor: 0.5,
+  multiplier: 2,
+  maxIntervalMs: 10_000,
+  maxElapsedTimeMs: 0,
+};
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -45,6 +53,7 @@ export class KafkaExporter implements Exporter {
   private _batcher?: ProduceBatcher;
   private readonly _topics = new Map<string, { ready: boolean; promise: Promise<void> }>();
   private _closed = false;
+  private readonly _stop = new AbortController();
   private _lastError?: { at: number; message: string };
   readonly shutdown: () => Promise<void>;
 
@@ -165,20 +174,24 @@ export class KafkaExporter implements Exporter {
     if (t) return t;
     const state = { ready: !this._cfg.create_topics, promise: Promise.resolve() };
     if (this._cfg.create_topics) {
-      state.promise = (async () => {
-        for (let attempt = 0, delay = TOPIC_RETRY_MIN_MS; !this._closed; attempt++, delay = Math.min(delay * 2, TOPIC_RETRY_MAX_MS)) {
-          try {
-            const spec = { topic, partitions: this._cfg.partitions, replicationFactor: this._cfg.replication_factor };
-            await ensureTopics(this._kafka as Kafka, this._logger, [spec], this._cfg.produce_timeout);
-            state.ready = true;
-            return;
-          } catch (err) {
-            this._lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
-            (attempt === 0 ? this._logger.warn.bind(this._logger) : this._logger.debug.bind(this._logger))({ err, topic, attempt }, 'cannot make sure of the Kafka topic yet; retrying');
-            await new Promise((resolve) => setTimeout(resolve, delay).unref());
-          }
+      const spec = { topic, partitions: this._cfg.partitions, replicationFactor: this._cfg.replication_factor };
+      const attempt = async (): Promise<void> => {
+        try {
+          await ensureTopics(this._kafka as Kafka, this._logger, [spec], this._cfg.produce_timeout);
+        } catch (err) {
+          this._lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
+          throw err;
         }
-      })();
+        state.ready = true;
+      };
+      const onRetry = (err: unknown, _delayMs: number, retryNumber: number): void => {
+        const log = retryNumber === 1 ? this._logger.warn.bind(this._logger) : this._logger.debug.bind(this._logger);
+        log({ err, topic, attempt: retryNumber }, 'cannot make sure of the Kafka topic yet; retrying');
+      };
+      // Retried until it works or the exporter shuts down; sends wait for it up to produce_timeout each.
+      state.promise = retry(TOPIC_RETRY, attempt, { retriable: () => true, signal: this._stop.signal, onRetry }).catch(
+        () => undefined,
+      );
     }
     t = state;
     this._topics.set(topic, t);
@@ -187,6 +200,7 @@ export class KafkaExporter implements Exporter {
 
   private async _shutdown(): Promise<void> {
     this._closed = true;
+    this._stop.abort();
     // Give accepted calls the time they were promised; what is still unacknowledged is rejected retriably.
     await this._batcher?.close(this._cfg.produce_timeout);
     await this._producer?.close();

@@ -11,7 +11,7 @@ import type {
 import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
-import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/tracestate';
+import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/index';
 import type { TailSamplingConfig } from './config';
 import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';

@@ -1,8 +1,7 @@
 // Micro benchmark of the OTLP hot path: split-by-trace-id + index (scanner.ts) against a full protobufjs
 // decode + per-trace re-encode of the same requests. Run: npx tsx bench/codec.ts [spansPerRequest] [seconds]
 
-import { otlpTypes } from '../pipeline/sdk/otlp/schema';
-import { appendSpanAttributes, indexTraceChunk, splitTracesByTraceId } from '../pipeline/sdk/otlp/scanner';
+import { appendSpanAttributes, indexTraceChunk, otlpTypes, splitTracesByTraceId } from '../pipeline/sdk/otlp';
 import { makeFixture } from '../test/pipeline/sdk/otlp/fixtures';
 
 interface PbSpan { trace_id: Uint8Array }

@@ -5,7 +5,7 @@ import { duration, hostPort, bool, num } from '../../pipeline/sdk/config-types';
 
 /** Defaults of the [service] section, as named constants. */
 export const DEFAULT_ADMIN_ENDPOINT = '127.0.0.1:13133';
-export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
+export const DEFAULT_SERVICE_SHUTDOWN_TIMEOUT = '30s';
 export const DEFAULT_LOG_LEVEL = 'info';
 
 /** Schema of [service]. */
@@ -18,7 +18,7 @@ export const serviceSchema = z
     /** Admin HTTP server (health, metrics, decisions, config); "" disables it. */
     admin: z.union([z.literal(''), hostPort()]).default(DEFAULT_ADMIN_ENDPOINT),
     /** How long SIGTERM may take to drain before the process exits anyway. */
-    shutdown_timeout: duration({ min: 0 }).prefault(DEFAULT_SHUTDOWN_TIMEOUT),
+    shutdown_timeout: duration({ min: 0 }).prefault(DEFAULT_SERVICE_SHUTDOWN_TIMEOUT),
     /** Self-tracing of the pipeline's own work (off by default). */
     self_tracing: z
       .object({

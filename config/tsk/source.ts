@@ -132,8 +132,3 @@ export function trimSpan(s: Span): Span {
   const [a, b] = trimRange(s.src.text, s.a, s.b);
   return { src: s.src, a, b };
 }
-
-/** spanText is the text of a Span. */
-export function spanText(s: Span): string {
-  return s.src.text.slice(s.a, s.b);
-}

@@ -6,14 +6,14 @@ import { bool, byteSize, duration, int } from '../../pipeline/sdk/config-types';
 import { kafkaClientFields } from '../../pipeline/sdk/kafka/client';
 import { KAFKA_COMPRESSIONS } from '../../pipeline/sdk/kafka/codecs';
 
-export const DEFAULT_TOPIC = 'otlp_spans';
+export const DEFAULT_TRACES_TOPIC = 'otlp_spans';
 export const DEFAULT_LOGS_TOPIC = 'otlp_logs';
 export const DEFAULT_LINGER = '5ms';
 export const DEFAULT_BATCH_MAX_BYTES = '1MiB';
 export const DEFAULT_MAX_MESSAGE_BYTES = '1MiB';
 export const DEFAULT_MAX_INFLIGHT_BYTES = '64MiB';
 export const DEFAULT_PRODUCE_TIMEOUT = '10s';
-export const DEFAULT_PARTITIONS = 8;
+export const DEFAULT_TOPIC_PARTITIONS = 8;
 export const DEFAULT_REPLICATION_FACTOR = 1;
 
 /** A Kafka topic name: 1-249 of [a-zA-Z0-9._-]. */
@@ -43,7 +43,7 @@ const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a 
 export const kafkaExporterConfigSchema = z
   .object({
     ...kafkaClientFields,
-    topic: topicName().default(DEFAULT_TOPIC),
+    topic: topicName().default(DEFAULT_TRACES_TOPIC),
     logs_topic: topicName().default(DEFAULT_LOGS_TOPIC),
     compression: z.enum(KAFKA_COMPRESSIONS).default('none'),
     partitioner: z.enum(['murmur2', 'fnv1a']).default('murmur2'),
@@ -53,7 +53,7 @@ export const kafkaExporterConfigSchema = z
     max_inflight_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_MAX_INFLIGHT_BYTES),
     produce_timeout: duration({ min: 100 }).prefault(DEFAULT_PRODUCE_TIMEOUT),
     create_topics: bool().default(true),
-    partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_PARTITIONS),
+    partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_TOPIC_PARTITIONS),
     replication_factor: int({ min: 1, max: 32 }).default(DEFAULT_REPLICATION_FACTOR),
   })
   .strict()

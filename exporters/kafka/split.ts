@@ -4,7 +4,7 @@
 // the framing (request.resource_X = 1, ResourceX.scope_X = 2, ScopeX.records = 2), so one splitter serves both.
 
 import { Reader } from 'protobufjs';
-import { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from '../../pipeline/sdk/otlp/wire';
+import { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from '../../pipeline/sdk/otlp';
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 
 const TAG_F1_LEN = (1 << 3) | WT_LEN; // resource_spans / resource_logs

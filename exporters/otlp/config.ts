@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { byteSize, duration } from '../../pipeline/sdk/config-types';
 import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
 
-/** DEFAULT_HTTP_ENDPOINT is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
-export const DEFAULT_HTTP_ENDPOINT = 'http://127.0.0.1:4318';
-/** DEFAULT_GRPC_ENDPOINT is the OTLP/gRPC target used when `endpoint` is empty and protocol is grpc. */
-export const DEFAULT_GRPC_ENDPOINT = '127.0.0.1:4317';
-/** DEFAULT_TIMEOUT is the deadline of one request (the OTel SDKs' default). */
-export const DEFAULT_TIMEOUT = '10s';
+/** DEFAULT_HTTP_BASE_URL is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
+export const DEFAULT_HTTP_BASE_URL = 'http://127.0.0.1:4318';
+/** DEFAULT_GRPC_TARGET is the OTLP/gRPC target used when `endpoint` is empty and protocol is grpc. */
+export const DEFAULT_GRPC_TARGET = '127.0.0.1:4317';
+/** DEFAULT_REQUEST_TIMEOUT is the deadline of one request (the OTel SDKs' default). */
+export const DEFAULT_REQUEST_TIMEOUT = '10s';
 /** DEFAULT_MAX_REQUEST_BYTES keeps requests under gRPC's default 4 MiB receive limit. */
 export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
 
@@ -38,7 +38,7 @@ export const configSchema = z
     logs_endpoint: z.string().default(''),
     compression: z.enum(['gzip', 'none']).default('gzip'),
     headers: headersSchema,
-    timeout: duration({ min: 1 }).prefault(DEFAULT_TIMEOUT),
+    timeout: duration({ min: 1 }).prefault(DEFAULT_REQUEST_TIMEOUT),
     max_request_bytes: byteSize().prefault(DEFAULT_MAX_REQUEST_BYTES),
     tls: tlsSchema,
     retry_on_failure: retryOnFailureSchema,
@@ -79,13 +79,13 @@ export function logsUrl(c: OtlpExporterConfig): URL {
 
 function signalUrl(c: OtlpExporterConfig, override: string, path: 'traces' | 'logs'): URL {
   if (override !== '') return new URL(override);
-  const base = (c.endpoint === '' ? DEFAULT_HTTP_ENDPOINT : c.endpoint).replace(/\/+$/, '');
+  const base = (c.endpoint === '' ? DEFAULT_HTTP_BASE_URL : c.endpoint).replace(/\/+$/, '');
   return new URL(`${base}/v1/${path}`);
 }
 
 /** grpcTarget is the gRPC target ("host:port") and whether it uses TLS (https:// scheme). */
 export function grpcTarget(c: OtlpExporterConfig): { target: string; tls: boolean } {
-  const raw = c.endpoint === '' ? DEFAULT_GRPC_ENDPOINT : c.endpoint;
+  const raw = c.endpoint === '' ? DEFAULT_GRPC_TARGET : c.endpoint;
   const m = /^(https?):\/\/(.*?)\/?$/.exec(raw);
   return m ? { target: m[2], tls: m[1] === 'https' } : { target: raw, tls: false };
 }

@@ -67,8 +67,8 @@ export interface LogBatch {
   readonly onChunkSettled?: ChunkSettledHook;
 }
 
-/** countSpans sums the spans of a batch. */
-export function countSpans(batch: TraceBatch): number {
+/** countBatchSpans sums the spans of a batch. */
+export function countBatchSpans(batch: TraceBatch): number {
   let n = 0;
   for (const c of batch.chunks) n += c.spanCount;
   return n;

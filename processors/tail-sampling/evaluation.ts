@@ -9,7 +9,7 @@
 // exactly when hash < max p), and the same p_max as an OpenTelemetry sampling threshold (`th`, 4 hex
 // digits), which the processor writes into the kept spans' tracestate.
 
-import { encodeThreshold, probabilityToThreshold } from '../../pipeline/sdk/otlp/tracestate';
+import { encodeThreshold, probabilityToThreshold } from '../../pipeline/sdk/otlp/index';
 import type { Decision, PolicyEvaluator, TraceView } from './policies/types';
 import { isPromise } from './policies/and';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD } from './state/types';

@@ -12,7 +12,7 @@ import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { backoffPolicyFrom } from '../../pipeline/sdk/retry';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
-import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/tracestate';
+import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/index';
 import type { TailSamplingConfig } from './config';
 import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';

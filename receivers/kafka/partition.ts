@@ -2,10 +2,8 @@
 // offset, whether it is paused and why, and whether it was revoked (then nothing of it is committed or
 // retried any more: the new owner replays its unsettled messages).
 
+import type { OtlpSignal } from '../../pipeline/sdk/otlp';
 import { SettledWatermark } from './watermark';
-
-/** Signal is what a partition's messages carry: traces (topic) or logs (logs_topic). */
-export type Signal = 'traces' | 'logs';
 
 /** PartitionState is the receiver's state of one owned partition (one assignment generation). */
 export class PartitionState {
@@ -25,7 +23,7 @@ export class PartitionState {
   constructor(
     readonly topic: string,
     readonly partition: number,
-    readonly signal: Signal,
+    readonly signal: OtlpSignal,
   ) {
     this.key = partitionKey(topic, partition);
   }

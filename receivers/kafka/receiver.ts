@@ -26,11 +26,13 @@ import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/er
 import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
 import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
-import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import {
+  countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal,
+} from '../../pipeline/sdk/otlp';
 import type { KafkaReceiverConfig } from './config';
 import { Dispatcher, type DeliveryEntry } from './dispatcher';
 import { KafkaReceiverMetrics, type SkipReason } from './metrics';
-import { PartitionState, partitionKey, type Signal } from './partition';
+import { PartitionState, partitionKey } from './partition';
 import { tracePropagationActive } from '../../pipeline/sdk/self-telemetry/kafka-context';
 
 const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
@@ -53,7 +55,7 @@ export function traceIdOfKey(key: Buffer | null): string | undefined {
  * is, spans counted by the scanner); without one, the value split by trace id. Throws OtlpDecodeError
  * (permanent) for a value that is not a well-formed request.
  */
-export function entryOf(signal: Signal, offset: number, key: Buffer | null, value: Buffer): DeliveryEntry {
+export function entryOf(signal: OtlpSignal, offset: number, key: Buffer | null, value: Buffer): DeliveryEntry {
   const traceId = traceIdOfKey(key);
   if (signal === 'traces') {
     if (traceId !== undefined) return { offset, key, value, traces: [{ traceId, data: value, spanCount: countSpans(value) }] };
@@ -70,7 +72,7 @@ export class KafkaReceiver implements Receiver {
   private readonly _logger: Logger;
   private readonly _metrics: KafkaReceiverMetrics;
   private readonly _dispatcher: Dispatcher;
-  private readonly _signals = new Map<string, Signal>();
+  private readonly _signals = new Map<string, OtlpSignal>();
   private readonly _parts = new Map<string, PartitionState>();
   private _kafka?: Kafka;
   private _consumer?: Consumer;

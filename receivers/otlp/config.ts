@@ -13,7 +13,7 @@ export const DEFAULT_MAX_REQUEST_BODY_SIZE = '20MiB';
 /** Default largest gRPC message, also after decompression. */
 export const DEFAULT_MAX_RECV_MSG_SIZE = '20MiB';
 /** Default budget of request bytes held at once across both transports. */
-export const DEFAULT_MAX_INFLIGHT_BYTES = '64MiB';
+export const DEFAULT_MAX_INFLIGHT_REQUEST_BYTES = '64MiB';
 /** Default delay suggested to refused clients (Retry-After / RetryInfo) when nothing better is known. */
 export const DEFAULT_RETRY_AFTER = '1s';
 /** Default time shutdown waits for requests already being processed. */
@@ -111,7 +111,7 @@ export const configSchema = z
   .object({
     http: z.preprocess(shorthand, httpSchema).prefault({}),
     grpc: z.preprocess(shorthand, grpcSchema).prefault({}),
-    max_inflight_bytes: byteSize().prefault(DEFAULT_MAX_INFLIGHT_BYTES),
+    max_inflight_bytes: byteSize().prefault(DEFAULT_MAX_INFLIGHT_REQUEST_BYTES),
     retry_after: duration({ min: 0 }).prefault(DEFAULT_RETRY_AFTER),
     shutdown_timeout: duration({ min: 0 }).prefault(DEFAULT_SHUTDOWN_TIMEOUT),
   })
@@ -135,7 +135,7 @@ export const configSchema = z
 
 /** OtlpReceiverConfig is the parsed config (sizes in bytes, durations in ms). */
 export type OtlpReceiverConfig = z.output<typeof configSchema>;
-/** TlsConfig is a parsed `tls` block. */
-export type TlsConfig = NonNullable<OtlpReceiverConfig['http']['tls']>;
+/** ServerTlsConfig is a parsed `tls` block (the server's certificate, and a CA to require client certificates). */
+export type ServerTlsConfig = NonNullable<OtlpReceiverConfig['http']['tls']>;
 /** AuthConfig is a parsed `auth` block. */
 export type AuthConfig = NonNullable<OtlpReceiverConfig['http']['auth']>;

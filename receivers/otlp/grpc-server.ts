@@ -4,14 +4,13 @@
 // `grpc-status-details-bin`.
 
 import * as grpc from '@grpc/grpc-js';
-import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH } from '../../pipeline/sdk/otlp/schema';
+import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH, type OtlpSignal } from '../../pipeline/sdk/otlp';
 import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type TransportOptions } from './handler';
-import type { Signal } from './metrics';
 import { exportResponseBody, grpcStatusDetails } from './responses';
 
-/** GrpcTransportOptions is what the gRPC transport needs from the receiver. */
-export type GrpcTransportOptions = TransportOptions<OtlpReceiverConfig['grpc']>;
+/** OtlpGrpcServerOptions is what the gRPC server needs from the receiver. */
+export type OtlpGrpcServerOptions = TransportOptions<OtlpReceiverConfig['grpc']>;
 
 const identity = (b: Buffer): Buffer => b;
 const toBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -28,14 +27,14 @@ function exportMethod(path: string): grpc.MethodDefinition<Buffer, Uint8Array> {
   };
 }
 
-/** GrpcTransport serves OTLP/gRPC; one instance per receiver. */
-export class GrpcTransport {
+/** OtlpGrpcServer serves OTLP/gRPC; one instance per receiver. */
+export class OtlpGrpcServer {
   private readonly _server: grpc.Server;
   private _active = 0;
   private _draining = false;
   private _closed: Promise<void> | undefined;
 
-  constructor(private readonly _o: GrpcTransportOptions) {
+  constructor(private readonly _o: OtlpGrpcServerOptions) {
     this._server = new grpc.Server({
       'grpc.max_receive_message_length': _o.config.max_recv_msg_size,
       'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -83,7 +82,7 @@ export class GrpcTransport {
     this._server.forceShutdown();
   }
 
-  private _unary(signal: Signal): grpc.handleUnaryCall<Buffer, Uint8Array> {
+  private _unary(signal: OtlpSignal): grpc.handleUnaryCall<Buffer, Uint8Array> {
     return (call, callback) => {
       this._active++;
       this._handle(signal, call)
@@ -97,7 +96,7 @@ export class GrpcTransport {
     };
   }
 
-  private async _handle(signal: Signal, call: grpc.ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> {
+  private async _handle(signal: OtlpSignal, call: grpc.ServerUnaryCall<Buffer, Uint8Array>): Promise<Uint8Array> {
     const body = call.request;
     this._o.metrics.received('grpc', signal, body.length);
     if (this._o.auth) {
@@ -115,7 +114,7 @@ export class GrpcTransport {
     }
   }
 
-  private _toStatus(signal: Signal, err: unknown): grpc.ServerErrorResponse {
+  private _toStatus(signal: OtlpSignal, err: unknown): grpc.ServerErrorResponse {
     if (!(err instanceof RequestError)) {
       this._o.logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
       return Object.assign(new Error('internal error'), { code: grpc.status.INTERNAL, details: 'internal error' });

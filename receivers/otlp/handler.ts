@@ -7,11 +7,10 @@
 import type { Logger } from 'pino';
 import type { ReceiverNext } from '../../pipeline/sdk/component';
 import { BackpressureError, ShutdownError, errorMessage, isPermanent } from '../../pipeline/sdk/errors';
-import { isOtlpDecodeError } from '../../pipeline/sdk/otlp/errors';
-import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import { isOtlpDecodeError, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal } from '../../pipeline/sdk/otlp';
 import type { BearerAuth } from './auth';
 import type { InflightBudget } from './inflight';
-import type { ItemOutcome, ReceiverMetrics, RequestOutcome, Signal } from './metrics';
+import type { ItemOutcome, ReceiverMetrics, RequestOutcome } from './metrics';
 import { GRPC_CODE, type ExportOk } from './responses';
 
 /** TransportTls is a transport's `tls` section with its files read: serve TLS, and with `ca` require client certificates. */
@@ -106,7 +105,7 @@ export class ExportHandler {
    * export splits an encoded Export*ServiceRequest and resolves once downstream settled every chunk.
    * @throws RequestError describing how to answer (malformed, refused, rejected).
    */
-  async export(signal: Signal, bytes: Uint8Array): Promise<ExportOk> {
+  async export(signal: OtlpSignal, bytes: Uint8Array): Promise<ExportOk> {
     let chunksAccepted: number;
     let rejected: number;
     let rejectReason: string | undefined;
@@ -145,7 +144,7 @@ export class ExportHandler {
     return { accepted: chunksAccepted, rejected, rejectReason };
   }
 
-  private _downstreamError(signal: Signal, err: unknown, n: number): RequestError {
+  private _downstreamError(signal: OtlpSignal, err: unknown, n: number): RequestError {
     const count = (outcome: ItemOutcome, reason: string) => this._metrics.items(signal, outcome, reason, n);
     if (isPermanent(err)) {
       count('rejected', 'permanent');

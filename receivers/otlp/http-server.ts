@@ -7,12 +7,10 @@ import * as https from 'node:https';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { errorMessage } from '../../pipeline/sdk/errors';
-import { otlpJsonToProtobuf } from '../../pipeline/sdk/otlp/json';
-import { isOtlpDecodeError } from '../../pipeline/sdk/otlp/errors';
+import { isOtlpDecodeError, otlpJsonToProtobuf, type OtlpSignal } from '../../pipeline/sdk/otlp';
 import { decompressZstdBounded } from '../../pipeline/sdk/zstd';
 import type { OtlpReceiverConfig } from './config';
 import { refuse, RequestError, type TransportOptions } from './handler';
-import type { Signal } from './metrics';
 import { exportResponseBody, statusBody, type Body, type ExportOk } from './responses';
 
 const gunzip = promisify(zlib.gunzip);
@@ -28,8 +26,8 @@ const CONTENT_TYPES: Readonly<Record<string, Encoding>> = {
 };
 const DEFAULT_CORS_HEADERS = ['content-type', 'content-encoding', 'authorization', 'accept', 'x-requested-with'];
 
-/** HttpTransportOptions is what the HTTP transport needs from the receiver. */
-export type HttpTransportOptions = TransportOptions<OtlpReceiverConfig['http']>;
+/** OtlpHttpServerOptions is what the HTTP server needs from the receiver. */
+export type OtlpHttpServerOptions = TransportOptions<OtlpReceiverConfig['http']>;
 
 function originAllowed(origin: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) {
@@ -42,14 +40,14 @@ function originAllowed(origin: string, allowed: readonly string[]): boolean {
   return false;
 }
 
-/** HttpTransport serves OTLP/HTTP; one instance per receiver. */
-export class HttpTransport {
+/** OtlpHttpServer serves OTLP/HTTP; one instance per receiver. */
+export class OtlpHttpServer {
   private readonly _server: http.Server;
   private readonly _active = new Set<http.ServerResponse>();
   private _draining = false;
   private _idle: (() => void) | undefined;
 
-  constructor(private readonly _o: HttpTransportOptions) {
+  constructor(private readonly _o: OtlpHttpServerOptions) {
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => this._onRequest(req, res);
     this._server = _o.tls
       ? https.createServer({ cert: _o.tls.cert, key: _o.tls.key, ca: _o.tls.ca, requestCert: _o.tls.ca !== undefined, rejectUnauthorized: _o.tls.ca !== undefined }, listener)
@@ -116,7 +114,8 @@ export class HttpTransport {
   private async _handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const c = this._o.config;
     const path = (req.url ?? '/').split('?', 1)[0];
-    const signal: Signal | undefined = path === c.traces_path ? 'traces' : path === c.logs_path ? 'logs' : undefined;
+    const signal: OtlpSignal | undefined =
+      path === c.traces_path ? 'traces' : path === c.logs_path ? 'logs' : undefined;
     const mediaType = (req.headers['content-type'] ?? '').split(';', 1)[0].trim().toLowerCase();
     const encoding: Encoding = CONTENT_TYPES[mediaType] ?? 'json';
     const cors = this._corsHeaders(req);

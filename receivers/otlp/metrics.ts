@@ -3,11 +3,10 @@
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { registeredMetric } from '../../pipeline/sdk/metrics';
+import type { OtlpSignal } from '../../pipeline/sdk/otlp';
 
 /** Transport a request came in on. */
 export type Transport = 'http' | 'grpc';
-/** Signal of a request. */
-export type Signal = 'traces' | 'logs';
 
 /**
  * RequestOutcome labels tusk_receiver_requests_total: success (all accepted), partial (some items
@@ -52,15 +51,15 @@ export class ReceiverMetrics {
   }
 
   /** request counts one answered request; `signal` is 'unknown' for paths that are neither traces nor logs. */
-  request(transport: Transport, signal: Signal | 'unknown', outcome: RequestOutcome): void {
+  request(transport: Transport, signal: OtlpSignal | 'unknown', outcome: RequestOutcome): void {
     this.requests.inc({ receiver: this._receiver, transport, signal, outcome });
   }
 
-  received(transport: Transport, signal: Signal, n: number): void {
+  received(transport: Transport, signal: OtlpSignal, n: number): void {
     if (n > 0) this.bytes.inc({ receiver: this._receiver, transport, signal }, n);
   }
 
-  items(signal: Signal, outcome: ItemOutcome, reason: string, n: number): void {
+  items(signal: OtlpSignal, outcome: ItemOutcome, reason: string, n: number): void {
     if (n <= 0) return;
     (signal === 'traces' ? this.spans : this.logRecords).inc({ receiver: this._receiver, outcome, reason }, n);
   }

@@ -7,10 +7,10 @@ import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext }
 import { once } from '../../pipeline/sdk/component';
 import { PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import { loadBearerAuth } from './auth';
-import type { OtlpReceiverConfig, TlsConfig } from './config';
-import { GrpcTransport } from './grpc-server';
+import type { OtlpReceiverConfig, ServerTlsConfig } from './config';
+import { OtlpGrpcServer } from './grpc-server';
 import { ExportHandler, type TransportTls } from './handler';
-import { HttpTransport } from './http-server';
+import { OtlpHttpServer } from './http-server';
 import { InflightBudget } from './inflight';
 import { ReceiverMetrics } from './metrics';
 
@@ -50,9 +50,9 @@ function listenError(id: string, endpoint: string, transport: string, err: unkno
   return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint}: ${reason} (${transport})`, { cause: err, retriable: false, component: id });
 }
 
-async function loadTls(id: string, path: string, tls: TlsConfig | undefined): Promise<TransportTls | undefined> {
+async function loadTls(id: string, path: string, tls: ServerTlsConfig | undefined): Promise<TransportTls | undefined> {
   if (!tls) return undefined;
-  const read = async (key: keyof TlsConfig) => {
+  const read = async (key: keyof ServerTlsConfig) => {
     try {
       return await readFile(tls[key]);
     } catch (err) {
@@ -68,8 +68,8 @@ export class OtlpReceiver implements Receiver {
   private readonly _budget: InflightBudget;
   private readonly _abort = new AbortController();
   private readonly _handler: ExportHandler;
-  private _http: HttpTransport | undefined;
-  private _grpc: GrpcTransport | undefined;
+  private _http: OtlpHttpServer | undefined;
+  private _grpc: OtlpGrpcServer | undefined;
   private _addresses: ReceiverAddresses = {};
   private _started = false;
   private _stopped = false;
@@ -106,7 +106,7 @@ export class OtlpReceiver implements Receiver {
     const common = { handler: this._handler, budget: this._budget, metrics: this._metrics, retryAfterMs: c.retry_after, logger };
     const binds: Promise<void>[] = [];
     if (c.http.endpoint !== '') {
-      const transport = new HttpTransport({
+      const transport = new OtlpHttpServer({
         ...common, config: c.http, auth: await loadBearerAuth(c.http.auth, `${id}.http.auth`), tls: await loadTls(id, 'http', c.http.tls),
       });
       this._http = transport;
@@ -117,7 +117,7 @@ export class OtlpReceiver implements Receiver {
       ));
     }
     if (c.grpc.endpoint !== '') {
-      const transport = new GrpcTransport({
+      const transport = new OtlpGrpcServer({
         ...common, config: c.grpc, auth: await loadBearerAuth(c.grpc.auth, `${id}.grpc.auth`), tls: await loadTls(id, 'grpc', c.grpc.tls),
       });
       this._grpc = transport;
@@ -146,7 +146,7 @@ export class OtlpReceiver implements Receiver {
    */
   readonly shutdown = once(async () => {
     this._stopped = true;
-    const transports = [this._http, this._grpc].filter((t): t is HttpTransport | GrpcTransport => t !== undefined);
+    const transports = [this._http, this._grpc].filter((t): t is OtlpHttpServer | OtlpGrpcServer => t !== undefined);
     if (transports.length === 0) return;
     for (const t of transports) t.stopAccepting();
     const drained = Promise.all(transports.map((t) => t.drained()));

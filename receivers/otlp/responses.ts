@@ -2,10 +2,7 @@
 // were rejected) and google.rpc.Status (with a RetryInfo detail when the client should retry later), in
 // protobuf or OTLP/JSON, plus the gRPC `grpc-status-details-bin` trailer.
 
-import { bigIntToLongBits } from '../../pipeline/sdk/otlp/decode';
-import { messageToOtlpJson } from '../../pipeline/sdk/otlp/json';
-import { otlpTypes } from '../../pipeline/sdk/otlp/schema';
-import type { Signal } from './metrics';
+import { bigIntToLongBits, messageToOtlpJson, otlpTypes, type OtlpSignal } from '../../pipeline/sdk/otlp';
 
 /** ExportOk is the outcome of an accepted request: items passed on and items rejected for bad ids. */
 export interface ExportOk {
@@ -21,7 +18,7 @@ export interface Body {
 }
 
 /** exportResponseBody encodes the Export*ServiceResponse for an accepted request. */
-export function exportResponseBody(signal: Signal, ok: ExportOk): Body {
+export function exportResponseBody(signal: OtlpSignal, ok: ExportOk): Body {
   const t = otlpTypes();
   const type = signal === 'traces' ? t.ExportTraceServiceResponse : t.ExportLogsServiceResponse;
   const msg: Record<string, unknown> = {};

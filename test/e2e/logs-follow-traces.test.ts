@@ -8,7 +8,9 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeLogs, decodeTraces, encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan } from '../../pipeline/sdk/otlp/decode';
+import {
+  decodeLogs, decodeTraces, encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan,
+} from '../../pipeline/sdk/otlp';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { freePort } from '../helpers/ports';
 import { newSpanId, newTraceId, nowNanos, resourceSpans, span, str } from '../pipeline/sdk/exporterhelper/fixtures';

@@ -1,6 +1,7 @@
-// The relative imports of the product's source files, read as text: which file imports which. Used by
-// the structure tests (layering, cycles). `import type` lines are kept and flagged, since a type import
-// is still a dependency between folders even though it vanishes at run time.
+// The relative imports of the product's source files, read as text: which file imports which, and the
+// import cycles among them. Used by the structure tests (layering, cycles, unique names). `import type`
+// lines are kept and flagged, since a type import is still a dependency between folders even though it
+// vanishes at run time.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,11 @@ function resolveSpecifier(root: string, fromFile: string, specifier: string): st
   return base;
 }
 
+/** productFiles lists the repo-relative .ts files of `folders` below `root`. */
+export function productFiles(root: string, folders: readonly string[] = PRODUCT_FOLDERS): string[] {
+  return folders.flatMap((folder) => listSources(root, folder));
+}
+
 /** importEdges reads every product source file below `root` and returns its relative imports. */
 export function importEdges(root: string, folders: readonly string[] = PRODUCT_FOLDERS): ImportEdge[] {
   const edges: ImportEdge[] = [];
@@ -54,4 +60,102 @@ export function importEdges(root: string, folders: readonly string[] = PRODUCT_F
     }
   }
   return edges;
+}
+
+/**
+ * findCycles returns one cycle (a path whose last step leads back to its first file) per strongly connected
+ * component of the graph with more than one file, or a file importing itself; [] when the graph is acyclic.
+ */
+export function findCycles(edges: readonly { from: string; to: string }[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) {
+    if (!next.has(e.to)) next.set(e.to, []);
+    const list = next.get(e.from) ?? [];
+    if (!list.includes(e.to)) list.push(e.to);
+    next.set(e.from, list);
+  }
+  const cycles: string[][] = [];
+  for (const component of stronglyConnected(next)) {
+    const start = [...component].sort()[0];
+    if (component.size > 1) cycles.push(shortestLoop(start, component, next));
+    else if (next.get(start)?.includes(start) === true) cycles.push([start]);
+  }
+  return cycles;
+}
+
+/** stronglyConnected is Tarjan's algorithm, iterative so deep graphs cannot overflow the stack. */
+function stronglyConnected(next: ReadonlyMap<string, readonly string[]>): Set<string>[] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: Set<string>[] = [];
+  let counter = 0;
+  for (const root of [...next.keys()].sort()) {
+    if (index.has(root)) continue;
+    const work: Array<{ node: string; i: number }> = [{ node: root, i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const top = work[work.length - 1];
+      const succ = next.get(top.node) ?? [];
+      if (top.i < succ.length) {
+        const w = succ[top.i++];
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ node: w, i: 0 });
+        } else if (onStack.has(w)) {
+          low.set(top.node, Math.min(low.get(top.node)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1].node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(top.node)!));
+      }
+      if (low.get(top.node) === index.get(top.node)) {
+        const component = new Set<string>();
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          component.add(w);
+        } while (w !== top.node);
+        out.push(component);
+      }
+    }
+  }
+  return out;
+}
+
+/** shortestLoop finds, by breadth-first search inside `component`, a shortest path from `start` back to it. */
+function shortestLoop(
+  start: string,
+  component: ReadonlySet<string>,
+  next: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const parent = new Map<string, string>();
+  const queue = [start];
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    for (const w of next.get(node) ?? []) {
+      if (!component.has(w)) continue;
+      if (w === start) {
+        const loop = [node];
+        while (loop[0] !== start) loop.unshift(parent.get(loop[0])!);
+        return loop;
+      }
+      if (!parent.has(w)) {
+        parent.set(w, node);
+        queue.push(w);
+      }
+    }
+  }
+  return [start];
 }

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { Exporter } from '../../pipeline/sdk/component';
 import { isRetriable, type PipelineError } from '../../pipeline/sdk/errors';
 import { KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
-import { splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import type { Exporter, Receiver } from '../../pipeline/sdk/component';
 import { registerKafkaCodecs } from '../../pipeline/sdk/kafka/codecs';
-import { splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { Exporter, Receiver } from '../../pipeline/sdk/component';
 import { partitionOf, type PartitionerName } from '../../pipeline/sdk/kafka/partitioners';
-import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import { splitLogsByTraceId, splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { LogBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';

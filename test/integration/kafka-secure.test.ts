@@ -17,7 +17,7 @@ import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
 import type { Exporter, Receiver } from '../../pipeline/sdk/component';
 import { PipelineError } from '../../pipeline/sdk/errors';
-import { splitTracesByTraceId } from '../../pipeline/sdk/otlp/scanner';
+import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';

@@ -11,7 +11,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Consumer } from 'kafkajs';
 import { factory as kafkaExporterFactory } from '../../exporters/kafka/factory';
 import type { Exporter } from '../../pipeline/sdk/component';
-import { decodeTraces } from '../../pipeline/sdk/otlp/decode';
+import { decodeTraces } from '../../pipeline/sdk/otlp';
 import { factory as otlpReceiverFactory } from '../../receivers/otlp/factory';
 import type { OtlpReceiver } from '../../receivers/otlp/receiver';
 import { expectSameSpans } from '../pipeline/sdk/otlp/expect-spans';

@@ -18,7 +18,7 @@ export const DEFAULT_QUEUE_SIZE = 1000;
 /** Default number of batches exported concurrently. */
 export const DEFAULT_NUM_CONSUMERS = 10;
 /** Default time shutdown waits for queued and in-flight batches. */
-export const DEFAULT_DRAIN_TIMEOUT = '10s';
+export const DEFAULT_QUEUE_DRAIN_TIMEOUT = '10s';
 
 /**
  * retry_on_failure of an exporter: pipeline/sdk/retry.ts `retryOnFailureSchemaWith` (one shape and one meaning
@@ -50,7 +50,7 @@ export const sendingQueueSchema = z
     num_consumers: int({ min: 1, max: 1000 }).default(DEFAULT_NUM_CONSUMERS),
     queue_size: int({ min: 0 }).default(DEFAULT_QUEUE_SIZE),
     queue_bytes: byteSize().prefault(0),
-    drain_timeout: duration({ min: 0 }).prefault(DEFAULT_DRAIN_TIMEOUT),
+    drain_timeout: duration({ min: 0 }).prefault(DEFAULT_QUEUE_DRAIN_TIMEOUT),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,13 +1,15 @@
 // Public surface of the OTLP codec: the wire schema, the hot-path scanner (split/index/stamp spans as
-// bytes), full decoding for exporters, and OTLP/JSON conversion. Import from here, not from the files.
+// bytes), full decoding for exporters, OTLP/JSON conversion and sampling thresholds in tracestate.
+// Import from here, not from the files.
 
 export { otlpTypes, SCHEMA_JSON, TRACE_SERVICE_EXPORT_PATH, LOGS_SERVICE_EXPORT_PATH } from './schema';
 export type { OtlpTypes } from './schema';
 export { OtlpDecodeError, OTLP_DECODE_ERROR_CODE, isOtlpDecodeError } from './errors';
-export {
-  splitTracesByTraceId, splitLogsByTraceId, indexTraceChunk, scanTraceChunk, appendSpanAttributes, countSpans, countLogRecords,
-} from './scanner';
-export type { AttrValue, SpanIndex, SpanFieldRanges, SpanIndexSink, SplitResult, LogSplitResult } from './scanner';
+export { splitTracesByTraceId, splitLogsByTraceId } from './scanner';
+export type { TraceSplitResult, LogSplitResult } from './scanner';
+export { indexTraceChunk, scanTraceChunk } from './span-index';
+export type { SpanIndex, SpanFieldRanges, SpanIndexSink } from './span-index';
+export { appendSpanAttributes, countSpans, countLogRecords } from './stamp';
 export { decodeTraces, encodeTraces, decodeLogs, encodeLogs, anyValueToJs, longToBigInt, bigIntToLongBits } from './decode';
 export type {
   OtlpAnyValue, OtlpKeyValue, OtlpEntityRef, OtlpResource, OtlpScope, OtlpEvent, OtlpLink, OtlpStatus, OtlpSpan, OtlpScopeSpans,
@@ -16,3 +18,9 @@ export type {
 export { otlpJsonToProtobuf, protobufToOtlpJson, messageToOtlpJson } from './json';
 export type { OtlpSignal } from './json';
 export { hexOf, hexToBytes, readUtf8 } from './wire';
+export type { AttrValue } from './wire';
+// Protobuf wire primitives, for a component that re-frames OTLP bytes itself (the kafka exporter's splitter).
+export { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from './wire';
+export {
+  encodeThreshold, parseThreshold, probabilityToThreshold, thresholdAdjustedCount, TraceStateThreshold,
+} from './tracestate';

@@ -8,7 +8,7 @@ import { OtlpDecodeError } from './errors';
 import { otlpTypes } from './schema';
 import { hexOf, hexToBytes } from './wire';
 
-/** OtlpSignal names the two request kinds the codec handles. */
+/** OtlpSignal names a telemetry signal: the two request kinds the codec handles. */
 export type OtlpSignal = 'traces' | 'logs';
 
 /** Bytes fields that OTLP/JSON encodes as hex instead of base64. */

@@ -1,7 +1,7 @@
 // The hot-path OTLP scanner: splits ExportTraceServiceRequest / ExportLogsServiceRequest bytes into
 // one chunk per trace id with protobufjs Reader primitives, without decoding spans into objects
-// (architecture.md, contract 5: spans stay bytes on the hot path). It is also the entry point of the
-// other scanner functions: indexTraceChunk (span-index.ts) and appendSpanAttributes/countSpans (stamp.ts).
+// (architecture.md, contract 5: spans stay bytes on the hot path). Its siblings index spans (span-index.ts)
+// and re-frame or count them (stamp.ts); all are exported through index.ts.
 
 import type { Reader } from 'protobufjs';
 import type { LogChunk, TraceChunk } from '../trace-batch';
@@ -13,39 +13,8 @@ import type { Shape } from './wire';
 const { asDecodeError, bytesEqual, hexOf, isAllZero, malformed, newReader, readLen, shape, skipField, validateMessage, varintSize, writeVarint } = wire;
 const { WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
-/** AttrValue is the value of an indexed attribute: strings, numbers (int64 and double) and booleans. */
-export type AttrValue = string | number | boolean;
-
-/** SpanIndex is what the sampler needs to know about one span, read straight from its bytes. */
-export interface SpanIndex {
-  /** Lowercase 32-char hex trace id. */
-  traceId: string;
-  /** Lowercase 16-char hex span id. */
-  spanId: string;
-  /** Lowercase 16-char hex parent span id, '' for a root span. */
-  parentSpanId: string;
-  name: string;
-  /** OTLP SpanKind number (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer). */
-  kind: number;
-  /** Start time in integer microseconds since the Unix epoch (nanoseconds / 1000, floored; exact up to 2^53 µs, year 2255). */
-  startUs: number;
-  /** End time in integer microseconds since the Unix epoch. */
-  endUs: number;
-  /** OTLP status code: 0 unset, 1 ok, 2 error (unknown codes read as 0). */
-  statusCode: 0 | 1 | 2;
-  /** The resource's `service.name` string attribute, or ''. */
-  service: string;
-  /** W3C trace state, '' when absent. */
-  traceState: string;
-  /**
-   * The attributes asked for by `wantAttributes`, span attributes overriding resource attributes; absent
-   * when no attributes were asked for. Arrays and kvlists are rendered as JSON text, bytes as hex.
-   */
-  attributes?: Record<string, AttrValue>;
-}
-
-/** SplitResult is the outcome of splitting one trace export request. */
-export interface SplitResult {
+/** TraceSplitResult is the outcome of splitting one trace export request. */
+export interface TraceSplitResult {
   /** One chunk per trace id, in order of first appearance. */
   chunks: TraceChunk[];
   /** Spans placed in a chunk. */
@@ -393,7 +362,7 @@ function rejectReason(st: SplitState): string | undefined {
  * invalid trace id (not 16 bytes, all zero) or span id (not 8 bytes, all zero) are rejected and counted.
  * @throws OtlpDecodeError when the bytes are not a well-formed request (truncated, wrong wire types, garbage).
  */
-export function splitTracesByTraceId(request: Uint8Array): SplitResult {
+export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
   const st = splitRequest(request, traces());
   const chunks: TraceChunk[] = new Array(st.order.length);
   for (let i = 0; i < st.order.length; i++) {
@@ -401,7 +370,7 @@ export function splitTracesByTraceId(request: Uint8Array): SplitResult {
     chunks[i] = { traceId: g.traceId, data: frameGroup(st, g), spanCount: g.count };
   }
   const rejected = st.badTraceId + st.badSpanId;
-  const result: SplitResult = { chunks, acceptedSpans: st.accepted, rejectedSpans: rejected };
+  const result: TraceSplitResult = { chunks, acceptedSpans: st.accepted, rejectedSpans: rejected };
   if (rejected > 0) result.rejectReason = rejectReason(st);
   return result;
 }
@@ -424,7 +393,3 @@ export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
   if (rejected > 0) result.rejectReason = rejectReason(st);
   return result;
 }
-
-export { indexTraceChunk, scanTraceChunk } from './span-index';
-export type { SpanFieldRanges, SpanIndexSink } from './span-index';
-export { appendSpanAttributes, countLogRecords, countSpans } from './stamp';

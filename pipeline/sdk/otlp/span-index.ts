@@ -2,17 +2,45 @@
 // kind, times, status, service, trace state and the attributes a policy names) straight from OTLP bytes,
 // skipping everything else by length. scanTraceChunk reports byte ranges to a sink (no object per span);
 // indexTraceChunk builds one SpanIndex per span on top of it. Part of the hot-path scanner (exported
-// through scanner.ts).
+// through index.ts).
 
 import type { Reader } from 'protobufjs';
-import type { AttrValue, SpanIndex } from './scanner';
 import * as wire from './wire';
+import type { AttrValue } from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
 const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, readUtf8, skipField } = wire;
 const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 const SERVICE_NAME = Buffer.from('service.name');
+
+/** SpanIndex is what the sampler needs to know about one span, read straight from its bytes. */
+export interface SpanIndex {
+  /** Lowercase 32-char hex trace id. */
+  traceId: string;
+  /** Lowercase 16-char hex span id. */
+  spanId: string;
+  /** Lowercase 16-char hex parent span id, '' for a root span. */
+  parentSpanId: string;
+  name: string;
+  /** OTLP SpanKind number (0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer). */
+  kind: number;
+  /** Start time in integer microseconds since the Unix epoch (nanoseconds / 1000, floored; exact up to 2^53 µs, year 2255). */
+  startUs: number;
+  /** End time in integer microseconds since the Unix epoch. */
+  endUs: number;
+  /** OTLP status code: 0 unset, 1 ok, 2 error (unknown codes read as 0). */
+  statusCode: 0 | 1 | 2;
+  /** The resource's `service.name` string attribute, or ''. */
+  service: string;
+  /** W3C trace state, '' when absent. */
+  traceState: string;
+  /**
+   * The attributes asked for by `wantAttributes`, span attributes overriding resource attributes; absent
+   * when no attributes were asked for. Arrays and kvlists are rendered as JSON text, bytes as hex.
+   */
+  attributes?: Record<string, AttrValue>;
+}
 
 /** WantedKeys holds the attribute keys asked for, as UTF-8 bytes, so keys are matched without decoding them. */
 interface WantedKeys {

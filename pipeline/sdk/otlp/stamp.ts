@@ -1,12 +1,12 @@
 // appendSpanAttributes and countSpans/countLogRecords: re-framing (a two-pass exact-size copy) and
 // counting (a protobufjs Reader) over OTLP bytes, leaving every span byte-identical except for the
 // stamped attributes and, when a sampling threshold is given, the span's trace_state. Part of the
-// hot-path scanner (exported through scanner.ts).
+// hot-path scanner (exported through index.ts).
 
 import { Writer } from 'protobufjs';
-import type { AttrValue } from './scanner';
 import type { TraceStateThreshold } from './tracestate';
 import * as wire from './wire';
+import type { AttrValue } from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
 const { asDecodeError, bytesEqual, malformed, newReader, nextLen, skipField, varintSize, writeVarint } = wire;

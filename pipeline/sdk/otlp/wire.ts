@@ -1,7 +1,8 @@
 // Low-level protobuf helpers shared by the OTLP scanner (scanner.ts, span-index.ts, stamp.ts): hex
 // conversion through a lookup table, varint sizes, id checks, field walking (skip, seek, read a string or
-// hex field), and a structural validator derived from the protobufjs schema that walks every tag of a
-// message (wire types, lengths, nesting depth) without materializing anything.
+// hex field), a structural validator derived from the protobufjs schema that walks every tag of a
+// message (wire types, lengths, nesting depth) without materializing anything, and AttrValue, the value
+// type of indexed and stamped attributes.
 
 import { Reader, util } from 'protobufjs';
 import type * as protobuf from 'protobufjs';
@@ -20,6 +21,9 @@ export const WT_I32 = 5;
  */
 export const TAG_F1_LEN = (1 << 3) | WT_LEN; // 0x0a
 export const TAG_F2_LEN = (2 << 3) | WT_LEN; // 0x12
+
+/** AttrValue is the value of an indexed attribute: strings, numbers (int64 and double) and booleans. */
+export type AttrValue = string | number | boolean;
 
 /** MAX_DEPTH bounds message nesting (AnyValue arrays/kvlists), like protoc's default recursion limit. */
 export const MAX_DEPTH = 100;

@@ -10,7 +10,7 @@ import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, Trace
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { LogsConsumer, TracesConsumer } from '../component';
 import type { LogBatch, TraceBatch } from '../trace-batch';
-import { countSpans } from '../trace-batch';
+import { countBatchSpans } from '../trace-batch';
 import { PipelineError } from '../errors';
 
 /** Settings of self-tracing (the [service] self_tracing block). */
@@ -81,7 +81,7 @@ export function tracedTraces<T extends TracesConsumer>(tracer: Tracer, operation
   return {
     capabilities: consumer.capabilities,
     consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
-      return tracer.startActiveSpan(operation, { kind, attributes: { 'tusk.component': component, 'tusk.traces': batch.chunks.length, 'tusk.spans': countSpans(batch) } }, async (span) => {
+      return tracer.startActiveSpan(operation, { kind, attributes: { 'tusk.component': component, 'tusk.traces': batch.chunks.length, 'tusk.spans': countBatchSpans(batch) } }, async (span) => {
         try {
           await consumer.consumeTraces(batch, signal);
         } catch (err) {

@@ -4,7 +4,7 @@
 // that run the previous version. Layout, compatibility rules and sizes: state/README.md, "Ledger record".
 
 import { PipelineError } from '../../../pipeline/sdk/errors';
-import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/tracestate';
+import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/index';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
 
 /**

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { factory } from '../../../exporters/debug/factory';
 import { durationText, isoNanos, severityName, valueText } from '../../../exporters/debug/format';
-import { encodeLogs, type OtlpLogRecord } from '../../../pipeline/sdk/otlp/decode';
+import { encodeLogs, type OtlpLogRecord } from '../../../pipeline/sdk/otlp';
 import type { LogChunk } from '../../../pipeline/sdk/trace-batch';
 import { ExportRejectedError } from '../../../pipeline/sdk/exporterhelper/errors';
 import { ShutdownError } from '../../../pipeline/sdk/errors';

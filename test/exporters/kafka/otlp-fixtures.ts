@@ -1,7 +1,7 @@
 // Test fixtures for the Kafka components: encoded OTLP trace and log requests built with the project's
 // protobufjs schema, with controllable trace ids, span counts, padding, resources and scopes.
 
-import { otlpTypes } from '../../../pipeline/sdk/otlp/schema';
+import { otlpTypes } from '../../../pipeline/sdk/otlp';
 
 /** TraceSpec describes the spans of one request. */
 export interface TraceSpec {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { isPermanent } from '../../../pipeline/sdk/errors';
 import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
-import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../../pipeline/sdk/otlp/scanner';
+import { countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId } from '../../../pipeline/sdk/otlp';
 import { splitBySize } from '../../../exporters/kafka/split';
 import { decodeSpans, logsRequest, traceIdOf, traceRequest } from './otlp-fixtures';
 

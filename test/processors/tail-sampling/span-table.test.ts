@@ -4,8 +4,9 @@
 // span objects did.
 
 import { expect } from 'chai';
-import { encodeTraces, type OtlpResourceSpans, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
-import { indexTraceChunk, scanTraceChunk, splitTracesByTraceId } from '../../../pipeline/sdk/otlp/index';
+import {
+  encodeTraces, indexTraceChunk, scanTraceChunk, splitTracesByTraceId, type OtlpResourceSpans, type OtlpSpan,
+} from '../../../pipeline/sdk/otlp/index';
 import { ChunkSpanScan, PackedSpan, SpanTable } from '../../../processors/tail-sampling/span-table';
 import { SlabAllocator } from '../../../processors/tail-sampling/slab';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';

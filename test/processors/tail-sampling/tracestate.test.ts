@@ -3,8 +3,7 @@
 // or p = 1, recorded in the decision's inputs, and a malformed tracestate left as it was and counted.
 
 import { expect } from 'chai';
-import { decodeTraces, encodeTraces } from '../../../pipeline/sdk/otlp/index';
-import { thresholdAdjustedCount, parseThreshold } from '../../../pipeline/sdk/otlp/tracestate';
+import { decodeTraces, encodeTraces, parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/index';
 import type { TraceChunk } from '../../../pipeline/sdk/trace-batch';
 import { traceIdHash } from '../../../processors/tail-sampling/trace-view';
 import { chunkOf, metricValue, newSpanId, newTraceId } from './helpers/fixtures';

@@ -11,7 +11,7 @@ import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trac
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
-import { decodeTraces } from '../../../pipeline/sdk/otlp/decode';
+import { decodeTraces } from '../../../pipeline/sdk/otlp';
 import { expectSameSpans } from '../../pipeline/sdk/otlp/expect-spans';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { startReceiver, type Started } from './helpers';

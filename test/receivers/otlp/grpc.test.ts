@@ -5,8 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
-import { encodeTraces, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
-import { LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH, otlpTypes } from '../../../pipeline/sdk/otlp/schema';
+import {
+  encodeTraces, LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH, type OtlpSpan,
+} from '../../../pipeline/sdk/otlp';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { deferred, grpcExport, startReceiver, type Started } from './helpers';
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
-import { decodeTraces, encodeLogs, encodeTraces, type OtlpSpan } from '../../../pipeline/sdk/otlp/decode';
+import {
+  decodeTraces, encodeLogs, encodeTraces, otlpTypes, protobufToOtlpJson, type OtlpSpan,
+} from '../../../pipeline/sdk/otlp';
 import { zstdCompress } from '../../../pipeline/sdk/zstd';
-import { protobufToOtlpJson } from '../../../pipeline/sdk/otlp/json';
-import { otlpTypes } from '../../../pipeline/sdk/otlp/schema';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { deferred, post, startReceiver, type Started } from './helpers';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp/schema';
+import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp';
 import { factory } from '../../../receivers/otlp/factory';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { FakeNext, deferred, grpcExport, post, startReceiver } from './helpers';

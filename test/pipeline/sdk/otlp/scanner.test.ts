@@ -7,7 +7,7 @@ import { decodeTraces, encodeTraces, decodeLogs, encodeLogs, type OtlpResourceSp
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import {
   appendSpanAttributes, countLogRecords, countSpans, indexTraceChunk, splitLogsByTraceId, splitTracesByTraceId, type AttrValue,
-} from '../../../../pipeline/sdk/otlp/scanner';
+} from '../../../../pipeline/sdk/otlp/index';
 import { otlpTypes } from '../../../../pipeline/sdk/otlp/schema';
 import { isPermanent } from '../../../../pipeline/sdk/errors';
 import { flatten, type FlatSpan } from './expect-spans';

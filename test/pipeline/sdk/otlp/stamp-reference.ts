@@ -6,7 +6,7 @@
 
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import { Writer, type Reader } from 'protobufjs';
-import type { AttrValue } from '../../../../pipeline/sdk/otlp/scanner';
+import type { AttrValue } from '../../../../pipeline/sdk/otlp/wire';
 import type { TraceStateThreshold } from '../../../../pipeline/sdk/otlp/tracestate';
 import * as wire from '../../../../pipeline/sdk/otlp/wire';
 

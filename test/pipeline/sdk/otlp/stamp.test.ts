@@ -5,7 +5,8 @@
 
 import { expect } from 'chai';
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
-import { appendSpanAttributes, type AttrValue } from '../../../../pipeline/sdk/otlp/scanner';
+import { appendSpanAttributes } from '../../../../pipeline/sdk/otlp/stamp';
+import type { AttrValue } from '../../../../pipeline/sdk/otlp/wire';
 import { decodeTraces } from '../../../../pipeline/sdk/otlp/decode';
 import { flatten } from './expect-spans';
 import { rng } from '../../../helpers/random';

@@ -8,15 +8,10 @@
 // Run: npx tsx bench/jaeger-encode.ts [traces] [rounds]
 
 import { createHash } from 'node:crypto';
-import * as http from 'node:http';
 import type { OtlpResourceSpans } from '../pipeline/sdk/otlp';
-import { readableSpansFromOtlp } from '../exporters/jaeger/convert';
-import { JaegerInstance, resourceKey, serviceNameOf } from '../exporters/jaeger/instances';
-import type { ResourceIdentity } from '../exporters/jaeger/instances';
-import { ThriftHttpSender } from '../exporters/jaeger/sender';
-import { forJaegerThrift, spanResourceFor } from '../exporters/jaeger/thrift-shape';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { Attributes } from '@opentelemetry/api';
+import { batchesFromOtlp } from '../exporters/jaeger/convert';
+import { loadJaegerThrift } from '../exporters/jaeger/thrift';
+import type { JaegerThrift } from '../exporters/jaeger/thrift';
 import { buildRequest, DEFAULT_MODEL, generateTrace, SERVICE_COUNT } from './loadgen/model';
 import type { ModelOptions } from './loadgen/model';
 import { Rng } from './loadgen/random';
@@ -58,78 +53,35 @@ function serviceOf(rs: OtlpResourceSpans): string {
   return v.type === 'string' ? v.value : '';
 }
 
-/** A ThriftHttpSender whose flush encodes the batch as it would and keeps the body instead of POSTing it. */
-class CapturingSender extends ThriftHttpSender {
-  bodies: Buffer[] = [];
-
-  override flush(callback?: (numSpans: number, err?: string) => void): void {
-    const n = this._batch.spans.length;
-    const encoded = this._jaegerThrift.Batch.rw.toBuffer(this._batch);
-    this._reset();
-    if (encoded.err) throw new Error(String(encoded.err));
-    this.bodies.push(encoded.value);
-    callback?.(n);
-  }
-}
-
-function withoutServiceName(attrs: Attributes): Attributes {
-  const { ['service.name']: _omit, ...rest } = attrs;
-  return rest;
-}
-
-/** encodeAll runs the exporter's conversion + the library's encoding over every batch; returns the bodies. */
-async function encodeAll(batches: OtlpResourceSpans[][][]): Promise<Buffer[]> {
+/** encodeAll runs the exporter's conversion and encoding over every batch; returns the request bodies. */
+function encodeAll(thrift: JaegerThrift, batches: OtlpResourceSpans[][][]): Buffer[] {
   const bodies: Buffer[] = [];
-  const instances = new Map<string, { inst: JaegerInstance; sender: CapturingSender }>();
-  const agent = new http.Agent();
-  const signal = new AbortController().signal;
   for (const chunks of batches) {
-    const groups = new Map<string, { identity: ResourceIdentity; spans: ReadableSpan[] }>();
-    for (const decoded of chunks) {
-      for (const g of readableSpansFromOtlp(decoded)) {
-        const identity = { serviceName: serviceNameOf(g.resourceAttributes), attributes: g.resourceAttributes };
-        const key = resourceKey(identity);
-        let group = groups.get(key);
-        if (!group) groups.set(key, (group = { identity, spans: [] }));
-        const resource = spanResourceFor(g.resourceAttributes, true);
-        for (const s of g.spans) group.spans.push(forJaegerThrift(s, resource));
-      }
-    }
-    for (const [key, g] of groups) {
-      let entry = instances.get(key);
-      if (!entry) {
-        const sender = new CapturingSender({
-          endpoint: new URL('http://127.0.0.1:9/api/traces'), headers: {}, timeoutMs: 5000, agent, maxSpanBatchSize: MAX_SPANS_PER_REQUEST + 1,
-        });
-        const inst = new JaegerInstance(g.identity, withoutServiceName(g.identity.attributes), () => sender, 7000, () => undefined);
-        instances.set(key, (entry = { inst, sender }));
-      }
-      for (let i = 0; i < g.spans.length; i += MAX_SPANS_PER_REQUEST) {
-        await entry.inst.export(g.spans.slice(i, i + MAX_SPANS_PER_REQUEST), signal);
-        bodies.push(...entry.sender.bodies);
-        entry.sender.bodies = [];
-      }
-    }
+    for (const b of batchesFromOtlp(chunks, 'process_tags', MAX_SPANS_PER_REQUEST))
+      bodies.push(thrift.encodeBatch(b.batch));
   }
-  await Promise.all([...instances.values()].map((e) => e.inst.kill()));
   return bodies;
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const traces = Number(process.argv[2] ?? 2000);
   const rounds = Number(process.argv[3] ?? 7);
   const batches = workload(traces);
   const spans = batches.flat(2).reduce((n, rs) => n + rs.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0);
-  const first = await encodeAll(batches);
+  const thrift = loadJaegerThrift();
+  const first = encodeAll(thrift, batches);
   const bytes = first.reduce((n, b) => n + b.length, 0);
   const digest = createHash('sha256');
   for (const b of first) digest.update(b);
-  console.log(`node ${process.version}; ${traces} traces, ${spans} spans -> ${first.length} requests, ${bytes} bytes; sha256 ${digest.digest('hex').slice(0, 16)}`);
+  console.log(
+    `node ${process.version}; ${traces} traces, ${spans} spans -> ${first.length} requests, ${bytes} bytes; ` +
+      `sha256 ${digest.digest('hex').slice(0, 16)}`,
+  );
   const rates: number[] = [];
   let spent = 0;
   for (let r = 0; r < rounds && spent < MAX_CPU_SECONDS; r++) {
     const before = process.cpuUsage();
-    await encodeAll(batches);
+    encodeAll(thrift, batches);
     const used = process.cpuUsage(before);
     const seconds = (used.user + used.system) / 1e6;
     spent += seconds;
@@ -137,7 +89,10 @@ async function main(): Promise<void> {
   }
   rates.sort((a, b) => a - b);
   const median = rates[Math.floor(rates.length / 2)];
-  console.log(`spans per CPU-second: median ${Math.round(median)} over ${rates.length} rounds (min ${Math.round(rates[0])}, max ${Math.round(rates[rates.length - 1])})`);
+  console.log(
+    `spans per CPU-second: median ${Math.round(median)} over ${rates.length} rounds ` +
+      `(min ${Math.round(rates[0])}, max ${Math.round(rates[rates.length - 1])})`,
+  );
 }
 
-void main();
+main();

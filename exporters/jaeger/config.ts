@@ -1,4 +1,4 @@
-// Config schema of the `jaeger` exporter (Jaeger thrift through @opentelemetry/exporter-jaeger). Keys are
+// Config schema of the `jaeger` exporter (Jaeger thrift over HTTP, or UDP to an agent). Keys are
 // snake_case as in .tsk files; durations parse to ms. See README.md for the table.
 
 import { z } from 'zod';
@@ -13,8 +13,6 @@ export const DEFAULT_AGENT_ENDPOINT = '127.0.0.1:6832';
 export const DEFAULT_TIMEOUT = '5s';
 /** DEFAULT_MAX_SPANS_PER_REQUEST is jaeger-client's own batch size. */
 export const DEFAULT_MAX_SPANS_PER_REQUEST = 100;
-/** DEFAULT_MAX_EXPORTERS bounds the JaegerExporter instances (one per resource). */
-export const DEFAULT_MAX_EXPORTERS = 64;
 /** DEFAULT_MAX_PACKET_SIZE is the UDP datagram limit the Jaeger agent accepts. */
 export const DEFAULT_MAX_PACKET_SIZE = 65000;
 
@@ -28,10 +26,10 @@ export const DEFAULT_MAX_PACKET_SIZE = 65000;
  * - `headers` (http): extra request headers, e.g. `authorization`. Default none.
  * - `timeout`: deadline of one request (connect + send + answer). Default 5s. Must be > 0.
  * - `max_spans_per_request`: spans per thrift batch / request. Default 100.
- * - `max_exporters`: live JaegerExporter instances (one per resource), LRU-evicted. Default 64.
+ * - `max_exporters`: deprecated, no effect (accepted so existing files still load; a warning says to remove it).
  * - `resource_attributes_as`: "process_tags" (default; the resource travels once per batch as Jaeger process
- *   tags, as Jaeger stores OTLP resources) or "span_tags" (the library's own behaviour: every resource
- *   attribute repeated as a tag on every span).
+ *   tags, as Jaeger stores OTLP resources) or "span_tags" (every resource attribute repeated as a tag on
+ *   every span, as @opentelemetry/exporter-jaeger does).
  * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
@@ -45,7 +43,7 @@ export const configSchema = z
     headers: headersSchema,
     timeout: duration({ min: 1 }).prefault(DEFAULT_TIMEOUT),
     max_spans_per_request: int({ min: 1, max: 10000 }).default(DEFAULT_MAX_SPANS_PER_REQUEST),
-    max_exporters: int({ min: 1, max: 10000 }).default(DEFAULT_MAX_EXPORTERS),
+    max_exporters: int({ min: 1, max: 10000 }).optional(),
     resource_attributes_as: z.enum(['process_tags', 'span_tags']).default('process_tags'),
     tls: tlsSchema,
     retry_on_failure: retryOnFailureSchema,

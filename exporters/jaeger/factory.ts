@@ -1,5 +1,6 @@
-// Factory of the `jaeger` exporter: Jaeger thrift (HTTP by default, UDP on request) through
-// @opentelemetry/exporter-jaeger, one library instance per resource. Stability: beta (the library is deprecated upstream).
+// Factory of the `jaeger` exporter: Jaeger thrift (HTTP by default, UDP on request), encoded from the decoded
+// OTLP spans with the thrift model of @opentelemetry/exporter-jaeger. Stability: beta (the library is deprecated
+// upstream).
 
 import { defineExporterFactory } from '../../pipeline/sdk/component';
 import { configSchema } from './config';

@@ -1,42 +1,19 @@
-// The transport under @opentelemetry/exporter-jaeger. The library's HTTP sender (jaeger-client 3.19
-// HTTPSender, verified by reading it and by tests) reports failures only as a string, counts any status
-// below 400 (redirects included) as delivered, sets a socket timeout without a handler (a server that
-// never answers hangs the export forever), and cannot send custom headers. So we subclass it and replace
-// only `flush`: the library still appends spans and encodes the thrift Batch; we POST it with a real
-// deadline, headers and TLS, and keep the structured failure (status, Retry-After) for the caller.
-// UDP (protocol "udp") uses the library's UDPSender unchanged: fire-and-forget, lost datagrams report success.
-//
-// The sender is installed into a JaegerExporter through its private `_sender` field (installSender). Both
-// touch points (`_sender`, and HTTPSender's `_batch` / `_jaegerThrift` / `_reset`) are pinned by tests in
-// test/exporters/jaeger/sender.test.ts, so an upgrade that moves them fails loudly.
+// The transports of the `jaeger` exporter. HTTP: one thrift Batch per POST to the collector's /api/traces,
+// with a real deadline, custom headers, TLS and a structured failure (status, Retry-After), through the
+// exporters' shared postBytes; 3xx and 4xx other than 408/429 are permanent, 408/429/5xx retriable. UDP: the
+// agent's one-way `emitBatch` message, spans packed into datagrams of at most max_packet_size bytes;
+// fire-and-forget, so a datagram lost on the way still counts as sent.
 
+import * as dgram from 'node:dgram';
 import type * as http from 'node:http';
-import type { JaegerExporter } from '@opentelemetry/exporter-jaeger';
-import { HTTPSender, ThriftUtils, UDPSender } from '@opentelemetry/exporter-jaeger/build/src/types';
-import type { Attributes } from '@opentelemetry/api';
-import { errorMessage } from '../../pipeline/sdk/errors';
 import { ExporterErrorCode, ExportError } from '../../pipeline/sdk/exporterhelper/errors';
 import { httpStatusError, postBytes } from '../../pipeline/sdk/exporterhelper/http';
-import { tagValue } from './thrift-shape';
+import type { JaegerThrift, ThriftBatch, ThriftSpan } from './thrift';
 
-/** SenderCallback is jaeger-client's sender callback: spans handled, and an error text on failure. */
-type SenderCallback = (numSpans: number, err?: string) => void;
-
-/** The parts of jaeger-client's HTTPSender this file relies on. */
-interface HttpSenderInternals {
-  _batch: { spans: unknown[] };
-  _jaegerThrift: { Batch: { rw: { toBuffer(batch: unknown): { err?: unknown; value: Buffer } } } };
-  _reset(): void;
-  setProcess(process: { serviceName: string; tags: unknown[] }): void;
-  close(): void;
-}
-
-const HttpSenderBase = HTTPSender as new (options: Record<string, unknown>) => HttpSenderInternals;
-
-/** JaegerSender is what a JaegerExporter instance sends through. */
+/** JaegerSender delivers one thrift batch per call; it rejects with an ExportError whose `retriable` drives retries. */
 export interface JaegerSender {
-  /** The failure of the last flush, with status and Retry-After when known; cleared by take. */
-  takeFailure(): ExportError | undefined;
+  send(batch: ThriftBatch, signal: AbortSignal): Promise<void>;
+  /** close aborts sends in flight and releases sockets. Idempotent. */
   close(): void;
 }
 
@@ -46,65 +23,78 @@ export interface HttpSenderOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly agent: http.Agent;
-  /** Spans buffered before the library flushes on its own; set above the largest export so only our flush sends. */
-  readonly maxSpanBatchSize: number;
+  /** POSTs in flight at once (the agent's sockets); more wait for a free one before their deadline starts. */
+  readonly maxConcurrent: number;
 }
 
-/** ThriftHttpSender is jaeger-client's HTTPSender with a flush that POSTs through postBytes (see the file header). */
-export class ThriftHttpSender extends HttpSenderBase implements JaegerSender {
-  private _failure?: ExportError;
-  private readonly _abort = new AbortController();
+/**
+ * HttpSender POSTs each batch as `application/x-thrift` to a Jaeger collector, at most `maxConcurrent` at a
+ * time: a batch waits for a free connection before its `timeoutMs` deadline starts.
+ */
+export class HttpSender implements JaegerSender {
+  private readonly _closed = new AbortController();
+  private readonly _headers: Readonly<Record<string, string>>;
+  private _inFlight = 0;
+  private readonly _waiting: Array<() => void> = [];
 
-  constructor(private readonly _o: HttpSenderOptions) {
-    super({ endpoint: _o.endpoint.href, maxSpanBatchSize: _o.maxSpanBatchSize });
+  constructor(
+    private readonly _thrift: JaegerThrift,
+    private readonly _o: HttpSenderOptions,
+  ) {
+    this._headers = { ..._o.headers, 'content-type': 'application/x-thrift' };
   }
 
-  /** flush encodes the buffered spans as one thrift Batch and POSTs it; the callback gets an error text on failure. */
-  flush(callback?: SenderCallback): void {
-    const n = this._batch.spans.length;
-    if (n === 0) {
-      callback?.(0);
-      return;
-    }
-    const encoded = this._jaegerThrift.Batch.rw.toBuffer(this._batch);
-    this._reset();
-    if (encoded.err) {
-      this._fail(new ExportError(ExporterErrorCode.BAD_DATA, `thrift encoding failed: ${errorMessage(encoded.err)}`, { retriable: false }), n, callback);
-      return;
-    }
+  async send(batch: ThriftBatch, signal: AbortSignal): Promise<void> {
+    const body = this._thrift.encodeBatch(batch);
     const url = this._o.endpoint;
-    postBytes(url, encoded.value, {
-      headers: { ...this._o.headers, 'content-type': 'application/x-thrift' },
-      timeoutMs: this._o.timeoutMs,
-      agent: this._o.agent,
-      signal: this._abort.signal,
-    }).then(
-      (res) => {
-        const err = httpStatusError(`POST ${url.origin}${url.pathname}`, res);
-        if (err) this._fail(err, n, callback);
-        else callback?.(n);
-      },
-      (err: unknown) => this._fail(err instanceof ExportError ? err : new ExportError(ExporterErrorCode.NETWORK, errorMessage(err), { cause: err, retriable: true }), n, callback),
-    );
+    const abort = AbortSignal.any([signal, this._closed.signal]);
+    await this._acquire(abort);
+    try {
+      const res = await postBytes(url, body, {
+        headers: this._headers,
+        timeoutMs: this._o.timeoutMs,
+        agent: this._o.agent,
+        signal: abort,
+      });
+      const err = httpStatusError(`POST ${url.origin}${url.pathname}`, res);
+      if (err) throw err;
+    } finally {
+      this._release();
+    }
   }
 
-  takeFailure(): ExportError | undefined {
-    const f = this._failure;
-    this._failure = undefined;
-    return f;
-  }
-
-  /** close aborts requests in flight and closes the connections. Idempotent. */
-  override close(): void {
-    if (this._abort.signal.aborted) return;
-    this._abort.abort();
-    super.close();
+  close(): void {
+    if (this._closed.signal.aborted) return;
+    this._closed.abort();
     this._o.agent.destroy();
   }
 
-  private _fail(err: ExportError, n: number, callback?: SenderCallback): void {
-    this._failure = err;
-    callback?.(n, err.message);
+  /** _acquire resolves once a connection slot is free; rejects retriably when `signal` aborts first. */
+  private _acquire(signal: AbortSignal): Promise<void> {
+    const aborted = () => new ExportError(ExporterErrorCode.NETWORK, 'export aborted', { retriable: true });
+    if (signal.aborted) return Promise.reject(aborted());
+    if (this._inFlight < this._o.maxConcurrent) {
+      this._inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        this._inFlight++;
+        resolve();
+      };
+      const onAbort = () => {
+        this._waiting.splice(this._waiting.indexOf(grant), 1);
+        reject(aborted());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this._waiting.push(grant);
+    });
+  }
+
+  private _release(): void {
+    this._inFlight--;
+    this._waiting.shift()?.();
   }
 }
 
@@ -112,42 +102,82 @@ export class ThriftHttpSender extends HttpSenderBase implements JaegerSender {
 export interface UdpSenderOptions {
   readonly host: string;
   readonly port: number;
+  /** Largest datagram, in bytes. */
   readonly maxPacketSize: number;
 }
 
-/** createUdpSender wraps jaeger-client's UDPSender (binary thrift to an agent); lost datagrams still report success. */
-export function createUdpSender(o: UdpSenderOptions): JaegerSender & { setProcess(p: unknown): void } {
-  const s = new (UDPSender as new (opts: Record<string, unknown>) => { _client?: { unref(): void }; setProcess(p: unknown): void; close(): void })({
-    host: o.host,
-    port: o.port,
-    maxPacketSize: o.maxPacketSize,
-  });
-  s._client?.unref();
-  const closeOnce = s.close.bind(s);
-  let closed = false;
-  return Object.assign(s, {
-    takeFailure: () => undefined,
-    close: () => {
-      if (closed) return;
-      closed = true;
-      closeOnce();
-    },
-  });
-}
-
-/** processOf builds the thrift Process of an exporter instance: the service name and the tags (arrays as JSON). */
-export function processOf(serviceName: string, tags: Attributes): { serviceName: string; tags: unknown[] } {
-  const list = Object.entries(tags)
-    .filter(([, v]) => v !== undefined && v !== null)
-    .map(([key, v]) => ({ key, value: tagValue(v!) }));
-  return { serviceName, tags: ThriftUtils.getThriftTags(list) };
-}
-
 /**
- * installSender makes `exporter` send through `sender` with `process` (service name + tags) instead of
- * creating its own sender from the first span it sees.
+ * UdpSender sends each batch as one or more `emitBatch` datagrams, packing spans in order while they fit. A
+ * span that cannot fit in a datagram on its own rejects the whole batch permanently (BAD_DATA) before
+ * anything is sent; a socket error rejects retriably (NETWORK).
  */
-export function installSender(exporter: JaegerExporter, sender: JaegerSender & { setProcess(p: unknown): void }, process: { serviceName: string; tags: unknown[] }): void {
-  sender.setProcess(process);
-  (exporter as unknown as { _sender?: unknown })._sender = sender;
+export class UdpSender implements JaegerSender {
+  private _socket?: dgram.Socket;
+
+  constructor(
+    private readonly _thrift: JaegerThrift,
+    private readonly _o: UdpSenderOptions,
+  ) {}
+
+  async send(batch: ThriftBatch, signal: AbortSignal): Promise<void> {
+    for (const spans of this.pack(batch)) {
+      if (signal.aborted) throw new ExportError(ExporterErrorCode.NETWORK, 'export aborted', { retriable: true });
+      await this._sendDatagram(this._thrift.encodeEmitBatch({ process: batch.process, spans }));
+    }
+  }
+
+  /** pack cuts the batch's spans into datagram-sized groups (throws BAD_DATA for a span too large for any). */
+  pack(batch: ThriftBatch): ThriftSpan[][] {
+    const room = this._o.maxPacketSize - this._thrift.emitBatchOverhead(batch.process);
+    const packets: ThriftSpan[][] = [];
+    let current: ThriftSpan[] = [];
+    let used = 0;
+    for (const span of batch.spans) {
+      const size = this._thrift.spanLength(span);
+      if (size > room) {
+        throw new ExportError(
+          ExporterErrorCode.BAD_DATA,
+          `span ${span.spanId.toString('hex')} needs ${size} bytes, more than the ${room} ` +
+            `a datagram of ${this._o.maxPacketSize} bytes leaves`,
+          { retriable: false },
+        );
+      }
+      if (used + size > room) {
+        packets.push(current);
+        current = [];
+        used = 0;
+      }
+      current.push(span);
+      used += size;
+    }
+    if (current.length > 0) packets.push(current);
+    return packets;
+  }
+
+  close(): void {
+    this._socket?.close();
+    this._socket = undefined;
+  }
+
+  private _sendDatagram(bytes: Buffer): Promise<void> {
+    if (!this._socket) {
+      this._socket = dgram.createSocket(this._o.host.includes(':') ? 'udp6' : 'udp4');
+      // Errors also reach the send callback; this listener keeps an unhandled 'error' event from crashing.
+      this._socket.on('error', () => undefined);
+      this._socket.unref();
+    }
+    const socket = this._socket;
+    return new Promise((resolve, reject) => {
+      socket.send(bytes, this._o.port, this._o.host, (err) => {
+        if (err)
+          reject(
+            new ExportError(ExporterErrorCode.NETWORK, `UDP send to ${this._o.host}:${this._o.port}: ${err.message}`, {
+              cause: err,
+              retriable: true,
+            }),
+          );
+        else resolve();
+      });
+    });
+  }
 }

@@ -1,4 +1,4 @@
-// Integration: the `jaeger` exporter (thrift over HTTP via @opentelemetry/exporter-jaeger) against the REAL
+// Integration: the `jaeger` exporter (thrift over HTTP, encoded from the decoded OTLP spans) against the REAL
 // Jaeger of scripts/stack. A two-service trace with every attribute type is exported, fetched back with
 // GET /api/traces/{id} and compared field by field; a 600-span trace checks request cutting end to end.
 
@@ -10,7 +10,7 @@ import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_THRIFT } from './expo
 
 const host = { reportFatalError() {} };
 
-/** What Jaeger stores for our thrift path: the library sends numbers as DOUBLE; we send arrays/kvlists as JSON, bytes as base64. */
+/** What Jaeger stores for our thrift path: numbers as DOUBLE (as the library does), arrays/kvlists as JSON, bytes as base64. */
 function thriftTag(v: OtlpAnyValue): [string, unknown] {
   switch (v.type) {
     case 'string': return ['string', v.value];

@@ -30,7 +30,7 @@ export const DEFAULT_MAX_PACKET_SIZE = 65000;
  * - `resource_attributes_as`: "process_tags" (default; the resource travels once per batch as Jaeger process
  *   tags, as Jaeger stores OTLP resources) or "span_tags" (every resource attribute repeated as a tag on
  *   every span, as @opentelemetry/exporter-jaeger does).
- * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see pipeline/sdk/exporterhelper.
+ * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
   .object({

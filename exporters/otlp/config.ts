@@ -28,7 +28,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
  * - `max_request_bytes`: a batch is cut at trace boundaries into requests of at most this many encoded
  *   bytes (one trace larger than that goes alone). Default 4MiB (gRPC's default receive limit). 0 = one
  *   request per batch.
- * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter_topic`, `dead_letter_brokers`: see pipeline/sdk/exporterhelper.
+ * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
   .object({

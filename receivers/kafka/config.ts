@@ -3,7 +3,8 @@
 
 import { z } from 'zod';
 import { bool, byteSize, duration, int, stringList } from '../../pipeline/sdk/config-types';
-import { kafkaClientFields } from '../../pipeline/sdk/kafka/client';
+import { kafkaClientFields, kafkaTopicName } from '../../pipeline/sdk/kafka/client';
+import { deadLetterSchema } from '../../pipeline/sdk/kafka/dead-letter';
 
 export const DEFAULT_TOPIC = 'otlp_spans';
 export const DEFAULT_GROUP = 'tusk-sampler';
@@ -15,8 +16,6 @@ export const DEFAULT_FETCH_MIN_BYTES = '1MiB';
 export const DEFAULT_DRAIN_TIMEOUT = '5s';
 export const DEFAULT_DETACH_AFTER = '5s';
 export const DEFAULT_PARTITIONS = 8;
-
-const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
 
 /**
  * kafkaReceiverConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/sdk/kafka/client.ts):
@@ -41,16 +40,19 @@ const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a 
  *   so most messages are never copied. 0 = never copy.
  * - `shutdown_drain_timeout` (default 5s): shutdown waits this long for in-flight messages to settle before it
  *   commits and leaves the group; the rest is replayed by the next owner. 0 = do not wait.
- * - `dead_letter_topic` (default '' = none): permanently rejected or undecodable messages are produced here
- *   (same key and value, headers saying why) before they are skipped; without it they are counted, logged, skipped.
+ * - `dead_letter` (absent = none): pipeline/sdk/kafka/dead-letter.ts `deadLetterSchema`. Permanently rejected or
+ *   undecodable messages are produced to its topic (same key and value, `tusk.dlq.*` headers saying why and
+ *   from where) before they are skipped; without it they are counted, logged, skipped. Without `brokers` it
+ *   writes with this receiver's own client settings (brokers, client_id, connect_timeout, sasl, tls).
  * - `create_topics` (default true) / `partitions` (default 8) / `replication_factor` (default 1): create
- *   missing topics at start (so the broker's default partition count never applies).
+ *   missing topics at start (so the broker's default partition count never applies); the dead-letter topic
+ *   follows its own section's keys.
  */
 export const kafkaReceiverConfigSchema = z
   .object({
     ...kafkaClientFields,
-    topic: stringList().pipe(z.array(topicName())).default(() => [DEFAULT_TOPIC]),
-    logs_topic: z.union([z.literal(''), topicName()]).default(''),
+    topic: stringList().pipe(z.array(kafkaTopicName())).default(() => [DEFAULT_TOPIC]),
+    logs_topic: z.union([z.literal(''), kafkaTopicName()]).default(''),
     group: z.string().min(1).default(DEFAULT_GROUP),
     session_timeout: duration({ min: 6000, max: 1_800_000 }).prefault(DEFAULT_SESSION_TIMEOUT),
     max_inflight_bytes_per_partition: byteSize({ min: 1024 }).prefault(DEFAULT_INFLIGHT_PER_PARTITION),
@@ -60,7 +62,7 @@ export const kafkaReceiverConfigSchema = z
     fetch_min_bytes: byteSize({ min: 1, max: 64 * 1024 * 1024 }).prefault(DEFAULT_FETCH_MIN_BYTES),
     detach_after: duration({ min: 0 }).prefault(DEFAULT_DETACH_AFTER),
     shutdown_drain_timeout: duration({ min: 0 }).prefault(DEFAULT_DRAIN_TIMEOUT),
-    dead_letter_topic: z.union([z.literal(''), topicName()]).default(''),
+    dead_letter: deadLetterSchema.optional(),
     create_topics: bool().default(true),
     partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_PARTITIONS),
     replication_factor: int({ min: 1, max: 32 }).default(1),
@@ -68,9 +70,12 @@ export const kafkaReceiverConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.topic.length === 0 && c.logs_topic === '') ctx.addIssue({ code: 'custom', path: ['topic'], message: 'set a trace topic, a logs_topic, or both' });
-    const all = [...c.topic, c.logs_topic, c.dead_letter_topic].filter((t) => t !== '');
+    const all = [...c.topic, c.logs_topic, c.dead_letter?.topic ?? ''].filter((t) => t !== '');
     const dup = all.find((t, i) => all.indexOf(t) !== i);
-    if (dup !== undefined) ctx.addIssue({ code: 'custom', path: ['topic'], message: `topic "${dup}" is used twice (topic, logs_topic and dead_letter_topic must differ)` });
+    if (dup !== undefined) {
+      const message = `topic "${dup}" is used twice (topic, logs_topic and dead_letter.topic must differ)`;
+      ctx.addIssue({ code: 'custom', path: ['topic'], message });
+    }
   });
 
 /** KafkaReceiverConfig is the parsed config (durations in ms, sizes in bytes). */

@@ -16,15 +16,14 @@
 //   message below that (never delivering one twice within an assignment).
 // - pause() state survives a rebalance: a revoked partition is resumed so a later assignment is not stuck.
 
-import { CompressionTypes, Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
 import { PipelineError, errorMessage } from '../../pipeline/sdk/errors';
 import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
-import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
-import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
+import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
 import {
   countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal,
@@ -76,7 +75,7 @@ export class KafkaReceiver implements Receiver {
   private readonly _parts = new Map<string, PartitionState>();
   private _kafka?: Kafka;
   private _consumer?: Consumer;
-  private _dlq?: ManagedProducer;
+  private readonly _dlq?: DeadLetterWriter;
   private _run?: Promise<void>;
   private _commitTimer?: NodeJS.Timeout;
   private _commitChain: Promise<void> = Promise.resolve();
@@ -100,13 +99,19 @@ export class KafkaReceiver implements Receiver {
     this._metrics = new KafkaReceiverMetrics(_settings.metrics, _settings.id);
     for (const t of _cfg.topic) this._signals.set(t, 'traces');
     if (_cfg.logs_topic !== '') this._signals.set(_cfg.logs_topic, 'logs');
+    if (_cfg.dead_letter) {
+      const { brokers, client_id, connect_timeout, sasl, tls } = _cfg;
+      const client = { brokers, client_id, connect_timeout, sasl, tls };
+      const { id, logger, metrics } = _settings;
+      this._dlq = new DeadLetterWriter({ component: id, config: _cfg.dead_letter, client, logger, metrics });
+    }
     this._dispatcher = new Dispatcher(
       next.traces,
       next.logs,
       {
         settled: (part) => this._afterChange(part),
         retryStateChanged: (part) => this._afterChange(part),
-        deadLetter: _cfg.dead_letter_topic !== '' ? (part, entry, reason, err) => this._deadLetter(part, entry, reason, err) : undefined,
+        deadLetter: this._dlq ? (part, entry, reason, err) => this._deadLetter(part, entry, reason, err) : undefined,
       },
       { detachAfterMs: _cfg.detach_after },
       this._logger,
@@ -119,10 +124,7 @@ export class KafkaReceiver implements Receiver {
   async start(host: Host): Promise<void> {
     if (this._run || this._stopping) return;
     this._kafka = new Kafka(kafkaConfig(this._cfg, this._logger, { requestTimeoutMs: 30_000 }));
-    if (this._cfg.dead_letter_topic !== '') {
-      const retry = { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 };
-      this._dlq = new ManagedProducer(this._kafka, { createPartitioner: partitionerFor('murmur2'), retry, ackTimeoutMs: 30_000, compression: CompressionTypes.None }, this._logger);
-    }
+    this._dlq?.start();
     this._commitTimer = setInterval(() => {
       if (this._joined) void this._commit();
     }, this._cfg.commit_interval);
@@ -148,8 +150,9 @@ export class KafkaReceiver implements Receiver {
     for (let attempt = 0, delay = 500; !this._stopping; attempt++, delay = Math.min(delay * 2, START_RETRY_MAX_MS)) {
       try {
         if (cfg.create_topics) {
-          const all = cfg.dead_letter_topic !== '' ? [...topics, cfg.dead_letter_topic] : topics;
-          await ensureTopics(this._kafka as Kafka, this._logger, all.map((topic) => ({ topic, partitions: cfg.partitions, replicationFactor: cfg.replication_factor })), 30_000);
+          const { partitions, replication_factor: replicationFactor } = cfg;
+          const specs = topics.map((topic) => ({ topic, partitions, replicationFactor }));
+          await ensureTopics(this._kafka as Kafka, this._logger, specs, 30_000);
         }
         if (this._stopping) return;
         const consumer = this._newConsumer(host);
@@ -342,16 +345,12 @@ export class KafkaReceiver implements Receiver {
     return this._commitChain;
   }
 
-  private async _deadLetter(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void> {
-    const headers: Record<string, string> = {
-      'tusk.dlq.reason': reason,
-      'tusk.dlq.error.code': String((err as { code?: unknown })?.code ?? ''),
-      'tusk.dlq.error.message': errorMessage(err).slice(0, 1000),
-      'tusk.dlq.source.topic': part.topic,
-      'tusk.dlq.source.partition': String(part.partition),
-      'tusk.dlq.source.offset': String(entry.offset),
-    };
-    await (this._dlq as ManagedProducer).send([{ topic: this._cfg.dead_letter_topic, messages: [{ key: entry.key, value: entry.value, headers }] }]);
+  /** _deadLetter writes one skipped message as it was consumed; rejects when the dead letter was not written. */
+  private _deadLetter(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown): Promise<void> {
+    const source = { topic: part.topic, partition: part.partition, offset: entry.offset };
+    const code = err instanceof PipelineError ? err.code : undefined;
+    const cause = { reason, signal: part.signal, code, message: errorMessage(err) };
+    return (this._dlq as DeadLetterWriter).write([{ key: entry.key, value: entry.value, source }], cause);
   }
 
   private async _shutdown(): Promise<void> {

@@ -1,9 +1,10 @@
 // Integration: the dead-letter path against REAL services. The otlp exporter sends a batch with one valid and
 // one corrupt trace chunk to the real Jaeger (OTLP/HTTP); Jaeger answers 400 for the corrupt one, which is
-// then written to a real Kafka topic (unique per run): key = trace id, value = the original bytes, headers
-// saying who rejected it and why. The valid trace reaches Jaeger. The same for log chunks, sent to a real
-// OTLP server (tusk-collector's own otlp receiver on loopback): the refused chunk is dead-lettered with
-// `tusk-signal: logs`.
+// then written to a real Kafka topic (unique per run): key = trace id, value = the original bytes, `tusk.dlq.*`
+// headers saying who rejected it and why. The valid trace reaches Jaeger. The same for log chunks, sent to a
+// real OTLP server (tusk-collector's own otlp receiver on loopback): the refused chunk is dead-lettered with
+// `tusk.dlq.signal: logs`. A dead letter Kafka does not take (its topic missing, create_topic false) makes the
+// batch reject retriably: nothing is settled as handled.
 
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { factory } from '../../exporters/otlp/factory';
+import { PipelineError } from '../../pipeline/sdk/errors';
 import type { ExportRejectedError } from '../../pipeline/sdk/exporterhelper/errors';
 import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, richTrace, settings } from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, fetchTrace, JAEGER_OTLP_HTTP } from './exporters-helpers';
@@ -40,7 +42,7 @@ describe('integration: permanent rejection -> dead-letter topic on real Kafka', 
     const topic = `tusk-it-dlq-${Date.now()}-${process.pid}`;
     const s = settings('exporters.otlp_dlq');
     const exp = factory.create(s, factory.configSchema.parse({
-      endpoint: JAEGER_OTLP_HTTP, max_request_bytes: 1, dead_letter_topic: topic, dead_letter_brokers: BROKERS.join(','),
+      endpoint: JAEGER_OTLP_HTTP, max_request_bytes: 1, dead_letter: { topic, brokers: BROKERS.join(',') },
       retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
     }));
     const good = newTraceId();
@@ -63,17 +65,23 @@ describe('integration: permanent rejection -> dead-letter topic on real Kafka', 
     expect(got).to.have.length(1);
     expect(got[0].key).to.equal(bad);
     expect(got[0].value.equals(badBytes)).to.equal(true);
-    expect(got[0].headers).to.include({ 'tusk-exporter': 'exporters.otlp_dlq', 'tusk-error-code': 'ERR_EXPORTER_HTTP_STATUS', 'tusk-status': '400' });
+    expect(got[0].headers).to.include({
+      'tusk.dlq.reason': 'permanent', 'tusk.dlq.component': 'exporters.otlp_dlq', 'tusk.dlq.signal': 'traces',
+      'tusk.dlq.error.code': 'ERR_EXPORTER_HTTP_STATUS', 'tusk.dlq.error.status': '400',
+    });
+    expect(Date.parse(got[0].headers['tusk.dlq.time'])).to.be.closeTo(Date.now(), 60_000);
     expect((await fetchTrace(good, 3))?.spans.length).to.equal(3);
   });
 
-  it('dead-letters a log chunk the OTLP server refused, marked tusk-signal: logs; the good log chunk is delivered', async () => {
+  it('dead-letters a refused log chunk, marked tusk.dlq.signal: logs; the good log chunk is delivered', async () => {
     const topic = `tusk-it-dlq-logs-${Date.now()}-${process.pid}`;
     const server = await startReceiver();
     try {
       const s = settings('exporters.otlp_dlq_logs');
       const exp = factory.create(s, factory.configSchema.parse({
-        endpoint: server.httpBase, max_request_bytes: 1, dead_letter_topic: topic, dead_letter_brokers: BROKERS.join(','),
+        endpoint: server.httpBase,
+        max_request_bytes: 1,
+        dead_letter: { topic, brokers: BROKERS.join(',') },
         retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
       }));
       const good = newTraceId();
@@ -94,7 +102,42 @@ describe('integration: permanent rejection -> dead-letter topic on real Kafka', 
       expect(got).to.have.length(1);
       expect(got[0].key).to.equal(bad);
       expect(got[0].value.equals(badBytes)).to.equal(true);
-      expect(got[0].headers).to.include({ 'tusk-exporter': 'exporters.otlp_dlq_logs', 'tusk-signal': 'logs', 'tusk-status': '400' });
+      expect(got[0].headers).to.include({
+        'tusk.dlq.component': 'exporters.otlp_dlq_logs',
+        'tusk.dlq.signal': 'logs',
+        'tusk.dlq.error.status': '400',
+      });
+    } finally {
+      await server.receiver.shutdown();
+    }
+  });
+
+  it('a dead letter Kafka does not take rejects the batch retriably (not settled as handled)', async () => {
+    const topic = `tusk-it-dlq-missing-${Date.now()}-${process.pid}`;
+    const server = await startReceiver();
+    try {
+      const s = settings('exporters.otlp_dlq_missing');
+      const exp = factory.create(s, factory.configSchema.parse({
+        endpoint: server.httpBase,
+        max_request_bytes: 1,
+        dead_letter: { topic, brokers: BROKERS.join(','), create_topic: false },
+        retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
+      }));
+      const bad = newTraceId();
+      const data = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+      const outcome = exp.consumeLogs?.({ chunks: [{ traceId: bad, data, recordCount: 5 }] });
+      const err = (await outcome?.catch((e: unknown) => e)) as PipelineError;
+      await exp.shutdown();
+      expect(err).to.be.instanceOf(PipelineError);
+      expect(err.code).to.equal('ERR_KAFKA_DEAD_LETTER');
+      expect(err.retriable).to.equal(true);
+      expect(err.message).to.include(`dead-letter topic ${topic} does not exist`);
+      const exporter = 'exporters.otlp_dlq_missing';
+      const deadLettered = await metricValue(s.metrics, 'tusk_exporter_dead_lettered_log_records_total', { exporter });
+      expect(deadLettered ?? 0).to.equal(0);
+      const labels = { component: exporter, result: 'failed' };
+      const failed = await metricValue(s.metrics, 'tusk_dead_letter_messages_total', labels);
+      expect(failed).to.equal(1);
     } finally {
       await server.receiver.shutdown();
     }

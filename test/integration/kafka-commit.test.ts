@@ -135,7 +135,7 @@ describe('kafka receiver commits (real broker)', function () {
     await kafka.producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
     await produce(topic, [good]);
     const down = new FakeDownstream();
-    const { metrics } = await startReceiver(topic, group, down, { dead_letter_topic: dlq });
+    const { metrics } = await startReceiver(topic, group, down, { dead_letter: { topic: dlq } });
     await waitFor('committed past the poison message', async () => (await committed(group, topic)) === 2, 20_000, 100);
     expect(down.traceIds()).to.deep.equal([good]);
     expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'poison' })).to.equal(1);
@@ -158,7 +158,16 @@ describe('kafka receiver commits (real broker)', function () {
     }
     expect(seen).to.have.length(1);
     expect(seen[0].value?.equals(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]))).to.equal(true);
-    expect(seen[0].headers).to.include({ 'tusk.dlq.reason': 'poison', 'tusk.dlq.source.topic': topic, 'tusk.dlq.source.partition': '0', 'tusk.dlq.source.offset': '0', 'tusk.dlq.error.code': 'ERR_OTLP_DECODE' });
+    expect(seen[0].headers).to.include({
+      'tusk.dlq.reason': 'poison',
+      'tusk.dlq.component': 'receivers.kafka',
+      'tusk.dlq.signal': 'traces',
+      'tusk.dlq.source.topic': topic,
+      'tusk.dlq.source.partition': '0',
+      'tusk.dlq.source.offset': '0',
+      'tusk.dlq.error.code': 'ERR_OTLP_DECODE',
+    });
+    expect(await metricValue(metrics, 'tusk_dead_letter_messages_total', { result: 'written' })).to.equal(1);
   });
 
   it('with a tail sampler downstream, a slow trace holds only its own message: the rest commits and the partition keeps flowing', async () => {

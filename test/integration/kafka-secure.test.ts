@@ -3,6 +3,8 @@
 // certificate (mTLS, `tls.cert_file` / `tls.key_file`). Every chunk arrives once, byte-identical. Negative
 // cases: a wrong password shows up as a SASL authentication error in both components' health, an untrusted
 // CA or a missing client certificate as a TLS error; nothing is produced and no component reports a fatal error.
+// Dead letters travel the secured listeners too: an exporter's dead_letter section with SASL_SSL settings of
+// its own, and a Kafka receiver's section without brokers, which writes with the receiver's mTLS settings.
 //
 // Endpoints, certificate paths and credentials come from <state>/kafka/secure/secure.json, written by up.sh at
 // every Kafka start. <state> is KAFKA_SECURE_STATE, else TUSK_STACK_STATE, else <repo>/.stack. The suite
@@ -20,7 +22,9 @@ import { PipelineError } from '../../pipeline/sdk/errors';
 import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
+import { factory as otlpFactory } from '../../exporters/otlp/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
+import { startReceiver as startOtlpReceiver } from '../receivers/otlp/helpers';
 import { decodeSpans, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
 import { REPO_ROOT } from '../helpers/collector-process';
 import { FakeDownstream, metricValue, settingsFor, TestHost, uniqueName, waitFor } from './kafka-helpers';
@@ -85,8 +89,8 @@ function mtlsConfig(s: SecureStack): ClientConfig {
   return { brokers: s.ssl_brokers, tls: { ca_file: s.ca_file, cert_file: s.client_cert_file, key_file: s.client_key_file } };
 }
 
-/** A plain kafkajs admin over SASL_SSL PLAIN, independent of our client code: checks and clean-up. */
-function checkAdmin(s: SecureStack): Admin {
+/** A plain kafkajs client over SASL_SSL PLAIN, independent of our client code: checks and clean-up. */
+function checkKafka(s: SecureStack): Kafka {
   const cfg: KafkaConfig = {
     clientId: 'tusk-test-secure',
     brokers: s.sasl_ssl_brokers,
@@ -95,7 +99,34 @@ function checkAdmin(s: SecureStack): Admin {
     logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   };
-  return new Kafka(cfg).admin();
+  return new Kafka(cfg);
+}
+
+/** DeadLetterRead is one message read back from a dead-letter topic. */
+interface DeadLetterRead {
+  readonly key: string | undefined;
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
+}
+
+/** readDeadLetters reads a topic from the beginning over the check client until `n` messages arrived. */
+async function readDeadLetters(s: SecureStack, topic: string, group: string, n: number): Promise<DeadLetterRead[]> {
+  const consumer = checkKafka(s).consumer({ groupId: group, maxWaitTimeInMs: 100 });
+  const got: DeadLetterRead[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        got.push({ key: message.key?.toString(), value: message.value ?? Buffer.alloc(0), headers });
+      },
+    });
+    await waitFor(`${n} dead letter(s) on ${topic}`, () => got.length >= n, 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return got;
 }
 
 describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and mTLS', function () {
@@ -114,7 +145,7 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
       this.skip();
     }
     stack = loaded;
-    admin = checkAdmin(stack);
+    admin = checkKafka(stack).admin();
     await admin.connect();
   });
 
@@ -253,5 +284,88 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
 
   it('mTLS listener without a client certificate: both components report the TLS alert', async () => {
     await expectRefused({ brokers: stack.ssl_brokers, tls: { ca_file: stack.ca_file } }, /Connection error: .*(alert bad certificate|certificate required|alert number (42|116))/i);
+  });
+  it('an exporter writes its dead letters with the SASL_SSL settings of its dead_letter section', async () => {
+    const dlq = uniqueName('t-secure-dlq');
+    const readers = uniqueName('g-secure-dlq');
+    topics.push(dlq);
+    groups.push(readers);
+    const backend = await startOtlpReceiver();
+    components.push(backend.receiver);
+    const s = settingsFor('exporters.otlp');
+    const exporter: Exporter = otlpFactory.create(
+      s,
+      otlpFactory.configSchema.parse({
+        endpoint: backend.httpBase,
+        max_request_bytes: 1,
+        retry_on_failure: { initial_interval: '10ms', max_interval: '10ms' },
+        dead_letter: { topic: dlq, partitions: 2, ...saslConfig(stack, 'scram-sha-512') },
+      }),
+    );
+    components.push(exporter);
+    await exporter.start(new TestHost());
+    const bad = traceIdOf(1, 0xd1);
+    const badBytes = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]); // the OTLP receiver answers 400
+    const chunk = { traceId: bad, data: badBytes, spanCount: 2 };
+    const err = await exporter.consumeTraces({ chunks: [chunk] }).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'ERR_EXPORTER_REJECTED', deadLettered: true });
+    const labels = { component: 'exporters.otlp', result: 'written' };
+    const written = await metricValue(s.metrics, 'tusk_dead_letter_messages_total', labels);
+    expect(written).to.equal(1);
+    const got = await readDeadLetters(stack, dlq, readers, 1);
+    expect(got).to.have.length(1);
+    expect(got[0].key).to.equal(bad);
+    expect(got[0].value.equals(badBytes)).to.equal(true);
+    expect(got[0].headers).to.include({
+      'tusk.dlq.reason': 'permanent',
+      'tusk.dlq.component': 'exporters.otlp',
+      'tusk.dlq.error.status': '400',
+    });
+    expect((await (admin as Admin).fetchTopicMetadata({ topics: [dlq] })).topics[0].partitions).to.have.length(2);
+  });
+
+  it('a Kafka receiver dead-letters a poison message with its own mTLS settings (no dead_letter brokers)', async () => {
+    const cfg = mtlsConfig(stack);
+    const topic = uniqueName('t-secure-poison');
+    const dlq = uniqueName('t-secure-poison-dlq');
+    const group = uniqueName('g-secure-poison');
+    const readers = uniqueName('g-secure-poison-dlq');
+    topics.push(topic, dlq);
+    groups.push(group, readers);
+    await (admin as Admin).createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = checkKafka(stack).producer();
+    await producer.connect();
+    const poison = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ key: null, value: poison }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const s = settingsFor('receivers.kafka');
+    const receiver: Receiver = receiverFactory.create(
+      s,
+      receiverFactory.configSchema.parse({
+        ...cfg,
+        topic,
+        group,
+        partitions: 1,
+        session_timeout: '6s',
+        fetch_max_wait: '50ms',
+        dead_letter: { topic: dlq },
+      }),
+      { traces: new FakeDownstream() },
+    );
+    components.push(receiver);
+    await receiver.start(new TestHost());
+    const deadLettered = async () => (await metricValue(s.metrics, 'tusk_kafka_dead_lettered_messages_total')) === 1;
+    await waitFor('poison message dead-lettered', deadLettered, 30_000, 100);
+    const got = await readDeadLetters(stack, dlq, readers, 1);
+    expect(got[0].value.equals(poison)).to.equal(true);
+    expect(got[0].headers).to.include({
+      'tusk.dlq.reason': 'poison',
+      'tusk.dlq.component': 'receivers.kafka',
+      'tusk.dlq.source.topic': topic,
+      'tusk.dlq.source.offset': '0',
+    });
   });
 });

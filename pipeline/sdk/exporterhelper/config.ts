@@ -1,9 +1,10 @@
 // Config fragments every exporter shares, modelled on the OTel Collector's exporterhelper:
-// `retry_on_failure`, `sending_queue`, `headers`, `tls` and the dead-letter topic. Each exporter's
+// `retry_on_failure`, `sending_queue`, `headers`, `tls` and `dead_letter`. Each exporter's
 // config.ts spreads these into its own strict schema so keys, defaults and checks stay identical.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int, stringList } from '../config-types';
+import { bool, byteSize, duration, int, num, stringList } from '../config-types';
+import { deadLetterSchema, type DeadLetterConfig } from '../kafka/dead-letter';
 import { retryOnFailureSchemaWith } from '../retry';
 import { checkClientTls, clientTlsFields } from '../tls-config';
 
@@ -81,19 +82,18 @@ export const tlsSchema = z
 export type TlsConfig = z.output<typeof tlsSchema>;
 
 /**
- * Dead-letter fields: where permanently rejected traces go (their original OTLP bytes, key = trace id).
- * - `dead_letter_topic` (default '' = no dead-lettering: rejected traces are counted and logged only).
- * - `dead_letter_brokers`: Kafka bootstrap brokers ("host:port" list or comma-separated string); required
- *   with a topic.
+ * Dead-letter fields: `dead_letter`, the section of pipeline/sdk/kafka/dead-letter.ts `deadLetterSchema`
+ * (topic, Kafka client settings, topic creation). Absent = no dead-lettering: rejected traces and log records
+ * are counted and logged only. An exporter has no Kafka settings of its own, so the section needs `brokers`.
  */
 export const deadLetterFields = {
-  dead_letter_topic: z.string().default(''),
-  dead_letter_brokers: stringList().default([]),
+  dead_letter: deadLetterSchema.optional(),
 };
 
-/** checkDeadLetter adds an issue when a dead-letter topic is configured without brokers. */
-export function checkDeadLetter(c: { dead_letter_topic: string; dead_letter_brokers: string[] }, ctx: z.RefinementCtx): void {
-  if (c.dead_letter_topic !== '' && c.dead_letter_brokers.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['dead_letter_brokers'], message: 'dead_letter_topic needs dead_letter_brokers' });
+/** checkDeadLetter adds an issue when a dead_letter section has no brokers. */
+export function checkDeadLetter(c: { dead_letter?: DeadLetterConfig }, ctx: z.RefinementCtx): void {
+  if (c.dead_letter && c.dead_letter.brokers === undefined) {
+    const message = 'required: an exporter has no Kafka settings of its own to write dead letters with';
+    ctx.addIssue({ code: 'custom', path: ['dead_letter', 'brokers'], message });
   }
 }

@@ -21,8 +21,6 @@ export const ExporterErrorCode = {
   BAD_DATA: 'ERR_EXPORTER_BAD_DATA',
   /** The backend refused the data for good (HTTP 4xx other than 408/429, gRPC INVALID_ARGUMENT...). */
   REJECTED: 'ERR_EXPORTER_REJECTED',
-  /** Writing rejected traces to the dead-letter topic failed. */
-  DEAD_LETTER: 'ERR_EXPORTER_DEAD_LETTER',
   /** The export library failed in a way it does not describe further. */
   LIBRARY: 'ERR_EXPORTER_LIBRARY',
 } as const;

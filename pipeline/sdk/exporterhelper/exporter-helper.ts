@@ -12,7 +12,7 @@ import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../trace-batch'
 import { backoffPolicyFrom, retry, retryAfterOf } from '../retry';
 import type { BackoffPolicy, RetryOnFailureConfig } from '../retry';
 import type { SendingQueueConfig } from './config';
-import { DeadLetterWriter } from './dead-letter';
+import { DeadLetterWriter, type DeadLetterConfig } from '../kafka/dead-letter';
 import { ExporterErrorCode, ExportError, ExportRejectedError } from './errors';
 import { ExporterMetrics } from './metrics';
 import { SendingQueue } from './queue';
@@ -47,8 +47,7 @@ export function itemsOf(c: ExportChunk): number {
 export interface CommonExporterConfig {
   readonly retry_on_failure: RetryOnFailureConfig;
   readonly sending_queue: SendingQueueConfig;
-  readonly dead_letter_topic: string;
-  readonly dead_letter_brokers: readonly string[];
+  readonly dead_letter?: DeadLetterConfig;
 }
 
 const MAX_LOGGED_TRACE_IDS = 100;
@@ -93,8 +92,9 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       this._metrics.queueCapacity(q.queue_size);
     }
     this._metrics.queue(0, 0);
-    if (common.dead_letter_topic !== '') {
-      this._deadLetter = new DeadLetterWriter({ component: settings.id, topic: common.dead_letter_topic, brokers: common.dead_letter_brokers, logger: settings.logger });
+    if (common.dead_letter) {
+      const { id, logger, metrics } = settings;
+      this._deadLetter = new DeadLetterWriter({ component: id, config: common.dead_letter, logger, metrics });
     }
   }
 
@@ -115,8 +115,9 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   /** onShutdown releases clients after the queue drained. Default: nothing. */
   protected async onShutdown(): Promise<void> {}
 
-  /** start prepares the exporter; connections are opened lazily on first use. */
+  /** start prepares the exporter and checks the dead-letter topic in the background; connections open on first use. */
   async start(host: Host): Promise<void> {
+    this._deadLetter?.start();
     await this.onStart(host);
   }
 
@@ -255,8 +256,10 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     );
     let deadLettered = false;
     if (this._deadLetter) {
-      // A failed dead-letter write rejects retriably (DEAD_LETTER): the data is redelivered, not lost.
-      await this._deadLetter.write(chunks, { code, message: errorMessage(cause), status }, kind);
+      // A failed dead-letter write rejects retriably (ERR_KAFKA_DEAD_LETTER): the data is redelivered, not lost.
+      const letters = chunks.map((c) => ({ key: c.traceId === '' ? null : c.traceId, value: c.data }));
+      const why = { reason: 'permanent', signal: kind, code, message: errorMessage(cause), status } as const;
+      await this._deadLetter.write(letters, why);
       if (kind === 'traces') this._metrics.deadLettered(items);
       else this._metrics.deadLetteredLogRecords(items);
       deadLettered = true;

@@ -48,6 +48,17 @@ export const kafkaTlsSchema = z
   .strict()
   .superRefine(checkClientTls);
 
+/** brokerList is the `brokers` field without a default: a "host:port" list, or one comma-separated string (@env). */
+export function brokerList() {
+  const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'expected "host:port"');
+  return stringList().pipe(z.array(hostPort).min(1, 'at least one broker is required'));
+}
+
+/** kafkaTopicName is a Kafka topic name field: 1-249 of a-z A-Z 0-9 . _ - */
+export function kafkaTopicName() {
+  return z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
+}
+
 /**
  * kafkaClientFields are spread into the receiver's and exporter's strict schemas:
  * - `brokers` (default ["127.0.0.1:9092"]): bootstrap "host:port" list, or one comma-separated string (@env).
@@ -56,9 +67,7 @@ export const kafkaTlsSchema = z
  * - `sasl`, `tls`: see saslSchema / kafkaTlsSchema.
  */
 export const kafkaClientFields = {
-  brokers: stringList()
-    .pipe(z.array(z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'expected "host:port"')).min(1, 'at least one broker is required'))
-    .default(() => [...DEFAULT_BROKERS]),
+  brokers: brokerList().default(() => [...DEFAULT_BROKERS]),
   client_id: z.string().min(1).default(DEFAULT_CLIENT_ID),
   connect_timeout: duration({ min: 1 }).prefault(DEFAULT_CONNECT_TIMEOUT),
   sasl: saslSchema.optional(),

@@ -5,7 +5,7 @@
 
 import { PermanentError, PipelineError } from '../errors';
 
-/** Error codes raised by the Kafka receiver and exporter (one list for the whole area). */
+/** Error codes raised by the Kafka receiver, exporter and dead-letter writer (one list for the whole area). */
 export const KafkaErrorCode = {
   /** Kafka did not acknowledge a produce request (retriable). */
   PRODUCE: 'ERR_KAFKA_PRODUCE',
@@ -15,6 +15,8 @@ export const KafkaErrorCode = {
   MESSAGE_TOO_LARGE: 'ERR_KAFKA_MESSAGE_TOO_LARGE',
   /** The broker refused the records themselves (corrupt / invalid record) (permanent). */
   REJECTED: 'ERR_KAFKA_REJECTED',
+  /** Kafka did not acknowledge a dead letter, or its topic is missing (retriable: the caller keeps the data). */
+  DEAD_LETTER: 'ERR_KAFKA_DEAD_LETTER',
   /** A consumed message is not a valid OTLP payload of its topic (permanent: skipped or dead-lettered). */
   POISON_MESSAGE: 'ERR_KAFKA_POISON_MESSAGE',
   /** A component setting cannot work with the pipeline it is in (raised at create, permanent). */

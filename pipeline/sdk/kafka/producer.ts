@@ -1,4 +1,4 @@
-// The Kafka components' producer (exporter records, receiver dead letters): idempotent, acks=all, one
+// The Kafka components' producer (exporter records, dead letters): idempotent, acks=all, one
 // request in flight per broker, bounded retries, and REPLACED after any failed send. kafkajs rolls a
 // partition's sequence number back when a request fails; if that request had in fact been written (a
 // timeout after the broker appended it), the next records would reuse its sequence numbers and the broker

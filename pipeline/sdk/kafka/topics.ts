@@ -1,6 +1,6 @@
-// Topic creation at start: the receiver and the exporter create the topics they use when missing, with
-// the configured partition count and replication factor, and tolerate topics that already exist (another
-// instance, or an operator, created them first).
+// Topic creation: the Kafka receiver and exporter and the dead-letter writer create the topics they use when
+// missing, with the configured partition count and replication factor, and tolerate topics that already
+// exist (another instance, or an operator, created them first); or, told not to create them, check they exist.
 
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -55,6 +55,22 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly
       out.push({ topic: s.topic, created, partitions });
     }
     return out;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * missingTopics returns the topics of `topics` the cluster does not have, for components told not to create
+ * them (so that a missing topic is named at once rather than retried by every produce request). Errors are
+ * thrown as kafkajs raised them.
+ */
+export async function missingTopics(kafka: Kafka, topics: readonly string[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return topics.filter((t) => !existing.has(t));
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

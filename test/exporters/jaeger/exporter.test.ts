@@ -248,7 +248,7 @@ describe('exporters/jaeger/exporter', function () {
     expect(issues({ username: 'u' })).to.deep.equal(['password']);
     expect(issues({ protocol: 'udp', headers: { a: 'b' } })).to.deep.equal(['protocol']);
     expect(issues({ endpoint: 'tcp://x:1' })).to.deep.equal(['endpoint']);
-    expect(issues({ dead_letter_topic: 'dlq' })).to.deep.equal(['dead_letter_brokers']);
+    expect(issues({ dead_letter: { topic: 'dlq' } })).to.deep.equal(['dead_letter.brokers']);
     expect(issues({ timeout: '0s' })).to.deep.equal(['timeout']);
     expect(issues({ unknown_key: 1 })).to.deep.equal(['']);
     expect(factory.createDefaultConfig()).to.not.equal(factory.createDefaultConfig());

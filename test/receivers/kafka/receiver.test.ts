@@ -92,12 +92,12 @@ describe('kafka receiver: config and factory', () => {
       fetch_max_wait: 250,
       detach_after: 5000,
       shutdown_drain_timeout: 5000,
-      dead_letter_topic: '',
       create_topics: true,
       partitions: 8,
     });
     expect(c.topic).to.deep.equal(['otlp_spans']);
     expect(c.brokers).to.deep.equal(['127.0.0.1:9092']);
+    expect(c.dead_letter).to.equal(undefined, 'no dead-lettering by default');
   });
 
   it('takes topic and brokers as lists or comma-separated strings', () => {
@@ -113,7 +113,9 @@ describe('kafka receiver: config and factory', () => {
     ['an unknown key', { groups: 'x' }],
     ['no topic at all', { topic: [] }],
     ['the same topic twice', { topic: 'a', logs_topic: 'a' }],
-    ['a dead-letter topic equal to the input', { dead_letter_topic: 'otlp_spans' }],
+    ['a dead-letter topic equal to the input', { dead_letter: { topic: 'otlp_spans' } }],
+    ['a dead_letter section without a topic', { dead_letter: {} }],
+    ['dead_letter client settings without dead_letter brokers', { dead_letter: { topic: 'dlq', tls: {} } }],
     ['a session timeout below the broker minimum (6s)', { session_timeout: '1s' }],
     ['an unknown start_from', { start_from: 'middle' }],
     ['a detach_after that is not a duration', { detach_after: 'soon' }],

@@ -47,10 +47,13 @@ describe('pipeline/sdk/exporterhelper/config', () => {
     expect(headersSchema.safeParse({ n: 1 }).success).to.equal(false);
   });
 
-  it('a dead-letter topic needs brokers; brokers also come as a comma-separated string', () => {
+  it('a dead_letter section needs brokers; brokers also come as a comma-separated string', () => {
     const s = z.object(deadLetterFields).strict().superRefine(checkDeadLetter);
-    expect(messages(s.safeParse({ dead_letter_topic: 'dlq' }))).to.deep.equal(['dead_letter_brokers: dead_letter_topic needs dead_letter_brokers']);
-    expect(s.parse({ dead_letter_topic: 'dlq', dead_letter_brokers: '127.0.0.1:9092, 127.0.0.1:9093' }).dead_letter_brokers).to.deep.equal(['127.0.0.1:9092', '127.0.0.1:9093']);
-    expect(s.parse({})).to.deep.equal({ dead_letter_topic: '', dead_letter_brokers: [] });
+    expect(messages(s.safeParse({ dead_letter: { topic: 'dlq' } }))).to.deep.equal([
+      'dead_letter.brokers: required: an exporter has no Kafka settings of its own to write dead letters with',
+    ]);
+    const parsed = s.parse({ dead_letter: { topic: 'dlq', brokers: '127.0.0.1:9092, 127.0.0.1:9093' } });
+    expect(parsed.dead_letter?.brokers).to.deep.equal(['127.0.0.1:9092', '127.0.0.1:9093']);
+    expect(s.parse({})).to.deep.equal({});
   });
 });

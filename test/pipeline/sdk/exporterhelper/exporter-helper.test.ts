@@ -21,8 +21,6 @@ class ScriptedExporter extends QueuedExporter<Req> {
     super(s, {
       retry_on_failure: retryOnFailureSchema.parse(cfg.retry ?? { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '2s' }),
       sending_queue: sendingQueueSchema.parse(cfg.queue ?? {}),
-      dead_letter_topic: '',
-      dead_letter_brokers: [],
     });
   }
   protected split(batch: TraceBatch): SplitResult<Req> {

@@ -4,13 +4,16 @@
 // Prometheus Operator's ServiceMonitor/PodMonitor): an unknown field, a duplicate key, a wrong type or an
 // unparsable quantity is an error, and so is an unknown kind. Names and labels are checked as the API
 // server would (DNS-1123, label syntax). Usage: k8s-validate [FILE...] (stdin when none). Exit 0 if all
-// documents are valid, 1 otherwise, 2 on usage or I/O errors.
+// documents are valid, 1 otherwise, 2 on usage or I/O errors. With -json the decoded objects are printed
+// to stdout as one JSON array (what the typed API objects hold, for tests to read) and the report goes to stderr.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,28 +49,28 @@ func newScheme() *runtime.Scheme {
 }
 
 // validateDoc decodes one document strictly and returns "Kind/name" or an error.
-func validateDoc(s *runtime.Scheme, doc []byte) (string, error) {
+func validateDoc(s *runtime.Scheme, doc []byte) (string, runtime.Object, error) {
 	var tm metav1.TypeMeta
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
-		return "", fmt.Errorf("not a Kubernetes object: %w", err)
+		return "", nil, fmt.Errorf("not a Kubernetes object: %w", err)
 	}
 	if tm.APIVersion == "" || tm.Kind == "" {
-		return "", errors.New("apiVersion and kind are required")
+		return "", nil, errors.New("apiVersion and kind are required")
 	}
 	gv, err := schema.ParseGroupVersion(tm.APIVersion)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	obj, err := s.New(gv.WithKind(tm.Kind))
 	if err != nil {
-		return "", fmt.Errorf("unknown kind %s %s", tm.APIVersion, tm.Kind)
+		return "", nil, fmt.Errorf("unknown kind %s %s", tm.APIVersion, tm.Kind)
 	}
 	if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-		return "", fmt.Errorf("%s: %w", tm.Kind, err)
+		return "", nil, fmt.Errorf("%s: %w", tm.Kind, err)
 	}
 	meta, ok := obj.(metav1.Object)
 	if !ok {
-		return "", fmt.Errorf("%s has no object metadata", tm.Kind)
+		return "", nil, fmt.Errorf("%s has no object metadata", tm.Kind)
 	}
 	id := tm.Kind + "/" + meta.GetName()
 	var problems []string
@@ -84,9 +87,9 @@ func validateDoc(s *runtime.Scheme, doc []byte) (string, error) {
 		problems = append(problems, prefix("annotation key "+k, validation.IsQualifiedName(strings.ToLower(k)))...)
 	}
 	if len(problems) > 0 {
-		return id, fmt.Errorf("%s: %s", id, strings.Join(problems, "; "))
+		return id, nil, fmt.Errorf("%s: %s", id, strings.Join(problems, "; "))
 	}
-	return id, nil
+	return id, obj, nil
 }
 
 func prefix(p string, msgs []string) []string {
@@ -108,7 +111,7 @@ func isEmpty(doc []byte) bool {
 	return true
 }
 
-func validateStream(s *runtime.Scheme, name string, r io.Reader, out io.Writer) (valid, invalid int, err error) {
+func validateStream(s *runtime.Scheme, name string, r io.Reader, out io.Writer, objs *[]runtime.Object) (valid, invalid int, err error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for n := 1; ; n++ {
 		doc, rerr := reader.Read()
@@ -121,20 +124,28 @@ func validateStream(s *runtime.Scheme, name string, r io.Reader, out io.Writer) 
 		if isEmpty(doc) {
 			continue
 		}
-		id, verr := validateDoc(s, doc)
+		id, obj, verr := validateDoc(s, doc)
 		if verr != nil {
 			invalid++
 			fmt.Fprintf(out, "INVALID %s document %d: %v\n", name, n, verr)
 		} else {
 			valid++
+			*objs = append(*objs, obj)
 			fmt.Fprintf(out, "ok %s\n", id)
 		}
 	}
 }
 
 func main() {
+	jsonOut := flag.Bool("json", false, "print the decoded objects as a JSON array on stdout (report on stderr)")
+	flag.Parse()
 	s := newScheme()
-	files := os.Args[1:]
+	files := flag.Args()
+	var report io.Writer = os.Stdout
+	if *jsonOut {
+		report = os.Stderr
+	}
+	var objs []runtime.Object
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -150,15 +161,24 @@ func main() {
 			defer fh.Close()
 			r = fh
 		}
-		v, i, err := validateStream(s, f, r, os.Stdout)
+		v, i, err := validateStream(s, f, r, report, &objs)
 		total, bad = total+v+i, bad+i
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "k8s-validate: %s: %v\n", f, err)
 			os.Exit(2)
 		}
 	}
-	fmt.Printf("%d documents, %d invalid\n", total, bad)
+	fmt.Fprintf(report, "%d documents, %d invalid\n", total, bad)
 	if bad > 0 || total == 0 {
 		os.Exit(1)
+	}
+	if *jsonOut {
+		if objs == nil {
+			objs = []runtime.Object{}
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(objs); err != nil {
+			fmt.Fprintln(os.Stderr, "k8s-validate:", err)
+			os.Exit(2)
+		}
 	}
 }

@@ -49,8 +49,9 @@ ENV NODE_ENV=production \
     OTLP_HTTP_ENDPOINT=0.0.0.0:4318
 EXPOSE 4317 4318 13133
 USER 10001:10001
-# Liveness on the admin endpoint (its port follows TUSK_ADMIN_ENDPOINT).
+# Liveness on the admin endpoint (its port follows TUSK_ADMIN_ENDPOINT); no curl/wget in the image.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const p=(process.env.TUSK_ADMIN_ENDPOINT||'').split(':').pop()||'13133';fetch('http://127.0.0.1:'+p+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const p = (process.env.TUSK_ADMIN_ENDPOINT || '').split(':').pop() || '13133'; \
+fetch('http://127.0.0.1:' + p + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--", "tusk-collector"]
 CMD ["run", "config/embedded.tsk"]

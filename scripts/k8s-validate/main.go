@@ -111,7 +111,10 @@ func isEmpty(doc []byte) bool {
 	return true
 }
 
-func validateStream(s *runtime.Scheme, name string, r io.Reader, out io.Writer, objs *[]runtime.Object) (valid, invalid int, err error) {
+// validateStream validates every document of r, reports each on out and appends the valid ones to objs.
+func validateStream(
+	s *runtime.Scheme, name string, r io.Reader, out io.Writer, objs *[]runtime.Object,
+) (valid, invalid int, err error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
 	for n := 1; ; n++ {
 		doc, rerr := reader.Read()

@@ -37,7 +37,8 @@ fi
 # (client-go 0.M.x -> 1.M; without it `helm template` assumes 1.20 and refuses charts needing newer).
 k8s="$("$GO" list -m -f '{{.Version}}' k8s.io/client-go)"   # v0.37.1
 k8s_minor="$(cut -d. -f2 <<<"$k8s")"
-ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_MODULE_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_MODULE_VERSION"
+ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 for pkg in pkg/lint/rules pkg/chartutil; do
   ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$k8s_minor"
 done

@@ -142,7 +142,10 @@ spec:
   {{- else if and (eq .tier "sampler") (ne $cfg.antiAffinity "none") }}
   affinity:
     podAntiAffinity:
-      {{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (dict "app.kubernetes.io/name" (include "tusk.name" $root) "app.kubernetes.io/instance" $root.Release.Name "app.kubernetes.io/component" "sampler")) }}
+      {{- $match := dict "app.kubernetes.io/name" (include "tusk.name" $root) }}
+      {{- $_ := set $match "app.kubernetes.io/instance" $root.Release.Name }}
+      {{- $_ = set $match "app.kubernetes.io/component" "sampler" }}
+      {{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $match) }}
       {{- if eq $cfg.antiAffinity "hard" }}
       requiredDuringSchedulingIgnoredDuringExecution:
         {{- toYaml (list $term) | nindent 8 }}

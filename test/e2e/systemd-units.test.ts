@@ -49,7 +49,9 @@ describe('deploy/systemd units', function () {
   before(() => {
     stubDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-systemd-'));
     const stub = path.join(stubDir, 'tusk-collector');
-    fs.writeFileSync(stub, '#!/bin/sh\nprintf "%s\\n%s\\n" "$TUSK_ADMIN_ENDPOINT" "$*" > "$STUB_OUT"\n', { mode: 0o755 });
+    fs.writeFileSync(stub, '#!/bin/sh\nprintf "%s\\n%s\\n" "$TUSK_ADMIN_ENDPOINT" "$*" > "$STUB_OUT"\n', {
+      mode: 0o755,
+    });
   });
   after(() => fs.rmSync(stubDir, { recursive: true, force: true }));
 
@@ -75,7 +77,10 @@ describe('deploy/systemd units', function () {
     try {
       for (const f of ['tusk-ingest.service', 'tusk-sampler@.service']) {
         // verify loads User= from the passwd database: use one that exists here.
-        fs.writeFileSync(path.join(dir, f), fs.readFileSync(path.join(UNITS, f), 'utf8').replace(/^User=.*$/m, 'User=root'));
+        fs.writeFileSync(
+          path.join(dir, f),
+          fs.readFileSync(path.join(UNITS, f), 'utf8').replace(/^User=.*$/m, 'User=root'),
+        );
       }
       fs.symlinkSync('tusk-sampler@.service', path.join(dir, 'tusk-sampler@12.service'));
       for (const unit of ['tusk-ingest.service', 'tusk-sampler@12.service']) {
@@ -119,6 +124,12 @@ describe('deploy/systemd units', function () {
   it('keeps the ingest unit on the default admin port, below every sampler port', () => {
     const ingest = fs.readFileSync(path.join(UNITS, 'tusk-ingest.service'), 'utf8');
     expect(ingest).to.not.match(/TUSK_ADMIN_ENDPOINT/);
-    expect(execFileSync('grep', ['-c', 'admin: @env("TUSK_ADMIN_ENDPOINT", "127.0.0.1:13133")', path.join(REPO_ROOT, 'config', 'cluster.tsk')], { encoding: 'utf8' }).trim()).to.equal('1');
+    expect(
+      execFileSync(
+        'grep',
+        ['-c', 'admin: @env("TUSK_ADMIN_ENDPOINT", "127.0.0.1:13133")', path.join(REPO_ROOT, 'config', 'cluster.tsk')],
+        { encoding: 'utf8' },
+      ).trim(),
+    ).to.equal('1');
   });
 });

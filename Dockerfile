@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # tusk-collector image: stage 1 builds dist/ with the dev dependencies, stage 2 runs it with the production ones.
-#   docker build --build-arg VERSION=$(node -p "require('./package.json').version") -t tusk-collector .
+#   docker build --build-arg VERSION=$(node -p "require('./package.json').version") \
+#     --build-arg SOURCE_URL=$(git remote get-url origin) -t tusk-collector .
 #   docker run --read-only -p 4317:4317 -p 4318:4318 tusk-collector                    # embedded pipeline
 #   docker run ... tusk-collector run config/cluster.tsk --pipeline ingest              # a cluster tier
 #   docker run -v $PWD/my.tsk:/etc/tusk-collector/pipeline.tsk:ro ... run /etc/tusk-collector/pipeline.tsk
@@ -24,9 +25,10 @@ RUN npm ci --no-audit --no-fund \
 
 FROM ${NODE_IMAGE}
 ARG VERSION=0.1.0
+ARG SOURCE_URL=""
 LABEL org.opencontainers.image.title="tusk-collector" \
       org.opencontainers.image.description="Tail-sampling trace pipeline: OTLP in, Kafka, Redis, Jaeger out" \
-      org.opencontainers.image.source="https://github.com/tusk-collector/tusk-collector" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.licenses="Apache-2.0"
 # tini forwards SIGTERM to node (which drains) and reaps zombies; node never runs as PID 1.

@@ -12,6 +12,13 @@ npx tsc -p tsconfig.test.json || { echo "typecheck failed"; exit 1; }
 step "build (dist/ for the tusk-collector command)"
 npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
 
+step "helm (built once from the Go module proxy, then cached)"
+bash scripts/stack/helm.sh >/dev/null || { echo "helm build failed"; exit 1; }
+step "Kubernetes manifest validator (scripts/k8s-validate, built once, then cached)"
+bash scripts/k8s-validate/build.sh >/dev/null || { echo "manifest validator build failed"; exit 1; }
+step "Dockerfile linter (installed once, then cached)"
+bash scripts/stack/hadolint.sh >/dev/null || { echo "Dockerfile linter install failed"; exit 1; }
+
 step "local stack: Kafka, Redis, Jaeger (installs on first run; the first Jaeger build takes minutes)"
 bash scripts/stack/up.sh || { echo "stack failed to start"; exit 1; }
 

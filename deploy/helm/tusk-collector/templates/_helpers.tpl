@@ -1,0 +1,190 @@
+{{/* Names, labels and the generated pipeline file of the tusk-collector chart. */}}
+
+{{- define "tusk.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tusk.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "tusk.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "tusk.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "tusk.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tusk.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "tusk.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "tusk.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "tusk.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tusk.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "tusk.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Grace period: preStop sleep + drain budget + margin, so SIGTERM's drain always finishes. */}}
+{{- define "tusk.gracePeriod" -}}
+{{- add .Values.preStopSleepSeconds .Values.shutdownTimeoutSeconds .Values.terminationGraceMarginSeconds }}
+{{- end }}
+
+{{/* Sampler replicas, capped at the partition count of the spans topic. */}}
+{{- define "tusk.samplerReplicas" -}}
+{{- min (int .Values.sampler.replicas) (int .Values.kafka.partitions) }}
+{{- end }}
+
+{{- define "tusk.checks" -}}
+{{- if not (has .Values.mode (list "cluster" "embedded")) }}
+{{- fail (printf "mode must be cluster or embedded, not %q" .Values.mode) }}
+{{- end }}
+{{- if not (has .Values.exporter.type (list "jaeger" "otlp")) }}
+{{- fail (printf "exporter.type must be jaeger or otlp, not %q" .Values.exporter.type) }}
+{{- end }}
+{{- if and .Values.kafka.sasl.enabled (or (not .Values.kafka.sasl.existingSecret) (not .Values.kafka.sasl.username)) }}
+{{- fail "kafka.sasl.enabled needs kafka.sasl.username and kafka.sasl.existingSecret (the password is never inlined)" }}
+{{- end }}
+{{- if and .Values.kafka.tls.enabled (not .Values.kafka.tls.existingSecret) }}
+{{- fail "kafka.tls.enabled needs kafka.tls.existingSecret (a Secret with the CA, and the client pair for mTLS)" }}
+{{- end }}
+{{- if lt (int .Values.shutdownTimeoutSeconds) 1 }}
+{{- fail "shutdownTimeoutSeconds must be at least 1" }}
+{{- end }}
+{{- end }}
+
+{{/* The Kafka client keys shared by the exporter (ingest) and the receiver (sampler). */}}
+{{- define "tusk.kafkaClient" -}}
+brokers: {{ toJson .Values.kafka.brokers }}
+topic: {{ .Values.kafka.topic | quote }}
+partitions: {{ int .Values.kafka.partitions }}
+replication_factor: {{ int .Values.kafka.replicationFactor }}
+{{- with .Values.kafka.sasl }}
+{{- if .enabled }}
+sasl {
+    mechanism: {{ .mechanism | quote }}
+    username: {{ .username | quote }}
+    password: @env("KAFKA_SASL_PASSWORD")
+}
+{{- end }}
+{{- end }}
+{{- with .Values.kafka.tls }}
+{{- if .enabled }}
+tls {
+    ca_file: "/etc/tusk-collector/kafka-tls/{{ .caKey }}"
+{{- if .clientCertificate }}
+    cert_file: "/etc/tusk-collector/kafka-tls/{{ .certKey }}"
+    key_file: "/etc/tusk-collector/kafka-tls/{{ .keyKey }}"
+{{- end }}
+{{- if .serverName }}
+    server_name_override: {{ .serverName | quote }}
+{{- end }}
+}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The sampling processors and the backend exporter, shared by both modes. */}}
+{{- define "tusk.samplingAndBackend" -}}
+[processors.spanmetrics]
+max_series: {{ int .Values.sampling.spanMetricsMaxSeries }}
+
+[processors.tail_sampling]
+decision_wait: {{ .Values.sampling.decisionWait | quote }}
+max_buffered_bytes: {{ .Values.sampling.maxBufferedBytes | quote }}
+{{- if eq .Values.mode "embedded" }}
+state: "memory"
+ack: "buffered"
+{{- else }}
+root_settle_delay: {{ .Values.sampling.rootSettleDelay | quote }}
+state: "redis"
+redis {
+    url: @env("REDIS_URL", {{ .Values.redis.url | quote }})
+    key_prefix: @env("TUSK_REDIS_PREFIX", {{ .Values.redis.keyPrefix | quote }})
+}
+{{- end }}
+policies: [
+{{- range .Values.sampling.policies }}
+  {{ toJson . }},
+{{- end }}
+]
+
+[exporters.backend]
+type: {{ .Values.exporter.type | quote }}
+{{- if eq .Values.exporter.type "jaeger" }}
+endpoint: {{ .Values.exporter.jaeger.endpoint | quote }}
+{{- else }}
+protocol: {{ .Values.exporter.otlp.protocol | quote }}
+endpoint: {{ .Values.exporter.otlp.endpoint | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The pipeline file mounted at /etc/tusk-collector/config/pipeline.tsk. */}}
+{{- define "tusk.pipeline" -}}
+{{- if .Values.pipelineOverride }}
+{{- .Values.pipelineOverride }}
+{{- else -}}
+# tusk-collector pipeline generated by the Helm chart ({{ .Values.mode }} mode). Listen addresses, the admin
+# endpoint and secrets come from the pod's environment; everything else from the chart's values.
+
+[service]
+name: "tusk-collector"
+log_level: @env("TUSK_LOG_LEVEL", {{ .Values.logLevel | quote }})
+admin: @env("TUSK_ADMIN_ENDPOINT", "0.0.0.0:13133")
+shutdown_timeout: "{{ int .Values.shutdownTimeoutSeconds }}s"
+
+[receivers.otlp]
+http {
+    endpoint: @env("OTLP_HTTP_ENDPOINT", "0.0.0.0:4318")
+}
+grpc {
+    endpoint: @env("OTLP_GRPC_ENDPOINT", "0.0.0.0:4317")
+}
+{{- if eq .Values.mode "cluster" }}
+
+# --- ingest tier: OTLP -> Kafka (acks=all before the client is answered)
+[exporters.spans]
+type: "kafka"
+{{ include "tusk.kafkaClient" . }}
+partitioner: {{ .Values.kafka.partitioner | quote }}
+
+[pipelines.ingest]
+receivers: ["otlp"]
+exporters: ["spans"]
+
+# --- sampling tier: Kafka -> span metrics -> tail sampling (Redis state) -> backend
+[receivers.spans_in]
+type: "kafka"
+{{ include "tusk.kafkaClient" . }}
+group: {{ .Values.kafka.samplerGroup | quote }}
+
+{{ include "tusk.samplingAndBackend" . }}
+
+[pipelines.sample]
+receivers: ["spans_in"]
+processors: ["spanmetrics", "tail_sampling"]
+exporters: ["backend"]
+{{- else }}
+
+{{ include "tusk.samplingAndBackend" . }}
+
+[pipelines.traces]
+receivers: ["otlp"]
+processors: ["spanmetrics", "tail_sampling"]
+exporters: ["backend"]
+{{- end }}
+{{- end }}
+{{- end }}

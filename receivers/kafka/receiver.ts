@@ -25,6 +25,7 @@ import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
+import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import {
   countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal,
 } from '../../pipeline/sdk/otlp';
@@ -38,7 +39,15 @@ const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const EMPTY = Buffer.alloc(0);
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
-const START_RETRY_MAX_MS = 10_000;
+/** Backoff of the consumer's start: 500ms doubling to 10s, no time limit (shutdown stops it). */
+const START_RETRY: BackoffPolicy = {
+  enabled: true,
+  initialIntervalMs: 500,
+  randomizationFactor: 0.5,
+  multiplier: 2,
+  maxIntervalMs: 10_000,
+  maxElapsedTimeMs: 0,
+};
 
 /** traceIdOfKey returns the lowercase trace id a message key holds, or undefined when it is not one. */
 export function traceIdOfKey(key: Buffer | null): string | undefined {
@@ -83,7 +92,7 @@ export class KafkaReceiver implements Receiver {
   private _joined = false;
   private _joins = 0;
   private _stopping = false;
-  private _wake?: () => void;
+  private readonly _stop = new AbortController();
   private _lastError?: string;
   readonly shutdown: () => Promise<void>;
 
@@ -147,7 +156,7 @@ export class KafkaReceiver implements Receiver {
   private async _runLoop(host: Host): Promise<void> {
     const cfg = this._cfg;
     const topics = [...cfg.topic, ...(cfg.logs_topic !== '' ? [cfg.logs_topic] : [])];
-    for (let attempt = 0, delay = 500; !this._stopping; attempt++, delay = Math.min(delay * 2, START_RETRY_MAX_MS)) {
+    const startOnce = async (): Promise<void> => {
       try {
         if (cfg.create_topics) {
           const { partitions, replication_factor: replicationFactor } = cfg;
@@ -160,22 +169,26 @@ export class KafkaReceiver implements Receiver {
         await consumer.connect();
         await consumer.subscribe({ topics, fromBeginning: cfg.start_from === 'earliest' });
         if (this._stopping) return;
-        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this._eachBatch(p) });
-        return;
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: (p) => this._eachBatch(p),
+        });
       } catch (err) {
         this._lastError = errorMessage(err);
-        this._logger.warn({ err, attempt }, 'Kafka consumer could not start; retrying');
         await this._consumer?.disconnect().catch(() => undefined);
         this._consumer = undefined;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          this._wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+        throw err;
       }
-    }
+    };
+    const onRetry = (err: unknown, _delayMs: number, attempt: number): void => {
+      this._logger.warn({ err, attempt }, 'Kafka consumer could not start; retrying');
+    };
+    // Retried until it starts or the receiver shuts down (shutdown aborts the wait).
+    await retry(START_RETRY, startOnce, { retriable: () => true, signal: this._stop.signal, onRetry }).catch(
+      () => undefined,
+    );
   }
 
   private _newConsumer(host: Host): Consumer {
@@ -355,7 +368,7 @@ export class KafkaReceiver implements Receiver {
 
   private async _shutdown(): Promise<void> {
     this._stopping = true;
-    this._wake?.();
+    this._stop.abort();
     const consumer = this._consumer;
     for (const part of this._parts.values()) this._afterChange(part); // pause everything
     this._dispatcher.stop();

@@ -19,20 +19,21 @@ export interface MappedIssue {
 
 type Issue = z.core.$ZodIssue;
 /** The structural view of a zod schema this module reads: its definition, through `_zod.def`. */
-interface Def {
+export interface Def {
   type: string;
   [k: string]: unknown;
 }
 
 const defaultMessages = z.locales.en().localeError;
 
-function defOf(schema: unknown): Def | undefined {
+/** defOf is a schema's definition (`_zod.def`), or undefined for a non-schema. */
+export function defOf(schema: unknown): Def | undefined {
   const zod = (schema as { _zod?: { def?: Def } } | null)?._zod;
   return zod?.def;
 }
 
 /** unwrap steps through wrappers (optional, default, preprocess, lazy, ...), calling `visit` on each layer. */
-function unwrap(schema: unknown, visit: (s: unknown) => void = () => undefined): unknown {
+export function unwrap(schema: unknown, visit: (s: unknown) => void = () => undefined): unknown {
   let cur = schema;
   for (let guard = 0; guard < 32; guard++) {
     visit(cur);
@@ -53,8 +54,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** option picks the member of a (discriminated) union that fits `data`, or undefined. */
-function options(schema: unknown, data: unknown): unknown[] {
+/** options lists the members of a union that may fit `data` (one, for a discriminated union); [schema] otherwise. */
+export function options(schema: unknown, data: unknown): unknown[] {
   const def = defOf(schema);
   if (def?.type !== 'union') return [schema];
   const all = def.options as unknown[];

@@ -57,7 +57,7 @@ function unitlessDuration(raw: unknown): number | undefined {
  * suggests both spellings (params.suggestion holds the more likely one).
  */
 export function duration(opts: { min?: number; max?: number } = {}) {
-  return z.unknown().transform((raw, ctx): number => {
+  return tagDuration(z.unknown().transform((raw, ctx): number => {
     const bare = unitlessDuration(raw);
     if (bare !== undefined) {
       const likely = bare >= 100 ? `${bare}ms` : `${bare}s`;
@@ -77,7 +77,19 @@ export function duration(opts: { min?: number; max?: number } = {}) {
     const range = rangeMessage(ms, opts, formatMs);
     if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
     return ms;
-  });
+  }));
+}
+
+const durationSchemas = new WeakSet<object>();
+
+function tagDuration<T extends object>(schema: T): T {
+  durationSchemas.add(schema);
+  return schema;
+}
+
+/** isDurationSchema tells whether a schema was made by duration() (its parsed value is milliseconds). */
+export function isDurationSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && durationSchemas.has(schema);
 }
 
 /**

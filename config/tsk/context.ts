@@ -45,6 +45,6 @@ export interface Ctx {
   crossFile: CrossFile;
   /** Shared by every copy made through references in this parse. */
   copyBudget: CopyBudget;
-  /** resolve is the §3.7 value resolver; `path` (or null) is where nested positions are recorded. */
+  /** resolve is the value resolver; `path` (or null) is where nested positions are recorded. */
   resolve(span: Span, depth: number, path: string | null): TskValue;
 }

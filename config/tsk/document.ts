@@ -1,6 +1,6 @@
-// Document builder (tusklang.md §2): walks the lines of a file top to bottom, keeps the current
-// section and a real stack of `name {` / `name >` blocks, resolves each value once (§3.6), applies
-// multi-line `"""` strings and bracket continuation (§1.6, §1.7), runs @include lines, and records
+// Document builder: walks the lines of a file top to bottom, keeps the current
+// section and a real stack of `name {` / `name >` blocks, resolves each value once, applies
+// multi-line `"""` strings and bracket continuation, runs @include lines, and records
 // the position of every value it writes.
 
 import * as path from 'node:path';

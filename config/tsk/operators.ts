@@ -1,4 +1,4 @@
-// @operators (tusklang.md §4): a call `@name(args)` must be the whole value; arguments are split on
+// @operators: a call `@name(args)` must be the whole value; arguments are split on
 // top-level commas and each is resolved with the value grammar, so calls nest (`@int(@env("X", 3))`).
 // Core operators are evaluated synchronously; IO and exotic ones (@query, @file, @json, @go, ...)
 // are never run: they stay literal text with a TSK_UNKNOWN_OPERATOR diagnostic.

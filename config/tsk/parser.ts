@@ -1,5 +1,5 @@
 // Public entry points of the TuskLang (.tsk) parser: parseTsk (text), parseTskFile (a file on disk),
-// flatten, formatDiagnostic and position lookup. The dialect is tusklang.md "dialect A" with its
+// flatten, formatDiagnostic and position lookup. The dialect is TuskLang "dialect A" with its
 // [fix] items; see config/tsk/README.md for what is implemented and where it departs.
 //
 // Guarantees: lenient by default (problems become diagnostics); never throws except TskParseError

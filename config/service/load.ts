@@ -292,7 +292,7 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
 
   const envNotes = notes.filter((n): n is Extract<TskNote, { kind: 'env-unset' }> =>
     n.kind === 'env-unset' && !(n.path !== null && (n.path === 'tracing' || n.path.startsWith('tracing.'))));
-  const final = checkUnsetEnv(envNotes, issues, warnings, validated, overridden);
+  const final = dropConsequences(checkUnsetEnv(envNotes, issues, warnings, validated, overridden));
   if (final.length > 0) throw new ConfigError(sortIssues(final), file, warnings);
   return {
     file: options.source !== undefined ? file : path.resolve(file),
@@ -322,6 +322,7 @@ function checkUnsetEnv(
   for (const n of notes) {
     const p = n.path;
     if (p !== null && overridden.some((o) => under(p, o))) continue;
+    if (p !== null && issues.some((i) => i.code === 'ERR_CONFIG_UNKNOWN_KEY' && i.path === p)) continue; // said already
     const text = `@env("${n.name}") has no default and ${n.name} is not set`;
     const refused = p === null ? [] : out.filter((i) => i.code === 'ERR_CONFIG_INVALID_VALUE' && under(i.path, p));
     const accepted = p !== null && refused.length === 0 && [...validated].some((v) => under(p, v));
@@ -337,6 +338,15 @@ function checkUnsetEnv(
     });
   }
   return out;
+}
+
+/**
+ * dropConsequences removes a value error on a line whose text the parser already refused (an unterminated
+ * string or an unknown function gives a value nobody wrote; saying it has the wrong format adds nothing).
+ */
+function dropConsequences(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const refused = new Set(issues.filter((i) => i.path === '' && i.pos).map((i) => `${i.pos?.file}:${i.pos?.line}`));
+  return issues.filter((i) => !(i.code === 'ERR_CONFIG_INVALID_VALUE' && i.pos && refused.has(`${i.pos.file}:${i.pos.line}`)));
 }
 
 /** sortIssues orders issues by file, line and column (those without a position last); stable otherwise. */

@@ -11,7 +11,9 @@ import { defOf, options, unwrap } from './zod-issues';
 /** render walks a parsed value beside its schema and writes durations back as text. */
 function render(schema: unknown, value: unknown): unknown {
   let duration = false;
-  const inner = unwrap(schema, (layer) => { if (isDurationSchema(layer)) duration = true; });
+  const inner = unwrap(schema, (layer) => {
+    if (isDurationSchema(layer)) duration = true;
+  });
   if (duration && typeof value === 'number') return formatMs(value);
   if (Array.isArray(value)) {
     const def = defOf(inner);

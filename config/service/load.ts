@@ -81,16 +81,37 @@ export interface LoadOptions {
 const KNOWN_SECTIONS = ['service', 'receivers', 'processors', 'exporters', 'pipelines', 'tracing'];
 
 /** The operators the parser evaluates (for "did you mean" on an unknown @function). */
-const KNOWN_FUNCTIONS = ['env', 'int', 'float', 'bool', 'string', 'if', 'date', 'cache', 'metrics', 'learn', 'optimize'];
+const KNOWN_FUNCTIONS = [
+  'env',
+  'int',
+  'float',
+  'bool',
+  'string',
+  'if',
+  'date',
+  'cache',
+  'metrics',
+  'learn',
+  'optimize',
+];
 
 /**
  * PIPELINE_ERRORS are parser warnings a pipeline file may not have: each means a value is not what was
  * written (text kept in place of a string, a call or a variable; a line or a value dropped).
  */
 const PIPELINE_ERRORS: ReadonlySet<string> = new Set([
-  'TSK_UNTERMINATED_STRING', 'TSK_UNKNOWN_OPERATOR', 'TSK_UNDEFINED_VARIABLE', 'TSK_BAD_ARGUMENTS',
-  'TSK_BAD_CONVERSION', 'TSK_IGNORED_LINE', 'TSK_EMPTY_VALUE', 'TSK_KEY_CONFLICT', 'TSK_NUMBER_RANGE',
-  'TSK_UNSUPPORTED_EXPRESSION', 'TSK_HOOK_FAILED', 'TSK_BAD_ELEMENT',
+  'TSK_UNTERMINATED_STRING',
+  'TSK_UNKNOWN_OPERATOR',
+  'TSK_UNDEFINED_VARIABLE',
+  'TSK_BAD_ARGUMENTS',
+  'TSK_BAD_CONVERSION',
+  'TSK_IGNORED_LINE',
+  'TSK_EMPTY_VALUE',
+  'TSK_KEY_CONFLICT',
+  'TSK_NUMBER_RANGE',
+  'TSK_UNSUPPORTED_EXPRESSION',
+  'TSK_HOOK_FAILED',
+  'TSK_BAD_ELEMENT',
 ]);
 
 /** The parser's account of what it did instead ("; kept as text: ...") is dropped when the problem is an error. */
@@ -100,7 +121,9 @@ function isObject(v: TskValue | undefined): v is { [k: string]: TskValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const samePlace = (a: SourcePos, b: SourcePos): boolean => a.file === b.file && a.line === b.line && a.column === b.column;
+const samePlace = (a: SourcePos, b: SourcePos): boolean =>
+  a.file === b.file && a.line === b.line && a.column === b.column;
+const lastKey = (p: string): string => p.slice(p.lastIndexOf('.') + 1);
 const at2 = (p: SourcePos): string => `${p.line}:${p.column}`;
 
 /** withSuggestion appends `; did you mean "x"?` to a message when there is a suggestion. */
@@ -115,10 +138,13 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
   const warnings: TskDiagnostic[] = [];
   const notes: TskNote[] = [];
   const parseOptions = { env: options.env, onNote: (n: TskNote) => notes.push(n) };
-  const parsed = options.source !== undefined
-    ? parseTsk(options.source, { ...parseOptions, file })
-    : parseTskFile(file, parseOptions);
-  const unknownCalls = notes.filter((n): n is Extract<TskNote, { kind: 'unknown-operator' }> => n.kind === 'unknown-operator');
+  const parsed =
+    options.source !== undefined
+      ? parseTsk(options.source, { ...parseOptions, file })
+      : parseTskFile(file, parseOptions);
+  const unknownCalls = notes.filter(
+    (n): n is Extract<TskNote, { kind: 'unknown-operator' }> => n.kind === 'unknown-operator',
+  );
   for (const d of parsed.diagnostics) {
     if (d.code === 'TSK_UNKNOWN_OPERATOR' && unknownCalls.some((n) => samePlace(n.pos, d))) continue;
     if (d.severity === 'error' || options.strict === true || PIPELINE_ERRORS.has(d.code)) {
@@ -129,21 +155,41 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
   for (const n of notes) {
     // [tracing] belongs to the instrumentation kit (initTracing), which judges its own values
     if (n.kind !== 'duplicate-section' && n.path !== null && (n.path === 'tracing' || n.path.startsWith('tracing.'))) {
-      if (n.kind === 'unknown-operator') warnings.push({ ...n.pos, code: 'TSK_UNKNOWN_OPERATOR', severity: 'warning', message: `@${n.name} is not a known operator; kept as literal text` });
+      if (n.kind === 'unknown-operator')
+        warnings.push({
+          ...n.pos,
+          code: 'TSK_UNKNOWN_OPERATOR',
+          severity: 'warning',
+          message: `@${n.name} is not a known operator; kept as literal text`,
+        });
       continue;
     }
     if (n.kind === 'unknown-operator') {
       const suggestion = closest(n.name, KNOWN_FUNCTIONS);
       issues.push({
-        code: 'ERR_CONFIG_UNKNOWN_FUNCTION', path: '', pos: n.pos, suggestion: suggestion && `@${suggestion}`,
-        message: withSuggestion(`unknown function @${n.name}; functions: @${KNOWN_FUNCTIONS.join(', @')}`, suggestion && `@${suggestion}`),
+        code: 'ERR_CONFIG_UNKNOWN_FUNCTION',
+        path: '',
+        pos: n.pos,
+        suggestion: suggestion && `@${suggestion}`,
+        message: withSuggestion(
+          `unknown function @${n.name}; functions: @${KNOWN_FUNCTIONS.join(', @')}`,
+          suggestion && `@${suggestion}`,
+        ),
       });
     } else if (n.kind === 'duplicate-key') {
-      issues.push({ code: 'ERR_CONFIG_DUPLICATE_KEY', path: n.path, pos: n.pos,
-        message: `"${n.path.slice(n.path.lastIndexOf('.') + 1)}" is written twice (first at ${at2(n.first)}); remove one` });
+      issues.push({
+        code: 'ERR_CONFIG_DUPLICATE_KEY',
+        path: n.path,
+        pos: n.pos,
+        message: `"${lastKey(n.path)}" is written twice (first at ${at2(n.first)}); remove one`,
+      });
     } else if (n.kind === 'duplicate-section') {
-      issues.push({ code: 'ERR_CONFIG_DUPLICATE_SECTION', path: n.path, pos: n.pos,
-        message: `[${n.path}] is declared twice (first at ${at2(n.first)}); merge them into one` });
+      issues.push({
+        code: 'ERR_CONFIG_DUPLICATE_SECTION',
+        path: n.path,
+        pos: n.pos,
+        message: `[${n.path}] is declared twice (first at ${at2(n.first)}); merge them into one`,
+      });
     }
   }
   const doc = parsed.data;
@@ -154,7 +200,11 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
     issues.push({ code, path: p, message: withSuggestion(message, suggestion), pos: at(p), suggestion });
   };
   /** validate parses `raw` with `schema`, maps its issues under `base`; returns the data or undefined. */
-  const validate = <T>(base: string, schema: { safeParse(v: unknown, p: object): { success: boolean; data?: T; error?: { issues: unknown[] } } }, raw: unknown): T | undefined => {
+  const validate = <T>(
+    base: string,
+    schema: { safeParse(v: unknown, p: object): { success: boolean; data?: T; error?: { issues: unknown[] } } },
+    raw: unknown,
+  ): T | undefined => {
     const result = schema.safeParse(raw, { reportInput: true });
     if (result.success) return result.data as T;
     for (const m of mapZodIssues(schema, raw, (result.error?.issues ?? []) as never)) {
@@ -169,8 +219,12 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
   for (const key of Object.keys(doc)) {
     if (key.startsWith('$')) continue;
     if (!KNOWN_SECTIONS.includes(key)) {
-      issue('ERR_CONFIG_UNKNOWN_SECTION', key,
-        `unknown section [${key}]; expected one of service, receivers, processors, exporters, pipelines`, closest(key, KNOWN_SECTIONS));
+      issue(
+        'ERR_CONFIG_UNKNOWN_SECTION',
+        key,
+        `unknown section [${key}]; expected one of service, receivers, processors, exporters, pipelines`,
+        closest(key, KNOWN_SECTIONS),
+      );
     }
   }
 
@@ -202,7 +256,11 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
       }
       if (moduleRaw !== undefined) {
         if (kind !== 'processor' || typeof moduleRaw !== 'string') {
-          issue('ERR_CONFIG_INVALID_VALUE', `${id}.module`, 'module is allowed on processors only and must be a path or package name string');
+          issue(
+            'ERR_CONFIG_INVALID_VALUE',
+            `${id}.module`,
+            'module is allowed on processors only and must be a path or package name string',
+          );
           continue;
         }
         try {
@@ -219,10 +277,14 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
         if (!factory) {
           const types = registry.types(kind);
           const known = types.join(', ');
-          issue('ERR_CONFIG_UNKNOWN_TYPE', typeRaw === undefined ? id : `${id}.type`,
+          issue(
+            'ERR_CONFIG_UNKNOWN_TYPE',
+            typeRaw === undefined ? id : `${id}.type`,
             typeRaw === undefined
               ? `"${name}" is not a known ${kind} type; add type: "<one of ${known}>"`
-              : `unknown ${kind} type "${type}"; known types: ${known}`, closest(type, types));
+              : `unknown ${kind} type "${type}"; known types: ${known}`,
+            closest(type, types),
+          );
           continue;
         }
       }
@@ -239,10 +301,15 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
   const pipelinesRaw = doc.pipelines;
   if (pipelinesRaw === undefined || (isObject(pipelinesRaw) && Object.keys(pipelinesRaw).length === 0)) {
     const onlyTracing = doc.tracing !== undefined && COMPONENT_KINDS.every(({ section }) => doc[section] === undefined);
-    issue('ERR_CONFIG_NO_PIPELINE', 'pipelines', onlyTracing
-      ? 'no pipeline declared: this looks like an instrumentation file (its [tracing] section is read by initTracing ' +
-        'in your services, see docs/instrumentation.md), not a pipeline file'
-      : 'no pipeline declared; add a [pipelines.NAME] section with receivers and exporters');
+    issue(
+      'ERR_CONFIG_NO_PIPELINE',
+      'pipelines',
+      onlyTracing
+        ? 'no pipeline declared: this looks like an instrumentation file ' +
+            '(its [tracing] section is read by initTracing ' +
+            'in your services, see docs/instrumentation.md), not a pipeline file'
+        : 'no pipeline declared; add a [pipelines.NAME] section with receivers and exporters',
+    );
   } else if (!isObject(pipelinesRaw)) {
     issue('ERR_CONFIG_INVALID_VALUE', 'pipelines', '[pipelines] must hold named sections such as [pipelines.NAME]');
   } else {
@@ -265,7 +332,12 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
             const failedEarlier = isObject(declared) && declared[ref] !== undefined;
             const names = isObject(declared) ? Object.keys(declared) : [];
             if (!failedEarlier) {
-              issue('ERR_CONFIG_DANGLING_REF', refPath, `no ${kind} named "${ref}"; declare [${target}]`, closest(ref, names));
+              issue(
+                'ERR_CONFIG_DANGLING_REF',
+                refPath,
+                `no ${kind} named "${ref}"; declare [${target}]`,
+                closest(ref, names),
+              );
             }
           }
           used.add(target);
@@ -284,14 +356,20 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
     const users = [...pipelines.values()].filter((p) => p.receivers.includes(spec.name));
     if (users.length > 0 && users.every((p) => p.signal === 'logs')) {
       const topics = spec.topics.traces.join(', ');
-      issue('ERR_CONFIG_INVALID_VALUE', `${spec.id}.topic`,
-        `only logs pipelines use [${spec.id}], so it must not read the traces topic ${topics}; set topic: [] and logs_topic`);
+      issue(
+        'ERR_CONFIG_INVALID_VALUE',
+        `${spec.id}.topic`,
+        `only logs pipelines use [${spec.id}], so it must not read the traces topic ${topics}; ` +
+          'set topic: [] and logs_topic',
+      );
     }
   }
   for (const cycle of checkTopicCycles(components, pipelines)) issue('ERR_CONFIG_CYCLE', cycle.path, cycle.message);
 
-  const envNotes = notes.filter((n): n is Extract<TskNote, { kind: 'env-unset' }> =>
-    n.kind === 'env-unset' && !(n.path !== null && (n.path === 'tracing' || n.path.startsWith('tracing.'))));
+  const envNotes = notes.filter(
+    (n): n is Extract<TskNote, { kind: 'env-unset' }> =>
+      n.kind === 'env-unset' && !(n.path !== null && (n.path === 'tracing' || n.path.startsWith('tracing.'))),
+  );
   const final = dropConsequences(checkUnsetEnv(envNotes, issues, warnings, validated, overridden));
   if (final.length > 0) throw new ConfigError(sortIssues(final), file, warnings);
   return {
@@ -315,8 +393,11 @@ function under(p: string, base: string): boolean {
  * accepted, it is a warning naming X; where the parser could not say where the value went, an error.
  */
 function checkUnsetEnv(
-  notes: readonly Extract<TskNote, { kind: 'env-unset' }>[], issues: readonly ConfigIssue[], warnings: TskDiagnostic[],
-  validated: ReadonlySet<string>, overridden: readonly string[],
+  notes: readonly Extract<TskNote, { kind: 'env-unset' }>[],
+  issues: readonly ConfigIssue[],
+  warnings: TskDiagnostic[],
+  validated: ReadonlySet<string>,
+  overridden: readonly string[],
 ): ConfigIssue[] {
   let out = [...issues];
   for (const n of notes) {
@@ -333,7 +414,9 @@ function checkUnsetEnv(
     }
     out = out.filter((i) => !refused.includes(i));
     out.push({
-      code: 'ERR_CONFIG_ENV_UNSET', path: p ?? '', pos: n.pos,
+      code: 'ERR_CONFIG_ENV_UNSET',
+      path: p ?? '',
+      pos: n.pos,
       message: `${text}; set ${n.name} or give a default: @env("${n.name}", value)`,
     });
   }
@@ -346,7 +429,9 @@ function checkUnsetEnv(
  */
 function dropConsequences(issues: readonly ConfigIssue[]): ConfigIssue[] {
   const refused = new Set(issues.filter((i) => i.path === '' && i.pos).map((i) => `${i.pos?.file}:${i.pos?.line}`));
-  return issues.filter((i) => !(i.code === 'ERR_CONFIG_INVALID_VALUE' && i.pos && refused.has(`${i.pos.file}:${i.pos.line}`)));
+  return issues.filter(
+    (i) => !(i.code === 'ERR_CONFIG_INVALID_VALUE' && i.pos && refused.has(`${i.pos.file}:${i.pos.line}`)),
+  );
 }
 
 /** sortIssues orders issues by file, line and column (those without a position last); stable otherwise. */

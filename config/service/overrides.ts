@@ -21,7 +21,10 @@ export function parseConfigPath(text: string): (string | number)[] | undefined {
 }
 
 function pathText(segments: readonly (string | number)[]): string {
-  return segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc === '' ? s : `${acc}.${s}`), '');
+  return segments.reduce<string>(
+    (acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc === '' ? s : `${acc}.${s}`),
+    '',
+  );
 }
 
 /**
@@ -30,8 +33,11 @@ function pathText(segments: readonly (string | number)[]): string {
  * paths that were set.
  */
 export function applyOverrides(
-  doc: TskObject, positions: Map<string, SourcePos>, overrides: readonly string[],
-  env: Record<string, string | undefined> | undefined, issues: ConfigIssue[],
+  doc: TskObject,
+  positions: Map<string, SourcePos>,
+  overrides: readonly string[],
+  env: Record<string, string | undefined> | undefined,
+  issues: ConfigIssue[],
 ): string[] {
   const done: string[] = [];
   overrides.forEach((text, i) => {
@@ -39,7 +45,12 @@ export function applyOverrides(
     const eq = text.indexOf('=');
     const segments = eq > 0 ? parseConfigPath(text.slice(0, eq).trim()) : undefined;
     if (!segments) {
-      issues.push({ code: 'ERR_CONFIG_OVERRIDE', path: '', pos, message: `--set needs path=value (e.g. service.log_level=debug), got "${text}"` });
+      issues.push({
+        code: 'ERR_CONFIG_OVERRIDE',
+        path: '',
+        pos,
+        message: `--set needs path=value (e.g. service.log_level=debug), got "${text}"`,
+      });
       return;
     }
     const parsed = parseTsk(`value: ${text.slice(eq + 1).trim()}`, { file: '--set', env });
@@ -59,7 +70,12 @@ export function applyOverrides(
         continue;
       }
       if (typeof seg === 'number' || typeof segments[k + 1] === 'number') {
-        issues.push({ code: 'ERR_CONFIG_OVERRIDE', path: pathText(segments), pos, message: `--set ${text}: no list at ${pathText(segments.slice(0, k + 1))}` });
+        issues.push({
+          code: 'ERR_CONFIG_OVERRIDE',
+          path: pathText(segments),
+          pos,
+          message: `--set ${text}: no list at ${pathText(segments.slice(0, k + 1))}`,
+        });
         return;
       }
       const created: TskObject = {};
@@ -68,12 +84,18 @@ export function applyOverrides(
     }
     const last = segments[segments.length - 1];
     if (Array.isArray(cur) !== (typeof last === 'number')) {
-      issues.push({ code: 'ERR_CONFIG_OVERRIDE', path: pathText(segments), pos, message: `--set ${text}: the parent is not ${typeof last === 'number' ? 'a list' : 'a section'}` });
+      issues.push({
+        code: 'ERR_CONFIG_OVERRIDE',
+        path: pathText(segments),
+        pos,
+        message: `--set ${text}: the parent is not ${typeof last === 'number' ? 'a list' : 'a section'}`,
+      });
       return;
     }
     (cur as Record<string | number, TskValue>)[last] = value;
     const p = pathText(segments);
-    for (const key of [...positions.keys()]) if (key.startsWith(`${p}.`) || key.startsWith(`${p}[`)) positions.delete(key);
+    for (const key of [...positions.keys()])
+      if (key.startsWith(`${p}.`) || key.startsWith(`${p}[`)) positions.delete(key);
     positions.set(p, pos);
     done.push(p);
   });

@@ -40,8 +40,10 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   for (const c of candidates) {
     if (c === word) continue;
     const d = editDistance(word, c);
-    const contained = word.length >= 4 && c.length >= 4
-      && (c.toLowerCase().includes(word.toLowerCase()) || word.toLowerCase().includes(c.toLowerCase()));
+    const contained =
+      word.length >= 4 &&
+      c.length >= 4 &&
+      (c.toLowerCase().includes(word.toLowerCase()) || word.toLowerCase().includes(c.toLowerCase()));
     if ((d <= limit || contained) && d < bestDistance) {
       best = c;
       bestDistance = d;

@@ -129,8 +129,13 @@ export function show(v: unknown): string {
 }
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
-  number: 'a number', int: 'an integer', string: 'a string', boolean: 'true or false', array: 'a list [...]',
-  object: 'a section or an inline object {...}', record: 'a section or an inline object {...}',
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list [...]',
+  object: 'a section or an inline object {...}',
+  record: 'a section or an inline object {...}',
 };
 
 function isDefault(issue: Issue): boolean {
@@ -143,20 +148,31 @@ function sizeOf(issue: Extract<Issue, { code: 'too_big' | 'too_small' }>): strin
   const bound = String(issue.code === 'too_big' ? issue.maximum : issue.minimum);
   const n = Number(bound);
   switch (issue.origin) {
-    case 'array': case 'set': return `${bound} item${n === 1 ? '' : 's'}`;
-    case 'string': return `${bound} character${n === 1 ? '' : 's'}`;
-    default: return bound;
+    case 'array':
+    case 'set':
+      return `${bound} item${n === 1 ? '' : 's'}`;
+    case 'string':
+      return `${bound} character${n === 1 ? '' : 's'}`;
+    default:
+      return bound;
   }
 }
 
 /** describe gives our message for one issue (other than unrecognized_keys), with a suggestion when found. */
 function describe(issue: Issue, root: unknown, data: unknown): Omit<MappedIssue, 'path'> {
   const input = (issue as { input?: unknown }).input;
-  const invalid = (message: string, suggestion?: string): Omit<MappedIssue, 'path'> =>
-    ({ code: 'ERR_CONFIG_INVALID_VALUE', message: suggestion ? `${message}; did you mean "${suggestion}"?` : message, suggestion });
+  const invalid = (message: string, suggestion?: string): Omit<MappedIssue, 'path'> => ({
+    code: 'ERR_CONFIG_INVALID_VALUE',
+    message: suggestion ? `${message}; did you mean "${suggestion}"?` : message,
+    suggestion,
+  });
   if (issue.code === 'custom') {
     const suggestion = (issue.params as { suggestion?: unknown } | undefined)?.suggestion;
-    return { code: 'ERR_CONFIG_INVALID_VALUE', message: issue.message, suggestion: typeof suggestion === 'string' ? suggestion : undefined };
+    return {
+      code: 'ERR_CONFIG_INVALID_VALUE',
+      message: issue.message,
+      suggestion: typeof suggestion === 'string' ? suggestion : undefined,
+    };
   }
   if (issue.code === 'invalid_union') {
     const disc = (issue as { discriminator?: string }).discriminator;
@@ -166,7 +182,11 @@ function describe(issue: Issue, root: unknown, data: unknown): Omit<MappedIssue,
       if (value === undefined) return invalid(`missing "${disc}"; one of: ${allowed.join(', ')}`);
       const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
       const message = `unknown ${disc} ${show(value)}; known: ${allowed.join(', ')}`;
-      return { code: 'ERR_CONFIG_UNKNOWN_TYPE', message: suggestion ? `${message}; did you mean "${suggestion}"?` : message, suggestion };
+      return {
+        code: 'ERR_CONFIG_UNKNOWN_TYPE',
+        message: suggestion ? `${message}; did you mean "${suggestion}"?` : message,
+        suggestion,
+      };
     }
     // a plain union: explain the branch that got furthest (not a bare type or literal mismatch)
     const branches = issue.errors.filter((b) => b.length > 0);
@@ -189,13 +209,20 @@ function describe(issue: Issue, root: unknown, data: unknown): Omit<MappedIssue,
       return invalid(`must be one of ${issue.values.map((v) => show(v)).join(', ')}, got ${show(input)}`, suggestion);
     }
     case 'too_big':
-      return invalid(`must be at most ${sizeOf(issue)}${issue.inclusive === false ? ' (exclusive)' : ''}, got ${show(input)}`);
+      return invalid(
+        `must be at most ${sizeOf(issue)}${issue.inclusive === false ? ' (exclusive)' : ''}, got ${show(input)}`,
+      );
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1) return invalid('must not be empty');
       if (issue.origin === 'array' && Number(issue.minimum) === 1) return invalid('needs at least one item');
-      return invalid(`must be at least ${sizeOf(issue)}${issue.inclusive === false ? ' (exclusive)' : ''}, got ${show(input)}`);
+      return invalid(
+        `must be at least ${sizeOf(issue)}${issue.inclusive === false ? ' (exclusive)' : ''}, got ${show(input)}`,
+      );
     case 'invalid_format':
-      return invalid(`has the wrong format (${issue.format === 'regex' ? `must match ${String(issue.pattern)}` : issue.format}), got ${show(input)}`);
+      return invalid(
+        `has the wrong format (${issue.format === 'regex' ? `must match ${String(issue.pattern)}` : issue.format}), ` +
+          `got ${show(input)}`,
+      );
     case 'not_multiple_of':
       return invalid(`must be a multiple of ${String(issue.divisor)}, got ${show(input)}`);
     default:

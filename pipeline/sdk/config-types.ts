@@ -47,7 +47,8 @@ export function formatMs(ms: number): string {
 
 /** unitlessDuration returns the number when raw is a bare number (or numeric string) other than 0. */
 function unitlessDuration(raw: unknown): number | undefined {
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+  const numeric = typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw);
+  const n = typeof raw === 'number' ? raw : numeric ? Number(raw) : NaN;
   return Number.isFinite(n) && n !== 0 ? n : undefined;
 }
 
@@ -96,7 +97,11 @@ export function isDurationSchema(schema: unknown): boolean {
  * rangeMessage says how `value` misses [min, max] ("must be between 0 and 100, got 150"), or undefined
  * when it is inside. `show` renders a bound or the value (milliseconds as "10s", bytes as a number).
  */
-export function rangeMessage(value: number, opts: { min?: number; max?: number }, show: (n: number) => string = String): string | undefined {
+export function rangeMessage(
+  value: number,
+  opts: { min?: number; max?: number },
+  show: (n: number) => string = String,
+): string | undefined {
   const { min, max } = opts;
   const below = min !== undefined && value < min;
   const above = max !== undefined && value > max;
@@ -134,7 +139,9 @@ function numberField(kind: 'an integer' | 'a number', opts: { min?: number; max?
         ctx.addIssue({ code: 'custom', message: `expected ${kind}, got ${n}` });
         return;
       }
-      if (kind === 'an integer' && !Number.isInteger(n)) ctx.addIssue({ code: 'custom', message: `expected an integer, got ${n}` });
+      if (kind === 'an integer' && !Number.isInteger(n)) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer, got ${n}` });
+      }
       const range = rangeMessage(n, opts);
       if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
     });
@@ -180,7 +187,9 @@ export function hostPort() {
     .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/, 'expected "host:port", e.g. "0.0.0.0:4318"')
     .superRefine((text, ctx) => {
       const port = Number(/:(\d{1,5})$/.exec(text)?.[1] ?? '0');
-      if (port > MAX_PORT) ctx.addIssue({ code: 'custom', message: `port must be between 0 and ${MAX_PORT}, got ${port}` });
+      if (port > MAX_PORT) {
+        ctx.addIssue({ code: 'custom', message: `port must be between 0 and ${MAX_PORT}, got ${port}` });
+      }
     });
 }
 

@@ -72,7 +72,9 @@ const defaultIo: CliIo = {
 };
 
 function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -94,7 +96,11 @@ export interface CliInput {
  * loadCliConfig loads FILE (or stdin) with the overrides, prints its warnings, and returns the config; on
  * an invalid file it prints every error (and the warnings) and returns undefined.
  */
-export async function loadCliConfig(args: ConfigArgs, io: CliIo, input: CliInput = {}): Promise<ServiceConfig | undefined> {
+export async function loadCliConfig(
+  args: ConfigArgs,
+  io: CliIo,
+  input: CliInput = {},
+): Promise<ServiceConfig | undefined> {
   try {
     const stdin = args.file === '-';
     const config = await loadServiceConfig(stdin ? '<stdin>' : args.file, {
@@ -121,7 +127,12 @@ type Parsed = { args: ConfigArgs; pipelines: string[]; watch: boolean; help: boo
 
 /** parseArgs reads the options of run / validate / print-config (`allowRun` admits --pipeline and --watch). */
 function parseArgs(rest: readonly string[], allowRun: boolean): Parsed {
-  const out = { args: { file: '', strict: false, overrides: [] as string[] }, pipelines: [] as string[], watch: false, help: false };
+  const out = {
+    args: { file: '', strict: false, overrides: [] as string[] },
+    pipelines: [] as string[],
+    watch: false,
+    help: false,
+  };
   let file: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -160,14 +171,20 @@ export async function main(argv: string[], io: CliIo = defaultIo, input: CliInpu
         return EXIT_CODES.ok;
       }
       if (command === 'run') {
-        if (parsed.watch && parsed.args.file === '-') return usageError(io, '--watch cannot watch standard input', command);
-        return runCommand({ ...parsed.args, pipelines: parsed.pipelines, watch: parsed.watch }, io, (a) => loadCliConfig(a, io, input));
+        if (parsed.watch && parsed.args.file === '-')
+          return usageError(io, '--watch cannot watch standard input', command);
+        return runCommand({ ...parsed.args, pipelines: parsed.pipelines, watch: parsed.watch }, io, (a) =>
+          loadCliConfig(a, io, input),
+        );
       }
       const config = await loadCliConfig(parsed.args, io, input);
       if (!config) return EXIT_CODES.invalid;
       if (command === 'validate') {
         const names = [...config.pipelines.keys()];
-        io.stdout(`${parsed.args.file}: valid (${names.length} pipeline${names.length === 1 ? '' : 's'}: ${names.join(', ')})\n`);
+        io.stdout(
+          `${parsed.args.file}: valid (${names.length} pipeline${names.length === 1 ? '' : 's'}: ` +
+            `${names.join(', ')})\n`,
+        );
       } else {
         io.stdout(JSON.stringify(redact(effectiveConfig(config)), null, 2) + '\n');
       }
@@ -185,7 +202,8 @@ export async function main(argv: string[], io: CliIo = defaultIo, input: CliInpu
     case '--help':
     case '-h': {
       const topic = rest.find((a) => !a.startsWith('-'));
-      if (topic !== undefined && !Object.hasOwn(HELP, topic)) return usageError(io, `no help for "${topic}": not a command`);
+      if (topic !== undefined && !Object.hasOwn(HELP, topic))
+        return usageError(io, `no help for "${topic}": not a command`);
       io.stdout(topic !== undefined ? HELP[topic] : rest.length > 0 ? HELP.help : OVERVIEW);
       return EXIT_CODES.ok;
     }

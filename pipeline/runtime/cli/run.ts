@@ -38,7 +38,9 @@ export interface RunOptions {
 }
 
 /** ConfigLoader loads and checks the file (printing every problem); undefined when it is invalid. */
-export type ConfigLoader = (args: Pick<RunOptions, 'file' | 'strict' | 'overrides'>) => Promise<ServiceConfig | undefined>;
+export type ConfigLoader = (
+  args: Pick<RunOptions, 'file' | 'strict' | 'overrides'>,
+) => Promise<ServiceConfig | undefined>;
 
 /** Output streams of the CLI. */
 export interface CliIo {
@@ -69,7 +71,8 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
     for (const e of p.exporters) lines.push(`    exports  exporters.${e}: ${describe(config.components.get(`exporters.${e}`)?.config)}`);
   }
   if (adminAddress) {
-    lines.push(`  admin: http://${adminAddress} (/ and /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config)`);
+    const endpoints = '/ and /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config';
+    lines.push(`  admin: http://${adminAddress} (${endpoints})`);
   }
   return lines.join('\n') + '\n';
 }

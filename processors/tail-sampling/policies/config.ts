@@ -254,8 +254,10 @@ export const COLLECTOR_KEY_HINTS: Readonly<Record<string, KeyHint>> = {
   and_sub_policy: 'policies',
   drop_sub_policy: 'policies',
   composite_sub_policy: { note: 'composite policies are not supported; use rate_limiting inside and/drop' },
-  ...Object.fromEntries(['probabilistic', 'status_code', 'latency', 'string_attribute', 'numeric_attribute',
-    'boolean_attribute', 'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite'].map((t) => [t, NESTED])),
+  ...Object.fromEntries(
+    ['probabilistic', 'status_code', 'latency', 'string_attribute', 'numeric_attribute', 'boolean_attribute',
+      'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite'].map((t) => [t, NESTED]),
+  ),
 };
 withKeyHints(policySchema, COLLECTOR_KEY_HINTS);
 

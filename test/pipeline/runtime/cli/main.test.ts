@@ -21,12 +21,23 @@ processors: ["tail_sampling"]
 exporters: ["debug"]
 `;
 
-interface Outcome { code: number; stdout: string; stderr: string }
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 async function cli(argv: string[], stdin?: string): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: (t: string) => { stdout += t; }, stderr: (t: string) => { stderr += t; } };
+  const io = {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+    },
+  };
   const code = await main(argv, io, { env: {}, readStdin: () => stdin ?? '' });
   return { code, stdout, stderr };
 }
@@ -63,11 +74,14 @@ describe('pipeline/runtime/cli: the tusk-collector command', () => {
   });
 
   it('prints the version for version, --version and -v', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-    for (const a of ['version', '--version', '-v']) expect(await cli([a])).to.deep.equal({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const a of ['version', '--version', '-v'])
+      expect(await cli([a])).to.deep.equal({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
-  it('refuses bad usage with exit 2 and the command\'s help', async () => {
+  it("refuses bad usage with exit 2 and the command's help", async () => {
     const bad = await cli(['validate', valid, '--colour']);
     expect(bad.code).to.equal(EXIT_CODES.invalid);
     expect(bad.stderr).to.match(/^tusk-collector validate: unknown option --colour\nUsage: tusk-collector validate/);
@@ -78,7 +92,11 @@ describe('pipeline/runtime/cli: the tusk-collector command', () => {
   });
 
   it('validates a file, and the same text from stdin with -', async () => {
-    expect(await cli(['validate', valid])).to.deep.equal({ code: 0, stdout: `${valid}: valid (1 pipeline: traces)\n`, stderr: '' });
+    expect(await cli(['validate', valid])).to.deep.equal({
+      code: 0,
+      stdout: `${valid}: valid (1 pipeline: traces)\n`,
+      stderr: '',
+    });
     expect((await cli(['validate', '-'], VALID)).stdout).to.equal('-: valid (1 pipeline: traces)\n');
     const broken = await cli(['validate', '-'], VALID.replace('"127.0.0.1:0"', '"127.0.0.1:0'));
     expect(broken.code).to.equal(2);
@@ -86,20 +104,45 @@ describe('pipeline/runtime/cli: the tusk-collector command', () => {
   });
 
   it('applies --set overrides, and points at the --set that is wrong', async () => {
-    const ok = await cli(['print-config', valid, '--set', 'processors.tail_sampling.decision_wait=5s', '--set=service.log_level="debug"']);
+    const ok = await cli([
+      'print-config',
+      valid,
+      '--set',
+      'processors.tail_sampling.decision_wait=5s',
+      '--set=service.log_level="debug"',
+    ]);
     expect(ok.code, ok.stderr).to.equal(0);
-    const config = JSON.parse(ok.stdout) as { service: { log_level: string }; processors: { tail_sampling: { decision_wait: string } } };
+    const config = JSON.parse(ok.stdout) as {
+      service: { log_level: string };
+      processors: { tail_sampling: { decision_wait: string } };
+    };
     expect(config.processors.tail_sampling.decision_wait).to.equal('5s');
     expect(config.service.log_level).to.equal('debug');
-    const bad = await cli(['validate', valid, '--set', 'service.log_level=debug', '--set', 'processors.tail_sampling.decision_wait=5']);
+    const bad = await cli([
+      'validate',
+      valid,
+      '--set',
+      'service.log_level=debug',
+      '--set',
+      'processors.tail_sampling.decision_wait=5',
+    ]);
     expect(bad.code).to.equal(2);
-    expect(bad.stderr).to.contain('--set:2:1: processors.tail_sampling.decision_wait: a duration needs a unit: write "5s" or "5ms", got 5');
+    expect(bad.stderr).to.contain(
+      '--set:2:1: processors.tail_sampling.decision_wait: a duration needs a unit: write "5s" or "5ms", got 5',
+    );
     const malformed = await cli(['validate', valid, '--set', 'no-equals-sign']);
-    expect(malformed.stderr).to.contain('--set:1:1: --set needs path=value (e.g. service.log_level=debug), got "no-equals-sign" [ERR_CONFIG_OVERRIDE]');
+    expect(malformed.stderr).to.contain(
+      '--set:1:1: --set needs path=value (e.g. service.log_level=debug), got "no-equals-sign" [ERR_CONFIG_OVERRIDE]',
+    );
   });
 
   it('prints the effective config: types, defaults with units, secrets masked', async () => {
-    const out = await cli(['print-config', valid, '--set', 'processors.tail_sampling.redis.url="redis://app:hunter2@r:6379"']);
+    const out = await cli([
+      'print-config',
+      valid,
+      '--set',
+      'processors.tail_sampling.redis.url="redis://app:hunter2@r:6379"',
+    ]);
     expect(out.code, out.stderr).to.equal(0);
     expect(out.stdout).not.to.contain('hunter2');
     const config = JSON.parse(out.stdout) as Record<string, Record<string, Record<string, unknown>>>;

@@ -7,7 +7,7 @@ import type { FileDir } from './includes';
 import type { CopyBudget } from './model';
 import type { PositionTable } from './positions';
 import type { Span } from './source';
-import type { SourcePos, TskHooks, TskValue } from './types';
+import type { SourcePos, TskHooks, TskNote, TskValue } from './types';
 
 /** MAX_VALUE_DEPTH caps nesting inside one value (arrays, objects, operator calls, expressions). */
 export const MAX_VALUE_DEPTH = 64;
@@ -20,6 +20,8 @@ export interface ResolvedOptions {
   env: () => Record<string, string | undefined>;
   now: () => Date;
   hooks: TskHooks;
+  /** Receives the notes (see TskNote); a no-op unless the caller passed onNote. */
+  note: (note: TskNote) => void;
 }
 
 /** CrossFile reads values from other .tsk files for @name.tsk.get / .set. */
@@ -43,6 +45,6 @@ export interface Ctx {
   crossFile: CrossFile;
   /** Shared by every copy made through references in this parse. */
   copyBudget: CopyBudget;
-  /** resolve is the §3.7 value resolver; `path` (or null) is where nested positions are recorded. */
+  /** resolve is the value resolver; `path` (or null) is where nested positions are recorded. */
   resolve(span: Span, depth: number, path: string | null): TskValue;
 }

@@ -1,4 +1,4 @@
-// @date: PHP date() formatting in one pass over the format (tusklang.md §4.2), in local time.
+// @date: PHP date() formatting in one pass over the format, in local time.
 // Every PHP format letter is supported; `\x` outputs x literally; other characters are copied.
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

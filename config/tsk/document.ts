@@ -1,6 +1,6 @@
-// Document builder (tusklang.md §2): walks the lines of a file top to bottom, keeps the current
-// section and a real stack of `name {` / `name >` blocks, resolves each value once (§3.6), applies
-// multi-line `"""` strings and bracket continuation (§1.6, §1.7), runs @include lines, and records
+// Document builder: walks the lines of a file top to bottom, keeps the current
+// section and a real stack of `name {` / `name >` blocks, resolves each value once, applies
+// multi-line `"""` strings and bracket continuation, runs @include lines, and records
 // the position of every value it writes.
 
 import * as path from 'node:path';
@@ -62,6 +62,8 @@ export class Document {
   readonly positions = new PositionTable();
   readonly globals = new Map<string, TskValue>();
   private readonly _sectionLocals = new Map<string, Map<string, TskValue>>();
+  /** Where each section header or block was first opened (for the duplicate-section note). */
+  private readonly _opened = new Map<string, SourcePos>();
   private _budget = CONTINUATION_BUDGET;
 
   constructor(private readonly _shared: Shared) {}
@@ -167,6 +169,7 @@ export class Document {
     }
     let c: Container = { obj: this.root, path: '', depth: 0 };
     for (const name of names) c = this._child(c, name, pos, 'section');
+    this._noteOpened(c.path, pos);
     let locals = this._sectionLocals.get(c.path);
     if (!locals) {
       locals = new Map();
@@ -183,7 +186,16 @@ export class Document {
       state.frames.push({ ...cur, name, closer, pos });
       return;
     }
-    state.frames.push({ ...this._child(cur, name, pos, 'block'), name, closer, pos });
+    const child = this._child(cur, name, pos, 'block');
+    this._noteOpened(child.path, pos);
+    state.frames.push({ ...child, name, closer, pos });
+  }
+
+  /** noteOpened records a section header or block, and notes it when the same path was opened before. */
+  private _noteOpened(path: string, pos: SourcePos): void {
+    const first = this._opened.get(path);
+    if (first) this._shared.opts.note({ kind: 'duplicate-section', path, pos, first });
+    else this._opened.set(path, pos);
   }
 
   private _closeBlock(state: State, closer: '}' | '<', pos: SourcePos): void {
@@ -229,6 +241,10 @@ export class Document {
     const keyPath = join(cur.path, info.key);
     const keyPos = file.pos(i, info.at);
     const prev = getOwn(cur.obj, info.key);
+    const firstPos = prev === undefined ? undefined : this.positions.map.get(keyPath);
+    if (firstPos && info.key[0] !== '$') {
+      this._shared.opts.note({ kind: 'duplicate-key', path: keyPath, pos: keyPos, first: firstPos });
+    }
     if (typeof prev === 'object' && prev !== null) this.positions.clearBelow(keyPath); // its nested positions are stale
     let last = i;
     let value: TskValue;

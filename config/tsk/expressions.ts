@@ -1,4 +1,4 @@
-// Expressions (tusklang.md §3.5): `cond ? a : b` and `a + b + c` text concatenation, recognised only
+// Expressions: `cond ? a : b` and `a + b + c` text concatenation, recognised only
 // outside quotes and brackets. Conditions support == != > < >= <= (numeric when both sides are
 // numbers, text otherwise) or a bare truthiness test. `+` is never arithmetic.
 

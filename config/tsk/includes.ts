@@ -1,4 +1,4 @@
-// Files other than the one being parsed (tusklang.md §5): `@include("path")` lines and cross-file
+// Files other than the one being parsed: `@include("path")` lines and cross-file
 // `@name.tsk.get("a.b")` / `.set`. Reads only regular files (never FIFOs or devices, so nothing can
 // block), caps their size and the nesting depth, detects cycles, and caches cross-file parses per run.
 

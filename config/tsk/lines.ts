@@ -1,4 +1,4 @@
-// Line classifier of the .tsk lexer (tusklang.md §1.1-1.4, §2.1): decides what one physical line is
+// Line classifier of the .tsk lexer: decides what one physical line is
 // (comment, section header, block opener/closer, key/value pair, @include, or something ignored) and
 // returns the offsets of its parts in the raw line. Comments and one trailing `;` are removed here.
 

@@ -1,4 +1,4 @@
-// @operators (tusklang.md §4): a call `@name(args)` must be the whole value; arguments are split on
+// @operators: a call `@name(args)` must be the whole value; arguments are split on
 // top-level commas and each is resolved with the value grammar, so calls nest (`@int(@env("X", 3))`).
 // Core operators are evaluated synchronously; IO and exotic ones (@query, @file, @json, @go, ...)
 // are never run: they stay literal text with a TSK_UNKNOWN_OPERATOR diagnostic.
@@ -35,7 +35,7 @@ export function callOperator(ctx: Ctx, s: Span, depth: number, path: string | nu
   if (cross) return crossFile(ctx, call, cross[1], cross[2] as 'get' | 'set', depth);
   const arg = (i: number, p: string | null = null) => ctx.resolve(call.args[i], depth + 1, p);
   switch (call.name) {
-    case 'env': return opEnv(ctx, call, depth);
+    case 'env': return opEnv(ctx, call, depth, path);
     case 'int': case 'float': case 'bool': case 'string':
       if (call.args.length !== 1) return bad(ctx, call, `@${call.name} takes exactly one argument`);
       return convert(ctx, call.name, arg(0), call);
@@ -56,6 +56,7 @@ export function callOperator(ctx: Ctx, s: Span, depth: number, path: string | nu
     default: {
       const why = IO_OPERATORS.has(call.name) ? 'is an IO operator the parser never evaluates' : 'is not a known operator';
       ctx.diag.add('TSK_UNKNOWN_OPERATOR', pos, `@${call.name} ${why}; kept as literal text`);
+      ctx.opts.note({ kind: 'unknown-operator', name: call.name, path, pos });
       return call.literal;
     }
   }
@@ -90,13 +91,16 @@ function quotedArg(ctx: Ctx, s: Span): string | null {
   return tok.q === '"' && !ctx.opts.compat ? unescape(t, tok.a, tok.b) : t.slice(tok.a, tok.b);
 }
 
-function opEnv(ctx: Ctx, call: Call, depth: number): TskValue {
+function opEnv(ctx: Ctx, call: Call, depth: number, path: string | null): TskValue {
   if (call.args.length < 1 || call.args.length > 2) return bad(ctx, call, '@env takes ("NAME") or ("NAME", default)');
   const name = quotedArg(ctx, call.args[0]);
   if (name === null || name === '') return bad(ctx, call, '@env needs a quoted variable name');
   const value = ctx.opts.env()[name];
   if (value !== undefined && value !== '') return value;
-  if (call.args.length === 1) return '';
+  if (call.args.length === 1) {
+    if (value === undefined) ctx.opts.note({ kind: 'env-unset', name, path, pos: call.whole.src.pos(call.whole.a) });
+    return '';
+  }
   // the default is raw text with one layer of quotes removed; expressions are resolved
   const d = call.args[1];
   const quoted = quotedArg(ctx, d);

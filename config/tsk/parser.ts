@@ -1,5 +1,5 @@
 // Public entry points of the TuskLang (.tsk) parser: parseTsk (text), parseTskFile (a file on disk),
-// flatten, formatDiagnostic and position lookup. The dialect is tusklang.md "dialect A" with its
+// flatten, formatDiagnostic and position lookup. The dialect is TuskLang "dialect A" with its
 // [fix] items; see config/tsk/README.md for what is implemented and where it departs.
 //
 // Guarantees: lenient by default (problems become diagnostics); never throws except TskParseError
@@ -17,7 +17,9 @@ import { lookupPosition } from './positions';
 import { SourceFile } from './source';
 import { TskParseError, type TskParseOptions, type TskParseResult } from './types';
 
-export type { SourcePos, TskDiagnostic, TskHooks, TskObject, TskParseOptions, TskParseResult, TskValue } from './types';
+export type {
+  SourcePos, TskDiagnostic, TskHooks, TskNote, TskObject, TskParseOptions, TskParseResult, TskValue,
+} from './types';
 export { TskParseError } from './types';
 export { formatDiagnostic, TSK_CODES, type TskDiagnosticCode } from './diagnostics';
 export { flatten, lookupPosition };
@@ -31,6 +33,7 @@ function resolveOptions(options: TskParseOptions): ResolvedOptions {
     env: () => env ?? process.env,
     now: options.now ?? (() => new Date()),
     hooks: options.hooks ?? {},
+    note: options.onNote ?? (() => undefined),
   };
 }
 
@@ -54,7 +57,7 @@ export function parseTsk(source: string, options: TskParseOptions = {}): TskPars
   const loader = new FileLoader(diag, copyBudget);
   const shared = { opts, diag, loader, copyBudget };
   loader.parseOther = (file, dir) => {
-    const doc = new Document(shared);
+    const doc = new Document({ ...shared, opts: { ...opts, note: () => undefined } });
     doc.run(file, dir);
     return doc.root;
   };

@@ -36,6 +36,18 @@ export interface TskHooks {
   optimize?(param: string, initial: TskValue): TskValue;
 }
 
+/**
+ * TskNote is something the dialect accepts without a diagnostic (or with only a warning) that a consumer
+ * such as the pipeline loader may refuse: an unset @env without default (it reads as ""), a key or a
+ * section written twice (the last one wins, or the sections merge), an operator the parser does not know.
+ * `path` is where the value lands (null when the parser does not know it, e.g. inside an expression).
+ */
+export type TskNote =
+  | { kind: 'env-unset'; name: string; path: string | null; pos: SourcePos }
+  | { kind: 'duplicate-key'; path: string; pos: SourcePos; first: SourcePos }
+  | { kind: 'duplicate-section'; path: string; pos: SourcePos; first: SourcePos }
+  | { kind: 'unknown-operator'; name: string; path: string | null; pos: SourcePos };
+
 /** TskParseOptions control one parse. Every field is optional. */
 export interface TskParseOptions {
   /** Name used in diagnostics and positions. Default '<input>'. */
@@ -54,6 +66,8 @@ export interface TskParseOptions {
   now?: () => Date;
   /** Substitute `${name}` with global variables in double-quoted and bare strings (never in """ blocks). Default false. */
   interpolate?: boolean;
+  /** Called for each TskNote of the main file and its includes; never changes the result. */
+  onNote?: (note: TskNote) => void;
 }
 
 /** TskParseResult is the parsed document, its diagnostics and where each value was written. */

@@ -1,4 +1,4 @@
-// Value resolver (tusklang.md §3.7): turns the text of one value into a TskValue. Order: quoted
+// Value resolver: turns the text of one value into a TskValue. Order: quoted
 // string, true/false/null, integer/float/range, [array]/{object} (recursive, with positions),
 // $global, section-local bare reference, @operator call, ternary / concatenation, bare string.
 // Multi-line `"""` strings and bracket continuation are handled per statement by the parser.
@@ -18,7 +18,7 @@ const RANGE = /^(\d+)-(\d+)$/;
 const GLOBAL_REF = /^\$([A-Za-z_][\w-]*)$/;
 const LOCAL_REF = /^[A-Za-z_]\w*$/;
 
-/** resolveValue implements §3.7 for the span; `path` (or null) receives positions of nested values. */
+/** resolveValue resolves the value grammar for the span; `path` (or null) receives positions of nested values. */
 export function resolveValue(ctx: Ctx, span: Span, depth: number, path: string | null): TskValue {
   const { src } = span;
   const t = src.text;
@@ -84,7 +84,7 @@ export function resolveValue(ctx: Ctx, span: Span, depth: number, path: string |
   return v;
 }
 
-/** quotedString returns the string of a value that is one complete quoted token (§1.6), or null. */
+/** quotedString returns the string of a value that is one complete quoted token, or null. */
 export function quotedString(ctx: Ctx, s: Span): string | null {
   const t = s.src.text;
   if (ctx.opts.compat) {
@@ -107,7 +107,7 @@ function interpolator(ctx: Ctx, s: Span): (name: string, at: number) => string {
   };
 }
 
-/** numberLiteral parses an integer, float or range per §1.5, or returns undefined. */
+/** numberLiteral parses an integer, float or range (the scalar table), or returns undefined. */
 function numberLiteral(ctx: Ctx, s: Span, v: string): TskValue | undefined {
   const pos = () => s.src.pos(s.a);
   if (INT.test(v) || FLOAT.test(v)) {

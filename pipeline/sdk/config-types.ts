@@ -1,5 +1,7 @@
-// Building blocks for component config schemas (zod): durations ("10s"), byte sizes ("20MiB"),
-// and numbers/booleans that also accept the strings @env produces, with clear messages when they don't fit.
+// Building blocks for component config schemas (zod): durations ("10s", a unit is required), byte sizes
+// ("20MiB"), numbers/booleans that also accept the strings @env produces, "host:port" addresses with the port
+// range checked, and key hints for the config loader's "unknown key" errors. Every message says what was
+// expected and what was found ("must be between 0 and 100, got 150").
 
 import { z } from 'zod';
 
@@ -34,18 +36,79 @@ export function parseByteSize(value: unknown): number | undefined {
   return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
 }
 
-/** duration is a config field holding a time span; the parsed value is milliseconds. */
+/** formatMs renders milliseconds the way a config would write them ("1.5s", "250ms", "2m", "0s"). */
+export function formatMs(ms: number): string {
+  if (ms === 0) return '0s';
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && Number.isInteger((ms / size) * 1000)) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** unitlessDuration returns the number when raw is a bare number (or numeric string) other than 0. */
+function unitlessDuration(raw: unknown): number | undefined {
+  const numeric = typeof raw === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw);
+  const n = typeof raw === 'number' ? raw : numeric ? Number(raw) : NaN;
+  return Number.isFinite(n) && n !== 0 ? n : undefined;
+}
+
+/**
+ * duration is a config field holding a time span such as "10s", "250ms" or "2m30s"; the parsed value is
+ * milliseconds. A bare number other than 0 is refused (is `10` ten seconds or ten milliseconds?); the error
+ * suggests both spellings (params.suggestion holds the more likely one).
+ */
 export function duration(opts: { min?: number; max?: number } = {}) {
-  return z.unknown().transform((raw, ctx): number => {
+  return tagDuration(z.unknown().transform((raw, ctx): number => {
+    const bare = unitlessDuration(raw);
+    if (bare !== undefined) {
+      const likely = bare >= 100 ? `${bare}ms` : `${bare}s`;
+      const other = bare >= 100 ? `${bare}s` : `${bare}ms`;
+      ctx.addIssue({
+        code: 'custom',
+        message: `a duration needs a unit: write "${likely}" or "${other}", got ${JSON.stringify(raw)}`,
+        params: { suggestion: likely },
+      });
+      return z.NEVER;
+    }
     const ms = parseDuration(raw);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `expected a duration such as "10s", "250ms" or "2m", got ${JSON.stringify(raw)}` });
       return z.NEVER;
     }
-    if (opts.min !== undefined && ms < opts.min) ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min}ms, got ${ms}ms` });
-    if (opts.max !== undefined && ms > opts.max) ctx.addIssue({ code: 'custom', message: `must be at most ${opts.max}ms, got ${ms}ms` });
+    const range = rangeMessage(ms, opts, formatMs);
+    if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
     return ms;
-  });
+  }));
+}
+
+const durationSchemas = new WeakSet<object>();
+
+function tagDuration<T extends object>(schema: T): T {
+  durationSchemas.add(schema);
+  return schema;
+}
+
+/** isDurationSchema tells whether a schema was made by duration() (its parsed value is milliseconds). */
+export function isDurationSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && durationSchemas.has(schema);
+}
+
+/**
+ * rangeMessage says how `value` misses [min, max] ("must be between 0 and 100, got 150"), or undefined
+ * when it is inside. `show` renders a bound or the value (milliseconds as "10s", bytes as a number).
+ */
+export function rangeMessage(
+  value: number,
+  opts: { min?: number; max?: number },
+  show: (n: number) => string = String,
+): string | undefined {
+  const { min, max } = opts;
+  const below = min !== undefined && value < min;
+  const above = max !== undefined && value > max;
+  if (!below && !above) return undefined;
+  const got = `got ${show(value)}`;
+  if (min !== undefined && max !== undefined) return `must be between ${show(min)} and ${show(max)}, ${got}`;
+  return below ? `must be at least ${show(min as number)}, ${got}` : `must be at most ${show(max as number)}, ${got}`;
 }
 
 /** byteSize is a config field holding a size; the parsed value is bytes. */
@@ -56,8 +119,8 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
       ctx.addIssue({ code: 'custom', message: `expected a size such as "20MiB", "512KiB" or a number of bytes, got ${JSON.stringify(raw)}` });
       return z.NEVER;
     }
-    if (opts.min !== undefined && bytes < opts.min) ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min} bytes, got ${bytes}` });
-    if (opts.max !== undefined && bytes > opts.max) ctx.addIssue({ code: 'custom', message: `must be at most ${opts.max} bytes, got ${bytes}` });
+    const range = rangeMessage(bytes, opts, (n) => `${n} bytes`);
+    if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
     return bytes;
   });
 }
@@ -67,20 +130,32 @@ function numericString(raw: unknown): unknown {
   return raw;
 }
 
+/** numberField is a number (or numeric string) checked against the range, with one message naming both bounds. */
+function numberField(kind: 'an integer' | 'a number', opts: { min?: number; max?: number }) {
+  const schema = z
+    .number({ error: (i) => `expected ${kind}, got ${i.input === undefined ? 'nothing' : JSON.stringify(i.input)}` })
+    .superRefine((n, ctx) => {
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: `expected ${kind}, got ${n}` });
+        return;
+      }
+      if (kind === 'an integer' && !Number.isInteger(n)) {
+        ctx.addIssue({ code: 'custom', message: `expected an integer, got ${n}` });
+      }
+      const range = rangeMessage(n, opts);
+      if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
+    });
+  return z.preprocess(numericString, schema);
+}
+
 /** int is an integer field that also accepts a decimal string (values from @env arrive as strings). */
 export function int(opts: { min?: number; max?: number } = {}) {
-  let schema = z.number({ error: (i) => `expected an integer, got ${JSON.stringify(i.input)}` }).int();
-  if (opts.min !== undefined) schema = schema.min(opts.min);
-  if (opts.max !== undefined) schema = schema.max(opts.max);
-  return z.preprocess(numericString, schema);
+  return numberField('an integer', opts);
 }
 
 /** num is a number field that also accepts a numeric string. */
 export function num(opts: { min?: number; max?: number } = {}) {
-  let schema = z.number({ error: (i) => `expected a number, got ${JSON.stringify(i.input)}` });
-  if (opts.min !== undefined) schema = schema.min(opts.min);
-  if (opts.max !== undefined) schema = schema.max(opts.max);
-  return z.preprocess(numericString, schema);
+  return numberField('a number', opts);
 }
 
 /** bool is a boolean field that also accepts "true"/"false"/"1"/"0"/"yes"/"no"/"on"/"off". */
@@ -102,7 +177,38 @@ export function stringList() {
   );
 }
 
-/** hostPort is a "host:port" listen or connect address. */
+/** MAX_PORT is the largest TCP port. */
+export const MAX_PORT = 65535;
+
+/** hostPort is a "host:port" listen or connect address; the port must be 0..65535 (0 = any free port). */
 export function hostPort() {
-  return z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/, 'expected "host:port", e.g. "0.0.0.0:4318"');
+  return z
+    .string({ error: (i) => `expected "host:port", e.g. "0.0.0.0:4318", got ${JSON.stringify(i.input)}` })
+    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]*):\d{1,5}$/, 'expected "host:port", e.g. "0.0.0.0:4318"')
+    .superRefine((text, ctx) => {
+      const port = Number(/:(\d{1,5})$/.exec(text)?.[1] ?? '0');
+      if (port > MAX_PORT) {
+        ctx.addIssue({ code: 'custom', message: `port must be between 0 and ${MAX_PORT}, got ${port}` });
+      }
+    });
+}
+
+/** KeyHint is our name for a key the user wrote (a string), or a note explaining what to write instead. */
+export type KeyHint = string | { readonly note: string };
+
+const keyHintRegistry = new WeakMap<object, Readonly<Record<string, KeyHint>>>();
+
+/**
+ * withKeyHints attaches hints for keys the schema does not take but users write, e.g. the OpenTelemetry
+ * Collector's name of a key we spell differently (`status_codes` for `codes`). The config loader adds the
+ * hint to the "unknown key" error. Returns the same schema.
+ */
+export function withKeyHints<T extends object>(schema: T, hints: Readonly<Record<string, KeyHint>>): T {
+  keyHintRegistry.set(schema, hints);
+  return schema;
+}
+
+/** keyHintsOf returns the hints attached with withKeyHints, if any. */
+export function keyHintsOf(schema: object): Readonly<Record<string, KeyHint>> | undefined {
+  return keyHintRegistry.get(schema);
 }

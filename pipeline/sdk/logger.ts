@@ -1,4 +1,5 @@
-// The service's structured logger (pino, JSON lines). When self-tracing is on, each line carries the
+// The service's structured logger (pino, JSON lines). Levels are written as strings ("level":"info"), as
+// log pipelines and the Collector's own logs expect. When self-tracing is on, each line carries the
 // trace_id/span_id of the active context (the seed's CorrelateLogs).
 
 import pino, { type Logger } from 'pino';
@@ -12,6 +13,7 @@ export function createLogger(level: string, name = 'tusk-collector', destination
       level,
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
       mixin() {
         const ctx = trace.getActiveSpan()?.spanContext();
         return ctx ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};

@@ -1,4 +1,5 @@
-// The admin HTTP server: /healthz (process up), /readyz (every component started and its
+// The admin HTTP server: / and /healthz (process up; `/` is where the OpenTelemetry Collector's
+// health_check answers, so its charts' probes work unchanged), /readyz (every component started and its
 // dependencies reachable), /metrics (Prometheus text), /v1/decisions/{traceId}, /v1/config.
 
 import http from 'node:http';
@@ -28,6 +29,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, contentTy
 /** AdminServer serves the operator endpoints on a loopback address by default. */
 export class AdminServer {
   private readonly _server: http.Server;
+  private readonly _upSince = new Date();
 
   constructor(private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger) {
     this._server = http.createServer((req, res) => {
@@ -45,6 +47,11 @@ export class AdminServer {
       return send(res, 405, { error: `method ${req.method} not allowed` });
     }
     if (url.pathname === '/healthz') return send(res, 200, { status: 'ok' });
+    if (url.pathname === '/') {
+      // the Collector's health_check body: status, upSince, uptime
+      const uptime = `${((Date.now() - this._upSince.getTime()) / 1000).toFixed(3)}s`;
+      return send(res, 200, { status: 'Server available', upSince: this._upSince.toISOString(), uptime });
+    }
     if (url.pathname === '/readyz') {
       const components = this._source.status();
       const ready = components.every((c) => c.ready);
@@ -61,7 +68,8 @@ export class AdminServer {
       const record = await this._source.explainDecision(traceId);
       return record ? send(res, 200, record) : send(res, 404, { error: `no decision known for trace ${traceId}` });
     }
-    return send(res, 404, { error: `no such endpoint ${url.pathname}; try /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config` });
+    const endpoints = '/, /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config';
+    return send(res, 404, { error: `no such endpoint ${url.pathname}; try ${endpoints}` });
   }
 
   /** listen binds `endpoint` ("host:port") and resolves with the bound address. */

@@ -1,13 +1,12 @@
-// `tusk-collector run FILE`: loads the pipeline file, starts the selected pipelines and the admin
-// server, prints where it listens and exports, and handles signals: SIGTERM/SIGINT drain and exit 0
-// (a second signal exits at once), SIGHUP (and --watch) reloads a changed, valid file.
+// `tusk-collector run FILE`: loads the pipeline file (through the same loader as validate), starts the
+// selected pipelines and the admin server, prints where it listens and exports, and handles signals:
+// SIGTERM/SIGINT drain and exit 0 (a second signal exits at once with 130), SIGHUP (and --watch) reloads a
+// changed, valid file with the same --set overrides. A config read from stdin cannot be reloaded.
 
 import fs from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
-import { loadServiceConfig, type ServiceConfig } from '../../../config/service/load';
-import { builtinFactories } from '../registry';
-import { ConfigError } from '../../../config/service/config-error';
+import type { ServiceConfig } from '../../../config/service/load';
 import { Service } from '../service';
 import { AdminServer } from '../admin/server';
 import { createLogger } from '../../sdk/logger';
@@ -29,11 +28,19 @@ function receiverEndpoints(config: ServiceConfig): string[] {
 
 /** Options of the run command. */
 export interface RunOptions {
+  /** The file, or '-' for standard input. */
   file: string;
   pipelines: string[];
   watch: boolean;
   strict: boolean;
+  /** --set PATH=VALUE overrides, applied again on every reload. */
+  overrides: string[];
 }
+
+/** ConfigLoader loads and checks the file (printing every problem); undefined when it is invalid. */
+export type ConfigLoader = (
+  args: Pick<RunOptions, 'file' | 'strict' | 'overrides'>,
+) => Promise<ServiceConfig | undefined>;
 
 /** Output streams of the CLI. */
 export interface CliIo {
@@ -63,20 +70,18 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
     for (const r of p.receivers) lines.push(`    listens  receivers.${r}: ${describe(config.components.get(`receivers.${r}`)?.config)}`);
     for (const e of p.exporters) lines.push(`    exports  exporters.${e}: ${describe(config.components.get(`exporters.${e}`)?.config)}`);
   }
-  if (adminAddress) lines.push(`  admin: http://${adminAddress} (/healthz /readyz /metrics /v1/decisions/{traceId} /v1/config)`);
+  if (adminAddress) {
+    const endpoints = '/ and /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config';
+    lines.push(`  admin: http://${adminAddress} (${endpoints})`);
+  }
   return lines.join('\n') + '\n';
 }
 
 /** runCommand runs until a signal stops it; resolves with the exit code. */
-export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
-  let config: ServiceConfig;
-  try {
-    config = await loadServiceConfig(opts.file, { registry: builtinFactories(), strict: opts.strict });
-  } catch (err) {
-    io.stderr(err instanceof ConfigError ? err.message + '\n' : `tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 2;
-  }
-  for (const w of config.warnings) io.stderr(`${w.file}:${w.line}:${w.column}: warning: ${w.message} [${w.code}]\n`);
+export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader): Promise<number> {
+  const loaded = await load(opts);
+  if (!loaded) return 2;
+  const config: ServiceConfig = loaded;
   const logger: Logger = createLogger(config.service.log_level, config.service.name);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'tusk_process_' });
@@ -122,8 +127,17 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   process.on('SIGINT', onSignal);
 
   const reload = async (why: string) => {
+    if (opts.file === '-') {
+      logger.warn({ why }, 'reload ignored: the configuration was read from standard input');
+      return;
+    }
     try {
-      const next = await loadServiceConfig(opts.file, { registry: builtinFactories(), strict: opts.strict });
+      const next = await load(opts);
+      if (!next) {
+        io.stderr('tusk-collector: reload rejected, running pipelines unchanged (errors above)\n');
+        logger.error({ why }, 'reload rejected: invalid configuration');
+        return;
+      }
       const problems = service.reconfigure(next);
       if (problems.length > 0) logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
       else logger.info({ why }, 'reload: configuration applied');

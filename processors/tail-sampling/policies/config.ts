@@ -3,7 +3,7 @@
 // here and in ../README.md.
 
 import { z } from 'zod';
-import { bool, int, num } from '../../../pipeline/sdk/config-types';
+import { bool, int, num, withKeyHints, type KeyHint } from '../../../pipeline/sdk/config-types';
 
 /** Quantiles a latency-relative rule can compare against. */
 export const QUANTILES = ['p50', 'p95', 'p99'] as const;
@@ -235,6 +235,31 @@ export const policySchema: AnySchema = z.discriminatedUnion('type', [
   always, never, probabilistic, statusCode, latency, stringAttribute, numericAttribute, booleanAttribute,
   spanCount, traceState, rateLimiting, adaptive, and, not, drop,
 ]) as unknown as AnySchema;
+
+const NESTED: KeyHint = {
+  note: 'the OpenTelemetry Collector nests a policy\'s settings in a block named after its type; here they sit ' +
+    'directly in the policy, e.g. { name: "errors", type: "status_code", codes: ["ERROR"] }',
+};
+
+/**
+ * COLLECTOR_KEY_HINTS maps the OpenTelemetry Collector's tail-sampling keys to ours, for the config loader's
+ * "unknown key" errors (a policy copied from a Collector config gets told what to write instead).
+ */
+export const COLLECTOR_KEY_HINTS: Readonly<Record<string, KeyHint>> = {
+  sampling_percentage: 'percentage',
+  status_codes: 'codes',
+  min_value: 'min',
+  max_value: 'max',
+  enabled_regex_matching: 'regex',
+  and_sub_policy: 'policies',
+  drop_sub_policy: 'policies',
+  composite_sub_policy: { note: 'composite policies are not supported; use rate_limiting inside and/drop' },
+  ...Object.fromEntries(
+    ['probabilistic', 'status_code', 'latency', 'string_attribute', 'numeric_attribute', 'boolean_attribute',
+      'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite'].map((t) => [t, NESTED]),
+  ),
+};
+withKeyHints(policySchema, COLLECTOR_KEY_HINTS);
 
 /** POLICY_TYPES lists every config `type` value. */
 export const POLICY_TYPES = [

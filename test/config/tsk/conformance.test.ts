@@ -1,4 +1,4 @@
-// Conformance cases T1-T15 of /work/shared/tusklang.md §7 (inputs verbatim in fixtures.ts): each input
+// Conformance cases T1-T15 of the TuskLang dialect specification (inputs verbatim in fixtures.ts): each input
 // must produce exactly the expected nested JSON (key order included), and T15 must report its malformed lines.
 
 import { expect } from 'chai';
@@ -16,7 +16,7 @@ function same(actual: unknown, expected: unknown): void {
   expect(JSON.stringify(actual)).to.equal(JSON.stringify(expected));
 }
 
-describe('tsk conformance (tusklang.md §7)', () => {
+describe('tsk conformance (dialect specification T1-T15)', () => {
   for (const c of CASES) {
     it(c.name, () => {
       same(parse(c.src).data, JSON.parse(c.expected));

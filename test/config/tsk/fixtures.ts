@@ -1,4 +1,4 @@
-// The conformance inputs T1-T15 of /work/shared/tusklang.md §7 with their expected output, verbatim.
+// The conformance inputs T1-T15 of the TuskLang dialect specification with their expected output, verbatim.
 // Used by conformance.test.ts (exact results) and fuzz.test.ts (as mutation seeds).
 
 const lines = (...l: string[]): string => l.join('\n') + '\n';

@@ -42,6 +42,16 @@ describe('pipeline/runtime/admin: server', () => {
     expect(body.components[1].detail).to.equal('broker unreachable');
   });
 
+  it('answers health on / as the Collector\'s health_check does, for probes and charts made for it', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { status: string; upSince: string; uptime: string };
+    expect(body.status).to.equal('Server available');
+    expect(Date.parse(body.upSince)).to.be.at.most(Date.now());
+    expect(body.uptime).to.match(/^\d+\.\d{3}s$/);
+    expect((await fetch(`${base}/`, { method: 'HEAD' })).status).to.equal(200);
+  });
+
   it('serves Prometheus text whose counters match what was counted', async () => {
     counter.inc(3);
     const res = await fetch(`${base}/metrics`);
@@ -73,7 +83,9 @@ describe('pipeline/runtime/admin: server', () => {
     expect(post.headers.get('allow')).to.contain('GET');
     const missing = await fetch(`${base}/nope`);
     expect(missing.status).to.equal(404);
-    expect(await missing.text()).to.contain('/healthz');
+    const text = await missing.text();
+    expect(text).to.contain('/healthz');
+    expect(text).to.contain('try /, /healthz');
   });
 
   it('redacts tokens, keys and passwords at any depth but keeps other values', () => {

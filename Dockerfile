@@ -44,8 +44,13 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/config/*.tsk ./config/
-RUN ln -s /opt/tusk-collector/bin/tusk-collector.js /usr/local/bin/tusk-collector
+# The embedded pipeline's write-ahead log lives in a volume the runtime user owns (writable also with a
+# read-only root filesystem); mount a persistent volume there to keep it across containers.
+RUN ln -s /opt/tusk-collector/bin/tusk-collector.js /usr/local/bin/tusk-collector \
+ && mkdir -p /var/lib/tusk-collector && chown 10001:10001 /var/lib/tusk-collector
+VOLUME /var/lib/tusk-collector
 ENV NODE_ENV=production \
+    TUSK_STATE_DIR=/var/lib/tusk-collector/wal \
     TUSK_ADMIN_ENDPOINT=0.0.0.0:13133 \
     OTLP_GRPC_ENDPOINT=0.0.0.0:4317 \
     OTLP_HTTP_ENDPOINT=0.0.0.0:4318

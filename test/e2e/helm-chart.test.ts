@@ -204,6 +204,17 @@ describe('helm chart: lint, render, validate', function () {
     expect(tsk)
       .to.include('state: "memory"')
       .and.not.match(/kafka|redis/i);
+    // Crash-safe: the write-ahead log first, on the pod's state volume.
+    expect(tsk).to.include('processors: ["wal", "spanmetrics", "tail_sampling"]');
+    expect(tsk).to.include('dir: "/var/lib/tusk-collector/wal"');
+    const mounts = podOf(deploy).containers[0].volumeMounts as Array<{ name: string; mountPath: string }>;
+    expect(mounts).to.deep.include({ name: 'state', mountPath: '/var/lib/tusk-collector' });
+    expect(deploy.spec.strategy.type).to.equal('RollingUpdate');
+    const claimValues = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-chart-')), 'claim.yaml');
+    fs.writeFileSync(claimValues, 'embedded:\n  wal:\n    persistence:\n      existingClaim: wal\n');
+    const claimed = find(renderValid(['ci/embedded-values.yaml', claimValues]), 'Deployment', 'embedded');
+    expect(claimed.spec.strategy.type).to.equal('Recreate');
+    expect(podOf(claimed).volumes).to.deep.include({ name: 'state', persistentVolumeClaim: { claimName: 'wal' } });
     expect(podOf(deploy).containers[0].args).to.not.include('--pipeline');
     expect(find(objects, 'Service', 'embedded').spec.ports.map((p: { port: number }) => p.port)).to.deep.equal([
       4317, 4318,

@@ -107,7 +107,6 @@ decision_wait: {{ .Values.sampling.decisionWait | quote }}
 max_buffered_bytes: {{ .Values.sampling.maxBufferedBytes | quote }}
 {{- if eq .Values.mode "embedded" }}
 state: "memory"
-ack: "buffered"
 {{- else }}
 root_settle_delay: {{ .Values.sampling.rootSettleDelay | quote }}
 state: "redis"
@@ -179,11 +178,17 @@ processors: ["spanmetrics", "tail_sampling"]
 exporters: ["backend"]
 {{- else }}
 
+# The write-ahead log on the pod's state volume: clients are answered once their spans are in it.
+[processors.wal]
+dir: "/var/lib/tusk-collector/wal"
+fsync: {{ .Values.embedded.wal.fsync | quote }}
+max_size: {{ .Values.embedded.wal.maxSize | quote }}
+
 {{ include "tusk.samplingAndBackend" . }}
 
 [pipelines.traces]
 receivers: ["otlp"]
-processors: ["spanmetrics", "tail_sampling"]
+processors: ["wal", "spanmetrics", "tail_sampling"]
 exporters: ["backend"]
 {{- end }}
 {{- end }}

@@ -112,6 +112,10 @@ spec:
           readOnly: true
         - name: tmp
           mountPath: /tmp
+        {{- if eq $v.mode "embedded" }}
+        - name: state
+          mountPath: /var/lib/tusk-collector
+        {{- end }}
         {{- if and (eq $v.mode "cluster") $v.kafka.tls.enabled }}
         - name: kafka-tls
           mountPath: /etc/tusk-collector/kafka-tls
@@ -123,6 +127,15 @@ spec:
         name: {{ include "tusk.fullname" $root }}
     - name: tmp
       emptyDir: { sizeLimit: 64Mi }
+    {{- if eq $v.mode "embedded" }}
+    - name: state
+      {{- if $v.embedded.wal.persistence.existingClaim }}
+      persistentVolumeClaim:
+        claimName: {{ $v.embedded.wal.persistence.existingClaim }}
+      {{- else }}
+      emptyDir: { sizeLimit: {{ $v.embedded.wal.persistence.sizeLimit }} }
+      {{- end }}
+    {{- end }}
     {{- if and (eq $v.mode "cluster") $v.kafka.tls.enabled }}
     - name: kafka-tls
       secret:

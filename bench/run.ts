@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BenchKafka, prefill, type PrefillResult } from './lib/kafka';
 import { Monitor, type Figures } from './lib/measure';
-import { histogramQuantile, scrape, type Metrics } from './lib/prom';
+import { histogramQuantile, type Metrics } from './lib/prom';
 import { loadAverage, machineCpuS } from './lib/proc';
 import { portOpen } from './lib/ports';
 import { PrivateRedis, diffCounters } from './lib/redis';
@@ -184,13 +184,6 @@ function runLoadgen(args: string[], onAccepted: ((r: AcceptedRequest[]) => void)
       else reject(new Error(`load generator exited with ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
     });
   });
-}
-
-function median(xs: number[]): number | undefined {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return undefined;
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 function lagQuantiles(system: SystemName, list: Array<{ role: string; m: Metrics }>, base?: Array<{ role: string; m: Metrics }>): { p50?: number; p99?: number; mean?: number } {

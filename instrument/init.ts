@@ -83,9 +83,11 @@ export interface TracingHandle {
 function createSpanExporter(config: TracingConfig): SpanExporter {
   if (config.backend === 'jaeger') {
     // loaded only when used: the Jaeger exporter brings the thrift stack with it
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
     const { JaegerExporter } = require('@opentelemetry/exporter-jaeger') as typeof import('@opentelemetry/exporter-jaeger');
     return new JaegerExporter({ endpoint: config.endpoint, flushTimeout: EXPORT_TIMEOUT_MS });
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
   return new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: EXPORT_TIMEOUT_MS });
 }

@@ -4,7 +4,7 @@
 // production semantic conventions, k8s resource attributes and events). Everything derives from a seed.
 
 import type { OtlpKeyValue, OtlpResourceSpans, OtlpSpan } from '../../pipeline/sdk/otlp';
-import { Rng } from './random';
+import type { Rng } from './random';
 
 export type Profile = 'small' | 'prod';
 

@@ -60,7 +60,9 @@ export function classifyLine(t: string, compat: boolean): LineInfo {
     while (s < b && isSpace(t[s])) s++;
     if (t[s] === ':' || t[s] === '=') {
       const key = t.slice(a, ke);
-      let [va, vb] = trimRange(t, s + 1, b);
+      const range = trimRange(t, s + 1, b);
+      const va = range[0];
+      let vb = range[1];
       if (!compat) vb = stripComment(t, va, vb);
       vb = dropSemicolon(t, va, vb);
       if (va >= vb) return { kind: 'emptyValue', key, at: a };

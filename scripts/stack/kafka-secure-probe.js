@@ -26,7 +26,7 @@ async function probe(name, brokers, ssl, sasl) {
     const c = await admin.describeCluster();
     if (c.brokers.length === 0) throw new Error('no brokers');
   } catch (err) {
-    throw new Error(`${name}: ${err && err.message ? err.message : String(err)}`);
+    throw new Error(`${name}: ${err && err.message ? err.message : String(err)}`, { cause: err });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

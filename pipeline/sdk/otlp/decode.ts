@@ -140,7 +140,6 @@ export interface OtlpResourceLogs {
 // ---------------------------------------------------------------------------------------------------
 // protobufjs message shapes (snake_case, as declared in schema.ts)
 
-/* eslint-disable @typescript-eslint/naming-convention */
 type LongLike = Long | number | { low: number; high: number; unsigned?: boolean };
 interface PbAnyValue {
   value?: string;
@@ -174,7 +173,6 @@ interface PbLogRecord {
 }
 interface PbScopeLogs { scope?: PbScope | null; log_records?: PbLogRecord[]; schema_url?: string }
 interface PbResourceLogs { resource?: PbResource | null; scope_logs?: PbScopeLogs[]; schema_url?: string }
-/* eslint-enable @typescript-eslint/naming-convention */
 
 // ---------------------------------------------------------------------------------------------------
 // 64-bit helpers

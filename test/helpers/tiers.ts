@@ -51,7 +51,7 @@ export async function startTier(name: string, file: string, pipeline: string, ru
 
 /** stopAll stops every still-running tier (SIGKILL after `timeoutMs`), for after hooks; never throws. */
 export async function stopAll(tiers: ReadonlyArray<Tier | undefined>, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
-  await Promise.all(tiers.map((t) => t?.proc.stop(signal, timeoutMs).catch(() => undefined)));
+  await Promise.all(tiers.map(async (t) => t?.proc.stop(signal, timeoutMs).catch(() => undefined)));
 }
 
 /** The sampler group as the broker sees it. */

@@ -81,7 +81,9 @@ export async function requireKafka(): Promise<void> {
     await admin.connect();
     await admin.describeCluster();
   } catch (err) {
-    throw new Error(`Kafka is not reachable on ${BROKERS.join(',')}: run \`bash scripts/stack/up.sh kafka\` first (${(err as Error).message})`);
+    throw new Error(`Kafka is not reachable on ${BROKERS.join(',')}: run \`bash scripts/stack/up.sh kafka\` first (${(err as Error).message})`, {
+      cause: err,
+    });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

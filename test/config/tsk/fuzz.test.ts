@@ -136,7 +136,9 @@ function check(src: string, opts: TskParseOptions, boundMs: number, label: strin
       result = parseTsk(src, opts);
     } catch (err) {
       if (!(opts.strict && err instanceof TskParseError)) {
-        throw new Error(`${label}: parser threw ${String(err)} for input ${JSON.stringify(src.slice(0, 300))}`);
+        throw new Error(`${label}: parser threw ${String(err)} for input ${JSON.stringify(src.slice(0, 300))}`, {
+          cause: err,
+        });
       }
       expect(err.diagnostics.length, label).to.be.greaterThan(0);
       expect(err.diagnostics.every((d) => d.severity === 'error'), label).to.equal(true);

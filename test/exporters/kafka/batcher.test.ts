@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { TopicMessages } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { BackpressureError, isPermanent, isRetriable, PipelineError } from '../../../pipeline/sdk/errors';
+import { BackpressureError, isPermanent, isRetriable, type PipelineError } from '../../../pipeline/sdk/errors';
 import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
 import { BATCH_OVERHEAD_BYTES, ProduceBatcher, recordSize, type BatcherOptions, type OutMessage } from '../../../exporters/kafka/batcher';
 import { KafkaExporterMetrics } from '../../../exporters/kafka/metrics';

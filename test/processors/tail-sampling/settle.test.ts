@@ -172,7 +172,7 @@ describe('tail_sampling settle semantics', () => {
     await h.advance(100);
     expect(told).to.deep.equal([id]);
     await settled;
-    h.p.consumeTraces(withChunkSettledHook({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }, () => told.push(`late ${id}`)));
+    void h.p.consumeTraces(withChunkSettledHook({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }, () => told.push(`late ${id}`)));
     expect(told).to.deep.equal([id, `late ${id}`], 'reported during consumeTraces itself');
   });
 

@@ -126,6 +126,8 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     installFastProduceEncoding();
     const args = randomRequest(rng(99));
     const entry = produceProtocol.protocol({ version: 7 })(args);
+    // kafkajs' request framing is not exported: the test reads it from its source.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const createRequest = require('kafkajs/src/protocol/request') as (a: { correlationId: number; clientId: string; request: unknown }) => Promise<{ buffer: Buffer }>;
     const [framed, body] = await withFixedNow(async () => [(await createRequest({ correlationId: 4242, clientId: 'tusk-collector', request: entry.request })).buffer, encoder.encode(args)]);
     const header = Buffer.alloc(4 + 2 + 2 + 4 + 2 + 'tusk-collector'.length);

@@ -8,14 +8,13 @@
 import { expect } from 'chai';
 import { Writer } from 'protobufjs';
 import { decodeTraces, encodeTraces, type OtlpResourceSpans } from '../../../../pipeline/sdk/otlp/decode';
-import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import { appendSpanAttributes } from '../../../../pipeline/sdk/otlp/stamp';
 import type { AttrValue } from '../../../../pipeline/sdk/otlp/wire';
 import { encodeThreshold, parseThreshold, probabilityToThreshold, TraceStateThreshold } from '../../../../pipeline/sdk/otlp/tracestate';
 import { rng } from '../../../helpers/random';
 import { flatten } from './expect-spans';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference, mutate, outcome, type Outcome } from './stamp-reference';
+import { appendSpanAttributesReference, mutate, outcome } from './stamp-reference';
 
 const ATTRS: Readonly<Record<string, AttrValue>> = { 'sampling.policy': 'rest', 'sampling.adjusted_count': 4, 'http.method': 'REPLACED' };
 

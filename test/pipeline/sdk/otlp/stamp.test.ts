@@ -4,14 +4,13 @@
 // (same bytes, or both an OtlpDecodeError) on mutated and truncated requests.
 
 import { expect } from 'chai';
-import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import { appendSpanAttributes } from '../../../../pipeline/sdk/otlp/stamp';
 import type { AttrValue } from '../../../../pipeline/sdk/otlp/wire';
 import { decodeTraces } from '../../../../pipeline/sdk/otlp/decode';
 import { flatten } from './expect-spans';
 import { rng } from '../../../helpers/random';
 import { makeFixture, type Fixture } from './fixtures';
-import { appendSpanAttributesReference, mutate, outcome, type Outcome } from './stamp-reference';
+import { appendSpanAttributesReference, mutate, outcome } from './stamp-reference';
 
 describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', () => {
   const fixtures: Fixture[] = [];

@@ -3,8 +3,13 @@
 // factory names its topics per signal (kafkaTopics); a traces pipeline follows trace topics, a logs
 // pipeline log topics.
 
-import type { ComponentSpec } from './load';
+import type { KafkaTopics } from '../../pipeline/sdk/component';
 import type { PipelineSection } from './service-schema';
+
+/** What the loop check needs of a component declaration: the topics its factory names. */
+export interface TopicSource {
+  readonly topics?: KafkaTopics;
+}
 
 /** A loop found in the wiring, with the pipeline path to point at. */
 export interface TopologyCycle {
@@ -13,12 +18,12 @@ export interface TopologyCycle {
 }
 
 /** The topics a component reads or writes for one signal, as its factory describes them. */
-function topicsOf(spec: ComponentSpec | undefined, signal: PipelineSection['signal']): readonly string[] {
+function topicsOf(spec: TopicSource | undefined, signal: PipelineSection['signal']): readonly string[] {
   return spec?.topics?.[signal] ?? [];
 }
 
 /** checkTopicCycles returns every pipeline that takes part in a Kafka topic loop. */
-export function checkTopicCycles(components: ReadonlyMap<string, ComponentSpec>, pipelines: ReadonlyMap<string, PipelineSection>): TopologyCycle[] {
+export function checkTopicCycles(components: ReadonlyMap<string, TopicSource>, pipelines: ReadonlyMap<string, PipelineSection>): TopologyCycle[] {
   const edges = new Map<string, Set<string>>();
   const edgePipeline = new Map<string, string>();
   for (const [name, p] of pipelines) {

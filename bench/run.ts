@@ -30,32 +30,17 @@ import { loadAverage, machineCpuS } from './lib/proc';
 import { portOpen } from './lib/ports';
 import { PrivateRedis, diffCounters } from './lib/redis';
 import { TimingProxy, quantile, type AcceptedRequest } from './lib/sink';
-import { REPO, peerBinary, snapshotCollector, startSystem, type RunParams, type Scenario, type SystemName } from './lib/systems';
+import { REPO, peerBinary, snapshotCollector, startSystem, type RunParams, type SystemName } from './lib/systems';
 import { renderTable, writeBenchmarksMd, type Session } from './lib/report';
 import { summarizeCpuProfile } from './lib/cpuprofile';
 import { freePort } from './lib/ports';
 import { buildPool } from './loadgen/templates';
 import type { Profile } from './loadgen/model';
+import type { CaseDef, RunResult } from './lib/cases';
 
 // ---------------------------------------------------------------------------------------------------
 // cases
 
-export interface CaseDef {
-  id: string;
-  scenario: Scenario;
-  profile: Profile;
-  transport: 'http' | 'grpc';
-  /** ingest/e2e: most spans sent; sampling: spans pre-filled. e2e with rate: seconds x rate. */
-  spans: number;
-  /** Time bound of the load. */
-  seconds: number;
-  /** e2e offered rate, spans/s (0 = as fast as accepted); 'auto' = half the slowest saturation rate of the same profile. --e2e-rate overrides. */
-  rate?: number | 'auto';
-  concurrency: number;
-  rounds: number;
-  /** e2e: ours runs both tiers in one process (the peer's topology) instead of one process per tier. */
-  oneProcess?: boolean;
-}
 
 const QUICK: CaseDef[] = [
   { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 32, rounds: 1 },
@@ -80,62 +65,6 @@ const FULL: CaseDef[] = [
 // ---------------------------------------------------------------------------------------------------
 // results
 
-export interface RunResult {
-  caseId: string;
-  scenario: Scenario;
-  profile: Profile;
-  transport: string;
-  system: SystemName;
-  round: number;
-  ok: boolean;
-  error?: string;
-  spans: number;
-  traces: number;
-  /** Seconds of the throughput window. */
-  windowS: number;
-  spansPerS: number;
-  /** sampling: rate at which the pre-filled backlog was read (intake only, decisions may come later). */
-  intakeSpansPerS?: number;
-  cpuS: number;
-  cpuSPerMSpans: number;
-  /** e2e at a fixed rate: CPU per million spans over the whole run (start, load, drain); cpuSPerMSpans is the steady part. */
-  cpuSPerMSpansWhole?: number;
-  spansPerCpuS: number;
-  /** CPU-seconds of each process over the whole run (ingest, sample, all, redis). */
-  cpuByRole?: Record<string, number>;
-  peakRssMB: number;
-  bufferedPeakSpans?: number;
-  rssBytesPerBufferedSpan?: number;
-  heapBytesPerBufferedSpan?: number;
-  redisCmds?: number;
-  redisCmdsPerSpan?: number;
-  redisRoundTripsPerSpan?: number;
-  redisTop?: Record<string, number>;
-  /** Growth of Redis used_memory during the run per trace (the ledger keeps one entry per decided trace for ledger_ttl). */
-  redisMemBytesPerTrace?: number;
-  /** Decision lag from the sampler's own metrics (ours: decision_lag_seconds; peer: trace_removal_age, whole seconds). */
-  lagP50S?: number;
-  lagP99S?: number;
-  /** Exact mean of the same histogram (_sum / _count). */
-  lagMeanS?: number;
-  /** Sent by the load generator -> arrived at the Jaeger proxy, kept traces (e2e only, same method for both). */
-  e2eLagP50S?: number;
-  e2eLagP99S?: number;
-  keptTraces?: number;
-  mustKeepSent?: number;
-  mustKeepArrived?: number;
-  offeredSpansPerS?: number;
-  /** Seconds from the end of the load until the sampler had read everything (bounded backlog check). */
-  drainS?: number;
-  droppedEarly?: number;
-  /** ingest: messages the run wrote to Kafka. */
-  kafkaMessages?: number;
-  loadgenCpuS?: number;
-  loadAvg1: number;
-  machineBusyCores: number;
-  sutCores: number;
-  notes: string[];
-}
 
 // ---------------------------------------------------------------------------------------------------
 // helpers

@@ -3,7 +3,7 @@
 // BENCHMARKS.md (between markers, so the hand-written analysis around it survives a rerun).
 
 import fs from 'node:fs';
-import type { CaseDef, RunResult } from '../run';
+import type { CaseDef, RunResult } from './cases';
 import type { ProfileSummary } from './cpuprofile';
 
 export interface Session {

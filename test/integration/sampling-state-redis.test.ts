@@ -12,6 +12,9 @@ import type { DecisionRecord } from '../../pipeline/sdk/component';
 import { configSchema } from '../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../processors/tail-sampling/processor';
 import { createSamplingState, RedisSamplingState, type LedgerRecord, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import { inDroppedSample, traceFingerprint } from '../../processors/tail-sampling/state/ledger-fingerprint';
+import { DEFAULT_LEDGER_DROPPED_SAMPLE } from '../../processors/tail-sampling/state/options';
+import { FINGERPRINT_POLICY } from '../../processors/tail-sampling/state/types';
 import { traceIdHash } from '../../processors/tail-sampling/trace-view';
 import { rng } from '../helpers/random';
 import { chunkOf, newTraceId, settings } from '../processors/tail-sampling/helpers/fixtures';
@@ -182,8 +185,9 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
   });
 
   it('ledger: the first decision wins across replicas, also when racing', async () => {
-    const a = await replica();
-    const b = await replica();
+    // Every dropped trace recorded in full here (what the previous version wrote): the records carry policies.
+    const a = await replica({ ledgerDroppedSample: 1 });
+    const b = await replica({ ledgerDroppedSample: 1 });
     const first = Array.from({ length: 100 }, (_, i) => decision(traceId(i), 'errors'));
     expect((await a.recordDecisions(first)).size).to.equal(0);
     const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
@@ -205,7 +209,7 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
       if (bLost) expect(eb.get(id)!.policy).to.equal('A');
     }
     // A third replica (cold local cache) reads the winners from Redis; only then does it hold them locally.
-    const c = await replica();
+    const c = await replica({ ledgerDroppedSample: 1 });
     expect(c.recentDecision(traceId(120)), 'nothing local before a lookup').to.equal(undefined);
     const found = await c.lookupDecisions([...ids, traceId(10), traceId(120), 'f'.repeat(32)]);
     expect(found.size).to.equal(ids.length + 2);
@@ -284,7 +288,12 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(remote?.inputs).to.deep.equal({ sampling_threshold: 'c', adjusted_count: 4 });
     expect(remote?.explanation).to.contain(`held by replica ${a.replicaId}`);
     const remoteDropped = await onB.p.explainDecision(dropped);
-    expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+    if (inDroppedSample(traceFingerprint(dropped), DEFAULT_LEDGER_DROPPED_SAMPLE)) {
+      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+    } else {
+      // Outside the sample of dropped traces recorded in full: only a fingerprint in Redis.
+      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: FINGERPRINT_POLICY, kind: 'dropped-fingerprint', inputs: {} });
+    }
     await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
   });
 
@@ -320,15 +329,8 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(byReason).to.deep.equal([['malformed', 1], ['unsupported_version', 1]]);
   });
 
-  it('ledger memory: about 125 bytes per decision with the replica id in every value', async () => {
-    const a = await replica();
-    const n = 5000;
-    const records = Array.from({ length: n }, (_, i): DecisionRecord => {
-      const kept = i % 10 === 0;
-      const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
-      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
-    });
-    for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
+  /** Bytes of the ledger hashes under this test's prefix (MEMORY USAGE, exact: SAMPLES 0). */
+  async function ledgerBytes(): Promise<number> {
     const ledgerKeys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
     const c = new Redis(STACK_REDIS_URL, { connectTimeout: 1000, maxRetriesPerRequest: 1 });
     let bytes = 0;
@@ -337,9 +339,40 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     } finally {
       c.disconnect();
     }
-    console.log(`      ledger memory: ${(bytes / n).toFixed(1)} B per decision (${n} decisions, 10 % kept by a probability)`);
+    return bytes;
+  }
+
+  it('ledger memory: ~125 B per full record, ~6-20 B per fingerprint-only dropped trace', async () => {
+    const n = 20_000;
+    const records = Array.from({ length: n }, (_, i): DecisionRecord => {
+      const kept = i % 10 === 0;
+      const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
+      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
+    });
+    const full = await replica({ ledgerDroppedSample: 1 });
+    for (let i = 0; i < n / 4; i += 500) await full.recordDecisions(records.slice(i, i + 500));
+    const fullBytes = (await ledgerBytes()) / (n / 4);
+    await deleteByPrefix(STACK_REDIS_URL, prefix);
+    const a = await replica();
+    for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
+    const bytes = await ledgerBytes();
+    const kept = n / 10;
+    const droppedFull = records.filter((r) => r.decision !== 'sampled' && inDroppedSample(traceFingerprint(r.traceId), DEFAULT_LEDGER_DROPPED_SAMPLE)).length;
+    const perFingerprint = (bytes - (kept + droppedFull) * fullBytes) / (n - kept - droppedFull);
+    console.log(
+      `      ledger memory: ${fullBytes.toFixed(1)} B per full record (every decision in full, ${n / 4} decisions); ` +
+        `${(bytes / n).toFixed(1)} B per decision with fingerprints (${n}, 10 % kept, ${droppedFull} dropped in full), ` +
+        `~${perFingerprint.toFixed(1)} B per fingerprint-only dropped trace`,
+    );
     // Trace id field + compact value (~27 B: decision, policy, time, replica id) + hash table overhead.
-    expect(bytes / n).to.be.within(60, 150);
+    expect(fullBytes).to.be.within(60, 150);
+    expect(perFingerprint).to.be.within(3, 20);
+    expect(bytes / n).to.be.lessThan(fullBytes / 3);
+    // Every decision is still found by a cold replica, kept ones in full, dropped ones by their fingerprint.
+    const c = await replica();
+    const found = await c.lookupDecisions(records.map((r) => r.traceId));
+    expect(found.size).to.equal(n);
+    for (const r of records.slice(0, 50)) expect(found.get(r.traceId)!.decision).to.equal(r.decision);
   });
 
   it('Redis cost: a handful of round trips for tens of thousands of observations', async () => {

@@ -29,6 +29,11 @@ const redisSchema = z.preprocess(
     sync_interval: duration({ min: 10 }).prefault('1s'),
     /** How long decisions stay in the ledger. Default "1h". */
     ledger_ttl: duration({ min: 1000 }).prefault('1h'),
+    /**
+     * Share of dropped traces recorded in full in the ledger (0..1); the others as a 5-byte fingerprint. Default
+     * 0.01. Set 1 while replicas of a version without fingerprints still run (rolling upgrade).
+     */
+    ledger_dropped_sample: z.number().min(0).max(1).default(0.01),
   }).strict(),
 );
 
@@ -98,7 +103,10 @@ export interface TailSamplingConfig {
   retry_on_failure: { initial_interval: number; max_interval: number; max_elapsed_time: number };
   shutdown_timeout: number;
   state: 'memory' | 'redis';
-  redis: { url: string; cluster_nodes?: string[]; key_prefix: string; sync_interval: number; ledger_ttl: number };
+  redis: {
+    url: string; cluster_nodes?: string[]; key_prefix: string; sync_interval: number; ledger_ttl: number;
+    ledger_dropped_sample: number;
+  };
   policies: PolicyConfig[];
 }
 

@@ -153,8 +153,8 @@ export function fingerprintOnlyDecision(text: string): string {
   const i3 = short.length - 1;
   const i2 = short.lastIndexOf(SEP, i3 - 1);
   if (i3 < 0 || short[i3] !== SEP || i2 < 0) return short;
-  const item = `${TAG_FINGERPRINT}0`;
-  return short.slice(0, i3) + (i3 === i2 + 1 ? '' : ITEM_SEP) + item + SEP;
+  // Joined: a new flat string. Slices and concatenations would keep the full entry alive behind them.
+  return [short.slice(0, i3), i3 === i2 + 1 ? '' : ITEM_SEP, TAG_FINGERPRINT, '0', SEP].join('');
 }
 
 /**

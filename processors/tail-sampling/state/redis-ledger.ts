@@ -56,7 +56,7 @@ export interface RedisLedgerOptions {
 export class RedisLedger {
   /** The local store of recent decisions: full entries for our own decisions, short ones for those read from Redis. */
   private readonly _local: DecisionCache;
-  /** Decisions taken while Redis was unreachable (trace id -> local entry), to write when it returns (insertion order = age). */
+  /** Decisions taken while Redis was unreachable (trace id -> local entry), to write when it returns (oldest first). */
   private readonly _pending: LruTtlMap<string, string>;
   private readonly _bucketMs: number;
   /** Queued decisions that lost to an earlier one found in Redis. */
@@ -200,7 +200,10 @@ export class RedisLedger {
           group.forEach(([id, text], i) => {
             this._pending.delete(id);
             const prev = this._winner(id, found.records[i] ?? null, found.fingerprintKey[i] ?? -1, keys.length);
-            if (prev !== undefined && decisionOutcome(prev) !== decisionOutcome(text)) {
+            // A fingerprint names no policy: it conflicts only with a decision to keep.
+            const fingerprint = prev !== undefined && this._local.decode(id, prev)?.fingerprintOnly !== undefined;
+            const differs = fingerprint ? prev[0] !== text[0] : decisionOutcome(prev ?? '') !== decisionOutcome(text);
+            if (prev !== undefined && differs) {
               conflicts++;
               this._local.setEncoded(id, prev);
             }

@@ -37,15 +37,30 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** A typical decision (adaptive policy; what most traces of a busy service look like). */
 function decision(kept: boolean, now: number): LedgerRecord {
   const inputs: Record<string, string | number | boolean> = {
-    key: 'checkout:GET /cart', target_traces_per_sec: 20, cluster_rate: 200.5, base_p: 0.0998, p: 0.1, hash: 0.0412,
-    boost: 1, degraded: false, trigger: 'root_settled', spans: 12, service: 'checkout', operation: 'GET /cart',
+    key: 'checkout:GET /cart',
+    target_traces_per_sec: 20,
+    cluster_rate: 200.5,
+    base_p: 0.0998,
+    p: 0.1,
+    hash: 0.0412,
+    boost: 1,
+    degraded: false,
+    trigger: 'root_settled',
+    spans: 12,
+    service: 'checkout',
+    operation: 'GET /cart',
     root_duration_us: 48_211,
   };
   if (kept) Object.assign(inputs, { adjusted_count: 10.0006, sampling_threshold: 'e666' });
   return {
-    traceId: randomBytes(16).toString('hex'), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)',
-    reason: kept ? 'trace-id hash 0.0412 < p 0.1 for checkout:GET /cart' : 'trace-id hash 0.7734 >= p 0.1 for checkout:GET /cart',
-    inputs, decidedAt: now,
+    traceId: randomBytes(16).toString('hex'),
+    decision: kept ? 'sampled' : 'not_sampled',
+    policy: kept ? 'rest' : '(none)',
+    reason: kept
+      ? 'trace-id hash 0.0412 < p 0.1 for checkout:GET /cart'
+      : 'trace-id hash 0.7734 >= p 0.1 for checkout:GET /cart',
+    inputs,
+    decidedAt: now,
   };
 }
 
@@ -82,7 +97,13 @@ interface LedgerFigures {
 /** Writes decisions at RATE for RUN_MS with one state, then measures the ledger keys. */
 async function ledgerRun(c: Redis, label: string, keep: number, droppedSample: number): Promise<LedgerFigures> {
   const prefix = `tusk-bench:ledger:${process.pid}-${Date.now().toString(36)}:`;
-  const state = new RedisSamplingState({ url: URL, keyPrefix: prefix, ledgerTtlMs: TTL_MS, ledgerDroppedSample: droppedSample, syncIntervalMs: 60_000 });
+  const state = new RedisSamplingState({
+    url: URL,
+    keyPrefix: prefix,
+    ledgerTtlMs: TTL_MS,
+    ledgerDroppedSample: droppedSample,
+    syncIntervalMs: 60_000,
+  });
   const info0 = await usedMemory(c);
   await state.start();
   const before = state.stats();
@@ -94,7 +115,9 @@ async function ledgerRun(c: Redis, label: string, keep: number, droppedSample: n
     let tick = 0;
     while (Date.now() - start < RUN_MS) {
       const now = Date.now();
-      const batch = Array.from({ length: perTick }, (_, i) => decision((traces + i) % Math.round(1 / Math.max(keep, 1e-9)) === 0 && keep > 0, now));
+      const batch = Array.from({ length: perTick }, (_, i) =>
+        decision((traces + i) % Math.round(1 / Math.max(keep, 1e-9)) === 0 && keep > 0, now),
+      );
       // As the processor does: new trace ids are looked up first (one call), then the batch is recorded (one call).
       await state.lookupDecisions(batch.map((d) => d.traceId));
       await state.recordDecisions(batch);
@@ -154,7 +177,8 @@ async function sharedStateRun(c: Redis): Promise<Record<string, number>> {
     const lat = of('lat');
     const slices = lat.length; // one slice hash per (shard, slice): a single shard here
     return {
-      sketchBytesPerKeySliceReplica: ((await bytesOf(c, lat)) + (await bytesOf(c, of('latr')))) / (keys * slices * replicas.length),
+      sketchBytesPerKeySliceReplica:
+        ((await bytesOf(c, lat)) + (await bytesOf(c, of('latr')))) / (keys * slices * replicas.length),
       errorBytesPerServiceBucket: (await bytesOf(c, of('err'))) / (services * Math.max(1, of('err').length)),
       rateBytesPerKeySecond: (await bytesOf(c, of('seen'))) / (keys * Math.max(1, of('seen').length)),
     };
@@ -170,13 +194,12 @@ function heapPerEntry(records: readonly LedgerRecord[], droppedSample: number, g
   gc();
   gc();
   const h0 = process.memoryUsage().heapUsed;
-  let cache: DecisionCache | undefined = new DecisionCache({ maxEntries: records.length, droppedSample });
+  const cache = new DecisionCache({ maxEntries: records.length, droppedSample });
   for (const r of records) cache.set(r);
   gc();
   gc();
   const h1 = process.memoryUsage().heapUsed;
   if (cache.size !== records.length) throw new Error('cache lost entries');
-  cache = undefined;
   return (h1 - h0) / records.length;
 }
 
@@ -190,35 +213,50 @@ function localHeapPerEntry(droppedSamples: readonly number[]): number[] {
 
 async function main(): Promise<void> {
   const [heapShort, heapFull] = localHeapPerEntry([0.01, 1]);
-  console.log(`local store heap per entry (100k decisions, 10 % kept): every record in full ${heapFull!.toFixed(0)} B, ` +
-    `drops outside the 1 % sample short ${heapShort!.toFixed(0)} B`);
+  console.log(
+    `local store heap per entry (100k decisions, 10 % kept): every record in full ${heapFull!.toFixed(0)} B, ` +
+      `drops outside the 1 % sample short ${heapShort!.toFixed(0)} B`,
+  );
   if (process.argv.includes('--local-only')) return;
   const c = new Redis(URL, { maxRetriesPerRequest: 1 });
   try {
     const version = /redis_version:(\S+)/.exec(await c.info('server'))?.[1];
-    console.log(`# ledger memory: Redis ${version} at ${URL}; ${RATE} decisions/s, ${KEEP * 100} % kept, ` +
-      `ledger TTL scaled down to ${TTL_MS} ms (buckets of ${TTL_MS / 4} ms), ${RUN_MS} ms per run`);
+    console.log(
+      `# ledger memory: Redis ${version} at ${URL}; ${RATE} decisions/s, ${KEEP * 100} % kept, ` +
+        `ledger TTL scaled down to ${TTL_MS} ms (buckets of ${TTL_MS / 4} ms), ${RUN_MS} ms per run`,
+    );
     const runs: LedgerFigures[] = [];
     runs.push(await ledgerRun(c, 'before: every decision in full (dropped sample 1)', KEEP, 1));
     runs.push(await ledgerRun(c, 'after: dropped sample 0.01 (default)', KEEP, 0.01));
     runs.push(await ledgerRun(c, 'kept traces only (full records)', 1, 0.01));
     runs.push(await ledgerRun(c, 'dropped traces only, no sample (fingerprints)', 0, 0));
-    console.log('| run | live entries | Redis bytes per trace (MEMORY USAGE) | commands per trace | round trips per trace |');
+    console.log(
+      '| run | live entries | Redis bytes per trace (MEMORY USAGE) | commands per trace | round trips per trace |',
+    );
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const r of runs) {
-      console.log(`| ${r.label} | ${Math.round(r.liveEntries)} | ${r.bytesPerEntry.toFixed(1)} | ` +
-        `${r.commandsPerTrace.toFixed(4)} | ${r.roundTripsPerTrace.toFixed(4)} |`);
+      console.log(
+        `| ${r.label} | ${Math.round(r.liveEntries)} | ${r.bytesPerEntry.toFixed(1)} | ` +
+          `${r.commandsPerTrace.toFixed(4)} | ${r.roundTripsPerTrace.toFixed(4)} |`,
+      );
     }
     const noisy = runs.map((r) => r.infoDeltaPerEntry.toFixed(0)).join(' / ');
-    console.log(`(INFO used_memory delta per live entry, same runs: ${noisy} B; other clients of a shared server move it)`);
+    console.log(
+      `(INFO used_memory delta per live entry, same runs: ${noisy} B; other clients of a shared server move it)`,
+    );
     const full = runs[2]!.bytesPerEntry;
     const fp = runs[3]!.bytesPerEntry;
-    console.log(`per kept trace ${full.toFixed(1)} B; per dropped trace: before ${runs[0]!.bytesPerEntry.toFixed(1)} B (full record), ` +
-      `after ${(0.99 * fp + 0.01 * full).toFixed(1)} B (fingerprint ${fp.toFixed(1)} B, 1 % in full)`);
+    const before = runs[0]!.bytesPerEntry.toFixed(1);
+    console.log(
+      `per kept trace ${full.toFixed(1)} B; per dropped trace: before ${before} B (full record), ` +
+        `after ${(0.99 * fp + 0.01 * full).toFixed(1)} B (fingerprint ${fp.toFixed(1)} B, 1 % in full)`,
+    );
     const shared = await sharedStateRun(c);
-    console.log(`latency sketch: ${shared.sketchBytesPerKeySliceReplica!.toFixed(0)} B per (key, slice, replica); ` +
-      `error state: ${shared.errorBytesPerServiceBucket!.toFixed(1)} B per (service, 10 s bucket); ` +
-      `rate budget counts: ${shared.rateBytesPerKeySecond!.toFixed(1)} B per (key, second)`);
+    console.log(
+      `latency sketch: ${shared.sketchBytesPerKeySliceReplica!.toFixed(0)} B per (key, slice, replica); ` +
+        `error state: ${shared.errorBytesPerServiceBucket!.toFixed(1)} B per (service, 10 s bucket); ` +
+        `rate budget counts: ${shared.rateBytesPerKeySecond!.toFixed(1)} B per (key, second)`,
+    );
   } finally {
     c.disconnect();
   }

@@ -72,7 +72,8 @@ export class Decider {
     const overriding = new Set<string>();
     let guard: NamedPolicy[] | undefined;
     for (const t of traces) {
-      const view = t.ledger && !isFingerprintMatch(t.ledger) ? undefined : buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
+      const follow = t.ledger !== undefined && !isFingerprintMatch(t.ledger);
+      const view = follow ? undefined : buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
       if (t.ledger) {
         if (view === undefined || t.spans.count === 0) {
           out.push({ trace: t, record: t.ledger, followed: true, recorded: true });

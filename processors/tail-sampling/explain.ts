@@ -42,7 +42,11 @@ export function kindOf(record: LedgerRecord): DecisionEntryKind {
  * for an unshared store). A record with a reason is complete and returned as it is (with its kind); otherwise
  * the explanation names the deciding replica, or says what a fingerprint-only entry tells.
  */
-export function explainRecord(record: LedgerRecord, self: string | undefined, ctx: ExplainContext = {}): DecisionExplanation {
+export function explainRecord(
+  record: LedgerRecord,
+  self: string | undefined,
+  ctx: ExplainContext = {},
+): DecisionExplanation {
   const kind = kindOf(record);
   if (kind === 'dropped-fingerprint') return { ...record, kind, explanation: fingerprintExplanation(record, ctx) };
   if (record.reason !== '') return { ...record, kind };
@@ -75,17 +79,26 @@ export function explainRecord(record: LedgerRecord, self: string | undefined, ct
 }
 
 function fingerprintExplanation(record: LedgerRecord, ctx: ExplainContext): string {
-  const hash = ctx.traceIdHash === undefined ? '' : ` Its trace-id hash is ${ctx.traceIdHash.toPrecision(6)}: ` +
-    'a probability policy keeps it only at a rate above that.';
+  const hash =
+    ctx.traceIdHash === undefined
+      ? ''
+      : ` Its trace-id hash is ${ctx.traceIdHash.toPrecision(6)}: ` +
+        'a probability policy keeps it only at a rate above that.';
   const sample = 'dropped and not in the sample of dropped traces recorded in full (redis.ledger_dropped_sample)';
   if (isFingerprintMatch(record) || record.policy === FINGERPRINT_POLICY) {
     const w = record.fingerprintOnly?.windowMs ?? 0;
     const from = new Date(record.decidedAt).toISOString();
     const to = new Date(record.decidedAt + w).toISOString();
-    return `${sample}: the shared ledger holds only a 5-byte fingerprint of its id, recorded between ${from} and ${to}, ` +
-      'so the deciding policy, reason and inputs are not known (a fingerprint may, rarely, be another trace\'s).' + hash;
+    return (
+      `${sample}: the shared ledger holds only a 5-byte fingerprint of its id, recorded between ${from} and ${to}, ` +
+      "so the deciding policy, reason and inputs are not known (a fingerprint may, rarely, be another trace's)." +
+      hash
+    );
   }
   const by = record.decidedBy === undefined ? '' : ` by replica ${record.decidedBy}`;
-  return `${sample}: decided${by} by policy ${record.policy}; its reason and inputs were not kept, ` +
-    'and the shared ledger holds only a fingerprint of its id.' + hash;
+  return (
+    `${sample}: decided${by} by policy ${record.policy}; its reason and inputs were not kept, ` +
+    'and the shared ledger holds only a fingerprint of its id.' +
+    hash
+  );
 }

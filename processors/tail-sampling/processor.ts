@@ -20,7 +20,9 @@ import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
-import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, isFingerprintMatch, type LedgerRecord, type SamplingState } from './state/types';
+import {
+  INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, isFingerprintMatch, type LedgerRecord, type SamplingState,
+} from './state/types';
 import { BatchSettlement } from './settlement';
 import { SlabAllocator } from './slab';
 import { ChunkSpanScan } from './span-table';

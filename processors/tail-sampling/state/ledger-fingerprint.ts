@@ -23,7 +23,10 @@ export interface TraceFingerprint {
   readonly slot: string;
   /** The fingerprint, FINGERPRINT_BYTES bytes as 2 * FINGERPRINT_BYTES hex digits (the script stores the bytes). */
   readonly fp: string;
-  /** A value in [0, 1) independent of `slot` and `fp`: the trace is in the sample of dropped traces kept in full when below the rate. */
+  /**
+   * A value in [0, 1) independent of `slot` and `fp`: the trace is in the sample of dropped traces kept in full
+   * when it is below the rate.
+   */
   readonly sample: number;
 }
 
@@ -36,7 +39,11 @@ export function traceFingerprint(traceId: string): TraceFingerprint {
   const hex = h.toString('hex', 0, 8);
   // Bytes 8..14: 53 bits for the sample value, disjoint from the 60 bits of slot and fingerprint.
   const sample = (h.readUIntBE(8, 6) * 32 + (h[14]! >>> 3)) / 2 ** 53;
-  return { slot: hex.slice(0, SLOT_DIGITS_MAX), fp: hex.slice(SLOT_DIGITS_MAX, SLOT_DIGITS_MAX + 2 * FINGERPRINT_BYTES), sample };
+  return {
+    slot: hex.slice(0, SLOT_DIGITS_MAX),
+    fp: hex.slice(SLOT_DIGITS_MAX, SLOT_DIGITS_MAX + 2 * FINGERPRINT_BYTES),
+    sample,
+  };
 }
 
 /** inDroppedSample says whether a dropped trace is recorded in full at `rate` (0..1; 1 = every dropped trace). */

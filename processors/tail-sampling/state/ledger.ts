@@ -114,7 +114,10 @@ export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string
     shared += (shared === '' ? '' : ITEM_SEP) + TAG_THRESHOLD + threshold;
   }
   if (r.fingerprintOnly !== undefined) {
-    shared += (shared === '' ? '' : ITEM_SEP) + TAG_FINGERPRINT + Math.max(0, Math.round(r.fingerprintOnly.windowMs)).toString(36);
+    shared +=
+      (shared === '' ? '' : ITEM_SEP) +
+      TAG_FINGERPRINT +
+      Math.max(0, Math.round(r.fingerprintOnly.windowMs)).toString(36);
   }
   const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
   // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first

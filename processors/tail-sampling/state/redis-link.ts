@@ -215,7 +215,10 @@ export interface LedgerEntry {
   readonly override: boolean;
 }
 
-/** LedgerReply is, per entry of a ledger call, the full record found (or null) and the index of the key holding its fingerprint (or -1). */
+/**
+ * LedgerReply is, per entry of a ledger call, the full record found (or null) and the index of the key holding its
+ * fingerprint (or -1).
+ */
 export interface LedgerReply {
   readonly records: Array<string | null>;
   readonly fingerprintKey: number[];
@@ -354,7 +357,12 @@ export class RedisLink {
    * Runs LEDGER_SCRIPT for one shard: one round trip; the commands Redis executed inside the script are
    * counted. `keys` = live bucket hashes, oldest first, current last; `write` inserts first-wins.
    */
-  async ledger(keys: readonly string[], entries: readonly LedgerEntry[], write: boolean, ttlMs: number): Promise<LedgerReply> {
+  async ledger(
+    keys: readonly string[],
+    entries: readonly LedgerEntry[],
+    write: boolean,
+    ttlMs: number,
+  ): Promise<LedgerReply> {
     const args: string[] = [write ? 'w' : 'r', String(Math.max(1, Math.ceil(ttlMs))), String(entries.length)];
     for (const e of entries) args.push(e.id, e.slot, e.fp, write ? e.value : '', e.override ? '1' : '0');
     const reply = await this._request(0, (c) => c.tuskLedger(keys.length, ...keys, ...args));

@@ -218,7 +218,10 @@ export class RedisSamplingState implements SamplingState {
     return local * e.share;
   }
 
-  async recordDecisions(records: readonly LedgerRecord[], overriding?: ReadonlySet<string>): Promise<Map<string, LedgerRecord>> {
+  async recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>> {
     return this._ledger.record(records, overriding);
   }
 

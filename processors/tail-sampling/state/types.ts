@@ -125,7 +125,10 @@ export interface SamplingState {
    * `overriding`: trace ids whose fingerprint-only "dropped" answer the caller does not follow (its must-keep
    * policies keep what arrived): for them only a full earlier record wins, and the new record is stored in full.
    */
-  recordDecisions(records: readonly LedgerRecord[], overriding?: ReadonlySet<string>): Promise<Map<string, LedgerRecord>>;
+  recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>>;
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
   lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>>;
   /**

@@ -3,7 +3,7 @@
 // documents both.
 
 import { z } from 'zod';
-import { byteSize, duration, int, stringList } from '../../pipeline/sdk/config-types';
+import { byteSize, duration, int, num, stringList } from '../../pipeline/sdk/config-types';
 import { retryOnFailureSchemaWith, type RetryDefaults } from '../../pipeline/sdk/retry';
 import { policySchema, type PolicyConfig } from './policies/config';
 
@@ -30,6 +30,11 @@ const redisSchema = z.preprocess(
     sync_interval: duration({ min: 10 }).prefault('1s'),
     /** How long decisions stay in the ledger. Default "1h". */
     ledger_ttl: duration({ min: 1000 }).prefault('1h'),
+    /**
+     * Share of dropped traces recorded in full in the ledger (0..1); the others as a 5-byte fingerprint. Default
+     * 0.01. Set 1 while replicas of a version without fingerprints still run (rolling upgrade).
+     */
+    ledger_dropped_sample: num({ min: 0, max: 1 }).default(0.01),
   }).strict(),
 );
 

@@ -1,7 +1,9 @@
 // Decides a batch of due traces in one go: follows earlier decisions found in the ledger, feeds the state
 // (seen, latency, outcome), evaluates the policies with the combination rule, and records the whole
 // batch in the ledger with ONE state.recordDecisions call (first decision wins: an earlier one returned
-// by the ledger replaces ours). Never touches the state per span.
+// by the ledger replaces ours). A "dropped" answer the ledger gave from a fingerprint only (which can, rarely,
+// be another trace's) is followed only when the drop and must-keep policies do not keep what arrived; otherwise
+// the trace is decided anew (counted). Never touches the state per span.
 
 import type { Logger } from 'pino';
 import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
@@ -10,7 +12,7 @@ import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
 import type { TraceView } from './policies/types';
 import { buildPolicy } from './policies/registry';
-import type { LedgerRecord, SamplingState } from './state/types';
+import { isFingerprintMatch, type LedgerRecord, type SamplingState } from './state/types';
 import type { BufferedTrace } from './trace-buffer';
 import { buildPackedTraceView } from './trace-view';
 
@@ -31,11 +33,15 @@ export interface Decided {
 /** RootFacts is what recordLatency / recordTraceOutcome need of a decided trace's view. */
 type RootFacts = Pick<TraceView, 'service' | 'operation' | 'rootDurationUs' | 'hasError'>;
 
+/** Policy types whose keep a fingerprint false positive must never turn into a drop (see NamedPolicy.mustKeep). */
+export const MUST_KEEP_POLICY_TYPES: ReadonlySet<string> = new Set(['status_code', 'latency']);
+
 /** buildPolicies builds the top-level evaluators of validated policy configs. */
 export function buildPolicies(configs: readonly PolicyConfig[], state: SamplingState, now: () => number): NamedPolicy[] {
   return configs.map((cfg, i) => {
     const name = cfg.name ?? `policy[${i}]`;
-    return { name, isDrop: cfg.type === 'drop', policy: buildPolicy(cfg, name, { state, now }) };
+    const mustKeep = MUST_KEEP_POLICY_TYPES.has(cfg.type);
+    return { name, isDrop: cfg.type === 'drop', mustKeep, policy: buildPolicy(cfg, name, { state, now }) };
   });
 }
 
@@ -58,17 +64,34 @@ export class Decider {
     const policies = this._policies;
     const pending: { trace: BufferedTrace; view: TraceView; outcome: Outcome | Promise<Outcome> }[] = [];
     const out: Decided[] = [];
+    const onError = (traceId: string) => (policy: string, err: unknown): void => {
+      this._metrics.policyErrors.inc({ policy });
+      this._logger.warn({ err, policy, traceId }, 'sampling policy failed; counted as not sampled');
+    };
+    // Fingerprint "dropped" answers overridden: only a full earlier record wins over our decision for them.
+    const overriding = new Set<string>();
+    let guard: NamedPolicy[] | undefined;
     for (const t of traces) {
+      const follow = t.ledger !== undefined && !isFingerprintMatch(t.ledger);
+      const view = follow ? undefined : buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
       if (t.ledger) {
-        out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
-        continue;
+        if (view === undefined || t.spans.count === 0) {
+          out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
+          continue;
+        }
+        guard ??= policies.filter((p) => p.isDrop || p.mustKeep === true);
+        const checked = guard.length === 0 ? undefined : evaluatePolicies(guard, view, onError(t.traceId));
+        const keep = checked !== undefined && (isPromise(checked) ? await checked : checked).decision === 'sampled';
+        this._metrics.fingerprintFollows.inc({ result: keep ? 'overridden' : 'followed' });
+        if (!keep) {
+          out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
+          continue;
+        }
+        overriding.add(t.traceId);
       }
-      const view = buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
+      if (view === undefined) continue; // unreachable: a trace without a ledger record always has a view
       if (t.spans.count > 0) this._state.recordSeen(view.key);
-      const outcome = evaluatePolicies(policies, view, (policy, err) => {
-        this._metrics.policyErrors.inc({ policy });
-        this._logger.warn({ err, policy, traceId: t.traceId }, 'sampling policy failed; counted as not sampled');
-      });
+      const outcome = evaluatePolicies(policies, view, onError(t.traceId));
       pending.push({ trace: t, view, outcome });
     }
 
@@ -102,7 +125,7 @@ export class Decider {
     let recorded = recordable.length > 0;
     if (recordable.length > 0) {
       try {
-        earlier = await this._state.recordDecisions(recordable);
+        earlier = await this._state.recordDecisions(recordable, overriding.size > 0 ? overriding : undefined);
       } catch (err) {
         recorded = false;
         this._metrics.stateErrors.inc({ op: 'record_decisions' });

@@ -18,6 +18,11 @@ import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD } from './state/types';
 export interface NamedPolicy {
   readonly name: string;
   readonly isDrop: boolean;
+  /**
+   * A policy whose keep must never be lost to a fingerprint false positive of the ledger (status_code, latency):
+   * re-evaluated, with the drop policies, before a fingerprint-only "dropped" answer is followed.
+   */
+  readonly mustKeep?: boolean;
   readonly policy: PolicyEvaluator;
 }
 

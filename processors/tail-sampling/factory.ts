@@ -17,6 +17,7 @@ export const factory = defineProcessorFactory<TailSamplingConfig>({
       keyPrefix: config.redis.key_prefix,
       syncIntervalMs: config.redis.sync_interval,
       ledgerTtlMs: config.redis.ledger_ttl,
+      ledgerDroppedSample: config.redis.ledger_dropped_sample,
       ledgerMaxEntries: config.decision_cache_size,
       logger: settings.logger.child({ part: 'sampling-state' }),
       metrics: settings.metrics,

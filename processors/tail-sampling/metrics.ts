@@ -19,6 +19,7 @@ export interface SamplerMetrics {
   exportFailures: { inc(labels: { kind: string }, v?: number): void };
   policyErrors: { inc(labels: { policy: string }, v?: number): void };
   ledgerConflicts: { inc(v?: number): void };
+  fingerprintFollows: { inc(labels: { result: 'followed' | 'overridden' }, v?: number): void };
   stateErrors: { inc(labels: { op: string }, v?: number): void };
   rejected: { inc(labels: { reason: string }, v?: number): void };
   tracestateSkipped: { inc(labels: { reason: 'malformed' | 'full' }, v?: number): void };
@@ -45,6 +46,13 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
   const exportFailures = counter('tusk_sampler_export_failures_total', 'Failed deliveries of kept data: retriable attempts, batches given up, permanent rejections.', ['kind']);
   const policyErrors = counter('tusk_sampler_policy_errors_total', 'Policy evaluations that threw (counted as not sampled by that policy).', ['policy']);
   const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
+  const fingerprintFollows = counter(
+    'tusk_sampler_ledger_fingerprint_follows_total',
+    'Traces the ledger answered "dropped" from a fingerprint only: followed, or overridden because the drop and ' +
+      'must-keep policies (status_code, latency) keep what arrived (a fingerprint false positive, or late ' +
+      'error/slow spans of a dropped trace).',
+    ['result'],
+  );
   const stateErrors = counter('tusk_sampler_state_errors_total', 'Failed calls to the sampling state (ledger), by operation.', ['op']);
   const rejected = counter('tusk_sampler_rejected_chunks_total', 'Chunks refused (backpressure, shutdown, malformed).', ['reason']);
   const tracestateSkipped = counter(
@@ -71,6 +79,7 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     exportFailures: { inc: (l, v = 1) => exportFailures.inc({ ...p, ...l }, v) },
     policyErrors: { inc: (l, v = 1) => policyErrors.inc({ ...p, ...l }, v) },
     ledgerConflicts: { inc: (v = 1) => conflicts.inc(p, v) },
+    fingerprintFollows: { inc: (l, v = 1) => fingerprintFollows.inc({ ...p, ...l }, v) },
     stateErrors: { inc: (l, v = 1) => stateErrors.inc({ ...p, ...l }, v) },
     rejected: { inc: (l, v = 1) => rejected.inc({ ...p, ...l }, v) },
     tracestateSkipped: { inc: (l, v = 1) => tracestateSkipped.inc({ ...p, ...l }, v) },

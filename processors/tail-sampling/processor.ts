@@ -16,11 +16,14 @@ import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/ind
 import type { TailSamplingConfig } from './config';
 import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';
+import { traceIdHash } from './trace-view';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
-import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
+import {
+  INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, isFingerprintMatch, type LedgerRecord, type SamplingState,
+} from './state/types';
 import { BatchSettlement } from './settlement';
 import { SlabAllocator } from './slab';
 import { ChunkSpanScan } from './span-table';
@@ -151,7 +154,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   async explainDecision(traceId: string): Promise<DecisionExplanation | undefined> {
     const id = traceId.toLowerCase();
     const record = this._decided(id) ?? (await this._state.lookupDecisions([id])).get(id);
-    return record === undefined ? undefined : explainRecord(record, this._state.replicaId);
+    if (record === undefined) return undefined;
+    const hash = record.fingerprintOnly === undefined ? undefined : traceIdHash(id);
+    return explainRecord(record, this._state.replicaId, { traceIdHash: hash });
   }
 
   /**
@@ -366,7 +371,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
    * recent decisions (bounded by decision_cache_size), which also holds the decisions not recorded in the
    * ledger (logs-only traces, a failed ledger call; see _apply).
    */
-  private _decided(traceId: string): DecisionRecord | undefined {
+  private _decided(traceId: string): LedgerRecord | undefined {
     return this._state.recentDecision(traceId);
   }
 
@@ -456,7 +461,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
       const t = deciding ? this._deciding.get(id) : this._buffer.get(id);
       if (!t || t.ledger) continue;
       t.ledger = record;
-      if (!deciding) this._buffer.decideNow(t, 'ledger');
+      // A "dropped" answer from a fingerprint only may (rarely) be another trace's: such a trace waits for its
+      // own deadline, so that the must-keep policies see what arrived before it is followed (decider.ts).
+      if (!deciding && !isFingerprintMatch(record)) this._buffer.decideNow(t, 'ledger');
     }
   }
 

@@ -80,6 +80,20 @@ describe('integration: RedisSamplingState on a Redis Cluster', function () {
     expect(found.size).to.equal(ids.length);
     expect(b.stats().errors + c.stats().errors).to.equal(0);
 
+    // Dropped traces (fingerprints in slot fields of the shard's bucket hash) are first-wins across replicas too.
+    const dropped = Array.from({ length: 300 }, (_, i) => `${(0x10000 + i).toString(16).padStart(32, '0')}`);
+    const drop = (id: string) => ({ ...dec(id, 'A'), decision: 'not_sampled' as const });
+    expect((await a.recordDecisions(dropped.map(drop))).size).to.equal(0);
+    const late = await b.recordDecisions(dropped.map((id) => dec(id, 'B')));
+    expect(late.size, 'b follows every earlier drop').to.equal(dropped.length);
+    expect([...late.values()].every((r) => r.decision === 'not_sampled')).to.equal(true);
+    const cold = await make();
+    const seen = await cold.lookupDecisions(dropped);
+    expect(seen.size).to.equal(dropped.length);
+    const byFingerprint = [...seen.values()].filter((r) => r.fingerprintOnly !== undefined).length;
+    expect(byFingerprint, 'most drops are fingerprints only (sample 0.01)').to.be.greaterThan(280);
+    expect(a.stats().errors + b.stats().errors + cold.stats().errors, 'no CROSSSLOT or script error').to.equal(0);
+
     const perNode = await cluster.keysPerNode(prefix);
     expect(perNode.filter((n) => n > 0).length, `keys per node ${perNode}`).to.equal(3);
     console.log(`      cluster: ${sa.roundTrips} round trips over ${sa.syncs} syncs (${(sa.roundTrips / sa.syncs).toFixed(1)}/tick for 40 services x 3 kinds); keys per master ${perNode.join('/')}`);

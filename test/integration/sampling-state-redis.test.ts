@@ -1,8 +1,9 @@
 // Integration tests of RedisSamplingState against the real stack Redis (127.0.0.1:6379): two instances
 // ("replicas") with a unique key prefix per test share latency sketches, rates, error state and the
 // decision ledger (which names the deciding replica, so a tail-sampling processor on another replica says
-// where the explanation is), and the Redis cost stays a handful of round trips for thousands of
-// observations and about 125 bytes per decision. The clock of both replicas is a shared fake clock, so
+// where the explanation is; dropped traces outside the sample recorded in full leave a fingerprint that late
+// spans and replays follow, unless a must-keep policy keeps what arrived), and the Redis cost stays a handful
+// of round trips for thousands of observations, ~125 bytes per full record and < 20 per fingerprint. The clock of both replicas is a shared fake clock, so
 // time-bucketed data is deterministic.
 
 import { expect } from 'chai';
@@ -12,9 +13,13 @@ import type { DecisionRecord } from '../../pipeline/sdk/component';
 import { configSchema } from '../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../processors/tail-sampling/processor';
 import { createSamplingState, RedisSamplingState, type LedgerRecord, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import { inDroppedSample, traceFingerprint } from '../../processors/tail-sampling/state/ledger-fingerprint';
+import { DEFAULT_LEDGER_DROPPED_SAMPLE, DEFAULT_LEDGER_TTL_MS } from '../../processors/tail-sampling/state/options';
+import { LEDGER_BUCKETS_PER_TTL } from '../../processors/tail-sampling/state/redis-ledger';
+import { FINGERPRINT_POLICY } from '../../processors/tail-sampling/state/types';
 import { traceIdHash } from '../../processors/tail-sampling/trace-view';
 import { rng } from '../helpers/random';
-import { chunkOf, newTraceId, settings } from '../processors/tail-sampling/helpers/fixtures';
+import { chunkOf, newSpanId, newTraceId, settings } from '../processors/tail-sampling/helpers/fixtures';
 import { FakeNext, HOST } from '../processors/tail-sampling/helpers/harness';
 import { DISTRIBUTIONS, exactQuantile, FakeClock } from '../processors/tail-sampling/state/random';
 import { deleteByPrefix, ensureStackRedis, keysByPrefix, STACK_REDIS_URL, uniquePrefix } from './sampling-state-redis-helpers';
@@ -182,8 +187,9 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
   });
 
   it('ledger: the first decision wins across replicas, also when racing', async () => {
-    const a = await replica();
-    const b = await replica();
+    // Every dropped trace recorded in full here (what the previous version wrote): the records carry policies.
+    const a = await replica({ ledgerDroppedSample: 1 });
+    const b = await replica({ ledgerDroppedSample: 1 });
     const first = Array.from({ length: 100 }, (_, i) => decision(traceId(i), 'errors'));
     expect((await a.recordDecisions(first)).size).to.equal(0);
     const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
@@ -205,7 +211,7 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
       if (bLost) expect(eb.get(id)!.policy).to.equal('A');
     }
     // A third replica (cold local cache) reads the winners from Redis; only then does it hold them locally.
-    const c = await replica();
+    const c = await replica({ ledgerDroppedSample: 1 });
     expect(c.recentDecision(traceId(120)), 'nothing local before a lookup').to.equal(undefined);
     const found = await c.lookupDecisions([...ids, traceId(10), traceId(120), 'f'.repeat(32)]);
     expect(found.size).to.equal(ids.length + 2);
@@ -284,7 +290,12 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(remote?.inputs).to.deep.equal({ sampling_threshold: 'c', adjusted_count: 4 });
     expect(remote?.explanation).to.contain(`held by replica ${a.replicaId}`);
     const remoteDropped = await onB.p.explainDecision(dropped);
-    expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+    if (inDroppedSample(traceFingerprint(dropped), DEFAULT_LEDGER_DROPPED_SAMPLE)) {
+      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+    } else {
+      // Outside the sample of dropped traces recorded in full: only a fingerprint in Redis.
+      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: FINGERPRINT_POLICY, kind: 'dropped-fingerprint', inputs: {} });
+    }
     await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
   });
 
@@ -320,15 +331,158 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(byReason).to.deep.equal([['malformed', 1], ['unsupported_version', 1]]);
   });
 
-  it('ledger memory: about 125 bytes per decision with the replica id in every value', async () => {
+  /** A tail-sampling processor on `state`, ticking by hand on the shared clock; `st` holds its metrics. */
+  async function processorOn(state: RedisSamplingState, config: Record<string, unknown>) {
+    const next = new FakeNext();
+    const st = settings();
+    const p = new TailSamplingProcessor(st, configSchema.parse({ root_settle_delay: 0, ...config }), next, { state, now: clock.now, autoTick: false });
+    await p.start(HOST);
+    const follows = async (result: string): Promise<number> => {
+      const m = st.metrics.getSingleMetric('tusk_sampler_ledger_fingerprint_follows_total');
+      const v = (await m!.get()).values.find((x) => x.labels.result === result);
+      return v?.value ?? 0;
+    };
+    return { p, next, follows };
+  }
+
+  /** `n` new trace ids outside (or inside) the sample of dropped traces recorded in full at `rate`, passing `keep`. */
+  function idsWhere(n: number, inSample: boolean, rate = DEFAULT_LEDGER_DROPPED_SAMPLE, keep = (_id: string) => true): string[] {
+    const out: string[] = [];
+    while (out.length < n) {
+      const id = newTraceId();
+      if (inDroppedSample(traceFingerprint(id), rate) === inSample && keep(id)) out.push(id);
+    }
+    return out;
+  }
+
+  it('ledger fingerprints: late spans and replays of dropped traces follow the first decision on another replica', async () => {
     const a = await replica();
-    const n = 5000;
-    const records = Array.from({ length: n }, (_, i): DecisionRecord => {
-      const kept = i % 10 === 0;
-      const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
-      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
+    const b = await replica();
+    const onA = await processorOn(a, { policies: [{ name: 'none', type: 'never' }] });
+    // B would keep every trace: only the ledger (the fingerprints A wrote) makes it drop them.
+    const onB = await processorOn(b, {
+      decision_wait: '1s',
+      policies: [{ name: 'errors', type: 'status_code', codes: ['ERROR'] }, { name: 'all', type: 'always_sample' }],
     });
-    for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
+    const ids = idsWhere(40, false);
+    const roots = ids.map(() => newSpanId());
+    void onA.p.consumeTraces({ chunks: ids.map((id, i) => chunkOf([{ traceId: id, spanId: roots[i] }])) });
+    clock.advance(100);
+    await onA.p.tick();
+    expect(onA.next.exportedTraceIds()).to.deep.equal([]);
+    // Redis holds no full record of them: only slot fields (`~...`) and the entry count (`#`).
+    const [hash] = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    const redis = new Redis(STACK_REDIS_URL);
+    let fields: string[];
+    try {
+      fields = await redis.hkeys(hash!);
+    } finally {
+      redis.disconnect();
+    }
+    expect(fields.filter((f) => !f.startsWith('~') && f !== '#'), 'no full record').to.deep.equal([]);
+    expect(fields).to.include('#');
+
+    // Late spans (no root) of half of them, replays (root again) of the other half reach B, which never saw them.
+    const late = ids.slice(0, 20).map((id, i) => chunkOf([{ traceId: id, parentSpanId: roots[i] }]));
+    const replays = ids.slice(20).map((id, i) => chunkOf([{ traceId: id, spanId: roots[20 + i] }]));
+    const settled = onB.p.consumeTraces({ chunks: [...late, ...replays] });
+    for (let t = 0; t < 12; t++) {
+      clock.advance(100);
+      await onB.p.tick();
+    }
+    await settled;
+    expect(onB.next.exportedTraceIds(), 'every one follows the drop').to.deep.equal([]);
+    expect(await onB.follows('followed')).to.equal(40);
+    expect(await onB.follows('overridden')).to.equal(0);
+    // A further late span follows B's local store at once.
+    void onB.p.consumeTraces({ chunks: [chunkOf([{ traceId: ids[0]!, parentSpanId: roots[0] }])] });
+    clock.advance(100);
+    await onB.p.tick();
+    expect(onB.next.exportedTraceIds()).to.deep.equal([]);
+    expect((await onB.p.explainDecision(ids[0]!))?.kind).to.equal('dropped-fingerprint');
+    await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
+  });
+
+  it('ledger fingerprints: a forced false positive is counted, and never loses a trace a must-keep policy keeps', async () => {
+    const a = await replica();
+    // Forge the fingerprints of two traces nobody decided (what a collision with other traces' ids looks like).
+    const [withError, plain] = [newTraceId(), newTraceId()];
+    const bucket = Math.floor(clock.now() / (DEFAULT_LEDGER_TTL_MS / LEDGER_BUCKETS_PER_TTL));
+    const key = `${prefix}{s0}:ledger:${bucket}`;
+    const redis = new Redis(STACK_REDIS_URL);
+    try {
+      for (const id of [withError, plain]) {
+        const f = traceFingerprint(id);
+        await redis.hset(key, `~${f.slot.slice(0, 1)}`, Buffer.from(f.fp, 'hex'));
+      }
+      await redis.hset(key, '#', '2');
+      await redis.pexpire(key, 60_000);
+    } finally {
+      redis.disconnect();
+    }
+    const cold = await replica();
+    const answer = await cold.lookupDecisions([withError, plain]);
+    expect(answer.get(withError)).to.deep.include({ decision: 'not_sampled', policy: FINGERPRINT_POLICY });
+    expect(answer.get(withError)?.fingerprintOnly?.windowMs).to.equal(DEFAULT_LEDGER_TTL_MS / LEDGER_BUCKETS_PER_TTL);
+
+    const onA = await processorOn(a, {
+      policies: [{ name: 'errors', type: 'status_code', codes: ['ERROR'] }, { name: 'all', type: 'always_sample' }],
+    });
+    void onA.p.consumeTraces({
+      chunks: [chunkOf([{ traceId: withError, status: 'ERROR' }]), chunkOf([{ traceId: plain }])],
+    });
+    for (let t = 0; t < 3; t++) {
+      clock.advance(100);
+      await onA.p.tick();
+    }
+    // The error trace is kept (and counted); the other one follows the (false) drop: no must-keep policy keeps it.
+    expect(onA.next.exportedTraceIds()).to.deep.equal([withError]);
+    expect(onA.next.exportedSpans()[0]!.attributes).to.include({ 'sampling.policy': 'errors' });
+    expect(await onA.follows('overridden')).to.equal(1);
+    expect(await onA.follows('followed')).to.equal(1);
+    // Its full record now wins over the fingerprint for every replica.
+    const later = await (await replica()).lookupDecisions([withError]);
+    expect(later.get(withError)).to.deep.include({ decision: 'sampled', policy: 'errors', decidedBy: a.replicaId });
+    expect((await onA.p.explainDecision(withError))?.kind).to.equal('kept');
+    await onA.p.shutdown();
+  });
+
+  it('ledger: the admin lookup answers for kept, sampled-dropped and fingerprint-only dropped traces, saying which', async () => {
+    const rate = 0.5;
+    const a = await replica({ ledgerDroppedSample: rate });
+    const b = await replica({ ledgerDroppedSample: rate });
+    const onA = await processorOn(a, { policies: [{ name: 'half', type: 'probabilistic', percentage: 50 }] });
+    const onB = await processorOn(b, { policies: [{ name: 'none', type: 'never' }] });
+    const [kept] = idsWhere(1, true, rate, (id) => traceIdHash(id) < 0.5);
+    const [sampled] = idsWhere(1, true, rate, (id) => traceIdHash(id) >= 0.5);
+    const [fingerprint] = idsWhere(1, false, rate, (id) => traceIdHash(id) >= 0.5);
+    void onA.p.consumeTraces({ chunks: [kept!, sampled!, fingerprint!].map((id) => chunkOf([{ traceId: id }])) });
+    clock.advance(100);
+    await onA.p.tick();
+
+    const here = await Promise.all([kept!, sampled!, fingerprint!].map((id) => onA.p.explainDecision(id)));
+    expect(here.map((e) => e?.kind)).to.deep.equal(['kept', 'dropped-sampled', 'dropped-fingerprint']);
+    expect(here[0]).to.deep.include({ decision: 'sampled', policy: 'half', decidedBy: a.replicaId });
+    expect(here[1]).to.deep.include({ decision: 'not_sampled', policy: '(none)' });
+    expect(here[1]?.reason).to.not.equal('');
+    expect(here[1]).to.not.have.property('explanation');
+    expect(here[2]).to.deep.include({ decision: 'not_sampled', policy: '(none)', reason: '', decidedBy: a.replicaId });
+    expect(here[2]?.explanation).to.contain(`decided by replica ${a.replicaId} by policy (none); its reason and inputs were not kept`);
+
+    const there = await Promise.all([kept!, sampled!, fingerprint!].map((id) => onB.p.explainDecision(id)));
+    expect(there.map((e) => e?.kind)).to.deep.equal(['kept', 'dropped-sampled', 'dropped-fingerprint']);
+    expect(there[0]?.explanation).to.contain(`held by replica ${a.replicaId}`);
+    expect(there[1]).to.deep.include({ policy: '(none)', decidedBy: a.replicaId });
+    expect(there[1]?.explanation).to.contain(`held by replica ${a.replicaId}`);
+    expect(there[2]).to.deep.include({ policy: FINGERPRINT_POLICY, reason: '' });
+    expect(there[2]).to.not.have.property('decidedBy');
+    expect(there[2]?.explanation).to.contain('only a 5-byte fingerprint of its id, recorded between');
+    expect(there[2]?.explanation).to.contain(`trace-id hash is ${traceIdHash(fingerprint!).toPrecision(6)}`);
+    await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
+  });
+
+  /** Bytes of the ledger hashes under this test's prefix (MEMORY USAGE, exact: SAMPLES 0). */
+  async function ledgerBytes(): Promise<number> {
     const ledgerKeys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
     const c = new Redis(STACK_REDIS_URL, { connectTimeout: 1000, maxRetriesPerRequest: 1 });
     let bytes = 0;
@@ -337,9 +491,40 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     } finally {
       c.disconnect();
     }
-    console.log(`      ledger memory: ${(bytes / n).toFixed(1)} B per decision (${n} decisions, 10 % kept by a probability)`);
+    return bytes;
+  }
+
+  it('ledger memory: ~125 B per full record, ~6-20 B per fingerprint-only dropped trace', async () => {
+    const n = 20_000;
+    const records = Array.from({ length: n }, (_, i): DecisionRecord => {
+      const kept = i % 10 === 0;
+      const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
+      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
+    });
+    const full = await replica({ ledgerDroppedSample: 1 });
+    for (let i = 0; i < n / 4; i += 500) await full.recordDecisions(records.slice(i, i + 500));
+    const fullBytes = (await ledgerBytes()) / (n / 4);
+    await deleteByPrefix(STACK_REDIS_URL, prefix);
+    const a = await replica();
+    for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
+    const bytes = await ledgerBytes();
+    const kept = n / 10;
+    const droppedFull = records.filter((r) => r.decision !== 'sampled' && inDroppedSample(traceFingerprint(r.traceId), DEFAULT_LEDGER_DROPPED_SAMPLE)).length;
+    const perFingerprint = (bytes - (kept + droppedFull) * fullBytes) / (n - kept - droppedFull);
+    console.log(
+      `      ledger memory: ${fullBytes.toFixed(1)} B per full record (every decision in full, ${n / 4} decisions); ` +
+        `${(bytes / n).toFixed(1)} B per decision with fingerprints (${n}, 10 % kept, ${droppedFull} dropped in full), ` +
+        `~${perFingerprint.toFixed(1)} B per fingerprint-only dropped trace`,
+    );
     // Trace id field + compact value (~27 B: decision, policy, time, replica id) + hash table overhead.
-    expect(bytes / n).to.be.within(60, 150);
+    expect(fullBytes).to.be.within(60, 150);
+    expect(perFingerprint).to.be.within(3, 20);
+    expect(bytes / n).to.be.lessThan(fullBytes / 3);
+    // Every decision is still found by a cold replica, kept ones in full, dropped ones by their fingerprint.
+    const c = await replica();
+    const found = await c.lookupDecisions(records.map((r) => r.traceId));
+    expect(found.size).to.equal(n);
+    for (const r of records.slice(0, 50)) expect(found.get(r.traceId)!.decision).to.equal(r.decision);
   });
 
   it('Redis cost: a handful of round trips for tens of thousands of observations', async () => {

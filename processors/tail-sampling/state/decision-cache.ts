@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { registeredMetric } from '../../../pipeline/sdk/metrics';
 import { LruTtlMap } from '../lru';
-import { decodeDecision, encodeDecision, type LedgerRecordError } from './ledger';
+import { decodeDecision, encodeDecision, fingerprintOnlyDecision, type LedgerRecordError } from './ledger';
+import { inDroppedSample, traceFingerprint } from './ledger-fingerprint';
 import type { LedgerRecord } from './types';
 
 /** How often undecodable records are logged at most, ms (each one is counted). */
@@ -27,6 +28,11 @@ export interface DecisionCacheOptions {
   readonly metrics?: Registry;
   /** Where undecodable records are reported (at most once a minute). Default: nowhere. */
   readonly logger?: Logger;
+  /**
+   * Share of dropped decisions `set` keeps in full (0..1, by a hash of the trace id); the others are kept as a
+   * short entry (decision, policy, time, replica; no reason nor inputs), marked fingerprint-only. Default 1.
+   */
+  readonly droppedSample?: number;
 }
 
 /** DecisionCache keeps recent decisions by trace id, as encoded strings; a record is decoded when asked for. */
@@ -35,6 +41,7 @@ export class DecisionCache {
   private readonly _now: () => number;
   private readonly _metric: Counter<'reason'> | undefined;
   private readonly _logger: Logger | undefined;
+  private readonly _droppedSample: number;
   private _lastLog = -Infinity;
   private _logged = 0;
   /** Values that could not be decoded (malformed, foreign, or of a newer layout), from the store or from a ledger. */
@@ -44,6 +51,7 @@ export class DecisionCache {
     this._now = o.now ?? Date.now;
     this._map = new LruTtlMap(o.maxEntries, o.ttlMs ?? Infinity, this._now);
     this._logger = o.logger;
+    this._droppedSample = o.droppedSample ?? 1;
     const registry = o.metrics;
     const name = 'tusk_state_ledger_undecodable_total';
     this._metric = registry === undefined ? undefined : registeredMetric(registry, name, () => new Counter({
@@ -70,9 +78,15 @@ export class DecisionCache {
     return text === undefined ? undefined : this.decode(traceId, text);
   }
 
-  /** Stores a decision (replacing the one held); `decidedBy` defaults to the record's. Returns the encoded entry. */
+  /**
+   * Stores a decision (replacing the one held); `decidedBy` defaults to the record's. A dropped decision outside
+   * the `droppedSample` is stored short (see DecisionCacheOptions). Returns the encoded entry.
+   */
   set(record: LedgerRecord, decidedBy = record.decidedBy): string {
-    const text = encodeDecision(record, decidedBy);
+    let text = encodeDecision(record, decidedBy);
+    if (record.decision !== 'sampled' && this._droppedSample < 1) {
+      if (!inDroppedSample(traceFingerprint(record.traceId), this._droppedSample)) text = fingerprintOnlyDecision(text);
+    }
     this._map.set(record.traceId, text);
     return text;
   }

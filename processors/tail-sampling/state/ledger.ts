@@ -5,7 +5,7 @@
 
 import { PipelineError } from '../../../pipeline/sdk/errors';
 import { parseThreshold, thresholdAdjustedCount } from '../../../pipeline/sdk/otlp/index';
-import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
+import { FINGERPRINT_POLICY, INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type LedgerRecord } from './types';
 
 /**
  * LEDGER_FORMAT_VERSION is the newest record layout this code reads and writes. A record says its version
@@ -43,6 +43,8 @@ const ITEM_SEP = ',';
 const TAG_REPLICA = 'r';
 const TAG_THRESHOLD = 't';
 const TAG_VERSION = 'v';
+/** `f<window ms, base 36>`: the shared ledger holds only a fingerprint (LedgerRecord.fingerprintOnly); local only. */
+const TAG_FINGERPRINT = 'f';
 const CODE_S = 115; // 's'
 const CODE_N = 110; // 'n'
 
@@ -111,6 +113,12 @@ export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string
   if (r.decision === 'sampled' && typeof threshold === 'string' && parseThreshold(threshold) !== undefined) {
     shared += (shared === '' ? '' : ITEM_SEP) + TAG_THRESHOLD + threshold;
   }
+  if (r.fingerprintOnly !== undefined) {
+    shared +=
+      (shared === '' ? '' : ITEM_SEP) +
+      TAG_FINGERPRINT +
+      Math.max(0, Math.round(r.fingerprintOnly.windowMs)).toString(36);
+  }
   const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
   // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first
   // read and flattened), and most entries of the local store are never read.
@@ -136,6 +144,30 @@ export function shortDecision(text: string): string {
   const i2 = i1 < 0 ? -1 : text.indexOf(SEP, i1 + 1);
   const i3 = i2 < 0 ? -1 : text.indexOf(SEP, i2 + 1);
   return i3 < 0 ? text : text.slice(0, i3 + 1);
+}
+
+/**
+ * fingerprintOnlyDecision is the local entry of a dropped trace whose full record is not kept (not in the sample
+ * of dropped traces): `shortDecision` plus the item `f0`: decision, policy, exact time and replica, no reason nor
+ * inputs (~30 bytes instead of ~300). The shared ledger holds only the trace id's fingerprint.
+ */
+export function fingerprintOnlyDecision(text: string): string {
+  const short = shortDecision(text);
+  const i3 = short.length - 1;
+  const i2 = short.lastIndexOf(SEP, i3 - 1);
+  if (i3 < 0 || short[i3] !== SEP || i2 < 0) return short;
+  // Joined: a new flat string. Slices and concatenations would keep the full entry alive behind them.
+  return [short.slice(0, i3), i3 === i2 + 1 ? '' : ITEM_SEP, TAG_FINGERPRINT, '0', SEP].join('');
+}
+
+/**
+ * fingerprintDecision is the local entry of a decision read from a fingerprint in the shared ledger: not
+ * sampled, policy FINGERPRINT_POLICY, `decidedAt` = the start of the bucket the fingerprint is in, `windowMs`
+ * its width (the decision was taken in [bucketStart, bucketStart + windowMs)).
+ */
+export function fingerprintDecision(bucketStart: number, windowMs: number): string {
+  const shared = TAG_FINGERPRINT + Math.max(0, Math.round(windowMs)).toString(36);
+  return ['n', FINGERPRINT_POLICY, SEP, Math.round(bucketStart).toString(36), SEP, shared, SEP].join('');
 }
 
 /** reject reports a value that is not a readable record to `onError` (if any) and returns undefined. */
@@ -205,13 +237,17 @@ export function decodeDecision(
   if (policy === undefined) return reject(onError, 'malformed', traceId, 'bad escape in the policy name');
   let decidedBy: string | undefined;
   let threshold: string | undefined;
+  let windowMs: number | undefined;
   if (i3 >= 0) {
     for (const item of text.slice(i2 + 1, i3).split(ITEM_SEP)) {
       if (item.length < 2) continue;
       const tag = item[0];
       if (tag === TAG_REPLICA) decidedBy = item.slice(1);
       else if (tag === TAG_THRESHOLD) threshold = item.slice(1);
-      else if (tag === TAG_VERSION) {
+      else if (tag === TAG_FINGERPRINT) {
+        const w = /^[0-9a-z]+$/.test(item.slice(1)) ? parseInt(item.slice(1), 36) : NaN;
+        if (Number.isSafeInteger(w)) windowMs = w;
+      } else if (tag === TAG_VERSION) {
         const version = Number(item.slice(1));
         if (!(version <= LEDGER_FORMAT_VERSION)) {
           const detail = `layout v${item.slice(1)} is newer than v${LEDGER_FORMAT_VERSION}`;
@@ -242,5 +278,6 @@ export function decodeDecision(
     inputs,
     decidedAt,
   };
-  return decidedBy === undefined ? record : { ...record, decidedBy };
+  const withBy = decidedBy === undefined ? record : { ...record, decidedBy };
+  return windowMs === undefined ? withBy : { ...withBy, fingerprintOnly: { windowMs } };
 }

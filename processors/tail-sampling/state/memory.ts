@@ -56,6 +56,7 @@ export class MemorySamplingState implements SamplingState {
       now: this._o.now,
       metrics: this._o.metrics,
       logger: this._o.logger,
+      droppedSample: this._o.ledgerDroppedSample,
     });
     this._createdAt = this._o.now();
   }

@@ -20,6 +20,13 @@ export interface SamplingStateOptions {
   ledgerTtlMs?: number;
   /** Bound of the local (in-process) decision ledger, entries; least recently used are evicted. Default 100_000. */
   ledgerMaxEntries?: number;
+  /**
+   * Share of dropped traces whose full decision record is kept (0..1, chosen by a hash of the trace id). The
+   * others cost a 5-byte fingerprint in the Redis ledger and a short local entry without reason and inputs.
+   * Kept traces are always recorded in full. Set 1 while replicas of a version without fingerprints still run
+   * (rolling upgrade: they only read full records). Default 0.01.
+   */
+  ledgerDroppedSample?: number;
   /** Sliding window of the latency sketches, ms (made of `latencySlices` slices). Default 300_000 (5 min). */
   windowMs?: number;
   /** Multiplier applied to a degraded service's keep probability. Default 2; 1 disables boosting. */
@@ -69,6 +76,7 @@ export interface ResolvedStateOptions {
   readonly syncIntervalMs: number;
   readonly ledgerTtlMs: number;
   readonly ledgerMaxEntries: number;
+  readonly ledgerDroppedSample: number;
   readonly windowMs: number;
   readonly degradedBoost: number;
   readonly degradedDecayMs: number;
@@ -95,6 +103,7 @@ export const DEFAULT_KEY_PREFIX = 'tusk:';
 export const DEFAULT_SYNC_INTERVAL_MS = 1000;
 export const DEFAULT_LEDGER_TTL_MS = 3_600_000;
 export const DEFAULT_LEDGER_MAX_ENTRIES = 100_000;
+export const DEFAULT_LEDGER_DROPPED_SAMPLE = 0.01;
 export const DEFAULT_WINDOW_MS = 300_000;
 export const DEFAULT_DEGRADED_BOOST = 2;
 export const DEFAULT_DEGRADED_DECAY_MS = 60_000;
@@ -137,6 +146,7 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
     syncIntervalMs: o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     ledgerTtlMs: o.ledgerTtlMs ?? DEFAULT_LEDGER_TTL_MS,
     ledgerMaxEntries: o.ledgerMaxEntries ?? DEFAULT_LEDGER_MAX_ENTRIES,
+    ledgerDroppedSample: o.ledgerDroppedSample ?? DEFAULT_LEDGER_DROPPED_SAMPLE,
     windowMs: o.windowMs ?? DEFAULT_WINDOW_MS,
     degradedBoost: o.degradedBoost ?? DEFAULT_DEGRADED_BOOST,
     degradedDecayMs: o.degradedDecayMs ?? DEFAULT_DEGRADED_DECAY_MS,
@@ -169,6 +179,9 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
   }
   for (const name of POSITIVE_INT_FIELDS) positiveInt(name, r[name]);
   for (const name of NON_NEGATIVE_FIELDS) nonNegative(name, r[name]);
+  if (!(r.ledgerDroppedSample >= 0 && r.ledgerDroppedSample <= 1)) {
+    problems.push(`ledgerDroppedSample must be in [0, 1] (got ${r.ledgerDroppedSample})`);
+  }
   if (!Number.isFinite(r.degradedBoost) || r.degradedBoost < 1) problems.push(`degradedBoost must be >= 1 (got ${r.degradedBoost})`);
   if (!(r.sketchRelativeAccuracy > 0 && r.sketchRelativeAccuracy < 1)) {
     problems.push(`sketchRelativeAccuracy must be in (0, 1) (got ${r.sketchRelativeAccuracy})`);

@@ -1,7 +1,9 @@
 // RedisLedger: the decision ledger of RedisSamplingState. Decisions live in one Redis hash per shard per
-// time bucket (bucket width = ttl / LEDGER_BUCKETS_PER_TTL; field = trace id, value = `shortDecision`:
-// decision, policy, decidedAt, the deciding replica's id and a kept trace's sampling threshold; the reason
-// and inputs stay in this replica's local store only). Inserts are first-wins across all live buckets, in one
+// time bucket (bucket width = ttl / LEDGER_BUCKETS_PER_TTL). Kept traces, and a sample of dropped ones
+// (`ledgerDroppedSample`), are recorded in full: field = trace id, value = `shortDecision` (decision, policy,
+// decidedAt, the deciding replica's id and a kept trace's sampling threshold; the reason and inputs stay in this
+// replica's local store only). Every other dropped trace costs a 5-byte fingerprint in a slot field of the same
+// hash (ledger-fingerprint.ts), ~6-16 bytes instead of ~120. Inserts are first-wins across all live buckets, in one
 // Lua call per shard per batch (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of
 // commands per batch, not per trace); lookups are one Lua call per shard (one HMGET per live bucket). The
 // state's local store of recent decisions (decision-cache.ts, the same encoded strings) answers repeated
@@ -13,9 +15,10 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LruTtlMap } from '../lru';
 import { DecisionCache } from './decision-cache';
-import { decisionOutcome, encodeDecision, shortDecision } from './ledger';
+import { decisionOutcome, encodeDecision, fingerprintDecision, fingerprintOnlyDecision, shortDecision } from './ledger';
+import { inDroppedSample, traceFingerprint } from './ledger-fingerprint';
 import { type KeyLayout, shardOf } from './redis-batch';
-import type { RedisLink } from './redis-link';
+import type { LedgerEntry, RedisLink } from './redis-link';
 import type { LedgerRecord } from './types';
 
 /** Largest number of decisions per ledger script call (bounds the work of one Redis call). */
@@ -37,6 +40,8 @@ export interface RedisLedgerOptions {
   readonly ttlMs: number;
   readonly maxEntries: number;
   readonly maxPending: number;
+  /** Share of dropped traces recorded in full (0..1); the others as a fingerprint only. */
+  readonly droppedSample: number;
   /** This replica's id, written with every decision it records (`decidedBy`). */
   readonly replicaId: string;
   readonly now: () => number;
@@ -51,7 +56,7 @@ export interface RedisLedgerOptions {
 export class RedisLedger {
   /** The local store of recent decisions: full entries for our own decisions, short ones for those read from Redis. */
   private readonly _local: DecisionCache;
-  /** Decisions taken while Redis was unreachable (trace id -> encoded), to write when it returns (insertion order = age). */
+  /** Decisions taken while Redis was unreachable (trace id -> local entry), to write when it returns (oldest first). */
   private readonly _pending: LruTtlMap<string, string>;
   private readonly _bucketMs: number;
   /** Queued decisions that lost to an earlier one found in Redis. */
@@ -89,8 +94,11 @@ export class RedisLedger {
     return this._local.undecodable;
   }
 
-  /** Records a batch first-wins; returns the earlier decision of each trace that had one. */
-  async record(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
+  /**
+   * Records a batch first-wins; returns the earlier decision of each trace that had one. For the ids in
+   * `overriding`, a fingerprint-only earlier decision does not count (see SamplingState.recordDecisions).
+   */
+  async record(records: readonly LedgerRecord[], overriding?: ReadonlySet<string>): Promise<Map<string, LedgerRecord>> {
     const earlier = new Map<string, LedgerRecord>();
     const first = new Map<string, LedgerRecord>();
     for (const r of records) {
@@ -100,32 +108,33 @@ export class RedisLedger {
         continue;
       }
       const known = this._local.get(r.traceId);
-      if (known !== undefined) earlier.set(r.traceId, known);
-      else first.set(r.traceId, r);
+      if (known !== undefined && !(known.fingerprintOnly !== undefined && overriding?.has(r.traceId) === true)) {
+        earlier.set(r.traceId, known);
+      } else first.set(r.traceId, r);
     }
     if (first.size === 0) return earlier;
     const entries: Array<[string, string]> = [];
-    for (const r of first.values()) entries.push([r.traceId, encodeDecision(r, this._o.replicaId)]);
+    for (const r of first.values()) entries.push([r.traceId, this._localEntry(r, overriding?.has(r.traceId) === true)]);
     if (!this._o.usable()) {
-      this._recordLocally(entries, earlier);
+      this._recordLocally(entries, earlier, overriding);
       return earlier;
     }
     await Promise.all(
       this._calls(entries, (e) => e[0]).map(async ([shard, group]) => {
         try {
-          const existing = await this._insert(shard, group);
+          const keys = this._bucketKeys(shard);
+          const found = await this._insert(keys, group, overriding);
           group.forEach(([id, text], i) => {
-            const prev = existing[i];
-            const winner = prev ? this._local.decode(id, prev) : undefined;
+            const winner = this._winner(id, found.records[i] ?? null, found.fingerprintKey[i] ?? -1, keys.length);
             if (winner !== undefined) {
-              earlier.set(id, winner);
-              this._local.setEncoded(id, prev!);
+              earlier.set(id, this._local.decode(id, winner)!);
+              this._local.setEncoded(id, winner);
             } else {
               this._local.setEncoded(id, text);
             }
           });
         } catch {
-          this._recordLocally(group, earlier);
+          this._recordLocally(group, earlier, overriding);
         }
       }),
     );
@@ -145,10 +154,12 @@ export class RedisLedger {
     await Promise.all(
       this._calls(misses, (id) => id).map(async ([shard, ids]) => {
         try {
-          const values = await this._o.link.ledger(this._bucketKeys(shard), ids, undefined, this._o.ttlMs);
+          const keys = this._bucketKeys(shard);
+          const entries = ids.map((id) => ledgerEntry(id, '', false));
+          const reply = await this._o.link.ledger(keys, entries, false, this._o.ttlMs);
           ids.forEach((id, i) => {
-            const v = values[i];
-            const r = v ? this._local.decode(id, v) : undefined;
+            const v = this._winner(id, reply.records[i] ?? null, reply.fingerprintKey[i] ?? -1, keys.length);
+            const r = v === undefined ? undefined : this._local.decode(id, v);
             if (r !== undefined) {
               found.set(id, r);
               this._local.setEncoded(id, v!);
@@ -184,11 +195,15 @@ export class RedisLedger {
     await Promise.all(
       this._calls(batch, (e) => e[0]).map(async ([shard, group]) => {
         try {
-          const existing = await this._insert(shard, group);
+          const keys = this._bucketKeys(shard);
+          const found = await this._insert(keys, group, undefined);
           group.forEach(([id, text], i) => {
             this._pending.delete(id);
-            const prev = existing[i];
-            if (prev && this._local.decode(id, prev) !== undefined && decisionOutcome(prev) !== decisionOutcome(text)) {
+            const prev = this._winner(id, found.records[i] ?? null, found.fingerprintKey[i] ?? -1, keys.length);
+            // A fingerprint names no policy: it conflicts only with a decision to keep.
+            const fingerprint = prev !== undefined && this._local.decode(id, prev)?.fingerprintOnly !== undefined;
+            const differs = fingerprint ? prev[0] !== text[0] : decisionOutcome(prev ?? '') !== decisionOutcome(text);
+            if (prev !== undefined && differs) {
               conflicts++;
               this._local.setEncoded(id, prev);
             }
@@ -223,22 +238,52 @@ export class RedisLedger {
     return keys;
   }
 
-  /** One ledger script call: returns, per entry, the earlier encoded decision in Redis (null when ours was stored). */
-  private async _insert(shard: number, group: ReadonlyArray<readonly [string, string]>): Promise<Array<string | null>> {
-    const now = this._o.now();
-    const bucketEnd = (Math.floor(now / this._bucketMs) + 1) * this._bucketMs;
-    return this._o.link.ledger(
-      this._bucketKeys(shard),
-      group.map((e) => e[0]),
-      group.map((e) => shortDecision(e[1])),
-      bucketEnd - now + this._o.ttlMs,
-    );
+  /**
+   * The local entry of a decision of ours: the full record, or for a dropped trace outside the sample of dropped
+   * traces (and not overriding a fingerprint), the short entry marked fingerprint-only.
+   */
+  private _localEntry(r: LedgerRecord, override: boolean): string {
+    const text = encodeDecision(r, this._o.replicaId);
+    if (r.decision === 'sampled' || override) return text;
+    return inDroppedSample(traceFingerprint(r.traceId), this._o.droppedSample) ? text : fingerprintOnlyDecision(text);
   }
 
-  private _recordLocally(entries: ReadonlyArray<readonly [string, string]>, earlier: Map<string, LedgerRecord>): void {
+  /**
+   * The earlier decision a ledger reply gives for a trace, as a local entry: the full record when it decodes
+   * (an undecodable one is counted and ignored), else the fingerprint found in bucket key `fpKey` of the
+   * `keyCount` keys read (oldest first, the current bucket last), else undefined.
+   */
+  private _winner(id: string, record: string | null, fpKey: number, keyCount: number): string | undefined {
+    if (record !== null && this._local.decode(id, record) !== undefined) return record;
+    if (fpKey < 0) return undefined;
+    const bucket = Math.floor(this._o.now() / this._bucketMs) - (keyCount - 1 - fpKey);
+    return fingerprintDecision(bucket * this._bucketMs, this._bucketMs);
+  }
+
+  /** One ledger script call that writes `group` first-wins into the current bucket of `keys`. */
+  private async _insert(
+    keys: readonly string[],
+    group: ReadonlyArray<readonly [string, string]>,
+    overriding: ReadonlySet<string> | undefined,
+  ): Promise<{ records: Array<string | null>; fingerprintKey: number[] }> {
+    const now = this._o.now();
+    const bucketEnd = (Math.floor(now / this._bucketMs) + 1) * this._bucketMs;
+    const entries = group.map(([id, text]) => {
+      const override = overriding?.has(id) === true;
+      const fingerprintOnly = !override && this._local.decode(id, text)?.fingerprintOnly !== undefined;
+      return ledgerEntry(id, fingerprintOnly ? '' : shortDecision(text), override);
+    });
+    return this._o.link.ledger(keys, entries, true, bucketEnd - now + this._o.ttlMs);
+  }
+
+  private _recordLocally(
+    entries: ReadonlyArray<readonly [string, string]>,
+    earlier: Map<string, LedgerRecord>,
+    overriding: ReadonlySet<string> | undefined,
+  ): void {
     for (const [id, text] of entries) {
       const known = this._local.get(id);
-      if (known !== undefined) {
+      if (known !== undefined && !(known.fingerprintOnly !== undefined && overriding?.has(id) === true)) {
         earlier.set(id, known);
         continue;
       }
@@ -262,4 +307,10 @@ export class RedisLedger {
     }
     return out;
   }
+}
+
+/** ledgerEntry is the script entry of trace `id` with the short record `value` ('' = fingerprint only). */
+function ledgerEntry(id: string, value: string, override: boolean): LedgerEntry {
+  const f = traceFingerprint(id);
+  return { id, slot: f.slot, fp: f.fp, value, override };
 }

@@ -106,42 +106,123 @@ return {g, m, s, l, cmds}
 `;
 
 /**
- * LEDGER_SCRIPT reads (ARGV[1] = 'r') or inserts first-wins (ARGV[1] = 'w') decisions in the ledger
- * hashes of one shard. KEYS: the shard's live bucket hashes, oldest first, the current bucket last (one
- * hash slot). ARGV[2]: PEXPIRE ms for the current bucket (w), ARGV[3]: n, ARGV[3 + i]: field (trace id)
- * i, ARGV[3 + n + i]: its value (w). One HMGET per bucket for the fields not found yet (oldest first, so
- * the first decision wins across buckets); then, for 'w', ONE multi-field HSET of the fields found
- * nowhere and ONE PEXPIRE. Returns {commands executed, per field the earlier value or nil}.
+ * LEDGER_SCRIPT reads (ARGV[1] = 'r') or inserts first-wins (ARGV[1] = 'w') decisions in the ledger hashes of
+ * one shard. KEYS: the shard's live bucket hashes, oldest first, the current bucket last (one hash slot).
+ * ARGV[2]: PEXPIRE ms of the current bucket (w); ARGV[3]: n; then 5 items per trace: id (32 hex), slot digits
+ * (5 hex), fingerprint (10 hex), value (w: the short record, or '' to store the fingerprint only), override
+ * ('1': fingerprints do not count as an earlier decision for this trace).
+ * A bucket hash holds: `<trace id>` -> short record (kept traces, sampled dropped ones); `~<1..5 hex>` -> the
+ * 5-byte fingerprints of the other dropped traces whose hash starts with those digits, concatenated; `#` ->
+ * entries in the bucket (chooses the slot width of new fingerprints: the widest w with # >= 8 * 16^w).
+ * Per bucket ONE HMGET of the id and the 5 slot fields of every trace not found in full yet (+ `#` for the
+ * current bucket when writing): a full record anywhere wins; otherwise the oldest fingerprint found (aligned
+ * match). Then, for 'w', ONE multi-field HSET of the new full records, the grown slot fields and `#`, and ONE
+ * PEXPIRE. Returns {commands executed, per trace the full record or false, per trace the 1-based index of the
+ * key holding its fingerprint or 0}.
  */
 const LEDGER_SCRIPT = `
 local n = tonumber(ARGV[3])
-local found, left = {}, {}
-for i = 1, n do found[i] = false; left[i] = i end
-local cmds = 0
+local K = 5
+local write = ARGV[1] == 'w'
+local function bin(h) return (h:gsub('..', function(c) return string.char(tonumber(c, 16)) end)) end
+local function has(v, fp)
+  local i = 1
+  while true do
+    local j = string.find(v, fp, i, true)
+    if not j then return false end
+    if (j - 1) % 5 == 0 then return true end
+    i = j + 1
+  end
+end
+local found, fpAt, left, fps = {}, {}, {}, {}
+for i = 1, n do
+  found[i] = false; fpAt[i] = 0; left[i] = i
+  fps[i] = bin(ARGV[3 + (i - 1) * K + 3])
+end
+local cmds, count, cur = 0, 0, {}
 for k = 1, #KEYS do
   if #left == 0 then break end
+  local last = k == #KEYS
   local fields = {}
-  for j = 1, #left do fields[j] = ARGV[3 + left[j]] end
+  for j = 1, #left do
+    local b = 3 + (left[j] - 1) * K
+    fields[#fields + 1] = ARGV[b + 1]
+    local slot = ARGV[b + 2]
+    for w = 1, 5 do fields[#fields + 1] = '~' .. string.sub(slot, 1, w) end
+  end
+  if last and write then fields[#fields + 1] = '#' end
   local vals = redis.call('HMGET', KEYS[k], unpack(fields))
   cmds = cmds + 1
+  if last and write then count = tonumber(vals[#fields]) or 0 end
   local still = {}
   for j = 1, #left do
-    if vals[j] then found[left[j]] = vals[j] else still[#still + 1] = left[j] end
+    local i = left[j]
+    local o = (j - 1) * 6
+    if vals[o + 1] then
+      found[i] = vals[o + 1]
+    else
+      if fpAt[i] == 0 and ARGV[3 + (i - 1) * K + 5] ~= '1' then
+        for w = 1, 5 do
+          local v = vals[o + 1 + w]
+          if v and has(v, fps[i]) then fpAt[i] = k; break end
+        end
+      end
+      if last then for w = 1, 5 do cur[fields[o + 1 + w]] = vals[o + 1 + w] or '' end end
+      still[#still + 1] = i
+    end
   end
   left = still
 end
-if ARGV[1] == 'w' and #left > 0 then
-  local args = {}
+if write and #left > 0 then
+  local w = 1
+  while w < 5 and count >= 8 * 16 ^ (w + 1) do w = w + 1 end
+  local args, grown, order, added = {}, {}, {}, 0
   for j = 1, #left do
-    args[2 * j - 1] = ARGV[3 + left[j]]
-    args[2 * j] = ARGV[3 + n + left[j]]
+    local i = left[j]
+    local b = 3 + (i - 1) * K
+    if fpAt[i] == 0 or ARGV[b + 5] == '1' then
+      added = added + 1
+      local val = ARGV[b + 4]
+      if val ~= '' then
+        args[#args + 1] = ARGV[b + 1]; args[#args + 1] = val
+      else
+        local f = '~' .. string.sub(ARGV[b + 2], 1, w)
+        if grown[f] == nil then grown[f] = cur[f] or ''; order[#order + 1] = f end
+        grown[f] = grown[f] .. fps[i]
+      end
+    end
   end
-  redis.call('HSET', KEYS[#KEYS], unpack(args))
-  redis.call('PEXPIRE', KEYS[#KEYS], ARGV[2])
-  cmds = cmds + 2
+  if added > 0 then
+    for _, f in ipairs(order) do args[#args + 1] = f; args[#args + 1] = grown[f] end
+    args[#args + 1] = '#'; args[#args + 1] = tostring(count + added)
+    redis.call('HSET', KEYS[#KEYS], unpack(args))
+    redis.call('PEXPIRE', KEYS[#KEYS], ARGV[2])
+    cmds = cmds + 2
+  end
 end
-return {cmds, found}
+return {cmds, found, fpAt}
 `;
+
+/** LedgerEntry is one trace of a ledger script call. */
+export interface LedgerEntry {
+  readonly id: string;
+  /** Slot digits and fingerprint (ledger-fingerprint.ts). */
+  readonly slot: string;
+  readonly fp: string;
+  /** The short record to store in full; '' to store the fingerprint only (reads: ignored). */
+  readonly value: string;
+  /** Fingerprints do not count as an earlier decision of this trace. */
+  readonly override: boolean;
+}
+
+/**
+ * LedgerReply is, per entry of a ledger call, the full record found (or null) and the index of the key holding its
+ * fingerprint (or -1).
+ */
+export interface LedgerReply {
+  readonly records: Array<string | null>;
+  readonly fingerprintKey: number[];
+}
 
 /** SyncReply is the decoded reply of SYNC_SCRIPT (without the command count, which the link adds to its counters). */
 export type SyncReply = [Array<string[]>, Array<Array<string | null>>, number[][], string[][][]];
@@ -274,16 +355,25 @@ export class RedisLink {
 
   /**
    * Runs LEDGER_SCRIPT for one shard: one round trip; the commands Redis executed inside the script are
-   * counted. `keys` = live bucket hashes, oldest first, current last; `values` only for inserts.
-   * Returns, per field, the earlier value (null when none; for inserts: ours was stored).
+   * counted. `keys` = live bucket hashes, oldest first, current last; `write` inserts first-wins.
    */
-  async ledger(keys: readonly string[], fields: readonly string[], values: readonly string[] | undefined, ttlMs: number): Promise<Array<string | null>> {
-    const mode = values === undefined ? 'r' : 'w';
-    const reply = await this._request(0, (c) => c.tuskLedger(keys.length, ...keys, mode, String(Math.max(1, Math.ceil(ttlMs))), String(fields.length), ...fields, ...(values ?? [])));
+  async ledger(
+    keys: readonly string[],
+    entries: readonly LedgerEntry[],
+    write: boolean,
+    ttlMs: number,
+  ): Promise<LedgerReply> {
+    const args: string[] = [write ? 'w' : 'r', String(Math.max(1, Math.ceil(ttlMs))), String(entries.length)];
+    for (const e of entries) args.push(e.id, e.slot, e.fp, write ? e.value : '', e.override ? '1' : '0');
+    const reply = await this._request(0, (c) => c.tuskLedger(keys.length, ...keys, ...args));
     const a = Array.isArray(reply) ? reply : [];
     this.counters.commands += Number(a[0] ?? 0);
     const found = Array.isArray(a[1]) ? (a[1] as Array<string | null>) : [];
-    return fields.map((_, i) => found[i] ?? null);
+    const at = Array.isArray(a[2]) ? (a[2] as unknown[]) : [];
+    return {
+      records: entries.map((_, i) => (typeof found[i] === 'string' ? found[i] : null)),
+      fingerprintKey: entries.map((_, i) => Number(at[i] ?? 0) - 1),
+    };
   }
 
   /** Records how long a sync tick took (metrics only). */

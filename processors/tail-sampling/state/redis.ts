@@ -96,6 +96,7 @@ export class RedisSamplingState implements SamplingState {
       ttlMs: this._o.ledgerTtlMs,
       maxEntries: this._o.ledgerMaxEntries,
       maxPending: this._o.maxPendingDecisions,
+      droppedSample: this._o.ledgerDroppedSample,
       replicaId: this.replicaId,
       now: this._o.now,
       logger: this._o.logger,
@@ -217,8 +218,11 @@ export class RedisSamplingState implements SamplingState {
     return local * e.share;
   }
 
-  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
-    return this._ledger.record(records);
+  async recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>> {
+    return this._ledger.record(records, overriding);
   }
 
   recentDecision(traceId: string): LedgerRecord | undefined {

@@ -20,7 +20,27 @@ export const INPUT_SAMPLING_THRESHOLD = 'sampling_threshold';
 export interface LedgerRecord extends DecisionRecord {
   /** `replicaId` of the state instance whose processor decided; unset for an unshared store or an entry that does not say. */
   readonly decidedBy?: string;
+  /**
+   * Set for a dropped trace whose full record was not kept (it is not in the sample of dropped traces the ledger
+   * records in full, `ledgerDroppedSample`): the shared ledger holds only a 5-byte fingerprint of its id. Read
+   * from Redis, the record has policy FINGERPRINT_POLICY and `decidedAt` = the start of the time bucket the
+   * fingerprint is in, of width `windowMs`; on the replica that decided, policy and `decidedAt` are exact
+   * (`windowMs` 0) and only the reason and inputs are gone. A fingerprint can match another trace id (rarely,
+   * see state/README.md): the processor re-evaluates its drop and must-keep policies before following one.
+   */
+  readonly fingerprintOnly?: { readonly windowMs: number };
 }
+
+/**
+ * isFingerprintMatch says whether a record was read from a fingerprint match in the shared ledger (windowMs > 0),
+ * which may, rarely, be another trace's: the processor re-checks its must-keep policies before following it.
+ */
+export function isFingerprintMatch(r: LedgerRecord): boolean {
+  return r.fingerprintOnly !== undefined && r.fingerprintOnly.windowMs > 0;
+}
+
+/** FINGERPRINT_POLICY is the policy of a decision read from a fingerprint only (the deciding policy is not stored). */
+export const FINGERPRINT_POLICY = '(unrecorded)';
 
 /** LatencyQuantiles of one (service, operation), cluster-wide where the store is shared. Microseconds. */
 export interface LatencyQuantiles {
@@ -102,8 +122,13 @@ export interface SamplingState {
    * Records decisions in the ledger in one batch; for each trace where a decision already existed (another
    * replica or an earlier run decided first), the map returned holds that earlier decision, which wins.
    * Rejects only when the store is unusable AND the caller must not decide without it (never for memory).
+   * `overriding`: trace ids whose fingerprint-only "dropped" answer the caller does not follow (its must-keep
+   * policies keep what arrived): for them only a full earlier record wins, and the new record is stored in full.
    */
-  recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>>;
+  recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>>;
   /** Looks decisions up in one batch (late spans, replays, the admin API). */
   lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>>;
   /**

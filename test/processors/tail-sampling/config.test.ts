@@ -14,7 +14,7 @@ describe('tail_sampling config', () => {
   it('has a valid default config with documented defaults, new object each call', () => {
     const a = factory.createDefaultConfig();
     expect(a).to.include({ decision_wait: 10_000, root_settle_delay: 2_000, tick_interval: 100, max_buffered_bytes: 256 * 1024 ** 2, ack: 'settled', state: 'memory' });
-    expect(a.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', key_prefix: 'tusk:', sync_interval: 1000, ledger_ttl: 3_600_000 });
+    expect(a.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', key_prefix: 'tusk:', sync_interval: 1000, ledger_ttl: 3_600_000, ledger_dropped_sample: 0.01 });
     expect(a.policies).to.deep.equal([{ name: 'adaptive', type: 'adaptive', base_rate: 0.1, error_multiplier: 2, slow_multiplier: 1.5, slow_quantile: 'p95', min_observations: 100, min_rate: 0.001, use_error_boost: true, hash_salt: '' }]);
     expect(factory.createDefaultConfig()).to.not.equal(a);
     expect(factory.type).to.equal('tail_sampling');
@@ -27,6 +27,8 @@ describe('tail_sampling config', () => {
     expect(c.num_traces).to.equal(5000);
     expect(c.redis.url).to.equal('redis://r:6380');
     expect(c.redis.ledger_ttl).to.equal(3_600_000);
+    expect(configSchema.parse({ redis: { ledger_dropped_sample: 1 } }).redis.ledger_dropped_sample).to.equal(1);
+    expect(configSchema.safeParse({ redis: { ledger_dropped_sample: 1.5 } }).success).to.equal(false);
   });
 
   it('retry_on_failure has the exporters\' shape and meaning of 0, with its own defaults', () => {

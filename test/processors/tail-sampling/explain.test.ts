@@ -1,11 +1,11 @@
 // GET /v1/decisions/{traceId} across replicas: explainRecord's answers (complete, held by another replica,
-// evicted here, unnamed), and two processors sharing a ledger that stores what Redis stores: the
+// evicted here, unnamed, fingerprint-only, each with its kind), and two processors sharing a ledger that stores what Redis stores: the
 // deciding replica answers in full with decidedBy; the other names it and carries the sampling threshold,
 // and stamps late spans of the trace with the same tracestate threshold and adjusted count.
 
 import { expect } from 'chai';
 import { explainRecord } from '../../../processors/tail-sampling/explain';
-import type { LedgerRecord } from '../../../processors/tail-sampling/state/types';
+import { FINGERPRINT_POLICY, type LedgerRecord } from '../../../processors/tail-sampling/state/types';
 import { traceIdHash } from '../../../processors/tail-sampling/trace-view';
 import { chunkOf, newSpanId, newTraceId } from './helpers/fixtures';
 import { harness } from './helpers/harness';
@@ -21,10 +21,31 @@ const RECORD: LedgerRecord = {
 
 describe('tail_sampling explainDecision across replicas', () => {
   describe('explainRecord', () => {
-    it('returns a complete record as it is', () => {
+    it('returns a complete record as it is, with its kind', () => {
       const r = { ...RECORD, decidedBy: 'replicaA' };
-      expect(explainRecord(r, 'replicaB')).to.equal(r);
-      expect(explainRecord(RECORD, undefined)).to.equal(RECORD);
+      expect(explainRecord(r, 'replicaB')).to.deep.equal({ ...r, kind: 'kept' });
+      expect(explainRecord(RECORD, undefined)).to.deep.equal({ ...RECORD, kind: 'kept' });
+      const dropped = { ...RECORD, decision: 'not_sampled' as const, policy: 'no-health', reason: 'route /health' };
+      expect(explainRecord(dropped, undefined)).to.deep.equal({ ...dropped, kind: 'dropped-sampled' });
+    });
+
+    it('says what a fingerprint-only entry tells: from Redis (bucket, no policy) or on the deciding replica', () => {
+      const fromRedis: LedgerRecord = {
+        traceId: RECORD.traceId, decision: 'not_sampled', policy: FINGERPRINT_POLICY, reason: '', inputs: {},
+        decidedAt: 1_700_000_100_000, fingerprintOnly: { windowMs: 900_000 },
+      };
+      const e = explainRecord(fromRedis, 'replicaB', { traceIdHash: 0.734 });
+      expect(e.kind).to.equal('dropped-fingerprint');
+      expect(e.explanation).to.contain('only a 5-byte fingerprint of its id, recorded between ');
+      expect(e.explanation).to.contain(`${new Date(1_700_000_100_000).toISOString()} and ${new Date(1_700_001_000_000).toISOString()}`);
+      expect(e.explanation).to.contain('trace-id hash is 0.734000');
+      const local: LedgerRecord = {
+        ...RECORD, decision: 'not_sampled', policy: '(none)', reason: '', inputs: {}, decidedBy: 'replicaA',
+        fingerprintOnly: { windowMs: 0 },
+      };
+      const l = explainRecord(local, 'replicaA');
+      expect(l.kind).to.equal('dropped-fingerprint');
+      expect(l.explanation).to.contain('decided by replica replicaA by policy (none); its reason and inputs were not kept');
     });
 
     it('names the deciding replica when only the shared entry is known here', () => {

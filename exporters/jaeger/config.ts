@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { duration, hostPort, int } from '../../pipeline/sdk/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
+import { checkDeadLetter, deadLetterFields, headersSchema, notReadyAfterSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_ENDPOINT is Jaeger's thrift-over-HTTP collector endpoint on loopback. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:14268/api/traces';
@@ -30,6 +30,8 @@ export const DEFAULT_MAX_PACKET_SIZE = 65000;
  * - `resource_attributes_as`: "process_tags" (default; the resource travels once per batch as Jaeger process
  *   tags, as Jaeger stores OTLP resources) or "span_tags" (every resource attribute repeated as a tag on
  *   every span, as @opentelemetry/exporter-jaeger does).
+ * - `not_ready_after`: failing this long with no success turns /readyz 503 with the endpoint and the cause.
+ *   Default 5s; 0 = at the first failure.
  * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
@@ -48,6 +50,7 @@ export const configSchema = z
     tls: tlsSchema,
     retry_on_failure: retryOnFailureSchema,
     sending_queue: sendingQueueSchema,
+    not_ready_after: notReadyAfterSchema(),
     ...deadLetterFields,
   })
   .strict()

@@ -3,7 +3,7 @@
 // and sends each batch as thrift over HTTP (or lossy UDP when asked) through the shared
 // queue/retry/dead-letter skeleton.
 
-import type { ComponentHealth, ComponentSettings } from '../../pipeline/sdk/component';
+import type { ComponentSettings } from '../../pipeline/sdk/component';
 import { decodeTraces } from '../../pipeline/sdk/otlp';
 import type { OtlpResourceSpans } from '../../pipeline/sdk/otlp';
 import type { TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
@@ -33,7 +33,7 @@ export class JaegerTraceExporter extends QueuedExporter<JaegerRequest> {
     settings: ComponentSettings,
     private readonly _cfg: JaegerExporterConfig,
   ) {
-    super(settings, _cfg);
+    super(settings, _cfg, _cfg.protocol === 'udp' ? `udp://${_cfg.agent_endpoint}` : _cfg.endpoint);
     this._thrift = loadJaegerThrift();
     if (_cfg.protocol === 'udp') {
       this._logger.warn(
@@ -48,10 +48,10 @@ export class JaegerTraceExporter extends QueuedExporter<JaegerRequest> {
     }
   }
 
-  /** health: ready while the exporter runs; the protocol and destination are in the detail. */
-  health(): ComponentHealth {
+  /** healthDetail: the protocol and destination (health turns not ready on failures: QueuedExporter). */
+  protected override healthDetail(): string {
     const to = this._cfg.protocol === 'udp' ? this._cfg.agent_endpoint : this._cfg.endpoint;
-    return { ready: true, detail: `protocol ${this._cfg.protocol}, ${to}` };
+    return `protocol ${this._cfg.protocol}, ${to}`;
   }
 
   protected split(batch: TraceBatch): SplitResult<JaegerRequest> {

@@ -44,6 +44,10 @@ export interface BatcherOptions {
   readonly produceTimeoutMs: number;
   /** The last Kafka error the exporter saw (connection, authentication, TLS), named in produce timeouts. */
   readonly lastError?: () => string | undefined;
+  /** Called when Kafka acknowledged a call in full. */
+  readonly onSuccess?: () => void;
+  /** Called when a call failed for a Kafka reason (retriable, not shutdown), for the exporter's status. */
+  readonly onFailure?: (err: PipelineError) => void;
 }
 
 interface Ticket {
@@ -94,10 +98,6 @@ export class ProduceBatcher {
   private _closed = false;
   private readonly _idleWaiters: (() => void)[] = [];
   private readonly _requestCap: number;
-  /** Last call rejected for a Kafka reason (not backpressure or shutdown), for health. */
-  lastFailure?: { readonly at: number; readonly message: string };
-  /** Time of the last call Kafka acknowledged in full (0 = none yet). */
-  lastSuccessAt = 0;
 
   constructor(
     private readonly _opts: BatcherOptions,
@@ -259,7 +259,7 @@ export class ProduceBatcher {
     if (t.done || t.adding || t.pending > 0) return;
     t.done = true;
     clearTimeout(t.timer);
-    this.lastSuccessAt = Date.now();
+    this._opts.onSuccess?.();
     t.resolve();
   }
 
@@ -268,7 +268,7 @@ export class ProduceBatcher {
     t.done = true;
     clearTimeout(t.timer);
     const reason = reasonOf(err);
-    if (err.retriable && reason !== 'shutdown') this.lastFailure = { at: Date.now(), message: err.message };
+    if (err.retriable && reason !== 'shutdown') this._opts.onFailure?.(err);
     this._metrics.failed(reason, err.retriable);
     t.reject(err);
   }

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { bool, byteSize, duration, int } from '../../pipeline/sdk/config-types';
+import { notReadyAfterSchema } from '../../pipeline/sdk/exporterhelper/config';
 import { kafkaClientFields } from '../../pipeline/sdk/kafka/client';
 import { KAFKA_COMPRESSIONS } from '../../pipeline/sdk/kafka/codecs';
 
@@ -38,6 +39,8 @@ const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a 
  * - `produce_timeout` (default 10s): a call that Kafka has not acknowledged by then is rejected with a
  *   retriable error (its records may still land later: at-least-once, never a false success).
  * - `create_topics` (default true): create missing topics at start (topic) / first use (logs_topic).
+ * - `not_ready_after` (default 0 = at the first failed call): failing this long with no success turns
+ *   /readyz 503 with the brokers and the cause (a failed call already took up to produce_timeout).
  * - `partitions` (default 8) and `replication_factor` (default 1): for topics this exporter creates.
  */
 export const kafkaExporterConfigSchema = z
@@ -52,6 +55,7 @@ export const kafkaExporterConfigSchema = z
     max_message_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_MAX_MESSAGE_BYTES),
     max_inflight_bytes: byteSize({ min: 4096 }).prefault(DEFAULT_MAX_INFLIGHT_BYTES),
     produce_timeout: duration({ min: 100 }).prefault(DEFAULT_PRODUCE_TIMEOUT),
+    not_ready_after: notReadyAfterSchema('0s'),
     create_topics: bool().default(true),
     partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_TOPIC_PARTITIONS),
     replication_factor: int({ min: 1, max: 32 }).default(DEFAULT_REPLICATION_FACTOR),

@@ -21,6 +21,7 @@ import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
 import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import { splitBySize } from './split';
 import { currentTraceHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
+import { ExportStatus } from '../../pipeline/sdk/exporterhelper/export-status';
 
 /** How long a Kafka error stays worth naming in a produce timeout (older ones say nothing about now). */
 const LAST_ERROR_RELEVANT_MS = 60_000;
@@ -55,6 +56,8 @@ export class KafkaExporter implements Exporter {
   private _closed = false;
   private readonly _stop = new AbortController();
   private _lastError?: { at: number; message: string };
+  /** Outcome of the calls: the warn line of a failure streak and the not-ready verdict (the SDK's one mechanism). */
+  private readonly _status: ExportStatus;
   readonly shutdown: () => Promise<void>;
 
   constructor(
@@ -64,6 +67,12 @@ export class KafkaExporter implements Exporter {
     this._logger = _settings.logger;
     this._metrics = new KafkaExporterMetrics(_settings.metrics, _settings.id);
     this._valueLimit = _cfg.max_message_bytes - MESSAGE_HEADROOM_BYTES;
+    this._status = new ExportStatus({
+      component: _settings.id,
+      endpoint: `kafka ${_cfg.brokers.join(',')} topic ${_cfg.topic}`,
+      logger: _settings.logger,
+      notReadyAfterMs: _cfg.not_ready_after,
+    });
     this.shutdown = once(() => this._shutdown());
   }
 
@@ -95,6 +104,8 @@ export class KafkaExporter implements Exporter {
         maxInflightBytes: cfg.max_inflight_bytes,
         produceTimeoutMs: cfg.produce_timeout,
         lastError: () => (this._lastError && Date.now() - this._lastError.at < LAST_ERROR_RELEVANT_MS ? this._lastError.message : undefined),
+        onSuccess: () => this._status.succeeded(),
+        onFailure: (err) => this._status.failed(err),
       },
       (topicMessages) => this._sendRequest(topicMessages),
       this._metrics,
@@ -112,13 +123,16 @@ export class KafkaExporter implements Exporter {
     return this._submit(this._cfg.logs_topic, batch.chunks);
   }
 
-  /** health is ready once the topic is there and the last call Kafka failed or timed out (if any) has been followed by a success. */
+  /**
+   * health is ready once the topic is there, unless calls have failed (or timed out) with no success for
+   * not_ready_after (default 0: the last call failed), with the brokers and the cause as the reason.
+   */
   health(): ComponentHealth {
     if (!this._batcher || this._closed) return { ready: false, detail: this._closed ? 'shut down' : 'not started' };
     const topic = this._topics.get(this._cfg.topic);
     if (topic && !topic.ready) return { ready: false, detail: `waiting for topic ${this._cfg.topic}${this._lastError ? `: ${this._lastError.message}` : ''}` };
-    const failure = this._batcher.lastFailure;
-    if (failure && failure.at >= this._batcher.lastSuccessAt) return { ready: false, detail: `last produce failed: ${failure.message}` };
+    const failing = this._status.health();
+    if (failing) return failing;
     const inflight = this._batcher.inflightBytes;
     return { ready: true, degraded: inflight > 0.8 * this._cfg.max_inflight_bytes, detail: `${inflight} bytes in flight to ${this._cfg.topic}` };
   }

@@ -3,7 +3,7 @@
 
 import { z } from 'zod';
 import { byteSize, duration } from '../../pipeline/sdk/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
+import { checkDeadLetter, deadLetterFields, headersSchema, notReadyAfterSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_HTTP_BASE_URL is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
 export const DEFAULT_HTTP_BASE_URL = 'http://127.0.0.1:4318';
@@ -28,6 +28,8 @@ export const DEFAULT_MAX_REQUEST_BYTES = '4MiB';
  * - `max_request_bytes`: a batch is cut at trace boundaries into requests of at most this many encoded
  *   bytes (one trace larger than that goes alone). Default 4MiB (gRPC's default receive limit). 0 = one
  *   request per batch.
+ * - `not_ready_after`: failing this long with no success turns /readyz 503 with the endpoint and the cause.
+ *   Default 5s; 0 = at the first failure.
  * - `retry_on_failure`, `sending_queue`, `tls`, `dead_letter`: see pipeline/sdk/exporterhelper.
  */
 export const configSchema = z
@@ -43,6 +45,7 @@ export const configSchema = z
     tls: tlsSchema,
     retry_on_failure: retryOnFailureSchema,
     sending_queue: sendingQueueSchema,
+    not_ready_after: notReadyAfterSchema(),
     ...deadLetterFields,
   })
   .strict()

@@ -61,7 +61,7 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
   private _partialWarned = 0;
 
   constructor(settings: ComponentSettings, private readonly _cfg: OtlpExporterConfig) {
-    super(settings, _cfg);
+    super(settings, _cfg, _cfg.protocol === 'grpc' ? `grpc://${grpcTarget(_cfg).target}` : tracesUrl(_cfg).href);
   }
 
   /** onStart builds the client (reads TLS files); connections open on the first request. */

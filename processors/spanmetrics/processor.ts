@@ -1,6 +1,8 @@
-// spanmetrics: counts every span that passes (requests, errors, duration per service, operation, kind
-// and status) in the seed's metric shapes, then hands the batch on unchanged. Placed before
-// tail_sampling, it measures ALL traffic, not only what is kept.
+// spanmetrics: RED metrics from the spans that pass, then the batch goes on unchanged. Every span counts in
+// the OpenTelemetry Collector spanmetrics connector's names (traces_span_metrics_calls_total,
+// traces_span_metrics_duration_seconds); only requests, i.e. SERVER and CONSUMER spans, count in
+// http_requests_total, http_errors_total and http_request_duration_seconds; root spans in
+// trace_duration_ms. Placed before tail_sampling, it measures ALL traffic, not only what is kept.
 
 import { Counter, Histogram } from 'prom-client';
 import type { Capabilities, ComponentSettings, Processor, ProcessorNext } from '../../pipeline/sdk/component';
@@ -11,6 +13,15 @@ import type { SpanMetricsConfig } from './config';
 import { registeredMetric } from '../../pipeline/sdk/metrics';
 
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+/** The Collector connector's span_kind label values, by OTLP kind. */
+const CONNECTOR_KINDS = [
+  'SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER',
+];
+/** The Collector connector's status_code label values, by OTLP status code. */
+const CONNECTOR_STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+const CONNECTOR_LABELS = ['service_name', 'span_name', 'span_kind', 'status_code'] as const;
+const KIND_SERVER = 2;
+const KIND_CONSUMER = 5;
 const STATUS_NAMES = ['unset', 'ok', 'error'];
 const LABELS = ['service', 'operation', 'kind', 'status'] as const;
 /** The operation label value that stands for every series past max_series. */
@@ -23,15 +34,34 @@ export class SpanMetricsProcessor implements Processor {
   private readonly _errors: Counter<(typeof LABELS)[number]>;
   private readonly _duration: Histogram<(typeof LABELS)[number]>;
   private readonly _traceDuration: Histogram<'service' | 'operation'>;
+  private readonly _calls: Counter<(typeof CONNECTOR_LABELS)[number]>;
+  private readonly _callDuration: Histogram<(typeof CONNECTOR_LABELS)[number]>;
   private readonly _series = new Set<string>();
   private readonly _maxSeries: number;
 
   constructor(settings: ComponentSettings, config: SpanMetricsConfig, private readonly _next: ProcessorNext) {
     const registers = [settings.metrics];
     this._maxSeries = config.max_series;
-    this._requests = registeredMetric(settings.metrics, 'http_requests_total', () => new Counter({ name: 'http_requests_total', help: 'Spans seen before sampling, by service, operation, kind and status.', labelNames: LABELS, registers }));
-    this._errors = registeredMetric(settings.metrics, 'http_errors_total', () => new Counter({ name: 'http_errors_total', help: 'Spans with status ERROR seen before sampling.', labelNames: LABELS, registers }));
-    this._duration = registeredMetric(settings.metrics, 'http_request_duration_seconds', () => new Histogram({ name: 'http_request_duration_seconds', help: 'Span durations before sampling, in seconds.', labelNames: LABELS, buckets: config.duration_buckets, registers }));
+    const m = settings.metrics;
+    this._requests = registeredMetric(m, 'http_requests_total', () => new Counter({
+      name: 'http_requests_total', help: 'Requests (SERVER and CONSUMER spans) seen before sampling, by service, operation, kind and status.',
+      labelNames: LABELS, registers,
+    }));
+    this._errors = registeredMetric(m, 'http_errors_total', () => new Counter({
+      name: 'http_errors_total', help: 'Requests (SERVER and CONSUMER spans) with status ERROR seen before sampling.', labelNames: LABELS, registers,
+    }));
+    this._duration = registeredMetric(m, 'http_request_duration_seconds', () => new Histogram({
+      name: 'http_request_duration_seconds', help: 'Request (SERVER and CONSUMER span) durations before sampling, in seconds.',
+      labelNames: LABELS, buckets: config.duration_buckets, registers,
+    }));
+    this._calls = registeredMetric(m, 'traces_span_metrics_calls_total', () => new Counter({
+      name: 'traces_span_metrics_calls_total', help: 'Spans of every kind seen before sampling (the Collector spanmetrics connector\'s calls).',
+      labelNames: CONNECTOR_LABELS, registers,
+    }));
+    this._callDuration = registeredMetric(m, 'traces_span_metrics_duration_seconds', () => new Histogram({
+      name: 'traces_span_metrics_duration_seconds', help: 'Durations of spans of every kind before sampling, in seconds (the connector\'s duration).',
+      labelNames: CONNECTOR_LABELS, buckets: config.duration_buckets, registers,
+    }));
     this._traceDuration = registeredMetric(settings.metrics, 'trace_duration_ms', () => new Histogram({ name: 'trace_duration_ms', help: 'Root span durations before sampling, in milliseconds.', labelNames: ['service', 'operation'], buckets: config.trace_duration_buckets, registers }));
   }
 
@@ -58,12 +88,21 @@ export class SpanMetricsProcessor implements Processor {
       for (const span of spans) {
         const kind = KIND_NAMES[span.kind] ?? 'unspecified';
         const status = STATUS_NAMES[span.statusCode] ?? 'unset';
-        const labels = { service: span.service, operation: this._operation(span.service, span.name, kind, status), kind, status };
-        this._requests.inc(labels);
-        if (span.statusCode === 2) this._errors.inc(labels);
+        const operation = this._operation(span.service, span.name, kind, status);
         const durationUs = Math.max(0, span.endUs - span.startUs);
-        this._duration.observe(labels, durationUs / 1e6);
-        if (span.parentSpanId === '') this._traceDuration.observe({ service: span.service, operation: labels.operation }, durationUs / 1000);
+        const connector = {
+          service_name: span.service, span_name: operation,
+          span_kind: CONNECTOR_KINDS[span.kind] ?? CONNECTOR_KINDS[0], status_code: CONNECTOR_STATUS[span.statusCode] ?? CONNECTOR_STATUS[0],
+        };
+        this._calls.inc(connector);
+        this._callDuration.observe(connector, durationUs / 1e6);
+        const labels = { service: span.service, operation, kind, status };
+        if (span.kind === KIND_SERVER || span.kind === KIND_CONSUMER) {
+          this._requests.inc(labels);
+          if (span.statusCode === 2) this._errors.inc(labels);
+          this._duration.observe(labels, durationUs / 1e6);
+        }
+        if (span.parentSpanId === '') this._traceDuration.observe({ service: span.service, operation }, durationUs / 1000);
       }
     }
     return this._next.consumeTraces(batch, signal);

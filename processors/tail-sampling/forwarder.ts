@@ -2,14 +2,16 @@
 // retriable rejections with the SDK's backoff (retry_on_failure), and settles the waiting chunks: resolved
 // after `next` accepted, resolved and counted for a PermanentError, rejected with the last error when the
 // retry budget ran out or retries are disabled (so the Kafka receiver does not commit and the trace is
-// replayed later).
+// replayed later). Data nobody waits for any more (acknowledged already: ack "buffered") that is given up
+// is never lost silently: counted (tusk_sampler_dropped_*) and logged "dropped N traces (N spans) after
+// retries", at most one line per DROP_LOG_INTERVAL_MS with the totals since.
 
 import type { Logger } from 'pino';
 import type { ProcessorNext } from '../../pipeline/sdk/component';
 import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
 import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import type { LogChunk, TraceChunk } from '../../pipeline/sdk/trace-batch';
-import type { SamplerMetrics } from './metrics';
+import type { DropReason, SamplerMetrics } from './metrics';
 import type { Waiter } from './trace-buffer';
 
 /** Outgoing is one kept trace's (or its logs') data and the chunks waiting for it. */
@@ -18,6 +20,15 @@ export interface Outgoing<C> {
   readonly chunks: readonly C[];
   readonly bytes: number;
   readonly waiters: readonly Waiter[];
+}
+
+/** Interval between two "dropped ... after retries" lines (the first is logged at once). */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+
+/** itemCount is the number of spans (trace chunk) or log records (log chunk) a chunk holds. */
+function itemCount(c: unknown): number {
+  const x = c as { spanCount?: number; recordCount?: number };
+  return x.spanCount ?? x.recordCount ?? 0;
 }
 
 /** ForwarderOptions configures batching and retry. */
@@ -35,6 +46,10 @@ export class Forwarder {
   private readonly _inflight = new Set<Promise<void>>();
   private readonly _abort = new AbortController();
   private _pendingBytes = 0;
+  /** Drops given up since the last "dropped" line: traces, spans, log records. */
+  private _unlogged = { traces: 0, spans: 0, logRecords: 0, cause: '' };
+  private _lastDropLogAt = -Infinity;
+  private _dropLogTimer?: NodeJS.Timeout;
 
   constructor(private readonly _next: ProcessorNext, private _opts: ForwarderOptions) {}
 
@@ -92,6 +107,50 @@ export class Forwarder {
     if (!this._abort.signal.aborted) this._abort.abort(err);
   }
 
+  /** flushDropLog writes the pending "dropped ... after retries" line now (shutdown), if any. */
+  flushDropLog(): void {
+    clearTimeout(this._dropLogTimer);
+    this._dropLogTimer = undefined;
+    const u = this._unlogged;
+    if (u.traces === 0 && u.logRecords === 0) return;
+    this._lastDropLogAt = Date.now();
+    const what = u.traces > 0 ? `${u.traces} traces (${u.spans} spans)` : '';
+    const logs = u.logRecords > 0 ? `${what === '' ? '' : ' and '}${u.logRecords} log records` : '';
+    this._opts.logger.warn(
+      { droppedTraces: u.traces, droppedSpans: u.spans, droppedLogRecords: u.logRecords, cause: u.cause },
+      `dropped ${what}${logs} after retries: they were acknowledged already (ack "buffered"): ${u.cause}`,
+    );
+    this._unlogged = { traces: 0, spans: 0, logRecords: 0, cause: '' };
+  }
+
+  /** _dropped counts kept data lost after it was acknowledged; gave_up ones go to the periodic log line. */
+  private _dropped<C>(kind: 'traces' | 'logs', items: readonly Outgoing<C>[], reason: DropReason, cause: unknown): void {
+    if (items.length === 0) return;
+    let n = 0;
+    for (const i of items) for (const c of i.chunks) n += itemCount(c);
+    const { metrics } = this._opts;
+    if (kind === 'logs') {
+      metrics.droppedLogRecords.inc({ reason }, n);
+    } else {
+      metrics.droppedTraces.inc({ reason }, items.length);
+      metrics.droppedSpans.inc({ reason }, n);
+    }
+    if (reason !== 'gave_up') return; // a permanent rejection has its own error line
+    const u = this._unlogged;
+    if (kind === 'logs') u.logRecords += n;
+    else {
+      u.traces += items.length;
+      u.spans += n;
+    }
+    u.cause = errorMessage(cause);
+    const wait = this._lastDropLogAt + DROP_LOG_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.flushDropLog();
+    else if (!this._dropLogTimer) {
+      this._dropLogTimer = setTimeout(() => this.flushDropLog(), wait);
+      this._dropLogTimer.unref();
+    }
+  }
+
   private *_batches<C>(items: readonly Outgoing<C>[]): Generator<Outgoing<C>[]> {
     let batch: Outgoing<C>[] = [];
     let bytes = 0;
@@ -146,6 +205,7 @@ export class Forwarder {
         metrics.exportFailures.inc({ kind: 'permanent' }, batch.length);
         const fields = { err: failure, kind, traceIds: traceIds.slice(0, 50), traces: traceIds.length };
         logger.error(fields, 'next consumer rejected kept %s permanently; settled as failed', kind);
+        this._dropped(kind, batch, 'rejected', failure);
         for (const i of batch) for (const w of i.waiters) w.resolve();
         return;
       }
@@ -155,7 +215,10 @@ export class Forwarder {
       const fields = {
         err: errorMessage(err), kind, attempts, traceIds: traceIds.slice(0, 50), traces: traceIds.length,
       };
-      logger.warn(fields, 'giving up delivering kept %s; chunks not settled', kind);
+      // Items with waiters go back upstream (redelivered); items without were acknowledged: they are lost.
+      const orphans = batch.filter((i) => i.waiters.length === 0);
+      if (orphans.length < batch.length) logger.warn(fields, 'giving up delivering kept %s; chunks not settled', kind);
+      this._dropped(kind, orphans, 'gave_up', err);
       for (const i of batch) for (const w of i.waiters) w.reject(err);
       return;
     }

@@ -17,6 +17,10 @@ export interface SamplerMetrics {
   triggers: { inc(labels: { trigger: string }, v?: number): void };
   decisionLag: { observe(seconds: number): void };
   exportFailures: { inc(labels: { kind: string }, v?: number): void };
+  /** Kept data given up after it was acknowledged upstream (nobody will redeliver it), by reason. */
+  droppedTraces: { inc(labels: { reason: DropReason }, v?: number): void };
+  droppedSpans: { inc(labels: { reason: DropReason }, v?: number): void };
+  droppedLogRecords: { inc(labels: { reason: DropReason }, v?: number): void };
   policyErrors: { inc(labels: { policy: string }, v?: number): void };
   ledgerConflicts: { inc(v?: number): void };
   fingerprintFollows: { inc(labels: { result: 'followed' | 'overridden' }, v?: number): void };
@@ -24,6 +28,12 @@ export interface SamplerMetrics {
   rejected: { inc(labels: { reason: string }, v?: number): void };
   tracestateSkipped: { inc(labels: { reason: 'malformed' | 'full' }, v?: number): void };
 }
+
+/**
+ * DropReason labels the tusk_sampler_dropped_* counters: gave_up (retries ran out and the data was already
+ * acknowledged, i.e. ack "buffered") or rejected (the next consumer refused it for good).
+ */
+export type DropReason = 'gave_up' | 'rejected';
 
 /** createSamplerMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
 export function createSamplerMetrics(registry: Registry, processor: string): SamplerMetrics {
@@ -44,6 +54,9 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
   const evictions = counter('tusk_sampler_evictions_total', 'Traces decided early because a buffer limit was exceeded, by limit.', ['reason']);
   const triggers = counter('tusk_sampler_decision_triggers_total', 'Decisions by what triggered them.', ['trigger']);
   const exportFailures = counter('tusk_sampler_export_failures_total', 'Failed deliveries of kept data: retriable attempts, batches given up, permanent rejections.', ['kind']);
+  const droppedTraces = counter('tusk_sampler_dropped_traces_total', 'Kept traces lost after they were acknowledged: retries ran out with ack "buffered" (gave_up), or rejected for good downstream.', ['reason']);
+  const droppedSpans = counter('tusk_sampler_dropped_spans_total', 'Spans of tusk_sampler_dropped_traces_total.', ['reason']);
+  const droppedLogs = counter('tusk_sampler_dropped_log_records_total', 'Log records of kept traces lost after they were acknowledged, by reason (as the traces).', ['reason']);
   const policyErrors = counter('tusk_sampler_policy_errors_total', 'Policy evaluations that threw (counted as not sampled by that policy).', ['policy']);
   const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
   const fingerprintFollows = counter(
@@ -77,6 +90,9 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     triggers: { inc: (l, v = 1) => triggers.inc({ ...p, ...l }, v) },
     decisionLag: { observe: (s) => lag.observe(p, s) },
     exportFailures: { inc: (l, v = 1) => exportFailures.inc({ ...p, ...l }, v) },
+    droppedTraces: { inc: (l, v = 1) => droppedTraces.inc({ ...p, ...l }, v) },
+    droppedSpans: { inc: (l, v = 1) => droppedSpans.inc({ ...p, ...l }, v) },
+    droppedLogRecords: { inc: (l, v = 1) => droppedLogs.inc({ ...p, ...l }, v) },
     policyErrors: { inc: (l, v = 1) => policyErrors.inc({ ...p, ...l }, v) },
     ledgerConflicts: { inc: (v = 1) => conflicts.inc(p, v) },
     fingerprintFollows: { inc: (l, v = 1) => fingerprintFollows.inc({ ...p, ...l }, v) },

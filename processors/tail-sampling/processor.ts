@@ -243,6 +243,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const err = new ShutdownError(this._settings.id);
     this._forwarder.abort(err);
     for (const t of this._buffer.takeDue(Number.MAX_SAFE_INTEGER)) settleWaiters(t, err);
+    // The aborted sends settle within a moment; what they drop (ack "buffered") is logged before we stop.
+    await this._forwarder.drain(1000);
+    this._forwarder.flushDropLog();
     await this._state.shutdown();
   }
 

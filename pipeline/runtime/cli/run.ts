@@ -84,7 +84,8 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   const config: ServiceConfig = loaded;
   const logger: Logger = createLogger(config.service.log_level, config.service.name);
   const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: 'tusk_process_' });
+  // prom-client's default metrics are named process_* / nodejs_* already: the prefix is `tusk_` (not tusk_process_).
+  collectDefaultMetrics({ register: metrics, prefix: 'tusk_' });
 
   let exitCode = 0;
   let stopping = false;

@@ -20,6 +20,8 @@ export const DEFAULT_QUEUE_SIZE = 1000;
 export const DEFAULT_NUM_CONSUMERS = 10;
 /** Default time shutdown waits for queued and in-flight batches. */
 export const DEFAULT_QUEUE_DRAIN_TIMEOUT = '10s';
+/** Default time an HTTP/gRPC exporter may fail with no success before /readyz reports it not ready. */
+export const DEFAULT_NOT_READY_AFTER = '5s';
 
 /**
  * retry_on_failure of an exporter: pipeline/sdk/retry.ts `retryOnFailureSchemaWith` (one shape and one meaning
@@ -63,6 +65,15 @@ export const sendingQueueSchema = z
 
 /** SendingQueueConfig is the parsed `sending_queue` section. */
 export type SendingQueueConfig = z.output<typeof sendingQueueSchema>;
+
+/**
+ * not_ready_after: how long an exporter may fail with no success before its health (and /readyz) turns not
+ * ready, naming the endpoint and the cause. A duration; 0 = at the first failure. `fallback` is the
+ * exporter's default (DEFAULT_NOT_READY_AFTER for the HTTP/gRPC exporters).
+ */
+export function notReadyAfterSchema(fallback: string = DEFAULT_NOT_READY_AFTER) {
+  return duration({ min: 0 }).prefault(fallback);
+}
 
 /** headers: extra request headers / gRPC metadata (e.g. `authorization`), name -> value. Default none. */
 export const headersSchema = z.record(z.string().min(1), z.string()).default({});

@@ -5,7 +5,7 @@
 // exporter that implements `splitLogs` and exposes `consumeLogs` through `exportLogs`.
 
 import type { Logger } from 'pino';
-import type { ComponentSettings, Exporter, Host } from '../component';
+import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../component';
 import { once } from '../component';
 import { errorMessage, isPermanent, PipelineError, ShutdownError } from '../errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../trace-batch';
@@ -16,6 +16,7 @@ import { DeadLetterWriter, type DeadLetterConfig } from '../kafka/dead-letter';
 import { ExporterErrorCode, ExportError, ExportRejectedError } from './errors';
 import { ExporterMetrics } from './metrics';
 import { SendingQueue } from './queue';
+import { causeOf, ExportStatus } from './export-status';
 
 /** ExportSignal is what a request carries: spans or log records. */
 export type ExportSignal = 'traces' | 'logs';
@@ -48,7 +49,12 @@ export interface CommonExporterConfig {
   readonly retry_on_failure: RetryOnFailureConfig;
   readonly sending_queue: SendingQueueConfig;
   readonly dead_letter?: DeadLetterConfig;
+  /** Failing this long (ms) with no success makes health() not ready; default 5s, 0 = at the first failure. */
+  readonly not_ready_after?: number;
 }
+
+/** Default of not_ready_after in milliseconds when the config has none. */
+const DEFAULT_NOT_READY_AFTER_MS = 5000;
 
 const MAX_LOGGED_TRACE_IDS = 100;
 
@@ -64,6 +70,8 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   protected readonly _logger: Logger;
   protected readonly _metrics: ExporterMetrics;
   protected readonly _id: string;
+  /** Outcome of the attempts: the warn line of a failure streak and the not-ready verdict (export-status.ts). */
+  protected readonly _status: ExportStatus;
   private readonly _policy: BackoffPolicy;
   private readonly _queue?: SendingQueue;
   private readonly _drainTimeoutMs: number;
@@ -72,10 +80,19 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   /** Batches being exported without a queue (sending_queue.enabled false). */
   private readonly _direct = new Set<Promise<void>>();
   private _closed = false;
+  private readonly _endpoint: string;
 
-  constructor(settings: ComponentSettings, common: CommonExporterConfig) {
+  /** `endpoint` names the destination in log lines and health (a URL, host:port or gRPC target). */
+  constructor(settings: ComponentSettings, common: CommonExporterConfig, endpoint = '') {
     this._id = settings.id;
     this._logger = settings.logger;
+    this._endpoint = endpoint;
+    this._status = new ExportStatus({
+      component: settings.id,
+      endpoint,
+      logger: settings.logger,
+      notReadyAfterMs: common.not_ready_after ?? DEFAULT_NOT_READY_AFTER_MS,
+    });
     this._metrics = new ExporterMetrics(settings.metrics, settings.id);
     this._policy = backoffPolicyFrom(common.retry_on_failure);
     const q = common.sending_queue;
@@ -119,6 +136,20 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   async start(host: Host): Promise<void> {
     this._deadLetter?.start();
     await this.onStart(host);
+  }
+
+  /**
+   * health is not ready after shutdown and once the exporter has failed with no success for not_ready_after
+   * (the reason names the endpoint and the cause); otherwise ready, with healthDetail() as the detail.
+   */
+  health(): ComponentHealth {
+    if (this._closed) return { ready: false, detail: 'shut down' };
+    return this._status.health() ?? { ready: true, detail: this.healthDetail() };
+  }
+
+  /** healthDetail is the one-line detail of a ready exporter. Default: its endpoint. */
+  protected healthDetail(): string {
+    return this._endpoint;
   }
 
   /** consumeTraces resolves once every span of the batch was accepted by the backend. */
@@ -203,7 +234,9 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       await rejection.catch(() => undefined);
     }
     if (retriable !== undefined) {
-      this._logger.warn({ err: retriable, signal: kind, chunks: chunks.length }, 'export failed after retries; batch handed back to the sender');
+      // The streak's warn line named the cause already; the stack is in the debug lines.
+      const fields = { cause: causeOf(retriable), signal: kind, chunks: chunks.length };
+      this._logger.warn(fields, 'export failed after retries; batch handed back to the sender');
       throw retriable;
     }
   }
@@ -228,9 +261,13 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
         try {
           await this.send(request, signal, kind);
           this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'success');
+          this._status.succeeded();
         } catch (err) {
           this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'failure');
-          throw err instanceof PipelineError ? err : new ExportError(ExporterErrorCode.LIBRARY, errorMessage(err), { cause: err, retriable: true, component: this._id });
+          const e = err instanceof PipelineError ? err : new ExportError(ExporterErrorCode.LIBRARY, errorMessage(err), { cause: err, retriable: true, component: this._id });
+          // An aborted attempt (shutdown) says nothing about the backend.
+          if (e.retriable && !signal.aborted) this._status.failed(e);
+          throw e;
         }
       },
       {
@@ -251,9 +288,10 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     const status = cause instanceof ExportError ? cause.status : undefined;
     this._countFailed(kind, items, 'permanent');
     this._logger.error(
-      { code, status, signal: kind, [kind === 'logs' ? 'logRecords' : 'spans']: items, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), err: cause },
+      { code, status, signal: kind, [kind === 'logs' ? 'logRecords' : 'spans']: items, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), cause: causeOf(cause) },
       kind === 'logs' ? 'backend rejected log records for good' : 'backend rejected traces for good',
     );
+    this._logger.debug({ err: cause }, 'rejection cause');
     let deadLettered = false;
     if (this._deadLetter) {
       // A failed dead-letter write rejects retriably (ERR_KAFKA_DEAD_LETTER): the data is redelivered, not lost.

@@ -10,7 +10,8 @@ import type { Shape } from './wire';
 
 // Hot helpers and constants bound to module-local names once: calls through a module namespace (CommonJS
 // getters when run through a transpiler) would cost a property lookup or a getter call per span field.
-const { asDecodeError, bytesEqual, hexOf, isAllZero, malformed, newReader, readLen, shape, skipField, validateMessage, varintSize, writeVarint } = wire;
+const { asDecodeError, bytesEqual, checkUtf8, hexOf, isAllZero, malformed, newReader, readLen, shape, skipField, validateMessage, varintSize, writeVarint } = wire;
+const { InvalidUtf8Error } = wire;
 const { WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 /** TraceSplitResult is the outcome of splitting one trace export request. */
@@ -105,6 +106,9 @@ interface SplitState {
   accepted: number;
   badTraceId: number;
   badSpanId: number;
+  /** Records with a string that is not valid UTF-8, and the first such field's name. */
+  badUtf8: number;
+  badUtf8Field: string;
 }
 
 /**
@@ -131,7 +135,10 @@ function validateField(r: Reader, tag: number, end: number, s: Shape, depth: num
   if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
   const nested = s.nested[fno];
   if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
-  else r.pos = fieldEnd;
+  else {
+    if (s.str[fno] === 1) checkUtf8(r.buf, r.pos, fieldEnd, s, fno);
+    r.pos = fieldEnd;
+  }
 }
 function pushRange(ranges: number[], start: number, end: number): number {
   const n = ranges.length;
@@ -143,7 +150,7 @@ function pushRange(ranges: number[], start: number, end: number): number {
 function splitRequest(data: Uint8Array, layout: Layout): SplitState {
   const st: SplitState = {
     data, layout, resHdr: [], resHdrLen: [], scopeRes: [], scopeHdr: [], scopeHdrLen: [], groups: new Map(), order: [],
-    last: undefined, lastIdStart: 0, lastIdLen: -1, accepted: 0, badTraceId: 0, badSpanId: 0,
+    last: undefined, lastIdStart: 0, lastIdLen: -1, accepted: 0, badTraceId: 0, badSpanId: 0, badUtf8: 0, badUtf8Field: '',
   };
   const r = newReader(data);
   try {
@@ -216,21 +223,30 @@ function splitRecord(st: SplitState, r: Reader, end: number, scopeOrd: number): 
   let traceLen = 0;
   let spanStart = 0;
   let spanLen = 0;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === traceTag) {
-      const fieldEnd = readLen(r, end, 'trace_id');
-      traceStart = r.pos;
-      traceLen = fieldEnd - traceStart;
-      r.pos = fieldEnd;
-    } else if (tag === spanTag) {
-      const fieldEnd = readLen(r, end, 'span_id');
-      spanStart = r.pos;
-      spanLen = fieldEnd - spanStart;
-      r.pos = fieldEnd;
-    } else {
-      validateField(r, tag, end, layout.record, 3);
+  try {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === traceTag) {
+        const fieldEnd = readLen(r, end, 'trace_id');
+        traceStart = r.pos;
+        traceLen = fieldEnd - traceStart;
+        r.pos = fieldEnd;
+      } else if (tag === spanTag) {
+        const fieldEnd = readLen(r, end, 'span_id');
+        spanStart = r.pos;
+        spanLen = fieldEnd - spanStart;
+        r.pos = fieldEnd;
+      } else {
+        validateField(r, tag, end, layout.record, 3);
+      }
     }
+  } catch (err) {
+    // A string that is not valid UTF-8 costs this record only (partial success): its bytes go into no chunk,
+    // and its end was checked against its parent's, so the rest of the request frames as before.
+    if (!(err instanceof InvalidUtf8Error)) throw err;
+    if (st.badUtf8++ === 0) st.badUtf8Field = err.field;
+    r.pos = end;
+    return;
   }
 
   // Id checks: traces need a 16-byte non-zero trace id and an 8-byte non-zero span id; log records may
@@ -351,6 +367,9 @@ function rejectReason(st: SplitState): string | undefined {
       ? `${st.badSpanId} ${noun}(s) with an invalid span_id (must be 8 bytes, not all zero)`
       : `${st.badSpanId} ${noun}(s) with an invalid span_id (must be empty or 8 bytes)`);
   }
+  if (st.badUtf8 > 0) {
+    parts.push(`${st.badUtf8} ${noun}(s) with a string that is not valid UTF-8 (first: ${st.badUtf8Field})`);
+  }
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
@@ -358,9 +377,11 @@ function rejectReason(st: SplitState): string | undefined {
  * splitTracesByTraceId splits an encoded ExportTraceServiceRequest into one TraceChunk per trace id.
  * Each chunk is a valid ExportTraceServiceRequest holding only that trace's spans, under copies of the
  * header fields (resource, scope, schema urls, unknown fields) of the entries they came from; span bytes
- * are copied unchanged. Every tag of the request is checked (wire types, lengths, nesting). Spans with an
- * invalid trace id (not 16 bytes, all zero) or span id (not 8 bytes, all zero) are rejected and counted.
- * @throws OtlpDecodeError when the bytes are not a well-formed request (truncated, wrong wire types, garbage).
+ * are copied unchanged. Every tag of the request is checked (wire types, lengths, nesting, UTF-8 of every
+ * string field). Spans with an invalid trace id (not 16 bytes, all zero), span id (not 8 bytes, all zero)
+ * or a string that is not valid UTF-8 are rejected and counted (partial success).
+ * @throws OtlpDecodeError when the bytes are not a well-formed request (truncated, wrong wire types, garbage),
+ * or a resource or scope string is not valid UTF-8 (it would spoil every span under it).
  */
 export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
   const st = splitRequest(request, traces());
@@ -369,7 +390,7 @@ export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
     const g = st.order[i];
     chunks[i] = { traceId: g.traceId, data: frameGroup(st, g), spanCount: g.count };
   }
-  const rejected = st.badTraceId + st.badSpanId;
+  const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: TraceSplitResult = { chunks, acceptedSpans: st.accepted, rejectedSpans: rejected };
   if (rejected > 0) result.rejectReason = rejectReason(st);
   return result;
@@ -378,7 +399,8 @@ export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
 /**
  * splitLogsByTraceId splits an encoded ExportLogsServiceRequest into one LogChunk per trace id; records
  * without a trace id (empty or all zero) go to the chunk with traceId ''. Records whose trace id is not
- * empty/16 bytes or whose span id is not empty/8 bytes are rejected and counted.
+ * empty/16 bytes, whose span id is not empty/8 bytes or with a string that is not valid UTF-8 are rejected
+ * and counted.
  * @throws OtlpDecodeError when the bytes are not a well-formed request.
  */
 export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
@@ -388,7 +410,7 @@ export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
     const g = st.order[i];
     chunks[i] = { traceId: g.traceId, data: frameGroup(st, g), recordCount: g.count };
   }
-  const rejected = st.badTraceId + st.badSpanId;
+  const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: LogSplitResult = { chunks, acceptedRecords: st.accepted, rejectedRecords: rejected };
   if (rejected > 0) result.rejectReason = rejectReason(st);
   return result;

@@ -1,11 +1,13 @@
-// spanmetrics: every span is counted by service/operation/kind/status before sampling, errors and
-// durations land in the seed's metric shapes, cardinality is capped, and batches pass through untouched.
+// spanmetrics: requests (SERVER and CONSUMER spans) are counted by service/operation/kind/status before
+// sampling in the http_* shapes, every span in the Collector connector's traces_span_metrics_* names,
+// cardinality is capped, and batches pass through untouched.
 
 import { expect } from 'chai';
 import { factory } from '../../../processors/spanmetrics/factory';
 import { OVERFLOW_OPERATION } from '../../../processors/spanmetrics/processor';
 import type { ProcessorNext } from '../../../pipeline/sdk/component';
 import type { TraceBatch } from '../../../pipeline/sdk/trace-batch';
+import { encodeTraces } from '../../../pipeline/sdk/otlp';
 import { chunkOf, metricValue, newSpanId, newTraceId, settings } from '../tail-sampling/helpers/fixtures';
 
 function recordingNext(): ProcessorNext & { batches: TraceBatch[] } {
@@ -36,6 +38,44 @@ describe('processors/spanmetrics', () => {
     const text = await s.metrics.metrics();
     expect(text).to.match(/http_request_duration_seconds_count\{service="shop",operation="db",kind="server",status="unset"\} 1/);
     expect(text).to.match(/trace_duration_ms_sum\{service="shop",operation="GET \/a"\} 120/);
+    await p.shutdown();
+  });
+
+  it('counts only SERVER and CONSUMER spans in http_*, every span in traces_span_metrics_*', async () => {
+    const s = settings('spanmetrics');
+    const p = factory.create(s, factory.createDefaultConfig(), recordingNext());
+    const traceId = newTraceId();
+    const root = newSpanId();
+    const span = (spanId: string, parentSpanId: string, name: string, kind: number, code: 0 | 2) => ({
+      traceId, spanId, parentSpanId, traceState: '', flags: 0, name, kind, startTimeUnixNano: 1_000_000_000n,
+      endTimeUnixNano: 1_050_000_000n, attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0,
+      links: [], droppedLinksCount: 0, status: { code, message: '' },
+    });
+    const data = encodeTraces([{
+      resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: 'shop' } }], droppedAttributesCount: 0, entityRefs: [] },
+      schemaUrl: '',
+      scopeSpans: [{
+        scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
+        spans: [
+          span(root, '', 'GET /cart', 2, 0),
+          span(newSpanId(), root, 'SELECT', 3, 2),
+          span(newSpanId(), root, 'render', 1, 0),
+          span(newSpanId(), root, 'cart.updated process', 5, 2),
+        ],
+      }],
+    }]);
+    await p.consumeTraces({ chunks: [{ traceId, data, spanCount: 4 }] });
+    expect(await metricValue(s.metrics, 'http_requests_total', { service: 'shop' })).to.equal(2);
+    expect(await metricValue(s.metrics, 'http_requests_total', { operation: 'SELECT' })).to.equal(0);
+    expect(await metricValue(s.metrics, 'http_errors_total', { service: 'shop' })).to.equal(1);
+    expect(await metricValue(s.metrics, 'http_errors_total', { operation: 'cart.updated process', kind: 'consumer' })).to.equal(1);
+    expect(await metricValue(s.metrics, 'traces_span_metrics_calls_total', { service_name: 'shop' })).to.equal(4);
+    expect(await metricValue(s.metrics, 'traces_span_metrics_calls_total', {
+      span_name: 'SELECT', span_kind: 'SPAN_KIND_CLIENT', status_code: 'STATUS_CODE_ERROR',
+    })).to.equal(1);
+    const text = await s.metrics.metrics();
+    expect(text).to.match(/traces_span_metrics_duration_seconds_count\{service_name="shop",span_name="render",span_kind="SPAN_KIND_INTERNAL",status_code="STATUS_CODE_UNSET"\} 1/);
+    expect(text).to.match(/trace_duration_ms_count\{service="shop",operation="GET \/cart"\} 1/);
     await p.shutdown();
   });
 

@@ -1,0 +1,67 @@
+// UTF-8 of string fields in the hot-path split (scanner.ts, wire.ts): a span or log record with a string
+// that is not valid UTF-8 is rejected alone (partial success naming the field); a bad resource string
+// fails the request; the byte-level validator agrees with the native one.
+
+import { expect } from 'chai';
+import { isUtf8 } from 'node:buffer';
+import { encodeTraces, splitTracesByTraceId } from '../../../../pipeline/sdk/otlp';
+import { isUtf8Range } from '../../../../pipeline/sdk/otlp/wire';
+
+const span = (traceId: string, name: string) => ({
+  traceId, spanId: 'cd'.repeat(8), parentSpanId: '', traceState: '', flags: 0, name, kind: 2,
+  startTimeUnixNano: 1n, endTimeUnixNano: 2n, attributes: [], droppedAttributesCount: 0, events: [],
+  droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0 as const, message: '' },
+});
+
+function request(service: string, names: string[]): Buffer {
+  return Buffer.from(encodeTraces([{
+    resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: service } }], droppedAttributesCount: 0, entityRefs: [] },
+    schemaUrl: '',
+    scopeSpans: [{
+      scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
+      spans: names.map((n, i) => span(String(i + 1).repeat(32).slice(0, 32), n)),
+    }],
+  }]));
+}
+
+describe('pipeline/sdk/otlp: UTF-8 of string fields', () => {
+  it('rejects only the span whose name is not valid UTF-8, naming the field', () => {
+    const b = request('svc', ['okay', 'BADX', 'fine']);
+    b[b.indexOf('BADX')] = 0xff;
+    const r = splitTracesByTraceId(b);
+    expect(r.acceptedSpans).to.equal(2);
+    expect(r.rejectedSpans).to.equal(1);
+    expect(r.rejectReason).to.contain('not valid UTF-8').and.contain('Span.name');
+    expect(r.chunks.map((c) => c.traceId)).to.deep.equal(['1'.repeat(32), '3'.repeat(32)]);
+  });
+
+  it('fails the whole request when a resource attribute is not valid UTF-8', () => {
+    const b = request('SVCX', ['a']);
+    b[b.indexOf('SVCX') + 1] = 0xc0;
+    expect(() => splitTracesByTraceId(b)).to.throw(/AnyValue\.string_value is not valid UTF-8/);
+  });
+
+  it('accepts valid multi-byte strings', () => {
+    const r = splitTracesByTraceId(request('héllo → 世界 😀', ['naïve']));
+    expect(r.acceptedSpans).to.equal(1);
+    expect(r.rejectedSpans).to.equal(0);
+  });
+
+  it('isUtf8Range agrees with the native validator on edge sequences', () => {
+    const cases = [
+      [0x41], [0xc2, 0x80], [0xc1, 0xbf], [0xe0, 0x9f, 0x80], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xed, 0xa0, 0x80],
+      [0xef, 0xbf, 0xbf], [0xf0, 0x8f, 0xbf, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
+      [0xf5, 0x80, 0x80, 0x80], [0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98],
+    ];
+    for (const c of cases) {
+      const b = Uint8Array.from([0x61, ...c, 0x62]);
+      expect(isUtf8Range(b, 0, b.length), c.map((x) => x.toString(16)).join(' ')).to.equal(isUtf8(b));
+    }
+    let seed = 7;
+    for (let n = 0; n < 2000; n++) {
+      const b = new Uint8Array(1 + (n % 9));
+      for (let i = 0; i < b.length; i++) b[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+      expect(isUtf8Range(b, 0, b.length)).to.equal(isUtf8(b));
+    }
+  });
+});

@@ -18,6 +18,8 @@ import { buildPolicies, Decider, type Decided } from './decider';
 import { explainRecord, type DecisionExplanation } from './explain';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
+import type { DecisionSummary, InsightsProvider, SamplingInsights } from '../../pipeline/sdk/insights';
+import { SamplerInsights } from './insights';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, type SamplingState } from './state/types';
@@ -48,7 +50,7 @@ export interface ProcessorDeps {
 const NOT_STARTED = 'ERR_SAMPLER_NOT_STARTED';
 
 /** TailSamplingProcessor implements the tail_sampling processor. shutdown() is idempotent and safe without start(). */
-export class TailSamplingProcessor implements Processor, DecisionExplainer {
+export class TailSamplingProcessor implements Processor, DecisionExplainer, InsightsProvider {
   readonly capabilities = { mutatesData: false };
   private _cfg: TailSamplingConfig;
   private _attrKeys: ReadonlySet<string>;
@@ -75,6 +77,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private _lateLogs: Outgoing<LogChunk>[] = [];
   private readonly _decider: Decider;
   private readonly _forwarder: Forwarder;
+  private readonly _insights: SamplerInsights;
   private _timer?: NodeJS.Timeout;
   private _immediate?: NodeJS.Immediate;
   private _ticking?: Promise<void>;
@@ -85,7 +88,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
 
   constructor(private readonly _settings: ComponentSettings, config: TailSamplingConfig, private readonly _next: ProcessorNext, deps: ProcessorDeps) {
     this._cfg = config;
-    this._state = deps.state;
+    this._insights = new SamplerInsights(deps.state, () => this._cfg, () => this.stats());
+    this._state = this._insights.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
     this._detachAgeOverride = deps.detachAgeMs;
@@ -222,6 +226,16 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const run = this._runTick().catch((err) => this._logger.error({ err }, 'tail_sampling tick failed'));
     this._ticking = run.finally(() => (this._ticking = undefined));
     return this._ticking;
+  }
+
+  /** insights is the console's snapshot of this sampler (pipeline/sdk/insights.ts). */
+  insights(): SamplingInsights {
+    return this._insights.snapshot();
+  }
+
+  /** recentDecisions lists this sampler's latest decisions, newest first. */
+  recentDecisions(limit: number): DecisionSummary[] {
+    return this._insights.recentDecisions(limit);
   }
 
   /** Buffer figures, for tests and the debug endpoints. */

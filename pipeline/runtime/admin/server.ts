@@ -17,6 +17,11 @@ export interface AdminSource {
   configDocument(): unknown;
 }
 
+/** AdminExtension answers more paths on the admin port (the console: /ui/ and /v1/); resolves false when not its own. */
+export interface AdminExtension {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean>;
+}
+
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
@@ -29,7 +34,10 @@ function send(res: http.ServerResponse, status: number, body: unknown, contentTy
 export class AdminServer {
   private readonly _server: http.Server;
 
-  constructor(private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger) {
+  constructor(
+    private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger,
+    private readonly _extension?: AdminExtension,
+  ) {
     this._server = http.createServer((req, res) => {
       this._handle(req, res).catch((err: unknown) => {
         this._logger.error({ err }, 'admin request failed');
@@ -53,6 +61,7 @@ export class AdminServer {
     if (url.pathname === '/metrics') {
       return send(res, 200, await this._metrics.metrics(), this._metrics.contentType);
     }
+    if (this._extension && (await this._extension.handle(req, res, url))) return;
     if (url.pathname === '/v1/config') return send(res, 200, redact(this._source.configDocument()));
     const decision = /^\/v1\/decisions\/([^/]+)$/.exec(url.pathname);
     if (decision) {

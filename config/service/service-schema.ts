@@ -26,6 +26,8 @@ export const serviceSchema = z
         jaeger_query: z.url().default(DEFAULT_JAEGER_QUERY),
         /** Bearer token required on /ui/ and /v1/ when not empty (or set TUSK_ADMIN_TOKEN). Never shown. */
         token: z.string().default(''),
+        /** How often the console samples the pipeline's metrics for its rates and 15-minute charts. */
+        sample_interval: duration({ min: 100 }).prefault('5s'),
       })
       .strict()
       .prefault({}),

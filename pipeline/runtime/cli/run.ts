@@ -103,7 +103,11 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<number> {
   const webConsole = config.service.admin === '' || !consoleCfg.enabled ? undefined : new Console(
     consoleSource(service, Date.now(), () => lastReload),
     metrics,
-    { jaegerQuery: consoleCfg.jaeger_query, token: consoleCfg.token || (process.env.TUSK_ADMIN_TOKEN ?? '') },
+    {
+      jaegerQuery: consoleCfg.jaeger_query,
+      token: consoleCfg.token || (process.env.TUSK_ADMIN_TOKEN ?? ''),
+      ring: { intervalMs: consoleCfg.sample_interval },
+    },
     logger.child({ component: 'console' }),
   );
   const admin = config.service.admin === '' ? undefined : new AdminServer({

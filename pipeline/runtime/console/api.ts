@@ -45,6 +45,8 @@ export interface ConsoleSource {
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
+/** The policy name of a trace no policy sampled (tail_sampling's decisions metric and ledger). */
+const NO_POLICY = '(none)';
 const DURATION = /^\d+(\.\d+)?(us|µs|ms|s|m|h)$/;
 const MAX_LIMIT = 1500;
 
@@ -87,8 +89,10 @@ export function checkTraceId(raw: string): string {
   return id;
 }
 
-function labelIs(key: string, value: string, extra?: (l: Labels) => boolean): (l: Labels) => boolean {
-  return (l) => l[key] === value && (extra ? extra(l) : true);
+/** labelIs matches a component label written as its name (`otlp`) or its id (`receivers.otlp`). */
+function labelIs(key: string, kind: string, name: string): (l: Labels) => boolean {
+  const id = `${kind}.${name}`;
+  return (l) => l[key] === name || l[key] === id;
 }
 
 /** ConsoleApi answers the console's /v1/ endpoints. */
@@ -181,7 +185,7 @@ export class ConsoleApi {
     if (found.t === undefined) {
       const why = found.err instanceof Error ? found.err.message : undefined;
       const message = why ?? (decision?.decision === 'not_sampled'
-        ? `trace ${id} was dropped by policy ${decision.policy}, so Jaeger does not have it`
+        ? `trace ${id} was dropped ${decision.policy === NO_POLICY ? 'because no policy kept it' : `by policy ${decision.policy}`}, so Jaeger does not have it`
         : decision ? `trace ${id} was kept by policy ${decision.policy} but Jaeger does not have it (yet)` : `no trace ${id} in Jaeger and no decision about it here`);
       return new NotFound({ error: message, code: found.err ? 'ERR_CONSOLE_JAEGER_UNREACHABLE' : 'ERR_CONSOLE_TRACE_NOT_FOUND', traceId: id, decision: decision ?? null });
     }
@@ -209,7 +213,8 @@ export class ConsoleApi {
     const processors = this._samplers().map(({ id, pipeline, insights }) => {
       const name = id.split('@')[0].replace(/^processors\./, '');
       const mine = (decision: string) => (l: Labels) => l.processor === name && l.decision === decision;
-      const policies = insights.policies.map((p) => {
+      const named = [...insights.policies, { name: NO_POLICY, type: 'no policy kept the trace' }];
+      const policies = named.map((p) => {
         const kept = (l: Labels) => mine('sampled')(l) && l.policy === p.name;
         const dropped = (l: Labels) => mine('not_sampled')(l) && l.policy === p.name;
         return {
@@ -232,7 +237,7 @@ export class ConsoleApi {
     const r = this._ring;
     const nodeRates = (kind: 'receivers' | 'processors' | 'exporters', name: string): Record<string, number> => {
       if (kind === 'receivers') {
-        const m = labelIs('receiver', name);
+        const m = labelIs('receiver', kind, name);
         return {
           accepted: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome === 'accepted'),
           refused: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome !== 'accepted'),
@@ -240,13 +245,13 @@ export class ConsoleApi {
         };
       }
       if (kind === 'processors') {
-        const m = labelIs('processor', name);
+        const m = labelIs('processor', kind, name);
         return {
           kept: r.rate('tusk_sampler_decisions_total', (l) => m(l) && l.decision === 'sampled'),
           dropped: r.rate('tusk_sampler_decisions_total', (l) => m(l) && l.decision === 'not_sampled'),
         };
       }
-      const m = labelIs('exporter', name);
+      const m = labelIs('exporter', kind, name);
       return {
         exported: r.rate('tusk_exporter_sent_spans_total', m) + r.rate('tusk_kafka_produced_messages_total', m),
         failed: r.rate('tusk_exporter_failed_spans_total', m) + r.rate('tusk_kafka_produce_errors_total', m),
@@ -257,11 +262,19 @@ export class ConsoleApi {
       const s = status.get(id);
       return { id, kind: kind.slice(0, -1), name, type: types.get(id) ?? name, ready: s?.ready ?? false, degraded: s?.degraded ?? false, detail: s?.detail ?? '', rates: nodeRates(kind, name) };
     };
-    const pipelines = this._src.pipelines().map((p) => ({
-      name: p.name,
-      signal: p.signal,
-      stages: [p.receivers.map((n) => node('receivers', n)), ...p.processors.map((n) => [node('processors', n)]), p.exporters.map((n) => node('exporters', n))],
-    }));
+    const pipelines = this._src.pipelines().map((p) => {
+      const stages = [p.receivers.map((n) => node('receivers', n)), ...p.processors.map((n) => [node('processors', n)]), p.exporters.map((n) => node('exporters', n))];
+      // A processor that does not decide (no kept/dropped series) passes on what it got: its edge shows the rates before it.
+      for (let i = 1; i < stages.length - 1; i++) {
+        const [n] = stages[i];
+        if (n.kind === 'processor' && !r.has('tusk_sampler_decisions_total', labelIs('processor', 'processors', n.name))) {
+          const sum: Record<string, number> = {};
+          for (const prev of stages[i - 1]) for (const [k, v] of Object.entries(prev.rates)) sum[k] = (sum[k] ?? 0) + v;
+          stages[i] = [{ ...n, rates: sum }];
+        }
+      }
+      return { name: p.name, signal: p.signal, stages };
+    });
     const lag = (q: number) => {
       const v = r.quantile('tusk_sampler_decision_lag_seconds', q);
       return v === undefined ? null : v;

@@ -65,6 +65,9 @@ export interface TraceSearch {
   readonly limit: number;
 }
 
+/** Most traces fetched from Jaeger for one errors-only search. */
+const ERRORS_FETCH_MAX = 1500;
+
 interface JaegerKV { key: string; type?: string; value: unknown }
 interface JaegerSpan {
   traceID: string; spanID: string; operationName: string; startTime: number; duration: number; processID: string;
@@ -180,10 +183,12 @@ export class JaegerQuery {
 
   /** search finds traces; newest first. */
   async search(q: TraceSearch): Promise<TraceSummary[]> {
-    const params = new URLSearchParams({ service: q.service, start: String(q.startUs), end: String(q.endUs), limit: String(q.limit) });
+    // Errors only: Jaeger's tag search does not find the `error` tag on every storage (v2 turns it into the span
+    // status), so more traces are fetched and those with an error span are kept here.
+    const fetchLimit = q.errorsOnly ? Math.min(ERRORS_FETCH_MAX, Math.max(q.limit * 10, 200)) : q.limit;
+    const params = new URLSearchParams({ service: q.service, start: String(q.startUs), end: String(q.endUs), limit: String(fetchLimit) });
     if (q.operation) params.set('operation', q.operation);
     const tags: Record<string, string> = { ...(q.tags ?? {}) };
-    if (q.errorsOnly) tags.error = 'true';
     if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
     if (q.minDuration) params.set('minDuration', q.minDuration);
     if (q.maxDuration) params.set('maxDuration', q.maxDuration);
@@ -192,7 +197,8 @@ export class JaegerQuery {
       const msg = (body as { errors?: Array<{ msg?: string }> } | undefined)?.errors?.[0]?.msg;
       throw new ConsoleError(status >= 400 && status < 500 ? 400 : 502, 'ERR_CONSOLE_JAEGER_SEARCH', `Jaeger rejected the search: ${msg ?? `status ${status}`}`);
     }
-    return JaegerQuery._data<JaegerTrace>(body).map((t) => summarize(toConsoleTrace(t))).sort((a, b) => b.startUs - a.startUs);
+    const rows = JaegerQuery._data<JaegerTrace>(body).map((t) => summarize(toConsoleTrace(t)));
+    return rows.filter((r) => !q.errorsOnly || r.errorCount > 0).sort((a, b) => b.startUs - a.startUs).slice(0, q.limit);
   }
 
   /** trace fetches one trace, or undefined when Jaeger does not have it. */

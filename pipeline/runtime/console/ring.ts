@@ -128,6 +128,11 @@ export class MetricsRing {
     return out;
   }
 
+  /** has tells whether any series of `name` matching `match` was ever sampled. */
+  has(name: string, match: (l: Labels) => boolean = () => true): boolean {
+    return this._keys(name, match).length > 0;
+  }
+
   /** latest sums the newest values of the matching series (a gauge now); 0 when none. */
   latest(name: string, match: (l: Labels) => boolean = () => true): number {
     const last = this._samples[this._samples.length - 1];

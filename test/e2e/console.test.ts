@@ -213,12 +213,13 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
   });
 
   it('bad input: with Jaeger unreachable the traces page says so and the pipeline keeps running', async () => {
-    const down = await startEmbedded({ JAEGER_QUERY_URL: 'http://127.0.0.1:1' });
+    const nothing = await freePort(); // handed out, never bound: connections to it are refused
+    const down = await startEmbedded({ JAEGER_QUERY_URL: `http://127.0.0.1:${nothing}` });
     try {
       const p = await browser!.context.newPage();
       await p.goto(`${down.admin}/ui/#/traces?service=${service}`);
       await p.waitForSelector('[data-testid=error]');
-      expect(await p.textContent('[data-testid=error]')).to.contain('Jaeger query API at http://127.0.0.1:1 is unreachable');
+      expect(await p.textContent('[data-testid=error]')).to.contain(`Jaeger query API at http://127.0.0.1:${nothing} is unreachable (ECONNREFUSED`);
       await shot(p, 'jaeger-unreachable');
       await p.goto(`${down.admin}/ui/#/pipeline`);
       await p.waitForSelector('[data-testid=graph-node]');

@@ -144,7 +144,9 @@ export class JaegerQuery {
     try {
       res = await fetch(this._base + path, { signal: AbortSignal.timeout(this._timeoutMs), headers: { accept: 'application/json' } });
     } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+      const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      const code = (inner as { code?: unknown }).code;
+      const cause = `${typeof code === 'string' ? `${code}: ` : ''}${inner instanceof Error ? inner.message : String(inner)}`;
       const timedOut = err instanceof Error && err.name === 'TimeoutError';
       throw new ConsoleError(
         timedOut ? 504 : 502, 'ERR_CONSOLE_JAEGER_UNREACHABLE',

@@ -81,7 +81,9 @@ function Waterfall({ trace, selected, onSelect }: { trace: Trace; selected: stri
                 </div>
                 <div class="wf-time">
                   <div class="bar" style={{ left: `${left}%`, width: `${width}%`, background: s.error ? '#d62728' : serviceColor(s.service) }} />
-                  <span class="bar-label" style={{ left: `${Math.min(left + width, 88)}%` }}>{fmtUs(s.durationUs)}</span>
+                  {left + width > 85
+                    ? <span class="bar-label inside" style={{ right: `${100 - left - width}%` }}>{fmtUs(s.durationUs)}</span>
+                    : <span class="bar-label" style={{ left: `${left + width}%` }}>{fmtUs(s.durationUs)}</span>}
                 </div>
               </div>
             );
@@ -192,7 +194,7 @@ export function TracePage({ traceId }: { traceId: string }) {
     <div class="page trace-page" data-testid="trace-page">
       <h2>Trace <code>{trace.traceId}</code></h2>
       <p class="muted">
-        {fmtDate(trace.startUs / 1000)} · {fmtUs(trace.durationUs)} · {trace.spans.length} spans · {trace.services.length} services
+        {fmtDate(trace.startUs / 1000)} · {fmtUs(trace.durationUs)} · {trace.spans.length} spans · {trace.services.length} service{trace.services.length === 1 ? '' : 's'}
         {errors > 0 && <span class="badge err">{errors} error{errors > 1 ? 's' : ''}</span>}
       </p>
       <div class="trace-grid">

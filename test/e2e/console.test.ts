@@ -2,7 +2,8 @@
 // error, slow and healthy traces (one of 2,000 spans); then the pipeline page shows non-zero rates, an errors-only
 // search finds the error traces, a trace page renders every span with the keeping policy beside it, a dropped
 // trace opens its "dropped because" panel, the sampling page lists the service with its P95; and bad input
-// (malformed id, unknown trace, Jaeger unreachable) is explained in words. Screenshots: .stack/test-artifacts/console.
+// (malformed id, unknown trace, Jaeger unreachable) is explained in words. The same pages of the cluster tiers
+// (ingest, and a sampler with Redis state) are checked too. Screenshots: .stack/test-artifacts/console.
 
 import { expect } from 'chai';
 import path from 'node:path';
@@ -12,8 +13,13 @@ import { REPO_ROOT, startCollector, type CollectorProcess } from '../helpers/col
 import { createProtoClient, sendTrace, type SdkClient } from '../helpers/sdk-client';
 import { waitForTrace } from '../helpers/jaeger';
 import { launchBrowser, shot, type TestBrowser } from '../helpers/browser';
+import { runNames, startTier, stopAll, type Tier } from '../helpers/tiers';
+import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
+import { deletePrefix } from '../helpers/redis-keys';
+import { portOpen } from '../helpers/stack';
 
 const EMBEDDED = path.join(REPO_ROOT, 'config', 'embedded.tsk');
+const CLUSTER = path.join(REPO_ROOT, 'config', 'cluster.tsk');
 
 async function startEmbedded(env: Record<string, string> = {}): Promise<{ collector: CollectorProcess; otlp: string; admin: string }> {
   const [http, grpc, admin] = [await freePort(), await freePort(), await freePort()];
@@ -228,6 +234,111 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
     } finally {
       await down.collector.stop('SIGTERM');
     }
+  });
+
+  it('no page threw an uncaught error', () => {
+    expect(pageErrors).to.deep.equal([]);
+  });
+});
+
+describe('e2e: web console in headless Chromium (cluster: ingest and sampling tiers, Kafka, Redis, Jaeger)', function () {
+  this.timeout(300_000);
+  const run = runNames('console');
+  let ingest: Tier | undefined;
+  let sampler: Tier | undefined;
+  let browser: TestBrowser | undefined;
+  let client: SdkClient | undefined;
+  let page: Page;
+  let trickle: NodeJS.Timeout | undefined;
+  const errorIds: string[] = [];
+  let droppedId = '';
+  const pageErrors: string[] = [];
+  const ui = (t: Tier | undefined, hash: string) => `http://127.0.0.1:${t!.admin}/ui/#${hash}`;
+
+  before(async () => {
+    // The shared stack must be up already (this test never starts or stops it).
+    for (const [svc, port] of [['kafka', 9092], ['redis', 6379], ['jaeger', 16686]] as const) {
+      expect(await portOpen(port), `${svc} on 127.0.0.1:${port} (npm run stack:up)`).to.equal(true);
+    }
+    const env = { KEEP_PERCENT: '0', DECISION_WAIT: '2s', ROOT_SETTLE_DELAY: '500ms', TUSK_CONSOLE_SAMPLE_INTERVAL: '1s' };
+    ingest = await startTier('ingest', CLUSTER, 'ingest', run, env);
+    sampler = await startTier('sampler', CLUSTER, 'sample', run, env);
+    client = createProtoClient(run.service, ingest.url);
+    const tracer = client.tracer;
+    for (let i = 0; i < 130; i++) {
+      const id = sendTrace(tracer, { rootName: 'GET /items', durationMs: 10 + (i % 20), children: 2 });
+      if (i === 0) droppedId = id;
+    }
+    for (let i = 0; i < 2; i++) errorIds.push(sendTrace(tracer, { rootName: 'POST /pay', durationMs: 40, children: 3, errorChild: 1 }));
+    await client.flush();
+    trickle = setInterval(() => {
+      sendTrace(tracer, { rootName: 'GET /items', durationMs: 15, children: 1 });
+      void client?.flush();
+    }, 200);
+    for (const id of errorIds) expect((await waitForTrace(id, 4, 120_000))?.spans.length, `trace ${id} in Jaeger`).to.equal(4);
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+
+  after(async () => {
+    if (trickle) clearInterval(trickle);
+    await browser?.close();
+    await client?.shutdown();
+    await stopAll([ingest, sampler]);
+    await deleteTopics([run.topic]).catch(() => undefined);
+    await deleteGroups([run.group]).catch(() => undefined);
+    await deletePrefix(run.redisPrefix).catch(() => undefined);
+  });
+
+  it('ingest tier: cluster mode, OTLP accepted and Kafka exported at non-zero rates', async () => {
+    await page.goto(ui(ingest, '/pipeline'));
+    await page.waitForSelector('[data-testid=status] .dot');
+    expect(await page.textContent('[data-testid=status]')).to.contain('cluster');
+    await page.waitForFunction(`[...document.querySelectorAll('[data-rate=accepted]')].some((e) => !/ 0\\/s/.test(e.textContent))`, undefined, { timeout: 30_000 });
+    await page.waitForFunction(`[...document.querySelectorAll('[data-rate=exported]')].some((e) => !/ 0\\/s/.test(e.textContent))`, undefined, { timeout: 30_000 });
+    expect(await page.textContent('[data-testid=dependencies]')).to.contain('kafka (exporters.spans)');
+    await shot(page, 'cluster-ingest-pipeline');
+    await page.goto(ui(ingest, '/sampling'));
+    await page.waitForSelector('text=No sampling processor runs in this process');
+  });
+
+  it('sampling tier: its replica, Kafka consumption and Redis on the pipeline page', async () => {
+    await page.goto(ui(sampler, '/pipeline'));
+    await page.waitForSelector('[data-testid=graph-node]');
+    const replica = (await getJson<{ replica: string | null }>(`http://127.0.0.1:${sampler!.admin}/v1/status`)).replica;
+    expect(replica, 'a sampler in cluster mode has a replica id').to.be.a('string');
+    expect(await page.textContent('h2')).to.contain(`replica ${replica}`);
+    await page.waitForFunction(`[...document.querySelectorAll('[data-rate=consumed]')].some((e) => !/ 0\\/s/.test(e.textContent))`, undefined, { timeout: 30_000 });
+    const deps = await page.textContent('[data-testid=dependencies]');
+    expect(deps).to.contain('redis (processors.tail_sampling)').and.contain('kafka (receivers.spans_in)');
+    await shot(page, 'cluster-sampler-pipeline');
+  });
+
+  it('sampling tier: an error trace with the keeping policy and replica; a dropped one with its panel', async () => {
+    await page.goto(ui(sampler, `/trace/${errorIds[0]}`));
+    await page.waitForSelector('[data-testid=waterfall]');
+    expect(await page.getAttribute('[data-testid=waterfall]', 'data-rows')).to.equal('4');
+    expect(await page.textContent('[data-testid=decision-policy]')).to.equal('errors');
+    expect(await page.textContent('[data-testid=decision-sentence]')).to.contain('by replica');
+    await shot(page, 'cluster-trace');
+    await page.goto(ui(sampler, `/trace/${droppedId}`));
+    await page.waitForSelector('[data-testid=trace-missing]');
+    expect(await page.textContent('[data-testid=missing-reason]')).to.contain('was dropped because no policy kept it');
+    await shot(page, 'cluster-trace-dropped');
+  });
+
+  it('sampling tier: the service with its cluster-wide P95 from Redis', async () => {
+    await until('P95 of GET /items from Redis', async () => {
+      const s = await getJson<{ processors: Array<{ state: string; latency: Array<{ service: string; count: number }> }> }>(`http://127.0.0.1:${sampler!.admin}/v1/sampling`);
+      return s.processors[0]?.latency.find((l) => l.service === run.service && l.count >= 100);
+    }, 60_000);
+    await page.goto(ui(sampler, '/sampling'));
+    await page.waitForSelector('[data-testid=latency-row]');
+    expect(await page.textContent('[data-testid=sampler]')).to.contain('state: redis');
+    const rows = await page.$$eval('[data-testid=latency-row]', (els) => els.map((e) => e.textContent ?? ''));
+    expect(rows.find((r) => r.includes(run.service) && r.includes('GET /items'))).to.match(/\d+(\.\d+)?ms/);
+    await shot(page, 'cluster-sampling');
   });
 
   it('no page threw an uncaught error', () => {

@@ -20,6 +20,9 @@ function Node({ n }: { n: GraphNode }) {
       <div class="node-kind">{n.kind}</div>
       <div class="node-name">{n.name}{n.type !== n.name && <span class="muted"> ({n.type})</span>}</div>
       <div class={`small ${state === 'up' ? 'muted' : 'bad'}`}>{state === 'up' ? 'ready' : state}{n.detail ? `: ${n.detail}` : ''}</div>
+      {n.kind === 'exporter' && Object.entries(n.rates).map(([k, v]) => (
+        <div key={k} class={`small ${k === 'failed' && v > 0 ? 'bad' : ''}`} data-rate={k}><b>{RATE_LABELS[k] ?? k} {fmtRate(v)}</b> {UNITS[k] ?? ''}</div>
+      ))}
     </div>
   );
 }
@@ -27,7 +30,9 @@ function Node({ n }: { n: GraphNode }) {
 function Edge({ from }: { from: GraphNode[] }) {
   const rates: Record<string, number> = {};
   for (const n of from) for (const [k, v] of Object.entries(n.rates)) rates[k] = (rates[k] ?? 0) + v;
-  const shown = Object.entries(rates).filter(([k, v]) => v > 0 || k === 'accepted' || k === 'kept' || k === 'exported');
+  const all = Object.entries(rates);
+  const nonZero = all.filter(([, v]) => v > 0);
+  const shown = nonZero.length > 0 ? nonZero : all.slice(0, 1);
   return (
     <div class="edge" data-testid="graph-edge">
       {shown.map(([k, v]) => <div key={k} class={`small ${(k === 'refused' || k === 'failed') && v > 0 ? 'bad' : ''}`} data-rate={k}>{RATE_LABELS[k] ?? k} {fmtRate(v)} {UNITS[k] ?? ''}</div>)}

@@ -238,10 +238,10 @@ export class ConsoleApi {
     const nodeRates = (kind: 'receivers' | 'processors' | 'exporters', name: string): Record<string, number> => {
       if (kind === 'receivers') {
         const m = labelIs('receiver', kind, name);
+        if (types.get(`receivers.${name}`) === 'kafka') return { consumed: r.rate('tusk_kafka_consumed_messages_total', m) };
         return {
           accepted: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome === 'accepted'),
           refused: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome !== 'accepted'),
-          consumed: r.rate('tusk_kafka_consumed_messages_total', m),
         };
       }
       if (kind === 'processors') {

@@ -6,6 +6,9 @@
 //   npx tsx bench/console.ts [--rate 10000] [--phase-seconds 20] [--pairs 3] [--poll-scale 1]
 //
 // --poll-scale 2 polls twice as often as the UI does (two open tabs). Needs dist/ (npm run build).
+// Three figures: CPU per span under load with and without the client (noisy on a shared machine), the
+// collector's CPU at idle with and without it, and the CPU of each endpoint from bursts of 200 requests
+// weighted by how often the UI polls it (the steadiest; the ring's own sampling is in the idle figures).
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +30,7 @@ const PHASE_S = arg('phase-seconds', 20);
 const PAIRS = arg('pairs', 3);
 const POLL_SCALE = arg('poll-scale', 1);
 const WARMUP_S = 10;
+const BURST = 200;
 const TICK_HZ = 100; // USER_HZ on Linux
 
 /** cpuSeconds reads utime + stime of a process from /proc. */
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     '--max-spans', String(RATE * (totalS + 10))], { cwd: REPO_ROOT, stdio: 'ignore' });
   const phases: Array<{ console: boolean; cpuS: number; spans: number; usPerSpan: number }> = [];
   const idle: Array<{ console: boolean; cpuMsPerS: number }> = [];
+  const perRequest: Array<{ path: string; everyS: number; cpuMsPerRequest: number }> = [];
   try {
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
     for (let i = 0; i < 2 * PAIRS; i++) {
@@ -95,6 +100,17 @@ async function main(): Promise<void> {
       idle.push({ console: on, cpuMsPerS });
       process.stderr.write(`idle phase ${i + 1} console ${on ? 'on ' : 'off'}: ${cpuMsPerS.toFixed(1)} ms CPU per second\n`);
     }
+    // Per request, with a large signal: bursts of sequential requests to each endpoint, CPU of the collector during
+    // the burst less its idle CPU over the same time. With the UI's polling schedule this gives the console's cost.
+    const idleMsPerS = idle.filter((p) => !p.console).reduce((n, p, _, a) => n + p.cpuMsPerS / a.length, 0);
+    for (const [p, everyS] of [['/v1/pipeline', 5], ['/v1/sampling', 5], ['/v1/decisions?limit=50', 2], ['/v1/status', 10]] as const) {
+      const cpu0 = cpuSeconds(pid);
+      const t0 = Date.now();
+      for (let i = 0; i < BURST; i++) await (await fetch(admin + p)).arrayBuffer();
+      const ms = (cpuSeconds(pid) - cpu0) * 1000 - (idleMsPerS * (Date.now() - t0)) / 1000;
+      perRequest.push({ path: p, everyS, cpuMsPerRequest: Math.max(0, ms) / BURST });
+      process.stderr.write(`${p}: ${(Math.max(0, ms) / BURST).toFixed(3)} ms CPU per request (polled every ${everyS} s)\n`);
+    }
   } finally {
     loadgen.kill('SIGTERM');
     await collector.stop('SIGTERM');
@@ -110,12 +126,16 @@ async function main(): Promise<void> {
   const consoleMsPerS = idleMean(true) - idleMean(false);
   // Share of the pipeline's CPU at RATE spans/s that the console's own work adds.
   const consoleShare = consoleMsPerS / ((off * RATE) / 1000);
+  const burstMsPerS = perRequest.reduce((n, r) => n + (r.cpuMsPerRequest * POLL_SCALE) / r.everyS, 0);
+  const burstShare = burstMsPerS / ((off * RATE) / 1000);
   const result = {
+    burstConsoleCpuMsPerS: burstMsPerS, burstConsoleShareAtRate: burstShare, perRequest,
     rate: RATE, phaseSeconds: PHASE_S, pairs: PAIRS, pollScale: POLL_SCALE, usPerSpanOff: off, usPerSpanOn: on, change: on / off - 1,
     idleCpuMsPerSOff: idleMean(false), idleCpuMsPerSOn: idleMean(true), consoleCpuMsPerS: consoleMsPerS, consoleShareAtRate: consoleShare, phases, idle,
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   process.stderr.write(`under load, CPU per span: ${off.toFixed(2)} µs without a console, ${on.toFixed(2)} µs with one polling: ${((on / off - 1) * 100).toFixed(1)}%\n`);
+  process.stderr.write(`console endpoints at the UI's polling rate (from bursts): ${burstMsPerS.toFixed(2)} ms/s = ${(burstShare * 100).toFixed(2)}% of the pipeline's CPU at ${RATE} spans/s\n`);
   process.stderr.write(`console's own CPU: ${consoleMsPerS.toFixed(1)} ms/s = ${(consoleShare * 100).toFixed(2)}% of the pipeline's CPU at ${RATE} spans/s\n`);
 }
 

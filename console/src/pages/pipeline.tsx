@@ -21,7 +21,9 @@ function Node({ n }: { n: GraphNode }) {
       <div class="node-name">{n.name}{n.type !== n.name && <span class="muted"> ({n.type})</span>}</div>
       <div class={`small ${state === 'up' ? 'muted' : 'bad'}`}>{state === 'up' ? 'ready' : state}{n.detail ? `: ${n.detail}` : ''}</div>
       {n.kind === 'exporter' && Object.entries(n.rates).map(([k, v]) => (
-        <div key={k} class={`small ${k === 'failed' && v > 0 ? 'bad' : ''}`} data-rate={k}><b>{RATE_LABELS[k] ?? k} {fmtRate(v)}</b> {UNITS[k] ?? ''}</div>
+        <div key={k} class={`small ${k === 'failed' && v > 0 ? 'bad' : ''}`} data-rate={k}>
+          <b>{RATE_LABELS[k] ?? k} {fmtRate(v)}</b> {n.type === 'kafka' ? 'msgs' : UNITS[k] ?? ''}
+        </div>
       ))}
     </div>
   );
@@ -45,6 +47,8 @@ export function PipelinePage() {
   const { data, err } = usePoll<PipelineView>('/v1/pipeline', 5000);
   if (!data) return <div class="page">{err !== null ? <ErrorBox err={err} /> : <p class="muted">Loading pipeline…</p>}</div>;
   const lag = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}s`);
+  // An ingest tier has no sampler: its buffer, decision lag and decision charts would only show zeros.
+  const sampling = data.pipelines.some((p) => p.stages.some((st) => st.some((n) => n.type === 'tail_sampling')));
   return (
     <div class="page" data-testid="pipeline-page">
       <h2>Pipeline {data.replica && <span class="muted">replica {data.replica}</span>}</h2>
@@ -62,11 +66,11 @@ export function PipelinePage() {
           </div>
         </section>
       ))}
-      <div class="cards">
+      {sampling && <div class="cards">
         <div class="card"><div class="muted small">buffered traces</div><div class="big" data-testid="buffered-traces">{data.buffered.traces}</div><div class="small">{data.buffered.spans} spans · {fmtBytes(data.buffered.bytes)}</div></div>
         <div class="card"><div class="muted small">exporting</div><div class="big">{fmtBytes(data.buffered.exportingBytes)}</div></div>
         <div class="card"><div class="muted small">decision lag p50 / p99 (1 min)</div><div class="big">{lag(data.decisionLagSeconds.p50)} / {lag(data.decisionLagSeconds.p99)}</div></div>
-      </div>
+      </div>}
       <h3>Dependencies</h3>
       <table class="grid" data-testid="dependencies">
         <thead><tr><th>Dependency</th><th>State</th><th>Detail</th></tr></thead>
@@ -90,11 +94,11 @@ export function PipelinePage() {
           { label: 'refused', color: '#e15759', points: data.series.refused ?? [] },
           { label: 'failed', color: '#b07aa1', points: data.series.failed ?? [] },
         ]} /></div>
-        <div><h4>Traces/s decided</h4><Chart lines={[
+        {sampling && <div><h4>Traces/s decided</h4><Chart lines={[
           { label: 'kept', color: '#59a14f', points: data.series.kept ?? [] },
           { label: 'dropped', color: '#bab0ac', points: data.series.dropped ?? [] },
-        ]} /></div>
-        <div><h4>Traces buffered</h4><Chart unit="" lines={[{ label: 'buffered', color: '#f28e2b', points: data.series.bufferedTraces ?? [] }]} /></div>
+        ]} /></div>}
+        {sampling && <div><h4>Traces buffered</h4><Chart unit="" lines={[{ label: 'buffered', color: '#f28e2b', points: data.series.bufferedTraces ?? [] }]} /></div>}
       </div>
     </div>
   );

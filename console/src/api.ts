@@ -2,7 +2,11 @@
 
 /** A failed call: the HTTP status and the server's message in words. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly body: Record<string, unknown> | undefined) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: Record<string, unknown> | undefined,
+  ) {
     super(message);
   }
 }
@@ -14,7 +18,7 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
     res = await fetch(path, { signal, headers: { accept: 'application/json' } });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
-    throw new ApiError(0, 'the collector\'s admin server is not answering (is tusk-collector running?)', undefined);
+    throw new ApiError(0, "the collector's admin server is not answering (is tusk-collector running?)", undefined);
   }
   const text = await res.text();
   let body: Record<string, unknown> | undefined;
@@ -30,37 +34,101 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   return body as T;
 }
 
-export interface KeyValue { key: string; value: string | number | boolean }
-export interface Span {
-  spanId: string; parentId: string | null; service: string; operation: string; startUs: number; durationUs: number;
-  error: boolean; status: { code: string; message: string }; kind: string; attributes: KeyValue[]; resource: KeyValue[];
-  events: Array<{ timeUs: number; fields: KeyValue[] }>; links: Array<{ traceId: string; spanId: string; type: string }>;
+export interface KeyValue {
+  key: string;
+  value: string | number | boolean;
 }
-export interface Trace { traceId: string; startUs: number; durationUs: number; services: string[]; spans: Span[] }
+export interface Span {
+  spanId: string;
+  parentId: string | null;
+  service: string;
+  operation: string;
+  startUs: number;
+  durationUs: number;
+  error: boolean;
+  status: { code: string; message: string };
+  kind: string;
+  attributes: KeyValue[];
+  resource: KeyValue[];
+  events: Array<{ timeUs: number; fields: KeyValue[] }>;
+  links: Array<{ traceId: string; spanId: string; type: string }>;
+}
+export interface Trace {
+  traceId: string;
+  startUs: number;
+  durationUs: number;
+  services: string[];
+  spans: Span[];
+}
 export interface TraceSummary {
-  traceId: string; rootService: string; rootOperation: string; startUs: number; durationUs: number;
-  spanCount: number; errorCount: number; services: string[];
+  traceId: string;
+  rootService: string;
+  rootOperation: string;
+  startUs: number;
+  durationUs: number;
+  spanCount: number;
+  errorCount: number;
+  services: string[];
 }
 export interface Decision {
-  traceId: string; decision: 'sampled' | 'not_sampled'; policy: string; reason: string;
-  inputs?: Record<string, string | number | boolean>; decidedAt: number; decidedBy?: string; explanation?: string;
-  service?: string; operation?: string; rootDurationUs?: number;
+  traceId: string;
+  decision: 'sampled' | 'not_sampled';
+  policy: string;
+  reason: string;
+  inputs?: Record<string, string | number | boolean>;
+  decidedAt: number;
+  decidedBy?: string;
+  explanation?: string;
+  service?: string;
+  operation?: string;
+  rootDurationUs?: number;
 }
-export interface Point { t: number; v: number }
-export interface PolicyFigures { name: string; type: string; keptPerSec: number; droppedPerSec: number; kept15m: Point[]; dropped15m: Point[] }
+export interface Point {
+  t: number;
+  v: number;
+}
+export interface PolicyFigures {
+  name: string;
+  type: string;
+  keptPerSec: number;
+  droppedPerSec: number;
+  kept15m: Point[];
+  dropped15m: Point[];
+}
 export interface SamplerFigures {
-  id: string; pipeline: string; keptPerSec: number; droppedPerSec: number; state: string; replicaId?: string;
+  id: string;
+  pipeline: string;
+  keptPerSec: number;
+  droppedPerSec: number;
+  state: string;
+  replicaId?: string;
   policies: PolicyFigures[];
-  latency: Array<{ service: string; operation: string; p50Us: number; p95Us: number; p99Us: number; count: number; thresholds: Array<{ policy: string; thresholdUs: number | null }> }>;
+  latency: Array<{
+    service: string;
+    operation: string;
+    p50Us: number;
+    p95Us: number;
+    p99Us: number;
+    count: number;
+    thresholds: Array<{ policy: string; thresholdUs: number | null }>;
+  }>;
   services: Array<{ service: string; errorRate: number; baseline: number; degraded: boolean; boost: number }>;
   targets: Array<{ policy: string; key: string; targetPerSec: number; seenPerSec: number | null }>;
   buffer: { traces: number; spans: number; bytes: number; exportingBytes: number };
 }
 export interface GraphNode {
-  id: string; kind: string; name: string; type: string; ready: boolean; degraded: boolean; detail: string; rates: Record<string, number>;
+  id: string;
+  kind: string;
+  name: string;
+  type: string;
+  ready: boolean;
+  degraded: boolean;
+  detail: string;
+  rates: Record<string, number>;
 }
 export interface PipelineView {
-  generatedAt: number; replica: string | null;
+  generatedAt: number;
+  replica: string | null;
   pipelines: Array<{ name: string; signal: string; stages: GraphNode[][] }>;
   buffered: { traces: number; spans: number; bytes: number; exportingBytes: number };
   decisionLagSeconds: { p50: number | null; p99: number | null };
@@ -69,6 +137,14 @@ export interface PipelineView {
   series: Record<string, Point[]>;
 }
 export interface Status {
-  service: string; file: string; mode: string; replica: string | null; pipelines: string[]; uptimeSeconds: number;
-  ready: boolean; jaegerQuery: string; ringSamples: number; ringIntervalMs: number;
+  service: string;
+  file: string;
+  mode: string;
+  replica: string | null;
+  pipelines: string[];
+  uptimeSeconds: number;
+  ready: boolean;
+  jaegerQuery: string;
+  ringSamples: number;
+  ringIntervalMs: number;
 }

@@ -31,7 +31,10 @@ export function Chart({ lines, height = 160, unit = '/s' }: { lines: Line[]; hei
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [{ stroke: '#667' }, { stroke: '#667', size: 60, values: (_u, vals) => vals.map((v) => `${+v.toFixed(2)}${unit}`) }],
+      axes: [
+        { stroke: '#667' },
+        { stroke: '#667', size: 60, values: (_u, vals) => vals.map((v) => `${+v.toFixed(2)}${unit}`) },
+      ],
       series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, fill: `${l.color}22` }))],
     };
     plot.current = new uPlot(opts, data(), el);

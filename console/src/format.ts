@@ -33,7 +33,18 @@ export function fmtDate(ms: number): string {
   return `${d.toISOString().slice(0, 10)} ${fmtTime(ms)}`;
 }
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#ff9da7', '#bab0ac', '#17becf'];
+const PALETTE = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#b07aa1',
+  '#76b7b2',
+  '#edc948',
+  '#9c755f',
+  '#ff9da7',
+  '#bab0ac',
+  '#17becf',
+];
 
 /** serviceColor gives each service name the same colour every time. */
 export function serviceColor(service: string): string {

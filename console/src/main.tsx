@@ -41,13 +41,22 @@ function App() {
         <span class="logo">tusk-collector</span>
         <nav>
           {['traces', 'sampling', 'pipeline', 'config'].map((t) => (
-            <a key={t} href={`#/${t}`} class={tab === t ? 'active' : ''}>{t[0].toUpperCase() + t.slice(1)}</a>
+            <a key={t} href={`#/${t}`} class={tab === t ? 'active' : ''}>
+              {t[0].toUpperCase() + t.slice(1)}
+            </a>
           ))}
         </nav>
         <span class="status small" data-testid="status">
-          {status ? <>
-            <span class={status.ready ? 'dot up' : 'dot down'} /> {status.service} · {status.mode}{status.replica ? ` · replica ${status.replica}` : ''} · {status.file.split('/').pop()}
-          </> : err ? <span class="bad">admin server not answering</span> : '…'}
+          {status ? (
+            <>
+              <span class={status.ready ? 'dot up' : 'dot down'} /> {status.service} · {status.mode}
+              {status.replica ? ` · replica ${status.replica}` : ''} · {status.file.split('/').pop()}
+            </>
+          ) : err ? (
+            <span class="bad">admin server not answering</span>
+          ) : (
+            '…'
+          )}
         </span>
       </header>
       <main>{page}</main>

@@ -69,7 +69,12 @@ export interface SamplingInsights {
   readonly services: readonly ServiceErrorInsight[];
   readonly targets: readonly TargetInsight[];
   /** Buffered traces, spans and bytes, and bytes of kept traces being exported. */
-  readonly buffer: { readonly traces: number; readonly spans: number; readonly bytes: number; readonly exportingBytes: number };
+  readonly buffer: {
+    readonly traces: number;
+    readonly spans: number;
+    readonly bytes: number;
+    readonly exportingBytes: number;
+  };
 }
 
 /** InsightsProvider is implemented by components that have something to show on the console. */

@@ -4,12 +4,20 @@
 
 import type { ComponentHealth } from '../../pipeline/sdk/component';
 import type {
-  DecisionSummary, LatencyInsight, SamplingInsights, ServiceErrorInsight, TargetInsight,
+  DecisionSummary,
+  LatencyInsight,
+  SamplingInsights,
+  ServiceErrorInsight,
+  TargetInsight,
 } from '../../pipeline/sdk/insights';
 import type { TailSamplingConfig } from './config';
 import type { PolicyConfig } from './policies/config';
 import type {
-  LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState,
+  LatencyQuantiles,
+  LedgerRecord,
+  SamplingState,
+  SamplingStateStats,
+  ServiceErrorState,
 } from './state/types';
 
 /** Bounds: the console is a view, it must never grow the sampler's memory without limit. */
@@ -59,7 +67,8 @@ class ObservedState implements SamplingState {
 
   recordLatency(service: string, operation: string, durationUs: number): void {
     const key = `${service}\u0000${operation}`;
-    if (!this.latencyKeys.has(key) && this.latencyKeys.size < MAX_KEYS) this.latencyKeys.set(key, { service, operation });
+    if (!this.latencyKeys.has(key) && this.latencyKeys.size < MAX_KEYS)
+      this.latencyKeys.set(key, { service, operation });
     this._inner.recordLatency(service, operation, durationUs);
   }
 
@@ -105,7 +114,11 @@ class ObservedState implements SamplingState {
   private _remember(r: LedgerRecord): void {
     const { service, operation, root_duration_us: rootUs } = r.inputs;
     const summary: DecisionSummary = {
-      traceId: r.traceId, decision: r.decision, policy: r.policy, reason: r.reason, decidedAt: r.decidedAt,
+      traceId: r.traceId,
+      decision: r.decision,
+      policy: r.policy,
+      reason: r.reason,
+      decidedAt: r.decidedAt,
       ...(typeof service === 'string' ? { service } : {}),
       ...(typeof operation === 'string' ? { operation } : {}),
       ...(typeof rootUs === 'number' ? { rootDurationUs: rootUs } : {}),
@@ -117,11 +130,15 @@ class ObservedState implements SamplingState {
   }
 }
 
-/** thresholdUs is the root duration above which a latency policy keeps a trace of this key; null if it cannot tell yet. */
+/**
+ * thresholdUs is the root duration above which a latency policy keeps a trace of this key; null while it
+ * cannot tell yet (too few observations for its quantile).
+ */
 function thresholdUs(p: PolicyConfig & { type: 'latency' }, q: LatencyQuantiles | undefined): number | null {
   const floor = (p.threshold_ms ?? 0) * 1000;
   if (p.above === undefined) return floor;
-  if (q === undefined || q.count === 0 || q.count < p.min_observations) return p.threshold_ms === undefined ? null : floor;
+  if (q === undefined || q.count === 0 || q.count < p.min_observations)
+    return p.threshold_ms === undefined ? null : floor;
   return Math.max(q[p.above] * p.factor, floor);
 }
 
@@ -132,7 +149,11 @@ function thresholdUs(p: PolicyConfig & { type: 'latency' }, q: LatencyQuantiles 
 export class SamplerInsights {
   private readonly _observed: ObservedState;
 
-  constructor(inner: SamplingState, private readonly _config: () => TailSamplingConfig, private readonly _stats: () => BufferStats) {
+  constructor(
+    inner: SamplingState,
+    private readonly _config: () => TailSamplingConfig,
+    private readonly _stats: () => BufferStats,
+  ) {
     this._observed = new ObservedState(inner);
   }
 
@@ -150,17 +171,29 @@ export class SamplerInsights {
     for (const { service, operation } of st.latencyKeys.values()) {
       const q = st.latencyQuantiles(service, operation);
       latency.push({
-        service, operation, p50Us: q?.p50 ?? 0, p95Us: q?.p95 ?? 0, p99Us: q?.p99 ?? 0, count: q?.count ?? 0,
+        service,
+        operation,
+        p50Us: q?.p50 ?? 0,
+        p95Us: q?.p95 ?? 0,
+        p99Us: q?.p99 ?? 0,
+        count: q?.count ?? 0,
         thresholds: latencyPolicies.map((p) => ({ policy: p.name ?? 'latency', thresholdUs: thresholdUs(p, q) })),
       });
     }
     latency.sort((a, b) => a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation));
-    const services: ServiceErrorInsight[] = [...st.services].sort().map((service) => ({ service, ...st.serviceErrorState(service) }));
+    const services: ServiceErrorInsight[] = [...st.services]
+      .sort()
+      .map((service) => ({ service, ...st.serviceErrorState(service) }));
     const targets: TargetInsight[] = [];
     for (const p of cfg.policies) {
       if (p.type !== 'adaptive' || p.target_traces_per_sec === undefined) continue;
       for (const key of [...st.rateKeys].sort()) {
-        targets.push({ policy: p.name ?? 'adaptive', key, targetPerSec: p.target_traces_per_sec, seenPerSec: st.clusterRate(key) ?? null });
+        targets.push({
+          policy: p.name ?? 'adaptive',
+          key,
+          targetPerSec: p.target_traces_per_sec,
+          seenPerSec: st.clusterRate(key) ?? null,
+        });
       }
     }
     return {

@@ -28,7 +28,9 @@ export function ConfigPage() {
       <h2>Configuration</h2>
       <p>
         Loaded from <code>{cfg.file}</code>. Last reload:{' '}
-        {cfg.lastReload === null ? <span class="muted">none since start</span> : (
+        {cfg.lastReload === null ? (
+          <span class="muted">none since start</span>
+        ) : (
           <span class={cfg.lastReload.ok ? 'ok' : 'bad'}>
             {cfg.lastReload.ok ? 'applied' : 'rejected'} at {fmtDate(cfg.lastReload.at)} ({cfg.lastReload.trigger})
             {cfg.lastReload.problems.length > 0 && <pre>{cfg.lastReload.problems.join('\n')}</pre>}
@@ -36,14 +38,21 @@ export function ConfigPage() {
         )}
       </p>
       <p class="muted">Secrets (passwords, tokens, SASL settings) are shown as ***.</p>
-      <label class="inline"><input type="checkbox" checked={raw} onChange={(e) => setRaw((e.target as HTMLInputElement).checked)} /> the file as written</label>
-      {raw ? <pre class="json">{JSON.stringify(cfg.document, null, 2)}</pre> : (
+      <label class="inline">
+        <input type="checkbox" checked={raw} onChange={(e) => setRaw((e.target as HTMLInputElement).checked)} /> the
+        file as written
+      </label>
+      {raw ? (
+        <pre class="json">{JSON.stringify(cfg.document, null, 2)}</pre>
+      ) : (
         <div>
           <h3>[service]</h3>
           <pre class="json">{JSON.stringify(cfg.service, null, 2)}</pre>
           {cfg.components.map((c) => (
             <div key={c.id}>
-              <h3>[{c.id}] <span class="muted">type {c.type}</span></h3>
+              <h3>
+                [{c.id}] <span class="muted">type {c.type}</span>
+              </h3>
               <pre class="json">{JSON.stringify(c.config, null, 2)}</pre>
             </div>
           ))}

@@ -1,5 +1,6 @@
 // The admin HTTP server: /healthz (process up), /readyz (every component started and its
-// dependencies reachable), /metrics (Prometheus text), /v1/decisions/{traceId}, /v1/config.
+// dependencies reachable), /metrics (Prometheus text), /v1/decisions/{traceId}, /v1/config, and what an
+// extension adds (the web console: /ui/ and its /v1/ endpoints).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ export interface AdminSource {
   configDocument(): unknown;
 }
 
-/** AdminExtension answers more paths on the admin port (the console: /ui/ and /v1/); resolves false when not its own. */
+/** AdminExtension answers more paths on the admin port (the console: /ui/ and /v1/); false when not its own. */
 export interface AdminExtension {
   handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean>;
 }

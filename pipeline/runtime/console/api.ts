@@ -53,7 +53,8 @@ const MAX_LIMIT = 1500;
 function int(v: string | null, def: number, min: number, max: number, name: string): number {
   if (v === null || v === '') return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', `${name} must be an integer in [${min}, ${max}], got "${v}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', `${name} must be an integer in [${min}, ${max}], got "${v}"`);
   return n;
 }
 
@@ -66,9 +67,14 @@ export function parseTags(text: string | null): Record<string, string> {
     try {
       parsed = JSON.parse(t);
     } catch {
-      throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', 'tags: not valid JSON; write k=v pairs separated by spaces, or a JSON object');
+      throw new ConsoleError(
+        400,
+        'ERR_CONSOLE_BAD_PARAM',
+        'tags: not valid JSON; write k=v pairs separated by spaces, or a JSON object',
+      );
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', 'tags: a JSON object is expected');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', 'tags: a JSON object is expected');
     return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
   }
   const out: Record<string, string> = {};
@@ -84,7 +90,11 @@ export function parseTags(text: string | null): Record<string, string> {
 export function checkTraceId(raw: string): string {
   const id = raw.trim().toLowerCase();
   if (!TRACE_ID.test(id)) {
-    throw new ConsoleError(400, 'ERR_CONSOLE_BAD_TRACE_ID', `"${raw.slice(0, 80)}" is not a trace id: a trace id is 32 hexadecimal characters`);
+    throw new ConsoleError(
+      400,
+      'ERR_CONSOLE_BAD_TRACE_ID',
+      `"${raw.slice(0, 80)}" is not a trace id: a trace id is 32 hexadecimal characters`,
+    );
   }
   return id;
 }
@@ -97,7 +107,11 @@ function labelIs(key: string, kind: string, name: string): (l: Labels) => boolea
 
 /** ConsoleApi answers the console's /v1/ endpoints. */
 export class ConsoleApi {
-  constructor(private readonly _src: ConsoleSource, private readonly _ring: MetricsRing, private readonly _jaeger: JaegerQuery) {}
+  constructor(
+    private readonly _src: ConsoleSource,
+    private readonly _ring: MetricsRing,
+    private readonly _jaeger: JaegerQuery,
+  ) {}
 
   /** route answers `path` (already known to start with /v1/), or undefined when it is not a console endpoint. */
   async route(path: string, q: URLSearchParams): Promise<unknown> {
@@ -123,7 +137,9 @@ export class ConsoleApi {
   status() {
     const components = this._src.components();
     const cluster = components.some((c) => c.type === 'kafka');
-    const replicaIds = this._samplers().map((s) => s.insights.replicaId).filter((r): r is string => r !== undefined);
+    const replicaIds = this._samplers()
+      .map((s) => s.insights.replicaId)
+      .filter((r): r is string => r !== undefined);
     const status = this._src.status();
     return {
       service: this._src.serviceName,
@@ -147,10 +163,16 @@ export class ConsoleApi {
 
   async searchTraces(q: URLSearchParams) {
     const service = q.get('service')?.trim() ?? '';
-    if (service === '') throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', 'service is required (Jaeger searches one service at a time)');
+    if (service === '')
+      throw new ConsoleError(
+        400,
+        'ERR_CONSOLE_BAD_PARAM',
+        'service is required (Jaeger searches one service at a time)',
+      );
     for (const k of ['minDuration', 'maxDuration'] as const) {
       const v = q.get(k);
-      if (v && !DURATION.test(v)) throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', `${k} "${v}" is not a duration such as 250ms, 1.5s or 2m`);
+      if (v && !DURATION.test(v))
+        throw new ConsoleError(400, 'ERR_CONSOLE_BAD_PARAM', `${k} "${v}" is not a duration such as 250ms, 1.5s or 2m`);
     }
     const now = Date.now();
     const lookbackMs = int(q.get('lookbackMinutes'), 60, 1, 7 * 24 * 60, 'lookbackMinutes') * 60_000;
@@ -179,15 +201,29 @@ export class ConsoleApi {
     const id = checkTraceId(raw);
     const [decision, found] = await Promise.all([
       this._src.explainDecision(id),
-      this._jaeger.trace(id).then((t) => ({ t, err: undefined }), (err: unknown) => ({ t: undefined, err })),
+      this._jaeger.trace(id).then(
+        (t) => ({ t, err: undefined }),
+        (err: unknown) => ({ t: undefined, err }),
+      ),
     ]);
-    if (found.err !== undefined && !decision) throw found.err;
+    if (found.err !== undefined && !decision)
+      throw found.err instanceof Error ? found.err : new Error(String(found.err));
     if (found.t === undefined) {
       const why = found.err instanceof Error ? found.err.message : undefined;
-      const message = why ?? (decision?.decision === 'not_sampled'
-        ? `trace ${id} was dropped ${decision.policy === NO_POLICY ? 'because no policy kept it' : `by policy ${decision.policy}`}, so Jaeger does not have it`
-        : decision ? `trace ${id} was kept by policy ${decision.policy} but Jaeger does not have it (yet)` : `no trace ${id} in Jaeger and no decision about it here`);
-      return new NotFound({ error: message, code: found.err ? 'ERR_CONSOLE_JAEGER_UNREACHABLE' : 'ERR_CONSOLE_TRACE_NOT_FOUND', traceId: id, decision: decision ?? null });
+      const dropped = decision?.policy === NO_POLICY ? 'because no policy kept it' : `by policy ${decision?.policy}`;
+      const message =
+        why ??
+        (decision?.decision === 'not_sampled'
+          ? `trace ${id} was dropped ${dropped}, so Jaeger does not have it`
+          : decision
+            ? `trace ${id} was kept by policy ${decision.policy} but Jaeger does not have it (yet)`
+            : `no trace ${id} in Jaeger and no decision about it here`);
+      return new NotFound({
+        error: message,
+        code: found.err ? 'ERR_CONSOLE_JAEGER_UNREACHABLE' : 'ERR_CONSOLE_TRACE_NOT_FOUND',
+        traceId: id,
+        decision: decision ?? null,
+      });
     }
     return { trace: found.t, decision: decision ?? null };
   }
@@ -226,7 +262,14 @@ export class ConsoleApi {
         };
       });
       const keptNow = this._ring.rate('tusk_sampler_decisions_total', mine('sampled'));
-      return { id, pipeline, keptPerSec: keptNow, droppedPerSec: this._ring.rate('tusk_sampler_decisions_total', mine('not_sampled')), ...insights, policies };
+      return {
+        id,
+        pipeline,
+        keptPerSec: keptNow,
+        droppedPerSec: this._ring.rate('tusk_sampler_decisions_total', mine('not_sampled')),
+        ...insights,
+        policies,
+      };
     });
     return { generatedAt: Date.now(), processors };
   }
@@ -238,7 +281,8 @@ export class ConsoleApi {
     const nodeRates = (kind: 'receivers' | 'processors' | 'exporters', name: string): Record<string, number> => {
       if (kind === 'receivers') {
         const m = labelIs('receiver', kind, name);
-        if (types.get(`receivers.${name}`) === 'kafka') return { consumed: r.rate('tusk_kafka_consumed_messages_total', m) };
+        if (types.get(`receivers.${name}`) === 'kafka')
+          return { consumed: r.rate('tusk_kafka_consumed_messages_total', m) };
         return {
           accepted: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome === 'accepted'),
           refused: r.rate('tusk_receiver_spans_total', (l) => m(l) && l.outcome !== 'accepted'),
@@ -260,14 +304,31 @@ export class ConsoleApi {
     const node = (kind: 'receivers' | 'processors' | 'exporters', name: string) => {
       const id = `${kind}.${name}`;
       const s = status.get(id);
-      return { id, kind: kind.slice(0, -1), name, type: types.get(id) ?? name, ready: s?.ready ?? false, degraded: s?.degraded ?? false, detail: s?.detail ?? '', rates: nodeRates(kind, name) };
+      return {
+        id,
+        kind: kind.slice(0, -1),
+        name,
+        type: types.get(id) ?? name,
+        ready: s?.ready ?? false,
+        degraded: s?.degraded ?? false,
+        detail: s?.detail ?? '',
+        rates: nodeRates(kind, name),
+      };
     };
     const pipelines = this._src.pipelines().map((p) => {
-      const stages = [p.receivers.map((n) => node('receivers', n)), ...p.processors.map((n) => [node('processors', n)]), p.exporters.map((n) => node('exporters', n))];
-      // A processor that does not decide (no kept/dropped series) passes on what it got: its edge shows the rates before it.
+      const stages = [
+        p.receivers.map((n) => node('receivers', n)),
+        ...p.processors.map((n) => [node('processors', n)]),
+        p.exporters.map((n) => node('exporters', n)),
+      ];
+      // A processor that does not decide (no kept/dropped series) passes on what it got: its edge shows the
+      // rates before it.
       for (let i = 1; i < stages.length - 1; i++) {
         const [n] = stages[i];
-        if (n.kind === 'processor' && !r.has('tusk_sampler_decisions_total', labelIs('processor', 'processors', n.name))) {
+        if (
+          n.kind === 'processor' &&
+          !r.has('tusk_sampler_decisions_total', labelIs('processor', 'processors', n.name))
+        ) {
           const sum: Record<string, number> = {};
           for (const prev of stages[i - 1]) for (const [k, v] of Object.entries(prev.rates)) sum[k] = (sum[k] ?? 0) + v;
           stages[i] = [{ ...n, rates: sum }];
@@ -300,7 +361,9 @@ export class ConsoleApi {
         exportingBytes: samplers.reduce((n, s) => n + s.insights.buffer.exportingBytes, 0),
       },
       decisionLagSeconds: { p50: lag(0.5), p99: lag(0.99) },
-      kafkaLag: r.latestBy('tusk_kafka_consumer_lag').map(({ labels, value }) => ({ topic: labels.topic ?? '', partition: Number(labels.partition), lag: value })),
+      kafkaLag: r
+        .latestBy('tusk_kafka_consumer_lag')
+        .map(({ labels, value }) => ({ topic: labels.topic ?? '', partition: Number(labels.partition), lag: value })),
       dependencies: this._dependencies(),
       series,
     };
@@ -318,7 +381,11 @@ export class ConsoleApi {
       else if (id.startsWith('exporters.')) out.push({ name: id, ready: s.ready, detail });
       else if (c?.type === 'tail_sampling') {
         const state = (c.config as { state?: string } | undefined)?.state ?? 'memory';
-        out.push({ name: state === 'redis' ? `redis (${id})` : `state: memory (${id})`, ready: s.ready && !s.degraded, detail });
+        out.push({
+          name: state === 'redis' ? `redis (${id})` : `state: memory (${id})`,
+          ready: s.ready && !s.degraded,
+          detail,
+        });
       }
     }
     return out;
@@ -340,4 +407,3 @@ export class ConsoleApi {
 export class NotFound {
   constructor(readonly body: Record<string, unknown>) {}
 }
-

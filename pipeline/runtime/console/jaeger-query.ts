@@ -68,17 +68,35 @@ export interface TraceSearch {
 /** Most traces fetched from Jaeger for one errors-only search. */
 const ERRORS_FETCH_MAX = 1500;
 
-interface JaegerKV { key: string; type?: string; value: unknown }
-interface JaegerSpan {
-  traceID: string; spanID: string; operationName: string; startTime: number; duration: number; processID: string;
-  references?: Array<{ refType: string; traceID: string; spanID: string }>;
-  tags?: JaegerKV[]; logs?: Array<{ timestamp: number; fields?: JaegerKV[] }>;
+interface JaegerKV {
+  key: string;
+  type?: string;
+  value: unknown;
 }
-interface JaegerTrace { traceID: string; spans: JaegerSpan[]; processes: Record<string, { serviceName: string; tags?: JaegerKV[] }> }
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  startTime: number;
+  duration: number;
+  processID: string;
+  references?: Array<{ refType: string; traceID: string; spanID: string }>;
+  tags?: JaegerKV[];
+  logs?: Array<{ timestamp: number; fields?: JaegerKV[] }>;
+}
+interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string; tags?: JaegerKV[] }>;
+}
 
 function kv(list: readonly JaegerKV[] | undefined): KeyValue[] {
   return (list ?? []).map(({ key, value }) => ({
-    key, value: typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value),
+    key,
+    value:
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? value
+        : JSON.stringify(value),
   }));
 }
 
@@ -103,26 +121,43 @@ export function toConsoleTrace(t: JaegerTrace): ConsoleTrace {
       startUs: s.startTime,
       durationUs: s.duration,
       error,
-      status: { code: error ? 'ERROR' : statusTag === 'OK' ? 'OK' : 'UNSET', message: String(tag(attributes, 'otel.status_description') ?? '') },
+      status: {
+        code: error ? 'ERROR' : statusTag === 'OK' ? 'OK' : 'UNSET',
+        message: String(tag(attributes, 'otel.status_description') ?? ''),
+      },
       kind: String(tag(attributes, 'span.kind') ?? ''),
       attributes,
       resource: kv(proc?.tags),
       events: (s.logs ?? []).map((l) => ({ timeUs: l.timestamp, fields: kv(l.fields) })),
-      links: (s.references ?? []).filter((r) => r !== parent).map((r) => ({ traceId: r.traceID, spanId: r.spanID, type: r.refType })),
+      links: (s.references ?? [])
+        .filter((r) => r !== parent)
+        .map((r) => ({ traceId: r.traceID, spanId: r.spanID, type: r.refType })),
     };
   });
   spans.sort((a, b) => a.startUs - b.startUs);
   const startUs = spans.length > 0 ? spans[0].startUs : 0;
   const endUs = spans.reduce((m, s) => Math.max(m, s.startUs + s.durationUs), startUs);
-  return { traceId: t.traceID, startUs, durationUs: endUs - startUs, services: [...new Set(spans.map((s) => s.service))].sort(), spans };
+  return {
+    traceId: t.traceID,
+    startUs,
+    durationUs: endUs - startUs,
+    services: [...new Set(spans.map((s) => s.service))].sort(),
+    spans,
+  };
 }
 
 /** summarize turns a trace into a search result row. */
 export function summarize(t: ConsoleTrace): TraceSummary {
   const root = t.spans.find((s) => s.parentId === null) ?? t.spans[0];
   return {
-    traceId: t.traceId, rootService: root?.service ?? '', rootOperation: root?.operation ?? '', startUs: t.startUs, durationUs: t.durationUs,
-    spanCount: t.spans.length, errorCount: t.spans.filter((s) => s.error).length, services: t.services,
+    traceId: t.traceId,
+    rootService: root?.service ?? '',
+    rootOperation: root?.operation ?? '',
+    startUs: t.startUs,
+    durationUs: t.durationUs,
+    spanCount: t.spans.length,
+    errorCount: t.spans.filter((s) => s.error).length,
+    services: t.services,
   };
 }
 
@@ -130,7 +165,10 @@ export function summarize(t: ConsoleTrace): TraceSummary {
 export class JaegerQuery {
   private readonly _base: string;
 
-  constructor(baseUrl: string, private readonly _timeoutMs = 5000) {
+  constructor(
+    baseUrl: string,
+    private readonly _timeoutMs = 5000,
+  ) {
     this._base = baseUrl.replace(/\/+$/, '');
   }
 
@@ -142,15 +180,21 @@ export class JaegerQuery {
   private async _get(path: string): Promise<{ status: number; body: unknown }> {
     let res: Response;
     try {
-      res = await fetch(this._base + path, { signal: AbortSignal.timeout(this._timeoutMs), headers: { accept: 'application/json' } });
+      res = await fetch(this._base + path, {
+        signal: AbortSignal.timeout(this._timeoutMs),
+        headers: { accept: 'application/json' },
+      });
     } catch (err) {
       const inner = err instanceof Error && err.cause instanceof Error ? err.cause : err;
       const code = (inner as { code?: unknown }).code;
-      const cause = `${typeof code === 'string' ? `${code}: ` : ''}${inner instanceof Error ? inner.message : String(inner)}`;
+      const text = inner instanceof Error ? inner.message : String(inner);
+      const cause = typeof code === 'string' ? `${code}: ${text}` : text;
       const timedOut = err instanceof Error && err.name === 'TimeoutError';
       throw new ConsoleError(
-        timedOut ? 504 : 502, 'ERR_CONSOLE_JAEGER_UNREACHABLE',
-        timedOut ? `Jaeger query API at ${this._base} did not answer within ${this._timeoutMs} ms`
+        timedOut ? 504 : 502,
+        'ERR_CONSOLE_JAEGER_UNREACHABLE',
+        timedOut
+          ? `Jaeger query API at ${this._base} did not answer within ${this._timeoutMs} ms`
           : `Jaeger query API at ${this._base} is unreachable (${cause}); check service.console.jaeger_query`,
       );
     }
@@ -159,7 +203,11 @@ export class JaegerQuery {
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger query API at ${this._base} answered ${res.status} with a body that is not JSON`);
+      throw new ConsoleError(
+        502,
+        'ERR_CONSOLE_JAEGER_BAD_ANSWER',
+        `Jaeger query API at ${this._base} answered ${res.status} with a body that is not JSON`,
+      );
     }
     return { status: res.status, body };
   }
@@ -172,15 +220,24 @@ export class JaegerQuery {
   /** services lists the services Jaeger knows. */
   async services(): Promise<string[]> {
     const { status, body } = await this._get('/api/services');
-    if (status !== 200) throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger answered ${status} to /api/services`);
+    if (status !== 200)
+      throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger answered ${status} to /api/services`);
     return JaegerQuery._data<string>(body).sort();
   }
 
   /** operations lists a service's operation names. */
   async operations(service: string): Promise<string[]> {
     const { status, body } = await this._get(`/api/services/${encodeURIComponent(service)}/operations`);
-    if (status !== 200) throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger answered ${status} to the operations of ${service}`);
-    return JaegerQuery._data<{ name?: string } | string>(body).map((o) => (typeof o === 'string' ? o : o.name ?? '')).filter((n) => n !== '').sort();
+    if (status !== 200)
+      throw new ConsoleError(
+        502,
+        'ERR_CONSOLE_JAEGER_BAD_ANSWER',
+        `Jaeger answered ${status} to the operations of ${service}`,
+      );
+    return JaegerQuery._data<{ name?: string } | string>(body)
+      .map((o) => (typeof o === 'string' ? o : (o.name ?? '')))
+      .filter((n) => n !== '')
+      .sort();
   }
 
   /** search finds traces; newest first. */
@@ -188,7 +245,12 @@ export class JaegerQuery {
     // Errors only: Jaeger's tag search does not find the `error` tag on every storage (v2 turns it into the span
     // status), so more traces are fetched and those with an error span are kept here.
     const fetchLimit = q.errorsOnly ? Math.min(ERRORS_FETCH_MAX, Math.max(q.limit * 10, 200)) : q.limit;
-    const params = new URLSearchParams({ service: q.service, start: String(q.startUs), end: String(q.endUs), limit: String(fetchLimit) });
+    const params = new URLSearchParams({
+      service: q.service,
+      start: String(q.startUs),
+      end: String(q.endUs),
+      limit: String(fetchLimit),
+    });
     if (q.operation) params.set('operation', q.operation);
     const tags: Record<string, string> = { ...(q.tags ?? {}) };
     if (Object.keys(tags).length > 0) params.set('tags', JSON.stringify(tags));
@@ -197,17 +259,25 @@ export class JaegerQuery {
     const { status, body } = await this._get(`/api/traces?${params.toString()}`);
     if (status !== 200) {
       const msg = (body as { errors?: Array<{ msg?: string }> } | undefined)?.errors?.[0]?.msg;
-      throw new ConsoleError(status >= 400 && status < 500 ? 400 : 502, 'ERR_CONSOLE_JAEGER_SEARCH', `Jaeger rejected the search: ${msg ?? `status ${status}`}`);
+      throw new ConsoleError(
+        status >= 400 && status < 500 ? 400 : 502,
+        'ERR_CONSOLE_JAEGER_SEARCH',
+        `Jaeger rejected the search: ${msg ?? `status ${status}`}`,
+      );
     }
     const rows = JaegerQuery._data<JaegerTrace>(body).map((t) => summarize(toConsoleTrace(t)));
-    return rows.filter((r) => !q.errorsOnly || r.errorCount > 0).sort((a, b) => b.startUs - a.startUs).slice(0, q.limit);
+    return rows
+      .filter((r) => !q.errorsOnly || r.errorCount > 0)
+      .sort((a, b) => b.startUs - a.startUs)
+      .slice(0, q.limit);
   }
 
   /** trace fetches one trace, or undefined when Jaeger does not have it. */
   async trace(traceId: string): Promise<ConsoleTrace | undefined> {
     const { status, body } = await this._get(`/api/traces/${traceId}`);
     if (status === 404) return undefined;
-    if (status !== 200) throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger answered ${status} for trace ${traceId}`);
+    if (status !== 200)
+      throw new ConsoleError(502, 'ERR_CONSOLE_JAEGER_BAD_ANSWER', `Jaeger answered ${status} for trace ${traceId}`);
     const t = JaegerQuery._data<JaegerTrace>(body)[0];
     return t === undefined || t.spans.length === 0 ? undefined : toConsoleTrace(t);
   }

@@ -44,7 +44,9 @@ export const DEFAULT_RING_WINDOW_MS = 15 * 60 * 1000;
 const defaultInclude = (name: string) => name.startsWith('tusk_') && !name.startsWith('tusk_process_');
 
 function seriesKey(name: string, labels: Labels): string {
-  const parts = Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`);
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`);
   return `${name}{${parts.join(',')}}`;
 }
 
@@ -60,7 +62,10 @@ export class MetricsRing {
   private _timer?: NodeJS.Timeout;
   private _sampling?: Promise<void>;
 
-  constructor(private readonly _registry: Registry, opts: MetricsRingOptions = {}) {
+  constructor(
+    private readonly _registry: Registry,
+    opts: MetricsRingOptions = {},
+  ) {
     this._intervalMs = opts.intervalMs ?? DEFAULT_RING_INTERVAL_MS;
     this._windowMs = opts.windowMs ?? DEFAULT_RING_WINDOW_MS;
     this._include = opts.include ?? defaultInclude;
@@ -146,7 +151,10 @@ export class MetricsRing {
   latestBy(name: string, match: (l: Labels) => boolean = () => true): Array<{ labels: Labels; value: number }> {
     const last = this._samples[this._samples.length - 1];
     if (!last) return [];
-    return this._keys(name, match).map((k) => ({ labels: this._series.get(k)!.labels, value: last.values.get(k) ?? 0 }));
+    return this._keys(name, match).map((k) => ({
+      labels: this._series.get(k)!.labels,
+      value: last.values.get(k) ?? 0,
+    }));
   }
 
   /** rate is the per-second increase of the matching counters over the last `windowMs` (default two intervals). */
@@ -163,7 +171,8 @@ export class MetricsRing {
   rateSeries(name: string, match: (l: Labels) => boolean = () => true): Point[] {
     const keys = this._keys(name, match);
     const out: Point[] = [];
-    for (let i = 1; i < this._samples.length; i++) out.push({ t: this._samples[i].t, v: this._between(keys, this._samples[i - 1], this._samples[i]) });
+    for (let i = 1; i < this._samples.length; i++)
+      out.push({ t: this._samples[i].t, v: this._between(keys, this._samples[i - 1], this._samples[i]) });
     return out;
   }
 

@@ -27,8 +27,13 @@ export interface ConsoleOptions {
 
 const COOKIE = 'tusk_console_token';
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json', '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+  '.json': 'application/json',
 };
 
 /** packageRoot is the nearest folder above `from` that holds package.json. */
@@ -64,7 +69,12 @@ export class Console {
   private readonly _api: ConsoleApi;
   private readonly _staticDir: string;
 
-  constructor(source: ConsoleSource, metrics: Registry, private readonly _opts: ConsoleOptions, private readonly _logger: Logger) {
+  constructor(
+    source: ConsoleSource,
+    metrics: Registry,
+    private readonly _opts: ConsoleOptions,
+    private readonly _logger: Logger,
+  ) {
     this.ring = new MetricsRing(metrics, _opts.ring);
     this._api = new ConsoleApi(source, this.ring, new JaegerQuery(_opts.jaegerQuery, _opts.jaegerTimeoutMs));
     this._staticDir = _opts.staticDir ?? defaultStaticDir();
@@ -102,7 +112,10 @@ export class Console {
     if (isUi && this._opts.token !== '' && url.searchParams.has('token')) {
       const given = url.searchParams.get('token') ?? '';
       if (sameSecret(given, this._opts.token)) {
-        res.writeHead(303, { location: '/ui/', 'set-cookie': `${COOKIE}=${encodeURIComponent(given)}; Path=/; HttpOnly; SameSite=Strict` });
+        res.writeHead(303, {
+          location: '/ui/',
+          'set-cookie': `${COOKIE}=${encodeURIComponent(given)}; Path=/; HttpOnly; SameSite=Strict`,
+        });
         res.end();
         return true;
       }
@@ -110,11 +123,16 @@ export class Console {
     if (!this.authorized(req)) {
       if (isUi) {
         res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-        res.end('<!doctype html><title>tusk-collector console</title><p>This console needs its token: open ' +
-          '<code>/ui/?token=YOUR_TOKEN</code> (service.console.token or TUSK_ADMIN_TOKEN).</p>\n');
+        res.end(
+          '<!doctype html><title>tusk-collector console</title><p>This console needs its token: open ' +
+            '<code>/ui/?token=YOUR_TOKEN</code> (service.console.token or TUSK_ADMIN_TOKEN).</p>\n',
+        );
       } else {
         res.setHeader('www-authenticate', 'Bearer realm="tusk-collector"');
-        sendJson(res, 401, { error: 'this endpoint needs the console token: send Authorization: Bearer <token>', code: 'ERR_CONSOLE_UNAUTHORIZED' });
+        sendJson(res, 401, {
+          error: 'this endpoint needs the console token: send Authorization: Bearer <token>',
+          code: 'ERR_CONSOLE_UNAUTHORIZED',
+        });
       }
       return true;
     }
@@ -137,7 +155,10 @@ export class Console {
         sendJson(res, err.status, { error: err.message, code: err.code });
       } else {
         this._logger.error({ err, path: p }, 'console endpoint failed');
-        sendJson(res, 500, { error: `internal error: ${err instanceof Error ? err.message : String(err)}`, code: 'ERR_CONSOLE_INTERNAL' });
+        sendJson(res, 500, {
+          error: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+          code: 'ERR_CONSOLE_INTERNAL',
+        });
       }
     }
     return true;
@@ -160,7 +181,10 @@ export class Console {
       } else sendJson(res, 404, { error: `no such console file ${rel}` });
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[path.extname(full)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': TYPES[path.extname(full)] ?? 'application/octet-stream',
+      'cache-control': 'no-cache',
+    });
     res.end(data);
   }
 }

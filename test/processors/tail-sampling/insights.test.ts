@@ -23,8 +23,12 @@ const stats = { traces: 3, spans: 7, bytes: 900, exportingBytes: 0 };
 
 function record(i: number, decision: 'sampled' | 'not_sampled' = 'sampled'): LedgerRecord {
   return {
-    traceId: i.toString(16).padStart(32, '0'), decision, policy: decision === 'sampled' ? 'errors' : '(none)', reason: `r${i}`,
-    inputs: { service: 'shop', operation: 'GET /cart', root_duration_us: 1000 + i }, decidedAt: 1_000 + i,
+    traceId: i.toString(16).padStart(32, '0'),
+    decision,
+    policy: decision === 'sampled' ? 'errors' : '(none)',
+    reason: `r${i}`,
+    inputs: { service: 'shop', operation: 'GET /cart', root_duration_us: 1000 + i },
+    decidedAt: 1_000 + i,
   };
 }
 
@@ -46,12 +50,22 @@ describe('processors/tail-sampling: insights', () => {
     const q = inner.latencyQuantiles('shop', 'GET /cart')!;
     expect(cart.p95Us).to.equal(q.p95);
     expect(cart.count).to.equal(20);
-    expect(cart.thresholds).to.deep.equal([{ policy: 'slow', thresholdUs: q.p95 * 2 }, { policy: 'floor', thresholdUs: 500_000 }]);
+    expect(cart.thresholds).to.deep.equal([
+      { policy: 'slow', thresholdUs: q.p95 * 2 },
+      { policy: 'floor', thresholdUs: 500_000 },
+    ]);
     // One observation is below min_observations: the relative rule cannot tell yet.
     expect(snap.latency[1].thresholds[0]).to.deep.equal({ policy: 'slow', thresholdUs: null });
     expect(snap.services).to.have.length(1);
     expect(snap.services[0].service).to.equal('shop');
-    expect(snap.targets).to.deep.equal([{ policy: 'rest', key: 'shop:GET /cart', targetPerSec: 5, seenPerSec: inner.clusterRate('shop:GET /cart') ?? null }]);
+    expect(snap.targets).to.deep.equal([
+      {
+        policy: 'rest',
+        key: 'shop:GET /cart',
+        targetPerSec: 5,
+        seenPerSec: inner.clusterRate('shop:GET /cart') ?? null,
+      },
+    ]);
     expect(snap.buffer).to.deep.equal(stats);
   });
 
@@ -65,7 +79,13 @@ describe('processors/tail-sampling: insights', () => {
     const again = await insights.state.recordDecisions([{ ...record(1), policy: 'other', decidedAt: 5000 }]);
     expect(again.get(record(1).traceId)?.policy).to.equal('errors');
     const recent = insights.recentDecisions(10);
-    expect(recent[0]).to.include({ traceId: record(2).traceId, decision: 'not_sampled', service: 'shop', operation: 'GET /cart', rootDurationUs: 1002 });
+    expect(recent[0]).to.include({
+      traceId: record(2).traceId,
+      decision: 'not_sampled',
+      service: 'shop',
+      operation: 'GET /cart',
+      rootDurationUs: 1002,
+    });
     expect(recent.map((d) => d.policy)).to.not.include('other');
     const many = Array.from({ length: MAX_RECENT_DECISIONS + 50 }, (_, i) => record(100 + i));
     await insights.state.recordDecisions(many);
@@ -75,7 +95,7 @@ describe('processors/tail-sampling: insights', () => {
     expect(insights.recentDecisions(3)).to.have.length(3);
   });
 
-  it('keeps the store\'s replica id and stats', () => {
+  it("keeps the store's replica id and stats", () => {
     const inner = new MemorySamplingState();
     const st = new SamplerInsights(inner, config, () => stats).state;
     expect(st.replicaId).to.equal(undefined); // memory: not shared

@@ -16,7 +16,12 @@ describe('pipeline/runtime/console: metrics ring', () => {
   beforeEach(() => {
     now = 1_000_000;
     registry = new Registry();
-    decisions = new Counter({ name: 'tusk_test_decisions_total', help: 'h', labelNames: ['decision'], registers: [registry] });
+    decisions = new Counter({
+      name: 'tusk_test_decisions_total',
+      help: 'h',
+      labelNames: ['decision'],
+      registers: [registry],
+    });
     buffered = new Gauge({ name: 'tusk_test_buffered', help: 'h', registers: [registry] });
     lag = new Histogram({ name: 'tusk_test_lag_seconds', help: 'h', buckets: [1, 2, 4], registers: [registry] });
     new Counter({ name: 'tusk_process_cpu_seconds_total', help: 'h', registers: [registry] }).inc(5);
@@ -57,7 +62,9 @@ describe('pipeline/runtime/console: metrics ring', () => {
     }
     expect(ring.latest('tusk_test_buffered')).to.equal(14);
     expect(ring.size).to.equal(11);
-    expect(ring.gaugeSeries('tusk_test_buffered').map((p) => p.v)).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(ring.gaugeSeries('tusk_test_buffered').map((p) => p.v)).to.deep.equal([
+      4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    ]);
   });
 
   it('estimates quantiles from histogram bucket increases, undefined when nothing was observed', async () => {
@@ -79,6 +86,8 @@ describe('pipeline/runtime/console: metrics ring', () => {
     decisions.inc({ decision: 'b' });
     buffered.set(1);
     await small.sample();
-    expect(small.latestBy('tusk_test_decisions_total').length + small.latestBy('tusk_test_buffered').length).to.equal(2);
+    expect(small.latestBy('tusk_test_decisions_total').length + small.latestBy('tusk_test_buffered').length).to.equal(
+      2,
+    );
   });
 });

@@ -22,24 +22,48 @@ const DROPPED = '2'.repeat(32);
 const UNKNOWN = '3'.repeat(32);
 
 const decisions: Record<string, DecisionRecord> = {
-  [KEPT]: { traceId: KEPT, decision: 'sampled', policy: 'errors', reason: 'span 01 has status ERROR', inputs: {}, decidedAt: 10 },
-  [DROPPED]: { traceId: DROPPED, decision: 'not_sampled', policy: '(none)', reason: 'no policy sampled the trace', inputs: {}, decidedAt: 11 },
+  [KEPT]: {
+    traceId: KEPT,
+    decision: 'sampled',
+    policy: 'errors',
+    reason: 'span 01 has status ERROR',
+    inputs: {},
+    decidedAt: 10,
+  },
+  [DROPPED]: {
+    traceId: DROPPED,
+    decision: 'not_sampled',
+    policy: '(none)',
+    reason: 'no policy sampled the trace',
+    inputs: {},
+    decidedAt: 11,
+  },
 };
 
 const insights: SamplingInsights = {
-  kind: 'sampling', policies: [{ name: 'errors', type: 'status_code' }], state: 'memory',
-  latency: [{ service: 'shop', operation: 'GET /cart', p50Us: 1000, p95Us: 9000, p99Us: 12000, count: 150, thresholds: [] }],
-  services: [], targets: [], buffer: { traces: 4, spans: 9, bytes: 1000, exportingBytes: 0 },
+  kind: 'sampling',
+  policies: [{ name: 'errors', type: 'status_code' }],
+  state: 'memory',
+  latency: [
+    { service: 'shop', operation: 'GET /cart', p50Us: 1000, p95Us: 9000, p99Us: 12000, count: 150, thresholds: [] },
+  ],
+  services: [],
+  targets: [],
+  buffer: { traces: 4, spans: 9, bytes: 1000, exportingBytes: 0 },
 };
 const recent: DecisionSummary[] = [
   { traceId: KEPT, decision: 'sampled', policy: 'errors', reason: 'r', decidedAt: 10 },
   { traceId: DROPPED, decision: 'not_sampled', policy: '(none)', reason: 'r', decidedAt: 11 },
 ];
-const provider: InsightsProvider = { insights: () => insights, recentDecisions: (n) => recent.slice().reverse().slice(0, n) };
+const provider: InsightsProvider = {
+  insights: () => insights,
+  recentDecisions: (n) => recent.slice().reverse().slice(0, n),
+};
 
 function source(): ConsoleSource {
   return {
-    serviceName: 'test', startedAt: Date.now() - 5000,
+    serviceName: 'test',
+    startedAt: Date.now() - 5000,
     status: () => [
       { id: 'receivers.otlp', started: true, ready: true },
       { id: 'processors.tail_sampling@traces', started: true, ready: true, detail: 'memory' },
@@ -47,25 +71,51 @@ function source(): ConsoleSource {
     ],
     explainDecision: async (id) => decisions[id],
     insightProviders: () => [{ id: 'processors.tail_sampling@traces', pipeline: 'traces', provider }],
-    pipelines: () => [{ name: 'traces', signal: 'traces', receivers: ['otlp'], processors: ['tail_sampling'], exporters: ['jaeger'] }],
+    pipelines: () => [
+      { name: 'traces', signal: 'traces', receivers: ['otlp'], processors: ['tail_sampling'], exporters: ['jaeger'] },
+    ],
     components: () => [
       { id: 'receivers.otlp', type: 'otlp', config: {} },
       { id: 'processors.tail_sampling', type: 'tail_sampling', config: { state: 'memory' } },
-      { id: 'exporters.jaeger', type: 'jaeger', config: { endpoint: 'http://u:secretpw@127.0.0.1:14268/api/traces', password: 'hunter2' } },
+      {
+        id: 'exporters.jaeger',
+        type: 'jaeger',
+        config: { endpoint: 'http://u:secretpw@127.0.0.1:14268/api/traces', password: 'hunter2' },
+      },
     ],
     configFile: () => '/etc/tusk/embedded.tsk',
     configDocument: () => ({ service: { console: { token: 's3cret' } } }),
     serviceSection: () => ({ admin: '127.0.0.1:0', console: { token: 's3cret', jaeger_query: 'http://x' } }),
-    lastReload: () => ({ at: 5, ok: false, trigger: 'SIGHUP', problems: ['pipeline "traces" changed its wiring; restart to apply'] }),
+    lastReload: () => ({
+      at: 5,
+      ok: false,
+      trigger: 'SIGHUP',
+      problems: ['pipeline "traces" changed its wiring; restart to apply'],
+    }),
   };
 }
 
 async function startAdmin(opts: { token?: string; staticDir: string; jaeger: string }) {
   const metrics = new Registry();
-  const spans = new Counter({ name: 'tusk_receiver_spans_total', help: 'h', labelNames: ['receiver', 'outcome', 'reason'], registers: [metrics] });
+  const spans = new Counter({
+    name: 'tusk_receiver_spans_total',
+    help: 'h',
+    labelNames: ['receiver', 'outcome', 'reason'],
+    registers: [metrics],
+  });
   const logger = pino({ level: 'silent' });
-  const webConsole = new Console(source(), metrics, { jaegerQuery: opts.jaeger, token: opts.token ?? '', staticDir: opts.staticDir, jaegerTimeoutMs: 1000 }, logger);
-  const server = new AdminServer({ status: () => [], explainDecision: async (id) => decisions[id], configDocument: () => ({}) }, metrics, logger, webConsole);
+  const webConsole = new Console(
+    source(),
+    metrics,
+    { jaegerQuery: opts.jaeger, token: opts.token ?? '', staticDir: opts.staticDir, jaegerTimeoutMs: 1000 },
+    logger,
+  );
+  const server = new AdminServer(
+    { status: () => [], explainDecision: async (id) => decisions[id], configDocument: () => ({}) },
+    metrics,
+    logger,
+    webConsole,
+  );
   const addr = await server.listen('127.0.0.1:0');
   return { server, webConsole, spans, base: `http://127.0.0.1:${addr.port}` };
 }
@@ -80,7 +130,26 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     jaeger = http.createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url === `/api/traces/${KEPT}`) {
-        return res.end(JSON.stringify({ data: [{ traceID: KEPT, processes: { p: { serviceName: 'shop' } }, spans: [{ traceID: KEPT, spanID: '01', operationName: 'GET /cart', startTime: 1, duration: 2, processID: 'p' }] }] }));
+        return res.end(
+          JSON.stringify({
+            data: [
+              {
+                traceID: KEPT,
+                processes: { p: { serviceName: 'shop' } },
+                spans: [
+                  {
+                    traceID: KEPT,
+                    spanID: '01',
+                    operationName: 'GET /cart',
+                    startTime: 1,
+                    duration: 2,
+                    processID: 'p',
+                  },
+                ],
+              },
+            ],
+          }),
+        );
       }
       res.statusCode = 404;
       res.end('{"data":null}');
@@ -126,7 +195,7 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     }
   });
 
-  it('answers a trace with its decision; a malformed id with 400; a dropped or unknown one with 404 in words', async () => {
+  it('answers a trace with its decision; a malformed id with 400; dropped or unknown: 404 in words', async () => {
     const kept = (await get(`/v1/traces/${KEPT.toUpperCase()}`)).json();
     expect((kept.trace as { spans: unknown[] }).spans).to.have.length(1);
     expect((kept.decision as DecisionRecord).policy).to.equal('errors');
@@ -136,7 +205,9 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     expect(bad.json().error).to.contain('is not a trace id');
     const dropped = await get(`/v1/traces/${DROPPED}`);
     expect(dropped.status).to.equal(404);
-    expect(dropped.json().error).to.equal(`trace ${DROPPED} was dropped because no policy kept it, so Jaeger does not have it`);
+    expect(dropped.json().error).to.equal(
+      `trace ${DROPPED} was dropped because no policy kept it, so Jaeger does not have it`,
+    );
     expect((dropped.json().decision as DecisionRecord).decision).to.equal('not_sampled');
     const unknown = await get(`/v1/traces/${UNKNOWN}`);
     expect(unknown.status).to.equal(404);
@@ -160,7 +231,9 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     try {
       const search = await fetch(`${noJaeger.base}/v1/traces?service=shop`);
       expect(search.status).to.equal(502);
-      expect(((await search.json()) as { error: string }).error).to.contain(`Jaeger query API at http://127.0.0.1:${port} is unreachable`);
+      expect(((await search.json()) as { error: string }).error).to.contain(
+        `Jaeger query API at http://127.0.0.1:${port} is unreachable`,
+      );
       const trace = await fetch(`${noJaeger.base}/v1/traces/${DROPPED}`);
       expect(trace.status).to.equal(404);
       const body = (await trace.json()) as { error: string; decision: DecisionRecord };
@@ -177,8 +250,12 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     expect(all.map((d) => d.traceId)).to.deep.equal([DROPPED, KEPT]);
     const kept = (await get('/v1/decisions?outcome=sampled')).json().decisions as DecisionSummary[];
     expect(kept.map((d) => d.traceId)).to.deep.equal([KEPT]);
-    expect(((await get('/v1/decisions?policy=(none)')).json().decisions as DecisionSummary[]).map((d) => d.traceId)).to.deep.equal([DROPPED]);
-    expect(((await get('/v1/decisions?since=10')).json().decisions as DecisionSummary[]).map((d) => d.traceId)).to.deep.equal([DROPPED]);
+    expect(
+      ((await get('/v1/decisions?policy=(none)')).json().decisions as DecisionSummary[]).map((d) => d.traceId),
+    ).to.deep.equal([DROPPED]);
+    expect(
+      ((await get('/v1/decisions?since=10')).json().decisions as DecisionSummary[]).map((d) => d.traceId),
+    ).to.deep.equal([DROPPED]);
     expect((await get('/v1/decisions?outcome=maybe')).status).to.equal(400);
   });
 
@@ -187,20 +264,33 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     admin.spans.inc({ receiver: 'receivers.otlp', outcome: 'accepted', reason: '' }, 500);
     await new Promise((r) => setTimeout(r, 50));
     await admin.webConsole.ring.sample();
-    const sampling = (await get('/v1/sampling')).json() as { processors: Array<{ latency: unknown[]; policies: Array<{ name: string }> }> };
+    const sampling = (await get('/v1/sampling')).json() as {
+      processors: Array<{ latency: unknown[]; policies: Array<{ name: string }> }>;
+    };
     expect(sampling.processors[0].latency).to.have.length(1);
     expect(sampling.processors[0].policies.map((p) => p.name)).to.deep.equal(['errors', '(none)']);
     const graph = (await get('/v1/pipeline')).json() as {
-      pipelines: Array<{ stages: Array<Array<{ id: string; rates: Record<string, number>; ready: boolean; detail: string }>> }>;
-      buffered: { traces: number }; dependencies: Array<{ name: string; ready: boolean; detail: string }>;
+      pipelines: Array<{
+        stages: Array<Array<{ id: string; rates: Record<string, number>; ready: boolean; detail: string }>>;
+      }>;
+      buffered: { traces: number };
+      dependencies: Array<{ name: string; ready: boolean; detail: string }>;
     };
     const [receivers, processors, exporters] = graph.pipelines[0].stages;
     expect(receivers[0].id).to.equal('receivers.otlp');
     expect(receivers[0].rates.accepted).to.be.greaterThan(0);
     expect(processors[0].id).to.equal('processors.tail_sampling');
-    expect(exporters[0]).to.include({ id: 'exporters.jaeger', ready: false, detail: 'Jaeger unreachable: ECONNREFUSED' });
+    expect(exporters[0]).to.include({
+      id: 'exporters.jaeger',
+      ready: false,
+      detail: 'Jaeger unreachable: ECONNREFUSED',
+    });
     expect(graph.buffered.traces).to.equal(4);
-    expect(graph.dependencies).to.deep.include({ name: 'exporters.jaeger', ready: false, detail: 'Jaeger unreachable: ECONNREFUSED' });
+    expect(graph.dependencies).to.deep.include({
+      name: 'exporters.jaeger',
+      ready: false,
+      detail: 'Jaeger unreachable: ECONNREFUSED',
+    });
     const status = (await get('/v1/status')).json();
     expect(status).to.include({ mode: 'embedded', ready: false, file: '/etc/tusk/embedded.tsk' });
   });
@@ -209,7 +299,10 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     const res = await get('/v1/config/effective');
     expect(res.status).to.equal(200);
     expect(res.text).to.not.contain('s3cret').and.not.contain('hunter2').and.not.contain('secretpw');
-    const body = res.json() as { lastReload: { ok: boolean }; components: Array<{ id: string; config: Record<string, unknown> }> };
+    const body = res.json() as {
+      lastReload: { ok: boolean };
+      components: Array<{ id: string; config: Record<string, unknown> }>;
+    };
     expect(body.lastReload.ok).to.equal(false);
     expect(body.components[2].config.password).to.equal('***');
   });
@@ -220,10 +313,14 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
       const plain = await fetch(`${locked.base}/v1/status`);
       expect(plain.status).to.equal(401);
       expect(plain.headers.get('www-authenticate')).to.contain('Bearer');
-      expect((await fetch(`${locked.base}/v1/config`)).status, 'the admin server\'s own /v1/ too').to.equal(401);
+      expect((await fetch(`${locked.base}/v1/config`)).status, "the admin server's own /v1/ too").to.equal(401);
       expect((await fetch(`${locked.base}/v1/decisions/${KEPT}`)).status).to.equal(401);
-      expect((await fetch(`${locked.base}/v1/status`, { headers: { authorization: 'Bearer wrong' } })).status).to.equal(401);
-      expect((await fetch(`${locked.base}/v1/status`, { headers: { authorization: 'Bearer tok-123' } })).status).to.equal(200);
+      expect((await fetch(`${locked.base}/v1/status`, { headers: { authorization: 'Bearer wrong' } })).status).to.equal(
+        401,
+      );
+      expect(
+        (await fetch(`${locked.base}/v1/status`, { headers: { authorization: 'Bearer tok-123' } })).status,
+      ).to.equal(200);
       const page = await fetch(`${locked.base}/ui/`);
       expect(page.status).to.equal(401);
       expect(await page.text()).to.contain('/ui/?token=');

@@ -133,7 +133,7 @@ export interface PipelineView {
   buffered: { traces: number; spans: number; bytes: number; exportingBytes: number };
   decisionLagSeconds: { p50: number | null; p99: number | null };
   kafkaLag: Array<{ topic: string; partition: number; lag: number }>;
-  dependencies: Array<{ name: string; ready: boolean; detail: string }>;
+  dependencies: Array<{ name: string; ready: boolean; degraded: boolean; detail: string }>;
   series: Record<string, Point[]>;
 }
 export interface Status {

@@ -26,7 +26,7 @@ export function Chart({ lines, height = 160, unit = '/s' }: { lines: Line[]; hei
     const el = host.current;
     if (!el) return;
     const opts: uPlot.Options = {
-      width: Math.max(200, el.clientWidth),
+      width: Math.max(200, el.parentElement?.clientWidth ?? el.clientWidth),
       height,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
@@ -38,7 +38,8 @@ export function Chart({ lines, height = 160, unit = '/s' }: { lines: Line[]; hei
       series: [{}, ...lines.map((l) => ({ label: l.label, stroke: l.color, width: 1.5, fill: `${l.color}22` }))],
     };
     plot.current = new uPlot(opts, data(), el);
-    const onResize = () => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height });
+    const onResize = () =>
+      plot.current?.setSize({ width: Math.max(200, el.parentElement?.clientWidth ?? el.clientWidth), height });
     window.addEventListener('resize', onResize);
     return () => {
       window.removeEventListener('resize', onResize);
@@ -49,7 +50,16 @@ export function Chart({ lines, height = 160, unit = '/s' }: { lines: Line[]; hei
 
   useEffect(() => {
     plot.current?.setData(data());
+    const el = host.current;
+    const width = Math.max(200, el?.parentElement?.clientWidth ?? 0);
+    if (plot.current && el && plot.current.width !== width) plot.current.setSize({ width, height });
   });
 
-  return <div class="chart" ref={host} />;
+  const enough = (lines[0]?.points.length ?? 0) >= 2;
+  return (
+    <div class="chart" style={{ minHeight: `${height + 50}px` }}>
+      {!enough && <p class="muted small chart-wait">Collecting samples…</p>}
+      <div ref={host} style={{ display: enough ? 'block' : 'none' }} />
+    </div>
+  );
 }

@@ -397,6 +397,33 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
     await shot(page, 'cluster-trace-dropped');
   });
 
+  it('bad input: a sampler whose Redis is unreachable says so on its pipeline page and keeps running', async () => {
+    const nothing = await freePort(); // handed out, never bound: connections to it are refused
+    const group = `${run.group}-noredis`;
+    const lonely = await startTier('sampler-noredis', CLUSTER, 'sample', run, {
+      KEEP_PERCENT: '0',
+      TUSK_CONSOLE_SAMPLE_INTERVAL: '1s',
+      TUSK_SAMPLER_GROUP: group,
+      REDIS_URL: `redis://127.0.0.1:${nothing}`,
+    });
+    try {
+      const p = await browser!.context.newPage();
+      p.on('pageerror', (err) => pageErrors.push(err.message));
+      await p.goto(ui(lonely, '/pipeline'));
+      await p.waitForSelector('[data-testid=dependencies]');
+      await p.waitForFunction(`document.querySelector('[data-testid=dependencies]').textContent.includes('DEGRADED')`);
+      const row = await p.$eval('[data-testid=dependencies]', (el) => el.textContent ?? '');
+      expect(row).to.contain('redis (processors.tail_sampling)').and.contain(`127.0.0.1:${nothing}`);
+      expect(row).to.contain('deciding from local state');
+      await shot(p, 'cluster-redis-unreachable');
+      expect((await fetch(`http://127.0.0.1:${lonely.admin}/healthz`)).status).to.equal(200);
+      await p.close();
+    } finally {
+      await stopAll([lonely]);
+      await deleteGroups([group]).catch(() => undefined);
+    }
+  });
+
   it('sampling tier: the service with its cluster-wide P95 from Redis', async () => {
     await until(
       'P95 of GET /items from Redis',

@@ -28,7 +28,7 @@ const UNITS: Record<string, string> = {
 };
 
 function Node({ n }: { n: GraphNode }) {
-  const state = !n.ready ? 'down' : n.degraded ? 'degraded' : 'up';
+  const state = n.degraded ? 'degraded' : !n.ready ? 'down' : 'up';
   return (
     <div class={`node ${state}`} data-testid="graph-node" title={n.detail}>
       <div class="node-kind">{n.kind}</div>
@@ -137,7 +137,7 @@ export function PipelinePage() {
           {data.dependencies.map((d) => (
             <tr key={d.name}>
               <td>{d.name}</td>
-              <td class={d.ready ? 'ok' : 'bad'}>{d.ready ? 'ready' : 'NOT READY'}</td>
+              <td class={d.ready ? 'ok' : 'bad'}>{d.ready ? 'ready' : d.degraded ? 'DEGRADED' : 'NOT READY'}</td>
               <td class="small">{d.detail}</td>
             </tr>
           ))}

@@ -370,20 +370,23 @@ export class ConsoleApi {
   }
 
   /** Kafka, Redis and each exporter: ready or not, and why, from the components' own health reports. */
-  private _dependencies(): Array<{ name: string; ready: boolean; detail: string }> {
+  private _dependencies(): Array<{ name: string; ready: boolean; degraded: boolean; detail: string }> {
     const types = new Map(this._src.components().map((c) => [c.id, c]));
-    const out: Array<{ name: string; ready: boolean; detail: string }> = [];
+    const out: Array<{ name: string; ready: boolean; degraded: boolean; detail: string }> = [];
     for (const s of this._src.status()) {
       const id = s.id.split('@')[0];
       const c = types.get(id);
       const detail = s.detail ?? '';
-      if (c?.type === 'kafka') out.push({ name: `kafka (${id})`, ready: s.ready, detail });
-      else if (id.startsWith('exporters.')) out.push({ name: id, ready: s.ready, detail });
+      if (c?.type === 'kafka')
+        out.push({ name: `kafka (${id})`, ready: s.ready, degraded: s.degraded ?? false, detail });
+      else if (id.startsWith('exporters.'))
+        out.push({ name: id, ready: s.ready, degraded: s.degraded ?? false, detail });
       else if (c?.type === 'tail_sampling') {
         const state = (c.config as { state?: string } | undefined)?.state ?? 'memory';
         out.push({
           name: state === 'redis' ? `redis (${id})` : `state: memory (${id})`,
           ready: s.ready && !s.degraded,
+          degraded: s.degraded ?? false,
           detail,
         });
       }

@@ -287,6 +287,7 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     });
     expect(graph.buffered.traces).to.equal(4);
     expect(graph.dependencies).to.deep.include({
+      degraded: false,
       name: 'exporters.jaeger',
       ready: false,
       detail: 'Jaeger unreachable: ECONNREFUSED',

@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
 
 step "typecheck (tsc, strict)"
-npx tsc -p tsconfig.test.json || { echo "typecheck failed"; exit 1; }
+{ npx tsc -p tsconfig.test.json && npx tsc -p console/tsconfig.json; } || { echo "typecheck failed"; exit 1; }
 
-step "build (dist/ for the tusk-collector command)"
-npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
+step "build (dist/ for the tusk-collector command, and the console bundle)"
+npm run -s build || { echo "build failed"; exit 1; }
 
 step "helm (built once from the Go module proxy, then cached)"
 bash scripts/stack/helm.sh >/dev/null || { echo "helm build failed"; exit 1; }
@@ -21,6 +21,9 @@ bash scripts/stack/hadolint.sh >/dev/null || { echo "Dockerfile linter install f
 
 step "local stack: Kafka, Redis, Jaeger (installs on first run; the first Jaeger build takes minutes)"
 bash scripts/stack/up.sh || { echo "stack failed to start"; exit 1; }
+
+step "headless Chromium for the console's browser tests (Debian package; skipped when installed)"
+bash scripts/stack/chromium.sh || { echo "chromium install failed"; exit 1; }
 
 # up.sh brings the secured Kafka listeners up too; on CI a missing listener is a failure, not a skip.
 if [ -n "${CI:-}" ]; then export KAFKA_SECURE_REQUIRED=1; fi

@@ -7,6 +7,7 @@ import { duration, hostPort, bool, num } from '../../pipeline/sdk/config-types';
 export const DEFAULT_ADMIN_ENDPOINT = '127.0.0.1:13133';
 export const DEFAULT_SERVICE_SHUTDOWN_TIMEOUT = '30s';
 export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_JAEGER_QUERY = 'http://127.0.0.1:16686';
 
 /** Schema of [service]. */
 export const serviceSchema = z
@@ -17,6 +18,19 @@ export const serviceSchema = z
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULT_LOG_LEVEL),
     /** Admin HTTP server (health, metrics, decisions, config); "" disables it. */
     admin: z.union([z.literal(''), hostPort()]).default(DEFAULT_ADMIN_ENDPOINT),
+    /** The web console at /ui/ on the admin server and the /v1/ endpoints it uses (docs/console.md). */
+    console: z
+      .object({
+        enabled: bool().default(true),
+        /** Base URL of Jaeger's query API (traces search and trace by id are proxied to it). */
+        jaeger_query: z.url().default(DEFAULT_JAEGER_QUERY),
+        /** Bearer token required on /ui/ and /v1/ when not empty (or set TUSK_ADMIN_TOKEN). Never shown. */
+        token: z.string().default(''),
+        /** How often the console samples the pipeline's metrics for its rates and 15-minute charts. */
+        sample_interval: duration({ min: 100 }).prefault('5s'),
+      })
+      .strict()
+      .prefault({}),
     /** How long SIGTERM may take to drain before the process exits anyway. */
     shutdown_timeout: duration({ min: 0 }).prefault(DEFAULT_SERVICE_SHUTDOWN_TIMEOUT),
     /** Self-tracing of the pipeline's own work (off by default). */

@@ -10,6 +10,7 @@ import type {
   LogsConsumer, Processor, ProcessorFactory, ProcessorNext, Receiver, ReceiverFactory, TracesConsumer,
 } from '../sdk/component';
 import { fanoutLogs, fanoutTraces } from './fanout';
+import { isInsightsProvider, type InsightsProvider } from '../sdk/insights';
 import { PipelineError } from '../sdk/errors';
 import { tracedLogs, tracedTraces } from '../sdk/self-telemetry/tracing';
 import type { ComponentSpec, ServiceConfig } from '../../config/service/load';
@@ -250,6 +251,12 @@ export class Service implements Host {
       }
     }
     return undefined;
+  }
+
+  /** insightProviders lists the processors that show something on the console, with their ids. */
+  insightProviders(): Array<{ id: string; pipeline: string; provider: InsightsProvider }> {
+    return this._processors.filter((n) => isInsightsProvider(n.component))
+      .map((n) => ({ id: n.id, pipeline: n.pipeline ?? '', provider: n.component as unknown as InsightsProvider }));
   }
 
   /**

@@ -19,6 +19,8 @@ import { explainRecord, type DecisionExplanation } from './explain';
 import { traceIdHash } from './trace-view';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
+import type { DecisionSummary, InsightsProvider, SamplingInsights } from '../../pipeline/sdk/insights';
+import { SamplerInsights } from './insights';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import {
@@ -51,7 +53,7 @@ export interface ProcessorDeps {
 const NOT_STARTED = 'ERR_SAMPLER_NOT_STARTED';
 
 /** TailSamplingProcessor implements the tail_sampling processor. shutdown() is idempotent and safe without start(). */
-export class TailSamplingProcessor implements Processor, DecisionExplainer {
+export class TailSamplingProcessor implements Processor, DecisionExplainer, InsightsProvider {
   readonly capabilities = { mutatesData: false };
   private _cfg: TailSamplingConfig;
   private _attrKeys: ReadonlySet<string>;
@@ -76,6 +78,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
   private _lateLogs: Outgoing<LogChunk>[] = [];
   private readonly _decider: Decider;
   private readonly _forwarder: Forwarder;
+  private readonly _insights: SamplerInsights;
   private _timer?: NodeJS.Timeout;
   private _immediate?: NodeJS.Immediate;
   private _ticking?: Promise<void>;
@@ -86,7 +89,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
 
   constructor(private readonly _settings: ComponentSettings, config: TailSamplingConfig, private readonly _next: ProcessorNext, deps: ProcessorDeps) {
     this._cfg = config;
-    this._state = deps.state;
+    this._insights = new SamplerInsights(deps.state, () => this._cfg, () => this.stats());
+    this._state = this._insights.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
     this._detachAgeOverride = deps.detachAgeMs;
@@ -224,6 +228,16 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer {
     const run = this._runTick().catch((err) => this._logger.error({ err }, 'tail_sampling tick failed'));
     this._ticking = run.finally(() => (this._ticking = undefined));
     return this._ticking;
+  }
+
+  /** insights is the console's snapshot of this sampler (pipeline/sdk/insights.ts). */
+  insights(): SamplingInsights {
+    return this._insights.snapshot();
+  }
+
+  /** recentDecisions lists this sampler's latest decisions, newest first. */
+  recentDecisions(limit: number): DecisionSummary[] {
+    return this._insights.recentDecisions(limit);
   }
 
   /** Buffer figures, for tests and the debug endpoints. */

@@ -1,6 +1,7 @@
 // The admin HTTP server: / and /healthz (process up; `/` is where the OpenTelemetry Collector's
 // health_check answers, so its charts' probes work unchanged), /readyz (every component started and its
-// dependencies reachable), /metrics (Prometheus text), /v1/decisions/{traceId}, /v1/config.
+// dependencies reachable), /metrics (Prometheus text), /v1/decisions/{traceId}, /v1/config, and what an
+// extension adds (the web console: /ui/ and its /v1/ endpoints).
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +19,11 @@ export interface AdminSource {
   configDocument(): unknown;
 }
 
+/** AdminExtension answers more paths on the admin port (the console: /ui/ and /v1/); false when not its own. */
+export interface AdminExtension {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean>;
+}
+
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 function send(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
@@ -31,7 +37,10 @@ export class AdminServer {
   private readonly _server: http.Server;
   private readonly _upSince = new Date();
 
-  constructor(private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger) {
+  constructor(
+    private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger,
+    private readonly _extension?: AdminExtension,
+  ) {
     this._server = http.createServer((req, res) => {
       this._handle(req, res).catch((err: unknown) => {
         this._logger.error({ err }, 'admin request failed');
@@ -60,6 +69,7 @@ export class AdminServer {
     if (url.pathname === '/metrics') {
       return send(res, 200, await this._metrics.metrics(), this._metrics.contentType);
     }
+    if (this._extension && (await this._extension.handle(req, res, url))) return;
     if (url.pathname === '/v1/config') return send(res, 200, redact(this._source.configDocument()));
     const decision = /^\/v1\/decisions\/([^/]+)$/.exec(url.pathname);
     if (decision) {

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../../config/service/load';
 import { Service } from '../service';
 import { AdminServer } from '../admin/server';
+import { consoleSource, type ReloadResult } from '../console/source';
+import { Console } from '../console/server';
 import { createLogger } from '../../sdk/logger';
 import { startSelfTracing, type SelfTracing } from '../../sdk/self-telemetry/tracing';
 
@@ -74,6 +76,7 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
     const endpoints = '/ and /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config';
     lines.push(`  admin: http://${adminAddress} (${endpoints})`);
   }
+  if (adminAddress && config.service.console.enabled) lines.push(`  console: http://${adminAddress}/ui/`);
   return lines.join('\n') + '\n';
 }
 
@@ -101,17 +104,30 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  let lastReload: ReloadResult | undefined;
+  const consoleCfg = config.service.console;
+  const webConsole = config.service.admin === '' || !consoleCfg.enabled ? undefined : new Console(
+    consoleSource(service, Date.now(), () => lastReload),
+    metrics,
+    {
+      jaegerQuery: consoleCfg.jaeger_query,
+      token: consoleCfg.token || (process.env.TUSK_ADMIN_TOKEN ?? ''),
+      ring: { intervalMs: consoleCfg.sample_interval },
+    },
+    logger.child({ component: 'console' }),
+  );
   const admin = config.service.admin === '' ? undefined : new AdminServer({
     status: () => service.status(),
     explainDecision: (id) => service.explainDecision(id),
     configDocument: () => service.config.document,
-  }, metrics, logger.child({ component: 'admin' }));
+  }, metrics, logger.child({ component: 'admin' }), webConsole);
 
   async function stop(reason: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, 'shutting down');
     await service.shutdown();
+    webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'self-tracing flush failed'));
     resolveDone();
@@ -140,12 +156,14 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
         return;
       }
       const problems = service.reconfigure(next);
+      lastReload = { at: Date.now(), ok: problems.length === 0, trigger: why, problems };
       if (problems.length > 0) logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
       else logger.info({ why }, 'reload: configuration applied');
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       io.stderr(`tusk-collector: reload rejected, running pipelines unchanged:\n${text}\n`);
       logger.error({ why }, 'reload rejected: invalid configuration');
+      lastReload = { at: Date.now(), ok: false, trigger: why, problems: [text] };
     }
   };
   const onHup = () => void reload('SIGHUP');
@@ -160,10 +178,12 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   try {
     const address = admin ? await admin.listen(config.service.admin) : undefined;
     await service.start();
+    webConsole?.start();
     io.stdout(banner(config, service, address ? `${address.address}:${address.port}` : undefined));
   } catch (err) {
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     await service.shutdown();
+    webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch(() => undefined);
     exitCode = 1;

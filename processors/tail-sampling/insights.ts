@@ -94,8 +94,11 @@ class ObservedState implements SamplingState {
     return this._inner.clusterRate(key);
   }
 
-  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
-    const earlier = await this._inner.recordDecisions(records);
+  async recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>> {
+    const earlier = await this._inner.recordDecisions(records, overriding);
     for (const r of records) this._remember(earlier.get(r.traceId) ?? r);
     return earlier;
   }

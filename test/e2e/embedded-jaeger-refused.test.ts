@@ -76,7 +76,7 @@ describe('e2e: a refusing Jaeger under the embedded pipeline', function () {
     const warn = await until('the warn line', 15_000, () =>
       collector!.output().split('\n').find((l) => l.includes('exporters.jaeger: export to') && l.includes('retrying')));
     expect(Date.now() - sentAt).to.be.below(15_000);
-    expect(warn).to.contain(jaegerUrl).and.contain('HTTP 503').and.contain('"level":40');
+    expect(warn).to.contain(jaegerUrl).and.contain('HTTP 503').and.contain('"level":"warn"');
     expect(warn, 'no stack trace at warn').to.not.contain('"stack"');
     expect(posts).to.be.above(0);
     const body = await until('/readyz 503', 15_000, async () => {
@@ -129,7 +129,7 @@ describe('e2e: a refusing Jaeger under the embedded pipeline', function () {
     await sendOne(otlp, `dropped-${process.pid}`);
     const dropped = await until('the dropped line', 20_000, () =>
       collector!.output().split('\n').find((l) => l.includes('after retries') && l.includes('dropped ')));
-    expect(dropped).to.contain('dropped 1 traces (3 spans) after retries').and.contain('"level":40');
+    expect(dropped).to.contain('dropped 1 traces (3 spans) after retries').and.contain('"level":"warn"');
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
     expect(metrics).to.match(/tusk_sampler_dropped_traces_total\{[^}]*reason="gave_up"[^}]*\} 1\b/);
     expect(metrics).to.match(/tusk_sampler_dropped_spans_total\{[^}]*reason="gave_up"[^}]*\} 3\b/);

@@ -56,7 +56,9 @@ export class MemorySamplingState implements SamplingState {
       now: this._o.now,
       metrics: this._o.metrics,
       logger: this._o.logger,
-      droppedSample: this._o.ledgerDroppedSample,
+      // In one process every decision keeps its reason and inputs: the sample exists to keep the shared
+      // Redis ledger small, and the local store is bounded by decision_cache_size either way.
+      droppedSample: 1,
     });
     this._createdAt = this._o.now();
   }

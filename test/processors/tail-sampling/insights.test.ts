@@ -33,6 +33,24 @@ function record(i: number, decision: 'sampled' | 'not_sampled' = 'sampled'): Led
 }
 
 describe('processors/tail-sampling: insights', () => {
+  it('forwards every argument to the store it wraps (the fingerprint overrides included)', async () => {
+    const seen: Array<ReadonlySet<string> | undefined> = [];
+    class Recording extends MemorySamplingState {
+      override recordDecisions(records: readonly LedgerRecord[], overriding?: ReadonlySet<string>) {
+        seen.push(overriding);
+        return super.recordDecisions(records);
+      }
+    }
+    const inner = new Recording();
+    const st = new SamplerInsights(inner, config, () => stats).state;
+    const overriding = new Set([record(1).traceId]);
+    await st.recordDecisions([record(1)], overriding);
+    await st.recordDecisions([record(2)]);
+    expect(seen).to.deep.equal([overriding, undefined]);
+    st.rememberDecision(record(3, 'not_sampled'));
+    expect(inner.recentDecision(record(3).traceId)?.policy).to.equal('(none)');
+  });
+
   it('lists keys with quantiles and per-policy thresholds, services and targets', () => {
     const inner = new MemorySamplingState();
     const insights = new SamplerInsights(inner, config, () => stats);

@@ -4,13 +4,21 @@
 // timeout after the broker appended it), the next records would reuse its sequence numbers and the broker
 // would drop them as duplicates while acknowledging them. A new producer (new producer id) after every
 // failure closes that hole.
+//
+// The retries are ours, never kafkajs': a send is retried whole, on a fresh producer. kafkajs 2.2.4 retries
+// a failed send only to the brokers that have not answered yet, keyed by broker: when a dead leader's
+// partitions move to a broker that had already answered for its own partitions, their records are never
+// sent again, and the send still resolves as acknowledged (found by the broker-kill drill). Retrying the
+// whole send can write the partitions that had succeeded twice: delivery is at-least-once, never less.
 
 import type { CompressionTypes, ICustomPartitioner, Kafka, Producer, RetryOptions, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import { retry, type BackoffPolicy } from '../retry';
 
 /** ProducerOptions configure the managed producer. */
 export interface ManagedProducerOptions {
   readonly createPartitioner: ICustomPartitioner;
+  /** Retries of a whole send (kafkajs' shape: initialRetryTime, maxRetryTime, retries, factor, multiplier). */
   readonly retry: RetryOptions;
   /** Broker-side wait for the in-sync replicas' acknowledgement (ms). */
   readonly ackTimeoutMs: number;
@@ -42,8 +50,25 @@ export class ManagedProducer {
     return this._current?.connected ?? false;
   }
 
-  /** send produces the messages of every topic in one request and resolves when Kafka acknowledged all of them. */
+  /**
+   * send produces the messages of every topic and resolves when Kafka acknowledged all of them. A failed
+   * attempt is retried whole on a fresh producer, up to `retry.retries` times, while the error is retriable.
+   */
   async send(topicMessages: TopicMessages[]): Promise<void> {
+    const retries = this._opts.retry.retries ?? 5;
+    let attempts = 0;
+    await retry(
+      backoffOf(this._opts.retry),
+      () => {
+        attempts++;
+        return this._sendOnce(topicMessages);
+      },
+      { retriable: (err) => !this._closed && attempts <= retries && isRetriableSendError(err) },
+    );
+  }
+
+  /** _sendOnce is one attempt on the current producer (kafkajs does not retry it); a failure retires it. */
+  private async _sendOnce(topicMessages: TopicMessages[]): Promise<void> {
     if (this._closed) throw new Error('producer closed');
     const slot = this._slot();
     slot.pending++;
@@ -77,7 +102,8 @@ export class ManagedProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      retry: this._opts.retry,
+      // One attempt per send: kafkajs' own retry of a send can lose records (see the file header).
+      retry: { ...this._opts.retry, retries: 0 },
     });
     const slot: Slot = { producer, ready: Promise.resolve(), pending: 0, retired: false, connected: false };
     slot.ready = producer.connect().then(() => {
@@ -94,4 +120,29 @@ export class ManagedProducer {
     if (!this._slots.delete(slot)) return;
     await slot.producer.disconnect().catch((err: unknown) => this._logger.debug({ err }, 'Kafka producer disconnect failed'));
   }
+}
+
+/** backoffOf maps kafkajs' retry options to the SDK's backoff (no time limit: `retries` bounds it). */
+function backoffOf(r: RetryOptions): BackoffPolicy {
+  return {
+    enabled: true,
+    initialIntervalMs: r.initialRetryTime ?? 300,
+    randomizationFactor: r.factor ?? 0.2,
+    multiplier: r.multiplier ?? 2,
+    maxIntervalMs: r.maxRetryTime ?? 30_000,
+    maxElapsedTimeMs: 0,
+  };
+}
+
+/**
+ * isRetriableSendError tells whether a failed attempt may succeed on a fresh producer. kafkajs wraps the
+ * error of a send it did not retry: in KafkaJSNumberOfRetriesExceeded when the cause was retriable, in
+ * KafkaJSNonRetriableError when it was not (a message too large, an authorization failure).
+ */
+export function isRetriableSendError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; retriable?: unknown };
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  if (e.name === 'KafkaJSNonRetriableError') return false;
+  return e.retriable !== false;
 }

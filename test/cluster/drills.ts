@@ -8,13 +8,15 @@
 // without a decision, any acknowledged error trace not kept or incomplete in Jaeger, any kept trace
 // incomplete, or a dropped trace found in Jaeger.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { fetchDecision, mapLimit, waitUntil, type DecisionAnswer } from '../helpers/admin';
 import { checkTraces } from '../helpers/jaeger-check';
 import { getTrace } from '../helpers/jaeger';
 import { duplicateDeliveries, startJaegerProxy } from '../helpers/jaeger-proxy';
 import { planTraces, runLoad, statusSummary, traceAcked, type LoadResult, type PlannedTrace } from '../helpers/otlp-load';
 import {
-  clusterBrokersUp, killPid, readPid, redisNodes, runScript, sleep, startOnHost, topicPartitions, waitGroupStable,
+  CLUSTER_STATE, clusterBrokersUp, killPid, readPid, redisNodes, runScript, sleep, startOnHost, topicPartitions, waitGroupStable,
   withAdmin, type ClusterEnv, type HostProcess,
 } from './rehearsal';
 
@@ -182,6 +184,15 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     if (unacked > 0) log(`    [${o.kind}] note: ${unacked} spans were not acknowledged (not counted as lost)`);
     if (lost.length > 0) failures.push(`${lost.length} acknowledged traces without a decision: ${ids(lost)}`);
     if (errorsLost.length > 0) failures.push(`${errorsLost.length} acknowledged error traces lost/incomplete: ${ids(errorsLost)}`);
+    for (const t of [...errorsLost, ...kept.filter((k) => incomplete.has(k.traceId))].slice(0, 8)) {
+      const c = report.checks.find((x) => x.traceId === t.traceId);
+      const d = decisions.get(t.traceId);
+      const missing = (c?.missing ?? []).map((m) => `${m}${m === t.rootSpanId ? '(root)' : ''}` +
+        ` proxy-delivered ${proxy.deliveries.get(m) ?? 0}x`);
+      log(`    [${o.kind}] ${t.traceId} (error ${t.error}, sent ${t.startMs}-${t.endMs} ms): ${d?.decision} by ` +
+        `${d?.policy} (${JSON.stringify(d?.inputs)}, by ${String(d?.decidedBy)} at +${d ? Number(d.decidedAt) - loadStart : '?'}` +
+        ` ms); in Jaeger ${c ? `${c.found}/${c.expected} missing ${missing.join(' ')}` : 'not checked'}`);
+    }
     if (report.incomplete.length > 0) failures.push(`${report.incomplete.length} kept traces incomplete in Jaeger`);
     if (leaked.length > 0) failures.push(`${leaked.length} dropped traces found in Jaeger: ${leaked.slice(0, 5).join(',')}`);
     if (rf !== 3) failures.push(`topic replication factor ${rf}, expected 3`);
@@ -196,6 +207,9 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   } finally {
     if (restore) await restore().catch((err: unknown) => log(`    [${o.kind}] restore failed: ${String(err)}`));
     await Promise.all(procs.map((p) => p.proc.stop('SIGTERM', 20_000).catch(() => undefined)));
+    const logDir = path.join(CLUSTER_STATE, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    for (const p of procs) fs.writeFileSync(path.join(logDir, `${o.kind}-${p.name.replace('@', '-')}.log`), p.proc.output());
     await proxy.close();
     await withAdmin(env, async (admin) => {
       await admin.deleteTopics({ topics: [names.topic], timeout: 10_000 }).catch(() => undefined);

@@ -34,6 +34,8 @@ export interface DrillOptions {
   faultAtMs: number;
   /** broker-kill: how long the broker stays down (ms). */
   downMs: number;
+  /** Extra environment of every collector process (e.g. DECISION_WAIT for an experiment). */
+  vars?: Record<string, string>;
   /** Progress lines go here. */
   log?: (line: string) => void;
 }
@@ -77,7 +79,7 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   const names = { topic: `drill-${id}`, group: `drill-${id}`, prefix: `drill:${id}:`, service: `drill-${id}` };
   const proxy = await startJaegerProxy('http://127.0.0.1:14268/api/traces', env.hostIp);
   const vars = { TUSK_SPANS_TOPIC: names.topic, TUSK_SAMPLER_GROUP: names.group, TUSK_REDIS_PREFIX: names.prefix,
-    JAEGER_ENDPOINT: proxy.endpoint, KEEP_PERCENT: '10' };
+    JAEGER_ENDPOINT: proxy.endpoint, KEEP_PERCENT: '10', ...o.vars };
   const procs: HostProcess[] = [];
   const failures: string[] = [];
   let fault = '';

@@ -1,7 +1,7 @@
 // `npm run cluster:drills`: brings the rehearsal cluster up (scripts/cluster/up.sh, idempotent), runs every
 // drill of test/cluster/drills.ts one after the other, prints the report table (the one docs/deployment.md
 // shows) and exits non-zero when a drill failed. The cluster is left up unless --down is given.
-//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [-- --down]
+//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s]
 // Needs the compiled collector (the npm script runs `tsc -p tsconfig.json` first) and the shared Jaeger.
 
 import { REPORT_HEADER, reportRow, runDrill, type DrillKind, type DrillReport } from './drills';
@@ -27,10 +27,12 @@ async function main(): Promise<number> {
   }
   const env = readClusterEnv();
   const reports: DrillReport[] = [];
+  const waitAt = args.indexOf('--decision-wait');
+  const vars: Record<string, string> = waitAt >= 0 ? { DECISION_WAIT: args[waitAt + 1] ?? '' } : {};
   for (const kind of kinds) {
     console.log(`\ndrill ${kind}:`);
     try {
-      const r = await runDrill(env, { kind, traces: 800, loadMs: 24_000, faultAtMs: 8000, downMs: 15_000 });
+      const r = await runDrill(env, { kind, traces: 800, loadMs: 24_000, faultAtMs: 8000, downMs: 15_000, vars });
       reports.push(r);
       console.log(`  ${r.failures.length === 0 ? 'pass' : 'FAIL'} in ${(r.elapsedMs / 1000).toFixed(1)} s` +
         `${r.failures.map((f) => `\n    - ${f}`).join('')}`);

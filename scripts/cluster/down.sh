@@ -53,7 +53,7 @@ if [[ "$MODE" == netns ]]; then
   cl_log "network: namespaces, veths and bridge $CL_BRIDGE removed"
 fi
 # Redis nodes start from scratch every time (no persistence): forget the cluster membership.
-rm -f "$CLUSTER_STATE"/redis-*/nodes.conf
+rm -f "$CLUSTER_STATE"/redis-*/nodes.conf "$CLUSTER_STATE"/redis-*/dump.rdb
 if [[ $PURGE -eq 1 ]]; then
   rm -rf "${CLUSTER_STATE:?}"
   cl_log "state purged ($CLUSTER_STATE)"

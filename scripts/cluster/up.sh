@@ -105,7 +105,9 @@ kafka_all_ready() { node "$CLUSTER_DIR/kafka-ready.js" "$REPO_ROOT" "$(kafka_boo
 # kafka_start NODE: start one broker in its namespace (also used by the drills to restart a killed one).
 kafka_start() {
   local n="$1" dir="$CLUSTER_STATE/kafka-$1" props
-  if cl_alive "kafka-$n" kafka.Kafka; then cl_log "kafka-$n: already running (pid $(cl_read_pid "kafka-$n"))"; return 0; fi
+  if cl_alive "kafka-$n" kafka.Kafka; then
+    cl_log "kafka-$n: already running (pid $(cl_read_pid "kafka-$n"))"; return 0
+  fi
   props="$dir/server.properties"
   rm -f "$(cl_pidfile "kafka-$n")"
   # shellcheck disable=SC2016,SC2086  # $$/$0/$@ expand in the child shell; heap opts split on purpose
@@ -136,7 +138,8 @@ kafka_up() {
     if [[ ! -f "$CLUSTER_STATE/kafka-$n/data/meta.properties" ]]; then
       kafka_java_tool "$n" kafka.tools.StorageTool format -t "$cid" -c "$CLUSTER_STATE/kafka-$n/server.properties" \
         --ignore-formatted >>"$CLUSTER_STATE/kafka-$n/logs/format.log" 2>&1 \
-        || { cl_err "kafka-$n: storage format failed"; tail -n 20 "$CLUSTER_STATE/kafka-$n/logs/format.log" >&2; return 1; }
+        || { cl_err "kafka-$n: storage format failed"
+             tail -n 20 "$CLUSTER_STATE/kafka-$n/logs/format.log" >&2; return 1; }
     fi
   done
   for n in "${KAFKA_NODES[@]}"; do kafka_start "$n"; done
@@ -160,6 +163,9 @@ redis_start() { # redis_start PORT (also used by the drills to restart a killed 
   if cl_alive "redis-$p" redis-server; then return 0; fi
   mkdir -p "$dir"
   rm -f "$(cl_pidfile "redis-$p")"
+  # A node without cluster membership starts empty: a replica's RDB from an earlier cluster would make
+  # `redis-cli --cluster create` refuse it ("node is not empty").
+  [[ -f "$dir/nodes.conf" ]] || rm -f "$dir/dump.rdb"
   cl_exec r redis-server --port "$p" --bind "$(cl_ip r)" --protected-mode no --save '' --appendonly no \
     --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 2000 \
     --daemonize yes --dir "$dir" --pidfile "$(cl_pidfile "redis-$p")" --logfile "$dir/redis.log" 8>&-
@@ -176,10 +182,14 @@ redis_cluster_ok() {
 redis_up() {
   local t p
   t=$(now_ms)
-  command -v redis-server >/dev/null || { cl_err "redis: redis-server not installed (scripts/stack/up.sh redis installs it)"; return 1; }
+  if ! command -v redis-server >/dev/null; then
+    cl_err "redis: redis-server not installed (Debian's redis-server; scripts/stack/up.sh redis installs it)"; return 1
+  fi
   for p in "${REDIS_PORTS[@]}"; do redis_start "$p"; done
   if redis_cluster_ok; then cl_ok "redis: cluster already formed at $(redis_nodes)"; return 0; fi
-  if [[ "$(redis_cli -p "${REDIS_PORTS[0]}" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')" == 1 ]]; then
+  local known p0="${REDIS_PORTS[0]}"
+  known="$(redis_cli -p "$p0" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_known_nodes://p')"
+  if [[ "$known" == 1 ]]; then
     cl_log "redis: creating the cluster (3 masters + 3 replicas)"
     local addrs=()
     for p in "${REDIS_PORTS[@]}"; do addrs+=("$(cl_ip r):$p"); done

@@ -14,10 +14,28 @@ import { fetchDecision, mapLimit, waitUntil, type DecisionAnswer } from '../help
 import { checkTraces } from '../helpers/jaeger-check';
 import { getTrace } from '../helpers/jaeger';
 import { duplicateDeliveries, startJaegerProxy } from '../helpers/jaeger-proxy';
-import { planTraces, runLoad, statusSummary, traceAcked, type LoadResult, type PlannedTrace } from '../helpers/otlp-load';
 import {
-  CLUSTER_STATE, clusterBrokersUp, killPid, readPid, redisNodes, runScript, sleep, startOnHost, topicPartitions, waitGroupStable,
-  withAdmin, type ClusterEnv, type HostProcess,
+  planTraces,
+  runLoad,
+  statusSummary,
+  traceAcked,
+  type LoadResult,
+  type PlannedTrace,
+} from '../helpers/otlp-load';
+import {
+  CLUSTER_STATE,
+  clusterBrokersUp,
+  killPid,
+  readPid,
+  redisNodes,
+  runScript,
+  sleep,
+  startOnHost,
+  topicPartitions,
+  waitGroupStable,
+  withAdmin,
+  type ClusterEnv,
+  type HostProcess,
 } from './rehearsal';
 
 /** The faults a drill can inject. */
@@ -78,8 +96,14 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   const id = `${o.kind}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
   const names = { topic: `drill-${id}`, group: `drill-${id}`, prefix: `drill:${id}:`, service: `drill-${id}` };
   const proxy = await startJaegerProxy('http://127.0.0.1:14268/api/traces', env.hostIp);
-  const vars = { TUSK_SPANS_TOPIC: names.topic, TUSK_SAMPLER_GROUP: names.group, TUSK_REDIS_PREFIX: names.prefix,
-    JAEGER_ENDPOINT: proxy.endpoint, KEEP_PERCENT: '10', ...o.vars };
+  const vars = {
+    TUSK_SPANS_TOPIC: names.topic,
+    TUSK_SAMPLER_GROUP: names.group,
+    TUSK_REDIS_PREFIX: names.prefix,
+    JAEGER_ENDPOINT: proxy.endpoint,
+    KEEP_PERCENT: '10',
+    ...o.vars,
+  };
   const procs: HostProcess[] = [];
   const failures: string[] = [];
   let fault = '';
@@ -92,14 +116,32 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     await waitGroupStable(env, names.group, names.topic, 3, PARTITIONS, 60_000);
     const placement = await topicPartitions(env, names.topic);
     const rf = Math.min(...placement.map((p) => p.replicas.length));
-    log(`    [${o.kind}] 2 ingest + 3 samplers up, group stable; topic ${names.topic}: ${placement.length} partitions, ` +
-      `RF ${rf}, leaders ${placement.map((p) => p.leader).join(',')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(
+      `    [${o.kind}] 2 ingest + 3 samplers up, group stable; topic ${names.topic}: ${placement.length} partitions, ` +
+        `RF ${rf}, leaders ${placement.map((p) => p.leader).join(',')} ` +
+        `(${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
 
-    const plan = planTraces({ service: names.service, rootName: `GET /${o.kind}`, count: o.traces, durationMs: o.loadMs,
-      children: 3, errorEvery: 20, errorChild: 'last', spreadMs: 2000 });
+    const plan = planTraces({
+      service: names.service,
+      rootName: `GET /${o.kind}`,
+      count: o.traces,
+      durationMs: o.loadMs,
+      children: 3,
+      errorEvery: 20,
+      errorChild: 'last',
+      spreadMs: 2000,
+    });
     const loadStart = Date.now();
-    const loads = ingest.map((t, i) => runLoad(plan.filter((p) => p.index % 2 === i).slice(),
-      { url: t.url, tickMs: 100, maxInFlight: 4, drainMs: 60_000, maxAttempts: 20 }));
+    const loads = ingest.map((t, i) =>
+      runLoad(plan.filter((p) => p.index % 2 === i).slice(), {
+        url: t.url,
+        tickMs: 100,
+        maxInFlight: 4,
+        drainMs: 60_000,
+        maxAttempts: 20,
+      }),
+    );
 
     await sleep(Math.max(0, o.faultAtMs - (Date.now() - loadStart)));
     const at = () => `${((Date.now() - loadStart) / 1000).toFixed(1)} s`;
@@ -117,7 +159,8 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       restore = async () => {
         const r = await runScript('up.sh', ['kafka-start', String(node)], 60_000);
         if (r.code !== 0) throw new Error(`restart of broker ${node} failed:\n${r.output}`);
-        if (!(await waitUntil(() => clusterBrokersUp(env, 3), 120_000, 500))) throw new Error(`broker ${node} not back`);
+        if (!(await waitUntil(() => clusterBrokersUp(env, 3), 120_000, 500)))
+          throw new Error(`broker ${node} not back`);
       };
       await sleep(o.downMs);
       await restore();
@@ -141,11 +184,17 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       await killPid(pid);
       fault = `kill -9 Redis master ${master.addr} at ${at()}`;
       log(`    [${o.kind}] ${fault}`);
-      const promoted = await waitUntil(async () => {
-        const now = await redisNodes(env, new Set([master.addr]));
-        const p = now.find((n) => n.master && !n.failed && n.slots.join() === master.slots.join() && n.id !== master.id);
-        return p?.addr;
-      }, 60_000, 200);
+      const promoted = await waitUntil(
+        async () => {
+          const now = await redisNodes(env, new Set([master.addr]));
+          const p = now.find(
+            (n) => n.master && !n.failed && n.slots.join() === master.slots.join() && n.id !== master.id,
+          );
+          return p?.addr;
+        },
+        60_000,
+        200,
+      );
       if (promoted === undefined) throw new Error(`no replica of ${master.addr} was promoted`);
       fault += `, replica ${promoted} promoted after ${((Date.now() - t0) / 1000).toFixed(1)} s`;
       const r = await runScript('up.sh', ['redis-start', port], 30_000);
@@ -165,53 +214,89 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     const ackedPlan = plan.filter((t) => traceAcked(t, acked));
 
     const decisions = new Map<string, DecisionAnswer>();
-    await waitUntil(async () => {
-      const open = ackedPlan.filter((t) => !decisions.has(t.traceId));
-      const answers = await mapLimit(open, 16, (t, i) => fetchDecision(victims[i % victims.length].admin, t.traceId));
-      answers.forEach((a, i) => { if (a) decisions.set(open[i].traceId, a); });
-      return decisions.size === ackedPlan.length ? true : undefined;
-    }, 90_000, 1000);
+    await waitUntil(
+      async () => {
+        const open = ackedPlan.filter((t) => !decisions.has(t.traceId));
+        const answers = await mapLimit(open, 16, (t, i) => fetchDecision(victims[i % victims.length].admin, t.traceId));
+        answers.forEach((a, i) => {
+          if (a) decisions.set(open[i].traceId, a);
+        });
+        return decisions.size === ackedPlan.length ? true : undefined;
+      },
+      90_000,
+      1000,
+    );
     const lost = ackedPlan.filter((t) => !decisions.has(t.traceId));
     const kept = ackedPlan.filter((t) => decisions.get(t.traceId)?.decision === 'sampled');
-    const dropped = ackedPlan.filter((t) => decisions.has(t.traceId) && decisions.get(t.traceId)?.decision !== 'sampled');
+    const dropped = ackedPlan.filter(
+      (t) => decisions.has(t.traceId) && decisions.get(t.traceId)?.decision !== 'sampled',
+    );
     const errors = ackedPlan.filter((t) => t.error);
     const report = await checkTraces(new Map(kept.map((t) => [t.traceId, t.spans.map((s) => s.spanId)])), 90_000);
     const incomplete = new Set(report.incomplete.map((c) => c.traceId));
-    const errorsLost = errors.filter((t) => decisions.get(t.traceId)?.decision !== 'sampled' || incomplete.has(t.traceId));
-    const dup = duplicateDeliveries(proxy, kept.flatMap((t) => t.spans.map((s) => s.spanId)));
+    const errorsLost = errors.filter(
+      (t) => decisions.get(t.traceId)?.decision !== 'sampled' || incomplete.has(t.traceId),
+    );
+    const dup = duplicateDeliveries(
+      proxy,
+      kept.flatMap((t) => t.spans.map((s) => s.spanId)),
+    );
     const sample = dropped.filter((_t, i) => i % 10 === 0);
-    const leaked = (await mapLimit(sample, 8, async (t) => ((await getTrace(t.traceId)) ? t.traceId : undefined)))
-      .filter((x): x is string => x !== undefined);
+    const leaked = (
+      await mapLimit(sample, 8, async (t) => ((await getTrace(t.traceId)) ? t.traceId : undefined))
+    ).filter((x): x is string => x !== undefined);
 
     if (unacked > 0) log(`    [${o.kind}] note: ${unacked} spans were not acknowledged (not counted as lost)`);
     if (lost.length > 0) failures.push(`${lost.length} acknowledged traces without a decision: ${ids(lost)}`);
-    if (errorsLost.length > 0) failures.push(`${errorsLost.length} acknowledged error traces lost/incomplete: ${ids(errorsLost)}`);
+    if (errorsLost.length > 0)
+      failures.push(`${errorsLost.length} acknowledged error traces lost/incomplete: ${ids(errorsLost)}`);
     for (const t of [...errorsLost, ...kept.filter((k) => incomplete.has(k.traceId))].slice(0, 8)) {
       const c = report.checks.find((x) => x.traceId === t.traceId);
       const d = decisions.get(t.traceId);
-      const missing = (c?.missing ?? []).map((m) => `${m}${m === t.rootSpanId ? '(root)' : ''}` +
-        ` proxy-delivered ${proxy.deliveries.get(m) ?? 0}x`);
-      log(`    [${o.kind}] ${t.traceId} (error ${t.error}, sent ${t.startMs}-${t.endMs} ms): ${d?.decision} by ` +
-        `${d?.policy} (${JSON.stringify(d?.inputs)}, by ${String(d?.decidedBy)} at +${d ? Number(d.decidedAt) - loadStart : '?'}` +
-        ` ms); in Jaeger ${c ? `${c.found}/${c.expected} missing ${missing.join(' ')}` : 'not checked'}`);
+      const missing = (c?.missing ?? []).map(
+        (m) => `${m}${m === t.rootSpanId ? '(root)' : ''}` + ` proxy-delivered ${proxy.deliveries.get(m) ?? 0}x`,
+      );
+      log(
+        `    [${o.kind}] ${t.traceId} (error ${t.error}, sent ${t.startMs}-${t.endMs} ms): ${d?.decision} by ` +
+          `${d?.policy} (${JSON.stringify(d?.inputs)}, by ${String(d?.decidedBy)} ` +
+          `at +${d ? Number(d.decidedAt) - loadStart : '?'}` +
+          ` ms); in Jaeger ${c ? `${c.found}/${c.expected} missing ${missing.join(' ')}` : 'not checked'}`,
+      );
     }
     if (report.incomplete.length > 0) failures.push(`${report.incomplete.length} kept traces incomplete in Jaeger`);
-    if (leaked.length > 0) failures.push(`${leaked.length} dropped traces found in Jaeger: ${leaked.slice(0, 5).join(',')}`);
+    if (leaked.length > 0)
+      failures.push(`${leaked.length} dropped traces found in Jaeger: ${leaked.slice(0, 5).join(',')}`);
     if (rf !== 3) failures.push(`topic replication factor ${rf}, expected 3`);
     return {
-      kind: o.kind, service: names.service, planned: plan.length, ackedTraces: ackedPlan.length, ackedSpans: acked.size,
-      unackedSpans: unacked, decided: decisions.size, kept: kept.length,
+      kind: o.kind,
+      service: names.service,
+      planned: plan.length,
+      ackedTraces: ackedPlan.length,
+      ackedSpans: acked.size,
+      unackedSpans: unacked,
+      decided: decisions.size,
+      kept: kept.length,
       keptErrors: errors.filter((t) => decisions.get(t.traceId)?.decision === 'sampled').length,
-      ackedErrors: errors.length, completeInJaeger: report.complete, duplicateSpans: dup.spans, duplicateCopies: dup.extra,
-      lost: lost.length, errorTracesLost: errorsLost.length, incompleteKept: report.incomplete.length,
-      leakedDropped: leaked.length, fault, replicationFactor: rf, elapsedMs: Date.now() - started, failures,
+      ackedErrors: errors.length,
+      completeInJaeger: report.complete,
+      duplicateSpans: dup.spans,
+      duplicateCopies: dup.extra,
+      lost: lost.length,
+      errorTracesLost: errorsLost.length,
+      incompleteKept: report.incomplete.length,
+      leakedDropped: leaked.length,
+      fault,
+      replicationFactor: rf,
+      elapsedMs: Date.now() - started,
+      failures,
     };
   } finally {
     if (restore) await restore().catch((err: unknown) => log(`    [${o.kind}] restore failed: ${String(err)}`));
     await Promise.all(procs.map((p) => p.proc.stop('SIGTERM', 20_000).catch(() => undefined)));
     const logDir = path.join(CLUSTER_STATE, 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    for (const p of procs) fs.writeFileSync(path.join(logDir, `${o.kind}-${p.name.replace('@', '-')}.log`), p.proc.output());
+    for (const p of procs)
+      fs.writeFileSync(path.join(logDir, `${o.kind}-${p.name.replace('@', '-')}.log`), p.proc.output());
     await proxy.close();
     await withAdmin(env, async (admin) => {
       await admin.deleteTopics({ topics: [names.topic], timeout: 10_000 }).catch(() => undefined);
@@ -221,19 +306,25 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
 }
 
 function ids(ts: readonly PlannedTrace[]): string {
-  return ts.slice(0, 5).map((t) => t.traceId).join(',');
+  return ts
+    .slice(0, 5)
+    .map((t) => t.traceId)
+    .join(',');
 }
 
 /** REPORT_HEADER and reportRow format the drill table (Markdown) of docs/deployment.md. */
 export const REPORT_HEADER = [
-  '| Drill | Fault | Acked traces (spans) | Decided | Kept (errors) | Complete in Jaeger | Duplicates | Lost | Result |',
+  '| Drill | Fault | Acked traces (spans) | Decided | Kept (errors) | Complete in Jaeger | Duplicates | Lost ' +
+    '| Result |',
   '|---|---|---|---|---|---|---|---|---|',
 ];
 
 /** reportRow is one line of the drill table. */
 export function reportRow(r: DrillReport): string {
-  return `| ${r.kind} | ${r.fault} | ${r.ackedTraces}/${r.planned} (${r.ackedSpans}) | ${r.decided} | ` +
+  return (
+    `| ${r.kind} | ${r.fault} | ${r.ackedTraces}/${r.planned} (${r.ackedSpans}) | ${r.decided} | ` +
     `${r.kept} (${r.keptErrors}/${r.ackedErrors}) | ${r.completeInJaeger}/${r.kept} | ` +
     `${r.duplicateSpans} spans (${r.duplicateCopies} extra copies) | ${r.lost + r.errorTracesLost} | ` +
-    `${r.failures.length === 0 ? 'pass' : 'FAIL'} |`;
+    `${r.failures.length === 0 ? 'pass' : 'FAIL'} |`
+  );
 }

@@ -37,11 +37,19 @@ export interface ScriptResult {
 /** runScript runs scripts/cluster/NAME with args, bounded by timeoutMs; never throws. */
 export function runScript(name: string, args: string[], timeoutMs: number): Promise<ScriptResult> {
   return new Promise((resolve) => {
-    execFile('bash', [path.join(SCRIPTS, name), ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 8 << 20 },
+    execFile(
+      'bash',
+      [path.join(SCRIPTS, name), ...args],
+      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 8 << 20 },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
         resolve({ code, output: `${stdout}${stderr}` });
-      });
+      },
+    );
   });
 }
 
@@ -53,7 +61,11 @@ export function readClusterEnv(): ClusterEnv {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
     if (m) kv.set(m[1], m[2]);
   }
-  const pairs = (s: string | undefined) => (s ?? '').split(',').filter((x) => x).map((x) => x.split('=') as [string, string]);
+  const pairs = (s: string | undefined) =>
+    (s ?? '')
+      .split(',')
+      .filter((x) => x)
+      .map((x) => x.split('=') as [string, string]);
   return {
     mode: kv.get('CLUSTER_MODE') === 'netns' ? 'netns' : 'loopback',
     hostIp: kv.get('CLUSTER_HOST_IP') ?? '127.0.0.1',
@@ -95,8 +107,14 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** withAdmin runs fn with a connected kafkajs admin on the rehearsal brokers. */
 export async function withAdmin<T>(env: ClusterEnv, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ clientId: 'tusk-drills', brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000, requestTimeout: 8000, retry: { retries: 2, initialRetryTime: 200 } }).admin();
+  const admin = new Kafka({
+    clientId: 'tusk-drills',
+    brokers: env.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 8000,
+    retry: { retries: 2, initialRetryTime: 200 },
+  }).admin();
   await admin.connect();
   try {
     return await fn(admin);
@@ -117,14 +135,21 @@ export interface PartitionView {
 export function topicPartitions(env: ClusterEnv, topic: string): Promise<PartitionView[]> {
   return withAdmin(env, async (admin) => {
     const md = await admin.fetchTopicMetadata({ topics: [topic] });
-    return (md.topics[0]?.partitions ?? []).map((p) => ({ partition: p.partitionId, leader: p.leader,
-      replicas: [...p.replicas], isr: [...p.isr] })).sort((a, b) => a.partition - b.partition);
+    return (md.topics[0]?.partitions ?? [])
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
+      .sort((a, b) => a.partition - b.partition);
   });
 }
 
 /** waitGroupStable waits until the group is Stable with `members` members covering all `partitions`. */
-export async function waitGroupStable(env: ClusterEnv, group: string, topic: string, members: number,
-  partitions: number, timeoutMs: number): Promise<number[]> {
+export async function waitGroupStable(
+  env: ClusterEnv,
+  group: string,
+  topic: string,
+  members: number,
+  partitions: number,
+  timeoutMs: number,
+): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -135,7 +160,11 @@ export async function waitGroupStable(env: ClusterEnv, group: string, topic: str
         const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
         assigned.push(...(a?.assignment[topic] ?? []));
       }
-      return { state: g?.state ?? 'Unknown', members: g?.members.length ?? 0, assigned: assigned.sort((x, y) => x - y) };
+      return {
+        state: g?.state ?? 'Unknown',
+        members: g?.members.length ?? 0,
+        assigned: assigned.sort((x, y) => x - y),
+      };
     }).catch((err: unknown) => ({ state: `error ${String(err)}`, members: 0, assigned: [] as number[] }));
     last = JSON.stringify(view);
     if (view.state === 'Stable' && view.members === members && new Set(view.assigned).size === partitions) {
@@ -155,8 +184,12 @@ export async function clusterBrokersUp(env: ClusterEnv, n: number): Promise<bool
 export function redisCli(node: string, args: string[], timeoutMs = 5000): Promise<string> {
   const i = node.lastIndexOf(':');
   return new Promise((resolve) => {
-    execFile('redis-cli', ['-h', node.slice(0, i), '-p', node.slice(i + 1), ...args], { timeout: timeoutMs },
-      (err, stdout) => resolve(err ? '' : stdout.replace(/\r/g, '')));
+    execFile(
+      'redis-cli',
+      ['-h', node.slice(0, i), '-p', node.slice(i + 1), ...args],
+      { timeout: timeoutMs },
+      (err, stdout) => resolve(err ? '' : stdout.replace(/\r/g, '')),
+    );
   });
 }
 
@@ -176,11 +209,20 @@ export async function redisNodes(env: ClusterEnv, skip: ReadonlySet<string> = ne
     if (skip.has(n)) continue;
     const out = await redisCli(n, ['cluster', 'nodes']);
     if (out === '') continue;
-    return out.trim().split('\n').map((line) => {
-      const f = line.split(' ');
-      return { id: f[0], addr: f[1].split('@')[0], master: f[2].includes('master'), failed: /fail(?!\?)/.test(f[2]),
-        masterId: f[3], slots: f.slice(8) };
-    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const f = line.split(' ');
+        return {
+          id: f[0],
+          addr: f[1].split('@')[0],
+          master: f[2].includes('master'),
+          failed: /fail(?!\?)/.test(f[2]),
+          masterId: f[3],
+          slots: f.slice(8),
+        };
+      });
   }
   return [];
 }
@@ -202,22 +244,38 @@ const OTLP_GRPC_PORT = 24317;
 const ADMIN_PORT = 23133;
 
 /** startOnHost runs the collector with `--pipeline pipeline` in host's namespace (or on its loopback address). */
-export async function startOnHost(env: ClusterEnv, host: string, pipeline: 'ingest' | 'sample',
-  vars: Record<string, string>): Promise<HostProcess> {
+export async function startOnHost(
+  env: ClusterEnv,
+  host: string,
+  pipeline: 'ingest' | 'sample',
+  vars: Record<string, string>,
+): Promise<HostProcess> {
   const ip = env.hosts.get(host);
   if (ip === undefined) throw new Error(`unknown rehearsal host ${host}`);
   const wrapper = env.mode === 'netns' ? ['ip', 'netns', 'exec', `${env.nsPrefix}-${host}`] : [];
-  const proc = await startCollector(PIPELINE_FILE, ['--pipeline', pipeline], {
-    KAFKA_BROKERS: env.kafkaBrokers.join(','),
-    REDIS_CLUSTER_NODES: env.redisNodes.join(','),
-    OTLP_HTTP_ENDPOINT: `${ip}:${OTLP_HTTP_PORT}`,
-    OTLP_GRPC_ENDPOINT: `${ip}:${OTLP_GRPC_PORT}`,
-    TUSK_ADMIN_ENDPOINT: `${ip}:${ADMIN_PORT}`,
-    ...vars,
-  }, 90_000, wrapper);
+  const proc = await startCollector(
+    PIPELINE_FILE,
+    ['--pipeline', pipeline],
+    {
+      KAFKA_BROKERS: env.kafkaBrokers.join(','),
+      REDIS_CLUSTER_NODES: env.redisNodes.join(','),
+      OTLP_HTTP_ENDPOINT: `${ip}:${OTLP_HTTP_PORT}`,
+      OTLP_GRPC_ENDPOINT: `${ip}:${OTLP_GRPC_PORT}`,
+      TUSK_ADMIN_ENDPOINT: `${ip}:${ADMIN_PORT}`,
+      ...vars,
+    },
+    90_000,
+    wrapper,
+  );
   const pidFile = path.join(CLUSTER_STATE, 'pids', `collector-${host}.pid`);
   if (proc.child.pid !== undefined) fs.writeFileSync(pidFile, `${proc.child.pid}\n`);
   proc.child.once('exit', () => fs.rmSync(pidFile, { force: true }));
-  return { name: `${pipeline}@${host}`, host, ip, proc, admin: `${ip}:${ADMIN_PORT}`,
-    url: `http://${ip}:${OTLP_HTTP_PORT}/v1/traces` };
+  return {
+    name: `${pipeline}@${host}`,
+    host,
+    ip,
+    proc,
+    admin: `${ip}:${ADMIN_PORT}`,
+    url: `http://${ip}:${OTLP_HTTP_PORT}/v1/traces`,
+  };
 }

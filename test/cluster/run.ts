@@ -12,7 +12,7 @@ const ALL: DrillKind[] = ['broker-kill', 'sampler-kill', 'redis-master-kill'];
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const onlyAt = args.indexOf('--only');
-  const kinds = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') as DrillKind[] : ALL;
+  const kinds = onlyAt >= 0 ? ((args[onlyAt + 1] ?? '').split(',') as DrillKind[]) : ALL;
   const unknown = kinds.filter((k) => !ALL.includes(k));
   if (unknown.length > 0) {
     console.error(`unknown drill(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
@@ -34,8 +34,10 @@ async function main(): Promise<number> {
     try {
       const r = await runDrill(env, { kind, traces: 800, loadMs: 24_000, faultAtMs: 8000, downMs: 15_000, vars });
       reports.push(r);
-      console.log(`  ${r.failures.length === 0 ? 'pass' : 'FAIL'} in ${(r.elapsedMs / 1000).toFixed(1)} s` +
-        `${r.failures.map((f) => `\n    - ${f}`).join('')}`);
+      console.log(
+        `  ${r.failures.length === 0 ? 'pass' : 'FAIL'} in ${(r.elapsedMs / 1000).toFixed(1)} s` +
+          `${r.failures.map((f) => `\n    - ${f}`).join('')}`,
+      );
     } catch (err) {
       console.error(`  drill ${kind} could not run: ${err instanceof Error ? err.stack : String(err)}`);
       return 1;
@@ -46,7 +48,10 @@ async function main(): Promise<number> {
   return reports.every((r) => r.failures.length === 0) ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -38,8 +38,10 @@ describe('cluster drills (rehearsal cluster: 3 brokers, Redis Cluster 3+3, one n
       throw new Error(`scripts/cluster/up.sh failed (${up.code}):\n${up.output}`);
     }
     env = readClusterEnv();
-    console.log(`      rehearsal cluster up in ${((Date.now() - t) / 1000).toFixed(1)} s (${env.mode}): ` +
-      `Kafka ${env.kafkaBrokers.join(',')}, Redis ${env.redisNodes.length} nodes`);
+    console.log(
+      `      rehearsal cluster up in ${((Date.now() - t) / 1000).toFixed(1)} s (${env.mode}): ` +
+        `Kafka ${env.kafkaBrokers.join(',')}, Redis ${env.redisNodes.length} nodes`,
+    );
   });
 
   after(async function () {
@@ -51,8 +53,14 @@ describe('cluster drills (rehearsal cluster: 3 brokers, Redis Cluster 3+3, one n
   });
 
   const drill = async (kind: 'broker-kill' | 'sampler-kill') => {
-    const r = await runDrill(env!, { kind, traces: 300, loadMs: 12_000, faultAtMs: 4000, downMs: 8000,
-      log: (s) => console.log(`  ${s}`) });
+    const r = await runDrill(env!, {
+      kind,
+      traces: 300,
+      loadMs: 12_000,
+      faultAtMs: 4000,
+      downMs: 8000,
+      log: (s) => console.log(`  ${s}`),
+    });
     reports.push(r);
     console.log(`      ${reportRow(r)}`);
     expect(r.replicationFactor, 'topic replication factor').to.equal(3);

@@ -20,7 +20,10 @@ describe('sampling state: own not-yet-synced latency observations count', () => 
     expect(q?.count).to.be.within(Math.floor(2000 / 1.1), 2000);
     // At most 10 % of the own observations may be missing from any answer (the cache's bound).
     counts.forEach((c, i) => expect(c, `answer ${i}`).to.be.at.least(Math.floor(i / 1.1)));
-    expect(counts.findIndex((c) => c >= 100), 'first answer with >= 100 observations').to.be.at.most(111);
+    expect(
+      counts.findIndex((c) => c >= 100),
+      'first answer with >= 100 observations',
+    ).to.be.at.most(111);
     expect(q!.p95).to.be.closeTo(900_000, 900_000 * 0.02);
     await s.shutdown();
   });

@@ -49,7 +49,9 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly
     for (const s of unique) {
       const md = metadata.topics.find((t) => t.name === s.topic);
       const partitions = md ? md.partitions.length : 0;
-      const rf = md && md.partitions.length > 0 ? Math.min(...md.partitions.map((p) => p.replicas.length)) : 0;
+      // Replica lists may be absent from a partial metadata answer: they then count as unknown (0).
+      const counts = (md?.partitions ?? []).map((p) => (p.replicas as number[] | undefined)?.length ?? 0);
+      const rf = counts.length > 0 ? Math.min(...counts) : 0;
       const created = missing.includes(s);
       if (created) logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
       else if (partitions !== s.partitions) {

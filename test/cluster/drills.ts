@@ -298,10 +298,13 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     for (const p of procs)
       fs.writeFileSync(path.join(logDir, `${o.kind}-${p.name.replace('@', '-')}.log`), p.proc.output());
     await proxy.close();
-    await withAdmin(env, async (admin) => {
-      await admin.deleteTopics({ topics: [names.topic], timeout: 10_000 }).catch(() => undefined);
-      await admin.deleteGroups([names.group]).catch(() => undefined);
-    }).catch(() => undefined);
+    // TUSK_DRILL_KEEP_TOPIC=1 keeps the topic and group for inspection (e.g. where a missing span landed).
+    if (process.env.TUSK_DRILL_KEEP_TOPIC === '1') log(`    [${o.kind}] kept topic and group ${names.topic}`);
+    else
+      await withAdmin(env, async (admin) => {
+        await admin.deleteTopics({ topics: [names.topic], timeout: 10_000 }).catch(() => undefined);
+        await admin.deleteGroups([names.group]).catch(() => undefined);
+      }).catch(() => undefined);
   }
 }
 

@@ -168,6 +168,7 @@ redis_start() { # redis_start PORT (also used by the drills to restart a killed 
   [[ -f "$dir/nodes.conf" ]] || rm -f "$dir/dump.rdb"
   cl_exec r redis-server --port "$p" --bind "$(cl_ip r)" --protected-mode no --save '' --appendonly no \
     --cluster-enabled yes --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 2000 \
+    --cluster-announce-ip "$(cl_ip r)" \
     --daemonize yes --dir "$dir" --pidfile "$(cl_pidfile "redis-$p")" --logfile "$dir/redis.log" 8>&-
   wait_until 10 "redis-$p ping" bash -c "[[ \"\$(redis-cli -h $(cl_ip r) -p $p ping 2>/dev/null)\" == PONG ]]"
 }

@@ -42,10 +42,15 @@ export function hasMetric(samples: readonly MetricSample[], name: string): boole
   return samples.some((s) => s.name === name);
 }
 
+/** adminBase: a bare port means 127.0.0.1:port; a "host:port" string is used as is. */
+function adminBase(admin: number | string): string {
+  return typeof admin === 'number' ? `http://127.0.0.1:${admin}` : `http://${admin}`;
+}
+
 /** fetchMetrics reads and parses /metrics; undefined when the endpoint does not answer. */
-export async function fetchMetrics(adminPort: number, timeoutMs = 5000): Promise<MetricSample[] | undefined> {
+export async function fetchMetrics(adminPort: number | string, timeoutMs = 5000): Promise<MetricSample[] | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${adminBase(adminPort)}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return undefined;
     return parseMetrics(await res.text());
   } catch {
@@ -70,9 +75,9 @@ export interface Readiness {
 }
 
 /** fetchReadyz reads /readyz. */
-export async function fetchReadyz(adminPort: number, timeoutMs = 5000): Promise<Readiness> {
+export async function fetchReadyz(adminPort: number | string, timeoutMs = 5000): Promise<Readiness> {
   try {
-    const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${adminBase(adminPort)}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
     const body = (await res.json()) as { components?: ReadyComponent[] };
     return { status: res.status, ready: res.status === 200, components: body.components ?? [] };
   } catch {
@@ -90,9 +95,9 @@ export interface DecisionAnswer {
 }
 
 /** fetchDecision asks /v1/decisions/{traceId}; undefined on 404 (or no answer). */
-export async function fetchDecision(adminPort: number, traceId: string, timeoutMs = 5000): Promise<DecisionAnswer | undefined> {
+export async function fetchDecision(adminPort: number | string, traceId: string, timeoutMs = 5000): Promise<DecisionAnswer | undefined> {
   try {
-    const res = await fetch(`http://127.0.0.1:${adminPort}/v1/decisions/${traceId}`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${adminBase(adminPort)}/v1/decisions/${traceId}`, { signal: AbortSignal.timeout(timeoutMs) });
     if (res.status !== 200) return undefined;
     return (await res.json()) as DecisionAnswer;
   } catch {

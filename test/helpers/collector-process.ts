@@ -16,9 +16,14 @@ export interface CollectorProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
 }
 
-/** startCollector runs `tusk-collector run <file> [args]` and resolves once it is listening. */
-export async function startCollector(file: string, args: string[], env: Record<string, string>, readyTimeoutMs = 60_000): Promise<CollectorProcess> {
-  const child = spawn(process.execPath, [BIN, 'run', file, ...args], {
+/**
+ * startCollector runs `tusk-collector run <file> [args]` and resolves once it is listening. `wrapper` is a
+ * command the node process is exec'd through (e.g. `ip netns exec NS`: the child pid stays the collector's).
+ */
+export async function startCollector(file: string, args: string[], env: Record<string, string>, readyTimeoutMs = 60_000,
+  wrapper: readonly string[] = []): Promise<CollectorProcess> {
+  const argv = [...wrapper, process.execPath, BIN, 'run', file, ...args];
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, TUSK_LOG_LEVEL: process.env.TUSK_LOG_LEVEL ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

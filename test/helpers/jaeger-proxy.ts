@@ -31,8 +31,10 @@ function hex(v: Buffer | number[]): string {
   return Buffer.from(v as Buffer).toString('hex').padStart(16, '0');
 }
 
-/** startJaegerProxy listens on 127.0.0.1 (free port) and forwards to `upstream` (…/api/traces). */
-export async function startJaegerProxy(upstream = 'http://127.0.0.1:14268/api/traces'): Promise<JaegerProxy> {
+/**
+ * startJaegerProxy listens on `host` (default 127.0.0.1, free port) and forwards to `upstream` (…/api/traces).
+ */
+export async function startJaegerProxy(upstream = 'http://127.0.0.1:14268/api/traces', host = '127.0.0.1'): Promise<JaegerProxy> {
   // thriftrw ships no types; it is what jaeger-client (under @opentelemetry/exporter-jaeger) encodes with.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Thrift } = require('thriftrw') as { Thrift: new (o: { source: string; allowOptionalArguments: boolean }) => unknown };
@@ -68,10 +70,10 @@ export async function startJaegerProxy(upstream = 'http://127.0.0.1:14268/api/tr
         });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://127.0.0.1:${port}/api/traces`,
+    endpoint: `http://${host}:${port}/api/traces`,
     deliveries,
     counts,
     close: () =>

@@ -18,13 +18,15 @@ export interface TopicState {
   readonly created: boolean;
   /** The topic's partition count after the call. */
   readonly partitions: number;
+  /** The topic's replication factor (fewest replicas of any partition; 0 when unknown). */
+  readonly replicationFactor: number;
 }
 
 /**
  * ensureTopics creates the missing topics of `specs` and returns each topic's partition count. A topic that
  * already exists is left as it is (a warning is logged when it has a different partition count than
- * configured: the trace-id-to-partition mapping follows the real count). Errors are thrown as kafkajs raised
- * them (the caller retries).
+ * configured: the trace-id-to-partition mapping follows the real count; and when it has fewer replicas than
+ * the configured replication factor). Errors are thrown as kafkajs raised them (the caller retries).
  */
 export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly TopicSpec[], timeoutMs: number): Promise<TopicState[]> {
   const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
@@ -47,12 +49,20 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly
     for (const s of unique) {
       const md = metadata.topics.find((t) => t.name === s.topic);
       const partitions = md ? md.partitions.length : 0;
+      // Replica lists may be absent from a partial metadata answer: they then count as unknown (0).
+      const counts = (md?.partitions ?? []).map((p) => (p.replicas as number[] | undefined)?.length ?? 0);
+      const rf = counts.length > 0 ? Math.min(...counts) : 0;
       const created = missing.includes(s);
       if (created) logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
       else if (partitions !== s.partitions) {
         logger.warn({ topic: s.topic, partitions, configured: s.partitions }, 'Kafka topic exists with a different partition count than configured; using it as it is');
       }
-      out.push({ topic: s.topic, created, partitions });
+      if (rf > 0 && rf < s.replicationFactor) {
+        // An acknowledged write survives only as many broker losses as the topic has replicas minus one.
+        logger.warn({ topic: s.topic, replication_factor: rf, configured: s.replicationFactor },
+          'Kafka topic has fewer replicas than the configured replication_factor; using it as it is');
+      }
+      out.push({ topic: s.topic, created, partitions, replicationFactor: rf });
     }
     return out;
   } finally {

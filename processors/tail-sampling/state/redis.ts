@@ -24,6 +24,7 @@ import {
   errorTrackerSettings,
   latencyKey,
   latencySliceMs,
+  localDeltaStale,
   localRate,
   oldestSlice,
   quantilesOf,
@@ -176,12 +177,15 @@ export class RedisSamplingState implements SamplingState {
     e.pending.set(sec, (e.pending.get(sec) ?? 0) + 1);
   }
 
-  /** Quantiles over the window: the other replicas' slices as last read merged with this replica's own, recomputed at most once per tick. */
+  /**
+   * Quantiles over the window: the other replicas' slices as last read merged with this replica's own (not yet
+   * synced observations included), recomputed once per tick and when the own delta outgrows the cache.
+   */
   latencyQuantiles(service: string, operation: string): LatencyQuantiles | undefined {
     const now = this._o.now();
     const e = this._latencyEntry(service, operation, now);
     if (e === undefined) return undefined;
-    if (e.cacheTick !== this._tick) {
+    if (e.cacheTick !== this._tick || localDeltaStale(e.cache, e.cluster, e.mine)) {
       const oldest = oldestSlice(now, this._o);
       e.cluster.prune(oldest);
       e.mine.prune(oldest);

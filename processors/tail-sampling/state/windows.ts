@@ -24,6 +24,30 @@ export function oldestSlice(now: number, o: ResolvedStateOptions): number {
 }
 
 /**
+ * Fraction of a cached merged quantile's count that this replica's own new observations may reach before the
+ * cache is recomputed within the same sync tick (see localDeltaStale).
+ */
+export const LOCAL_DELTA_STALE_FRACTION = 0.1;
+
+/**
+ * localDeltaStale says whether quantiles cached from `cluster` (the other replicas' window as last read)
+ * merged with `mine` (this replica's own, synced or not) miss too much of what this replica observed since:
+ * more than LOCAL_DELTA_STALE_FRACTION of the cached count, and always when the cache is empty. A burst on
+ * a new key is then judged on the replica's own not-yet-synced observations at once (as the embedded mode
+ * does), while a busy key still recomputes at most a few times per tick (each recompute grows the count
+ * by more than 10 %). The observations of `mine` in the cache are `cache.count - cluster.count`: `cluster`
+ * only changes at a sync, which starts a new tick anyway.
+ */
+export function localDeltaStale(
+  cache: LatencyQuantiles | undefined, cluster: SlicedSketch, mine: SlicedSketch,
+): boolean {
+  const cached = cache?.count ?? 0;
+  const mineCached = cached - (cluster.isEmpty() ? 0 : cluster.count);
+  const delta = Math.abs(mine.count - mineCached);
+  return delta > 0 && (cached === 0 || delta > cached * LOCAL_DELTA_STALE_FRACTION);
+}
+
+/**
  * SlicedSketch is one key's latency sketch over a sliding window made of time slices. The window total
  * is kept incrementally on `add` and rebuilt from the slices after a slice is replaced or pruned.
  */

@@ -4,7 +4,7 @@
 // by the ledger replaces ours). Never touches the state per span.
 
 import type { Logger } from 'pino';
-import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
+import { evaluatePolicies, type EvaluationOptions, type NamedPolicy, type Outcome } from './evaluation';
 import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
@@ -46,11 +46,13 @@ export class Decider {
     private readonly _state: SamplingState,
     private readonly _metrics: SamplerMetrics,
     private readonly _logger: Logger,
+    private _options: EvaluationOptions = {},
   ) {}
 
-  /** setPolicies swaps the policies (reconfigure); traces already being decided use the old ones. */
-  setPolicies(policies: NamedPolicy[]): void {
+  /** setPolicies swaps the policies and options (reconfigure); traces already being decided use the old ones. */
+  setPolicies(policies: NamedPolicy[], options: EvaluationOptions = this._options): void {
     this._policies = policies;
+    this._options = options;
   }
 
   /** decide evaluates and records a batch of traces; resolves with the final decision of each. */
@@ -68,7 +70,7 @@ export class Decider {
       const outcome = evaluatePolicies(policies, view, (policy, err) => {
         this._metrics.policyErrors.inc({ policy });
         this._logger.warn({ err, policy, traceId: t.traceId }, 'sampling policy failed; counted as not sampled');
-      });
+      }, this._options);
       pending.push({ trace: t, view, outcome });
     }
 

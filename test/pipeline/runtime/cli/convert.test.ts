@@ -9,6 +9,12 @@ import { loadServiceConfig } from '../../../../config/service/load';
 import { builtinFactories } from '../../../../pipeline/runtime/registry';
 import { main } from '../../../../pipeline/runtime/cli/main';
 import { convertCollectorConfig } from '../../../../pipeline/runtime/cli/convert';
+import { Service } from '../../../../pipeline/runtime/service';
+import { encodeSpans, newTraceId } from '../../../processors/tail-sampling/helpers/fixtures';
+import { freePort } from '../../../helpers/ports';
+import os from 'node:os';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 
 const DIR = path.resolve(__dirname, '..', '..', '..', 'fixtures', 'collector');
 const ENV = { KAFKA_PASSWORD: 'secret', SAMPLING_SALT: 'tier-2' };
@@ -170,6 +176,48 @@ describe('tusk-collector convert', () => {
     const r = await run([path.join(DIR, 'ottl-malformed.yaml')]);
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/invalid OTTL condition: column 17: unexpected character "="/);
+  });
+
+  it('runs a converted pipeline: OTLP/HTTP in, the README policies, debug out', async () => {
+    const { tsk } = convertCollectorConfig(fs.readFileSync(path.join(DIR, 'readme-all-policies.yaml'), 'utf8'), 'x');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-convert-run-'));
+    const out = path.join(dir, 'debug.txt');
+    const port = await freePort();
+    const overrides = [
+      `receivers.otlp.http.endpoint="127.0.0.1:${port}"`,
+      'receivers.otlp.grpc.endpoint=""',
+      'processors.tail_sampling.decision_wait=300ms',
+      'processors.tail_sampling.root_settle_delay=0',
+      `exporters.debug.path=${JSON.stringify(out)}`,
+    ];
+    const cfg = await loadServiceConfig('<converted>', {
+      registry: builtinFactories(),
+      source: tsk,
+      env: ENV,
+      overrides,
+    });
+    const svc = new Service(cfg, { logger: pino({ level: 'silent' }), metrics: new Registry() });
+    await svc.start();
+    try {
+      // A health check (dropped by drop-policy-1) and a trace every other policy has a say on.
+      const [health, kept] = [newTraceId(), newTraceId()];
+      const body = encodeSpans([
+        { traceId: health, attributes: { 'url.path': '/health' } },
+        { traceId: kept, status: 'ERROR', attributes: { key1: 75 } },
+      ]);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
+      expect(res.status).to.equal(200);
+      const text = fs.readFileSync(out, 'utf8');
+      expect(text).to.contain(kept);
+      expect(text).not.to.contain(health);
+    } finally {
+      await svc.shutdown();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads standard input, answers --help, and refuses bad usage and bad YAML with exit 2', async () => {

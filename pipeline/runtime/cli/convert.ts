@@ -67,6 +67,14 @@ export function convertCollectorConfig(text: string, file: string): ConvertResul
   const telemetry = isObj(service.telemetry) ? service.telemetry : {};
   const logs = isObj(telemetry.logs) ? telemetry.logs : {};
   if (typeof logs.level === 'string') serviceOut.log_level = logs.level.toLowerCase();
+  for (const k of Object.keys(telemetry)) {
+    if (k === 'metrics')
+      c.note(['service', 'telemetry', k], 'metrics are on the admin endpoint (/metrics) here; left out');
+    else if (k !== 'logs') c.drop(['service', 'telemetry', k], `service.telemetry.${k} has no counterpart here`);
+  }
+  for (const k of Object.keys(logs)) {
+    if (k !== 'level') c.note(['service', 'telemetry', 'logs', k], `logs.${k} left out (only the level is converted)`);
+  }
   for (const k of Object.keys(service)) {
     if (k === 'extensions')
       c.note(['service', k], 'extensions: health (/), readiness and metrics are on the admin endpoint here; left out');

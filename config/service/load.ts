@@ -6,6 +6,7 @@
 // The component types come from the catalog the caller passes (the runtime's registry of built-ins and its
 // plugin loader): this module knows no concrete component.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseTsk, parseTskFile, type SourcePos, type TskDiagnostic, type TskNote, type TskValue } from '../tsk/parser';
 import type { AnyFactory, KafkaTopics, ProcessorFactory } from '../../pipeline/sdk/component';
@@ -209,7 +210,8 @@ export async function loadServiceConfig(file: string, options: LoadOptions): Pro
     if (result.success) return result.data as T;
     for (const m of mapZodIssues(schema, raw, (result.error?.issues ?? []) as never)) {
       const p = joinPath(base, m.path);
-      issues.push({ code: m.code, path: p, message: m.message, pos: at(p), suggestion: m.suggestion });
+      const pos = m.offset === undefined ? at(p) : withinString(at(p), m.offset, options.source);
+      issues.push({ code: m.code, path: p, message: m.message, pos, suggestion: m.suggestion });
     }
     return undefined;
   };
@@ -432,6 +434,28 @@ function dropConsequences(issues: readonly ConfigIssue[]): ConfigIssue[] {
   return issues.filter(
     (i) => !(i.code === 'ERR_CONFIG_INVALID_VALUE' && i.pos && refused.has(`${i.pos.file}:${i.pos.line}`)),
   );
+}
+
+/**
+ * withinString moves `pos`, the position of a double-quoted string value, to the character `offset` of its
+ * decoded text (an escape such as \" counts as one character there, two in the file). Returns `pos`
+ * unchanged when the file cannot be read or the value is not a quoted string on that line.
+ */
+function withinString(pos: SourcePos | undefined, offset: number, source: string | undefined): SourcePos | undefined {
+  if (pos === undefined) return undefined;
+  let text: string;
+  try {
+    text = source ?? fs.readFileSync(pos.file, 'utf8');
+  } catch {
+    return pos;
+  }
+  const line = text.split('\n')[pos.line - 1];
+  if (line === undefined || line[pos.column - 1] !== '"') return pos;
+  let i = pos.column; // 0-based index of the first character after the opening quote
+  for (let decoded = 0; decoded < offset && i < line.length && line[i] !== '"'; decoded++) {
+    i += line[i] === '\\' ? 2 : 1;
+  }
+  return { ...pos, column: i + 1 };
 }
 
 /** sortIssues orders issues by file, line and column (those without a position last); stable otherwise. */

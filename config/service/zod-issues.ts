@@ -15,6 +15,11 @@ export interface MappedIssue {
   readonly message: string;
   /** The likely intended key or value, when one is close enough. */
   readonly suggestion?: string;
+  /**
+   * Where in a string value the problem is (0-based, in the decoded string), when a custom issue says so
+   * with `params: { offset }` (e.g. the column of an OTTL parse error); the loader turns it into a column.
+   */
+  readonly offset?: number;
 }
 
 type Issue = z.core.$ZodIssue;
@@ -167,11 +172,13 @@ function describe(issue: Issue, root: unknown, data: unknown): Omit<MappedIssue,
     suggestion,
   });
   if (issue.code === 'custom') {
-    const suggestion = (issue.params as { suggestion?: unknown } | undefined)?.suggestion;
+    const params = issue.params as { suggestion?: unknown; offset?: unknown } | undefined;
+    const suggestion = params?.suggestion;
     return {
       code: 'ERR_CONFIG_INVALID_VALUE',
       message: issue.message,
       suggestion: typeof suggestion === 'string' ? suggestion : undefined,
+      ...(typeof params?.offset === 'number' ? { offset: params.offset } : {}),
     };
   }
   if (issue.code === 'invalid_union') {

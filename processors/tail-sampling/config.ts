@@ -3,7 +3,7 @@
 // documents both.
 
 import { z } from 'zod';
-import { byteSize, duration, int, num, stringList } from '../../pipeline/sdk/config-types';
+import { bool, byteSize, duration, int, num, stringList } from '../../pipeline/sdk/config-types';
 import { retryOnFailureSchemaWith, type RetryDefaults } from '../../pipeline/sdk/retry';
 import { policySchema, type PolicyConfig } from './policies/config';
 
@@ -74,6 +74,17 @@ export const configSchema = z.object({
    * enabled false = no retry (the chunks are rejected upstream at the first retriable rejection).
    */
   retry_on_failure: retryOnFailureSchemaWith(DEFAULT_RETRY),
+  /**
+   * Stop at the first policy (after the drop policies) that samples a trace; later policies are not asked
+   * (the Collector's option of the same name: faster, but later rate limiters see fewer traces). Default false.
+   */
+  sample_on_first_match: bool().default(false),
+  /**
+   * At shutdown, drop the traces still waiting for a decision instead of deciding them on partial data (the
+   * Collector's option of the same name). With ack "settled" they are never decided at shutdown anyway: they
+   * are handed over for replay. With ack "buffered" they are lost. Default false.
+   */
+  drop_pending_traces_on_shutdown: bool().default(false),
   /** Bound on shutdown: decide everything, wait for exports this long, then give up. Default "10s". */
   shutdown_timeout: duration({ min: 0 }).prefault('10s'),
   /** Where sampling state lives: "memory" (one process) or "redis" (shared by replicas). Default "memory". */
@@ -98,7 +109,7 @@ function checkPolicyNames(policies: PolicyConfig[], ctx: z.RefinementCtx): void 
     else if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate policy name "${p.name}" (also policies[${seen.get(p.name)}])` });
     else seen.set(p.name, i);
     const nestedDrop = (q: PolicyConfig, path: (string | number)[]): void => {
-      if (q.type === 'and' || q.type === 'drop') q.policies.forEach((s, j) => {
+      if (q.type === 'and' || q.type === 'drop' || q.type === 'composite') q.policies.forEach((s, j) => {
         if (s.type === 'drop') ctx.addIssue({ code: 'custom', path: [...path, 'policies', j, 'type'], message: 'drop is allowed at the top level only' });
         nestedDrop(s, [...path, 'policies', j]);
       });

@@ -6,7 +6,7 @@
 // the trace is decided anew (counted). Never touches the state per span.
 
 import type { Logger } from 'pino';
-import { evaluatePolicies, type NamedPolicy, type Outcome } from './evaluation';
+import { evaluatePolicies, type EvaluationOptions, type NamedPolicy, type Outcome } from './evaluation';
 import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
@@ -52,11 +52,13 @@ export class Decider {
     private readonly _state: SamplingState,
     private readonly _metrics: SamplerMetrics,
     private readonly _logger: Logger,
+    private _options: EvaluationOptions = {},
   ) {}
 
-  /** setPolicies swaps the policies (reconfigure); traces already being decided use the old ones. */
-  setPolicies(policies: NamedPolicy[]): void {
+  /** setPolicies swaps the policies and options (reconfigure); traces already being decided use the old ones. */
+  setPolicies(policies: NamedPolicy[], options: EvaluationOptions = this._options): void {
     this._policies = policies;
+    this._options = options;
   }
 
   /** decide evaluates and records a batch of traces; resolves with the final decision of each. */
@@ -91,7 +93,7 @@ export class Decider {
       }
       if (view === undefined) continue; // unreachable: a trace without a ledger record always has a view
       if (t.spans.count > 0) this._state.recordSeen(view.key);
-      const outcome = evaluatePolicies(policies, view, onError(t.traceId));
+      const outcome = evaluatePolicies(policies, view, onError(t.traceId), this._options);
       pending.push({ trace: t, view, outcome });
     }
 

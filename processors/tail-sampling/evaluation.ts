@@ -1,6 +1,7 @@
 // The combination rule (same as the OpenTelemetry Collector's tail sampler):
 //   1. `drop` policies run first, in config order; the first that matches decides: NOT sampled.
-//   2. Every other policy runs, in config order (all of them, so rate limiters and metrics see every trace).
+//   2. Every other policy runs, in config order (all of them, so rate limiters and metrics see every trace;
+//      with sample_on_first_match, only until the first that samples).
 //   3. The trace is sampled when ANY policy sampled it; the FIRST such policy in config order is the
 //      deciding policy (sampling.policy). Otherwise it is not sampled (policy "(none)").
 // A policy that throws counts as "not sampled" for that policy and is counted in policy_errors.
@@ -90,14 +91,60 @@ function runPolicies(list: readonly NamedPolicy[], trace: TraceView, onError: (p
   return pending ? Promise.all(out) : (out as Named[]);
 }
 
+/**
+ * runUntilSampled evaluates `list` in order and stops after the first "sampled" vote (sample_on_first_match);
+ * synchronous unless a policy answers with a promise.
+ */
+function runUntilSampled(
+  list: readonly NamedPolicy[],
+  trace: TraceView,
+  onError: (policy: string, err: unknown) => void,
+  from = 0,
+  out: Named[] = [],
+): Named[] | Promise<Named[]> {
+  for (let i = from; i < list.length; i++) {
+    const p = list[i];
+    let d: Decision | Promise<Decision>;
+    try {
+      d = p.policy.evaluate(trace);
+    } catch (err) {
+      out.push(failedVote(p.name, err, onError));
+      continue;
+    }
+    if (isPromise(d)) {
+      return d.then(
+        (r) => ({ name: p.name, decision: r }),
+        (err: unknown) => failedVote(p.name, err, onError),
+      ).then((v) => {
+        out.push(v);
+        return v.decision.verdict === 'sampled' ? out : runUntilSampled(list, trace, onError, i + 1, out);
+      });
+    }
+    out.push({ name: p.name, decision: d });
+    if (d.verdict === 'sampled') return out;
+  }
+  return out;
+}
+
+/** EvaluationOptions are the processor options of the combination rule. */
+export interface EvaluationOptions {
+  /** Stop at the first policy that samples (the Collector's sample_on_first_match); later ones are not asked. */
+  readonly sampleOnFirstMatch?: boolean;
+}
+
 /** evaluatePolicies applies the combination rule; synchronous unless a policy answers with a promise. */
-export function evaluatePolicies(policies: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void): Outcome | Promise<Outcome> {
+export function evaluatePolicies(
+  policies: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void,
+  options: EvaluationOptions = {},
+): Outcome | Promise<Outcome> {
   const { drops, others } = splitOf(policies);
   const afterDrops = (dropVotes: Named[]): Outcome | Promise<Outcome> => {
     for (const v of dropVotes) {
       if (v.decision.verdict === 'dropped') return { decision: 'not_sampled', policy: v.name, reason: v.decision.reason, inputs: { ...v.decision.inputs } };
     }
-    const votes = runPolicies(others, trace, onError);
+    const votes = options.sampleOnFirstMatch
+      ? runUntilSampled(others, trace, onError)
+      : runPolicies(others, trace, onError);
     return isPromise(votes) ? votes.then(combine) : combine(votes);
   };
   if (drops.length === 0) return afterDrops([]);

@@ -99,7 +99,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
     this._attrKeys = attributeKeys(config.policies);
     this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
-    this._decider = new Decider(buildPolicies(config.policies, this._state, this._now), this._state, this._metrics, this._logger);
+    const policies = buildPolicies(config.policies, this._state, this._now);
+    this._decider = new Decider(policies, this._state, this._metrics, this._logger, {
+      sampleOnFirstMatch: config.sample_on_first_match,
+    });
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
   }
 
@@ -174,7 +177,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     }
     const restartTimer = config.tick_interval !== this._cfg.tick_interval;
     this._cfg = { ...config, state: this._cfg.state, redis: this._cfg.redis };
-    this._decider.setPolicies(policies);
+    this._decider.setPolicies(policies, { sampleOnFirstMatch: config.sample_on_first_match });
     this._attrKeys = attributeKeys(config.policies);
     this._forwarder.updateOptions(this._forwarderOptions(config));
     if (restartTimer && this._timer) {
@@ -250,6 +253,15 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     this._stopping = true;
     if (this._timer) clearInterval(this._timer);
     if (this._immediate) clearImmediate(this._immediate);
+    if (this._cfg.drop_pending_traces_on_shutdown) {
+      // Not decided on partial data: dropped (ack "settled" handed them over in beginDrain already).
+      const dropped = this._buffer.takeDue(Number.MAX_SAFE_INTEGER);
+      const err = new ShutdownError(this._settings.id);
+      for (const t of dropped) settleWaiters(t, err);
+      if (dropped.length > 0) {
+        this._logger.info({ traces: dropped.length }, 'tail_sampling shutdown: pending traces dropped undecided');
+      }
+    }
     if (this._started) {
       const drained = await this.flush(this._cfg.shutdown_timeout);
       if (!drained) this._logger.warn({ inflight: this._forwarder.inflight }, 'tail_sampling shutdown: exports still pending after shutdown_timeout');

@@ -9,7 +9,9 @@
 // policies read status and times only). `ChunkSpanScan` is the reusable sink the processor scans each
 // incoming chunk into; `SpanTable` is what a buffered trace holds.
 
-import { hexOf, readUtf8, type AttrValue, type SpanFieldRanges, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
+import {
+  hexOf, readSpanDetails, readUtf8, type AttrValue, type SpanDetails, type SpanFieldRanges, type SpanIndexSink,
+} from '../../pipeline/sdk/otlp/index';
 import type { SpanSummary } from './policies/types';
 import type { SlabAllocator } from './slab';
 
@@ -30,7 +32,10 @@ const F_STATUS = 12;
 const F_SERVICE = 13; // index into the services list (of the scan, then of the table)
 const F_START_US = 14;
 const F_END_US = 15;
-const FIELDS = 16;
+const F_FLAGS = 16; // the span's flags field (W3C trace flags in the low 8 bits)
+const F_SPAN_START = 17; // byte range of the whole Span message (events and all attributes are read from it lazily)
+const F_SPAN_LEN = 18;
+const FIELDS = 19;
 
 /** A scan buffer grown beyond this many spans by one huge chunk is dropped at the next reset. */
 const MAX_RETAINED_SCAN_SPANS = 4096;
@@ -109,6 +114,9 @@ export class ChunkSpanScan implements SpanIndexSink {
     rows[o + F_SERVICE] = this.services.length - 1;
     rows[o + F_START_US] = f.startUs;
     rows[o + F_END_US] = f.endUs;
+    rows[o + F_FLAGS] = f.flags;
+    rows[o + F_SPAN_START] = f.spanStart;
+    rows[o + F_SPAN_LEN] = f.spanLen;
     if (f.parentSpanIdLen === 0) this._hasRoot = true;
     if (f.attributes !== undefined) {
       const attrs = (this.attributes ??= []);
@@ -241,8 +249,11 @@ export class PackedSpan implements SpanSummary {
   readonly startUs: number;
   readonly endUs: number;
   readonly statusCode: 0 | 1 | 2;
+  readonly flags: number;
+  readonly sizeBytes: number;
   /** True when the span has no parent span id (`parentSpanId === ''`). */
   readonly isRoot: boolean;
+  private _details: SpanDetails | undefined;
 
   constructor(
     private readonly _data: Uint8Array,
@@ -256,6 +267,13 @@ export class PackedSpan implements SpanSummary {
     this.endUs = _rows[_o + F_END_US];
     this.statusCode = _rows[_o + F_STATUS] as 0 | 1 | 2;
     this.isRoot = _rows[_o + F_PARENT_LEN] === 0;
+    this.flags = _rows[_o + F_FLAGS];
+    this.sizeBytes = _rows[_o + F_SPAN_LEN];
+  }
+
+  /** details decodes the span's own attributes and its events from the chunk on first read (then kept). */
+  get details(): SpanDetails {
+    return (this._details ??= readSpanDetails(this._data, this._rows[this._o + F_SPAN_START], this._rows[this._o + F_SPAN_LEN]));
   }
 
   get traceId(): string {

@@ -1,9 +1,10 @@
-// The `tusk-collector` command line: run, validate, print-config, tsk, version, help. Every command answers
+// The `tusk-collector` command line: run, validate, print-config, tsk, convert, version, help. Every command answers
 // `--help`; FILE may be `-` (standard input); `--set path=value` overrides a key of the file. validate, run
 // and print-config load the file the same way (loadCliConfig), so they always agree.
 //
 // Exit codes: 0 success; 1 the pipelines failed at run time (a component could not start, or a fatal
-// error); 2 invalid configuration or bad usage; 130 a second SIGTERM/SIGINT during shutdown.
+// error); 2 invalid configuration or bad usage; 130 a second SIGTERM/SIGINT during shutdown. `convert`
+// exits 1 when it converted but had to leave something out.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { effectiveConfig } from '../../../config/service/effective';
 import { tskCommand, TSK_USAGE } from '../../../config/tsk/command';
 import { redact } from '../admin/redact';
 import { runCommand, type CliIo } from './run';
+import { convertCommand, CONVERT_USAGE } from './convert';
 
 /** EXIT_CODES are the exit statuses of the command (also in the README and docs/configuration.md). */
 export const EXIT_CODES = { ok: 0, runtimeFailure: 1, invalid: 2, secondSignal: 130 } as const;
@@ -25,6 +27,7 @@ Commands:
   validate FILE       check FILE; print every problem as file:line:col
   print-config FILE   print the effective config (defaults filled in, secrets masked)
   tsk FILE            print FILE parsed as JSON (the .tsk dialect, no pipeline checks)
+  convert FILE        convert an OpenTelemetry Collector YAML config to a .tsk pipeline (stdout)
   version             print the version (also -v, --version)
   help [COMMAND]      print this help, or a command's (also COMMAND --help)
 
@@ -58,6 +61,7 @@ ${CONFIG_OPTIONS}
   Exit: 0 printed; 2 invalid config or usage.
 `,
   tsk: TSK_USAGE,
+  convert: CONVERT_USAGE,
   version: `Usage: tusk-collector version (or -v, --version)
   Print the version of tusk-collector.
 `,
@@ -192,6 +196,8 @@ export async function main(argv: string[], io: CliIo = defaultIo, input: CliInpu
     }
     case 'tsk':
       return tskCommand(rest, { ...io, env: input.env });
+    case 'convert':
+      return convertCommand(rest, io, input);
     case 'version':
     case '--version':
     case '-v':

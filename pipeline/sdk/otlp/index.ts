@@ -7,8 +7,8 @@ export type { OtlpTypes } from './schema';
 export { OtlpDecodeError, OTLP_DECODE_ERROR_CODE, isOtlpDecodeError } from './errors';
 export { splitTracesByTraceId, splitLogsByTraceId } from './scanner';
 export type { TraceSplitResult, LogSplitResult } from './scanner';
-export { indexTraceChunk, scanTraceChunk } from './span-index';
-export type { SpanIndex, SpanFieldRanges, SpanIndexSink } from './span-index';
+export { indexTraceChunk, readSpanDetails, scanTraceChunk } from './span-index';
+export type { SpanDetails, SpanEventDetails, SpanIndex, SpanFieldRanges, SpanIndexSink } from './span-index';
 export { appendSpanAttributes, countSpans, countLogRecords } from './stamp';
 export { decodeTraces, encodeTraces, decodeLogs, encodeLogs, anyValueToJs, longToBigInt, bigIntToLongBits } from './decode';
 export type {

@@ -10,7 +10,7 @@ import type { AttrValue } from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
 const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, readUtf8, skipField } = wire;
-const { WT_VARINT, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
+const { WT_VARINT, WT_I32, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 const SERVICE_NAME = Buffer.from('service.name');
 
@@ -35,6 +35,10 @@ export interface SpanIndex {
   service: string;
   /** W3C trace state, '' when absent. */
   traceState: string;
+  /** The span's `flags` (fixed32; the low 8 bits are the W3C trace flags, bit 0 = sampled); 0 when absent. */
+  flags: number;
+  /** Encoded size of the Span message, bytes (without its field tag and length prefix). */
+  sizeBytes: number;
   /**
    * The attributes asked for by `wantAttributes`, span attributes overriding resource attributes; absent
    * when no attributes were asked for. Arrays and kvlists are rendered as JSON text, bytes as hex.
@@ -260,6 +264,11 @@ export interface SpanFieldRanges {
   startUs: number;
   endUs: number;
   statusCode: 0 | 1 | 2;
+  /** The span's `flags` field (0 when absent). */
+  flags: number;
+  /** Byte range of the whole Span message in the scanned chunk (for lazy reads: readSpanDetails). */
+  spanStart: number;
+  spanLen: number;
   /**
    * The wanted attributes of this span (its resource's, overridden by its own): a fresh object per span,
    * undefined when no attribute keys are wanted.
@@ -282,7 +291,8 @@ export interface SpanIndexSink {
 function newFieldRanges(): SpanFieldRanges {
   return {
     traceIdStart: 0, traceIdLen: 0, spanIdStart: 0, spanIdLen: 0, parentSpanIdStart: 0, parentSpanIdLen: 0, nameStart: 0, nameLen: 0,
-    traceStateStart: 0, traceStateLen: 0, kind: 0, startUs: 0, endUs: 0, statusCode: 0, attributes: undefined,
+    traceStateStart: 0, traceStateLen: 0, kind: 0, startUs: 0, endUs: 0, statusCode: 0, flags: 0, spanStart: 0,
+    spanLen: 0, attributes: undefined,
   };
 }
 
@@ -294,6 +304,9 @@ function scanSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys | 
   f.startUs = 0;
   f.endUs = 0;
   f.statusCode = 0;
+  f.flags = 0;
+  f.spanStart = r.pos;
+  f.spanLen = end - r.pos;
   let attributes: Record<string, AttrValue> | undefined;
   if (want !== undefined) attributes = res.attributes === undefined ? {} : { ...res.attributes };
   f.attributes = attributes;
@@ -360,6 +373,9 @@ function scanSpan(r: Reader, end: number, res: ResourceInfo, want: WantedKeys | 
         r.pos = e;
         break;
       }
+      case (16 << 3) | WT_I32:
+        f.flags = r.fixed32();
+        break;
       default:
         skipField(r, tag & 7, end);
     }
@@ -446,6 +462,8 @@ class SpanIndexArray implements SpanIndexSink {
       statusCode: f.statusCode,
       service: this._service,
       traceState: readUtf8(data, f.traceStateStart, f.traceStateStart + f.traceStateLen),
+      flags: f.flags,
+      sizeBytes: f.spanLen,
       attributes: f.attributes,
     });
   }
@@ -462,4 +480,86 @@ export function indexTraceChunk(data: Uint8Array, wantAttributes?: ReadonlySet<s
   const sink = new SpanIndexArray();
   scanTraceChunk(data, sink, wantAttributes);
   return sink.spans;
+}
+
+/** SpanEventDetails is one span event as readSpanDetails decodes it. */
+export interface SpanEventDetails {
+  readonly name: string;
+  /** Event time, integer microseconds since the Unix epoch. */
+  readonly timeUs: number;
+  /** Every attribute of the event (arrays and kvlists as JSON text, bytes as hex). */
+  readonly attributes: Readonly<Record<string, AttrValue>>;
+}
+
+/** SpanDetails is what a policy rarely needs of a span: every span attribute and the events. */
+export interface SpanDetails {
+  /** The span's own attributes, every key (not merged with the resource's). */
+  readonly attributes: Readonly<Record<string, AttrValue>>;
+  readonly events: readonly SpanEventDetails[];
+}
+
+function readAllAttributes(r: Reader, end: number, into: Record<string, AttrValue>): void {
+  let key: string | undefined;
+  let value: AttrValue | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === TAG_F1_LEN) key = readString(r, end, 'key');
+    else if (tag === TAG_F2_LEN) {
+      const e = readLen(r, end, 'value');
+      value = readAnyValue(r, e);
+      r.pos = e;
+    } else skipField(r, tag & 7, end);
+  }
+  if (key !== undefined && value !== undefined) into[key] = value;
+}
+
+function readEvent(r: Reader, end: number): SpanEventDetails {
+  let name = '';
+  let timeUs = 0;
+  const attributes: Record<string, AttrValue> = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | WT_I64)) {
+      const lo = r.fixed32();
+      timeUs = nanosToMicros(lo, r.fixed32());
+    } else if (tag === TAG_F2_LEN) name = readString(r, end, 'event name');
+    else if (tag === ((3 << 3) | WT_LEN)) {
+      const e = readLen(r, end, 'event attribute');
+      readAllAttributes(r, e, attributes);
+      r.pos = e;
+    } else skipField(r, tag & 7, end);
+  }
+  return { name, timeUs, attributes };
+}
+
+/**
+ * readSpanDetails decodes every attribute and the events of ONE span message, `data[start, start + len)`
+ * (the range scanTraceChunk reports as spanStart / spanLen). Off the hot path: called only for the spans of
+ * a trace whose policies read events or unindexed attributes.
+ * @throws OtlpDecodeError when the bytes are malformed.
+ */
+export function readSpanDetails(data: Uint8Array, start: number, len: number): SpanDetails {
+  const r = newReader(data);
+  r.pos = start;
+  const end = start + len;
+  const attributes: Record<string, AttrValue> = {};
+  const events: SpanEventDetails[] = [];
+  try {
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === ((9 << 3) | WT_LEN)) {
+        const e = readLen(r, end, 'attribute');
+        readAllAttributes(r, e, attributes);
+        r.pos = e;
+      } else if (tag === ((11 << 3) | WT_LEN)) {
+        const e = readLen(r, end, 'event');
+        events.push(readEvent(r, e));
+        r.pos = e;
+      } else skipField(r, tag & 7, end);
+      if (r.pos > end) throw malformed('span field runs past the end of the span', r.pos);
+    }
+  } catch (err) {
+    throw asDecodeError(err, r);
+  }
+  return { attributes, events };
 }

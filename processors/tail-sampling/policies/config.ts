@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { bool, int, num, withKeyHints, type KeyHint } from '../../../pipeline/sdk/config-types';
+import { OttlParseError, parseCondition } from './ottl/parser';
 
 /** Quantiles a latency-relative rule can compare against. */
 export const QUANTILES = ['p50', 'p95', 'p99'] as const;
@@ -33,6 +34,12 @@ const probabilistic = z
     rate: num({ min: 0, max: 1 }).optional(),
     /** Mixed into the trace-id hash; change it to get a decision independent of other tiers. Default "" (shared). */
     hash_salt: z.string().default(''),
+    /**
+     * The trace-id hash: "sha256" (default; shared with adaptive, so probability rules nest) or "fnv1a64", the
+     * OpenTelemetry Collector's (FNV-1a 64 of salt + trace id, salt "default-hash-seed" when empty): the same
+     * trace id and salt get the Collector's decision. Unset = "sha256".
+     */
+    hash_algorithm: z.enum(['sha256', 'fnv1a64']).optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -56,7 +63,10 @@ const latency = z
     type: z.literal('latency'),
     /** Absolute threshold, milliseconds: sampled when the duration is at least this. */
     threshold_ms: num({ min: 0 }).optional(),
-    /** Optional upper bound, milliseconds (exclusive): durations at or above it are not sampled by this rule. */
+    /**
+     * Optional upper bound, milliseconds. With it, the absolute rule is the Collector's:
+     * threshold_ms < duration (whole ms) <= upper_threshold_ms; the relative rule needs duration < upper.
+     */
     upper_threshold_ms: num({ min: 0 }).optional(),
     /** Relative rule: sampled when the root span is slower than this live quantile of its (service, operation). */
     above: z.enum(QUANTILES).optional(),
@@ -93,10 +103,12 @@ const stringAttribute = z
     values: z.array(z.string()).min(1),
     /** Treat values as regular expressions (JavaScript syntax, unanchored unless you anchor them). Default false. */
     regex: bool().default(false),
+    /** The Collector's name of `regex` (either turns regular expressions on). Default false. */
+    enabled_regex_matching: bool().optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (!v.regex) return;
+    if (!v.regex && !v.enabled_regex_matching) return;
     v.values.forEach((pattern, i) => {
       try {
         new RegExp(pattern);
@@ -171,6 +183,50 @@ const rateLimiting = z
     }
   });
 
+const traceFlags = z.object({ ...base, type: z.literal('trace_flags') }).strict();
+
+const bytesLimiting = z
+  .object({
+    ...base,
+    type: z.literal('bytes_limiting'),
+    /** Sustained rate, bytes per second (token bucket refill), of encoded traces this replica lets through. */
+    bytes_per_second: int({ min: 1 }),
+    /** Bucket size, bytes: the largest burst. Default twice bytes_per_second. */
+    burst_capacity: int({ min: 1 }).optional(),
+  })
+  .strict();
+
+const ottlCondition = z
+  .object({
+    ...base,
+    type: z.literal('ottl_condition'),
+    /** What a run-time failure of a condition does: "propagate" (policy error), "ignore" or "silent" (false). */
+    error_mode: z.enum(['propagate', 'ignore', 'silent']).default('propagate'),
+    /** OTTL conditions over a span (ORed). */
+    span: z.array(z.string()).default([]),
+    /** OTTL conditions over a span event (ORed). */
+    spanevent: z.array(z.string()).default([]),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.span.length + v.spanevent.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['span'], message: 'set at least one condition in span or spanevent' });
+    }
+    for (const context of ['span', 'spanevent'] as const) {
+      v[context].forEach((text, i) => {
+        try {
+          parseCondition(text, context);
+        } catch (err) {
+          if (!(err instanceof OttlParseError)) throw err;
+          ctx.addIssue({
+            code: 'custom', path: [context, i], message: `invalid OTTL condition: ${err.message}: ${text}`,
+            params: { offset: err.column - 1 },
+          });
+        }
+      });
+    }
+  });
+
 const adaptive = z
   .object({
     ...base,
@@ -209,6 +265,9 @@ export type SpanCountConfig = z.output<typeof spanCount>;
 export type TraceStateConfig = z.output<typeof traceState>;
 export type RateLimitingConfig = z.output<typeof rateLimiting>;
 export type AdaptiveConfig = z.output<typeof adaptive>;
+export type TraceFlagsConfig = z.output<typeof traceFlags>;
+export type BytesLimitingConfig = z.output<typeof bytesLimiting>;
+export type OttlConditionConfig = z.output<typeof ottlCondition>;
 
 /** AndConfig samples when every sub-policy samples (evaluated in order, stops at the first that does not). */
 export interface AndConfig { name?: string; type: 'and'; policies: PolicyConfig[] }
@@ -216,12 +275,26 @@ export interface AndConfig { name?: string; type: 'and'; policies: PolicyConfig[
 export interface NotConfig { name?: string; type: 'not'; policy: PolicyConfig }
 /** DropConfig drops the trace when every sub-policy samples; a matching drop wins over everything (top level only). */
 export interface DropConfig { name?: string; type: 'drop'; policies: PolicyConfig[] }
+/** CompositeConfig is the Collector's composite: the first sampling sub-policy decides, within span budgets. */
+export interface CompositeConfig {
+  name?: string;
+  type: 'composite';
+  /** Spans per second all sub-policies together may sample. */
+  max_total_spans_per_second: number;
+  /** Order in which sub-policies are asked (every sub-policy name once); default the order of `policies`. */
+  policy_order?: string[];
+  /** The sub-policies (the Collector's composite_sub_policy); each needs a unique name. */
+  policies: PolicyConfig[];
+  /** Budget shares: percent of max_total_spans_per_second per sub-policy name (0 = equal share). */
+  rate_allocation: { policy: string; percent: number }[];
+}
 
 /** PolicyConfig is any policy, as parsed. */
 export type PolicyConfig =
   | AlwaysSampleConfig | NeverSampleConfig | ProbabilisticConfig | StatusCodeConfig | LatencyConfig
   | StringAttributeConfig | NumericAttributeConfig | BooleanAttributeConfig | SpanCountConfig | TraceStateConfig
-  | RateLimitingConfig | AdaptiveConfig | AndConfig | NotConfig | DropConfig;
+  | RateLimitingConfig | AdaptiveConfig | TraceFlagsConfig | BytesLimitingConfig | OttlConditionConfig
+  | AndConfig | NotConfig | DropConfig | CompositeConfig;
 
 /** The raw (input) shape is loose; the union below checks it. */
 type AnySchema = z.ZodType<PolicyConfig, unknown>;
@@ -229,11 +302,45 @@ type AnySchema = z.ZodType<PolicyConfig, unknown>;
 const and = z.object({ ...base, type: z.literal('and'), get policies() { return z.array(policySchema).min(1); } }).strict();
 const not = z.object({ ...base, type: z.literal('not'), get policy() { return policySchema; } }).strict();
 const drop = z.object({ ...base, type: z.literal('drop'), get policies() { return z.array(policySchema).min(1); } }).strict();
+const composite = z
+  .object({
+    ...base,
+    type: z.literal('composite'),
+    max_total_spans_per_second: int({ min: 1 }),
+    policy_order: z.array(z.string().min(1)).optional(),
+    get policies() {
+      return z.array(policySchema).min(1);
+    },
+    rate_allocation: z
+      .array(z.object({ policy: z.string().min(1), percent: int({ min: 0, max: 100 }) }).strict())
+      .default([]),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const names = new Set<string>();
+    const issue = (path: (string | number)[], message: string): void => ctx.addIssue({ code: 'custom', path, message });
+    v.policies.forEach((p, i) => {
+      if (p.name === undefined) issue(['policies', i, 'name'], 'a composite sub-policy needs a name');
+      else if (names.has(p.name)) issue(['policies', i, 'name'], `duplicate sub-policy name "${p.name}"`);
+      else names.add(p.name);
+      if (p.type === 'composite' || p.type === 'drop') issue(['policies', i, 'type'], `${p.type} is not allowed inside composite`);
+    });
+    if (v.policy_order !== undefined) {
+      const order = v.policy_order;
+      const same = order.length === names.size && new Set(order).size === order.length && order.every((n) => names.has(n));
+      if (!same) issue(['policy_order'], `must list every sub-policy name once: ${[...names].join(', ')}`);
+    }
+    v.rate_allocation.forEach((a, i) => {
+      if (!names.has(a.policy)) issue(['rate_allocation', i, 'policy'], `no sub-policy named "${a.policy}"`);
+    });
+    const total = v.rate_allocation.reduce((sum, a) => sum + a.percent, 0);
+    if (total > 100) issue(['rate_allocation'], `percents add up to ${total} > 100`);
+  });
 
 /** policySchema validates one policy of any type; an unknown `type` is an error at `<path>.type` listing the known ones. */
 export const policySchema: AnySchema = z.discriminatedUnion('type', [
   always, never, probabilistic, statusCode, latency, stringAttribute, numericAttribute, booleanAttribute,
-  spanCount, traceState, rateLimiting, adaptive, and, not, drop,
+  spanCount, traceState, rateLimiting, adaptive, traceFlags, bytesLimiting, ottlCondition, and, not, drop, composite,
 ]) as unknown as AnySchema;
 
 const NESTED: KeyHint = {
@@ -250,13 +357,13 @@ export const COLLECTOR_KEY_HINTS: Readonly<Record<string, KeyHint>> = {
   status_codes: 'codes',
   min_value: 'min',
   max_value: 'max',
-  enabled_regex_matching: 'regex',
   and_sub_policy: 'policies',
   drop_sub_policy: 'policies',
-  composite_sub_policy: { note: 'composite policies are not supported; use rate_limiting inside and/drop' },
+  composite_sub_policy: 'policies',
   ...Object.fromEntries(
     ['probabilistic', 'status_code', 'latency', 'string_attribute', 'numeric_attribute', 'boolean_attribute',
-      'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite'].map((t) => [t, NESTED]),
+      'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite', 'trace_flags', 'bytes_limiting',
+      'ottl_condition'].map((t) => [t, NESTED]),
   ),
 };
 withKeyHints(policySchema, COLLECTOR_KEY_HINTS);
@@ -264,5 +371,6 @@ withKeyHints(policySchema, COLLECTOR_KEY_HINTS);
 /** POLICY_TYPES lists every config `type` value. */
 export const POLICY_TYPES = [
   'always_sample', 'never_sample', 'never', 'probabilistic', 'status_code', 'latency', 'string_attribute',
-  'numeric_attribute', 'boolean_attribute', 'span_count', 'trace_state', 'rate_limiting', 'adaptive', 'and', 'not', 'drop',
+  'numeric_attribute', 'boolean_attribute', 'span_count', 'trace_state', 'rate_limiting', 'adaptive', 'trace_flags',
+  'bytes_limiting', 'ottl_condition', 'and', 'not', 'drop', 'composite',
 ] as const;

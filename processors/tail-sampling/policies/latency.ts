@@ -1,8 +1,9 @@
 // latency: samples slow traces. Absolute rule (threshold_ms): the trace's duration, earliest span start to
-// latest span end, is at least threshold_ms (and below upper_threshold_ms when set), as in the OTel
-// Collector. Relative rule (above: p50|p95|p99): the ROOT span's duration exceeds factor x the live
-// quantile of root spans of the same (service, operation), read from the state snapshot, once the
-// quantile has min_observations behind it. With both set, the trace must clear both (the absolute
+// latest span end, is at least threshold_ms; with upper_threshold_ms, the Collector's rule
+// threshold_ms < duration <= upper_threshold_ms in whole ms, tested span by span in arrival order.
+// Relative rule (above: p50|p95|p99): the ROOT span's duration exceeds factor x the live quantile of
+// root spans of the same (service, operation), read from the state snapshot, once the quantile has
+// min_observations behind it. With both set, the trace must clear both (the absolute
 // threshold is a floor under the relative one).
 
 import type { SamplingState } from '../state/types';
@@ -16,6 +17,9 @@ export class Latency implements PolicyEvaluator {
   evaluate(trace: TraceView): Decision {
     const cfg = this._cfg;
     const upperUs = cfg.upper_threshold_ms === undefined ? Infinity : cfg.upper_threshold_ms * 1000;
+    if (cfg.above === undefined && cfg.upper_threshold_ms !== undefined) {
+      return collectorRange(trace, cfg.threshold_ms ?? 0, cfg.upper_threshold_ms);
+    }
     if (cfg.above === undefined) {
       const thresholdUs = (cfg.threshold_ms ?? 0) * 1000;
       const inputs = withUpper({ duration_us: trace.durationUs, threshold_us: thresholdUs }, upperUs);
@@ -47,6 +51,26 @@ export class Latency implements PolicyEvaluator {
     }
     return notSampled(`root duration ${duration}µs <= limit ${limitUs}µs (${cfg.above} of ${trace.key})`, inputs);
   }
+}
+
+/**
+ * collectorRange is the Collector's rule with an upper bound: spans in arrival order, the duration of the
+ * spans seen so far (earliest start to latest end, whole milliseconds) is tested after each span, and the
+ * trace is sampled as soon as threshold < duration <= upper holds.
+ */
+function collectorRange(trace: TraceView, thresholdMs: number, upperMs: number): Decision {
+  let minStart = Infinity;
+  let maxEnd = -Infinity;
+  const inputs = { duration_us: trace.durationUs, threshold_ms: thresholdMs, upper_threshold_ms: upperMs };
+  for (const s of trace.spans) {
+    if (s.startUs < minStart) minStart = s.startUs;
+    if (s.endUs > maxEnd) maxEnd = s.endUs;
+    const ms = Math.floor(Math.max(0, maxEnd - minStart) / 1000);
+    if (thresholdMs < ms && ms <= upperMs) {
+      return sampled(`trace duration ${ms}ms in (${thresholdMs}ms, ${upperMs}ms]`, inputs);
+    }
+  }
+  return notSampled(`trace duration not in (${thresholdMs}ms, ${upperMs}ms]`, inputs);
 }
 
 function withUpper<T extends Record<string, number | string>>(inputs: T, upperUs: number): T {

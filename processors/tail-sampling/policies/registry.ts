@@ -18,6 +18,11 @@ import { SpanCount } from './span-count';
 import { StatusCode } from './status-code';
 import { StringAttribute } from './string-attribute';
 import { TraceState } from './trace-state';
+import { TraceFlags } from './trace-flags';
+import { BytesLimiting } from './bytes-limiting';
+import { OttlCondition } from './ottl-condition';
+import { Composite } from './composite';
+import { attributeKeysOf, parseCondition } from './ottl/parser';
 
 type Ctor<T extends PolicyConfig['type']> = (cfg: Extract<PolicyConfig, { type: T }>, name: string, ctx: PolicyContext) => PolicyEvaluator;
 
@@ -39,6 +44,10 @@ export const POLICY_REGISTRY: { readonly [T in PolicyConfig['type']]: Ctor<T> } 
   and: (cfg, name, ctx) => new And(cfg, name, ctx),
   not: (cfg, name, ctx) => new Not(cfg, name, ctx),
   drop: (cfg, name, ctx) => new Drop(cfg, name, ctx),
+  trace_flags: () => new TraceFlags(),
+  bytes_limiting: (cfg, _name, ctx) => new BytesLimiting(cfg, () => ctx.now()),
+  ottl_condition: (cfg) => new OttlCondition(cfg),
+  composite: (cfg, name, ctx) => new Composite(cfg, name, ctx),
 };
 
 /** buildPolicy constructs the evaluator of one validated policy config (nested ones included). */
@@ -53,8 +62,13 @@ export function attributeKeys(policies: readonly PolicyConfig[]): Set<string> {
   const keys = new Set<string>();
   const visit = (p: PolicyConfig): void => {
     if (p.type === 'string_attribute' || p.type === 'numeric_attribute' || p.type === 'boolean_attribute') keys.add(p.key);
-    else if (p.type === 'and' || p.type === 'drop') p.policies.forEach(visit);
+    else if (p.type === 'and' || p.type === 'drop' || p.type === 'composite') p.policies.forEach(visit);
     else if (p.type === 'not') visit(p.policy);
+    else if (p.type === 'ottl_condition') {
+      // Span and resource attribute keys the conditions read (span events are decoded from the span's bytes).
+      for (const c of p.span) attributeKeysOf(parseCondition(c, 'span'), keys);
+      for (const c of p.spanevent) attributeKeysOf(parseCondition(c, 'spanevent'), keys);
+    }
   };
   policies.forEach(visit);
   return keys;

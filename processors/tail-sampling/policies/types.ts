@@ -26,8 +26,23 @@ export interface SpanSummary {
   readonly service: string;
   /** W3C tracestate of the span ('' when absent). */
   readonly traceState: string;
-  /** Only the attribute keys the configured policies name. */
+  /** Only the attribute keys the configured policies name (resource attributes, overridden by the span's). */
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
+  /** The span's flags field (W3C trace flags in the low 8 bits; bit 0 = sampled). Unset reads as 0. */
+  readonly flags?: number;
+  /** Encoded size of the span, bytes (bytes_limiting). Unset reads as 0. */
+  readonly sizeBytes?: number;
+  /**
+   * Every span attribute (not merged with the resource's) and the span events, decoded on first read from the
+   * span's bytes (off the hot path: only ottl_condition reads them). Unset: no attributes, no events.
+   */
+  readonly details?: SpanDetailsSummary;
+}
+
+/** SpanDetailsSummary is the rarely read part of a span: its own attributes, every key, and its events. */
+export interface SpanDetailsSummary {
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  readonly events: readonly { readonly name: string; readonly timeUs: number; readonly attributes: Readonly<Record<string, AttributeValue>> }[];
 }
 
 /** TraceView is one buffered trace as policies see it. Built once per decision; read-only. */

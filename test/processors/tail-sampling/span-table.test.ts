@@ -23,7 +23,8 @@ function viewFacts(v: TraceView): Record<string, unknown> {
 function plain(s: PackedSpan): SpanSummary {
   return {
     traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind, startUs: s.startUs, endUs: s.endUs,
-    statusCode: s.statusCode, service: s.service, traceState: s.traceState, attributes: s.attributes,
+    statusCode: s.statusCode, service: s.service, traceState: s.traceState, flags: s.flags, sizeBytes: s.sizeBytes,
+    attributes: s.attributes,
   };
 }
 

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { decodeTraces, encodeTraces, decodeLogs, encodeLogs, type OtlpResourceSpans, type OtlpSpan, type OtlpLogRecord } from '../../../../pipeline/sdk/otlp/decode';
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import {
-  appendSpanAttributes, countLogRecords, countSpans, indexTraceChunk, splitLogsByTraceId, splitTracesByTraceId, type AttrValue,
+  appendSpanAttributes, countLogRecords, countSpans, indexTraceChunk, readSpanDetails, scanTraceChunk, splitLogsByTraceId,
+  splitTracesByTraceId, type AttrValue,
 } from '../../../../pipeline/sdk/otlp/index';
 import { otlpTypes } from '../../../../pipeline/sdk/otlp/schema';
 import { isPermanent } from '../../../../pipeline/sdk/errors';
@@ -160,6 +161,8 @@ describe('pipeline/sdk/otlp scanner', () => {
         for (const chunk of splitTracesByTraceId(fx.request).chunks) {
           const flat = flatten(decodeTraces(chunk.data));
           const idx = indexTraceChunk(chunk.data, want);
+          const spanStarts: number[] = [];
+          scanTraceChunk(chunk.data, { resource: () => undefined, span: (_d, f) => void spanStarts.push(f.spanStart) });
           expect(idx.length).to.equal(flat.length);
           idx.forEach((got, i) => {
             const { span: s, resource } = flat[i];
@@ -168,8 +171,13 @@ describe('pipeline/sdk/otlp scanner', () => {
               traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind,
               startUs: Number(s.startTimeUnixNano / 1000n), endUs: Number(s.endTimeUnixNano / 1000n),
               statusCode: s.status.code, service: service?.value.type === 'string' ? service.value.value : '', traceState: s.traceState,
+              flags: s.flags, sizeBytes: got.sizeBytes,
               attributes: expectedAttrs([...resource.attributes, ...s.attributes], want),
             });
+            // The span's own bytes hold exactly its attributes and events.
+            const details = readSpanDetails(chunk.data, spanStarts[i], got.sizeBytes);
+            expect(Object.keys(details.attributes)).to.deep.equal(s.attributes.map((a) => a.key));
+            expect(details.events.map((e) => e.name)).to.deep.equal(s.events.map((e) => e.name));
           });
           // Without wanted attributes the property is absent.
           expect(indexTraceChunk(chunk.data)[0].attributes).to.equal(undefined);

@@ -28,6 +28,9 @@ export interface SpanSpec {
   status?: 'OK' | 'ERROR' | 'UNSET';
   attributes?: Attributes;
   traceState?: string;
+  /** W3C sampled flag of the span context; default true. */
+  sampled?: boolean;
+  events?: { name: string; attributes?: Attributes }[];
 }
 
 export function newTraceId(): string {
@@ -49,7 +52,7 @@ export function sdkSpan(spec: SpanSpec): ReadableSpan {
   const dur = spec.durationMs ?? 10;
   const spanId = spec.spanId ?? newSpanId();
   const ctx = {
-    traceId: spec.traceId, spanId, traceFlags: TraceFlags.SAMPLED,
+    traceId: spec.traceId, spanId, traceFlags: spec.sampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
     traceState: spec.traceState ? new TraceState(spec.traceState) : undefined,
   };
   const code = spec.status === 'ERROR' ? SpanStatusCode.ERROR : spec.status === 'OK' ? SpanStatusCode.OK : SpanStatusCode.UNSET;
@@ -64,7 +67,7 @@ export function sdkSpan(spec: SpanSpec): ReadableSpan {
     status: { code },
     attributes: spec.attributes ?? {},
     links: [],
-    events: [],
+    events: (spec.events ?? []).map((e) => ({ name: e.name, attributes: e.attributes ?? {}, time: hr(start) })),
     ended: true,
     resource: resourceFromAttributes({ 'service.name': spec.service ?? 'svc' }),
     instrumentationScope: { name: 'test' },
@@ -109,6 +112,9 @@ export function summary(over: Partial<SpanSummary> & { startMs?: number; duratio
     service: over.service ?? 'svc',
     traceState: over.traceState ?? '',
     attributes: over.attributes,
+    ...(over.flags === undefined ? {} : { flags: over.flags }),
+    ...(over.sizeBytes === undefined ? {} : { sizeBytes: over.sizeBytes }),
+    ...(over.details === undefined ? {} : { details: over.details }),
   };
 }
 

@@ -23,8 +23,12 @@ describe('tail_sampling policies: latency', () => {
   const cases: { name: string; cfg: LatencyConfig; t: ReturnType<typeof trace>; want: string }[] = [
     { name: 'absolute: trace duration over threshold', cfg: cfg({ threshold_ms: 50 }), t: trace(10, 60), want: 'sampled' },
     { name: 'absolute: under threshold', cfg: cfg({ threshold_ms: 50 }), t: trace(10, 40), want: 'not_sampled' },
-    { name: 'absolute: at or above upper bound', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 100), want: 'not_sampled' },
-    { name: 'absolute: inside [threshold, upper)', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 99), want: 'sampled' },
+    // With an upper bound, the Collector's rule: threshold < duration <= upper (whole ms).
+    { name: 'absolute: above upper bound', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 101), want: 'not_sampled' },
+    { name: 'absolute: at upper bound', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 100), want: 'sampled' },
+    { name: 'absolute: at threshold with upper', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 50), want: 'not_sampled' },
+    { name: 'absolute: span by span, a prefix in range samples', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(80, 200), want: 'sampled' },
+    { name: 'absolute: inside (threshold, upper]', cfg: cfg({ threshold_ms: 50, upper_threshold_ms: 100 }), t: trace(10, 51), want: 'sampled' },
     { name: 'relative p95: root slower than P95', cfg: cfg({ above: 'p95' }), t: trace(101), want: 'sampled' },
     { name: 'relative p95: root faster than P95', cfg: cfg({ above: 'p95' }), t: trace(99, 500), want: 'not_sampled' },
     { name: 'relative p99', cfg: cfg({ above: 'p99' }), t: trace(200), want: 'not_sampled' },

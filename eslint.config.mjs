@@ -11,7 +11,10 @@ export default tseslint.config(
   {
     files: ['**/*.ts', 'console/**/*.tsx'],
     languageOptions: {
-      parserOptions: { project: ['./tsconfig.test.json', './console/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./tsconfig.test.json', './console/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -4,9 +4,19 @@
 import { appendSpanAttributes, indexTraceChunk, otlpTypes, splitTracesByTraceId } from '../pipeline/sdk/otlp';
 import { makeFixture } from '../test/pipeline/sdk/otlp/fixtures';
 
-interface PbSpan { trace_id: Uint8Array }
-interface PbScopeSpans { scope?: unknown; schema_url?: string; spans: PbSpan[] }
-interface PbResourceSpans { resource?: unknown; schema_url?: string; scope_spans: PbScopeSpans[] }
+interface PbSpan {
+  trace_id: Uint8Array;
+}
+interface PbScopeSpans {
+  scope?: unknown;
+  schema_url?: string;
+  spans: PbSpan[];
+}
+interface PbResourceSpans {
+  resource?: unknown;
+  schema_url?: string;
+  scope_spans: PbScopeSpans[];
+}
 
 /** fullDecodeSplit is what a codec without a scanner does: decode everything, regroup, encode per trace. */
 function fullDecodeSplit(request: Uint8Array): number {
@@ -19,7 +29,11 @@ function fullDecodeSplit(request: Uint8Array): number {
         const id = Buffer.from(span.trace_id).toString('hex');
         let list = byTrace.get(id);
         if (!list) byTrace.set(id, (list = []));
-        list.push({ resource: rs.resource, schema_url: rs.schema_url, scope_spans: [{ scope: ss.scope, schema_url: ss.schema_url, spans: [span] }] });
+        list.push({
+          resource: rs.resource,
+          schema_url: rs.schema_url,
+          scope_spans: [{ scope: ss.scope, schema_url: ss.schema_url, spans: [span] }],
+        });
       }
     }
   }
@@ -42,7 +56,9 @@ function run(label: string, seconds: number, spansPerOp: number, op: () => void)
   }
   const secs = Number(now - start) / 1e9;
   const rate = (ops * spansPerOp) / secs;
-  console.log(`${label.padEnd(44)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} spans/s  (${((secs / ops) * 1e6).toFixed(1)} us/request)`);
+  console.log(
+    `${label.padEnd(44)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} spans/s  (${((secs / ops) * 1e6).toFixed(1)} us/request)`,
+  );
   return rate;
 }
 
@@ -54,7 +70,9 @@ async function main(): Promise<void> {
   const n = fx.spans.length;
   const want = new Set(['http.route', 'http.status_code']);
   const split = splitTracesByTraceId(request);
-  console.log(`node ${process.version}; request: ${n} spans in ${split.chunks.length} traces, ${request.length} bytes (${(request.length / n).toFixed(0)} bytes/span)`);
+  console.log(
+    `node ${process.version}; request: ${n} spans in ${split.chunks.length} traces, ${request.length} bytes (${(request.length / n).toFixed(0)} bytes/span)`,
+  );
 
   const a = run('scanner split', seconds, n, () => splitTracesByTraceId(request));
   const b = run('scanner split + index (2 attributes)', seconds, n, () => {

@@ -35,18 +35,37 @@ function traceMessage(rootless: boolean): { traceId: string; data: Uint8Array } 
   const spans: OtlpSpan[] = [];
   for (let i = 0; i < SPANS_PER_TRACE; i++) {
     spans.push({
-      traceId, spanId: i === 0 ? root : randomBytes(8).toString('hex'), parentSpanId: i === 0 ? (rootless ? randomBytes(8).toString('hex') : '') : root,
-      traceState: '', flags: 1, kind: 2, name: `GET /api/item/${i}`,
-      startTimeUnixNano: 1_700_000_000_000_000_000n, endTimeUnixNano: 1_700_000_000_050_000_000n,
+      traceId,
+      spanId: i === 0 ? root : randomBytes(8).toString('hex'),
+      parentSpanId: i === 0 ? (rootless ? randomBytes(8).toString('hex') : '') : root,
+      traceState: '',
+      flags: 1,
+      kind: 2,
+      name: `GET /api/item/${i}`,
+      startTimeUnixNano: 1_700_000_000_000_000_000n,
+      endTimeUnixNano: 1_700_000_000_050_000_000n,
       attributes: [{ key: 'http.route', value: { type: 'string', value: `/api/item/${i}/${'x'.repeat(120)}` } }],
-      droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      status: { code: 0, message: '' },
     });
   }
-  const rs: OtlpResourceSpans[] = [{
-    resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }], droppedAttributesCount: 0, entityRefs: [] },
-    schemaUrl: '',
-    scopeSpans: [{ scope: { name: 'bench', version: '1', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
-  }];
+  const rs: OtlpResourceSpans[] = [
+    {
+      resource: {
+        attributes: [{ key: 'service.name', value: { type: 'string', value: 'checkout' } }],
+        droppedAttributesCount: 0,
+        entityRefs: [],
+      },
+      schemaUrl: '',
+      scopeSpans: [
+        { scope: { name: 'bench', version: '1', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans },
+      ],
+    },
+  ];
   return { traceId, data: encodeTraces(rs) };
 }
 
@@ -66,11 +85,23 @@ async function run(detach: boolean, seconds: number, rootlessRate: number): Prom
   const config = configSchema.parse({ policies: [{ name: 'tenth', type: 'probabilistic', percentage: 10 }] });
   const state = new MemorySamplingState({ ledgerMaxEntries: 100_000, now: () => clock.now });
   const sink = { capabilities: { mutatesData: false }, consumeTraces: async () => undefined };
-  const sampler = new TailSamplingProcessor(settings, config, sink, { state, now: () => clock.now, autoTick: false, detachAgeMs: detach ? undefined : Number.POSITIVE_INFINITY });
+  const sampler = new TailSamplingProcessor(settings, config, sink, {
+    state,
+    now: () => clock.now,
+    autoTick: false,
+    detachAgeMs: detach ? undefined : Number.POSITIVE_INFINITY,
+  });
   await sampler.start({ reportFatalError: () => undefined });
   const metrics = new KafkaReceiverMetrics(registry, 'receivers.kafka');
   const part = new PartitionState('otlp_spans', 0, 'traces');
-  const dispatcher = new Dispatcher(sampler, undefined, { settled: () => undefined, retryStateChanged: () => undefined }, { detachAfterMs: detach ? 5_000 : 0, now: () => clock.now }, logger, metrics);
+  const dispatcher = new Dispatcher(
+    sampler,
+    undefined,
+    { settled: () => undefined, retryStateChanged: () => undefined },
+    { detachAfterMs: detach ? 5_000 : 0, now: () => clock.now },
+    logger,
+    metrics,
+  );
 
   let offset = 0;
   const retained: number[] = [];
@@ -109,31 +140,46 @@ async function run(detach: boolean, seconds: number, rootlessRate: number): Prom
     }
   }
   const used = process.cpuUsage(cpu0);
-  const detachedMessages = (await registry.getSingleMetric('tusk_kafka_detached_messages_total')?.get())?.values[0]?.value ?? 0;
+  const detachedMessages =
+    (await registry.getSingleMetric('tusk_kafka_detached_messages_total')?.get())?.values[0]?.value ?? 0;
   dispatcher.stop();
   await sampler.shutdown();
   const mib = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length / 2 ** 20;
-  return { retainedMiB: mib(retained), peakRetainedMiB: Math.max(...retained) / 2 ** 20, accountedMiB: mib(accounted), cpuMs: (used.user + used.system) / 1000, detachedMessages };
+  return {
+    retainedMiB: mib(retained),
+    peakRetainedMiB: Math.max(...retained) / 2 ** 20,
+    accountedMiB: mib(accounted),
+    cpuMs: (used.user + used.system) / 1000,
+    detachedMessages,
+  };
 }
 
 async function main(): Promise<void> {
   const seconds = Number(process.argv[2] ?? 40);
   const rootlessPercent = Number(process.argv[3] ?? 10);
-  if (!(seconds >= 15 && seconds <= 600) || !(rootlessPercent >= 0 && rootlessPercent <= 100)) throw new Error('usage: bench/detach.ts [seconds 15-600] [rootless-percent 0-100]');
+  if (!(seconds >= 15 && seconds <= 600) || !(rootlessPercent >= 0 && rootlessPercent <= 100))
+    throw new Error('usage: bench/detach.ts [seconds 15-600] [rootless-percent 0-100]');
   const rows: [string, Result][] = [];
   for (let round = 0; round < 2; round++) {
     for (const detach of round === 0 ? [false, true] : [true, false]) {
       const r = await run(detach, seconds, rootlessPercent / 100);
       rows.push([detach ? 'detach' : 'views only', r]);
-      process.stderr.write(`[detach] round ${round + 1} ${detach ? 'detach' : 'views only'}: retained ${r.retainedMiB.toFixed(1)} MiB (peak ${r.peakRetainedMiB.toFixed(1)}), accounted ${r.accountedMiB.toFixed(1)} MiB, cpu ${r.cpuMs.toFixed(0)} ms, detached ${r.detachedMessages}\n`);
+      process.stderr.write(
+        `[detach] round ${round + 1} ${detach ? 'detach' : 'views only'}: retained ${r.retainedMiB.toFixed(1)} MiB (peak ${r.peakRetainedMiB.toFixed(1)}), accounted ${r.accountedMiB.toFixed(1)} MiB, cpu ${r.cpuMs.toFixed(0)} ms, detached ${r.detachedMessages}\n`,
+      );
     }
   }
   const median = (mode: string, f: (r: Result) => number) => {
-    const xs = rows.filter(([m]) => m === mode).map(([, r]) => f(r)).sort((a, b) => a - b);
+    const xs = rows
+      .filter(([m]) => m === mode)
+      .map(([, r]) => f(r))
+      .sort((a, b) => a - b);
     return (xs[0] + xs[xs.length - 1]) / 2;
   };
   const fmt = (x: number) => x.toFixed(1).padStart(9);
-  console.log(`detach benchmark: ${seconds} s simulated, 1 MiB fetch every ${STEP_MS} ms, ${rootlessPercent}% of traces without a root (wait decision_wait 10 s)`);
+  console.log(
+    `detach benchmark: ${seconds} s simulated, 1 MiB fetch every ${STEP_MS} ms, ${rootlessPercent}% of traces without a root (wait decision_wait 10 s)`,
+  );
   console.log('                                          views only     detach   ratio');
   for (const [label, f] of [
     ['ArrayBuffer MiB retained (mean, after GC)', (r: Result) => r.retainedMiB],

@@ -25,12 +25,17 @@ class MapReinsertionLru {
 
 function traceIds(n: number): string[] {
   const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(((i * 2654435761) >>> 0).toString(16).padStart(16, '0') + i.toString(16).padStart(16, '0'));
+  for (let i = 0; i < n; i++)
+    ids.push(((i * 2654435761) >>> 0).toString(16).padStart(16, '0') + i.toString(16).padStart(16, '0'));
   return ids;
 }
 
 /** nsPerInsert fills the cache, then measures `inserts` inserts (each evicting one entry) with a lookup of a recent key every 10th. */
-function nsPerInsert(cache: { set(k: string, v: string): void; get(k: string): string | undefined }, entries: number, ids: string[]): number {
+function nsPerInsert(
+  cache: { set(k: string, v: string): void; get(k: string): string | undefined },
+  entries: number,
+  ids: string[],
+): number {
   for (let i = 0; i < entries; i++) cache.set(ids[i], 'n(none)');
   const start = process.hrtime.bigint();
   for (let i = entries; i < ids.length; i++) {
@@ -53,7 +58,9 @@ for (let r = 0; r < 3; r++) {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ours = median(rounds.map((r) => r.ours));
 const replaced = median(rounds.map((r) => r.replaced));
-console.log(`LRU at ${entries} entries, ${inserts} inserts each evicting one (median of ${rounds.length} alternating rounds):`);
+console.log(
+  `LRU at ${entries} entries, ${inserts} inserts each evicting one (median of ${rounds.length} alternating rounds):`,
+);
 console.log(`  lru.ts (linked recency list)      ${ours.toFixed(0).padStart(8)} ns per insert`);
 console.log(`  Map re-insertion (replaced)       ${replaced.toFixed(0).padStart(8)} ns per insert`);
 console.log(`  ratio                             ${(replaced / ours).toFixed(1).padStart(8)}x faster`);

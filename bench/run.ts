@@ -41,30 +41,143 @@ import type { CaseDef, RunResult } from './lib/cases';
 // ---------------------------------------------------------------------------------------------------
 // cases
 
-
 const QUICK: CaseDef[] = [
-  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 100_000, seconds: 8, concurrency: 32, rounds: 1 },
-  { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 150_000, seconds: 20, concurrency: 0, rounds: 1 },
-  { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1 },
-  { id: 'e2e-1proc/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 8, rate: 10_000, concurrency: 8, rounds: 1, oneProcess: true },
+  {
+    id: 'ingest/http/small',
+    scenario: 'ingest',
+    profile: 'small',
+    transport: 'http',
+    spans: 100_000,
+    seconds: 8,
+    concurrency: 32,
+    rounds: 1,
+  },
+  {
+    id: 'sampling/small',
+    scenario: 'sampling',
+    profile: 'small',
+    transport: 'http',
+    spans: 150_000,
+    seconds: 20,
+    concurrency: 0,
+    rounds: 1,
+  },
+  {
+    id: 'e2e/http/small',
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 0,
+    seconds: 8,
+    rate: 10_000,
+    concurrency: 8,
+    rounds: 1,
+  },
+  {
+    id: 'e2e-1proc/http/small',
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 0,
+    seconds: 8,
+    rate: 10_000,
+    concurrency: 8,
+    rounds: 1,
+    oneProcess: true,
+  },
 ];
 
 const FULL: CaseDef[] = [
-  { id: 'ingest/http/small', scenario: 'ingest', profile: 'small', transport: 'http', spans: 200_000, seconds: 20, concurrency: 32, rounds: 2 },
-  { id: 'ingest/grpc/prod', scenario: 'ingest', profile: 'prod', transport: 'grpc', spans: 60_000, seconds: 20, concurrency: 32, rounds: 2 },
-  { id: 'sampling/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 1_000_000, seconds: 60, concurrency: 0, rounds: 2 },
-  { id: 'sampling/prod', scenario: 'sampling', profile: 'prod', transport: 'http', spans: 200_000, seconds: 60, concurrency: 0, rounds: 2 },
+  {
+    id: 'ingest/http/small',
+    scenario: 'ingest',
+    profile: 'small',
+    transport: 'http',
+    spans: 200_000,
+    seconds: 20,
+    concurrency: 32,
+    rounds: 2,
+  },
+  {
+    id: 'ingest/grpc/prod',
+    scenario: 'ingest',
+    profile: 'prod',
+    transport: 'grpc',
+    spans: 60_000,
+    seconds: 20,
+    concurrency: 32,
+    rounds: 2,
+  },
+  {
+    id: 'sampling/small',
+    scenario: 'sampling',
+    profile: 'small',
+    transport: 'http',
+    spans: 1_000_000,
+    seconds: 60,
+    concurrency: 0,
+    rounds: 2,
+  },
+  {
+    id: 'sampling/prod',
+    scenario: 'sampling',
+    profile: 'prod',
+    transport: 'http',
+    spans: 200_000,
+    seconds: 60,
+    concurrency: 0,
+    rounds: 2,
+  },
   // Steady state: ~260k traces decided, so every decision store (100k local ledger entries; the peer's
   // 2 x 50k decision caches) is full and evicts on every decision, as in a sampler that runs for hours.
-  { id: 'sampling-long/small', scenario: 'sampling', profile: 'small', transport: 'http', spans: 3_000_000, seconds: 120, concurrency: 0, rounds: 1 },
-  { id: 'e2e/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2 },
-  { id: 'e2e-1proc/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 0, seconds: 30, rate: 10_000, concurrency: 8, rounds: 2, oneProcess: true },
-  { id: 'e2e-max/http/small', scenario: 'e2e', profile: 'small', transport: 'http', spans: 300_000, seconds: 30, rate: 0, concurrency: 8, rounds: 2 },
+  {
+    id: 'sampling-long/small',
+    scenario: 'sampling',
+    profile: 'small',
+    transport: 'http',
+    spans: 3_000_000,
+    seconds: 120,
+    concurrency: 0,
+    rounds: 1,
+  },
+  {
+    id: 'e2e/http/small',
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 0,
+    seconds: 30,
+    rate: 10_000,
+    concurrency: 8,
+    rounds: 2,
+  },
+  {
+    id: 'e2e-1proc/http/small',
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 0,
+    seconds: 30,
+    rate: 10_000,
+    concurrency: 8,
+    rounds: 2,
+    oneProcess: true,
+  },
+  {
+    id: 'e2e-max/http/small',
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 300_000,
+    seconds: 30,
+    rate: 0,
+    concurrency: 8,
+    rounds: 2,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------
 // results
-
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
@@ -72,7 +185,12 @@ const FULL: CaseDef[] = [
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<number> {
+async function waitUntil(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 100,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return Date.now();
@@ -82,21 +200,49 @@ async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, t
 }
 
 interface LoadgenSummary {
-  acceptedSpans: number; acceptedTraces: number; acceptedTraceResources: number; mustKeepTraces: number; failedRequests: number; failedSpans: number; retries: number;
-  startMs: number; endMs: number; lastAcceptMs: number; elapsedS: number; offeredSpansPerS: number; cpuS: number; bytesPerSpan: number;
-  spansPerTrace: number; lateClaims: number; reasons: Record<string, number>;
+  acceptedSpans: number;
+  acceptedTraces: number;
+  acceptedTraceResources: number;
+  mustKeepTraces: number;
+  failedRequests: number;
+  failedSpans: number;
+  retries: number;
+  startMs: number;
+  endMs: number;
+  lastAcceptMs: number;
+  elapsedS: number;
+  offeredSpansPerS: number;
+  cpuS: number;
+  bytesPerSpan: number;
+  spansPerTrace: number;
+  lateClaims: number;
+  reasons: Record<string, number>;
 }
 
-function runLoadgen(args: string[], onAccepted: ((r: AcceptedRequest[]) => void) | undefined, timeoutMs: number, logFile: string): Promise<LoadgenSummary> {
+function runLoadgen(
+  args: string[],
+  onAccepted: ((r: AcceptedRequest[]) => void) | undefined,
+  timeoutMs: number,
+  logFile: string,
+): Promise<LoadgenSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(REPO, 'bench', 'loadgen', 'main.ts'), ...args], {
-      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', path.join(REPO, 'bench', 'loadgen', 'main.ts'), ...args],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     let out = '';
     let err = '';
     let summary: LoadgenSummary | undefined;
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('message', (m: { type: string; requests?: AcceptedRequest[] }) => {
       if (m.type === 'accepted' && m.requests) onAccepted?.(m.requests);
       else if (m.type === 'summary') summary = m as unknown as LoadgenSummary;
@@ -107,7 +253,11 @@ function runLoadgen(args: string[], onAccepted: ((r: AcceptedRequest[]) => void)
       fs.writeFileSync(logFile, out + err);
       if (!summary) {
         const line = out.trim().split('\n').pop();
-        try { summary = line ? (JSON.parse(line) as LoadgenSummary) : undefined; } catch { /* below */ }
+        try {
+          summary = line ? (JSON.parse(line) as LoadgenSummary) : undefined;
+        } catch {
+          /* below */
+        }
       }
       if (code === 0 && summary) resolve(summary);
       else reject(new Error(`load generator exited with ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
@@ -115,11 +265,18 @@ function runLoadgen(args: string[], onAccepted: ((r: AcceptedRequest[]) => void)
   });
 }
 
-function lagQuantiles(system: SystemName, list: Array<{ role: string; m: Metrics }>, base?: Array<{ role: string; m: Metrics }>): { p50?: number; p99?: number; mean?: number } {
+function lagQuantiles(
+  system: SystemName,
+  list: Array<{ role: string; m: Metrics }>,
+  base?: Array<{ role: string; m: Metrics }>,
+): { p50?: number; p99?: number; mean?: number } {
   const pick = (l?: Array<{ role: string; m: Metrics }>) => l?.find((x) => x.role === 'sample' || x.role === 'all')?.m;
   const m = pick(list);
   if (!m) return {};
-  const name = system === 'ours' ? 'tusk_sampler_decision_lag_seconds' : findName(m, 'otelcol_processor_tail_sampling_sampling_trace_removal_age');
+  const name =
+    system === 'ours'
+      ? 'tusk_sampler_decision_lag_seconds'
+      : findName(m, 'otelcol_processor_tail_sampling_sampling_trace_removal_age');
   if (!name) return {};
   const b = m.buckets(name);
   const bm = pick(base);
@@ -159,14 +316,22 @@ interface Ctx {
 }
 
 /** ensurePrefill pre-fills the topic of (case, round) once; both systems of the round read it. */
-async function ensurePrefill(ctx: Ctx, c: CaseDef, round: number, seed: number, pool: ReturnType<typeof buildPool>): Promise<{ topic: string; result: PrefillResult }> {
+async function ensurePrefill(
+  ctx: Ctx,
+  c: CaseDef,
+  round: number,
+  seed: number,
+  pool: ReturnType<typeof buildPool>,
+): Promise<{ topic: string; result: PrefillResult }> {
   const key = `${c.id}-r${round}`;
   if (ctx.prefilled?.key === key) return ctx.prefilled;
   await dropPrefill(ctx);
   const topic = `bench-${ctx.session}-${c.id.replace(/\//g, '-')}-r${round}`.replace(/[^a-zA-Z0-9._-]/g, '-');
   await ctx.kafka.createTopic(topic);
   const result = await prefill(topic, pool, seed, c.spans);
-  log(`  pre-filled ${topic}: ${result.spans} spans, ${result.traces} traces, ${(result.bytes / 1048576).toFixed(0)} MiB in ${result.seconds.toFixed(1)} s`);
+  log(
+    `  pre-filled ${topic}: ${result.spans} spans, ${result.traces} traces, ${(result.bytes / 1048576).toFixed(0)} MiB in ${result.seconds.toFixed(1)} s`,
+  );
   ctx.prefilled = { key, topic, result };
   return ctx.prefilled;
 }
@@ -176,7 +341,13 @@ async function dropPrefill(ctx: Ctx): Promise<void> {
   ctx.prefilled = undefined;
 }
 
-async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, nodeFlags: string[] = []): Promise<RunResult> {
+async function runOne(
+  ctx: Ctx,
+  c: CaseDef,
+  system: SystemName,
+  round: number,
+  nodeFlags: string[] = [],
+): Promise<RunResult> {
   // kind = what actually runs in this slot (A/B mode puts ours + a preload in the peer's slot).
   const ab = (ctx.abPreload !== undefined || ctx.abFlags !== undefined) && system === 'peer';
   const kind: SystemName = ab ? 'ours' : system;
@@ -188,15 +359,43 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
   fs.mkdirSync(dir, { recursive: true });
   const seed = ctx.seed * 1000 + round;
   const pool = buildPool({ seed, profile: c.profile });
-  const rate = c.scenario === 'e2e' ? ctx.e2eRate ?? 10_000 : 0;
+  const rate = c.scenario === 'e2e' ? (ctx.e2eRate ?? 10_000) : 0;
   const params: RunParams = {
-    scenario: c.scenario, runId, dir, topic: `bench-${runId}`, group: `bench-${runId}`, redisUrl: ctx.redis.url, redisPrefix: `bench:${runId}:`,
-    decisionWaitS: ctx.decisionWaitS, rootSettleS: ctx.rootSettleS, slowMs: ctx.slowMs, exportEndpoint: `http://127.0.0.1:${ctx.proxy.port}`,
-    nodeFlags, tracesPerSec: (rate || 20_000) / pool.spansPerTrace, oneProcess: c.oneProcess === true,
+    scenario: c.scenario,
+    runId,
+    dir,
+    topic: `bench-${runId}`,
+    group: `bench-${runId}`,
+    redisUrl: ctx.redis.url,
+    redisPrefix: `bench:${runId}:`,
+    decisionWaitS: ctx.decisionWaitS,
+    rootSettleS: ctx.rootSettleS,
+    slowMs: ctx.slowMs,
+    exportEndpoint: `http://127.0.0.1:${ctx.proxy.port}`,
+    nodeFlags,
+    tracesPerSec: (rate || 20_000) / pool.spansPerTrace,
+    oneProcess: c.oneProcess === true,
   };
   const res: RunResult = {
-    caseId: c.id, scenario: c.scenario, profile: c.profile, transport: c.transport, system, round, ok: false, spans: 0, traces: 0, windowS: 0, spansPerS: 0,
-    cpuS: 0, cpuSPerMSpans: 0, spansPerCpuS: 0, peakRssMB: 0, loadAvg1: loadAverage()[0], machineBusyCores: 0, sutCores: 0, notes: [],
+    caseId: c.id,
+    scenario: c.scenario,
+    profile: c.profile,
+    transport: c.transport,
+    system,
+    round,
+    ok: false,
+    spans: 0,
+    traces: 0,
+    windowS: 0,
+    spansPerS: 0,
+    cpuS: 0,
+    cpuSPerMSpans: 0,
+    spansPerCpuS: 0,
+    peakRssMB: 0,
+    loadAvg1: loadAverage()[0],
+    machineBusyCores: 0,
+    sutCores: 0,
+    notes: [],
   };
   let sys: Awaited<ReturnType<typeof startSystem>> | undefined;
   let mon: Monitor | undefined;
@@ -227,26 +426,57 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
 
     if (c.scenario === 'ingest') {
       const target = c.transport === 'http' ? ['--http', sys.httpUrl!] : ['--grpc', sys.grpcTarget!];
-      const lg = await runLoadgen([...target, '--profile', c.profile, '--seed', String(seed), '--max-spans', String(c.spans), '--max-seconds', String(c.seconds),
-        '--concurrency', String(c.concurrency)], undefined, (c.seconds + 90) * 1000, path.join(dir, 'loadgen.log'));
+      const lg = await runLoadgen(
+        [
+          ...target,
+          '--profile',
+          c.profile,
+          '--seed',
+          String(seed),
+          '--max-spans',
+          String(c.spans),
+          '--max-seconds',
+          String(c.seconds),
+          '--concurrency',
+          String(c.concurrency),
+        ],
+        undefined,
+        (c.seconds + 90) * 1000,
+        path.join(dir, 'loadgen.log'),
+      );
       res.loadgenCpuS = lg.cpuS;
-      if (lg.failedSpans > 0) res.notes.push(`${lg.failedSpans} spans refused for good (${JSON.stringify(lg.reasons)})`);
+      if (lg.failedSpans > 0)
+        res.notes.push(`${lg.failedSpans} spans refused for good (${JSON.stringify(lg.reasons)})`);
       if (lg.retries > 0) res.notes.push(`${lg.retries} requests retried (${JSON.stringify(lg.reasons)})`);
       // Ours writes one message per trace and request; the peer's exporter one per (trace, resource, scope).
       const expected = kind === 'ours' ? lg.acceptedTraces : lg.acceptedTraceResources;
-      const arrivedAt = await waitUntil('every accepted trace in Kafka', async () => (await ctx.kafka.messages(params.topic)) >= expected, 120_000, 50);
+      const arrivedAt = await waitUntil(
+        'every accepted trace in Kafka',
+        async () => (await ctx.kafka.messages(params.topic)) >= expected,
+        120_000,
+        50,
+      );
       end = await mon.tick(true);
       spans = lg.acceptedSpans;
       traces = lg.acceptedTraces;
       res.windowS = (arrivedAt - lg.startMs) / 1000;
       const extra = (await ctx.kafka.messages(params.topic)) - expected;
-      if (extra > 0) res.notes.push(`${extra} more messages in Kafka than expected (${expected}): retried produce calls`);
+      if (extra > 0)
+        res.notes.push(`${extra} more messages in Kafka than expected (${expected}): retried produce calls`);
       res.kafkaMessages = expected + Math.max(0, extra);
     } else if (c.scenario === 'sampling') {
       spans = prefilled!.spans;
       traces = prefilled!.traces;
-      await waitUntil('every pre-filled trace consumed', () => (mon!.lastFig?.consumedTraces ?? 0) >= traces, (c.seconds + 60) * 1000);
-      await waitUntil('every trace decided', () => (mon!.lastFig?.decidedTraces ?? 0) >= traces && (mon!.lastFig?.bufferedTraces ?? 1) === 0, (ctx.decisionWaitS + 60) * 1000);
+      await waitUntil(
+        'every pre-filled trace consumed',
+        () => (mon!.lastFig?.consumedTraces ?? 0) >= traces,
+        (c.seconds + 60) * 1000,
+      );
+      await waitUntil(
+        'every trace decided',
+        () => (mon!.lastFig?.decidedTraces ?? 0) >= traces && (mon!.lastFig?.bufferedTraces ?? 1) === 0,
+        (ctx.decisionWaitS + 60) * 1000,
+      );
       end = await mon.tick(true);
       // Throughput: the pre-filled backlog from its first span read until its last trace decided, minus the
       // hold each system is configured to apply before deciding (peer: decision_wait after the first span;
@@ -261,8 +491,27 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
       ctx.proxy.reset();
       const maxSpans = rate > 0 ? Math.round(rate * c.seconds) : c.spans;
       res.offeredSpansPerS = rate > 0 ? rate : undefined;
-      const lg = await runLoadgen(['--http', sys.httpUrl!, '--profile', c.profile, '--seed', String(seed), '--rate', String(rate), '--max-spans', String(maxSpans),
-        '--max-seconds', String(c.seconds), '--concurrency', String(c.concurrency)], (r) => ctx.proxy.onAccepted(r), (c.seconds + 90) * 1000, path.join(dir, 'loadgen.log'));
+      const lg = await runLoadgen(
+        [
+          '--http',
+          sys.httpUrl!,
+          '--profile',
+          c.profile,
+          '--seed',
+          String(seed),
+          '--rate',
+          String(rate),
+          '--max-spans',
+          String(maxSpans),
+          '--max-seconds',
+          String(c.seconds),
+          '--concurrency',
+          String(c.concurrency),
+        ],
+        (r) => ctx.proxy.onAccepted(r),
+        (c.seconds + 90) * 1000,
+        path.join(dir, 'loadgen.log'),
+      );
       res.loadgenCpuS = lg.cpuS;
       if (lg.failedSpans > 0) res.notes.push(`${lg.failedSpans} spans refused for good`);
       if (lg.retries > 0) res.notes.push(`${lg.retries} requests retried (${JSON.stringify(lg.reasons)})`);
@@ -271,19 +520,34 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
       traces = lg.acceptedTraces;
       loadWindow = [lg.startMs, lg.lastAcceptMs];
       const loadEnd = Date.now();
-      const consumedAt = await waitUntil('every trace consumed by the sampler', () => (mon!.lastFig?.consumedTraces ?? 0) >= traces, 180_000);
+      const consumedAt = await waitUntil(
+        'every trace consumed by the sampler',
+        () => (mon!.lastFig?.consumedTraces ?? 0) >= traces,
+        180_000,
+      );
       res.drainS = (consumedAt - loadEnd) / 1000;
-      await waitUntil('every trace decided and exported', () => {
-        const f = mon!.lastFig;
-        return !!f && f.decidedTraces >= traces && f.bufferedTraces === 0 && f.exportBacklog === 0;
-      }, (ctx.decisionWaitS + 90) * 1000);
+      await waitUntil(
+        'every trace decided and exported',
+        () => {
+          const f = mon!.lastFig;
+          return !!f && f.decidedTraces >= traces && f.bufferedTraces === 0 && f.exportBacklog === 0;
+        },
+        (ctx.decisionWaitS + 90) * 1000,
+      );
       // The batch processor / exporters may still hold a last batch: wait until the proxy saw nothing new for 1.5 s.
       let seen = -1;
       let stableSince = Date.now();
-      await waitUntil('exports to settle', () => {
-        if (ctx.proxy.keptTraces !== seen) { seen = ctx.proxy.keptTraces; stableSince = Date.now(); }
-        return Date.now() - stableSince >= 1500;
-      }, 60_000);
+      await waitUntil(
+        'exports to settle',
+        () => {
+          if (ctx.proxy.keptTraces !== seen) {
+            seen = ctx.proxy.keptTraces;
+            stableSince = Date.now();
+          }
+          return Date.now() - stableSince >= 1500;
+        },
+        60_000,
+      );
       end = await mon.tick(true);
       // Fixed rate: the window is the load; as fast as possible: until the sampler had read everything.
       res.windowS = ((rate > 0 ? lg.lastAcceptMs : consumedAt) - lg.startMs) / 1000;
@@ -296,7 +560,8 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
         res.e2eLagP99S = (quantile(ctx.proxy.lagsMs, 0.99) ?? NaN) / 1000;
       } else res.notes.push('saturation run: lags include the Kafka backlog, not reported');
       if (ctx.proxy.forwardErrors > 0) res.notes.push(`${ctx.proxy.forwardErrors} proxy->Jaeger forward errors`);
-      if (res.mustKeepArrived < res.mustKeepSent) res.notes.push(`LOSS: ${res.mustKeepSent - res.mustKeepArrived} error/slow traces never reached Jaeger`);
+      if (res.mustKeepArrived < res.mustKeepSent)
+        res.notes.push(`LOSS: ${res.mustKeepSent - res.mustKeepArrived} error/slow traces never reached Jaeger`);
     }
 
     const endScrape = await sys.metrics();
@@ -325,12 +590,16 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
     res.peakRssMB = mon.peakRssBytes() / 1048576;
     const cpuEnd = mon.cpuByPid();
     res.cpuByRole = {};
-    for (const p of sys.procs) res.cpuByRole[p.role] = (cpuEnd.get(p.child.pid!) ?? 0) - (cpuBase.get(p.child.pid!) ?? 0);
+    for (const p of sys.procs)
+      res.cpuByRole[p.role] = (cpuEnd.get(p.child.pid!) ?? 0) - (cpuBase.get(p.child.pid!) ?? 0);
     for (const pid of extraPids) res.cpuByRole.redis = (cpuEnd.get(pid) ?? 0) - (cpuBase.get(pid) ?? 0);
     res.machineBusyCores = (machineB.busyS - machineA.busyS) / ((tB - tA) / 1000);
     res.sutCores = res.cpuS / ((end.t - base.t) / 1000);
     const lastFig: Figures | undefined = end.fig;
-    if (lastFig && lastFig.droppedEarly > 0) { res.droppedEarly = lastFig.droppedEarly; res.notes.push(`${lastFig.droppedEarly} traces decided early / dropped too early`); }
+    if (lastFig && lastFig.droppedEarly > 0) {
+      res.droppedEarly = lastFig.droppedEarly;
+      res.notes.push(`${lastFig.droppedEarly} traces decided early / dropped too early`);
+    }
     if (c.scenario !== 'ingest') {
       // Memory per buffered span: at the sample with the most buffered spans, (RSS - RSS at start) / buffered.
       let peak: (typeof mon.samples)[number] | undefined;
@@ -349,19 +618,34 @@ async function runOne(ctx: Ctx, c: CaseDef, system: SystemName, round: number, n
         res.redisCmds = d.commands;
         res.redisCmdsPerSpan = d.commands / spans;
         res.redisMemBytesPerTrace = d.usedMemory / traces;
-        res.redisTop = Object.fromEntries(Object.entries(d.perCommand).sort((a, b) => b[1] - a[1]).slice(0, 6));
+        res.redisTop = Object.fromEntries(
+          Object.entries(d.perCommand)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 6),
+        );
         const rt = endScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0) - rtBase;
         res.redisRoundTripsPerSpan = rt / spans;
       }
     }
-    fs.writeFileSync(path.join(dir, 'metrics-end.txt'), endScrape.map((x) => `# role ${x.role}\n` + x.m.series.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')).join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'metrics-end.txt'),
+      endScrape
+        .map(
+          (x) =>
+            `# role ${x.role}\n` + x.m.series.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n'),
+        )
+        .join('\n'),
+    );
   } catch (err) {
     res.ok = false;
     res.error = err instanceof Error ? err.message.split('\n').slice(0, 6).join(' | ') : String(err);
   } finally {
     mon?.stop();
     await sys?.stop();
-    await ctx.kafka.cleanup(c.scenario === 'sampling' ? [] : [params.topic], c.scenario === 'ingest' ? [] : [params.group]);
+    await ctx.kafka.cleanup(
+      c.scenario === 'sampling' ? [] : [params.topic],
+      c.scenario === 'ingest' ? [] : [params.group],
+    );
     if (!res.machineBusyCores) {
       const m1 = machineCpuS();
       res.machineBusyCores = (m1.busyS - machine0.busyS) / ((Date.now() - wall0) / 1000);
@@ -391,7 +675,11 @@ function parseCli(argv: string[]): Cli {
   const cli: Cli = { quick: false, json: false, md: 'auto', cpuProf: false, seed: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const val = () => { const v = argv[++i]; if (v === undefined) throw new Error(`${a} needs a value`); return v; };
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
     if (a === '--quick') cli.quick = true;
     else if (a === '--json') cli.json = true;
     else if (a === '--write-md') cli.md = 'yes';
@@ -404,7 +692,14 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--ab') cli.ab = val();
     else if (a === '--ab-flags') cli.abFlags = val();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+      process.stdout.write(
+        fs
+          .readFileSync(__filename, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('//'))
+          .map((l) => l.slice(3))
+          .join('\n') + '\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
@@ -412,16 +707,29 @@ function parseCli(argv: string[]): Cli {
 }
 
 function git(args: string[]): string {
-  try { return execFileSync('git', args, { cwd: REPO }).toString().trim(); } catch { return '?'; }
+  try {
+    return execFileSync('git', args, { cwd: REPO }).toString().trim();
+  } catch {
+    return '?';
+  }
 }
 
 function versions(redisVersion: string, distBuilt: Date): Record<string, string> {
   const peer = peerBinary();
   let contrib = 'v0.140.1';
   try {
-    const mod = fs.readFileSync(path.join(path.dirname(path.dirname(peer)), `jaeger-build-${path.basename(peer).replace(/^jaeger-/, '')}`, 'go.sum'), 'utf8');
+    const mod = fs.readFileSync(
+      path.join(
+        path.dirname(path.dirname(peer)),
+        `jaeger-build-${path.basename(peer).replace(/^jaeger-/, '')}`,
+        'go.sum',
+      ),
+      'utf8',
+    );
     contrib = /tailsamplingprocessor (v[\d.]+)/.exec(mod)?.[1] ?? contrib;
-  } catch { /* default */ }
+  } catch {
+    /* default */
+  }
   const kafkaDir = fs.readdirSync(path.join(path.dirname(path.dirname(peer)))).find((d) => /^kafka-\d/.test(d));
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
   const dirty = git(['status', '--porcelain']) !== '' ? ' (with uncommitted changes)' : '';
@@ -431,13 +739,21 @@ function versions(redisVersion: string, distBuilt: Date): Record<string, string>
     peer: `${path.basename(peer)} (Jaeger v2 binary; OTel Collector contrib tail_sampling/kafka ${contrib})`,
     kafka: kafkaDir ? kafkaDir.split('-')[1] : '?',
     redis: redisVersion,
-    kafkajs: (JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string }).version,
+    kafkajs: (
+      JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version,
   };
 }
 
 function machine(): Record<string, string> {
   const cpus = os.cpus();
-  return { cpu: `${cpus.length} x ${cpus[0]?.model ?? '?'}`, memory: `${Math.round(os.totalmem() / 1073741824)} GiB`, kernel: `${os.type()} ${os.release()}` };
+  return {
+    cpu: `${cpus.length} x ${cpus[0]?.model ?? '?'}`,
+    memory: `${Math.round(os.totalmem() / 1073741824)} GiB`,
+    kernel: `${os.type()} ${os.release()}`,
+  };
 }
 
 async function preflight(needJaeger: boolean): Promise<void> {
@@ -446,9 +762,15 @@ async function preflight(needJaeger: boolean): Promise<void> {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO, stdio: 'inherit' });
   }
   peerBinary();
-  if (!(await portOpen(9092))) throw new Error('Kafka is not listening on 127.0.0.1:9092: run `bash scripts/stack/up.sh` first');
-  if (needJaeger && !(await portOpen(14318))) throw new Error('Jaeger OTLP/HTTP is not listening on 127.0.0.1:14318: run `bash scripts/stack/up.sh` first');
-  try { execFileSync('redis-server', ['--version']); } catch { throw new Error('redis-server not found: run `bash scripts/stack/up.sh` first (it installs it)'); }
+  if (!(await portOpen(9092)))
+    throw new Error('Kafka is not listening on 127.0.0.1:9092: run `bash scripts/stack/up.sh` first');
+  if (needJaeger && !(await portOpen(14318)))
+    throw new Error('Jaeger OTLP/HTTP is not listening on 127.0.0.1:14318: run `bash scripts/stack/up.sh` first');
+  try {
+    execFileSync('redis-server', ['--version']);
+  } catch {
+    throw new Error('redis-server not found: run `bash scripts/stack/up.sh` first (it installs it)');
+  }
 }
 
 /**
@@ -459,13 +781,23 @@ function bundlePreload(file: string, dir: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
   const out = path.join(dir, 'ab-preload.js');
-  esbuild.buildSync({ entryPoints: [path.resolve(file)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, external: ['protobufjs', 'tusk-collector'] });
+  esbuild.buildSync({
+    entryPoints: [path.resolve(file)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    external: ['protobufjs', 'tusk-collector'],
+  });
   return out;
 }
 
 /** autoRate is half the slowest saturation rate measured so far for a profile (both systems), rounded down to 500. */
 function autoRate(results: RunResult[], profile: Profile): number | undefined {
-  const rates = results.filter((r) => r.ok && r.profile === profile && (r.scenario === 'ingest' || r.scenario === 'sampling')).map((r) => r.spansPerS);
+  const rates = results
+    .filter((r) => r.ok && r.profile === profile && (r.scenario === 'ingest' || r.scenario === 'sampling'))
+    .map((r) => r.spansPerS);
   if (rates.length === 0) return undefined;
   return Math.max(500, Math.floor((0.5 * Math.min(...rates)) / 500) * 500);
 }
@@ -489,22 +821,43 @@ async function main(): Promise<void> {
   const proxy = new TimingProxy(process.env.BENCH_JAEGER_OTLP ?? 'http://127.0.0.1:14318');
   await proxy.start(await freePort());
   const ctx: Ctx = {
-    session, dir, kafka, redis, proxy, seed: cli.seed, abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined, abFlags: cli.abFlags ? cli.abFlags.split(/\s+/).filter(Boolean) : undefined, decisionWaitS: cli.quick ? 3 : 5, rootSettleS: cli.quick ? 1 : 2, slowMs: 1000, results: [],
+    session,
+    dir,
+    kafka,
+    redis,
+    proxy,
+    seed: cli.seed,
+    abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined,
+    abFlags: cli.abFlags ? cli.abFlags.split(/\s+/).filter(Boolean) : undefined,
+    decisionWaitS: cli.quick ? 3 : 5,
+    rootSettleS: cli.quick ? 1 : 2,
+    slowMs: 1000,
+    results: [],
   };
   const loads: number[] = [loadAverage()[0]];
-  log(`session ${session}: ${cases.length} cases, artifacts in ${path.relative(REPO, dir)}; load average ${loadAverage().join(' ')}`);
+  log(
+    `session ${session}: ${cases.length} cases, artifacts in ${path.relative(REPO, dir)}; load average ${loadAverage().join(' ')}`,
+  );
   try {
     for (const c of cases) {
-      if (c.scenario === 'e2e') ctx.e2eRate = c.rate === 0 ? 0 : cli.e2eRate ?? (typeof c.rate === 'number' ? c.rate : autoRate(ctx.results, c.profile)) ?? 10_000;
+      if (c.scenario === 'e2e')
+        ctx.e2eRate =
+          c.rate === 0
+            ? 0
+            : (cli.e2eRate ?? (typeof c.rate === 'number' ? c.rate : autoRate(ctx.results, c.profile)) ?? 10_000);
       for (let r = 0; r < c.rounds; r++) {
         for (const system of ['ours', 'peer'] as const) {
-          log(`${c.id} round ${r + 1}/${c.rounds}: ${system}${c.scenario === 'e2e' ? (ctx.e2eRate ? ` at ${ctx.e2eRate} spans/s` : ' as fast as accepted') : ''} (load average ${loadAverage()[0]})`);
+          log(
+            `${c.id} round ${r + 1}/${c.rounds}: ${system}${c.scenario === 'e2e' ? (ctx.e2eRate ? ` at ${ctx.e2eRate} spans/s` : ' as fast as accepted') : ''} (load average ${loadAverage()[0]})`,
+          );
           const res = await runOne(ctx, c, system, r);
           loads.push(loadAverage()[0]);
           ctx.results.push(res);
-          log(res.ok
-            ? `  ${Math.round(res.spansPerS)} spans/s, ${res.cpuSPerMSpans.toFixed(1)} CPU-s/M spans, peak RSS ${res.peakRssMB.toFixed(0)} MB${res.notes.length ? ` [${res.notes.join('; ')}]` : ''}`
-            : `  FAILED: ${res.error}`);
+          log(
+            res.ok
+              ? `  ${Math.round(res.spansPerS)} spans/s, ${res.cpuSPerMSpans.toFixed(1)} CPU-s/M spans, peak RSS ${res.peakRssMB.toFixed(0)} MB${res.notes.length ? ` [${res.notes.join('; ')}]` : ''}`
+              : `  FAILED: ${res.error}`,
+          );
         }
       }
       await dropPrefill(ctx);
@@ -512,24 +865,58 @@ async function main(): Promise<void> {
     await dropPrefill(ctx);
     let profile: Session['profile'];
     if (cli.cpuProf) {
-      const pc = cases.find((c) => c.scenario === 'sampling') ?? (cli.quick ? QUICK : FULL).find((c) => c.scenario === 'sampling')!;
+      const pc =
+        cases.find((c) => c.scenario === 'sampling') ??
+        (cli.quick ? QUICK : FULL).find((c) => c.scenario === 'sampling')!;
       const profDir = path.join(dir, 'cpu-profile');
       fs.mkdirSync(profDir, { recursive: true });
       log(`CPU profile: ${pc.id} with node --cpu-prof (ours)`);
-      const res = await runOne(ctx, pc, 'ours', 99, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500']);
+      const res = await runOne(ctx, pc, 'ours', 99, [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profDir}`,
+        '--cpu-prof-interval=500',
+      ]);
       const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
       if (res.ok && files.length > 0) {
-        profile = { caseId: pc.id, file: path.relative(REPO, path.join(profDir, files[0])), ...summarizeCpuProfile(path.join(profDir, files[0])) };
+        profile = {
+          caseId: pc.id,
+          file: path.relative(REPO, path.join(profDir, files[0])),
+          ...summarizeCpuProfile(path.join(profDir, files[0])),
+        };
         log(`  profile written: ${profile.file}`);
       } else log(`  profile run failed: ${res.error ?? 'no .cpuprofile written'}`);
       await dropPrefill(ctx);
     }
     const sessionData: Session = {
-      session, quick: cli.quick, command: `npx tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(), startedAt: new Date(tStart).toISOString(),
-      durationS: (Date.now() - tStart) / 1000, machine: machine(), versions: vers,
-      loadAverage: { min: Math.min(...loads), max: Math.max(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length },
-      settings: { decisionWaitS: ctx.decisionWaitS, rootSettleDelayS: ctx.rootSettleS, latencyThresholdMs: ctx.slowMs, probabilisticPercent: 10, partitions: 4 },
-      cases, results: ctx.results, profile, labels: cli.ab || cli.abFlags ? { a: 'ours', b: `ours+${[cli.ab ? path.basename(cli.ab) : '', cli.abFlags ?? ''].filter(Boolean).join(' ')}` } : undefined,
+      session,
+      quick: cli.quick,
+      command: `npx tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      startedAt: new Date(tStart).toISOString(),
+      durationS: (Date.now() - tStart) / 1000,
+      machine: machine(),
+      versions: vers,
+      loadAverage: {
+        min: Math.min(...loads),
+        max: Math.max(...loads),
+        mean: loads.reduce((a, b) => a + b, 0) / loads.length,
+      },
+      settings: {
+        decisionWaitS: ctx.decisionWaitS,
+        rootSettleDelayS: ctx.rootSettleS,
+        latencyThresholdMs: ctx.slowMs,
+        probabilisticPercent: 10,
+        partitions: 4,
+      },
+      cases,
+      results: ctx.results,
+      profile,
+      labels:
+        cli.ab || cli.abFlags
+          ? {
+              a: 'ours',
+              b: `ours+${[cli.ab ? path.basename(cli.ab) : '', cli.abFlags ?? ''].filter(Boolean).join(' ')}`,
+            }
+          : undefined,
     };
     fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
     const table = renderTable(sessionData);

@@ -176,8 +176,10 @@ async function main(): Promise<void> {
   const rows = VARIANTS.map((v) => {
     const rs = results.get(v.name)!;
     const cpu = median(rs.map((r) => r.cpuSPerMillion));
-    return `| ${v.name} | ${cpu.toFixed(1)} | ${(cpu / base).toFixed(2)}x | ${median(rs.map((r) => r.p50))} | ` +
-      `${median(rs.map((r) => r.p99))} | ${median(rs.map((r) => r.acceptedSpans))} |`;
+    return (
+      `| ${v.name} | ${cpu.toFixed(1)} | ${(cpu / base).toFixed(2)}x | ${median(rs.map((r) => r.p50))} | ` +
+      `${median(rs.map((r) => r.p99))} | ${median(rs.map((r) => r.acceptedSpans))} |`
+    );
   });
   const header = [
     `Embedded pipeline, OTLP/HTTP at ${rate} spans/s for ${seconds} s, ${os.cpus().length} cores, median of ${rounds}`,

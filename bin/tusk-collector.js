@@ -8,7 +8,14 @@ if (!fs.existsSync(compiled)) {
   process.stderr.write('tusk-collector: not built yet; run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-require(compiled).main(process.argv.slice(2)).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { process.stderr.write('tusk-collector: ' + (err && err.message ? err.message : String(err)) + '\n'); process.exit(1); },
-);
+require(compiled)
+  .main(process.argv.slice(2))
+  .then(
+    (code) => {
+      if (typeof code === 'number') process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write('tusk-collector: ' + (err && err.message ? err.message : String(err)) + '\n');
+      process.exit(1);
+    },
+  );

@@ -5,7 +5,14 @@
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../config/service/config-error';
 import { joinPath, positionOf } from '../config/service/paths';
-import { parseTskFile, type SourcePos, type TskDiagnostic, type TskHooks, type TskObject, type TskValue } from '../config/tsk/parser';
+import {
+  parseTskFile,
+  type SourcePos,
+  type TskDiagnostic,
+  type TskHooks,
+  type TskObject,
+  type TskValue,
+} from '../config/tsk/parser';
 
 /** Default OTLP/HTTP (protobuf) traces endpoint: a tusk-collector on this machine (`npm start`). */
 export const DEFAULT_OTLP_ENDPOINT = 'http://127.0.0.1:4318/v1/traces';
@@ -92,12 +99,25 @@ export function loadTracingSection(file: string, options: Omit<ResolveOptions, '
   const sectionName = options.section ?? DEFAULT_SECTION;
   const parsed = parseTskFile(file, { env: options.env, hooks: tracingParseHooks() });
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new ConfigError(errors.map((d) => ({ code: d.code, path: '', message: d.message, pos: d })), file);
+  if (errors.length > 0)
+    throw new ConfigError(
+      errors.map((d) => ({ code: d.code, path: '', message: d.message, pos: d })),
+      file,
+    );
   const section = parsed.data[sectionName];
   if (typeof section !== 'object' || section === null || Array.isArray(section)) {
-    throw new ConfigError([{ code: 'ERR_CONFIG_MISSING_SECTION', path: sectionName, message: `no [${sectionName}] section in ${file}` }], file);
+    throw new ConfigError(
+      [{ code: 'ERR_CONFIG_MISSING_SECTION', path: sectionName, message: `no [${sectionName}] section in ${file}` }],
+      file,
+    );
   }
-  return { section, file, sectionName, positions: parsed.positions, warnings: parsed.diagnostics.filter((d) => d.severity !== 'error') };
+  return {
+    section,
+    file,
+    sectionName,
+    positions: parsed.positions,
+    warnings: parsed.diagnostics.filter((d) => d.severity !== 'error'),
+  };
 }
 
 /** absent is true for values that mean "not set": a missing key, null, or the '' an unset @env gives. */
@@ -111,7 +131,10 @@ function text(v: unknown): string {
 
 const serviceName = z.unknown().transform((raw, ctx): string => {
   if (absent(raw)) {
-    ctx.addIssue({ code: 'custom', message: 'required and must not be empty (the seed reads it with @env("SERVICE_NAME"): set that variable)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'required and must not be empty (the seed reads it with @env("SERVICE_NAME"): set that variable)',
+    });
     return z.NEVER;
   }
   if (typeof raw !== 'string' && typeof raw !== 'number') {
@@ -139,7 +162,10 @@ const endpoint = z.unknown().transform((raw, ctx): string | undefined => {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    ctx.addIssue({ code: 'custom', message: `must be an http(s) URL such as "${DEFAULT_OTLP_ENDPOINT}", got ${JSON.stringify(raw)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an http(s) URL such as "${DEFAULT_OTLP_ENDPOINT}", got ${JSON.stringify(raw)}`,
+    });
     return z.NEVER;
   }
   return s;
@@ -149,7 +175,10 @@ const samplingRate = z.unknown().transform((raw, ctx): number => {
   if (absent(raw)) return DEFAULT_SAMPLING_RATE;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
   if (!Number.isFinite(n) || n < 0 || n > 1) {
-    ctx.addIssue({ code: 'custom', message: `must be a number from 0 to 1 (the fraction of new traces to keep, e.g. 0.1), got ${JSON.stringify(raw)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a number from 0 to 1 (the fraction of new traces to keep, e.g. 0.1), got ${JSON.stringify(raw)}`,
+    });
     return z.NEVER;
   }
   return n;
@@ -157,19 +186,24 @@ const samplingRate = z.unknown().transform((raw, ctx): number => {
 
 const metricsKey = z.unknown().transform((raw, ctx): string | undefined => {
   const bad = (why: string): never => {
-    ctx.addIssue({ code: 'custom', message: `${why}; write @metrics("trace_duration_ms", 0), a metric name, true or false` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${why}; write @metrics("trace_duration_ms", 0), a metric name, true or false`,
+    });
     return z.NEVER as never;
   };
   let name: string | undefined;
   if (absent(raw) || raw === false || raw === 0) return undefined;
   if (raw === true) name = DEFAULT_TRACE_DURATION_METRIC;
-  else if (typeof raw === 'object' && !Array.isArray(raw) && raw !== null && METRICS_MARKER in raw) name = text((raw as Record<string, unknown>)[METRICS_MARKER]);
+  else if (typeof raw === 'object' && !Array.isArray(raw) && raw !== null && METRICS_MARKER in raw)
+    name = text((raw as Record<string, unknown>)[METRICS_MARKER]);
   else if (typeof raw === 'string') {
     const t = raw.trim().toLowerCase();
     if (OFF_WORDS.has(t)) return undefined;
     name = ON_WORDS.has(t) ? DEFAULT_TRACE_DURATION_METRIC : raw.trim();
   } else return bad(`cannot be ${JSON.stringify(raw)}`);
-  if (!METRIC_NAME.test(name)) return bad(`names an invalid metric ${JSON.stringify(name)} (letters, digits, _ and :, not starting with a digit)`);
+  if (!METRIC_NAME.test(name))
+    return bad(`names an invalid metric ${JSON.stringify(name)} (letters, digits, _ and :, not starting with a digit)`);
   return name;
 });
 
@@ -183,7 +217,10 @@ const metricsPort = z.unknown().transform((raw, ctx): number => {
   if (absent(raw)) return DEFAULT_METRICS_PORT;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    ctx.addIssue({ code: 'custom', message: `must be a port number 0..65535 (0 = no metrics server), got ${JSON.stringify(raw)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a port number 0..65535 (0 = no metrics server), got ${JSON.stringify(raw)}`,
+    });
     return z.NEVER;
   }
   return n;
@@ -248,14 +285,27 @@ export function resolveTracingConfig(input: string | TracingSection, options: Re
       for (const key of keys) {
         const p = joinPath(sectionName, key === undefined ? zi.path : [...zi.path, key]);
         const pos = loaded ? positionOf(loaded.positions, p) : undefined;
-        if (key !== undefined) issues.push({ code: 'ERR_CONFIG_UNKNOWN_KEY', path: p, message: `unknown key "${key}" (known: ${Object.keys(sectionSchema.shape).join(', ')})`, pos });
+        if (key !== undefined)
+          issues.push({
+            code: 'ERR_CONFIG_UNKNOWN_KEY',
+            path: p,
+            message: `unknown key "${key}" (known: ${Object.keys(sectionSchema.shape).join(', ')})`,
+            pos,
+          });
         else issues.push({ code: 'ERR_CONFIG_INVALID_VALUE', path: p, message: zi.message, pos });
       }
     }
     throw new ConfigError(issues, loaded?.file ?? `[${sectionName}]`);
   }
   const c = result.data;
-  const ep = c.endpoint === undefined ? (c.backend === 'jaeger' ? DEFAULT_JAEGER_ENDPOINT : DEFAULT_OTLP_ENDPOINT) : c.backend === 'otlp' ? otlpUrl(c.endpoint) : c.endpoint;
+  const ep =
+    c.endpoint === undefined
+      ? c.backend === 'jaeger'
+        ? DEFAULT_JAEGER_ENDPOINT
+        : DEFAULT_OTLP_ENDPOINT
+      : c.backend === 'otlp'
+        ? otlpUrl(c.endpoint)
+        : c.endpoint;
   return {
     serviceName: c.service_name,
     backend: c.backend,

@@ -5,7 +5,19 @@
 //   only injects (for clients other than fetch).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapSetter, type Attributes, type Context, type Span, type TextMapSetter } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapSetter,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapSetter,
+} from '@opentelemetry/api';
 import type { TelemetrySource } from './metrics';
 import { recordError } from './monitor';
 
@@ -42,7 +54,12 @@ interface ServerExchange {
 }
 
 /** startServerSpan extracts the remote context, opens the SERVER span and arranges its end with the response. */
-function startServerSpan(source: TelemetrySource, options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): ServerExchange {
+function startServerSpan(
+  source: TelemetrySource,
+  options: HttpServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): ServerExchange {
   const { tracer, instruments } = source();
   const method = (req.method ?? 'GET').toUpperCase();
   const route = options.route ? options.route(req) : pathOf(req.url);
@@ -108,7 +125,9 @@ function answerFailure(ex: ServerExchange, res: ServerResponse, err: unknown): v
  * and http_requests_total / http_request_duration_seconds / http_errors_total are recorded when the
  * response finishes (or the connection closes first: http.aborted = true).
  */
-export function makeWrapHandler(source: TelemetrySource): (handler: HttpHandler, options?: HttpServerOptions) => (req: IncomingMessage, res: ServerResponse) => void {
+export function makeWrapHandler(
+  source: TelemetrySource,
+): (handler: HttpHandler, options?: HttpServerOptions) => (req: IncomingMessage, res: ServerResponse) => void {
   return (handler, options = {}) =>
     (req, res) => {
       const ex = startServerSpan(source, options, req, res);
@@ -167,7 +186,9 @@ export function injectHeaders<H extends HeaderCarrier>(headers: H, ctx: Context 
  * OpenTelemetry's HTTP conventions say for clients); a network error is recorded and rethrown. The span
  * ends when the response headers arrive. The body is the caller's to read.
  */
-export function makeTracedFetch(source: TelemetrySource): (input: string | URL, init?: RequestInit) => Promise<Response> {
+export function makeTracedFetch(
+  source: TelemetrySource,
+): (input: string | URL, init?: RequestInit) => Promise<Response> {
   return async (input, init = {}) => {
     const { tracer } = source();
     const url = new URL(String(input));

@@ -5,7 +5,14 @@
 // the same helpers bound to its own providers. See docs/instrumentation.md.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { makeTracedFetch, makeTracingMiddleware, makeWrapHandler, type HttpHandler, type HttpMiddleware, type HttpServerOptions } from './http';
+import {
+  makeTracedFetch,
+  makeTracingMiddleware,
+  makeWrapHandler,
+  type HttpHandler,
+  type HttpMiddleware,
+  type HttpServerOptions,
+} from './http';
 import { globalTelemetry } from './metrics';
 import { makeMonitor, type Monitor } from './monitor';
 
@@ -27,7 +34,13 @@ export {
   type LoadedSection,
 } from './config';
 export { ConfigError, TracingRegistrationError, type ConfigIssue } from './errors';
-export { injectHeaders, type HeaderCarrier, type HttpHandler, type HttpMiddleware, type HttpServerOptions } from './http';
+export {
+  injectHeaders,
+  type HeaderCarrier,
+  type HttpHandler,
+  type HttpMiddleware,
+  type HttpServerOptions,
+} from './http';
 export { correlationFields, pinoMixin, type CorrelationFields } from './logs';
 export { recordError, type Monitor, type MonitorOptions } from './monitor';
 export {
@@ -46,7 +59,10 @@ const globals = globalTelemetry();
  * the caller's W3C trace context, and records http_requests_total, http_request_duration_seconds and
  * http_errors_total. Use it as `http.createServer(wrapHandler(handler))`. Uses the global providers.
  */
-export const wrapHandler: (handler: HttpHandler, options?: HttpServerOptions) => (req: IncomingMessage, res: ServerResponse) => void = makeWrapHandler(globals);
+export const wrapHandler: (
+  handler: HttpHandler,
+  options?: HttpServerOptions,
+) => (req: IncomingMessage, res: ServerResponse) => void = makeWrapHandler(globals);
 
 /** tracingMiddleware() is wrapHandler as a Connect/Express middleware: `app.use(tracingMiddleware())`. */
 export const tracingMiddleware: (options?: HttpServerOptions) => HttpMiddleware = makeTracingMiddleware(globals);

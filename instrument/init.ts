@@ -6,8 +6,20 @@
 // whose shutdown() flushes. Everything is built from the SDK packages; the kit only wires them.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, diag, metrics, propagation, trace, DiagLogLevel, type DiagLogger, type Meter, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  diag,
+  metrics,
+  propagation,
+  trace,
+  DiagLogLevel,
+  type DiagLogger,
+  type Meter,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type * as JaegerModule from '@opentelemetry/exporter-jaeger';
+import type * as OtlpProtoModule from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,7 +36,15 @@ import {
 import type { DestinationStream, Logger } from 'pino';
 import { resolveTracingConfig, type ResolveOptions, type TracingConfig, type TracingSection } from './config';
 import { TracingRegistrationError } from './errors';
-import { injectHeaders, makeTracedFetch, makeTracingMiddleware, makeWrapHandler, type HttpHandler, type HttpMiddleware, type HttpServerOptions } from './http';
+import {
+  injectHeaders,
+  makeTracedFetch,
+  makeTracingMiddleware,
+  makeWrapHandler,
+  type HttpHandler,
+  type HttpMiddleware,
+  type HttpServerOptions,
+} from './http';
 import { correlationFields, createKitLogger, pinoMixin, type CorrelationFields } from './logs';
 import { boundTelemetry, SCOPE_NAME, TraceDurationProcessor } from './metrics';
 import { makeMonitor, recordError, type Monitor } from './monitor';
@@ -83,19 +103,21 @@ export interface TracingHandle {
 function createSpanExporter(config: TracingConfig): SpanExporter {
   if (config.backend === 'jaeger') {
     // loaded only when used: the Jaeger exporter brings the thrift stack with it
-    // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
-    const { JaegerExporter } = require('@opentelemetry/exporter-jaeger') as typeof import('@opentelemetry/exporter-jaeger');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { JaegerExporter } = require('@opentelemetry/exporter-jaeger') as typeof JaegerModule;
     return new JaegerExporter({ endpoint: config.endpoint, flushTimeout: EXPORT_TIMEOUT_MS });
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/consistent-type-imports
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProtoModule;
   return new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: EXPORT_TIMEOUT_MS });
 }
 
 /** diagToLogger forwards the SDK's own warnings (export failures, dropped spans) to the handle's logger. */
 function diagToLogger(logger: Logger): DiagLogger {
-  const at = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (message: string, ...args: unknown[]) =>
-    logger[level]({ component: 'opentelemetry', args: args.length > 0 ? args.map(String) : undefined }, message);
+  const at =
+    (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') =>
+    (message: string, ...args: unknown[]) =>
+      logger[level]({ component: 'opentelemetry', args: args.length > 0 ? args.map(String) : undefined }, message);
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), verbose: at('trace') };
 }
 
@@ -113,7 +135,9 @@ function registerGlobals(tracerProvider: TracerProvider, meterProvider: MeterPro
     fail('context manager');
   }
   undo.push(() => context.disable());
-  const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+  const propagator = new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
   if (!propagation.setGlobalPropagator(propagator)) fail('propagator');
   undo.push(() => propagation.disable());
   if (!trace.setGlobalTracerProvider(tracerProvider)) fail('tracer provider');
@@ -148,7 +172,12 @@ function unregisterGlobals(): void {
 export function initTracing(fileOrSection: string | TracingSection, options: InitTracingOptions = {}): TracingHandle {
   const config = resolveTracingConfig(fileOrSection, options);
   const registerGlobal = options.registerGlobal !== false;
-  const logger = createKitLogger({ serviceName: config.serviceName, level: config.logLevel, correlation: config.correlation, destination: options.logDestination });
+  const logger = createKitLogger({
+    serviceName: config.serviceName,
+    level: config.logLevel,
+    correlation: config.correlation,
+    destination: options.logDestination,
+  });
   const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': config.serviceName }));
 
   // metrics first: the trace-duration processor records into this provider
@@ -162,18 +191,24 @@ export function initTracing(fileOrSection: string | TracingSection, options: Ini
     });
     ready.catch(() => {}); // reported through the promise to whoever awaits it, never as an unhandled rejection
     const serve = config.metricsPort !== 0;
-    prometheus = new PrometheusExporter({ host: config.metricsHost, port: config.metricsPort, preventServerStart: !serve }, (err) => {
-      if (err) logger.error({ err, port: config.metricsPort }, 'metrics endpoint failed to start');
-      settle(err);
-    });
+    prometheus = new PrometheusExporter(
+      { host: config.metricsHost, port: config.metricsPort, preventServerStart: !serve },
+      (err) => {
+        if (err) logger.error({ err, port: config.metricsPort }, 'metrics endpoint failed to start');
+        settle(err);
+      },
+    );
     if (!serve) settle();
     readers = [prometheus];
   }
   const meterProvider = new MeterProvider({ resource, readers });
   const meter = meterProvider.getMeter(SCOPE_NAME);
 
-  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor({ ...options.batch, exporter: options.spanExporter ?? createSpanExporter(config) })];
-  if (config.traceDurationMetric !== undefined) spanProcessors.push(new TraceDurationProcessor(meter, config.traceDurationMetric));
+  const spanProcessors: SpanProcessor[] = [
+    new BatchSpanProcessor({ ...options.batch, exporter: options.spanExporter ?? createSpanExporter(config) }),
+  ];
+  if (config.traceDurationMetric !== undefined)
+    spanProcessors.push(new TraceDurationProcessor(meter, config.traceDurationMetric));
   const tracerProvider = new TracerProvider({
     resource,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplingRate) }),
@@ -210,7 +245,10 @@ export function initTracing(fileOrSection: string | TracingSection, options: Ini
     logger,
     tracerProvider,
     meterProvider,
-    metricsUrl: prometheus && config.metricsPort !== 0 ? `http://${config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost}:${config.metricsPort}/metrics` : undefined,
+    metricsUrl:
+      prometheus && config.metricsPort !== 0
+        ? `http://${config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost}:${config.metricsPort}/metrics`
+        : undefined,
     metricsHandler: prometheus ? (req, res) => prometheus!.getMetricsRequestHandler(req, res) : undefined,
     ready,
     wrapHandler: makeWrapHandler(source),

@@ -4,7 +4,18 @@
 // recorded by a span processor when a service's part of a trace ends. Also where the kit's
 // instruments and tracer come from: a handle's own providers, or the global ones.
 
-import { metrics, trace, SpanKind, SpanStatusCode, type Context, type Counter, type Histogram, type Meter, type MeterProvider, type Tracer } from '@opentelemetry/api';
+import {
+  metrics,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  type Tracer,
+} from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
@@ -42,7 +53,9 @@ export function createInstruments(meter: Meter): KitInstruments {
       unit: 's',
       advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     }),
-    errors: meter.createCounter(HTTP_ERRORS_TOTAL, { description: 'HTTP requests answered with a 5xx status or failed by an exception' }),
+    errors: meter.createCounter(HTTP_ERRORS_TOTAL, {
+      description: 'HTTP requests answered with a 5xx status or failed by an exception',
+    }),
     operationDuration: meter.createHistogram(OPERATION_DURATION_SECONDS, {
       description: 'Duration of operations wrapped with monitor()',
       unit: 's',

@@ -42,7 +42,11 @@ function safeString(v: unknown): string {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -55,35 +59,39 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export function makeMonitor(source: TelemetrySource): Monitor {
   return <T>(operation: string, fn: (span: Span) => T, options: MonitorOptions = {}): T => {
     const { tracer, instruments } = source();
-    return tracer.startActiveSpan(operation, { attributes: options.attributes, kind: options.kind }, (span: Span): T => {
-      const started = performance.now();
-      const finish = (outcome: 'ok' | 'error'): void => {
-        instruments.operationDuration.record((performance.now() - started) / 1000, { operation, outcome });
-        span.end();
-      };
-      let result: T;
-      try {
-        result = fn(span);
-      } catch (err) {
-        recordError(span, err);
-        finish('error');
-        throw err;
-      }
-      if (!isThenable(result)) {
-        finish('ok');
-        return result;
-      }
-      return Promise.resolve(result).then(
-        (value) => {
-          finish('ok');
-          return value;
-        },
-        (err: unknown) => {
+    return tracer.startActiveSpan(
+      operation,
+      { attributes: options.attributes, kind: options.kind },
+      (span: Span): T => {
+        const started = performance.now();
+        const finish = (outcome: 'ok' | 'error'): void => {
+          instruments.operationDuration.record((performance.now() - started) / 1000, { operation, outcome });
+          span.end();
+        };
+        let result: T;
+        try {
+          result = fn(span);
+        } catch (err) {
           recordError(span, err);
           finish('error');
           throw err;
-        },
-      ) as T;
-    });
+        }
+        if (!isThenable(result)) {
+          finish('ok');
+          return result;
+        }
+        return Promise.resolve(result).then(
+          (value) => {
+            finish('ok');
+            return value;
+          },
+          (err: unknown) => {
+            recordError(span, err);
+            finish('error');
+            throw err;
+          },
+        ) as T;
+      },
+    );
   };
 }

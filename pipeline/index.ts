@@ -11,12 +11,32 @@ export { parseTsk, parseTskFile, flatten, formatDiagnostic, TskParseError } from
 export type { TskParseOptions, TskParseResult, TskDiagnostic, TskValue, SourcePos } from '../config/tsk/parser';
 export { builtinFactories, FactoryRegistry } from './runtime/registry';
 export { main } from './runtime/cli/main';
-export {
-  defineReceiverFactory, defineProcessorFactory, defineExporterFactory, once,
-} from './sdk/component';
+export { defineReceiverFactory, defineProcessorFactory, defineExporterFactory, once } from './sdk/component';
 export type {
-  Capabilities, Component, ComponentHealth, ComponentSettings, DecisionExplainer, DecisionRecord, Exporter, ExporterFactory,
-  Host, LogsConsumer, Processor, ProcessorFactory, ProcessorNext, Receiver, ReceiverFactory, ReceiverNext, TracesConsumer,
+  Capabilities,
+  Component,
+  ComponentHealth,
+  ComponentSettings,
+  DecisionExplainer,
+  DecisionRecord,
+  Exporter,
+  ExporterFactory,
+  Host,
+  LogsConsumer,
+  Processor,
+  ProcessorFactory,
+  ProcessorNext,
+  Receiver,
+  ReceiverFactory,
+  ReceiverNext,
+  TracesConsumer,
 } from './sdk/component';
 export type { TraceBatch, TraceChunk, LogBatch, LogChunk } from './sdk/trace-batch';
-export { PipelineError, PermanentError, BackpressureError, ShutdownError, isPermanent, isRetriable } from './sdk/errors';
+export {
+  PipelineError,
+  PermanentError,
+  BackpressureError,
+  ShutdownError,
+  isPermanent,
+  isRetriable,
+} from './sdk/errors';

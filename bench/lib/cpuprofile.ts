@@ -5,9 +5,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 export interface ProfileSummary {
   totalMs: number;
@@ -21,7 +37,13 @@ export interface ProfileSummary {
   topInclusive: Array<{ name: string; where: string; totalMs: number; pctBusy: number }>;
 }
 
-const STARTUP = new Set(['wrapSafe', 'compileFunction', 'Module._compile', 'loadESMFromCJS', 'compileForInternalLoader']);
+const STARTUP = new Set([
+  'wrapSafe',
+  'compileFunction',
+  'Module._compile',
+  'loadESMFromCJS',
+  'compileForInternalLoader',
+]);
 
 /** areaOf names where a function lives: a source folder of ours (pipeline/sdk/otlp, receivers/kafka, ...), an npm package, node, or V8. */
 export function areaOf(cf: CallFrame): string {
@@ -46,7 +68,11 @@ export function areaOf(cf: CallFrame): string {
 
 function shortWhere(cf: CallFrame): string {
   const url = cf.url.replace(/^file:\/\//, '');
-  const short = url.includes('/dist/') ? url.slice(url.indexOf('/dist/') + 6) : url.includes('node_modules/') ? url.slice(url.lastIndexOf('node_modules/') + 13) : url;
+  const short = url.includes('/dist/')
+    ? url.slice(url.indexOf('/dist/') + 6)
+    : url.includes('node_modules/')
+      ? url.slice(url.lastIndexOf('node_modules/') + 13)
+      : url;
   return short ? `${short}:${cf.lineNumber + 1}` : '';
 }
 
@@ -66,7 +92,10 @@ export function summarizeCpuProfile(file: string, top = 25): ProfileSummary {
     for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) out.push(byId.get(x)!);
     return out;
   };
-  const fn = new Map<string, { name: string; where: string; area: string; selfMs: number; callers: Map<string, number> }>();
+  const fn = new Map<
+    string,
+    { name: string; where: string; area: string; selfMs: number; callers: Map<string, number> }
+  >();
   const incl = new Map<string, { name: string; where: string; totalMs: number }>();
   const areas = new Map<string, number>();
   let total = 0;
@@ -76,16 +105,25 @@ export function summarizeCpuProfile(file: string, top = 25): ProfileSummary {
     const cf = byId.get(id)!.callFrame;
     total += ms;
     const area = areaOf(cf);
-    if (area === '(idle)' || area === '(program)') { notBusy += ms; continue; }
+    if (area === '(idle)' || area === '(program)') {
+      notBusy += ms;
+      continue;
+    }
     const chain = ancestors(id);
-    if (chain.some((n) => STARTUP.has(n.callFrame.functionName))) { startup += ms; continue; }
+    if (chain.some((n) => STARTUP.has(n.callFrame.functionName))) {
+      startup += ms;
+      continue;
+    }
     areas.set(area, (areas.get(area) ?? 0) + ms);
     const where = shortWhere(cf);
     const key = `${cf.functionName}@${where}`;
     const e = fn.get(key) ?? { name: cf.functionName || '(anonymous)', where, area, selfMs: 0, callers: new Map() };
     e.selfMs += ms;
     if (!area.startsWith('ours') && !area.startsWith('npm')) {
-      const caller = chain.slice(1).find((n) => { const a = areaOf(n.callFrame); return a.startsWith('ours') || a.startsWith('npm'); });
+      const caller = chain.slice(1).find((n) => {
+        const a = areaOf(n.callFrame);
+        return a.startsWith('ours') || a.startsWith('npm');
+      });
       if (caller) {
         const ck = `${caller.callFrame.functionName || '(anonymous)'} ${shortWhere(caller.callFrame)}`;
         e.callers.set(ck, (e.callers.get(ck) ?? 0) + ms);
@@ -110,12 +148,27 @@ export function summarizeCpuProfile(file: string, top = 25): ProfileSummary {
     totalMs: Math.round(total),
     busyMs: Math.round(busy),
     startupMs: Math.round(startup),
-    topFunctions: [...fn.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top).map((f) => {
-      const best = [...f.callers.entries()].sort((a, b) => b[1] - a[1])[0];
-      return { name: f.name, where: f.where, area: f.area, selfMs: Math.round(f.selfMs), pctBusy: pct(f.selfMs), ...(best ? { caller: `${best[0]} (${Math.round((100 * best[1]) / f.selfMs)}%)` } : {}) };
-    }),
-    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, ms]) => ({ area, selfMs: Math.round(ms), pctBusy: pct(ms) })),
-    topInclusive: [...incl.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, top).map((x) => ({ ...x, totalMs: Math.round(x.totalMs), pctBusy: pct(x.totalMs) })),
+    topFunctions: [...fn.values()]
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, top)
+      .map((f) => {
+        const best = [...f.callers.entries()].sort((a, b) => b[1] - a[1])[0];
+        return {
+          name: f.name,
+          where: f.where,
+          area: f.area,
+          selfMs: Math.round(f.selfMs),
+          pctBusy: pct(f.selfMs),
+          ...(best ? { caller: `${best[0]} (${Math.round((100 * best[1]) / f.selfMs)}%)` } : {}),
+        };
+      }),
+    areas: [...areas.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([area, ms]) => ({ area, selfMs: Math.round(ms), pctBusy: pct(ms) })),
+    topInclusive: [...incl.values()]
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, top)
+      .map((x) => ({ ...x, totalMs: Math.round(x.totalMs), pctBusy: pct(x.totalMs) })),
   };
 }
 
@@ -126,10 +179,19 @@ if (require.main === module) {
     process.exit(2);
   }
   const s = summarizeCpuProfile(file, Number(process.argv[3] ?? 30));
-  process.stdout.write(`total ${s.totalMs} ms, busy ${s.busyMs} ms (start-up ${s.startupMs} ms excluded)\n\nby area (self time, % of busy):\n`);
-  for (const a of s.areas) process.stdout.write(`  ${a.pctBusy.toFixed(1).padStart(5)}%  ${String(a.selfMs).padStart(7)} ms  ${a.area}\n`);
+  process.stdout.write(
+    `total ${s.totalMs} ms, busy ${s.busyMs} ms (start-up ${s.startupMs} ms excluded)\n\nby area (self time, % of busy):\n`,
+  );
+  for (const a of s.areas)
+    process.stdout.write(`  ${a.pctBusy.toFixed(1).padStart(5)}%  ${String(a.selfMs).padStart(7)} ms  ${a.area}\n`);
   process.stdout.write('\ntop functions (self time):\n');
-  for (const f of s.topFunctions) process.stdout.write(`  ${f.pctBusy.toFixed(1).padStart(5)}%  ${String(f.selfMs).padStart(7)} ms  ${f.name}  ${f.where}${f.caller ? `  <- ${f.caller}` : ''}\n`);
+  for (const f of s.topFunctions)
+    process.stdout.write(
+      `  ${f.pctBusy.toFixed(1).padStart(5)}%  ${String(f.selfMs).padStart(7)} ms  ${f.name}  ${f.where}${f.caller ? `  <- ${f.caller}` : ''}\n`,
+    );
   process.stdout.write('\nour functions, inclusive time:\n');
-  for (const f of s.topInclusive) process.stdout.write(`  ${f.pctBusy.toFixed(1).padStart(5)}%  ${String(f.totalMs).padStart(7)} ms  ${f.name}  ${f.where}\n`);
+  for (const f of s.topInclusive)
+    process.stdout.write(
+      `  ${f.pctBusy.toFixed(1).padStart(5)}%  ${String(f.totalMs).padStart(7)} ms  ${f.name}  ${f.where}\n`,
+    );
 }

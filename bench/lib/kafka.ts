@@ -10,7 +10,14 @@ export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').spl
 export const PARTITIONS = 4;
 
 function kafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000, retry: { retries: 5, initialRetryTime: 200 } });
+  return new Kafka({
+    clientId,
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+    retry: { retries: 5, initialRetryTime: 200 },
+  });
 }
 
 /** BenchKafka keeps one admin connection for a whole benchmark session. */
@@ -31,7 +38,10 @@ export class BenchKafka {
   }
 
   async createTopic(topic: string): Promise<void> {
-    await this._admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    await this._admin.createTopics({
+      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   }
 
   /** messages is the sum of the topic's end offsets: every message that arrived. */
@@ -43,7 +53,10 @@ export class BenchKafka {
   /** committed is the sum of a group's committed offsets on a topic (0 for partitions without a commit). */
   async committed(group: string, topic: string): Promise<number> {
     const res = await this._admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (res.find((t) => t.topic === topic)?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+    return (res.find((t) => t.topic === topic)?.partitions ?? []).reduce(
+      (a, p) => a + Math.max(0, Number(p.offset)),
+      0,
+    );
   }
 
   async cleanup(topics: string[], groups: string[]): Promise<void> {
@@ -68,7 +81,10 @@ export interface PrefillResult {
  */
 export async function prefill(topic: string, pool: TemplatePool, seed: number, spans: number): Promise<PrefillResult> {
   const t0 = Date.now();
-  const producer = kafka('tusk-bench-prefill').producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka('tusk-bench-prefill').producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
   await producer.connect();
   const out: PrefillResult = { spans: 0, traces: 0, bytes: 0, mustKeep: 0, seconds: 0 };
   try {

@@ -113,7 +113,12 @@ export class Monitor {
     const samplerPid = this._sys.procs.find((p) => p.role === 'sample' || p.role === 'all')?.child.pid;
     for (const pid of this._sys.pids()) {
       const p = readProc(pid);
-      if (p) { this._lastCpu.set(pid, p.cpuS); this._lastHwm.set(pid, p.hwmBytes); rss += p.rssBytes; if (pid === samplerPid) samplerRss = p.rssBytes; }
+      if (p) {
+        this._lastCpu.set(pid, p.cpuS);
+        this._lastHwm.set(pid, p.hwmBytes);
+        rss += p.rssBytes;
+        if (pid === samplerPid) samplerRss = p.rssBytes;
+      }
       cpuS += this._lastCpu.get(pid) ?? 0;
     }
     for (const pid of this._extraCpuPids) {

@@ -8,7 +8,11 @@ let ticks = 0;
 /** clockTicks is sysconf(_SC_CLK_TCK), the unit of utime/stime (100 on Linux). */
 function clockTicks(): number {
   if (ticks === 0) {
-    try { ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { ticks = 100; }
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
   }
   return ticks;
 }

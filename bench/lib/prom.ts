@@ -69,7 +69,11 @@ export class Metrics {
  * pass `base` to subtract an earlier scrape). Returns undefined without observations; the highest
  * finite bound when the quantile falls in the +Inf bucket.
  */
-export function histogramQuantile(q: number, buckets: Array<{ le: number; count: number }>, base?: Array<{ le: number; count: number }>): number | undefined {
+export function histogramQuantile(
+  q: number,
+  buckets: Array<{ le: number; count: number }>,
+  base?: Array<{ le: number; count: number }>,
+): number | undefined {
   const b = buckets.map((x) => ({ le: x.le, count: x.count - (base?.find((y) => y.le === x.le)?.count ?? 0) }));
   if (b.length === 0) return undefined;
   const total = b[b.length - 1].count;

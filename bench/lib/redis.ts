@@ -34,11 +34,28 @@ export class PrivateRedis {
   async start(dir: string): Promise<void> {
     this.port = await freePort();
     fs.mkdirSync(dir, { recursive: true });
-    this._child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', dir, '--logfile', path.join(dir, 'redis.log')], { stdio: 'ignore' });
+    this._child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        path.join(dir, 'redis.log'),
+      ],
+      { stdio: 'ignore' },
+    );
     const deadline = Date.now() + 10_000;
     while (!(await portOpen(this.port))) {
-      if (this._child.exitCode !== null) throw new Error(`redis-server exited with ${this._child.exitCode}; see ${dir}/redis.log`);
+      if (this._child.exitCode !== null)
+        throw new Error(`redis-server exited with ${this._child.exitCode}; see ${dir}/redis.log`);
       if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
       await new Promise((r) => setTimeout(r, 50));
     }

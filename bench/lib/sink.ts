@@ -57,7 +57,14 @@ export class TimingProxy {
 
   /** reset forgets everything (between runs). */
   reset(): void {
-    this.requests = this.forwardErrors = this.keptSpans = this.keptTraces = this.mustKeepSent = this.mustKeepArrived = this.unknownTraces = 0;
+    this.requests =
+      this.forwardErrors =
+      this.keptSpans =
+      this.keptTraces =
+      this.mustKeepSent =
+      this.mustKeepArrived =
+      this.unknownTraces =
+        0;
     this.lagsMs = [];
     this._sent.a.fill(0);
     this._arrived.a.fill(0);
@@ -109,19 +116,33 @@ export class TimingProxy {
         // not ours to judge: Jaeger answers
       }
       const u = new URL(req.url ?? '/v1/traces', this._forward);
-      const headers: http.OutgoingHttpHeaders = { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf', 'content-length': raw.length };
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': req.headers['content-type'] ?? 'application/x-protobuf',
+        'content-length': raw.length,
+      };
       if (req.headers['content-encoding']) headers['content-encoding'] = req.headers['content-encoding'];
-      const fwd = http.request({ agent: this._agent, host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers, timeout: 30_000 }, (up) => {
-        const chunks: Buffer[] = [];
-        up.on('data', (d: Buffer) => chunks.push(d));
-        up.on('end', () => {
-          const h: http.OutgoingHttpHeaders = {};
-          if (up.headers['content-type']) h['content-type'] = up.headers['content-type'];
-          if (up.headers['retry-after']) h['retry-after'] = up.headers['retry-after'];
-          res.writeHead(up.statusCode ?? 502, h);
-          res.end(Buffer.concat(chunks));
-        });
-      });
+      const fwd = http.request(
+        {
+          agent: this._agent,
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers,
+          timeout: 30_000,
+        },
+        (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (d: Buffer) => chunks.push(d));
+          up.on('end', () => {
+            const h: http.OutgoingHttpHeaders = {};
+            if (up.headers['content-type']) h['content-type'] = up.headers['content-type'];
+            if (up.headers['retry-after']) h['retry-after'] = up.headers['retry-after'];
+            res.writeHead(up.statusCode ?? 502, h);
+            res.end(Buffer.concat(chunks));
+          });
+        },
+      );
       fwd.on('timeout', () => fwd.destroy(new Error('timeout')));
       fwd.on('error', () => {
         this.forwardErrors++;
@@ -134,7 +155,11 @@ export class TimingProxy {
 
   async stop(): Promise<void> {
     this._agent.destroy();
-    if (this._server) await new Promise<void>((r) => { this._server!.closeAllConnections(); this._server!.close(() => r()); });
+    if (this._server)
+      await new Promise<void>((r) => {
+        this._server!.closeAllConnections();
+        this._server!.close(() => r());
+      });
   }
 }
 

@@ -90,13 +90,22 @@ export interface RunningSystem {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${what}: process exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`);
+      throw new Error(
+        `${what}: process exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`,
+      );
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms; log ${logFile}:\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not ready after ${timeoutMs} ms; log ${logFile}:\n${tail(logFile)}`);
     await sleep(100);
   }
 }
@@ -129,10 +138,12 @@ function makeSystem(name: SystemName, procs: Proc[], extra: Partial<RunningSyste
     pids: () => procs.map((p) => p.child.pid!).filter((x) => x !== undefined),
     async metrics() {
       const out: Array<{ role: string; m: Metrics }> = [];
-      await Promise.all(procs.map(async (p) => {
-        const m = await scrape(p.metricsUrl);
-        if (m) out.push({ role: p.role, m });
-      }));
+      await Promise.all(
+        procs.map(async (p) => {
+          const m = await scrape(p.metricsUrl);
+          if (m) out.push({ role: p.role, m });
+        }),
+      );
       return out;
     },
     async stop() {
@@ -150,7 +161,13 @@ async function startOurs(role: string, file: string, env: Record<string, string>
   const out = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, [...params.nodeFlags, BIN, 'run', path.join(CONFIGS, file)], {
     cwd: REPO,
-    env: { ...process.env, TUSK_LOG_LEVEL: 'warn', TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, BENCH_DIST: DIST, ...env },
+    env: {
+      ...process.env,
+      TUSK_LOG_LEVEL: 'warn',
+      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+      BENCH_DIST: DIST,
+      ...env,
+    },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
@@ -175,17 +192,38 @@ export async function startOursFor(params: RunParams): Promise<RunningSystem> {
     };
     if (params.scenario === 'e2e' && params.oneProcess) {
       const [h, g] = [await freePort(), await freePort()];
-      procs.push(await startOurs('all', 'ours-e2e.tsk', { ...common, ...samplerEnv, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` }, params));
+      procs.push(
+        await startOurs(
+          'all',
+          'ours-e2e.tsk',
+          { ...common, ...samplerEnv, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` },
+          params,
+        ),
+      );
       return makeSystem('ours', procs, { httpUrl: `http://127.0.0.1:${h}/v1/traces`, grpcTarget: `127.0.0.1:${g}` });
     }
     if (params.scenario === 'ingest' || params.scenario === 'e2e') {
       const [h, g] = [await freePort(), await freePort()];
-      procs.push(await startOurs('ingest', 'ours-ingest.tsk', { ...common, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` }, params));
+      procs.push(
+        await startOurs(
+          'ingest',
+          'ours-ingest.tsk',
+          { ...common, OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}` },
+          params,
+        ),
+      );
       extra.httpUrl = `http://127.0.0.1:${h}/v1/traces`;
       extra.grpcTarget = `127.0.0.1:${g}`;
     }
     if (params.scenario === 'sampling' || params.scenario === 'e2e') {
-      procs.push(await startOurs('sample', params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk', { ...common, ...samplerEnv }, params));
+      procs.push(
+        await startOurs(
+          'sample',
+          params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk',
+          { ...common, ...samplerEnv },
+          params,
+        ),
+      );
     }
   } catch (err) {
     await Promise.all(procs.map((p) => stopProc(p)));
@@ -202,8 +240,16 @@ export function peerBinary(): string {
   if (process.env.BENCH_PEER_BIN) return process.env.BENCH_PEER_BIN;
   const home = process.env.TUSK_STACK_HOME ?? path.join(os.homedir(), '.cache', 'tusk-collector');
   const dir = path.join(home, 'bin');
-  const found = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^jaeger-v\d/.test(f)).sort() : [];
-  if (found.length === 0) throw new Error(`no Jaeger v2 binary in ${dir}: run \`bash scripts/stack/up.sh\` first (it builds it), or set BENCH_PEER_BIN`);
+  const found = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => /^jaeger-v\d/.test(f))
+        .sort()
+    : [];
+  if (found.length === 0)
+    throw new Error(
+      `no Jaeger v2 binary in ${dir}: run \`bash scripts/stack/up.sh\` first (it builds it), or set BENCH_PEER_BIN`,
+    );
   return path.join(dir, found[found.length - 1]);
 }
 
@@ -217,20 +263,37 @@ function peerPolicies(slowMs: number): unknown[] {
 }
 
 /** peerConfig builds the collector config of a scenario (written as JSON, which YAML accepts). */
-export function peerConfig(params: RunParams, ports: { http: number; grpc: number; telemetry: number }): Record<string, unknown> {
+export function peerConfig(
+  params: RunParams,
+  ports: { http: number; grpc: number; telemetry: number },
+): Record<string, unknown> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const receivers: Record<string, unknown> = {};
   const processors: Record<string, unknown> = {};
   const exporters: Record<string, unknown> = {};
   const pipelines: Record<string, unknown> = {};
   if (params.scenario === 'ingest' || params.scenario === 'e2e') {
-    receivers.otlp = { protocols: { http: { endpoint: `127.0.0.1:${ports.http}` }, grpc: { endpoint: `127.0.0.1:${ports.grpc}` } } };
+    receivers.otlp = {
+      protocols: { http: { endpoint: `127.0.0.1:${ports.http}` }, grpc: { endpoint: `127.0.0.1:${ports.grpc}` } },
+    };
     // Same contract as our kafka exporter: one message per trace keyed by trace id, acks=all.
-    exporters.kafka = { brokers, client_id: `bench-peer-${params.runId}`, traces: { topic: params.topic, encoding: 'otlp_proto' }, partition_traces_by_id: true, producer: { required_acks: -1, compression: 'none' } };
+    exporters.kafka = {
+      brokers,
+      client_id: `bench-peer-${params.runId}`,
+      traces: { topic: params.topic, encoding: 'otlp_proto' },
+      partition_traces_by_id: true,
+      producer: { required_acks: -1, compression: 'none' },
+    };
     pipelines['traces/ingest'] = { receivers: ['otlp'], exporters: ['kafka'] };
   }
   if (params.scenario === 'sampling' || params.scenario === 'e2e') {
-    receivers.kafka = { brokers, client_id: `bench-peer-${params.runId}`, group_id: params.group, initial_offset: 'earliest', traces: { topic: params.topic, encoding: 'otlp_proto' } };
+    receivers.kafka = {
+      brokers,
+      client_id: `bench-peer-${params.runId}`,
+      group_id: params.group,
+      initial_offset: 'earliest',
+      traces: { topic: params.topic, encoding: 'otlp_proto' },
+    };
     processors.tail_sampling = {
       decision_wait: `${params.decisionWaitS}s`,
       // Room for every trace of a run: no "dropped too early"; block_on_overflow = backpressure, no loss.
@@ -249,16 +312,29 @@ export function peerConfig(params: RunParams, ports: { http: number; grpc: numbe
     } else {
       // The tail sampler releases traces one at a time: the batch processor after it is the documented setup.
       processors.batch = {};
-      exporters.otlphttp = { traces_endpoint: `${params.exportEndpoint}/v1/traces`, compression: 'none', encoding: 'proto' };
-      pipelines['traces/sample'] = { receivers: ['kafka'], processors: ['tail_sampling', 'batch'], exporters: ['otlphttp'] };
+      exporters.otlphttp = {
+        traces_endpoint: `${params.exportEndpoint}/v1/traces`,
+        compression: 'none',
+        encoding: 'proto',
+      };
+      pipelines['traces/sample'] = {
+        receivers: ['kafka'],
+        processors: ['tail_sampling', 'batch'],
+        exporters: ['otlphttp'],
+      };
     }
   }
   return {
-    receivers, processors, exporters,
+    receivers,
+    processors,
+    exporters,
     service: {
       telemetry: {
         logs: { level: 'warn' },
-        metrics: { level: 'detailed', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: ports.telemetry } } } }] },
+        metrics: {
+          level: 'detailed',
+          readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: ports.telemetry } } } }],
+        },
       },
       pipelines,
     },
@@ -272,9 +348,18 @@ export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
   fs.writeFileSync(cfgFile, JSON.stringify(peerConfig(params, ports), null, 2));
   const logFile = path.join(params.dir, 'peer.log');
   const out = fs.openSync(logFile, 'w');
-  const child = spawn(peerBinary(), ['--config', cfgFile], { cwd: params.dir, stdio: ['ignore', out, out], env: { ...process.env } });
+  const child = spawn(peerBinary(), ['--config', cfgFile], {
+    cwd: params.dir,
+    stdio: ['ignore', out, out],
+    env: { ...process.env },
+  });
   fs.closeSync(out);
-  const proc: Proc = { role: params.scenario === 'e2e' ? 'all' : params.scenario === 'ingest' ? 'ingest' : 'sample', child, metricsUrl: `http://127.0.0.1:${ports.telemetry}/metrics`, logFile };
+  const proc: Proc = {
+    role: params.scenario === 'e2e' ? 'all' : params.scenario === 'ingest' ? 'ingest' : 'sample',
+    child,
+    metricsUrl: `http://127.0.0.1:${ports.telemetry}/metrics`,
+    logFile,
+  };
   try {
     await waitFor('peer', async () => (await scrape(proc.metricsUrl)) !== undefined, child, logFile);
     if (params.scenario !== 'sampling') await waitFor('peer otlp', () => portOpen(ports.http), child, logFile);
@@ -282,7 +367,10 @@ export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
     await stopProc(proc);
     throw err;
   }
-  const extra: Partial<RunningSystem> = params.scenario === 'sampling' ? {} : { httpUrl: `http://127.0.0.1:${ports.http}/v1/traces`, grpcTarget: `127.0.0.1:${ports.grpc}` };
+  const extra: Partial<RunningSystem> =
+    params.scenario === 'sampling'
+      ? {}
+      : { httpUrl: `http://127.0.0.1:${ports.http}/v1/traces`, grpcTarget: `127.0.0.1:${ports.grpc}` };
   return makeSystem('peer', [proc], extra);
 }
 

@@ -34,24 +34,61 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { profile: 'small', rate: 0, maxSpans: 100_000, maxSeconds: 60, concurrency: 8, seed: 1, spansPerRequest: 256 };
+  const a: Args = {
+    profile: 'small',
+    rate: 0,
+    maxSpans: 100_000,
+    maxSeconds: 60,
+    concurrency: 8,
+    seed: 1,
+    spansPerRequest: 256,
+  };
   for (let k = 0; k < argv.length; k++) {
     const v = argv[k + 1];
-    const num = () => { const n = Number(v); if (!Number.isFinite(n) || n < 0) throw new Error(`${argv[k]}: expected a number, got ${v}`); k++; return n; };
+    const num = () => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`${argv[k]}: expected a number, got ${v}`);
+      k++;
+      return n;
+    };
     switch (argv[k]) {
-      case '--http': a.http = v; k++; break;
-      case '--grpc': a.grpc = v; k++; break;
-      case '--profile': if (v !== 'small' && v !== 'prod') throw new Error('--profile small|prod'); a.profile = v; k++; break;
-      case '--rate': a.rate = num(); break;
-      case '--max-spans': a.maxSpans = num(); break;
-      case '--max-seconds': a.maxSeconds = num(); break;
-      case '--concurrency': a.concurrency = Math.max(1, Math.floor(num())); break;
-      case '--seed': a.seed = Math.floor(num()); break;
-      case '--spans-per-request': a.spansPerRequest = Math.max(1, Math.floor(num())); break;
-      default: throw new Error(`unknown argument ${argv[k]}`);
+      case '--http':
+        a.http = v;
+        k++;
+        break;
+      case '--grpc':
+        a.grpc = v;
+        k++;
+        break;
+      case '--profile':
+        if (v !== 'small' && v !== 'prod') throw new Error('--profile small|prod');
+        a.profile = v;
+        k++;
+        break;
+      case '--rate':
+        a.rate = num();
+        break;
+      case '--max-spans':
+        a.maxSpans = num();
+        break;
+      case '--max-seconds':
+        a.maxSeconds = num();
+        break;
+      case '--concurrency':
+        a.concurrency = Math.max(1, Math.floor(num()));
+        break;
+      case '--seed':
+        a.seed = Math.floor(num());
+        break;
+      case '--spans-per-request':
+        a.spansPerRequest = Math.max(1, Math.floor(num()));
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[k]}`);
     }
   }
-  if ((a.http === undefined) === (a.grpc === undefined)) throw new Error('give exactly one of --http URL or --grpc HOST:PORT');
+  if ((a.http === undefined) === (a.grpc === undefined))
+    throw new Error('give exactly one of --http URL or --grpc HOST:PORT');
   const host = a.http ? new URL(a.http).hostname : a.grpc!.split(':')[0];
   if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error(`loopback targets only, got ${host}`);
   return a;
@@ -70,21 +107,37 @@ function httpTransport(url: string, concurrency: number): Transport {
   const u = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   return {
-    send: (body) => new Promise<Outcome>((resolve) => {
-      const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: 'POST', timeout: 60_000,
-        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code === 200) return resolve({ ok: true });
-          const ra = Number(res.headers['retry-after']);
-          resolve({ ok: false, retry: RETRIABLE_HTTP.has(code), retryAfterMs: Number.isFinite(ra) ? Math.min(ra * 1000, 1000) : 100, why: `http ${code}` });
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (err) => resolve({ ok: false, retry: true, retryAfterMs: 200, why: err.message }));
-      req.end(body);
-    }),
+    send: (body) =>
+      new Promise<Outcome>((resolve) => {
+        const req = http.request(
+          {
+            agent,
+            host: u.hostname,
+            port: u.port,
+            path: u.pathname,
+            method: 'POST',
+            timeout: 60_000,
+            headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              const code = res.statusCode ?? 0;
+              if (code === 200) return resolve({ ok: true });
+              const ra = Number(res.headers['retry-after']);
+              resolve({
+                ok: false,
+                retry: RETRIABLE_HTTP.has(code),
+                retryAfterMs: Number.isFinite(ra) ? Math.min(ra * 1000, 1000) : 100,
+                why: `http ${code}`,
+              });
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', (err) => resolve({ ok: false, retry: true, retryAfterMs: 200, why: err.message }));
+        req.end(body);
+      }),
     close: () => agent.destroy(),
   };
 }
@@ -93,17 +146,30 @@ const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export
 
 function grpcTransport(target: string): Transport {
   const client = new grpc.Client(target, grpc.credentials.createInsecure(), {
-    'grpc.max_send_message_length': 64 << 20, 'grpc.max_receive_message_length': 64 << 20,
+    'grpc.max_send_message_length': 64 << 20,
+    'grpc.max_receive_message_length': 64 << 20,
   });
   const identity = (b: Buffer) => b;
   return {
-    send: (body) => new Promise<Outcome>((resolve) => {
-      client.makeUnaryRequest(EXPORT_PATH, identity, identity, body, new grpc.Metadata(), { deadline: Date.now() + 60_000 }, (err) => {
-        if (!err) return resolve({ ok: true });
-        const retry = err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.RESOURCE_EXHAUSTED || err.code === grpc.status.DEADLINE_EXCEEDED;
-        resolve({ ok: false, retry, retryAfterMs: 200, why: `grpc ${grpc.status[err.code] ?? err.code}` });
-      });
-    }),
+    send: (body) =>
+      new Promise<Outcome>((resolve) => {
+        client.makeUnaryRequest(
+          EXPORT_PATH,
+          identity,
+          identity,
+          body,
+          new grpc.Metadata(),
+          { deadline: Date.now() + 60_000 },
+          (err) => {
+            if (!err) return resolve({ ok: true });
+            const retry =
+              err.code === grpc.status.UNAVAILABLE ||
+              err.code === grpc.status.RESOURCE_EXHAUSTED ||
+              err.code === grpc.status.DEADLINE_EXCEEDED;
+            resolve({ ok: false, retry, retryAfterMs: 200, why: `grpc ${grpc.status[err.code] ?? err.code}` });
+          },
+        );
+      }),
     close: () => client.close(),
   };
 }
@@ -119,12 +185,27 @@ async function main(): Promise<void> {
   const ipc = typeof process.send === 'function';
   let ipcQueue: Array<[number, number, number, number[]]> = [];
   const flushIpc = () => {
-    if (ipc && ipcQueue.length > 0) { process.send!({ type: 'accepted', requests: ipcQueue }); ipcQueue = []; }
+    if (ipc && ipcQueue.length > 0) {
+      process.send!({ type: 'accepted', requests: ipcQueue });
+      ipcQueue = [];
+    }
   };
   const ipcTimer = ipc ? setInterval(flushIpc, 100) : undefined;
 
-  const stats = { requests: 0, acceptedRequests: 0, acceptedSpans: 0, acceptedTraces: 0, acceptedTraceResources: 0, acceptedBytes: 0, mustKeepTraces: 0,
-    retries: 0, failedRequests: 0, failedSpans: 0, lateClaims: 0, reasons: {} as Record<string, number> };
+  const stats = {
+    requests: 0,
+    acceptedRequests: 0,
+    acceptedSpans: 0,
+    acceptedTraces: 0,
+    acceptedTraceResources: 0,
+    acceptedBytes: 0,
+    mustKeepTraces: 0,
+    retries: 0,
+    failedRequests: 0,
+    failedSpans: 0,
+    lateClaims: 0,
+    reasons: {} as Record<string, number>,
+  };
   const start = Date.now();
   const stopClaimingAt = start + args.maxSeconds * 1000;
   const giveUpAt = stopClaimingAt + 30_000;
@@ -193,9 +274,20 @@ async function main(): Promise<void> {
   flushIpc();
   const elapsedS = (end - start) / 1000;
   const summary = {
-    type: 'summary', transport: args.http ? 'http' : 'grpc', profile: args.profile, seed: args.seed, rate: args.rate, concurrency: args.concurrency,
-    bytesPerSpan: Math.round(pool.bytesPerSpan), spansPerTrace: Number(pool.spansPerTrace.toFixed(2)), poolBuildMs: buildMs,
-    startMs: start, endMs: end, firstAcceptMs: firstAcceptAt, lastAcceptMs: lastAcceptAt, elapsedS,
+    type: 'summary',
+    transport: args.http ? 'http' : 'grpc',
+    profile: args.profile,
+    seed: args.seed,
+    rate: args.rate,
+    concurrency: args.concurrency,
+    bytesPerSpan: Math.round(pool.bytesPerSpan),
+    spansPerTrace: Number(pool.spansPerTrace.toFixed(2)),
+    poolBuildMs: buildMs,
+    startMs: start,
+    endMs: end,
+    firstAcceptMs: firstAcceptAt,
+    lastAcceptMs: lastAcceptAt,
+    elapsedS,
     acceptedSpansPerS: Math.round(stats.acceptedSpans / Math.max(1e-3, (lastAcceptAt - start) / 1000)),
     offeredSpansPerS: Math.round(claimedSpans / Math.max(1e-3, elapsedS)),
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
@@ -215,6 +307,6 @@ function percentile(values: number[], q: number): number {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`loadgen: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`loadgen: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -62,8 +62,15 @@ export function buildPool(opts: PoolOptions): TemplatePool {
       const id = Buffer.from(tr.traceId, 'hex');
       const offsets: number[] = [];
       for (let at = buf.indexOf(id); at >= 0; at = buf.indexOf(id, at + 16)) offsets.push(at);
-      if (offsets.length !== tr.spans.length) throw new Error(`template ${t}: trace id found ${offsets.length} times for ${tr.spans.length} spans`);
-      return { offsets, spans: tr.spans.length, error: tr.error, slow: tr.slow, resources: new Set(tr.spans.map((x) => x.service)).size };
+      if (offsets.length !== tr.spans.length)
+        throw new Error(`template ${t}: trace id found ${offsets.length} times for ${tr.spans.length} spans`);
+      return {
+        offsets,
+        spans: tr.spans.length,
+        error: tr.error,
+        slow: tr.slow,
+        resources: new Set(tr.spans.map((x) => x.service)).size,
+      };
     });
     templates.push({ bytes: buf, spans: n, traces: info, traceResources: info.reduce((a, x) => a + x.resources, 0) });
     bytes += buf.length;

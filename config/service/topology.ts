@@ -23,7 +23,10 @@ function topicsOf(spec: TopicSource | undefined, signal: PipelineSection['signal
 }
 
 /** checkTopicCycles returns every pipeline that takes part in a Kafka topic loop. */
-export function checkTopicCycles(components: ReadonlyMap<string, TopicSource>, pipelines: ReadonlyMap<string, PipelineSection>): TopologyCycle[] {
+export function checkTopicCycles(
+  components: ReadonlyMap<string, TopicSource>,
+  pipelines: ReadonlyMap<string, PipelineSection>,
+): TopologyCycle[] {
   const edges = new Map<string, Set<string>>();
   const edgePipeline = new Map<string, string>();
   for (const [name, p] of pipelines) {

@@ -38,11 +38,13 @@ export async function tskCommand(argv: string[], io: TskCommandIo): Promise<numb
     else if (!endOfOptions && (a === '--help' || a === '-h')) {
       io.stdout(TSK_USAGE);
       return 0;
-    } else if (!endOfOptions && a.startsWith('--') && Object.hasOwn(flags, a.slice(2))) flags[a.slice(2) as keyof typeof flags] = true;
+    } else if (!endOfOptions && a.startsWith('--') && Object.hasOwn(flags, a.slice(2)))
+      flags[a.slice(2) as keyof typeof flags] = true;
     else if (!endOfOptions && a.startsWith('-') && a !== '-') return usage(io, `unknown option ${a}`);
     else files.push(a);
   }
-  if (files.length !== 1) return usage(io, files.length === 0 ? 'missing FILE' : `expected one FILE, got ${files.length}`);
+  if (files.length !== 1)
+    return usage(io, files.length === 0 ? 'missing FILE' : `expected one FILE, got ${files.length}`);
   const file = files[0];
 
   try {
@@ -67,7 +69,14 @@ function readStdin(): string {
   try {
     return fs.readFileSync(0, 'utf8');
   } catch (err) {
-    const d = { file: '<stdin>', line: 1, column: 1, code: 'TSK_FILE_UNREADABLE', severity: 'error' as const, message: `cannot read standard input (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+    const d = {
+      file: '<stdin>',
+      line: 1,
+      column: 1,
+      code: 'TSK_FILE_UNREADABLE',
+      severity: 'error' as const,
+      message: `cannot read standard input (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    };
     throw new TskParseError([d]);
   }
 }

@@ -2,7 +2,20 @@
 // Every PHP format letter is supported; `\x` outputs x literally; other characters are copied.
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 const pad = (n: number, w: number): string => String(Math.abs(Math.trunc(n))).padStart(w, '0');
 
@@ -57,7 +70,9 @@ function zoneId(): string {
 
 function zoneAbbr(d: Date): string {
   try {
-    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
+    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
+      .formatToParts(d)
+      .find((p) => p.type === 'timeZoneName');
     const name = part?.value ?? '';
     if (name !== '' && !/^(GMT|UTC)[+-]/.test(name)) return name;
   } catch {
@@ -90,51 +105,92 @@ function letter(c: string, d: Date, memo: Map<string, string>): string | null {
   const dow = d.getDay();
   const h = d.getHours();
   switch (c) {
-    case 'd': return pad(day, 2);
-    case 'D': return DAYS[dow].slice(0, 3);
-    case 'j': return String(day);
-    case 'l': return DAYS[dow];
-    case 'N': return String(dow === 0 ? 7 : dow);
-    case 'S': return ordinal(day);
-    case 'w': return String(dow);
-    case 'z': return String(Math.round((utcDay(y, mo, day).getTime() - utcDay(y, 0, 1).getTime()) / 86_400_000));
-    case 'W': return pad(isoWeek(y, mo, day).week, 2);
-    case 'F': return MONTHS[mo];
-    case 'm': return pad(mo + 1, 2);
-    case 'M': return MONTHS[mo].slice(0, 3);
-    case 'n': return String(mo + 1);
-    case 't': return String(utcDay(y, mo + 1, 0).getUTCDate());
-    case 'L': return isLeap(y) ? '1' : '0';
-    case 'o': return year4(isoWeek(y, mo, day).year);
-    case 'X': return (y < 0 ? '-' : '+') + pad(y, 4);
-    case 'x': return y < 0 ? '-' + pad(y, 4) : y >= 10000 ? '+' + pad(y, 4) : pad(y, 4);
-    case 'Y': return year4(y);
-    case 'y': return pad(Math.abs(y) % 100, 2);
-    case 'a': return h < 12 ? 'am' : 'pm';
-    case 'A': return h < 12 ? 'AM' : 'PM';
+    case 'd':
+      return pad(day, 2);
+    case 'D':
+      return DAYS[dow].slice(0, 3);
+    case 'j':
+      return String(day);
+    case 'l':
+      return DAYS[dow];
+    case 'N':
+      return String(dow === 0 ? 7 : dow);
+    case 'S':
+      return ordinal(day);
+    case 'w':
+      return String(dow);
+    case 'z':
+      return String(Math.round((utcDay(y, mo, day).getTime() - utcDay(y, 0, 1).getTime()) / 86_400_000));
+    case 'W':
+      return pad(isoWeek(y, mo, day).week, 2);
+    case 'F':
+      return MONTHS[mo];
+    case 'm':
+      return pad(mo + 1, 2);
+    case 'M':
+      return MONTHS[mo].slice(0, 3);
+    case 'n':
+      return String(mo + 1);
+    case 't':
+      return String(utcDay(y, mo + 1, 0).getUTCDate());
+    case 'L':
+      return isLeap(y) ? '1' : '0';
+    case 'o':
+      return year4(isoWeek(y, mo, day).year);
+    case 'X':
+      return (y < 0 ? '-' : '+') + pad(y, 4);
+    case 'x':
+      return y < 0 ? '-' + pad(y, 4) : y >= 10000 ? '+' + pad(y, 4) : pad(y, 4);
+    case 'Y':
+      return year4(y);
+    case 'y':
+      return pad(Math.abs(y) % 100, 2);
+    case 'a':
+      return h < 12 ? 'am' : 'pm';
+    case 'A':
+      return h < 12 ? 'AM' : 'PM';
     case 'B': {
       const secs = d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
       return pad(Math.floor(((secs + 3600) % 86_400) / 86.4), 3);
     }
-    case 'g': return String(h % 12 || 12);
-    case 'G': return String(h);
-    case 'h': return pad(h % 12 || 12, 2);
-    case 'H': return pad(h, 2);
-    case 'i': return pad(d.getMinutes(), 2);
-    case 's': return pad(d.getSeconds(), 2);
-    case 'u': return pad(d.getMilliseconds() * 1000, 6);
-    case 'v': return pad(d.getMilliseconds(), 3);
-    case 'e': return memoized(memo, 'e', zoneId);
-    case 'I': return isDst(d) ? '1' : '0';
-    case 'O': return offset(d, '');
-    case 'P': return offset(d, ':');
-    case 'p': return d.getTimezoneOffset() === 0 ? 'Z' : offset(d, ':');
-    case 'T': return memoized(memo, 'T', () => zoneAbbr(d));
-    case 'Z': return String(-d.getTimezoneOffset() * 60);
-    case 'c': return formatDate('Y-m-d\\TH:i:sP', d);
-    case 'r': return formatDate('D, d M Y H:i:s O', d);
-    case 'U': return String(Math.floor(d.getTime() / 1000));
-    default: return null;
+    case 'g':
+      return String(h % 12 || 12);
+    case 'G':
+      return String(h);
+    case 'h':
+      return pad(h % 12 || 12, 2);
+    case 'H':
+      return pad(h, 2);
+    case 'i':
+      return pad(d.getMinutes(), 2);
+    case 's':
+      return pad(d.getSeconds(), 2);
+    case 'u':
+      return pad(d.getMilliseconds() * 1000, 6);
+    case 'v':
+      return pad(d.getMilliseconds(), 3);
+    case 'e':
+      return memoized(memo, 'e', zoneId);
+    case 'I':
+      return isDst(d) ? '1' : '0';
+    case 'O':
+      return offset(d, '');
+    case 'P':
+      return offset(d, ':');
+    case 'p':
+      return d.getTimezoneOffset() === 0 ? 'Z' : offset(d, ':');
+    case 'T':
+      return memoized(memo, 'T', () => zoneAbbr(d));
+    case 'Z':
+      return String(-d.getTimezoneOffset() * 60);
+    case 'c':
+      return formatDate('Y-m-d\\TH:i:sP', d);
+    case 'r':
+      return formatDate('D, d M Y H:i:s O', d);
+    case 'U':
+      return String(Math.floor(d.getTime() / 1000));
+    default:
+      return null;
   }
 }
 

@@ -28,7 +28,8 @@ export const TSK_CODES = {
   TSK_KEY_NOT_FOUND: 'the key of @name.tsk.get is not in that file; gives ""',
   TSK_KEY_CONFLICT: 'a section or block replaces a key that held a non-object value',
   TSK_DEPTH_LIMIT: 'nesting deeper than the parser allows; the excess is kept flat or as text',
-  TSK_SIZE_LIMIT: 'a $reference (or cross-file get) would copy more than the parser allows (1M values, depth 256); gives ""',
+  TSK_SIZE_LIMIT:
+    'a $reference (or cross-file get) would copy more than the parser allows (1M values, depth 256); gives ""',
   TSK_NUMBER_RANGE: 'an integer beyond 2^53 (precision lost) or a number too large to represent (kept as text)',
   TSK_BLOCK_COMMENT: 'a `/* ... */` block comment: not TuskLang, skipped',
   TSK_TOO_MANY_DIAGNOSTICS: 'more diagnostics than the cap; the rest are dropped',
@@ -45,9 +46,20 @@ export type TskDiagnosticCode = keyof typeof TSK_CODES;
  * 'warning'. In strict mode every diagnostic is an 'error'.
  */
 export const ERROR_CODES: ReadonlySet<TskDiagnosticCode> = new Set<TskDiagnosticCode>([
-  'TSK_BAD_SECTION', 'TSK_UNCLOSED_BLOCK', 'TSK_MISMATCHED_CLOSER', 'TSK_UNEXPECTED_CLOSER', 'TSK_UNCLOSED_MULTILINE',
-  'TSK_UNBALANCED_BRACKETS', 'TSK_INCLUDE_CYCLE', 'TSK_INCLUDE_NOT_FOUND', 'TSK_INCLUDE_FAILED', 'TSK_INCLUDE_DEPTH',
-  'TSK_DEPTH_LIMIT', 'TSK_SIZE_LIMIT', 'TSK_INTERNAL_ERROR', 'TSK_FILE_UNREADABLE',
+  'TSK_BAD_SECTION',
+  'TSK_UNCLOSED_BLOCK',
+  'TSK_MISMATCHED_CLOSER',
+  'TSK_UNEXPECTED_CLOSER',
+  'TSK_UNCLOSED_MULTILINE',
+  'TSK_UNBALANCED_BRACKETS',
+  'TSK_INCLUDE_CYCLE',
+  'TSK_INCLUDE_NOT_FOUND',
+  'TSK_INCLUDE_FAILED',
+  'TSK_INCLUDE_DEPTH',
+  'TSK_DEPTH_LIMIT',
+  'TSK_SIZE_LIMIT',
+  'TSK_INTERNAL_ERROR',
+  'TSK_FILE_UNREADABLE',
 ]);
 
 /** MAX_DIAGNOSTICS caps the diagnostics of one parse (includes and cross-file reads included). */
@@ -66,7 +78,7 @@ export class DiagnosticSink {
       this._dropped++;
       return;
     }
-    const sev = this._strict ? 'error' : severity ?? (ERROR_CODES.has(code) ? 'error' : 'warning');
+    const sev = this._strict ? 'error' : (severity ?? (ERROR_CODES.has(code) ? 'error' : 'warning'));
     this.list.push({ file: pos.file, line: pos.line, column: pos.column, code, severity: sev, message });
   }
 
@@ -75,8 +87,12 @@ export class DiagnosticSink {
     if (this._dropped > 0) {
       const last = this.list[this.list.length - 1];
       this.list.push({
-        file: last.file, line: last.line, column: last.column, code: 'TSK_TOO_MANY_DIAGNOSTICS',
-        severity: this._strict ? 'error' : 'warning', message: `${this._dropped} more diagnostics were dropped`,
+        file: last.file,
+        line: last.line,
+        column: last.column,
+        code: 'TSK_TOO_MANY_DIAGNOSTICS',
+        severity: this._strict ? 'error' : 'warning',
+        message: `${this._dropped} more diagnostics were dropped`,
       });
       this._dropped = 0;
     }

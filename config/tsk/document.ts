@@ -70,7 +70,11 @@ export class Document {
 
   /** run parses a whole file into this document, starting at the top level. */
   run(file: SourceFile, dir: FileDir): void {
-    this._runFile(file, dir, { section: null, base: { obj: this.root, path: '', depth: 0, sectionLevel: false }, frames: [] });
+    this._runFile(file, dir, {
+      section: null,
+      base: { obj: this.root, path: '', depth: 0, sectionLevel: false },
+      frames: [],
+    });
   }
 
   private _runFile(file: SourceFile, dir: FileDir, state: State): void {
@@ -86,7 +90,13 @@ export class Document {
         case 'blockComment': {
           blockEnds ??= blockCommentEnds(lines);
           const end = blockEnds[i];
-          this._diag('TSK_BLOCK_COMMENT', file.pos(i, info.at), end >= 0 ? `/* ... */ block comments are not TuskLang; lines ${i + 1}-${end + 1} skipped` : '/* without a closing */ line; this line skipped');
+          this._diag(
+            'TSK_BLOCK_COMMENT',
+            file.pos(i, info.at),
+            end >= 0
+              ? `/* ... */ block comments are not TuskLang; lines ${i + 1}-${end + 1} skipped`
+              : '/* without a closing */ line; this line skipped',
+          );
           if (end >= 0) i = end;
           break;
         }
@@ -95,7 +105,11 @@ export class Document {
           this._openSection(state, info.names, file.pos(i, info.at));
           break;
         case 'badSection':
-          this._diag('TSK_BAD_SECTION', file.pos(i, info.at), `invalid section header ${clip(info.text)} (names match [A-Za-z_][A-Za-z0-9_]*, joined by '.'); ignored`);
+          this._diag(
+            'TSK_BAD_SECTION',
+            file.pos(i, info.at),
+            `invalid section header ${clip(info.text)} (names match [A-Za-z_][A-Za-z0-9_]*, joined by '.'); ignored`,
+          );
           break;
         case 'open':
           this._openBlock(state, info.name, info.closer, file.pos(i, info.at));
@@ -107,7 +121,11 @@ export class Document {
           i = this._pair(file, dir, state, i, info);
           break;
         case 'emptyValue':
-          this._diag('TSK_EMPTY_VALUE', file.pos(i, info.at), `'${info.key}' has no value; line ignored (write null or "" explicitly)`);
+          this._diag(
+            'TSK_EMPTY_VALUE',
+            file.pos(i, info.at),
+            `'${info.key}' has no value; line ignored (write null or "" explicitly)`,
+          );
           break;
         case 'include':
           this._include(file, dir, state, i, info);
@@ -153,7 +171,11 @@ export class Document {
       return { obj: existing, path, depth: parent.depth + 1 };
     }
     if (existing !== undefined) {
-      this._diag('TSK_KEY_CONFLICT', pos, `${what} '${path}' replaces the value ${clip(JSON.stringify(existing))} written earlier`);
+      this._diag(
+        'TSK_KEY_CONFLICT',
+        pos,
+        `${what} '${path}' replaces the value ${clip(JSON.stringify(existing))} written earlier`,
+      );
       this.positions.clearBelow(path);
     }
     const obj: TskObject = {};
@@ -182,7 +204,11 @@ export class Document {
   private _openBlock(state: State, name: string, closer: '}' | '<', pos: SourcePos): void {
     const cur = this._current(state);
     if (cur.depth >= MAX_BLOCK_DEPTH) {
-      this._diag('TSK_DEPTH_LIMIT', pos, `block '${name}' nests deeper than ${MAX_BLOCK_DEPTH}; its keys go to the enclosing block`);
+      this._diag(
+        'TSK_DEPTH_LIMIT',
+        pos,
+        `block '${name}' nests deeper than ${MAX_BLOCK_DEPTH}; its keys go to the enclosing block`,
+      );
       state.frames.push({ ...cur, name, closer, pos });
       return;
     }
@@ -220,21 +246,36 @@ export class Document {
     }
     const opener = top.closer === '}' ? '{' : '>';
     const closes = frames[idx];
-    this._diag('TSK_MISMATCHED_CLOSER', pos,
+    this._diag(
+      'TSK_MISMATCHED_CLOSER',
+      pos,
       `'${closer}' does not match block '${top.name}' (opened with '${opener}' at ${top.pos.line}:${top.pos.column}; close it with '${top.closer}')` +
-      (closes === top ? `; treated as closing '${top.name}'` : `; treated as closing '${closes.name}' (same indentation) and the blocks inside it`));
+        (closes === top
+          ? `; treated as closing '${top.name}'`
+          : `; treated as closing '${closes.name}' (same indentation) and the blocks inside it`),
+    );
     frames.length = idx;
   }
 
   private _closeFrames(state: State, where: string): void {
     for (const f of state.frames) {
-      this._diag('TSK_UNCLOSED_BLOCK', f.pos, `block '${f.name}' is not closed (expected '${f.closer}') before ${where}`);
+      this._diag(
+        'TSK_UNCLOSED_BLOCK',
+        f.pos,
+        `block '${f.name}' is not closed (expected '${f.closer}') before ${where}`,
+      );
     }
     state.frames.length = 0;
   }
 
   /** pair handles `key: value` at line i; returns the last line it consumed. */
-  private _pair(file: SourceFile, dir: FileDir, state: State, i: number, info: Extract<LineInfo, { kind: 'pair' }>): number {
+  private _pair(
+    file: SourceFile,
+    dir: FileDir,
+    state: State,
+    i: number,
+    info: Extract<LineInfo, { kind: 'pair' }>,
+  ): number {
     const { compat } = this._shared.opts;
     const line = file.lines[i];
     const cur = this._current(state);
@@ -283,8 +324,11 @@ export class Document {
 
   private _unbalanced(file: SourceFile, mark: BracketMark, what: string): void {
     const closing = ')]}'.includes(mark.ch);
-    this._diag('TSK_UNBALANCED_BRACKETS', file.pos(mark.line, mark.off),
-      closing ? `'${mark.ch}' has no matching opener; ${what}` : `'${mark.ch}' is never closed; ${what}`);
+    this._diag(
+      'TSK_UNBALANCED_BRACKETS',
+      file.pos(mark.line, mark.off),
+      closing ? `'${mark.ch}' has no matching opener; ${what}` : `'${mark.ch}' is never closed; ${what}`,
+    );
   }
 
   /** multiline reads a `"""` block: raw lines up to a line that is exactly `"""` once trimmed. */
@@ -300,7 +344,12 @@ export class Document {
   }
 
   /** continue appends lines while the value's brackets are open (comments and blank lines skipped). */
-  private _continue(file: SourceFile, i: number, bal: Balance, first: Piece[]): { ok: true; pieces: Piece[]; last: number } | { ok: false; mark: BracketMark } {
+  private _continue(
+    file: SourceFile,
+    i: number,
+    bal: Balance,
+    first: Piece[],
+  ): { ok: true; pieces: Piece[]; last: number } | { ok: false; mark: BracketMark } {
     const pieces = [...first];
     const start = this._budget;
     const cap = i + 1 + CONTINUATION_LINES_AFTER_BUDGET;
@@ -323,7 +372,13 @@ export class Document {
   }
 
   /** include parses another file in place: its keys land in the current container, sharing globals. */
-  private _include(file: SourceFile, dir: FileDir, state: State, i: number, info: Extract<LineInfo, { kind: 'include' }>): void {
+  private _include(
+    file: SourceFile,
+    dir: FileDir,
+    state: State,
+    i: number,
+    info: Extract<LineInfo, { kind: 'include' }>,
+  ): void {
     const pos = file.pos(i, info.at);
     const src = Src.fromPieces(file, [{ line: i, a: info.aa, b: info.ab }]);
     const arg = resolveValue(this.ctx(state, dir), { src, a: 0, b: src.text.length }, 0, null);

@@ -56,13 +56,26 @@ export function evalCondition(ctx: Ctx, s: Span, depth: number): boolean {
   const t = s.src.text;
   const [a, b] = trimRange(t, s.a, s.b);
   if (depth > MAX_VALUE_DEPTH) {
-    ctx.diag.add('TSK_DEPTH_LIMIT', s.src.pos(a), `condition nested deeper than ${MAX_VALUE_DEPTH} levels; treated as false`);
+    ctx.diag.add(
+      'TSK_DEPTH_LIMIT',
+      s.src.pos(a),
+      `condition nested deeper than ${MAX_VALUE_DEPTH} levels; treated as false`,
+    );
     return false;
   }
   const st = s.src.structure;
-  const logic = findTop(st, a, b, (i) => t.startsWith('&&', i) || t.startsWith('||', i) || (t[i] === '!' && t[i + 1] !== '='));
+  const logic = findTop(
+    st,
+    a,
+    b,
+    (i) => t.startsWith('&&', i) || t.startsWith('||', i) || (t[i] === '!' && t[i + 1] !== '='),
+  );
   if (logic >= 0) {
-    ctx.diag.add('TSK_UNSUPPORTED_EXPRESSION', s.src.pos(logic), `'${t.slice(logic, logic + (t[logic] === '!' ? 1 : 2))}' is not supported in conditions (only == != > < >= <=)`);
+    ctx.diag.add(
+      'TSK_UNSUPPORTED_EXPRESSION',
+      s.src.pos(logic),
+      `'${t.slice(logic, logic + (t[logic] === '!' ? 1 : 2))}' is not supported in conditions (only == != > < >= <=)`,
+    );
   }
   const at = findTop(st, a, b, (i) => opAt(t, i) !== null);
   if (at < 0) return isTruthy(ctx.resolve({ src: s.src, a, b }, depth + 1, null));
@@ -88,11 +101,17 @@ export function compare(left: TskValue, right: TskValue, op: Op): boolean {
   const l: number | string = numeric ? (x as number) : textOf(left);
   const r: number | string = numeric ? (y as number) : textOf(right);
   switch (op) {
-    case '==': return l === r;
-    case '!=': return l !== r;
-    case '>': return l > r;
-    case '<': return l < r;
-    case '>=': return l >= r;
-    case '<=': return l <= r;
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '<':
+      return l < r;
+    case '>=':
+      return l >= r;
+    case '<=':
+      return l <= r;
   }
 }

@@ -48,11 +48,23 @@ export class FileLoader {
   /** enter marks `real` as being parsed; false (with a diagnostic) on a cycle or too much depth. */
   enter(real: string, pos: SourcePos | null, what: string, severity?: Severity): boolean {
     if (this._active.includes(real)) {
-      if (pos) this._diag.add('TSK_INCLUDE_CYCLE', pos, `${what} leads back to ${real}, which is being parsed (cycle); skipped`, severity);
+      if (pos)
+        this._diag.add(
+          'TSK_INCLUDE_CYCLE',
+          pos,
+          `${what} leads back to ${real}, which is being parsed (cycle); skipped`,
+          severity,
+        );
       return false;
     }
     if (this._active.length >= MAX_FILE_DEPTH) {
-      if (pos) this._diag.add('TSK_INCLUDE_DEPTH', pos, `${what} nests files deeper than ${MAX_FILE_DEPTH}; skipped`, severity);
+      if (pos)
+        this._diag.add(
+          'TSK_INCLUDE_DEPTH',
+          pos,
+          `${what} nests files deeper than ${MAX_FILE_DEPTH}; skipped`,
+          severity,
+        );
       return false;
     }
     this._active.push(real);
@@ -82,7 +94,12 @@ export class FileLoader {
         return null;
       }
       if (st.size > MAX_FILE_BYTES) {
-        this._diag.add('TSK_INCLUDE_FAILED', pos, `${what}: ${loc.display} is larger than ${MAX_FILE_BYTES} bytes; skipped`, severity);
+        this._diag.add(
+          'TSK_INCLUDE_FAILED',
+          pos,
+          `${what}: ${loc.display} is larger than ${MAX_FILE_BYTES} bytes; skipped`,
+          severity,
+        );
         return null;
       }
       return new SourceFile(loc.display, fs.readFileSync(loc.abs, 'utf8'));
@@ -91,7 +108,12 @@ export class FileLoader {
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         this._diag.add('TSK_INCLUDE_NOT_FOUND', pos, `${what}: ${loc.display} not found; skipped`, severity);
       } else {
-        this._diag.add('TSK_INCLUDE_FAILED', pos, `${what}: cannot read ${loc.display} (${code ?? 'error'}); skipped`, severity);
+        this._diag.add(
+          'TSK_INCLUDE_FAILED',
+          pos,
+          `${what}: cannot read ${loc.display} (${code ?? 'error'}); skipped`,
+          severity,
+        );
       }
       return null;
     }
@@ -120,7 +142,8 @@ export class FileLoader {
       if (seen.has(abs)) continue;
       seen.add(abs);
       try {
-        if (fs.statSync(abs).isFile()) return { abs, display: path.join(d.display, `${name}.tsk`), real: this.realPath(abs) };
+        if (fs.statSync(abs).isFile())
+          return { abs, display: path.join(d.display, `${name}.tsk`), real: this.realPath(abs) };
       } catch {
         // not there; try the next directory
       }
@@ -129,10 +152,20 @@ export class FileLoader {
   }
 
   /** documentOf parses (once per run) the file behind @name.tsk, or returns null with a diagnostic. */
-  private _documentOf(name: string, dir: FileDir, pos: SourcePos, what: string): { loc: Located; data: TskObject } | null {
+  private _documentOf(
+    name: string,
+    dir: FileDir,
+    pos: SourcePos,
+    what: string,
+  ): { loc: Located; data: TskObject } | null {
     const loc = this.findNamed(name, dir);
     if (!loc) {
-      this._diag.add('TSK_INCLUDE_NOT_FOUND', pos, `${what}: ${name}.tsk not found (searched the including file's directory, then ., ./config, .., ../config); using ""`, 'warning');
+      this._diag.add(
+        'TSK_INCLUDE_NOT_FOUND',
+        pos,
+        `${what}: ${name}.tsk not found (searched the including file's directory, then ., ./config, .., ../config); using ""`,
+        'warning',
+      );
       return null;
     }
     const cached = this._cache.get(loc.real);
@@ -167,7 +200,12 @@ export class FileLoader {
     }
     const copy = cloneLimited(cur, this._budget);
     if (copy === undefined) {
-      this._diag.add('TSK_SIZE_LIMIT', pos, `${what}: the value exceeds the parser's size or depth limit for references; using ""`, 'warning');
+      this._diag.add(
+        'TSK_SIZE_LIMIT',
+        pos,
+        `${what}: the value exceeds the parser's size or depth limit for references; using ""`,
+        'warning',
+      );
       return '';
     }
     return copy;

@@ -22,7 +22,8 @@ export function hasKey(o: TskObject, k: string): boolean {
 
 /** setOwn writes an own, enumerable property, also for `__proto__` (never changes the prototype). */
 export function setOwn(o: TskObject, k: string, v: TskValue): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
   else o[k] = v;
 }
 

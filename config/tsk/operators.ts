@@ -13,7 +13,19 @@ import { trimRange, type Span } from './source';
 import type { TskValue } from './types';
 
 /** IO_OPERATORS are documented operators that need IO or a runtime; the parser never evaluates them. */
-const IO_OPERATORS = new Set(['query', 'q', 'file', 'json', 'request', 'feature', 'php', 'shell', 'import', 'var', 'peanut']);
+const IO_OPERATORS = new Set([
+  'query',
+  'q',
+  'file',
+  'json',
+  'request',
+  'feature',
+  'php',
+  'shell',
+  'import',
+  'var',
+  'peanut',
+]);
 const CROSS_FILE = /^([A-Za-z0-9_-]+)\.tsk\.(get|set)$/;
 const TTL = /^\d+[smhd]?$/;
 const SCALAR = /^(-?\d+(\.\d+)?|true|false|null)$/;
@@ -35,26 +47,45 @@ export function callOperator(ctx: Ctx, s: Span, depth: number, path: string | nu
   if (cross) return crossFile(ctx, call, cross[1], cross[2] as 'get' | 'set', depth);
   const arg = (i: number, p: string | null = null) => ctx.resolve(call.args[i], depth + 1, p);
   switch (call.name) {
-    case 'env': return opEnv(ctx, call, depth, path);
-    case 'int': case 'float': case 'bool': case 'string':
+    case 'env':
+      return opEnv(ctx, call, depth, path);
+    case 'int':
+    case 'float':
+    case 'bool':
+    case 'string':
       if (call.args.length !== 1) return bad(ctx, call, `@${call.name} takes exactly one argument`);
       return convert(ctx, call.name, arg(0), call);
-    case 'if': return opIf(ctx, call, depth, path);
-    case 'date': return opDate(ctx, call, depth);
+    case 'if':
+      return opIf(ctx, call, depth, path);
+    case 'date':
+      return opDate(ctx, call, depth);
     case 'cache': {
       if (call.args.length !== 2) return bad(ctx, call, '@cache takes ("ttl", value)');
       const ttl = textOf(arg(0)).trim();
       if (!TTL.test(ttl)) {
-        ctx.diag.add('TSK_BAD_ARGUMENTS', call.args[0].src.pos(call.args[0].a), `@cache ttl '${clip(ttl)}' is not seconds or \\d+[smhd]; value used anyway`);
+        ctx.diag.add(
+          'TSK_BAD_ARGUMENTS',
+          call.args[0].src.pos(call.args[0].a),
+          `@cache ttl '${clip(ttl)}' is not seconds or \\d+[smhd]; value used anyway`,
+        );
       }
       return arg(1, path);
     }
-    case 'metrics': case 'learn': case 'optimize': return opHook(ctx, call, depth);
+    case 'metrics':
+    case 'learn':
+    case 'optimize':
+      return opHook(ctx, call, depth);
     case 'include':
-      ctx.diag.add('TSK_UNKNOWN_OPERATOR', pos, '@include is a statement: write @include("path") on its own line; kept as text');
+      ctx.diag.add(
+        'TSK_UNKNOWN_OPERATOR',
+        pos,
+        '@include is a statement: write @include("path") on its own line; kept as text',
+      );
       return call.literal;
     default: {
-      const why = IO_OPERATORS.has(call.name) ? 'is an IO operator the parser never evaluates' : 'is not a known operator';
+      const why = IO_OPERATORS.has(call.name)
+        ? 'is an IO operator the parser never evaluates'
+        : 'is not a known operator';
       ctx.diag.add('TSK_UNKNOWN_OPERATOR', pos, `@${call.name} ${why}; kept as literal text`);
       ctx.opts.note({ kind: 'unknown-operator', name: call.name, path, pos });
       return call.literal;
@@ -70,16 +101,23 @@ function parseCall(s: Span): Call | null {
   if (j === s.a + 1 || t[j] !== '(' || matchClose(s.src.structure, j, s.b) !== s.b - 1) return null;
   const name = t.slice(s.a + 1, j);
   const [ia, ib] = trimRange(t, j + 1, s.b - 1);
-  const args = ia >= ib ? [] : splitTop(s.src.structure, ia, ib, ',').map(([x, y]) => {
-    const [p, r] = trimRange(t, x, y);
-    return { src: s.src, a: p, b: r };
-  });
+  const args =
+    ia >= ib
+      ? []
+      : splitTop(s.src.structure, ia, ib, ',').map(([x, y]) => {
+          const [p, r] = trimRange(t, x, y);
+          return { src: s.src, a: p, b: r };
+        });
   return { name, args, whole: s, literal: t.slice(s.a, s.b) };
 }
 
 /** bad reports unusable arguments and keeps the call as literal text. */
 function bad(ctx: Ctx, call: Call, message: string): string {
-  ctx.diag.add('TSK_BAD_ARGUMENTS', call.whole.src.pos(call.whole.a), `${message}; kept as literal text: ${clip(call.literal)}`);
+  ctx.diag.add(
+    'TSK_BAD_ARGUMENTS',
+    call.whole.src.pos(call.whole.a),
+    `${message}; kept as literal text: ${clip(call.literal)}`,
+  );
   return call.literal;
 }
 
@@ -114,7 +152,11 @@ function opEnv(ctx: Ctx, call: Call, depth: number, path: string | null): TskVal
 function convert(ctx: Ctx, op: string, v: TskValue, call: Call): TskValue {
   if (op === 'string') return textOf(v);
   const fail = (): TskValue => {
-    ctx.diag.add('TSK_BAD_CONVERSION', call.whole.src.pos(call.whole.a), `@${op} cannot convert ${clip(JSON.stringify(v) ?? String(v))}; value kept unconverted`);
+    ctx.diag.add(
+      'TSK_BAD_CONVERSION',
+      call.whole.src.pos(call.whole.a),
+      `@${op} cannot convert ${clip(JSON.stringify(v) ?? String(v))}; value kept unconverted`,
+    );
     return v;
   };
   if (op === 'bool') {
@@ -152,14 +194,16 @@ function opIf(ctx: Ctx, call: Call, depth: number, path: string | null): TskValu
 }
 
 function opDate(ctx: Ctx, call: Call, depth: number): TskValue {
-  if (call.args.length < 1 || call.args.length > 2) return bad(ctx, call, '@date takes ("format") or ("format", unixSeconds)');
+  if (call.args.length < 1 || call.args.length > 2)
+    return bad(ctx, call, '@date takes ("format") or ("format", unixSeconds)');
   const fmt = ctx.resolve(call.args[0], depth + 1, null);
   if (typeof fmt !== 'string') return bad(ctx, call, '@date needs a format string');
   let when = ctx.opts.now();
   if (call.args.length === 2) {
     const ts = ctx.resolve(call.args[1], depth + 1, null);
     const secs = typeof ts === 'number' ? ts : typeof ts === 'string' && /^-?\d+(\.\d+)?$/.test(ts) ? Number(ts) : NaN;
-    if (!Number.isFinite(secs) || Math.abs(secs) > 8.64e12) return bad(ctx, call, '@date timestamp must be unix seconds');
+    if (!Number.isFinite(secs) || Math.abs(secs) > 8.64e12)
+      return bad(ctx, call, '@date timestamp must be unix seconds');
     when = new Date(secs * 1000);
   }
   if (Number.isNaN(when.getTime())) return bad(ctx, call, '@date clock returned an invalid date');
@@ -178,12 +222,20 @@ function opHook(ctx: Ctx, call: Call, depth: number): TskValue {
     const out: unknown = hook.call(hooks, name, dflt);
     if (out === undefined) return dflt; // a void hook (e.g. one that only records a metric)
     if (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function') {
-      ctx.diag.add('TSK_HOOK_FAILED', pos, `@${call.name} hook returned a Promise (hooks are synchronous); default used`);
+      ctx.diag.add(
+        'TSK_HOOK_FAILED',
+        pos,
+        `@${call.name} hook returned a Promise (hooks are synchronous); default used`,
+      );
       return dflt;
     }
     return toTskValue(out);
   } catch (err) {
-    ctx.diag.add('TSK_HOOK_FAILED', pos, `@${call.name} hook threw: ${clip(err instanceof Error ? err.message : String(err), 120)}; default used`);
+    ctx.diag.add(
+      'TSK_HOOK_FAILED',
+      pos,
+      `@${call.name} hook threw: ${clip(err instanceof Error ? err.message : String(err), 120)}; default used`,
+    );
     return dflt;
   }
 }
@@ -195,13 +247,20 @@ function toTskValue(v: unknown, depth = 0): TskValue {
   if (depth > 32 || typeof v !== 'object') return String(v);
   if (Array.isArray(v)) return v.map((x) => toTskValue(x, depth + 1));
   const out: { [k: string]: TskValue } = {};
-  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: toTskValue((v as Record<string, unknown>)[k], depth + 1), enumerable: true, writable: true, configurable: true });
+  for (const k of Object.keys(v))
+    Object.defineProperty(out, k, {
+      value: toTskValue((v as Record<string, unknown>)[k], depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }
 
 function crossFile(ctx: Ctx, call: Call, name: string, op: 'get' | 'set', depth: number): TskValue {
   const want = op === 'get' ? 1 : 2;
-  if (call.args.length !== want) return bad(ctx, call, op === 'get' ? `@${name}.tsk.get takes ("key")` : `@${name}.tsk.set takes ("key", value)`);
+  if (call.args.length !== want)
+    return bad(ctx, call, op === 'get' ? `@${name}.tsk.get takes ("key")` : `@${name}.tsk.set takes ("key", value)`);
   const key = ctx.resolve(call.args[0], depth + 1, null);
   if (typeof key !== 'string' || key === '') return bad(ctx, call, `@${name}.tsk.${op} needs a key string`);
   const pos = call.whole.src.pos(call.whole.a);

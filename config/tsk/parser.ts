@@ -18,7 +18,14 @@ import { SourceFile } from './source';
 import { TskParseError, type TskParseOptions, type TskParseResult } from './types';
 
 export type {
-  SourcePos, TskDiagnostic, TskHooks, TskNote, TskObject, TskParseOptions, TskParseResult, TskValue,
+  SourcePos,
+  TskDiagnostic,
+  TskHooks,
+  TskNote,
+  TskObject,
+  TskParseOptions,
+  TskParseResult,
+  TskValue,
 } from './types';
 export { TskParseError } from './types';
 export { formatDiagnostic, TSK_CODES, type TskDiagnosticCode } from './diagnostics';
@@ -40,7 +47,8 @@ function resolveOptions(options: TskParseOptions): ResolvedOptions {
 /** baseDirOf decides where relative includes resolve: baseDir, else the file's directory, else cwd. */
 function baseDirOf(options: TskParseOptions): FileDir {
   if (options.baseDir !== undefined) return { abs: path.resolve(options.baseDir), display: options.baseDir };
-  if (typeof options.file === 'string' && options.file !== '<input>') return { abs: path.resolve(path.dirname(options.file)), display: displayDir(options.file) };
+  if (typeof options.file === 'string' && options.file !== '<input>')
+    return { abs: path.resolve(path.dirname(options.file)), display: displayDir(options.file) };
   return { abs: process.cwd(), display: '' };
 }
 
@@ -69,7 +77,11 @@ export function parseTsk(source: string, options: TskParseOptions = {}): TskPars
   } catch (err) {
     // a bug must not escape as anything but a diagnostic (or TskParseError in strict mode)
     const message = err instanceof Error ? err.message : String(err);
-    diag.add('TSK_INTERNAL_ERROR', { file: name, line: 1, column: 1 }, `internal parser error: ${message}; result is partial`);
+    diag.add(
+      'TSK_INTERNAL_ERROR',
+      { file: name, line: 1, column: 1 },
+      `internal parser error: ${message}; result is partial`,
+    );
   }
   const diagnostics = diag.finish();
   if (opts.strict && diagnostics.length > 0) throw new TskParseError(diagnostics);
@@ -86,7 +98,14 @@ export function parseTskFile(file: string, options: Omit<TskParseOptions, 'file'
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const d = { file, line: 1, column: 1, code: 'TSK_FILE_UNREADABLE', severity: 'error' as const, message: `cannot read ${file} (${code})` };
+    const d = {
+      file,
+      line: 1,
+      column: 1,
+      code: 'TSK_FILE_UNREADABLE',
+      severity: 'error' as const,
+      message: `cannot read ${file} (${code})`,
+    };
     throw new TskParseError([d], `${formatDiagnostic(d)}`);
   }
   return parseTsk(text, { ...options, file });

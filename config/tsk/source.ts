@@ -14,7 +14,10 @@ export class SourceFile {
   readonly lines: string[];
   private readonly _cols: Array<Uint32Array | null | undefined> = [];
 
-  constructor(readonly name: string, text: string) {
+  constructor(
+    readonly name: string,
+    text: string,
+  ) {
     this.lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   }
 

@@ -101,7 +101,7 @@ export function quotedString(ctx: Ctx, s: Span): string | null {
 function interpolator(ctx: Ctx, s: Span): (name: string, at: number) => string {
   return (name, at) => {
     const v = ctx.globals.get(name);
-    if (v !== undefined) return typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+    if (v !== undefined) return typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
     ctx.diag.add('TSK_UNDEFINED_VARIABLE', s.src.pos(at), `undefined variable \${${name}}; using ""`);
     return '';
   };
@@ -117,7 +117,11 @@ function numberLiteral(ctx: Ctx, s: Span, v: string): TskValue | undefined {
       return v;
     }
     if (Number.isInteger(n) && !Number.isSafeInteger(n) && INT.test(v)) {
-      ctx.diag.add('TSK_NUMBER_RANGE', pos(), `integer ${clip(v)} is beyond 2^53 and loses precision; quote it to keep it exact`);
+      ctx.diag.add(
+        'TSK_NUMBER_RANGE',
+        pos(),
+        `integer ${clip(v)} is beyond 2^53 and loses precision; quote it to keep it exact`,
+      );
     }
     return n === 0 ? 0 : n;
   }
@@ -137,7 +141,11 @@ function numberLiteral(ctx: Ctx, s: Span, v: string): TskValue | undefined {
 function globalRef(ctx: Ctx, name: string, s: Span): TskValue {
   const v = ctx.globals.get(name);
   if (v !== undefined) return copyOf(ctx, v, s, `$${name}`);
-  ctx.diag.add('TSK_UNDEFINED_VARIABLE', s.src.pos(s.a), `undefined variable $${name} (globals must be defined above their use); using ""`);
+  ctx.diag.add(
+    'TSK_UNDEFINED_VARIABLE',
+    s.src.pos(s.a),
+    `undefined variable $${name} (globals must be defined above their use); using ""`,
+  );
   return '';
 }
 
@@ -145,7 +153,11 @@ function globalRef(ctx: Ctx, name: string, s: Span): TskValue {
 function copyOf(ctx: Ctx, v: TskValue, s: Span, what: string): TskValue {
   const c = cloneLimited(v, ctx.copyBudget);
   if (c !== undefined) return c;
-  ctx.diag.add('TSK_SIZE_LIMIT', s.src.pos(s.a), `copying ${what} exceeds the parser's size or depth limit for references; using ""`);
+  ctx.diag.add(
+    'TSK_SIZE_LIMIT',
+    s.src.pos(s.a),
+    `copying ${what} exceeds the parser's size or depth limit for references; using ""`,
+  );
   return '';
 }
 
@@ -159,7 +171,8 @@ function elementRanges(ctx: Ctx, s: Span): Array<[number, number]> {
   raw.forEach(([pa, pb], k) => {
     const [x, y] = trimRange(t, pa, pb);
     if (x < y) out.push([x, y]);
-    else if (k !== raw.length - 1) ctx.diag.add('TSK_BAD_ELEMENT', s.src.pos(Math.min(pb, ib)), 'empty element (two commas in a row); skipped');
+    else if (k !== raw.length - 1)
+      ctx.diag.add('TSK_BAD_ELEMENT', s.src.pos(Math.min(pb, ib)), 'empty element (two commas in a row); skipped');
   });
   return out;
 }

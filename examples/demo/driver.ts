@@ -57,7 +57,11 @@ async function sendOne(opts: DriveOptions, index: number, scenario: Scenario): P
   try {
     const res = await fetch(`${opts.orderUrl}/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [SCENARIO_HEADER]: scenario, 'user-agent': 'tusk-demo-driver/1.0' },
+      headers: {
+        'content-type': 'application/json',
+        [SCENARIO_HEADER]: scenario,
+        'user-agent': 'tusk-demo-driver/1.0',
+      },
       body: bodyFor(scenario, index),
       signal: AbortSignal.timeout(opts.requestTimeoutMs ?? 10_000),
     });
@@ -68,9 +72,24 @@ async function sendOne(opts: DriveOptions, index: number, scenario: Scenario): P
     } catch {
       body = {};
     }
-    return { index, scenario, status: res.status, expected: res.status === EXPECTED_STATUS[scenario], traceId: body.trace_id, orderId: body.order_id, ms: performance.now() - started };
+    return {
+      index,
+      scenario,
+      status: res.status,
+      expected: res.status === EXPECTED_STATUS[scenario],
+      traceId: body.trace_id,
+      orderId: body.order_id,
+      ms: performance.now() - started,
+    };
   } catch (err) {
-    return { index, scenario, status: 0, expected: false, ms: performance.now() - started, error: (err as Error).message };
+    return {
+      index,
+      scenario,
+      status: 0,
+      expected: false,
+      ms: performance.now() - started,
+      error: (err as Error).message,
+    };
   }
 }
 
@@ -89,7 +108,8 @@ export async function drive(opts: DriveOptions): Promise<DriveResult[]> {
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
   const deadline = opts.durationMs === undefined ? Infinity : start + opts.durationMs;
-  const stopped = (i: number) => (opts.count !== undefined && i >= opts.count) || performance.now() >= deadline || opts.signal?.aborted === true;
+  const stopped = (i: number) =>
+    (opts.count !== undefined && i >= opts.count) || performance.now() >= deadline || opts.signal?.aborted === true;
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(done, Math.max(0, ms));
@@ -124,7 +144,9 @@ export function summarize(results: readonly DriveResult[]): string {
     m.set(r.status, (m.get(r.status) ?? 0) + 1);
     by.set(r.scenario, m);
   }
-  return [...by.entries()].map(([s, m]) => `${s} ${[...m.entries()].map(([code, n]) => `${n}x${code === 0 ? 'ERR' : code}`).join(',')}`).join(' | ');
+  return [...by.entries()]
+    .map(([s, m]) => `${s} ${[...m.entries()].map(([code, n]) => `${n}x${code === 0 ? 'ERR' : code}`).join(',')}`)
+    .join(' | ');
 }
 
 function arg(argv: string[], name: string): string | undefined {

@@ -24,7 +24,12 @@ void runService('order', 8081, (tracing) => async (req, res) => {
   tracing.logger.info({ order_id: orderId, item: body?.item, qty: body?.qty }, 'order received');
 
   const valid = tracing.monitor('validate-order', (span) => {
-    const ok = typeof body?.item === 'string' && body.item !== '' && Number.isInteger(body.qty) && body.qty! >= 1 && body.qty! <= 100;
+    const ok =
+      typeof body?.item === 'string' &&
+      body.item !== '' &&
+      Number.isInteger(body.qty) &&
+      body.qty! >= 1 &&
+      body.qty! <= 100;
     span.setAttribute('order.valid', ok);
     return ok;
   });
@@ -39,13 +44,21 @@ void runService('order', 8081, (tracing) => async (req, res) => {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (isScenario(scenario)) headers[SCENARIO_HEADER] = scenario;
 
-  const pay = await tracing.tracedFetch(`${PAYMENT_URL}/pay`, { method: 'POST', headers, body: JSON.stringify({ order_id: orderId, amount: order.qty * 9.5 }) });
+  const pay = await tracing.tracedFetch(`${PAYMENT_URL}/pay`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ order_id: orderId, amount: order.qty * 9.5 }),
+  });
   await pay.arrayBuffer();
   if (!pay.ok) {
     tracing.logger.error({ order_id: orderId, status: pay.status }, 'order failed: payment');
     return sendJson(res, 502, { order_id: orderId, status: 'failed', failed: 'payment', trace_id: traceId });
   }
-  const reserve = await tracing.tracedFetch(`${INVENTORY_URL}/reserve`, { method: 'POST', headers, body: JSON.stringify({ order_id: orderId, item: order.item, qty: order.qty }) });
+  const reserve = await tracing.tracedFetch(`${INVENTORY_URL}/reserve`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ order_id: orderId, item: order.item, qty: order.qty }),
+  });
   await reserve.arrayBuffer();
   if (!reserve.ok) {
     tracing.logger.error({ order_id: orderId, status: reserve.status }, 'order failed: inventory');

@@ -46,7 +46,9 @@ function startChild(opts: StartOptions): Promise<{ child: Child; readyLine: stri
   });
   const lines: string[] = [];
   const log = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   void exited.then(() => log?.end());
   let onLine: ((line: string) => void) | undefined;
   for (const stream of [proc.stdout!, proc.stderr!]) {
@@ -115,7 +117,12 @@ export interface ServiceChild extends Child {
  * startService runs examples/demo/<service>.ts with `env` (SERVICE_NAME, PORT, METRICS_PORT,
  * TRACING_ENDPOINT, PAYMENT_URL...) and resolves once it logged `listening`.
  */
-export async function startService(service: ServiceName, env: Record<string, string>, logFile?: string, readyTimeoutMs = 30_000): Promise<ServiceChild> {
+export async function startService(
+  service: ServiceName,
+  env: Record<string, string>,
+  logFile?: string,
+  readyTimeoutMs = 30_000,
+): Promise<ServiceChild> {
   const { child, readyLine } = await startChild({
     name: service,
     args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, `${service}.ts`)],
@@ -142,7 +149,12 @@ export async function startService(service: ServiceName, env: Record<string, str
 }
 
 /** startCollectorChild runs `tusk-collector run <config>` and resolves once it printed its banner. */
-export async function startCollectorChild(config: string, env: Record<string, string>, logFile?: string, readyTimeoutMs = 60_000): Promise<Child> {
+export async function startCollectorChild(
+  config: string,
+  env: Record<string, string>,
+  logFile?: string,
+  readyTimeoutMs = 60_000,
+): Promise<Child> {
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'pipeline', 'runtime', 'cli', 'main.js'))) {
     throw new Error('tusk-collector is not built: run `npm run build` first');
   }

@@ -11,7 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { drive, summarize, type DriveResult } from './driver';
-import { REPO_ROOT, startCollectorChild, startService, type Child, type ServiceChild, type ServiceName } from './processes';
+import {
+  REPO_ROOT,
+  startCollectorChild,
+  startService,
+  type Child,
+  type ServiceChild,
+  type ServiceName,
+} from './processes';
 import { SCENARIO_CYCLE, type Scenario } from './scenarios';
 
 const USAGE = `Usage: npm run demo -- [--duration SECONDS] [--rate ORDERS_PER_SEC] [--config FILE | --cluster]
@@ -123,15 +130,20 @@ async function main(): Promise<void> {
     return;
   }
   const durationS = args.duration === undefined ? undefined : Number(args.duration);
-  if (durationS !== undefined && !(durationS > 0)) fail(`--duration must be a number of seconds > 0, got ${args.duration}`);
+  if (durationS !== undefined && !(durationS > 0))
+    fail(`--duration must be a number of seconds > 0, got ${args.duration}`);
   const rate = Number(args.rate);
   if (!(rate > 0 && rate <= 1000)) fail(`--rate must be in (0, 1000], got ${args.rate}`);
   if (args.cluster && args.config) fail('--cluster and --config exclude each other');
   const config = path.resolve(REPO_ROOT, args.config ?? (args.cluster ? 'config/cluster.tsk' : 'config/embedded.tsk'));
   if (!fs.existsSync(config)) fail(`no such pipeline file: ${config}`);
   if (args.cluster) {
-    for (const [what, port] of [['Kafka', 9092], ['Redis', 6379]] as const) {
-      if (!(await reachable('127.0.0.1', port))) fail(`--cluster needs ${what} on 127.0.0.1:${port}: run \`npm run stack:up\` first`);
+    for (const [what, port] of [
+      ['Kafka', 9092],
+      ['Redis', 6379],
+    ] as const) {
+      if (!(await reachable('127.0.0.1', port)))
+        fail(`--cluster needs ${what} on 127.0.0.1:${port}: run \`npm run stack:up\` first`);
     }
   }
 
@@ -149,7 +161,10 @@ async function main(): Promise<void> {
   };
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-demo-'));
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
-  const jaegerUp = await fetch(`${JAEGER_QUERY}/api/services`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  const jaegerUp = await fetch(`${JAEGER_QUERY}/api/services`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 
   const children: Child[] = [];
   let hardStop = false;
@@ -163,7 +178,9 @@ async function main(): Promise<void> {
     const now = Date.now();
     if (firstSignalAt === 0) {
       firstSignalAt = now;
-      process.stdout.write(`\n${sig}: stopping the driver, then the services (they flush), then the collector (it drains)... (again to kill)\n`);
+      process.stdout.write(
+        `\n${sig}: stopping the driver, then the services (they flush), then the collector (it drains)... (again to kill)\n`,
+      );
       ac.abort();
     } else if (now - firstSignalAt > DUPLICATE_SIGNAL_MS) {
       hardStop = true;
@@ -185,37 +202,66 @@ async function main(): Promise<void> {
         OTLP_GRPC_ENDPOINT: `127.0.0.1:${ports.otlpGrpc}`,
         TUSK_ADMIN_ENDPOINT: `127.0.0.1:${ports.admin}`,
         TUSK_LOG_LEVEL: process.env.TUSK_LOG_LEVEL ?? 'info',
-        ...(args.cluster ? { TUSK_SPANS_TOPIC: 'tusk-demo-spans', TUSK_SAMPLER_GROUP: 'tusk-demo', TUSK_REDIS_PREFIX: 'tusk-demo:' } : {}),
+        ...(args.cluster
+          ? { TUSK_SPANS_TOPIC: 'tusk-demo-spans', TUSK_SAMPLER_GROUP: 'tusk-demo', TUSK_REDIS_PREFIX: 'tusk-demo:' }
+          : {}),
       },
       path.join(logDir, 'collector.log'),
     );
     children.push(collector);
     if (ac.signal.aborted) throw new Error('interrupted');
     const common = { TRACING_ENDPOINT: `http://127.0.0.1:${ports.otlpHttp}/v1/traces`, TRACING_BACKEND: 'otlp' };
-    const start = async (name: ServiceName, port: number, metrics: number, extra: Record<string, string> = {}): Promise<ServiceChild> => {
-      const s = await startService(name, { ...common, SERVICE_NAME: name, PORT: String(port), METRICS_PORT: String(metrics), ...extra }, path.join(logDir, `${name}.log`));
+    const start = async (
+      name: ServiceName,
+      port: number,
+      metrics: number,
+      extra: Record<string, string> = {},
+    ): Promise<ServiceChild> => {
+      const s = await startService(
+        name,
+        { ...common, SERVICE_NAME: name, PORT: String(port), METRICS_PORT: String(metrics), ...extra },
+        path.join(logDir, `${name}.log`),
+      );
       children.push(s);
       return s;
     };
-    const [payment, inventory] = await Promise.all([start('payment', ports.payment, ports.paymentMetrics), start('inventory', ports.inventory, ports.inventoryMetrics)]);
-    const order = await start('order', ports.order, ports.orderMetrics, { PAYMENT_URL: payment.url, INVENTORY_URL: inventory.url });
+    const [payment, inventory] = await Promise.all([
+      start('payment', ports.payment, ports.paymentMetrics),
+      start('inventory', ports.inventory, ports.inventoryMetrics),
+    ]);
+    const order = await start('order', ports.order, ports.orderMetrics, {
+      PAYMENT_URL: payment.url,
+      INVENTORY_URL: inventory.url,
+    });
     if (ac.signal.aborted) throw new Error('interrupted');
 
     const mix = new Map<Scenario, number>();
     for (const s of SCENARIO_CYCLE) mix.set(s, (mix.get(s) ?? 0) + 1);
     out('');
-    out(`  tusk-collector  OTLP http://127.0.0.1:${ports.otlpHttp}/v1/traces, grpc 127.0.0.1:${ports.otlpGrpc}; admin ${adminUrl}`);
-    for (const s of [order, payment, inventory]) out(`  ${s.name.padEnd(15)} ${s.url}   metrics ${s.metricsUrl ?? '-'}`);
-    out(`  driver          ${rate} orders/s to ${order.url}/orders; per ${SCENARIO_CYCLE.length}: ${[...mix.entries()].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+    out(
+      `  tusk-collector  OTLP http://127.0.0.1:${ports.otlpHttp}/v1/traces, grpc 127.0.0.1:${ports.otlpGrpc}; admin ${adminUrl}`,
+    );
+    for (const s of [order, payment, inventory])
+      out(`  ${s.name.padEnd(15)} ${s.url}   metrics ${s.metricsUrl ?? '-'}`);
+    out(
+      `  driver          ${rate} orders/s to ${order.url}/orders; per ${SCENARIO_CYCLE.length}: ${[...mix.entries()].map(([s, n]) => `${n} ${s}`).join(', ')}`,
+    );
     out('');
     out('Where to look:');
-    out(`  kept traces        ${JAEGER_QUERY}/api/traces?service=order&limit=20   (after the tail sampler decided: ~2 s after each trace's root)`);
+    out(
+      `  kept traces        ${JAEGER_QUERY}/api/traces?service=order&limit=20   (after the tail sampler decided: ~2 s after each trace's root)`,
+    );
     out(`  one trace          ${JAEGER_QUERY}/api/traces/<trace_id>   (order answers each request with its trace_id)`);
     out(`  sampler decision   ${adminUrl}/v1/decisions/<trace_id>`);
     out(`  collector metrics  ${adminUrl}/metrics   (tusk_sampler_decisions_total{policy,decision}, ...)`);
-    out(`  service metrics    ${order.metricsUrl}   (http_requests_total, http_request_duration_seconds, http_errors_total, trace_duration_ms)`);
+    out(
+      `  service metrics    ${order.metricsUrl}   (http_requests_total, http_request_duration_seconds, http_errors_total, trace_duration_ms)`,
+    );
     out(`  logs               ${logDir}/{order,payment,inventory}.log   (JSON lines with trace_id, span_id)`);
-    if (!jaegerUp) out(`  NOTE: Jaeger is not answering on ${JAEGER_QUERY}: start it with \`npm run stack:up jaeger\` (the collector retries its exports meanwhile)`);
+    if (!jaegerUp)
+      out(
+        `  NOTE: Jaeger is not answering on ${JAEGER_QUERY}: start it with \`npm run stack:up jaeger\` (the collector retries its exports meanwhile)`,
+      );
     out(durationS === undefined ? 'Press Ctrl-C to stop.' : `Running for ${durationS} s (Ctrl-C stops earlier).`);
     out('');
 
@@ -223,7 +269,11 @@ async function main(): Promise<void> {
     const sent: DriveResult[] = [];
     const t0 = Date.now();
     const ticker = setInterval(() => {
-      void decisionTotals(adminUrl).then((d) => out(`[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s] ${sent.length} orders: ${summarize(sent)}; collector: ${d}`));
+      void decisionTotals(adminUrl).then((d) =>
+        out(
+          `[${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}s] ${sent.length} orders: ${summarize(sent)}; collector: ${d}`,
+        ),
+      );
     }, SUMMARY_EVERY_MS);
     let results: DriveResult[];
     try {
@@ -264,7 +314,9 @@ async function main(): Promise<void> {
       out('services stopped; stopping tusk-collector (it decides and exports what it still buffers)...');
       const code = await collector.stop('SIGTERM', 45_000);
       if (code !== 0) {
-        process.stderr.write(`tusk-collector exited with ${code}; last lines:\n${collector.lines.slice(-20).join('\n')}\n`);
+        process.stderr.write(
+          `tusk-collector exited with ${code}; last lines:\n${collector.lines.slice(-20).join('\n')}\n`,
+        );
         process.exitCode = 1;
       }
     }

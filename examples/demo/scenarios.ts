@@ -18,7 +18,13 @@ export type ScenarioMix = Readonly<Record<Scenario, number>>;
  * 2.5% invalid orders. Slow requests must stay under 5% for the collector's `latency above p95` policy
  * to see them as slow: when they are more, the P95 itself is slow.
  */
-export const DEMO_MIX: ScenarioMix = { ok: 34, 'payment-error': 2, 'inventory-error': 2, 'slow-inventory': 1, invalid: 1 };
+export const DEMO_MIX: ScenarioMix = {
+  ok: 34,
+  'payment-error': 2,
+  'inventory-error': 2,
+  'slow-inventory': 1,
+  invalid: 1,
+};
 
 /**
  * cycleOf spreads a mix evenly over one cycle: the k-th of a scenario's n occurrences is due at
@@ -48,7 +54,18 @@ export const SCENARIO_CYCLE: readonly Scenario[] = cycleOf(DEMO_MIX);
  * A short cycle with every scenario within 10 requests (6 ok, one of each other), for tests that want
  * every path in a few requests. Slow requests are 10% of it: above-P95 rules will not call them slow.
  */
-export const COMPACT_CYCLE: readonly Scenario[] = ['ok', 'ok', 'payment-error', 'ok', 'slow-inventory', 'ok', 'inventory-error', 'ok', 'invalid', 'ok'];
+export const COMPACT_CYCLE: readonly Scenario[] = [
+  'ok',
+  'ok',
+  'payment-error',
+  'ok',
+  'slow-inventory',
+  'ok',
+  'inventory-error',
+  'ok',
+  'invalid',
+  'ok',
+];
 
 /** What order answers for each scenario. */
 export const EXPECTED_STATUS: Readonly<Record<Scenario, number>> = {

@@ -43,7 +43,11 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
  * runService starts a demo service: `makeHandler(tracing)` builds its request handler from the kit's
  * handle. Listens on 127.0.0.1:PORT (default `defaultPort`; 0 = any free port).
  */
-export async function runService(defaultName: string, defaultPort: number, makeHandler: (tracing: TracingHandle) => HttpHandler): Promise<void> {
+export async function runService(
+  defaultName: string,
+  defaultPort: number,
+  makeHandler: (tracing: TracingHandle) => HttpHandler,
+): Promise<void> {
   const tracing = initTracing(TRACING_FILE, {
     env: { ...process.env, SERVICE_NAME: process.env.SERVICE_NAME || defaultName },
     // the SDK's default batch delay is 5 s; a demo wants its spans at the collector sooner
@@ -58,7 +62,15 @@ export async function runService(defaultName: string, defaultPort: number, makeH
     server.listen(Number(process.env.PORT ?? defaultPort), '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  log.info({ port, url: `http://127.0.0.1:${port}`, metrics: tracing.metricsUrl, exporter: `${tracing.config.backend} ${tracing.config.endpoint}` }, 'listening');
+  log.info(
+    {
+      port,
+      url: `http://127.0.0.1:${port}`,
+      metrics: tracing.metricsUrl,
+      exporter: `${tracing.config.backend} ${tracing.config.endpoint}`,
+    },
+    'listening',
+  );
 
   let stopping = false;
   const stop = async (why: string): Promise<void> => {

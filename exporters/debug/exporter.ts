@@ -71,7 +71,11 @@ export class DebugExporter implements Exporter {
   private _tail: Promise<unknown> = Promise.resolve();
   private _closed = false;
 
-  constructor(private readonly _settings: ComponentSettings, private readonly _cfg: DebugExporterConfig, sink?: DebugSink) {
+  constructor(
+    private readonly _settings: ComponentSettings,
+    private readonly _cfg: DebugExporterConfig,
+    sink?: DebugSink,
+  ) {
     this._logger = _settings.logger;
     this._metrics = new ExporterMetrics(_settings.metrics, _settings.id);
     if (sink) this._sink = Promise.resolve(sink);
@@ -106,7 +110,11 @@ export class DebugExporter implements Exporter {
    * _export renders the chunks (one entry per span or record), writes what rendered in one write, counts it,
    * and then rejects permanently, naming the trace ids, if any chunk could not be decoded.
    */
-  private async _export<C extends TraceChunk | LogChunk>(chunks: readonly C[], signal: Signal<C>, render: (data: Uint8Array) => string[]): Promise<void> {
+  private async _export<C extends TraceChunk | LogChunk>(
+    chunks: readonly C[],
+    signal: Signal<C>,
+    render: (data: Uint8Array) => string[],
+  ): Promise<void> {
     if (this._closed) throw new ShutdownError(this._settings.id);
     const entries: string[] = [];
     const bad: string[] = [];
@@ -130,21 +138,30 @@ export class DebugExporter implements Exporter {
         await write;
       } catch (err) {
         signal.failed(this._metrics, entries.length, 'retriable');
-        throw new ExportError(ExporterErrorCode.NETWORK, `${this._settings.id}: writing to ${this._cfg.path || 'stdout'} failed: ${errorMessage(err)}`, {
-          cause: err,
-          retriable: true,
-          component: this._settings.id,
-        });
+        throw new ExportError(
+          ExporterErrorCode.NETWORK,
+          `${this._settings.id}: writing to ${this._cfg.path || 'stdout'} failed: ${errorMessage(err)}`,
+          {
+            cause: err,
+            retriable: true,
+            component: this._settings.id,
+          },
+        );
       }
       signal.sent(this._metrics, entries.length);
     }
     if (bad.length > 0) {
       signal.failed(this._metrics, badItems, 'permanent');
       this._logger.error({ traceIds: bad.slice(0, 100), err: firstErr }, `undecodable ${signal.name} chunks`);
-      throw new ExportRejectedError(`${this._settings.id}: ${bad.length} ${signal.name} chunk(s) could not be decoded: ${errorMessage(firstErr)}`, bad, false, {
-        cause: firstErr,
-        component: this._settings.id,
-      });
+      throw new ExportRejectedError(
+        `${this._settings.id}: ${bad.length} ${signal.name} chunk(s) could not be decoded: ${errorMessage(firstErr)}`,
+        bad,
+        false,
+        {
+          cause: firstErr,
+          component: this._settings.id,
+        },
+      );
     }
   }
 

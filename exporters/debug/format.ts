@@ -1,7 +1,16 @@
 // Renders decoded OTLP spans and log records for people: one text line per span or record (detailed:
 // indented lines below it), or one OTLP/JSON-shaped object per span or record and line.
 
-import type { OtlpAnyValue, OtlpKeyValue, OtlpLogRecord, OtlpResource, OtlpResourceLogs, OtlpResourceSpans, OtlpScope, OtlpSpan } from '../../pipeline/sdk/otlp';
+import type {
+  OtlpAnyValue,
+  OtlpKeyValue,
+  OtlpLogRecord,
+  OtlpResource,
+  OtlpResourceLogs,
+  OtlpResourceSpans,
+  OtlpScope,
+  OtlpSpan,
+} from '../../pipeline/sdk/otlp';
 
 const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS_NAMES = ['UNSET', 'OK', 'ERROR'];
@@ -64,10 +73,15 @@ export function spanText(rs: OtlpResourceSpans, scope: OtlpScope, s: OtlpSpan, v
   const out = [line];
   if (s.attributes.length) out.push(`    attributes: ${attrsText(s.attributes)}`);
   out.push(`    resource: ${attrsText(rs.resource.attributes)}`);
-  out.push(`    scope: ${scope.name || '-'}${scope.version ? `@${scope.version}` : ''}${scope.attributes.length ? ` ${attrsText(scope.attributes)}` : ''}`);
-  if (s.traceState || (s.flags & ~0xff) !== 0 || s.flags !== 1) out.push(`    trace_state: ${JSON.stringify(s.traceState)} flags: 0x${s.flags.toString(16)}`);
+  out.push(
+    `    scope: ${scope.name || '-'}${scope.version ? `@${scope.version}` : ''}${scope.attributes.length ? ` ${attrsText(scope.attributes)}` : ''}`,
+  );
+  if (s.traceState || (s.flags & ~0xff) !== 0 || s.flags !== 1)
+    out.push(`    trace_state: ${JSON.stringify(s.traceState)} flags: 0x${s.flags.toString(16)}`);
   for (const e of s.events) {
-    out.push(`    event ${isoNanos(e.timeUnixNano)} ${JSON.stringify(e.name)}${e.attributes.length ? ` ${attrsText(e.attributes)}` : ''}`);
+    out.push(
+      `    event ${isoNanos(e.timeUnixNano)} ${JSON.stringify(e.name)}${e.attributes.length ? ` ${attrsText(e.attributes)}` : ''}`,
+    );
   }
   for (const l of s.links) {
     out.push(`    link trace=${l.traceId} span=${l.spanId}${l.attributes.length ? ` ${attrsText(l.attributes)}` : ''}`);
@@ -108,7 +122,12 @@ function attrsJson(kvs: readonly OtlpKeyValue[]): Array<{ key: string; value: Re
 }
 
 /** spanJson renders one span as an OTLP/JSON-shaped object with its resource and scope inlined. */
-export function spanJson(rs: OtlpResourceSpans, scope: OtlpScope, s: OtlpSpan, verbosity: Verbosity): Record<string, unknown> {
+export function spanJson(
+  rs: OtlpResourceSpans,
+  scope: OtlpScope,
+  s: OtlpSpan,
+  verbosity: Verbosity,
+): Record<string, unknown> {
   const base: Record<string, unknown> = {
     traceId: s.traceId,
     spanId: s.spanId,
@@ -126,24 +145,45 @@ export function spanJson(rs: OtlpResourceSpans, scope: OtlpScope, s: OtlpSpan, v
     flags: s.flags,
     attributes: attrsJson(s.attributes),
     droppedAttributesCount: s.droppedAttributesCount,
-    events: s.events.map((e) => ({ timeUnixNano: e.timeUnixNano.toString(), name: e.name, attributes: attrsJson(e.attributes), droppedAttributesCount: e.droppedAttributesCount })),
+    events: s.events.map((e) => ({
+      timeUnixNano: e.timeUnixNano.toString(),
+      name: e.name,
+      attributes: attrsJson(e.attributes),
+      droppedAttributesCount: e.droppedAttributesCount,
+    })),
     droppedEventsCount: s.droppedEventsCount,
     links: s.links.map((l) => ({
-      traceId: l.traceId, spanId: l.spanId, traceState: l.traceState, attributes: attrsJson(l.attributes), droppedAttributesCount: l.droppedAttributesCount, flags: l.flags,
+      traceId: l.traceId,
+      spanId: l.spanId,
+      traceState: l.traceState,
+      attributes: attrsJson(l.attributes),
+      droppedAttributesCount: l.droppedAttributesCount,
+      flags: l.flags,
     })),
     droppedLinksCount: s.droppedLinksCount,
-    resource: { attributes: attrsJson(rs.resource.attributes), droppedAttributesCount: rs.resource.droppedAttributesCount },
+    resource: {
+      attributes: attrsJson(rs.resource.attributes),
+      droppedAttributesCount: rs.resource.droppedAttributesCount,
+    },
     scope: { name: scope.name, version: scope.version, attributes: attrsJson(scope.attributes) },
   };
 }
 
 /** renderSpans renders every span of decoded resource spans, one entry (line or text block) per span. */
-export function renderSpans(resourceSpans: readonly OtlpResourceSpans[], format: 'text' | 'json', verbosity: Verbosity): string[] {
+export function renderSpans(
+  resourceSpans: readonly OtlpResourceSpans[],
+  format: 'text' | 'json',
+  verbosity: Verbosity,
+): string[] {
   const out: string[] = [];
   for (const rs of resourceSpans) {
     for (const ss of rs.scopeSpans) {
       for (const s of ss.spans) {
-        out.push(format === 'json' ? JSON.stringify(spanJson(rs, ss.scope, s, verbosity)) : spanText(rs, ss.scope, s, verbosity));
+        out.push(
+          format === 'json'
+            ? JSON.stringify(spanJson(rs, ss.scope, s, verbosity))
+            : spanText(rs, ss.scope, s, verbosity),
+        );
       }
     }
   }
@@ -171,14 +211,23 @@ export function logText(rl: OtlpResourceLogs, scope: OtlpScope, r: OtlpLogRecord
   if (r.eventName) out.push(`    event_name: ${JSON.stringify(r.eventName)}`);
   if (r.attributes.length) out.push(`    attributes: ${attrsText(r.attributes)}`);
   out.push(`    resource: ${attrsText(rl.resource.attributes)}`);
-  out.push(`    scope: ${scope.name || '-'}${scope.version ? `@${scope.version}` : ''}${scope.attributes.length ? ` ${attrsText(scope.attributes)}` : ''}`);
-  out.push(`    observed: ${isoNanos(r.observedTimeUnixNano)} severity_number: ${r.severityNumber} flags: 0x${r.flags.toString(16)}`);
+  out.push(
+    `    scope: ${scope.name || '-'}${scope.version ? `@${scope.version}` : ''}${scope.attributes.length ? ` ${attrsText(scope.attributes)}` : ''}`,
+  );
+  out.push(
+    `    observed: ${isoNanos(r.observedTimeUnixNano)} severity_number: ${r.severityNumber} flags: 0x${r.flags.toString(16)}`,
+  );
   if (r.droppedAttributesCount) out.push(`    dropped: attributes=${r.droppedAttributesCount}`);
   return out.join('\n');
 }
 
 /** logJson renders one log record as an OTLP/JSON-shaped object with its resource and scope inlined. */
-export function logJson(rl: OtlpResourceLogs, scope: OtlpScope, r: OtlpLogRecord, verbosity: Verbosity): Record<string, unknown> {
+export function logJson(
+  rl: OtlpResourceLogs,
+  scope: OtlpScope,
+  r: OtlpLogRecord,
+  verbosity: Verbosity,
+): Record<string, unknown> {
   const base: Record<string, unknown> = {
     timeUnixNano: r.timeUnixNano.toString(),
     observedTimeUnixNano: r.observedTimeUnixNano.toString(),
@@ -195,18 +244,27 @@ export function logJson(rl: OtlpResourceLogs, scope: OtlpScope, r: OtlpLogRecord
     attributes: attrsJson(r.attributes),
     droppedAttributesCount: r.droppedAttributesCount,
     flags: r.flags,
-    resource: { attributes: attrsJson(rl.resource.attributes), droppedAttributesCount: rl.resource.droppedAttributesCount },
+    resource: {
+      attributes: attrsJson(rl.resource.attributes),
+      droppedAttributesCount: rl.resource.droppedAttributesCount,
+    },
     scope: { name: scope.name, version: scope.version, attributes: attrsJson(scope.attributes) },
   };
 }
 
 /** renderLogs renders every record of decoded resource logs, one entry (line or text block) per record. */
-export function renderLogs(resourceLogs: readonly OtlpResourceLogs[], format: 'text' | 'json', verbosity: Verbosity): string[] {
+export function renderLogs(
+  resourceLogs: readonly OtlpResourceLogs[],
+  format: 'text' | 'json',
+  verbosity: Verbosity,
+): string[] {
   const out: string[] = [];
   for (const rl of resourceLogs) {
     for (const sl of rl.scopeLogs) {
       for (const r of sl.logRecords) {
-        out.push(format === 'json' ? JSON.stringify(logJson(rl, sl.scope, r, verbosity)) : logText(rl, sl.scope, r, verbosity));
+        out.push(
+          format === 'json' ? JSON.stringify(logJson(rl, sl.scope, r, verbosity)) : logText(rl, sl.scope, r, verbosity),
+        );
       }
     }
   }

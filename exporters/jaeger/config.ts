@@ -3,7 +3,15 @@
 
 import { z } from 'zod';
 import { duration, hostPort, int } from '../../pipeline/sdk/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, notReadyAfterSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
+import {
+  checkDeadLetter,
+  deadLetterFields,
+  headersSchema,
+  notReadyAfterSchema,
+  retryOnFailureSchema,
+  sendingQueueSchema,
+  tlsSchema,
+} from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_ENDPOINT is Jaeger's thrift-over-HTTP collector endpoint on loopback. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:14268/api/traces';
@@ -59,7 +67,11 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'username and password must be set together' });
     }
     if (c.protocol === 'udp' && (c.username !== '' || Object.keys(c.headers).length > 0)) {
-      ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'username/password and headers need protocol "http"; UDP has no auth' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message: 'username/password and headers need protocol "http"; UDP has no auth',
+      });
     }
     checkDeadLetter(c, ctx);
   });

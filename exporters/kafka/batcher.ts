@@ -129,14 +129,27 @@ export class ProduceBatcher {
     if (this._inflight > 0 && this._inflight + bytes > this._opts.maxInflightBytes) {
       this._metrics.failed('backpressure', true);
       const retryAfterMs = Math.max(100, Math.min(5000, this._opts.produceTimeoutMs / 10));
-      return Promise.reject(new BackpressureError(`${this._opts.component}: ${this._inflight} bytes in flight to Kafka, limit ${this._opts.maxInflightBytes}`, retryAfterMs, { component: this._opts.component }));
+      return Promise.reject(
+        new BackpressureError(
+          `${this._opts.component}: ${this._inflight} bytes in flight to Kafka, limit ${this._opts.maxInflightBytes}`,
+          retryAfterMs,
+          { component: this._opts.component },
+        ),
+      );
     }
     this._addInflight(bytes);
     return new Promise<void>((resolve, reject) => {
       const ticket: Ticket = { resolve, reject, pending: 0, adding: true, done: false };
       ticket.timer = setTimeout(() => {
         const cause = this._opts.lastError?.();
-        this._fail(ticket, new KafkaError(KafkaErrorCode.PRODUCE_TIMEOUT, `${this._opts.component}: Kafka did not acknowledge within produce_timeout (${this._opts.produceTimeoutMs}ms)${cause ? `; last Kafka error: ${cause}` : ''}`, { component: this._opts.component }));
+        this._fail(
+          ticket,
+          new KafkaError(
+            KafkaErrorCode.PRODUCE_TIMEOUT,
+            `${this._opts.component}: Kafka did not acknowledge within produce_timeout (${this._opts.produceTimeoutMs}ms)${cause ? `; last Kafka error: ${cause}` : ''}`,
+            { component: this._opts.component },
+          ),
+        );
       }, this._opts.produceTimeoutMs);
       for (let i = 0; i < messages.length; i++) this._append({ msg: messages[i], size: sizes[i], ticket });
       ticket.adding = false;
@@ -215,7 +228,9 @@ export class ProduceBatcher {
       for (const { msg } of live) {
         let tm = byTopic.get(msg.topic);
         if (!tm) byTopic.set(msg.topic, (tm = { topic: msg.topic, messages: [] }));
-        tm.messages.push(msg.headers ? { key: msg.key, value: msg.value, headers: msg.headers } : { key: msg.key, value: msg.value });
+        tm.messages.push(
+          msg.headers ? { key: msg.key, value: msg.value, headers: msg.headers } : { key: msg.key, value: msg.value },
+        );
       }
       const started = process.hrtime.bigint();
       try {
@@ -242,7 +257,11 @@ export class ProduceBatcher {
       }
       this._metrics.requestDone(Number(process.hrtime.bigint() - started) / 1e9);
       for (const tm of byTopic.values()) {
-        this._metrics.produced(tm.topic, tm.messages.length, tm.messages.reduce((a, m) => a + (m.value as Buffer).length, 0));
+        this._metrics.produced(
+          tm.topic,
+          tm.messages.length,
+          tm.messages.reduce((a, m) => a + (m.value as Buffer).length, 0),
+        );
       }
     } finally {
       this._release(release);

@@ -18,7 +18,8 @@ export const DEFAULT_TOPIC_PARTITIONS = 8;
 export const DEFAULT_REPLICATION_FACTOR = 1;
 
 /** A Kafka topic name: 1-249 of [a-zA-Z0-9._-]. */
-const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
+const topicName = () =>
+  z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -');
 
 /**
  * kafkaExporterConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/sdk/kafka/client.ts):
@@ -63,10 +64,20 @@ export const kafkaExporterConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.batch_max_bytes > c.max_message_bytes) {
-      ctx.addIssue({ code: 'custom', path: ['batch_max_bytes'], message: `must be at most max_message_bytes (${c.max_message_bytes}): the messages of one request may all land on one partition, whose record batch the broker limits`, input: c.batch_max_bytes });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batch_max_bytes'],
+        message: `must be at most max_message_bytes (${c.max_message_bytes}): the messages of one request may all land on one partition, whose record batch the broker limits`,
+        input: c.batch_max_bytes,
+      });
     }
     if (c.max_inflight_bytes < c.max_message_bytes) {
-      ctx.addIssue({ code: 'custom', path: ['max_inflight_bytes'], message: `must be at least max_message_bytes (${c.max_message_bytes})`, input: c.max_inflight_bytes });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_inflight_bytes'],
+        message: `must be at least max_message_bytes (${c.max_message_bytes})`,
+        input: c.max_inflight_bytes,
+      });
     }
   });
 

@@ -103,7 +103,10 @@ export class KafkaExporter implements Exporter {
         batchMaxBytes: cfg.batch_max_bytes,
         maxInflightBytes: cfg.max_inflight_bytes,
         produceTimeoutMs: cfg.produce_timeout,
-        lastError: () => (this._lastError && Date.now() - this._lastError.at < LAST_ERROR_RELEVANT_MS ? this._lastError.message : undefined),
+        lastError: () =>
+          this._lastError && Date.now() - this._lastError.at < LAST_ERROR_RELEVANT_MS
+            ? this._lastError.message
+            : undefined,
         onSuccess: () => this._status.succeeded(),
         onFailure: (err) => this._status.failed(err),
       },
@@ -130,11 +133,19 @@ export class KafkaExporter implements Exporter {
   health(): ComponentHealth {
     if (!this._batcher || this._closed) return { ready: false, detail: this._closed ? 'shut down' : 'not started' };
     const topic = this._topics.get(this._cfg.topic);
-    if (topic && !topic.ready) return { ready: false, detail: `waiting for topic ${this._cfg.topic}${this._lastError ? `: ${this._lastError.message}` : ''}` };
+    if (topic && !topic.ready)
+      return {
+        ready: false,
+        detail: `waiting for topic ${this._cfg.topic}${this._lastError ? `: ${this._lastError.message}` : ''}`,
+      };
     const failing = this._status.health();
     if (failing) return failing;
     const inflight = this._batcher.inflightBytes;
-    return { ready: true, degraded: inflight > 0.8 * this._cfg.max_inflight_bytes, detail: `${inflight} bytes in flight to ${this._cfg.topic}` };
+    return {
+      ready: true,
+      degraded: inflight > 0.8 * this._cfg.max_inflight_bytes,
+      detail: `${inflight} bytes in flight to ${this._cfg.topic}`,
+    };
   }
 
   private _submit(topic: string, chunks: readonly { traceId: string; data: Uint8Array }[]): Promise<void> {
@@ -149,11 +160,15 @@ export class KafkaExporter implements Exporter {
           continue;
         }
         this._metrics.split();
-        for (const part of splitBySize(chunk.data, this._valueLimit)) messages.push({ topic, key, value: asBuffer(part), headers });
+        for (const part of splitBySize(chunk.data, this._valueLimit))
+          messages.push({ topic, key, value: asBuffer(part), headers });
       }
     } catch (err) {
       const retriable = err instanceof PipelineError ? err.retriable : false;
-      this._metrics.failed(err instanceof PipelineError && err.code === KafkaErrorCode.MESSAGE_TOO_LARGE ? 'too_large' : 'rejected', retriable);
+      this._metrics.failed(
+        err instanceof PipelineError && err.code === KafkaErrorCode.MESSAGE_TOO_LARGE ? 'too_large' : 'rejected',
+        retriable,
+      );
       return Promise.reject(err);
     }
     return this._batcher.submit(messages);
@@ -165,7 +180,17 @@ export class KafkaExporter implements Exporter {
       if (!t.ready) {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new KafkaError(KafkaErrorCode.PRODUCE, `topic ${tm.topic} is not ready${this._lastError ? `: ${this._lastError.message}` : ''}`, { topic: tm.topic })), this._cfg.produce_timeout);
+          timer = setTimeout(
+            () =>
+              reject(
+                new KafkaError(
+                  KafkaErrorCode.PRODUCE,
+                  `topic ${tm.topic} is not ready${this._lastError ? `: ${this._lastError.message}` : ''}`,
+                  { topic: tm.topic },
+                ),
+              ),
+            this._cfg.produce_timeout,
+          );
         });
         try {
           await Promise.race([t.promise, timeout]);

@@ -15,9 +15,20 @@ export class KafkaExporterMetrics {
   private readonly _inflight: Gauge<'exporter'>;
   private readonly _split: Counter<'exporter'>;
 
-  constructor(registry: Registry, private readonly _exporter: string) {
-    this._messages = counter(registry, { name: 'tusk_kafka_produced_messages_total', help: 'Messages Kafka acknowledged (acks=all).', labelNames: ['exporter', 'topic'] });
-    this._bytes = counter(registry, { name: 'tusk_kafka_produced_bytes_total', help: 'Message value bytes Kafka acknowledged.', labelNames: ['exporter', 'topic'] });
+  constructor(
+    registry: Registry,
+    private readonly _exporter: string,
+  ) {
+    this._messages = counter(registry, {
+      name: 'tusk_kafka_produced_messages_total',
+      help: 'Messages Kafka acknowledged (acks=all).',
+      labelNames: ['exporter', 'topic'],
+    });
+    this._bytes = counter(registry, {
+      name: 'tusk_kafka_produced_bytes_total',
+      help: 'Message value bytes Kafka acknowledged.',
+      labelNames: ['exporter', 'topic'],
+    });
     this._errors = counter(registry, {
       name: 'tusk_kafka_produce_errors_total',
       help: 'Calls the exporter did not acknowledge, by retriable and reason (kafka, timeout, backpressure, too_large, rejected, shutdown).',
@@ -29,8 +40,16 @@ export class KafkaExporterMetrics {
       labelNames: ['exporter'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this._inflight = gauge(registry, { name: 'tusk_kafka_inflight_bytes', help: 'Bytes accepted by the exporter and not yet acknowledged by Kafka.', labelNames: ['exporter'] });
-    this._split = counter(registry, { name: 'tusk_kafka_split_chunks_total', help: 'Trace or log chunks split into several messages because they exceeded max_message_bytes.', labelNames: ['exporter'] });
+    this._inflight = gauge(registry, {
+      name: 'tusk_kafka_inflight_bytes',
+      help: 'Bytes accepted by the exporter and not yet acknowledged by Kafka.',
+      labelNames: ['exporter'],
+    });
+    this._split = counter(registry, {
+      name: 'tusk_kafka_split_chunks_total',
+      help: 'Trace or log chunks split into several messages because they exceeded max_message_bytes.',
+      labelNames: ['exporter'],
+    });
     this._inflight.set({ exporter: this._exporter }, 0);
   }
 

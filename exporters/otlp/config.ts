@@ -3,7 +3,15 @@
 
 import { z } from 'zod';
 import { byteSize, duration } from '../../pipeline/sdk/config-types';
-import { checkDeadLetter, deadLetterFields, headersSchema, notReadyAfterSchema, retryOnFailureSchema, sendingQueueSchema, tlsSchema } from '../../pipeline/sdk/exporterhelper/config';
+import {
+  checkDeadLetter,
+  deadLetterFields,
+  headersSchema,
+  notReadyAfterSchema,
+  retryOnFailureSchema,
+  sendingQueueSchema,
+  tlsSchema,
+} from '../../pipeline/sdk/exporterhelper/config';
 
 /** DEFAULT_HTTP_BASE_URL is the OTLP/HTTP base URL used when `endpoint` is empty and protocol is http. */
 export const DEFAULT_HTTP_BASE_URL = 'http://127.0.0.1:4318';
@@ -53,7 +61,11 @@ export const configSchema = z
     if (c.protocol === 'http') {
       for (const key of ['endpoint', 'traces_endpoint', 'logs_endpoint'] as const) {
         if (c[key] !== '' && !/^https?:\/\/[^/]/.test(c[key])) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `expected an http:// or https:// URL, got ${JSON.stringify(c[key])}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `expected an http:// or https:// URL, got ${JSON.stringify(c[key])}`,
+          });
         }
       }
     } else {
@@ -61,7 +73,11 @@ export const configSchema = z
         if (c[key] !== '') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for protocol "http" only` });
       }
       if (c.endpoint !== '' && !/^(https?:\/\/)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):\d{1,5}\/?$/.test(c.endpoint)) {
-        ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `expected "host:port" (optionally with http:// or https://), got ${JSON.stringify(c.endpoint)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoint'],
+          message: `expected "host:port" (optionally with http:// or https://), got ${JSON.stringify(c.endpoint)}`,
+        });
       }
     }
     checkDeadLetter(c, ctx);

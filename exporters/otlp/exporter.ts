@@ -7,7 +7,12 @@
 import type { ComponentSettings } from '../../pipeline/sdk/component';
 import type { LogBatch, LogChunk, TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { itemsOf, QueuedExporter } from '../../pipeline/sdk/exporterhelper/exporter-helper';
-import type { ExportChunk, ExportRequest, ExportSignal, SplitResult } from '../../pipeline/sdk/exporterhelper/exporter-helper';
+import type {
+  ExportChunk,
+  ExportRequest,
+  ExportSignal,
+  SplitResult,
+} from '../../pipeline/sdk/exporterhelper/exporter-helper';
 import { createAgent, loadTls } from '../../pipeline/sdk/exporterhelper/http';
 import { grpcTarget, logsUrl, tracesUrl } from './config';
 import type { OtlpExporterConfig } from './config';
@@ -60,7 +65,10 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
   private _transport?: Transport;
   private _partialWarned = 0;
 
-  constructor(settings: ComponentSettings, private readonly _cfg: OtlpExporterConfig) {
+  constructor(
+    settings: ComponentSettings,
+    private readonly _cfg: OtlpExporterConfig,
+  ) {
     super(settings, _cfg, _cfg.protocol === 'grpc' ? `grpc://${grpcTarget(_cfg).target}` : tracesUrl(_cfg).href);
   }
 
@@ -97,7 +105,16 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
       // Accepted request; the server dropped part of it for good (the OTLP spec forbids retrying those).
       this._countFailed(kind, Math.min(partial.rejected, request.itemCount), 'permanent');
       if (this._partialWarned++ % 100 === 0) {
-        this._logger.warn({ signal: kind, rejected: partial.rejected, message: partial.errorMessage, traceIds: request.traceIds.slice(0, 20), occurrences: this._partialWarned }, 'backend accepted a request but rejected part of it');
+        this._logger.warn(
+          {
+            signal: kind,
+            rejected: partial.rejected,
+            message: partial.errorMessage,
+            traceIds: request.traceIds.slice(0, 20),
+            occurrences: this._partialWarned,
+          },
+          'backend accepted a request but rejected part of it',
+        );
       }
     }
   }
@@ -113,10 +130,22 @@ export class OtlpTraceExporter extends QueuedExporter<OtlpRequest> {
     const headers = { ...c.headers };
     if (c.protocol === 'grpc') {
       const { target, tls } = grpcTarget(c);
-      this._transport = new GrpcTransport({ target, tls: tls ? loadTls(c.tls) : undefined, headers, gzip: c.compression === 'gzip', timeoutMs: c.timeout });
+      this._transport = new GrpcTransport({
+        target,
+        tls: tls ? loadTls(c.tls) : undefined,
+        headers,
+        gzip: c.compression === 'gzip',
+        timeoutMs: c.timeout,
+      });
     } else {
       const urls = { traces: tracesUrl(c), logs: logsUrl(c) };
-      this._transport = new HttpTransport({ urls, headers, gzip: c.compression === 'gzip', timeoutMs: c.timeout, agent: createAgent(urls.traces, loadTls(c.tls), c.sending_queue.num_consumers) });
+      this._transport = new HttpTransport({
+        urls,
+        headers,
+        gzip: c.compression === 'gzip',
+        timeoutMs: c.timeout,
+        agent: createAgent(urls.traces, loadTls(c.tls), c.sending_queue.num_consumers),
+      });
     }
     return this._transport;
   }

@@ -32,7 +32,9 @@ export function retryDelayFromMetadata(md: grpc.Metadata | undefined): number | 
     const st = t.RpcStatus.decode(raw) as unknown as { details?: Array<{ type_url?: string; value?: Uint8Array }> };
     for (const d of st.details ?? []) {
       if (!d.type_url?.endsWith('google.rpc.RetryInfo') || !d.value) continue;
-      const ri = t.RetryInfo.decode(d.value) as unknown as { retry_delay?: { seconds?: number | { toNumber(): number }; nanos?: number } };
+      const ri = t.RetryInfo.decode(d.value) as unknown as {
+        retry_delay?: { seconds?: number | { toNumber(): number }; nanos?: number };
+      };
       const s = ri.retry_delay?.seconds;
       const seconds = typeof s === 'number' ? s : s ? s.toNumber() : 0;
       return seconds * 1000 + Math.floor((ri.retry_delay?.nanos ?? 0) / 1e6);
@@ -46,13 +48,18 @@ export function retryDelayFromMetadata(md: grpc.Metadata | undefined): number | 
 /** grpcStatusError classifies a failed call. */
 export function grpcStatusError(err: grpc.ServiceError): ExportError {
   const retryAfterMs = retryDelayFromMetadata(err.metadata);
-  const retriable = RETRIABLE_CODES.has(err.code) || (err.code === grpc.status.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
-  return new ExportError(ExporterErrorCode.GRPC_STATUS, `gRPC ${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`, {
-    status: err.code,
-    retriable,
-    retryAfterMs: retriable ? retryAfterMs : undefined,
-    cause: err,
-  });
+  const retriable =
+    RETRIABLE_CODES.has(err.code) || (err.code === grpc.status.RESOURCE_EXHAUSTED && retryAfterMs !== undefined);
+  return new ExportError(
+    ExporterErrorCode.GRPC_STATUS,
+    `gRPC ${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`,
+    {
+      status: err.code,
+      retriable,
+      retryAfterMs: retriable ? retryAfterMs : undefined,
+      cause: err,
+    },
+  );
 }
 
 /** GrpcTransportOptions configure the OTLP/gRPC transport. */
@@ -80,7 +87,9 @@ export class GrpcTransport {
     const options: grpc.ChannelOptions = {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': 4 * 1024 * 1024,
-      'grpc.default_compression_algorithm': _o.gzip ? grpc.compressionAlgorithms.gzip : grpc.compressionAlgorithms.identity,
+      'grpc.default_compression_algorithm': _o.gzip
+        ? grpc.compressionAlgorithms.gzip
+        : grpc.compressionAlgorithms.identity,
       'grpc.primary_user_agent': 'tusk-collector',
     };
     if (_o.tls?.servername) options['grpc.ssl_target_name_override'] = _o.tls.servername;

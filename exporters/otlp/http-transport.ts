@@ -33,7 +33,9 @@ export function decodePartialSuccess(body: Uint8Array, kind: ExportSignal = 'tra
   if (body.length === 0) return undefined;
   try {
     const t = otlpTypes();
-    const msg = (kind === 'logs' ? t.ExportLogsServiceResponse : t.ExportTraceServiceResponse).decode(body) as unknown as PartialSuccessFields;
+    const msg = (kind === 'logs' ? t.ExportLogsServiceResponse : t.ExportTraceServiceResponse).decode(
+      body,
+    ) as unknown as PartialSuccessFields;
     const ps = msg.partial_success;
     if (!ps) return undefined;
     const r = kind === 'logs' ? ps.rejected_log_records : ps.rejected_spans;
@@ -71,7 +73,11 @@ export class HttpTransport {
 
   /** send POSTs the body; resolves with the partial success, if any; rejects with an ExportError. */
   async send(kind: ExportSignal, body: Uint8Array, signal: AbortSignal): Promise<PartialSuccess | undefined> {
-    const headers: Record<string, string> = { ...this._o.headers, 'content-type': 'application/x-protobuf', accept: 'application/x-protobuf' };
+    const headers: Record<string, string> = {
+      ...this._o.headers,
+      'content-type': 'application/x-protobuf',
+      accept: 'application/x-protobuf',
+    };
     let payload = body;
     if (this._o.gzip) {
       payload = await gzipAsync(body);
@@ -82,9 +88,17 @@ export class HttpTransport {
     const err = httpStatusError(`POST ${url.origin}${url.pathname}`, res);
     if (err) {
       const detail = rpcStatusMessage(res);
-      throw detail ? new ExportError(err.code, `${err.message}: ${detail}`, { status: err.status, retriable: err.retriable, retryAfterMs: err.retryAfterMs }) : err;
+      throw detail
+        ? new ExportError(err.code, `${err.message}: ${detail}`, {
+            status: err.status,
+            retriable: err.retriable,
+            retryAfterMs: err.retryAfterMs,
+          })
+        : err;
     }
-    return String(res.headers['content-type'] ?? '').includes('protobuf') ? decodePartialSuccess(res.body, kind) : undefined;
+    return String(res.headers['content-type'] ?? '').includes('protobuf')
+      ? decodePartialSuccess(res.body, kind)
+      : undefined;
   }
 
   /** close drops pooled connections. */

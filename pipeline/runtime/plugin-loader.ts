@@ -26,13 +26,19 @@ export async function loadProcessorModule(spec: string, baseDir: string): Promis
   const req = createRequire(path.join(baseDir, 'noop.js'));
   let resolved: string;
   try {
-    resolved = isRelative(spec) ? req.resolve(path.resolve(baseDir, spec)) : req.resolve(spec, { paths: [baseDir, process.cwd()] });
+    resolved = isRelative(spec)
+      ? req.resolve(path.resolve(baseDir, spec))
+      : req.resolve(spec, { paths: [baseDir, process.cwd()] });
   } catch {
-    fail(`cannot find module "${spec}" (looked relative to ${baseDir}${isRelative(spec) ? '' : ' and in node_modules'})`);
+    fail(
+      `cannot find module "${spec}" (looked relative to ${baseDir}${isRelative(spec) ? '' : ' and in node_modules'})`,
+    );
   }
   let mod: Record<string, unknown>;
   try {
-    mod = resolved.endsWith('.mjs') ? ((await import(pathToFileURL(resolved).href)) as Record<string, unknown>) : (req(resolved) as Record<string, unknown>);
+    mod = resolved.endsWith('.mjs')
+      ? ((await import(pathToFileURL(resolved).href)) as Record<string, unknown>)
+      : (req(resolved) as Record<string, unknown>);
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_REQUIRE_ESM') {
       mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
@@ -40,19 +46,26 @@ export async function loadProcessorModule(spec: string, baseDir: string): Promis
       fail(`module "${spec}" failed to load: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const candidate = (mod.factory ?? (mod.default as Record<string, unknown> | undefined)?.factory ?? mod.default) as Partial<ProcessorFactory<unknown>> | undefined;
-  if (!candidate || typeof candidate !== 'object') fail(`module "${spec}" must export \`factory\` built with defineProcessorFactory`);
-  if (candidate.kind !== 'processor') fail(`module "${spec}": factory.kind must be "processor" (use defineProcessorFactory)`);
-  if (typeof candidate.type !== 'string' || !/^[a-z][a-z0-9_]*$/.test(candidate.type)) fail(`module "${spec}": factory.type must be a snake_case string`);
+  const candidate = (mod.factory ?? (mod.default as Record<string, unknown> | undefined)?.factory ?? mod.default) as
+    Partial<ProcessorFactory<unknown>> | undefined;
+  if (!candidate || typeof candidate !== 'object')
+    fail(`module "${spec}" must export \`factory\` built with defineProcessorFactory`);
+  if (candidate.kind !== 'processor')
+    fail(`module "${spec}": factory.kind must be "processor" (use defineProcessorFactory)`);
+  if (typeof candidate.type !== 'string' || !/^[a-z][a-z0-9_]*$/.test(candidate.type))
+    fail(`module "${spec}": factory.type must be a snake_case string`);
   if (typeof candidate.create !== 'function') fail(`module "${spec}": factory.create must be a function`);
   if (!candidate.configSchema || typeof (candidate.configSchema as { safeParse?: unknown }).safeParse !== 'function') {
     fail(`module "${spec}": factory.configSchema must be a zod schema (import { z } from 'tusk-collector/plugin-api')`);
   }
-  if (typeof candidate.createDefaultConfig !== 'function') fail(`module "${spec}": factory.createDefaultConfig must be a function`);
+  if (typeof candidate.createDefaultConfig !== 'function')
+    fail(`module "${spec}": factory.createDefaultConfig must be a function`);
   try {
     candidate.createDefaultConfig();
   } catch (err) {
-    fail(`module "${spec}": its default config does not pass its own schema: ${err instanceof Error ? err.message : String(err)}`);
+    fail(
+      `module "${spec}": its default config does not pass its own schema: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return { factory: candidate as ProcessorFactory<unknown>, resolved };
 }

@@ -6,8 +6,20 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type {
-  Component, ComponentHealth, DecisionExplainer, DecisionRecord, Exporter, ExporterFactory, Host,
-  LogsConsumer, Processor, ProcessorFactory, ProcessorNext, Receiver, ReceiverFactory, TracesConsumer,
+  Component,
+  ComponentHealth,
+  DecisionExplainer,
+  DecisionRecord,
+  Exporter,
+  ExporterFactory,
+  Host,
+  LogsConsumer,
+  Processor,
+  ProcessorFactory,
+  ProcessorNext,
+  Receiver,
+  ReceiverFactory,
+  TracesConsumer,
 } from '../sdk/component';
 import { fanoutLogs, fanoutTraces } from './fanout';
 import { isInsightsProvider, type InsightsProvider } from '../sdk/insights';
@@ -70,7 +82,11 @@ export class Service implements Host {
     for (const name of wanted) {
       const p = config.pipelines.get(name);
       if (!p) {
-        throw new PipelineError('ERR_SERVICE_UNKNOWN_PIPELINE', `no pipeline named "${name}" in ${config.file}; it has: ${[...config.pipelines.keys()].join(', ')}`, { retriable: false });
+        throw new PipelineError(
+          'ERR_SERVICE_UNKNOWN_PIPELINE',
+          `no pipeline named "${name}" in ${config.file}; it has: ${[...config.pipelines.keys()].join(', ')}`,
+          { retriable: false },
+        );
       }
       this._pipelines.set(name, p);
     }
@@ -113,19 +129,33 @@ export class Service implements Host {
         }
         return node.component as Exporter;
       });
-      let next: ProcessorNext = fanoutTraces(exporters.map((e, i) => this._traced(e, `export ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)));
+      let next: ProcessorNext = fanoutTraces(
+        exporters.map((e, i) => this._traced(e, `export ${p.exporters[i]}`, `exporters.${p.exporters[i]}`)),
+      );
       // Log records travel a traces pipeline (following their trace's sampling decision) to the exporters
       // that take logs; a pipeline none of whose exporters takes logs does not carry them.
       const logExporters = exporters.map((e, i) => ({ e, name: p.exporters[i] })).filter(({ e }) => supportsLogs(e));
       let carriesLogs = logExporters.length > 0;
       if (carriesLogs) {
-        const logs = fanoutLogs(logExporters.map(({ e, name }) => this._tracedLogs(e as unknown as LogsConsumer, `export logs ${name}`, `exporters.${name}`)));
+        const logs = fanoutLogs(
+          logExporters.map(({ e, name }) =>
+            this._tracedLogs(e as unknown as LogsConsumer, `export logs ${name}`, `exporters.${name}`),
+          ),
+        );
         const traces = next;
-        next = { capabilities: traces.capabilities, consumeTraces: (b, s) => traces.consumeTraces(b, s), consumeLogs: (b, s) => logs.consumeLogs(b, s) };
+        next = {
+          capabilities: traces.capabilities,
+          consumeTraces: (b, s) => traces.consumeTraces(b, s),
+          consumeLogs: (b, s) => logs.consumeLogs(b, s),
+        };
       }
       for (const procName of [...p.processors].reverse()) {
         const s = spec(`processors.${procName}`);
-        const processor: Processor = (s.factory as ProcessorFactory<unknown>).create(this._settings(s, name), s.config, next);
+        const processor: Processor = (s.factory as ProcessorFactory<unknown>).create(
+          this._settings(s, name),
+          s.config,
+          next,
+        );
         this._processors.unshift({ id: `${s.id}@${name}`, spec: s, component: processor, pipeline: name });
         carriesLogs = carriesLogs && supportsLogs(processor);
         next = this._tracedProcessor(processor, `process ${procName}`, s.id);
@@ -144,7 +174,12 @@ export class Service implements Host {
     }
     const noTraces: TracesConsumer = {
       capabilities: { mutatesData: false },
-      consumeTraces: () => Promise.reject(new PipelineError('ERR_SERVICE_NO_TRACES_PIPELINE', 'no traces pipeline uses this receiver', { retriable: false })),
+      consumeTraces: () =>
+        Promise.reject(
+          new PipelineError('ERR_SERVICE_NO_TRACES_PIPELINE', 'no traces pipeline uses this receiver', {
+            retriable: false,
+          }),
+        ),
     };
     for (const id of new Set([...traceHeads.keys(), ...logHeads.keys()])) {
       const s = spec(id);
@@ -170,7 +205,9 @@ export class Service implements Host {
   private _tracedProcessor(processor: Processor, operation: string, component: string): ProcessorNext {
     if (!this._opts.tracer) return processor;
     const traces = tracedTraces(this._opts.tracer, operation, component, processor);
-    const logs = supportsLogs(processor) ? tracedLogs(this._opts.tracer, `${operation} logs`, component, processor) : undefined;
+    const logs = supportsLogs(processor)
+      ? tracedLogs(this._opts.tracer, `${operation} logs`, component, processor)
+      : undefined;
     return {
       capabilities: processor.capabilities,
       consumeTraces: (b, sig) => traces.consumeTraces(b, sig),
@@ -198,7 +235,11 @@ export class Service implements Host {
       } catch (err) {
         this._opts.logger.error({ err, component: node.id }, 'component failed to start');
         await this.shutdown();
-        throw new PipelineError('ERR_SERVICE_START', `${node.id} failed to start: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: false, component: node.id });
+        throw new PipelineError(
+          'ERR_SERVICE_START',
+          `${node.id} failed to start: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err, retriable: false, component: node.id },
+        );
       }
     }
   }
@@ -218,10 +259,13 @@ export class Service implements Host {
       for (const node of this._startOrder().reverse()) {
         const left = Math.max(0, deadline - Date.now());
         let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), left); });
+        const timeout = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), left);
+        });
         try {
           const outcome = await Promise.race([node.component.shutdown().then(() => 'done' as const), timeout]);
-          if (outcome === 'timeout') this._opts.logger.warn({ component: node.id }, 'shutdown deadline reached; moving on');
+          if (outcome === 'timeout')
+            this._opts.logger.warn({ component: node.id }, 'shutdown deadline reached; moving on');
         } catch (err) {
           this._opts.logger.error({ err, component: node.id }, 'component failed to shut down cleanly');
         } finally {
@@ -238,7 +282,13 @@ export class Service implements Host {
     return this._startOrder().map((node) => {
       const started = this._started.has(node.id);
       const h = node.component.health?.() ?? { ready: true };
-      return { id: node.id, started, ready: started && h.ready, degraded: h.degraded, detail: started ? h.detail : 'not started' };
+      return {
+        id: node.id,
+        started,
+        ready: started && h.ready,
+        degraded: h.degraded,
+        detail: started ? h.detail : 'not started',
+      };
     });
   }
 
@@ -255,7 +305,8 @@ export class Service implements Host {
 
   /** insightProviders lists the processors that show something on the console, with their ids. */
   insightProviders(): Array<{ id: string; pipeline: string; provider: InsightsProvider }> {
-    return this._processors.filter((n) => isInsightsProvider(n.component))
+    return this._processors
+      .filter((n) => isInsightsProvider(n.component))
       .map((n) => ({ id: n.id, pipeline: n.pipeline ?? '', provider: n.component as unknown as InsightsProvider }));
   }
 
@@ -267,10 +318,12 @@ export class Service implements Host {
     const problems: string[] = [];
     const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     for (const [name, p] of this._pipelines) {
-      if (!sameJson(next.pipelines.get(name), p)) problems.push(`pipeline "${name}" changed its wiring; restart to apply`);
+      if (!sameJson(next.pipelines.get(name), p))
+        problems.push(`pipeline "${name}" changed its wiring; restart to apply`);
     }
     for (const id of [...this._receivers.keys(), ...this._exporters.keys()]) {
-      if (!sameJson(next.components.get(id)?.config, this._config.components.get(id)?.config)) problems.push(`${id} changed; restart to apply`);
+      if (!sameJson(next.components.get(id)?.config, this._config.components.get(id)?.config))
+        problems.push(`${id} changed; restart to apply`);
     }
     const changes: Array<{ target: Processor; config: unknown }> = [];
     for (const node of this._processors) {
@@ -281,7 +334,8 @@ export class Service implements Host {
       }
       if (sameJson(updated.config, this._config.components.get(node.spec.id)?.config)) continue;
       const target = node.component;
-      if (typeof target.reconfigure !== 'function') problems.push(`${node.spec.id} cannot be reconfigured while running; restart to apply`);
+      if (typeof target.reconfigure !== 'function')
+        problems.push(`${node.spec.id} cannot be reconfigured while running; restart to apply`);
       else changes.push({ target, config: updated.config });
     }
     if (problems.length > 0) return problems;

@@ -5,9 +5,27 @@
 
 import { z } from 'zod';
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const SIZE_UNITS: Readonly<Record<string, number>> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
 };
 
 /** parseDuration turns "1.5s", "250ms", "2m30s" or a number of milliseconds into milliseconds; undefined if malformed. */
@@ -39,7 +57,11 @@ export function parseByteSize(value: unknown): number | undefined {
 /** formatMs renders milliseconds the way a config would write them ("1.5s", "250ms", "2m", "0s"). */
 export function formatMs(ms: number): string {
   if (ms === 0) return '0s';
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && Number.isInteger((ms / size) * 1000)) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
@@ -58,27 +80,32 @@ function unitlessDuration(raw: unknown): number | undefined {
  * suggests both spellings (params.suggestion holds the more likely one).
  */
 export function duration(opts: { min?: number; max?: number } = {}) {
-  return tagDuration(z.unknown().transform((raw, ctx): number => {
-    const bare = unitlessDuration(raw);
-    if (bare !== undefined) {
-      const likely = bare >= 100 ? `${bare}ms` : `${bare}s`;
-      const other = bare >= 100 ? `${bare}s` : `${bare}ms`;
-      ctx.addIssue({
-        code: 'custom',
-        message: `a duration needs a unit: write "${likely}" or "${other}", got ${JSON.stringify(raw)}`,
-        params: { suggestion: likely },
-      });
-      return z.NEVER;
-    }
-    const ms = parseDuration(raw);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "10s", "250ms" or "2m", got ${JSON.stringify(raw)}` });
-      return z.NEVER;
-    }
-    const range = rangeMessage(ms, opts, formatMs);
-    if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
-    return ms;
-  }));
+  return tagDuration(
+    z.unknown().transform((raw, ctx): number => {
+      const bare = unitlessDuration(raw);
+      if (bare !== undefined) {
+        const likely = bare >= 100 ? `${bare}ms` : `${bare}s`;
+        const other = bare >= 100 ? `${bare}s` : `${bare}ms`;
+        ctx.addIssue({
+          code: 'custom',
+          message: `a duration needs a unit: write "${likely}" or "${other}", got ${JSON.stringify(raw)}`,
+          params: { suggestion: likely },
+        });
+        return z.NEVER;
+      }
+      const ms = parseDuration(raw);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as "10s", "250ms" or "2m", got ${JSON.stringify(raw)}`,
+        });
+        return z.NEVER;
+      }
+      const range = rangeMessage(ms, opts, formatMs);
+      if (range !== undefined) ctx.addIssue({ code: 'custom', message: range });
+      return ms;
+    }),
+  );
 }
 
 const durationSchemas = new WeakSet<object>();
@@ -116,7 +143,10 @@ export function byteSize(opts: { min?: number; max?: number } = {}) {
   return z.unknown().transform((raw, ctx): number => {
     const bytes = parseByteSize(raw);
     if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size such as "20MiB", "512KiB" or a number of bytes, got ${JSON.stringify(raw)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a size such as "20MiB", "512KiB" or a number of bytes, got ${JSON.stringify(raw)}`,
+      });
       return z.NEVER;
     }
     const range = rangeMessage(bytes, opts, (n) => `${n} bytes`);
@@ -160,19 +190,28 @@ export function num(opts: { min?: number; max?: number } = {}) {
 
 /** bool is a boolean field that also accepts "true"/"false"/"1"/"0"/"yes"/"no"/"on"/"off". */
 export function bool() {
-  return z.preprocess((raw) => {
-    if (typeof raw !== 'string') return raw;
-    const t = raw.trim().toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(t)) return true;
-    if (['false', '0', 'no', 'off'].includes(t)) return false;
-    return raw;
-  }, z.boolean({ error: (i) => `expected true or false, got ${JSON.stringify(i.input)}` }));
+  return z.preprocess(
+    (raw) => {
+      if (typeof raw !== 'string') return raw;
+      const t = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(t)) return true;
+      if (['false', '0', 'no', 'off'].includes(t)) return false;
+      return raw;
+    },
+    z.boolean({ error: (i) => `expected true or false, got ${JSON.stringify(i.input)}` }),
+  );
 }
 
 /** stringList accepts an array of strings, or one string with comma-separated items (as @env gives). */
 export function stringList() {
   return z.preprocess(
-    (raw) => (typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : raw),
+    (raw) =>
+      typeof raw === 'string'
+        ? raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : raw,
     z.array(z.string()),
   );
 }

@@ -6,7 +6,11 @@ import pino, { type Logger } from 'pino';
 import { trace } from '@opentelemetry/api';
 
 /** createLogger builds the root logger; `destination` defaults to stderr so stdout stays for data. */
-export function createLogger(level: string, name = 'tusk-collector', destination: pino.DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  level: string,
+  name = 'tusk-collector',
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
   return pino(
     {
       name,

@@ -49,7 +49,12 @@ export type ChunkSettledHook = (index: number) => void;
  * spreading the batch into a new one drops it).
  */
 export function withChunkSettledHook<B extends TraceBatch | LogBatch>(batch: B, hook: ChunkSettledHook): B {
-  Object.defineProperty(batch, 'onChunkSettled', { value: hook, enumerable: false, writable: false, configurable: false });
+  Object.defineProperty(batch, 'onChunkSettled', {
+    value: hook,
+    enumerable: false,
+    writable: false,
+    configurable: false,
+  });
   return batch;
 }
 

@@ -39,7 +39,10 @@ export class ZstdTooLargeError extends RangeError {
 export function zstdDecompressedBound(buf: Uint8Array): number {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const need = (pos: number, n: number, what: string) => {
-    if (pos + n > buf.length) throw new ZstdFormatError(`truncated zstd data: ${what} at byte ${pos} needs ${n} bytes, ${buf.length - pos} left`);
+    if (pos + n > buf.length)
+      throw new ZstdFormatError(
+        `truncated zstd data: ${what} at byte ${pos} needs ${n} bytes, ${buf.length - pos} left`,
+      );
   };
   if (buf.length === 0) throw new ZstdFormatError('empty zstd data');
   let pos = 0;
@@ -54,7 +57,8 @@ export function zstdDecompressedBound(buf: Uint8Array): number {
       pos += 8 + size;
       continue;
     }
-    if (magic !== FRAME_MAGIC) throw new ZstdFormatError(`not a zstd frame at byte ${pos} (magic 0x${magic.toString(16).padStart(8, '0')})`);
+    if (magic !== FRAME_MAGIC)
+      throw new ZstdFormatError(`not a zstd frame at byte ${pos} (magic 0x${magic.toString(16).padStart(8, '0')})`);
     pos += 4;
     need(pos, 1, 'frame header descriptor');
     const fhd = buf[pos++];
@@ -126,9 +130,11 @@ export function zstdDecompressedBound(buf: Uint8Array): number {
  */
 export async function decompressZstdBounded(buf: Uint8Array, limit: number): Promise<Buffer> {
   const bound = zstdDecompressedBound(buf);
-  if (bound > limit + ZSTD_BLOCK_SIZE_MAX) throw new ZstdTooLargeError(`zstd body may decompress to ${bound} bytes, over the limit of ${limit}`);
+  if (bound > limit + ZSTD_BLOCK_SIZE_MAX)
+    throw new ZstdTooLargeError(`zstd body may decompress to ${bound} bytes, over the limit of ${limit}`);
   const out = await decompress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
-  if (out.length > limit) throw new ZstdTooLargeError(`zstd body decompresses to ${out.length} bytes, over the limit of ${limit}`);
+  if (out.length > limit)
+    throw new ZstdTooLargeError(`zstd body decompresses to ${out.length} bytes, over the limit of ${limit}`);
   return out;
 }
 

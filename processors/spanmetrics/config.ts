@@ -17,9 +17,15 @@ export const configSchema = z
     /** Most distinct label sets per metric; past it, new ones count under operation="__overflow__". */
     max_series: int({ min: 1, max: 1_000_000 }).default(DEFAULT_MAX_SERIES),
     /** Bucket bounds (seconds) of http_request_duration_seconds. */
-    duration_buckets: z.array(num({ min: 0 })).min(1).default(() => [...DEFAULT_DURATION_BUCKETS_SECONDS]),
+    duration_buckets: z
+      .array(num({ min: 0 }))
+      .min(1)
+      .default(() => [...DEFAULT_DURATION_BUCKETS_SECONDS]),
     /** Bucket bounds (milliseconds) of trace_duration_ms, observed for root spans. */
-    trace_duration_buckets: z.array(num({ min: 0 })).min(1).default(() => [...DEFAULT_TRACE_BUCKETS_MS]),
+    trace_duration_buckets: z
+      .array(num({ min: 0 }))
+      .min(1)
+      .default(() => [...DEFAULT_TRACE_BUCKETS_MS]),
   })
   .strict();
 

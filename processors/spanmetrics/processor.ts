@@ -15,7 +15,12 @@ import { registeredMetric } from '../../pipeline/sdk/metrics';
 const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 /** The Collector connector's span_kind label values, by OTLP kind. */
 const CONNECTOR_KINDS = [
-  'SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER',
+  'SPAN_KIND_UNSPECIFIED',
+  'SPAN_KIND_INTERNAL',
+  'SPAN_KIND_SERVER',
+  'SPAN_KIND_CLIENT',
+  'SPAN_KIND_PRODUCER',
+  'SPAN_KIND_CONSUMER',
 ];
 /** The Collector connector's status_code label values, by OTLP status code. */
 const CONNECTOR_STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
@@ -39,30 +44,83 @@ export class SpanMetricsProcessor implements Processor {
   private readonly _series = new Set<string>();
   private readonly _maxSeries: number;
 
-  constructor(settings: ComponentSettings, config: SpanMetricsConfig, private readonly _next: ProcessorNext) {
+  constructor(
+    settings: ComponentSettings,
+    config: SpanMetricsConfig,
+    private readonly _next: ProcessorNext,
+  ) {
     const registers = [settings.metrics];
     this._maxSeries = config.max_series;
     const m = settings.metrics;
-    this._requests = registeredMetric(m, 'http_requests_total', () => new Counter({
-      name: 'http_requests_total', help: 'Requests (SERVER and CONSUMER spans) seen before sampling, by service, operation, kind and status.',
-      labelNames: LABELS, registers,
-    }));
-    this._errors = registeredMetric(m, 'http_errors_total', () => new Counter({
-      name: 'http_errors_total', help: 'Requests (SERVER and CONSUMER spans) with status ERROR seen before sampling.', labelNames: LABELS, registers,
-    }));
-    this._duration = registeredMetric(m, 'http_request_duration_seconds', () => new Histogram({
-      name: 'http_request_duration_seconds', help: 'Request (SERVER and CONSUMER span) durations before sampling, in seconds.',
-      labelNames: LABELS, buckets: config.duration_buckets, registers,
-    }));
-    this._calls = registeredMetric(m, 'traces_span_metrics_calls_total', () => new Counter({
-      name: 'traces_span_metrics_calls_total', help: 'Spans of every kind seen before sampling (the Collector spanmetrics connector\'s calls).',
-      labelNames: CONNECTOR_LABELS, registers,
-    }));
-    this._callDuration = registeredMetric(m, 'traces_span_metrics_duration_seconds', () => new Histogram({
-      name: 'traces_span_metrics_duration_seconds', help: 'Durations of spans of every kind before sampling, in seconds (the connector\'s duration).',
-      labelNames: CONNECTOR_LABELS, buckets: config.duration_buckets, registers,
-    }));
-    this._traceDuration = registeredMetric(settings.metrics, 'trace_duration_ms', () => new Histogram({ name: 'trace_duration_ms', help: 'Root span durations before sampling, in milliseconds.', labelNames: ['service', 'operation'], buckets: config.trace_duration_buckets, registers }));
+    this._requests = registeredMetric(
+      m,
+      'http_requests_total',
+      () =>
+        new Counter({
+          name: 'http_requests_total',
+          help: 'Requests (SERVER and CONSUMER spans) seen before sampling, by service, operation, kind and status.',
+          labelNames: LABELS,
+          registers,
+        }),
+    );
+    this._errors = registeredMetric(
+      m,
+      'http_errors_total',
+      () =>
+        new Counter({
+          name: 'http_errors_total',
+          help: 'Requests (SERVER and CONSUMER spans) with status ERROR seen before sampling.',
+          labelNames: LABELS,
+          registers,
+        }),
+    );
+    this._duration = registeredMetric(
+      m,
+      'http_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'http_request_duration_seconds',
+          help: 'Request (SERVER and CONSUMER span) durations before sampling, in seconds.',
+          labelNames: LABELS,
+          buckets: config.duration_buckets,
+          registers,
+        }),
+    );
+    this._calls = registeredMetric(
+      m,
+      'traces_span_metrics_calls_total',
+      () =>
+        new Counter({
+          name: 'traces_span_metrics_calls_total',
+          help: "Spans of every kind seen before sampling (the Collector spanmetrics connector's calls).",
+          labelNames: CONNECTOR_LABELS,
+          registers,
+        }),
+    );
+    this._callDuration = registeredMetric(
+      m,
+      'traces_span_metrics_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'traces_span_metrics_duration_seconds',
+          help: "Durations of spans of every kind before sampling, in seconds (the connector's duration).",
+          labelNames: CONNECTOR_LABELS,
+          buckets: config.duration_buckets,
+          registers,
+        }),
+    );
+    this._traceDuration = registeredMetric(
+      settings.metrics,
+      'trace_duration_ms',
+      () =>
+        new Histogram({
+          name: 'trace_duration_ms',
+          help: 'Root span durations before sampling, in milliseconds.',
+          labelNames: ['service', 'operation'],
+          buckets: config.trace_duration_buckets,
+          registers,
+        }),
+    );
   }
 
   async start(): Promise<void> {}
@@ -91,8 +149,10 @@ export class SpanMetricsProcessor implements Processor {
         const operation = this._operation(span.service, span.name, kind, status);
         const durationUs = Math.max(0, span.endUs - span.startUs);
         const connector = {
-          service_name: span.service, span_name: operation,
-          span_kind: CONNECTOR_KINDS[span.kind] ?? CONNECTOR_KINDS[0], status_code: CONNECTOR_STATUS[span.statusCode] ?? CONNECTOR_STATUS[0],
+          service_name: span.service,
+          span_name: operation,
+          span_kind: CONNECTOR_KINDS[span.kind] ?? CONNECTOR_KINDS[0],
+          status_code: CONNECTOR_STATUS[span.statusCode] ?? CONNECTOR_STATUS[0],
         };
         this._calls.inc(connector);
         this._callDuration.observe(connector, durationUs / 1e6);
@@ -102,7 +162,8 @@ export class SpanMetricsProcessor implements Processor {
           if (span.statusCode === 2) this._errors.inc(labels);
           this._duration.observe(labels, durationUs / 1e6);
         }
-        if (span.parentSpanId === '') this._traceDuration.observe({ service: span.service, operation }, durationUs / 1000);
+        if (span.parentSpanId === '')
+          this._traceDuration.observe({ service: span.service, operation }, durationUs / 1000);
       }
     }
     return this._next.consumeTraces(batch, signal);

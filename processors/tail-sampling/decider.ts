@@ -37,7 +37,11 @@ type RootFacts = Pick<TraceView, 'service' | 'operation' | 'rootDurationUs' | 'h
 export const MUST_KEEP_POLICY_TYPES: ReadonlySet<string> = new Set(['status_code', 'latency']);
 
 /** buildPolicies builds the top-level evaluators of validated policy configs. */
-export function buildPolicies(configs: readonly PolicyConfig[], state: SamplingState, now: () => number): NamedPolicy[] {
+export function buildPolicies(
+  configs: readonly PolicyConfig[],
+  state: SamplingState,
+  now: () => number,
+): NamedPolicy[] {
   return configs.map((cfg, i) => {
     const name = cfg.name ?? `policy[${i}]`;
     const mustKeep = MUST_KEEP_POLICY_TYPES.has(cfg.type);
@@ -66,10 +70,12 @@ export class Decider {
     const policies = this._policies;
     const pending: { trace: BufferedTrace; view: TraceView; outcome: Outcome | Promise<Outcome> }[] = [];
     const out: Decided[] = [];
-    const onError = (traceId: string) => (policy: string, err: unknown): void => {
-      this._metrics.policyErrors.inc({ policy });
-      this._logger.warn({ err, policy, traceId }, 'sampling policy failed; counted as not sampled');
-    };
+    const onError =
+      (traceId: string) =>
+      (policy: string, err: unknown): void => {
+        this._metrics.policyErrors.inc({ policy });
+        this._logger.warn({ err, policy, traceId }, 'sampling policy failed; counted as not sampled');
+      };
     // Fingerprint "dropped" answers overridden: only a full earlier record wins over our decision for them.
     const overriding = new Set<string>();
     let guard: NamedPolicy[] | undefined;
@@ -113,9 +119,19 @@ export class Decider {
       }
       mine.push({
         trace: p.trace,
-        view: { service: p.view.service, operation: p.view.operation, rootDurationUs: p.view.rootDurationUs, hasError: p.view.hasError },
+        view: {
+          service: p.view.service,
+          operation: p.view.operation,
+          rootDurationUs: p.view.rootDurationUs,
+          hasError: p.view.hasError,
+        },
         record: {
-          traceId: p.trace.traceId, decision: o.decision, policy: o.policy, reason: o.reason, inputs, decidedAt: nowMs,
+          traceId: p.trace.traceId,
+          decision: o.decision,
+          policy: o.policy,
+          reason: o.reason,
+          inputs,
+          decidedAt: nowMs,
           ...(replica === undefined ? {} : { decidedBy: replica }),
         },
       });

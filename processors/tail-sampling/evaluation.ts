@@ -64,11 +64,18 @@ function splitOf(policies: readonly NamedPolicy[]): PolicySplit {
 /** failedVote is the vote of a policy that threw or rejected (counted through onError). */
 function failedVote(name: string, err: unknown, onError: (policy: string, err: unknown) => void): Named {
   onError(name, err);
-  return { name, decision: { verdict: 'not_sampled', reason: `policy failed: ${err instanceof Error ? err.message : String(err)}` } };
+  return {
+    name,
+    decision: { verdict: 'not_sampled', reason: `policy failed: ${err instanceof Error ? err.message : String(err)}` },
+  };
 }
 
 /** runPolicies evaluates every policy of `list` in order; synchronous unless one answers with a promise. */
-function runPolicies(list: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void): Named[] | Promise<Named[]> {
+function runPolicies(
+  list: readonly NamedPolicy[],
+  trace: TraceView,
+  onError: (policy: string, err: unknown) => void,
+): Named[] | Promise<Named[]> {
   const out: (Named | Promise<Named>)[] = new Array<Named | Promise<Named>>(list.length);
   let pending = false;
   for (let i = 0; i < list.length; i++) {
@@ -88,7 +95,7 @@ function runPolicies(list: readonly NamedPolicy[], trace: TraceView, onError: (p
       out[i] = failedVote(p.name, err, onError);
     }
   }
-  return pending ? Promise.all(out) : (out as Named[]);
+  return pending ? Promise.all(out.map(async (vote) => vote)) : (out as Named[]);
 }
 
 /**
@@ -112,13 +119,15 @@ function runUntilSampled(
       continue;
     }
     if (isPromise(d)) {
-      return d.then(
-        (r) => ({ name: p.name, decision: r }),
-        (err: unknown) => failedVote(p.name, err, onError),
-      ).then((v) => {
-        out.push(v);
-        return v.decision.verdict === 'sampled' ? out : runUntilSampled(list, trace, onError, i + 1, out);
-      });
+      return d
+        .then(
+          (r) => ({ name: p.name, decision: r }),
+          (err: unknown) => failedVote(p.name, err, onError),
+        )
+        .then((v) => {
+          out.push(v);
+          return v.decision.verdict === 'sampled' ? out : runUntilSampled(list, trace, onError, i + 1, out);
+        });
     }
     out.push({ name: p.name, decision: d });
     if (d.verdict === 'sampled') return out;
@@ -134,13 +143,16 @@ export interface EvaluationOptions {
 
 /** evaluatePolicies applies the combination rule; synchronous unless a policy answers with a promise. */
 export function evaluatePolicies(
-  policies: readonly NamedPolicy[], trace: TraceView, onError: (policy: string, err: unknown) => void,
+  policies: readonly NamedPolicy[],
+  trace: TraceView,
+  onError: (policy: string, err: unknown) => void,
   options: EvaluationOptions = {},
 ): Outcome | Promise<Outcome> {
   const { drops, others } = splitOf(policies);
   const afterDrops = (dropVotes: Named[]): Outcome | Promise<Outcome> => {
     for (const v of dropVotes) {
-      if (v.decision.verdict === 'dropped') return { decision: 'not_sampled', policy: v.name, reason: v.decision.reason, inputs: { ...v.decision.inputs } };
+      if (v.decision.verdict === 'dropped')
+        return { decision: 'not_sampled', policy: v.name, reason: v.decision.reason, inputs: { ...v.decision.inputs } };
     }
     const votes = options.sampleOnFirstMatch
       ? runUntilSampled(others, trace, onError)
@@ -162,7 +174,10 @@ function combine(votes: readonly Named[]): Outcome {
       // Own enumerable string keys in Object.entries order (for..in lists them in the same order).
       for (const k in own) if (Object.prototype.hasOwnProperty.call(own, k)) inputs[`${v.name}.${k}`] = own[k];
     }
-    const reason = votes.length === 0 ? 'no policy configured' : `no policy sampled the trace (${votes.map((v) => `${v.name}: ${v.decision.reason}`).join('; ')})`;
+    const reason =
+      votes.length === 0
+        ? 'no policy configured'
+        : `no policy sampled the trace (${votes.map((v) => `${v.name}: ${v.decision.reason}`).join('; ')})`;
     return { decision: 'not_sampled', policy: NO_POLICY, reason, inputs };
   }
   const first = yes[0];
@@ -175,6 +190,10 @@ function combine(votes: readonly Named[]): Outcome {
     const threshold = probabilityToThreshold(pMax);
     if (threshold !== undefined && threshold > 0n) inputs[INPUT_SAMPLING_THRESHOLD] = encodeThreshold(threshold);
   }
-  if (yes.length > 1) inputs.also_sampled_by = yes.slice(1).map((v) => v.name).join(',');
+  if (yes.length > 1)
+    inputs.also_sampled_by = yes
+      .slice(1)
+      .map((v) => v.name)
+      .join(',');
   return { decision: 'sampled', policy: first.name, reason: first.decision.reason, inputs, adjustedCount };
 }

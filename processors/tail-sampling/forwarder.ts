@@ -51,7 +51,10 @@ export class Forwarder {
   private _lastDropLogAt = -Infinity;
   private _dropLogTimer?: NodeJS.Timeout;
 
-  constructor(private readonly _next: ProcessorNext, private _opts: ForwarderOptions) {}
+  constructor(
+    private readonly _next: ProcessorNext,
+    private _opts: ForwarderOptions,
+  ) {}
 
   /** Bytes accepted for delivery and not yet settled (counted against the memory bound). */
   get pendingBytes(): number {
@@ -71,7 +74,9 @@ export class Forwarder {
   /** sendTraces delivers kept traces in batches; returns at once. */
   sendTraces(items: readonly Outgoing<TraceChunk>[]): void {
     for (const batch of this._batches(items)) {
-      this._track('traces', batch, (signal) => this._next.consumeTraces({ chunks: batch.flatMap((i) => i.chunks) }, signal));
+      this._track('traces', batch, (signal) =>
+        this._next.consumeTraces({ chunks: batch.flatMap((i) => i.chunks) }, signal),
+      );
     }
   }
 
@@ -96,7 +101,10 @@ export class Forwarder {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this._inflight]), new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      await Promise.race([
+        Promise.allSettled([...this._inflight]),
+        new Promise<void>((r) => (timer = setTimeout(r, left))),
+      ]);
       clearTimeout(timer);
     }
     return true;
@@ -124,7 +132,12 @@ export class Forwarder {
   }
 
   /** _dropped counts kept data lost after it was acknowledged; gave_up ones go to the periodic log line. */
-  private _dropped<C>(kind: 'traces' | 'logs', items: readonly Outgoing<C>[], reason: DropReason, cause: unknown): void {
+  private _dropped<C>(
+    kind: 'traces' | 'logs',
+    items: readonly Outgoing<C>[],
+    reason: DropReason,
+    cause: unknown,
+  ): void {
     if (items.length === 0) return;
     let n = 0;
     for (const i of items) for (const c of i.chunks) n += itemCount(c);
@@ -155,7 +168,10 @@ export class Forwarder {
     let batch: Outgoing<C>[] = [];
     let bytes = 0;
     for (const item of items) {
-      if (batch.length > 0 && (batch.length >= this._opts.maxBatchTraces || bytes + item.bytes > this._opts.maxBatchBytes)) {
+      if (
+        batch.length > 0 &&
+        (batch.length >= this._opts.maxBatchTraces || bytes + item.bytes > this._opts.maxBatchBytes)
+      ) {
         yield batch;
         batch = [];
         bytes = 0;
@@ -213,7 +229,11 @@ export class Forwarder {
       const err: unknown = signal.aborted ? signal.reason : failure;
       metrics.exportFailures.inc({ kind: 'gave_up' }, batch.length);
       const fields = {
-        err: errorMessage(err), kind, attempts, traceIds: traceIds.slice(0, 50), traces: traceIds.length,
+        err: errorMessage(err),
+        kind,
+        attempts,
+        traceIds: traceIds.slice(0, 50),
+        traces: traceIds.length,
       };
       // Items with waiters go back upstream (redelivered); items without were acknowledged: they are lost.
       const orphans = batch.filter((i) => i.waiters.length === 0);

@@ -86,7 +86,7 @@ export class LruTtlMap<K, V> {
   sweep(limit = Infinity): number {
     const now = this._now();
     let removed = 0;
-    for (let e = this._oldest; e !== undefined && removed < limit; ) {
+    for (let e = this._oldest; e !== undefined && removed < limit;) {
       const newer = e.newer;
       if (e.expiresAt <= now) {
         this._remove(e);

@@ -41,24 +41,71 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
   const gauge = (name: string, help: string): Gauge<'processor'> =>
     registeredMetric(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
   const counter = <L extends string>(name: string, help: string, labels: L[]): Counter<L | 'processor'> =>
-    registeredMetric(registry, name, () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }));
+    registeredMetric(
+      registry,
+      name,
+      () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }),
+    );
   const p = { processor };
 
   const traces = gauge('tusk_sampler_traces_buffered', 'Traces held in the buffer, waiting for a decision.');
   const spans = gauge('tusk_sampler_spans_buffered', 'Spans held in the buffer, waiting for a decision.');
-  const bytes = gauge('tusk_sampler_bytes_buffered', 'Accounted bytes held in the buffer (encoded spans and logs plus index estimate).');
-  const exporting = gauge('tusk_sampler_bytes_exporting', 'Bytes of kept traces handed downstream and not yet settled.');
-  const decisions = counter('tusk_sampler_decisions_total', 'Traces decided, by deciding policy and outcome.', ['policy', 'decision']);
-  const late = counter('tusk_sampler_late_spans_total', 'Spans that arrived after their trace was decided (they follow the decision).', []);
-  const lateLogs = counter('tusk_sampler_late_logs_total', 'Log records that arrived after their trace was decided.', []);
-  const evictions = counter('tusk_sampler_evictions_total', 'Traces decided early because a buffer limit was exceeded, by limit.', ['reason']);
+  const bytes = gauge(
+    'tusk_sampler_bytes_buffered',
+    'Accounted bytes held in the buffer (encoded spans and logs plus index estimate).',
+  );
+  const exporting = gauge(
+    'tusk_sampler_bytes_exporting',
+    'Bytes of kept traces handed downstream and not yet settled.',
+  );
+  const decisions = counter('tusk_sampler_decisions_total', 'Traces decided, by deciding policy and outcome.', [
+    'policy',
+    'decision',
+  ]);
+  const late = counter(
+    'tusk_sampler_late_spans_total',
+    'Spans that arrived after their trace was decided (they follow the decision).',
+    [],
+  );
+  const lateLogs = counter(
+    'tusk_sampler_late_logs_total',
+    'Log records that arrived after their trace was decided.',
+    [],
+  );
+  const evictions = counter(
+    'tusk_sampler_evictions_total',
+    'Traces decided early because a buffer limit was exceeded, by limit.',
+    ['reason'],
+  );
   const triggers = counter('tusk_sampler_decision_triggers_total', 'Decisions by what triggered them.', ['trigger']);
-  const exportFailures = counter('tusk_sampler_export_failures_total', 'Failed deliveries of kept data: retriable attempts, batches given up, permanent rejections.', ['kind']);
-  const droppedTraces = counter('tusk_sampler_dropped_traces_total', 'Kept traces lost after they were acknowledged: retries ran out with ack "buffered" (gave_up), or rejected for good downstream.', ['reason']);
-  const droppedSpans = counter('tusk_sampler_dropped_spans_total', 'Spans of tusk_sampler_dropped_traces_total.', ['reason']);
-  const droppedLogs = counter('tusk_sampler_dropped_log_records_total', 'Log records of kept traces lost after they were acknowledged, by reason (as the traces).', ['reason']);
-  const policyErrors = counter('tusk_sampler_policy_errors_total', 'Policy evaluations that threw (counted as not sampled by that policy).', ['policy']);
-  const conflicts = counter('tusk_sampler_ledger_conflicts_total', 'Decisions replaced by an earlier one found in the ledger.', []);
+  const exportFailures = counter(
+    'tusk_sampler_export_failures_total',
+    'Failed deliveries of kept data: retriable attempts, batches given up, permanent rejections.',
+    ['kind'],
+  );
+  const droppedTraces = counter(
+    'tusk_sampler_dropped_traces_total',
+    'Kept traces lost after they were acknowledged: retries ran out with ack "buffered" (gave_up), or rejected for good downstream.',
+    ['reason'],
+  );
+  const droppedSpans = counter('tusk_sampler_dropped_spans_total', 'Spans of tusk_sampler_dropped_traces_total.', [
+    'reason',
+  ]);
+  const droppedLogs = counter(
+    'tusk_sampler_dropped_log_records_total',
+    'Log records of kept traces lost after they were acknowledged, by reason (as the traces).',
+    ['reason'],
+  );
+  const policyErrors = counter(
+    'tusk_sampler_policy_errors_total',
+    'Policy evaluations that threw (counted as not sampled by that policy).',
+    ['policy'],
+  );
+  const conflicts = counter(
+    'tusk_sampler_ledger_conflicts_total',
+    'Decisions replaced by an earlier one found in the ledger.',
+    [],
+  );
   const fingerprintFollows = counter(
     'tusk_sampler_ledger_fingerprint_follows_total',
     'Traces the ledger answered "dropped" from a fingerprint only: followed, or overridden because the drop and ' +
@@ -66,17 +113,33 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
       'error/slow spans of a dropped trace).',
     ['result'],
   );
-  const stateErrors = counter('tusk_sampler_state_errors_total', 'Failed calls to the sampling state (ledger), by operation.', ['op']);
-  const rejected = counter('tusk_sampler_rejected_chunks_total', 'Chunks refused (backpressure, shutdown, malformed).', ['reason']);
+  const stateErrors = counter(
+    'tusk_sampler_state_errors_total',
+    'Failed calls to the sampling state (ledger), by operation.',
+    ['op'],
+  );
+  const rejected = counter(
+    'tusk_sampler_rejected_chunks_total',
+    'Chunks refused (backpressure, shutdown, malformed).',
+    ['reason'],
+  );
   const tracestateSkipped = counter(
     'tusk_sampler_tracestate_skipped_total',
     'Kept spans whose tracestate did not get the sampling threshold and was left as it was: malformed, or full (32 members, or ot over 256 characters).',
     ['reason'],
   );
-  const lag = registeredMetric(registry, 'tusk_sampler_decision_lag_seconds', () => new Histogram({
-    name: 'tusk_sampler_decision_lag_seconds', help: 'Time from the first span of a trace to its decision.',
-    labelNames: ['processor'], buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60], registers,
-  }));
+  const lag = registeredMetric(
+    registry,
+    'tusk_sampler_decision_lag_seconds',
+    () =>
+      new Histogram({
+        name: 'tusk_sampler_decision_lag_seconds',
+        help: 'Time from the first span of a trace to its decision.',
+        labelNames: ['processor'],
+        buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60],
+        registers,
+      }),
+  );
 
   return {
     tracesBuffered: { set: (v) => traces.set(p, v) },

@@ -6,7 +6,13 @@
 
 import type { Logger } from 'pino';
 import type {
-  ComponentHealth, ComponentSettings, DecisionExplainer, DecisionRecord, Host, Processor, ProcessorNext,
+  ComponentHealth,
+  ComponentSettings,
+  DecisionExplainer,
+  DecisionRecord,
+  Host,
+  Processor,
+  ProcessorNext,
 } from '../../pipeline/sdk/component';
 import { BackpressureError, PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/sdk/trace-batch';
@@ -24,7 +30,11 @@ import { SamplerInsights } from './insights';
 import type { AttributeValue } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import {
-  INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD, isFingerprintMatch, type LedgerRecord, type SamplingState,
+  INPUT_ADJUSTED_COUNT,
+  INPUT_SAMPLING_THRESHOLD,
+  isFingerprintMatch,
+  type LedgerRecord,
+  type SamplingState,
 } from './state/types';
 import { BatchSettlement } from './settlement';
 import { SlabAllocator } from './slab';
@@ -35,7 +45,11 @@ import { TraceBuffer, type BufferedTrace, type Waiter } from './trace-buffer';
 export interface SamplerCodec {
   /** Reports every span of an encoded chunk to `sink`; returns the span count; throws OtlpDecodeError when malformed. */
   scanTraceChunk(data: Uint8Array, sink: SpanIndexSink, wantAttributes?: ReadonlySet<string>): number;
-  appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttributeValue>>, threshold?: TraceStateThreshold): Uint8Array;
+  appendSpanAttributes(
+    data: Uint8Array,
+    attrs: Readonly<Record<string, AttributeValue>>,
+    threshold?: TraceStateThreshold,
+  ): Uint8Array;
 }
 
 /** ProcessorDeps are the processor's collaborators; the factory fills them, tests may replace them. */
@@ -87,9 +101,18 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   private _draining = false;
   private _shutdown?: Promise<void>;
 
-  constructor(private readonly _settings: ComponentSettings, config: TailSamplingConfig, private readonly _next: ProcessorNext, deps: ProcessorDeps) {
+  constructor(
+    private readonly _settings: ComponentSettings,
+    config: TailSamplingConfig,
+    private readonly _next: ProcessorNext,
+    deps: ProcessorDeps,
+  ) {
     this._cfg = config;
-    this._insights = new SamplerInsights(deps.state, () => this._cfg, () => this.stats());
+    this._insights = new SamplerInsights(
+      deps.state,
+      () => this._cfg,
+      () => this.stats(),
+    );
     this._state = this._insights.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
@@ -117,7 +140,11 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     const s = this._state.health();
     // A degraded state store (Redis unreachable) makes the sampler unready on /readyz, as operators expect of an
     // unreachable dependency, while it goes on deciding from local state; `degraded` tells the two apart.
-    return { ready: s.ready && !s.degraded && !this._stopping, degraded: s.degraded, detail: s.detail ?? `${this._buffer.traceCount} traces buffered` };
+    return {
+      ready: s.ready && !s.degraded && !this._stopping,
+      degraded: s.degraded,
+      detail: s.detail ?? `${this._buffer.traceCount} traces buffered`,
+    };
   }
 
   /** consumeTraces buffers each chunk under its trace id; resolves when every chunk is settled (see README). */
@@ -191,7 +218,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   async flush(timeoutMs = this._cfg.shutdown_timeout): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     this._buffer.decideAllNow(this._stopping ? 'shutdown' : 'flush');
-    while ((this._buffer.traceCount > 0 || this._deciding.size > 0 || this._lookups.size > 0 || this._lateTraces.length + this._lateLogs.length > 0) && Date.now() < deadline) {
+    while (
+      (this._buffer.traceCount > 0 ||
+        this._deciding.size > 0 ||
+        this._lookups.size > 0 ||
+        this._lateTraces.length + this._lateLogs.length > 0) &&
+      Date.now() < deadline
+    ) {
       this._buffer.decideAllNow(this._stopping ? 'shutdown' : 'flush');
       await this.tick();
     }
@@ -222,7 +255,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       settleWaiters(t, err);
     }
     this._metrics.rejected.inc({ reason: 'handed_over' }, chunks);
-    this._logger.info({ traces: handed.length, chunks }, 'tail_sampling draining: undecided traces handed over for replay by the next owner');
+    this._logger.info(
+      { traces: handed.length, chunks },
+      'tail_sampling draining: undecided traces handed over for replay by the next owner',
+    );
   }
 
   /** tick decides the traces due now (runs on the timer; exposed for tests and flush). Ticks never overlap. */
@@ -245,7 +281,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
 
   /** Buffer figures, for tests and the debug endpoints. */
   stats(): { traces: number; spans: number; bytes: number; deciding: number; exportingBytes: number } {
-    return { traces: this._buffer.traceCount, spans: this._buffer.spanCount, bytes: this._buffer.bytes, deciding: this._deciding.size, exportingBytes: this._forwarder.pendingBytes };
+    return {
+      traces: this._buffer.traceCount,
+      spans: this._buffer.spanCount,
+      bytes: this._buffer.bytes,
+      deciding: this._deciding.size,
+      exportingBytes: this._forwarder.pendingBytes,
+    };
   }
 
   private async _doShutdown(): Promise<void> {
@@ -264,7 +306,11 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     }
     if (this._started) {
       const drained = await this.flush(this._cfg.shutdown_timeout);
-      if (!drained) this._logger.warn({ inflight: this._forwarder.inflight }, 'tail_sampling shutdown: exports still pending after shutdown_timeout');
+      if (!drained)
+        this._logger.warn(
+          { inflight: this._forwarder.inflight },
+          'tail_sampling shutdown: exports still pending after shutdown_timeout',
+        );
     }
     const err = new ShutdownError(this._settings.id);
     this._forwarder.abort(err);
@@ -280,10 +326,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       this._metrics.rejected.inc({ reason: 'shutdown' });
       return new ShutdownError(this._settings.id);
     }
-    if (!this._started) return new PipelineError(NOT_STARTED, 'tail_sampling processor not started', { component: this._settings.id });
+    if (!this._started)
+      return new PipelineError(NOT_STARTED, 'tail_sampling processor not started', { component: this._settings.id });
     if (this._forwarder.pendingBytes >= this._cfg.max_buffered_bytes) {
       this._metrics.rejected.inc({ reason: 'backpressure' });
-      return new BackpressureError('tail_sampling: kept traces awaiting export exceed max_buffered_bytes', 1000, { component: this._settings.id });
+      return new BackpressureError('tail_sampling: kept traces awaiting export exceed max_buffered_bytes', 1000, {
+        component: this._settings.id,
+      });
     }
     return undefined;
   }
@@ -311,7 +360,13 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       const decided = this._decided(traceId);
       if (decided) {
         this._metrics.lateSpans.inc(spanCount);
-        this._sendLate(decided, { traceId, chunks: [this._holdable(chunk.data)], spans: spanCount }, undefined, settlement, index);
+        this._sendLate(
+          decided,
+          { traceId, chunks: [this._holdable(chunk.data)], spans: spanCount },
+          undefined,
+          settlement,
+          index,
+        );
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
@@ -413,19 +468,26 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   }
 
   private _afterIntake(chunks: readonly { traceId: string }[], signal: AbortSignal | undefined): void {
-    const marked = this._buffer.enforce({ maxBufferedBytes: this._cfg.max_buffered_bytes, numTraces: this._cfg.num_traces });
+    const marked = this._buffer.enforce({
+      maxBufferedBytes: this._cfg.max_buffered_bytes,
+      numTraces: this._cfg.num_traces,
+    });
     if (marked.bytes > 0) this._metrics.evictions.inc({ reason: 'max_buffered_bytes' }, marked.bytes);
     if (marked.traces > 0) this._metrics.evictions.inc({ reason: 'num_traces' }, marked.traces);
     if (marked.bytes + marked.traces > 0) this._requestTick();
     if (signal) {
       // The caller gives up waiting (e.g. partition revoked): decide what it handed us now.
-      signal.addEventListener('abort', () => {
-        for (const c of chunks) {
-          const t = this._buffer.get(c.traceId.toLowerCase());
-          if (t) this._buffer.decideNow(t, 'flush');
-        }
-        this._requestTick();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const c of chunks) {
+            const t = this._buffer.get(c.traceId.toLowerCase());
+            if (t) this._buffer.decideNow(t, 'flush');
+          }
+          this._requestTick();
+        },
+        { once: true },
+      );
     }
   }
 
@@ -463,8 +525,14 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
         decided = await this._decider.decide(due, now);
       } catch (err) {
         // A bug, not a data problem: hand the chunks back (retriable) rather than leave callers waiting.
-        this._logger.error({ err, traces: due.length }, 'tail_sampling could not decide a batch; chunks rejected for retry');
-        const failure = new PipelineError('ERR_SAMPLER_DECIDE', 'tail_sampling could not decide the trace', { cause: err, component: this._settings.id });
+        this._logger.error(
+          { err, traces: due.length },
+          'tail_sampling could not decide a batch; chunks rejected for retry',
+        );
+        const failure = new PipelineError('ERR_SAMPLER_DECIDE', 'tail_sampling could not decide the trace', {
+          cause: err,
+          component: this._settings.id,
+        });
         for (const t of due) settleWaiters(t, failure);
         return;
       } finally {
@@ -523,11 +591,17 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       if (t.chunks.length > 0) keptTraces.push(this._outgoingTrace(record, t.chunks, t.spans.count, t.waiters));
       else for (const w of t.waiters) w.resolve();
       if (t.logs.length > 0) {
-        keptLogs.push({ traceId: t.traceId, chunks: t.logs, bytes: t.logs.reduce((n, l) => n + l.data.byteLength, 0), waiters: t.logWaiters });
+        keptLogs.push({
+          traceId: t.traceId,
+          chunks: t.logs,
+          bytes: t.logs.reduce((n, l) => n + l.data.byteLength, 0),
+          waiters: t.logWaiters,
+        });
       } else for (const w of t.logWaiters) w.resolve();
     }
     for (const [trigger, n] of triggers) this._metrics.triggers.inc({ trigger }, n);
-    for (const [policy, byDecision] of decisions) for (const [decision, n] of byDecision) this._metrics.decisions.inc({ policy, decision }, n);
+    for (const [policy, byDecision] of decisions)
+      for (const [decision, n] of byDecision) this._metrics.decisions.inc({ policy, decision }, n);
     if (lateSpans > 0) this._metrics.lateSpans.inc(lateSpans);
     if (lateLogs > 0) this._metrics.lateLogs.inc(lateLogs);
     this._forwarder.sendTraces(keptTraces);
@@ -538,7 +612,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
    * _outgoingTrace stamps sampling.policy (and sampling.adjusted_count) on every span, writes the sampling
    * threshold into every span's tracestate when a probability decided, and joins the chunks into one.
    */
-  private _outgoingTrace(record: DecisionRecord, chunks: readonly Uint8Array[], spanCount: number, waiters: Waiter[]): Outgoing<TraceChunk> {
+  private _outgoingTrace(
+    record: DecisionRecord,
+    chunks: readonly Uint8Array[],
+    spanCount: number,
+    waiters: Waiter[],
+  ): Outgoing<TraceChunk> {
     const attrs: Record<string, AttributeValue> = { 'sampling.policy': record.policy };
     const adjusted = record.inputs[INPUT_ADJUSTED_COUNT];
     if (typeof adjusted === 'number' && adjusted > 1) attrs['sampling.adjusted_count'] = adjusted;
@@ -547,7 +626,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       try {
         return this._codec.appendSpanAttributes(c, attrs, threshold);
       } catch (err) {
-        this._logger.warn({ err, traceId: record.traceId }, 'could not stamp sampling attributes; sending the spans unchanged');
+        this._logger.warn(
+          { err, traceId: record.traceId },
+          'could not stamp sampling attributes; sending the spans unchanged',
+        );
         return c;
       }
     });
@@ -557,7 +639,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       if (full > 0) this._metrics.tracestateSkipped.inc({ reason: 'full' }, full);
     }
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    return { traceId: record.traceId, chunks: [{ traceId: record.traceId, data, spanCount }], bytes: data.byteLength, waiters };
+    return {
+      traceId: record.traceId,
+      chunks: [{ traceId: record.traceId, data, spanCount }],
+      bytes: data.byteLength,
+      waiters,
+    };
   }
 
   private _requestTick(): void {

@@ -44,7 +44,10 @@ export class BatchSettlement {
   /** follow settles one more chunk with `p`: resolved or rejected as `p` is. */
   follow(p: Promise<void>): void {
     const w = this.waiter();
-    p.then(() => w.resolve(), (err: unknown) => w.reject(err));
+    p.then(
+      () => w.resolve(),
+      (err: unknown) => w.reject(err),
+    );
   }
 
   /** settledNow reports a chunk that needed no holding (nothing to keep, or late to a dropped trace) as settled. */

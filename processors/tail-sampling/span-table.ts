@@ -10,7 +10,13 @@
 // incoming chunk into; `SpanTable` is what a buffered trace holds.
 
 import {
-  hexOf, readSpanDetails, readUtf8, type AttrValue, type SpanDetails, type SpanFieldRanges, type SpanIndexSink,
+  hexOf,
+  readSpanDetails,
+  readUtf8,
+  type AttrValue,
+  type SpanDetails,
+  type SpanFieldRanges,
+  type SpanIndexSink,
 } from '../../pipeline/sdk/otlp/index';
 import type { SpanSummary } from './policies/types';
 import type { SlabAllocator } from './slab';
@@ -192,7 +198,13 @@ export class SpanTable {
     const n = Math.min(count, this._count);
     const out: PackedSpan[] = new Array<PackedSpan>(n);
     for (let i = 0, o = 0; i < n; i++, o += FIELDS) {
-      out[i] = new PackedSpan(chunks[rows[o + F_CHUNK]], rows, o, this._services[rows[o + F_SERVICE]], attrs === undefined ? undefined : attrs[i]);
+      out[i] = new PackedSpan(
+        chunks[rows[o + F_CHUNK]],
+        rows,
+        o,
+        this._services[rows[o + F_SERVICE]],
+        attrs === undefined ? undefined : attrs[i],
+      );
     }
     return out;
   }
@@ -201,7 +213,13 @@ export class SpanTable {
   span(chunks: readonly Uint8Array[], i: number): PackedSpan {
     const o = i * FIELDS;
     const rows = this._rows;
-    return new PackedSpan(chunks[rows[o + F_CHUNK]], rows, o, this._services[rows[o + F_SERVICE]], this._attributes === undefined ? undefined : this._attributes[i]);
+    return new PackedSpan(
+      chunks[rows[o + F_CHUNK]],
+      rows,
+      o,
+      this._services[rows[o + F_SERVICE]],
+      this._attributes === undefined ? undefined : this._attributes[i],
+    );
   }
 
   /** startUs, endUs, statusCode and isRoot read span `i`'s row without building a span (0 <= i < count). */
@@ -273,7 +291,11 @@ export class PackedSpan implements SpanSummary {
 
   /** details decodes the span's own attributes and its events from the chunk on first read (then kept). */
   get details(): SpanDetails {
-    return (this._details ??= readSpanDetails(this._data, this._rows[this._o + F_SPAN_START], this._rows[this._o + F_SPAN_LEN]));
+    return (this._details ??= readSpanDetails(
+      this._data,
+      this._rows[this._o + F_SPAN_START],
+      this._rows[this._o + F_SPAN_LEN],
+    ));
   }
 
   get traceId(): string {
@@ -285,7 +307,9 @@ export class PackedSpan implements SpanSummary {
   }
 
   get parentSpanId(): string {
-    return this.isRoot ? '' : hexOf(this._data, this._rows[this._o + F_PARENT_START], this._rows[this._o + F_PARENT_LEN]);
+    return this.isRoot
+      ? ''
+      : hexOf(this._data, this._rows[this._o + F_PARENT_START], this._rows[this._o + F_PARENT_LEN]);
   }
 
   get name(): string {

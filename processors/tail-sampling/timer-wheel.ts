@@ -8,7 +8,10 @@ export class TimerWheel {
   /** Last slot already handed out by takeDue. */
   private _cursor: number;
 
-  constructor(private readonly _slotMs: number, nowMs: number) {
+  constructor(
+    private readonly _slotMs: number,
+    nowMs: number,
+  ) {
     this._cursor = Math.floor(nowMs / _slotMs) - 1;
   }
 

@@ -20,8 +20,15 @@ export const TRACE_OVERHEAD_BYTES = 512;
 
 /** Why a trace is decided now. */
 export type Trigger =
-  | 'root_settled' | 'decision_wait' | 'max_spans_per_trace' | 'max_bytes_per_trace'
-  | 'max_buffered_bytes' | 'num_traces' | 'ledger' | 'shutdown' | 'flush';
+  | 'root_settled'
+  | 'decision_wait'
+  | 'max_spans_per_trace'
+  | 'max_bytes_per_trace'
+  | 'max_buffered_bytes'
+  | 'num_traces'
+  | 'ledger'
+  | 'shutdown'
+  | 'flush';
 
 /** Waiter is the settle handle of one chunk handed to consumeTraces/consumeLogs. */
 export interface Waiter {
@@ -72,7 +79,11 @@ export class TraceBuffer {
   private _agedHead = 0;
 
   /** `slabs` holds the span rows of the buffered traces. */
-  constructor(tickMs: number, nowMs: number, private readonly _slabs: SlabAllocator) {
+  constructor(
+    tickMs: number,
+    nowMs: number,
+    private readonly _slabs: SlabAllocator,
+  ) {
     this._wheel = new TimerWheel(tickMs, nowMs);
   }
 
@@ -95,8 +106,16 @@ export class TraceBuffer {
   /** create adds an empty trace due at `dueMs` (its decision_wait deadline). */
   create(traceId: string, nowMs: number, dueMs: number): BufferedTrace {
     const t: BufferedTrace = {
-      traceId, firstSeenMs: nowMs, chunks: [], spans: new SpanTable(this._slabs), logs: [], waiters: [], logWaiters: [],
-      bytes: TRACE_OVERHEAD_BYTES, dueMs, trigger: 'decision_wait',
+      traceId,
+      firstSeenMs: nowMs,
+      chunks: [],
+      spans: new SpanTable(this._slabs),
+      logs: [],
+      waiters: [],
+      logWaiters: [],
+      bytes: TRACE_OVERHEAD_BYTES,
+      dueMs,
+      trigger: 'decision_wait',
     };
     this._traces.set(traceId, t);
     this._bytes += t.bytes;

@@ -14,7 +14,9 @@ const TWO_POW_53 = 2 ** 53;
  * faster), else createHash (package.json allows any Node 20). The same digest either way.
  */
 const sha256: (data: Buffer) => Buffer =
-  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest();
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'buffer')
+    : (data) => crypto.createHash('sha256').update(data).digest();
 
 /**
  * traceIdHash maps a trace id (32 hex chars) and an optional salt to a uniform value in [0, 1).
@@ -47,7 +49,12 @@ export function rootOf(spans: readonly SpanSummary[]): { root: SpanSummary | und
 }
 
 /** buildTraceView summarizes a trace for the policies (one pass over the spans: the rootOf rule and the totals). */
-export function buildTraceView(traceId: string, spans: readonly SpanSummary[], firstSeenMs: number, hash = traceIdHash(traceId)): TraceView {
+export function buildTraceView(
+  traceId: string,
+  spans: readonly SpanSummary[],
+  firstSeenMs: number,
+  hash = traceIdHash(traceId),
+): TraceView {
   let root: SpanSummary | undefined;
   let earliest: SpanSummary | undefined;
   let minStart = Infinity;
@@ -140,6 +147,12 @@ class PackedTraceView implements TraceView {
 }
 
 /** buildPackedTraceView summarizes a buffered trace for the policies from its span table (see PackedTraceView). */
-export function buildPackedTraceView(traceId: string, table: SpanTable, chunks: readonly Uint8Array[], firstSeenMs: number, hash = traceIdHash(traceId)): TraceView {
+export function buildPackedTraceView(
+  traceId: string,
+  table: SpanTable,
+  chunks: readonly Uint8Array[],
+  firstSeenMs: number,
+  hash = traceIdHash(traceId),
+): TraceView {
   return new PackedTraceView(traceId, table, chunks, firstSeenMs, hash);
 }

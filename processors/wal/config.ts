@@ -36,7 +36,11 @@ export const configSchema = z
      * Redelivery of what the next component refused retriably (e.g. the exporter's backend is down). The
      * data stays in the log meanwhile; max_elapsed_time 0 (default) = retry until it settles.
      */
-    retry_on_failure: retryOnFailureSchemaWith({ initial_interval: '100ms', max_interval: '5s', max_elapsed_time: '0s' }),
+    retry_on_failure: retryOnFailureSchemaWith({
+      initial_interval: '100ms',
+      max_interval: '5s',
+      max_elapsed_time: '0s',
+    }),
   })
   .strict()
   .superRefine((c, ctx) => {

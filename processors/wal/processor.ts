@@ -91,7 +91,10 @@ export class WalProcessor implements Processor {
     const replayed = await this._log.open();
     const chunks = replayed.reduce((n, s) => n + s.records.length, 0);
     if (chunks > 0) {
-      this._logger.info({ segments: replayed.length, chunks }, 'write-ahead log: replaying what the last run did not settle');
+      this._logger.info(
+        { segments: replayed.length, chunks },
+        'write-ahead log: replaying what the last run did not settle',
+      );
     }
     this._replaying = this._replay(replayed).catch((err: unknown) =>
       this._logger.error({ err }, 'write-ahead log replay failed'),
@@ -111,19 +114,27 @@ export class WalProcessor implements Processor {
   }
 
   consumeTraces(batch: TraceBatch): Promise<void> {
-    const records = batch.chunks.map(
-      (c): WalRecord => ({ kind: 'traces', traceId: c.traceId, itemCount: c.spanCount, data: c.data }),
-    );
+    const records = batch.chunks.map((c): WalRecord => ({
+      kind: 'traces',
+      traceId: c.traceId,
+      itemCount: c.spanCount,
+      data: c.data,
+    }));
     return this._accept('traces', batch.chunks, records);
   }
 
   consumeLogs(batch: LogBatch): Promise<void> {
     if (this._next.consumeLogs === undefined) {
-      return Promise.reject(new PermanentError('ERR_WAL_NO_LOGS', 'the component after this write-ahead log takes no logs'));
+      return Promise.reject(
+        new PermanentError('ERR_WAL_NO_LOGS', 'the component after this write-ahead log takes no logs'),
+      );
     }
-    const records = batch.chunks.map(
-      (c): WalRecord => ({ kind: 'logs', traceId: c.traceId, itemCount: c.recordCount, data: c.data }),
-    );
+    const records = batch.chunks.map((c): WalRecord => ({
+      kind: 'logs',
+      traceId: c.traceId,
+      itemCount: c.recordCount,
+      data: c.data,
+    }));
     return this._accept('logs', batch.chunks, records);
   }
 
@@ -135,7 +146,8 @@ export class WalProcessor implements Processor {
       refs = await this._log.append(records);
       this._writeError = undefined;
     } catch (err) {
-      const reason = err instanceof BackpressureError ? 'full' : err instanceof ShutdownError ? 'shutdown' : 'write_error';
+      const reason =
+        err instanceof BackpressureError ? 'full' : err instanceof ShutdownError ? 'shutdown' : 'write_error';
       if (reason === 'write_error') this._writeError = errorMessage(err);
       this._metrics.refusedChunks.inc({ reason }, chunks.length);
       throw err;
@@ -151,7 +163,12 @@ export class WalProcessor implements Processor {
    * (the next component may settle chunks one by one). A permanent rejection settles the chunks on purpose
    * (they can never be delivered) and says so; data still undelivered at shutdown stays in the log.
    */
-  private async _deliver(kind: RecordKind, chunks: readonly Chunk[], refs: RecordRef[], replay: boolean): Promise<void> {
+  private async _deliver(
+    kind: RecordKind,
+    chunks: readonly Chunk[],
+    refs: RecordRef[],
+    replay: boolean,
+  ): Promise<void> {
     const settled = new Array<boolean>(chunks.length).fill(false);
     const settle = (i: number): void => {
       if (settled[i]) return;
@@ -236,7 +253,14 @@ export class WalProcessor implements Processor {
             for (const r of part) this._log.settle(r.ref);
             continue;
           }
-          this._track(this._deliver(kind, chunks, part.map((r) => r.ref), true));
+          this._track(
+            this._deliver(
+              kind,
+              chunks,
+              part.map((r) => r.ref),
+              true,
+            ),
+          );
         }
       }
     }

@@ -51,7 +51,9 @@ export const DEFAULT_PARTITIONS = 8;
 export const kafkaReceiverConfigSchema = z
   .object({
     ...kafkaClientFields,
-    topic: stringList().pipe(z.array(kafkaTopicName())).default(() => [DEFAULT_TOPIC]),
+    topic: stringList()
+      .pipe(z.array(kafkaTopicName()))
+      .default(() => [DEFAULT_TOPIC]),
     logs_topic: z.union([z.literal(''), kafkaTopicName()]).default(''),
     group: z.string().min(1).default(DEFAULT_GROUP),
     session_timeout: duration({ min: 6000, max: 1_800_000 }).prefault(DEFAULT_SESSION_TIMEOUT),
@@ -69,7 +71,8 @@ export const kafkaReceiverConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.topic.length === 0 && c.logs_topic === '') ctx.addIssue({ code: 'custom', path: ['topic'], message: 'set a trace topic, a logs_topic, or both' });
+    if (c.topic.length === 0 && c.logs_topic === '')
+      ctx.addIssue({ code: 'custom', path: ['topic'], message: 'set a trace topic, a logs_topic, or both' });
     const all = [...c.topic, c.logs_topic, c.dead_letter?.topic ?? ''].filter((t) => t !== '');
     const dup = all.find((t, i) => all.indexOf(t) !== i);
     if (dup !== undefined) {

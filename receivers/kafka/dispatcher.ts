@@ -14,7 +14,12 @@ import type { Logger } from 'pino';
 import type { LogsConsumer, TracesConsumer } from '../../pipeline/sdk/component';
 import { errorMessage, isPermanent } from '../../pipeline/sdk/errors';
 import { retry, type BackoffPolicy, type RetryOptions } from '../../pipeline/sdk/retry';
-import { withChunkSettledHook, type ChunkSettledHook, type LogChunk, type TraceChunk } from '../../pipeline/sdk/trace-batch';
+import {
+  withChunkSettledHook,
+  type ChunkSettledHook,
+  type LogChunk,
+  type TraceChunk,
+} from '../../pipeline/sdk/trace-batch';
 import type { KafkaReceiverMetrics, SkipReason } from './metrics';
 import type { PartitionState } from './partition';
 import { linksFromHeaders, withConsumeSpan, type KafkaHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
@@ -154,8 +159,19 @@ export class Dispatcher {
   skip(part: PartitionState, entry: DeliveryEntry, reason: SkipReason, err: unknown, since = this._now()): void {
     const traceIds = [...new Set([...(entry.traces ?? []), ...(entry.logs ?? [])].map((c) => c.traceId))];
     this._logger.warn(
-      { topic: part.topic, partition: part.partition, offset: entry.offset, trace_ids: traceIds.slice(0, 10), key: entry.key?.toString('latin1'), reason, code: (err as { code?: unknown })?.code, err: errorMessage(err) },
-      this._hooks.deadLetter ? 'Kafka message rejected for good: dead-lettering it, then skipping it' : 'Kafka message rejected for good: skipping it',
+      {
+        topic: part.topic,
+        partition: part.partition,
+        offset: entry.offset,
+        trace_ids: traceIds.slice(0, 10),
+        key: entry.key?.toString('latin1'),
+        reason,
+        code: (err as { code?: unknown })?.code,
+        err: errorMessage(err),
+      },
+      this._hooks.deadLetter
+        ? 'Kafka message rejected for good: dead-lettering it, then skipping it'
+        : 'Kafka message rejected for good: skipping it',
     );
     this._metrics.skipped(reason);
     if (!this._hooks.deadLetter) {
@@ -181,7 +197,10 @@ export class Dispatcher {
 
   private _startDetaching(): void {
     if (this._detachTimer || this._opts.detachAfterMs <= 0 || this._stopped) return;
-    this._detachTimer = setInterval(() => this.detachOld(), Math.max(100, Math.min(1000, this._opts.detachAfterMs / 2)));
+    this._detachTimer = setInterval(
+      () => this.detachOld(),
+      Math.max(100, Math.min(1000, this._opts.detachAfterMs / 2)),
+    );
     this._detachTimer.unref();
   }
 
@@ -273,7 +292,10 @@ export class Dispatcher {
    * _chunksOf flattens the chunks of a delivery's entries for one downstream call, with the notice that
    * settles an entry once every chunk of it was reported settled.
    */
-  private _chunksOf<C>(d: Delivery, of: (e: DeliveryEntry) => readonly C[] | undefined): { chunks: C[]; onChunkSettled: ChunkSettledHook } {
+  private _chunksOf<C>(
+    d: Delivery,
+    of: (e: DeliveryEntry) => readonly C[] | undefined,
+  ): { chunks: C[]; onChunkSettled: ChunkSettledHook } {
     const entries = d.entries;
     const chunks: C[] = [];
     const owner: number[] = [];
@@ -290,7 +312,8 @@ export class Dispatcher {
     d.early = early;
     // The notice keeps the owner map, not the chunks: they may be copied out of their fetch later.
     const onChunkSettled = (index: number): void => {
-      if (!Number.isInteger(index) || index < 0 || index >= owner.length || owner[index] < 0 || d.early !== early) return; // not ours, told twice, or an older attempt
+      if (!Number.isInteger(index) || index < 0 || index >= owner.length || owner[index] < 0 || d.early !== early)
+        return; // not ours, told twice, or an older attempt
       const e = owner[index];
       owner[index] = -1;
       if (--left[e] === 0) this._settleEarly(d, e);

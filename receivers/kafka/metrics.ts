@@ -21,23 +21,50 @@ export class KafkaReceiverMetrics {
   private readonly _detached: Counter<'receiver'>;
   private readonly _detachedBytes: Counter<'receiver'>;
 
-  constructor(registry: Registry, private readonly _receiver: string) {
-    this._consumed = counter(registry, { name: 'tusk_kafka_consumed_messages_total', help: 'Messages fetched and handed downstream (replays included).', labelNames: ['receiver', 'topic'] });
+  constructor(
+    registry: Registry,
+    private readonly _receiver: string,
+  ) {
+    this._consumed = counter(registry, {
+      name: 'tusk_kafka_consumed_messages_total',
+      help: 'Messages fetched and handed downstream (replays included).',
+      labelNames: ['receiver', 'topic'],
+    });
     this._lag = gauge(registry, {
       name: 'tusk_kafka_consumer_lag',
       help: 'Messages between the committed (settled) offset and the partition end, per owned partition.',
       labelNames: ['receiver', 'topic', 'partition'],
     });
-    this._unsettled = gauge(registry, { name: 'tusk_kafka_unsettled_messages', help: 'Messages handed downstream and not yet settled, per owned partition.', labelNames: ['receiver', 'topic', 'partition'] });
-    this._commits = counter(registry, { name: 'tusk_kafka_commits_total', help: 'Offset commits of the settled watermark, by result (ok, error).', labelNames: ['receiver', 'result'] });
-    this._rebalances = counter(registry, { name: 'tusk_kafka_rebalances_total', help: 'Group (re)joins after the first one (rebalances, restarts after a crash).', labelNames: ['receiver'] });
+    this._unsettled = gauge(registry, {
+      name: 'tusk_kafka_unsettled_messages',
+      help: 'Messages handed downstream and not yet settled, per owned partition.',
+      labelNames: ['receiver', 'topic', 'partition'],
+    });
+    this._commits = counter(registry, {
+      name: 'tusk_kafka_commits_total',
+      help: 'Offset commits of the settled watermark, by result (ok, error).',
+      labelNames: ['receiver', 'result'],
+    });
+    this._rebalances = counter(registry, {
+      name: 'tusk_kafka_rebalances_total',
+      help: 'Group (re)joins after the first one (rebalances, restarts after a crash).',
+      labelNames: ['receiver'],
+    });
     this._skipped = counter(registry, {
       name: 'tusk_kafka_skipped_messages_total',
       help: 'Messages settled without delivery: reason=permanent (rejected for good downstream) or poison (not valid OTLP).',
       labelNames: ['receiver', 'reason'],
     });
-    this._deadLettered = counter(registry, { name: 'tusk_kafka_dead_lettered_messages_total', help: 'Skipped messages written to the dead-letter topic.', labelNames: ['receiver'] });
-    this._retries = counter(registry, { name: 'tusk_kafka_delivery_retries_total', help: 'Deliveries retried after a retriable downstream rejection.', labelNames: ['receiver'] });
+    this._deadLettered = counter(registry, {
+      name: 'tusk_kafka_dead_lettered_messages_total',
+      help: 'Skipped messages written to the dead-letter topic.',
+      labelNames: ['receiver'],
+    });
+    this._retries = counter(registry, {
+      name: 'tusk_kafka_delivery_retries_total',
+      help: 'Deliveries retried after a retriable downstream rejection.',
+      labelNames: ['receiver'],
+    });
     this._invalid = counter(registry, {
       name: 'tusk_kafka_invalid_records_total',
       help: 'Spans or log records of keyless messages left out because their trace or span id is invalid (as the OTLP receiver rejects them).',
@@ -48,8 +75,16 @@ export class KafkaReceiverMetrics {
       help: 'Messages still unsettled after detach_after, copied out of their fetch response so that it can be freed.',
       labelNames: ['receiver'],
     });
-    this._detachedBytes = counter(registry, { name: 'tusk_kafka_detached_bytes_total', help: 'Bytes of the detached messages (values and keys).', labelNames: ['receiver'] });
-    this._paused = gauge(registry, { name: 'tusk_kafka_paused_partitions', help: 'Owned partitions paused (over the in-flight limit or retrying).', labelNames: ['receiver'] });
+    this._detachedBytes = counter(registry, {
+      name: 'tusk_kafka_detached_bytes_total',
+      help: 'Bytes of the detached messages (values and keys).',
+      labelNames: ['receiver'],
+    });
+    this._paused = gauge(registry, {
+      name: 'tusk_kafka_paused_partitions',
+      help: 'Owned partitions paused (over the in-flight limit or retrying).',
+      labelNames: ['receiver'],
+    });
   }
 
   consumed(topic: string, n: number): void {

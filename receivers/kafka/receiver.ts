@@ -27,7 +27,11 @@ import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
 import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
 import {
-  countLogRecords, countSpans, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal,
+  countLogRecords,
+  countSpans,
+  splitLogsByTraceId,
+  splitTracesByTraceId,
+  type OtlpSignal,
 } from '../../pipeline/sdk/otlp';
 import type { KafkaReceiverConfig } from './config';
 import { Dispatcher, type DeliveryEntry } from './dispatcher';
@@ -66,11 +70,13 @@ export function traceIdOfKey(key: Buffer | null): string | undefined {
 export function entryOf(signal: OtlpSignal, offset: number, key: Buffer | null, value: Buffer): DeliveryEntry {
   const traceId = traceIdOfKey(key);
   if (signal === 'traces') {
-    if (traceId !== undefined) return { offset, key, value, traces: [{ traceId, data: value, spanCount: countSpans(value) }] };
+    if (traceId !== undefined)
+      return { offset, key, value, traces: [{ traceId, data: value, spanCount: countSpans(value) }] };
     const split = splitTracesByTraceId(value);
     return { offset, key, value, traces: split.chunks, invalid: split.rejectedSpans };
   }
-  if (traceId !== undefined) return { offset, key, value, logs: [{ traceId, data: value, recordCount: countLogRecords(value) }] };
+  if (traceId !== undefined)
+    return { offset, key, value, logs: [{ traceId, data: value, recordCount: countLogRecords(value) }] };
   const split = splitLogsByTraceId(value);
   return { offset, key, value, logs: split.chunks, invalid: split.rejectedRecords };
 }
@@ -102,7 +108,11 @@ export class KafkaReceiver implements Receiver {
     next: ReceiverNext,
   ) {
     if (_cfg.logs_topic !== '' && !next.logs) {
-      throw new KafkaPermanentError(KafkaErrorCode.CONFIG, `${_settings.id}: logs_topic "${_cfg.logs_topic}" is set but no logs pipeline uses this receiver`, { component: _settings.id });
+      throw new KafkaPermanentError(
+        KafkaErrorCode.CONFIG,
+        `${_settings.id}: logs_topic "${_cfg.logs_topic}" is set but no logs pipeline uses this receiver`,
+        { component: _settings.id },
+      );
     }
     this._logger = _settings.logger;
     this._metrics = new KafkaReceiverMetrics(_settings.metrics, _settings.id);
@@ -143,14 +153,22 @@ export class KafkaReceiver implements Receiver {
   /** health is ready while the consumer is a member of the group. */
   health(): ComponentHealth {
     if (this._stopping) return { ready: false, detail: 'shut down' };
-    if (!this._joined) return { ready: false, detail: `not in group ${this._cfg.group}${this._lastError ? `: ${this._lastError}` : ''}` };
+    if (!this._joined)
+      return {
+        ready: false,
+        detail: `not in group ${this._cfg.group}${this._lastError ? `: ${this._lastError}` : ''}`,
+      };
     let unsettled = 0;
     let paused = 0;
     for (const p of this._parts.values()) {
       unsettled += p.watermark.unsettledCount;
       if (p.paused) paused++;
     }
-    return { ready: true, degraded: paused > 0, detail: `group ${this._cfg.group}: ${this._parts.size} partitions, ${paused} paused, ${unsettled} unsettled messages` };
+    return {
+      ready: true,
+      degraded: paused > 0,
+      detail: `group ${this._cfg.group}: ${this._parts.size} partitions, ${paused} paused, ${unsettled} unsettled messages`,
+    };
   }
 
   private async _runLoop(host: Host): Promise<void> {
@@ -214,7 +232,13 @@ export class KafkaReceiver implements Receiver {
       this._lastError = errorMessage(e.payload.error);
       this._revokeAll(consumer);
       if (!e.payload.restart && !this._stopping) {
-        host.reportFatalError(new PipelineError(KafkaErrorCode.CONSUMER_CRASH, `${this._settings.id}: Kafka consumer crashed for good: ${this._lastError}`, { cause: e.payload.error, retriable: false, component: this._settings.id }));
+        host.reportFatalError(
+          new PipelineError(
+            KafkaErrorCode.CONSUMER_CRASH,
+            `${this._settings.id}: Kafka consumer crashed for good: ${this._lastError}`,
+            { cause: e.payload.error, retriable: false, component: this._settings.id },
+          ),
+        );
       }
     });
     consumer.on(STOP, () => {
@@ -226,7 +250,8 @@ export class KafkaReceiver implements Receiver {
   private _onJoin(consumer: Consumer, assignment: Record<string, number[]>): void {
     if (++this._joins > 1) this._metrics.rebalance();
     const assigned = new Set<string>();
-    for (const [topic, partitions] of Object.entries(assignment)) for (const p of partitions) assigned.add(partitionKey(topic, p));
+    for (const [topic, partitions] of Object.entries(assignment))
+      for (const p of partitions) assigned.add(partitionKey(topic, p));
     for (const part of [...this._parts.values()]) if (!assigned.has(part.key)) this._revoke(consumer, part);
     for (const [topic, partitions] of Object.entries(assignment)) {
       const signal = this._signals.get(topic);
@@ -245,7 +270,10 @@ export class KafkaReceiver implements Receiver {
     }
     this._joined = true;
     this._lastError = undefined;
-    this._logger.info({ group: this._cfg.group, partitions: this._parts.size, generation_joins: this._joins }, 'joined Kafka consumer group');
+    this._logger.info(
+      { group: this._cfg.group, partitions: this._parts.size, generation_joins: this._joins },
+      'joined Kafka consumer group',
+    );
   }
 
   private _revoke(consumer: Consumer | undefined, part: PartitionState): void {
@@ -260,7 +288,15 @@ export class KafkaReceiver implements Receiver {
       }
     }
     if (part.watermark.unsettledCount > 0) {
-      this._logger.info({ topic: part.topic, partition: part.partition, unsettled: part.watermark.unsettledCount, committed: part.committed }, 'partition revoked with unsettled messages: the next owner replays them');
+      this._logger.info(
+        {
+          topic: part.topic,
+          partition: part.partition,
+          unsettled: part.watermark.unsettledCount,
+          committed: part.committed,
+        },
+        'partition revoked with unsettled messages: the next owner replays them',
+      );
     }
     this._updatePausedGauge();
   }
@@ -289,7 +325,10 @@ export class KafkaReceiver implements Receiver {
         const entry: DeliveryEntry = keepHeaders && m.headers ? { ...decoded, headers: m.headers } : decoded;
         if (entry.invalid) {
           this._metrics.invalidRecords(entry.invalid);
-          this._logger.debug({ topic: part.topic, partition: part.partition, offset, invalid: entry.invalid }, 'keyless Kafka message: records with invalid trace or span ids left out');
+          this._logger.debug(
+            { topic: part.topic, partition: part.partition, offset, invalid: entry.invalid },
+            'keyless Kafka message: records with invalid trace or span ids left out',
+          );
         }
         if ((entry.traces ?? entry.logs ?? []).length > 0) entries.push(entry);
         else part.watermark.settle(offset); // an empty request: nothing to deliver
@@ -310,7 +349,10 @@ export class KafkaReceiver implements Receiver {
   /** _afterChange re-evaluates a partition's pause state and gauges after dispatch, settlement or a retry. */
   private _afterChange(part: PartitionState): void {
     if (part.revoked) return;
-    const want = this._stopping || part.retrying > 0 || part.watermark.unsettledWeight > this._cfg.max_inflight_bytes_per_partition;
+    const want =
+      this._stopping ||
+      part.retrying > 0 ||
+      part.watermark.unsettledWeight > this._cfg.max_inflight_bytes_per_partition;
     if (want !== part.paused && this._consumer) {
       try {
         const tp = [{ topic: part.topic, partitions: [part.partition] }];
@@ -347,12 +389,17 @@ export class KafkaReceiver implements Receiver {
       }
       if (offsets.length === 0) return;
       try {
-        await consumer.commitOffsets(offsets.map(({ part, offset }) => ({ topic: part.topic, partition: part.partition, offset: String(offset) })));
+        await consumer.commitOffsets(
+          offsets.map(({ part, offset }) => ({ topic: part.topic, partition: part.partition, offset: String(offset) })),
+        );
         for (const { part, offset } of offsets) part.committed = Math.max(part.committed, offset);
         this._metrics.commit(true);
       } catch (err) {
         this._metrics.commit(false);
-        this._logger.debug({ err: errorMessage(err), partitions: offsets.length }, 'offset commit failed (retried at the next interval)');
+        this._logger.debug(
+          { err: errorMessage(err), partitions: offsets.length },
+          'offset commit failed (retried at the next interval)',
+        );
       }
     });
     return this._commitChain;
@@ -379,9 +426,10 @@ export class KafkaReceiver implements Receiver {
     clearInterval(this._commitTimer);
     if (this._joined) await this._commit();
     this._revokeAll(consumer);
-    await consumer?.disconnect().catch((err: unknown) => this._logger.warn({ err }, 'Kafka consumer disconnect failed'));
+    await consumer
+      ?.disconnect()
+      .catch((err: unknown) => this._logger.warn({ err }, 'Kafka consumer disconnect failed'));
     await this._run?.catch(() => undefined);
     await this._dlq?.close();
   }
 }
-

@@ -49,7 +49,8 @@ export class SettledWatermark {
    */
   track(offset: number, weight = 0): void {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
-    if (this._end !== undefined && offset < this._end) throw new RangeError(`offset ${offset} is below the next expected offset ${this._end}`);
+    if (this._end !== undefined && offset < this._end)
+      throw new RangeError(`offset ${offset} is below the next expected offset ${this._end}`);
     this._offsets.push(offset);
     this._weights.push(weight);
     this._settled.push(false);

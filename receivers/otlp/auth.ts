@@ -51,7 +51,11 @@ export function parseTokens(text: string): string[] {
  * loadBearerAuth reads the tokens of an `auth` block (undefined: no auth). Throws a PipelineError naming
  * the config path when a source is unreadable or no token is found.
  */
-export async function loadBearerAuth(auth: AuthConfig | undefined, where: string, env: NodeJS.ProcessEnv = process.env): Promise<BearerAuth | undefined> {
+export async function loadBearerAuth(
+  auth: AuthConfig | undefined,
+  where: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BearerAuth | undefined> {
   if (auth === undefined) return undefined;
   const tokens: string[] = [];
   if (auth.bearer_tokens_env !== '') tokens.push(...parseTokens(env[auth.bearer_tokens_env] ?? ''));
@@ -59,12 +63,23 @@ export async function loadBearerAuth(auth: AuthConfig | undefined, where: string
     try {
       tokens.push(...parseTokens(await readFile(auth.bearer_tokens_file, 'utf8')));
     } catch (err) {
-      throw new PipelineError(ERR_OTLP_RECEIVER_AUTH_CONFIG, `${where}.bearer_tokens_file: cannot read ${auth.bearer_tokens_file}: ${(err as Error).message}`, { cause: err, retriable: false });
+      throw new PipelineError(
+        ERR_OTLP_RECEIVER_AUTH_CONFIG,
+        `${where}.bearer_tokens_file: cannot read ${auth.bearer_tokens_file}: ${(err as Error).message}`,
+        { cause: err, retriable: false },
+      );
     }
   }
   if (tokens.length === 0) {
-    const sources = [auth.bearer_tokens_env && `environment variable ${auth.bearer_tokens_env}`, auth.bearer_tokens_file && `file ${auth.bearer_tokens_file}`].filter(Boolean).join(' and ');
-    throw new PipelineError(ERR_OTLP_RECEIVER_AUTH_CONFIG, `${where}: no bearer token found in ${sources}`, { retriable: false });
+    const sources = [
+      auth.bearer_tokens_env && `environment variable ${auth.bearer_tokens_env}`,
+      auth.bearer_tokens_file && `file ${auth.bearer_tokens_file}`,
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    throw new PipelineError(ERR_OTLP_RECEIVER_AUTH_CONFIG, `${where}: no bearer token found in ${sources}`, {
+      retriable: false,
+    });
   }
   return new BearerAuth(tokens);
 }

@@ -118,17 +118,33 @@ export const configSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.http.endpoint === '' && c.grpc.endpoint === '') {
-      ctx.addIssue({ code: 'custom', path: ['http', 'endpoint'], message: 'both http.endpoint and grpc.endpoint are empty: enable at least one transport' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'endpoint'],
+        message: 'both http.endpoint and grpc.endpoint are empty: enable at least one transport',
+      });
     }
     if (c.http.endpoint !== '' && c.http.endpoint === c.grpc.endpoint && !c.http.endpoint.endsWith(':0')) {
-      ctx.addIssue({ code: 'custom', path: ['grpc', 'endpoint'], message: `http and grpc cannot share the address ${c.http.endpoint}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grpc', 'endpoint'],
+        message: `http and grpc cannot share the address ${c.http.endpoint}`,
+      });
     }
     if (c.max_inflight_bytes > 0) {
       if (c.http.endpoint !== '' && c.max_inflight_bytes < c.http.max_request_body_size) {
-        ctx.addIssue({ code: 'custom', path: ['max_inflight_bytes'], message: `must be at least http.max_request_body_size (${c.http.max_request_body_size} bytes) or 0, got ${c.max_inflight_bytes}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_inflight_bytes'],
+          message: `must be at least http.max_request_body_size (${c.http.max_request_body_size} bytes) or 0, got ${c.max_inflight_bytes}`,
+        });
       }
       if (c.grpc.endpoint !== '' && c.max_inflight_bytes < c.grpc.max_recv_msg_size) {
-        ctx.addIssue({ code: 'custom', path: ['max_inflight_bytes'], message: `must be at least grpc.max_recv_msg_size (${c.grpc.max_recv_msg_size} bytes) or 0, got ${c.max_inflight_bytes}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['max_inflight_bytes'],
+          message: `must be at least grpc.max_recv_msg_size (${c.grpc.max_recv_msg_size} bytes) or 0, got ${c.max_inflight_bytes}`,
+        });
       }
     }
   });

@@ -41,13 +41,18 @@ export class OtlpGrpcServer {
     });
     this._server.addService({ Export: exportMethod(TRACE_SERVICE_EXPORT_PATH) }, { Export: this._unary('traces') });
     // Without a logs pipeline LogsService is not registered: clients get UNIMPLEMENTED.
-    if (_o.handler.logsEnabled) this._server.addService({ Export: exportMethod(LOGS_SERVICE_EXPORT_PATH) }, { Export: this._unary('logs') });
+    if (_o.handler.logsEnabled)
+      this._server.addService({ Export: exportMethod(LOGS_SERVICE_EXPORT_PATH) }, { Export: this._unary('logs') });
   }
 
   /** listen binds "host:port"; resolves with the bound address. */
   listen(host: string, port: number): Promise<string> {
     const creds = this._o.tls
-      ? grpc.ServerCredentials.createSsl(this._o.tls.ca ?? null, [{ private_key: this._o.tls.key, cert_chain: this._o.tls.cert }], this._o.tls.ca !== undefined)
+      ? grpc.ServerCredentials.createSsl(
+          this._o.tls.ca ?? null,
+          [{ private_key: this._o.tls.key, cert_chain: this._o.tls.cert }],
+          this._o.tls.ca !== undefined,
+        )
       : grpc.ServerCredentials.createInsecure();
     const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     return new Promise((resolve, reject) => {
@@ -121,7 +126,8 @@ export class OtlpGrpcServer {
     }
     this._o.metrics.request('grpc', signal, err.outcome);
     const metadata = new grpc.Metadata();
-    if (err.retryAfterMs !== undefined) metadata.set('grpc-status-details-bin', grpcStatusDetails(err.grpcCode, err.message, err.retryAfterMs));
+    if (err.retryAfterMs !== undefined)
+      metadata.set('grpc-status-details-bin', grpcStatusDetails(err.grpcCode, err.message, err.retryAfterMs));
     return Object.assign(new Error(err.message), { code: err.grpcCode, details: err.message, metadata });
   }
 }

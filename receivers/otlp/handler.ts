@@ -50,21 +50,29 @@ export class RequestError extends Error {
   }
 }
 
-const unavailable = (message: string, retryAfterMs: number) => new RequestError(503, GRPC_CODE.UNAVAILABLE, 'refused', message, retryAfterMs);
+const unavailable = (message: string, retryAfterMs: number) =>
+  new RequestError(503, GRPC_CODE.UNAVAILABLE, 'refused', message, retryAfterMs);
 
 /** Constructors of the refusals the receiver uses. */
 export const refuse = {
   invalid: (message: string) => new RequestError(400, GRPC_CODE.INVALID_ARGUMENT, 'invalid', message),
   rejected: (message: string) => new RequestError(400, GRPC_CODE.INVALID_ARGUMENT, 'rejected', message),
   tooLarge: (message: string) => new RequestError(413, GRPC_CODE.RESOURCE_EXHAUSTED, 'too_large', message),
-  unauthenticated: () => new RequestError(401, GRPC_CODE.UNAUTHENTICATED, 'unauthenticated', 'missing or invalid bearer token', undefined, { 'WWW-Authenticate': 'Bearer' }),
+  unauthenticated: () =>
+    new RequestError(401, GRPC_CODE.UNAUTHENTICATED, 'unauthenticated', 'missing or invalid bearer token', undefined, {
+      'WWW-Authenticate': 'Bearer',
+    }),
   unavailable,
   /** A transport that stopped accepting (shutdown) refuses new requests. */
   draining: (retryAfterMs: number) => unavailable('receiver is shutting down', retryAfterMs),
   /** The request's bytes do not fit the shared in-flight budget (max_inflight_bytes). */
-  overBudget: (retryAfterMs: number) => unavailable('receiver is over its in-flight byte limit, retry later', retryAfterMs),
+  overBudget: (retryAfterMs: number) =>
+    unavailable('receiver is over its in-flight byte limit, retry later', retryAfterMs),
   notFound: (message: string) => new RequestError(404, GRPC_CODE.UNIMPLEMENTED, 'unsupported', message),
-  methodNotAllowed: (allow: string) => new RequestError(405, GRPC_CODE.UNIMPLEMENTED, 'unsupported', `method not allowed; use ${allow}`, undefined, { Allow: allow }),
+  methodNotAllowed: (allow: string) =>
+    new RequestError(405, GRPC_CODE.UNIMPLEMENTED, 'unsupported', `method not allowed; use ${allow}`, undefined, {
+      Allow: allow,
+    }),
   unsupportedMedia: (message: string) => new RequestError(415, GRPC_CODE.INVALID_ARGUMENT, 'unsupported', message),
 };
 
@@ -152,13 +160,19 @@ export class ExportHandler {
     }
     if (err instanceof BackpressureError) {
       count('refused', 'backpressure');
-      return refuse.unavailable(`pipeline is over its limits, retry later: ${errorMessage(err)}`, Math.max(err.retryAfterMs, 0));
+      return refuse.unavailable(
+        `pipeline is over its limits, retry later: ${errorMessage(err)}`,
+        Math.max(err.retryAfterMs, 0),
+      );
     }
     if (err instanceof ShutdownError || this._abort.aborted) {
       count('refused', 'shutdown');
       return refuse.unavailable('receiver is shutting down, retry later', this._retryAfterMs);
     }
     count('refused', 'downstream_error');
-    return refuse.unavailable(`pipeline could not accept the data, retry later: ${errorMessage(err)}`, this._retryAfterMs);
+    return refuse.unavailable(
+      `pipeline could not accept the data, retry later: ${errorMessage(err)}`,
+      this._retryAfterMs,
+    );
   }
 }

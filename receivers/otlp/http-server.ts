@@ -33,7 +33,12 @@ function originAllowed(origin: string, allowed: readonly string[]): boolean {
   for (const pattern of allowed) {
     if (pattern === '*' || pattern === origin) return true;
     if (pattern.includes('*')) {
-      const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*')}$`);
+      const re = new RegExp(
+        `^${pattern
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+          .join('[^/]*')}$`,
+      );
       if (re.test(origin)) return true;
     }
   }
@@ -50,7 +55,16 @@ export class OtlpHttpServer {
   constructor(private readonly _o: OtlpHttpServerOptions) {
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => this._onRequest(req, res);
     this._server = _o.tls
-      ? https.createServer({ cert: _o.tls.cert, key: _o.tls.key, ca: _o.tls.ca, requestCert: _o.tls.ca !== undefined, rejectUnauthorized: _o.tls.ca !== undefined }, listener)
+      ? https.createServer(
+          {
+            cert: _o.tls.cert,
+            key: _o.tls.key,
+            ca: _o.tls.ca,
+            requestCert: _o.tls.ca !== undefined,
+            rejectUnauthorized: _o.tls.ca !== undefined,
+          },
+          listener,
+        )
       : http.createServer(listener);
     this._server.keepAliveTimeout = 65_000;
   }
@@ -64,7 +78,11 @@ export class OtlpHttpServer {
         this._server.removeListener('error', onError);
         this._server.on('error', (err) => this._o.logger.error({ err }, 'OTLP/HTTP server error'));
         const addr = this._server.address();
-        resolve(typeof addr === 'object' && addr !== null ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr));
+        resolve(
+          typeof addr === 'object' && addr !== null
+            ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+            : String(addr),
+        );
       });
     });
   }
@@ -122,22 +140,30 @@ export class OtlpHttpServer {
 
     let reserved = 0;
     try {
-      if (signal === undefined) throw refuse.notFound(`unknown path ${path}; OTLP/HTTP accepts ${c.traces_path} and ${c.logs_path}`);
+      if (signal === undefined)
+        throw refuse.notFound(`unknown path ${path}; OTLP/HTTP accepts ${c.traces_path} and ${c.logs_path}`);
       if (req.method === 'OPTIONS' && c.cors_allowed_origins.length > 0) return this._preflight(req, res, cors);
-      if (req.method !== 'POST') throw refuse.methodNotAllowed(c.cors_allowed_origins.length > 0 ? 'POST, OPTIONS' : 'POST');
-      if (signal === 'logs' && !this._o.handler.logsEnabled) throw refuse.notFound(`${c.logs_path}: this receiver feeds no logs pipeline`);
+      if (req.method !== 'POST')
+        throw refuse.methodNotAllowed(c.cors_allowed_origins.length > 0 ? 'POST, OPTIONS' : 'POST');
+      if (signal === 'logs' && !this._o.handler.logsEnabled)
+        throw refuse.notFound(`${c.logs_path}: this receiver feeds no logs pipeline`);
       if (this._o.auth && !this._o.auth.check(req.headers.authorization)) throw refuse.unauthenticated();
       if (CONTENT_TYPES[mediaType] === undefined) {
-        throw refuse.unsupportedMedia(`unsupported content type ${JSON.stringify(mediaType)}; use application/x-protobuf or application/json`);
+        throw refuse.unsupportedMedia(
+          `unsupported content type ${JSON.stringify(mediaType)}; use application/x-protobuf or application/json`,
+        );
       }
       const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
       if (!['', 'identity', 'gzip', 'x-gzip', 'deflate', 'zstd'].includes(contentEncoding)) {
-        throw refuse.unsupportedMedia(`unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip, deflate, zstd or none`);
+        throw refuse.unsupportedMedia(
+          `unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip, deflate, zstd or none`,
+        );
       }
       if (this._draining) throw refuse.draining(this._o.retryAfterMs);
       const limit = c.max_request_body_size;
       const declared = Number(req.headers['content-length'] ?? NaN);
-      if (Number.isFinite(declared) && declared > limit) throw refuse.tooLarge(`request body of ${declared} bytes is over the limit of ${limit} bytes`);
+      if (Number.isFinite(declared) && declared > limit)
+        throw refuse.tooLarge(`request body of ${declared} bytes is over the limit of ${limit} bytes`);
 
       // Body, counted against the in-flight budget as it arrives.
       const chunks: Buffer[] = [];
@@ -203,9 +229,16 @@ export class OtlpHttpServer {
     }
   }
 
-  private _answerError(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, err: RequestError, cors: Record<string, string>): void {
+  private _answerError(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    encoding: Encoding,
+    err: RequestError,
+    cors: Record<string, string>,
+  ): void {
     const headers: Record<string, string> = { ...cors, ...err.headers };
-    if (err.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+    if (err.retryAfterMs !== undefined)
+      headers['Retry-After'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     const body: Body = statusBody(err.grpcCode, err.message, err.retryAfterMs);
     const complete = req.readableEnded;
     if (!complete) headers.Connection = 'close'; // the body was not read: do not reuse the connection
@@ -220,9 +253,16 @@ export class OtlpHttpServer {
     }
   }
 
-  private _send(res: http.ServerResponse, encoding: Encoding, status: number, body: Uint8Array | string, headers: Record<string, string>): void {
+  private _send(
+    res: http.ServerResponse,
+    encoding: Encoding,
+    status: number,
+    body: Uint8Array | string,
+    headers: Record<string, string>,
+  ): void {
     if (res.headersSent || res.destroyed) return;
-    const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const payload =
+      typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     res.writeHead(status, {
       ...headers,
       'Content-Type': encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
@@ -246,11 +286,17 @@ export class OtlpHttpServer {
     }
     const extra = this._o.config.cors_allowed_headers.map((h) => h.toLowerCase());
     const allowedHeaders = new Set([...DEFAULT_CORS_HEADERS, ...extra]);
-    const requested = (req.headers['access-control-request-headers'] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+    const requested = (req.headers['access-control-request-headers'] ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter((h) => h !== '');
     res.writeHead(204, {
       ...cors,
       'Access-Control-Allow-Methods': 'POST',
-      'Access-Control-Allow-Headers': (requested.length > 0 ? requested.filter((h) => allowedHeaders.has(h)) : [...allowedHeaders]).join(', '),
+      'Access-Control-Allow-Headers': (requested.length > 0
+        ? requested.filter((h) => allowedHeaders.has(h))
+        : [...allowedHeaders]
+      ).join(', '),
       'Access-Control-Max-Age': '7200',
       'Content-Length': '0',
     });
@@ -276,7 +322,8 @@ async function decompress(body: Buffer, encoding: string, limit: number): Promis
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) throw refuse.tooLarge(`decompressed request body is over the limit of ${limit} bytes`);
+    if (code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
+      throw refuse.tooLarge(`decompressed request body is over the limit of ${limit} bytes`);
     throw refuse.invalid(`cannot decompress ${encoding} body: ${errorMessage(err)}`);
   }
 }

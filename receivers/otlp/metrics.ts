@@ -15,7 +15,8 @@ export type Transport = 'http' | 'grpc';
  * over the in-flight budget, shutting down, or downstream refused retriably), rejected (downstream
  * refused permanently).
  */
-export type RequestOutcome = 'success' | 'partial' | 'invalid' | 'too_large' | 'unauthenticated' | 'unsupported' | 'refused' | 'rejected';
+export type RequestOutcome =
+  'success' | 'partial' | 'invalid' | 'too_large' | 'unauthenticated' | 'unsupported' | 'refused' | 'rejected';
 
 /** ItemOutcome labels tusk_receiver_spans_total / tusk_receiver_log_records_total. */
 export type ItemOutcome = 'accepted' | 'refused' | 'rejected';
@@ -36,12 +37,40 @@ export class ReceiverMetrics {
   readonly bytes: Counter<string>;
   readonly inflightBytes: Gauge<string>;
 
-  constructor(registry: Registry, private readonly _receiver: string) {
-    this.requests = counter(registry, 'tusk_receiver_requests_total', 'OTLP export requests by transport, signal and outcome.', ['receiver', 'transport', 'signal', 'outcome']);
-    this.spans = counter(registry, 'tusk_receiver_spans_total', 'Spans received: accepted (settled downstream), refused (retriable, the client resends) or rejected (never retried), with a reason.', ['receiver', 'outcome', 'reason']);
-    this.logRecords = counter(registry, 'tusk_receiver_log_records_total', 'Log records received, by outcome and reason (as tusk_receiver_spans_total).', ['receiver', 'outcome', 'reason']);
-    this.bytes = counter(registry, 'tusk_receiver_bytes_total', 'Request body bytes received on the wire (before decompression).', ['receiver', 'transport', 'signal']);
-    this.inflightBytes = gauge(registry, 'tusk_receiver_inflight_bytes', 'Request bytes held now, from arrival until the answer (bounded by max_inflight_bytes).', ['receiver']);
+  constructor(
+    registry: Registry,
+    private readonly _receiver: string,
+  ) {
+    this.requests = counter(
+      registry,
+      'tusk_receiver_requests_total',
+      'OTLP export requests by transport, signal and outcome.',
+      ['receiver', 'transport', 'signal', 'outcome'],
+    );
+    this.spans = counter(
+      registry,
+      'tusk_receiver_spans_total',
+      'Spans received: accepted (settled downstream), refused (retriable, the client resends) or rejected (never retried), with a reason.',
+      ['receiver', 'outcome', 'reason'],
+    );
+    this.logRecords = counter(
+      registry,
+      'tusk_receiver_log_records_total',
+      'Log records received, by outcome and reason (as tusk_receiver_spans_total).',
+      ['receiver', 'outcome', 'reason'],
+    );
+    this.bytes = counter(
+      registry,
+      'tusk_receiver_bytes_total',
+      'Request body bytes received on the wire (before decompression).',
+      ['receiver', 'transport', 'signal'],
+    );
+    this.inflightBytes = gauge(
+      registry,
+      'tusk_receiver_inflight_bytes',
+      'Request bytes held now, from arrival until the answer (bounded by max_inflight_bytes).',
+      ['receiver'],
+    );
     this.inflightBytes.set({ receiver: _receiver }, 0);
   }
 

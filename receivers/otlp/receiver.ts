@@ -47,7 +47,11 @@ function listenError(id: string, endpoint: string, transport: string, err: unkno
     const known = Object.keys(LISTEN_ERRORS).find((code) => String(e.message).includes(code));
     reason = known ? LISTEN_ERRORS[known] : String(e.message ?? err);
   }
-  return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint}: ${reason} (${transport})`, { cause: err, retriable: false, component: id });
+  return new PipelineError(ERR_OTLP_RECEIVER_LISTEN, `${id}: cannot listen on ${endpoint}: ${reason} (${transport})`, {
+    cause: err,
+    retriable: false,
+    component: id,
+  });
 }
 
 async function loadTls(id: string, path: string, tls: ServerTlsConfig | undefined): Promise<TransportTls | undefined> {
@@ -56,10 +60,18 @@ async function loadTls(id: string, path: string, tls: ServerTlsConfig | undefine
     try {
       return await readFile(tls[key]);
     } catch (err) {
-      throw new PipelineError(ERR_OTLP_RECEIVER_TLS, `${id}.${path}.tls.${key}: cannot read ${tls[key]}: ${(err as Error).message}`, { cause: err, retriable: false, component: id });
+      throw new PipelineError(
+        ERR_OTLP_RECEIVER_TLS,
+        `${id}.${path}.tls.${key}: cannot read ${tls[key]}: ${(err as Error).message}`,
+        { cause: err, retriable: false, component: id },
+      );
     }
   };
-  return { cert: await read('cert_file'), key: await read('key_file'), ca: tls.client_ca_file !== '' ? await read('client_ca_file') : undefined };
+  return {
+    cert: await read('cert_file'),
+    key: await read('key_file'),
+    ca: tls.client_ca_file !== '' ? await read('client_ca_file') : undefined,
+  };
 }
 
 /** OtlpReceiver receives OTLP traces and logs over HTTP and gRPC. */
@@ -80,7 +92,11 @@ export class OtlpReceiver implements Receiver {
     next: ReceiverNext,
   ) {
     this._metrics = new ReceiverMetrics(_settings.metrics, _settings.id);
-    this._budget = new InflightBudget(_config.max_inflight_bytes, this._metrics.inflightBytes, this._metrics.inflightLabels);
+    this._budget = new InflightBudget(
+      _config.max_inflight_bytes,
+      this._metrics.inflightBytes,
+      this._metrics.inflightLabels,
+    );
     this._handler = new ExportHandler(_settings.id, next, this._metrics, _config.retry_after, this._abort.signal);
   }
 
@@ -103,29 +119,45 @@ export class OtlpReceiver implements Receiver {
     this._started = true;
     const { id, logger } = this._settings;
     const c = this._config;
-    const common = { handler: this._handler, budget: this._budget, metrics: this._metrics, retryAfterMs: c.retry_after, logger };
+    const common = {
+      handler: this._handler,
+      budget: this._budget,
+      metrics: this._metrics,
+      retryAfterMs: c.retry_after,
+      logger,
+    };
     const binds: Promise<void>[] = [];
     if (c.http.endpoint !== '') {
       const transport = new OtlpHttpServer({
-        ...common, config: c.http, auth: await loadBearerAuth(c.http.auth, `${id}.http.auth`), tls: await loadTls(id, 'http', c.http.tls),
+        ...common,
+        config: c.http,
+        auth: await loadBearerAuth(c.http.auth, `${id}.http.auth`),
+        tls: await loadTls(id, 'http', c.http.tls),
       });
       this._http = transport;
       const { host, port } = splitHostPort(c.http.endpoint);
-      binds.push(transport.listen(host, port).then(
-        (addr) => void (this._addresses = { ...this._addresses, http: addr }),
-        (err: unknown) => Promise.reject(listenError(id, c.http.endpoint, 'OTLP/HTTP', err)),
-      ));
+      binds.push(
+        transport.listen(host, port).then(
+          (addr) => void (this._addresses = { ...this._addresses, http: addr }),
+          (err: unknown) => Promise.reject(listenError(id, c.http.endpoint, 'OTLP/HTTP', err)),
+        ),
+      );
     }
     if (c.grpc.endpoint !== '') {
       const transport = new OtlpGrpcServer({
-        ...common, config: c.grpc, auth: await loadBearerAuth(c.grpc.auth, `${id}.grpc.auth`), tls: await loadTls(id, 'grpc', c.grpc.tls),
+        ...common,
+        config: c.grpc,
+        auth: await loadBearerAuth(c.grpc.auth, `${id}.grpc.auth`),
+        tls: await loadTls(id, 'grpc', c.grpc.tls),
       });
       this._grpc = transport;
       const { host, port } = splitHostPort(c.grpc.endpoint);
-      binds.push(transport.listen(host, port).then(
-        (addr) => void (this._addresses = { ...this._addresses, grpc: addr }),
-        (err: unknown) => Promise.reject(listenError(id, c.grpc.endpoint, 'OTLP/gRPC', err)),
-      ));
+      binds.push(
+        transport.listen(host, port).then(
+          (addr) => void (this._addresses = { ...this._addresses, grpc: addr }),
+          (err: unknown) => Promise.reject(listenError(id, c.grpc.endpoint, 'OTLP/gRPC', err)),
+        ),
+      );
     }
     const results = await Promise.allSettled(binds);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -160,7 +192,10 @@ export class OtlpReceiver implements Receiver {
     clearTimeout(timer);
     if (timedOut) {
       const pending = transports.reduce((n, t) => n + t.inflightRequests, 0);
-      this._settings.logger.warn({ pending }, 'OTLP receiver shutdown timed out; refusing the requests still waiting for the pipeline');
+      this._settings.logger.warn(
+        { pending },
+        'OTLP receiver shutdown timed out; refusing the requests still waiting for the pipeline',
+      );
       this._abort.abort(new ShutdownError(this._settings.id));
       // Give the refusals a moment to be written, then drop the connections.
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
@@ -172,6 +207,13 @@ export class OtlpReceiver implements Receiver {
   /** health is ready while the transports listen. */
   health(): ComponentHealth {
     const listening = Object.keys(this._addresses).length > 0;
-    return { ready: listening && !this._stopped, detail: listening ? `listening on ${Object.entries(this._addresses).map(([k, v]) => `${k} ${v}`).join(', ')}` : 'not listening' };
+    return {
+      ready: listening && !this._stopped,
+      detail: listening
+        ? `listening on ${Object.entries(this._addresses)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        : 'not listening',
+    };
   }
 }

@@ -24,9 +24,10 @@ export function exportResponseBody(signal: OtlpSignal, ok: ExportOk): Body {
   const msg: Record<string, unknown> = {};
   if (ok.rejected > 0) {
     const count = bigIntToLongBits(BigInt(ok.rejected), false);
-    msg.partial_success = signal === 'traces'
-      ? { rejected_spans: count, error_message: ok.rejectReason ?? '' }
-      : { rejected_log_records: count, error_message: ok.rejectReason ?? '' };
+    msg.partial_success =
+      signal === 'traces'
+        ? { rejected_spans: count, error_message: ok.rejectReason ?? '' }
+        : { rejected_log_records: count, error_message: ok.rejectReason ?? '' };
   }
   return { proto: type.encode(msg).finish(), json: messageToOtlpJson(type, msg) };
 }
@@ -48,7 +49,9 @@ function statusMessage(code: number, message: string, retryAfterMs: number | und
     const t = otlpTypes();
     const seconds = Math.floor(retryAfterMs / 1000);
     const nanos = Math.round((retryAfterMs - seconds * 1000) * 1e6);
-    const retryInfo = t.RetryInfo.encode({ retry_delay: { seconds: bigIntToLongBits(BigInt(seconds), false), nanos } }).finish();
+    const retryInfo = t.RetryInfo.encode({
+      retry_delay: { seconds: bigIntToLongBits(BigInt(seconds), false), nanos },
+    }).finish();
     msg.details = [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: retryInfo }];
   }
   return msg;

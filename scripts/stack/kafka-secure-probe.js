@@ -20,7 +20,17 @@ try {
 const { Kafka, logLevel } = kafkajs;
 
 async function probe(name, brokers, ssl, sasl) {
-  const admin = new Kafka({ clientId: 'stack-secure-ready', brokers, ssl, sasl, logLevel: logLevel.NOTHING, connectionTimeout: 2000, authenticationTimeout: 2000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+  const admin = new Kafka({
+    clientId: 'stack-secure-ready',
+    brokers,
+    ssl,
+    sasl,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    authenticationTimeout: 2000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const c = await admin.describeCluster();
@@ -37,7 +47,12 @@ async function main() {
   const ca = fs.readFileSync(s.ca_file);
   await probe('SASL_SSL PLAIN', s.sasl_ssl_brokers, { ca }, { mechanism: 'plain', ...s.plain });
   await probe('SASL_SSL SCRAM-SHA-512', s.sasl_ssl_brokers, { ca }, { mechanism: 'scram-sha-512', ...s.scram_sha_512 });
-  await probe('SSL mTLS', s.ssl_brokers, { ca, cert: fs.readFileSync(s.client_cert_file), key: fs.readFileSync(s.client_key_file) }, undefined);
+  await probe(
+    'SSL mTLS',
+    s.ssl_brokers,
+    { ca, cert: fs.readFileSync(s.client_cert_file), key: fs.readFileSync(s.client_key_file) },
+    undefined,
+  );
 }
 
 const timer = setTimeout(() => {

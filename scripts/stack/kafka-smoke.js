@@ -10,9 +10,14 @@
 
 const { Kafka, logLevel, Partitioners } = require('kafkajs');
 
-const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean);
+const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const quiet = process.argv.includes('--quiet');
-const say = (...a) => { if (!quiet) console.log('[kafka-smoke]', ...a); };
+const say = (...a) => {
+  if (!quiet) console.log('[kafka-smoke]', ...a);
+};
 
 const N = 40;
 const PARTITIONS = 4;
@@ -35,7 +40,9 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const cluster = await admin.describeCluster();
-  say(`connected: cluster ${cluster.clusterId}, brokers ${cluster.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, controller ${cluster.controller}`);
+  say(
+    `connected: cluster ${cluster.clusterId}, brokers ${cluster.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',')}, controller ${cluster.controller}`,
+  );
 
   const created = await admin.createTopics({
     waitForLeaders: true,
@@ -56,26 +63,42 @@ async function main() {
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 }, // idempotence wants unbounded retries; the 60 s guard bounds the run
   });
   await producer.connect();
-  const messages = Array.from({ length: N }, (_, i) => ({ key: `trace-${i % 10}`, value: `span-${i}`, headers: { i: String(i) } }));
+  const messages = Array.from({ length: N }, (_, i) => ({
+    key: `trace-${i % 10}`,
+    value: `span-${i}`,
+    headers: { i: String(i) },
+  }));
   const res = await producer.send({ topic, acks: -1, messages });
   const usedPartitions = new Set(res.map((r) => r.partition));
-  say(`producer.send ok: ${N} messages, acks=-1, idempotent=true, partitions used ${[...usedPartitions].sort().join(',')}`);
+  say(
+    `producer.send ok: ${N} messages, acks=-1, idempotent=true, partitions used ${[...usedPartitions].sort().join(',')}`,
+  );
   await producer.disconnect();
 
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 1000, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10000,
+    heartbeatInterval: 1000,
+    allowAutoTopicCreation: false,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const seen = new Set();
   const done = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`consumer: only ${seen.size}/${N} messages after 30 s`)), 30000);
-    consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ topic: t, partition, message }) => {
-        seen.add(message.value.toString());
-        await consumer.commitOffsets([{ topic: t, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-        if (seen.size >= N) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
+    consumer
+      .run({
+        autoCommit: false,
+        eachMessage: async ({ topic: t, partition, message }) => {
+          seen.add(message.value.toString());
+          await consumer.commitOffsets([{ topic: t, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+          if (seen.size >= N) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
   });
   await done;
   say(`consumer group ${groupId}: received ${seen.size}/${N}, offsets committed`);
@@ -83,7 +106,8 @@ async function main() {
 
   const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
   const committed = offsets[0].partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  if (committed !== N) throw new Error(`committed offsets sum to ${committed}, expected ${N}: ${JSON.stringify(offsets)}`);
+  if (committed !== N)
+    throw new Error(`committed offsets sum to ${committed}, expected ${N}: ${JSON.stringify(offsets)}`);
   say(`admin.fetchOffsets ok: committed offsets sum to ${committed}`);
 
   await admin.deleteGroups([groupId]).catch(() => {});
@@ -92,8 +116,17 @@ async function main() {
   say(`PASS in ${Date.now() - t0} ms`);
 }
 
-const guard = setTimeout(() => { console.error('[kafka-smoke] FAIL: timed out after 60 s'); process.exit(1); }, 60000);
+const guard = setTimeout(() => {
+  console.error('[kafka-smoke] FAIL: timed out after 60 s');
+  process.exit(1);
+}, 60000);
 main().then(
-  () => { clearTimeout(guard); process.exit(0); },
-  (e) => { console.error('[kafka-smoke] FAIL:', e && e.stack ? e.stack : e); process.exit(1); },
+  () => {
+    clearTimeout(guard);
+    process.exit(0);
+  },
+  (e) => {
+    console.error('[kafka-smoke] FAIL:', e && e.stack ? e.stack : e);
+    process.exit(1);
+  },
 );

@@ -106,7 +106,7 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   };
   const procs: HostProcess[] = [];
   const failures: string[] = [];
-  let fault = '';
+  let fault: string;
   let restore: (() => Promise<void>) | undefined;
   try {
     const ingest = await Promise.all(['i1', 'i2'].map((h) => startOnHost(env, h, 'ingest', vars)));

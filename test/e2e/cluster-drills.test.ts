@@ -52,9 +52,10 @@ describe('cluster drills (rehearsal cluster: 3 brokers, Redis Cluster 3+3, one n
     if (down.code !== 0) console.error(`      scripts/cluster/down.sh failed (${down.code}):\n${down.output}`);
   });
 
-  const drill = async (kind: 'broker-kill' | 'sampler-kill') => {
+  const drill = async (kind: 'broker-kill' | 'sampler-kill', vars?: Record<string, string>) => {
     const r = await runDrill(env!, {
       kind,
+      vars,
       traces: 300,
       loadMs: 12_000,
       faultAtMs: 4000,
@@ -64,10 +65,19 @@ describe('cluster drills (rehearsal cluster: 3 brokers, Redis Cluster 3+3, one n
     reports.push(r);
     console.log(`      ${reportRow(r)}`);
     expect(r.replicationFactor, 'topic replication factor').to.equal(3);
+    // A drill proves something only if the cluster took the load: most traces must have been acknowledged.
+    expect(r.ackedTraces, `${kind}: acknowledged traces`).to.be.at.least(Math.floor(r.planned * 0.5));
+    expect(r.ackedErrors, `${kind}: acknowledged error traces`).to.be.greaterThan(0);
     expect(r.failures, `${kind}: ${r.failures.join('; ')}`).to.deep.equal([]);
   };
 
-  it('kill -9 of the partition-leader broker, restarted: nothing acknowledged lost', () => drill('broker-kill'));
+  // A killed leader's partitions are unavailable until the controller fences the broker (Kafka's
+  // broker.session.timeout.ms, 9 s by default): spans produced meanwhile reach the samplers ~10 s late. With
+  // decision_wait shorter than that, an error span can arrive after its trace was decided (docs/deployment.md,
+  // "Cluster drills", open finding); `npm run cluster:drills` keeps the 6 s setting and reports it. Here the
+  // drill proves that nothing acknowledged is lost when decision_wait covers the failover.
+  it('kill -9 of the partition-leader broker, restarted: nothing acknowledged lost', () =>
+    drill('broker-kill', { DECISION_WAIT: '20s' }));
 
   it('kill -9 of one of three samplers: nothing acknowledged lost', () => drill('sampler-kill'));
 });

@@ -64,7 +64,8 @@ describe('e2e: OTLP -> Kafka -> tail sampling (Redis) -> Jaeger', function () {
   it('keeps error and slow traces complete, drops fast healthy ones', async () => {
     // Warm up the (service, operation) latency sketch with fast traces; none of them may be kept.
     const fast: string[] = [];
-    for (let i = 0; i < 30; i++) fast.push(sendTrace(client.tracer, { rootName: 'GET /checkout', durationMs: 10 + (i % 5), children: 2 }));
+    for (let i = 0; i < 30; i++)
+      fast.push(sendTrace(client.tracer, { rootName: 'GET /checkout', durationMs: 10 + (i % 5), children: 2 }));
     await client.flush();
     for (const id of fast) {
       const d = await waitForDecision(adminPort, id);
@@ -86,7 +87,10 @@ describe('e2e: OTLP -> Kafka -> tail sampling (Redis) -> Jaeger', function () {
     expect(slowTrace, 'slow trace in Jaeger').to.not.equal(undefined);
     expect(slowTrace!.spans).to.have.length(3);
 
-    for (const [t, policy] of [[errorTrace!, 'errors'], [slowTrace!, 'slow']] as const) {
+    for (const [t, policy] of [
+      [errorTrace!, 'errors'],
+      [slowTrace!, 'slow'],
+    ] as const) {
       const root = t.spans.find((s) => s.operationName === 'GET /checkout')!;
       expect(root, 'root span').to.not.equal(undefined);
       expect(root.references).to.have.length(0);
@@ -108,6 +112,7 @@ describe('e2e: OTLP -> Kafka -> tail sampling (Redis) -> Jaeger', function () {
     expect((await decision(adminPort, slowId))?.policy).to.equal('slow');
     const lastFast = await waitForDecision(adminPort, fastAgain);
     expect(lastFast?.decision).to.equal('not_sampled');
-    for (const id of [...fast.slice(0, 5), fastAgain]) expect(await getTrace(id), `fast trace ${id} must not be in Jaeger`).to.equal(undefined);
+    for (const id of [...fast.slice(0, 5), fastAgain])
+      expect(await getTrace(id), `fast trace ${id} must not be in Jaeger`).to.equal(undefined);
   });
 });

@@ -18,8 +18,14 @@ describe("e2e: the seed's [tracing] file, backend jaeger, to the real Jaeger", f
 
   before(async () => {
     const deadline = Date.now() + 60_000;
-    while (!(await fetch(`${JAEGER_QUERY}/api/services`).then((r) => r.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error(`Jaeger not answering on ${JAEGER_QUERY}: run \`bash scripts/stack/up.sh jaeger\``);
+    while (
+      !(await fetch(`${JAEGER_QUERY}/api/services`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline)
+        throw new Error(`Jaeger not answering on ${JAEGER_QUERY}: run \`bash scripts/stack/up.sh jaeger\``);
       await new Promise((r) => setTimeout(r, 500));
     }
   });
@@ -33,18 +39,30 @@ describe("e2e: the seed's [tracing] file, backend jaeger, to the real Jaeger", f
     const logs = new LogSink();
     const metricsPort = await freePort();
     handle = initTracing(SEED, {
-      env: { JAEGER_ENDPOINT: process.env.JAEGER_ENDPOINT ?? 'http://127.0.0.1:14268/api/traces', SAMPLING_RATE: '1', SERVICE_NAME: service },
+      env: {
+        JAEGER_ENDPOINT: process.env.JAEGER_ENDPOINT ?? 'http://127.0.0.1:14268/api/traces',
+        SAMPLING_RATE: '1',
+        SERVICE_NAME: service,
+      },
       overrides: { metrics_port: metricsPort }, // the seed's default 9464 may be taken on a shared machine
       logDestination: logs,
     });
-    expect(handle.config).to.include({ backend: 'jaeger', serviceName: service, samplingRate: 1, traceDurationMetric: 'trace_duration_ms', correlation: true });
+    expect(handle.config).to.include({
+      backend: 'jaeger',
+      serviceName: service,
+      samplingRate: 1,
+      traceDurationMetric: 'trace_duration_ms',
+      correlation: true,
+    });
     await handle.ready;
     const h = handle;
 
-    const srv = await listen(h.wrapHandler((_req, res) => {
-      h.logger.info('serving');
-      res.end('ok');
-    }));
+    const srv = await listen(
+      h.wrapHandler((_req, res) => {
+        h.logger.info('serving');
+        res.end('ok');
+      }),
+    );
     let traceId = '';
     try {
       await h.monitor('checkout', async (span) => {
@@ -61,7 +79,10 @@ describe("e2e: the seed's [tracing] file, backend jaeger, to the real Jaeger", f
 
     const t = await waitForTrace(traceId, 3, 30_000);
     expect(t?.spans.length, `trace ${traceId} in Jaeger`).to.equal(3);
-    const byName = (n: string, kind: string) => t!.spans.find((s) => s.operationName === n && (s.tags.find((x) => x.key === 'span.kind')?.value ?? 'internal') === kind)!;
+    const byName = (n: string, kind: string) =>
+      t!.spans.find(
+        (s) => s.operationName === n && (s.tags.find((x) => x.key === 'span.kind')?.value ?? 'internal') === kind,
+      )!;
     const root = byName('checkout', 'internal');
     const client = byName('GET /stock', 'client');
     const server = byName('GET /stock', 'server');

@@ -22,9 +22,20 @@ const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'e2e-demo.tsk')
 const ORDERS = 30;
 
 /** The spans each scenario produces: [service, operation, span.kind]. */
-const ORDER_SPANS: Array<[string, string, string]> = [['order', 'POST /orders', 'server'], ['order', 'validate-order', 'internal']];
-const PAYMENT_SPANS: Array<[string, string, string]> = [['order', 'POST /pay', 'client'], ['payment', 'POST /pay', 'server'], ['payment', 'charge-card', 'internal']];
-const INVENTORY_SPANS: Array<[string, string, string]> = [['order', 'POST /reserve', 'client'], ['inventory', 'POST /reserve', 'server'], ['inventory', 'reserve-stock', 'internal']];
+const ORDER_SPANS: Array<[string, string, string]> = [
+  ['order', 'POST /orders', 'server'],
+  ['order', 'validate-order', 'internal'],
+];
+const PAYMENT_SPANS: Array<[string, string, string]> = [
+  ['order', 'POST /pay', 'client'],
+  ['payment', 'POST /pay', 'server'],
+  ['payment', 'charge-card', 'internal'],
+];
+const INVENTORY_SPANS: Array<[string, string, string]> = [
+  ['order', 'POST /reserve', 'client'],
+  ['inventory', 'POST /reserve', 'server'],
+  ['inventory', 'reserve-stock', 'internal'],
+];
 const SPANS: Record<Scenario, Array<[string, string, string]>> = {
   ok: [...ORDER_SPANS, ...PAYMENT_SPANS, ...INVENTORY_SPANS],
   'slow-inventory': [...ORDER_SPANS, ...PAYMENT_SPANS, ...INVENTORY_SPANS],
@@ -33,14 +44,25 @@ const SPANS: Record<Scenario, Array<[string, string, string]>> = {
   invalid: ORDER_SPANS,
 };
 /** The policy that must have kept each scenario's trace. */
-const POLICY: Record<Scenario, string> = { ok: 'rest', invalid: 'rest', 'slow-inventory': 'slow', 'payment-error': 'errors', 'inventory-error': 'errors' };
+const POLICY: Record<Scenario, string> = {
+  ok: 'rest',
+  invalid: 'rest',
+  'slow-inventory': 'slow',
+  'payment-error': 'errors',
+  'inventory-error': 'errors',
+};
 /** The spans that must carry error=true. */
 const ERROR_SPANS: Record<Scenario, string[]> = {
   ok: [],
   invalid: [],
   'slow-inventory': [],
   'payment-error': ['order POST /orders', 'order POST /pay', 'payment POST /pay', 'payment charge-card'],
-  'inventory-error': ['order POST /orders', 'order POST /reserve', 'inventory POST /reserve', 'inventory reserve-stock'],
+  'inventory-error': [
+    'order POST /orders',
+    'order POST /reserve',
+    'inventory POST /reserve',
+    'inventory reserve-stock',
+  ],
 };
 
 /** ensureBuilt compiles dist/ when a source file is newer than the binary's entry (the binary runs dist). */
@@ -52,17 +74,29 @@ function ensureBuilt(): void {
       const p = path.join(dir, e.name);
       return e.isDirectory() ? stale(p) : e.name.endsWith('.ts') && fs.statSync(p).mtimeMs > builtAt;
     });
-  if (builtAt > 0 && !['pipeline', 'config', 'receivers', 'processors', 'exporters'].some((d) => stale(path.join(REPO_ROOT, d)))) return;
-  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000 });
+  if (
+    builtAt > 0 &&
+    !['pipeline', 'config', 'receivers', 'processors', 'exporters'].some((d) => stale(path.join(REPO_ROOT, d)))
+  )
+    return;
+  const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (!fs.existsSync(entry)) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
 }
 
 async function waitForJaeger(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await fetch(`${JAEGER_QUERY}/api/services`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${JAEGER_QUERY}/api/services`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`Jaeger query API not answering on ${JAEGER_QUERY}: run \`bash scripts/stack/up.sh jaeger\``);
+    if (Date.now() > deadline)
+      throw new Error(`Jaeger query API not answering on ${JAEGER_QUERY}: run \`bash scripts/stack/up.sh jaeger\``);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -97,7 +131,11 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
     await waitForJaeger(60_000);
     const [http, grpc, admin] = [await freePort(), await freePort(), await freePort()];
     adminPort = admin;
-    collector = await startCollector(FIXTURE, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}` });
+    collector = await startCollector(FIXTURE, [], {
+      OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+    });
     const common = {
       TRACING_BACKEND: 'otlp',
       TRACING_ENDPOINT: `http://127.0.0.1:${http}/v1/traces`,
@@ -107,7 +145,13 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
       LOG_LEVEL: 'info',
     };
     const start = async (svc: 'order' | 'payment' | 'inventory', extra: Record<string, string> = {}) => {
-      services[svc] = await startService(svc, { ...common, SERVICE_NAME: names[svc], PORT: '0', METRICS_PORT: String(await freePort()), ...extra });
+      services[svc] = await startService(svc, {
+        ...common,
+        SERVICE_NAME: names[svc],
+        PORT: '0',
+        METRICS_PORT: String(await freePort()),
+        ...extra,
+      });
       return services[svc]!;
     };
     const [payment, inventory] = await Promise.all([start('payment'), start('inventory')]);
@@ -124,7 +168,8 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
     const order = services.order!;
     const payment = services.payment!;
     const inventory = services.inventory!;
-    const metric = (s: ServiceChild, name: string, match?: Record<string, string>) => scrape(s.metricsUrl!, name, match);
+    const metric = (s: ServiceChild, name: string, match?: Record<string, string>) =>
+      scrape(s.metricsUrl!, name, match);
     const counters = async () => ({
       orderReq: await metric(order, 'http_requests_total'),
       order200: await metric(order, 'http_requests_total', { http_status_code: '200' }),
@@ -143,14 +188,28 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
     const before = await counters();
 
     // bounded traffic: 30 orders, 4 in flight
-    const results = await drive({ orderUrl: order.url, count: ORDERS, cycle: COMPACT_CYCLE, ratePerSec: 0, concurrency: 4, requestTimeoutMs: 15_000 });
+    const results = await drive({
+      orderUrl: order.url,
+      count: ORDERS,
+      cycle: COMPACT_CYCLE,
+      ratePerSec: 0,
+      concurrency: 4,
+      requestTimeoutMs: 15_000,
+    });
     expect(results).to.have.length(ORDERS);
-    for (const r of results) expect(r.expected, `order ${r.index} (${r.scenario}) answered ${r.status} ${r.error ?? ''}`).to.equal(true);
+    for (const r of results)
+      expect(r.expected, `order ${r.index} (${r.scenario}) answered ${r.status} ${r.error ?? ''}`).to.equal(true);
     const ids = results.map((r) => r.traceId);
     for (const id of ids) expect(id).to.match(/^[0-9a-f]{32}$/);
     expect(new Set(ids).size, 'one trace per order').to.equal(ORDERS);
     const count = (s: Scenario) => results.filter((r) => r.scenario === s).length;
-    expect([count('ok'), count('payment-error'), count('inventory-error'), count('slow-inventory'), count('invalid')]).to.deep.equal([18, 3, 3, 3, 3]);
+    expect([
+      count('ok'),
+      count('payment-error'),
+      count('inventory-error'),
+      count('slow-inventory'),
+      count('invalid'),
+    ]).to.deep.equal([18, 3, 3, 3, 3]);
 
     // every trace reaches Jaeger complete (the fixture keeps everything; the policy tells why)
     const traces = new Map<string, JaegerTrace>();
@@ -172,7 +231,12 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
       const t = traces.get(r.traceId!)!;
       const label = `${r.scenario} trace ${r.traceId}`;
       const find = (svc: string, op: string, kind: string): JaegerSpan => {
-        const found = t.spans.filter((s) => service(t, s) === names[svc as keyof typeof names] && s.operationName === op && (tag(s, 'span.kind') ?? 'internal') === kind);
+        const found = t.spans.filter(
+          (s) =>
+            service(t, s) === names[svc as keyof typeof names] &&
+            s.operationName === op &&
+            (tag(s, 'span.kind') ?? 'internal') === kind,
+        );
         expect(found, `${label}: ${svc} ${op} (${kind})`).to.have.length(1);
         return found[0];
       };
@@ -199,14 +263,16 @@ describe('e2e: demo services -> tusk-collector (embedded) -> Jaeger', function (
         expect(parentOf(get('inventory', 'reserve-stock', 'internal'))).to.equal(invServer.spanID);
       }
       // the deciding policy on every span, errors exactly where the failure was
-      for (const { span } of spans) expect(tag(span, 'sampling.policy'), `${label}: policy of ${span.operationName}`).to.equal(POLICY[r.scenario]);
+      for (const { span } of spans)
+        expect(tag(span, 'sampling.policy'), `${label}: policy of ${span.operationName}`).to.equal(POLICY[r.scenario]);
       const failed = spans.filter(({ span }) => tag(span, 'error') === true).map(({ svc, op }) => `${svc} ${op}`);
       expect(failed.sort(), `${label}: spans with error=true`).to.deep.equal([...ERROR_SPANS[r.scenario]].sort());
       expect(tag(root, 'http.status_code')).to.equal(r.status);
       expect(tag(root, 'http.user_agent')).to.equal('tusk-demo-driver/1.0');
 
       // log lines written inside the request carry its trace_id and the span active at the time
-      const logLine = (svc: ServiceChild, msg: string) => svc.logs().filter((l) => l.msg === msg && l.trace_id === r.traceId);
+      const logLine = (svc: ServiceChild, msg: string) =>
+        svc.logs().filter((l) => l.msg === msg && l.trace_id === r.traceId);
       const orderLines = logLine(order, 'order received');
       expect(orderLines, `${label}: order's log line`).to.have.length(1);
       expect(orderLines[0].span_id).to.equal(root.spanID);

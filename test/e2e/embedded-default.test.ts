@@ -49,7 +49,9 @@ describe('e2e: embedded default pipeline (npm start)', function () {
     expect(((await decision.json()) as { decision: string }).decision).to.equal('not_sampled');
     expect(await getTrace(healthy)).to.equal(undefined);
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
-    expect(metrics).to.match(new RegExp(`http_requests_total\\{service="${service}",operation="POST /pay",kind="server",status="unset"\\} 3`));
+    expect(metrics).to.match(
+      new RegExp(`http_requests_total\\{service="${service}",operation="POST /pay",kind="server",status="unset"\\} 3`),
+    );
     await Promise.all([overHttp.shutdown(), overGrpc.shutdown()]);
   });
 });

@@ -77,7 +77,9 @@ describe('e2e: the embedded default survives kill -9 (write-ahead log)', functio
     expect(missing, 'acknowledged error traces missing in Jaeger').to.deep.equal([]);
     const replayed = await metricSum(admin, 'tusk_wal_replayed_chunks_total');
     expect(replayed).to.be.greaterThan(0);
-    console.log(`      ${errorTraces.length} error traces complete; ${replayed} chunks replayed; ${duplicates} duplicate spans`);
+    console.log(
+      `      ${errorTraces.length} error traces complete; ${replayed} chunks replayed; ${duplicates} duplicate spans`,
+    );
     await client.shutdown();
     await collector.stop('SIGTERM');
   });
@@ -87,8 +89,13 @@ describe('e2e: the embedded default survives kill -9 (write-ahead log)', functio
     fs.writeFileSync(blocker, '');
     const run = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'tusk-collector.js'), 'run', EMBEDDED], {
       cwd: REPO_ROOT,
-      env: { ...process.env, TUSK_STATE_DIR: path.join(blocker, 'wal'), TUSK_ADMIN_ENDPOINT: '127.0.0.1:0',
-        OTLP_HTTP_ENDPOINT: '127.0.0.1:0', OTLP_GRPC_ENDPOINT: '127.0.0.1:0' },
+      env: {
+        ...process.env,
+        TUSK_STATE_DIR: path.join(blocker, 'wal'),
+        TUSK_ADMIN_ENDPOINT: '127.0.0.1:0',
+        OTLP_HTTP_ENDPOINT: '127.0.0.1:0',
+        OTLP_GRPC_ENDPOINT: '127.0.0.1:0',
+      },
       encoding: 'utf8',
       timeout: 30_000,
     });

@@ -74,61 +74,77 @@ describe('e2e: a refusing Jaeger under the embedded pipeline', function () {
     const sentAt = Date.now();
     await sendOne(otlp, `refused-${process.pid}`);
     const warn = await until('the warn line', 15_000, () =>
-      collector!.output().split('\n').find((l) => l.includes('exporters.jaeger: export to') && l.includes('retrying')));
+      collector!
+        .output()
+        .split('\n')
+        .find((l) => l.includes('exporters.jaeger: export to') && l.includes('retrying')),
+    );
     expect(Date.now() - sentAt).to.be.below(15_000);
     expect(warn).to.contain(jaegerUrl).and.contain('HTTP 503').and.contain('"level":"warn"');
     expect(warn, 'no stack trace at warn').to.not.contain('"stack"');
     expect(posts).to.be.above(0);
     const body = await until('/readyz 503', 15_000, async () => {
       const r = await fetch(`http://127.0.0.1:${admin}/readyz`);
-      return r.status === 503 ? ((await r.json()) as { components: Array<{ id: string; ready: boolean; detail?: string }> }) : undefined;
+      return r.status === 503
+        ? ((await r.json()) as { components: Array<{ id: string; ready: boolean; detail?: string }> })
+        : undefined;
     });
     const jaegerStatus = body.components.find((c) => c.id === 'exporters.jaeger');
     expect(jaegerStatus?.ready).to.equal(false);
     expect(jaegerStatus?.detail).to.contain(jaegerUrl).and.contain('HTTP 503').and.contain('no success');
-    const warns = collector.output().split('\n').filter((l) => l.includes('exporters.jaeger: export to') && l.includes('failed:'));
+    const warns = collector
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('exporters.jaeger: export to') && l.includes('failed:'));
     expect(warns, 'the first-failure line is logged once per streak').to.have.length(1);
   });
 
   it('ack "buffered" without a log: what is given up after retries is counted and logged as dropped', async () => {
     const [otlp, admin] = [await freePort(), await freePort()];
     const file = path.join(dir, 'buffered.tsk');
-    fs.writeFileSync(file, [
-      '[service]',
-      'name: "tusk-refused"',
-      `admin: "127.0.0.1:${admin}"`,
-      '[receivers.otlp]',
-      'http {',
-      `    endpoint: "127.0.0.1:${otlp}"`,
-      '}',
-      '[processors.tail_sampling]',
-      'state: "memory"',
-      'ack: "buffered"',
-      'decision_wait: "500ms"',
-      'retry_on_failure {',
-      '    initial_interval: "100ms"',
-      '    max_interval: "200ms"',
-      '    max_elapsed_time: "1s"',
-      '}',
-      'policies: [ { name: "all", type: "always_sample" } ]',
-      '[exporters.jaeger]',
-      `endpoint: "${jaegerUrl}"`,
-      'not_ready_after: "1s"',
-      'retry_on_failure {',
-      '    initial_interval: "100ms"',
-      '    max_interval: "200ms"',
-      '    max_elapsed_time: "500ms"',
-      '}',
-      '[pipelines.traces]',
-      'receivers: ["otlp"]',
-      'processors: ["tail_sampling"]',
-      'exporters: ["jaeger"]',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        '[service]',
+        'name: "tusk-refused"',
+        `admin: "127.0.0.1:${admin}"`,
+        '[receivers.otlp]',
+        'http {',
+        `    endpoint: "127.0.0.1:${otlp}"`,
+        '}',
+        '[processors.tail_sampling]',
+        'state: "memory"',
+        'ack: "buffered"',
+        'decision_wait: "500ms"',
+        'retry_on_failure {',
+        '    initial_interval: "100ms"',
+        '    max_interval: "200ms"',
+        '    max_elapsed_time: "1s"',
+        '}',
+        'policies: [ { name: "all", type: "always_sample" } ]',
+        '[exporters.jaeger]',
+        `endpoint: "${jaegerUrl}"`,
+        'not_ready_after: "1s"',
+        'retry_on_failure {',
+        '    initial_interval: "100ms"',
+        '    max_interval: "200ms"',
+        '    max_elapsed_time: "500ms"',
+        '}',
+        '[pipelines.traces]',
+        'receivers: ["otlp"]',
+        'processors: ["tail_sampling"]',
+        'exporters: ["jaeger"]',
+        '',
+      ].join('\n'),
+    );
     collector = await startCollector(file, [], {});
     await sendOne(otlp, `dropped-${process.pid}`);
     const dropped = await until('the dropped line', 20_000, () =>
-      collector!.output().split('\n').find((l) => l.includes('after retries') && l.includes('dropped ')));
+      collector!
+        .output()
+        .split('\n')
+        .find((l) => l.includes('after retries') && l.includes('dropped ')),
+    );
     expect(dropped).to.contain('dropped 1 traces (3 spans) after retries').and.contain('"level":"warn"');
     const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
     expect(metrics).to.match(/tusk_sampler_dropped_traces_total\{[^}]*reason="gave_up"[^}]*\} 1\b/);

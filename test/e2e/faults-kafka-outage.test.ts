@@ -40,11 +40,25 @@ describe('faults: Kafka broker stopped under load at the ingest tier', function 
   });
 
   it('answers 503 while the broker is down, and every acknowledged span is in Kafka afterwards', async () => {
-    const plan = planTraces({ service: run.service, rootName: 'GET /kafka', count: 1600, durationMs: 40_000, children: 2, errorEvery: 0, spreadMs: 0 });
+    const plan = planTraces({
+      service: run.service,
+      rootName: 'GET /kafka',
+      count: 1600,
+      durationMs: 40_000,
+      children: 2,
+      errorEvery: 0,
+      spreadMs: 0,
+    });
     const answers: Answer[] = [];
     const started = Date.now();
     const load = runLoad(plan, {
-      url: ingest!.url, tickMs: 100, maxInFlight: 8, maxSpansPerRequest: 60, maxAttempts: 40, drainMs: 90_000, requestTimeoutMs: 30_000,
+      url: ingest!.url,
+      tickMs: 100,
+      maxInFlight: 8,
+      maxSpansPerRequest: 60,
+      maxAttempts: 40,
+      drainMs: 90_000,
+      requestTimeoutMs: 30_000,
       onAnswer: (r) => answers.push({ at: Date.now(), status: r.status }),
     });
 
@@ -52,7 +66,9 @@ describe('faults: Kafka broker stopped under load at the ingest tier', function 
     const downStart = Date.now();
     const downMs = await stackDown('kafka');
     const downAt = Date.now();
-    console.log(`      kafka stopping at ${((downStart - started) / 1000).toFixed(1)} s into the load; down.sh took ${downMs} ms`);
+    console.log(
+      `      kafka stopping at ${((downStart - started) / 1000).toFixed(1)} s into the load; down.sh took ${downMs} ms`,
+    );
     const ready: Array<Readiness & { at: number }> = [];
     let reopened = 0;
     while (Date.now() - downAt < OUTAGE_MS) {
@@ -63,8 +79,14 @@ describe('faults: Kafka broker stopped under load at the ingest tier', function 
     const upStart = Date.now();
     const upMs = await stackUp('kafka');
     const upAt = Date.now();
-    console.log(`      kafka down for ${((upStart - downAt) / 1000).toFixed(1)} s; up.sh took ${(upMs / 1000).toFixed(1)} s`);
-    const readyAgain = await waitUntil(async () => ((await fetchReadyz(ingest!.admin)).ready ? Date.now() : undefined), 60_000, 250);
+    console.log(
+      `      kafka down for ${((upStart - downAt) / 1000).toFixed(1)} s; up.sh took ${(upMs / 1000).toFixed(1)} s`,
+    );
+    const readyAgain = await waitUntil(
+      async () => ((await fetchReadyz(ingest!.admin)).ready ? Date.now() : undefined),
+      60_000,
+      250,
+    );
     const result = await load;
 
     const inOutage = answers.filter((a) => a.at > downAt + 1000 && a.at < upStart);
@@ -72,9 +94,15 @@ describe('faults: Kafka broker stopped under load at the ingest tier', function 
     const firstOkAfter = answers.find((a) => a.at > upAt && a.status === 200);
     const unready = ready.filter((r) => !r.ready);
     const exporterRow = unready[0]?.components.find((c) => c.id.startsWith('exporters.'));
-    console.log(`      answers: ${statusSummary(result.statuses)} (${result.retryAfterSeen} 503s with Retry-After); while down: ${inOutage.length} answers, ${okInOutage} of them 200`);
-    console.log(`      /readyz while down: ${unready.length}/${ready.length} probes not ready${exporterRow ? ` (${exporterRow.id}: "${exporterRow.detail}")` : ''}; ready again ${readyAgain ? ((readyAgain - upAt) / 1000).toFixed(1) + ' s' : 'NEVER'} after up.sh returned; first 200 ${firstOkAfter ? ((firstOkAfter.at - upAt) / 1000).toFixed(1) + ' s' : 'NEVER'} after`);
-    console.log(`      load: ${result.acked.size} spans acked, ${result.failed.size} given up by the client, ${result.unsent.size} unsent, ${(result.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(
+      `      answers: ${statusSummary(result.statuses)} (${result.retryAfterSeen} 503s with Retry-After); while down: ${inOutage.length} answers, ${okInOutage} of them 200`,
+    );
+    console.log(
+      `      /readyz while down: ${unready.length}/${ready.length} probes not ready${exporterRow ? ` (${exporterRow.id}: "${exporterRow.detail}")` : ''}; ready again ${readyAgain ? ((readyAgain - upAt) / 1000).toFixed(1) + ' s' : 'NEVER'} after up.sh returned; first 200 ${firstOkAfter ? ((firstOkAfter.at - upAt) / 1000).toFixed(1) + ' s' : 'NEVER'} after`,
+    );
+    console.log(
+      `      load: ${result.acked.size} spans acked, ${result.failed.size} given up by the client, ${result.unsent.size} unsent, ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
 
     expect(reopened, 'probes that found the broker started again by someone else during the outage').to.equal(0);
     expect([...result.nonRetryable.entries()], 'non-retryable answers (status, count)').to.deep.equal([]);
@@ -90,8 +118,15 @@ describe('faults: Kafka broker stopped under load at the ingest tier', function 
     for (const m of messages) for (const id of m.spanIds) inKafka.set(id, (inKafka.get(id) ?? 0) + 1);
     const missing = [...result.acked].filter((id) => !inKafka.has(id));
     const twice = [...inKafka.values()].filter((n) => n > 1).length;
-    console.log(`      kafka: ${messages.length} messages, ${inKafka.size} distinct spans, ${twice} written more than once (retried after a refused answer); acked spans missing: ${missing.length}`);
-    expect(missing.slice(0, 5), `acknowledged spans missing from Kafka (${missing.length} of ${result.acked.size})`).to.deep.equal([]);
-    expect(result.acked.size, 'spans acknowledged overall (the load went on after the outage)').to.be.greaterThan(plan.length * 3 * 0.5);
+    console.log(
+      `      kafka: ${messages.length} messages, ${inKafka.size} distinct spans, ${twice} written more than once (retried after a refused answer); acked spans missing: ${missing.length}`,
+    );
+    expect(
+      missing.slice(0, 5),
+      `acknowledged spans missing from Kafka (${missing.length} of ${result.acked.size})`,
+    ).to.deep.equal([]);
+    expect(result.acked.size, 'spans acknowledged overall (the load went on after the outage)').to.be.greaterThan(
+      plan.length * 3 * 0.5,
+    );
   });
 });

@@ -31,7 +31,10 @@ function samplerRow(r: Readiness) {
 }
 
 async function probe(samplers: readonly Tier[]): Promise<Probe> {
-  const [metrics, ready] = await Promise.all([Promise.all(samplers.map((s) => fetchMetrics(s.admin))), Promise.all(samplers.map((s) => fetchReadyz(s.admin)))]);
+  const [metrics, ready] = await Promise.all([
+    Promise.all(samplers.map((s) => fetchMetrics(s.admin))),
+    Promise.all(samplers.map((s) => fetchReadyz(s.admin))),
+  ]);
   return {
     at: Date.now(),
     redisUp: metrics.map((m) => (m ? sumMetric(m, 'tusk_state_redis_up') : NaN)),
@@ -51,7 +54,8 @@ describe('faults: Redis stopped for 10 s under load', function () {
     await requireStack(['kafka', 'redis', 'jaeger']);
     jaegerPid = stackPid('jaeger');
     ingest = await startTier('ingest', FIXTURE, 'ingest', run, { KEEP_PERCENT: '0' });
-    for (let i = 0; i < 2; i++) samplers.push(await startTier(`sampler-${i}`, FIXTURE, 'sample', run, { KEEP_PERCENT: '0' }));
+    for (let i = 0; i < 2; i++)
+      samplers.push(await startTier(`sampler-${i}`, FIXTURE, 'sample', run, { KEEP_PERCENT: '0' }));
     await waitGroupStable(run.group, run.topic, 2, 6, 60_000);
   });
 
@@ -64,18 +68,31 @@ describe('faults: Redis stopped for 10 s under load', function () {
   });
 
   it('keeps sampling from local state, reports degraded, and resyncs when Redis returns', async () => {
-    const plan = planTraces({ service: run.service, rootName: 'GET /redis', count: 1500, durationMs: 30_000, children: 2, errorEvery: 20, spreadMs: 1000 });
+    const plan = planTraces({
+      service: run.service,
+      rootName: 'GET /redis',
+      count: 1500,
+      durationMs: 30_000,
+      children: 2,
+      errorEvery: 20,
+      spreadMs: 1000,
+    });
     const started = Date.now();
     const load = runLoad(plan, { url: ingest!.url, tickMs: 100, maxInFlight: 8 });
 
     await new Promise((r) => setTimeout(r, 6000));
     const healthy = await probe(samplers);
     expect(healthy.redisUp, 'tusk_state_redis_up before the outage').to.deep.equal([1, 1]);
-    expect(healthy.ready.map((r) => samplerRow(r)?.degraded ?? false), 'degraded before the outage').to.deep.equal([false, false]);
+    expect(
+      healthy.ready.map((r) => samplerRow(r)?.degraded ?? false),
+      'degraded before the outage',
+    ).to.deep.equal([false, false]);
 
     const downMs = await stackDown('redis');
     const downAt = Date.now();
-    console.log(`      redis stopped at ${((downAt - started) / 1000).toFixed(1)} s into the load (down.sh took ${downMs} ms)`);
+    console.log(
+      `      redis stopped at ${((downAt - started) / 1000).toFixed(1)} s into the load (down.sh took ${downMs} ms)`,
+    );
     const during: Probe[] = [];
     let reopened = 0;
     while (Date.now() - downAt < OUTAGE_MS) {
@@ -85,7 +102,9 @@ describe('faults: Redis stopped for 10 s under load', function () {
     }
     const upMs = await stackUp('redis');
     const upAt = Date.now();
-    console.log(`      redis started again after ${((upAt - downAt) / 1000).toFixed(1)} s down (up.sh took ${upMs} ms)`);
+    console.log(
+      `      redis started again after ${((upAt - downAt) / 1000).toFixed(1)} s down (up.sh took ${upMs} ms)`,
+    );
 
     // Recovery: both samplers report Redis up and not degraded.
     let recovered: Probe | undefined;
@@ -95,20 +114,36 @@ describe('faults: Redis stopped for 10 s under load', function () {
       else await new Promise((r) => setTimeout(r, 250));
     }
     const result = await load;
-    console.log(`      load: ${plan.length} traces, ${result.acked.size} spans acked (${statusSummary(result.statuses)}) in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(
+      `      load: ${plan.length} traces, ${result.acked.size} spans acked (${statusSummary(result.statuses)}) in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
 
     // The outage was visible (and lasted: someone else's test may start the shared stack's Redis).
     expect(reopened, 'probes during the outage that found Redis started again by someone else').to.equal(0);
     const degradedSeen = during.filter((p) => p.ready.every((r) => samplerRow(r)?.degraded === true));
     const downSeen = during.filter((p) => p.redisUp.every((v) => v === 0));
     const firstDegraded = degradedSeen[0];
-    console.log(`      during the outage: ${during.length} probes, redis_up=0 on both in ${downSeen.length}, degraded on both in ${degradedSeen.length}` +
-      (firstDegraded ? ` (first after ${((firstDegraded.at - downAt) / 1000).toFixed(1)} s; /readyz status ${firstDegraded.ready.map((r) => r.status).join('/')}; detail: "${samplerRow(firstDegraded.ready[0])?.detail}")` : ''));
-    console.log(`      recovered (redis_up=1, not degraded on both) ${recovered ? ((recovered.at - upAt) / 1000).toFixed(1) + ' s after up.sh returned' : 'NEVER'}`);
-    expect(downSeen.length, 'probes with tusk_state_redis_up 0 on both samplers during the outage').to.be.greaterThan(0);
+    console.log(
+      `      during the outage: ${during.length} probes, redis_up=0 on both in ${downSeen.length}, degraded on both in ${degradedSeen.length}` +
+        (firstDegraded
+          ? ` (first after ${((firstDegraded.at - downAt) / 1000).toFixed(1)} s; /readyz status ${firstDegraded.ready.map((r) => r.status).join('/')}; detail: "${samplerRow(firstDegraded.ready[0])?.detail}")`
+          : ''),
+    );
+    console.log(
+      `      recovered (redis_up=1, not degraded on both) ${recovered ? ((recovered.at - upAt) / 1000).toFixed(1) + ' s after up.sh returned' : 'NEVER'}`,
+    );
+    expect(downSeen.length, 'probes with tusk_state_redis_up 0 on both samplers during the outage').to.be.greaterThan(
+      0,
+    );
     expect(degradedSeen.length, 'probes with the sampler degraded on /readyz during the outage').to.be.greaterThan(0);
-    expect(degradedSeen.every((p) => p.ready.every((r) => r.status === 503)), '/readyz answers 503 while Redis is unreachable').to.equal(true);
-    expect(recovered?.ready.every((r) => r.status === 200), '/readyz answers 200 again after recovery').to.equal(true);
+    expect(
+      degradedSeen.every((p) => p.ready.every((r) => r.status === 503)),
+      '/readyz answers 503 while Redis is unreachable',
+    ).to.equal(true);
+    expect(
+      recovered?.ready.every((r) => r.status === 200),
+      '/readyz answers 200 again after recovery',
+    ).to.equal(true);
     expect(recovered, 'both samplers back to redis_up 1 and not degraded within 30 s').to.not.equal(undefined);
 
     // Sampling continued: both samplers kept deciding while Redis was down.
@@ -116,7 +151,10 @@ describe('faults: Redis stopped for 10 s under load', function () {
     const last = during[during.length - 1];
     const progress = last.decisions.map((d, i) => d - first.decisions[i]);
     console.log(`      decisions made during the outage: ${progress.join(' + ')}`);
-    expect(progress.every((n) => n > 0), `both samplers decided traces during the outage (${progress.join(', ')})`).to.equal(true);
+    expect(
+      progress.every((n) => n > 0),
+      `both samplers decided traces during the outage (${progress.join(', ')})`,
+    ).to.equal(true);
     expect(result.failed.size + result.unsent.size, 'spans not acknowledged by the ingest tier').to.equal(0);
 
     // Every error trace is in Jaeger, complete; those sent while Redis was down are counted separately.
@@ -125,8 +163,13 @@ describe('faults: Redis stopped for 10 s under load', function () {
     const report = await checkTraces(new Map(errors.map((t) => [t.traceId, t.spans.map((s) => s.spanId)])), 90_000);
     const outageIds = new Set(inOutage.map((t) => t.traceId));
     const outageComplete = report.checks.filter((c) => outageIds.has(c.traceId) && c.missing.length === 0).length;
-    console.log(`      error traces complete in Jaeger: ${report.complete}/${errors.length}; sent entirely during the outage: ${outageComplete}/${inOutage.length}`);
-    expect(stackPid('jaeger'), 'Jaeger was restarted by someone else during the test (its memory store was lost)').to.equal(jaegerPid);
+    console.log(
+      `      error traces complete in Jaeger: ${report.complete}/${errors.length}; sent entirely during the outage: ${outageComplete}/${inOutage.length}`,
+    );
+    expect(
+      stackPid('jaeger'),
+      'Jaeger was restarted by someone else during the test (its memory store was lost)',
+    ).to.equal(jaegerPid);
     expect(inOutage.length, 'error traces sent during the outage').to.be.greaterThan(5);
     expect(report.incomplete.length, `error traces incomplete in Jaeger: ${describeIncomplete(report)}`).to.equal(0);
 
@@ -136,9 +179,14 @@ describe('faults: Redis stopped for 10 s under load', function () {
     const sketches = keys.filter((k) => k.includes(':lat:'));
     const outageTraces = plan.filter((t) => started + t.startMs >= downAt + 1000 && started + t.endMs <= upAt - 1000);
     const missingInLedger = outageTraces.filter((t) => !ledger.has(t.traceId));
-    console.log(`      redis after restart: ${keys.length} keys under the run's prefix, ${ledger.size} ledger entries, ${sketches.length} latency sketch keys; ` +
-      `${outageTraces.length - missingInLedger.length}/${outageTraces.length} traces decided during the outage are in the ledger`);
+    console.log(
+      `      redis after restart: ${keys.length} keys under the run's prefix, ${ledger.size} ledger entries, ${sketches.length} latency sketch keys; ` +
+        `${outageTraces.length - missingInLedger.length}/${outageTraces.length} traces decided during the outage are in the ledger`,
+    );
     expect(sketches.length, 'latency sketch keys written after the restart').to.be.greaterThan(0);
-    expect(missingInLedger.map((t) => t.traceId).slice(0, 5), `decisions taken during the outage missing from the Redis ledger (${missingInLedger.length})`).to.deep.equal([]);
+    expect(
+      missingInLedger.map((t) => t.traceId).slice(0, 5),
+      `decisions taken during the outage missing from the Redis ledger (${missingInLedger.length})`,
+    ).to.deep.equal([]);
   });
 });

@@ -12,7 +12,15 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import path from 'node:path';
-import { encodeSpans, planTraces, postOtlp, runLoad, statusSummary, traceAcked, type PlannedTrace } from '../helpers/otlp-load';
+import {
+  encodeSpans,
+  planTraces,
+  postOtlp,
+  runLoad,
+  statusSummary,
+  traceAcked,
+  type PlannedTrace,
+} from '../helpers/otlp-load';
 import { fetchDecision, mapLimit, waitUntil, type DecisionAnswer } from '../helpers/admin';
 import { checkTraces, describeIncomplete } from '../helpers/jaeger-check';
 import { deleteGroups, deleteTopics, readTopic } from '../helpers/kafka-topic';
@@ -61,40 +69,72 @@ describe('faults: SIGTERM under load', function () {
 
     // One trace in five fails, in the last child sent before the root: a trace still mid-buffer at the
     // SIGTERM has not shown its error yet.
-    const plan: PlannedTrace[] = planTraces({ service: run.service, rootName: 'GET /sigterm', count: 600, durationMs: 15_000, children: 3, errorEvery: 5, errorChild: 'last', spreadMs: 2000 });
+    const plan: PlannedTrace[] = planTraces({
+      service: run.service,
+      rootName: 'GET /sigterm',
+      count: 600,
+      durationMs: 15_000,
+      children: 3,
+      errorEvery: 5,
+      errorChild: 'last',
+      spreadMs: 2000,
+    });
     const started = Date.now();
     const load = runLoad(plan, { url: ingest.url, tickMs: 100, maxInFlight: 8 });
     await new Promise((r) => setTimeout(r, 7500));
     const termAt = Date.now();
     const code = await first.proc.stop('SIGTERM', 60_000);
     const exitedAt = Date.now();
-    console.log(`      SIGTERM at ${((termAt - started) / 1000).toFixed(1)} s into the load; sampler exited with ${code} after ${((exitedAt - termAt) / 1000).toFixed(1)} s`);
+    console.log(
+      `      SIGTERM at ${((termAt - started) / 1000).toFixed(1)} s into the load; sampler exited with ${code} after ${((exitedAt - termAt) / 1000).toFixed(1)} s`,
+    );
     const second = await startTier('sampler-b', FIXTURE, 'sample', run, env);
     tiers.push(second);
     await waitGroupStable(run.group, run.topic, 1, 6, 60_000);
-    console.log(`      new sampler in the group ${((Date.now() - exitedAt) / 1000).toFixed(1)} s after the old one exited`);
+    console.log(
+      `      new sampler in the group ${((Date.now() - exitedAt) / 1000).toFixed(1)} s after the old one exited`,
+    );
     const result = await load;
-    console.log(`      load: ${plan.length} traces, ${result.acked.size} spans acked (${statusSummary(result.statuses)}) in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(
+      `      load: ${plan.length} traces, ${result.acked.size} spans acked (${statusSummary(result.statuses)}) in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+    );
     expect(code, `exit code of the sampler after SIGTERM; output:\n${first.proc.output().slice(-3000)}`).to.equal(0);
     expect(result.failed.size + result.unsent.size, 'spans not acknowledged by the ingest tier').to.equal(0);
 
     const acked = plan.filter((t) => traceAcked(t, result.acked));
     const decisions = new Map<string, DecisionAnswer>();
-    await waitUntil(async () => {
-      const open = acked.filter((t) => !decisions.has(t.traceId));
-      const answers = await mapLimit(open, 16, (t) => fetchDecision(second.admin, t.traceId));
-      answers.forEach((a, i) => { if (a) decisions.set(open[i].traceId, a); });
-      return decisions.size === acked.length ? true : undefined;
-    }, 90_000, 1000);
+    await waitUntil(
+      async () => {
+        const open = acked.filter((t) => !decisions.has(t.traceId));
+        const answers = await mapLimit(open, 16, (t) => fetchDecision(second.admin, t.traceId));
+        answers.forEach((a, i) => {
+          if (a) decisions.set(open[i].traceId, a);
+        });
+        return decisions.size === acked.length ? true : undefined;
+      },
+      90_000,
+      1000,
+    );
     const undecided = acked.filter((t) => !decisions.has(t.traceId));
-    expect(undecided.map((t) => t.traceId).slice(0, 5), `acknowledged traces without a decision (${undecided.length})`).to.deep.equal([]);
+    expect(
+      undecided.map((t) => t.traceId).slice(0, 5),
+      `acknowledged traces without a decision (${undecided.length})`,
+    ).to.deep.equal([]);
 
     const triggers = new Map<string, number>();
-    for (const d of decisions.values()) triggers.set(String(d.inputs?.trigger), (triggers.get(String(d.inputs?.trigger)) ?? 0) + 1);
+    for (const d of decisions.values())
+      triggers.set(String(d.inputs?.trigger), (triggers.get(String(d.inputs?.trigger)) ?? 0) + 1);
     const partial = acked.filter((t) => Number(decisions.get(t.traceId)!.inputs?.spans) < t.spans.length);
     const partialErrors = partial.filter((t) => t.error);
-    console.log(`      decisions by trigger: ${[...triggers].map(([k, n]) => `${k}=${n}`).join(' ')}; decided on a partial trace: ${partial.length}, of them error traces: ` +
-      partialErrors.map((t) => `#${t.index} ${decisions.get(t.traceId)!.inputs?.spans}/${t.spans.length} spans -> ${decisions.get(t.traceId)!.decision} (${decisions.get(t.traceId)!.inputs?.trigger})`).join(', '));
+    console.log(
+      `      decisions by trigger: ${[...triggers].map(([k, n]) => `${k}=${n}`).join(' ')}; decided on a partial trace: ${partial.length}, of them error traces: ` +
+        partialErrors
+          .map(
+            (t) =>
+              `#${t.index} ${decisions.get(t.traceId)!.inputs?.spans}/${t.spans.length} spans -> ${decisions.get(t.traceId)!.decision} (${decisions.get(t.traceId)!.inputs?.trigger})`,
+          )
+          .join(', '),
+    );
     const errors = acked.filter((t) => t.error);
     const lostErrors = errors.filter((t) => decisions.get(t.traceId)?.decision !== 'sampled');
     const describe = (t: PlannedTrace) => {
@@ -103,10 +143,18 @@ describe('faults: SIGTERM under load', function () {
     };
     const kept = acked.filter((t) => decisions.get(t.traceId)?.decision === 'sampled');
     const report = await checkTraces(new Map(kept.map((t) => [t.traceId, t.spans.map((s) => s.spanId)])), 90_000);
-    const dup = duplicateDeliveries(proxy, kept.flatMap((t) => t.spans.map((s) => s.spanId)));
-    console.log(`      kept ${kept.length} traces (${errors.length - lostErrors.length}/${errors.length} error traces); complete in Jaeger ${report.complete}/${kept.length}; duplicate deliveries ${dup.extra} (${dup.spans} spans)`);
+    const dup = duplicateDeliveries(
+      proxy,
+      kept.flatMap((t) => t.spans.map((s) => s.spanId)),
+    );
+    console.log(
+      `      kept ${kept.length} traces (${errors.length - lostErrors.length}/${errors.length} error traces); complete in Jaeger ${report.complete}/${kept.length}; duplicate deliveries ${dup.extra} (${dup.spans} spans)`,
+    );
     expect(lostErrors.map(describe), 'acknowledged error traces not kept').to.deep.equal([]);
-    expect(stackPid('jaeger'), 'Jaeger was restarted by someone else during the test (its memory store was lost)').to.equal(jaegerPid);
+    expect(
+      stackPid('jaeger'),
+      'Jaeger was restarted by someone else during the test (its memory store was lost)',
+    ).to.equal(jaegerPid);
     expect(report.incomplete.length, `kept traces incomplete in Jaeger: ${describeIncomplete(report)}`).to.equal(0);
   });
 
@@ -117,20 +165,39 @@ describe('faults: SIGTERM under load', function () {
     tiers.push(ingest);
     await waitUntil(async () => (await postOtlp(ingest.url, new Uint8Array(0))).status === 200, 20_000);
 
-    const plan = planTraces({ service: run.service, rootName: 'GET /ingest', count: 1500, durationMs: 12_000, children: 2, errorEvery: 0, spreadMs: 0 });
+    const plan = planTraces({
+      service: run.service,
+      rootName: 'GET /ingest',
+      count: 1500,
+      durationMs: 12_000,
+      children: 2,
+      errorEvery: 0,
+      spreadMs: 0,
+    });
     const started = Date.now();
     let termAt = 0;
     const answersAfterTerm = new Map<number, number>();
     const load = runLoad(plan, {
-      url: ingest.url, tickMs: 50, maxInFlight: 16, maxSpansPerRequest: 30, maxAttempts: 1, drainMs: 15_000,
-      onAnswer: (r) => { if (termAt > 0) answersAfterTerm.set(r.status, (answersAfterTerm.get(r.status) ?? 0) + 1); },
+      url: ingest.url,
+      tickMs: 50,
+      maxInFlight: 16,
+      maxSpansPerRequest: 30,
+      maxAttempts: 1,
+      drainMs: 15_000,
+      onAnswer: (r) => {
+        if (termAt > 0) answersAfterTerm.set(r.status, (answersAfterTerm.get(r.status) ?? 0) + 1);
+      },
     });
     await new Promise((r) => setTimeout(r, 5000));
     termAt = Date.now();
     const code = await ingest.proc.stop('SIGTERM', 60_000);
-    console.log(`      SIGTERM at ${((termAt - started) / 1000).toFixed(1)} s; ingest exited with ${code} after ${((Date.now() - termAt) / 1000).toFixed(2)} s`);
+    console.log(
+      `      SIGTERM at ${((termAt - started) / 1000).toFixed(1)} s; ingest exited with ${code} after ${((Date.now() - termAt) / 1000).toFixed(2)} s`,
+    );
     const result = await load;
-    console.log(`      load: ${result.acked.size} spans acked, ${result.failed.size} refused/failed, ${result.unsent.size} unsent; answers ${statusSummary(result.statuses)}; after SIGTERM: ${statusSummary(answersAfterTerm)}`);
+    console.log(
+      `      load: ${result.acked.size} spans acked, ${result.failed.size} refused/failed, ${result.unsent.size} unsent; answers ${statusSummary(result.statuses)}; after SIGTERM: ${statusSummary(answersAfterTerm)}`,
+    );
     expect(code, `exit code of the ingest after SIGTERM; output:\n${ingest.proc.output().slice(-3000)}`).to.equal(0);
     expect([...result.nonRetryable.keys()], 'non-retryable answers').to.deep.equal([]);
     expect(result.acked.size, 'spans acknowledged before the stop').to.be.greaterThan(1000);
@@ -141,20 +208,36 @@ describe('faults: SIGTERM under load', function () {
     for (const m of messages) for (const id of m.spanIds) inKafka.set(id, (inKafka.get(id) ?? 0) + 1);
     const missing = [...result.acked].filter((id) => !inKafka.has(id));
     const unackedWritten = [...inKafka.keys()].filter((id) => !result.acked.has(id)).length;
-    console.log(`      kafka: ${messages.length} messages, ${inKafka.size} distinct spans (${[...inKafka.values()].filter((n) => n > 1).length} written twice); acked spans missing: ${missing.length}; spans written but not acked: ${unackedWritten}`);
+    console.log(
+      `      kafka: ${messages.length} messages, ${inKafka.size} distinct spans (${[...inKafka.values()].filter((n) => n > 1).length} written twice); acked spans missing: ${missing.length}; spans written but not acked: ${unackedWritten}`,
+    );
     expect(missing.slice(0, 5), `acknowledged spans missing from Kafka (${missing.length})`).to.deep.equal([]);
   });
 
   it('a second SIGTERM during a slow drain exits at once', async () => {
     // A "broker" that accepts connections and never answers: produce calls hang, so requests stay in flight.
     const sockets = new Set<net.Socket>();
-    blackhole = net.createServer((s) => { sockets.add(s); s.on('error', () => undefined); });
+    blackhole = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
     await new Promise<void>((r) => blackhole!.listen(0, '127.0.0.1', r));
     const port = (blackhole.address() as net.AddressInfo).port;
     const run = runNames('sigterm-twice');
-    const ingest = await startTier('ingest', FIXTURE, 'ingest', run, { KAFKA_BROKERS: `127.0.0.1:${port}`, TUSK_PRODUCE_TIMEOUT: '60s' });
+    const ingest = await startTier('ingest', FIXTURE, 'ingest', run, {
+      KAFKA_BROKERS: `127.0.0.1:${port}`,
+      TUSK_PRODUCE_TIMEOUT: '60s',
+    });
     tiers.push(ingest);
-    const [t] = planTraces({ service: run.service, rootName: 'GET /twice', count: 1, durationMs: 0, children: 1, errorEvery: 0, spreadMs: 0 });
+    const [t] = planTraces({
+      service: run.service,
+      rootName: 'GET /twice',
+      count: 1,
+      durationMs: 0,
+      children: 1,
+      errorEvery: 0,
+      spreadMs: 0,
+    });
     const body = encodeSpans(t.spans.map((s) => s.span));
     const inflight = Array.from({ length: 4 }, () => postOtlp(ingest.url, body, 60_000));
     await new Promise((r) => setTimeout(r, 1500));
@@ -167,11 +250,16 @@ describe('faults: SIGTERM under load', function () {
     const exitMs = Date.now() - secondAt;
     const answers = await Promise.all(inflight);
     for (const s of sockets) s.destroy();
-    console.log(`      still draining 1.5 s after the first SIGTERM: ${stillDraining}; second SIGTERM -> exit ${code} after ${exitMs} ms; in-flight requests got ${answers.map((a) => a.status).join(',')}`);
+    console.log(
+      `      still draining 1.5 s after the first SIGTERM: ${stillDraining}; second SIGTERM -> exit ${code} after ${exitMs} ms; in-flight requests got ${answers.map((a) => a.status).join(',')}`,
+    );
     expect(stillDraining, 'the first SIGTERM starts a drain that waits for the in-flight requests').to.equal(true);
     expect(exitMs, 'time from the second SIGTERM to exit (ms)').to.be.below(2000);
     expect(code, 'exit code after the second signal').to.not.equal(0);
-    expect(answers.filter((a) => a.status === 200).length, 'requests acknowledged although their data never reached Kafka').to.equal(0);
+    expect(
+      answers.filter((a) => a.status === 200).length,
+      'requests acknowledged although their data never reached Kafka',
+    ).to.equal(0);
     expect(ingest.proc.output()).to.include('second SIGTERM');
   });
 });

@@ -9,7 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  decodeLogs, decodeTraces, encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan,
+  decodeLogs,
+  decodeTraces,
+  encodeLogs,
+  encodeTraces,
+  type OtlpLogRecord,
+  type OtlpSpan,
 } from '../../pipeline/sdk/otlp';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { freePort } from '../helpers/ports';
@@ -52,18 +57,42 @@ exporters: ["debug", "otlp"]
 
 function logsOf(service: string, records: Array<{ traceId: string; body: string }>): Uint8Array {
   const logRecords: OtlpLogRecord[] = records.map((r) => ({
-    timeUnixNano: nowNanos(), observedTimeUnixNano: nowNanos(), severityNumber: 9, severityText: '', body: str(r.body),
-    attributes: [], droppedAttributesCount: 0, flags: 0, traceId: r.traceId, spanId: '', eventName: '',
+    timeUnixNano: nowNanos(),
+    observedTimeUnixNano: nowNanos(),
+    severityNumber: 9,
+    severityText: '',
+    body: str(r.body),
+    attributes: [],
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: r.traceId,
+    spanId: '',
+    eventName: '',
   }));
-  return encodeLogs([{
-    resource: { attributes: [{ key: 'service.name', value: str(service) }], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
-    scopeLogs: [{ scope: { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords }],
-  }]);
+  return encodeLogs([
+    {
+      resource: {
+        attributes: [{ key: 'service.name', value: str(service) }],
+        droppedAttributesCount: 0,
+        entityRefs: [],
+      },
+      schemaUrl: '',
+      scopeLogs: [
+        { scope: { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords },
+      ],
+    },
+  ]);
 }
 
 function trace(traceId: string, error: boolean): OtlpSpan[] {
   const root = span({ traceId, name: 'POST /pay', startTimeUnixNano: nowNanos(-50), endTimeUnixNano: nowNanos() });
-  const child = span({ traceId, name: 'charge', parentSpanId: root.spanId, spanId: newSpanId(), status: { code: error ? 2 : 0, message: '' } });
+  const child = span({
+    traceId,
+    name: 'charge',
+    parentSpanId: root.spanId,
+    spanId: newSpanId(),
+    status: { code: error ? 2 : 0, message: '' },
+  });
   return [root, child];
 }
 
@@ -89,28 +118,64 @@ describe('e2e: logs follow their trace through the sampler to the debug and otlp
     fs.writeFileSync(tsk, PIPELINE);
     const [http, admin] = [await freePort(), await freePort()];
     backend = await startReceiver();
-    collector = await startCollector(tsk, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, DEBUG_OUT: file, OTLP_OUT_ENDPOINT: backend.httpBase });
+    collector = await startCollector(tsk, [], {
+      OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+      DEBUG_OUT: file,
+      OTLP_OUT_ENDPOINT: backend.httpBase,
+    });
     const base = `http://127.0.0.1:${http}`;
     const kept = newTraceId();
     const dropped = newTraceId();
     // Logs first, then the spans: both answers wait for the decision (ack "settled").
     const sent = await Promise.all([
-      post(`${base}/v1/logs`, logsOf('shop', [{ traceId: kept, body: 'card declined' }, { traceId: dropped, body: 'all fine' }])),
-      post(`${base}/v1/traces`, encodeTraces([resourceSpans('shop', [...trace(kept, true), ...trace(dropped, false)])])),
+      post(
+        `${base}/v1/logs`,
+        logsOf('shop', [
+          { traceId: kept, body: 'card declined' },
+          { traceId: dropped, body: 'all fine' },
+        ]),
+      ),
+      post(
+        `${base}/v1/traces`,
+        encodeTraces([resourceSpans('shop', [...trace(kept, true), ...trace(dropped, false)])]),
+      ),
     ]);
     expect(sent).to.deep.equal([200, 200]);
-    expect(await post(`${base}/v1/logs`, logsOf('shop', [{ traceId: kept, body: 'retry scheduled' }, { traceId: dropped, body: 'late and dropped' }]))).to.equal(200);
+    expect(
+      await post(
+        `${base}/v1/logs`,
+        logsOf('shop', [
+          { traceId: kept, body: 'retry scheduled' },
+          { traceId: dropped, body: 'late and dropped' },
+        ]),
+      ),
+    ).to.equal(200);
     await collector.stop('SIGTERM');
     collector = undefined;
-    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { traceId: string; name?: string; body?: { stringValue: string } });
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { traceId: string; name?: string; body?: { stringValue: string } });
     const spans = lines.filter((l) => l.name !== undefined);
     const logs = lines.filter((l) => l.body !== undefined);
     expect(spans.map((s) => s.traceId)).to.deep.equal([kept, kept]);
-    expect(logs.map((l) => [l.traceId, l.body?.stringValue])).to.deep.equal([[kept, 'card declined'], [kept, 'retry scheduled']]);
+    expect(logs.map((l) => [l.traceId, l.body?.stringValue])).to.deep.equal([
+      [kept, 'card declined'],
+      [kept, 'retry scheduled'],
+    ]);
     // The same through the otlp exporter, as an OTLP backend received it.
-    const spansThere = backend.next.traceBatches.flatMap((b) => b.chunks.flatMap((c) => decodeTraces(c.data).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))));
-    const logsThere = backend.next.logBatches.flatMap((b) => b.chunks.flatMap((c) => decodeLogs(c.data).flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))));
+    const spansThere = backend.next.traceBatches.flatMap((b) =>
+      b.chunks.flatMap((c) => decodeTraces(c.data).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))),
+    );
+    const logsThere = backend.next.logBatches.flatMap((b) =>
+      b.chunks.flatMap((c) => decodeLogs(c.data).flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))),
+    );
     expect(spansThere.map((sp) => sp.traceId)).to.deep.equal([kept, kept]);
-    expect(logsThere.map((r) => [r.traceId, r.body.type === 'string' ? r.body.value : undefined])).to.deep.equal([[kept, 'card declined'], [kept, 'retry scheduled']]);
+    expect(logsThere.map((r) => [r.traceId, r.body.type === 'string' ? r.body.value : undefined])).to.deep.equal([
+      [kept, 'card declined'],
+      [kept, 'retry scheduled'],
+    ]);
   });
 });

@@ -21,7 +21,9 @@ export function parseMetrics(text: string): MetricSample[] {
     const m = LINE.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    if (m[2]) for (const l of m[2].matchAll(LABEL)) labels[l[1]] = l[2].replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c));
+    if (m[2])
+      for (const l of m[2].matchAll(LABEL))
+        labels[l[1]] = l[2].replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c));
     out.push({ name: m[1], labels, value: m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]) });
   }
   return out;
@@ -95,9 +97,15 @@ export interface DecisionAnswer {
 }
 
 /** fetchDecision asks /v1/decisions/{traceId}; undefined on 404 (or no answer). */
-export async function fetchDecision(adminPort: number | string, traceId: string, timeoutMs = 5000): Promise<DecisionAnswer | undefined> {
+export async function fetchDecision(
+  adminPort: number | string,
+  traceId: string,
+  timeoutMs = 5000,
+): Promise<DecisionAnswer | undefined> {
   try {
-    const res = await fetch(`${adminBase(adminPort)}/v1/decisions/${traceId}`, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(`${adminBase(adminPort)}/v1/decisions/${traceId}`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (res.status !== 200) return undefined;
     return (await res.json()) as DecisionAnswer;
   } catch {
@@ -106,7 +114,11 @@ export async function fetchDecision(adminPort: number | string, traceId: string,
 }
 
 /** waitUntil polls `check` every `intervalMs` until it returns a value other than undefined/false, or the deadline. */
-export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T | undefined> {
+export async function waitUntil<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -117,7 +129,11 @@ export async function waitUntil<T>(check: () => Promise<T | undefined | false>, 
 }
 
 /** mapLimit runs `fn` over `items` with at most `limit` at once, keeping order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

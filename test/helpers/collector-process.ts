@@ -20,8 +20,13 @@ export interface CollectorProcess {
  * startCollector runs `tusk-collector run <file> [args]` and resolves once it is listening. `wrapper` is a
  * command the node process is exec'd through (e.g. `ip netns exec NS`: the child pid stays the collector's).
  */
-export async function startCollector(file: string, args: string[], env: Record<string, string>, readyTimeoutMs = 60_000,
-  wrapper: readonly string[] = []): Promise<CollectorProcess> {
+export async function startCollector(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+  wrapper: readonly string[] = [],
+): Promise<CollectorProcess> {
   const argv = [...wrapper, process.execPath, BIN, 'run', file, ...args];
   const child = spawn(argv[0], argv.slice(1), {
     cwd: REPO_ROOT,
@@ -29,9 +34,15 @@ export async function startCollector(file: string, args: string[], env: Record<s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, sig) => resolve(code ?? sig ?? -1)),
+  );
   const proc: CollectorProcess = {
     child,
     output: () => out,
@@ -48,7 +59,8 @@ export async function startCollector(file: string, args: string[], env: Record<s
   };
   const deadline = Date.now() + readyTimeoutMs;
   while (!out.includes('tusk-collector: running')) {
-    if (child.exitCode !== null) throw new Error(`collector exited with ${child.exitCode} before it was ready:\n${out}`);
+    if (child.exitCode !== null)
+      throw new Error(`collector exited with ${child.exitCode} before it was ready:\n${out}`);
     if (Date.now() > deadline) {
       await proc.stop('SIGKILL');
       throw new Error(`collector not ready after ${readyTimeoutMs} ms:\n${out}`);

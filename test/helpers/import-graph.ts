@@ -17,7 +17,8 @@ export interface ImportEdge {
   readonly typeOnly: boolean;
 }
 
-const SPECIFIER = /(?:^|\s)(import\s+type\s|export\s+type\s)?[^'"\n]*?(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]*)['"]/;
+const SPECIFIER =
+  /(?:^|\s)(import\s+type\s|export\s+type\s)?[^'"\n]*?(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]*)['"]/;
 
 function listSources(root: string, folder: string): string[] {
   const out: string[] = [];
@@ -55,7 +56,12 @@ export function importEdges(root: string, folders: readonly string[] = PRODUCT_F
       lines.forEach((text, index) => {
         const match = SPECIFIER.exec(text);
         if (!match) return;
-        edges.push({ from: file, to: resolveSpecifier(root, file, match[2]), line: index + 1, typeOnly: match[1] !== undefined });
+        edges.push({
+          from: file,
+          to: resolveSpecifier(root, file, match[2]),
+          line: index + 1,
+          typeOnly: match[1] !== undefined,
+        });
       });
     }
   }

@@ -37,14 +37,25 @@ async function checkOne(traceId: string, spanIds: readonly string[]): Promise<Tr
   for (const s of t?.spans ?? []) counts.set(s.spanID, (counts.get(s.spanID) ?? 0) + 1);
   const missing = spanIds.filter((id) => !counts.has(id));
   const duplicates = new Map([...counts].filter(([, n]) => n > 1));
-  return { traceId, expected: spanIds.length, found: spanIds.length - missing.length, missing, duplicates, stored: t?.spans.length ?? 0 };
+  return {
+    traceId,
+    expected: spanIds.length,
+    found: spanIds.length - missing.length,
+    missing,
+    duplicates,
+    stored: t?.spans.length ?? 0,
+  };
 }
 
 /**
  * checkTraces polls Jaeger until every trace in `expected` (trace id -> its span ids) is complete or
  * `timeoutMs` passes, then re-reads all of them once more (to count duplicates that arrived late).
  */
-export async function checkTraces(expected: ReadonlyMap<string, readonly string[]>, timeoutMs: number, settleMs = 2000): Promise<JaegerReport> {
+export async function checkTraces(
+  expected: ReadonlyMap<string, readonly string[]>,
+  timeoutMs: number,
+  settleMs = 2000,
+): Promise<JaegerReport> {
   const started = Date.now();
   const deadline = started + timeoutMs;
   let open = [...expected.keys()];
@@ -63,7 +74,14 @@ export async function checkTraces(expected: ReadonlyMap<string, readonly string[
     for (const n of c.duplicates.values()) duplicateSpans += n - 1;
   }
   const incomplete = checks.filter((c) => c.missing.length > 0);
-  return { checks, complete: checks.length - incomplete.length, incomplete, duplicateSpans, tracesWithDuplicates, waitedMs };
+  return {
+    checks,
+    complete: checks.length - incomplete.length,
+    incomplete,
+    duplicateSpans,
+    tracesWithDuplicates,
+    waitedMs,
+  };
 }
 
 /** describeIncomplete formats the first few incomplete traces for an assertion message. */

@@ -28,17 +28,27 @@ interface ThriftBatchStruct {
 }
 
 function hex(v: Buffer | number[]): string {
-  return Buffer.from(v as Buffer).toString('hex').padStart(16, '0');
+  return Buffer.from(v as Buffer)
+    .toString('hex')
+    .padStart(16, '0');
 }
 
 /**
  * startJaegerProxy listens on `host` (default 127.0.0.1, free port) and forwards to `upstream` (…/api/traces).
  */
-export async function startJaegerProxy(upstream = 'http://127.0.0.1:14268/api/traces', host = '127.0.0.1'): Promise<JaegerProxy> {
+export async function startJaegerProxy(
+  upstream = 'http://127.0.0.1:14268/api/traces',
+  host = '127.0.0.1',
+): Promise<JaegerProxy> {
   // thriftrw ships no types; it is what jaeger-client (under @opentelemetry/exporter-jaeger) encodes with.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Thrift } = require('thriftrw') as { Thrift: new (o: { source: string; allowOptionalArguments: boolean }) => unknown };
-  const thrift = new Thrift({ source: ThriftUtils.loadJaegerThriftDefinition() as string, allowOptionalArguments: true }) as { Batch: ThriftBatchStruct };
+  const { Thrift } = require('thriftrw') as {
+    Thrift: new (o: { source: string; allowOptionalArguments: boolean }) => unknown;
+  };
+  const thrift = new Thrift({
+    source: ThriftUtils.loadJaegerThriftDefinition() as string,
+    allowOptionalArguments: true,
+  }) as { Batch: ThriftBatchStruct };
   const deliveries = new Map<string, number>();
   const counts = { accepted: 0, refused: 0, unreachable: 0 };
   const server = http.createServer((req, res) => {
@@ -47,7 +57,8 @@ export async function startJaegerProxy(upstream = 'http://127.0.0.1:14268/api/tr
     req.on('end', () => {
       const body = Buffer.concat(parts);
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (typeof v === 'string' && !['host', 'connection', 'content-length'].includes(k)) headers[k] = v;
       fetch(upstream, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) })
         .then(async (up) => {
           const text = Buffer.from(await up.arrayBuffer());

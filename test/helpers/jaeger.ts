@@ -30,7 +30,11 @@ export async function getTrace(traceId: string): Promise<JaegerTrace | undefined
 }
 
 /** waitForTrace polls until the trace has at least `minSpans` spans, or the deadline passes (then undefined). */
-export async function waitForTrace(traceId: string, minSpans: number, timeoutMs = 30_000): Promise<JaegerTrace | undefined> {
+export async function waitForTrace(
+  traceId: string,
+  minSpans: number,
+  timeoutMs = 30_000,
+): Promise<JaegerTrace | undefined> {
   const deadline = Date.now() + timeoutMs;
   let last: JaegerTrace | undefined;
   while (Date.now() < deadline) {

@@ -9,7 +9,14 @@ import { decodeTraces } from '../../pipeline/sdk/otlp';
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
 function kafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 3, initialRetryTime: 200 } });
+  return new Kafka({
+    clientId,
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    retry: { retries: 3, initialRetryTime: 200 },
+  });
 }
 
 async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
@@ -24,7 +31,9 @@ async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
 
 /** endOffsets returns partition -> high watermark (the offset the next message will get). */
 export function endOffsets(topic: string): Promise<Map<number, number>> {
-  return withAdmin(async (admin) => new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)])));
+  return withAdmin(
+    async (admin) => new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)])),
+  );
 }
 
 /** committedOffsets returns partition -> committed offset of `group` on `topic` (-1 when nothing committed). */
@@ -60,9 +69,15 @@ export async function readTopic(topic: string, timeoutMs = 60_000): Promise<Topi
   const out: TopicMessage[] = [];
   if (remaining.size === 0) return out;
   const group = `tusk-faults-reader-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-  const consumer = kafka('tusk-faults-reader').consumer({ groupId: group, maxWaitTimeInMs: 200, sessionTimeout: 10_000 });
+  const consumer = kafka('tusk-faults-reader').consumer({
+    groupId: group,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10_000,
+  });
   let finish!: () => void;
-  const done = new Promise<void>((r) => { finish = r; });
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -73,17 +88,27 @@ export async function readTopic(topic: string, timeoutMs = 60_000): Promise<Topi
         for (const m of batch.messages) {
           const offset = Number(m.offset);
           if (high === undefined || offset >= high) continue;
-          out.push({ partition: batch.partition, offset, key: m.key?.toString() ?? '', spanIds: m.value ? decodeSpanIds(m.value) : [] });
+          out.push({
+            partition: batch.partition,
+            offset,
+            key: m.key?.toString() ?? '',
+            spanIds: m.value ? decodeSpanIds(m.value) : [],
+          });
           if (offset === high - 1) remaining.delete(batch.partition);
         }
         if (remaining.size === 0) finish();
       },
     });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+    });
     const outcome = await Promise.race([done.then(() => 'done' as const), timeout]);
     clearTimeout(timer);
-    if (outcome === 'timeout') throw new Error(`readTopic(${topic}): partitions ${[...remaining.keys()].join(',')} not read to their end within ${timeoutMs} ms`);
+    if (outcome === 'timeout')
+      throw new Error(
+        `readTopic(${topic}): partitions ${[...remaining.keys()].join(',')} not read to their end within ${timeoutMs} ms`,
+      );
     return out;
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -101,7 +126,11 @@ export interface TopicTap {
 /** tapTopic follows `topic` from the beginning with a throwaway group until stop(). */
 export async function tapTopic(topic: string): Promise<TopicTap> {
   const group = `tusk-faults-tap-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-  const consumer: Consumer = kafka('tusk-faults-tap').consumer({ groupId: group, maxWaitTimeInMs: 200, sessionTimeout: 10_000 });
+  const consumer: Consumer = kafka('tusk-faults-tap').consumer({
+    groupId: group,
+    maxWaitTimeInMs: 200,
+    sessionTimeout: 10_000,
+  });
   const positions = new Map<string, Array<{ partition: number; offset: number }>>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -90,11 +90,19 @@ export function planTraces(o: PlanOptions): PlannedTrace[] {
     const error = o.errorEvery > 0 && i % o.errorEvery === o.errorEvery - 1;
     const errorChild = !error ? -1 : o.errorChild === 'last' ? o.children - 1 : i % Math.max(1, o.children);
     collect.spans.length = 0;
-    const root = tracer.startSpan(o.rootName, { kind: SpanKind.SERVER, startTime: t0, attributes: { 'http.method': 'GET', 'faults.index': i } });
+    const root = tracer.startSpan(o.rootName, {
+      kind: SpanKind.SERVER,
+      startTime: t0,
+      attributes: { 'http.method': 'GET', 'faults.index': i },
+    });
     const ctx: Context = trace.setSpan(context.active(), root);
     const step = rootMs / (o.children + 1);
     for (let c = 0; c < o.children; c++) {
-      const child = tracer.startSpan(`step-${c}`, { kind: SpanKind.INTERNAL, startTime: t0 + step * c, attributes: { 'step.index': c } }, ctx);
+      const child = tracer.startSpan(
+        `step-${c}`,
+        { kind: SpanKind.INTERNAL, startTime: t0 + step * c, attributes: { 'step.index': c } },
+        ctx,
+      );
       if (c === errorChild) child.setStatus({ code: SpanStatusCode.ERROR, message: 'injected failure' });
       child.end(t0 + step * (c + 1));
     }
@@ -108,7 +116,15 @@ export function planTraces(o: PlanOptions): PlannedTrace[] {
       sendAtMs: startMs + (o.children > 0 ? Math.floor((c * o.spreadMs) / o.children) : 0),
     }));
     spans.push({ span: rootSpan, spanId: rootSpan.spanContext().spanId, sendAtMs: startMs + o.spreadMs });
-    out.push({ traceId: root.spanContext().traceId, index: i, error, rootSpanId: rootSpan.spanContext().spanId, spans, startMs, endMs: startMs + o.spreadMs });
+    out.push({
+      traceId: root.spanContext().traceId,
+      index: i,
+      error,
+      rootSpanId: rootSpan.spanContext().spanId,
+      spans,
+      startMs,
+      endMs: startMs + o.spreadMs,
+    });
   }
   void provider.shutdown();
   return out;
@@ -141,7 +157,11 @@ export async function postOtlp(url: string, body: Uint8Array, timeoutMs = 30_000
     const ra = res.headers.get('retry-after');
     return { status: res.status, retryAfterMs: ra !== null && /^\d+$/.test(ra) ? Number(ra) * 1000 : undefined };
   } catch (err) {
-    return { status: 0, error: err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err) };
+    return {
+      status: 0,
+      error:
+        err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err),
+    };
   }
 }
 
@@ -201,7 +221,16 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
   const queue: PlannedSpan[] = plan.flatMap((t) => t.spans).sort((a, b) => a.sendAtMs - b.sendAtMs);
   const lastSend = queue.length > 0 ? queue[queue.length - 1].sendAtMs : 0;
   const deadline = lastSend + (opts.drainMs ?? 60_000);
-  const result: LoadResult = { acked: new Set(), failed: new Set(), unsent: new Set(), statuses: new Map(), nonRetryable: new Map(), requests: 0, retryAfterSeen: 0, elapsedMs: 0 };
+  const result: LoadResult = {
+    acked: new Set(),
+    failed: new Set(),
+    unsent: new Set(),
+    statuses: new Map(),
+    nonRetryable: new Map(),
+    requests: 0,
+    retryAfterSeen: 0,
+    elapsedMs: 0,
+  };
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   let next = 0;
@@ -253,5 +282,8 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
 
 /** statusSummary formats the status counts, e.g. "200x120 503x7". */
 export function statusSummary(m: ReadonlyMap<number, number>): string {
-  return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s === 0 ? 'neterr' : s}x${n}`).join(' ');
+  return [...m.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s === 0 ? 'neterr' : s}x${n}`)
+    .join(' ');
 }

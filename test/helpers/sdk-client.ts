@@ -15,10 +15,16 @@ export interface SdkClient {
 }
 
 /** createProtoClient makes a provider for `service` exporting OTLP/HTTP protobuf to `url` (…/v1/traces). */
-export function createProtoClient(service: string, url: string, exporter: SpanExporter = new ProtoExporter({ url, timeoutMillis: 15_000 })): SdkClient {
+export function createProtoClient(
+  service: string,
+  url: string,
+  exporter: SpanExporter = new ProtoExporter({ url, timeoutMillis: 15_000 }),
+): SdkClient {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'e2e' }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 100 })],
+    spanProcessors: [
+      new BatchSpanProcessor(exporter, { maxExportBatchSize: 512, maxQueueSize: 8192, scheduledDelayMillis: 100 }),
+    ],
   });
   const tracer = provider.getTracer('tusk-e2e', '1.0.0');
   return { tracer, flush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };
@@ -36,11 +42,23 @@ export interface TraceShape {
 /** sendTrace records one trace with explicit times and returns its trace id. */
 export function sendTrace(tracer: Tracer, shape: TraceShape): string {
   const start = Date.now() - shape.durationMs - 50;
-  const root: Span = tracer.startSpan(shape.rootName, { kind: SpanKind.SERVER, startTime: start, attributes: { 'http.method': 'GET', 'http.status_code': 200, 'e2e.children': shape.children } });
+  const root: Span = tracer.startSpan(shape.rootName, {
+    kind: SpanKind.SERVER,
+    startTime: start,
+    attributes: { 'http.method': 'GET', 'http.status_code': 200, 'e2e.children': shape.children },
+  });
   const ctx = trace.setSpan(context.active(), root);
   const step = shape.durationMs / (shape.children + 1);
   for (let i = 0; i < shape.children; i++) {
-    const child = tracer.startSpan(`step-${i}`, { kind: SpanKind.INTERNAL, startTime: start + step * i, attributes: { 'step.index': i, 'step.ok': i !== shape.errorChild, 'step.weight': 0.5 + i } }, ctx);
+    const child = tracer.startSpan(
+      `step-${i}`,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: start + step * i,
+        attributes: { 'step.index': i, 'step.ok': i !== shape.errorChild, 'step.weight': 0.5 + i },
+      },
+      ctx,
+    );
     if (i === shape.errorChild) {
       child.setStatus({ code: SpanStatusCode.ERROR, message: 'injected failure' });
       child.addEvent('exception', { 'exception.message': 'injected failure' });

@@ -35,7 +35,13 @@ export interface Tier {
 }
 
 /** startTier starts `node bin/tusk-collector.js run FILE --pipeline PIPELINE` with the run's env. */
-export async function startTier(name: string, file: string, pipeline: string, run: RunNames, env: Record<string, string> = {}): Promise<Tier> {
+export async function startTier(
+  name: string,
+  file: string,
+  pipeline: string,
+  run: RunNames,
+  env: Record<string, string> = {},
+): Promise<Tier> {
   const [http, grpc, admin] = [await freePort(), await freePort(), await freePort()];
   const proc = await startCollector(file, ['--pipeline', pipeline], {
     OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
@@ -50,7 +56,11 @@ export async function startTier(name: string, file: string, pipeline: string, ru
 }
 
 /** stopAll stops every still-running tier (SIGKILL after `timeoutMs`), for after hooks; never throws. */
-export async function stopAll(tiers: ReadonlyArray<Tier | undefined>, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<void> {
+export async function stopAll(
+  tiers: ReadonlyArray<Tier | undefined>,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 30_000,
+): Promise<void> {
   await Promise.all(tiers.map(async (t) => t?.proc.stop(signal, timeoutMs).catch(() => undefined)));
 }
 
@@ -64,7 +74,13 @@ export interface GroupView {
 
 /** describeGroup reads the group's state and assignments from the broker. */
 export async function describeGroup(group: string, topic: string): Promise<GroupView> {
-  const admin = new Kafka({ clientId: 'tusk-faults-describe', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000 }).admin();
+  const admin = new Kafka({
+    clientId: 'tusk-faults-describe',
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+  }).admin();
   await admin.connect();
   try {
     const { groups } = await admin.describeGroups([group]);
@@ -81,13 +97,22 @@ export async function describeGroup(group: string, topic: string): Promise<Group
 }
 
 /** waitGroupStable waits until the group is Stable with `members` members covering all `partitions`. */
-export async function waitGroupStable(group: string, topic: string, members: number, partitions: number, timeoutMs = 60_000): Promise<GroupView> {
+export async function waitGroupStable(
+  group: string,
+  topic: string,
+  members: number,
+  partitions: number,
+  timeoutMs = 60_000,
+): Promise<GroupView> {
   const deadline = Date.now() + timeoutMs;
   let last: GroupView | undefined;
   while (Date.now() < deadline) {
     last = await describeGroup(group, topic).catch(() => undefined);
-    if (last && last.state === 'Stable' && last.members === members && new Set(last.assigned).size === partitions) return last;
+    if (last && last.state === 'Stable' && last.members === members && new Set(last.assigned).size === partitions)
+      return last;
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`group ${group} not stable with ${members} members over ${partitions} partitions after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  throw new Error(
+    `group ${group} not stable with ${members} members over ${partitions} partitions after ${timeoutMs} ms: ${JSON.stringify(last)}`,
+  );
 }

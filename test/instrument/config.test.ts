@@ -47,7 +47,11 @@ describe('instrument/config: the [tracing] section', () => {
 
   describe("the seed's example file", () => {
     it('resolves with its variables set, without code changes', () => {
-      const env = { JAEGER_ENDPOINT: 'http://127.0.0.1:14268/api/traces', SAMPLING_RATE: '0.25', SERVICE_NAME: 'checkout' };
+      const env = {
+        JAEGER_ENDPOINT: 'http://127.0.0.1:14268/api/traces',
+        SAMPLING_RATE: '0.25',
+        SERVICE_NAME: 'checkout',
+      };
       expect(resolveTracingConfig(SEED, { env })).to.deep.equal({
         serviceName: 'checkout',
         backend: 'jaeger',
@@ -101,7 +105,9 @@ describe('instrument/config: the [tracing] section', () => {
         const issues = issuesOf(() => resolveTracingConfig(SEED, { env: { SERVICE_NAME: 'svc', SAMPLING_RATE: bad } }));
         expect(issues).to.have.length(1);
         expect(issues[0].path).to.equal('tracing.sampling_rate');
-        expect(issues[0].message).to.match(/number from 0 to 1/).and.to.include(JSON.stringify(bad));
+        expect(issues[0].message)
+          .to.match(/number from 0 to 1/)
+          .and.to.include(JSON.stringify(bad));
         expect(issues[0].pos).to.deep.include({ line: 4, column: 1 });
       });
     }
@@ -122,13 +128,19 @@ describe('instrument/config: the [tracing] section', () => {
     });
 
     it('completes an OTLP base URL with /v1/traces and keeps a full one', () => {
-      expect(resolveTracingConfig({ service_name: 's', endpoint: 'http://10.0.0.1:4318' }).endpoint).to.equal('http://10.0.0.1:4318/v1/traces');
-      expect(resolveTracingConfig({ service_name: 's', endpoint: 'http://h:4318/custom/traces' }).endpoint).to.equal('http://h:4318/custom/traces');
+      expect(resolveTracingConfig({ service_name: 's', endpoint: 'http://10.0.0.1:4318' }).endpoint).to.equal(
+        'http://10.0.0.1:4318/v1/traces',
+      );
+      expect(resolveTracingConfig({ service_name: 's', endpoint: 'http://h:4318/custom/traces' }).endpoint).to.equal(
+        'http://h:4318/custom/traces',
+      );
     });
 
     it('accepts JAEGER in any case and rejects other backends and non-http endpoints', () => {
       expect(resolveTracingConfig({ service_name: 's', backend: 'JAEGER' }).backend).to.equal('jaeger');
-      const issues = issuesOf(() => resolveTracingConfig({ service_name: 's', backend: 'zipkin', endpoint: 'udp://x:6831' }));
+      const issues = issuesOf(() =>
+        resolveTracingConfig({ service_name: 's', backend: 'zipkin', endpoint: 'udp://x:6831' }),
+      );
       expect(issues.map((i) => i.path)).to.deep.equal(['tracing.backend', 'tracing.endpoint']);
       expect(issues[0].message).to.include('"otlp" or "jaeger"');
       expect(issues[1].message).to.include('http(s) URL');
@@ -148,7 +160,9 @@ describe('instrument/config: the [tracing] section', () => {
     });
 
     it('accepts true, a metric name and off words', () => {
-      expect(resolveTracingConfig({ service_name: 's', metrics: true }).traceDurationMetric).to.equal('trace_duration_ms');
+      expect(resolveTracingConfig({ service_name: 's', metrics: true }).traceDurationMetric).to.equal(
+        'trace_duration_ms',
+      );
       expect(resolveTracingConfig({ service_name: 's', metrics: 'my_ms' }).traceDurationMetric).to.equal('my_ms');
       expect(resolveTracingConfig({ service_name: 's', metrics: 'off' }).traceDurationMetric).to.equal(undefined);
       expect(resolveTracingConfig({ service_name: 's', metrics: false }).traceDurationMetric).to.equal(undefined);
@@ -165,7 +179,9 @@ describe('instrument/config: the [tracing] section', () => {
 
   describe('correlation', () => {
     it('is on for any truthy value (the seed writes @go(...)), off when absent or false-like', () => {
-      expect(resolveTracingConfig({ service_name: 's', correlation: '@go("tracing.CorrelateLogs")' }).correlation).to.equal(true);
+      expect(
+        resolveTracingConfig({ service_name: 's', correlation: '@go("tracing.CorrelateLogs")' }).correlation,
+      ).to.equal(true);
       expect(resolveTracingConfig({ service_name: 's', correlation: true }).correlation).to.equal(true);
       expect(resolveTracingConfig({ service_name: 's', correlation: 'false' }).correlation).to.equal(false);
       expect(resolveTracingConfig({ service_name: 's', correlation: 0 }).correlation).to.equal(false);
@@ -175,7 +191,9 @@ describe('instrument/config: the [tracing] section', () => {
 
   describe('the rest', () => {
     it('rejects unknown keys, bad ports and log levels, listing every problem', () => {
-      const issues = issuesOf(() => resolveTracingConfig({ service_name: '', sampling: 0.1, metrics_port: 70000, log_level: 'loud' }));
+      const issues = issuesOf(() =>
+        resolveTracingConfig({ service_name: '', sampling: 0.1, metrics_port: 70000, log_level: 'loud' }),
+      );
       expect(issues.map((i) => [i.code, i.path])).to.deep.equal([
         ['ERR_CONFIG_INVALID_VALUE', 'tracing.service_name'],
         ['ERR_CONFIG_INVALID_VALUE', 'tracing.metrics_port'],

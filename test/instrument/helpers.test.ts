@@ -26,7 +26,15 @@ describe('instrument helpers (global providers registered by initTracing)', () =
   const reader = new TestMetricReader();
 
   before(() => {
-    handle = initTracing({ service_name: 'helpers-test' }, { spanExporter: exporter, metricReaders: [reader], logDestination: new LogSink(), batch: { scheduledDelayMillis: 20 } });
+    handle = initTracing(
+      { service_name: 'helpers-test' },
+      {
+        spanExporter: exporter,
+        metricReaders: [reader],
+        logDestination: new LogSink(),
+        batch: { scheduledDelayMillis: 20 },
+      },
+    );
   });
   after(async () => {
     await handle.shutdown();
@@ -60,17 +68,25 @@ describe('instrument helpers (global providers registered by initTracing)', () =
       expect(active?.spanContext().spanId).to.equal(s.spanContext().spanId);
       expect(s.attributes.k).to.equal('v');
       expect(s.status.code).to.equal(SpanStatusCode.UNSET);
-      expect(await reader.total('operation_duration_seconds', { operation: 'sync-op', outcome: 'ok' })).to.equal(before + 1);
+      expect(await reader.total('operation_duration_seconds', { operation: 'sync-op', outcome: 'ok' })).to.equal(
+        before + 1,
+      );
     });
 
     it('marks a sync throw as error and rethrows the same error', async () => {
       const boom = new TypeError('bad input');
-      expect(() => monitor('sync-fail', () => { throw boom; })).to.throw(boom);
+      expect(() =>
+        monitor('sync-fail', () => {
+          throw boom;
+        }),
+      ).to.throw(boom);
       const s = one(await spans(), 'sync-fail');
       expect(s.status).to.deep.equal({ code: SpanStatusCode.ERROR, message: 'bad input' });
       expect(s.events.map((e) => e.name)).to.deep.equal(['exception']);
       expect(s.events[0].attributes?.['exception.type']).to.equal('TypeError');
-      expect(await reader.total('operation_duration_seconds', { operation: 'sync-fail', outcome: 'error' })).to.equal(1);
+      expect(await reader.total('operation_duration_seconds', { operation: 'sync-fail', outcome: 'error' })).to.equal(
+        1,
+      );
     });
 
     it('keeps an async function in its span until it settles, nested calls become children', async () => {
@@ -108,7 +124,11 @@ describe('instrument helpers (global providers registered by initTracing)', () =
   describe('recordError', () => {
     it('records Errors, strings and other values with status ERROR', async () => {
       const tracer = trace.getTracer('t');
-      for (const [name, err] of [['e-error', new RangeError('out of range')], ['e-string', 'plain text'], ['e-object', { code: 7 }]] as const) {
+      for (const [name, err] of [
+        ['e-error', new RangeError('out of range')],
+        ['e-string', 'plain text'],
+        ['e-object', { code: 7 }],
+      ] as const) {
         const span = tracer.startSpan(name);
         recordError(span, err);
         span.end();
@@ -132,7 +152,12 @@ describe('instrument helpers (global providers registered by initTracing)', () =
         log.info('inside');
       });
       log.info('outside');
-      expect(sink.lines[0]).to.include({ msg: 'inside', trace_id: ids!.traceId, span_id: ids!.spanId, trace_flags: '01' });
+      expect(sink.lines[0]).to.include({
+        msg: 'inside',
+        trace_id: ids!.traceId,
+        span_id: ids!.spanId,
+        trace_flags: '01',
+      });
       expect(sink.lines[1]).to.not.have.property('trace_id');
     });
 
@@ -140,20 +165,29 @@ describe('instrument helpers (global providers registered by initTracing)', () =
       expect(correlationFields()).to.deep.equal({});
       await monitor('async-log', async (span) => {
         await new Promise((r) => setTimeout(r, 2));
-        expect(correlationFields()).to.deep.equal({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId, trace_flags: '01' });
+        expect(correlationFields()).to.deep.equal({
+          trace_id: span.spanContext().traceId,
+          span_id: span.spanContext().spanId,
+          trace_flags: '01',
+        });
       });
     });
   });
 
   describe('HTTP server: wrapHandler', () => {
     it('continues the caller trace and sets the HTTP attributes', async () => {
-      const srv = await listen(wrapHandler((_req, res) => {
-        res.setHeader('x-trace', correlationFields().trace_id ?? '');
-        res.end('ok');
-      }));
+      const srv = await listen(
+        wrapHandler((_req, res) => {
+          res.setHeader('x-trace', correlationFields().trace_id ?? '');
+          res.end('ok');
+        }),
+      );
       try {
         const res = await fetch(`${srv.url}/orders?id=7`, {
-          headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'user-agent': 'unit-test/1.0' },
+          headers: {
+            traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+            'user-agent': 'unit-test/1.0',
+          },
         });
         expect(res.headers.get('x-trace')).to.equal('4bf92f3577b34da6a3ce929d0e0e4736');
         await res.arrayBuffer();
@@ -163,18 +197,28 @@ describe('instrument helpers (global providers registered by initTracing)', () =
       const s = one(await spans(), 'GET /orders', SpanKind.SERVER);
       expect(s.spanContext().traceId).to.equal('4bf92f3577b34da6a3ce929d0e0e4736');
       expect(s.parentSpanContext?.spanId).to.equal('00f067aa0ba902b7');
-      expect(s.attributes).to.include({ 'http.method': 'GET', 'http.route': '/orders', 'http.user_agent': 'unit-test/1.0', 'http.status_code': 200 });
+      expect(s.attributes).to.include({
+        'http.method': 'GET',
+        'http.route': '/orders',
+        'http.user_agent': 'unit-test/1.0',
+        'http.status_code': 200,
+      });
       expect(s.attributes['http.url']).to.match(/^http:\/\/127\.0\.0\.1:\d+\/orders\?id=7$/);
       expect(s.status.code).to.equal(SpanStatusCode.UNSET);
     });
 
     it('sets status ERROR for 5xx but not 4xx, and counts requests and errors', async () => {
       const labels = (code: number) => ({ 'http.route': '/status', 'http.status_code': code });
-      const base = { ok: await reader.total('http_requests_total', labels(404)), err: await reader.total('http_errors_total', labels(503)) };
-      const srv = await listen(wrapHandler((req, res) => {
-        res.statusCode = Number(new URL(req.url!, 'http://x').searchParams.get('code'));
-        res.end();
-      }));
+      const base = {
+        ok: await reader.total('http_requests_total', labels(404)),
+        err: await reader.total('http_errors_total', labels(503)),
+      };
+      const srv = await listen(
+        wrapHandler((req, res) => {
+          res.statusCode = Number(new URL(req.url!, 'http://x').searchParams.get('code'));
+          res.end();
+        }),
+      );
       try {
         for (const code of [404, 503, 503]) await (await fetch(`${srv.url}/status?code=${code}`)).arrayBuffer();
       } finally {
@@ -193,11 +237,13 @@ describe('instrument helpers (global providers registered by initTracing)', () =
     });
 
     it('answers 500 for a throwing or rejecting handler and records the exception', async () => {
-      const srv = await listen(wrapHandler(async (req) => {
-        if (req.url === '/sync') throw new Error('sync failure');
-        await new Promise((r) => setTimeout(r, 2));
-        throw new Error('async failure');
-      }));
+      const srv = await listen(
+        wrapHandler(async (req) => {
+          if (req.url === '/sync') throw new Error('sync failure');
+          await new Promise((r) => setTimeout(r, 2));
+          throw new Error('async failure');
+        }),
+      );
       try {
         expect((await fetch(`${srv.url}/sync`)).status).to.equal(500);
         expect((await fetch(`${srv.url}/async`)).status).to.equal(500);
@@ -205,7 +251,10 @@ describe('instrument helpers (global providers registered by initTracing)', () =
         await srv.close();
       }
       const list = await spans();
-      for (const [name, msg] of [['GET /sync', 'sync failure'], ['GET /async', 'async failure']]) {
+      for (const [name, msg] of [
+        ['GET /sync', 'sync failure'],
+        ['GET /async', 'async failure'],
+      ]) {
         const s = one(list, name, SpanKind.SERVER);
         expect(s.status).to.deep.equal({ code: SpanStatusCode.ERROR, message: msg });
         expect(s.attributes['http.status_code']).to.equal(500);
@@ -242,13 +291,19 @@ describe('instrument helpers (global providers registered by initTracing)', () =
     it('tracingMiddleware does the same for a Connect-style chain', async () => {
       const mw = tracingMiddleware();
       let inside: string | undefined;
-      const srv = await listen((req, res) => mw(req, res, () => {
-        inside = trace.getActiveSpan()?.spanContext().traceId;
-        res.statusCode = 502;
-        res.end();
-      }));
+      const srv = await listen((req, res) =>
+        mw(req, res, () => {
+          inside = trace.getActiveSpan()?.spanContext().traceId;
+          res.statusCode = 502;
+          res.end();
+        }),
+      );
       try {
-        await (await fetch(`${srv.url}/mw`, { headers: { traceparent: '00-11111111111111111111111111111111-2222222222222222-01' } })).arrayBuffer();
+        await (
+          await fetch(`${srv.url}/mw`, {
+            headers: { traceparent: '00-11111111111111111111111111111111-2222222222222222-01' },
+          })
+        ).arrayBuffer();
       } finally {
         await srv.close();
       }
@@ -278,7 +333,11 @@ describe('instrument helpers (global providers registered by initTracing)', () =
       expect(server.parentSpanContext?.spanId).to.equal(client.spanContext().spanId);
       expect(server.parentSpanContext?.isRemote).to.equal(true);
       expect(new Set([caller, client, server].map((s) => s.spanContext().traceId)).size).to.equal(1);
-      expect(client.attributes).to.include({ 'http.method': 'POST', 'http.status_code': 200, 'server.address': '127.0.0.1' });
+      expect(client.attributes).to.include({
+        'http.method': 'POST',
+        'http.status_code': 200,
+        'server.address': '127.0.0.1',
+      });
     });
 
     it('marks 4xx answers and network errors on the client span', async () => {
@@ -292,7 +351,10 @@ describe('instrument helpers (global providers registered by initTracing)', () =
       await tracedFetch(`${srv.url}/gone`).catch((e: unknown) => (failure = e));
       expect(failure).to.be.instanceOf(Error);
       const list = await spans();
-      expect(one(list, 'GET /missing', SpanKind.CLIENT).status).to.deep.equal({ code: SpanStatusCode.ERROR, message: 'HTTP 404' });
+      expect(one(list, 'GET /missing', SpanKind.CLIENT).status).to.deep.equal({
+        code: SpanStatusCode.ERROR,
+        message: 'HTTP 404',
+      });
       const gone = one(list, 'GET /gone', SpanKind.CLIENT);
       expect(gone.status.code).to.equal(SpanStatusCode.ERROR);
       expect(gone.events[0].name).to.equal('exception');
@@ -320,6 +382,8 @@ describe('instrument helpers (global providers registered by initTracing)', () =
     }
     expect(await waitFor(() => exporter.getFinishedSpans().length >= 3, 2000)).to.equal(true);
     const list = await spans();
-    expect(one(list, 'GET /bound', SpanKind.SERVER).parentSpanContext?.spanId).to.equal(one(list, 'GET /bound', SpanKind.CLIENT).spanContext().spanId);
+    expect(one(list, 'GET /bound', SpanKind.SERVER).parentSpanContext?.spanId).to.equal(
+      one(list, 'GET /bound', SpanKind.CLIENT).spanContext().spanId,
+    );
   });
 });

@@ -54,7 +54,8 @@ export class LogSink extends Writable {
   readonly lines: Array<Record<string, unknown>> = [];
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line.trim() !== '') this.lines.push(JSON.parse(line) as Record<string, unknown>);
     cb();
   }
 }
@@ -66,10 +67,11 @@ export async function listen(handler: http.RequestListener): Promise<{ url: stri
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -20,9 +20,14 @@ describe('integration: custom processor module in a real pipeline', function () 
 
   it('redacts the configured attributes before export and leaves the others as sent', async () => {
     const [http, admin] = [await freePort(), await freePort()];
-    collector = await startCollector(FIXTURE, [], { OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}` });
+    collector = await startCollector(FIXTURE, [], {
+      OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+    });
     const client = createProtoClient(`redact-${process.pid}-${Date.now()}`, `http://127.0.0.1:${http}/v1/traces`);
-    const span = client.tracer.startSpan('login', { attributes: { 'user.email': 'a@example.com', 'db.Password': 'hunter2', 'user.id': 42 } });
+    const span = client.tracer.startSpan('login', {
+      attributes: { 'user.email': 'a@example.com', 'db.Password': 'hunter2', 'user.id': 42 },
+    });
     span.end();
     await client.flush();
     await client.shutdown();

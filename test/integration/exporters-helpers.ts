@@ -20,14 +20,29 @@ export const JAEGER_OTLP_HTTP = 'http://127.0.0.1:14318';
 export const JAEGER_OTLP_GRPC = '127.0.0.1:14317';
 
 /** JaegerTag is a tag as the query API returns it. */
-export interface JaegerTag { key: string; type: string; value: unknown }
+export interface JaegerTag {
+  key: string;
+  type: string;
+  value: unknown;
+}
 /** JaegerSpan is a span as the query API returns it. */
 export interface JaegerSpan {
-  traceID: string; spanID: string; operationName: string; references: Array<{ refType: string; traceID: string; spanID: string }>;
-  startTime: number; duration: number; tags: JaegerTag[]; logs: Array<{ timestamp: number; fields: JaegerTag[] }>; processID: string;
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  references: Array<{ refType: string; traceID: string; spanID: string }>;
+  startTime: number;
+  duration: number;
+  tags: JaegerTag[];
+  logs: Array<{ timestamp: number; fields: JaegerTag[] }>;
+  processID: string;
 }
 /** JaegerTrace is one trace of the query API. */
-export interface JaegerTrace { traceID: string; spans: JaegerSpan[]; processes: Record<string, { serviceName: string; tags: JaegerTag[] }> }
+export interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string; tags: JaegerTag[] }>;
+}
 
 /** jaegerUp tells whether the query API answers. */
 export async function jaegerUp(): Promise<boolean> {
@@ -55,7 +70,11 @@ export async function ensureJaeger(): Promise<void> {
  * fetchTrace polls GET /api/traces/{id} until it holds `spans` spans or `deadlineMs` passes; returns what it
  * has then (undefined when the trace never appeared).
  */
-export async function fetchTrace(traceId: string, spans: number, deadlineMs = 15_000): Promise<JaegerTrace | undefined> {
+export async function fetchTrace(
+  traceId: string,
+  spans: number,
+  deadlineMs = 15_000,
+): Promise<JaegerTrace | undefined> {
   const until = Date.now() + deadlineMs;
   let last: JaegerTrace | undefined;
   while (Date.now() < until) {
@@ -87,7 +106,12 @@ export type Path = 'thrift' | 'otlp';
  * reference, links, operation name, process service name and tags, start time and duration in µs, span
  * tags with their types, status tags, logs (time in µs, fields).
  */
-export function expectSameTrace(got: JaegerTrace | undefined, sent: readonly OtlpResourceSpans[], how: Path, expectedTags: (s: OtlpSpan) => Record<string, [string, unknown]>): void {
+export function expectSameTrace(
+  got: JaegerTrace | undefined,
+  sent: readonly OtlpResourceSpans[],
+  how: Path,
+  expectedTags: (s: OtlpSpan) => Record<string, [string, unknown]>,
+): void {
   expect(got, 'trace in Jaeger').to.not.equal(undefined);
   const trace = got!;
   const all = sent.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ s, rs, scope: ss.scope }))));
@@ -106,7 +130,9 @@ export function expectSameTrace(got: JaegerTrace | undefined, sent: readonly Otl
     ];
     expect(refs, `${where} references`).to.have.deep.members(wantRefs);
     const proc = trace.processes[j.processID];
-    const resAttrs = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.type === 'string' ? a.value.value : undefined]));
+    const resAttrs = Object.fromEntries(
+      rs.resource.attributes.map((a) => [a.key, a.value.type === 'string' ? a.value.value : undefined]),
+    );
     expect(proc.serviceName, `${where} service`).to.equal(resAttrs['service.name']);
     const procTags = tagMap(proc.tags ?? []);
     for (const [k, v] of Object.entries(resAttrs)) {
@@ -125,9 +151,14 @@ export function expectSameTrace(got: JaegerTrace | undefined, sent: readonly Otl
     const kinds = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
     if (s.kind > 1 || (how === 'otlp' && s.kind === 1)) want['span.kind'] = ['string', kinds[s.kind]];
     expect(tags, `${where} tags`).to.deep.include(want);
-    const extra = Object.keys(tags).filter((k) => !(k in want) && !k.startsWith('otel.dropped') && k !== 'otel.event.dropped_attributes_count');
+    const extra = Object.keys(tags).filter(
+      (k) => !(k in want) && !k.startsWith('otel.dropped') && k !== 'otel.event.dropped_attributes_count',
+    );
     expect(extra, `${where} unexpected tags`).to.deep.equal([]);
-    expect(j.logs.map((l) => l.timestamp), `${where} log times µs`).to.deep.equal(s.events.map((e) => Number(e.timeUnixNano / 1000n)));
+    expect(
+      j.logs.map((l) => l.timestamp),
+      `${where} log times µs`,
+    ).to.deep.equal(s.events.map((e) => Number(e.timeUnixNano / 1000n)));
     s.events.forEach((e, i) => {
       const fields = tagMap(j.logs[i].fields);
       expect(fields.event, `${where} event name`).to.deep.equal(['string', e.name]);

@@ -5,7 +5,17 @@
 import { expect } from 'chai';
 import type { OtlpAnyValue, OtlpSpan } from '../../pipeline/sdk/otlp';
 import { factory } from '../../exporters/jaeger/factory';
-import { batchOf, chunkOf, metricValue, newTraceId, nowNanos, resourceSpans, richTrace, settings, span } from '../pipeline/sdk/exporterhelper/fixtures';
+import {
+  batchOf,
+  chunkOf,
+  metricValue,
+  newTraceId,
+  nowNanos,
+  resourceSpans,
+  richTrace,
+  settings,
+  span,
+} from '../pipeline/sdk/exporterhelper/fixtures';
 import { ensureJaeger, expectSameTrace, fetchTrace, JAEGER_THRIFT } from './exporters-helpers';
 
 const host = { reportFatalError() {} };
@@ -13,15 +23,27 @@ const host = { reportFatalError() {} };
 /** What Jaeger stores for our thrift path: numbers as DOUBLE (as the library does), arrays/kvlists as JSON, bytes as base64. */
 function thriftTag(v: OtlpAnyValue): [string, unknown] {
   switch (v.type) {
-    case 'string': return ['string', v.value];
-    case 'bool': return ['bool', v.value];
-    case 'double': return ['float64', v.value];
-    case 'int': return Number.isSafeInteger(Number(v.value)) ? ['float64', Number(v.value)] : ['string', v.value.toString()];
-    case 'bytes': return ['string', Buffer.from(v.value).toString('base64')];
-    default: return ['string', expect.fail(`unexpected ${v.type}`)];
+    case 'string':
+      return ['string', v.value];
+    case 'bool':
+      return ['bool', v.value];
+    case 'double':
+      return ['float64', v.value];
+    case 'int':
+      return Number.isSafeInteger(Number(v.value)) ? ['float64', Number(v.value)] : ['string', v.value.toString()];
+    case 'bytes':
+      return ['string', Buffer.from(v.value).toString('base64')];
+    default:
+      return ['string', expect.fail(`unexpected ${v.type}`)];
   }
 }
-const JSON_TAGS: Record<string, string> = { tags: '["a","b,c"]', codes: '[1,2,3]', flags: '[true,false]', mixed: '["x",1]', user: '{"id":42,"name":"ann"}' };
+const JSON_TAGS: Record<string, string> = {
+  tags: '["a","b,c"]',
+  codes: '[1,2,3]',
+  flags: '[true,false]',
+  mixed: '["x",1]',
+  user: '{"id":42,"name":"ann"}',
+};
 
 function expectedThriftTags(s: OtlpSpan): Record<string, [string, unknown]> {
   const out: Record<string, [string, unknown]> = {};
@@ -44,16 +66,28 @@ describe('integration: jaeger exporter -> real Jaeger (thrift over HTTP)', funct
     const { rs } = richTrace(traceId, [`it-frontend-${suffix}`, `it-backend-${suffix}`], nowNanos(-2000));
     await exp.consumeTraces(batchOf(chunkOf(traceId, rs)));
     await exp.shutdown();
-    expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.jaeger' })).to.equal(3);
+    expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.jaeger' })).to.equal(
+      3,
+    );
     const got = await fetchTrace(traceId, 3);
     expectSameTrace(got, rs, 'thrift', expectedThriftTags);
   });
 
   it('exports a 600-span trace in several requests without losing or duplicating a span', async () => {
-    const exp = factory.create(settings(), factory.configSchema.parse({ endpoint: JAEGER_THRIFT, max_spans_per_request: 100 }));
+    const exp = factory.create(
+      settings(),
+      factory.configSchema.parse({ endpoint: JAEGER_THRIFT, max_spans_per_request: 100 }),
+    );
     const traceId = newTraceId();
     const t0 = nowNanos(-1000);
-    const spans = Array.from({ length: 600 }, (_, i) => span({ traceId, name: `bulk-${i}`, startTimeUnixNano: t0 + BigInt(i) * 1000n, endTimeUnixNano: t0 + BigInt(i) * 1000n + 5000n }));
+    const spans = Array.from({ length: 600 }, (_, i) =>
+      span({
+        traceId,
+        name: `bulk-${i}`,
+        startTimeUnixNano: t0 + BigInt(i) * 1000n,
+        endTimeUnixNano: t0 + BigInt(i) * 1000n + 5000n,
+      }),
+    );
     await exp.consumeTraces(batchOf(chunkOf(traceId, [resourceSpans(`it-bulk-${traceId.slice(0, 8)}`, spans)])));
     await exp.shutdown();
     const got = await fetchTrace(traceId, 600);

@@ -20,37 +20,67 @@ describe('integration: exporters through a real Jaeger outage', function () {
   });
 
   it('never acknowledges while Jaeger is down, and delivers once it is back', async () => {
-    const jx = jaegerFactory.create(settings('exporters.jaeger'), jaegerFactory.configSchema.parse({
-      endpoint: JAEGER_THRIFT, timeout: '1s', retry_on_failure: { initial_interval: '100ms', max_interval: '500ms', max_elapsed_time: '3s' },
-    }));
-    const ox = otlpFactory.create(settings('exporters.otlp'), otlpFactory.configSchema.parse({
-      protocol: 'grpc', endpoint: JAEGER_OTLP_GRPC, timeout: '1s', retry_on_failure: { initial_interval: '100ms', max_interval: '1s', max_elapsed_time: '0' },
-    }));
+    const jx = jaegerFactory.create(
+      settings('exporters.jaeger'),
+      jaegerFactory.configSchema.parse({
+        endpoint: JAEGER_THRIFT,
+        timeout: '1s',
+        retry_on_failure: { initial_interval: '100ms', max_interval: '500ms', max_elapsed_time: '3s' },
+      }),
+    );
+    const ox = otlpFactory.create(
+      settings('exporters.otlp'),
+      otlpFactory.configSchema.parse({
+        protocol: 'grpc',
+        endpoint: JAEGER_OTLP_GRPC,
+        timeout: '1s',
+        retry_on_failure: { initial_interval: '100ms', max_interval: '1s', max_elapsed_time: '0' },
+      }),
+    );
     const host = { reportFatalError() {} };
     await Promise.all([jx.start(host), ox.start(host)]);
     const t1 = newTraceId();
     const t2 = newTraceId();
-    const b1 = batchOf(chunkOf(t1, richTrace(t1, [`outage-a-${t1.slice(0, 6)}`, `outage-b-${t1.slice(0, 6)}`], nowNanos(-3000)).rs));
-    const b2 = batchOf(chunkOf(t2, richTrace(t2, [`outage-c-${t2.slice(0, 6)}`, `outage-d-${t2.slice(0, 6)}`], nowNanos(-3000)).rs));
+    const b1 = batchOf(
+      chunkOf(t1, richTrace(t1, [`outage-a-${t1.slice(0, 6)}`, `outage-b-${t1.slice(0, 6)}`], nowNanos(-3000)).rs),
+    );
+    const b2 = batchOf(
+      chunkOf(t2, richTrace(t2, [`outage-c-${t2.slice(0, 6)}`, `outage-d-${t2.slice(0, 6)}`], nowNanos(-3000)).rs),
+    );
 
     await stack('down');
     expect(await jaegerUp(), 'Jaeger is down').to.equal(false);
 
     const started = Date.now();
-    const r1 = (await jx.consumeTraces(b1).then(() => 'resolved', (e: unknown) => e)) as ExportError | 'resolved';
+    const r1 = (await jx.consumeTraces(b1).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    )) as ExportError | 'resolved';
     expect(r1, 'jaeger exporter must not acknowledge during the outage').to.not.equal('resolved');
     expect((r1 as ExportError).retriable).to.equal(true);
     expect(Date.now() - started).to.be.below(10_000);
 
     let settled: string | undefined;
-    const p2 = ox.consumeTraces(b2).then(() => { settled = 'resolved'; }, (e: unknown) => { settled = `rejected: ${String(e)}`; });
+    const p2 = ox.consumeTraces(b2).then(
+      () => {
+        settled = 'resolved';
+      },
+      (e: unknown) => {
+        settled = `rejected: ${String(e)}`;
+      },
+    );
     await new Promise((r) => setTimeout(r, 2000));
     expect(settled, 'otlp exporter keeps retrying while Jaeger is down').to.equal(undefined);
 
     await stack('up');
     expect(await jaegerUp(), 'Jaeger is back').to.equal(true);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([p2, new Promise((r) => { timer = setTimeout(r, 20_000); })]);
+    await Promise.race([
+      p2,
+      new Promise((r) => {
+        timer = setTimeout(r, 20_000);
+      }),
+    ]);
     clearTimeout(timer);
     expect(settled, 'the pending batch is delivered after the restart').to.equal('resolved');
 

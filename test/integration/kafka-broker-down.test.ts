@@ -14,14 +14,28 @@ import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { deleteTopics, rawKafka, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor, deleteCreatedGroups } from './kafka-helpers';
+import {
+  deleteTopics,
+  rawKafka,
+  requireKafka,
+  settingsFor,
+  TestHost,
+  uniqueGroup,
+  uniqueName,
+  waitFor,
+  deleteCreatedGroups,
+} from './kafka-helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PRODUCE_TIMEOUT_MS = 3000;
 
 function stack(script: 'up' | 'down' | 'status'): boolean {
   try {
-    execFileSync('bash', [path.join(REPO, 'scripts', 'stack', `${script}.sh`), 'kafka'], { cwd: REPO, stdio: 'pipe', timeout: 75_000 });
+    execFileSync('bash', [path.join(REPO, 'scripts', 'stack', `${script}.sh`), 'kafka'], {
+      cwd: REPO,
+      stdio: 'pipe',
+      timeout: 75_000,
+    });
     return true;
   } catch {
     return false;
@@ -43,7 +57,9 @@ describe('kafka exporter with the broker down (real broker stopped and started)'
     // down.sh stops only the broker its pid file names; a broker started some other way would stay up and
     // this test would prove nothing. Fail loudly rather than pass or skip.
     if (!stack('status')) {
-      throw new Error('the broker on 127.0.0.1:9092 was not started by scripts/stack/up.sh (status.sh kafka says so): this test needs to stop and start it');
+      throw new Error(
+        'the broker on 127.0.0.1:9092 was not started by scripts/stack/up.sh (status.sh kafka says so): this test needs to stop and start it',
+      );
     }
   });
 
@@ -57,7 +73,10 @@ describe('kafka exporter with the broker down (real broker stopped and started)'
 
   it('rejects retriably within produce_timeout while Kafka is down, and produces again once it is back', async () => {
     const started = Date.now();
-    exporter = exporterFactory.create(settingsFor('exporters.kafka'), exporterFactory.configSchema.parse({ topic, partitions: 2, produce_timeout: `${PRODUCE_TIMEOUT_MS}ms` }));
+    exporter = exporterFactory.create(
+      settingsFor('exporters.kafka'),
+      exporterFactory.configSchema.parse({ topic, partitions: 2, produce_timeout: `${PRODUCE_TIMEOUT_MS}ms` }),
+    );
     await exporter.start(new TestHost());
     await exporter.consumeTraces(batchOf(1));
     expect(exporter.health?.().ready).to.equal(true);
@@ -80,15 +99,20 @@ describe('kafka exporter with the broker down (real broker stopped and started)'
 
     expect(stack('up')).to.equal(true, 'scripts/stack/up.sh kafka failed');
     let attempts = 0;
-    await waitFor('a produce succeeds after the restart', async () => {
-      attempts++;
-      try {
-        await (exporter as Exporter).consumeTraces(batchOf(3));
-        return true;
-      } catch {
-        return false;
-      }
-    }, 40_000, 250);
+    await waitFor(
+      'a produce succeeds after the restart',
+      async () => {
+        attempts++;
+        try {
+          await (exporter as Exporter).consumeTraces(batchOf(3));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      40_000,
+      250,
+    );
     expect(exporter.health?.().ready).to.equal(true);
 
     // The acknowledged record is really on the topic.

@@ -24,11 +24,28 @@ import type { TraceChunk } from '../../pipeline/sdk/trace-batch';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { decodeSpans, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
-import { BROKERS, deleteCreatedGroups, deleteTopics, FakeDownstream, metricValue, rawKafka, receiverConfig, requireKafka, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor } from './kafka-helpers';
+import {
+  BROKERS,
+  deleteCreatedGroups,
+  deleteTopics,
+  FakeDownstream,
+  metricValue,
+  rawKafka,
+  receiverConfig,
+  requireKafka,
+  settingsFor,
+  TestHost,
+  uniqueGroup,
+  uniqueName,
+  waitFor,
+} from './kafka-helpers';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const PARTITIONS = 2;
-const CODECS: [name: 'snappy' | 'lz4' | 'zstd', type: CompressionTypes.Snappy | CompressionTypes.LZ4 | CompressionTypes.ZSTD][] = [
+const CODECS: [
+  name: 'snappy' | 'lz4' | 'zstd',
+  type: CompressionTypes.Snappy | CompressionTypes.LZ4 | CompressionTypes.ZSTD,
+][] = [
   ['snappy', CompressionTypes.Snappy],
   ['lz4', CompressionTypes.LZ4],
   ['zstd', CompressionTypes.ZSTD],
@@ -41,7 +58,8 @@ function kafkaLibs(): string {
   const key = createHash('sha256').update(pom).digest('hex').slice(0, 12);
   const home = process.env.TUSK_STACK_HOME ?? path.join(os.homedir(), '.cache', 'tusk-collector');
   const dir = path.join(home, `kafka-${version}-${key}`, 'libs');
-  if (!fs.existsSync(path.join(dir, '.complete'))) throw new Error(`Kafka jars not found in ${dir}: run \`bash scripts/stack/up.sh kafka\` first`);
+  if (!fs.existsSync(path.join(dir, '.complete')))
+    throw new Error(`Kafka jars not found in ${dir}: run \`bash scripts/stack/up.sh kafka\` first`);
   return dir;
 }
 
@@ -74,19 +92,33 @@ function java(args: string[], stdin: Buffer, timeoutMs = 60_000): Promise<string
 /** chunksFor makes `n` traces of 1..5 spans plus two ~40 KB traces (several xerial/LZ4 blocks per batch). */
 function chunksFor(salt: number, n: number): TraceChunk[] {
   const chunks: TraceChunk[] = [];
-  for (let i = 0; i < n; i++) chunks.push(...splitTracesByTraceId(traceRequest({ traceIds: [traceIdOf(i, salt)], spansPerTrace: 1 + (i % 5), padBytes: 40 })).chunks);
-  for (let i = 0; i < 2; i++) chunks.push(...splitTracesByTraceId(traceRequest({ traceIds: [traceIdOf(5000 + i, salt)], spansPerTrace: 300, padBytes: 100 })).chunks);
+  for (let i = 0; i < n; i++)
+    chunks.push(
+      ...splitTracesByTraceId(
+        traceRequest({ traceIds: [traceIdOf(i, salt)], spansPerTrace: 1 + (i % 5), padBytes: 40 }),
+      ).chunks,
+    );
+  for (let i = 0; i < 2; i++)
+    chunks.push(
+      ...splitTracesByTraceId(
+        traceRequest({ traceIds: [traceIdOf(5000 + i, salt)], spansPerTrace: 300, padBytes: 100 }),
+      ).chunks,
+    );
   return chunks;
 }
 
 /** expectDelivered checks that every chunk arrived exactly once with the same bytes and spans. */
 function expectDelivered(down: FakeDownstream, chunks: TraceChunk[], what: string): void {
   const got = new Map<string, TraceChunk[]>();
-  for (const c of down.calls.flatMap((call) => call.batch.chunks)) got.set(c.traceId, [...(got.get(c.traceId) ?? []), c]);
+  for (const c of down.calls.flatMap((call) => call.batch.chunks))
+    got.set(c.traceId, [...(got.get(c.traceId) ?? []), c]);
   for (const c of chunks) {
     const arrived = got.get(c.traceId) ?? [];
     expect(arrived, `${what}: trace ${c.traceId}`).to.have.length(1);
-    expect(Buffer.compare(Buffer.from(arrived[0].data), Buffer.from(c.data)), `${what}: bytes of ${c.traceId}`).to.equal(0);
+    expect(
+      Buffer.compare(Buffer.from(arrived[0].data), Buffer.from(c.data)),
+      `${what}: bytes of ${c.traceId}`,
+    ).to.equal(0);
     expect(decodeSpans(arrived[0].data), `${what}: spans of ${c.traceId}`).to.deep.equal(decodeSpans(c.data));
     expect(arrived[0].spanCount).to.equal(c.spanCount);
   }
@@ -96,7 +128,10 @@ async function createTopics(topics: string[]): Promise<void> {
   const admin = rawKafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: true });
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -124,7 +159,10 @@ describe('kafka compression codecs against the real broker', function () {
       const topic = uniqueName(`t-codec-${name}`);
       topics.push(topic);
       const host = new TestHost();
-      const exporter: Exporter = exporterFactory.create(settingsFor('exporters.kafka'), exporterFactory.configSchema.parse({ topic, compression: name, partitions: PARTITIONS, linger: '20ms' }));
+      const exporter: Exporter = exporterFactory.create(
+        settingsFor('exporters.kafka'),
+        exporterFactory.configSchema.parse({ topic, compression: name, partitions: PARTITIONS, linger: '20ms' }),
+      );
       components.push(exporter);
       await exporter.start(host);
       // Count the exporter's look-ups of this codec: kafkajs asks the table once per compressed record batch.
@@ -141,7 +179,11 @@ describe('kafka compression codecs against the real broker', function () {
 
       const down = new FakeDownstream();
       const settings = settingsFor('receivers.kafka');
-      const receiver: Receiver = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, uniqueGroup(`g-codec-${name}`), PARTITIONS)), { traces: down });
+      const receiver: Receiver = receiverFactory.create(
+        settings,
+        receiverFactory.configSchema.parse(receiverConfig(topic, uniqueGroup(`g-codec-${name}`), PARTITIONS)),
+        { traces: down },
+      );
       components.push(receiver);
       await receiver.start(host);
       await waitFor(`${chunks.length} ${name} chunks delivered`, () => down.chunkCount() >= chunks.length, 30_000);
@@ -153,8 +195,12 @@ describe('kafka compression codecs against the real broker', function () {
     });
   }
 
-  it('Kafka\'s Java producer (snappy, lz4, zstd) -> our receiver: every chunk once, byte-identical', async () => {
-    const byCodec = CODECS.map(([name, type]) => ({ name, topic: uniqueName(`t-java-${name}`), chunks: chunksFor(0x50 + type, 60) }));
+  it("Kafka's Java producer (snappy, lz4, zstd) -> our receiver: every chunk once, byte-identical", async () => {
+    const byCodec = CODECS.map(([name, type]) => ({
+      name,
+      topic: uniqueName(`t-java-${name}`),
+      chunks: chunksFor(0x50 + type, 60),
+    }));
     topics.push(...byCodec.map((c) => c.topic));
     await createTopics(byCodec.map((c) => c.topic));
     const records: Buffer[] = [];
@@ -171,7 +217,11 @@ describe('kafka compression codecs against the real broker', function () {
       }
     }
     const total = byCodec.reduce((n, c) => n + c.chunks.length, 0);
-    const out = await java([path.join(__dirname, 'java', 'CodecProducer.java'), BROKERS[0], ...byCodec.map((c) => `${c.topic}=${c.name}`)], Buffer.concat(records), 90_000);
+    const out = await java(
+      [path.join(__dirname, 'java', 'CodecProducer.java'), BROKERS[0], ...byCodec.map((c) => `${c.topic}=${c.name}`)],
+      Buffer.concat(records),
+      90_000,
+    );
     expect(out.trim()).to.equal(`sent ${total}`);
 
     const host = new TestHost();
@@ -179,7 +229,11 @@ describe('kafka compression codecs against the real broker', function () {
     const settings = settingsFor('receivers.kafka');
     const receiver: Receiver = receiverFactory.create(
       settings,
-      receiverFactory.configSchema.parse(receiverConfig(byCodec.map((c) => c.topic).join(','), uniqueGroup('g-java-codecs'), PARTITIONS, { create_topics: false })),
+      receiverFactory.configSchema.parse(
+        receiverConfig(byCodec.map((c) => c.topic).join(','), uniqueGroup('g-java-codecs'), PARTITIONS, {
+          create_topics: false,
+        }),
+      ),
       { traces: down },
     );
     components.push(receiver);
@@ -189,27 +243,42 @@ describe('kafka compression codecs against the real broker', function () {
     expect(down.chunkCount()).to.equal(total);
     for (const { name, topic, chunks } of byCodec) {
       expectDelivered(down, chunks, `java ${name}`);
-      expect(await metricValue(settings.metrics, 'tusk_kafka_consumed_messages_total', { topic }), name).to.equal(chunks.length);
+      expect(await metricValue(settings.metrics, 'tusk_kafka_consumed_messages_total', { topic }), name).to.equal(
+        chunks.length,
+      );
     }
     expect(await metricValue(settings.metrics, 'tusk_kafka_skipped_messages_total')).to.equal(0);
     expect(host.fatal).to.deep.equal([]);
   });
 
-  it('Kafka\'s ConsoleProducer --compression-codec snappy|lz4|zstd -> kafkajs with our codecs: lines byte-exact', async () => {
+  it("Kafka's ConsoleProducer --compression-codec snappy|lz4|zstd -> kafkajs with our codecs: lines byte-exact", async () => {
     registerKafkaCodecs();
     for (const [name] of CODECS) {
       const topic = uniqueName(`t-console-${name}`);
       topics.push(topic);
       await createTopics([topic]);
       const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ${name} ünïcødé ✓ ${'payload '.repeat(i % 40)}`);
-      await java(['org.apache.kafka.tools.ConsoleProducer', '--bootstrap-server', BROKERS[0], '--topic', topic, '--compression-codec', name], Buffer.from(lines.join('\n') + '\n', 'utf8'));
+      await java(
+        [
+          'org.apache.kafka.tools.ConsoleProducer',
+          '--bootstrap-server',
+          BROKERS[0],
+          '--topic',
+          topic,
+          '--compression-codec',
+          name,
+        ],
+        Buffer.from(lines.join('\n') + '\n', 'utf8'),
+      );
 
       const got: string[] = [];
       const consumer = rawKafka().consumer({ groupId: uniqueGroup(`g-console-${name}`), maxWaitTimeInMs: 100 });
       await consumer.connect();
       try {
         await consumer.subscribe({ topic, fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ message }) => void got.push(message.value?.toString('utf8') ?? '') });
+        await consumer.run({
+          eachMessage: async ({ message }) => void got.push(message.value?.toString('utf8') ?? ''),
+        });
         await waitFor(`${lines.length} ${name} lines read`, () => got.length >= lines.length, 30_000);
       } finally {
         await consumer.disconnect();
@@ -218,7 +287,7 @@ describe('kafka compression codecs against the real broker', function () {
     }
   });
 
-  it('kafkajs with our codecs (snappy, lz4, zstd) -> Kafka\'s ConsoleConsumer: lines byte-exact', async () => {
+  it("kafkajs with our codecs (snappy, lz4, zstd) -> Kafka's ConsoleConsumer: lines byte-exact", async () => {
     registerKafkaCodecs();
     const producer = rawKafka().producer();
     await producer.connect();
@@ -230,10 +299,27 @@ describe('kafka compression codecs against the real broker', function () {
         const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ${name} ünïcødé ✓ ${'payload '.repeat(i % 40)}`);
         await producer.send({ topic, compression: type, messages: lines.map((value) => ({ value })) });
         const out = await java(
-          ['org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', BROKERS[0], '--topic', topic, '--from-beginning', '--max-messages', String(lines.length), '--timeout-ms', '30000'],
+          [
+            'org.apache.kafka.tools.consumer.ConsoleConsumer',
+            '--bootstrap-server',
+            BROKERS[0],
+            '--topic',
+            topic,
+            '--from-beginning',
+            '--max-messages',
+            String(lines.length),
+            '--timeout-ms',
+            '30000',
+          ],
           Buffer.alloc(0),
         );
-        expect(out.split('\n').filter((l) => l !== '').sort(), name).to.deep.equal([...lines].sort());
+        expect(
+          out
+            .split('\n')
+            .filter((l) => l !== '')
+            .sort(),
+          name,
+        ).to.deep.equal([...lines].sort());
       }
     } finally {
       await producer.disconnect();

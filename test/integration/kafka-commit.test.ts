@@ -11,7 +11,19 @@ import { factory as samplerFactory } from '../../processors/tail-sampling/factor
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { chunkOf, newSpanId } from '../processors/tail-sampling/helpers/fixtures';
 import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, FakeDownstream, KafkaSuite, metricValue, rawKafka, receiverConfig, settingsFor, TestHost, uniqueGroup, uniqueName, waitFor } from './kafka-helpers';
+import {
+  committedOffsets,
+  FakeDownstream,
+  KafkaSuite,
+  metricValue,
+  rawKafka,
+  receiverConfig,
+  settingsFor,
+  TestHost,
+  uniqueGroup,
+  uniqueName,
+  waitFor,
+} from './kafka-helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,9 +45,18 @@ describe('kafka receiver commits (real broker)', function () {
     for (const id of ids) await kafka.sendTrace(topic, id, { spansPerTrace: 1, padBytes });
   }
 
-  async function startReceiver(topic: string, group: string, down: FakeDownstream, extra: Record<string, unknown> = {}) {
+  async function startReceiver(
+    topic: string,
+    group: string,
+    down: FakeDownstream,
+    extra: Record<string, unknown> = {},
+  ) {
     const settings = settingsFor('receivers.kafka');
-    const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, extra)), { traces: down });
+    const r = receiverFactory.create(
+      settings,
+      receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, extra)),
+      { traces: down },
+    );
     receivers.push(r);
     await r.start(new TestHost());
     return { r, metrics: settings.metrics };
@@ -61,11 +82,18 @@ describe('kafka receiver commits (real broker)', function () {
       waves.push(down.calls.slice(from));
     }
     for (let w = 0; w < 3; w++) {
-      expect(waves[w].flatMap((c) => c.batch.chunks.map((ch) => ch.traceId))).to.deep.equal(ids.slice(w * 5, w * 5 + 5));
+      expect(waves[w].flatMap((c) => c.batch.chunks.map((ch) => ch.traceId))).to.deep.equal(
+        ids.slice(w * 5, w * 5 + 5),
+      );
     }
     const settle = (w: number) => waves[w].forEach((c) => c.resolve());
 
-    await waitFor('first commit (nothing settled: offset 0)', async () => (await committed(group, topic)) === 0, 5000, 50);
+    await waitFor(
+      'first commit (nothing settled: offset 0)',
+      async () => (await committed(group, topic)) === 0,
+      5000,
+      50,
+    );
     settle(2); // the newest wave settles first
     await sleep(400);
     expect(await committed(group, topic)).to.equal(0, 'offsets 0-4 are unsettled: nothing beyond 0 may be committed');
@@ -78,7 +106,11 @@ describe('kafka receiver commits (real broker)', function () {
     await waitFor('commit = end (15) once all settled', async () => (await committed(group, topic)) === 15, 5000, 50);
     expect(await metricValue(metrics, 'tusk_kafka_consumer_lag', { topic, partition: '0' })).to.equal(0);
     // The broker can show a commit before the receiver has processed its response: wait for the count.
-    await waitFor('three successful commits counted (0, 5, 15)', async () => (await metricValue(metrics, 'tusk_kafka_commits_total', { result: 'ok' })) >= 3, 2000);
+    await waitFor(
+      'three successful commits counted (0, 5, 15)',
+      async () => (await metricValue(metrics, 'tusk_kafka_commits_total', { result: 'ok' })) >= 3,
+      2000,
+    );
   });
 
   it('on a graceful shutdown commits the settled watermark, never the offsets kafkajs resolved', async () => {
@@ -119,7 +151,11 @@ describe('kafka receiver commits (real broker)', function () {
     await produce(topic, ids);
     const { metrics } = await startReceiver(topic, group, down);
     await waitFor('everything settled and committed', async () => (await committed(group, topic)) === 10, 20_000, 100);
-    const delivered = new Set(down.calls.filter((c) => c.settled && !c.batch.chunks.some((ch) => ch.traceId === bad)).flatMap((c) => c.batch.chunks.map((ch) => ch.traceId)));
+    const delivered = new Set(
+      down.calls
+        .filter((c) => c.settled && !c.batch.chunks.some((ch) => ch.traceId === bad))
+        .flatMap((c) => c.batch.chunks.map((ch) => ch.traceId)),
+    );
     expect([...delivered].sort()).to.deep.equal(ids.filter((id) => id !== bad).sort());
     expect(flakyRejections).to.equal(2);
     expect(await metricValue(metrics, 'tusk_kafka_skipped_messages_total', { reason: 'permanent' })).to.equal(1);
@@ -132,7 +168,11 @@ describe('kafka receiver commits (real broker)', function () {
     kafka.ownTopic(dlq);
     const group = uniqueGroup('g-poison');
     const good = traceIdOf(1, 0x66);
-    await kafka.producer.send({ topic, acks: -1, messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }] });
+    await kafka.producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: null, value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]) }],
+    });
     await produce(topic, [good]);
     const down = new FakeDownstream();
     const { metrics } = await startReceiver(topic, group, down, { dead_letter: { topic: dlq } });
@@ -181,18 +221,39 @@ describe('kafka receiver commits (real broker)', function () {
     await kafka.producer.send({
       topic,
       acks: -1,
-      messages: ids.map((id, i) => ({ key: id, value: Buffer.from(chunkOf([{ traceId: id, attributes: { pad: pad.value }, ...(i === slowAt ? { parentSpanId: newSpanId() } : {}) }]).data) })),
+      messages: ids.map((id, i) => ({
+        key: id,
+        value: Buffer.from(
+          chunkOf([
+            { traceId: id, attributes: { pad: pad.value }, ...(i === slowAt ? { parentSpanId: newSpanId() } : {}) },
+          ]).data,
+        ),
+      })),
     });
     const down = new FakeDownstream();
     down.policy = () => 'ok';
     const samplerSettings = settingsFor('processors.tail_sampling');
-    const sampler = samplerFactory.create(samplerSettings, samplerFactory.configSchema.parse({ decision_wait: '6s', root_settle_delay: 0, policies: [{ name: 'all', type: 'always_sample' }] }), down);
+    const sampler = samplerFactory.create(
+      samplerSettings,
+      samplerFactory.configSchema.parse({
+        decision_wait: '6s',
+        root_settle_delay: 0,
+        policies: [{ name: 'all', type: 'always_sample' }],
+      }),
+      down,
+    );
     await sampler.start(new TestHost());
     try {
       const settings = settingsFor('receivers.kafka');
       // 8 KiB in flight is less than the fetch: without per-message settlement the partition would be paused
       // for the whole decision_wait behind the one slow trace.
-      const r = receiverFactory.create(settings, receiverFactory.configSchema.parse(receiverConfig(topic, group, 1, { max_inflight_bytes_per_partition: '8KiB', detach_after: '1s' })), { traces: sampler });
+      const r = receiverFactory.create(
+        settings,
+        receiverFactory.configSchema.parse(
+          receiverConfig(topic, group, 1, { max_inflight_bytes_per_partition: '8KiB', detach_after: '1s' }),
+        ),
+        { traces: sampler },
+      );
       receivers.push(r);
       await r.start(new TestHost());
       // Joining the group takes a few seconds; the commit then stops at the slow message, well before decision_wait.
@@ -200,12 +261,25 @@ describe('kafka receiver commits (real broker)', function () {
       const exportedAt = Date.now();
       await waitFor('commit at the slow message', async () => (await committed(group, topic)) === slowAt, 3000, 50);
       expect(Date.now() - exportedAt).to.be.below(3000);
-      expect(down.traceIds().sort()).to.deep.equal(ids.filter((_, i) => i !== slowAt).sort(), 'every other trace was decided and exported');
-      expect(await metricValue(settings.metrics, 'tusk_kafka_unsettled_messages', { topic, partition: '0' })).to.equal(1);
+      expect(down.traceIds().sort()).to.deep.equal(
+        ids.filter((_, i) => i !== slowAt).sort(),
+        'every other trace was decided and exported',
+      );
+      expect(await metricValue(settings.metrics, 'tusk_kafka_unsettled_messages', { topic, partition: '0' })).to.equal(
+        1,
+      );
       expect(await metricValue(settings.metrics, 'tusk_kafka_paused_partitions')).to.equal(0);
-      await waitFor('the slow trace decided at decision_wait, then everything committed', async () => (await committed(group, topic)) === ids.length, 15_000, 100);
+      await waitFor(
+        'the slow trace decided at decision_wait, then everything committed',
+        async () => (await committed(group, topic)) === ids.length,
+        15_000,
+        100,
+      );
       expect(down.traceIds()).to.include(ids[slowAt]);
-      expect(await metricValue(settings.metrics, 'tusk_kafka_detached_messages_total')).to.equal(1, 'only the slow message outlived detach_after and was copied out of its fetch');
+      expect(await metricValue(settings.metrics, 'tusk_kafka_detached_messages_total')).to.equal(
+        1,
+        'only the slow message outlived detach_after and was copied out of its fetch',
+      );
     } finally {
       for (const r of receivers.splice(0)) await r.shutdown();
       await sampler.shutdown();
@@ -227,14 +301,24 @@ describe('kafka receiver commits (real broker)', function () {
     expect(await metricValue(metrics, 'tusk_kafka_paused_partitions')).to.equal(1);
     expect(r.health?.()).to.include({ ready: true, degraded: true });
     // Drain: settle whatever is held until everything arrived.
-    await waitFor('all 60 delivered once drained', () => {
-      for (const c of down.calls) if (!c.settled) c.resolve();
-      return down.chunkCount() === 60;
-    }, 30_000, 20);
-    await waitFor('committed to the end', async () => {
-      for (const c of down.calls) if (!c.settled) c.resolve();
-      return (await committed(group, topic)) === 60;
-    }, 10_000, 50);
+    await waitFor(
+      'all 60 delivered once drained',
+      () => {
+        for (const c of down.calls) if (!c.settled) c.resolve();
+        return down.chunkCount() === 60;
+      },
+      30_000,
+      20,
+    );
+    await waitFor(
+      'committed to the end',
+      async () => {
+        for (const c of down.calls) if (!c.settled) c.resolve();
+        return (await committed(group, topic)) === 60;
+      },
+      10_000,
+      50,
+    );
     expect(new Set(down.traceIds()).size).to.equal(60);
     expect(await metricValue(metrics, 'tusk_kafka_paused_partitions')).to.equal(0);
   });

@@ -29,7 +29,12 @@ async function main(): Promise<void> {
     },
   };
   const receiver = factory.create(
-    { id: 'receivers.kafka', name: 'kafka', logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)), metrics: new Registry() },
+    {
+      id: 'receivers.kafka',
+      name: 'kafka',
+      logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+      metrics: new Registry(),
+    },
     factory.configSchema.parse(receiverConfig(topic, group, 1, { shutdown_drain_timeout: '0s' })),
     { traces: downstream },
   );

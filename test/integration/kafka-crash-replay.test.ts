@@ -29,7 +29,12 @@ class Child {
 
   constructor(env: Record<string, string>) {
     // detached: the child gets its own process group, so cleanup can end exactly the processes started here.
-    this.proc = spawn('npx', ['tsx', CHILD], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn('npx', ['tsx', CHILD], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.proc.on('exit', () => (this.exited = true));
     readline.createInterface({ input: this.proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
@@ -86,7 +91,11 @@ describe('kafka receiver crash replay (real broker, kill -9)', function () {
 
     const first = new Child({ TOPIC: topic, GROUP: group, HOLD: held.join(',') });
     children.push(first);
-    await waitFor(`first child joined (stderr: ${first.stderr})`, () => first.has('joined') || first.has('fatal') || first.exited, 60_000);
+    await waitFor(
+      `first child joined (stderr: ${first.stderr})`,
+      () => first.has('joined') || first.has('fatal') || first.exited,
+      60_000,
+    );
     expect(first.has('joined')).to.equal(true, first.stderr);
 
     // One message at a time, each in its own downstream call (the child is caught up before the next).
@@ -108,7 +117,12 @@ describe('kafka receiver crash replay (real broker, kill -9)', function () {
     const second = new Child({ TOPIC: topic, GROUP: group, HOLD: '' });
     children.push(second);
     // The dead member holds its partition until its session (6s) expires; then the new member gets it.
-    await waitFor(`second child got the replay (stderr: ${second.stderr})`, () => new Set(second.got()).size >= 15 || second.exited, 60_000, 50);
+    await waitFor(
+      `second child got the replay (stderr: ${second.stderr})`,
+      () => new Set(second.got()).size >= 15 || second.exited,
+      60_000,
+      50,
+    );
     const replayed = second.got();
     expect([...new Set(replayed)].sort()).to.deep.equal(ids.slice(5).sort(), 'exactly offsets 5..19 come again');
     for (const id of held) expect(replayed).to.include(id);

@@ -46,7 +46,12 @@ export async function deleteCreatedGroups(): Promise<void> {
 
 /** settingsFor builds ComponentSettings with a quiet logger (LOG_LEVEL=debug to see kafkajs) and a fresh registry. */
 export function settingsFor(id: string, registry = new Registry()): ComponentSettings {
-  return { id, name: id.split('.').pop() as string, logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }), metrics: registry };
+  return {
+    id,
+    name: id.split('.').pop() as string,
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    metrics: registry,
+  };
 }
 
 /** TestHost collects fatal errors instead of exiting. */
@@ -63,7 +68,12 @@ export function rawKafka(): Kafka {
 }
 
 /** waitFor polls `cond` every `everyMs` until it holds, failing with `what` after `timeoutMs`. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000, everyMs = 25): Promise<void> {
+export async function waitFor(
+  what: string,
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await cond()) return;
@@ -76,14 +86,23 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
  * requireKafka fails (never skips) when the broker is not reachable, saying how to start it.
  */
 export async function requireKafka(): Promise<void> {
-  const admin = new Kafka({ clientId: 'tusk-test-probe', brokers: BROKERS, logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 2 } }).admin();
+  const admin = new Kafka({
+    clientId: 'tusk-test-probe',
+    brokers: BROKERS,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await admin.connect();
     await admin.describeCluster();
   } catch (err) {
-    throw new Error(`Kafka is not reachable on ${BROKERS.join(',')}: run \`bash scripts/stack/up.sh kafka\` first (${(err as Error).message})`, {
-      cause: err,
-    });
+    throw new Error(
+      `Kafka is not reachable on ${BROKERS.join(',')}: run \`bash scripts/stack/up.sh kafka\` first (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -154,7 +173,10 @@ export class KafkaSuite {
   async newTopic(prefix: string, partitions = 1): Promise<string> {
     const topic = uniqueName(prefix);
     this._topics.push(topic);
-    await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await this.admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     return topic;
   }
 
@@ -165,7 +187,11 @@ export class KafkaSuite {
 
   /** sendTrace produces one message (acks: all) holding one trace, keyed by its trace id. */
   async sendTrace(topic: string, traceId: string, spec: { spansPerTrace: number; padBytes?: number }): Promise<void> {
-    await this.producer.send({ topic, acks: -1, messages: [{ key: traceId, value: Buffer.from(traceRequest({ traceIds: [traceId], ...spec })) }] });
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: traceId, value: Buffer.from(traceRequest({ traceIds: [traceId], ...spec })) }],
+    });
   }
 
   /** close disconnects both clients, then deletes the suite's consumer groups and topics (best effort). */
@@ -181,8 +207,21 @@ export class KafkaSuite {
  * receiverConfig is the raw config of a `kafka` receiver as the integration tests run it: commits every
  * 100ms, fetches wait at most 50ms, and a dead member's session expires after 6s; `extra` adds or overrides keys.
  */
-export function receiverConfig(topic: string, group: string, partitions: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { topic, group, partitions, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms', ...extra };
+export function receiverConfig(
+  topic: string,
+  group: string,
+  partitions: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    topic,
+    group,
+    partitions,
+    commit_interval: '100ms',
+    session_timeout: '6s',
+    fetch_max_wait: '50ms',
+    ...extra,
+  };
 }
 
 /** HeldCall is one consumeTraces call the fake downstream received. */
@@ -237,7 +276,11 @@ export class FakeDownstream implements TracesConsumer {
 }
 
 /** metricValue reads one sample of a prom-client metric (0 when absent). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const m = await registry.getSingleMetric(name)?.get();
   const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val));
   return v?.value ?? 0;

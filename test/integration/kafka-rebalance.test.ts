@@ -8,7 +8,17 @@ import type { Receiver } from '../../pipeline/sdk/component';
 import { partitionOf } from '../../pipeline/sdk/kafka/partitioners';
 import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { traceIdOf } from '../exporters/kafka/otlp-fixtures';
-import { committedOffsets, endOffsets, FakeDownstream, KafkaSuite, receiverConfig, settingsFor, TestHost, uniqueGroup, waitFor } from './kafka-helpers';
+import {
+  committedOffsets,
+  endOffsets,
+  FakeDownstream,
+  KafkaSuite,
+  receiverConfig,
+  settingsFor,
+  TestHost,
+  uniqueGroup,
+  waitFor,
+} from './kafka-helpers';
 
 const PARTITIONS = 4;
 
@@ -55,10 +65,15 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
         await waitFor(`A got ${ids[k]}`, () => downA.traceIds().includes(ids[k]), 20_000, 5);
       }
     }
-    await waitFor('A committed up to each held message (offset 3)', async () => {
-      const c = await committedOffsets(kafka.admin, group, topic);
-      return [...c.values()].filter((o) => o === 3).length === PARTITIONS;
-    }, 10_000, 100);
+    await waitFor(
+      'A committed up to each held message (offset 3)',
+      async () => {
+        const c = await committedOffsets(kafka.admin, group, topic);
+        return [...c.values()].filter((o) => o === 3).length === PARTITIONS;
+      },
+      10_000,
+      100,
+    );
     const aBefore = downA.traceIds().length;
 
     const downB = new FakeDownstream();
@@ -70,7 +85,11 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
     await new Promise((r) => setTimeout(r, 500));
 
     const movedToB = new Set(downB.traceIds().map((id) => partitionOfId.get(id)));
-    expect(movedToB.size).to.be.within(1, PARTITIONS - 1, 'the round-robin assigner splits 4 partitions over 2 members');
+    expect(movedToB.size).to.be.within(
+      1,
+      PARTITIONS - 1,
+      'the round-robin assigner splits 4 partitions over 2 members',
+    );
     for (const p of movedToB) {
       const ids = byPartition.get(p as number) as string[];
       const got = downB.traceIds().filter((id) => partitionOfId.get(id) === p);
@@ -84,10 +103,15 @@ describe('kafka receiver rebalance (real broker, two members)', function () {
     // Release A's held messages: kept partitions settle in A, moved ones were settled by B.
     for (const c of downA.calls) if (!c.settled) c.resolve();
     const ends = await endOffsets(kafka.admin, topic);
-    await waitFor('commits reach every partition end', async () => {
-      const c = await committedOffsets(kafka.admin, group, topic);
-      return [...ends].every(([p, end]) => c.get(p) === end);
-    }, 15_000, 100);
+    await waitFor(
+      'commits reach every partition end',
+      async () => {
+        const c = await committedOffsets(kafka.admin, group, topic);
+        return [...ends].every(([p, end]) => c.get(p) === end);
+      },
+      15_000,
+      100,
+    );
     expect(new Set([...aIds, ...downB.traceIds()])).to.have.property('size', all.length);
   });
 });

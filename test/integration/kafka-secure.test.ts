@@ -49,8 +49,10 @@ type SecureStack = z.infer<typeof secureStackSchema>;
 
 /** loadSecureStack reads secure.json, or says why the secured listeners cannot be used. */
 async function loadSecureStack(): Promise<SecureStack | string> {
-  const restart = 'restart the broker with the current scripts: `bash scripts/stack/down.sh kafka && bash scripts/stack/up.sh kafka`';
-  if (!fs.existsSync(SECURE_JSON)) return `${SECURE_JSON} does not exist: the broker of ${STATE} has no secured listeners yet; ${restart}`;
+  const restart =
+    'restart the broker with the current scripts: `bash scripts/stack/down.sh kafka && bash scripts/stack/up.sh kafka`';
+  if (!fs.existsSync(SECURE_JSON))
+    return `${SECURE_JSON} does not exist: the broker of ${STATE} has no secured listeners yet; ${restart}`;
   const parsed = secureStackSchema.safeParse(JSON.parse(fs.readFileSync(SECURE_JSON, 'utf8')));
   if (!parsed.success) throw new Error(`${SECURE_JSON} is malformed: ${parsed.error.message}`);
   const s = parsed.data;
@@ -58,7 +60,8 @@ async function loadSecureStack(): Promise<SecureStack | string> {
     if (!fs.existsSync(f)) throw new Error(`${SECURE_JSON} names ${f}, which does not exist`);
   }
   for (const broker of [...s.sasl_ssl_brokers, ...s.ssl_brokers]) {
-    if (!(await tcpAnswers(broker))) return `secured listener ${broker} (from ${SECURE_JSON}) does not answer; ${restart}`;
+    if (!(await tcpAnswers(broker)))
+      return `secured listener ${broker} (from ${SECURE_JSON}) does not answer; ${restart}`;
   }
   return s;
 }
@@ -82,11 +85,18 @@ type ClientConfig = Record<string, unknown> & { brokers: string[] };
 
 function saslConfig(s: SecureStack, mechanism: 'plain' | 'scram-sha-512', password?: string): ClientConfig {
   const cred = mechanism === 'plain' ? s.plain : s.scram_sha_512;
-  return { brokers: s.sasl_ssl_brokers, sasl: { mechanism, username: cred.username, password: password ?? cred.password }, tls: { ca_file: s.ca_file } };
+  return {
+    brokers: s.sasl_ssl_brokers,
+    sasl: { mechanism, username: cred.username, password: password ?? cred.password },
+    tls: { ca_file: s.ca_file },
+  };
 }
 
 function mtlsConfig(s: SecureStack): ClientConfig {
-  return { brokers: s.ssl_brokers, tls: { ca_file: s.ca_file, cert_file: s.client_cert_file, key_file: s.client_key_file } };
+  return {
+    brokers: s.ssl_brokers,
+    tls: { ca_file: s.ca_file, cert_file: s.client_cert_file, key_file: s.client_key_file },
+  };
 }
 
 /** A plain kafkajs client over SASL_SSL PLAIN, independent of our client code: checks and clean-up. */
@@ -181,18 +191,35 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
       const exporterSettings = settingsFor('exporters.kafka');
       const exporter: Exporter = exporterFactory.create(
         exporterSettings,
-        exporterFactory.configSchema.parse({ ...cfg, topic, partitions: 2, max_message_bytes: '64KiB', batch_max_bytes: '64KiB', linger: '5ms' }),
+        exporterFactory.configSchema.parse({
+          ...cfg,
+          topic,
+          partitions: 2,
+          max_message_bytes: '64KiB',
+          batch_max_bytes: '64KiB',
+          linger: '5ms',
+        }),
       );
       components.push(exporter);
       await exporter.start(host);
 
       // 60 small traces and one of ~200 KB split into several messages (several TLS records per request).
       const chunks: TraceChunk[] = [];
-      for (let i = 0; i < 60; i++) chunks.push(...splitTracesByTraceId(traceRequest({ traceIds: [traceIdOf(i, 0x5e)], spansPerTrace: 1 + (i % 5), padBytes: 20 })).chunks);
+      for (let i = 0; i < 60; i++)
+        chunks.push(
+          ...splitTracesByTraceId(
+            traceRequest({ traceIds: [traceIdOf(i, 0x5e)], spansPerTrace: 1 + (i % 5), padBytes: 20 }),
+          ).chunks,
+        );
       const bigId = traceIdOf(7777, 0x5e);
-      const big = splitTracesByTraceId(traceRequest({ traceIds: [bigId], spansPerTrace: 1500, padBytes: 100 })).chunks[0];
+      const big = splitTracesByTraceId(traceRequest({ traceIds: [bigId], spansPerTrace: 1500, padBytes: 100 }))
+        .chunks[0];
       expect(big.data.length).to.be.greaterThan(2 * 64 * 1024);
-      await Promise.all([exporter.consumeTraces({ chunks: chunks.slice(0, 30) }), exporter.consumeTraces({ chunks: chunks.slice(30) }), exporter.consumeTraces({ chunks: [big] })]);
+      await Promise.all([
+        exporter.consumeTraces({ chunks: chunks.slice(0, 30) }),
+        exporter.consumeTraces({ chunks: chunks.slice(30) }),
+        exporter.consumeTraces({ chunks: [big] }),
+      ]);
       const produced = await metricValue(exporterSettings.metrics, 'tusk_kafka_produced_messages_total', { topic });
       const bigParts = produced - 60;
       expect(bigParts).to.be.at.least(3);
@@ -205,7 +232,15 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
       const down = new FakeDownstream();
       const receiver: Receiver = receiverFactory.create(
         settingsFor('receivers.kafka'),
-        receiverFactory.configSchema.parse({ ...cfg, topic, group, partitions: 2, commit_interval: '100ms', session_timeout: '6s', fetch_max_wait: '50ms' }),
+        receiverFactory.configSchema.parse({
+          ...cfg,
+          topic,
+          group,
+          partitions: 2,
+          commit_interval: '100ms',
+          session_timeout: '6s',
+          fetch_max_wait: '50ms',
+        }),
         { traces: down },
       );
       components.push(receiver);
@@ -216,12 +251,16 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
       expect(down.chunkCount()).to.equal(produced);
 
       const got = new Map<string, TraceChunk[]>();
-      for (const c of down.calls.flatMap((call) => call.batch.chunks)) got.set(c.traceId, [...(got.get(c.traceId) ?? []), c]);
+      for (const c of down.calls.flatMap((call) => call.batch.chunks))
+        got.set(c.traceId, [...(got.get(c.traceId) ?? []), c]);
       expect(got.size).to.equal(61);
       for (const c of chunks) {
         const arrived = got.get(c.traceId) ?? [];
         expect(arrived).to.have.length(1, `trace ${c.traceId}`);
-        expect(Buffer.compare(Buffer.from(arrived[0].data), Buffer.from(c.data))).to.equal(0, `bytes of trace ${c.traceId}`);
+        expect(Buffer.compare(Buffer.from(arrived[0].data), Buffer.from(c.data))).to.equal(
+          0,
+          `bytes of trace ${c.traceId}`,
+        );
       }
       expect((got.get(bigId) ?? []).flatMap((p) => decodeSpans(p.data))).to.deep.equal(decodeSpans(big.data));
       expect(host.fatal).to.deep.equal([]);
@@ -239,10 +278,17 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
     const group = uniqueName('g-secure-refused');
     topics.push(topic);
     const host = new TestHost();
-    const exporter: Exporter = exporterFactory.create(settingsFor('exporters.kafka'), exporterFactory.configSchema.parse({ ...cfg, topic, partitions: 1, produce_timeout: '2s' }));
+    const exporter: Exporter = exporterFactory.create(
+      settingsFor('exporters.kafka'),
+      exporterFactory.configSchema.parse({ ...cfg, topic, partitions: 1, produce_timeout: '2s' }),
+    );
     components.push(exporter);
     await exporter.start(host);
-    const receiver: Receiver = receiverFactory.create(settingsFor('receivers.kafka'), receiverFactory.configSchema.parse({ ...cfg, topic, group, partitions: 1 }), { traces: new FakeDownstream() });
+    const receiver: Receiver = receiverFactory.create(
+      settingsFor('receivers.kafka'),
+      receiverFactory.configSchema.parse({ ...cfg, topic, group, partitions: 1 }),
+      { traces: new FakeDownstream() },
+    );
     components.push(receiver);
     await receiver.start(host);
 
@@ -271,19 +317,31 @@ describe('kafka over the secured listeners: SASL_SSL (PLAIN, SCRAM-SHA-512) and 
   }
 
   it('wrong PLAIN password: both components report the SASL authentication failure', async () => {
-    await expectRefused(saslConfig(stack, 'plain', 'not-the-password'), /SASL PLAIN authentication failed: .*Invalid username or password/);
+    await expectRefused(
+      saslConfig(stack, 'plain', 'not-the-password'),
+      /SASL PLAIN authentication failed: .*Invalid username or password/,
+    );
   });
 
   it('wrong SCRAM-SHA-512 password: both components report the SASL authentication failure', async () => {
-    await expectRefused(saslConfig(stack, 'scram-sha-512', 'not-the-password'), /SASL SCRAM SHA512 authentication failed: .*invalid credentials/);
+    await expectRefused(
+      saslConfig(stack, 'scram-sha-512', 'not-the-password'),
+      /SASL SCRAM SHA512 authentication failed: .*invalid credentials/,
+    );
   });
 
   it('broker certificate from an untrusted CA: both components report the TLS verification error', async () => {
-    await expectRefused({ ...saslConfig(stack, 'plain'), tls: { ca_file: stack.untrusted_ca_file } }, /Connection error: (self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/);
+    await expectRefused(
+      { ...saslConfig(stack, 'plain'), tls: { ca_file: stack.untrusted_ca_file } },
+      /Connection error: (self[- ]signed certificate in certificate chain|unable to get local issuer certificate)/,
+    );
   });
 
   it('mTLS listener without a client certificate: both components report the TLS alert', async () => {
-    await expectRefused({ brokers: stack.ssl_brokers, tls: { ca_file: stack.ca_file } }, /Connection error: .*(alert bad certificate|certificate required|alert number (42|116))/i);
+    await expectRefused(
+      { brokers: stack.ssl_brokers, tls: { ca_file: stack.ca_file } },
+      /Connection error: .*(alert bad certificate|certificate required|alert number (42|116))/i,
+    );
   });
   it('an exporter writes its dead letters with the SASL_SSL settings of its dead_letter section', async () => {
     const dlq = uniqueName('t-secure-dlq');

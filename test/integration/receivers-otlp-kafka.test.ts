@@ -16,7 +16,17 @@ import { factory as otlpReceiverFactory } from '../../receivers/otlp/factory';
 import type { OtlpReceiver } from '../../receivers/otlp/receiver';
 import { expectSameSpans } from '../pipeline/sdk/otlp/expect-spans';
 import { makeFixture, type Fixture } from '../pipeline/sdk/otlp/fixtures';
-import { BROKERS, TestHost, deleteTopics, endOffsets, rawKafka, requireKafka, settingsFor, uniqueName, waitFor } from './kafka-helpers';
+import {
+  BROKERS,
+  TestHost,
+  deleteTopics,
+  endOffsets,
+  rawKafka,
+  requireKafka,
+  settingsFor,
+  uniqueName,
+  waitFor,
+} from './kafka-helpers';
 
 function exportSpans(exporter: SpanExporter, fx: Fixture): Promise<ExportResult> {
   return new Promise((resolve) => exporter.export(fx.spans, resolve));
@@ -95,7 +105,8 @@ describe('integration: OTLP receiver -> Kafka exporter (real broker)', function 
       expect(traceIds.has(m.key), `key ${m.key} is a trace we sent`).to.equal(true);
       const spans = decodeTraces(m.value).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
       expect(new Set(spans.map((s) => s.traceId))).to.deep.equal(new Set([m.key]));
-      if (partitionOf.has(m.key)) expect(m.partition, `trace ${m.key} stays on one partition`).to.equal(partitionOf.get(m.key));
+      if (partitionOf.has(m.key))
+        expect(m.partition, `trace ${m.key} stays on one partition`).to.equal(partitionOf.get(m.key));
       partitionOf.set(m.key, m.partition);
     }
     // Each send delivered every span exactly once: split the messages by arrival into the two sends.
@@ -103,7 +114,10 @@ describe('integration: OTLP receiver -> Kafka exporter (real broker)', function 
     for (const m of messages) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m.value]);
     for (const send of [0, 1]) {
       const values = [...byKey.values()].map((v) => v[send]);
-      expectSameSpans(values.flatMap((v) => decodeTraces(v)), fx.spans);
+      expectSameSpans(
+        values.flatMap((v) => decodeTraces(v)),
+        fx.spans,
+      );
     }
   });
 });

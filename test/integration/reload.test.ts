@@ -53,7 +53,9 @@ describe('integration: configuration reload', function () {
   let collector: CollectorProcess | undefined;
   let dir: string;
 
-  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-reload-')); });
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-reload-'));
+  });
   after(async () => {
     await collector?.stop('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -74,18 +76,35 @@ describe('integration: configuration reload', function () {
 
     // An invalid edit: rejected with file:line:col, nothing changes.
     await new Promise((r) => setTimeout(r, 1100));
-    fs.writeFileSync(file, pipelineFile(http, admin, out, 'never_sample').replace('decision_wait: "6s"', 'decision_wait: "6s"\nbogus_key: 1'));
-    expect(await waitFor(() => collector!.output().includes('reload rejected'), 10_000), collector!.output()).to.equal(true);
+    fs.writeFileSync(
+      file,
+      pipelineFile(http, admin, out, 'never_sample').replace(
+        'decision_wait: "6s"',
+        'decision_wait: "6s"\nbogus_key: 1',
+      ),
+    );
+    expect(await waitFor(() => collector!.output().includes('reload rejected'), 10_000), collector!.output()).to.equal(
+      true,
+    );
     expect(collector!.output()).to.match(/pipeline\.tsk:\d+:\d+: processors\.tail_sampling\.bogus_key: unknown key/);
     expect((await fetch(`http://127.0.0.1:${admin}/healthz`)).status).to.equal(200);
 
     // A valid edit: the policy changes; the trace buffered before the edit is decided by the new policy.
     await new Promise((r) => setTimeout(r, 1100));
     fs.writeFileSync(file, pipelineFile(http, admin, out, 'always_sample'));
-    expect(await waitFor(() => collector!.output().includes('configuration applied'), 10_000), collector!.output()).to.equal(true);
+    expect(
+      await waitFor(() => collector!.output().includes('configuration applied'), 10_000),
+      collector!.output(),
+    ).to.equal(true);
     expect(fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes(traceId)).to.equal(false);
-    expect(await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes(traceId), 15_000), 'buffered trace exported after reload').to.equal(true);
-    const decision = (await (await fetch(`http://127.0.0.1:${admin}/v1/decisions/${traceId}`)).json()) as { decision: string; policy: string };
+    expect(
+      await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes(traceId), 15_000),
+      'buffered trace exported after reload',
+    ).to.equal(true);
+    const decision = (await (await fetch(`http://127.0.0.1:${admin}/v1/decisions/${traceId}`)).json()) as {
+      decision: string;
+      policy: string;
+    };
     expect(decision).to.include({ decision: 'sampled', policy: 'keep' });
 
     // SIGHUP with an unchanged file is a no-op reload that still reports success.

@@ -70,7 +70,14 @@ describe('integration: RedisSamplingState on a Redis Cluster', function () {
     expect(sa.roundTrips / sa.syncs).to.be.at.most(16);
 
     const ids = Array.from({ length: 200 }, (_, i) => `${i.toString(16).padStart(32, '0')}`);
-    const dec = (id: string, policy: string) => ({ traceId: id, decision: 'sampled' as const, policy, reason: '', inputs: {}, decidedAt: clock.t });
+    const dec = (id: string, policy: string) => ({
+      traceId: id,
+      decision: 'sampled' as const,
+      policy,
+      reason: '',
+      inputs: {},
+      decidedAt: clock.t,
+    });
     expect((await a.recordDecisions(ids.map((id) => dec(id, 'A')))).size).to.equal(0);
     const earlier = await b.recordDecisions(ids.map((id) => dec(id, 'B')));
     expect(earlier.size).to.equal(ids.length);
@@ -96,6 +103,8 @@ describe('integration: RedisSamplingState on a Redis Cluster', function () {
 
     const perNode = await cluster.keysPerNode(prefix);
     expect(perNode.filter((n) => n > 0).length, `keys per node ${perNode}`).to.equal(3);
-    console.log(`      cluster: ${sa.roundTrips} round trips over ${sa.syncs} syncs (${(sa.roundTrips / sa.syncs).toFixed(1)}/tick for 40 services x 3 kinds); keys per master ${perNode.join('/')}`);
+    console.log(
+      `      cluster: ${sa.roundTrips} round trips over ${sa.syncs} syncs (${(sa.roundTrips / sa.syncs).toFixed(1)}/tick for 40 services x 3 kinds); keys per master ${perNode.join('/')}`,
+    );
   });
 });

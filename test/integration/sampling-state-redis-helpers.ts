@@ -18,7 +18,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** pingRedis resolves true when a Redis answers PING at `url` within 1 s. */
 export async function pingRedis(url: string): Promise<boolean> {
-  const c = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const c = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -34,7 +40,8 @@ export async function pingRedis(url: string): Promise<boolean> {
 export async function ensureStackRedis(): Promise<void> {
   if (await pingRedis(STACK_REDIS_URL)) return;
   await run('bash', [join(REPO, 'scripts/stack/up.sh'), 'redis'], { cwd: REPO, timeout: 60_000 });
-  if (!(await pingRedis(STACK_REDIS_URL))) throw new Error('Redis at 127.0.0.1:6379 is not reachable even after scripts/stack/up.sh redis');
+  if (!(await pingRedis(STACK_REDIS_URL)))
+    throw new Error('Redis at 127.0.0.1:6379 is not reachable even after scripts/stack/up.sh redis');
 }
 
 let counter = 0;
@@ -110,8 +117,22 @@ export class PrivateRedis {
   /** up (re)starts the server and waits until it answers PING. */
   async up(): Promise<void> {
     execFileSync('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
-      '--dir', this._dir, '--pidfile', join(this._dir, 'redis.pid'), '--logfile', join(this._dir, 'redis.log'),
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'yes',
+      '--dir',
+      this._dir,
+      '--pidfile',
+      join(this._dir, 'redis.pid'),
+      '--logfile',
+      join(this._dir, 'redis.log'),
       ...this._extra,
     ]);
     const deadline = Date.now() + 10_000;
@@ -157,10 +178,22 @@ export class PrivateCluster {
   static async start(): Promise<PrivateCluster> {
     const nodes: PrivateRedis[] = [];
     for (let i = 0; i < 3; i++) {
-      nodes.push(await PrivateRedis.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+      nodes.push(
+        await PrivateRedis.start([
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+        ]),
+      );
     }
     const c = new PrivateCluster(nodes);
-    execFileSync('redis-cli', ['--cluster', 'create', ...c.addresses, '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore', timeout: 30_000 });
+    execFileSync('redis-cli', ['--cluster', 'create', ...c.addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
     const deadline = Date.now() + 20_000;
     for (const n of nodes) {
       for (;;) {

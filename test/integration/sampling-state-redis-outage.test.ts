@@ -40,7 +40,13 @@ describe('integration: RedisSamplingState through a real Redis outage', function
 
   it('keeps deciding while Redis is down, reports degraded, and resyncs after the restart', async () => {
     const prefix = uniquePrefix('outage');
-    const opts = { url: server.url, keyPrefix: prefix, syncIntervalMs: 200, redisTimeoutMs: 500, latencyRefreshMs: 200 };
+    const opts = {
+      url: server.url,
+      keyPrefix: prefix,
+      syncIntervalMs: 200,
+      redisTimeoutMs: 500,
+      latencyRefreshMs: 200,
+    };
     const a = new RedisSamplingState(opts);
     open.push(a);
     await a.start();
@@ -53,7 +59,9 @@ describe('integration: RedisSamplingState through a real Redis outage', function
     await until('degraded health', () => a.health().degraded === true, 5000);
     const down = a.health();
     expect(down.ready).to.equal(true);
-    expect(down.detail).to.match(/unreachable/).and.match(/local state/);
+    expect(down.detail)
+      .to.match(/unreachable/)
+      .and.match(/local state/);
 
     // Keep working for ~1.5 s with Redis down: nothing throws, nothing waits.
     const outageDecisions: DecisionRecord[] = [];
@@ -88,7 +96,9 @@ describe('integration: RedisSamplingState through a real Redis outage', function
     await server.up();
     const recoveredIn = await until('healthy again', () => a.health().degraded === false, 10_000);
     await until('pending flushed', () => a.stats().pendingObservations === 0 && a.stats().pendingDecisions === 0, 5000);
-    console.log(`      recovered ${recoveredIn} ms after the restart; flushed ${pending} pending observations, ${outageDecisions.length} decisions`);
+    console.log(
+      `      recovered ${recoveredIn} ms after the restart; flushed ${pending} pending observations, ${outageDecisions.length} decisions`,
+    );
 
     // A second replica sees what A recorded during the outage (the restarted server started empty).
     const b = new RedisSamplingState(opts);
@@ -106,8 +116,18 @@ describe('integration: RedisSamplingState through a real Redis outage', function
   it('a decision taken locally during the outage yields to one recorded in Redis meanwhile', async () => {
     const prefix = uniquePrefix('outage-conflict');
     // A's loop is slow (60 s): the test drives its ticks, so B can write first after the restart.
-    const a = new RedisSamplingState({ url: server.url, keyPrefix: prefix, syncIntervalMs: 60_000, redisTimeoutMs: 500 });
-    const b = new RedisSamplingState({ url: server.url, keyPrefix: prefix, syncIntervalMs: 60_000, redisTimeoutMs: 500 });
+    const a = new RedisSamplingState({
+      url: server.url,
+      keyPrefix: prefix,
+      syncIntervalMs: 60_000,
+      redisTimeoutMs: 500,
+    });
+    const b = new RedisSamplingState({
+      url: server.url,
+      keyPrefix: prefix,
+      syncIntervalMs: 60_000,
+      redisTimeoutMs: 500,
+    });
     open.push(a, b);
     await a.start();
     await b.start();
@@ -116,22 +136,35 @@ describe('integration: RedisSamplingState through a real Redis outage', function
     expect((await a.recordDecisions([decision('contested', 'A-local')])).size).to.equal(0);
     expect(a.stats().pendingDecisions).to.equal(1);
     await server.up();
-    await until('B reconnected', async () => {
-      await b.syncNow();
-      return b.health().degraded === false;
-    }, 10_000);
+    await until(
+      'B reconnected',
+      async () => {
+        await b.syncNow();
+        return b.health().degraded === false;
+      },
+      10_000,
+    );
     expect((await b.recordDecisions([decision('contested', 'B')])).size).to.equal(0);
-    await until('A resynced', async () => {
-      await a.syncNow();
-      return a.health().degraded === false && a.stats().pendingDecisions === 0;
-    }, 10_000);
+    await until(
+      'A resynced',
+      async () => {
+        await a.syncNow();
+        return a.health().degraded === false && a.stats().pendingDecisions === 0;
+      },
+      10_000,
+    );
     expect((await a.lookupDecisions(['contested'])).get('contested')!.policy).to.equal('B');
     expect((await a.recordDecisions([decision('contested', 'A-again')])).get('contested')!.policy).to.equal('B');
   });
 
   it('starts degraded (without throwing or blocking) when Redis is down, and recovers when it comes up', async () => {
     await server.down();
-    const a = new RedisSamplingState({ url: server.url, keyPrefix: uniquePrefix('cold'), syncIntervalMs: 200, redisTimeoutMs: 500 });
+    const a = new RedisSamplingState({
+      url: server.url,
+      keyPrefix: uniquePrefix('cold'),
+      syncIntervalMs: 200,
+      redisTimeoutMs: 500,
+    });
     open.push(a);
     const t0 = Date.now();
     await a.start();

@@ -12,7 +12,12 @@ import { Registry } from 'prom-client';
 import type { DecisionRecord } from '../../pipeline/sdk/component';
 import { configSchema } from '../../processors/tail-sampling/config';
 import { TailSamplingProcessor } from '../../processors/tail-sampling/processor';
-import { createSamplingState, RedisSamplingState, type LedgerRecord, type SamplingStateOptions } from '../../processors/tail-sampling/state';
+import {
+  createSamplingState,
+  type RedisSamplingState,
+  type LedgerRecord,
+  type SamplingStateOptions,
+} from '../../processors/tail-sampling/state';
 import { inDroppedSample, traceFingerprint } from '../../processors/tail-sampling/state/ledger-fingerprint';
 import { DEFAULT_LEDGER_DROPPED_SAMPLE, DEFAULT_LEDGER_TTL_MS } from '../../processors/tail-sampling/state/options';
 import { LEDGER_BUCKETS_PER_TTL } from '../../processors/tail-sampling/state/redis-ledger';
@@ -22,12 +27,25 @@ import { rng } from '../helpers/random';
 import { chunkOf, newSpanId, newTraceId, settings } from '../processors/tail-sampling/helpers/fixtures';
 import { FakeNext, HOST } from '../processors/tail-sampling/helpers/harness';
 import { DISTRIBUTIONS, exactQuantile, FakeClock } from '../processors/tail-sampling/state/random';
-import { deleteByPrefix, ensureStackRedis, keysByPrefix, STACK_REDIS_URL, uniquePrefix } from './sampling-state-redis-helpers';
+import {
+  deleteByPrefix,
+  ensureStackRedis,
+  keysByPrefix,
+  STACK_REDIS_URL,
+  uniquePrefix,
+} from './sampling-state-redis-helpers';
 
 const T0 = Date.UTC(2025, 5, 1, 10, 0, 0);
 
 function decision(traceId: string, policy: string, d: DecisionRecord['decision'] = 'sampled'): DecisionRecord {
-  return { traceId, decision: d, policy, reason: `by ${policy}`, inputs: { p95_us: 1234.5, boosted: false }, decidedAt: T0 };
+  return {
+    traceId,
+    decision: d,
+    policy,
+    reason: `by ${policy}`,
+    inputs: { p95_us: 1234.5, boosted: false },
+    decidedAt: T0,
+  };
 }
 
 /** What another replica reads from Redis: the record without reason and inputs (kept only where decided), naming the replica. */
@@ -97,9 +115,15 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (const r of [a, b]) {
       const q = r.latencyQuantiles('checkout', 'POST /pay')!;
       expect(q.count).to.equal(40_000);
-      for (const [name, p] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+      for (const [name, p] of [
+        ['p50', 0.5],
+        ['p95', 0.95],
+        ['p99', 0.99],
+      ] as const) {
         const exact = exactQuantile(sorted, p);
-        expect(Math.abs(q[name] - exact) / exact, `${name}: ${q[name]} vs exact ${exact}`).to.be.at.most(0.01 * (1 + 1e-9));
+        expect(Math.abs(q[name] - exact) / exact, `${name}: ${q[name]} vs exact ${exact}`).to.be.at.most(
+          0.01 * (1 + 1e-9),
+        );
       }
     }
     // A replica that never saw the key learns it on its next sync.
@@ -115,17 +139,22 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
   it('latency: commands per tick grow with slices, not keys or buckets; a restarted replica does not double count', async () => {
     const a = await replica();
     const u = rng(7);
-    for (let i = 0; i < 50_000; i++) a.recordLatency(`svc-${i % 50}`, `op-${i % 10}`, DISTRIBUTIONS['lognormal(median 20ms, sigma 1)'](u));
+    for (let i = 0; i < 50_000; i++)
+      a.recordLatency(`svc-${i % 50}`, `op-${i % 10}`, DISTRIBUTIONS['lognormal(median 20ms, sigma 1)'](u));
     await a.syncNow(); // 50 keys (lcm), hundreds of distinct buckets
     const before = a.stats!().commands;
-    for (let i = 0; i < 50_000; i++) a.recordLatency(`svc-${i % 50}`, `op-${i % 10}`, DISTRIBUTIONS['lognormal(median 20ms, sigma 1)'](u));
+    for (let i = 0; i < 50_000; i++)
+      a.recordLatency(`svc-${i % 50}`, `op-${i % 10}`, DISTRIBUTIONS['lognormal(median 20ms, sigma 1)'](u));
     clock.advance(1000);
     await a.syncNow();
     // One HSET + PEXPIRE for the slice, SMEMBERS of the due slices (latencyRefreshMs = 1 tick here), no HMGET
     // (no other replica yet): a few commands for 50 000 observations of 50 keys.
     expect(a.stats!().commands - before).to.be.at.most(6);
     const keys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':lat'));
-    expect(keys.sort()).to.deep.equal([`${prefix}{s0}:lat:${Math.floor(T0 / 60_000)}`, `${prefix}{s0}:latr:${Math.floor(T0 / 60_000)}`]);
+    expect(keys.sort()).to.deep.equal([
+      `${prefix}{s0}:lat:${Math.floor(T0 / 60_000)}`,
+      `${prefix}{s0}:latr:${Math.floor(T0 / 60_000)}`,
+    ]);
     // Writes are idempotent (whole cumulative sketch per replica field): syncing again changes nothing.
     await a.syncNow();
     await a.shutdown();
@@ -195,7 +224,8 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const second = Array.from({ length: 100 }, (_, i) => decision(traceId(50 + i), 'rest', 'not_sampled'));
     const earlier = await b.recordDecisions(second);
     expect(earlier.size).to.equal(50);
-    for (let i = 50; i < 100; i++) expect(earlier.get(traceId(i))).to.deep.equal(fromRedis(decision(traceId(i), 'errors'), a.replicaId));
+    for (let i = 50; i < 100; i++)
+      expect(earlier.get(traceId(i))).to.deep.equal(fromRedis(decision(traceId(i), 'errors'), a.replicaId));
 
     // Race: both replicas decide the same 300 new traces at the same time; exactly one decision per trace wins.
     const ids = Array.from({ length: 300 }, (_, i) => traceId(1000 + i));
@@ -218,13 +248,23 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (const id of ids) expect(found.get(id)!.policy).to.equal(ea.has(id) ? 'B' : 'A');
     expect(found.get(traceId(10))!.policy).to.equal('errors');
     expect(found.get(traceId(120))!.policy).to.equal('rest');
-    expect(found.get(traceId(120))).to.deep.equal(fromRedis(decision(traceId(120), 'rest', 'not_sampled'), b.replicaId));
+    expect(found.get(traceId(120))).to.deep.equal(
+      fromRedis(decision(traceId(120), 'rest', 'not_sampled'), b.replicaId),
+    );
     expect(c.recentDecision(traceId(120)), 'held locally after the lookup').to.deep.equal(found.get(traceId(120)));
     // The deciding replica still has the full record (reason, inputs) in its local ledger, also without I/O.
-    expect(b.recentDecision(traceId(120))).to.deep.equal({ ...decision(traceId(120), 'rest', 'not_sampled'), decidedBy: b.replicaId });
-    expect(b.recentDecision(traceId(60)), 'b lost that trace to a: it holds a\'s decision').to.deep.equal(fromRedis(decision(traceId(60), 'errors'), a.replicaId));
+    expect(b.recentDecision(traceId(120))).to.deep.equal({
+      ...decision(traceId(120), 'rest', 'not_sampled'),
+      decidedBy: b.replicaId,
+    });
+    expect(b.recentDecision(traceId(60)), "b lost that trace to a: it holds a's decision").to.deep.equal(
+      fromRedis(decision(traceId(60), 'errors'), a.replicaId),
+    );
     expect(a.recentDecision(traceId(60))).to.deep.equal({ ...decision(traceId(60), 'errors'), decidedBy: a.replicaId });
-    expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal({ ...decision(traceId(120), 'rest', 'not_sampled'), decidedBy: b.replicaId });
+    expect((await b.lookupDecisions([traceId(120)])).get(traceId(120))).to.deep.equal({
+      ...decision(traceId(120), 'rest', 'not_sampled'),
+      decidedBy: b.replicaId,
+    });
     expect(new Set([a.replicaId, b.replicaId, c.replicaId]).size, 'replica ids differ').to.equal(3);
   });
 
@@ -245,7 +285,10 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     await a.recordDecisions([decision(traceId(1), 'early')]);
     clock.advance(50_000); // three buckets later, still inside the ttl
     const b = await replica({ ledgerTtlMs: ttl });
-    const earlier = await b.recordDecisions([decision(traceId(1), 'late', 'not_sampled'), decision(traceId(2), 'late')]);
+    const earlier = await b.recordDecisions([
+      decision(traceId(1), 'late', 'not_sampled'),
+      decision(traceId(2), 'late'),
+    ]);
     expect(earlier.size).to.equal(1);
     expect(earlier.get(traceId(1))).to.deep.equal(fromRedis(decision(traceId(1), 'early'), a.replicaId));
     const c = await replica({ ledgerTtlMs: ttl });
@@ -267,7 +310,11 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(a.health().detail).to.contain(`replica ${a.replicaId}`);
     const processor = async (state: RedisSamplingState, policies: unknown[]) => {
       const next = new FakeNext();
-      const p = new TailSamplingProcessor(settings(), configSchema.parse({ root_settle_delay: 0, policies }), next, { state, now: clock.now, autoTick: false });
+      const p = new TailSamplingProcessor(settings(), configSchema.parse({ root_settle_delay: 0, policies }), next, {
+        state,
+        now: clock.now,
+        autoTick: false,
+      });
       await p.start(HOST);
       return { p, next };
     };
@@ -286,15 +333,31 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(full?.reason).to.match(/< rate 0.25$/);
     expect(full).to.not.have.property('explanation');
     const remote = await onB.p.explainDecision(kept);
-    expect(remote).to.deep.include({ decision: 'sampled', policy: 'quarter', decidedBy: a.replicaId, reason: '', decidedAt: full?.decidedAt });
+    expect(remote).to.deep.include({
+      decision: 'sampled',
+      policy: 'quarter',
+      decidedBy: a.replicaId,
+      reason: '',
+      decidedAt: full?.decidedAt,
+    });
     expect(remote?.inputs).to.deep.equal({ sampling_threshold: 'c', adjusted_count: 4 });
     expect(remote?.explanation).to.contain(`held by replica ${a.replicaId}`);
     const remoteDropped = await onB.p.explainDecision(dropped);
     if (inDroppedSample(traceFingerprint(dropped), DEFAULT_LEDGER_DROPPED_SAMPLE)) {
-      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: '(none)', decidedBy: a.replicaId, inputs: {} });
+      expect(remoteDropped).to.deep.include({
+        decision: 'not_sampled',
+        policy: '(none)',
+        decidedBy: a.replicaId,
+        inputs: {},
+      });
     } else {
       // Outside the sample of dropped traces recorded in full: only a fingerprint in Redis.
-      expect(remoteDropped).to.deep.include({ decision: 'not_sampled', policy: FINGERPRINT_POLICY, kind: 'dropped-fingerprint', inputs: {} });
+      expect(remoteDropped).to.deep.include({
+        decision: 'not_sampled',
+        policy: FINGERPRINT_POLICY,
+        kind: 'dropped-fingerprint',
+        inputs: {},
+      });
     }
     await Promise.all([onA.p.shutdown(), onB.p.shutdown()]);
   });
@@ -319,7 +382,11 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const found = await c.lookupDecisions([1, 2, 3, 4, 5].map(traceId));
     expect([...found.keys()].sort()).to.deep.equal([1, 2, 3].map(traceId));
     expect(found.get(traceId(2))).to.deep.equal({
-      traceId: traceId(2), decision: 'sampled', policy: 'rest', reason: '', decidedAt: parseInt('mww0nbsm', 36),
+      traceId: traceId(2),
+      decision: 'sampled',
+      policy: 'rest',
+      reason: '',
+      decidedAt: parseInt('mww0nbsm', 36),
       decidedBy: 'Jl2B-07B',
       inputs: { sampling_threshold: 'f685', adjusted_count: 2 ** 56 / (2 ** 56 - 0xf685 * 2 ** 40) },
     });
@@ -328,14 +395,21 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(c.stats().undecodable).to.equal(2);
     const counted = (await metrics.getSingleMetric('tusk_state_ledger_undecodable_total')!.get()).values;
     const byReason = counted.map((v) => [v.labels.reason, v.value]).sort();
-    expect(byReason).to.deep.equal([['malformed', 1], ['unsupported_version', 1]]);
+    expect(byReason).to.deep.equal([
+      ['malformed', 1],
+      ['unsupported_version', 1],
+    ]);
   });
 
   /** A tail-sampling processor on `state`, ticking by hand on the shared clock; `st` holds its metrics. */
   async function processorOn(state: RedisSamplingState, config: Record<string, unknown>) {
     const next = new FakeNext();
     const st = settings();
-    const p = new TailSamplingProcessor(st, configSchema.parse({ root_settle_delay: 0, ...config }), next, { state, now: clock.now, autoTick: false });
+    const p = new TailSamplingProcessor(st, configSchema.parse({ root_settle_delay: 0, ...config }), next, {
+      state,
+      now: clock.now,
+      autoTick: false,
+    });
     await p.start(HOST);
     const follows = async (result: string): Promise<number> => {
       const m = st.metrics.getSingleMetric('tusk_sampler_ledger_fingerprint_follows_total');
@@ -346,7 +420,12 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
   }
 
   /** `n` new trace ids outside (or inside) the sample of dropped traces recorded in full at `rate`, passing `keep`. */
-  function idsWhere(n: number, inSample: boolean, rate = DEFAULT_LEDGER_DROPPED_SAMPLE, keep = (_id: string) => true): string[] {
+  function idsWhere(
+    n: number,
+    inSample: boolean,
+    rate = DEFAULT_LEDGER_DROPPED_SAMPLE,
+    keep = (_id: string) => true,
+  ): string[] {
     const out: string[] = [];
     while (out.length < n) {
       const id = newTraceId();
@@ -362,7 +441,10 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     // B would keep every trace: only the ledger (the fingerprints A wrote) makes it drop them.
     const onB = await processorOn(b, {
       decision_wait: '1s',
-      policies: [{ name: 'errors', type: 'status_code', codes: ['ERROR'] }, { name: 'all', type: 'always_sample' }],
+      policies: [
+        { name: 'errors', type: 'status_code', codes: ['ERROR'] },
+        { name: 'all', type: 'always_sample' },
+      ],
     });
     const ids = idsWhere(40, false);
     const roots = ids.map(() => newSpanId());
@@ -379,7 +461,10 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     } finally {
       redis.disconnect();
     }
-    expect(fields.filter((f) => !f.startsWith('~') && f !== '#'), 'no full record').to.deep.equal([]);
+    expect(
+      fields.filter((f) => !f.startsWith('~') && f !== '#'),
+      'no full record',
+    ).to.deep.equal([]);
     expect(fields).to.include('#');
 
     // Late spans (no root) of half of them, replays (root again) of the other half reach B, which never saw them.
@@ -426,7 +511,10 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(answer.get(withError)?.fingerprintOnly?.windowMs).to.equal(DEFAULT_LEDGER_TTL_MS / LEDGER_BUCKETS_PER_TTL);
 
     const onA = await processorOn(a, {
-      policies: [{ name: 'errors', type: 'status_code', codes: ['ERROR'] }, { name: 'all', type: 'always_sample' }],
+      policies: [
+        { name: 'errors', type: 'status_code', codes: ['ERROR'] },
+        { name: 'all', type: 'always_sample' },
+      ],
     });
     void onA.p.consumeTraces({
       chunks: [chunkOf([{ traceId: withError, status: 'ERROR' }]), chunkOf([{ traceId: plain }])],
@@ -467,7 +555,9 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     expect(here[1]?.reason).to.not.equal('');
     expect(here[1]).to.not.have.property('explanation');
     expect(here[2]).to.deep.include({ decision: 'not_sampled', policy: '(none)', reason: '', decidedBy: a.replicaId });
-    expect(here[2]?.explanation).to.contain(`decided by replica ${a.replicaId} by policy (none); its reason and inputs were not kept`);
+    expect(here[2]?.explanation).to.contain(
+      `decided by replica ${a.replicaId} by policy (none); its reason and inputs were not kept`,
+    );
 
     const there = await Promise.all([kept!, sampled!, fingerprint!].map((id) => onB.p.explainDecision(id)));
     expect(there.map((e) => e?.kind)).to.deep.equal(['kept', 'dropped-sampled', 'dropped-fingerprint']);
@@ -499,7 +589,14 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const records = Array.from({ length: n }, (_, i): DecisionRecord => {
       const kept = i % 10 === 0;
       const inputs: Record<string, number | string> = kept ? { adjusted_count: 26.9, sampling_threshold: 'f685' } : {};
-      return { traceId: newTraceId(), decision: kept ? 'sampled' : 'not_sampled', policy: kept ? 'rest' : '(none)', reason: 'r', inputs, decidedAt: clock.now() };
+      return {
+        traceId: newTraceId(),
+        decision: kept ? 'sampled' : 'not_sampled',
+        policy: kept ? 'rest' : '(none)',
+        reason: 'r',
+        inputs,
+        decidedAt: clock.now(),
+      };
     });
     const full = await replica({ ledgerDroppedSample: 1 });
     for (let i = 0; i < n / 4; i += 500) await full.recordDecisions(records.slice(i, i + 500));
@@ -509,7 +606,9 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     for (let i = 0; i < n; i += 500) await a.recordDecisions(records.slice(i, i + 500));
     const bytes = await ledgerBytes();
     const kept = n / 10;
-    const droppedFull = records.filter((r) => r.decision !== 'sampled' && inDroppedSample(traceFingerprint(r.traceId), DEFAULT_LEDGER_DROPPED_SAMPLE)).length;
+    const droppedFull = records.filter(
+      (r) => r.decision !== 'sampled' && inDroppedSample(traceFingerprint(r.traceId), DEFAULT_LEDGER_DROPPED_SAMPLE),
+    ).length;
     const perFingerprint = (bytes - (kept + droppedFull) * fullBytes) / (n - kept - droppedFull);
     console.log(
       `      ledger memory: ${fullBytes.toFixed(1)} B per full record (every decision in full, ${n / 4} decisions); ` +

@@ -13,7 +13,9 @@ import { JAEGER_QUERY } from '../helpers/jaeger';
 
 function file(dir: string, name: string, http: number, admin: number, endpoint: string): string {
   const p = path.join(dir, `${name}.tsk`);
-  fs.writeFileSync(p, `
+  fs.writeFileSync(
+    p,
+    `
 [service]
 name: "${name}"
 admin: "127.0.0.1:${admin}"
@@ -32,7 +34,8 @@ path: "${path.join(dir, 'out.txt')}"
 receivers: ["otlp"]
 processors: ["spanmetrics"]
 exporters: ["debug"]
-`);
+`,
+  );
   return p;
 }
 
@@ -40,7 +43,9 @@ describe('integration: self-tracing', function () {
   this.timeout(60_000);
   let dir: string;
   let collector: CollectorProcess | undefined;
-  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-self-')); });
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-self-'));
+  });
   after(async () => {
     await collector?.stop('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -60,7 +65,9 @@ describe('integration: self-tracing', function () {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const res = await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=20`);
-      const body = (await res.json()) as { data?: Array<{ spans: Array<{ operationName: string; references: unknown[] }> }> };
+      const body = (await res.json()) as {
+        data?: Array<{ spans: Array<{ operationName: string; references: unknown[] }> }>;
+      };
       operations = (body.data ?? []).flatMap((t) => t.spans.map((s) => s.operationName));
       if (operations.includes('export debug')) break;
       await new Promise((r) => setTimeout(r, 300));
@@ -73,7 +80,9 @@ describe('integration: self-tracing', function () {
     const name = `tusk-self-kafka-${process.pid}-${Date.now()}`;
     const topic = `self-${process.pid}-${Date.now()}`;
     const p = path.join(dir, 'kafka.tsk');
-    fs.writeFileSync(p, `
+    fs.writeFileSync(
+      p,
+      `
 [service]
 name: "${name}"
 admin: "127.0.0.1:${admin}"
@@ -102,7 +111,8 @@ exporters: ["spans"]
 [pipelines.sample]
 receivers: ["spans_in"]
 exporters: ["debug"]
-`);
+`,
+    );
     collector = await startCollector(p, [], {});
     const client = createProtoClient('self-tracing-client', `http://127.0.0.1:${http}/v1/traces`);
     client.tracer.startSpan('work').end();
@@ -110,16 +120,28 @@ exporters: ["debug"]
     await client.shutdown();
     const out = path.join(dir, 'kafka-out.txt');
     const until = Date.now() + 20_000;
-    while (Date.now() < until && !(fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('work'))) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < until && !(fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('work')))
+      await new Promise((r) => setTimeout(r, 200));
     expect(await collector.stop('SIGTERM')).to.equal(0);
     collector = undefined;
-    type JSpan = { traceID: string; spanID: string; operationName: string; references: Array<{ refType: string; traceID: string; spanID: string }> };
+    type JSpan = {
+      traceID: string;
+      spanID: string;
+      operationName: string;
+      references: Array<{ refType: string; traceID: string; spanID: string }>;
+    };
     let spans: JSpan[] = [];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const body = (await (await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=50`)).json()) as { data?: Array<{ spans: JSpan[] }> };
+      const body = (await (await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=50`)).json()) as {
+        data?: Array<{ spans: JSpan[] }>;
+      };
       spans = (body.data ?? []).flatMap((t) => t.spans);
-      if (spans.some((s) => s.operationName === `consume ${topic}`) && spans.some((s) => s.operationName === 'export spans')) break;
+      if (
+        spans.some((s) => s.operationName === `consume ${topic}`) &&
+        spans.some((s) => s.operationName === 'export spans')
+      )
+        break;
       await new Promise((r) => setTimeout(r, 300));
     }
     const consume = spans.find((s) => s.operationName === `consume ${topic}`);

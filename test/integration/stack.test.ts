@@ -110,19 +110,31 @@ describe('local stack (scripts/stack)', function () {
       const spanId = randomBytes(8).toString('hex');
       const now = BigInt(Date.now()) * 1_000_000n;
       const body = {
-        resourceSpans: [{
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: `stack-test-otlp-${RUN}` } }] },
-          scopeSpans: [{
-            scope: { name: 'stack-test' },
-            spans: [{
-              traceId, spanId, name: 'otlp-op', kind: 2,
-              startTimeUnixNano: String(now - 5_000_000n), endTimeUnixNano: String(now),
-            }],
-          }],
-        }],
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: `stack-test-otlp-${RUN}` } }] },
+            scopeSpans: [
+              {
+                scope: { name: 'stack-test' },
+                spans: [
+                  {
+                    traceId,
+                    spanId,
+                    name: 'otlp-op',
+                    kind: 2,
+                    startTimeUnixNano: String(now - 5_000_000n),
+                    endTimeUnixNano: String(now),
+                  },
+                ],
+              },
+            ],
+          },
+        ],
       };
       const res = await fetch(`${JAEGER_OTLP_HTTP}/v1/traces`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
       });
       expect(res.status).to.equal(200);
       const trace = await waitForTrace(traceId, 1, 15_000);

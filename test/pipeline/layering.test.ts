@@ -54,7 +54,11 @@ describe('layering: what may import what', () => {
   });
 
   it('only the runtime registry knows the concrete components', () => {
-    const importers = new Set(edges.filter((e) => layerOf(e.to).startsWith('component:') && !layerOf(e.from).startsWith('component:')).map((e) => e.from));
+    const importers = new Set(
+      edges
+        .filter((e) => layerOf(e.to).startsWith('component:') && !layerOf(e.from).startsWith('component:'))
+        .map((e) => e.from),
+    );
     expect([...importers]).to.deep.equal(['pipeline/runtime/registry.ts']);
   });
 
@@ -69,6 +73,8 @@ describe('layering: what may import what', () => {
       edge('exporters/kafka/exporter.ts', 'pipeline/sdk/kafka/producer.ts'),
     ]);
     expect(found).to.have.length(4);
-    expect(found[0]).to.contain('receivers/otlp/receiver.ts:1 (component:receivers/otlp) imports pipeline/runtime/service.ts (runtime)');
+    expect(found[0]).to.contain(
+      'receivers/otlp/receiver.ts:1 (component:receivers/otlp) imports pipeline/runtime/service.ts (runtime)',
+    );
   });
 });

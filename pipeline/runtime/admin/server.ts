@@ -38,7 +38,9 @@ export class AdminServer {
   private readonly _upSince = new Date();
 
   constructor(
-    private readonly _source: AdminSource, private readonly _metrics: Registry, private readonly _logger: Logger,
+    private readonly _source: AdminSource,
+    private readonly _metrics: Registry,
+    private readonly _logger: Logger,
     private readonly _extension?: AdminExtension,
   ) {
     this._server = http.createServer((req, res) => {

@@ -56,8 +56,14 @@ function describe(config: unknown): string {
   const parts: string[] = [];
   const walk = (obj: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(obj)) {
-      if (/^(endpoint|brokers|topic|url|path)$/.test(k) && (typeof v === 'string' || Array.isArray(v)) && String(v) !== '') parts.push(`${prefix}${k}=${String(v)}`);
-      else if (typeof v === 'object' && v !== null && !Array.isArray(v) && prefix === '') walk(v as Record<string, unknown>, `${k}.`);
+      if (
+        /^(endpoint|brokers|topic|url|path)$/.test(k) &&
+        (typeof v === 'string' || Array.isArray(v)) &&
+        String(v) !== ''
+      )
+        parts.push(`${prefix}${k}=${String(v)}`);
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v) && prefix === '')
+        walk(v as Record<string, unknown>, `${k}.`);
     }
   };
   walk(config as Record<string, unknown>, '');
@@ -68,9 +74,13 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
   const lines = [`tusk-collector: running ${config.file} (pipelines: ${service.pipelineNames.join(', ')})`];
   for (const name of service.pipelineNames) {
     const p = config.pipelines.get(name)!;
-    lines.push(`  pipeline ${name}: ${p.receivers.join(',')} -> ${p.processors.join(',') || '(no processors)'} -> ${p.exporters.join(',')}`);
-    for (const r of p.receivers) lines.push(`    listens  receivers.${r}: ${describe(config.components.get(`receivers.${r}`)?.config)}`);
-    for (const e of p.exporters) lines.push(`    exports  exporters.${e}: ${describe(config.components.get(`exporters.${e}`)?.config)}`);
+    lines.push(
+      `  pipeline ${name}: ${p.receivers.join(',')} -> ${p.processors.join(',') || '(no processors)'} -> ${p.exporters.join(',')}`,
+    );
+    for (const r of p.receivers)
+      lines.push(`    listens  receivers.${r}: ${describe(config.components.get(`receivers.${r}`)?.config)}`);
+    for (const e of p.exporters)
+      lines.push(`    exports  exporters.${e}: ${describe(config.components.get(`exporters.${e}`)?.config)}`);
   }
   if (adminAddress) {
     const endpoints = '/ and /healthz, /readyz, /metrics, /v1/decisions/{traceId}, /v1/config';
@@ -93,12 +103,23 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   let exitCode = 0;
   let stopping = false;
   let resolveDone!: () => void;
-  const done = new Promise<void>((r) => { resolveDone = r; });
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
   let service: Service;
   let selfTracing: SelfTracing | undefined;
   try {
     selfTracing = startSelfTracing(config.service.self_tracing, config.service.name, receiverEndpoints(config));
-    service = new Service(config, { pipelines: opts.pipelines, logger, metrics, tracer: selfTracing?.tracer, onFatal: (err) => { exitCode = 1; void stop(`fatal: ${err.message}`); } });
+    service = new Service(config, {
+      pipelines: opts.pipelines,
+      logger,
+      metrics,
+      tracer: selfTracing?.tracer,
+      onFatal: (err) => {
+        exitCode = 1;
+        void stop(`fatal: ${err.message}`);
+      },
+    });
   } catch (err) {
     await selfTracing?.shutdown();
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -106,21 +127,32 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   }
   let lastReload: ReloadResult | undefined;
   const consoleCfg = config.service.console;
-  const webConsole = config.service.admin === '' || !consoleCfg.enabled ? undefined : new Console(
-    consoleSource(service, Date.now(), () => lastReload),
-    metrics,
-    {
-      jaegerQuery: consoleCfg.jaeger_query,
-      token: consoleCfg.token || (process.env.TUSK_ADMIN_TOKEN ?? ''),
-      ring: { intervalMs: consoleCfg.sample_interval },
-    },
-    logger.child({ component: 'console' }),
-  );
-  const admin = config.service.admin === '' ? undefined : new AdminServer({
-    status: () => service.status(),
-    explainDecision: (id) => service.explainDecision(id),
-    configDocument: () => service.config.document,
-  }, metrics, logger.child({ component: 'admin' }), webConsole);
+  const webConsole =
+    config.service.admin === '' || !consoleCfg.enabled
+      ? undefined
+      : new Console(
+          consoleSource(service, Date.now(), () => lastReload),
+          metrics,
+          {
+            jaegerQuery: consoleCfg.jaeger_query,
+            token: consoleCfg.token || (process.env.TUSK_ADMIN_TOKEN ?? ''),
+            ring: { intervalMs: consoleCfg.sample_interval },
+          },
+          logger.child({ component: 'console' }),
+        );
+  const admin =
+    config.service.admin === ''
+      ? undefined
+      : new AdminServer(
+          {
+            status: () => service.status(),
+            explainDecision: (id) => service.explainDecision(id),
+            configDocument: () => service.config.document,
+          },
+          metrics,
+          logger.child({ component: 'admin' }),
+          webConsole,
+        );
 
   async function stop(reason: string): Promise<void> {
     if (stopping) return;
@@ -157,7 +189,8 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
       }
       const problems = service.reconfigure(next);
       lastReload = { at: Date.now(), ok: problems.length === 0, trigger: why, problems };
-      if (problems.length > 0) logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
+      if (problems.length > 0)
+        logger.warn({ problems, why }, 'reload: some changes need a restart; nothing was changed');
       else logger.info({ why }, 'reload: configuration applied');
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);

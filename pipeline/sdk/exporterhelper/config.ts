@@ -3,7 +3,7 @@
 // config.ts spreads these into its own strict schema so keys, defaults and checks stay identical.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int, num, stringList } from '../config-types';
+import { bool, byteSize, duration, int } from '../config-types';
 import { deadLetterSchema, type DeadLetterConfig } from '../kafka/dead-letter';
 import { retryOnFailureSchemaWith } from '../retry';
 import { checkClientTls, clientTlsFields } from '../tls-config';
@@ -58,7 +58,11 @@ export const sendingQueueSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.enabled && c.queue_size === 0 && c.queue_bytes === 0) {
-      ctx.addIssue({ code: 'custom', path: ['queue_size'], message: 'the queue must be bounded: set queue_size or queue_bytes above 0' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queue_size'],
+        message: 'the queue must be bounded: set queue_size or queue_bytes above 0',
+      });
     }
   })
   .prefault({});

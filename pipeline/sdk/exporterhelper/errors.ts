@@ -58,7 +58,12 @@ export class ExportRejectedError extends PermanentError {
   /** True when the rejected traces were written to the dead-letter topic. */
   readonly deadLettered: boolean;
 
-  constructor(message: string, traceIds: readonly string[], deadLettered: boolean, options: Omit<PipelineErrorOptions, 'retriable'> = {}) {
+  constructor(
+    message: string,
+    traceIds: readonly string[],
+    deadLettered: boolean,
+    options: Omit<PipelineErrorOptions, 'retriable'> = {},
+  ) {
     super(ExporterErrorCode.REJECTED, message, options);
     this.name = 'ExportRejectedError';
     this.traceIds = traceIds;

@@ -120,7 +120,10 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
 
   /** splitLogs is split for log batches, in exporters that take logs. */
   protected splitLogs(_batch: LogBatch): SplitResult<R, LogChunk> {
-    throw new PipelineError('ERR_EXPORTER_NO_LOGS', `${this._id} does not export logs`, { retriable: false, component: this._id });
+    throw new PipelineError('ERR_EXPORTER_NO_LOGS', `${this._id} does not export logs`, {
+      retriable: false,
+      component: this._id,
+    });
   }
 
   /** send makes ONE attempt to deliver one request within the exporter's timeout. */
@@ -165,7 +168,12 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     return this._submit('logs', batch.chunks, () => this.splitLogs(batch), signal);
   }
 
-  private _submit<C extends ExportChunk>(kind: ExportSignal, chunks: readonly C[], split: () => SplitResult<R, C>, signal?: AbortSignal): Promise<void> {
+  private _submit<C extends ExportChunk>(
+    kind: ExportSignal,
+    chunks: readonly C[],
+    split: () => SplitResult<R, C>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (this._closed) return Promise.reject(new ShutdownError(this._id));
     if (chunks.length === 0) return Promise.resolve();
     if (!this._queue) {
@@ -187,7 +195,11 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
   readonly shutdown = once(async () => {
     this._closed = true;
     const left = this._queue ? await this._queue.drain(this._drainTimeoutMs) : await this._drainDirect();
-    if (left > 0) this._logger.warn({ batches: left }, 'shutdown deadline passed: aborting unfinished batches (they are rejected, not acknowledged)');
+    if (left > 0)
+      this._logger.warn(
+        { batches: left },
+        'shutdown deadline passed: aborting unfinished batches (they are rejected, not acknowledged)',
+      );
     this._abort.abort();
     try {
       await this.onShutdown();
@@ -200,12 +212,22 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     if (this._direct.size === 0) return 0;
     let timer: NodeJS.Timeout | undefined;
     const all = Promise.all([...this._direct]).then(() => true);
-    const finished = await Promise.race([all, new Promise<boolean>((r) => { timer = setTimeout(() => r(false), this._drainTimeoutMs); })]);
+    const finished = await Promise.race([
+      all,
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), this._drainTimeoutMs);
+      }),
+    ]);
     clearTimeout(timer);
     return finished ? 0 : this._direct.size;
   }
 
-  private async _export<C extends ExportChunk>(kind: ExportSignal, chunks: readonly C[], split: () => SplitResult<R, C>, callerSignal?: AbortSignal): Promise<void> {
+  private async _export<C extends ExportChunk>(
+    kind: ExportSignal,
+    chunks: readonly C[],
+    split: () => SplitResult<R, C>,
+    callerSignal?: AbortSignal,
+  ): Promise<void> {
     const signal = callerSignal ? AbortSignal.any([this._abort.signal, callerSignal]) : this._abort.signal;
     const { requests, invalid } = split();
     const results = await Promise.allSettled(requests.map((r) => this._sendWithRetry(r, signal, kind)));
@@ -237,7 +259,7 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       // The streak's warn line named the cause already; the stack is in the debug lines.
       const fields = { cause: causeOf(retriable), signal: kind, chunks: chunks.length };
       this._logger.warn(fields, 'export failed after retries; batch handed back to the sender');
-      throw retriable;
+      throw retriable instanceof Error ? retriable : new Error(String(retriable));
     }
   }
 
@@ -264,7 +286,14 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
           this._status.succeeded();
         } catch (err) {
           this._metrics.attempt(Number(process.hrtime.bigint() - started) / 1e9, 'failure');
-          const e = err instanceof PipelineError ? err : new ExportError(ExporterErrorCode.LIBRARY, errorMessage(err), { cause: err, retriable: true, component: this._id });
+          const e =
+            err instanceof PipelineError
+              ? err
+              : new ExportError(ExporterErrorCode.LIBRARY, errorMessage(err), {
+                  cause: err,
+                  retriable: true,
+                  component: this._id,
+                });
           // An aborted attempt (shutdown) says nothing about the backend.
           if (e.retriable && !signal.aborted) this._status.failed(e);
           throw e;
@@ -282,13 +311,26 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
     );
   }
 
-  private async _rejectForGood(kind: ExportSignal, chunks: readonly ExportChunk[], items: number, cause: unknown): Promise<never> {
+  private async _rejectForGood(
+    kind: ExportSignal,
+    chunks: readonly ExportChunk[],
+    items: number,
+    cause: unknown,
+  ): Promise<never> {
     const traceIds = chunks.map((c) => c.traceId);
     const code = cause instanceof PipelineError ? cause.code : ExporterErrorCode.REJECTED;
     const status = cause instanceof ExportError ? cause.status : undefined;
     this._countFailed(kind, items, 'permanent');
     this._logger.error(
-      { code, status, signal: kind, [kind === 'logs' ? 'logRecords' : 'spans']: items, traces: traceIds.length, traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS), cause: causeOf(cause) },
+      {
+        code,
+        status,
+        signal: kind,
+        [kind === 'logs' ? 'logRecords' : 'spans']: items,
+        traces: traceIds.length,
+        traceIds: traceIds.slice(0, MAX_LOGGED_TRACE_IDS),
+        cause: causeOf(cause),
+      },
       kind === 'logs' ? 'backend rejected log records for good' : 'backend rejected traces for good',
     );
     this._logger.debug({ err: cause }, 'rejection cause');
@@ -303,10 +345,15 @@ export abstract class QueuedExporter<R extends ExportRequest> implements Exporte
       deadLettered = true;
     }
     const what = kind === 'logs' ? 'log chunk(s)' : 'trace(s)';
-    throw new ExportRejectedError(`${this._id}: ${traceIds.length} ${what} rejected for good: ${errorMessage(cause)}`, traceIds, deadLettered, {
-      cause,
-      component: this._id,
-    });
+    throw new ExportRejectedError(
+      `${this._id}: ${traceIds.length} ${what} rejected for good: ${errorMessage(cause)}`,
+      traceIds,
+      deadLettered,
+      {
+        cause,
+        component: this._id,
+      },
+    );
   }
 }
 

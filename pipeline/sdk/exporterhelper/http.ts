@@ -77,17 +77,30 @@ export function postBytes(url: URL, body: Uint8Array, opts: PostOptions): Promis
       headers: { ...opts.headers, 'content-length': String(body.byteLength) },
     });
     const timer = setTimeout(() => {
-      finish(new ExportError(ExporterErrorCode.TIMEOUT, `POST ${url.origin}${url.pathname}: no answer within ${opts.timeoutMs}ms`, { retriable: true }));
+      finish(
+        new ExportError(
+          ExporterErrorCode.TIMEOUT,
+          `POST ${url.origin}${url.pathname}: no answer within ${opts.timeoutMs}ms`,
+          { retriable: true },
+        ),
+      );
       req.destroy();
     }, opts.timeoutMs);
     const onAbort = () => {
-      finish(new ExportError(ExporterErrorCode.NETWORK, `POST ${url.origin}${url.pathname}: aborted`, { retriable: true }));
+      finish(
+        new ExportError(ExporterErrorCode.NETWORK, `POST ${url.origin}${url.pathname}: aborted`, { retriable: true }),
+      );
       req.destroy();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.signal?.aborted) onAbort();
     req.on('error', (err) => {
-      finish(new ExportError(ExporterErrorCode.NETWORK, `POST ${url.origin}${url.pathname}: ${err.message}`, { cause: err, retriable: true }));
+      finish(
+        new ExportError(ExporterErrorCode.NETWORK, `POST ${url.origin}${url.pathname}: ${err.message}`, {
+          cause: err,
+          retriable: true,
+        }),
+      );
     });
     req.on('response', (res) => {
       const parts: Buffer[] = [];
@@ -99,9 +112,17 @@ export function postBytes(url: URL, body: Uint8Array, opts: PostOptions): Promis
         }
       });
       res.on('error', (err) => {
-        finish(new ExportError(ExporterErrorCode.NETWORK, `POST ${url.origin}${url.pathname}: reading the answer: ${err.message}`, { cause: err, retriable: true }));
+        finish(
+          new ExportError(
+            ExporterErrorCode.NETWORK,
+            `POST ${url.origin}${url.pathname}: reading the answer: ${err.message}`,
+            { cause: err, retriable: true },
+          ),
+        );
       });
-      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+      res.on('end', () =>
+        finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }),
+      );
     });
     req.end(body);
   });
@@ -132,7 +153,9 @@ export function httpStatusError(what: string, res: HttpResponse): ExportError | 
   const retriable = RETRIABLE_HTTP_STATUSES.has(s) || s >= 500;
   const type = String(res.headers['content-type'] ?? '');
   const readable = res.body.length > 0 && (type.startsWith('text/') || type.includes('json'));
-  const detail = readable ? `: ${res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ').trim()}` : '';
+  const detail = readable
+    ? `: ${res.body.toString('utf8', 0, Math.min(res.body.length, 300)).replace(/\s+/g, ' ').trim()}`
+    : '';
   return new ExportError(ExporterErrorCode.HTTP_STATUS, `${what}: HTTP ${s}${detail}`, {
     status: s,
     retriable,

@@ -21,46 +21,133 @@ export class ExporterMetrics {
   private readonly _sentLogs: Counter<'exporter'>;
   private readonly _failedLogs: Counter<'exporter' | 'kind'>;
 
-  constructor(registry: Registry, private readonly _exporter: string) {
+  constructor(
+    registry: Registry,
+    private readonly _exporter: string,
+  ) {
     const registers = [registry];
-    this._sent = registeredMetric(registry, 'tusk_exporter_sent_spans_total', () =>
-      new Counter({ name: 'tusk_exporter_sent_spans_total', help: 'Spans the backend accepted.', labelNames: ['exporter'], registers }));
-    this._failed = registeredMetric(registry, 'tusk_exporter_failed_spans_total', () =>
-      new Counter({
-        name: 'tusk_exporter_failed_spans_total',
-        help: 'Spans whose export failed: kind=retriable (handed back to the sender after retries) or permanent (rejected for good).',
-        labelNames: ['exporter', 'kind'],
-        registers,
-      }));
-    this._deadLettered = registeredMetric(registry, 'tusk_exporter_dead_lettered_spans_total', () =>
-      new Counter({ name: 'tusk_exporter_dead_lettered_spans_total', help: 'Permanently rejected spans written to the dead-letter topic.', labelNames: ['exporter'], registers }));
-    this._deadLetteredLogs = registeredMetric(registry, 'tusk_exporter_dead_lettered_log_records_total', () =>
-      new Counter({ name: 'tusk_exporter_dead_lettered_log_records_total', help: 'Permanently rejected log records written to the dead-letter topic.', labelNames: ['exporter'], registers }));
-    this._queueSize = registeredMetric(registry, 'tusk_exporter_queue_size', () =>
-      new Gauge({ name: 'tusk_exporter_queue_size', help: 'Batches waiting in the sending queue.', labelNames: ['exporter'], registers }));
-    this._queueBytes = registeredMetric(registry, 'tusk_exporter_queue_bytes', () =>
-      new Gauge({ name: 'tusk_exporter_queue_bytes', help: 'Encoded bytes waiting in the sending queue.', labelNames: ['exporter'], registers }));
-    this._queueCapacity = registeredMetric(registry, 'tusk_exporter_queue_capacity', () =>
-      new Gauge({ name: 'tusk_exporter_queue_capacity', help: 'Batches the sending queue may hold (0 = bounded by bytes only).', labelNames: ['exporter'], registers }));
-    this._latency = registeredMetric(registry, 'tusk_exporter_send_latency_seconds', () =>
-      new Histogram({
-        name: 'tusk_exporter_send_latency_seconds',
-        help: 'Duration of one request to the backend (one attempt), by outcome.',
-        labelNames: ['exporter', 'outcome'],
-        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-        registers,
-      }));
-    this._retries = registeredMetric(registry, 'tusk_exporter_retries_total', () =>
-      new Counter({ name: 'tusk_exporter_retries_total', help: 'Requests retried after a retriable failure.', labelNames: ['exporter'], registers }));
-    this._sentLogs = registeredMetric(registry, 'tusk_exporter_sent_log_records_total', () =>
-      new Counter({ name: 'tusk_exporter_sent_log_records_total', help: 'Log records the backend accepted.', labelNames: ['exporter'], registers }));
-    this._failedLogs = registeredMetric(registry, 'tusk_exporter_failed_log_records_total', () =>
-      new Counter({
-        name: 'tusk_exporter_failed_log_records_total',
-        help: 'Log records whose export failed: kind=retriable (handed back to the sender) or permanent (rejected for good).',
-        labelNames: ['exporter', 'kind'],
-        registers,
-      }));
+    this._sent = registeredMetric(
+      registry,
+      'tusk_exporter_sent_spans_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_sent_spans_total',
+          help: 'Spans the backend accepted.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._failed = registeredMetric(
+      registry,
+      'tusk_exporter_failed_spans_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_failed_spans_total',
+          help: 'Spans whose export failed: kind=retriable (handed back to the sender after retries) or permanent (rejected for good).',
+          labelNames: ['exporter', 'kind'],
+          registers,
+        }),
+    );
+    this._deadLettered = registeredMetric(
+      registry,
+      'tusk_exporter_dead_lettered_spans_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_dead_lettered_spans_total',
+          help: 'Permanently rejected spans written to the dead-letter topic.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._deadLetteredLogs = registeredMetric(
+      registry,
+      'tusk_exporter_dead_lettered_log_records_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_dead_lettered_log_records_total',
+          help: 'Permanently rejected log records written to the dead-letter topic.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._queueSize = registeredMetric(
+      registry,
+      'tusk_exporter_queue_size',
+      () =>
+        new Gauge({
+          name: 'tusk_exporter_queue_size',
+          help: 'Batches waiting in the sending queue.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._queueBytes = registeredMetric(
+      registry,
+      'tusk_exporter_queue_bytes',
+      () =>
+        new Gauge({
+          name: 'tusk_exporter_queue_bytes',
+          help: 'Encoded bytes waiting in the sending queue.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._queueCapacity = registeredMetric(
+      registry,
+      'tusk_exporter_queue_capacity',
+      () =>
+        new Gauge({
+          name: 'tusk_exporter_queue_capacity',
+          help: 'Batches the sending queue may hold (0 = bounded by bytes only).',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._latency = registeredMetric(
+      registry,
+      'tusk_exporter_send_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'tusk_exporter_send_latency_seconds',
+          help: 'Duration of one request to the backend (one attempt), by outcome.',
+          labelNames: ['exporter', 'outcome'],
+          buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          registers,
+        }),
+    );
+    this._retries = registeredMetric(
+      registry,
+      'tusk_exporter_retries_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_retries_total',
+          help: 'Requests retried after a retriable failure.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._sentLogs = registeredMetric(
+      registry,
+      'tusk_exporter_sent_log_records_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_sent_log_records_total',
+          help: 'Log records the backend accepted.',
+          labelNames: ['exporter'],
+          registers,
+        }),
+    );
+    this._failedLogs = registeredMetric(
+      registry,
+      'tusk_exporter_failed_log_records_total',
+      () =>
+        new Counter({
+          name: 'tusk_exporter_failed_log_records_total',
+          help: 'Log records whose export failed: kind=retriable (handed back to the sender) or permanent (rejected for good).',
+          labelNames: ['exporter', 'kind'],
+          registers,
+        }),
+    );
   }
 
   /** sent counts spans the backend accepted. */

@@ -4,7 +4,13 @@
 
 import * as fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry, type RetryOptions, type SASLOptions } from 'kafkajs';
+import {
+  logLevel as KafkaLogLevel,
+  type KafkaConfig,
+  type LogEntry,
+  type RetryOptions,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { bool, duration, stringList } from '../config-types';
@@ -126,9 +132,11 @@ export function saslOptions(sasl: KafkaClientConfig['sasl']): SASLOptions | unde
 export function kafkaConfig(cfg: KafkaClientConfig, logger: Logger, opts: KafkaClientOptions): KafkaConfig {
   registerKafkaCodecs(); // snappy, lz4 and zstd for every kafkajs client (pipeline/sdk/kafka/codecs.ts)
   const fixes = installKafkajsFixes();
-  if (!fixes.applied) logger.warn({ reason: fixes.reason }, 'kafkajs fixes not applied (idle connections may poll timers)');
+  if (!fixes.applied)
+    logger.warn({ reason: fixes.reason }, 'kafkajs fixes not applied (idle connections may poll timers)');
   const encoding = installFastProduceEncoding();
-  if (!encoding.installed) logger.warn({ reason: encoding.reason }, 'Kafka produce requests use kafkajs\' own encoder (slower)');
+  if (!encoding.installed)
+    logger.warn({ reason: encoding.reason }, "Kafka produce requests use kafkajs' own encoder (slower)");
   return {
     clientId: cfg.client_id,
     brokers: [...cfg.brokers],

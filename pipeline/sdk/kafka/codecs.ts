@@ -45,7 +45,8 @@ export async function xerialCompress(data: Buffer): Promise<Buffer> {
   header.writeInt32BE(1, 8); // version
   header.writeInt32BE(1, 12); // compatible version
   const pieces: Promise<Buffer>[] = [];
-  for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES) pieces.push(snappyCompress(data.subarray(at, at + XERIAL_BLOCK_BYTES)));
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES)
+    pieces.push(snappyCompress(data.subarray(at, at + XERIAL_BLOCK_BYTES)));
   const out: Buffer[] = [header];
   for (const block of await Promise.all(pieces)) {
     const len = Buffer.alloc(4);
@@ -64,7 +65,10 @@ export async function snappyDecompress(buf: Buffer): Promise<Buffer> {
     if (pos + 4 > buf.length) throw new Error(`snappy: truncated xerial block length at byte ${pos}`);
     const len = buf.readInt32BE(pos);
     pos += 4;
-    if (len < 0 || pos + len > buf.length) throw new Error(`snappy: xerial block of ${len} bytes at byte ${pos - 4} overruns the ${buf.length}-byte message`);
+    if (len < 0 || pos + len > buf.length)
+      throw new Error(
+        `snappy: xerial block of ${len} bytes at byte ${pos - 4} overruns the ${buf.length}-byte message`,
+      );
     blocks.push(buf.subarray(pos, pos + len));
     pos += len;
   }
@@ -93,7 +97,9 @@ export function compressionType(name: KafkaCompression): CompressionTypes {
 }
 
 /** The codecs, by kafkajs compression type. */
-export const KAFKA_CODECS: Readonly<Record<CompressionTypes.Snappy | CompressionTypes.LZ4 | CompressionTypes.ZSTD, KafkaCodec>> = {
+export const KAFKA_CODECS: Readonly<
+  Record<CompressionTypes.Snappy | CompressionTypes.LZ4 | CompressionTypes.ZSTD, KafkaCodec>
+> = {
   [CompressionTypes.Snappy]: { compress: (e) => xerialCompress(e.buffer), decompress: snappyDecompress },
   [CompressionTypes.LZ4]: { compress: (e) => compressFrame(e.buffer), decompress: (b) => decompressFrame(b) },
   [CompressionTypes.ZSTD]: { compress: (e) => zstdCompress(e.buffer), decompress: zstdDecompress },

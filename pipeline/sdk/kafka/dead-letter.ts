@@ -1,7 +1,7 @@
 // The one dead-letter writer (exporters through the exporter helper, the Kafka receiver): puts data rejected
 // for good on a Kafka topic, value = the original bytes, key = the trace id (or the consumed message's own
 // key), with `tusk.dlq.*` headers saying who gave up on it, why, and where it came from (docs/dead-letter.md).
-// It writes through the managed producer (idempotent, acks=all, murmur2 on the key) with the shared Kafka
+// It writes through the managed producer (acks=all, sends retried whole, murmur2 on the key) with the shared Kafka
 // client settings (TLS, SASL), makes sure of its topic with the topic helpers (never broker auto-creation),
 // counts what it wrote and failed to write, and rejects a write Kafka did not acknowledge, so that the
 // caller does not settle the data.

@@ -26,7 +26,13 @@ export const KafkaErrorCode = {
 } as const;
 
 /** The kafkajs protocol error types that concern the records themselves: retrying the same data cannot help. */
-const PERMANENT_PROTOCOL_TYPES = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_REQUIRED_ACKS']);
+const PERMANENT_PROTOCOL_TYPES = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+]);
 
 /** KafkaErrorDetails are the structured fields of a Kafka error. */
 export interface KafkaErrorDetails {
@@ -43,7 +49,11 @@ export class KafkaError extends PipelineError {
   readonly kafkajsName?: string;
   readonly protocolType?: string;
 
-  constructor(code: string, message: string, details: KafkaErrorDetails & { cause?: unknown; component?: string } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    details: KafkaErrorDetails & { cause?: unknown; component?: string } = {},
+  ) {
     super(code, message, { cause: details.cause, component: details.component, retriable: true });
     this.name = 'KafkaError';
     this.topic = details.topic;
@@ -58,7 +68,11 @@ export class KafkaPermanentError extends PermanentError {
   readonly kafkajsName?: string;
   readonly protocolType?: string;
 
-  constructor(code: string, message: string, details: KafkaErrorDetails & { cause?: unknown; component?: string } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    details: KafkaErrorDetails & { cause?: unknown; component?: string } = {},
+  ) {
     super(code, message, { cause: details.cause, component: details.component });
     this.name = 'KafkaPermanentError';
     this.topic = details.topic;
@@ -114,5 +128,9 @@ export function mapProduceError(err: unknown, topic: string, component?: string)
       details,
     );
   }
-  return new KafkaError(KafkaErrorCode.PRODUCE, `Kafka did not acknowledge the records for topic ${topic}: ${text}`, details);
+  return new KafkaError(
+    KafkaErrorCode.PRODUCE,
+    `Kafka did not acknowledge the records for topic ${topic}: ${text}`,
+    details,
+  );
 }

@@ -51,10 +51,13 @@ let status: KafkajsFixesStatus | undefined;
 export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
   const untilUnthrottled = this.throttledUntil - Date.now();
-  this.throttleCheckTimeoutId = setTimeout(() => {
-    this.throttleCheckTimeoutId = null;
-    this.checkPendingRequests();
-  }, untilUnthrottled > 0 ? untilUnthrottled : CHECK_PENDING_REQUESTS_INTERVAL_MS);
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    untilUnthrottled > 0 ? untilUnthrottled : CHECK_PENDING_REQUESTS_INTERVAL_MS,
+  );
 }
 
 /** installKafkajsFixes applies the fixes once per process (idempotent). */
@@ -66,7 +69,9 @@ export function installKafkajsFixes(): KafkajsFixesStatus {
     return status;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: RequestQueueLike & { [APPLIED]?: true } };
+  const RequestQueue = require('kafkajs/src/network/requestQueue') as {
+    prototype: RequestQueueLike & { [APPLIED]?: true };
+  };
   if (!RequestQueue.prototype[APPLIED]) {
     RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
     RequestQueue.prototype[APPLIED] = true;

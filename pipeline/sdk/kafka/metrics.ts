@@ -13,15 +13,30 @@ interface MetricSpec<L extends string> {
 
 /** counter returns the registry's counter `name`, creating it on first use. */
 export function counter<L extends string>(registry: Registry, spec: MetricSpec<L>): Counter<L> {
-  return registeredMetric(registry, spec.name, () => new Counter<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
+  return registeredMetric(
+    registry,
+    spec.name,
+    () => new Counter<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }),
+  );
 }
 
 /** gauge returns the registry's gauge `name`, creating it on first use. */
 export function gauge<L extends string>(registry: Registry, spec: MetricSpec<L>): Gauge<L> {
-  return registeredMetric(registry, spec.name, () => new Gauge<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
+  return registeredMetric(
+    registry,
+    spec.name,
+    () => new Gauge<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }),
+  );
 }
 
 /** histogram returns the registry's histogram `name`, creating it on first use. */
-export function histogram<L extends string>(registry: Registry, spec: MetricSpec<L> & { buckets: number[] }): Histogram<L> {
-  return registeredMetric(registry, spec.name, () => new Histogram<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }));
+export function histogram<L extends string>(
+  registry: Registry,
+  spec: MetricSpec<L> & { buckets: number[] },
+): Histogram<L> {
+  return registeredMetric(
+    registry,
+    spec.name,
+    () => new Histogram<L>({ ...spec, labelNames: [...spec.labelNames], registers: [registry] }),
+  );
 }

@@ -70,7 +70,14 @@ export function partitionerFor(name: PartitionerName): ICustomPartitioner {
  */
 export function partitionOf(name: PartitionerName, key: string | Uint8Array, numPartitions: number): number {
   const partitioner = partitionerFor(name)();
-  const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-  const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  const k =
+    typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   return partitioner({ topic: '', partitionMetadata, message: { key: k, value: null } });
 }

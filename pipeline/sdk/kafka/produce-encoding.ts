@@ -22,7 +22,6 @@
 import type { CompressionTypes } from 'kafkajs';
 import { installedKafkajsVersion, KAFKAJS_PATCHED_VERSION } from './kafkajs-fixes';
 
-
 /** How produce requests are encoded in this process. */
 export interface ProduceEncodingStatus {
   /** True when produce requests v3-v7 without compression are encoded here. */
@@ -119,7 +118,7 @@ function loadCrc32c(): { fn: Crc32c; kind: 'native' | 'javascript' } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const native = require('@node-rs/crc32') as { crc32c(input: Buffer, initial?: number): number };
     const probe = Buffer.from('123456789');
-    if ((native.crc32c(probe) >>> 0) === 0xe3069283) return { fn: (b) => native.crc32c(b) >>> 0, kind: 'native' };
+    if (native.crc32c(probe) >>> 0 === 0xe3069283) return { fn: (b) => native.crc32c(b) >>> 0, kind: 'native' };
   } catch {
     // no prebuilt binary for this platform: fall through to the JavaScript table
   }
@@ -137,7 +136,11 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
   const crc = loadCrc32c();
   const version = installedKafkajsVersion();
   if (version !== KAFKAJS_PATCHED_VERSION) {
-    status = { installed: false, reason: `kafkajs ${version ?? '(unknown)'} is not the ${KAFKAJS_PATCHED_VERSION} this encoder reproduces`, crc32c: crc.kind };
+    status = {
+      installed: false,
+      reason: `kafkajs ${version ?? '(unknown)'} is not the ${KAFKAJS_PATCHED_VERSION} this encoder reproduces`,
+      crc32c: crc.kind,
+    };
     return status;
   }
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -181,7 +184,13 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
     const copyingWriteEncoder = Encoder.prototype.writeEncoder;
     Encoder.prototype.writeEncoder = function writeEncoder(this: KafkaEncoder, value: KafkaEncoder): KafkaEncoder {
       const h = value?.[HEADROOM];
-      if (h !== undefined && this !== value && this.offset <= h.room && value.buf.buffer === h.whole.buffer && value.buf.byteOffset === h.whole.byteOffset + h.room) {
+      if (
+        h !== undefined &&
+        this !== value &&
+        this.offset <= h.room &&
+        value.buf.buffer === h.whole.buffer &&
+        value.buf.byteOffset === h.whole.byteOffset + h.room
+      ) {
         const start = h.room - this.offset;
         this.buf.copy(h.whole, start, 0, this.offset);
         this.buf = h.whole.subarray(start, h.room + value.offset);
@@ -355,16 +364,39 @@ export class ProduceRequestEncoder {
           else headers.push({ key: keyBytes, value: asBytes(hv) });
         }
       }
-      const timestampDelta = (m.timestamp !== undefined && m.timestamp !== null && m.timestamp !== '' && m.timestamp !== 0 ? Number(m.timestamp) : now) - firstTimestamp;
-      let bodySize = 1 + sizeOfVarLong(timestampDelta) + sizeOfVarInt(i) + sizeOfVarBytes(key) + sizeOfVarBytes(value) + sizeOfVarInt(headers.length);
+      const timestampDelta =
+        (m.timestamp !== undefined && m.timestamp !== null && m.timestamp !== '' && m.timestamp !== 0
+          ? Number(m.timestamp)
+          : now) - firstTimestamp;
+      let bodySize =
+        1 +
+        sizeOfVarLong(timestampDelta) +
+        sizeOfVarInt(i) +
+        sizeOfVarBytes(key) +
+        sizeOfVarBytes(value) +
+        sizeOfVarInt(headers.length);
       for (const h of headers) bodySize += sizeOfVarBytes(h.key) + sizeOfVarBytes(h.value);
       records[i] = { key, value, headers, timestampDelta, bodySize };
       batchSize += sizeOfVarInt(bodySize) + bodySize;
     }
-    return { partition: p.partition, firstSequence: p.firstSequence ?? 0, firstTimestamp, maxTimestamp, records, batchSize };
+    return {
+      partition: p.partition,
+      firstSequence: p.firstSequence ?? 0,
+      firstTimestamp,
+      maxTimestamp,
+      records,
+      batchSize,
+    };
   }
 
-  private _writeBatch(out: Buffer, start: number, p: PlannedPartition, attributes: number, producerId: KafkaLong, producerEpoch: number): number {
+  private _writeBatch(
+    out: Buffer,
+    start: number,
+    p: PlannedPartition,
+    attributes: number,
+    producerId: KafkaLong,
+    producerEpoch: number,
+  ): number {
     let o = start;
     o = writeInt64(out, o, 0, 0); // baseOffset
     o = out.writeInt32BE(p.batchSize - 12, o); // batchLength: everything after this field

@@ -1,15 +1,14 @@
-// The Kafka components' producer (exporter records, dead letters): idempotent, acks=all, one
-// request in flight per broker, bounded retries, and REPLACED after any failed send. kafkajs rolls a
-// partition's sequence number back when a request fails; if that request had in fact been written (a
-// timeout after the broker appended it), the next records would reuse its sequence numbers and the broker
-// would drop them as duplicates while acknowledging them. A new producer (new producer id) after every
-// failure closes that hole.
+// The Kafka components' producer (exporter records, dead letters): acks=all, one request in flight per
+// broker, bounded retries, and REPLACED after any failed send, so that nothing of a failed attempt (its
+// connections, its metadata) carries over to the next one.
 //
 // The retries are ours, never kafkajs': a send is retried whole, on a fresh producer. kafkajs 2.2.4 retries
 // a failed send only to the brokers that have not answered yet, keyed by broker: when a dead leader's
 // partitions move to a broker that had already answered for its own partitions, their records are never
 // sent again, and the send still resolves as acknowledged (found by the broker-kill drill). Retrying the
 // whole send can write the partitions that had succeeded twice: delivery is at-least-once, never less.
+// The producer is not idempotent: kafkajs refuses an idempotent producer without retries of its own, and
+// a producer id only deduplicates retries within one producer, which are not used here.
 
 import type { CompressionTypes, ICustomPartitioner, Kafka, Producer, RetryOptions, TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -74,11 +73,19 @@ export class ManagedProducer {
     slot.pending++;
     try {
       await slot.ready;
-      await slot.producer.sendBatch({ topicMessages, acks: -1, timeout: this._opts.ackTimeoutMs, compression: this._opts.compression });
+      await slot.producer.sendBatch({
+        topicMessages,
+        acks: -1,
+        timeout: this._opts.ackTimeoutMs,
+        compression: this._opts.compression,
+      });
     } catch (err) {
       if (this._current === slot) {
         this._current = undefined;
-        this._logger.debug({ err }, 'replacing the Kafka producer after a failed send (fresh producer id and sequence numbers)');
+        this._logger.debug(
+          { err },
+          'replacing the Kafka producer after a failed send (fresh producer id and sequence numbers)',
+        );
       }
       slot.retired = true;
       throw err;
@@ -99,7 +106,9 @@ export class ManagedProducer {
     if (this._current) return this._current;
     const producer = this._kafka.producer({
       createPartitioner: this._opts.createPartitioner,
-      idempotent: true,
+      // Not idempotent: kafkajs refuses an idempotent producer without its own retries, and a producer id only
+      // deduplicates kafkajs' retries within one producer, which are not used (see the file header).
+      idempotent: false,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // One attempt per send: kafkajs' own retry of a send can lose records (see the file header).
@@ -118,7 +127,9 @@ export class ManagedProducer {
 
   private async _disconnect(slot: Slot): Promise<void> {
     if (!this._slots.delete(slot)) return;
-    await slot.producer.disconnect().catch((err: unknown) => this._logger.debug({ err }, 'Kafka producer disconnect failed'));
+    await slot.producer
+      .disconnect()
+      .catch((err: unknown) => this._logger.debug({ err }, 'Kafka producer disconnect failed'));
   }
 }
 

@@ -28,7 +28,12 @@ export interface TopicState {
  * configured: the trace-id-to-partition mapping follows the real count; and when it has fewer replicas than
  * the configured replication factor). Errors are thrown as kafkajs raised them (the caller retries).
  */
-export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly TopicSpec[], timeoutMs: number): Promise<TopicState[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  logger: Logger,
+  specs: readonly TopicSpec[],
+  timeoutMs: number,
+): Promise<TopicState[]> {
   const unique = [...new Map(specs.map((s) => [s.topic, s])).values()];
   if (unique.length === 0) return [];
   const admin = kafka.admin();
@@ -39,7 +44,11 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly
     if (missing.length > 0) {
       // createTopics returns false when every topic already existed (a concurrent creator won the race).
       await admin.createTopics({
-        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.partitions, replicationFactor: s.replicationFactor })),
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor,
+        })),
         waitForLeaders: true,
         timeout: timeoutMs,
       });
@@ -53,14 +62,20 @@ export async function ensureTopics(kafka: Kafka, logger: Logger, specs: readonly
       const counts = (md?.partitions ?? []).map((p) => (p.replicas as number[] | undefined)?.length ?? 0);
       const rf = counts.length > 0 ? Math.min(...counts) : 0;
       const created = missing.includes(s);
-      if (created) logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
+      if (created)
+        logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
       else if (partitions !== s.partitions) {
-        logger.warn({ topic: s.topic, partitions, configured: s.partitions }, 'Kafka topic exists with a different partition count than configured; using it as it is');
+        logger.warn(
+          { topic: s.topic, partitions, configured: s.partitions },
+          'Kafka topic exists with a different partition count than configured; using it as it is',
+        );
       }
       if (rf > 0 && rf < s.replicationFactor) {
         // An acknowledged write survives only as many broker losses as the topic has replicas minus one.
-        logger.warn({ topic: s.topic, replication_factor: rf, configured: s.replicationFactor },
-          'Kafka topic has fewer replicas than the configured replication_factor; using it as it is');
+        logger.warn(
+          { topic: s.topic, replication_factor: rf, configured: s.replicationFactor },
+          'Kafka topic has fewer replicas than the configured replication_factor; using it as it is',
+        );
       }
       out.push({ topic: s.topic, created, partitions, replicationFactor: rf });
     }

@@ -151,28 +151,92 @@ interface PbAnyValue {
   kvlist_value?: { values?: PbKeyValue[] } | null;
   bytes_value?: Uint8Array;
 }
-interface PbKeyValue { key?: string; value?: PbAnyValue | null }
-interface PbResource { attributes?: PbKeyValue[]; dropped_attributes_count?: number; entity_refs?: PbEntityRef[] }
-interface PbEntityRef { schema_url?: string; type?: string; id_keys?: string[]; description_keys?: string[] }
-interface PbScope { name?: string; version?: string; attributes?: PbKeyValue[]; dropped_attributes_count?: number }
-interface PbEvent { time_unix_nano?: LongLike; name?: string; attributes?: PbKeyValue[]; dropped_attributes_count?: number }
+interface PbKeyValue {
+  key?: string;
+  value?: PbAnyValue | null;
+}
+interface PbResource {
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+  entity_refs?: PbEntityRef[];
+}
+interface PbEntityRef {
+  schema_url?: string;
+  type?: string;
+  id_keys?: string[];
+  description_keys?: string[];
+}
+interface PbScope {
+  name?: string;
+  version?: string;
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+}
+interface PbEvent {
+  time_unix_nano?: LongLike;
+  name?: string;
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+}
 interface PbLink {
-  trace_id?: Uint8Array; span_id?: Uint8Array; trace_state?: string; attributes?: PbKeyValue[]; dropped_attributes_count?: number; flags?: number;
+  trace_id?: Uint8Array;
+  span_id?: Uint8Array;
+  trace_state?: string;
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+  flags?: number;
 }
 interface PbSpan {
-  trace_id?: Uint8Array; span_id?: Uint8Array; trace_state?: string; parent_span_id?: Uint8Array; flags?: number; name?: string; kind?: number;
-  start_time_unix_nano?: LongLike; end_time_unix_nano?: LongLike; attributes?: PbKeyValue[]; dropped_attributes_count?: number;
-  events?: PbEvent[]; dropped_events_count?: number; links?: PbLink[]; dropped_links_count?: number;
+  trace_id?: Uint8Array;
+  span_id?: Uint8Array;
+  trace_state?: string;
+  parent_span_id?: Uint8Array;
+  flags?: number;
+  name?: string;
+  kind?: number;
+  start_time_unix_nano?: LongLike;
+  end_time_unix_nano?: LongLike;
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+  events?: PbEvent[];
+  dropped_events_count?: number;
+  links?: PbLink[];
+  dropped_links_count?: number;
   status?: { message?: string; code?: number } | null;
 }
-interface PbScopeSpans { scope?: PbScope | null; spans?: PbSpan[]; schema_url?: string }
-interface PbResourceSpans { resource?: PbResource | null; scope_spans?: PbScopeSpans[]; schema_url?: string }
-interface PbLogRecord {
-  time_unix_nano?: LongLike; observed_time_unix_nano?: LongLike; severity_number?: number; severity_text?: string; body?: PbAnyValue | null;
-  attributes?: PbKeyValue[]; dropped_attributes_count?: number; flags?: number; trace_id?: Uint8Array; span_id?: Uint8Array; event_name?: string;
+interface PbScopeSpans {
+  scope?: PbScope | null;
+  spans?: PbSpan[];
+  schema_url?: string;
 }
-interface PbScopeLogs { scope?: PbScope | null; log_records?: PbLogRecord[]; schema_url?: string }
-interface PbResourceLogs { resource?: PbResource | null; scope_logs?: PbScopeLogs[]; schema_url?: string }
+interface PbResourceSpans {
+  resource?: PbResource | null;
+  scope_spans?: PbScopeSpans[];
+  schema_url?: string;
+}
+interface PbLogRecord {
+  time_unix_nano?: LongLike;
+  observed_time_unix_nano?: LongLike;
+  severity_number?: number;
+  severity_text?: string;
+  body?: PbAnyValue | null;
+  attributes?: PbKeyValue[];
+  dropped_attributes_count?: number;
+  flags?: number;
+  trace_id?: Uint8Array;
+  span_id?: Uint8Array;
+  event_name?: string;
+}
+interface PbScopeLogs {
+  scope?: PbScope | null;
+  log_records?: PbLogRecord[];
+  schema_url?: string;
+}
+interface PbResourceLogs {
+  resource?: PbResource | null;
+  scope_logs?: PbScopeLogs[];
+  schema_url?: string;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // 64-bit helpers
@@ -236,13 +300,21 @@ function fromResource(r: PbResource | null | undefined): OtlpResource {
     attributes: fromAttrs(r?.attributes),
     droppedAttributesCount: r?.dropped_attributes_count ?? 0,
     entityRefs: (r?.entity_refs ?? []).map((e) => ({
-      schemaUrl: e.schema_url ?? '', type: e.type ?? '', idKeys: [...(e.id_keys ?? [])], descriptionKeys: [...(e.description_keys ?? [])],
+      schemaUrl: e.schema_url ?? '',
+      type: e.type ?? '',
+      idKeys: [...(e.id_keys ?? [])],
+      descriptionKeys: [...(e.description_keys ?? [])],
     })),
   };
 }
 
 function fromScope(s: PbScope | null | undefined): OtlpScope {
-  return { name: s?.name ?? '', version: s?.version ?? '', attributes: fromAttrs(s?.attributes), droppedAttributesCount: s?.dropped_attributes_count ?? 0 };
+  return {
+    name: s?.name ?? '',
+    version: s?.version ?? '',
+    attributes: fromAttrs(s?.attributes),
+    droppedAttributesCount: s?.dropped_attributes_count ?? 0,
+  };
 }
 
 function fromSpan(s: PbSpan): OtlpSpan {
@@ -259,12 +331,19 @@ function fromSpan(s: PbSpan): OtlpSpan {
     attributes: fromAttrs(s.attributes),
     droppedAttributesCount: s.dropped_attributes_count ?? 0,
     events: (s.events ?? []).map((e) => ({
-      timeUnixNano: longToBigInt(e.time_unix_nano, true), name: e.name ?? '', attributes: fromAttrs(e.attributes), droppedAttributesCount: e.dropped_attributes_count ?? 0,
+      timeUnixNano: longToBigInt(e.time_unix_nano, true),
+      name: e.name ?? '',
+      attributes: fromAttrs(e.attributes),
+      droppedAttributesCount: e.dropped_attributes_count ?? 0,
     })),
     droppedEventsCount: s.dropped_events_count ?? 0,
     links: (s.links ?? []).map((l) => ({
-      traceId: hex(l.trace_id), spanId: hex(l.span_id), traceState: l.trace_state ?? '', attributes: fromAttrs(l.attributes),
-      droppedAttributesCount: l.dropped_attributes_count ?? 0, flags: l.flags ?? 0,
+      traceId: hex(l.trace_id),
+      spanId: hex(l.span_id),
+      traceState: l.trace_state ?? '',
+      attributes: fromAttrs(l.attributes),
+      droppedAttributesCount: l.dropped_attributes_count ?? 0,
+      flags: l.flags ?? 0,
     })),
     droppedLinksCount: s.dropped_links_count ?? 0,
     status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
@@ -292,7 +371,9 @@ function decodeWith<T>(data: Uint8Array, decode: (d: Uint8Array) => T, what: str
     return decode(data);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new OtlpDecodeError(`malformed ${what}: ${/index out of range/.test(msg) ? 'truncated message' : msg}`, { cause: err });
+    throw new OtlpDecodeError(`malformed ${what}: ${/index out of range/.test(msg) ? 'truncated message' : msg}`, {
+      cause: err,
+    });
   }
 }
 
@@ -301,11 +382,19 @@ function decodeWith<T>(data: Uint8Array, decode: (d: Uint8Array) => T, what: str
  * @throws OtlpDecodeError when the bytes do not decode.
  */
 export function decodeTraces(data: Uint8Array): OtlpResourceSpans[] {
-  const msg = decodeWith(data, (d) => otlpTypes().ExportTraceServiceRequest.decode(d) as unknown as { resource_spans?: PbResourceSpans[] }, 'ExportTraceServiceRequest');
+  const msg = decodeWith(
+    data,
+    (d) => otlpTypes().ExportTraceServiceRequest.decode(d) as unknown as { resource_spans?: PbResourceSpans[] },
+    'ExportTraceServiceRequest',
+  );
   return (msg.resource_spans ?? []).map((rs) => ({
     resource: fromResource(rs.resource),
     schemaUrl: rs.schema_url ?? '',
-    scopeSpans: (rs.scope_spans ?? []).map((ss) => ({ scope: fromScope(ss.scope), schemaUrl: ss.schema_url ?? '', spans: (ss.spans ?? []).map(fromSpan) })),
+    scopeSpans: (rs.scope_spans ?? []).map((ss) => ({
+      scope: fromScope(ss.scope),
+      schemaUrl: ss.schema_url ?? '',
+      spans: (ss.spans ?? []).map(fromSpan),
+    })),
   }));
 }
 
@@ -314,11 +403,19 @@ export function decodeTraces(data: Uint8Array): OtlpResourceSpans[] {
  * @throws OtlpDecodeError when the bytes do not decode.
  */
 export function decodeLogs(data: Uint8Array): OtlpResourceLogs[] {
-  const msg = decodeWith(data, (d) => otlpTypes().ExportLogsServiceRequest.decode(d) as unknown as { resource_logs?: PbResourceLogs[] }, 'ExportLogsServiceRequest');
+  const msg = decodeWith(
+    data,
+    (d) => otlpTypes().ExportLogsServiceRequest.decode(d) as unknown as { resource_logs?: PbResourceLogs[] },
+    'ExportLogsServiceRequest',
+  );
   return (msg.resource_logs ?? []).map((rl) => ({
     resource: fromResource(rl.resource),
     schemaUrl: rl.schema_url ?? '',
-    scopeLogs: (rl.scope_logs ?? []).map((sl) => ({ scope: fromScope(sl.scope), schemaUrl: sl.schema_url ?? '', logRecords: (sl.log_records ?? []).map(fromLogRecord) })),
+    scopeLogs: (rl.scope_logs ?? []).map((sl) => ({
+      scope: fromScope(sl.scope),
+      schemaUrl: sl.schema_url ?? '',
+      logRecords: (sl.log_records ?? []).map(fromLogRecord),
+    })),
   }));
 }
 
@@ -354,12 +451,22 @@ function toResource(r: OtlpResource): PbResource {
   return {
     attributes: toAttrs(r.attributes),
     dropped_attributes_count: r.droppedAttributesCount,
-    entity_refs: (r.entityRefs ?? []).map((e) => ({ schema_url: e.schemaUrl, type: e.type, id_keys: e.idKeys, description_keys: e.descriptionKeys })),
+    entity_refs: (r.entityRefs ?? []).map((e) => ({
+      schema_url: e.schemaUrl,
+      type: e.type,
+      id_keys: e.idKeys,
+      description_keys: e.descriptionKeys,
+    })),
   };
 }
 
 function toScope(s: OtlpScope): PbScope {
-  return { name: s.name, version: s.version, attributes: toAttrs(s.attributes), dropped_attributes_count: s.droppedAttributesCount };
+  return {
+    name: s.name,
+    version: s.version,
+    attributes: toAttrs(s.attributes),
+    dropped_attributes_count: s.droppedAttributesCount,
+  };
 }
 
 function toSpan(s: OtlpSpan): PbSpan {
@@ -376,12 +483,19 @@ function toSpan(s: OtlpSpan): PbSpan {
     attributes: toAttrs(s.attributes),
     dropped_attributes_count: s.droppedAttributesCount,
     events: s.events.map((e) => ({
-      time_unix_nano: bigIntToLongBits(e.timeUnixNano, true), name: e.name, attributes: toAttrs(e.attributes), dropped_attributes_count: e.droppedAttributesCount,
+      time_unix_nano: bigIntToLongBits(e.timeUnixNano, true),
+      name: e.name,
+      attributes: toAttrs(e.attributes),
+      dropped_attributes_count: e.droppedAttributesCount,
     })),
     dropped_events_count: s.droppedEventsCount,
     links: s.links.map((l) => ({
-      trace_id: idBytes(l.traceId, 'links.traceId'), span_id: idBytes(l.spanId, 'links.spanId'), trace_state: l.traceState,
-      attributes: toAttrs(l.attributes), dropped_attributes_count: l.droppedAttributesCount, flags: l.flags,
+      trace_id: idBytes(l.traceId, 'links.traceId'),
+      span_id: idBytes(l.spanId, 'links.spanId'),
+      trace_state: l.traceState,
+      attributes: toAttrs(l.attributes),
+      dropped_attributes_count: l.droppedAttributesCount,
+      flags: l.flags,
     })),
     dropped_links_count: s.droppedLinksCount,
     status: { code: s.status.code, message: s.status.message },
@@ -410,7 +524,11 @@ export function encodeTraces(resourceSpans: readonly OtlpResourceSpans[]): Uint8
     resource_spans: resourceSpans.map((rs): PbResourceSpans => ({
       resource: toResource(rs.resource),
       schema_url: rs.schemaUrl,
-      scope_spans: rs.scopeSpans.map((ss) => ({ scope: toScope(ss.scope), schema_url: ss.schemaUrl, spans: ss.spans.map(toSpan) })),
+      scope_spans: rs.scopeSpans.map((ss) => ({
+        scope: toScope(ss.scope),
+        schema_url: ss.schemaUrl,
+        spans: ss.spans.map(toSpan),
+      })),
     })),
   };
   return otlpTypes().ExportTraceServiceRequest.encode(msg).finish();
@@ -422,7 +540,11 @@ export function encodeLogs(resourceLogs: readonly OtlpResourceLogs[]): Uint8Arra
     resource_logs: resourceLogs.map((rl): PbResourceLogs => ({
       resource: toResource(rl.resource),
       schema_url: rl.schemaUrl,
-      scope_logs: rl.scopeLogs.map((sl) => ({ scope: toScope(sl.scope), schema_url: sl.schemaUrl, log_records: sl.logRecords.map(toLogRecord) })),
+      scope_logs: rl.scopeLogs.map((sl) => ({
+        scope: toScope(sl.scope),
+        schema_url: sl.schemaUrl,
+        log_records: sl.logRecords.map(toLogRecord),
+      })),
     })),
   };
   return otlpTypes().ExportLogsServiceRequest.encode(msg).finish();

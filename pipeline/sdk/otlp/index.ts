@@ -10,10 +10,30 @@ export type { TraceSplitResult, LogSplitResult } from './scanner';
 export { indexTraceChunk, readSpanDetails, scanTraceChunk } from './span-index';
 export type { SpanDetails, SpanEventDetails, SpanIndex, SpanFieldRanges, SpanIndexSink } from './span-index';
 export { appendSpanAttributes, countSpans, countLogRecords } from './stamp';
-export { decodeTraces, encodeTraces, decodeLogs, encodeLogs, anyValueToJs, longToBigInt, bigIntToLongBits } from './decode';
+export {
+  decodeTraces,
+  encodeTraces,
+  decodeLogs,
+  encodeLogs,
+  anyValueToJs,
+  longToBigInt,
+  bigIntToLongBits,
+} from './decode';
 export type {
-  OtlpAnyValue, OtlpKeyValue, OtlpEntityRef, OtlpResource, OtlpScope, OtlpEvent, OtlpLink, OtlpStatus, OtlpSpan, OtlpScopeSpans,
-  OtlpResourceSpans, OtlpLogRecord, OtlpScopeLogs, OtlpResourceLogs,
+  OtlpAnyValue,
+  OtlpKeyValue,
+  OtlpEntityRef,
+  OtlpResource,
+  OtlpScope,
+  OtlpEvent,
+  OtlpLink,
+  OtlpStatus,
+  OtlpSpan,
+  OtlpScopeSpans,
+  OtlpResourceSpans,
+  OtlpLogRecord,
+  OtlpScopeLogs,
+  OtlpResourceLogs,
 } from './decode';
 export { otlpJsonToProtobuf, protobufToOtlpJson, messageToOtlpJson } from './json';
 export type { OtlpSignal } from './json';
@@ -22,5 +42,9 @@ export type { AttrValue } from './wire';
 // Protobuf wire primitives, for a component that re-frames OTLP bytes itself (the kafka exporter's splitter).
 export { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from './wire';
 export {
-  encodeThreshold, parseThreshold, probabilityToThreshold, thresholdAdjustedCount, TraceStateThreshold,
+  encodeThreshold,
+  parseThreshold,
+  probabilityToThreshold,
+  thresholdAdjustedCount,
+  TraceStateThreshold,
 } from './tracestate';

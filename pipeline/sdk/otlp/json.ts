@@ -70,7 +70,8 @@ class JsonReader {
 
   message(type: protobuf.Type, json: unknown, depth: number): Record<string, unknown> {
     if (depth > MAX_JSON_DEPTH) this.fail('objects nested too deeply');
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) this.fail(`expected an object for ${type.name}, got ${describe(json)}`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      this.fail(`expected an object for ${type.name}, got ${describe(json)}`);
     const info = typeInfo(type);
     const out: Record<string, unknown> = {};
     let oneofSet: string | undefined;
@@ -81,7 +82,8 @@ class JsonReader {
       this._path.push(key);
       const oneof = info.oneofOf.get(field.name);
       if (oneof !== undefined) {
-        if (oneofSet !== undefined && oneofSet !== field.name) this.fail(`${type.name} may hold only one of its values, found ${camel(oneofSet)} and ${key}`);
+        if (oneofSet !== undefined && oneofSet !== field.name)
+          this.fail(`${type.name} may hold only one of its values, found ${camel(oneofSet)} and ${key}`);
         oneofSet = field.name;
       }
       if (field.repeated) {
@@ -141,7 +143,8 @@ class JsonReader {
 
   private enumValue(e: protobuf.Enum, v: unknown): number {
     if (typeof v === 'number') {
-      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) this.fail(`expected an integer ${e.name} value, got ${v}`);
+      if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+        this.fail(`expected an integer ${e.name} value, got ${v}`);
       return v;
     }
     if (typeof v === 'string') {
@@ -235,7 +238,9 @@ function scalarToJson(field: protobuf.Field, v: unknown): Json {
   switch (field.type) {
     case 'bytes': {
       const b = v as Uint8Array;
-      return HEX_ID_FIELDS.has(field.name) ? hexOf(b, 0, b.length) : Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
+      return HEX_ID_FIELDS.has(field.name)
+        ? hexOf(b, 0, b.length)
+        : Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
     }
     case 'int64':
     case 'sint64':
@@ -261,7 +266,8 @@ function isDefault(field: protobuf.Field, v: unknown): boolean {
   if (typeof v === 'number') return v === 0 && !Object.is(v, -0);
   if (typeof v === 'boolean') return !v;
   if (v instanceof Uint8Array || Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object' && 'low' in v && 'high' in v) return (v as { low: number }).low === 0 && (v as { high: number }).high === 0;
+  if (typeof v === 'object' && 'low' in v && 'high' in v)
+    return (v as { low: number }).low === 0 && (v as { high: number }).high === 0;
   return false;
 }
 
@@ -272,7 +278,10 @@ function messageToJson(type: protobuf.Type, msg: Record<string, unknown>): { [k:
     const v = msg[field.name];
     if (isDefault(field, v)) continue;
     const key = camel(field.name);
-    const one = (x: unknown): Json => (isMessage(field) ? messageToJson(field.resolvedType as protobuf.Type, x as Record<string, unknown>) : scalarToJson(field, x));
+    const one = (x: unknown): Json =>
+      isMessage(field)
+        ? messageToJson(field.resolvedType as protobuf.Type, x as Record<string, unknown>)
+        : scalarToJson(field, x);
     out[key] = field.repeated ? (v as unknown[]).map(one) : one(v);
   }
   return out;
@@ -289,7 +298,9 @@ export function protobufToOtlpJson(bytes: Uint8Array, kind: OtlpSignal): string 
   try {
     msg = type.decode(bytes);
   } catch (err) {
-    throw new OtlpDecodeError(`malformed ${type.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new OtlpDecodeError(`malformed ${type.name}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   return JSON.stringify(messageToJson(type, msg as unknown as Record<string, unknown>));
 }

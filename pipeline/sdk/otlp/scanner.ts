@@ -10,7 +10,21 @@ import type { Shape } from './wire';
 
 // Hot helpers and constants bound to module-local names once: calls through a module namespace (CommonJS
 // getters when run through a transpiler) would cost a property lookup or a getter call per span field.
-const { asDecodeError, bytesEqual, checkUtf8, hexOf, isAllZero, malformed, newReader, readLen, shape, skipField, validateMessage, varintSize, writeVarint } = wire;
+const {
+  asDecodeError,
+  bytesEqual,
+  checkUtf8,
+  hexOf,
+  isAllZero,
+  malformed,
+  newReader,
+  readLen,
+  shape,
+  skipField,
+  validateMessage,
+  varintSize,
+  writeVarint,
+} = wire;
 const { InvalidUtf8Error } = wire;
 const { WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
@@ -149,8 +163,23 @@ function pushRange(ranges: number[], start: number, end: number): number {
 
 function splitRequest(data: Uint8Array, layout: Layout): SplitState {
   const st: SplitState = {
-    data, layout, resHdr: [], resHdrLen: [], scopeRes: [], scopeHdr: [], scopeHdrLen: [], groups: new Map(), order: [],
-    last: undefined, lastIdStart: 0, lastIdLen: -1, accepted: 0, badTraceId: 0, badSpanId: 0, badUtf8: 0, badUtf8Field: '',
+    data,
+    layout,
+    resHdr: [],
+    resHdrLen: [],
+    scopeRes: [],
+    scopeHdr: [],
+    scopeHdrLen: [],
+    groups: new Map(),
+    order: [],
+    last: undefined,
+    lastIdStart: 0,
+    lastIdLen: -1,
+    accepted: 0,
+    badTraceId: 0,
+    badSpanId: 0,
+    badUtf8: 0,
+    badUtf8Field: '',
   };
   const r = newReader(data);
   try {
@@ -308,7 +337,7 @@ function frameGroup(st: SplitState, g: Group): Uint8Array {
   const n = ranges.length;
   sizes.length = 0;
   let total = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const res = st.scopeRes[ranges[i + 2]];
     const resSlot = sizes.length;
     sizes.push(0);
@@ -331,7 +360,7 @@ function frameGroup(st: SplitState, g: Group): Uint8Array {
   const out = Buffer.allocUnsafe(total);
   let pos = 0;
   let slot = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const res = st.scopeRes[ranges[i + 2]];
     out[pos++] = TAG_F1_LEN;
     pos = writeVarint(out, pos, sizes[slot++]);
@@ -358,14 +387,18 @@ function rejectReason(st: SplitState): string | undefined {
   const noun = st.layout.noun;
   const parts: string[] = [];
   if (st.badTraceId > 0) {
-    parts.push(st.layout.idsRequired
-      ? `${st.badTraceId} ${noun}(s) with an invalid trace_id (must be 16 bytes, not all zero)`
-      : `${st.badTraceId} ${noun}(s) with an invalid trace_id (must be empty or 16 bytes)`);
+    parts.push(
+      st.layout.idsRequired
+        ? `${st.badTraceId} ${noun}(s) with an invalid trace_id (must be 16 bytes, not all zero)`
+        : `${st.badTraceId} ${noun}(s) with an invalid trace_id (must be empty or 16 bytes)`,
+    );
   }
   if (st.badSpanId > 0) {
-    parts.push(st.layout.idsRequired
-      ? `${st.badSpanId} ${noun}(s) with an invalid span_id (must be 8 bytes, not all zero)`
-      : `${st.badSpanId} ${noun}(s) with an invalid span_id (must be empty or 8 bytes)`);
+    parts.push(
+      st.layout.idsRequired
+        ? `${st.badSpanId} ${noun}(s) with an invalid span_id (must be 8 bytes, not all zero)`
+        : `${st.badSpanId} ${noun}(s) with an invalid span_id (must be empty or 8 bytes)`,
+    );
   }
   if (st.badUtf8 > 0) {
     parts.push(`${st.badUtf8} ${noun}(s) with a string that is not valid UTF-8 (first: ${st.badUtf8Field})`);

@@ -5,7 +5,11 @@
 import * as protobuf from 'protobufjs';
 
 type FieldSpec = { type: string; id: number; rule?: 'repeated' };
-type MessageSpec = { fields: Record<string, FieldSpec>; oneofs?: Record<string, { oneof: string[] }>; reserved?: (number[] | string)[] };
+type MessageSpec = {
+  fields: Record<string, FieldSpec>;
+  oneofs?: Record<string, { oneof: string[] }>;
+  reserved?: (number[] | string)[];
+};
 type EnumSpec = { values: Record<string, number> };
 
 const f = (type: string, id: number): FieldSpec => ({ type, id });
@@ -24,7 +28,9 @@ export const SCHEMA_JSON = {
         },
         rpc: {
           nested: {
-            Status: { fields: { code: f('int32', 1), message: f('string', 2), details: r('google.protobuf.Any', 3) } } satisfies MessageSpec,
+            Status: {
+              fields: { code: f('int32', 1), message: f('string', 2), details: r('google.protobuf.Any', 3) },
+            } satisfies MessageSpec,
             RetryInfo: { fields: { retry_delay: f('google.protobuf.Duration', 1) } } satisfies MessageSpec,
           },
         },
@@ -39,7 +45,19 @@ export const SCHEMA_JSON = {
                 v1: {
                   nested: {
                     AnyValue: {
-                      oneofs: { value: { oneof: ['string_value', 'bool_value', 'int_value', 'double_value', 'array_value', 'kvlist_value', 'bytes_value'] } },
+                      oneofs: {
+                        value: {
+                          oneof: [
+                            'string_value',
+                            'bool_value',
+                            'int_value',
+                            'double_value',
+                            'array_value',
+                            'kvlist_value',
+                            'bytes_value',
+                          ],
+                        },
+                      },
                       fields: {
                         string_value: f('string', 1),
                         bool_value: f('bool', 2),
@@ -54,10 +72,20 @@ export const SCHEMA_JSON = {
                     KeyValueList: { fields: { values: r('KeyValue', 1) } } satisfies MessageSpec,
                     KeyValue: { fields: { key: f('string', 1), value: f('AnyValue', 2) } } satisfies MessageSpec,
                     InstrumentationScope: {
-                      fields: { name: f('string', 1), version: f('string', 2), attributes: r('KeyValue', 3), dropped_attributes_count: f('uint32', 4) },
+                      fields: {
+                        name: f('string', 1),
+                        version: f('string', 2),
+                        attributes: r('KeyValue', 3),
+                        dropped_attributes_count: f('uint32', 4),
+                      },
                     } satisfies MessageSpec,
                     EntityRef: {
-                      fields: { schema_url: f('string', 1), type: f('string', 2), id_keys: r('string', 3), description_keys: r('string', 4) },
+                      fields: {
+                        schema_url: f('string', 1),
+                        type: f('string', 2),
+                        id_keys: r('string', 3),
+                        description_keys: r('string', 4),
+                      },
                     } satisfies MessageSpec,
                   },
                 },
@@ -85,10 +113,18 @@ export const SCHEMA_JSON = {
                     TracesData: { fields: { resource_spans: r('ResourceSpans', 1) } } satisfies MessageSpec,
                     ResourceSpans: {
                       reserved: [[1000, 1000]],
-                      fields: { resource: f('opentelemetry.proto.resource.v1.Resource', 1), scope_spans: r('ScopeSpans', 2), schema_url: f('string', 3) },
+                      fields: {
+                        resource: f('opentelemetry.proto.resource.v1.Resource', 1),
+                        scope_spans: r('ScopeSpans', 2),
+                        schema_url: f('string', 3),
+                      },
                     } satisfies MessageSpec,
                     ScopeSpans: {
-                      fields: { scope: f('opentelemetry.proto.common.v1.InstrumentationScope', 1), spans: r('Span', 2), schema_url: f('string', 3) },
+                      fields: {
+                        scope: f('opentelemetry.proto.common.v1.InstrumentationScope', 1),
+                        spans: r('Span', 2),
+                        schema_url: f('string', 3),
+                      },
                     } satisfies MessageSpec,
                     Span: {
                       fields: {
@@ -112,20 +148,30 @@ export const SCHEMA_JSON = {
                       nested: {
                         SpanKind: {
                           values: {
-                            SPAN_KIND_UNSPECIFIED: 0, SPAN_KIND_INTERNAL: 1, SPAN_KIND_SERVER: 2,
-                            SPAN_KIND_CLIENT: 3, SPAN_KIND_PRODUCER: 4, SPAN_KIND_CONSUMER: 5,
+                            SPAN_KIND_UNSPECIFIED: 0,
+                            SPAN_KIND_INTERNAL: 1,
+                            SPAN_KIND_SERVER: 2,
+                            SPAN_KIND_CLIENT: 3,
+                            SPAN_KIND_PRODUCER: 4,
+                            SPAN_KIND_CONSUMER: 5,
                           },
                         } satisfies EnumSpec,
                         Event: {
                           fields: {
-                            time_unix_nano: f('fixed64', 1), name: f('string', 2),
-                            attributes: r('opentelemetry.proto.common.v1.KeyValue', 3), dropped_attributes_count: f('uint32', 4),
+                            time_unix_nano: f('fixed64', 1),
+                            name: f('string', 2),
+                            attributes: r('opentelemetry.proto.common.v1.KeyValue', 3),
+                            dropped_attributes_count: f('uint32', 4),
                           },
                         } satisfies MessageSpec,
                         Link: {
                           fields: {
-                            trace_id: f('bytes', 1), span_id: f('bytes', 2), trace_state: f('string', 3),
-                            attributes: r('opentelemetry.proto.common.v1.KeyValue', 4), dropped_attributes_count: f('uint32', 5), flags: f('fixed32', 6),
+                            trace_id: f('bytes', 1),
+                            span_id: f('bytes', 2),
+                            trace_state: f('string', 3),
+                            attributes: r('opentelemetry.proto.common.v1.KeyValue', 4),
+                            dropped_attributes_count: f('uint32', 5),
+                            flags: f('fixed32', 6),
                           },
                         } satisfies MessageSpec,
                       },
@@ -133,12 +179,18 @@ export const SCHEMA_JSON = {
                     Status: {
                       reserved: [[1, 1]],
                       fields: { message: f('string', 2), code: f('StatusCode', 3) },
-                      nested: { StatusCode: { values: { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 } } satisfies EnumSpec },
+                      nested: {
+                        StatusCode: {
+                          values: { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 },
+                        } satisfies EnumSpec,
+                      },
                     },
                     SpanFlags: {
                       values: {
-                        SPAN_FLAGS_DO_NOT_USE: 0, SPAN_FLAGS_TRACE_FLAGS_MASK: 0xff,
-                        SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK: 0x100, SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK: 0x200,
+                        SPAN_FLAGS_DO_NOT_USE: 0,
+                        SPAN_FLAGS_TRACE_FLAGS_MASK: 0xff,
+                        SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK: 0x100,
+                        SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK: 0x200,
                       },
                     } satisfies EnumSpec,
                   },
@@ -152,13 +204,23 @@ export const SCHEMA_JSON = {
                     LogsData: { fields: { resource_logs: r('ResourceLogs', 1) } } satisfies MessageSpec,
                     ResourceLogs: {
                       reserved: [[1000, 1000]],
-                      fields: { resource: f('opentelemetry.proto.resource.v1.Resource', 1), scope_logs: r('ScopeLogs', 2), schema_url: f('string', 3) },
+                      fields: {
+                        resource: f('opentelemetry.proto.resource.v1.Resource', 1),
+                        scope_logs: r('ScopeLogs', 2),
+                        schema_url: f('string', 3),
+                      },
                     } satisfies MessageSpec,
                     ScopeLogs: {
-                      fields: { scope: f('opentelemetry.proto.common.v1.InstrumentationScope', 1), log_records: r('LogRecord', 2), schema_url: f('string', 3) },
+                      fields: {
+                        scope: f('opentelemetry.proto.common.v1.InstrumentationScope', 1),
+                        log_records: r('LogRecord', 2),
+                        schema_url: f('string', 3),
+                      },
                     } satisfies MessageSpec,
                     SeverityNumber: { values: severityValues() } satisfies EnumSpec,
-                    LogRecordFlags: { values: { LOG_RECORD_FLAGS_DO_NOT_USE: 0, LOG_RECORD_FLAGS_TRACE_FLAGS_MASK: 0xff } } satisfies EnumSpec,
+                    LogRecordFlags: {
+                      values: { LOG_RECORD_FLAGS_DO_NOT_USE: 0, LOG_RECORD_FLAGS_TRACE_FLAGS_MASK: 0xff },
+                    } satisfies EnumSpec,
                     LogRecord: {
                       reserved: [[4, 4]],
                       fields: {
@@ -186,11 +248,22 @@ export const SCHEMA_JSON = {
                     v1: {
                       nested: {
                         TraceService: {
-                          methods: { Export: { requestType: 'ExportTraceServiceRequest', responseType: 'ExportTraceServiceResponse' } },
+                          methods: {
+                            Export: {
+                              requestType: 'ExportTraceServiceRequest',
+                              responseType: 'ExportTraceServiceResponse',
+                            },
+                          },
                         },
-                        ExportTraceServiceRequest: { fields: { resource_spans: r('opentelemetry.proto.trace.v1.ResourceSpans', 1) } } satisfies MessageSpec,
-                        ExportTraceServiceResponse: { fields: { partial_success: f('ExportTracePartialSuccess', 1) } } satisfies MessageSpec,
-                        ExportTracePartialSuccess: { fields: { rejected_spans: f('int64', 1), error_message: f('string', 2) } } satisfies MessageSpec,
+                        ExportTraceServiceRequest: {
+                          fields: { resource_spans: r('opentelemetry.proto.trace.v1.ResourceSpans', 1) },
+                        } satisfies MessageSpec,
+                        ExportTraceServiceResponse: {
+                          fields: { partial_success: f('ExportTracePartialSuccess', 1) },
+                        } satisfies MessageSpec,
+                        ExportTracePartialSuccess: {
+                          fields: { rejected_spans: f('int64', 1), error_message: f('string', 2) },
+                        } satisfies MessageSpec,
                       },
                     },
                   },
@@ -200,11 +273,22 @@ export const SCHEMA_JSON = {
                     v1: {
                       nested: {
                         LogsService: {
-                          methods: { Export: { requestType: 'ExportLogsServiceRequest', responseType: 'ExportLogsServiceResponse' } },
+                          methods: {
+                            Export: {
+                              requestType: 'ExportLogsServiceRequest',
+                              responseType: 'ExportLogsServiceResponse',
+                            },
+                          },
                         },
-                        ExportLogsServiceRequest: { fields: { resource_logs: r('opentelemetry.proto.logs.v1.ResourceLogs', 1) } } satisfies MessageSpec,
-                        ExportLogsServiceResponse: { fields: { partial_success: f('ExportLogsPartialSuccess', 1) } } satisfies MessageSpec,
-                        ExportLogsPartialSuccess: { fields: { rejected_log_records: f('int64', 1), error_message: f('string', 2) } } satisfies MessageSpec,
+                        ExportLogsServiceRequest: {
+                          fields: { resource_logs: r('opentelemetry.proto.logs.v1.ResourceLogs', 1) },
+                        } satisfies MessageSpec,
+                        ExportLogsServiceResponse: {
+                          fields: { partial_success: f('ExportLogsPartialSuccess', 1) },
+                        } satisfies MessageSpec,
+                        ExportLogsPartialSuccess: {
+                          fields: { rejected_log_records: f('int64', 1), error_message: f('string', 2) },
+                        } satisfies MessageSpec,
                       },
                     },
                   },

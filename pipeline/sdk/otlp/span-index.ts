@@ -9,7 +9,19 @@ import * as wire from './wire';
 import type { AttrValue } from './wire';
 
 // Hot helpers and constants bound to module-local names once (see scanner.ts).
-const { asDecodeError, bytesEqual, hexOf, malformed, newReader, nextLen, readHex, readLen, readString, readUtf8, skipField } = wire;
+const {
+  asDecodeError,
+  bytesEqual,
+  hexOf,
+  malformed,
+  newReader,
+  nextLen,
+  readHex,
+  readLen,
+  readString,
+  readUtf8,
+  skipField,
+} = wire;
 const { WT_VARINT, WT_I32, WT_I64, WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
 
 const SERVICE_NAME = Buffer.from('service.name');
@@ -184,7 +196,13 @@ function readNestedAny(r: Reader, end: number, depth: number): JsonValue {
  * readKeyValue reads one KeyValue in [r.pos, end); if its key is wanted (or is service.name when
  * `service` is given), stores the value in `into`. Returns the service.name value when found.
  */
-function readKeyValue(r: Reader, end: number, want: WantedKeys | undefined, into: Record<string, AttrValue> | undefined, service: boolean): string | undefined {
+function readKeyValue(
+  r: Reader,
+  end: number,
+  want: WantedKeys | undefined,
+  into: Record<string, AttrValue> | undefined,
+  service: boolean,
+): string | undefined {
   const buf = r.buf;
   let keyStart = 0;
   let keyLen = -1;
@@ -290,9 +308,24 @@ export interface SpanIndexSink {
 
 function newFieldRanges(): SpanFieldRanges {
   return {
-    traceIdStart: 0, traceIdLen: 0, spanIdStart: 0, spanIdLen: 0, parentSpanIdStart: 0, parentSpanIdLen: 0, nameStart: 0, nameLen: 0,
-    traceStateStart: 0, traceStateLen: 0, kind: 0, startUs: 0, endUs: 0, statusCode: 0, flags: 0, spanStart: 0,
-    spanLen: 0, attributes: undefined,
+    traceIdStart: 0,
+    traceIdLen: 0,
+    spanIdStart: 0,
+    spanIdLen: 0,
+    parentSpanIdStart: 0,
+    parentSpanIdLen: 0,
+    nameStart: 0,
+    nameLen: 0,
+    traceStateStart: 0,
+    traceStateLen: 0,
+    kind: 0,
+    startUs: 0,
+    endUs: 0,
+    statusCode: 0,
+    flags: 0,
+    spanStart: 0,
+    spanLen: 0,
+    attributes: undefined,
   };
 }
 

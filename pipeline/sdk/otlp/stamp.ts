@@ -178,7 +178,11 @@ const OP_TRACE_STATE = 3; // write a trace_state field whose value is traceState
  * slower, and garbage.)
  * @throws OtlpDecodeError when the framing is truncated or malformed.
  */
-export function appendSpanAttributes(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>, threshold?: TraceStateThreshold): Uint8Array {
+export function appendSpanAttributes(
+  data: Uint8Array,
+  attrs: Readonly<Record<string, AttrValue>>,
+  threshold?: TraceStateThreshold,
+): Uint8Array {
   const block = encodeAttributes(attrs);
   const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
   const hasKeys = keys.length > 0;

@@ -215,7 +215,9 @@ export class TraceStateThreshold {
       this.counts[this._lastOutcome]++;
       return this._lastOutput;
     }
-    const { outcome, text } = this.rewriteText(Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'));
+    const { outcome, text } = this.rewriteText(
+      Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1'),
+    );
     this._lastInput = buf.slice(start, end);
     this._lastOutput = text === undefined ? undefined : Buffer.from(text, 'latin1');
     this._lastOutcome = outcome;
@@ -249,7 +251,10 @@ export class TraceStateThreshold {
     const otEntries = thIndex >= 0 ? ot.map((e, i) => (i === thIndex ? th : e)) : [th, ...ot];
     const otValue = otEntries.map((e) => `${e.key}:${e.value}`).join(';');
     if (otValue.length > MAX_OT_VALUE_LENGTH) return { outcome: 'full' };
-    const others = members.filter((_, i) => i !== otIndex).map((m) => `,${m.key}=${m.value}`).join('');
+    const others = members
+      .filter((_, i) => i !== otIndex)
+      .map((m) => `,${m.key}=${m.value}`)
+      .join('');
     return { outcome: 'stamped', text: `ot=${otValue}${others}` };
   }
 }

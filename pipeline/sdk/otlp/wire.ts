@@ -162,7 +162,12 @@ export function checkUtf8(buf: Uint8Array, start: number, end: number, s: Shape,
  */
 export function asDecodeError(err: unknown, reader: Reader | undefined): OtlpDecodeError {
   if (err instanceof OtlpDecodeError) return err;
-  const msg = err instanceof RangeError && /index out of range/.test(err.message) ? 'truncated message' : err instanceof Error ? err.message : String(err);
+  const msg =
+    err instanceof RangeError && /index out of range/.test(err.message)
+      ? 'truncated message'
+      : err instanceof Error
+        ? err.message
+        : String(err);
   return malformed(msg, reader ? reader.pos : 0, err);
 }
 
@@ -219,12 +224,19 @@ function buildShapes(): Map<string, Shape> {
       shape.wire[fl.id] = wireTypeOf(fl);
       shape.names[fl.id] = fl.name;
       if (fl.type === 'string' && !fl.resolvedType) shape.str[fl.id] = 1;
-      if (fl.resolvedType && 'fields' in fl.resolvedType) shape.nested[fl.id] = shapeOf(fl.resolvedType as protobuf.Type);
+      if (fl.resolvedType && 'fields' in fl.resolvedType)
+        shape.nested[fl.id] = shapeOf(fl.resolvedType as protobuf.Type);
     }
     return shape;
   };
   const t = otlpTypes();
-  for (const type of [t.ExportTraceServiceRequest, t.ExportLogsServiceRequest, t.ExportTraceServiceResponse, t.ExportLogsServiceResponse]) shapeOf(type);
+  for (const type of [
+    t.ExportTraceServiceRequest,
+    t.ExportLogsServiceRequest,
+    t.ExportTraceServiceResponse,
+    t.ExportLogsServiceResponse,
+  ])
+    shapeOf(type);
   return shapes;
 }
 

@@ -45,7 +45,12 @@ export function linksFromHeaders(headers: readonly (KafkaHeaders | undefined)[],
 }
 
 /** withConsumeSpan runs `fn` inside a CONSUMER span linked to the producers' contexts. */
-export function withConsumeSpan<T>(name: string, links: Link[], attributes: Record<string, string | number>, fn: () => Promise<T>): Promise<T> {
+export function withConsumeSpan<T>(
+  name: string,
+  links: Link[],
+  attributes: Record<string, string | number>,
+  fn: () => Promise<T>,
+): Promise<T> {
   const tracer = trace.getTracer('tusk-collector');
   return tracer.startActiveSpan(name, { kind: SpanKind.CONSUMER, links, attributes }, async (span) => {
     try {

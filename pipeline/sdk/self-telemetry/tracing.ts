@@ -6,7 +6,12 @@ import { context, propagation, trace, SpanKind, SpanStatusCode, type Tracer } fr
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { LogsConsumer, TracesConsumer } from '../component';
 import type { LogBatch, TraceBatch } from '../trace-batch';
@@ -49,13 +54,26 @@ function samePort(a: string, b: string): boolean {
  * startSelfTracing installs a tracer provider, context manager and W3C propagator when enabled.
  * `ownEndpoints` are this process's receiver listen addresses, to refuse a feedback loop.
  */
-export function startSelfTracing(settings: SelfTracingSettings, serviceName: string, ownEndpoints: readonly string[]): SelfTracing | undefined {
+export function startSelfTracing(
+  settings: SelfTracingSettings,
+  serviceName: string,
+  ownEndpoints: readonly string[],
+): SelfTracing | undefined {
   if (!settings.enabled) return undefined;
   const target = hostPortOf(settings.endpoint);
-  if (!target) throw new PipelineError('ERR_SELF_TRACING_ENDPOINT', `service.self_tracing.endpoint is not a URL: ${settings.endpoint}`, { retriable: false });
+  if (!target)
+    throw new PipelineError(
+      'ERR_SELF_TRACING_ENDPOINT',
+      `service.self_tracing.endpoint is not a URL: ${settings.endpoint}`,
+      { retriable: false },
+    );
   const loop = ownEndpoints.find((e) => samePort(e, target));
   if (loop && settings.allow_self_ingest !== true) {
-    throw new PipelineError('ERR_SELF_TRACING_LOOP', `service.self_tracing.endpoint ${settings.endpoint} is this collector's own receiver (${loop}); its spans would be fed back into its input. Point it at another backend, or set allow_self_ingest: true`, { retriable: false });
+    throw new PipelineError(
+      'ERR_SELF_TRACING_LOOP',
+      `service.self_tracing.endpoint ${settings.endpoint} is this collector's own receiver (${loop}); its spans would be fed back into its input. Point it at another backend, or set allow_self_ingest: true`,
+      { retriable: false },
+    );
   }
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': serviceName, 'service.namespace': 'tusk-collector' }),
@@ -77,21 +95,38 @@ export function startSelfTracing(settings: SelfTracingSettings, serviceName: str
 }
 
 /** tracedTraces wraps a consumer so each batch it gets runs inside a span named `operation`. */
-export function tracedTraces<T extends TracesConsumer>(tracer: Tracer, operation: string, component: string, consumer: T, kind: SpanKind = SpanKind.INTERNAL): TracesConsumer {
+export function tracedTraces<T extends TracesConsumer>(
+  tracer: Tracer,
+  operation: string,
+  component: string,
+  consumer: T,
+  kind: SpanKind = SpanKind.INTERNAL,
+): TracesConsumer {
   return {
     capabilities: consumer.capabilities,
     consumeTraces(batch: TraceBatch, signal?: AbortSignal): Promise<void> {
-      return tracer.startActiveSpan(operation, { kind, attributes: { 'tusk.component': component, 'tusk.traces': batch.chunks.length, 'tusk.spans': countBatchSpans(batch) } }, async (span) => {
-        try {
-          await consumer.consumeTraces(batch, signal);
-        } catch (err) {
-          span.recordException(err as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-          throw err;
-        } finally {
-          span.end();
-        }
-      });
+      return tracer.startActiveSpan(
+        operation,
+        {
+          kind,
+          attributes: {
+            'tusk.component': component,
+            'tusk.traces': batch.chunks.length,
+            'tusk.spans': countBatchSpans(batch),
+          },
+        },
+        async (span) => {
+          try {
+            await consumer.consumeTraces(batch, signal);
+          } catch (err) {
+            span.recordException(err as Error);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+            throw err;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
   };
 }
@@ -100,16 +135,20 @@ export function tracedTraces<T extends TracesConsumer>(tracer: Tracer, operation
 export function tracedLogs(tracer: Tracer, operation: string, component: string, consumer: LogsConsumer): LogsConsumer {
   return {
     consumeLogs(batch: LogBatch, signal?: AbortSignal): Promise<void> {
-      return tracer.startActiveSpan(operation, { attributes: { 'tusk.component': component, 'tusk.log_chunks': batch.chunks.length } }, async (span) => {
-        try {
-          await consumer.consumeLogs(batch, signal);
-        } catch (err) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-          throw err;
-        } finally {
-          span.end();
-        }
-      });
+      return tracer.startActiveSpan(
+        operation,
+        { attributes: { 'tusk.component': component, 'tusk.log_chunks': batch.chunks.length } },
+        async (span) => {
+          try {
+            await consumer.consumeLogs(batch, signal);
+          } catch (err) {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+            throw err;
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
   };
 }

@@ -15,7 +15,10 @@ import { notSampled, sampled, type Decision, type PolicyEvaluator, type TraceVie
 
 /** Adaptive samples with a per-key probability boosted for errors, slowness and degraded services. */
 export class Adaptive implements PolicyEvaluator {
-  constructor(private readonly _cfg: AdaptiveConfig, private readonly _state: SamplingState) {}
+  constructor(
+    private readonly _cfg: AdaptiveConfig,
+    private readonly _state: SamplingState,
+  ) {}
 
   evaluate(trace: TraceView): Decision {
     const cfg = this._cfg;

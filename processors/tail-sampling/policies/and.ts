@@ -7,7 +7,10 @@ import type { AndConfig, PolicyConfig } from './config';
 import { notSampled, sampled, type Decision, type PolicyContext, type PolicyEvaluator, type TraceView } from './types';
 
 /** NamedDecision is a sub-policy's decision with its name. */
-export interface NamedDecision { name: string; decision: Decision }
+export interface NamedDecision {
+  name: string;
+  decision: Decision;
+}
 /** AllResult says whether every sub-policy sampled, with the decisions made until evaluation stopped. */
 export type AllResult = { all: boolean; decisions: NamedDecision[] };
 
@@ -20,7 +23,12 @@ export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
  * evaluateAll runs sub-policies in order and reports whether all sampled (shared by and + drop). Stays
  * synchronous while the sub-policies are, so a tick of synchronous policies never awaits.
  */
-export function evaluateAll(subs: readonly { name: string; policy: PolicyEvaluator }[], trace: TraceView, from = 0, decisions: NamedDecision[] = []): AllResult | Promise<AllResult> {
+export function evaluateAll(
+  subs: readonly { name: string; policy: PolicyEvaluator }[],
+  trace: TraceView,
+  from = 0,
+  decisions: NamedDecision[] = [],
+): AllResult | Promise<AllResult> {
   for (let i = from; i < subs.length; i++) {
     const { name, policy } = subs[i];
     const d = policy.evaluate(trace);
@@ -37,7 +45,11 @@ export function evaluateAll(subs: readonly { name: string; policy: PolicyEvaluat
 }
 
 /** combinedInputs merges sub-decisions' inputs under `<sub>.` prefixes and finds the smallest probability. */
-export function combine(decisions: readonly NamedDecision[]): { inputs: Record<string, string | number | boolean>; reason: string; probability?: number } {
+export function combine(decisions: readonly NamedDecision[]): {
+  inputs: Record<string, string | number | boolean>;
+  reason: string;
+  probability?: number;
+} {
   const inputs: Record<string, string | number | boolean> = {};
   let probability: number | undefined;
   for (const { name, decision } of decisions) {
@@ -55,7 +67,12 @@ export function combine(decisions: readonly NamedDecision[]): { inputs: Record<s
 export class AllOf implements PolicyEvaluator {
   private readonly _subs: { name: string; policy: PolicyEvaluator }[];
 
-  constructor(policies: readonly PolicyConfig[], name: string, ctx: PolicyContext, private readonly _conclude: (r: AllResult) => Decision) {
+  constructor(
+    policies: readonly PolicyConfig[],
+    name: string,
+    ctx: PolicyContext,
+    private readonly _conclude: (r: AllResult) => Decision,
+  ) {
     this._subs = policies.map((p, i) => {
       const sub = p.name ?? `${name}[${i}]`;
       return { name: sub, policy: ctx.build(p, sub) };
@@ -77,5 +94,7 @@ export class And extends AllOf {
 
 function conclude({ all, decisions }: AllResult): Decision {
   const { inputs, reason, probability } = combine(decisions);
-  return all ? sampled(`all sub-policies sampled (${reason})`, inputs, probability) : notSampled(`not all sub-policies sampled (${reason})`, inputs);
+  return all
+    ? sampled(`all sub-policies sampled (${reason})`, inputs, probability)
+    : notSampled(`not all sub-policies sampled (${reason})`, inputs);
 }

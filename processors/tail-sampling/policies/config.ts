@@ -44,7 +44,11 @@ const probabilistic = z
   .strict()
   .superRefine((v, ctx) => {
     if ((v.percentage === undefined) === (v.rate === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['percentage'], message: 'set exactly one of percentage (0..100) or rate (0..1)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['percentage'],
+        message: 'set exactly one of percentage (0..100) or rate (0..1)',
+      });
     }
   });
 
@@ -78,7 +82,11 @@ const latency = z
   .strict()
   .superRefine((v, ctx) => {
     if (v.threshold_ms === undefined && v.above === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'set threshold_ms, above ("p50" | "p95" | "p99"), or both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold_ms'],
+        message: 'set threshold_ms, above ("p50" | "p95" | "p99"), or both',
+      });
     }
     if (v.upper_threshold_ms !== undefined && v.upper_threshold_ms <= (v.threshold_ms ?? 0)) {
       ctx.addIssue({ code: 'custom', path: ['upper_threshold_ms'], message: 'must be greater than threshold_ms' });
@@ -113,7 +121,11 @@ const stringAttribute = z
       try {
         new RegExp(pattern);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['values', i], message: `invalid regular expression: ${(err as Error).message}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['values', i],
+          message: `invalid regular expression: ${(err as Error).message}`,
+        });
       }
     });
   });
@@ -129,8 +141,10 @@ const numericAttribute = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.min === undefined && v.max === undefined) ctx.addIssue({ code: 'custom', path: ['min'], message: 'set min, max or both' });
-    if (v.min !== undefined && v.max !== undefined && v.min > v.max) ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least min' });
+    if (v.min === undefined && v.max === undefined)
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'set min, max or both' });
+    if (v.min !== undefined && v.max !== undefined && v.min > v.max)
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be at least min' });
   });
 
 const booleanAttribute = z
@@ -153,7 +167,8 @@ const spanCount = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.max_spans !== undefined && v.max_spans < v.min_spans) ctx.addIssue({ code: 'custom', path: ['max_spans'], message: 'must be at least min_spans' });
+    if (v.max_spans !== undefined && v.max_spans < v.min_spans)
+      ctx.addIssue({ code: 'custom', path: ['max_spans'], message: 'must be at least min_spans' });
   });
 
 const traceState = z
@@ -179,7 +194,11 @@ const rateLimiting = z
   .strict()
   .superRefine((v, ctx) => {
     if ((v.spans_per_second === undefined) === (v.traces_per_second === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['spans_per_second'], message: 'set exactly one of spans_per_second or traces_per_second' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spans_per_second'],
+        message: 'set exactly one of spans_per_second or traces_per_second',
+      });
     }
   });
 
@@ -219,7 +238,9 @@ const ottlCondition = z
         } catch (err) {
           if (!(err instanceof OttlParseError)) throw err;
           ctx.addIssue({
-            code: 'custom', path: [context, i], message: `invalid OTTL condition: ${err.message}: ${text}`,
+            code: 'custom',
+            path: [context, i],
+            message: `invalid OTTL condition: ${err.message}: ${text}`,
             params: { offset: err.column - 1 },
           });
         }
@@ -270,11 +291,23 @@ export type BytesLimitingConfig = z.output<typeof bytesLimiting>;
 export type OttlConditionConfig = z.output<typeof ottlCondition>;
 
 /** AndConfig samples when every sub-policy samples (evaluated in order, stops at the first that does not). */
-export interface AndConfig { name?: string; type: 'and'; policies: PolicyConfig[] }
+export interface AndConfig {
+  name?: string;
+  type: 'and';
+  policies: PolicyConfig[];
+}
 /** NotConfig inverts one sub-policy (sampled <-> not sampled). */
-export interface NotConfig { name?: string; type: 'not'; policy: PolicyConfig }
+export interface NotConfig {
+  name?: string;
+  type: 'not';
+  policy: PolicyConfig;
+}
 /** DropConfig drops the trace when every sub-policy samples; a matching drop wins over everything (top level only). */
-export interface DropConfig { name?: string; type: 'drop'; policies: PolicyConfig[] }
+export interface DropConfig {
+  name?: string;
+  type: 'drop';
+  policies: PolicyConfig[];
+}
 /** CompositeConfig is the Collector's composite: the first sampling sub-policy decides, within span budgets. */
 export interface CompositeConfig {
   name?: string;
@@ -291,17 +324,56 @@ export interface CompositeConfig {
 
 /** PolicyConfig is any policy, as parsed. */
 export type PolicyConfig =
-  | AlwaysSampleConfig | NeverSampleConfig | ProbabilisticConfig | StatusCodeConfig | LatencyConfig
-  | StringAttributeConfig | NumericAttributeConfig | BooleanAttributeConfig | SpanCountConfig | TraceStateConfig
-  | RateLimitingConfig | AdaptiveConfig | TraceFlagsConfig | BytesLimitingConfig | OttlConditionConfig
-  | AndConfig | NotConfig | DropConfig | CompositeConfig;
+  | AlwaysSampleConfig
+  | NeverSampleConfig
+  | ProbabilisticConfig
+  | StatusCodeConfig
+  | LatencyConfig
+  | StringAttributeConfig
+  | NumericAttributeConfig
+  | BooleanAttributeConfig
+  | SpanCountConfig
+  | TraceStateConfig
+  | RateLimitingConfig
+  | AdaptiveConfig
+  | TraceFlagsConfig
+  | BytesLimitingConfig
+  | OttlConditionConfig
+  | AndConfig
+  | NotConfig
+  | DropConfig
+  | CompositeConfig;
 
 /** The raw (input) shape is loose; the union below checks it. */
 type AnySchema = z.ZodType<PolicyConfig, unknown>;
 
-const and = z.object({ ...base, type: z.literal('and'), get policies() { return z.array(policySchema).min(1); } }).strict();
-const not = z.object({ ...base, type: z.literal('not'), get policy() { return policySchema; } }).strict();
-const drop = z.object({ ...base, type: z.literal('drop'), get policies() { return z.array(policySchema).min(1); } }).strict();
+const and = z
+  .object({
+    ...base,
+    type: z.literal('and'),
+    get policies() {
+      return z.array(policySchema).min(1);
+    },
+  })
+  .strict();
+const not = z
+  .object({
+    ...base,
+    type: z.literal('not'),
+    get policy() {
+      return policySchema;
+    },
+  })
+  .strict();
+const drop = z
+  .object({
+    ...base,
+    type: z.literal('drop'),
+    get policies() {
+      return z.array(policySchema).min(1);
+    },
+  })
+  .strict();
 const composite = z
   .object({
     ...base,
@@ -323,11 +395,13 @@ const composite = z
       if (p.name === undefined) issue(['policies', i, 'name'], 'a composite sub-policy needs a name');
       else if (names.has(p.name)) issue(['policies', i, 'name'], `duplicate sub-policy name "${p.name}"`);
       else names.add(p.name);
-      if (p.type === 'composite' || p.type === 'drop') issue(['policies', i, 'type'], `${p.type} is not allowed inside composite`);
+      if (p.type === 'composite' || p.type === 'drop')
+        issue(['policies', i, 'type'], `${p.type} is not allowed inside composite`);
     });
     if (v.policy_order !== undefined) {
       const order = v.policy_order;
-      const same = order.length === names.size && new Set(order).size === order.length && order.every((n) => names.has(n));
+      const same =
+        order.length === names.size && new Set(order).size === order.length && order.every((n) => names.has(n));
       if (!same) issue(['policy_order'], `must list every sub-policy name once: ${[...names].join(', ')}`);
     }
     v.rate_allocation.forEach((a, i) => {
@@ -339,12 +413,30 @@ const composite = z
 
 /** policySchema validates one policy of any type; an unknown `type` is an error at `<path>.type` listing the known ones. */
 export const policySchema: AnySchema = z.discriminatedUnion('type', [
-  always, never, probabilistic, statusCode, latency, stringAttribute, numericAttribute, booleanAttribute,
-  spanCount, traceState, rateLimiting, adaptive, traceFlags, bytesLimiting, ottlCondition, and, not, drop, composite,
+  always,
+  never,
+  probabilistic,
+  statusCode,
+  latency,
+  stringAttribute,
+  numericAttribute,
+  booleanAttribute,
+  spanCount,
+  traceState,
+  rateLimiting,
+  adaptive,
+  traceFlags,
+  bytesLimiting,
+  ottlCondition,
+  and,
+  not,
+  drop,
+  composite,
 ]) as unknown as AnySchema;
 
 const NESTED: KeyHint = {
-  note: 'the OpenTelemetry Collector nests a policy\'s settings in a block named after its type; here they sit ' +
+  note:
+    "the OpenTelemetry Collector nests a policy's settings in a block named after its type; here they sit " +
     'directly in the policy, e.g. { name: "errors", type: "status_code", codes: ["ERROR"] }',
 };
 
@@ -361,16 +453,47 @@ export const COLLECTOR_KEY_HINTS: Readonly<Record<string, KeyHint>> = {
   drop_sub_policy: 'policies',
   composite_sub_policy: 'policies',
   ...Object.fromEntries(
-    ['probabilistic', 'status_code', 'latency', 'string_attribute', 'numeric_attribute', 'boolean_attribute',
-      'span_count', 'trace_state', 'rate_limiting', 'and', 'drop', 'composite', 'trace_flags', 'bytes_limiting',
-      'ottl_condition'].map((t) => [t, NESTED]),
+    [
+      'probabilistic',
+      'status_code',
+      'latency',
+      'string_attribute',
+      'numeric_attribute',
+      'boolean_attribute',
+      'span_count',
+      'trace_state',
+      'rate_limiting',
+      'and',
+      'drop',
+      'composite',
+      'trace_flags',
+      'bytes_limiting',
+      'ottl_condition',
+    ].map((t) => [t, NESTED]),
   ),
 };
 withKeyHints(policySchema, COLLECTOR_KEY_HINTS);
 
 /** POLICY_TYPES lists every config `type` value. */
 export const POLICY_TYPES = [
-  'always_sample', 'never_sample', 'never', 'probabilistic', 'status_code', 'latency', 'string_attribute',
-  'numeric_attribute', 'boolean_attribute', 'span_count', 'trace_state', 'rate_limiting', 'adaptive', 'trace_flags',
-  'bytes_limiting', 'ottl_condition', 'and', 'not', 'drop', 'composite',
+  'always_sample',
+  'never_sample',
+  'never',
+  'probabilistic',
+  'status_code',
+  'latency',
+  'string_attribute',
+  'numeric_attribute',
+  'boolean_attribute',
+  'span_count',
+  'trace_state',
+  'rate_limiting',
+  'adaptive',
+  'trace_flags',
+  'bytes_limiting',
+  'ottl_condition',
+  'and',
+  'not',
+  'drop',
+  'composite',
 ] as const;

@@ -14,5 +14,7 @@ export class Drop extends AllOf {
 
 function conclude({ all, decisions }: AllResult): Decision {
   const { inputs, reason } = combine(decisions);
-  return all ? { verdict: 'dropped', reason: `dropped: all sub-policies matched (${reason})`, inputs } : notSampled(`drop not applied (${reason})`, inputs);
+  return all
+    ? { verdict: 'dropped', reason: `dropped: all sub-policies matched (${reason})`, inputs }
+    : notSampled(`drop not applied (${reason})`, inputs);
 }

@@ -12,7 +12,10 @@ import { notSampled, sampled, type Decision, type PolicyEvaluator, type TraceVie
 
 /** Latency samples traces slower than an absolute threshold, a live quantile, or both. */
 export class Latency implements PolicyEvaluator {
-  constructor(private readonly _cfg: LatencyConfig, private readonly _state: SamplingState) {}
+  constructor(
+    private readonly _cfg: LatencyConfig,
+    private readonly _state: SamplingState,
+  ) {}
 
   evaluate(trace: TraceView): Decision {
     const cfg = this._cfg;
@@ -31,23 +34,39 @@ export class Latency implements PolicyEvaluator {
 
     const q = this._state.latencyQuantiles(trace.service, trace.operation);
     const duration = trace.rootDurationUs;
-    const inputs: Record<string, number | string> = withUpper({ duration_us: duration, quantile: cfg.above, observations: q?.count ?? 0 }, upperUs);
+    const inputs: Record<string, number | string> = withUpper(
+      { duration_us: duration, quantile: cfg.above, observations: q?.count ?? 0 },
+      upperUs,
+    );
     if (q === undefined || q.count < cfg.min_observations || q.count === 0) {
       if (cfg.threshold_ms === undefined) {
-        return notSampled(`${cfg.above} of ${trace.key} has ${q?.count ?? 0} < ${cfg.min_observations} observations`, inputs);
+        return notSampled(
+          `${cfg.above} of ${trace.key} has ${q?.count ?? 0} < ${cfg.min_observations} observations`,
+          inputs,
+        );
       }
       // Not enough data for the relative rule: the absolute threshold alone decides.
       const thresholdUs = cfg.threshold_ms * 1000;
       inputs.threshold_us = thresholdUs;
-      if (duration >= thresholdUs && duration < upperUs) return sampled(`root duration ${duration}µs >= threshold ${thresholdUs}µs (too few observations for ${cfg.above})`, inputs);
-      return notSampled(`root duration ${duration}µs below threshold ${thresholdUs}µs (too few observations for ${cfg.above})`, inputs);
+      if (duration >= thresholdUs && duration < upperUs)
+        return sampled(
+          `root duration ${duration}µs >= threshold ${thresholdUs}µs (too few observations for ${cfg.above})`,
+          inputs,
+        );
+      return notSampled(
+        `root duration ${duration}µs below threshold ${thresholdUs}µs (too few observations for ${cfg.above})`,
+        inputs,
+      );
     }
     const quantileUs = q[cfg.above];
     const limitUs = Math.max(quantileUs * cfg.factor, (cfg.threshold_ms ?? 0) * 1000);
     inputs[`${cfg.above}_us`] = quantileUs;
     inputs.limit_us = limitUs;
     if (duration > limitUs && duration < upperUs) {
-      return sampled(`root duration ${duration}µs > ${cfg.factor === 1 ? '' : `${cfg.factor}x `}${cfg.above} ${quantileUs}µs of ${trace.key}`, inputs);
+      return sampled(
+        `root duration ${duration}µs > ${cfg.factor === 1 ? '' : `${cfg.factor}x `}${cfg.above} ${quantileUs}µs of ${trace.key}`,
+        inputs,
+      );
     }
     return notSampled(`root duration ${duration}µs <= limit ${limitUs}µs (${cfg.above} of ${trace.key})`, inputs);
   }

@@ -33,7 +33,8 @@ export class Probabilistic implements PolicyEvaluator {
     }
     const h = this._salt === '' ? trace.hash : traceIdHash(trace.traceId, this._salt);
     const inputs = { rate: this._rate, hash: round(h) };
-    if (this._rate > 0 && h < this._rate) return sampled(`trace-id hash ${round(h)} < rate ${this._rate}`, inputs, this._rate);
+    if (this._rate > 0 && h < this._rate)
+      return sampled(`trace-id hash ${round(h)} < rate ${this._rate}`, inputs, this._rate);
     return notSampled(`trace-id hash ${round(h)} >= rate ${this._rate}`, inputs, this._rate);
   }
 }

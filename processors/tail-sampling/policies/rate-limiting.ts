@@ -14,7 +14,10 @@ export class RateLimiting implements PolicyEvaluator {
   private _tokens: number;
   private _lastMs: number;
 
-  constructor(cfg: RateLimitingConfig, private readonly _now: () => number) {
+  constructor(
+    cfg: RateLimitingConfig,
+    private readonly _now: () => number,
+  ) {
     this._unit = cfg.spans_per_second !== undefined ? 'spans' : 'traces';
     this._perSecond = cfg.spans_per_second ?? cfg.traces_per_second ?? 0;
     this._tokens = this._perSecond;

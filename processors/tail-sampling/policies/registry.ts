@@ -24,7 +24,11 @@ import { OttlCondition } from './ottl-condition';
 import { Composite } from './composite';
 import { attributeKeysOf, parseCondition } from './ottl/parser';
 
-type Ctor<T extends PolicyConfig['type']> = (cfg: Extract<PolicyConfig, { type: T }>, name: string, ctx: PolicyContext) => PolicyEvaluator;
+type Ctor<T extends PolicyConfig['type']> = (
+  cfg: Extract<PolicyConfig, { type: T }>,
+  name: string,
+  ctx: PolicyContext,
+) => PolicyEvaluator;
 
 /** POLICY_REGISTRY maps each config type to its constructor. */
 export const POLICY_REGISTRY: { readonly [T in PolicyConfig['type']]: Ctor<T> } = {
@@ -61,7 +65,8 @@ export function buildPolicy(cfg: PolicyConfig, name: string, ctx: Omit<PolicyCon
 export function attributeKeys(policies: readonly PolicyConfig[]): Set<string> {
   const keys = new Set<string>();
   const visit = (p: PolicyConfig): void => {
-    if (p.type === 'string_attribute' || p.type === 'numeric_attribute' || p.type === 'boolean_attribute') keys.add(p.key);
+    if (p.type === 'string_attribute' || p.type === 'numeric_attribute' || p.type === 'boolean_attribute')
+      keys.add(p.key);
     else if (p.type === 'and' || p.type === 'drop' || p.type === 'composite') p.policies.forEach(visit);
     else if (p.type === 'not') visit(p.policy);
     else if (p.type === 'ottl_condition') {

@@ -12,7 +12,8 @@ export class SpanCount implements PolicyEvaluator {
     const { min_spans: min, max_spans: max } = this._cfg;
     const inputs: Record<string, number> = { spans: n, min_spans: min };
     if (max !== undefined) inputs.max_spans = max;
-    if (n >= min && (max === undefined || n <= max)) return sampled(`${n} spans within [${min}, ${max ?? '∞'}]`, inputs);
+    if (n >= min && (max === undefined || n <= max))
+      return sampled(`${n} spans within [${min}, ${max ?? '∞'}]`, inputs);
     return notSampled(`${n} spans outside [${min}, ${max ?? '∞'}]`, inputs);
   }
 }

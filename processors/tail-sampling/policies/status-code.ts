@@ -20,10 +20,14 @@ export class StatusCode implements PolicyEvaluator {
 
   evaluate(trace: TraceView): Decision {
     // ERROR only and no ERROR span: no span can match; skip the spans (a packed view then builds none).
-    if (this._errorOnly && !trace.hasError) return notSampled(`no span has status ${this._label}`, { codes: this._label });
+    if (this._errorOnly && !trace.hasError)
+      return notSampled(`no span has status ${this._label}`, { codes: this._label });
     for (const s of trace.spans) {
       if (this._codes.has(s.statusCode)) {
-        return sampled(`span ${s.spanId} has status ${NAME_OF[s.statusCode]}`, { codes: this._label, span_id: s.spanId });
+        return sampled(`span ${s.spanId} has status ${NAME_OF[s.statusCode]}`, {
+          codes: this._label,
+          span_id: s.spanId,
+        });
       }
     }
     return notSampled(`no span has status ${this._label}`, { codes: this._label });

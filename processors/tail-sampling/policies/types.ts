@@ -1,6 +1,7 @@
 // The policy contract: what a policy sees of a trace (TraceView), what it answers (Decision), and what it
 // may read while deciding (PolicyContext). Every file in this folder implements PolicyEvaluator.
 
+import type { PolicyConfig } from './config';
 import type { SamplingState } from '../state/types';
 
 /** AttributeValue is a decoded attribute value a policy can match. */
@@ -42,7 +43,11 @@ export interface SpanSummary {
 /** SpanDetailsSummary is the rarely read part of a span: its own attributes, every key, and its events. */
 export interface SpanDetailsSummary {
   readonly attributes: Readonly<Record<string, AttributeValue>>;
-  readonly events: readonly { readonly name: string; readonly timeUs: number; readonly attributes: Readonly<Record<string, AttributeValue>> }[];
+  readonly events: readonly {
+    readonly name: string;
+    readonly timeUs: number;
+    readonly attributes: Readonly<Record<string, AttributeValue>>;
+  }[];
 }
 
 /** TraceView is one buffered trace as policies see it. Built once per decision; read-only. */
@@ -100,15 +105,19 @@ export interface PolicyContext {
   /** Current time, unix milliseconds. */
   now(): number;
   /** Builds a nested policy (used by composites). */
-  build(config: import('./config').PolicyConfig, name: string): PolicyEvaluator;
+  build(config: PolicyConfig, name: string): PolicyEvaluator;
 }
 
 /** sampled builds a "sampled" decision. */
 export function sampled(reason: string, inputs?: Decision['inputs'], probability?: number): Decision {
-  return probability === undefined ? { verdict: 'sampled', reason, inputs } : { verdict: 'sampled', reason, inputs, probability };
+  return probability === undefined
+    ? { verdict: 'sampled', reason, inputs }
+    : { verdict: 'sampled', reason, inputs, probability };
 }
 
 /** notSampled builds a "not sampled" decision. */
 export function notSampled(reason: string, inputs?: Decision['inputs'], probability?: number): Decision {
-  return probability === undefined ? { verdict: 'not_sampled', reason, inputs } : { verdict: 'not_sampled', reason, inputs, probability };
+  return probability === undefined
+    ? { verdict: 'not_sampled', reason, inputs }
+    : { verdict: 'not_sampled', reason, inputs, probability };
 }

@@ -54,12 +54,20 @@ export class DecisionCache {
     this._droppedSample = o.droppedSample ?? 1;
     const registry = o.metrics;
     const name = 'tusk_state_ledger_undecodable_total';
-    this._metric = registry === undefined ? undefined : registeredMetric(registry, name, () => new Counter({
-      name,
-      help: 'Ledger records that could not be decoded and were ignored, by reason (malformed, unsupported_version).',
-      labelNames: ['reason'],
-      registers: [registry],
-    }));
+    this._metric =
+      registry === undefined
+        ? undefined
+        : registeredMetric(
+            registry,
+            name,
+            () =>
+              new Counter({
+                name,
+                help: 'Ledger records that could not be decoded and were ignored, by reason (malformed, unsupported_version).',
+                labelNames: ['reason'],
+                registers: [registry],
+              }),
+          );
   }
 
   /** Entries held (expired ones included until touched, swept or evicted). */

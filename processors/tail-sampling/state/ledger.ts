@@ -50,9 +50,6 @@ const CODE_N = 110; // 'n'
 
 type InputValue = LedgerRecord['inputs'][string];
 
-/** An input JSON cannot carry exactly: a non-finite number or -0 as `{"n": String(value)}`, undefined as `{"u": 1}`. */
-type TaggedInput = { readonly n: string } | { readonly u: 1 };
-
 /** Whether JSON.stringify would change or drop an input value. */
 function needsTag(v: unknown): boolean {
   return v === undefined || (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)));

@@ -126,8 +126,20 @@ export const ERR_STATE_OPTIONS = 'ERR_STATE_OPTIONS';
 
 /** Fields that must be positive integers, in the order their problems are reported. */
 const POSITIVE_INT_FIELDS = [
-  'syncIntervalMs', 'ledgerTtlMs', 'ledgerMaxEntries', 'windowMs', 'latencySlices', 'rateWindowMs', 'errorWindowMs',
-  'errorBucketMs', 'baselineHalfLifeMs', 'maxKeys', 'maxPendingDecisions', 'shards', 'redisTimeoutMs', 'latencyRefreshMs',
+  'syncIntervalMs',
+  'ledgerTtlMs',
+  'ledgerMaxEntries',
+  'windowMs',
+  'latencySlices',
+  'rateWindowMs',
+  'errorWindowMs',
+  'errorBucketMs',
+  'baselineHalfLifeMs',
+  'maxKeys',
+  'maxPendingDecisions',
+  'shards',
+  'redisTimeoutMs',
+  'latencyRefreshMs',
 ] as const;
 /** Fields that must be finite numbers >= 0, reported after POSITIVE_INT_FIELDS. */
 const NON_NEGATIVE_FIELDS = ['degradedDecayMs', 'minErrorVolume'] as const;
@@ -173,7 +185,8 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
   const nonNegative = (name: keyof ResolvedStateOptions, v: number): void => {
     if (!Number.isFinite(v) || v < 0) problems.push(`${name} must be a finite number >= 0 (got ${v})`);
   };
-  if (/[{}]/.test(r.keyPrefix)) problems.push(`keyPrefix must not contain '{' or '}' (got ${JSON.stringify(r.keyPrefix)})`);
+  if (/[{}]/.test(r.keyPrefix))
+    problems.push(`keyPrefix must not contain '{' or '}' (got ${JSON.stringify(r.keyPrefix)})`);
   for (const n of clusterNodes) {
     if (!/^[^:\s]+:\d+$/.test(n)) problems.push(`clusterNodes entries must be host:port (got ${JSON.stringify(n)})`);
   }
@@ -182,17 +195,21 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
   if (!(r.ledgerDroppedSample >= 0 && r.ledgerDroppedSample <= 1)) {
     problems.push(`ledgerDroppedSample must be in [0, 1] (got ${r.ledgerDroppedSample})`);
   }
-  if (!Number.isFinite(r.degradedBoost) || r.degradedBoost < 1) problems.push(`degradedBoost must be >= 1 (got ${r.degradedBoost})`);
+  if (!Number.isFinite(r.degradedBoost) || r.degradedBoost < 1)
+    problems.push(`degradedBoost must be >= 1 (got ${r.degradedBoost})`);
   if (!(r.sketchRelativeAccuracy > 0 && r.sketchRelativeAccuracy < 1)) {
     problems.push(`sketchRelativeAccuracy must be in (0, 1) (got ${r.sketchRelativeAccuracy})`);
   }
   if (r.rateWindowMs % 1000 !== 0) problems.push(`rateWindowMs must be whole seconds (got ${r.rateWindowMs})`);
-  if (r.windowMs % r.latencySlices !== 0) problems.push(`windowMs (${r.windowMs}) must be a multiple of latencySlices (${r.latencySlices})`);
+  if (r.windowMs % r.latencySlices !== 0)
+    problems.push(`windowMs (${r.windowMs}) must be a multiple of latencySlices (${r.latencySlices})`);
   if (r.errorWindowMs % r.errorBucketMs !== 0) {
     problems.push(`errorWindowMs (${r.errorWindowMs}) must be a multiple of errorBucketMs (${r.errorBucketMs})`);
   }
   if (problems.length > 0) {
-    throw new PipelineError(ERR_STATE_OPTIONS, `invalid sampling state options: ${problems.join('; ')}`, { retriable: false });
+    throw new PipelineError(ERR_STATE_OPTIONS, `invalid sampling state options: ${problems.join('; ')}`, {
+      retriable: false,
+    });
   }
   return r;
 }

@@ -102,12 +102,27 @@ export class ShardBatch {
    * HSET the (field, value) pairs of `fields` in `key` (one multi-field HSET per 500 pairs), then PEXPIRE;
    * when a field was created, SADD `member` to `setKey` and PEXPIRE it `setTtlMs`. `done` runs if the call succeeds.
    */
-  hset(key: string, ttlMs: number, setKey: string, setTtlMs: number, member: string, fields: readonly string[], done: () => void): void {
+  hset(
+    key: string,
+    ttlMs: number,
+    setKey: string,
+    setTtlMs: number,
+    member: string,
+    fields: readonly string[],
+    done: () => void,
+  ): void {
     if (fields.length === 0) return;
     const k = this._key(key);
     const sk = this._key(setKey);
     for (let c = 0; c < fields.length; c += 2 * MAX_PAIRS_PER_WRITE) {
-      this._h.push([k, Math.ceil(ttlMs), sk, Math.ceil(setTtlMs), member, ...fields.slice(c, c + 2 * MAX_PAIRS_PER_WRITE)]);
+      this._h.push([
+        k,
+        Math.ceil(ttlMs),
+        sk,
+        Math.ceil(setTtlMs),
+        member,
+        ...fields.slice(c, c + 2 * MAX_PAIRS_PER_WRITE),
+      ]);
     }
     this._onSuccess.push(done);
   }
@@ -116,7 +131,13 @@ export class ShardBatch {
    * Reads the fields `prefix + member` of `key` for every prefix and every member of `setKey` except
    * `self`; `handler` gets, per prefix in order, the values found.
    */
-  getMembers(key: string, setKey: string, self: string, prefixes: readonly string[], handler: (values: string[][]) => void): void {
+  getMembers(
+    key: string,
+    setKey: string,
+    self: string,
+    prefixes: readonly string[],
+    handler: (values: string[][]) => void,
+  ): void {
     if (prefixes.length === 0) return;
     this._l.push([this._key(key), this._key(setKey), self, ...prefixes]);
     this._lHandlers.push(handler);

@@ -427,7 +427,10 @@ export class RedisLink {
   private _markDown(reason: string): void {
     if (this._downSince === undefined) {
       this._downSince = Date.now();
-      this._o.logger?.warn({ redis: this.target, reason }, 'sampling state: redis unreachable, deciding from local state');
+      this._o.logger?.warn(
+        { redis: this.target, reason },
+        'sampling state: redis unreachable, deciding from local state',
+      );
     }
     this._lastError ??= reason;
     this._metrics?.up.set(0);
@@ -464,11 +467,21 @@ function linkMetrics(registry: Registry): LinkMetrics {
   return {
     roundTrips: get(
       'tusk_state_redis_round_trips_total',
-      () => new Counter({ name: 'tusk_state_redis_round_trips_total', help: 'Requests sent to Redis by the sampling state (a script call or pipeline counts once).', registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'tusk_state_redis_round_trips_total',
+          help: 'Requests sent to Redis by the sampling state (a script call or pipeline counts once).',
+          registers: [registry],
+        }),
     ),
     errors: get(
       'tusk_state_redis_errors_total',
-      () => new Counter({ name: 'tusk_state_redis_errors_total', help: 'Redis requests of the sampling state that failed (unreachable, timeout, script error).', registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'tusk_state_redis_errors_total',
+          help: 'Redis requests of the sampling state that failed (unreachable, timeout, script error).',
+          registers: [registry],
+        }),
     ),
     syncDuration: get(
       'tusk_state_sync_duration_seconds',
@@ -480,6 +493,14 @@ function linkMetrics(registry: Registry): LinkMetrics {
           registers: [registry],
         }),
     ),
-    up: get('tusk_state_redis_up', () => new Gauge({ name: 'tusk_state_redis_up', help: '1 when the sampling state is connected to Redis, else 0.', registers: [registry] })),
+    up: get(
+      'tusk_state_redis_up',
+      () =>
+        new Gauge({
+          name: 'tusk_state_redis_up',
+          help: '1 when the sampling state is connected to Redis, else 0.',
+          registers: [registry],
+        }),
+    ),
   };
 }

@@ -87,14 +87,22 @@ export interface RateEntry {
  * slice) one SMEMBERS of the slice's replica set and one HMGET (per 500 fields) of the other replicas'
  * fields of the due keys, merged into `cluster`.
  */
-export function planLatency(ctx: SyncContext, entries: Iterable<LatencyEntry>, batch: (shard: number) => ShardBatch): void {
+export function planLatency(
+  ctx: SyncContext,
+  entries: Iterable<LatencyEntry>,
+  batch: (shard: number) => ShardBatch,
+): void {
   const now = ctx.now;
   const current = Math.floor(now / ctx.sliceMs);
   const oldest = current - ctx.options.latencySlices + 1;
   // A slice hash lives until the window no longer covers its slice, plus a minute.
-  const ttlOf = (slice: number): number => Math.max(1000, (slice + 1) * ctx.sliceMs + ctx.options.windowMs + 60_000 - now);
+  const ttlOf = (slice: number): number =>
+    Math.max(1000, (slice + 1) * ctx.sliceMs + ctx.options.windowMs + 60_000 - now);
   const writes = new Map<string, { shard: number; slice: number; fields: string[]; done: Array<() => void> }>();
-  const reads = new Map<string, { shard: number; slice: number; prefixes: string[]; handlers: Array<(values: string[]) => void> }>();
+  const reads = new Map<
+    string,
+    { shard: number; slice: number; prefixes: string[]; handlers: Array<(values: string[]) => void> }
+  >();
   for (const e of entries) {
     const prefix = latencyField(e.service, e.operation);
     for (const [slice, n] of e.unsent) {
@@ -129,11 +137,23 @@ export function planLatency(ctx: SyncContext, entries: Iterable<LatencyEntry>, b
     const b = batch(w.shard);
     b.observations += w.done.length;
     const ttl = ttlOf(w.slice);
-    b.hset(ctx.keys.latency(w.shard, w.slice), ttl, ctx.keys.latencyReplicas(w.shard, w.slice), ttl, ctx.replica, w.fields, () => w.done.forEach((f) => f()));
+    b.hset(
+      ctx.keys.latency(w.shard, w.slice),
+      ttl,
+      ctx.keys.latencyReplicas(w.shard, w.slice),
+      ttl,
+      ctx.replica,
+      w.fields,
+      () => w.done.forEach((f) => f()),
+    );
   }
   for (const r of reads.values()) {
-    batch(r.shard).getMembers(ctx.keys.latency(r.shard, r.slice), ctx.keys.latencyReplicas(r.shard, r.slice), ctx.replica, r.prefixes, (values) =>
-      r.handlers.forEach((h, j) => h(values[j] ?? [])),
+    batch(r.shard).getMembers(
+      ctx.keys.latency(r.shard, r.slice),
+      ctx.keys.latencyReplicas(r.shard, r.slice),
+      ctx.replica,
+      r.prefixes,
+      (values) => r.handlers.forEach((h, j) => h(values[j] ?? [])),
     );
   }
 }
@@ -200,7 +220,11 @@ export function planRates(ctx: SyncContext, entries: Iterable<RateEntry>, batch:
 }
 
 /** planErrors flushes per-bucket trace/error counts and reads the cluster-wide counts of the recent buckets. */
-export function planErrors(ctx: SyncContext, entries: Iterable<ServiceEntry>, batch: (shard: number) => ShardBatch): void {
+export function planErrors(
+  ctx: SyncContext,
+  entries: Iterable<ServiceEntry>,
+  batch: (shard: number) => ShardBatch,
+): void {
   const now = ctx.now;
   const bucketMs = ctx.options.errorBucketMs;
   const ttl = ctx.options.errorWindowMs + 3 * bucketMs + ctx.graceMs;

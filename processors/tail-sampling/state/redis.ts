@@ -13,7 +13,15 @@ import { resolveStateOptions, type ResolvedStateOptions, type SamplingStateOptio
 import { KeyLayout, ShardBatch, shardOf } from './redis-batch';
 import { RedisLedger } from './redis-ledger';
 import { RedisLink } from './redis-link';
-import { planErrors, planLatency, planRates, type LatencyEntry, type RateEntry, type ServiceEntry, type SyncContext } from './redis-sync';
+import {
+  planErrors,
+  planLatency,
+  planRates,
+  type LatencyEntry,
+  type RateEntry,
+  type ServiceEntry,
+  type SyncContext,
+} from './redis-sync';
 import type { SketchOptions } from './sketch';
 import type { LatencyQuantiles, LedgerRecord, SamplingState, SamplingStateStats, ServiceErrorState } from './types';
 import {
@@ -123,15 +131,23 @@ export class RedisSamplingState implements SamplingState {
   }
 
   health(): ComponentHealth {
-    if (this._status === 'new') return { ready: false, detail: `sampling state (redis ${this._link.target}) not started` };
-    if (this._status !== 'running') return { ready: false, detail: `sampling state (redis ${this._link.target}) stopped` };
+    if (this._status === 'new')
+      return { ready: false, detail: `sampling state (redis ${this._link.target}) not started` };
+    if (this._status !== 'running')
+      return { ready: false, detail: `sampling state (redis ${this._link.target}) stopped` };
     const now = this._o.now();
     if (this._fresh(now)) {
-      return { ready: true, degraded: false, detail: `redis ${this._link.target} ok; replica ${this.replicaId}; last sync ${now - this._lastSyncAt} ms ago` };
+      return {
+        ready: true,
+        degraded: false,
+        detail: `redis ${this._link.target} ok; replica ${this.replicaId}; last sync ${now - this._lastSyncAt} ms ago`,
+      };
     }
     const since = this._link.downSince;
     const why = this._link.lastError ?? (this._lastSyncAt === 0 ? 'no sync yet' : 'sync failing');
-    const what = this._link.isUp() ? 'sync failing' : `unreachable${since !== undefined ? ` since ${new Date(since).toISOString()}` : ''}`;
+    const what = this._link.isUp()
+      ? 'sync failing'
+      : `unreachable${since !== undefined ? ` since ${new Date(since).toISOString()}` : ''}`;
     const p = this._pendingCounts();
     return {
       ready: true,
@@ -331,7 +347,9 @@ export class RedisSamplingState implements SamplingState {
     planRates(ctx, this._rates.values(), batch);
     planErrors(ctx, this._services.values(), batch);
     const results = await Promise.allSettled(
-      [...batches.values()].filter((b) => !b.isEmpty()).map(async (b) => b.apply(await this._link.sync(b.keys, b.payload()))),
+      [...batches.values()]
+        .filter((b) => !b.isEmpty())
+        .map(async (b) => b.apply(await this._link.sync(b.keys, b.payload()))),
     );
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed > 0) {
@@ -386,7 +404,8 @@ export class RedisSamplingState implements SamplingState {
       if (e.pending.size === 0 && now - e.lastTouched > 2 * this._o.rateWindowMs) this._rates.delete(k);
     }
     const current = Math.floor(now / this._o.errorBucketMs);
-    const oldestBucket = current - this._errSettings.windowBuckets - Math.ceil(this._graceMs / this._o.errorBucketMs) - 1;
+    const oldestBucket =
+      current - this._errSettings.windowBuckets - Math.ceil(this._graceMs / this._o.errorBucketMs) - 1;
     for (const [k, e] of this._services) {
       for (const [bucket, c] of e.pending) {
         if (bucket < oldestBucket) {
@@ -395,7 +414,8 @@ export class RedisSamplingState implements SamplingState {
         }
       }
       e.tracker.evaluate(now, this._closedBucketBefore(now));
-      if (e.pending.size === 0 && e.tracker.idle() && now - e.lastTouched > this._o.errorWindowMs) this._services.delete(k);
+      if (e.pending.size === 0 && e.tracker.idle() && now - e.lastTouched > this._o.errorWindowMs)
+        this._services.delete(k);
     }
     this._ledger.sweep();
   }
@@ -483,7 +503,11 @@ export class RedisSamplingState implements SamplingState {
 
   /** True when the last sync succeeded recently enough for the snapshot to count as current. */
   private _fresh(now: number): boolean {
-    return this._lastSyncOk && this._link.isUp() && now - this._lastSyncAt <= 3 * this._o.syncIntervalMs + this._o.redisTimeoutMs;
+    return (
+      this._lastSyncOk &&
+      this._link.isUp() &&
+      now - this._lastSyncAt <= 3 * this._o.syncIntervalMs + this._o.redisTimeoutMs
+    );
   }
 
   /** Error buckets before this index are closed cluster-wide (every replica has flushed them). */

@@ -48,8 +48,10 @@ export class LatencySketch {
     const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
     const minValue = options.minIndexableValue ?? DEFAULT_MIN_INDEXABLE_VALUE;
     if (!(alpha > 0 && alpha < 1)) throw new RangeError(`relativeAccuracy must be in (0, 1), got ${alpha}`);
-    if (!Number.isInteger(maxBuckets) || maxBuckets < 2) throw new RangeError(`maxBuckets must be an integer >= 2, got ${maxBuckets}`);
-    if (!(minValue > 0 && Number.isFinite(minValue))) throw new RangeError(`minIndexableValue must be > 0, got ${minValue}`);
+    if (!Number.isInteger(maxBuckets) || maxBuckets < 2)
+      throw new RangeError(`maxBuckets must be an integer >= 2, got ${maxBuckets}`);
+    if (!(minValue > 0 && Number.isFinite(minValue)))
+      throw new RangeError(`minIndexableValue must be > 0, got ${minValue}`);
     this.relativeAccuracy = alpha;
     this.maxBuckets = maxBuckets;
     this.minIndexableValue = minValue;
@@ -208,7 +210,11 @@ export class LatencySketch {
 
   /** The options this sketch was built with. */
   options(): Required<SketchOptions> {
-    return { relativeAccuracy: this.relativeAccuracy, maxBuckets: this.maxBuckets, minIndexableValue: this.minIndexableValue };
+    return {
+      relativeAccuracy: this.relativeAccuracy,
+      maxBuckets: this.maxBuckets,
+      minIndexableValue: this.minIndexableValue,
+    };
   }
 
   /** Calls `fn(index, count)` for every non-empty indexed bucket, ascending (the zero bucket is `zeroCount`). */
@@ -357,7 +363,10 @@ export class LatencySketch {
     const next = new Float64Array(span + 2 * slack);
     const nextOffset = newLo - slack;
     if (!empty) {
-      next.set(this._counts.subarray(this._minIndex - this._offset, this._maxIndex - this._offset + 1), this._minIndex - nextOffset);
+      next.set(
+        this._counts.subarray(this._minIndex - this._offset, this._maxIndex - this._offset + 1),
+        this._minIndex - nextOffset,
+      );
     }
     this._counts = next;
     this._offset = nextOffset;

@@ -39,7 +39,9 @@ export const LOCAL_DELTA_STALE_FRACTION = 0.1;
  * only changes at a sync, which starts a new tick anyway.
  */
 export function localDeltaStale(
-  cache: LatencyQuantiles | undefined, cluster: SlicedSketch, mine: SlicedSketch,
+  cache: LatencyQuantiles | undefined,
+  cluster: SlicedSketch,
+  mine: SlicedSketch,
 ): boolean {
   const cached = cache?.count ?? 0;
   const mineCached = cached - (cluster.isEmpty() ? 0 : cluster.count);
@@ -343,4 +345,9 @@ export class ServiceErrorTracker {
 }
 
 /** NEUTRAL_ERROR_STATE is returned for services never seen. */
-export const NEUTRAL_ERROR_STATE: ServiceErrorState = Object.freeze({ errorRate: 0, baseline: 0, degraded: false, boost: 1 });
+export const NEUTRAL_ERROR_STATE: ServiceErrorState = Object.freeze({
+  errorRate: 0,
+  baseline: 0,
+  degraded: false,
+  boost: 1,
+});

@@ -43,22 +43,33 @@ exporters: ["debug"]
 `;
 
 describe('config/service: loading pipeline files', () => {
-  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-load-')); });
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-load-'));
+  });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('loads the shipped example pipelines', async () => {
     for (const name of ['embedded.tsk', 'cluster.tsk']) {
-      const config = await loadServiceConfig(path.join(REPO, 'config', name), { registry: builtinFactories(), env: {} });
+      const config = await loadServiceConfig(path.join(REPO, 'config', name), {
+        registry: builtinFactories(),
+        env: {},
+      });
       expect(config.pipelines.size, name).to.be.greaterThan(0);
     }
-    const cluster = await loadServiceConfig(path.join(REPO, 'config', 'cluster.tsk'), { registry: builtinFactories(), env: {} });
+    const cluster = await loadServiceConfig(path.join(REPO, 'config', 'cluster.tsk'), {
+      registry: builtinFactories(),
+      env: {},
+    });
     expect([...cluster.pipelines.keys()]).to.deep.equal(['ingest', 'sample']);
     expect(cluster.components.get('exporters.spans')?.type).to.equal('kafka');
     expect(cluster.components.get('exporters.jaeger')?.type).to.equal('jaeger');
   });
 
   it('applies defaults and coerces @env strings through the schema', async () => {
-    const file = write('env.tsk', MINIMAL.replace('[exporters.debug]', '[service]\nshutdown_timeout: @env("T_SHUT", "5s")\n[exporters.debug]'));
+    const file = write(
+      'env.tsk',
+      MINIMAL.replace('[exporters.debug]', '[service]\nshutdown_timeout: @env("T_SHUT", "5s")\n[exporters.debug]'),
+    );
     const config = await loadServiceConfig(file, { registry: builtinFactories(), env: { T_SHUT: '2m' } });
     expect(config.service.shutdown_timeout).to.equal(120_000);
     expect(config.service.admin).to.equal('127.0.0.1:13133');
@@ -71,7 +82,9 @@ describe('config/service: loading pipeline files', () => {
     expect(issues[0].path).to.equal('exporters.debug.colour');
     expect(issues[0].pos?.line).to.equal(8);
     expect(issues[0].pos?.column).to.equal(3);
-    expect(formatIssue(issues[0])).to.match(/case-.*\.tsk:8:3: exporters\.debug\.colour: unknown key "colour" \[ERR_CONFIG_UNKNOWN_KEY\]/);
+    expect(formatIssue(issues[0])).to.match(
+      /case-.*\.tsk:8:3: exporters\.debug\.colour: unknown key "colour" \[ERR_CONFIG_UNKNOWN_KEY\]/,
+    );
   });
 
   it('reports a wrong type from @env with a clear message', async () => {
@@ -153,7 +166,7 @@ exporters: ["b"]
     expect(loop.map((i) => i.code)).to.deep.equal(['ERR_CONFIG_CYCLE']);
   });
 
-  it('follows each signal\'s own topics: a logs loop through logs_topic is refused, traces -> logs is not a loop', async () => {
+  it("follows each signal's own topics: a logs loop through logs_topic is refused, traces -> logs is not a loop", async () => {
     const text = (signal: string, receiverTopics: string) => `
 [receivers.a]
 type: "kafka"
@@ -191,7 +204,9 @@ receivers: ["logs_in"]
 exporters: ["debug"]
 `;
     const issues = await issuesOf(text(''));
-    expect(issues.map((i) => `${i.code} ${i.path}`)).to.deep.equal(['ERR_CONFIG_INVALID_VALUE receivers.logs_in.topic']);
+    expect(issues.map((i) => `${i.code} ${i.path}`)).to.deep.equal([
+      'ERR_CONFIG_INVALID_VALUE receivers.logs_in.topic',
+    ]);
     const file = write('logs-ok.tsk', text('topic: []'));
     const config = await loadServiceConfig(file, { registry: builtinFactories(), env: {} });
     expect(config.pipelines.get('logs')?.signal).to.equal('logs');
@@ -199,7 +214,9 @@ exporters: ["debug"]
 
   it('loads a custom processor module relative to the file, and refuses a broken one', async () => {
     const example = path.join(REPO, 'examples', 'processors', 'redact-attributes', 'index.js');
-    const good = write('plugins/good.tsk', `
+    const good = write(
+      'plugins/good.tsk',
+      `
 [receivers.otlp]
 http {
     endpoint: "127.0.0.1:0"
@@ -212,7 +229,8 @@ keys: ["user.email"]
 receivers: ["otlp"]
 processors: ["redact"]
 exporters: ["debug"]
-`);
+`,
+    );
     const config = await loadServiceConfig(good, { registry: builtinFactories(), env: {} });
     expect(config.components.get('processors.redact')?.type).to.equal('redact_attributes');
     write('plugins/broken.js', 'exports.factory = { kind: "processor", type: "Bad Type" };');
@@ -231,7 +249,12 @@ exporters: ["debug"]
 `);
     expect(issues.map((i) => i.code)).to.deep.equal(['ERR_CONFIG_MODULE']);
     expect(issues[0].message).to.contain('snake_case');
-    const missing = await issuesOf(MINIMAL.replace('[exporters.debug]', '[processors.x]\nmodule: "./nowhere.js"\n[exporters.debug]').replace('receivers: ["otlp"]', 'receivers: ["otlp"]\nprocessors: ["x"]'));
+    const missing = await issuesOf(
+      MINIMAL.replace('[exporters.debug]', '[processors.x]\nmodule: "./nowhere.js"\n[exporters.debug]').replace(
+        'receivers: ["otlp"]',
+        'receivers: ["otlp"]\nprocessors: ["x"]',
+      ),
+    );
     expect(missing.map((i) => i.code)).to.deep.equal(['ERR_CONFIG_MODULE']);
     expect(missing[0].message).to.contain('cannot find module');
   });

@@ -27,30 +27,46 @@ describe('tsk command', () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cmd-'));
     file = path.join(dir, 'p.tsk');
-    fs.writeFileSync(file, ['[server]', 'host: @env("HOST", "0.0.0.0")', 'tls {', '  on: true', '}', 'oops', 'x: @go("y")'].join('\n'));
+    fs.writeFileSync(
+      file,
+      ['[server]', 'host: @env("HOST", "0.0.0.0")', 'tls {', '  on: true', '}', 'oops', 'x: @go("y")'].join('\n'),
+    );
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('prints the document as 2-space JSON and diagnostics as file:line:col: message [code]; exit 0', async () => {
     const r = await run([file], { HOST: 'h.example' });
     expect(r.code).to.equal(0);
-    expect(r.out).to.equal(JSON.stringify({ server: { host: 'h.example', tls: { on: true }, x: '@go("y")' } }, null, 2) + '\n');
+    expect(r.out).to.equal(
+      JSON.stringify({ server: { host: 'h.example', tls: { on: true }, x: '@go("y")' } }, null, 2) + '\n',
+    );
     const errLines = r.err.trimEnd().split('\n');
     expect(errLines).to.have.length(2);
-    expect(errLines[0]).to.match(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:1: .+ \\[TSK_IGNORED_LINE\\]$`));
+    expect(errLines[0]).to.match(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:1: .+ \\[TSK_IGNORED_LINE\\]$`),
+    );
     expect(errLines[1]).to.match(/:7:4: @go is not a known operator.* \[TSK_UNKNOWN_OPERATOR\]$/);
   });
 
   it('--flat prints dotted keys', async () => {
     const r = await run([file, '--flat']);
-    expect(JSON.parse(r.out)).to.deep.equal({ 'server.host': '0.0.0.0', 'server.tls.on': true, 'server.x': '@go("y")' });
+    expect(JSON.parse(r.out)).to.deep.equal({
+      'server.host': '0.0.0.0',
+      'server.tls.on': true,
+      'server.x': '@go("y")',
+    });
   });
 
   it('--strict exits 2 with the diagnostics and nothing on stdout', async () => {
     const r = await run(['--strict', file]);
     expect(r.code).to.equal(2);
     expect(r.out).to.equal('');
-    expect(r.err.trimEnd().split('\n').map((l) => /\[(\w+)\]$/.exec(l)?.[1])).to.deep.equal(['TSK_IGNORED_LINE', 'TSK_UNKNOWN_OPERATOR']);
+    expect(
+      r.err
+        .trimEnd()
+        .split('\n')
+        .map((l) => /\[(\w+)\]$/.exec(l)?.[1]),
+    ).to.deep.equal(['TSK_IGNORED_LINE', 'TSK_UNKNOWN_OPERATOR']);
     const clean = path.join(dir, 'clean.tsk');
     fs.writeFileSync(clean, 'a: 1\n');
     expect(await run([clean, '--strict'])).to.deep.equal({ code: 0, out: '{\n  "a": 1\n}\n', err: '' });
@@ -62,7 +78,9 @@ describe('tsk command', () => {
     const r = await run([bad]);
     expect(r.code).to.equal(0);
     expect(JSON.parse(r.out)).to.deep.equal({ b: { list: '[1, 2}' } });
-    expect(r.err).to.match(/TSK_UNBALANCED_BRACKETS/).and.to.match(/TSK_UNCLOSED_BLOCK/);
+    expect(r.err)
+      .to.match(/TSK_UNBALANCED_BRACKETS/)
+      .and.to.match(/TSK_UNCLOSED_BLOCK/);
   });
 
   it('--compat applies the reference behaviour', async () => {

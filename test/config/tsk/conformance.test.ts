@@ -70,14 +70,32 @@ describe('tsk conformance (dialect specification T1-T15)', () => {
 
     it('parses the tracing seed with its variables unset (only @go is reported)', () => {
       const r = parseTsk(SEED, { file: 'seed.tsk', env: {} });
-      same(r.data, { tracing: { backend: 'jaeger', endpoint: '', sampling_rate: '0.1', service_name: '', metrics: 0, correlation: '@go("tracing.CorrelateLogs")' } });
-      expect(r.diagnostics.map((d) => [d.line, d.column, d.code, d.severity])).to.deep.equal([[7, 14, 'TSK_UNKNOWN_OPERATOR', 'warning']]);
+      same(r.data, {
+        tracing: {
+          backend: 'jaeger',
+          endpoint: '',
+          sampling_rate: '0.1',
+          service_name: '',
+          metrics: 0,
+          correlation: '@go("tracing.CorrelateLogs")',
+        },
+      });
+      expect(r.diagnostics.map((d) => [d.line, d.column, d.code, d.severity])).to.deep.equal([
+        [7, 14, 'TSK_UNKNOWN_OPERATOR', 'warning'],
+      ]);
     });
 
     it('parses the tracing seed with its variables set', () => {
       const env = { JAEGER_ENDPOINT: 'http://127.0.0.1:14268/api/traces', SAMPLING_RATE: '0.25', SERVICE_NAME: 'svc' };
       same(parseTsk(SEED, { env }).data, {
-        tracing: { backend: 'jaeger', endpoint: 'http://127.0.0.1:14268/api/traces', sampling_rate: '0.25', service_name: 'svc', metrics: 0, correlation: '@go("tracing.CorrelateLogs")' },
+        tracing: {
+          backend: 'jaeger',
+          endpoint: 'http://127.0.0.1:14268/api/traces',
+          sampling_rate: '0.25',
+          service_name: 'svc',
+          metrics: 0,
+          correlation: '@go("tracing.CorrelateLogs")',
+        },
       });
     });
 
@@ -85,8 +103,14 @@ describe('tsk conformance (dialect specification T1-T15)', () => {
       const r = parseTsk(PIPELINE, { env: {} });
       expect(r.diagnostics).to.deep.equal([]);
       expect((r.data.processors as Record<string, Record<string, unknown>>).tail_sampling.policies).to.have.length(3);
-      expect((r.data.exporters as Record<string, Record<string, unknown>>).spans.brokers).to.deep.equal(['127.0.0.1:9092']);
-      expect(r.positions.get('processors.tail_sampling.policies[2].name')).to.deep.equal({ file: '<input>', line: 14, column: 5 });
+      expect((r.data.exporters as Record<string, Record<string, unknown>>).spans.brokers).to.deep.equal([
+        '127.0.0.1:9092',
+      ]);
+      expect(r.positions.get('processors.tail_sampling.policies[2].name')).to.deep.equal({
+        file: '<input>',
+        line: 14,
+        column: 5,
+      });
     });
   });
 });

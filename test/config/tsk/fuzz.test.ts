@@ -7,7 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { flatten, parseTsk, TskParseError, type TskParseOptions, type TskParseResult } from '../../../config/tsk/parser';
+import {
+  flatten,
+  parseTsk,
+  TskParseError,
+  type TskParseOptions,
+  type TskParseResult,
+} from '../../../config/tsk/parser';
 import { rng } from '../../helpers/random';
 import { CASES, PIPELINE } from './fixtures';
 
@@ -22,11 +28,77 @@ const SMALL_INPUT_MS = 400;
 const LARGE_INPUT_MS = 2500;
 
 const TOKENS = [
-  '[', ']', '{', '}', '(', ')', '"', "'", '\\', '#', ' # c', ':', '=', ';', ',', ' ', '\t', '\n', '\r\n', '\r', '"""', '>', '<',
-  '$x', '$undefined', 'x', 'key: ', '$g: ', '[a.b]', '[s]', 'blk {', 'blk >', '@env("A", ', '@env("A")', '@if(', '@int(', '@date("Y-m-d c T")',
-  '@cache("5m", ', '@metrics("m", ', '@query("q")', '@nope(', '@include("inc.tsk")', '@include("loop.tsk")', '@inc.tsk.get("a.b")', '@loop.tsk.get("x")',
-  ' ? ', ' : ', ' + ', ' == ', ' != ', ' >= ', '<=', '&&', '!', '${x}', '/*', '*/', '//', '007', '-1.5', '10-20', 'true', 'null',
-  '😀', 'é', '\u2028', '\u0000', '\uFEFF', '\uD800', '__proto__: 1', 'constructor {',
+  '[',
+  ']',
+  '{',
+  '}',
+  '(',
+  ')',
+  '"',
+  "'",
+  '\\',
+  '#',
+  ' # c',
+  ':',
+  '=',
+  ';',
+  ',',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\r',
+  '"""',
+  '>',
+  '<',
+  '$x',
+  '$undefined',
+  'x',
+  'key: ',
+  '$g: ',
+  '[a.b]',
+  '[s]',
+  'blk {',
+  'blk >',
+  '@env("A", ',
+  '@env("A")',
+  '@if(',
+  '@int(',
+  '@date("Y-m-d c T")',
+  '@cache("5m", ',
+  '@metrics("m", ',
+  '@query("q")',
+  '@nope(',
+  '@include("inc.tsk")',
+  '@include("loop.tsk")',
+  '@inc.tsk.get("a.b")',
+  '@loop.tsk.get("x")',
+  ' ? ',
+  ' : ',
+  ' + ',
+  ' == ',
+  ' != ',
+  ' >= ',
+  '<=',
+  '&&',
+  '!',
+  '${x}',
+  '/*',
+  '*/',
+  '//',
+  '007',
+  '-1.5',
+  '10-20',
+  'true',
+  'null',
+  '😀',
+  'é',
+  '\u2028',
+  '\u0000',
+  '\uFEFF',
+  '\uD800',
+  '__proto__: 1',
+  'constructor {',
 ];
 
 /** mutate applies 1-8 random edits (insert token, delete, duplicate, swap lines, truncate, repeat a line). */
@@ -120,10 +192,21 @@ function adversarial(): Array<[string, string]> {
     ['long section path', '[' + 'a.'.repeat(N / 2) + 'a]'],
     ['block comment openers', '/*\n'.repeat(N / 3)],
     ['multiline openers', 'a: """\n'.repeat(N / 7)],
-    ['duplicate array keys', Array.from({ length: 3000 }, (_, i) => `k${i}: [${i}]`).join('\n') + '\n' + 'k0: [1, 2]\n'.repeat(3000)],
+    [
+      'duplicate array keys',
+      Array.from({ length: 3000 }, (_, i) => `k${i}: [${i}]`).join('\n') + '\n' + 'k0: [1, 2]\n'.repeat(3000),
+    ],
     ['interpolation', 'a: "' + '${x}'.repeat(N / 4) + '"'],
-    ['reference doubling', Array.from({ length: 60 }, (_, i) => (i === 0 ? '$a0: "lol"' : `$a${i}: [$a${i - 1}, $a${i - 1}, $a${i - 1}]`)).join('\n')],
-    ['reference depth chain', Array.from({ length: 3000 }, (_, i) => (i === 0 ? '$a0: 1' : `$a${i}: [$a${i - 1}]`)).join('\n')],
+    [
+      'reference doubling',
+      Array.from({ length: 60 }, (_, i) =>
+        i === 0 ? '$a0: "lol"' : `$a${i}: [$a${i - 1}, $a${i - 1}, $a${i - 1}]`,
+      ).join('\n'),
+    ],
+    [
+      'reference depth chain',
+      Array.from({ length: 3000 }, (_, i) => (i === 0 ? '$a0: 1' : `$a${i}: [$a${i - 1}]`)).join('\n'),
+    ],
   ];
 }
 
@@ -141,7 +224,10 @@ function check(src: string, opts: TskParseOptions, boundMs: number, label: strin
         });
       }
       expect(err.diagnostics.length, label).to.be.greaterThan(0);
-      expect(err.diagnostics.every((d) => d.severity === 'error'), label).to.equal(true);
+      expect(
+        err.diagnostics.every((d) => d.severity === 'error'),
+        label,
+      ).to.equal(true);
     }
     return performance.now() - t0;
   };

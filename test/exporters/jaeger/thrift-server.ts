@@ -6,20 +6,40 @@ import type { AddressInfo } from 'node:net';
 
 // jaeger-client and thriftrw ship no types; both are dependencies of @opentelemetry/exporter-jaeger.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Thrift } = require('thriftrw') as { Thrift: new (o: { source: string; allowOptionalArguments: boolean }) => unknown };
+const { Thrift } = require('thriftrw') as {
+  Thrift: new (o: { source: string; allowOptionalArguments: boolean }) => unknown;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const ThriftUtils = require('jaeger-client/dist/src/thrift').default as { loadJaegerThriftDefinition(): string };
 
 /** A decoded thrift tag. */
-export interface Tag { key: string; vType: string; vStr: string; vDouble: number; vBool: boolean }
+export interface Tag {
+  key: string;
+  vType: string;
+  vStr: string;
+  vDouble: number;
+  vBool: boolean;
+}
 /** A decoded thrift span. */
 export interface Span {
-  traceIdLow: Buffer; traceIdHigh: Buffer; spanId: Buffer; parentSpanId: Buffer; operationName: string;
-  references: Array<{ refType: string; spanId: Buffer }> | null; flags: number; startTime: Buffer; duration: Buffer;
-  tags: Tag[] | null; logs: Array<{ timestamp: Buffer; fields: Tag[] }> | null;
+  traceIdLow: Buffer;
+  traceIdHigh: Buffer;
+  spanId: Buffer;
+  parentSpanId: Buffer;
+  operationName: string;
+  references: Array<{ refType: string; spanId: Buffer }> | null;
+  flags: number;
+  startTime: Buffer;
+  duration: Buffer;
+  tags: Tag[] | null;
+  logs: Array<{ timestamp: Buffer; fields: Tag[] }> | null;
 }
 /** A decoded thrift batch with the request's headers. */
-export interface Received { headers: http.IncomingHttpHeaders; process: { serviceName: string; tags: Tag[] | null }; spans: Span[] }
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  process: { serviceName: string; tags: Tag[] | null };
+  spans: Span[];
+}
 
 /** Reply decides each answer: status and headers (or 'hang' to never answer). */
 export type Reply = (n: number, batch: Received) => { status: number; headers?: Record<string, string> } | 'hang';
@@ -42,7 +62,11 @@ export class ThriftServer {
       const parts: Buffer[] = [];
       req.on('data', (d: Buffer) => parts.push(d));
       req.on('end', () => {
-        const decoded = (thrift as unknown as { Batch: { rw: { readFrom(b: Buffer, o: number): { err?: unknown; value: Omit<Received, 'headers'> } } } }).Batch.rw.readFrom(Buffer.concat(parts), 0);
+        const decoded = (
+          thrift as unknown as {
+            Batch: { rw: { readFrom(b: Buffer, o: number): { err?: unknown; value: Omit<Received, 'headers'> } } };
+          }
+        ).Batch.rw.readFrom(Buffer.concat(parts), 0);
         if (decoded.err) {
           res.statusCode = 400;
           res.end(String(decoded.err));

@@ -7,7 +7,13 @@ import type { TopicMessages } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { BackpressureError, isPermanent, isRetriable, type PipelineError } from '../../../pipeline/sdk/errors';
 import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
-import { BATCH_OVERHEAD_BYTES, ProduceBatcher, recordSize, type BatcherOptions, type OutMessage } from '../../../exporters/kafka/batcher';
+import {
+  BATCH_OVERHEAD_BYTES,
+  ProduceBatcher,
+  recordSize,
+  type BatcherOptions,
+  type OutMessage,
+} from '../../../exporters/kafka/batcher';
 import { KafkaExporterMetrics } from '../../../exporters/kafka/metrics';
 
 interface Call {
@@ -47,7 +53,14 @@ function make(opts: Partial<BatcherOptions> = {}): { b: ProduceBatcher; send: Fa
   const send = new FakeSend();
   const reg = new Registry();
   const b = new ProduceBatcher(
-    { component: 'exporters.test', lingerMs: 20, batchMaxBytes: 64 * 1024, maxInflightBytes: 1024 * 1024, produceTimeoutMs: 2000, ...opts },
+    {
+      component: 'exporters.test',
+      lingerMs: 20,
+      batchMaxBytes: 64 * 1024,
+      maxInflightBytes: 1024 * 1024,
+      produceTimeoutMs: 2000,
+      ...opts,
+    },
     send.fn,
     new KafkaExporterMetrics(reg, 'exporters.test'),
   );
@@ -109,7 +122,9 @@ describe('kafka exporter: ProduceBatcher', () => {
     const perRequest = Math.floor((cap - BATCH_OVERHEAD_BYTES) / recordSize(messages[0])); // whole messages only: 3
     expect(send.calls.length).to.equal(Math.ceil(20 / perRequest));
     for (let i = 0; i < send.calls.length; i++) {
-      const bytes = send.calls[i].topicMessages.flatMap((tm) => tm.messages).reduce((n, m) => n + recordSize({ topic: 't', key: m.key as Buffer, value: m.value as Buffer }), 0);
+      const bytes = send.calls[i].topicMessages
+        .flatMap((tm) => tm.messages)
+        .reduce((n, m) => n + recordSize({ topic: 't', key: m.key as Buffer, value: m.value as Buffer }), 0);
       expect(bytes).to.be.at.most(cap - BATCH_OVERHEAD_BYTES);
     }
     expect(send.calls.flatMap((_, i) => send.values(i))).to.deep.equal(messages.map((m) => m.value.toString()));
@@ -129,7 +144,12 @@ describe('kafka exporter: ProduceBatcher', () => {
 
   it('rejects the callers of a failed request with a retriable ERR_KAFKA_PRODUCE', async () => {
     const { b, send, reg } = make({ lingerMs: 5 });
-    send.auto = () => Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause: Object.assign(new Error('ECONNREFUSED'), { name: 'KafkaJSConnectionError', retriable: true }) });
+    send.auto = () =>
+      Object.assign(new Error('Connection error: connect ECONNREFUSED'), {
+        name: 'KafkaJSNumberOfRetriesExceeded',
+        retriable: false,
+        cause: Object.assign(new Error('ECONNREFUSED'), { name: 'KafkaJSConnectionError', retriable: true }),
+      });
     const results = await Promise.allSettled([b.submit([msg('a')]), b.submit([msg('b')])]);
     for (const r of results) {
       expect(r.status).to.equal('rejected');
@@ -137,14 +157,20 @@ describe('kafka exporter: ProduceBatcher', () => {
       expect(err.code).to.equal(KafkaErrorCode.PRODUCE);
       expect(isRetriable(err)).to.equal(true);
     }
-    expect(await metricValue(reg, 'tusk_kafka_produce_errors_total', { retriable: 'true', reason: 'kafka' })).to.equal(2);
+    expect(await metricValue(reg, 'tusk_kafka_produce_errors_total', { retriable: 'true', reason: 'kafka' })).to.equal(
+      2,
+    );
     expect(b.inflightBytes).to.equal(0);
   });
 
   it('isolates a permanent failure: each caller is retried alone so only the culprit fails', async () => {
     const { b, send } = make({ lingerMs: 5 });
-    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false });
-    send.auto = (tm) => (tm.some((t) => t.messages.some((m) => (m.value as Buffer).toString() === 'huge')) ? tooLarge : undefined);
+    const tooLarge = Object.assign(
+      new Error('The request included a message larger than the max message size the server will accept'),
+      { name: 'KafkaJSProtocolError', type: 'MESSAGE_TOO_LARGE', retriable: false },
+    );
+    send.auto = (tm) =>
+      tm.some((t) => t.messages.some((m) => (m.value as Buffer).toString() === 'huge')) ? tooLarge : undefined;
     const [good, bad] = await Promise.allSettled([b.submit([msg('fine')]), b.submit([msg('huge')])]);
     expect(good.status).to.equal('fulfilled');
     expect(bad.status).to.equal('rejected');
@@ -199,11 +225,19 @@ describe('kafka exporter: ProduceBatcher', () => {
   it('names the last Kafka error the exporter saw in a produce timeout, and nothing when there is none', async () => {
     let last: string | undefined = 'SASL PLAIN authentication failed: Invalid username or password';
     const { b, send } = make({ produceTimeoutMs: 50, lingerMs: 1, lastError: () => last });
-    const first = (await b.submit([msg('a')]).then(() => undefined, (e: unknown) => e)) as PipelineError;
+    const first = (await b.submit([msg('a')]).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as PipelineError;
     expect(first.code).to.equal(KafkaErrorCode.PRODUCE_TIMEOUT);
-    expect(first.message).to.match(/within produce_timeout \(50ms\); last Kafka error: SASL PLAIN authentication failed/);
+    expect(first.message).to.match(
+      /within produce_timeout \(50ms\); last Kafka error: SASL PLAIN authentication failed/,
+    );
     last = undefined;
-    const second = (await b.submit([msg('b')]).then(() => undefined, (e: unknown) => e)) as PipelineError;
+    const second = (await b.submit([msg('b')]).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as PipelineError;
     expect(second.message).to.not.include('last Kafka error');
     for (const c of send.calls) c.resolve();
   });

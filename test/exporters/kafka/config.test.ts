@@ -13,7 +13,12 @@ import { ConfigError, formatIssue } from '../../../config/service/config-error';
 import { loadServiceConfig } from '../../../config/service/load';
 import { builtinFactories } from '../../../pipeline/runtime/registry';
 
-const settings = () => ({ id: 'exporters.kafka', name: 'kafka', logger: pino({ level: 'silent' }), metrics: new Registry() });
+const settings = () => ({
+  id: 'exporters.kafka',
+  name: 'kafka',
+  logger: pino({ level: 'silent' }),
+  metrics: new Registry(),
+});
 
 describe('kafka exporter: config and factory', () => {
   it('has the documented defaults', () => {
@@ -46,9 +51,24 @@ describe('kafka exporter: config and factory', () => {
   });
 
   it('takes brokers as one comma-separated string (what @env gives) and units as strings', () => {
-    const c = kafkaExporterConfigSchema.parse({ brokers: 'a:9092, b:9092', linger: '20ms', max_inflight_bytes: '128MiB', produce_timeout: '2s', partitions: '16', compression: 'gzip', partitioner: 'fnv1a' });
+    const c = kafkaExporterConfigSchema.parse({
+      brokers: 'a:9092, b:9092',
+      linger: '20ms',
+      max_inflight_bytes: '128MiB',
+      produce_timeout: '2s',
+      partitions: '16',
+      compression: 'gzip',
+      partitioner: 'fnv1a',
+    });
     expect(c.brokers).to.deep.equal(['a:9092', 'b:9092']);
-    expect(c).to.include({ linger: 20, max_inflight_bytes: 128 * 1024 * 1024, produce_timeout: 2000, partitions: 16, compression: 'gzip', partitioner: 'fnv1a' });
+    expect(c).to.include({
+      linger: 20,
+      max_inflight_bytes: 128 * 1024 * 1024,
+      produce_timeout: 2000,
+      partitions: 16,
+      compression: 'gzip',
+      partitioner: 'fnv1a',
+    });
   });
 
   it('accepts every Kafka compression codec', () => {
@@ -61,20 +81,26 @@ describe('kafka exporter: config and factory', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-kafka-codec-'));
     try {
       const file = path.join(dir, 'codec.tsk');
-      fs.writeFileSync(file, [
-        '[receivers.otlp]',
-        'http {',
-        '    endpoint: "127.0.0.1:0"',
-        '}',
-        '[exporters.kafka]',
-        'topic: "spans"',
-        'compression: "brotli"',
-        '[pipelines.traces]',
-        'receivers: ["otlp"]',
-        'exporters: ["kafka"]',
-        '',
-      ].join('\n'));
-      const err = await loadServiceConfig(file, { registry: builtinFactories(), env: {} }).then(() => undefined, (e: unknown) => e);
+      fs.writeFileSync(
+        file,
+        [
+          '[receivers.otlp]',
+          'http {',
+          '    endpoint: "127.0.0.1:0"',
+          '}',
+          '[exporters.kafka]',
+          'topic: "spans"',
+          'compression: "brotli"',
+          '[pipelines.traces]',
+          'receivers: ["otlp"]',
+          'exporters: ["kafka"]',
+          '',
+        ].join('\n'),
+      );
+      const err = await loadServiceConfig(file, { registry: builtinFactories(), env: {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ConfigError);
       const issues = [...(err as ConfigError).issues];
       expect(issues.map((i) => i.path)).to.deep.equal(['exporters.kafka.compression']);
@@ -86,7 +112,10 @@ describe('kafka exporter: config and factory', () => {
   });
 
   it('accepts SASL and TLS sections', () => {
-    const c = kafkaExporterConfigSchema.parse({ sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' }, tls: { insecure_skip_verify: true } });
+    const c = kafkaExporterConfigSchema.parse({
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+      tls: { insecure_skip_verify: true },
+    });
     expect(c.sasl).to.deep.equal({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
     expect(c.tls).to.include({ enabled: true, insecure_skip_verify: true });
   });
@@ -99,7 +128,11 @@ describe('kafka exporter: config and factory', () => {
     ['max_inflight_bytes below max_message_bytes', { max_inflight_bytes: '512KiB' }, ['max_inflight_bytes']],
     ['a broker without a port', { brokers: ['localhost'] }, ['brokers', 0]],
     ['an invalid topic name', { topic: 'a topic' }, ['topic']],
-    ['a SASL mechanism kafkajs lacks', { sasl: { mechanism: 'gssapi', username: 'u', password: 'p' } }, ['sasl', 'mechanism']],
+    [
+      'a SASL mechanism kafkajs lacks',
+      { sasl: { mechanism: 'gssapi', username: 'u', password: 'p' } },
+      ['sasl', 'mechanism'],
+    ],
     ['a TLS cert without its key', { tls: { cert_file: '/x.pem' } }, ['tls', 'cert_file']],
   ] as [string, unknown, (string | number)[]][]) {
     it(`rejects ${what}`, () => {

@@ -18,7 +18,9 @@ export interface TraceSpec {
 
 /** traceIdOf makes a deterministic 32-hex trace id from a number. */
 export function traceIdOf(n: number, salt = 0): string {
-  return (salt.toString(16).padStart(8, '0') + n.toString(16).padStart(24, '0')).slice(-32).replace(/^0{8}/, 'a1b2c3d4');
+  return (salt.toString(16).padStart(8, '0') + n.toString(16).padStart(24, '0'))
+    .slice(-32)
+    .replace(/^0{8}/, 'a1b2c3d4');
 }
 
 /** spanIdOf makes a deterministic 16-hex span id. */
@@ -49,7 +51,11 @@ export function traceRequest(spec: TraceSpec): Uint8Array {
   });
   const resource_spans = buckets.map((scopes, r) => ({
     resource: { attributes: [{ key: 'service.name', value: { string_value: `svc-${r}` } }] },
-    scope_spans: scopes.map((spans, s) => ({ scope: { name: `scope-${r}-${s}`, version: '1.0' }, spans, schema_url: `https://example.test/${r}/${s}` })),
+    scope_spans: scopes.map((spans, s) => ({
+      scope: { name: `scope-${r}-${s}`, version: '1.0' },
+      spans,
+      schema_url: `https://example.test/${r}/${s}`,
+    })),
     schema_url: `https://example.test/${r}`,
   }));
   return t.ExportTraceServiceRequest.encode(t.ExportTraceServiceRequest.fromObject({ resource_spans })).finish();
@@ -67,7 +73,14 @@ export function logsRequest(traceIds: readonly string[], perTrace = 1): Uint8Arr
       span_id: traceId === '' ? undefined : Buffer.from(spanIdOf(i), 'hex'),
     })),
   );
-  const msg = t.ExportLogsServiceRequest.fromObject({ resource_logs: [{ resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }] }, scope_logs: [{ scope: { name: 'logger' }, log_records }] }] });
+  const msg = t.ExportLogsServiceRequest.fromObject({
+    resource_logs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }] },
+        scope_logs: [{ scope: { name: 'logger' }, log_records }],
+      },
+    ],
+  });
   return t.ExportLogsServiceRequest.encode(msg).finish();
 }
 
@@ -86,7 +99,10 @@ export interface DecodedSpan {
 export function decodeSpans(data: Uint8Array): DecodedSpan[] {
   const t = otlpTypes();
   const req = t.ExportTraceServiceRequest.decode(data) as unknown as {
-    resource_spans: { resource?: { attributes: { key: string; value: { string_value?: string } }[] }; scope_spans: { scope?: { name: string }; spans: Record<string, unknown>[] }[] }[];
+    resource_spans: {
+      resource?: { attributes: { key: string; value: { string_value?: string } }[] };
+      scope_spans: { scope?: { name: string }; spans: Record<string, unknown>[] }[];
+    }[];
   };
   const out: DecodedSpan[] = [];
   for (const rs of req.resource_spans) {

@@ -3,14 +3,26 @@
 
 import { expect } from 'chai';
 import type { PartitionMetadata } from 'kafkajs';
-import { Fnv1aPartitioner, fnv1a32, partitionerFor, partitionOf, saramaHashPartition } from '../../../pipeline/sdk/kafka/partitioners';
+import {
+  Fnv1aPartitioner,
+  fnv1a32,
+  partitionerFor,
+  partitionOf,
+  saramaHashPartition,
+} from '../../../pipeline/sdk/kafka/partitioners';
 
 // kafkajs's murmur2 is not exported from its index; the default partitioner is built from this file.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer | string) => number;
 
 function metadata(n: number, leaderless: number[] = []): PartitionMetadata[] {
-  return Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: leaderless.includes(i) ? -1 : 1, partitionErrorCode: 0, replicas: [1], isr: [1] }));
+  return Array.from({ length: n }, (_, i) => ({
+    partitionId: i,
+    leader: leaderless.includes(i) ? -1 : 1,
+    partitionErrorCode: 0,
+    replicas: [1],
+    isr: [1],
+  }));
 }
 
 describe('kafka partitioners', () => {
@@ -82,19 +94,37 @@ describe('kafka partitioners', () => {
 
   describe('Fnv1aPartitioner (kafkajs custom partitioner)', () => {
     it('puts a keyed message on saramaHashPartition(fnv1a32(key), n)', () => {
-      const partition = Fnv1aPartitioner()({ topic: 't', partitionMetadata: metadata(5), message: { key: Buffer.from('a'), value: null } });
+      const partition = Fnv1aPartitioner()({
+        topic: 't',
+        partitionMetadata: metadata(5),
+        message: { key: Buffer.from('a'), value: null },
+      });
       expect(partition).to.equal(1);
-      const fromString = Fnv1aPartitioner()({ topic: 't', partitionMetadata: metadata(8), message: { key: 'ab', value: null } });
+      const fromString = Fnv1aPartitioner()({
+        topic: 't',
+        partitionMetadata: metadata(8),
+        message: { key: 'ab', value: null },
+      });
       expect(fromString).to.equal(2);
     });
 
     it('counts every partition for keyed messages, even one without a leader (a key never moves)', () => {
-      const partition = Fnv1aPartitioner()({ topic: 't', partitionMetadata: metadata(5, [1]), message: { key: Buffer.from('a'), value: null } });
+      const partition = Fnv1aPartitioner()({
+        topic: 't',
+        partitionMetadata: metadata(5, [1]),
+        message: { key: Buffer.from('a'), value: null },
+      });
       expect(partition).to.equal(1);
     });
 
     it('honours an explicit partition', () => {
-      expect(Fnv1aPartitioner()({ topic: 't', partitionMetadata: metadata(5), message: { key: 'a', value: null, partition: 3 } })).to.equal(3);
+      expect(
+        Fnv1aPartitioner()({
+          topic: 't',
+          partitionMetadata: metadata(5),
+          message: { key: 'a', value: null, partition: 3 },
+        }),
+      ).to.equal(3);
     });
 
     it('spreads unkeyed messages round-robin over partitions that have a leader', () => {

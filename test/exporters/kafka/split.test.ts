@@ -46,9 +46,16 @@ describe('kafka exporter: splitBySize', () => {
   });
 
   it('keeps spans of several traces together with their bytes unchanged', () => {
-    const data = traceRequest({ traceIds: [traceIdOf(1), traceIdOf(2)], spansPerTrace: 500, padBytes: 50, resources: 2 });
+    const data = traceRequest({
+      traceIds: [traceIdOf(1), traceIdOf(2)],
+      spansPerTrace: 500,
+      padBytes: 50,
+      resources: 2,
+    });
     const parts = splitBySize(data, 8192);
-    expect(parts.flatMap((p) => decodeSpans(p)).map((s) => s.bytes)).to.deep.equal(decodeSpans(data).map((s) => s.bytes));
+    expect(parts.flatMap((p) => decodeSpans(p)).map((s) => s.bytes)).to.deep.equal(
+      decodeSpans(data).map((s) => s.bytes),
+    );
   });
 
   it('splits log requests by record the same way', () => {

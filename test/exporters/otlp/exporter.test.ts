@@ -8,13 +8,27 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeTraces, LOGS_SERVICE_EXPORT_PATH, otlpTypes, TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp';
+import {
+  decodeTraces,
+  LOGS_SERVICE_EXPORT_PATH,
+  otlpTypes,
+  TRACE_SERVICE_EXPORT_PATH,
+} from '../../../pipeline/sdk/otlp';
 import { factory } from '../../../exporters/otlp/factory';
 import { concatChunks, packChunks } from '../../../exporters/otlp/exporter';
 import { grpcTarget, logsUrl, tracesUrl } from '../../../exporters/otlp/config';
 import { ExportRejectedError, ExporterErrorCode } from '../../../pipeline/sdk/exporterhelper/errors';
 import type { ExportError } from '../../../pipeline/sdk/exporterhelper/errors';
-import { batchOf, chunkOf, metricValue, newTraceId, resourceSpans, richTrace, settings, span } from '../../pipeline/sdk/exporterhelper/fixtures';
+import {
+  batchOf,
+  chunkOf,
+  metricValue,
+  newTraceId,
+  resourceSpans,
+  richTrace,
+  settings,
+  span,
+} from '../../pipeline/sdk/exporterhelper/fixtures';
 import type { LogChunk, TraceChunk } from '../../../pipeline/sdk/trace-batch';
 import { logsRequest } from '../kafka/otlp-fixtures';
 
@@ -27,18 +41,33 @@ const host = { reportFatalError() {} };
 
 function traceChunk(service = 'svc', spans = 2): TraceChunk {
   const traceId = newTraceId();
-  return chunkOf(traceId, [resourceSpans(service, Array.from({ length: spans }, (_, i) => span({ traceId, name: `op${i}` })))]);
+  return chunkOf(traceId, [
+    resourceSpans(
+      service,
+      Array.from({ length: spans }, (_, i) => span({ traceId, name: `op${i}` })),
+    ),
+  ]);
 }
 
-interface HttpHit { path: string; headers: http.IncomingHttpHeaders; body: Buffer }
-async function httpServer(reply: (n: number) => { status: number; headers?: Record<string, string>; body?: Uint8Array }) {
+interface HttpHit {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+async function httpServer(
+  reply: (n: number) => { status: number; headers?: Record<string, string>; body?: Uint8Array },
+) {
   const hits: HttpHit[] = [];
   const srv = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       const raw = Buffer.concat(parts);
-      hits.push({ path: req.url ?? '', headers: req.headers, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw });
+      hits.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw,
+      });
       const r = reply(hits.length);
       for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
       res.statusCode = r.status;
@@ -46,17 +75,38 @@ async function httpServer(reply: (n: number) => { status: number; headers?: Reco
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { hits, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => { srv.closeAllConnections(); return new Promise<void>((r) => srv.close(() => r())); } };
+  return {
+    hits,
+    base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    close: () => {
+      srv.closeAllConnections();
+      return new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
 }
 
-interface GrpcHit { path: string; body: Buffer; metadata: grpc.Metadata }
+interface GrpcHit {
+  path: string;
+  body: Buffer;
+  metadata: grpc.Metadata;
+}
 async function grpcServer(reply: (n: number) => { error?: Partial<grpc.StatusObject>; body?: Uint8Array }) {
   const hits: GrpcHit[] = [];
   const server = new grpc.Server();
   const id = (b: Buffer) => b;
   for (const path of [TRACE_SERVICE_EXPORT_PATH, LOGS_SERVICE_EXPORT_PATH]) {
     server.addService(
-      { Export: { path, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
+      {
+        Export: {
+          path,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: id,
+          requestDeserialize: id,
+          responseSerialize: id,
+          responseDeserialize: id,
+        },
+      },
       {
         Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
           hits.push({ path, body: call.request, metadata: call.metadata });
@@ -67,7 +117,9 @@ async function grpcServer(reply: (n: number) => { error?: Partial<grpc.StatusObj
       },
     );
   }
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+  );
   return { hits, target: `127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.tryShutdown(() => r())) };
 }
 
@@ -79,7 +131,11 @@ function make(cfg: Record<string, unknown>, id = 'exporters.otlp') {
 function retryInfoMetadata(ms: number): grpc.Metadata {
   const t = otlpTypes();
   const ri = t.RetryInfo.encode({ retry_delay: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 } }).finish();
-  const st = t.RpcStatus.encode({ code: 8, message: 'slow down', details: [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: ri }] }).finish();
+  const st = t.RpcStatus.encode({
+    code: 8,
+    message: 'slow down',
+    details: [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: ri }],
+  }).finish();
   const md = new grpc.Metadata();
   md.set('grpc-status-details-bin', Buffer.from(st));
   return md;
@@ -93,17 +149,28 @@ describe('exporters/otlp', function () {
       const p = (c: Record<string, unknown>) => factory.configSchema.parse(c);
       expect(tracesUrl(p({})).href).to.equal('http://127.0.0.1:4318/v1/traces');
       expect(tracesUrl(p({ endpoint: 'https://otel.example:443/' })).href).to.equal('https://otel.example/v1/traces');
-      expect(tracesUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal('http://y:2/custom');
+      expect(tracesUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal(
+        'http://y:2/custom',
+      );
       expect(logsUrl(p({})).href).to.equal('http://127.0.0.1:4318/v1/logs');
-      expect(logsUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal('http://x:1/v1/logs');
+      expect(logsUrl(p({ endpoint: 'http://x:1', traces_endpoint: 'http://y:2/custom' })).href).to.equal(
+        'http://x:1/v1/logs',
+      );
       expect(logsUrl(p({ endpoint: 'http://x:1', logs_endpoint: 'http://z:3/l' })).href).to.equal('http://z:3/l');
       expect(grpcTarget(p({ protocol: 'grpc' }))).to.deep.equal({ target: '127.0.0.1:4317', tls: false });
-      expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'https://collector:4317' }))).to.deep.equal({ target: 'collector:4317', tls: true });
-      expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'http://collector:4317' }))).to.deep.equal({ target: 'collector:4317', tls: false });
+      expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'https://collector:4317' }))).to.deep.equal({
+        target: 'collector:4317',
+        tls: true,
+      });
+      expect(grpcTarget(p({ protocol: 'grpc', endpoint: 'http://collector:4317' }))).to.deep.equal({
+        target: 'collector:4317',
+        tls: false,
+      });
     });
 
     it('rejects bad endpoints and mixed-protocol keys', () => {
-      const issues = (c: unknown) => (factory.configSchema.safeParse(c).error?.issues ?? []).map((i) => i.path.join('.'));
+      const issues = (c: unknown) =>
+        (factory.configSchema.safeParse(c).error?.issues ?? []).map((i) => i.path.join('.'));
       expect(issues({ endpoint: '127.0.0.1:4318' })).to.deep.equal(['endpoint']);
       expect(issues({ protocol: 'grpc', traces_endpoint: 'http://x:1/v1/traces' })).to.deep.equal(['traces_endpoint']);
       expect(issues({ protocol: 'grpc', logs_endpoint: 'http://x:1/v1/logs' })).to.deep.equal(['logs_endpoint']);
@@ -145,7 +212,9 @@ describe('exporters/otlp', function () {
       expect(h.headers['content-encoding']).to.equal('gzip');
       expect(h.headers.authorization).to.equal('Bearer t');
       expect(h.body.equals(Buffer.concat(chunks.map((c) => c.data)))).to.equal(true);
-      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(5);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(
+        5,
+      );
       await exp.shutdown();
       await srv.close();
     });
@@ -153,16 +222,25 @@ describe('exporters/otlp', function () {
     it('sends uncompressed with compression: none and cuts at max_request_bytes', async () => {
       const srv = await httpServer(() => ({ status: 200 }));
       const chunks = [traceChunk(), traceChunk(), traceChunk()];
-      const { exp } = make({ endpoint: srv.base, compression: 'none', max_request_bytes: chunks[0].data.length + chunks[1].data.length });
+      const { exp } = make({
+        endpoint: srv.base,
+        compression: 'none',
+        max_request_bytes: chunks[0].data.length + chunks[1].data.length,
+      });
       await exp.consumeTraces(batchOf(...chunks));
       expect(srv.hits.map((h) => h.headers['content-encoding'])).to.deep.equal([undefined, undefined]);
-      expect(srv.hits.map((h) => h.body.length)).to.deep.equal([chunks[0].data.length + chunks[1].data.length, chunks[2].data.length]);
+      expect(srv.hits.map((h) => h.body.length)).to.deep.equal([
+        chunks[0].data.length + chunks[1].data.length,
+        chunks[2].data.length,
+      ]);
       await exp.shutdown();
       await srv.close();
     });
 
     it('retries 429 after the Retry-After delay, then resolves', async () => {
-      const srv = await httpServer((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
+      const srv = await httpServer((n) =>
+        n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+      );
       const { exp, s } = make({ endpoint: srv.base, retry_on_failure: fastRetry });
       const started = Date.now();
       await exp.consumeTraces(batchOf(traceChunk()));
@@ -173,9 +251,13 @@ describe('exporters/otlp', function () {
       await srv.close();
     });
 
-    it('treats 400 as permanent and reports the server\'s google.rpc.Status message', async () => {
+    it("treats 400 as permanent and reports the server's google.rpc.Status message", async () => {
       const status = otlpTypes().RpcStatus.encode({ code: 3, message: 'span 2 has no trace id' }).finish();
-      const srv = await httpServer(() => ({ status: 400, headers: { 'content-type': 'application/x-protobuf' }, body: status }));
+      const srv = await httpServer(() => ({
+        status: 400,
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: status,
+      }));
       const { exp } = make({ endpoint: srv.base, retry_on_failure: fastRetry });
       const c = traceChunk();
       const err = (await exp.consumeTraces(batchOf(c)).catch((e: unknown) => e)) as ExportRejectedError;
@@ -189,11 +271,22 @@ describe('exporters/otlp', function () {
     });
 
     it('resolves on a partial success but counts the rejected spans as permanent failures', async () => {
-      const body = otlpTypes().ExportTraceServiceResponse.encode({ partial_success: { rejected_spans: 1, error_message: 'one too old' } }).finish();
-      const srv = await httpServer(() => ({ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body }));
+      const body = otlpTypes()
+        .ExportTraceServiceResponse.encode({ partial_success: { rejected_spans: 1, error_message: 'one too old' } })
+        .finish();
+      const srv = await httpServer(() => ({
+        status: 200,
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      }));
       const { exp, s } = make({ endpoint: srv.base });
       await exp.consumeTraces(batchOf(traceChunk()));
-      expect(await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.otlp', kind: 'permanent' })).to.equal(1);
+      expect(
+        await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', {
+          exporter: 'exporters.otlp',
+          kind: 'permanent',
+        }),
+      ).to.equal(1);
       await exp.shutdown();
       await srv.close();
     });
@@ -207,12 +300,21 @@ describe('exporters/otlp', function () {
       expect(srv.hits.map((h) => h.path)).to.deep.equal(['/v1/logs']);
       expect(srv.hits[0].headers['content-type']).to.equal('application/x-protobuf');
       expect(srv.hits[0].body.equals(Buffer.concat([a.data, b.data]))).to.equal(true);
-      const decoded = otlpTypes().ExportLogsServiceRequest.decode(srv.hits[0].body) as unknown as { resource_logs: { scope_logs: { log_records: unknown[] }[] }[] };
+      const decoded = otlpTypes().ExportLogsServiceRequest.decode(srv.hits[0].body) as unknown as {
+        resource_logs: { scope_logs: { log_records: unknown[] }[] }[];
+      };
       expect(decoded.resource_logs.flatMap((r) => r.scope_logs.flatMap((sl) => sl.log_records))).to.have.length(5);
-      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' })).to.equal(5);
-      expect((await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })) ?? 0).to.equal(0);
+      expect(
+        await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' }),
+      ).to.equal(5);
+      expect(
+        (await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })) ?? 0,
+      ).to.equal(0);
       await exp.shutdown();
-      const other = make({ endpoint: 'http://127.0.0.1:1', logs_endpoint: `${srv.base}/custom/logs`, compression: 'none' }, 'exporters.otlp2');
+      const other = make(
+        { endpoint: 'http://127.0.0.1:1', logs_endpoint: `${srv.base}/custom/logs`, compression: 'none' },
+        'exporters.otlp2',
+      );
       await other.exp.consumeLogs?.({ chunks: [logChunk(1)] });
       expect(srv.hits.map((h) => h.path)).to.deep.equal(['/v1/logs', '/custom/logs']);
       await other.exp.shutdown();
@@ -220,14 +322,24 @@ describe('exporters/otlp', function () {
     });
 
     it('logs: a partial success counts the rejected log records; a 400 rejects for good with the trace ids', async () => {
-      const body = otlpTypes().ExportLogsServiceResponse.encode({ partial_success: { rejected_log_records: 2, error_message: 'two too old' } }).finish();
-      const srv = await httpServer((n) => (n === 1 ? { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body } : { status: 400 }));
+      const body = otlpTypes()
+        .ExportLogsServiceResponse.encode({
+          partial_success: { rejected_log_records: 2, error_message: 'two too old' },
+        })
+        .finish();
+      const srv = await httpServer((n) =>
+        n === 1 ? { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body } : { status: 400 },
+      );
       const { exp, s } = make({ endpoint: srv.base, retry_on_failure: fastRetry });
       await exp.consumeLogs?.({ chunks: [logChunk(3)] });
-      const failed = (kind: string) => metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.otlp', kind });
+      const failed = (kind: string) =>
+        metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.otlp', kind });
       expect(await failed('permanent')).to.equal(2);
       const bad = logChunk(4);
-      const err = await exp.consumeLogs?.({ chunks: [bad] }).then(() => 'resolved', (e: unknown) => e);
+      const err = await exp.consumeLogs?.({ chunks: [bad] }).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
       expect(err).to.be.instanceOf(ExportRejectedError);
       expect((err as ExportRejectedError).traceIds).to.deep.equal([bad.traceId]);
       expect((err as ExportRejectedError).message).to.contain('log chunk(s) rejected for good');
@@ -241,7 +353,10 @@ describe('exporters/otlp', function () {
       const srv = await httpServer(() => ({ status: 200 }));
       await srv.close();
       const { exp } = make({ endpoint: srv.base, retry_on_failure: { ...fastRetry, max_elapsed_time: '100ms' } });
-      const err = (await exp.consumeTraces(batchOf(traceChunk())).then(() => 'resolved', (e: unknown) => e)) as ExportError;
+      const err = (await exp.consumeTraces(batchOf(traceChunk())).then(
+        () => 'resolved',
+        (e: unknown) => e,
+      )) as ExportError;
       expect(err).to.not.equal('resolved');
       expect(err.retriable).to.equal(true);
       await exp.shutdown();
@@ -258,13 +373,17 @@ describe('exporters/otlp', function () {
       expect(srv.hits).to.have.length(1);
       expect(srv.hits[0].body.equals(Buffer.concat(chunks.map((c) => c.data)))).to.equal(true);
       expect(srv.hits[0].metadata.get('x-tenant')).to.deep.equal(['acme']);
-      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(3);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(
+        3,
+      );
       await exp.shutdown();
       await srv.close();
     });
 
     it('calls LogsService/Export for log chunks; a logs partial success counts log records', async () => {
-      const body = otlpTypes().ExportLogsServiceResponse.encode({ partial_success: { rejected_log_records: 1 } }).finish();
+      const body = otlpTypes()
+        .ExportLogsServiceResponse.encode({ partial_success: { rejected_log_records: 1 } })
+        .finish();
       const srv = await grpcServer(() => ({ body }));
       const { exp, s } = make({ protocol: 'grpc', endpoint: srv.target, compression: 'none' });
       const chunks = [logChunk(2), logChunk(1)];
@@ -272,9 +391,18 @@ describe('exporters/otlp', function () {
       await exp.consumeTraces(batchOf(traceChunk('a', 1)));
       expect(srv.hits.map((h) => h.path)).to.deep.equal([LOGS_SERVICE_EXPORT_PATH, TRACE_SERVICE_EXPORT_PATH]);
       expect(srv.hits[0].body.equals(Buffer.concat(chunks.map((c) => c.data)))).to.equal(true);
-      expect(await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' })).to.equal(3);
-      expect(await metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', { exporter: 'exporters.otlp', kind: 'permanent' })).to.equal(1);
-      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(1);
+      expect(
+        await metricValue(s.metrics, 'tusk_exporter_sent_log_records_total', { exporter: 'exporters.otlp' }),
+      ).to.equal(3);
+      expect(
+        await metricValue(s.metrics, 'tusk_exporter_failed_log_records_total', {
+          exporter: 'exporters.otlp',
+          kind: 'permanent',
+        }),
+      ).to.equal(1);
+      expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.otlp' })).to.equal(
+        1,
+      );
       await exp.shutdown();
       await srv.close();
     });
@@ -289,7 +417,11 @@ describe('exporters/otlp', function () {
     });
 
     it('treats RESOURCE_EXHAUSTED as retriable only with RetryInfo, and waits the RetryInfo delay', async () => {
-      const withInfo = await grpcServer((n) => (n === 1 ? { error: { code: grpc.status.RESOURCE_EXHAUSTED, details: 'slow down', metadata: retryInfoMetadata(600) } } : {}));
+      const withInfo = await grpcServer((n) =>
+        n === 1
+          ? { error: { code: grpc.status.RESOURCE_EXHAUSTED, details: 'slow down', metadata: retryInfoMetadata(600) } }
+          : {},
+      );
       const a = make({ protocol: 'grpc', endpoint: withInfo.target, retry_on_failure: fastRetry });
       const started = Date.now();
       await a.exp.consumeTraces(batchOf(traceChunk()));
@@ -322,10 +454,29 @@ describe('exporters/otlp', function () {
     it('gives up retriably on DEADLINE_EXCEEDED when the server is too slow', async () => {
       const slow = new grpc.Server();
       const id = (b: Buffer) => b;
-      slow.addService({ Export: { path: TRACE_SERVICE_EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
-        { Export: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => setTimeout(() => cb(null, Buffer.alloc(0)), 1000) });
-      const port = await new Promise<number>((res, rej) => slow.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-      const { exp } = make({ protocol: 'grpc', endpoint: `127.0.0.1:${port}`, timeout: '100ms', retry_on_failure: { ...fastRetry, max_elapsed_time: '250ms' } });
+      slow.addService(
+        {
+          Export: {
+            path: TRACE_SERVICE_EXPORT_PATH,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: id,
+            requestDeserialize: id,
+            responseSerialize: id,
+            responseDeserialize: id,
+          },
+        },
+        { Export: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => setTimeout(() => cb(null, Buffer.alloc(0)), 1000) },
+      );
+      const port = await new Promise<number>((res, rej) =>
+        slow.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+      );
+      const { exp } = make({
+        protocol: 'grpc',
+        endpoint: `127.0.0.1:${port}`,
+        timeout: '100ms',
+        retry_on_failure: { ...fastRetry, max_elapsed_time: '250ms' },
+      });
       const err = (await exp.consumeTraces(batchOf(traceChunk())).catch((e: unknown) => e)) as ExportError;
       expect(err.retriable).to.equal(true);
       expect(err.status).to.equal(grpc.status.DEADLINE_EXCEEDED);

@@ -9,7 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { TRACE_SERVICE_EXPORT_PATH } from '../../../pipeline/sdk/otlp';
 import { factory } from '../../../exporters/otlp/factory';
 import type { ExportError } from '../../../pipeline/sdk/exporterhelper/errors';
-import { batchOf, chunkOf, newTraceId, resourceSpans, settings, span } from '../../pipeline/sdk/exporterhelper/fixtures';
+import {
+  batchOf,
+  chunkOf,
+  newTraceId,
+  resourceSpans,
+  settings,
+  span,
+} from '../../pipeline/sdk/exporterhelper/fixtures';
 import { selfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 import type { SelfSigned } from '../../pipeline/sdk/exporterhelper/tls-fixture';
 
@@ -23,15 +30,26 @@ const oneBatch = () => {
 describe('exporters/otlp TLS', function () {
   this.timeout(20000);
   let tls: SelfSigned;
-  before(() => { tls = selfSigned(); });
+  before(() => {
+    tls = selfSigned();
+  });
 
   it('OTLP/HTTPS: trusts the server through ca_file, refuses it without, accepts it with insecure_skip_verify', async () => {
     let hits = 0;
-    const srv = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => { req.resume(); req.on('end', () => { hits++; res.end(); }); });
+    const srv = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        hits++;
+        res.end();
+      });
+    });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const endpoint = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
     try {
-      const trusted = factory.create(settings(), factory.configSchema.parse({ endpoint, tls: { ca_file: tls.certFile }, retry_on_failure: noRetry }));
+      const trusted = factory.create(
+        settings(),
+        factory.configSchema.parse({ endpoint, tls: { ca_file: tls.certFile }, retry_on_failure: noRetry }),
+      );
       await trusted.start(host);
       await trusted.consumeTraces(oneBatch());
       await trusted.shutdown();
@@ -44,7 +62,10 @@ describe('exporters/otlp TLS', function () {
       await untrusted.shutdown();
       expect(hits).to.equal(1);
 
-      const skip = factory.create(settings(), factory.configSchema.parse({ endpoint, tls: { insecure_skip_verify: true }, retry_on_failure: noRetry }));
+      const skip = factory.create(
+        settings(),
+        factory.configSchema.parse({ endpoint, tls: { insecure_skip_verify: true }, retry_on_failure: noRetry }),
+      );
       await skip.consumeTraces(oneBatch());
       await skip.shutdown();
       expect(hits).to.equal(2);
@@ -59,19 +80,52 @@ describe('exporters/otlp TLS', function () {
     const id = (b: Buffer) => b;
     let hits = 0;
     server.addService(
-      { Export: { path: TRACE_SERVICE_EXPORT_PATH, requestStream: false, responseStream: false, requestSerialize: id, requestDeserialize: id, responseSerialize: id, responseDeserialize: id } },
-      { Export: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => { hits++; cb(null, Buffer.alloc(0)); } },
+      {
+        Export: {
+          path: TRACE_SERVICE_EXPORT_PATH,
+          requestStream: false,
+          responseStream: false,
+          requestSerialize: id,
+          requestDeserialize: id,
+          responseSerialize: id,
+          responseDeserialize: id,
+        },
+      },
+      {
+        Export: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => {
+          hits++;
+          cb(null, Buffer.alloc(0));
+        },
+      },
     );
     const creds = grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false);
-    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+    );
     try {
-      const exp = factory.create(settings(), factory.configSchema.parse({ protocol: 'grpc', endpoint: `https://127.0.0.1:${port}`, tls: { ca_file: tls.certFile }, retry_on_failure: noRetry }));
+      const exp = factory.create(
+        settings(),
+        factory.configSchema.parse({
+          protocol: 'grpc',
+          endpoint: `https://127.0.0.1:${port}`,
+          tls: { ca_file: tls.certFile },
+          retry_on_failure: noRetry,
+        }),
+      );
       await exp.start(host);
       await exp.consumeTraces(oneBatch());
       await exp.shutdown();
       expect(hits).to.equal(1);
 
-      const plain = factory.create(settings(), factory.configSchema.parse({ protocol: 'grpc', endpoint: `127.0.0.1:${port}`, timeout: '1s', retry_on_failure: noRetry }));
+      const plain = factory.create(
+        settings(),
+        factory.configSchema.parse({
+          protocol: 'grpc',
+          endpoint: `127.0.0.1:${port}`,
+          timeout: '1s',
+          retry_on_failure: noRetry,
+        }),
+      );
       const err = (await plain.consumeTraces(oneBatch()).catch((e: unknown) => e)) as ExportError;
       expect(err.retriable).to.equal(true);
       await plain.shutdown();
@@ -82,7 +136,10 @@ describe('exporters/otlp TLS', function () {
   });
 
   it('fails start when a TLS file cannot be read', async () => {
-    const exp = factory.create(settings(), factory.configSchema.parse({ endpoint: 'https://127.0.0.1:1', tls: { ca_file: '/nonexistent/ca.pem' } }));
+    const exp = factory.create(
+      settings(),
+      factory.configSchema.parse({ endpoint: 'https://127.0.0.1:1', tls: { ca_file: '/nonexistent/ca.pem' } }),
+    );
     const err = await exp.start(host).catch((e: NodeJS.ErrnoException) => e.code);
     expect(err).to.equal('ENOENT');
     await exp.shutdown();

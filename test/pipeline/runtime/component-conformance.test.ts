@@ -6,9 +6,22 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { builtinFactories } from '../../../pipeline/runtime/registry';
-import type { AnyFactory, Component, ComponentSettings, ExporterFactory, Host, ProcessorFactory, ReceiverFactory, TracesConsumer } from '../../../pipeline/sdk/component';
+import type {
+  AnyFactory,
+  Component,
+  ComponentSettings,
+  ExporterFactory,
+  Host,
+  ProcessorFactory,
+  ReceiverFactory,
+  TracesConsumer,
+} from '../../../pipeline/sdk/component';
 
-const HOST: Host = { reportFatalError: (err) => { throw err; } };
+const HOST: Host = {
+  reportFatalError: (err) => {
+    throw err;
+  },
+};
 const NEXT: TracesConsumer & { consumeLogs: () => Promise<void> } = {
   capabilities: { mutatesData: false },
   consumeTraces: async () => undefined,
@@ -38,10 +51,20 @@ function build(f: AnyFactory, config: unknown): Component {
 
 describe('pipeline: component conformance (every built-in factory)', () => {
   const registry = builtinFactories();
-  const factories: AnyFactory[] = (['receiver', 'processor', 'exporter'] as const).flatMap((k) => registry.types(k).map((t) => registry.get(k, t)!));
+  const factories: AnyFactory[] = (['receiver', 'processor', 'exporter'] as const).flatMap((k) =>
+    registry.types(k).map((t) => registry.get(k, t)!),
+  );
 
   it('covers every kind', () => {
-    expect(factories.map((f) => `${f.kind}/${f.type}`)).to.include.members(['receiver/otlp', 'receiver/kafka', 'processor/tail_sampling', 'exporter/kafka', 'exporter/jaeger', 'exporter/otlp', 'exporter/debug']);
+    expect(factories.map((f) => `${f.kind}/${f.type}`)).to.include.members([
+      'receiver/otlp',
+      'receiver/kafka',
+      'processor/tail_sampling',
+      'exporter/kafka',
+      'exporter/jaeger',
+      'exporter/otlp',
+      'exporter/debug',
+    ]);
   });
 
   for (const f of factories) {

@@ -14,11 +14,22 @@ describe('pipeline fan-out', () => {
     const seen: TraceBatch[] = [];
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const quick: TracesConsumer = { capabilities: { mutatesData: false }, consumeTraces: async (b) => void seen.push(b) };
-    const slow: TracesConsumer = { capabilities: { mutatesData: false }, consumeTraces: async (b) => { seen.push(b); await held; } };
+    const quick: TracesConsumer = {
+      capabilities: { mutatesData: false },
+      consumeTraces: async (b) => void seen.push(b),
+    };
+    const slow: TracesConsumer = {
+      capabilities: { mutatesData: false },
+      consumeTraces: async (b) => {
+        seen.push(b);
+        await held;
+      },
+    };
     const told: number[] = [];
     let done = false;
-    const p = fanoutTraces([quick, slow]).consumeTraces({ chunks: [chunk], onChunkSettled: (i) => told.push(i) }).then(() => (done = true));
+    const p = fanoutTraces([quick, slow])
+      .consumeTraces({ chunks: [chunk], onChunkSettled: (i) => told.push(i) })
+      .then(() => (done = true));
     await new Promise((r) => setImmediate(r));
     expect(seen).to.have.length(2);
     for (const b of seen) {

@@ -9,7 +9,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { defineExporterFactory, defineProcessorFactory, defineReceiverFactory, type ReceiverNext } from '../../../pipeline/sdk/component';
+import {
+  defineExporterFactory,
+  defineProcessorFactory,
+  defineReceiverFactory,
+  type ReceiverNext,
+} from '../../../pipeline/sdk/component';
 import { FactoryRegistry } from '../../../pipeline/runtime/registry';
 import { Service } from '../../../pipeline/runtime/service';
 import { loadServiceConfig } from '../../../config/service/load';
@@ -31,7 +36,9 @@ const fakeReceiver = defineReceiverFactory({
         if (config.fail_start) throw new Error('port taken');
         events.push(`start ${s.id}`);
       },
-      async shutdown() { events.push(`stop ${s.id}`); },
+      async shutdown() {
+        events.push(`stop ${s.id}`);
+      },
     };
   },
 });
@@ -41,11 +48,17 @@ const fakeProcessor = defineProcessorFactory({
   configSchema: z.object({ label: z.string().default('x') }).strict(),
   create: (s, _config, next) => ({
     capabilities: { mutatesData: false },
-    async start() { events.push(`start ${s.id}`); },
-    async shutdown() { events.push(`stop ${s.id}`); },
+    async start() {
+      events.push(`start ${s.id}`);
+    },
+    async shutdown() {
+      events.push(`stop ${s.id}`);
+    },
     consumeTraces: (b, sig) => next.consumeTraces(b, sig),
     consumeLogs: (b, sig) => (next.consumeLogs ? next.consumeLogs(b, sig) : Promise.resolve()),
-    reconfigure: (c: unknown) => { reconfigured.push(c); },
+    reconfigure: (c: unknown) => {
+      reconfigured.push(c);
+    },
   }),
 });
 
@@ -56,12 +69,25 @@ function exporterFactory(type: string, takesLogs: boolean) {
     create: (s, config) => {
       const base = {
         capabilities: { mutatesData: false },
-        async start() { events.push(`start ${s.id}`); },
-        async shutdown() { events.push(`stop ${s.id}`); },
+        async start() {
+          events.push(`start ${s.id}`);
+        },
+        async shutdown() {
+          events.push(`stop ${s.id}`);
+        },
         health: () => ({ ready: config.ready, detail: config.ready ? 'ok' : 'backend unreachable' }),
-        async consumeTraces(b: TraceBatch) { (received[s.id] ??= []).push(b); },
+        async consumeTraces(b: TraceBatch) {
+          (received[s.id] ??= []).push(b);
+        },
       };
-      return takesLogs ? { ...base, async consumeLogs(b: LogBatch) { (receivedLogs[s.id] ??= []).push(b); } } : base;
+      return takesLogs
+        ? {
+            ...base,
+            async consumeLogs(b: LogBatch) {
+              (receivedLogs[s.id] ??= []).push(b);
+            },
+          }
+        : base;
     },
   });
 }
@@ -108,7 +134,9 @@ function newService(config: Awaited<ReturnType<typeof load>>, pipelines?: string
 const chunk = { traceId: '0af7651916cd43dd8448eb211c80319c', data: new Uint8Array([1, 2, 3]), spanCount: 1 };
 
 describe('pipeline/runtime/service: the component graph', () => {
-  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-svc-')); });
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-svc-'));
+  });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => {
     events.length = 0;
@@ -159,9 +187,15 @@ describe('pipeline/runtime/service: the component graph', () => {
   it('rolls back what started when a component fails to start', async () => {
     const svc = newService(await load(FILE({ failStart: true })));
     let error: Error | undefined;
-    await svc.start().catch((e: Error) => { error = e; });
+    await svc.start().catch((e: Error) => {
+      error = e;
+    });
     expect(error?.message).to.contain('receivers.in failed to start: port taken');
-    expect(events.filter((e) => e.startsWith('stop'))).to.include.members(['stop exporters.jaegerish', 'stop exporters.kafkaish', 'stop processors.tag@main']);
+    expect(events.filter((e) => e.startsWith('stop'))).to.include.members([
+      'stop exporters.jaegerish',
+      'stop exporters.kafkaish',
+      'stop processors.tag@main',
+    ]);
   });
 
   it('reports readiness per component', async () => {
@@ -169,7 +203,10 @@ describe('pipeline/runtime/service: the component graph', () => {
     expect(svc.status().every((c) => !c.ready)).to.equal(true);
     await svc.start();
     const status = svc.status();
-    expect(status.find((c) => c.id === 'exporters.jaegerish')).to.include({ ready: false, detail: 'backend unreachable' });
+    expect(status.find((c) => c.id === 'exporters.jaegerish')).to.include({
+      ready: false,
+      detail: 'backend unreachable',
+    });
     expect(status.find((c) => c.id === 'exporters.kafkaish')?.ready).to.equal(true);
     await svc.shutdown();
   });
@@ -180,7 +217,9 @@ describe('pipeline/runtime/service: the component graph', () => {
     expect(svc.reconfigure(await load(FILE({ label: 'y' })))).to.deep.equal([]);
     expect(reconfigured).to.deep.equal([{ label: 'y' }]);
     const rewired = (await load(FILE())).pipelines;
-    const changed = await load(FILE({ label: 'z' }).replace('exporters: ["jaegerish", "kafkaish"]', 'exporters: ["kafkaish", "jaegerish"]'));
+    const changed = await load(
+      FILE({ label: 'z' }).replace('exporters: ["jaegerish", "kafkaish"]', 'exporters: ["kafkaish", "jaegerish"]'),
+    );
     expect(rewired.size).to.equal(2);
     const problems = svc.reconfigure(changed);
     expect(problems.join('\n')).to.contain('pipeline "main" changed its wiring');

@@ -47,11 +47,14 @@ function fakeTime() {
 
 /** failing fails `times` times with `err`, then resolves with 'ok'; it counts its calls. */
 function failing(times: number, err: () => unknown) {
-  const f = { calls: 0, run: async (): Promise<string> => {
-    f.calls++;
-    if (f.calls <= times) throw err();
-    return 'ok';
-  } };
+  const f = {
+    calls: 0,
+    run: async (): Promise<string> => {
+      f.calls++;
+      if (f.calls <= times) throw err();
+      return 'ok';
+    },
+  };
   return f;
 }
 
@@ -67,20 +70,30 @@ describe('pipeline/sdk/retry', () => {
         max_elapsed_time: 60000,
       });
       const other = retryOnFailureSchemaWith({
-        initial_interval: '100ms', max_interval: '5s', max_elapsed_time: '30s', multiplier: 3,
+        initial_interval: '100ms',
+        max_interval: '5s',
+        max_elapsed_time: '30s',
+        multiplier: 3,
       });
       expect(other.parse({})).to.include({
-        initial_interval: 100, max_interval: 5000, max_elapsed_time: 30000, multiplier: 3,
+        initial_interval: 100,
+        max_interval: 5000,
+        max_elapsed_time: 30000,
+        multiplier: 3,
       });
       const raw = { initial_interval: '250ms', max_elapsed_time: '0', enabled: 'false', randomization_factor: '0' };
       expect(schema.parse(raw)).to.include({
-        initial_interval: 250, max_elapsed_time: 0, enabled: false, randomization_factor: 0,
+        initial_interval: 250,
+        max_elapsed_time: 0,
+        enabled: false,
+        randomization_factor: 0,
       });
     });
 
     it('rejects max_interval < initial_interval, unknown keys, a zero initial interval, a factor outside 0..1', () => {
-      expect(messages(schema.safeParse({ initial_interval: '5s', max_interval: '1s' })))
-        .to.deep.equal(['max_interval: must be at least initial_interval (5000ms), got 1000ms']);
+      expect(messages(schema.safeParse({ initial_interval: '5s', max_interval: '1s' }))).to.deep.equal([
+        'max_interval: must be at least initial_interval (5000ms), got 1000ms',
+      ]);
       expect(schema.safeParse({ max_elapsed: '1s' }).success).to.equal(false);
       expect(schema.safeParse({ initial_interval: 0 }).success).to.equal(false);
       expect(schema.safeParse({ randomization_factor: 1.5 }).success).to.equal(false);
@@ -103,8 +116,9 @@ describe('pipeline/sdk/retry', () => {
   describe('backoff rule', () => {
     it('grows the interval by the multiplier and stops at max_interval', () => {
       const p = policy({ initialIntervalMs: 1000, maxIntervalMs: 30000 });
-      expect([0, 1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffInterval(p, n)))
-        .to.deep.equal([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+      expect([0, 1, 2, 3, 4, 5, 6, 50, 5000].map((n) => backoffInterval(p, n))).to.deep.equal([
+        1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000,
+      ]);
       const slower = policy({ initialIntervalMs: 100, multiplier: 1.5, maxIntervalMs: 1000 });
       expect(backoffInterval(slower, 2)).to.equal(225);
     });
@@ -114,8 +128,10 @@ describe('pipeline/sdk/retry', () => {
       expect(backoffDelay(p, 2, undefined, () => 0)).to.equal(2000);
       expect(backoffDelay(p, 2, undefined, () => 0.5)).to.equal(4000);
       expect(backoffDelay(p, 2, undefined, () => 0.999999)).to.equal(5999);
-      expect(backoffDelay(p, 5, undefined, () => 0.999999))
-        .to.equal(44999, 'max_interval caps the interval, not the randomized wait');
+      expect(backoffDelay(p, 5, undefined, () => 0.999999)).to.equal(
+        44999,
+        'max_interval caps the interval, not the randomized wait',
+      );
       for (let i = 0; i < 200; i++) expect(backoffDelay(p, 3)).to.be.within(4000, 12000);
       const fixed = policy({ randomizationFactor: 0 });
       expect(backoffDelay(fixed, 1, undefined, () => 0.9)).to.equal(200, 'factor 0 = no jitter');
@@ -146,17 +162,25 @@ describe('pipeline/sdk/retry', () => {
       const v = await retry(policy(), f.run, { ...opts, onRetry: (_e, d, n) => retries.push([n, d]) });
       expect(v).to.equal('ok');
       expect(f.calls).to.equal(4);
-      expect(retries).to.deep.equal([[1, 100], [2, 200], [3, 400]]);
+      expect(retries).to.deep.equal([
+        [1, 100],
+        [2, 200],
+        [3, 400],
+      ]);
       expect(t.waits).to.deep.equal([100, 200, 400]);
     });
 
     it('passes the 0-based attempt number to the attempt', async () => {
       const { opts } = fakeTime();
       const seen: number[] = [];
-      await retry(policy(), async (n) => {
-        seen.push(n);
-        if (n < 2) throw new Error('again');
-      }, opts);
+      await retry(
+        policy(),
+        async (n) => {
+          seen.push(n);
+          if (n < 2) throw new Error('again');
+        },
+        opts,
+      );
       expect(seen).to.deep.equal([0, 1, 2]);
     });
 

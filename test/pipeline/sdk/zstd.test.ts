@@ -52,14 +52,16 @@ describe('pipeline/sdk/zstd', () => {
     }
   });
 
-  it('bounds streaming frames (no declared size) per block: the hand-made RLE frame and Java\'s zstd', async () => {
+  it("bounds streaming frames (no declared size) per block: the hand-made RLE frame and Java's zstd", async () => {
     const three = rleFrame(3);
     expect(zstdDecompressedBound(three)).to.equal(3 * ZSTD_BLOCK_SIZE_MAX);
     const out = await zstdDecompress(three);
     expect(out.length).to.equal(3 * ZSTD_BLOCK_SIZE_MAX); // the hand-made frame is real zstd
     expect(out.every((b) => b === 0x61)).to.equal(true);
     const bound = zstdDecompressedBound(JAVA_VECTORS.zstd);
-    expect(bound).to.be.at.least(JAVA_VECTOR_INPUT.length).and.at.most(JAVA_VECTOR_INPUT.length + ZSTD_BLOCK_SIZE_MAX);
+    expect(bound)
+      .to.be.at.least(JAVA_VECTOR_INPUT.length)
+      .and.at.most(JAVA_VECTOR_INPUT.length + ZSTD_BLOCK_SIZE_MAX);
   });
 
   it('decompresses within the limit, and checks the real size exactly', async () => {
@@ -77,7 +79,10 @@ describe('pipeline/sdk/zstd', () => {
     const undeclared = rleFrame(800);
     expect(declared.length).to.be.lessThan(10 * 1024);
     expect(undeclared.length).to.be.lessThan(4 * 1024);
-    for (const [what, bomb] of [['declared', declared], ['undeclared', undeclared]] as const) {
+    for (const [what, bomb] of [
+      ['declared', declared],
+      ['undeclared', undeclared],
+    ] as const) {
       expect(zstdDecompressedBound(bomb), what).to.equal(100 * 1024 * 1024);
       const before = process.memoryUsage().arrayBuffers;
       const t0 = Date.now();
@@ -91,7 +96,11 @@ describe('pipeline/sdk/zstd', () => {
 
   it('reads concatenated frames and skips skippable frames', async () => {
     const a = await zstdCompress(Buffer.from('first '));
-    const skippable = Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18]), Buffer.from([3, 0, 0, 0]), Buffer.from('abc')]);
+    const skippable = Buffer.concat([
+      Buffer.from([0x5a, 0x2a, 0x4d, 0x18]),
+      Buffer.from([3, 0, 0, 0]),
+      Buffer.from('abc'),
+    ]);
     const b = rleFrame(1, 0x62);
     const all = Buffer.concat([a, skippable, b]);
     expect(zstdDecompressedBound(all)).to.equal(6 + ZSTD_BLOCK_SIZE_MAX);
@@ -122,7 +131,11 @@ describe('pipeline/sdk/zstd', () => {
   it('rejects a frame whose headers are fine but whose compressed block is corrupt', async () => {
     // One last compressed block of 16 bytes 0xff: its literals header asks for a Huffman table from a
     // previous block that does not exist.
-    const bad = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3]), Buffer.from([1 | (2 << 1) | (16 << 3), 0, 0]), Buffer.alloc(16, 0xff)]);
+    const bad = Buffer.concat([
+      Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3]),
+      Buffer.from([1 | (2 << 1) | (16 << 3), 0, 0]),
+      Buffer.alloc(16, 0xff),
+    ]);
     expect(zstdDecompressedBound(bad)).to.equal(ZSTD_BLOCK_SIZE_MAX);
     const err = await rejection(decompressZstdBounded(bad, 1024 * 1024));
     expect(err).to.not.be.instanceOf(ZstdTooLargeError);

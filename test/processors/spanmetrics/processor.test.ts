@@ -12,7 +12,13 @@ import { chunkOf, metricValue, newSpanId, newTraceId, settings } from '../tail-s
 
 function recordingNext(): ProcessorNext & { batches: TraceBatch[] } {
   const batches: TraceBatch[] = [];
-  return { batches, capabilities: { mutatesData: false }, consumeTraces: async (b) => { batches.push(b); } };
+  return {
+    batches,
+    capabilities: { mutatesData: false },
+    consumeTraces: async (b) => {
+      batches.push(b);
+    },
+  };
 }
 
 describe('processors/spanmetrics', () => {
@@ -33,10 +39,14 @@ describe('processors/spanmetrics', () => {
     expect(next.batches[0]).to.equal(batch);
     expect(await metricValue(s.metrics, 'http_requests_total', { service: 'shop', operation: 'db' })).to.equal(2);
     expect(await metricValue(s.metrics, 'http_requests_total', { service: 'shop', operation: 'GET /a' })).to.equal(1);
-    expect(await metricValue(s.metrics, 'http_errors_total', { service: 'shop', operation: 'db', status: 'error' })).to.equal(1);
+    expect(
+      await metricValue(s.metrics, 'http_errors_total', { service: 'shop', operation: 'db', status: 'error' }),
+    ).to.equal(1);
     expect(await metricValue(s.metrics, 'http_errors_total', { operation: 'GET /a' })).to.equal(0);
     const text = await s.metrics.metrics();
-    expect(text).to.match(/http_request_duration_seconds_count\{service="shop",operation="db",kind="server",status="unset"\} 1/);
+    expect(text).to.match(
+      /http_request_duration_seconds_count\{service="shop",operation="db",kind="server",status="unset"\} 1/,
+    );
     expect(text).to.match(/trace_duration_ms_sum\{service="shop",operation="GET \/a"\} 120/);
     await p.shutdown();
   });
@@ -47,34 +57,64 @@ describe('processors/spanmetrics', () => {
     const traceId = newTraceId();
     const root = newSpanId();
     const span = (spanId: string, parentSpanId: string, name: string, kind: number, code: 0 | 2) => ({
-      traceId, spanId, parentSpanId, traceState: '', flags: 0, name, kind, startTimeUnixNano: 1_000_000_000n,
-      endTimeUnixNano: 1_050_000_000n, attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0,
-      links: [], droppedLinksCount: 0, status: { code, message: '' },
+      traceId,
+      spanId,
+      parentSpanId,
+      traceState: '',
+      flags: 0,
+      name,
+      kind,
+      startTimeUnixNano: 1_000_000_000n,
+      endTimeUnixNano: 1_050_000_000n,
+      attributes: [],
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      status: { code, message: '' },
     });
-    const data = encodeTraces([{
-      resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: 'shop' } }], droppedAttributesCount: 0, entityRefs: [] },
-      schemaUrl: '',
-      scopeSpans: [{
-        scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
-        spans: [
-          span(root, '', 'GET /cart', 2, 0),
-          span(newSpanId(), root, 'SELECT', 3, 2),
-          span(newSpanId(), root, 'render', 1, 0),
-          span(newSpanId(), root, 'cart.updated process', 5, 2),
+    const data = encodeTraces([
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { type: 'string', value: 'shop' } }],
+          droppedAttributesCount: 0,
+          entityRefs: [],
+        },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans: [
+              span(root, '', 'GET /cart', 2, 0),
+              span(newSpanId(), root, 'SELECT', 3, 2),
+              span(newSpanId(), root, 'render', 1, 0),
+              span(newSpanId(), root, 'cart.updated process', 5, 2),
+            ],
+          },
         ],
-      }],
-    }]);
+      },
+    ]);
     await p.consumeTraces({ chunks: [{ traceId, data, spanCount: 4 }] });
     expect(await metricValue(s.metrics, 'http_requests_total', { service: 'shop' })).to.equal(2);
     expect(await metricValue(s.metrics, 'http_requests_total', { operation: 'SELECT' })).to.equal(0);
     expect(await metricValue(s.metrics, 'http_errors_total', { service: 'shop' })).to.equal(1);
-    expect(await metricValue(s.metrics, 'http_errors_total', { operation: 'cart.updated process', kind: 'consumer' })).to.equal(1);
+    expect(
+      await metricValue(s.metrics, 'http_errors_total', { operation: 'cart.updated process', kind: 'consumer' }),
+    ).to.equal(1);
     expect(await metricValue(s.metrics, 'traces_span_metrics_calls_total', { service_name: 'shop' })).to.equal(4);
-    expect(await metricValue(s.metrics, 'traces_span_metrics_calls_total', {
-      span_name: 'SELECT', span_kind: 'SPAN_KIND_CLIENT', status_code: 'STATUS_CODE_ERROR',
-    })).to.equal(1);
+    expect(
+      await metricValue(s.metrics, 'traces_span_metrics_calls_total', {
+        span_name: 'SELECT',
+        span_kind: 'SPAN_KIND_CLIENT',
+        status_code: 'STATUS_CODE_ERROR',
+      }),
+    ).to.equal(1);
     const text = await s.metrics.metrics();
-    expect(text).to.match(/traces_span_metrics_duration_seconds_count\{service_name="shop",span_name="render",span_kind="SPAN_KIND_INTERNAL",status_code="STATUS_CODE_UNSET"\} 1/);
+    expect(text).to.match(
+      /traces_span_metrics_duration_seconds_count\{service_name="shop",span_name="render",span_kind="SPAN_KIND_INTERNAL",status_code="STATUS_CODE_UNSET"\} 1/,
+    );
     expect(text).to.match(/trace_duration_ms_count\{service="shop",operation="GET \/cart"\} 1/);
     await p.shutdown();
   });
@@ -92,11 +132,16 @@ describe('processors/spanmetrics', () => {
 
   it('passes a downstream rejection back to the sender', async () => {
     const s = settings('spanmetrics');
-    const failing: ProcessorNext = { capabilities: { mutatesData: false }, consumeTraces: () => Promise.reject(new Error('backend down')) };
+    const failing: ProcessorNext = {
+      capabilities: { mutatesData: false },
+      consumeTraces: () => Promise.reject(new Error('backend down')),
+    };
     const p = factory.create(s, factory.createDefaultConfig(), failing);
     const chunk = chunkOf([{ traceId: newTraceId() }]);
     let caught: unknown;
-    await p.consumeTraces({ chunks: [chunk] }).catch((e: unknown) => { caught = e; });
+    await p.consumeTraces({ chunks: [chunk] }).catch((e: unknown) => {
+      caught = e;
+    });
     expect(String(caught)).to.contain('backend down');
   });
 

@@ -16,8 +16,13 @@ describe('tail_sampling buffer triggers', () => {
     await h.advance(200);
     expect(h.next.exportedTraceIds()).to.deep.equal([id]);
     expect(await status(settled)).to.equal('resolved');
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'root_settled' })).to.equal(1);
-    const lag = (await h.settings.metrics.getSingleMetric('tusk_sampler_decision_lag_seconds')!.get()).values as { metricName?: string; value: number }[];
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'root_settled' }),
+    ).to.equal(1);
+    const lag = (await h.settings.metrics.getSingleMetric('tusk_sampler_decision_lag_seconds')!.get()).values as {
+      metricName?: string;
+      value: number;
+    }[];
     expect(lag.find((v) => v.metricName === 'tusk_sampler_decision_lag_seconds_count')?.value).to.equal(1);
     expect(lag.find((v) => v.metricName === 'tusk_sampler_decision_lag_seconds_sum')?.value).to.be.closeTo(2.1, 0.001);
   });
@@ -31,7 +36,9 @@ describe('tail_sampling buffer triggers', () => {
     await h.advance(300);
     expect(h.next.exportedTraceIds()).to.deep.equal([id]);
     expect(await status(settled)).to.equal('resolved');
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'decision_wait' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'decision_wait' }),
+    ).to.equal(1);
   });
 
   it('a late root moves the deadline earlier, never later', async () => {
@@ -52,22 +59,35 @@ describe('tail_sampling buffer triggers', () => {
     const h = await harness({ max_spans_per_trace: 3 });
     const id = newTraceId();
     const parent = newSpanId();
-    void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: parent }, { traceId: id, parentSpanId: parent }])] });
+    void h.p.consumeTraces({
+      chunks: [
+        chunkOf([
+          { traceId: id, parentSpanId: parent },
+          { traceId: id, parentSpanId: parent },
+        ]),
+      ],
+    });
     await h.advance(0);
     expect(h.next.calls).to.equal(0);
     void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: parent }])] });
     await h.advance(0);
     expect(h.next.exportedTraceIds()).to.deep.equal([id]);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'max_spans_per_trace' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'max_spans_per_trace' }),
+    ).to.equal(1);
   });
 
   it('decides at once when max_bytes_per_trace is reached', async () => {
     const h = await harness({ max_bytes_per_trace: 2000 });
     const id = newTraceId();
-    void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId(), attributes: { blob: 'x'.repeat(3000) } }])] });
+    void h.p.consumeTraces({
+      chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId(), attributes: { blob: 'x'.repeat(3000) } }])],
+    });
     await h.advance(0);
     expect(h.next.exportedTraceIds()).to.deep.equal([id]);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'max_bytes_per_trace' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'max_bytes_per_trace' }),
+    ).to.equal(1);
   });
 
   it('over max_buffered_bytes, decides the oldest traces early and counts evictions', async () => {
@@ -75,7 +95,9 @@ describe('tail_sampling buffer triggers', () => {
     const ids = Array.from({ length: 6 }, () => newTraceId());
     const settles = ids.map((id, i) => {
       h.clock.now += 10;
-      return h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId(), attributes: { pad: 'y'.repeat(600), i } }])] });
+      return h.p.consumeTraces({
+        chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId(), attributes: { pad: 'y'.repeat(600), i } }])],
+      });
     });
     expect(h.p.stats().bytes).to.be.above(6000);
     await h.advance(0);
@@ -83,7 +105,9 @@ describe('tail_sampling buffer triggers', () => {
     expect(exported.length).to.be.within(1, 5);
     expect(exported).to.deep.equal(ids.slice(0, exported.length)); // oldest first
     expect(h.p.stats().bytes).to.be.at.most(6000);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_evictions_total', { reason: 'max_buffered_bytes' })).to.equal(exported.length);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_evictions_total', { reason: 'max_buffered_bytes' }),
+    ).to.equal(exported.length);
     // Nothing was dropped: the rest is still buffered and decided in time.
     await h.advance(61_000);
     expect(h.next.exportedTraceIds().sort()).to.deep.equal([...ids].sort());
@@ -103,7 +127,14 @@ describe('tail_sampling buffer triggers', () => {
   it('reports buffered traces, spans and bytes as gauges', async () => {
     const h = await harness({ decision_wait: '60s' });
     const id = newTraceId();
-    void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }, { traceId: id, parentSpanId: newSpanId() }])] });
+    void h.p.consumeTraces({
+      chunks: [
+        chunkOf([
+          { traceId: id, parentSpanId: newSpanId() },
+          { traceId: id, parentSpanId: newSpanId() },
+        ]),
+      ],
+    });
     await h.advance(0);
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_traces_buffered')).to.equal(1);
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_spans_buffered')).to.equal(2);

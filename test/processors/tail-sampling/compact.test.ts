@@ -53,7 +53,11 @@ describe('tail_sampling compact', () => {
 
 describe('tail_sampling holding chunks', () => {
   it('with ack "buffered" holds a copy: the caller may reuse its buffer as soon as the chunk is accepted', async () => {
-    const h = await harness({ ack: 'buffered', root_settle_delay: 0, policies: [{ name: 'keep', type: 'always_sample' }] });
+    const h = await harness({
+      ack: 'buffered',
+      root_settle_delay: 0,
+      policies: [{ name: 'keep', type: 'always_sample' }],
+    });
     const id = newTraceId();
     const chunk = chunkOf([{ traceId: id }, { traceId: id, parentSpanId: newSpanId() }]);
     const fetch = Buffer.alloc(1 << 20);
@@ -74,14 +78,20 @@ describe('tail_sampling detaching slow traces (ack "settled")', () => {
   });
 
   it('copies a trace that outlives the detach age out of its fetch, and later chunks of it on arrival', async () => {
-    const h = await harness({ root_settle_delay: '1s', decision_wait: '30s', policies: [{ name: 'keep', type: 'always_sample' }] });
+    const h = await harness({
+      root_settle_delay: '1s',
+      decision_wait: '30s',
+      policies: [{ name: 'keep', type: 'always_sample' }],
+    });
     const id = newTraceId();
     const first = inFetch(chunkOf([{ traceId: id, parentSpanId: newSpanId(), name: 'early' }]).data); // no root yet: waits
     const settled = h.p.consumeTraces({ chunks: [{ traceId: id, data: first.view, spanCount: 1 }] });
     first.view = Buffer.alloc(0);
     await h.advance(1000);
     await gc();
-    expect(first.fetch.deref(), 'younger than the detach age (2 s): held as a view of its fetch').to.not.equal(undefined);
+    expect(first.fetch.deref(), 'younger than the detach age (2 s): held as a view of its fetch').to.not.equal(
+      undefined,
+    );
     await h.advance(1100);
     await gc();
     expect(first.fetch.deref(), 'detached: the fetch is free').to.equal(undefined);
@@ -94,6 +104,11 @@ describe('tail_sampling detaching slow traces (ack "settled")', () => {
     await h.advance(30_000);
     expect(await status(settled)).to.equal('resolved');
     expect(await status(settledLater)).to.equal('resolved');
-    expect(h.next.exportedSpans().map((sp) => sp.name).sort()).to.deep.equal(['early', 'late'], 'the copies hold the same spans');
+    expect(
+      h.next
+        .exportedSpans()
+        .map((sp) => sp.name)
+        .sort(),
+    ).to.deep.equal(['early', 'late'], 'the copies hold the same spans');
   });
 });

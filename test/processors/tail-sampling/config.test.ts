@@ -7,21 +7,60 @@ import { configSchema } from '../../../processors/tail-sampling/config';
 function issues(raw: unknown): { path: string; message: string; code: string }[] {
   const r = configSchema.safeParse(raw);
   if (r.success) return [];
-  return r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''), message: i.message, code: i.code }));
+  return r.error.issues.map((i) => ({
+    path: i.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, ''),
+    message: i.message,
+    code: i.code,
+  }));
 }
 
 describe('tail_sampling config', () => {
   it('has a valid default config with documented defaults, new object each call', () => {
     const a = factory.createDefaultConfig();
-    expect(a).to.include({ decision_wait: 10_000, root_settle_delay: 2_000, tick_interval: 100, max_buffered_bytes: 256 * 1024 ** 2, ack: 'settled', state: 'memory' });
-    expect(a.redis).to.deep.equal({ url: 'redis://127.0.0.1:6379', key_prefix: 'tusk:', sync_interval: 1000, ledger_ttl: 3_600_000, ledger_dropped_sample: 0.01 });
-    expect(a.policies).to.deep.equal([{ name: 'adaptive', type: 'adaptive', base_rate: 0.1, error_multiplier: 2, slow_multiplier: 1.5, slow_quantile: 'p95', min_observations: 100, min_rate: 0.001, use_error_boost: true, hash_salt: '' }]);
+    expect(a).to.include({
+      decision_wait: 10_000,
+      root_settle_delay: 2_000,
+      tick_interval: 100,
+      max_buffered_bytes: 256 * 1024 ** 2,
+      ack: 'settled',
+      state: 'memory',
+    });
+    expect(a.redis).to.deep.equal({
+      url: 'redis://127.0.0.1:6379',
+      key_prefix: 'tusk:',
+      sync_interval: 1000,
+      ledger_ttl: 3_600_000,
+      ledger_dropped_sample: 0.01,
+    });
+    expect(a.policies).to.deep.equal([
+      {
+        name: 'adaptive',
+        type: 'adaptive',
+        base_rate: 0.1,
+        error_multiplier: 2,
+        slow_multiplier: 1.5,
+        slow_quantile: 'p95',
+        min_observations: 100,
+        min_rate: 0.001,
+        use_error_boost: true,
+        hash_salt: '',
+      },
+    ]);
     expect(factory.createDefaultConfig()).to.not.equal(a);
     expect(factory.type).to.equal('tail_sampling');
   });
 
   it('parses units, @env strings and the redis URL shorthand', () => {
-    const c = configSchema.parse({ decision_wait: '30s', max_buffered_bytes: '1GiB', num_traces: '5000', redis: 'redis://r:6380', state: 'redis' });
+    const c = configSchema.parse({
+      decision_wait: '30s',
+      max_buffered_bytes: '1GiB',
+      num_traces: '5000',
+      redis: 'redis://r:6380',
+      state: 'redis',
+    });
     expect(c.decision_wait).to.equal(30_000);
     expect(c.max_buffered_bytes).to.equal(1024 ** 3);
     expect(c.num_traces).to.equal(5000);
@@ -31,7 +70,7 @@ describe('tail_sampling config', () => {
     expect(configSchema.safeParse({ redis: { ledger_dropped_sample: 1.5 } }).success).to.equal(false);
   });
 
-  it('retry_on_failure has the exporters\' shape and meaning of 0, with its own defaults', () => {
+  it("retry_on_failure has the exporters' shape and meaning of 0, with its own defaults", () => {
     expect(factory.createDefaultConfig().retry_on_failure).to.deep.equal({
       enabled: true,
       initial_interval: 100,
@@ -56,23 +95,99 @@ describe('tail_sampling config', () => {
   });
 
   const bad: { name: string; raw: unknown; path: string; match?: RegExp }[] = [
-    { name: 'unknown policy type', raw: { policies: [{ name: 'a', type: 'sometimes' }] }, path: 'policies[0].type', match: /always_sample/ },
+    {
+      name: 'unknown policy type',
+      raw: { policies: [{ name: 'a', type: 'sometimes' }] },
+      path: 'policies[0].type',
+      match: /always_sample/,
+    },
     { name: 'empty name', raw: { policies: [{ name: '', type: 'always_sample' }] }, path: 'policies[0].name' },
     { name: 'missing top-level name', raw: { policies: [{ type: 'always_sample' }] }, path: 'policies[0].name' },
-    { name: 'duplicate names', raw: { policies: [{ name: 'a', type: 'always_sample' }, { name: 'a', type: 'never' }] }, path: 'policies[1].name', match: /duplicate/ },
-    { name: 'percentage out of range', raw: { policies: [{ name: 'a', type: 'always_sample' }, { name: 'b', type: 'never' }, { name: 'c', type: 'probabilistic', percentage: 150 }] }, path: 'policies[2].percentage' },
-    { name: 'probabilistic without a rate', raw: { policies: [{ name: 'c', type: 'probabilistic' }] }, path: 'policies[0].percentage' },
-    { name: 'unknown policy key', raw: { policies: [{ name: 'c', type: 'status_code', codes: ['ERROR'], extra: 1 }] }, path: 'policies[0]' },
-    { name: 'bad status code', raw: { policies: [{ name: 'c', type: 'status_code', codes: ['BROKEN'] }] }, path: 'policies[0].codes[0]' },
-    { name: 'latency without threshold', raw: { policies: [{ name: 'l', type: 'latency' }] }, path: 'policies[0].threshold_ms' },
-    { name: 'latency upper below threshold', raw: { policies: [{ name: 'l', type: 'latency', threshold_ms: 100, upper_threshold_ms: 50 }] }, path: 'policies[0].upper_threshold_ms' },
-    { name: 'bad regex', raw: { policies: [{ name: 's', type: 'string_attribute', key: 'k', values: ['ok', '(['], regex: true }] }, path: 'policies[0].values[1]' },
-    { name: 'numeric min > max', raw: { policies: [{ name: 'n', type: 'numeric_attribute', key: 'k', min: 5, max: 1 }] }, path: 'policies[0].max' },
-    { name: 'span_count max < min', raw: { policies: [{ name: 's', type: 'span_count', min_spans: 5, max_spans: 2 }] }, path: 'policies[0].max_spans' },
-    { name: 'rate_limiting both units', raw: { policies: [{ name: 'r', type: 'rate_limiting', spans_per_second: 1, traces_per_second: 1 }] }, path: 'policies[0].spans_per_second' },
-    { name: 'adaptive base_rate > 1', raw: { policies: [{ name: 'a', type: 'adaptive', base_rate: 2 }] }, path: 'policies[0].base_rate' },
-    { name: 'nested unknown type', raw: { policies: [{ name: 'a', type: 'and', policies: [{ type: 'nah' }] }] }, path: 'policies[0].policies[0].type' },
-    { name: 'nested drop', raw: { policies: [{ name: 'a', type: 'and', policies: [{ type: 'drop', policies: [{ type: 'always_sample' }] }] }] }, path: 'policies[0].policies[0].type', match: /top level/ },
+    {
+      name: 'duplicate names',
+      raw: {
+        policies: [
+          { name: 'a', type: 'always_sample' },
+          { name: 'a', type: 'never' },
+        ],
+      },
+      path: 'policies[1].name',
+      match: /duplicate/,
+    },
+    {
+      name: 'percentage out of range',
+      raw: {
+        policies: [
+          { name: 'a', type: 'always_sample' },
+          { name: 'b', type: 'never' },
+          { name: 'c', type: 'probabilistic', percentage: 150 },
+        ],
+      },
+      path: 'policies[2].percentage',
+    },
+    {
+      name: 'probabilistic without a rate',
+      raw: { policies: [{ name: 'c', type: 'probabilistic' }] },
+      path: 'policies[0].percentage',
+    },
+    {
+      name: 'unknown policy key',
+      raw: { policies: [{ name: 'c', type: 'status_code', codes: ['ERROR'], extra: 1 }] },
+      path: 'policies[0]',
+    },
+    {
+      name: 'bad status code',
+      raw: { policies: [{ name: 'c', type: 'status_code', codes: ['BROKEN'] }] },
+      path: 'policies[0].codes[0]',
+    },
+    {
+      name: 'latency without threshold',
+      raw: { policies: [{ name: 'l', type: 'latency' }] },
+      path: 'policies[0].threshold_ms',
+    },
+    {
+      name: 'latency upper below threshold',
+      raw: { policies: [{ name: 'l', type: 'latency', threshold_ms: 100, upper_threshold_ms: 50 }] },
+      path: 'policies[0].upper_threshold_ms',
+    },
+    {
+      name: 'bad regex',
+      raw: { policies: [{ name: 's', type: 'string_attribute', key: 'k', values: ['ok', '(['], regex: true }] },
+      path: 'policies[0].values[1]',
+    },
+    {
+      name: 'numeric min > max',
+      raw: { policies: [{ name: 'n', type: 'numeric_attribute', key: 'k', min: 5, max: 1 }] },
+      path: 'policies[0].max',
+    },
+    {
+      name: 'span_count max < min',
+      raw: { policies: [{ name: 's', type: 'span_count', min_spans: 5, max_spans: 2 }] },
+      path: 'policies[0].max_spans',
+    },
+    {
+      name: 'rate_limiting both units',
+      raw: { policies: [{ name: 'r', type: 'rate_limiting', spans_per_second: 1, traces_per_second: 1 }] },
+      path: 'policies[0].spans_per_second',
+    },
+    {
+      name: 'adaptive base_rate > 1',
+      raw: { policies: [{ name: 'a', type: 'adaptive', base_rate: 2 }] },
+      path: 'policies[0].base_rate',
+    },
+    {
+      name: 'nested unknown type',
+      raw: { policies: [{ name: 'a', type: 'and', policies: [{ type: 'nah' }] }] },
+      path: 'policies[0].policies[0].type',
+    },
+    {
+      name: 'nested drop',
+      raw: {
+        policies: [{ name: 'a', type: 'and', policies: [{ type: 'drop', policies: [{ type: 'always_sample' }] }] }],
+      },
+      path: 'policies[0].policies[0].type',
+      match: /top level/,
+    },
     { name: 'empty policy list', raw: { policies: [] }, path: 'policies' },
     { name: 'bad duration', raw: { decision_wait: 'soon' }, path: 'decision_wait' },
     { name: 'unknown top-level key', raw: { decison_wait: '1s' }, path: '' },
@@ -100,6 +215,14 @@ describe('tail_sampling config', () => {
   }
 
   it('reports every problem, not only the first', () => {
-    expect(issues({ decision_wait: 'x', policies: [{ name: 'a', type: 'probabilistic', rate: 7 }, { name: 'a', type: 'never' }] }).length).to.be.at.least(3);
+    expect(
+      issues({
+        decision_wait: 'x',
+        policies: [
+          { name: 'a', type: 'probabilistic', rate: 7 },
+          { name: 'a', type: 'never' },
+        ],
+      }).length,
+    ).to.be.at.least(3);
   });
 });

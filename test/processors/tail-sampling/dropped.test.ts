@@ -17,7 +17,8 @@ async function sampler(ack: 'buffered' | 'settled') {
   const lines: Array<{ level: number; msg: string }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l !== '') lines.push(JSON.parse(l) as { level: number; msg: string });
+      for (const l of chunk.toString().split('\n'))
+        if (l !== '') lines.push(JSON.parse(l) as { level: number; msg: string });
       cb();
     },
   });
@@ -29,8 +30,17 @@ async function sampler(ack: 'buffered' | 'settled') {
     policies: [{ name: 'all', type: 'always_sample' }],
     retry_on_failure: { initial_interval: '2ms', max_interval: '5ms', max_elapsed_time: '40ms' },
   });
-  const settings = { id: 'processors.tail_sampling', name: 'tail_sampling', logger: pino({ level: 'info' }, sink), metrics: new Registry() };
-  const p = new TailSamplingProcessor(settings, config, next, { state: new FakeSamplingState(), now: () => clock.now, autoTick: false });
+  const settings = {
+    id: 'processors.tail_sampling',
+    name: 'tail_sampling',
+    logger: pino({ level: 'info' }, sink),
+    metrics: new Registry(),
+  };
+  const p = new TailSamplingProcessor(settings, config, next, {
+    state: new FakeSamplingState(),
+    now: () => clock.now,
+    autoTick: false,
+  });
   await p.start(HOST);
   const advance = async (ms: number) => {
     clock.now += ms;
@@ -42,7 +52,11 @@ async function sampler(ack: 'buffered' | 'settled') {
 const threeSpans = () => {
   const traceId = newTraceId();
   const root = '1111111111111111';
-  return chunkOf([{ traceId, spanId: root }, { traceId, parentSpanId: root }, { traceId, parentSpanId: root }]);
+  return chunkOf([
+    { traceId, spanId: root },
+    { traceId, parentSpanId: root },
+    { traceId, parentSpanId: root },
+  ]);
 };
 
 describe('tail_sampling: data dropped after it was acknowledged', () => {
@@ -54,9 +68,13 @@ describe('tail_sampling: data dropped after it was acknowledged', () => {
     await s.advance(10_000);
     await new Promise((r) => setTimeout(r, 150));
     expect(await metricValue(s.metrics, 'tusk_sampler_dropped_traces_total', { reason: 'gave_up' })).to.equal(1);
-    expect(await metricValue(s.metrics, 'tusk_sampler_dropped_spans_total', { reason: 'gave_up' })).to.equal(chunk.spanCount);
+    expect(await metricValue(s.metrics, 'tusk_sampler_dropped_spans_total', { reason: 'gave_up' })).to.equal(
+      chunk.spanCount,
+    );
     const line = s.lines.find((l) => l.msg.startsWith('dropped '));
-    expect(line?.msg).to.contain(`dropped 1 traces (${chunk.spanCount} spans) after retries`).and.contain('ECONNREFUSED');
+    expect(line?.msg)
+      .to.contain(`dropped 1 traces (${chunk.spanCount} spans) after retries`)
+      .and.contain('ECONNREFUSED');
     expect(line?.level).to.equal(40);
     await s.p.shutdown();
   });
@@ -66,7 +84,12 @@ describe('tail_sampling: data dropped after it was acknowledged', () => {
     for (let i = 0; i < 1000; i++) s.next.steps.push(new Error('down'));
     const settled = s.p.consumeTraces({ chunks: [threeSpans()] });
     await s.advance(10_000);
-    expect(await settled.then(() => 'resolved', () => 'rejected')).to.equal('rejected');
+    expect(
+      await settled.then(
+        () => 'resolved',
+        () => 'rejected',
+      ),
+    ).to.equal('rejected');
     expect(await metricValue(s.metrics, 'tusk_sampler_dropped_traces_total', { reason: 'gave_up' })).to.equal(0);
     expect(s.lines.some((l) => l.msg.startsWith('dropped '))).to.equal(false);
     await s.p.shutdown();
@@ -79,7 +102,9 @@ describe('tail_sampling: data dropped after it was acknowledged', () => {
     await s.p.consumeTraces({ chunks: [chunk] });
     await s.advance(10_000);
     await new Promise((r) => setTimeout(r, 20));
-    expect(await metricValue(s.metrics, 'tusk_sampler_dropped_spans_total', { reason: 'rejected' })).to.equal(chunk.spanCount);
+    expect(await metricValue(s.metrics, 'tusk_sampler_dropped_spans_total', { reason: 'rejected' })).to.equal(
+      chunk.spanCount,
+    );
     await s.p.shutdown();
   });
 });

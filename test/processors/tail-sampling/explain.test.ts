@@ -31,21 +31,35 @@ describe('tail_sampling explainDecision across replicas', () => {
 
     it('says what a fingerprint-only entry tells: from Redis (bucket, no policy) or on the deciding replica', () => {
       const fromRedis: LedgerRecord = {
-        traceId: RECORD.traceId, decision: 'not_sampled', policy: FINGERPRINT_POLICY, reason: '', inputs: {},
-        decidedAt: 1_700_000_100_000, fingerprintOnly: { windowMs: 900_000 },
+        traceId: RECORD.traceId,
+        decision: 'not_sampled',
+        policy: FINGERPRINT_POLICY,
+        reason: '',
+        inputs: {},
+        decidedAt: 1_700_000_100_000,
+        fingerprintOnly: { windowMs: 900_000 },
       };
       const e = explainRecord(fromRedis, 'replicaB', { traceIdHash: 0.734 });
       expect(e.kind).to.equal('dropped-fingerprint');
       expect(e.explanation).to.contain('only a 5-byte fingerprint of its id, recorded between ');
-      expect(e.explanation).to.contain(`${new Date(1_700_000_100_000).toISOString()} and ${new Date(1_700_001_000_000).toISOString()}`);
+      expect(e.explanation).to.contain(
+        `${new Date(1_700_000_100_000).toISOString()} and ${new Date(1_700_001_000_000).toISOString()}`,
+      );
       expect(e.explanation).to.contain('trace-id hash is 0.734000');
       const local: LedgerRecord = {
-        ...RECORD, decision: 'not_sampled', policy: '(none)', reason: '', inputs: {}, decidedBy: 'replicaA',
+        ...RECORD,
+        decision: 'not_sampled',
+        policy: '(none)',
+        reason: '',
+        inputs: {},
+        decidedBy: 'replicaA',
         fingerprintOnly: { windowMs: 0 },
       };
       const l = explainRecord(local, 'replicaA');
       expect(l.kind).to.equal('dropped-fingerprint');
-      expect(l.explanation).to.contain('decided by replica replicaA by policy (none); its reason and inputs were not kept');
+      expect(l.explanation).to.contain(
+        'decided by replica replicaA by policy (none); its reason and inputs were not kept',
+      );
     });
 
     it('names the deciding replica when only the shared entry is known here', () => {
@@ -58,7 +72,9 @@ describe('tail_sampling explainDecision across replicas', () => {
 
     it('says when this replica decided but no longer holds the reason', () => {
       const e = explainRecord({ ...RECORD, reason: '', inputs: {}, decidedBy: 'replicaA' }, 'replicaA');
-      expect(e.explanation).to.match(/^decided by this replica \(replicaA\); its reason and inputs are no longer in its memory/);
+      expect(e.explanation).to.match(
+        /^decided by this replica \(replicaA\); its reason and inputs are no longer in its memory/,
+      );
     });
 
     it('says when the entry does not name a replica (previous ledger layout)', () => {
@@ -72,7 +88,10 @@ describe('tail_sampling explainDecision across replicas', () => {
     const ledger = new Map<string, LedgerRecord>();
     const policies = [{ name: 'quarter', type: 'probabilistic', percentage: 25 }];
     const a = await harness({ root_settle_delay: 0, policies }, { ledger, replicaId: 'replicaA' });
-    const b = await harness({ root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] }, { ledger, replicaId: 'replicaB' });
+    const b = await harness(
+      { root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] },
+      { ledger, replicaId: 'replicaB' },
+    );
     let id = newTraceId();
     while (traceIdHash(id) >= 0.25) id = newTraceId();
     const root = newSpanId();
@@ -85,7 +104,13 @@ describe('tail_sampling explainDecision across replicas', () => {
     expect(onA).to.not.have.property('explanation');
 
     const onB = await b.p.explainDecision(id);
-    expect(onB).to.deep.include({ decision: 'sampled', policy: 'quarter', decidedBy: 'replicaA', reason: '', decidedAt: onA?.decidedAt });
+    expect(onB).to.deep.include({
+      decision: 'sampled',
+      policy: 'quarter',
+      decidedBy: 'replicaA',
+      reason: '',
+      decidedAt: onA?.decidedAt,
+    });
     expect(onB?.inputs).to.deep.equal({ sampling_threshold: 'c', adjusted_count: 4 });
     expect(onB?.explanation).to.match(/^held by replica replicaA: /);
 
@@ -102,7 +127,10 @@ describe('tail_sampling explainDecision across replicas', () => {
 
   it('a dropped trace carries no threshold; an unshared (memory-like) state answers without decidedBy', async () => {
     const ledger = new Map<string, LedgerRecord>();
-    const a = await harness({ root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] }, { ledger, replicaId: 'replicaA' });
+    const a = await harness(
+      { root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] },
+      { ledger, replicaId: 'replicaA' },
+    );
     const b = await harness({ root_settle_delay: 0 }, { ledger, replicaId: 'replicaB' });
     const id = newTraceId();
     void a.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] });

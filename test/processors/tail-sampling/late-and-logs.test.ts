@@ -25,7 +25,11 @@ describe('tail_sampling late spans and logs', () => {
     expect(await status(late2)).to.equal('resolved');
     expect(h.next.calls).to.equal(2);
     expect(h.next.exportedTraceIds()).to.deep.equal([id, id, id]);
-    expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal(['keep', 'keep', 'keep']);
+    expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal([
+      'keep',
+      'keep',
+      'keep',
+    ]);
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_spans_total')).to.equal(2);
   });
 
@@ -33,7 +37,9 @@ describe('tail_sampling late spans and logs', () => {
     const h = await harness({ root_settle_delay: 0, policies: [{ name: 'none', type: 'never' }] });
     const id = newTraceId();
     await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
-    expect(await status(h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }))).to.equal('resolved');
+    expect(
+      await status(h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] })),
+    ).to.equal('resolved');
     expect(h.next.calls).to.equal(0);
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_spans_total')).to.equal(1);
   });
@@ -41,7 +47,14 @@ describe('tail_sampling late spans and logs', () => {
   it('spans of a trace decided elsewhere follow the ledger at the next tick, without waiting', async () => {
     const ledger = new Map<string, DecisionRecord>();
     const id = newTraceId();
-    ledger.set(id, { traceId: id, decision: 'sampled', policy: 'errors', reason: 'other replica', inputs: {}, decidedAt: 1 });
+    ledger.set(id, {
+      traceId: id,
+      decision: 'sampled',
+      policy: 'errors',
+      reason: 'other replica',
+      inputs: {},
+      decidedAt: 1,
+    });
     const h = await harness({ decision_wait: '30s', policies: [{ name: 'none', type: 'never' }] }, { ledger });
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] });
     await h.advance(100);
@@ -58,7 +71,14 @@ describe('tail_sampling late spans and logs', () => {
     // Another replica records its decision after our lookup but before our decision.
     await h.p.tick();
     expect(h.state.calls.lookupDecisions).to.equal(1);
-    h.state.ledger.set(id, { traceId: id, decision: 'not_sampled', policy: 'other', reason: 'raced', inputs: {}, decidedAt: 1 });
+    h.state.ledger.set(id, {
+      traceId: id,
+      decision: 'not_sampled',
+      policy: 'other',
+      reason: 'raced',
+      inputs: {},
+      decidedAt: 1,
+    });
     await h.advance(1000);
     expect(h.state.calls.recordDecisions).to.equal(1);
     expect(await status(settled)).to.equal('resolved');
@@ -75,11 +95,15 @@ describe('tail_sampling late spans and logs', () => {
     await h.advance(100);
     expect(await status(settled)).to.equal('resolved');
     expect(h.next.calls).to.equal(1);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_state_errors_total', { op: 'record_decisions' })).to.equal(1);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_state_errors_total', { op: 'lookup_decisions' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_state_errors_total', { op: 'record_decisions' }),
+    ).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_state_errors_total', { op: 'lookup_decisions' }),
+    ).to.equal(1);
   });
 
-  it('a late span follows the decision from the state\'s local ledger, without a lookup', async () => {
+  it("a late span follows the decision from the state's local ledger, without a lookup", async () => {
     const h = await harness({ root_settle_delay: 0, policies: [{ name: 'keep', type: 'always_sample' }] });
     const id = newTraceId();
     await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
@@ -98,14 +122,14 @@ describe('tail_sampling late spans and logs', () => {
     const id = newTraceId();
     await Promise.all([h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] }), h.advance(100)]);
     expect(h.state.ledger.has(id), 'the ledger holds nothing').to.equal(false);
-    expect(h.state.remembered.get(id)?.policy, 'the decision was handed to the state\'s local store').to.equal('keep');
+    expect(h.state.remembered.get(id)?.policy, "the decision was handed to the state's local store").to.equal('keep');
     const asked = h.state.calls.recentDecision;
     const late = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] });
     await h.advance(100);
     expect(await status(late)).to.equal('resolved');
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_late_spans_total')).to.equal(1);
     expect(h.next.exportedSpans().map((s) => s.attributes?.['sampling.policy'])).to.deep.equal(['keep', 'keep']);
-    expect(h.state.calls.recentDecision, 'the late span asked the state\'s local store').to.be.greaterThan(asked);
+    expect(h.state.calls.recentDecision, "the late span asked the state's local store").to.be.greaterThan(asked);
     expect((await h.p.explainDecision(id))?.policy).to.equal('keep');
   });
 
@@ -117,7 +141,7 @@ describe('tail_sampling late spans and logs', () => {
     expect(await status(logs)).to.equal('resolved');
     expect(h.state.ledger.has(id)).to.equal(false);
     expect(h.state.calls.recordDecisions, 'logs alone never write the ledger').to.equal(0);
-    expect(h.state.remembered.get(id)?.policy, 'held in the state\'s local store').to.equal('keep');
+    expect(h.state.remembered.get(id)?.policy, "held in the state's local store").to.equal('keep');
     const late = h.p.consumeLogs({ chunks: [logChunk(id, 2)] });
     await h.advance(100);
     expect(await status(late)).to.equal('resolved');
@@ -171,7 +195,14 @@ describe('tail_sampling late spans and logs', () => {
     const id = newTraceId();
     const logs = h.p.consumeLogs({ chunks: [logChunk(id)] });
     await h.advance(100);
-    h.state.ledger.set(id, { traceId: id, decision: 'sampled', policy: 'slow', reason: 'other owner', inputs: {}, decidedAt: 1 });
+    h.state.ledger.set(id, {
+      traceId: id,
+      decision: 'sampled',
+      policy: 'slow',
+      reason: 'other owner',
+      inputs: {},
+      decidedAt: 1,
+    });
     expect(await status(logs)).to.equal('pending');
     await h.advance(10_000);
     expect(await status(logs)).to.equal('resolved');

@@ -11,7 +11,11 @@ import { FakeNext, HOST, harness, status } from './helpers/harness';
 describe('tail_sampling lifecycle', () => {
   it('factory-built processor decides on its own timer and settles after the export', async () => {
     const next = new FakeNext();
-    const config = factory.configSchema.parse({ root_settle_delay: '50ms', tick_interval: '10ms', policies: [{ name: 'all', type: 'always_sample' }] });
+    const config = factory.configSchema.parse({
+      root_settle_delay: '50ms',
+      tick_interval: '10ms',
+      policies: [{ name: 'all', type: 'always_sample' }],
+    });
     const p = factory.create(settings(), config, next) as TailSamplingProcessor;
     await p.start(HOST);
     try {
@@ -36,7 +40,11 @@ describe('tail_sampling lifecycle', () => {
   it('two samplers can share one metrics registry (series labelled by processor)', async () => {
     const shared = settings('a');
     const a = factory.create(shared, factory.createDefaultConfig(), new FakeNext());
-    const b = factory.create({ ...shared, id: 'processors.b', name: 'b' }, factory.createDefaultConfig(), new FakeNext());
+    const b = factory.create(
+      { ...shared, id: 'processors.b', name: 'b' },
+      factory.createDefaultConfig(),
+      new FakeNext(),
+    );
     await Promise.all([a.shutdown(), b.shutdown()]);
     expect(shared.metrics.getSingleMetric('tusk_sampler_decisions_total')).to.not.equal(undefined);
   });
@@ -60,7 +68,9 @@ describe('tail_sampling lifecycle', () => {
     let caught: unknown;
     await h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] }).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(BackpressureError);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_rejected_chunks_total', { reason: 'backpressure' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_rejected_chunks_total', { reason: 'backpressure' }),
+    ).to.equal(1);
     release();
     await new Promise((r) => setTimeout(r, 5));
     expect(h.p.stats().exportingBytes).to.equal(0);
@@ -69,7 +79,10 @@ describe('tail_sampling lifecycle', () => {
   it('an aborted call gets its traces decided at the next tick (partition revoked)', async () => {
     const h = await harness({ decision_wait: '60s' });
     const ac = new AbortController();
-    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId(), parentSpanId: newSpanId() }])] }, ac.signal);
+    const settled = h.p.consumeTraces(
+      { chunks: [chunkOf([{ traceId: newTraceId(), parentSpanId: newSpanId() }])] },
+      ac.signal,
+    );
     await h.advance(100);
     expect(await status(settled)).to.equal('pending');
     ac.abort();
@@ -83,6 +96,8 @@ describe('tail_sampling lifecycle', () => {
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId(), parentSpanId: newSpanId() }])] });
     expect(await h.p.flush(1000)).to.equal(true);
     expect(await status(settled)).to.equal('resolved');
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'flush' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decision_triggers_total', { trigger: 'flush' }),
+    ).to.equal(1);
   });
 });

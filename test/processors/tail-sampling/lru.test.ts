@@ -10,7 +10,11 @@ import { FakeClock } from './state/random';
 class ModelLru {
   readonly map = new Map<number, { value: number; expiresAt: number }>();
   evicted = 0;
-  constructor(private readonly max: number, private readonly ttl: number, private readonly now: () => number) {}
+  constructor(
+    private readonly max: number,
+    private readonly ttl: number,
+    private readonly now: () => number,
+  ) {}
   get(k: number): number | undefined {
     const e = this.map.get(k);
     if (!e) return undefined;
@@ -64,7 +68,11 @@ describe('tail_sampling LruTtlMap', () => {
     m.set('c', '3');
     m.set('a', 'one'); // a is now the newest: b goes first
     m.set('d', '4');
-    expect([...m.oldestFirst()]).to.deep.equal([['c', '3'], ['a', 'one'], ['d', '4']]);
+    expect([...m.oldestFirst()]).to.deep.equal([
+      ['c', '3'],
+      ['a', 'one'],
+      ['d', '4'],
+    ]);
     expect(m.get('b')).to.equal(undefined);
     expect(m.sweep()).to.equal(0);
     expect(m.delete('c')).to.equal(true);

@@ -32,7 +32,7 @@ async function memoryHarness(raw: Record<string, unknown>) {
 }
 
 describe('tail_sampling recent decisions (one local store, memory state)', () => {
-  it('late spans follow the decision held in the state\'s store; explain answers the full record', async () => {
+  it("late spans follow the decision held in the state's store; explain answers the full record", async () => {
     const h = await memoryHarness({});
     const id = newTraceId();
     const root = newSpanId();
@@ -68,7 +68,7 @@ describe('tail_sampling recent decisions (one local store, memory state)', () =>
     expect((await h.p.explainDecision(id))?.policy).to.equal('keep');
   });
 
-  it('is bounded by decision_cache_size: an evicted trace\'s late span starts a new trace', async () => {
+  it("is bounded by decision_cache_size: an evicted trace's late span starts a new trace", async () => {
     const h = await memoryHarness({ decision_cache_size: 2, decision_wait: '10s' });
     const ids = [newTraceId(), newTraceId(), newTraceId()];
     for (const id of ids) {

@@ -30,7 +30,12 @@ describe('tail_sampling settle semantics', () => {
     await h.advance(100);
     expect(await status(settled)).to.equal('resolved');
     expect(h.next.calls).to.equal(0);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_decisions_total', { policy: '(none)', decision: 'not_sampled' })).to.equal(1);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_decisions_total', {
+        policy: '(none)',
+        decision: 'not_sampled',
+      }),
+    ).to.equal(1);
   });
 
   it('retries a retriable rejection with backoff and resolves once accepted', async () => {
@@ -41,11 +46,16 @@ describe('tail_sampling settle semantics', () => {
     expect(await status(settled, 60)).to.equal('resolved');
     expect(h.next.calls).to.equal(3);
     expect(h.next.traceBatches).to.have.length(1);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'retriable' })).to.equal(2);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'retriable' })).to.equal(
+      2,
+    );
   });
 
   it('after max_elapsed_time, rejects the chunk with the (retriable) error so the receiver does not commit', async () => {
-    const h = await harness({ root_settle_delay: 0, retry_on_failure: { initial_interval: '5ms', max_interval: '5ms', max_elapsed_time: '30ms' } });
+    const h = await harness({
+      root_settle_delay: 0,
+      retry_on_failure: { initial_interval: '5ms', max_interval: '5ms', max_elapsed_time: '30ms' },
+    });
     const down = new Error('down');
     for (let i = 0; i < 100; i++) h.next.steps.push(down);
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
@@ -55,7 +65,9 @@ describe('tail_sampling settle semantics', () => {
     await settled.catch((e) => (caught = e));
     expect(caught).to.equal(down);
     expect(h.next.calls).to.be.above(2);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(1);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'gave_up' })).to.equal(
+      1,
+    );
   });
 
   it('max_elapsed_time 0 means no limit (as for exporters): it retries until accepted', async () => {
@@ -84,7 +96,7 @@ describe('tail_sampling settle semantics', () => {
     expect(gaveUp).to.equal(1);
   });
 
-  it('waits at least the retryAfterMs of the next consumer\'s rejection before retrying', async () => {
+  it("waits at least the retryAfterMs of the next consumer's rejection before retrying", async () => {
     const h = await harness({ root_settle_delay: 0 });
     h.next.steps.push(new BackpressureError('exporter queue full', 150));
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
@@ -102,7 +114,9 @@ describe('tail_sampling settle semantics', () => {
     await h.advance(100);
     expect(await status(settled)).to.equal('resolved');
     expect(h.next.calls).to.equal(1);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'permanent' })).to.equal(1);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_export_failures_total', { kind: 'permanent' })).to.equal(
+      1,
+    );
   });
 
   it('ack "buffered" resolves as soon as the chunk is buffered', async () => {
@@ -160,7 +174,12 @@ describe('tail_sampling settle semantics', () => {
     expect(await status(settled)).to.equal('pending');
     await h.advance(10_000);
     expect(told).to.deep.equal([1, 0], 'the malformed chunk is never reported');
-    expect(await settled.then(() => 'resolved', (e: PipelineError) => (e.retriable ? 'retriable' : 'permanent'))).to.equal('permanent');
+    expect(
+      await settled.then(
+        () => 'resolved',
+        (e: PipelineError) => (e.retriable ? 'retriable' : 'permanent'),
+      ),
+    ).to.equal('permanent');
   });
 
   it('reports a late chunk of a dropped trace settled at once, and a dropped trace at its decision', async () => {
@@ -172,7 +191,11 @@ describe('tail_sampling settle semantics', () => {
     await h.advance(100);
     expect(told).to.deep.equal([id]);
     await settled;
-    void h.p.consumeTraces(withChunkSettledHook({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }, () => told.push(`late ${id}`)));
+    void h.p.consumeTraces(
+      withChunkSettledHook({ chunks: [chunkOf([{ traceId: id, parentSpanId: newSpanId() }])] }, () =>
+        told.push(`late ${id}`),
+      ),
+    );
     expect(told).to.deep.equal([id, `late ${id}`], 'reported during consumeTraces itself');
   });
 
@@ -189,7 +212,9 @@ describe('tail_sampling settle semantics', () => {
 
   it('splits downstream calls at send_batch_max_traces', async () => {
     const h = await harness({ root_settle_delay: 0, send_batch_max_traces: 16 });
-    const settled = h.p.consumeTraces({ chunks: chunksOf(Array.from({ length: 40 }, () => ({ traceId: newTraceId() }))) });
+    const settled = h.p.consumeTraces({
+      chunks: chunksOf(Array.from({ length: 40 }, () => ({ traceId: newTraceId() }))),
+    });
     await h.advance(100);
     await settled;
     expect(h.next.traceBatches.map((b) => b.chunks.length)).to.deep.equal([16, 16, 8]);

@@ -25,7 +25,11 @@ describe('tail_sampling BatchSettlement', () => {
   it('rejects with a retriable error when any chunk failed retriably, whatever the order, after all settled', async () => {
     const permanent = new PermanentError('ERR_TEST_BAD_CHUNK', 'bad chunk');
     const retriable = new Error('jaeger down');
-    for (const order of [[0, 1, 2], [2, 1, 0], [1, 0, 2]]) {
+    for (const order of [
+      [0, 1, 2],
+      [2, 1, 0],
+      [1, 0, 2],
+    ]) {
       const s = new BatchSettlement();
       const ws = [s.waiter(), s.waiter(), s.waiter()];
       const p = s.seal();
@@ -34,7 +38,10 @@ describe('tail_sampling BatchSettlement', () => {
       for (const i of order.slice(0, 2)) outcomes[i]();
       expect(await status(p), `order ${order}`).to.equal('pending');
       outcomes[order[2]]();
-      const caught = await p.then(() => undefined, (e: unknown) => e);
+      const caught = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(caught, `order ${order}`).to.equal(retriable);
     }
   });
@@ -46,7 +53,10 @@ describe('tail_sampling BatchSettlement', () => {
     const w = s.waiter();
     w.resolve();
     w.reject(new Error('too late'));
-    const caught = await s.seal().then(() => undefined, (e: unknown) => e);
+    const caught = await s.seal().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(caught).to.equal(permanent);
   });
 
@@ -66,7 +76,12 @@ describe('tail_sampling BatchSettlement', () => {
     expect(await status(p)).to.equal('pending', 'settledNow does not count as a waiter');
     anonymous.resolve();
     expect(told).to.have.length(2, 'a waiter made without an index sends no notice');
-    expect(await p.then(() => 'resolved', () => 'rejected')).to.equal('rejected');
+    expect(
+      await p.then(
+        () => 'resolved',
+        () => 'rejected',
+      ),
+    ).to.equal('rejected');
   });
 
   it('a throwing notice does not stop the batch from settling', async () => {
@@ -90,6 +105,11 @@ describe('tail_sampling BatchSettlement', () => {
     const f = new BatchSettlement();
     const err = new Error('logs exporter down');
     f.follow(Promise.reject(err));
-    expect(await f.seal().then(() => undefined, (e: unknown) => e)).to.equal(err);
+    expect(
+      await f.seal().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    ).to.equal(err);
   });
 });

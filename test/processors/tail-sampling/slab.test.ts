@@ -51,6 +51,11 @@ describe('tail_sampling SlabAllocator', () => {
     const next = slabs.copy(Buffer.alloc(1, 99));
     expect(slabs.slabs).to.equal(2);
     expect(next.buffer).to.not.equal(pieces[0].buffer);
-    pieces.forEach((p, i) => expect(p.every((x) => x === i), `piece ${i}`).to.equal(true));
+    pieces.forEach((p, i) =>
+      expect(
+        p.every((x) => x === i),
+        `piece ${i}`,
+      ).to.equal(true),
+    );
   });
 });

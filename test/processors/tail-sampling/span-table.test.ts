@@ -5,7 +5,12 @@
 
 import { expect } from 'chai';
 import {
-  encodeTraces, indexTraceChunk, scanTraceChunk, splitTracesByTraceId, type OtlpResourceSpans, type OtlpSpan,
+  encodeTraces,
+  indexTraceChunk,
+  scanTraceChunk,
+  splitTracesByTraceId,
+  type OtlpResourceSpans,
+  type OtlpSpan,
 } from '../../../pipeline/sdk/otlp/index';
 import { ChunkSpanScan, PackedSpan, SpanTable } from '../../../processors/tail-sampling/span-table';
 import { SlabAllocator } from '../../../processors/tail-sampling/slab';
@@ -16,14 +21,29 @@ import { buildPackedTraceView, buildTraceView } from '../../../processors/tail-s
 /** viewFacts is every TraceView field but the spans, with the root as a plain summary. */
 function viewFacts(v: TraceView): Record<string, unknown> {
   const root = v.root instanceof PackedSpan ? plain(v.root) : v.root;
-  return { ...Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('_') && k !== 'spans' && k !== 'root')), traceId: v.traceId, root, hasError: v.hasError };
+  return {
+    ...Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('_') && k !== 'spans' && k !== 'root')),
+    traceId: v.traceId,
+    root,
+    hasError: v.hasError,
+  };
 }
 
 /** plain copies every SpanSummary field of a (lazy) span into a plain object, comparable with indexTraceChunk's. */
 function plain(s: PackedSpan): SpanSummary {
   return {
-    traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind, startUs: s.startUs, endUs: s.endUs,
-    statusCode: s.statusCode, service: s.service, traceState: s.traceState, flags: s.flags, sizeBytes: s.sizeBytes,
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentSpanId: s.parentSpanId,
+    name: s.name,
+    kind: s.kind,
+    startUs: s.startUs,
+    endUs: s.endUs,
+    statusCode: s.statusCode,
+    service: s.service,
+    traceState: s.traceState,
+    flags: s.flags,
+    sizeBytes: s.sizeBytes,
     attributes: s.attributes,
   };
 }
@@ -33,10 +53,23 @@ const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 function span(i: number, overrides: Partial<OtlpSpan> = {}): OtlpSpan {
   return {
-    traceId: TRACE_A, spanId: (1000 + i).toString(16).padStart(16, '0'), parentSpanId: i === 0 ? '' : '00000000000003e8', traceState: '', flags: 1,
-    name: `op-${i}-ünïcode`, kind: i % 6, startTimeUnixNano: 1_700_000_000_123_456_789n + BigInt(i) * 1000n, endTimeUnixNano: 1_700_000_000_223_456_999n + BigInt(i),
-    attributes: [{ key: 'http.route', value: { type: 'string', value: `/r/${i}` } }], droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [],
-    droppedLinksCount: 0, status: { code: i % 3, message: '' }, ...overrides,
+    traceId: TRACE_A,
+    spanId: (1000 + i).toString(16).padStart(16, '0'),
+    parentSpanId: i === 0 ? '' : '00000000000003e8',
+    traceState: '',
+    flags: 1,
+    name: `op-${i}-ünïcode`,
+    kind: i % 6,
+    startTimeUnixNano: 1_700_000_000_123_456_789n + BigInt(i) * 1000n,
+    endTimeUnixNano: 1_700_000_000_223_456_999n + BigInt(i),
+    attributes: [{ key: 'http.route', value: { type: 'string', value: `/r/${i}` } }],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: i % 3, message: '' },
+    ...overrides,
   };
 }
 
@@ -47,10 +80,17 @@ function request(groups: { service: string; env?: string; spans: OtlpSpan[] }[])
         { key: 'service.name', value: { type: 'string', value: g.service } },
         ...(g.env === undefined ? [] : [{ key: 'env', value: { type: 'string' as const, value: g.env } }]),
       ],
-      droppedAttributesCount: 0, entityRefs: [],
+      droppedAttributesCount: 0,
+      entityRefs: [],
     },
     schemaUrl: '',
-    scopeSpans: [{ scope: { name: 'lib', version: '1', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans: g.spans }],
+    scopeSpans: [
+      {
+        scope: { name: 'lib', version: '1', attributes: [], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        spans: g.spans,
+      },
+    ],
   }));
   return encodeTraces(rss);
 }
@@ -66,11 +106,20 @@ describe('tail_sampling span table', () => {
   const fixtures: Fixture[] = [];
   before(async function () {
     this.timeout(20000);
-    for (let seed = 1; seed <= 4; seed++) fixtures.push(await makeFixture({ seed, traces: 4 + seed * 2, resources: 1 + (seed % 3), maxSpansPerTrace: 12 }));
+    for (let seed = 1; seed <= 4; seed++)
+      fixtures.push(await makeFixture({ seed, traces: 4 + seed * 2, resources: 1 + (seed % 3), maxSpansPerTrace: 12 }));
   });
 
   it('rebuilds exactly the SpanIndex objects of indexTraceChunk for every SDK fixture chunk, with and without wanted attributes', () => {
-    const want = new Set(['http.method', 'http.status_code', 'ratio', 'cache.hit', 'region', 'service.version', 'missing.key']);
+    const want = new Set([
+      'http.method',
+      'http.status_code',
+      'ratio',
+      'cache.hit',
+      'region',
+      'service.version',
+      'missing.key',
+    ]);
     let checked = 0;
     for (const fx of fixtures) {
       for (const chunk of splitTracesByTraceId(fx.request).chunks) {
@@ -101,9 +150,20 @@ describe('tail_sampling span table', () => {
     // 1 span, then 3, then 70 (more than the scan's initial room), then services seen before and a new one.
     const parts = [
       request([{ service: 'front', spans: [span(0)] }]),
-      request([{ service: 'cart', spans: [span(1), span(2)] }, { service: 'front', spans: [span(3)] }]),
-      request([{ service: 'db', spans: Array.from({ length: 70 }, (_, i) => span(10 + i, { traceState: i % 2 ? `k=${i}` : '' })) }]),
-      request([{ service: 'cart', spans: [span(90)] }, { service: 'pay', spans: [span(91, { traceId: TRACE_B })] }]),
+      request([
+        { service: 'cart', spans: [span(1), span(2)] },
+        { service: 'front', spans: [span(3)] },
+      ]),
+      request([
+        {
+          service: 'db',
+          spans: Array.from({ length: 70 }, (_, i) => span(10 + i, { traceState: i % 2 ? `k=${i}` : '' })),
+        },
+      ]),
+      request([
+        { service: 'cart', spans: [span(90)] },
+        { service: 'pay', spans: [span(91, { traceId: TRACE_B })] },
+      ]),
     ];
     let viewAfterTwo: TraceView | undefined;
     for (const data of parts) {
@@ -116,7 +176,12 @@ describe('tail_sampling span table', () => {
     expect(table.count).to.equal(1 + 3 + 70 + 2);
     const got = table.spans(chunks).map(plain);
     expect(got).to.deep.equal(expected);
-    expect(got.map((s) => s.service).filter((s, i, a) => a.indexOf(s) === i)).to.deep.equal(['front', 'cart', 'db', 'pay']);
+    expect(got.map((s) => s.service).filter((s, i, a) => a.indexOf(s) === i)).to.deep.equal([
+      'front',
+      'cart',
+      'db',
+      'pay',
+    ]);
     expect(got[got.length - 1].traceId).to.equal(TRACE_B);
     // A view taken while the trace had 2 chunks keeps seeing those 4 spans (a trace being decided may still grow).
     expect(viewAfterTwo!.spans.map((x) => plain(x as PackedSpan))).to.deep.equal(expected.slice(0, 4));
@@ -136,7 +201,10 @@ describe('tail_sampling span table', () => {
     table.append(scanned(later), 1);
     expect(young.slabs).to.equal(1);
     expect(tenured.slabs).to.equal(1);
-    expect(table.spans([first, later]).map(plain)).to.deep.equal([...indexTraceChunk(first), ...indexTraceChunk(later)]);
+    expect(table.spans([first, later]).map(plain)).to.deep.equal([
+      ...indexTraceChunk(first),
+      ...indexTraceChunk(later),
+    ]);
   });
 
   it('aligns per-span attributes when only some chunks were scanned with wanted keys (reconfigure)', () => {
@@ -149,7 +217,12 @@ describe('tail_sampling span table', () => {
     table.append(scanned(second, want), 1);
     table.append(scanned(third), 2);
     const got = table.spans([first, second, third]).map(plain);
-    expect(got.map((s) => s.attributes)).to.deep.equal([undefined, undefined, { env: 'dev', 'http.route': '/r/2' }, undefined]);
+    expect(got.map((s) => s.attributes)).to.deep.equal([
+      undefined,
+      undefined,
+      { env: 'dev', 'http.route': '/r/2' },
+      undefined,
+    ]);
     expect(got).to.deep.equal([...indexTraceChunk(first), ...indexTraceChunk(second, want), ...indexTraceChunk(third)]);
   });
 

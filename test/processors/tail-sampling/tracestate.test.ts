@@ -26,15 +26,20 @@ function withRawTraceStates(chunk: TraceChunk, states: readonly string[]): Trace
 
 describe('tail_sampling tracestate threshold on kept spans', () => {
   it('writes ot=th for the deciding probability, keeping other vendors and raising an upstream th', async () => {
-    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'quarter', type: 'probabilistic', percentage: 25 }] });
+    const h = await harness({
+      root_settle_delay: 0,
+      policies: [{ name: 'quarter', type: 'probabilistic', percentage: 25 }],
+    });
     const id = traceIdBelow(0.25);
     const root = newSpanId();
     void h.p.consumeTraces({
-      chunks: [chunkOf([
-        { traceId: id, spanId: root },
-        { traceId: id, parentSpanId: root, traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' },
-        { traceId: id, parentSpanId: root, traceState: 'congo=t61rcWkgMzE,ot=th:8;rv:0123456789abcd' },
-      ])],
+      chunks: [
+        chunkOf([
+          { traceId: id, spanId: root },
+          { traceId: id, parentSpanId: root, traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE' },
+          { traceId: id, parentSpanId: root, traceState: 'congo=t61rcWkgMzE,ot=th:8;rv:0123456789abcd' },
+        ]),
+      ],
     });
     await h.advance(100);
     const spans = h.next.exportedSpans();
@@ -44,13 +49,17 @@ describe('tail_sampling tracestate threshold on kept spans', () => {
       // Head-sampled at 1/2, then kept here at 1/4 with independent randomness: 1/8.
       'ot=th:e;rv:0123456789abcd,congo=t61rcWkgMzE',
     ]);
-    for (const s of spans) expect(s.attributes).to.include({ 'sampling.policy': 'quarter', 'sampling.adjusted_count': 4 });
+    for (const s of spans)
+      expect(s.attributes).to.include({ 'sampling.policy': 'quarter', 'sampling.adjusted_count': 4 });
     const r = await h.p.explainDecision(id);
     expect(r?.inputs).to.include({ adjusted_count: 4, sampling_threshold: 'c' });
   });
 
-  it('uses the adaptive policy\'s p, at 4 significant hex digits', async () => {
-    const h = await harness({ root_settle_delay: 0, policies: [{ name: 'rest', type: 'adaptive', base_rate: 0.1, use_error_boost: false }] });
+  it("uses the adaptive policy's p, at 4 significant hex digits", async () => {
+    const h = await harness({
+      root_settle_delay: 0,
+      policies: [{ name: 'rest', type: 'adaptive', base_rate: 0.1, use_error_boost: false }],
+    });
     const id = traceIdBelow(0.1);
     void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] });
     await h.advance(100);
@@ -64,24 +73,41 @@ describe('tail_sampling tracestate threshold on kept spans', () => {
     for (const policies of [
       [{ name: 'all', type: 'always_sample' }],
       [{ name: 'one', type: 'probabilistic', rate: 1 }],
-      [{ name: 'half', type: 'probabilistic', rate: 0.5 }, { name: 'all', type: 'always_sample' }],
+      [
+        { name: 'half', type: 'probabilistic', rate: 0.5 },
+        { name: 'all', type: 'always_sample' },
+      ],
     ]) {
       const h = await harness({ root_settle_delay: 0, policies });
       void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId(), traceState: 'rojo=1' }])] });
       void h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
       await h.advance(100);
-      expect(h.next.exportedSpans().map((s) => s.traceState).sort(), policies[0].name).to.deep.equal(['', 'rojo=1']);
+      expect(
+        h.next
+          .exportedSpans()
+          .map((s) => s.traceState)
+          .sort(),
+        policies[0].name,
+      ).to.deep.equal(['', 'rojo=1']);
     }
   });
 
   it('leaves a malformed tracestate as it was and counts it; the other spans are stamped', async () => {
     const h = await harness({ root_settle_delay: 0, policies: [{ name: 'half', type: 'probabilistic', rate: 0.5 }] });
     const id = traceIdBelow(0.5);
-    const chunk = withRawTraceStates(chunkOf([{ traceId: id }, { traceId: id }, { traceId: id }]), ['Bad=1', 'a=1,a=2', 'ok=1']);
+    const chunk = withRawTraceStates(chunkOf([{ traceId: id }, { traceId: id }, { traceId: id }]), [
+      'Bad=1',
+      'a=1,a=2',
+      'ok=1',
+    ]);
     void h.p.consumeTraces({ chunks: [chunk] });
     await h.advance(100);
     expect(h.next.exportedSpans().map((s) => s.traceState)).to.deep.equal(['Bad=1', 'a=1,a=2', 'ot=th:8,ok=1']);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_tracestate_skipped_total', { reason: 'malformed' })).to.equal(2);
-    expect(await metricValue(h.settings.metrics, 'tusk_sampler_tracestate_skipped_total', { reason: 'full' })).to.equal(0);
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_tracestate_skipped_total', { reason: 'malformed' }),
+    ).to.equal(2);
+    expect(await metricValue(h.settings.metrics, 'tusk_sampler_tracestate_skipped_total', { reason: 'full' })).to.equal(
+      0,
+    );
   });
 });

@@ -18,7 +18,10 @@ function record(n: number, size = 100): WalRecord {
 }
 
 function segmentFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.wal')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.wal'))
+    .sort();
 }
 
 describe('processors/wal segment log', () => {

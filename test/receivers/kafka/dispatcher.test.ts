@@ -69,12 +69,21 @@ class Downstream implements TracesConsumer {
 
 function entry(offset: number): DeliveryEntry {
   const traceId = offset.toString(16).padStart(32, '0');
-  return { offset, key: Buffer.from(traceId), value: Buffer.from([offset & 0xff]), traces: [{ traceId, data: new Uint8Array([offset & 0xff]), spanCount: 1 }] };
+  return {
+    offset,
+    key: Buffer.from(traceId),
+    value: Buffer.from([offset & 0xff]),
+    traces: [{ traceId, data: new Uint8Array([offset & 0xff]), spanCount: 1 }],
+  };
 }
 
 /** keyless is a message split into chunks of several traces (as the receiver does for a keyless value). */
 function keyless(offset: number, traces: number): DeliveryEntry {
-  const chunks = Array.from({ length: traces }, (_, i) => ({ traceId: `${offset.toString(16)}-${i}`.padStart(32, '0'), data: new Uint8Array([i]), spanCount: 1 }));
+  const chunks = Array.from({ length: traces }, (_, i) => ({
+    traceId: `${offset.toString(16)}-${i}`.padStart(32, '0'),
+    data: new Uint8Array([i]),
+    spanCount: 1,
+  }));
   return { offset, key: null, value: Buffer.from([offset & 0xff]), traces: chunks };
 }
 
@@ -197,10 +206,13 @@ describe('kafka receiver: Dispatcher', () => {
   it('narrows a permanent rejection down to the one bad message: only it is skipped, the rest delivered', async () => {
     const { down, part, d, reg, track } = setup();
     const bad = entry(5).traces?.[0].traceId;
-    down.policy = (b) => (b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok');
+    down.policy = (b) =>
+      b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok';
     d.dispatch(part, track(0, 1, 2, 3, 4, 5, 6, 7));
     await waitFor(() => part.watermark.commitOffset === 8);
-    const delivered = down.calls.filter((c) => !c.batch.chunks.some((ch) => ch.traceId === bad)).flatMap((c) => c.batch.chunks.map((ch) => ch.traceId));
+    const delivered = down.calls
+      .filter((c) => !c.batch.chunks.some((ch) => ch.traceId === bad))
+      .flatMap((c) => c.batch.chunks.map((ch) => ch.traceId));
     expect(new Set(delivered).size).to.equal(7);
     expect(down.calls.length).to.be.at.most(1 + 2 * 3, 'halving: at most 2 calls per level');
     expect(await metric(reg, 'tusk_kafka_skipped_messages_total', { reason: 'permanent' })).to.equal(1);
@@ -255,7 +267,10 @@ describe('kafka receiver: Dispatcher', () => {
     notice(batch, 0);
     notice(batch, 2);
     expect(part.watermark.commitOffset).to.equal(1, 'offset 0 settled at once; 1 still held');
-    expect(part.watermark.unsettledCount).to.equal(1, 'offset 2 settled too: only the slow message counts as in flight');
+    expect(part.watermark.unsettledCount).to.equal(
+      1,
+      'offset 2 settled too: only the slow message counts as in flight',
+    );
     expect(part.watermark.unsettledWeight).to.equal(1);
     expect(events.filter((e) => e === 'settled')).to.have.length(0, 'the settled hook is coalesced into a microtask');
     await Promise.resolve();
@@ -275,7 +290,10 @@ describe('kafka receiver: Dispatcher', () => {
     notice(batch, 0);
     notice(batch, 0);
     notice(batch, 1);
-    expect(part.watermark.commitOffset).to.equal(0, 'chunk 2 of message 0 is still held (a repeated notice does not count twice)');
+    expect(part.watermark.commitOffset).to.equal(
+      0,
+      'chunk 2 of message 0 is still held (a repeated notice does not count twice)',
+    );
     notice(batch, 2);
     expect(part.watermark.commitOffset).to.equal(1);
   });
@@ -287,7 +305,10 @@ describe('kafka receiver: Dispatcher', () => {
     for (const i of [-1, 2, 7, 0.5, Number.NaN]) batch.onChunkSettled?.(i);
     expect(part.watermark.unsettledCount).to.equal(2);
     const respread: TraceBatch = { ...batch, chunks: [...batch.chunks].reverse() };
-    expect(respread.onChunkSettled).to.equal(undefined, 'non-enumerable: a middleman building a new batch cannot settle by the wrong index');
+    expect(respread.onChunkSettled).to.equal(
+      undefined,
+      'non-enumerable: a middleman building a new batch cannot settle by the wrong index',
+    );
     expect(Object.keys(batch)).to.deep.equal(['chunks']);
   });
 
@@ -314,7 +335,8 @@ describe('kafka receiver: Dispatcher', () => {
     d.dispatch(part, track(0, 1, 2, 3));
     const first = down.calls[0];
     for (const i of [0, 1, 2]) notice(first.batch, i);
-    down.policy = (b) => (b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok');
+    down.policy = (b) =>
+      b.chunks.some((c) => c.traceId === bad) ? new PermanentError('ERR_TEST_BAD', 'bad span') : 'ok';
     first.reject(new PermanentError('ERR_TEST_BAD', 'bad span'));
     await waitFor(() => part.watermark.commitOffset === 4);
     expect(down.calls).to.have.length(1, 'the only message left is the culprit: skipped without another call');
@@ -338,7 +360,12 @@ describe('kafka receiver: Dispatcher', () => {
     const entries: DeliveryEntry[] = [0, 1, 2].map((o) => {
       const value = fetch!.subarray(o * 100, o * 100 + 100);
       part.watermark.track(o, value.length);
-      return { offset: o, key: fetch!.subarray(900_000 + o * 32, 900_000 + o * 32 + 32), value, traces: [{ traceId: o.toString(16).padStart(32, '0'), data: value, spanCount: 1 }] };
+      return {
+        offset: o,
+        key: fetch!.subarray(900_000 + o * 32, 900_000 + o * 32 + 32),
+        value,
+        traces: [{ traceId: o.toString(16).padStart(32, '0'), data: value, spanCount: 1 }],
+      };
     });
     fetch = undefined;
     d.dispatch(part, entries);
@@ -352,7 +379,10 @@ describe('kafka receiver: Dispatcher', () => {
     clock.now += 5_000;
     d.detachOld();
     d.detachOld();
-    expect(await metric(reg, 'tusk_kafka_detached_messages_total')).to.equal(2, 'offsets 0 and 2, once; offset 1 settled already');
+    expect(await metric(reg, 'tusk_kafka_detached_messages_total')).to.equal(
+      2,
+      'offsets 0 and 2, once; offset 1 settled already',
+    );
     expect(await metric(reg, 'tusk_kafka_detached_bytes_total')).to.equal(2 * (100 + 32));
     await gcSoon();
     expect(fetchRef.deref(), 'nothing of the dispatcher pins the fetch any more').to.equal(undefined);
@@ -368,7 +398,9 @@ describe('kafka receiver: Dispatcher', () => {
     const fetch = Buffer.from('xxxxHELLO-TRACEyyyy');
     part.watermark.track(0, 11);
     const value = fetch.subarray(4, 15);
-    d.dispatch(part, [{ offset: 0, key: null, value, traces: [{ traceId: 'a'.repeat(32), data: value, spanCount: 1 }] }]);
+    d.dispatch(part, [
+      { offset: 0, key: null, value, traces: [{ traceId: 'a'.repeat(32), data: value, spanCount: 1 }] },
+    ]);
     clock.now += 1_000;
     d.detachOld();
     fetch.fill(0); // the fetch's memory is reused: the copy must not see it

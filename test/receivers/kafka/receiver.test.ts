@@ -13,7 +13,12 @@ import { kafkaReceiverConfigSchema } from '../../../receivers/kafka/config';
 import { entryOf, traceIdOfKey } from '../../../receivers/kafka/receiver';
 import { logsRequest, traceIdOf, traceRequest } from '../../exporters/kafka/otlp-fixtures';
 
-const settings = () => ({ id: 'receivers.kafka', name: 'kafka', logger: pino({ level: 'silent' }), metrics: new Registry() });
+const settings = () => ({
+  id: 'receivers.kafka',
+  name: 'kafka',
+  logger: pino({ level: 'silent' }),
+  metrics: new Registry(),
+});
 const next: ReceiverNext = { traces: { capabilities: { mutatesData: false }, consumeTraces: async () => undefined } };
 
 describe('kafka receiver: messages to chunks', () => {
@@ -48,7 +53,12 @@ describe('kafka receiver: messages to chunks', () => {
 
   it('counts the spans of a keyless message left out for an invalid trace id', () => {
     const good = traceIdOf(4);
-    const e = entryOf('traces', 0, null, Buffer.from(traceRequest({ traceIds: ['0'.repeat(32), good], spansPerTrace: 2 })));
+    const e = entryOf(
+      'traces',
+      0,
+      null,
+      Buffer.from(traceRequest({ traceIds: ['0'.repeat(32), good], spansPerTrace: 2 })),
+    );
     expect(e.traces?.map((c) => c.traceId)).to.deep.equal([good]);
     expect(e.invalid).to.equal(2);
   });
@@ -101,7 +111,12 @@ describe('kafka receiver: config and factory', () => {
   });
 
   it('takes topic and brokers as lists or comma-separated strings', () => {
-    const c = kafkaReceiverConfigSchema.parse({ topic: 'a,b', brokers: 'k1:9092,k2:9093', session_timeout: '10s', max_inflight_bytes_per_partition: '1MiB' });
+    const c = kafkaReceiverConfigSchema.parse({
+      topic: 'a,b',
+      brokers: 'k1:9092,k2:9093',
+      session_timeout: '10s',
+      max_inflight_bytes_per_partition: '1MiB',
+    });
     expect(c.topic).to.deep.equal(['a', 'b']);
     expect(c.brokers).to.deep.equal(['k1:9092', 'k2:9093']);
     expect(c.session_timeout).to.equal(10_000);

@@ -110,9 +110,16 @@ describe('kafka receiver: SettledWatermark', () => {
       }
       const expected = unsettled.length > 0 ? unsettled[0] : end;
       if (w.commitOffset !== expected || w.unsettledCount !== unsettled.length) {
-        expect({ ops, commit: w.commitOffset, count: w.unsettledCount }).to.deep.equal({ ops, commit: expected, count: unsettled.length });
+        expect({ ops, commit: w.commitOffset, count: w.unsettledCount }).to.deep.equal({
+          ops,
+          commit: expected,
+          count: unsettled.length,
+        });
       }
     }
-    expect(unsettled.length).to.be.greaterThan(0, 'the walk ends with some offsets unsettled (exercises the non-empty case)');
+    expect(unsettled.length).to.be.greaterThan(
+      0,
+      'the walk ends with some offsets unsettled (exercises the non-empty case)',
+    );
   });
 });

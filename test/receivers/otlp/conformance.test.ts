@@ -20,11 +20,20 @@ type Make = (s: Started) => SpanExporter;
 
 const CLIENTS: [string, Make][] = [
   ['exporter-trace-otlp-proto', (s) => new ProtoExporter({ url: `${s.httpBase}/v1/traces` })],
-  ['exporter-trace-otlp-proto (gzip)', (s) => new ProtoExporter({ url: `${s.httpBase}/v1/traces`, compression: CompressionAlgorithm.GZIP })],
+  [
+    'exporter-trace-otlp-proto (gzip)',
+    (s) => new ProtoExporter({ url: `${s.httpBase}/v1/traces`, compression: CompressionAlgorithm.GZIP }),
+  ],
   ['exporter-trace-otlp-http (JSON)', (s) => new JsonExporter({ url: `${s.httpBase}/v1/traces` })],
-  ['exporter-trace-otlp-http (JSON, gzip)', (s) => new JsonExporter({ url: `${s.httpBase}/v1/traces`, compression: CompressionAlgorithm.GZIP })],
+  [
+    'exporter-trace-otlp-http (JSON, gzip)',
+    (s) => new JsonExporter({ url: `${s.httpBase}/v1/traces`, compression: CompressionAlgorithm.GZIP }),
+  ],
   ['exporter-trace-otlp-grpc', (s) => new GrpcExporter({ url: `http://${s.grpcTarget}` })],
-  ['exporter-trace-otlp-grpc (gzip)', (s) => new GrpcExporter({ url: `http://${s.grpcTarget}`, compression: CompressionAlgorithm.GZIP })],
+  [
+    'exporter-trace-otlp-grpc (gzip)',
+    (s) => new GrpcExporter({ url: `http://${s.grpcTarget}`, compression: CompressionAlgorithm.GZIP }),
+  ],
 ];
 
 function exportSpans(exporter: SpanExporter, fx: Fixture): Promise<ExportResult> {
@@ -58,10 +67,15 @@ describe('receivers/otlp conformance with the official OTel JS exporters', funct
       expect(s.next.traceBatches).to.have.length(1);
       const chunks = s.next.traceBatches[0].chunks;
       for (const c of chunks) {
-        const ids = new Set(decodeTraces(c.data).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.traceId))));
+        const ids = new Set(
+          decodeTraces(c.data).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((x) => x.traceId))),
+        );
         expect([...ids]).to.deep.equal([c.traceId]);
       }
-      expectSameSpans(chunks.flatMap((c) => decodeTraces(c.data)), fx.spans);
+      expectSameSpans(
+        chunks.flatMap((c) => decodeTraces(c.data)),
+        fx.spans,
+      );
     });
   }
 

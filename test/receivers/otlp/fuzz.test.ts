@@ -7,7 +7,13 @@
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import {
-  countLogRecords, countSpans, decodeLogs, decodeTraces, encodeLogs, otlpTypes, protobufToOtlpJson,
+  countLogRecords,
+  countSpans,
+  decodeLogs,
+  decodeTraces,
+  encodeLogs,
+  otlpTypes,
+  protobufToOtlpJson,
 } from '../../../pipeline/sdk/otlp';
 import type { OtlpSignal } from '../../../pipeline/sdk/otlp';
 import type { LogChunk, TraceChunk } from '../../../pipeline/sdk/trace-batch';
@@ -90,17 +96,22 @@ type Chunk = TraceChunk | LogChunk;
 
 type Transport = 'http-proto' | 'http-gzip' | 'http-json' | 'grpc';
 
-interface Answer { acked: boolean; rejected: number }
+interface Answer {
+  acked: boolean;
+  rejected: number;
+}
 
 async function send(s: Started, signal: OtlpSignal, transport: Transport, body: Uint8Array): Promise<Answer> {
   const path = signal === 'traces' ? '/v1/traces' : '/v1/logs';
   const respType = signal === 'traces' ? otlpTypes().ExportTraceServiceResponse : otlpTypes().ExportLogsServiceResponse;
-  const rejectedOf = (r: { partial_success?: { rejected_spans?: unknown; rejected_log_records?: unknown } } | undefined): number =>
-    Number(r?.partial_success?.rejected_spans ?? r?.partial_success?.rejected_log_records ?? 0);
+  const rejectedOf = (
+    r: { partial_success?: { rejected_spans?: unknown; rejected_log_records?: unknown } } | undefined,
+  ): number => Number(r?.partial_success?.rejected_spans ?? r?.partial_success?.rejected_log_records ?? 0);
   if (transport === 'grpc') {
-    const method = signal === 'traces'
-      ? '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
-      : '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
+    const method =
+      signal === 'traces'
+        ? '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
+        : '/opentelemetry.proto.collector.logs.v1.LogsService/Export';
     try {
       const { response } = await grpcExport(s.grpcTarget, method, body);
       return { acked: true, rejected: rejectedOf(respType.decode(response) as never) };
@@ -118,8 +129,13 @@ async function send(s: Started, signal: OtlpSignal, transport: Transport, body: 
   const res = await post(`${s.httpBase}${path}`, payload, headers);
   if (res.status !== 200) return { acked: false, rejected: 0 };
   if (json) {
-    const j = JSON.parse(res.body.toString() || '{}') as { partialSuccess?: { rejectedSpans?: unknown; rejectedLogRecords?: unknown } };
-    return { acked: true, rejected: Number(j.partialSuccess?.rejectedSpans ?? j.partialSuccess?.rejectedLogRecords ?? 0) };
+    const j = JSON.parse(res.body.toString() || '{}') as {
+      partialSuccess?: { rejectedSpans?: unknown; rejectedLogRecords?: unknown };
+    };
+    return {
+      acked: true,
+      rejected: Number(j.partialSuccess?.rejectedSpans ?? j.partialSuccess?.rejectedLogRecords ?? 0),
+    };
   }
   return { acked: true, rejected: rejectedOf(respType.decode(res.body) as never) };
 }
@@ -128,19 +144,35 @@ async function send(s: Started, signal: OtlpSignal, transport: Transport, body: 
 function logsRequest(rand: () => number): Uint8Array {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
   const str = (value: string) => ({ type: 'string' as const, value });
-  return encodeLogs([{
-    resource: { attributes: [{ key: 'service.name', value: str('fuzz-svc') }], droppedAttributesCount: 0, entityRefs: [] },
-    schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
-    scopeLogs: [{
-      scope: { name: 'fuzz-scope', version: '1.0.0', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
-      logRecords: Array.from({ length: 6 }, (_, i) => ({
-        timeUnixNano: 1n, observedTimeUnixNano: 1n, severityNumber: 9, severityText: 'INFO',
-        body: str(`hello record ${i} héllo`), attributes: [{ key: 'user.name', value: str(`alice-${i}`) }],
-        droppedAttributesCount: 0, flags: 0, traceId: i % 3 === 0 ? '' : hex(32), spanId: i % 3 === 0 ? '' : hex(16),
-        eventName: 'fuzz.event',
-      })),
-    }],
-  }]);
+  return encodeLogs([
+    {
+      resource: {
+        attributes: [{ key: 'service.name', value: str('fuzz-svc') }],
+        droppedAttributesCount: 0,
+        entityRefs: [],
+      },
+      schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+      scopeLogs: [
+        {
+          scope: { name: 'fuzz-scope', version: '1.0.0', attributes: [], droppedAttributesCount: 0 },
+          schemaUrl: '',
+          logRecords: Array.from({ length: 6 }, (_, i) => ({
+            timeUnixNano: 1n,
+            observedTimeUnixNano: 1n,
+            severityNumber: 9,
+            severityText: 'INFO',
+            body: str(`hello record ${i} héllo`),
+            attributes: [{ key: 'user.name', value: str(`alice-${i}`) }],
+            droppedAttributesCount: 0,
+            flags: 0,
+            traceId: i % 3 === 0 ? '' : hex(32),
+            spanId: i % 3 === 0 ? '' : hex(16),
+            eventName: 'fuzz.event',
+          })),
+        },
+      ],
+    },
+  ]);
 }
 
 describe('otlp receiver: seeded fuzz (accepted means exportable)', function () {
@@ -158,7 +190,11 @@ describe('otlp receiver: seeded fuzz (accepted means exportable)', function () {
       const rand = prng(SEED + (signal === 'traces' ? 0 : 1));
       const bases: Uint8Array[] = [];
       for (let i = 0; i < 3; i++) {
-        bases.push(signal === 'traces' ? (await makeFixture({ seed: SEED + i, traces: 3, resources: 2 })).request : logsRequest(rand));
+        bases.push(
+          signal === 'traces'
+            ? (await makeFixture({ seed: SEED + i, traces: 3, resources: 2 })).request
+            : logsRequest(rand),
+        );
       }
       const transports: Transport[] = ['http-proto', 'http-gzip', 'http-json', 'grpc'];
       const stats = { acked: 0, refused: 0, partial: 0, delivered: 0 };
@@ -166,8 +202,10 @@ describe('otlp receiver: seeded fuzz (accepted means exportable)', function () {
       for (let round = 0; round < ROUNDS; round++) {
         const base = bases[round % bases.length];
         const transport = transports[round % transports.length];
-        const body = transport === 'http-json' ? mutateJson(protobufToOtlpJson(base, signal), rand) : mutateProto(base, rand);
-        const batches: Array<{ chunks: readonly Chunk[] }> = signal === 'traces' ? s.next.traceBatches : s.next.logBatches;
+        const body =
+          transport === 'http-json' ? mutateJson(protobufToOtlpJson(base, signal), rand) : mutateProto(base, rand);
+        const batches: Array<{ chunks: readonly Chunk[] }> =
+          signal === 'traces' ? s.next.traceBatches : s.next.logBatches;
         const before = batches.length;
         const answer = await send(s, signal, transport, body);
         const got: Chunk[] = batches.slice(before).flatMap((b) => b.chunks);
@@ -202,9 +240,16 @@ describe('otlp receiver: seeded fuzz (accepted means exportable)', function () {
           const wire = transport === 'http-json' ? undefined : body;
           if (wire) {
             const d = signal === 'traces' ? decodeTraces(wire) : decodeLogs(wire);
-            total = signal === 'traces'
-              ? (d as ReturnType<typeof decodeTraces>).reduce((n, r) => n + r.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0), 0)
-              : (d as ReturnType<typeof decodeLogs>).reduce((n, r) => n + r.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0), 0);
+            total =
+              signal === 'traces'
+                ? (d as ReturnType<typeof decodeTraces>).reduce(
+                    (n, r) => n + r.scopeSpans.reduce((m, ss) => m + ss.spans.length, 0),
+                    0,
+                  )
+                : (d as ReturnType<typeof decodeLogs>).reduce(
+                    (n, r) => n + r.scopeLogs.reduce((m, sl) => m + sl.logRecords.length, 0),
+                    0,
+                  );
           }
         } catch {
           total = undefined;

@@ -57,7 +57,10 @@ export interface Started {
 }
 
 /** startReceiver starts an otlp receiver on 127.0.0.1:0 (both transports unless disabled in `raw`). */
-export async function startReceiver(raw: Record<string, unknown> = {}, opts: { logs?: boolean } = {}): Promise<Started> {
+export async function startReceiver(
+  raw: Record<string, unknown> = {},
+  opts: { logs?: boolean } = {},
+): Promise<Started> {
   const next = new FakeNext();
   const registry = new Registry();
   const rawHttp = (raw.http ?? {}) as Record<string, unknown>;
@@ -68,14 +71,22 @@ export async function startReceiver(raw: Record<string, unknown> = {}, opts: { l
     grpc: typeof rawGrpc === 'string' ? rawGrpc : { endpoint: '127.0.0.1:0', ...rawGrpc },
   });
   const receiverNext: ReceiverNext = opts.logs === false ? { traces: next } : { traces: next, logs: next };
-  const receiver = factory.create({ id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: registry }, config, receiverNext) as OtlpReceiver;
+  const receiver = factory.create(
+    { id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: registry },
+    config,
+    receiverNext,
+  ) as OtlpReceiver;
   await receiver.start({ reportFatalError: () => undefined });
   const a = receiver.addresses();
   return { receiver, next, registry, httpBase: a.http ? `http://${a.http}` : '', grpcTarget: a.grpc ?? '' };
 }
 
 /** post sends an HTTP POST and returns status, headers and body. */
-export async function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<{ status: number; headers: Headers; body: Buffer }> {
+export async function post(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Headers; body: Buffer }> {
   const res = await fetch(url, { method: 'POST', body, headers });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
@@ -87,16 +98,32 @@ export function grpcExport(
   target: string,
   path: string,
   body: Uint8Array,
-  opts: { metadata?: Record<string, string>; channelOptions?: grpc.ChannelOptions; credentials?: grpc.ChannelCredentials } = {},
+  opts: {
+    metadata?: Record<string, string>;
+    channelOptions?: grpc.ChannelOptions;
+    credentials?: grpc.ChannelCredentials;
+  } = {},
 ): Promise<{ response: Buffer }> {
-  const client = new grpc.Client(target, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions ?? {});
+  const client = new grpc.Client(
+    target,
+    opts.credentials ?? grpc.credentials.createInsecure(),
+    opts.channelOptions ?? {},
+  );
   const md = new grpc.Metadata();
   for (const [k, v] of Object.entries(opts.metadata ?? {})) md.set(k, v);
   return new Promise<{ response: Buffer }>((resolve, reject) => {
-    client.makeUnaryRequest(path, identity, identity, Buffer.from(body), md, { deadline: Date.now() + 15000 }, (err, value) => {
-      client.close();
-      if (err) reject(err);
-      else resolve({ response: value ?? Buffer.alloc(0) });
-    });
+    client.makeUnaryRequest(
+      path,
+      identity,
+      identity,
+      Buffer.from(body),
+      md,
+      { deadline: Date.now() + 15000 },
+      (err, value) => {
+        client.close();
+        if (err) reject(err);
+        else resolve({ response: value ?? Buffer.alloc(0) });
+      },
+    );
   });
 }

@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { BackpressureError, PermanentError } from '../../../pipeline/sdk/errors';
 import {
-  decodeTraces, encodeLogs, encodeTraces, otlpTypes, protobufToOtlpJson, type OtlpSpan,
+  decodeTraces,
+  encodeLogs,
+  encodeTraces,
+  otlpTypes,
+  protobufToOtlpJson,
+  type OtlpSpan,
 } from '../../../pipeline/sdk/otlp';
 import { zstdCompress } from '../../../pipeline/sdk/zstd';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
@@ -21,16 +26,35 @@ const JSON_CT = { 'Content-Type': 'application/json' };
 
 function span(traceId: string, spanId: string): OtlpSpan {
   return {
-    traceId, spanId, parentSpanId: '', traceState: '', flags: 1, name: 'op', kind: 2, startTimeUnixNano: 1n, endTimeUnixNano: 2n,
-    attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
+    traceId,
+    spanId,
+    parentSpanId: '',
+    traceState: '',
+    flags: 1,
+    name: 'op',
+    kind: 2,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
   };
 }
 
 function request(spans: OtlpSpan[]): Uint8Array {
-  return encodeTraces([{
-    resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
-    scopeSpans: [{ scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
-  }]);
+  return encodeTraces([
+    {
+      resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
+      schemaUrl: '',
+      scopeSpans: [
+        { scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans },
+      ],
+    },
+  ]);
 }
 
 /**
@@ -45,7 +69,9 @@ function zstdFrame(data: Uint8Array, rleBlocks = 0): Buffer {
   };
   const max = 128 * 1024;
   if (rleBlocks > 0) for (let i = 0; i < rleBlocks; i++) block(i === rleBlocks - 1, 1, max, Buffer.from([0]));
-  else for (let at = 0; at < data.length || at === 0; at += max) block(at + max >= data.length, 0, Math.min(max, data.length - at), Buffer.from(data.subarray(at, at + max)));
+  else
+    for (let at = 0; at < data.length || at === 0; at += max)
+      block(at + max >= data.length, 0, Math.min(max, data.length - at), Buffer.from(data.subarray(at, at + max)));
   return Buffer.concat(parts);
 }
 
@@ -56,12 +82,16 @@ function decodeStatus(body: Buffer): { code: number; message: string } {
 
 function decodeTraceResponse(body: Buffer): { partial_success?: { rejected_spans: string; error_message: string } } {
   const T = otlpTypes().ExportTraceServiceResponse;
-  return T.toObject(T.decode(body), { longs: String }) as { partial_success?: { rejected_spans: string; error_message: string } };
+  return T.toObject(T.decode(body), { longs: String }) as {
+    partial_success?: { rejected_spans: string; error_message: string };
+  };
 }
 
 async function metricValue(s: Started, name: string, labels: Record<string, string>): Promise<number> {
   const m = await s.registry.getSingleMetric(name)?.get();
-  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => String((x.labels as Record<string, unknown>)[k]) === val));
+  const v = m?.values.find((x) =>
+    Object.entries(labels).every(([k, val]) => String((x.labels as Record<string, unknown>)[k]) === val),
+  );
   return v?.value ?? 0;
 }
 
@@ -89,16 +119,22 @@ describe('receivers/otlp HTTP', () => {
       expect(decodeTraceResponse(res.body)).to.deep.equal({});
       expect(s.next.traceBatches).to.have.length(1);
       const chunks = s.next.traceBatches[0].chunks;
-      expect(chunks.map((c) => c.traceId).sort()).to.deep.equal([...new Set(fx.spans.map((x) => x.spanContext().traceId))].sort());
+      expect(chunks.map((c) => c.traceId).sort()).to.deep.equal(
+        [...new Set(fx.spans.map((x) => x.spanContext().traceId))].sort(),
+      );
       expect(chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
       expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'accepted' })).to.equal(fx.spans.length);
-      expect(await metricValue(s, 'tusk_receiver_requests_total', { transport: 'http', outcome: 'success' })).to.equal(1);
+      expect(await metricValue(s, 'tusk_receiver_requests_total', { transport: 'http', outcome: 'success' })).to.equal(
+        1,
+      );
       expect(await metricValue(s, 'tusk_receiver_bytes_total', { transport: 'http' })).to.equal(fx.request.length);
       expect(await metricValue(s, 'tusk_receiver_inflight_bytes', {})).to.equal(0);
     });
 
     it('accepts OTLP/JSON and answers in JSON', async () => {
-      const res = await post(url, protobufToOtlpJson(fx.request, 'traces'), { 'Content-Type': 'application/json; charset=utf-8' });
+      const res = await post(url, protobufToOtlpJson(fx.request, 'traces'), {
+        'Content-Type': 'application/json; charset=utf-8',
+      });
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.equal('application/json');
       expect(JSON.parse(res.body.toString())).to.deep.equal({});
@@ -107,12 +143,17 @@ describe('receivers/otlp HTTP', () => {
     });
 
     it('accepts gzip, deflate (zlib) and raw deflate bodies', async () => {
-      for (const [encoding, body] of [['gzip', zlib.gzipSync(fx.request)], ['deflate', zlib.deflateSync(fx.request)], ['deflate', zlib.deflateRawSync(fx.request)]] as const) {
+      for (const [encoding, body] of [
+        ['gzip', zlib.gzipSync(fx.request)],
+        ['deflate', zlib.deflateSync(fx.request)],
+        ['deflate', zlib.deflateRawSync(fx.request)],
+      ] as const) {
         const res = await post(url, body, { ...PROTO, 'Content-Encoding': encoding });
         expect(res.status, encoding).to.equal(200);
       }
       expect(s.next.traceBatches).to.have.length(3);
-      for (const b of s.next.traceBatches) expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
+      for (const b of s.next.traceBatches)
+        expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
     });
 
     it('accepts zstd bodies, with and without a declared content size', async () => {
@@ -125,8 +166,11 @@ describe('receivers/otlp HTTP', () => {
       const json = await zstdCompress(Buffer.from(protobufToOtlpJson(fx.request, 'traces')));
       expect((await post(url, json, { ...JSON_CT, 'Content-Encoding': 'zstd' })).status).to.equal(200);
       expect(s.next.traceBatches).to.have.length(3);
-      for (const b of s.next.traceBatches) expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
-      expect(await metricValue(s, 'tusk_receiver_bytes_total', { transport: 'http' })).to.equal(oneShot.length + streaming.length + json.length);
+      for (const b of s.next.traceBatches)
+        expect(b.chunks.reduce((n, c) => n + c.spanCount, 0)).to.equal(fx.spans.length);
+      expect(await metricValue(s, 'tusk_receiver_bytes_total', { transport: 'http' })).to.equal(
+        oneShot.length + streaming.length + json.length,
+      );
       expect(s.receiver.inflightBytes).to.equal(0);
     });
 
@@ -137,7 +181,11 @@ describe('receivers/otlp HTTP', () => {
     });
 
     it('reports spans with invalid ids as partial_success (protobuf and JSON)', async () => {
-      const body = request([span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'), span('00000000000000000000000000000000', 'b7ad6b7169203332'), span('0af7651916cd43dd8448eb211c80319c', '0000000000000000')]);
+      const body = request([
+        span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'),
+        span('00000000000000000000000000000000', 'b7ad6b7169203332'),
+        span('0af7651916cd43dd8448eb211c80319c', '0000000000000000'),
+      ]);
       const res = await post(url, body, PROTO);
       expect(res.status).to.equal(200);
       const r = decodeTraceResponse(res.body);
@@ -146,7 +194,9 @@ describe('receivers/otlp HTTP', () => {
       expect(s.next.traceBatches[0].chunks.map((c) => c.spanCount)).to.deep.equal([1]);
       const j = await post(url, protobufToOtlpJson(body, 'traces'), JSON_CT);
       expect(JSON.parse(j.body.toString()).partialSuccess).to.deep.include({ rejectedSpans: '2' });
-      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'rejected', reason: 'invalid_id' })).to.equal(4);
+      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'rejected', reason: 'invalid_id' })).to.equal(
+        4,
+      );
       expect(await metricValue(s, 'tusk_receiver_requests_total', { outcome: 'partial' })).to.equal(2);
     });
 
@@ -160,7 +210,10 @@ describe('receivers/otlp HTTP', () => {
 
   describe('bad input', () => {
     it('400 for malformed and truncated protobuf, with a google.rpc.Status body', async () => {
-      for (const body of [Buffer.from('definitely not protobuf at all'), fx.request.subarray(0, fx.request.length - 7)]) {
+      for (const body of [
+        Buffer.from('definitely not protobuf at all'),
+        fx.request.subarray(0, fx.request.length - 7),
+      ]) {
         const res = await post(url, body, PROTO);
         expect(res.status).to.equal(400);
         expect(res.headers.get('content-type')).to.equal('application/x-protobuf');
@@ -179,7 +232,9 @@ describe('receivers/otlp HTTP', () => {
       expect(JSON.parse(res.body.toString()).message).to.match(/invalid JSON/);
       res = await post(url, '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":42}]}]}]}', JSON_CT);
       expect(res.status).to.equal(400);
-      expect(JSON.parse(res.body.toString()).message).to.match(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId/);
+      expect(JSON.parse(res.body.toString()).message).to.match(
+        /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId/,
+      );
     });
 
     it('400 for a corrupt gzip body', async () => {
@@ -190,7 +245,10 @@ describe('receivers/otlp HTTP', () => {
 
     it('400 for a corrupt or truncated zstd body', async () => {
       const good = await zstdCompress(Buffer.from(fx.request));
-      const corruptBlock = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3, 1 | (2 << 1) | (16 << 3), 0, 0]), Buffer.alloc(16, 0xff)]);
+      const corruptBlock = Buffer.concat([
+        Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3, 1 | (2 << 1) | (16 << 3), 0, 0]),
+        Buffer.alloc(16, 0xff),
+      ]);
       for (const bad of [Buffer.from('not zstd'), good.subarray(0, good.length - 5), corruptBlock]) {
         const res = await post(url, bad, { ...PROTO, 'Content-Encoding': 'zstd' });
         expect(res.status, bad.toString('hex').slice(0, 16)).to.equal(400);
@@ -275,9 +333,13 @@ describe('receivers/otlp HTTP', () => {
         expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(16 * 1024 * 1024);
       }
       // Just over the limit after decompression (declared size), and just under it: 413, then 200.
-      const over = await zstdCompress(Buffer.concat([Buffer.from(fx.request), Buffer.alloc(1024 * 1024 - fx.request.length + 1)]));
+      const over = await zstdCompress(
+        Buffer.concat([Buffer.from(fx.request), Buffer.alloc(1024 * 1024 - fx.request.length + 1)]),
+      );
       expect((await post(url, over, { ...PROTO, 'Content-Encoding': 'zstd' })).status).to.equal(413);
-      expect((await post(url, await zstdCompress(Buffer.from(fx.request)), { ...PROTO, 'Content-Encoding': 'zstd' })).status).to.equal(200);
+      expect(
+        (await post(url, await zstdCompress(Buffer.from(fx.request)), { ...PROTO, 'Content-Encoding': 'zstd' })).status,
+      ).to.equal(200);
       expect(s.next.traceBatches).to.have.length(1);
       expect(s.receiver.inflightBytes).to.equal(0);
       expect(await metricValue(s, 'tusk_receiver_requests_total', { outcome: 'too_large' })).to.equal(3);
@@ -305,7 +367,12 @@ describe('receivers/otlp HTTP', () => {
     it('503 + Retry-After when over the in-flight byte budget', async () => {
       await s.receiver.shutdown();
       const size = fx.request.length;
-      s = await startReceiver({ grpc: { endpoint: '' }, http: { max_request_body_size: size + 10 }, max_inflight_bytes: size + 10, retry_after: '2s' });
+      s = await startReceiver({
+        grpc: { endpoint: '' },
+        http: { max_request_body_size: size + 10 },
+        max_inflight_bytes: size + 10,
+        retry_after: '2s',
+      });
       url = `${s.httpBase}/v1/traces`;
       const gate = deferred();
       s.next.behaviour = () => gate.promise;
@@ -335,29 +402,54 @@ describe('receivers/otlp HTTP', () => {
       res = await post(url, fx.request, PROTO);
       expect(res.status).to.equal(503);
       expect(res.headers.get('retry-after')).to.equal('1');
-      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'refused', reason: 'backpressure' })).to.equal(fx.spans.length);
-      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'rejected', reason: 'permanent' })).to.equal(fx.spans.length);
-      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'refused', reason: 'downstream_error' })).to.equal(fx.spans.length);
+      expect(
+        await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'refused', reason: 'backpressure' }),
+      ).to.equal(fx.spans.length);
+      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'rejected', reason: 'permanent' })).to.equal(
+        fx.spans.length,
+      );
+      expect(
+        await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'refused', reason: 'downstream_error' }),
+      ).to.equal(fx.spans.length);
       expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'accepted' })).to.equal(0);
     });
   });
 
   describe('logs', () => {
-    const logs = encodeLogs([{
-      resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] }, schemaUrl: '',
-      scopeLogs: [{
-        scope: { name: 'l', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
-        logRecords: [{
-          timeUnixNano: 1n, observedTimeUnixNano: 1n, severityNumber: 9, severityText: '', body: { type: 'string', value: 'hello' },
-          attributes: [], droppedAttributesCount: 0, flags: 0, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: '', eventName: '',
-        }],
-      }],
-    }]);
+    const logs = encodeLogs([
+      {
+        resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
+        schemaUrl: '',
+        scopeLogs: [
+          {
+            scope: { name: 'l', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            logRecords: [
+              {
+                timeUnixNano: 1n,
+                observedTimeUnixNano: 1n,
+                severityNumber: 9,
+                severityText: '',
+                body: { type: 'string', value: 'hello' },
+                attributes: [],
+                droppedAttributesCount: 0,
+                flags: 0,
+                traceId: '0af7651916cd43dd8448eb211c80319c',
+                spanId: '',
+                eventName: '',
+              },
+            ],
+          },
+        ],
+      },
+    ]);
 
     it('accepts /v1/logs into the logs pipeline', async () => {
       const res = await post(`${s.httpBase}/v1/logs`, logs, PROTO);
       expect(res.status).to.equal(200);
-      expect(s.next.logBatches[0].chunks.map((c) => [c.traceId, c.recordCount])).to.deep.equal([['0af7651916cd43dd8448eb211c80319c', 1]]);
+      expect(s.next.logBatches[0].chunks.map((c) => [c.traceId, c.recordCount])).to.deep.equal([
+        ['0af7651916cd43dd8448eb211c80319c', 1],
+      ]);
     });
 
     it('404 on /v1/logs when no logs pipeline uses the receiver', async () => {
@@ -376,7 +468,10 @@ describe('receivers/otlp HTTP', () => {
       writeFileSync(join(dir, 'tokens'), '# tokens\nfile-token-1\n\nfile-token-2\n');
       process.env.TUSK_TEST_OTLP_TOKENS = 'env-token-a, env-token-b';
       try {
-        s = await startReceiver({ grpc: { endpoint: '' }, http: { auth: { bearer_tokens_env: 'TUSK_TEST_OTLP_TOKENS', bearer_tokens_file: join(dir, 'tokens') } } });
+        s = await startReceiver({
+          grpc: { endpoint: '' },
+          http: { auth: { bearer_tokens_env: 'TUSK_TEST_OTLP_TOKENS', bearer_tokens_file: join(dir, 'tokens') } },
+        });
       } finally {
         delete process.env.TUSK_TEST_OTLP_TOKENS;
       }
@@ -399,25 +494,43 @@ describe('receivers/otlp HTTP', () => {
     it('fails to start when auth is configured but no token is found', async () => {
       await s.receiver.shutdown();
       try {
-        s = await startReceiver({ grpc: { endpoint: '' }, http: { auth: { bearer_tokens_env: 'TUSK_TEST_NO_SUCH_VAR' } } });
+        s = await startReceiver({
+          grpc: { endpoint: '' },
+          http: { auth: { bearer_tokens_env: 'TUSK_TEST_NO_SUCH_VAR' } },
+        });
         expect.fail('start should have failed');
       } catch (err) {
         expect((err as { code?: string }).code).to.equal('ERR_OTLP_RECEIVER_AUTH_CONFIG');
-        expect((err as Error).message).to.match(/receivers\.otlp\.http\.auth: no bearer token found in environment variable TUSK_TEST_NO_SUCH_VAR/);
+        expect((err as Error).message).to.match(
+          /receivers\.otlp\.http\.auth: no bearer token found in environment variable TUSK_TEST_NO_SUCH_VAR/,
+        );
       }
       s = await startReceiver({ grpc: { endpoint: '' } });
     });
 
     it('answers CORS preflights for allowed origins only and sets Allow-Origin on posts', async () => {
       await s.receiver.shutdown();
-      s = await startReceiver({ grpc: { endpoint: '' }, http: { cors_allowed_origins: ['https://*.example.com', 'http://localhost:3000'] } });
+      s = await startReceiver({
+        grpc: { endpoint: '' },
+        http: { cors_allowed_origins: ['https://*.example.com', 'http://localhost:3000'] },
+      });
       url = `${s.httpBase}/v1/traces`;
-      let res = await fetch(url, { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+      let res = await fetch(url, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: 'https://app.example.com',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'content-type',
+        },
+      });
       expect(res.status).to.equal(204);
       expect(res.headers.get('access-control-allow-origin')).to.equal('https://app.example.com');
       expect(res.headers.get('access-control-allow-methods')).to.equal('POST');
       expect(res.headers.get('access-control-allow-headers')).to.equal('content-type');
-      res = await fetch(url, { method: 'OPTIONS', headers: { Origin: 'https://evil.com', 'Access-Control-Request-Method': 'POST' } });
+      res = await fetch(url, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://evil.com', 'Access-Control-Request-Method': 'POST' },
+      });
       expect(res.status).to.equal(403);
       const p = await post(url, fx.request, { ...PROTO, Origin: 'http://localhost:3000' });
       expect(p.status).to.equal(200);

@@ -17,7 +17,12 @@ import { factory } from '../../../receivers/otlp/factory';
 import { makeFixture, type Fixture } from '../../pipeline/sdk/otlp/fixtures';
 import { FakeNext, deferred, grpcExport, post, startReceiver } from './helpers';
 
-const settings = () => ({ id: 'receivers.otlp', name: 'otlp', logger: pino({ level: 'silent' }), metrics: new Registry() });
+const settings = () => ({
+  id: 'receivers.otlp',
+  name: 'otlp',
+  logger: pino({ level: 'silent' }),
+  metrics: new Registry(),
+});
 const host = { reportFatalError: () => undefined };
 const PROTO = { 'Content-Type': 'application/x-protobuf' };
 
@@ -36,7 +41,14 @@ describe('receivers/otlp lifecycle and config', () => {
     it('has OTLP defaults and a new object each time', () => {
       const a = factory.createDefaultConfig();
       expect(a).to.deep.equal({
-        http: { endpoint: '0.0.0.0:4318', max_request_body_size: 20 * 1024 * 1024, cors_allowed_origins: [], cors_allowed_headers: [], traces_path: '/v1/traces', logs_path: '/v1/logs' },
+        http: {
+          endpoint: '0.0.0.0:4318',
+          max_request_body_size: 20 * 1024 * 1024,
+          cors_allowed_origins: [],
+          cors_allowed_headers: [],
+          traces_path: '/v1/traces',
+          logs_path: '/v1/logs',
+        },
         grpc: { endpoint: '0.0.0.0:4317', max_recv_msg_size: 20 * 1024 * 1024 },
         max_inflight_bytes: 64 * 1024 * 1024,
         retry_after: 1000,
@@ -55,19 +67,29 @@ describe('receivers/otlp lifecycle and config', () => {
     });
 
     it('reports every problem with its path', () => {
-      expect(issues({ http: { endpoint: 'nonsense' } })).to.deep.equal(['http.endpoint: expected "host:port", e.g. "0.0.0.0:4318"']);
-      expect(issues({ http: '', grpc: '' })).to.deep.equal(['http.endpoint: both http.endpoint and grpc.endpoint are empty: enable at least one transport']);
-      expect(issues({ http: '0.0.0.0:4317' })).to.deep.equal(['grpc.endpoint: http and grpc cannot share the address 0.0.0.0:4317']);
+      expect(issues({ http: { endpoint: 'nonsense' } })).to.deep.equal([
+        'http.endpoint: expected "host:port", e.g. "0.0.0.0:4318"',
+      ]);
+      expect(issues({ http: '', grpc: '' })).to.deep.equal([
+        'http.endpoint: both http.endpoint and grpc.endpoint are empty: enable at least one transport',
+      ]);
+      expect(issues({ http: '0.0.0.0:4317' })).to.deep.equal([
+        'grpc.endpoint: http and grpc cannot share the address 0.0.0.0:4317',
+      ]);
       expect(issues({ max_inflight_bytes: '1MiB' })).to.have.length(2);
       expect(issues({ max_inflight_bytes: 0 })).to.deep.equal([]);
       expect(issues({ grpc: { max_recv_msg_size: 'lots' }, bogus: 1 })).to.have.length(2);
-      expect(issues({ http: { tls: { cert_file: 'c.pem' }, auth: {} } }).join('\n')).to.match(/http\.tls\.key_file/).and.match(/http\.auth: set bearer_tokens_env/);
+      expect(issues({ http: { tls: { cert_file: 'c.pem' }, auth: {} } }).join('\n'))
+        .to.match(/http\.tls\.key_file/)
+        .and.match(/http\.auth: set bearer_tokens_env/);
     });
   });
 
   describe('start and shutdown', () => {
     it('shutdown is safe without start and idempotent', async () => {
-      const r = factory.create(settings(), factory.configSchema.parse({ http: '127.0.0.1:0', grpc: '127.0.0.1:0' }), { traces: new FakeNext() });
+      const r = factory.create(settings(), factory.configSchema.parse({ http: '127.0.0.1:0', grpc: '127.0.0.1:0' }), {
+        traces: new FakeNext(),
+      });
       await r.shutdown();
       await r.shutdown();
       const s = await startReceiver();
@@ -83,14 +105,19 @@ describe('receivers/otlp lifecycle and config', () => {
       await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
       const port = (blocker.address() as net.AddressInfo).port;
       try {
-        for (const [cfg, transport] of [[{ http: `127.0.0.1:${port}`, grpc: '127.0.0.1:0' }, 'OTLP/HTTP'], [{ http: '127.0.0.1:0', grpc: `127.0.0.1:${port}` }, 'OTLP/gRPC']] as const) {
+        for (const [cfg, transport] of [
+          [{ http: `127.0.0.1:${port}`, grpc: '127.0.0.1:0' }, 'OTLP/HTTP'],
+          [{ http: '127.0.0.1:0', grpc: `127.0.0.1:${port}` }, 'OTLP/gRPC'],
+        ] as const) {
           const r = factory.create(settings(), factory.configSchema.parse(cfg), { traces: new FakeNext() });
           try {
             await r.start(host);
             expect.fail('start should fail');
           } catch (err) {
             expect((err as { code?: string }).code).to.equal('ERR_OTLP_RECEIVER_LISTEN');
-            expect((err as Error).message).to.equal(`receivers.otlp: cannot listen on 127.0.0.1:${port}: address in use (${transport})`);
+            expect((err as Error).message).to.equal(
+              `receivers.otlp: cannot listen on 127.0.0.1:${port}: address in use (${transport})`,
+            );
           }
           await r.shutdown();
         }
@@ -125,7 +152,10 @@ describe('receivers/otlp lifecycle and config', () => {
       const s = await startReceiver({ shutdown_timeout: '300ms' });
       s.next.behaviour = () => new Promise<void>(() => undefined); // downstream never settles
       const httpReq = post(`${s.httpBase}/v1/traces`, fx.request, PROTO);
-      const grpcReq = grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request).then(() => -1, (err: grpc.ServiceError) => err.code);
+      const grpcReq = grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request).then(
+        () => -1,
+        (err: grpc.ServiceError) => err.code,
+      );
       await new Promise((r) => setTimeout(r, 200));
       const t0 = Date.now();
       await s.receiver.shutdown();
@@ -143,23 +173,72 @@ describe('receivers/otlp lifecycle and config', () => {
       this.timeout(20000);
       dir = mkdtempSync(join(tmpdir(), 'tusk-otlp-tls-'));
       const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=tusk test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=tusk test CA',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.crt',
+      );
       writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
       for (const name of ['server', 'client']) {
-        ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-        ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, ...(name === 'server' ? ['-extfile', 'server.ext'] : []));
+        ssl(
+          'req',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-subj',
+          `/CN=${name}`,
+          '-keyout',
+          `${name}.key`,
+          '-out',
+          `${name}.csr`,
+        );
+        ssl(
+          'x509',
+          '-req',
+          '-in',
+          `${name}.csr`,
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-CAcreateserial',
+          '-days',
+          '2',
+          '-out',
+          `${name}.crt`,
+          ...(name === 'server' ? ['-extfile', 'server.ext'] : []),
+        );
       }
     });
 
     function httpsPost(url: string, withClientCert: boolean): Promise<number> {
       return new Promise((resolve, reject) => {
-        const req = https.request(url, {
-          method: 'POST', headers: PROTO, ca: readFileSync(join(dir, 'ca.crt')), servername: 'localhost',
-          ...(withClientCert ? { cert: readFileSync(join(dir, 'client.crt')), key: readFileSync(join(dir, 'client.key')) } : {}),
-        }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = https.request(
+          url,
+          {
+            method: 'POST',
+            headers: PROTO,
+            ca: readFileSync(join(dir, 'ca.crt')),
+            servername: 'localhost',
+            ...(withClientCert
+              ? { cert: readFileSync(join(dir, 'client.crt')), key: readFileSync(join(dir, 'client.key')) }
+              : {}),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end(Buffer.from(fx.request));
       });
@@ -170,7 +249,10 @@ describe('receivers/otlp lifecycle and config', () => {
       let s = await startReceiver({ http: { tls }, grpc: { tls } });
       try {
         expect(await httpsPost(`https://${s.receiver.addresses().http}/v1/traces`, false)).to.equal(200);
-        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(readFileSync(join(dir, 'ca.crt'))), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } });
+        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, {
+          credentials: grpc.credentials.createSsl(readFileSync(join(dir, 'ca.crt'))),
+          channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+        });
         expect(s.next.traceBatches).to.have.length(2);
       } finally {
         await s.receiver.shutdown();
@@ -186,12 +268,19 @@ describe('receivers/otlp lifecycle and config', () => {
         expect(refused, 'TLS handshake without a client certificate must fail').to.equal(true);
         expect(await httpsPost(url, true)).to.equal(200);
         const ca = readFileSync(join(dir, 'ca.crt'));
-        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, { credentials: grpc.credentials.createSsl(ca), channelOptions: { 'grpc.ssl_target_name_override': 'localhost' } }).then(
+        await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, {
+          credentials: grpc.credentials.createSsl(ca),
+          channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
+        }).then(
           () => expect.fail('gRPC without a client certificate must fail'),
           (err: grpc.ServiceError) => expect(err.code).to.equal(grpc.status.UNAVAILABLE),
         );
         await grpcExport(s.grpcTarget, TRACE_SERVICE_EXPORT_PATH, fx.request, {
-          credentials: grpc.credentials.createSsl(ca, readFileSync(join(dir, 'client.key')), readFileSync(join(dir, 'client.crt'))),
+          credentials: grpc.credentials.createSsl(
+            ca,
+            readFileSync(join(dir, 'client.key')),
+            readFileSync(join(dir, 'client.crt')),
+          ),
           channelOptions: { 'grpc.ssl_target_name_override': 'localhost' },
         });
         expect(s.next.traceBatches).to.have.length(2);
@@ -201,7 +290,17 @@ describe('receivers/otlp lifecycle and config', () => {
     });
 
     it('fails to start with a clear error when a TLS file is missing', async () => {
-      const r = factory.create(settings(), factory.configSchema.parse({ http: { endpoint: '127.0.0.1:0', tls: { cert_file: join(dir, 'nope.crt'), key_file: join(dir, 'server.key') } }, grpc: '' }), { traces: new FakeNext() });
+      const r = factory.create(
+        settings(),
+        factory.configSchema.parse({
+          http: {
+            endpoint: '127.0.0.1:0',
+            tls: { cert_file: join(dir, 'nope.crt'), key_file: join(dir, 'server.key') },
+          },
+          grpc: '',
+        }),
+        { traces: new FakeNext() },
+      );
       try {
         await r.start(host);
         expect.fail('start should fail');

@@ -17,13 +17,23 @@ describe('pipeline/runtime/admin: server', () => {
   let statuses: ComponentStatus[];
   const metrics = new Registry();
   const counter = new Counter({ name: 'tusk_test_events_total', help: 'test events', registers: [metrics] });
-  const record: DecisionRecord = { traceId: TRACE, decision: 'sampled', policy: 'errors', reason: 'a span has status ERROR', inputs: { error_spans: 1 }, decidedAt: 1 };
+  const record: DecisionRecord = {
+    traceId: TRACE,
+    decision: 'sampled',
+    policy: 'errors',
+    reason: 'a span has status ERROR',
+    inputs: { error_spans: 1 },
+    decidedAt: 1,
+  };
 
   before(async () => {
     const source: AdminSource = {
       status: () => statuses,
       explainDecision: async (id) => (id === TRACE ? record : undefined),
-      configDocument: () => ({ exporters: { kafka: { brokers: ['b:9092'], sasl: { password: 'hunter2' } } }, processors: { tail_sampling: { redis: { url: 'redis://user:pw@host:6379' } } } }),
+      configDocument: () => ({
+        exporters: { kafka: { brokers: ['b:9092'], sasl: { password: 'hunter2' } } },
+        processors: { tail_sampling: { redis: { url: 'redis://user:pw@host:6379' } } },
+      }),
     };
     server = new AdminServer(source, metrics, pino({ level: 'silent' }));
     const addr = await server.listen('127.0.0.1:0');
@@ -35,14 +45,17 @@ describe('pipeline/runtime/admin: server', () => {
     expect((await fetch(`${base}/healthz`)).status).to.equal(200);
     statuses = [{ id: 'exporters.jaeger', started: true, ready: true }];
     expect((await fetch(`${base}/readyz`)).status).to.equal(200);
-    statuses = [{ id: 'exporters.jaeger', started: true, ready: true }, { id: 'receivers.kafka', started: true, ready: false, detail: 'broker unreachable' }];
+    statuses = [
+      { id: 'exporters.jaeger', started: true, ready: true },
+      { id: 'receivers.kafka', started: true, ready: false, detail: 'broker unreachable' },
+    ];
     const res = await fetch(`${base}/readyz`);
     expect(res.status).to.equal(503);
     const body = (await res.json()) as { components: ComponentStatus[] };
     expect(body.components[1].detail).to.equal('broker unreachable');
   });
 
-  it('answers health on / as the Collector\'s health_check does, for probes and charts made for it', async () => {
+  it("answers health on / as the Collector's health_check does, for probes and charts made for it", async () => {
     const res = await fetch(`${base}/`);
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { status: string; upSince: string; uptime: string };
@@ -70,7 +83,10 @@ describe('pipeline/runtime/admin: server', () => {
   });
 
   it('shows the config with secrets redacted', async () => {
-    const body = (await (await fetch(`${base}/v1/config`)).json()) as { exporters: { kafka: { brokers: string[]; sasl: unknown } }; processors: { tail_sampling: { redis: { url: string } } } };
+    const body = (await (await fetch(`${base}/v1/config`)).json()) as {
+      exporters: { kafka: { brokers: string[]; sasl: unknown } };
+      processors: { tail_sampling: { redis: { url: string } } };
+    };
     expect(body.exporters.kafka.brokers).to.deep.equal(['b:9092']);
     expect(body.exporters.kafka.sasl).to.deep.equal({ password: '***' });
     expect(body.processors.tail_sampling.redis.url).to.equal('redis://user:***@host:6379');
@@ -89,7 +105,9 @@ describe('pipeline/runtime/admin: server', () => {
   });
 
   it('redacts tokens, keys and passwords at any depth but keeps other values', () => {
-    expect(redact({ a: { api_key: 'k', token: 't', headers: { authorization: 'Bearer x' }, url: 'http://h/' } })).to.deep.equal({
+    expect(
+      redact({ a: { api_key: 'k', token: 't', headers: { authorization: 'Bearer x' }, url: 'http://h/' } }),
+    ).to.deep.equal({
       a: { api_key: '***', token: '***', headers: { authorization: '***' }, url: 'http://h/' },
     });
     expect(redact({ key_prefix: 'tusk:' })).to.deep.equal({ key_prefix: 'tusk:' });

@@ -182,7 +182,7 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     expect((await get('/ui')).headers.get('location')).to.equal('/ui/');
     const health = await get('/');
     expect(health.status).to.equal(200);
-    expect(((await health.json()) as { status: string }).status).to.equal('Server available');
+    expect(health.json().status).to.equal('Server available');
     expect((await get('/ui/assets/missing.js')).status).to.equal(404);
     expect((await get('/ui/..%2F..%2Fpackage.json')).status).to.equal(404);
   });

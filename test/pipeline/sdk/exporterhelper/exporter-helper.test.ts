@@ -12,20 +12,32 @@ import { QueuedExporter } from '../../../../pipeline/sdk/exporterhelper/exporter
 import type { ExportRequest, SplitResult } from '../../../../pipeline/sdk/exporterhelper/exporter-helper';
 import { metricValue, settings } from './fixtures';
 
-interface Req extends ExportRequest { readonly n: number }
+interface Req extends ExportRequest {
+  readonly n: number;
+}
 type Script = (req: Req, attempt: number, signal: AbortSignal) => Promise<void>;
 
 class ScriptedExporter extends QueuedExporter<Req> {
   attempts = new Map<number, number>();
-  constructor(s: ComponentSettings, private readonly _script: Script, cfg: { retry?: unknown; queue?: unknown } = {}) {
+  constructor(
+    s: ComponentSettings,
+    private readonly _script: Script,
+    cfg: { retry?: unknown; queue?: unknown } = {},
+  ) {
     super(s, {
-      retry_on_failure: retryOnFailureSchema.parse(cfg.retry ?? { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '2s' }),
+      retry_on_failure: retryOnFailureSchema.parse(
+        cfg.retry ?? { initial_interval: '1ms', max_interval: '2ms', max_elapsed_time: '2s' },
+      ),
       sending_queue: sendingQueueSchema.parse(cfg.queue ?? {}),
     });
   }
   protected split(batch: TraceBatch): SplitResult<Req> {
-    const invalid = batch.chunks.filter((c) => c.data[0] === 0xff).map((chunk) => ({ chunk, error: new PermanentError('ERR_TEST_DECODE', 'undecodable') }));
-    const requests = batch.chunks.filter((c) => c.data[0] !== 0xff).map((c, n) => ({ n, traceIds: [c.traceId], itemCount: c.spanCount }));
+    const invalid = batch.chunks
+      .filter((c) => c.data[0] === 0xff)
+      .map((chunk) => ({ chunk, error: new PermanentError('ERR_TEST_DECODE', 'undecodable') }));
+    const requests = batch.chunks
+      .filter((c) => c.data[0] !== 0xff)
+      .map((c, n) => ({ n, traceIds: [c.traceId], itemCount: c.spanCount }));
     return { requests, invalid };
   }
   protected send(req: Req, signal: AbortSignal): Promise<void> {
@@ -35,9 +47,13 @@ class ScriptedExporter extends QueuedExporter<Req> {
   }
 }
 
-const batch = (...ids: string[]): TraceBatch => ({ chunks: ids.map((traceId) => ({ traceId, data: Uint8Array.from([traceId === 'bad' ? 0xff : 1]), spanCount: 3 })) });
-const fail503 = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 503', { status: 503, retriable: true }));
-const fail400 = () => Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 400', { status: 400, retriable: false }));
+const batch = (...ids: string[]): TraceBatch => ({
+  chunks: ids.map((traceId) => ({ traceId, data: Uint8Array.from([traceId === 'bad' ? 0xff : 1]), spanCount: 3 })),
+});
+const fail503 = () =>
+  Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 503', { status: 503, retriable: true }));
+const fail400 = () =>
+  Promise.reject(new ExportError(ExporterErrorCode.HTTP_STATUS, 'HTTP 400', { status: 400, retriable: false }));
 const host = { reportFatalError() {} };
 
 describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
@@ -60,7 +76,11 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
     expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h2' })).to.equal(3);
     const hist = await s.metrics.getSingleMetric('tusk_exporter_send_latency_seconds')!.get();
     const count = (outcome: string) =>
-      hist.values.find((v) => (v as { metricName?: string }).metricName === 'tusk_exporter_send_latency_seconds_count' && v.labels.outcome === outcome)?.value;
+      hist.values.find(
+        (v) =>
+          (v as { metricName?: string }).metricName === 'tusk_exporter_send_latency_seconds_count' &&
+          v.labels.outcome === outcome,
+      )?.value;
     expect(count('failure')).to.equal(2);
     expect(count('success')).to.equal(1);
     await e.shutdown();
@@ -68,16 +88,25 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
 
   it('rejects retriably (never resolves) when retries run out, counting the spans as failed retriable', async () => {
     const s = settings('exporters.h3');
-    const e = new ScriptedExporter(s, fail503, { retry: { initial_interval: '5ms', max_interval: '5ms', max_elapsed_time: '60ms' } });
-    const err = (await e.consumeTraces(batch('a')).then(() => 'resolved', (x: unknown) => x)) as ExportError;
+    const e = new ScriptedExporter(s, fail503, {
+      retry: { initial_interval: '5ms', max_interval: '5ms', max_elapsed_time: '60ms' },
+    });
+    const err = (await e.consumeTraces(batch('a')).then(
+      () => 'resolved',
+      (x: unknown) => x,
+    )) as ExportError;
     expect(err).to.not.equal('resolved');
     expect(err.retriable).to.equal(true);
     expect(err.code).to.equal(ExporterErrorCode.RETRIES_EXHAUSTED);
     expect(err.status).to.equal(503);
     expect((err.cause as ExportError).code).to.equal(ExporterErrorCode.HTTP_STATUS);
     expect(e.attempts.get(0)).to.be.at.least(3);
-    expect(await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.h3', kind: 'retriable' })).to.equal(3);
-    expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h3' })).to.equal(undefined);
+    expect(
+      await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.h3', kind: 'retriable' }),
+    ).to.equal(3);
+    expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h3' })).to.equal(
+      undefined,
+    );
     await e.shutdown();
   });
 
@@ -107,7 +136,9 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
     expect(err.deadLettered).to.equal(false);
     expect((err.cause as ExportError).status).to.equal(400);
     expect(e.attempts.get(1)).to.equal(1);
-    expect(await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.h4', kind: 'permanent' })).to.equal(3);
+    expect(
+      await metricValue(s.metrics, 'tusk_exporter_failed_spans_total', { exporter: 'exporters.h4', kind: 'permanent' }),
+    ).to.equal(3);
     expect(await metricValue(s.metrics, 'tusk_exporter_sent_spans_total', { exporter: 'exporters.h4' })).to.equal(6);
     await e.shutdown();
   });
@@ -115,7 +146,9 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
   it('rejects undecodable chunks permanently and still sends the rest', async () => {
     const s = settings('exporters.h5');
     const sent: string[] = [];
-    const e = new ScriptedExporter(s, async (r) => { sent.push(r.traceIds[0]); });
+    const e = new ScriptedExporter(s, async (r) => {
+      sent.push(r.traceIds[0]);
+    });
     const err = (await e.consumeTraces(batch('a', 'bad')).catch((x: unknown) => x)) as ExportRejectedError;
     expect(err).to.be.instanceOf(ExportRejectedError);
     expect(err.traceIds).to.deep.equal(['bad']);
@@ -125,7 +158,9 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
 
   it('reports a retriable failure before a permanent one in the same batch (the sender redelivers the batch)', async () => {
     const s = settings('exporters.h6');
-    const e = new ScriptedExporter(s, (r) => (r.traceIds[0] === 'a' ? fail503() : fail400()), { retry: { enabled: false } });
+    const e = new ScriptedExporter(s, (r) => (r.traceIds[0] === 'a' ? fail503() : fail400()), {
+      retry: { enabled: false },
+    });
     const err = (await e.consumeTraces(batch('a', 'b')).catch((x: unknown) => x)) as ExportError;
     expect(err.retriable).to.equal(true);
     expect(err.status).to.equal(503);
@@ -135,7 +170,9 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
   it('applies backpressure: a full queue rejects with BackpressureError instead of dropping', async () => {
     const s = settings('exporters.h7');
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const e = new ScriptedExporter(s, () => gate, { queue: { num_consumers: 1, queue_size: 1 } });
     const first = e.consumeTraces(batch('a'));
     const second = e.consumeTraces(batch('b'));
@@ -164,7 +201,10 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
       retry: { initial_interval: '20ms', max_interval: '20ms', max_elapsed_time: '0' },
       queue: { drain_timeout: '100ms' },
     });
-    const p = e.consumeTraces(batch('a')).then(() => 'resolved', (x: unknown) => x);
+    const p = e.consumeTraces(batch('a')).then(
+      () => 'resolved',
+      (x: unknown) => x,
+    );
     const started = Date.now();
     await e.shutdown();
     const err = (await p) as ExportError;
@@ -175,9 +215,13 @@ describe('pipeline/sdk/exporterhelper/exporter-helper', () => {
 
   it('without a queue, shutdown still waits (up to drain_timeout) for batches being exported', async () => {
     const s = settings('exporters.h12');
-    const e = new ScriptedExporter(s, () => new Promise((r) => setTimeout(r, 80)), { queue: { enabled: false, drain_timeout: '2s' } });
+    const e = new ScriptedExporter(s, () => new Promise((r) => setTimeout(r, 80)), {
+      queue: { enabled: false, drain_timeout: '2s' },
+    });
     let done = false;
-    const p = e.consumeTraces(batch('a')).then(() => { done = true; });
+    const p = e.consumeTraces(batch('a')).then(() => {
+      done = true;
+    });
     await e.shutdown();
     expect(done).to.equal(true);
     await p;

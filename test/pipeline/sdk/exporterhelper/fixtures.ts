@@ -56,7 +56,12 @@ export function span(p: Partial<OtlpSpan> & Pick<OtlpSpan, 'traceId' | 'name'>):
 }
 
 /** resourceSpans wraps spans of one resource and scope. */
-export function resourceSpans(service: string, spans: OtlpSpan[], extra: OtlpKeyValue[] = [], scope = { name: 'test-scope', version: '1.2.3' }): OtlpResourceSpans {
+export function resourceSpans(
+  service: string,
+  spans: OtlpSpan[],
+  extra: OtlpKeyValue[] = [],
+  scope = { name: 'test-scope', version: '1.2.3' },
+): OtlpResourceSpans {
   return {
     resource: { attributes: [kv('service.name', str(service)), ...extra], droppedAttributesCount: 0, entityRefs: [] },
     schemaUrl: '',
@@ -86,11 +91,17 @@ export function settings(id = 'exporters.test', logger = pino({ level: 'silent' 
 }
 
 /** metricValue reads one sample of a metric from a registry (undefined when absent). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number | undefined> {
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
   const m = registry.getSingleMetric(name);
   if (!m) return undefined;
   const data = await m.get();
-  const hit = data.values.find((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
+  const hit = data.values.find((v) =>
+    Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val),
+  );
   return hit?.value;
 }
 
@@ -99,7 +110,11 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
  * frontend SERVER root -> backend CLIENT child (with a link to a span of another trace) -> backend INTERNAL
  * grandchild with an ERROR status.
  */
-export function richTrace(traceId: string, services: [string, string], t0: bigint): {
+export function richTrace(
+  traceId: string,
+  services: [string, string],
+  t0: bigint,
+): {
   rs: OtlpResourceSpans[];
   ids: { root: string; child: string; grand: string; linkTrace: string; linkSpan: string };
 } {
@@ -109,58 +124,87 @@ export function richTrace(traceId: string, services: [string, string], t0: bigin
   const child = newSpanId();
   const grand = newSpanId();
   const ms = 1_000_000n;
-  const front = resourceSpans(services[0], [
-    span({
-      traceId,
-      spanId: root,
-      name: 'GET /checkout',
-      kind: 2,
-      startTimeUnixNano: t0,
-      endTimeUnixNano: t0 + 250n * ms + 777n,
-      attributes: [
-        kv('http.method', str('GET')),
-        kv('http.status_code', int(200)),
-        kv('ratio', dbl(0.25)),
-        kv('cache.hit', bool(true)),
-        kv('big', int(9_007_199_254_740_993n)),
-        kv('tags', arr(str('a'), str('b,c'))),
-        kv('codes', arr(int(1), int(2), int(3))),
-        kv('flags', arr(bool(true), bool(false))),
-        kv('mixed', arr(str('x'), int(1))),
-        kv('payload', bytes(Uint8Array.from([0, 1, 2, 250]))),
-        kv('user', kvlist(kv('id', int(42)), kv('name', str('ann')))),
-      ],
-      events: [
-        { timeUnixNano: t0 + 10n * ms + 999n, name: 'cache.lookup', attributes: [kv('key', str('cart:42')), kv('hit', bool(true)), kv('size', int(3))], droppedAttributesCount: 0 },
-      ],
-      status: { code: 1, message: '' },
-    }),
-  ], [kv('host.name', str('web-1')), kv('deployment.environment', str('test'))]);
-  const back = resourceSpans(services[1], [
-    span({
-      traceId,
-      spanId: child,
-      parentSpanId: root,
-      name: 'SELECT cart',
-      kind: 3,
-      startTimeUnixNano: t0 + 20n * ms + 1_999n,
-      endTimeUnixNano: t0 + 120n * ms + 1n,
-      attributes: [kv('db.system', str('postgresql')), kv('db.rows', int(-7))],
-      links: [{ traceId: linkTrace, spanId: linkSpan, traceState: '', attributes: [kv('link.kind', str('retry-of'))], droppedAttributesCount: 0, flags: 1 }],
-    }),
-    span({
-      traceId,
-      spanId: grand,
-      parentSpanId: child,
-      name: 'parse rows',
-      kind: 1,
-      startTimeUnixNano: t0 + 121n * ms + 500n,
-      endTimeUnixNano: t0 + 130n * ms,
-      status: { code: 2, message: 'bad row 3' },
-      events: [{ timeUnixNano: t0 + 125n * ms + 999_999n, name: 'exception', attributes: [kv('exception.message', str('bad row 3'))], droppedAttributesCount: 2 }],
-      droppedAttributesCount: 1,
-      droppedEventsCount: 3,
-    }),
-  ], [kv('host.name', str('db-proxy-1'))]);
+  const front = resourceSpans(
+    services[0],
+    [
+      span({
+        traceId,
+        spanId: root,
+        name: 'GET /checkout',
+        kind: 2,
+        startTimeUnixNano: t0,
+        endTimeUnixNano: t0 + 250n * ms + 777n,
+        attributes: [
+          kv('http.method', str('GET')),
+          kv('http.status_code', int(200)),
+          kv('ratio', dbl(0.25)),
+          kv('cache.hit', bool(true)),
+          kv('big', int(9_007_199_254_740_993n)),
+          kv('tags', arr(str('a'), str('b,c'))),
+          kv('codes', arr(int(1), int(2), int(3))),
+          kv('flags', arr(bool(true), bool(false))),
+          kv('mixed', arr(str('x'), int(1))),
+          kv('payload', bytes(Uint8Array.from([0, 1, 2, 250]))),
+          kv('user', kvlist(kv('id', int(42)), kv('name', str('ann')))),
+        ],
+        events: [
+          {
+            timeUnixNano: t0 + 10n * ms + 999n,
+            name: 'cache.lookup',
+            attributes: [kv('key', str('cart:42')), kv('hit', bool(true)), kv('size', int(3))],
+            droppedAttributesCount: 0,
+          },
+        ],
+        status: { code: 1, message: '' },
+      }),
+    ],
+    [kv('host.name', str('web-1')), kv('deployment.environment', str('test'))],
+  );
+  const back = resourceSpans(
+    services[1],
+    [
+      span({
+        traceId,
+        spanId: child,
+        parentSpanId: root,
+        name: 'SELECT cart',
+        kind: 3,
+        startTimeUnixNano: t0 + 20n * ms + 1_999n,
+        endTimeUnixNano: t0 + 120n * ms + 1n,
+        attributes: [kv('db.system', str('postgresql')), kv('db.rows', int(-7))],
+        links: [
+          {
+            traceId: linkTrace,
+            spanId: linkSpan,
+            traceState: '',
+            attributes: [kv('link.kind', str('retry-of'))],
+            droppedAttributesCount: 0,
+            flags: 1,
+          },
+        ],
+      }),
+      span({
+        traceId,
+        spanId: grand,
+        parentSpanId: child,
+        name: 'parse rows',
+        kind: 1,
+        startTimeUnixNano: t0 + 121n * ms + 500n,
+        endTimeUnixNano: t0 + 130n * ms,
+        status: { code: 2, message: 'bad row 3' },
+        events: [
+          {
+            timeUnixNano: t0 + 125n * ms + 999_999n,
+            name: 'exception',
+            attributes: [kv('exception.message', str('bad row 3'))],
+            droppedAttributesCount: 2,
+          },
+        ],
+        droppedAttributesCount: 1,
+        droppedEventsCount: 3,
+      }),
+    ],
+    [kv('host.name', str('db-proxy-1'))],
+  );
   return { rs: [front, back], ids: { root, child, grand, linkTrace, linkSpan } };
 }

@@ -6,16 +6,32 @@ import { expect } from 'chai';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExporterErrorCode, ExportError } from '../../../../pipeline/sdk/exporterhelper/errors';
-import { createAgent, httpStatusError, loadTls, parseRetryAfter, postBytes } from '../../../../pipeline/sdk/exporterhelper/http';
+import {
+  createAgent,
+  httpStatusError,
+  loadTls,
+  parseRetryAfter,
+  postBytes,
+} from '../../../../pipeline/sdk/exporterhelper/http';
 import { tlsSchema } from '../../../../pipeline/sdk/exporterhelper/config';
 
 async function serve(handler: http.RequestListener): Promise<{ url: URL; close(): Promise<void> }> {
   const srv = http.createServer(handler);
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const { port } = srv.address() as AddressInfo;
-  return { url: new URL(`http://127.0.0.1:${port}/p`), close: () => { srv.closeAllConnections(); return new Promise((r) => srv.close(() => r())); } };
+  return {
+    url: new URL(`http://127.0.0.1:${port}/p`),
+    close: () => {
+      srv.closeAllConnections();
+      return new Promise((r) => srv.close(() => r()));
+    },
+  };
 }
-const res = (status: number, headers: http.IncomingHttpHeaders = {}, body = '') => ({ status, headers, body: Buffer.from(body) });
+const res = (status: number, headers: http.IncomingHttpHeaders = {}, body = '') => ({
+  status,
+  headers,
+  body: Buffer.from(body),
+});
 
 describe('pipeline/sdk/exporterhelper/http', () => {
   it('parses Retry-After as seconds or as an HTTP date', () => {
@@ -31,9 +47,22 @@ describe('pipeline/sdk/exporterhelper/http', () => {
 
   it('classifies statuses: 2xx ok; 408/429/5xx retriable with Retry-After; 3xx and other 4xx permanent', () => {
     const table: Array<[number, boolean | undefined]> = [
-      [200, undefined], [202, undefined], [204, undefined],
-      [301, false], [302, false], [400, false], [401, false], [403, false], [404, false], [413, false],
-      [408, true], [429, true], [500, true], [502, true], [503, true], [504, true],
+      [200, undefined],
+      [202, undefined],
+      [204, undefined],
+      [301, false],
+      [302, false],
+      [400, false],
+      [401, false],
+      [403, false],
+      [404, false],
+      [413, false],
+      [408, true],
+      [429, true],
+      [500, true],
+      [502, true],
+      [503, true],
+      [504, true],
     ];
     for (const [status, retriable] of table) {
       const err = httpStatusError('POST x', res(status, { 'retry-after': '2' }));
@@ -49,8 +78,12 @@ describe('pipeline/sdk/exporterhelper/http', () => {
   });
 
   it('puts a text answer into the message, but not a binary one', () => {
-    expect(httpStatusError('POST x', res(400, { 'content-type': 'text/plain' }, 'bad   span\n'))!.message).to.equal('POST x: HTTP 400: bad span');
-    expect(httpStatusError('POST x', res(400, { 'content-type': 'application/x-protobuf' }, '\u0008\u0003'))!.message).to.equal('POST x: HTTP 400');
+    expect(httpStatusError('POST x', res(400, { 'content-type': 'text/plain' }, 'bad   span\n'))!.message).to.equal(
+      'POST x: HTTP 400: bad span',
+    );
+    expect(
+      httpStatusError('POST x', res(400, { 'content-type': 'application/x-protobuf' }, '\u0008\u0003'))!.message,
+    ).to.equal('POST x: HTTP 400');
   });
 
   it('posts the body with the headers and returns status, headers and body', async () => {
@@ -67,7 +100,11 @@ describe('pipeline/sdk/exporterhelper/http', () => {
     });
     try {
       const agent = createAgent(s.url, loadTls(tlsSchema.parse(undefined)), 2);
-      const out = await postBytes(s.url, Buffer.from('hello'), { headers: { 'x-tenant': 'acme' }, timeoutMs: 2000, agent });
+      const out = await postBytes(s.url, Buffer.from('hello'), {
+        headers: { 'x-tenant': 'acme' },
+        timeoutMs: 2000,
+        agent,
+      });
       expect(out.status).to.equal(202);
       expect(out.headers['x-reply']).to.equal('yes');
       expect(out.body.toString()).to.equal('fine');
@@ -81,11 +118,15 @@ describe('pipeline/sdk/exporterhelper/http', () => {
   });
 
   it('rejects with a retriable TIMEOUT when the server never answers', async () => {
-    const s = await serve((req) => { req.resume(); });
+    const s = await serve((req) => {
+      req.resume();
+    });
     try {
       const agent = createAgent(s.url, loadTls(tlsSchema.parse(undefined)), 1);
       const started = Date.now();
-      const err = (await postBytes(s.url, Buffer.from('x'), { headers: {}, timeoutMs: 200, agent }).catch((e: unknown) => e)) as ExportError;
+      const err = (await postBytes(s.url, Buffer.from('x'), { headers: {}, timeoutMs: 200, agent }).catch(
+        (e: unknown) => e,
+      )) as ExportError;
       expect(err).to.be.instanceOf(ExportError);
       expect(err.code).to.equal(ExporterErrorCode.TIMEOUT);
       expect(err.retriable).to.equal(true);
@@ -97,17 +138,26 @@ describe('pipeline/sdk/exporterhelper/http', () => {
   });
 
   it('rejects with a retriable NETWORK error when nothing listens, and when aborted', async () => {
-    const s = await serve((req) => { req.resume(); });
+    const s = await serve((req) => {
+      req.resume();
+    });
     const url = s.url;
     await s.close();
     const agent = createAgent(url, loadTls(tlsSchema.parse(undefined)), 1);
-    const refused = (await postBytes(url, Buffer.from('x'), { headers: {}, timeoutMs: 2000, agent }).catch((e: unknown) => e)) as ExportError;
+    const refused = (await postBytes(url, Buffer.from('x'), { headers: {}, timeoutMs: 2000, agent }).catch(
+      (e: unknown) => e,
+    )) as ExportError;
     expect(refused.code).to.equal(ExporterErrorCode.NETWORK);
     expect(refused.retriable).to.equal(true);
     expect(refused.message).to.match(/ECONNREFUSED/);
     const ac = new AbortController();
     ac.abort();
-    const aborted = (await postBytes(url, Buffer.from('x'), { headers: {}, timeoutMs: 2000, agent, signal: ac.signal }).catch((e: unknown) => e)) as ExportError;
+    const aborted = (await postBytes(url, Buffer.from('x'), {
+      headers: {},
+      timeoutMs: 2000,
+      agent,
+      signal: ac.signal,
+    }).catch((e: unknown) => e)) as ExportError;
     expect(aborted.code).to.equal(ExporterErrorCode.NETWORK);
     expect(aborted.retriable).to.equal(true);
     agent.destroy();

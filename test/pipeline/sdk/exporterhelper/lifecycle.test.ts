@@ -38,7 +38,9 @@ describe('exporters: lifecycle conformance', () => {
         await Promise.all([exp.shutdown(), exp.shutdown()]);
         await exp.shutdown();
         const traceId = newTraceId();
-        const err = await exp.consumeTraces(batchOf(chunkOf(traceId, [resourceSpans('svc', [span({ traceId, name: 'x' })])]))).catch((e: unknown) => e);
+        const err = await exp
+          .consumeTraces(batchOf(chunkOf(traceId, [resourceSpans('svc', [span({ traceId, name: 'x' })])])))
+          .catch((e: unknown) => e);
         expect(err).to.be.instanceOf(ShutdownError);
       });
 

@@ -5,11 +5,18 @@ import { expect } from 'chai';
 import { BackpressureError, ShutdownError } from '../../../../pipeline/sdk/errors';
 import { SendingQueue } from '../../../../pipeline/sdk/exporterhelper/queue';
 
-interface Gate { promise: Promise<void>; open(): void; fail(e: unknown): void }
+interface Gate {
+  promise: Promise<void>;
+  open(): void;
+  fail(e: unknown): void;
+}
 function gate(): Gate {
   let open!: () => void;
   let fail!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => { open = res; fail = rej; });
+  const promise = new Promise<void>((res, rej) => {
+    open = res;
+    fail = rej;
+  });
   return { promise, open, fail };
 }
 const tick = () => new Promise((r) => setImmediate(r));
@@ -21,12 +28,22 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
     let peak = 0;
     const gates = Array.from({ length: 5 }, gate);
     const results = gates.map((g, i) =>
-      q.submit(1, async () => {
-        running++;
-        peak = Math.max(peak, running);
-        try { await g.promise; } finally { running--; }
-        if (i === 3) throw new Error('task 3 failed');
-      }).then(() => 'ok', (e: Error) => e.message));
+      q
+        .submit(1, async () => {
+          running++;
+          peak = Math.max(peak, running);
+          try {
+            await g.promise;
+          } finally {
+            running--;
+          }
+          if (i === 3) throw new Error('task 3 failed');
+        })
+        .then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+    );
     await tick();
     expect(q.running).to.equal(2);
     expect(q.waiting).to.equal(3);
@@ -38,7 +55,14 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
 
   it('rejects with BackpressureError (retriable, with a delay) when queue_size batches wait', async () => {
     const changes: number[] = [];
-    const q = new SendingQueue({ component: 'exporters.x', numConsumers: 1, maxItems: 2, maxBytes: 0, retryAfterMs: 750, onChange: (n) => changes.push(n) });
+    const q = new SendingQueue({
+      component: 'exporters.x',
+      numConsumers: 1,
+      maxItems: 2,
+      maxBytes: 0,
+      retryAfterMs: 750,
+      onChange: (n) => changes.push(n),
+    });
     const g = gate();
     const accepted = [q.submit(1, () => g.promise), q.submit(1, () => g.promise), q.submit(1, () => g.promise)];
     const err = await q.submit(1, async () => {}).catch((e: unknown) => e);
@@ -69,7 +93,13 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
   });
 
   it('rejects new tasks with ShutdownError after close, while accepted ones finish', async () => {
-    const q = new SendingQueue({ component: 'exporters.y', numConsumers: 1, maxItems: 5, maxBytes: 0, retryAfterMs: 1 });
+    const q = new SendingQueue({
+      component: 'exporters.y',
+      numConsumers: 1,
+      maxItems: 5,
+      maxBytes: 0,
+      retryAfterMs: 1,
+    });
     const g = gate();
     const first = q.submit(1, () => g.promise);
     const second = q.submit(1, async () => {});
@@ -84,7 +114,12 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
   it('drain waits for running and waiting tasks and returns 0 when all finished', async () => {
     const q = new SendingQueue({ component: 't', numConsumers: 1, maxItems: 5, maxBytes: 0, retryAfterMs: 1 });
     const done: number[] = [];
-    const all = [1, 2, 3].map((i) => q.submit(1, async () => { await new Promise((r) => setTimeout(r, 20)); done.push(i); }));
+    const all = [1, 2, 3].map((i) =>
+      q.submit(1, async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        done.push(i);
+      }),
+    );
     expect(await q.drain(2000)).to.equal(0);
     expect(done).to.deep.equal([1, 2, 3]);
     await Promise.all(all);
@@ -96,7 +131,11 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
     const g = gate();
     let secondRan = false;
     const first = q.submit(1, () => g.promise);
-    const second = q.submit(1, async () => { secondRan = true; }).catch((e: unknown) => e);
+    const second = q
+      .submit(1, async () => {
+        secondRan = true;
+      })
+      .catch((e: unknown) => e);
     const started = Date.now();
     expect(await q.drain(50)).to.equal(2);
     expect(Date.now() - started).to.be.below(500);
@@ -108,7 +147,11 @@ describe('pipeline/sdk/exporterhelper/queue', () => {
 
   it('passes a synchronous throw of a task on as a rejection', async () => {
     const q = new SendingQueue({ component: 't', numConsumers: 1, maxItems: 1, maxBytes: 0, retryAfterMs: 1 });
-    const err = await q.submit(1, () => { throw new Error('sync'); }).catch((e: Error) => e.message);
+    const err = await q
+      .submit(1, () => {
+        throw new Error('sync');
+      })
+      .catch((e: Error) => e.message);
     expect(err).to.equal('sync');
     expect(q.running).to.equal(0);
   });

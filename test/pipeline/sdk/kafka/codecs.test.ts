@@ -28,16 +28,23 @@ const CODECS: [string, CodecType][] = [
 ];
 
 /** Minimal shapes of the kafkajs internals the record batch test drives (kafkajs 2.2.4 src/protocol). */
-interface KafkajsEncoder { buffer: Buffer }
+interface KafkajsEncoder {
+  buffer: Buffer;
+}
 type RecordBatchFn = (args: { compression: number; records: unknown[] }) => Promise<KafkajsEncoder>;
-type RecordFn = (args: { offsetDelta: number; key: Buffer; value: Buffer; headers?: Record<string, Buffer> }) => unknown;
+type RecordFn = (args: {
+  offsetDelta: number;
+  key: Buffer;
+  value: Buffer;
+  headers?: Record<string, Buffer>;
+}) => unknown;
 type BatchDecoderFn = (decoder: unknown) => Promise<{ records: { key: Buffer; value: Buffer; offset: string }[] }>;
 type DecoderCtor = new (buffer: Buffer) => unknown;
 
 /** xerialBlocks lists the compressed block lengths of a xerial stream. */
 function xerialBlocks(buf: Buffer): number[] {
   const lengths: number[] = [];
-  for (let pos = 16; pos < buf.length; ) {
+  for (let pos = 16; pos < buf.length;) {
     const len = buf.readInt32BE(pos);
     lengths.push(len);
     pos += 4 + len;
@@ -75,7 +82,7 @@ describe('pipeline/sdk/kafka/codecs', () => {
     });
   }
 
-  it('decodes what Kafka\'s Java client writes: xerial snappy (one and several blocks), LZ4 frame, streaming zstd', async () => {
+  it("decodes what Kafka's Java client writes: xerial snappy (one and several blocks), LZ4 frame, streaming zstd", async () => {
     expect(isXerialFramed(JAVA_VECTORS.snappy)).to.equal(true);
     expect(xerialBlocks(JAVA_VECTORS.snappy1kBlocks)).to.have.length(3);
     const cases: [string, CodecType, Buffer][] = [
@@ -118,11 +125,15 @@ describe('pipeline/sdk/kafka/codecs', () => {
 
   it('maps every compression name to its kafkajs type', () => {
     expect(KAFKA_COMPRESSIONS.map(compressionType)).to.deep.equal([
-      CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD,
+      CompressionTypes.None,
+      CompressionTypes.GZIP,
+      CompressionTypes.Snappy,
+      CompressionTypes.LZ4,
+      CompressionTypes.ZSTD,
     ]);
   });
 
-  it('registers the three codecs in kafkajs\'s table and leaves gzip alone', () => {
+  it("registers the three codecs in kafkajs's table and leaves gzip alone", () => {
     const gzip = CompressionCodecs[CompressionTypes.GZIP]();
     registerKafkaCodecs();
     registerKafkaCodecs(); // idempotent
@@ -130,7 +141,7 @@ describe('pipeline/sdk/kafka/codecs', () => {
     expect(CompressionCodecs[CompressionTypes.GZIP]()).to.equal(gzip);
   });
 
-  it('carries a record batch through kafkajs\'s own encoder and decoder with each codec', async () => {
+  it("carries a record batch through kafkajs's own encoder and decoder with each codec", async () => {
     registerKafkaCodecs();
     /* eslint-disable @typescript-eslint/no-require-imports */
     const RecordBatch = (require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: RecordBatchFn }).RecordBatch;
@@ -146,7 +157,10 @@ describe('pipeline/sdk/kafka/codecs', () => {
       expect(encoded.buffer.length, `${name} batch is compressed`).to.be.lessThan(plain.buffer.length);
       expect(encoded.buffer.readInt16BE(8 + 4 + 4 + 1 + 4) & 0x07, `${name} attribute`).to.equal(type);
       const batch = await decodeBatch(new Decoder(encoded.buffer)); // firstOffset, length, batch
-      expect(batch.records.map((r) => r.key.toString()), name).to.deep.equal(['key-0', 'key-1', 'key-2']);
+      expect(
+        batch.records.map((r) => r.key.toString()),
+        name,
+      ).to.deep.equal(['key-0', 'key-1', 'key-2']);
       batch.records.forEach((r, i) => expect(Buffer.compare(r.value, values[i]), `${name} record ${i}`).to.equal(0));
     }
   });

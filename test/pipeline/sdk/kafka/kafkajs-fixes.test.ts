@@ -14,10 +14,25 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (o: obje
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const silent = { debug() {}, info() {}, warn() {}, error() {}, namespace() { return silent; } };
+const silent = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  namespace() {
+    return silent;
+  },
+};
 
 function newQueue() {
-  return new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 't', broker: 'b', logger: silent });
+  return new RequestQueue({
+    maxInFlightRequests: 1,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: false,
+    clientId: 't',
+    broker: 'b',
+    logger: silent,
+  });
 }
 
 describe('pipeline/sdk/kafka/kafkajs-fixes', () => {

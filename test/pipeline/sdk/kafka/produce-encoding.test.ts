@@ -4,14 +4,26 @@
 // hook routing kafkajs' produce protocol (v3-v7, uncompressed only) through it.
 
 import { expect } from 'chai';
-import { installFastProduceEncoding, ProduceRequestEncoder, type ProduceRequestArgs, type Crc32c } from '../../../../pipeline/sdk/kafka/produce-encoding';
+import {
+  installFastProduceEncoding,
+  ProduceRequestEncoder,
+  type ProduceRequestArgs,
+  type Crc32c,
+} from '../../../../pipeline/sdk/kafka/produce-encoding';
 import { rng } from '../../../helpers/random';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const kafkajsRequestV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: ProduceRequestArgs) => { encode(): Promise<{ buffer: Buffer }> };
+const kafkajsRequestV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: ProduceRequestArgs) => {
+  encode(): Promise<{ buffer: Buffer }>;
+};
 const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C') as Crc32c;
-const KafkaLong = require('kafkajs/src/utils/long') as { fromValue(v: unknown): { getHighBits(): number; getLowBits(): number }; fromNumber(n: number): unknown };
-const produceProtocol = require('kafkajs/src/protocol/requests/produce') as { protocol(v: { version: number }): (a: ProduceRequestArgs) => { request: { encode(): Promise<{ buffer: Buffer }> } } };
+const KafkaLong = require('kafkajs/src/utils/long') as {
+  fromValue(v: unknown): { getHighBits(): number; getLowBits(): number };
+  fromNumber(n: number): unknown;
+};
+const produceProtocol = require('kafkajs/src/protocol/requests/produce') as {
+  protocol(v: { version: number }): (a: ProduceRequestArgs) => { request: { encode(): Promise<{ buffer: Buffer }> } };
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const FIXED_NOW = 1_795_600_000_123;
@@ -42,12 +54,20 @@ function randomRequest(next: () => number): ProduceRequestArgs {
       partition: p * 3 + Math.floor(next() * 3),
       firstSequence: Math.floor(next() * 1_000_000),
       messages: Array.from({ length: 1 + Math.floor(next() * 40) }, () => {
-        const m: { key: Buffer | string | null; value: Buffer | string; headers?: Record<string, string | Buffer | Array<string | Buffer>>; timestamp?: string } = {
+        const m: {
+          key: Buffer | string | null;
+          value: Buffer | string;
+          headers?: Record<string, string | Buffer | Array<string | Buffer>>;
+          timestamp?: string;
+        } = {
           key: pick<Buffer | string | null>([randomBytes(next, 32).toString('hex'), randomBytes(next, 16), null]),
           value: next() < 0.9 ? randomBytes(next, pick(sizes)) : 'a string value ✓',
         };
         if (next() < 0.4) {
-          m.headers = { traceparent: `00-${randomBytes(next, 16).toString('hex')}-${randomBytes(next, 8).toString('hex')}-01`, 'b-bin': randomBytes(next, 5) };
+          m.headers = {
+            traceparent: `00-${randomBytes(next, 16).toString('hex')}-${randomBytes(next, 8).toString('hex')}-01`,
+            'b-bin': randomBytes(next, 5),
+          };
           if (next() < 0.5) m.headers.multi = ['one', Buffer.from('two'), 'drei ü'];
         }
         if (withTimestamps) m.timestamp = String(FIXED_NOW - Math.floor(next() * 2_000_000_000));
@@ -75,7 +95,10 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     let bytes = 0;
     for (let i = 0; i < 300; i++) {
       const args = randomRequest(next);
-      const [ours, theirs] = await withFixedNow(async () => [encoder.encode(args), (await kafkajsRequestV3(args).encode()).buffer]);
+      const [ours, theirs] = await withFixedNow(async () => [
+        encoder.encode(args),
+        (await kafkajsRequestV3(args).encode()).buffer,
+      ]);
       expect(ours.length, `request ${i}: length`).to.equal(theirs.length);
       if (!ours.equals(theirs)) {
         let at = 0;
@@ -116,7 +139,9 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
       const viaKafkajs = await withFixedNow(async () => (await entry.request.encode()).buffer);
       const direct = await withFixedNow(async () => encoder.encode(args));
       expect(viaKafkajs.equals(direct), `v${version}`).to.equal(true);
-      expect(entry.request.encode.toString(), `v${version} goes through the one-pass encoder`).to.include('encoder.encode(args');
+      expect(entry.request.encode.toString(), `v${version} goes through the one-pass encoder`).to.include(
+        'encoder.encode(args',
+      );
     }
     const gzipped = produceProtocol.protocol({ version: 7 })({ ...args, compression: 1 });
     expect(gzipped.request.encode.toString()).to.not.include('encoder.encode(args');
@@ -128,8 +153,15 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     const entry = produceProtocol.protocol({ version: 7 })(args);
     // kafkajs' request framing is not exported: the test reads it from its source.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const createRequest = require('kafkajs/src/protocol/request') as (a: { correlationId: number; clientId: string; request: unknown }) => Promise<{ buffer: Buffer }>;
-    const [framed, body] = await withFixedNow(async () => [(await createRequest({ correlationId: 4242, clientId: 'tusk-collector', request: entry.request })).buffer, encoder.encode(args)]);
+    const createRequest = require('kafkajs/src/protocol/request') as (a: {
+      correlationId: number;
+      clientId: string;
+      request: unknown;
+    }) => Promise<{ buffer: Buffer }>;
+    const [framed, body] = await withFixedNow(async () => [
+      (await createRequest({ correlationId: 4242, clientId: 'tusk-collector', request: entry.request })).buffer,
+      encoder.encode(args),
+    ]);
     const header = Buffer.alloc(4 + 2 + 2 + 4 + 2 + 'tusk-collector'.length);
     header.writeInt32BE(header.length - 4 + body.length, 0);
     header.writeInt16BE(0, 4); // Produce
@@ -139,15 +171,40 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     header.write('tusk-collector', 14);
     expect(framed.equals(Buffer.concat([header, body])), 'size + header + body').to.equal(true);
     // one allocation from body to frame: the frame is a view of the buffer the body was written into
-    const again = await withFixedNow(async () => (await createRequest({ correlationId: 1, clientId: 'c', request: produceProtocol.protocol({ version: 7 })(args).request })).buffer);
-    const bodyOnly = await withFixedNow(async () => (await produceProtocol.protocol({ version: 7 })(args).request.encode()).buffer);
+    const again = await withFixedNow(
+      async () =>
+        (
+          await createRequest({
+            correlationId: 1,
+            clientId: 'c',
+            request: produceProtocol.protocol({ version: 7 })(args).request,
+          })
+        ).buffer,
+    );
+    const bodyOnly = await withFixedNow(
+      async () => (await produceProtocol.protocol({ version: 7 })(args).request.encode()).buffer,
+    );
     expect(again.subarray(again.length - bodyOnly.length).equals(bodyOnly)).to.equal(true);
     const viaEncode = await produceProtocol.protocol({ version: 7 })(args).request.encode();
-    const wrapped = await createRequest({ correlationId: 2, clientId: 'c', request: { apiKey: 0, apiVersion: 7, encode: async () => viaEncode } });
-    expect(wrapped.buffer.buffer, 'the request shares the body allocation').to.equal((viaEncode as unknown as { buf: Buffer }).buf.buffer);
+    const wrapped = await createRequest({
+      correlationId: 2,
+      clientId: 'c',
+      request: { apiKey: 0, apiVersion: 7, encode: async () => viaEncode },
+    });
+    expect(wrapped.buffer.buffer, 'the request shares the body allocation').to.equal(
+      (viaEncode as unknown as { buf: Buffer }).buf.buffer,
+    );
     // a client id longer than the headroom still works (copied)
     const longId = 'x'.repeat(300);
-    const copied = await createRequest({ correlationId: 3, clientId: longId, request: { apiKey: 0, apiVersion: 7, encode: async () => produceProtocol.protocol({ version: 7 })(args).request.encode() } });
+    const copied = await createRequest({
+      correlationId: 3,
+      clientId: longId,
+      request: {
+        apiKey: 0,
+        apiVersion: 7,
+        encode: async () => produceProtocol.protocol({ version: 7 })(args).request.encode(),
+      },
+    });
     expect(copied.buffer.readInt16BE(12)).to.equal(300);
     expect(copied.buffer.subarray(14 + 300).equals(bodyOnly)).to.equal(true);
   });

@@ -15,11 +15,15 @@ export function hrToNanos(t: HrTime): bigint {
 function anyOf(v: unknown): OtlpAnyValue {
   if (typeof v === 'string') return { type: 'string', value: v };
   if (typeof v === 'boolean') return { type: 'bool', value: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { type: 'int', value: BigInt(v) } : { type: 'double', value: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { type: 'int', value: BigInt(v) } : { type: 'double', value: v };
   if (v instanceof Uint8Array) return { type: 'bytes', value: v };
   if (Array.isArray(v)) return { type: 'array', value: v.map(anyOf) };
   if (v === null || v === undefined) return { type: 'empty' };
-  return { type: 'kvlist', value: Object.entries(v as Record<string, unknown>).map(([key, x]) => ({ key, value: anyOf(x) })) };
+  return {
+    type: 'kvlist',
+    value: Object.entries(v as Record<string, unknown>).map(([key, x]) => ({ key, value: anyOf(x) })),
+  };
 }
 
 /** attrsOf converts SDK attributes to OTLP key-values, in insertion order. */
@@ -41,11 +45,19 @@ export function expectedSpan(s: ReadableSpan): Omit<OtlpSpan, 'flags'> {
     endTimeUnixNano: hrToNanos(s.endTime),
     attributes: attrsOf(s.attributes),
     droppedAttributesCount: s.droppedAttributesCount,
-    events: s.events.map((e) => ({ timeUnixNano: hrToNanos(e.time), name: e.name, attributes: attrsOf(e.attributes), droppedAttributesCount: e.droppedAttributesCount ?? 0 })),
+    events: s.events.map((e) => ({
+      timeUnixNano: hrToNanos(e.time),
+      name: e.name,
+      attributes: attrsOf(e.attributes),
+      droppedAttributesCount: e.droppedAttributesCount ?? 0,
+    })),
     droppedEventsCount: s.droppedEventsCount,
     links: s.links.map((l) => ({
-      traceId: l.context.traceId, spanId: l.context.spanId, traceState: l.context.traceState?.serialize() ?? '',
-      attributes: attrsOf(l.attributes), droppedAttributesCount: l.droppedAttributesCount ?? 0,
+      traceId: l.context.traceId,
+      spanId: l.context.spanId,
+      traceState: l.context.traceState?.serialize() ?? '',
+      attributes: attrsOf(l.attributes),
+      droppedAttributesCount: l.droppedAttributesCount ?? 0,
       flags: 0, // compared without flags below
     })),
     droppedLinksCount: s.droppedLinksCount,
@@ -67,7 +79,14 @@ export function flatten(rss: OtlpResourceSpans[]): FlatSpan[] {
   const out: FlatSpan[] = [];
   for (const rs of rss) {
     for (const ss of rs.scopeSpans) {
-      for (const span of ss.spans) out.push({ span, resource: rs.resource, resourceSchemaUrl: rs.schemaUrl, scope: ss.scope, scopeSchemaUrl: ss.schemaUrl });
+      for (const span of ss.spans)
+        out.push({
+          span,
+          resource: rs.resource,
+          resourceSchemaUrl: rs.schemaUrl,
+          scope: ss.scope,
+          scopeSchemaUrl: ss.schemaUrl,
+        });
     }
   }
   return out;

@@ -4,7 +4,12 @@
 
 import { context, trace, SpanKind, SpanStatusCode, type Attributes, type Link, type Span } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { rng } from '../../../helpers/random';
 
@@ -65,22 +70,26 @@ export async function makeFixture(opts: FixtureOptions = {}): Promise<Fixture> {
   const exporter = new InMemorySpanExporter();
   const providers: BasicTracerProvider[] = [];
   for (let i = 0; i < nResources; i++) {
-    providers.push(new BasicTracerProvider({
-      resource: resourceFromAttributes({
-        'service.name': `svc-${i}`,
-        'service.version': `1.${i}.0`,
-        'host.cores': 8 + i,
-        'deployment.canary': i % 2 === 1,
-        region: ['eu-west-1', 'us-east-1', 'ap-south-1'][i % 3],
+    providers.push(
+      new BasicTracerProvider({
+        resource: resourceFromAttributes({
+          'service.name': `svc-${i}`,
+          'service.version': `1.${i}.0`,
+          'host.cores': 8 + i,
+          'deployment.canary': i % 2 === 1,
+          region: ['eu-west-1', 'us-east-1', 'ap-south-1'][i % 3],
+        }),
+        spanProcessors: [new SimpleSpanProcessor(exporter)],
       }),
-      spanProcessors: [new SimpleSpanProcessor(exporter)],
-    }));
+    );
   }
   const base = 1_700_000_000_000; // ms
   const links: Link[] = [];
   for (let t = 0; t < nTraces; t++) {
     const provider = providers[t % providers.length];
-    const tracer = provider.getTracer(`scope-${t % 3}`, `0.${t % 3}.1`, { schemaUrl: t % 3 === 2 ? 'https://opentelemetry.io/schemas/1.21.0' : undefined });
+    const tracer = provider.getTracer(`scope-${t % 3}`, `0.${t % 3}.1`, {
+      schemaUrl: t % 3 === 2 ? 'https://opentelemetry.io/schemas/1.21.0' : undefined,
+    });
     const nSpans = 1 + Math.floor(rand() * maxSpans);
     const startNs = Math.floor(rand() * 1e9);
     const startSec = Math.floor(base / 1000) + t;
@@ -102,7 +111,8 @@ export async function makeFixture(opts: FixtureOptions = {}): Promise<Fixture> {
         span.addEvent(`event-${s}`, { 'event.attr': s, 'event.flag': true }, [startSec, (startNs + 500) % 1e9]);
         span.addEvent('bare-event', [startSec + 1, 7]);
       }
-      if (rich && s === 0) links.push({ context: span.spanContext(), attributes: { 'link.kind': 'follows', 'link.n': t } });
+      if (rich && s === 0)
+        links.push({ context: span.spanContext(), attributes: { 'link.kind': 'follows', 'link.n': t } });
       const r = rand();
       if (r < 0.2) span.setStatus({ code: SpanStatusCode.ERROR, message: `failure ${t}/${s}` });
       else if (r < 0.4) span.setStatus({ code: SpanStatusCode.OK });

@@ -41,7 +41,9 @@ describe('pipeline/sdk/otlp json', () => {
     const span = doc.resourceSpans[0].scopeSpans[0].spans[0];
     expect(span.traceId).to.match(/^[0-9a-f]{32}$/);
     expect(span.spanId).to.match(/^[0-9a-f]{16}$/);
-    expect(span.startTimeUnixNano).to.be.a('string').and.match(/^\d{19}$/);
+    expect(span.startTimeUnixNano)
+      .to.be.a('string')
+      .and.match(/^\d{19}$/);
     expect(span.kind).to.be.a('number');
     expect(span).to.not.have.property('trace_id');
     expect(decodeTraces(otlpJsonToProtobuf(text, 'traces'))).to.deep.equal(decodeTraces(fx.request));
@@ -49,26 +51,38 @@ describe('pipeline/sdk/otlp json', () => {
 
   it('accepts snake_case keys, enum names, int64 numbers, base64 bytes, nulls and unknown keys', () => {
     const text = JSON.stringify({
-      resource_spans: [{
-        resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }], unknownThing: { a: 1 } },
-        scope_spans: [{
-          scope: { name: 'lib' },
-          spans: [{
-            trace_id: TRACE.toUpperCase(), span_id: SPAN, parent_span_id: '', name: 'op', kind: 'SPAN_KIND_SERVER',
-            start_time_unix_nano: 1_700_000_000_000_000, endTimeUnixNano: '1700000000000001000', flags: 1,
-            attributes: [
-              { key: 'b', value: { bytesValue: 'AAH/' } },
-              { key: 'i', value: { intValue: '-42' } },
-              { key: 'd', value: { doubleValue: 'NaN' } },
-              { key: 'a', value: { arrayValue: { values: [{ boolValue: true }, { intValue: 3 }] } } },
-              { key: 'k', value: { kvlistValue: { values: [{ key: 'x', value: { stringValue: 'y' } }] } } },
-            ],
-            status: { code: 'STATUS_CODE_ERROR', message: 'bad' },
-            events: null,
-            futureField: [1, 2, 3],
-          }],
-        }],
-      }],
+      resource_spans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }], unknownThing: { a: 1 } },
+          scope_spans: [
+            {
+              scope: { name: 'lib' },
+              spans: [
+                {
+                  trace_id: TRACE.toUpperCase(),
+                  span_id: SPAN,
+                  parent_span_id: '',
+                  name: 'op',
+                  kind: 'SPAN_KIND_SERVER',
+                  start_time_unix_nano: 1_700_000_000_000_000,
+                  endTimeUnixNano: '1700000000000001000',
+                  flags: 1,
+                  attributes: [
+                    { key: 'b', value: { bytesValue: 'AAH/' } },
+                    { key: 'i', value: { intValue: '-42' } },
+                    { key: 'd', value: { doubleValue: 'NaN' } },
+                    { key: 'a', value: { arrayValue: { values: [{ boolValue: true }, { intValue: 3 }] } } },
+                    { key: 'k', value: { kvlistValue: { values: [{ key: 'x', value: { stringValue: 'y' } }] } } },
+                  ],
+                  status: { code: 'STATUS_CODE_ERROR', message: 'bad' },
+                  events: null,
+                  futureField: [1, 2, 3],
+                },
+              ],
+            },
+          ],
+        },
+      ],
       extra: true,
     });
     const [rs] = decodeTraces(otlpJsonToProtobuf(text, 'traces'));
@@ -82,25 +96,58 @@ describe('pipeline/sdk/otlp json', () => {
     expect(span.attributes[1].value).to.deep.equal({ type: 'int', value: -42n });
     expect(span.attributes[2].value.type).to.equal('double');
     expect(Number.isNaN((span.attributes[2].value as { value: number }).value)).to.equal(true);
-    expect(span.attributes[3].value).to.deep.equal({ type: 'array', value: [{ type: 'bool', value: true }, { type: 'int', value: 3n }] });
-    expect(span.attributes[4].value).to.deep.equal({ type: 'kvlist', value: [{ key: 'x', value: { type: 'string', value: 'y' } }] });
+    expect(span.attributes[3].value).to.deep.equal({
+      type: 'array',
+      value: [
+        { type: 'bool', value: true },
+        { type: 'int', value: 3n },
+      ],
+    });
+    expect(span.attributes[4].value).to.deep.equal({
+      type: 'kvlist',
+      value: [{ key: 'x', value: { type: 'string', value: 'y' } }],
+    });
     expect(rs.resource.attributes[0].value).to.deep.equal({ type: 'string', value: 'svc' });
   });
 
   it('converts OTLP/JSON logs with hex ids and severity names', () => {
     const text = JSON.stringify({
-      resourceLogs: [{
-        resource: { attributes: [] },
-        scopeLogs: [{
-          logRecords: [{ timeUnixNano: '5', severityNumber: 'SEVERITY_NUMBER_WARN', severityText: 'WARN', body: { stringValue: 'disk' }, traceId: TRACE, spanId: SPAN }],
-        }],
-      }],
+      resourceLogs: [
+        {
+          resource: { attributes: [] },
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: '5',
+                  severityNumber: 'SEVERITY_NUMBER_WARN',
+                  severityText: 'WARN',
+                  body: { stringValue: 'disk' },
+                  traceId: TRACE,
+                  spanId: SPAN,
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const bytes = otlpJsonToProtobuf(text, 'logs');
     const rec = decodeLogs(bytes)[0].scopeLogs[0].logRecords[0];
-    expect(rec).to.include({ timeUnixNano: 5n, severityNumber: 13, severityText: 'WARN', traceId: TRACE, spanId: SPAN });
+    expect(rec).to.include({
+      timeUnixNano: 5n,
+      severityNumber: 13,
+      severityText: 'WARN',
+      traceId: TRACE,
+      spanId: SPAN,
+    });
     expect(JSON.parse(protobufToOtlpJson(bytes, 'logs')).resourceLogs[0].scopeLogs[0].logRecords[0]).to.deep.equal({
-      timeUnixNano: '5', severityNumber: 13, severityText: 'WARN', body: { stringValue: 'disk' }, traceId: TRACE, spanId: SPAN,
+      timeUnixNano: '5',
+      severityNumber: 13,
+      severityText: 'WARN',
+      body: { stringValue: 'disk' },
+      traceId: TRACE,
+      spanId: SPAN,
     });
   });
 
@@ -108,12 +155,33 @@ describe('pipeline/sdk/otlp json', () => {
     expectJsonError('{"resourceSpans": [', /^$/, /invalid JSON/);
     expectJsonError('[]', /^\$$/, /expected an object/);
     expectJsonError('{"resourceSpans": {}}', /^resourceSpans$/, /expected an array/);
-    expectJsonError('{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}', /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId$/, /hex/);
-    expectJsonError('{"resourceSpans":[{"scopeSpans":[{"spans":[{},{"startTimeUnixNano":"12a"}]}]}]}', /spans\[1\]\.startTimeUnixNano$/, /integer/);
+    expectJsonError(
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz"}]}]}]}',
+      /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId$/,
+      /hex/,
+    );
+    expectJsonError(
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{},{"startTimeUnixNano":"12a"}]}]}]}',
+      /spans\[1\]\.startTimeUnixNano$/,
+      /integer/,
+    );
     expectJsonError('{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"BOGUS"}]}]}]}', /kind$/, /unknown SpanKind/);
     expectJsonError('{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":5}]}]}]}', /name$/, /expected a string/);
-    expectJsonError('{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":"a","intValue":1}}]}}]}', /attributes\[0\]\.value\.intValue$/, /only one/);
-    expectJsonError('{"resourceSpans":[{"scopeSpans":[{"spans":[{"droppedAttributesCount":-1}]}]}]}', /droppedAttributesCount$/, /out of range/);
-    expectJsonError('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"bytesValue":"***"}}]}]}]}', /logRecords\[0\]\.body\.bytesValue$/, /base64/, 'logs');
+    expectJsonError(
+      '{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":"a","intValue":1}}]}}]}',
+      /attributes\[0\]\.value\.intValue$/,
+      /only one/,
+    );
+    expectJsonError(
+      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"droppedAttributesCount":-1}]}]}]}',
+      /droppedAttributesCount$/,
+      /out of range/,
+    );
+    expectJsonError(
+      '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"bytesValue":"***"}}]}]}]}',
+      /logRecords\[0\]\.body\.bytesValue$/,
+      /base64/,
+      'logs',
+    );
   });
 });

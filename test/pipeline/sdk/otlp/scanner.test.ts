@@ -3,11 +3,27 @@
 // fuzz that malformed bytes only ever raise OtlpDecodeError.
 
 import { expect } from 'chai';
-import { decodeTraces, encodeTraces, decodeLogs, encodeLogs, type OtlpResourceSpans, type OtlpSpan, type OtlpLogRecord } from '../../../../pipeline/sdk/otlp/decode';
+import type { OtlpAnyValue } from '../../../../pipeline/sdk/otlp/decode';
+import {
+  decodeTraces,
+  encodeTraces,
+  decodeLogs,
+  encodeLogs,
+  type OtlpResourceSpans,
+  type OtlpSpan,
+  type OtlpLogRecord,
+} from '../../../../pipeline/sdk/otlp/decode';
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
 import {
-  appendSpanAttributes, countLogRecords, countSpans, indexTraceChunk, readSpanDetails, scanTraceChunk, splitLogsByTraceId,
-  splitTracesByTraceId, type AttrValue,
+  appendSpanAttributes,
+  countLogRecords,
+  countSpans,
+  indexTraceChunk,
+  readSpanDetails,
+  scanTraceChunk,
+  splitLogsByTraceId,
+  splitTracesByTraceId,
+  type AttrValue,
 } from '../../../../pipeline/sdk/otlp/index';
 import { otlpTypes } from '../../../../pipeline/sdk/otlp/schema';
 import { isPermanent } from '../../../../pipeline/sdk/errors';
@@ -20,18 +36,37 @@ const TRACE_B = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 function span(overrides: Partial<OtlpSpan> = {}): OtlpSpan {
   return {
-    traceId: TRACE_A, spanId: 'b7ad6b7169203331', parentSpanId: '', traceState: '', flags: 1, name: 'op', kind: 2,
-    startTimeUnixNano: 1_700_000_000_123_456_789n, endTimeUnixNano: 1_700_000_000_223_456_999n,
-    attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0,
-    status: { code: 0, message: '' }, ...overrides,
+    traceId: TRACE_A,
+    spanId: 'b7ad6b7169203331',
+    parentSpanId: '',
+    traceState: '',
+    flags: 1,
+    name: 'op',
+    kind: 2,
+    startTimeUnixNano: 1_700_000_000_123_456_789n,
+    endTimeUnixNano: 1_700_000_000_223_456_999n,
+    attributes: [],
+    droppedAttributesCount: 0,
+    events: [],
+    droppedEventsCount: 0,
+    links: [],
+    droppedLinksCount: 0,
+    status: { code: 0, message: '' },
+    ...overrides,
   };
 }
 
 function request(spans: OtlpSpan[], service = 'checkout'): Uint8Array {
   const rs: OtlpResourceSpans = {
-    resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: service } }], droppedAttributesCount: 0, entityRefs: [] },
+    resource: {
+      attributes: [{ key: 'service.name', value: { type: 'string', value: service } }],
+      droppedAttributesCount: 0,
+      entityRefs: [],
+    },
     schemaUrl: 'https://opentelemetry.io/schemas/1.21.0',
-    scopeSpans: [{ scope: { name: 'lib', version: '1.0', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans }],
+    scopeSpans: [
+      { scope: { name: 'lib', version: '1.0', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', spans },
+    ],
   };
   return encodeTraces([rs]);
 }
@@ -56,7 +91,8 @@ function expectDecodeError(fn: () => unknown): OtlpDecodeError {
 describe('pipeline/sdk/otlp scanner', () => {
   const fixtures: Fixture[] = [];
   before(async () => {
-    for (let seed = 1; seed <= 6; seed++) fixtures.push(await makeFixture({ seed, traces: 5 + seed * 3, resources: 1 + (seed % 3), maxSpansPerTrace: 8 }));
+    for (let seed = 1; seed <= 6; seed++)
+      fixtures.push(await makeFixture({ seed, traces: 5 + seed * 3, resources: 1 + (seed % 3), maxSpansPerTrace: 8 }));
   });
 
   describe('splitTracesByTraceId', () => {
@@ -91,7 +127,12 @@ describe('pipeline/sdk/otlp scanner', () => {
         const expected = original.filter((f) => f.span.traceId === chunk.traceId).map((f) => f.span.spanId);
         const decoded = decodeTraces(chunk.data);
         expect(flatten(decoded).map((f) => f.span.spanId)).to.deep.equal(expected);
-        const scopes = decoded.flatMap((rs) => rs.scopeSpans.map((ss) => `${rs.resource.attributes[0].value.type === 'string' ? rs.resource.attributes[0].value.value : ''}/${ss.scope.name}`));
+        const scopes = decoded.flatMap((rs) =>
+          rs.scopeSpans.map(
+            (ss) =>
+              `${rs.resource.attributes[0].value.type === 'string' ? rs.resource.attributes[0].value.value : ''}/${ss.scope.name}`,
+          ),
+        );
         expect(new Set(scopes).size, 'no duplicate resource/scope entries').to.equal(scopes.length);
       }
     });
@@ -102,7 +143,8 @@ describe('pipeline/sdk/otlp scanner', () => {
       const spans = otlpSpansOf(canonical);
       expect(spans.length).to.equal(fixtures[0].spans.length);
       const chunks = splitTracesByTraceId(canonical).chunks.map((c) => Buffer.from(c.data));
-      for (const s of spans) expect(chunks.filter((c) => c.includes(s)).length, 'span bytes in exactly one chunk').to.equal(1);
+      for (const s of spans)
+        expect(chunks.filter((c) => c.includes(s)).length, 'span bytes in exactly one chunk').to.equal(1);
     });
 
     it('chunks of one trace concatenate into one valid request', () => {
@@ -110,7 +152,10 @@ describe('pipeline/sdk/otlp scanner', () => {
       const b = request([span({ spanId: '0000000000000002', name: 'second' })], 'other');
       const joined = Buffer.concat([splitTracesByTraceId(a).chunks[0].data, splitTracesByTraceId(b).chunks[0].data]);
       const idx = indexTraceChunk(joined);
-      expect(idx.map((s) => [s.spanId, s.service])).to.deep.equal([['0000000000000001', 'checkout'], ['0000000000000002', 'other']]);
+      expect(idx.map((s) => [s.spanId, s.service])).to.deep.equal([
+        ['0000000000000001', 'checkout'],
+        ['0000000000000002', 'other'],
+      ]);
     });
 
     it('rejects spans with invalid trace or span ids and counts them', () => {
@@ -129,7 +174,10 @@ describe('pipeline/sdk/otlp scanner', () => {
       expect(result.rejectedSpans).to.equal(6);
       expect(result.rejectReason).to.match(/3 span\(s\) with an invalid trace_id/);
       expect(result.rejectReason).to.match(/3 span\(s\) with an invalid span_id/);
-      expect(result.chunks.map((c) => [c.traceId, c.spanCount])).to.deep.equal([[TRACE_A, 1], [TRACE_B, 1]]);
+      expect(result.chunks.map((c) => [c.traceId, c.spanCount])).to.deep.equal([
+        [TRACE_A, 1],
+        [TRACE_B, 1],
+      ]);
       expect(indexTraceChunk(result.chunks[1].data)[0].spanId).to.equal('0000000000000008');
     });
 
@@ -156,7 +204,16 @@ describe('pipeline/sdk/otlp scanner', () => {
 
   describe('indexTraceChunk', () => {
     it('matches full decoding for every span of every fixture', () => {
-      const want = new Set(['http.method', 'http.status_code', 'ratio', 'cache.hit', 'tags.list', 'region', 'service.version', 'missing.key']);
+      const want = new Set([
+        'http.method',
+        'http.status_code',
+        'ratio',
+        'cache.hit',
+        'tags.list',
+        'region',
+        'service.version',
+        'missing.key',
+      ]);
       for (const fx of fixtures) {
         for (const chunk of splitTracesByTraceId(fx.request).chunks) {
           const flat = flatten(decodeTraces(chunk.data));
@@ -168,10 +225,18 @@ describe('pipeline/sdk/otlp scanner', () => {
             const { span: s, resource } = flat[i];
             const service = resource.attributes.find((a) => a.key === 'service.name');
             expect(got).to.deep.equal({
-              traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId, name: s.name, kind: s.kind,
-              startUs: Number(s.startTimeUnixNano / 1000n), endUs: Number(s.endTimeUnixNano / 1000n),
-              statusCode: s.status.code, service: service?.value.type === 'string' ? service.value.value : '', traceState: s.traceState,
-              flags: s.flags, sizeBytes: got.sizeBytes,
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId,
+              name: s.name,
+              kind: s.kind,
+              startUs: Number(s.startTimeUnixNano / 1000n),
+              endUs: Number(s.endTimeUnixNano / 1000n),
+              statusCode: s.status.code,
+              service: service?.value.type === 'string' ? service.value.value : '',
+              traceState: s.traceState,
+              flags: s.flags,
+              sizeBytes: got.sizeBytes,
               attributes: expectedAttrs([...resource.attributes, ...s.attributes], want),
             });
             // The span's own bytes hold exactly its attributes and events.
@@ -186,7 +251,15 @@ describe('pipeline/sdk/otlp scanner', () => {
     });
 
     it('converts nanoseconds to microseconds exactly near 2^53 and across years', () => {
-      for (const ns of [0n, 999n, 1000n, 1_700_000_000_123_456_789n, 4_102_444_800_000_000_999n, 7_258_118_400_999_999_999n, 9_007_199_254_740_990_000n]) {
+      for (const ns of [
+        0n,
+        999n,
+        1000n,
+        1_700_000_000_123_456_789n,
+        4_102_444_800_000_000_999n,
+        7_258_118_400_999_999_999n,
+        9_007_199_254_740_990_000n,
+      ]) {
         const idx = indexTraceChunk(request([span({ startTimeUnixNano: ns, endTimeUnixNano: ns + 1001n })]));
         expect(BigInt(idx[0].startUs)).to.equal(ns / 1000n);
         expect(BigInt(idx[0].endUs)).to.equal((ns + 1001n) / 1000n);
@@ -201,24 +274,46 @@ describe('pipeline/sdk/otlp scanner', () => {
             { key: 'env', value: { type: 'string', value: 'prod' } },
             { key: 'tier', value: { type: 'string', value: 'gold' } },
           ],
-          droppedAttributesCount: 0, entityRefs: [],
+          droppedAttributesCount: 0,
+          entityRefs: [],
         },
         schemaUrl: '',
-        scopeSpans: [{
-          scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
-          spans: [span({
-            status: { code: 2, message: 'boom' }, traceState: 'k=v',
-            attributes: [
-              { key: 'tier', value: { type: 'string', value: 'silver' } },
-              { key: 'raw', value: { type: 'bytes', value: new Uint8Array([1, 255]) } },
-              { key: 'map', value: { type: 'kvlist', value: [{ key: 'a', value: { type: 'int', value: -3n } }, { key: 'b', value: { type: 'array', value: [{ type: 'bool', value: true }] } }] } },
-              { key: 'neg', value: { type: 'int', value: -5n } },
+        scopeSpans: [
+          {
+            scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans: [
+              span({
+                status: { code: 2, message: 'boom' },
+                traceState: 'k=v',
+                attributes: [
+                  { key: 'tier', value: { type: 'string', value: 'silver' } },
+                  { key: 'raw', value: { type: 'bytes', value: new Uint8Array([1, 255]) } },
+                  {
+                    key: 'map',
+                    value: {
+                      type: 'kvlist',
+                      value: [
+                        { key: 'a', value: { type: 'int', value: -3n } },
+                        { key: 'b', value: { type: 'array', value: [{ type: 'bool', value: true }] } },
+                      ],
+                    },
+                  },
+                  { key: 'neg', value: { type: 'int', value: -5n } },
+                ],
+              }),
             ],
-          })],
-        }],
+          },
+        ],
       };
       const [got] = indexTraceChunk(encodeTraces([rs]), new Set(['env', 'tier', 'raw', 'map', 'neg']));
-      expect(got.attributes).to.deep.equal({ env: 'prod', tier: 'silver', raw: '01ff', map: '{"a":-3,"b":[true]}', neg: -5 });
+      expect(got.attributes).to.deep.equal({
+        env: 'prod',
+        tier: 'silver',
+        raw: '01ff',
+        map: '{"a":-3,"b":[true]}',
+        neg: -5,
+      });
       expect(got.statusCode).to.equal(2);
       expect(got.traceState).to.equal('k=v');
       expect(got.service).to.equal('svc');
@@ -228,7 +323,13 @@ describe('pipeline/sdk/otlp scanner', () => {
   describe('appendSpanAttributes', () => {
     it('adds the attributes to every span, replaces same-key ones, keeps everything else', () => {
       const fx = fixtures[1];
-      const attrs: Record<string, AttrValue> = { 'sampling.policy': 'latency', 'http.method': 'PATCHED', 'sampling.p95_us': 1234, ratio: 0.5, kept: true };
+      const attrs: Record<string, AttrValue> = {
+        'sampling.policy': 'latency',
+        'http.method': 'PATCHED',
+        'sampling.p95_us': 1234,
+        ratio: 0.5,
+        kept: true,
+      };
       const stamped = appendSpanAttributes(fx.request, attrs);
       const before = flatten(decodeTraces(fx.request));
       const after = flatten(decodeTraces(stamped));
@@ -267,8 +368,18 @@ describe('pipeline/sdk/otlp scanner', () => {
   describe('splitLogsByTraceId', () => {
     function log(overrides: Partial<OtlpLogRecord>): OtlpLogRecord {
       return {
-        timeUnixNano: 1n, observedTimeUnixNano: 2n, severityNumber: 9, severityText: 'INFO', body: { type: 'string', value: 'hi' },
-        attributes: [], droppedAttributesCount: 0, flags: 0, traceId: '', spanId: '', eventName: '', ...overrides,
+        timeUnixNano: 1n,
+        observedTimeUnixNano: 2n,
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: { type: 'string', value: 'hi' },
+        attributes: [],
+        droppedAttributesCount: 0,
+        flags: 0,
+        traceId: '',
+        spanId: '',
+        eventName: '',
+        ...overrides,
       };
     }
     it('groups records by trace id, records without one under "", and rejects malformed ids', () => {
@@ -281,20 +392,44 @@ describe('pipeline/sdk/otlp scanner', () => {
         log({ traceId: 'abcd' }),
         log({ traceId: TRACE_A, spanId: 'abcd' }),
       ];
-      const bytes = encodeLogs([{
-        resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: 'api' } }], droppedAttributesCount: 0, entityRefs: [] },
-        schemaUrl: '', scopeLogs: [{ scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords: records }],
-      }]);
+      const bytes = encodeLogs([
+        {
+          resource: {
+            attributes: [{ key: 'service.name', value: { type: 'string', value: 'api' } }],
+            droppedAttributesCount: 0,
+            entityRefs: [],
+          },
+          schemaUrl: '',
+          scopeLogs: [
+            {
+              scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+              schemaUrl: '',
+              logRecords: records,
+            },
+          ],
+        },
+      ]);
       expect(countLogRecords(bytes)).to.equal(7);
       const result = splitLogsByTraceId(bytes);
       expect(result.acceptedRecords).to.equal(5);
       expect(result.rejectedRecords).to.equal(2);
-      expect(result.rejectReason).to.match(/1 log record\(s\) with an invalid trace_id.*1 log record\(s\) with an invalid span_id/);
-      expect(result.chunks.map((c) => [c.traceId, c.recordCount])).to.deep.equal([[TRACE_A, 2], ['', 2], [TRACE_B, 1]]);
+      expect(result.rejectReason).to.match(
+        /1 log record\(s\) with an invalid trace_id.*1 log record\(s\) with an invalid span_id/,
+      );
+      expect(result.chunks.map((c) => [c.traceId, c.recordCount])).to.deep.equal([
+        [TRACE_A, 2],
+        ['', 2],
+        [TRACE_B, 1],
+      ]);
       const noTrace = decodeLogs(result.chunks[1].data);
       expect(noTrace[0].resource.attributes[0].value).to.deep.equal({ type: 'string', value: 'api' });
-      expect(noTrace[0].scopeLogs[0].logRecords.map((l) => l.body)).to.deep.equal([{ type: 'string', value: 'hi' }, { type: 'string', value: 'zero' }]);
-      expect(decodeLogs(result.chunks[0].data)[0].scopeLogs[0].logRecords.map((l) => l.severityNumber)).to.deep.equal([9, 17]);
+      expect(noTrace[0].scopeLogs[0].logRecords.map((l) => l.body)).to.deep.equal([
+        { type: 'string', value: 'hi' },
+        { type: 'string', value: 'zero' },
+      ]);
+      expect(decodeLogs(result.chunks[0].data)[0].scopeLogs[0].logRecords.map((l) => l.severityNumber)).to.deep.equal([
+        9, 17,
+      ]);
     });
   });
 
@@ -330,7 +465,15 @@ describe('pipeline/sdk/otlp scanner', () => {
         any = Buffer.concat([Buffer.from([0x2a]), varint(arr.length), arr]);
       }
       const kv = Buffer.concat([Buffer.from([0x0a, 0x01, 0x64, 0x12]), varint(any.length), any]);
-      const deepSpan = Buffer.concat([Buffer.from([0x0a, 0x10]), Buffer.alloc(16, 1), Buffer.from([0x12, 0x08]), Buffer.alloc(8, 2), Buffer.from([0x4a]), varint(kv.length), kv]);
+      const deepSpan = Buffer.concat([
+        Buffer.from([0x0a, 0x10]),
+        Buffer.alloc(16, 1),
+        Buffer.from([0x12, 0x08]),
+        Buffer.alloc(8, 2),
+        Buffer.from([0x4a]),
+        varint(kv.length),
+        kv,
+      ]);
       const deep = frame(0x0a, frame(0x12, frame(0x12, deepSpan)));
       expect(otlpTypes().Span.decode(deepSpan.subarray(0, 28))).to.be.an('object');
       expectDecodeError(() => splitTracesByTraceId(deep));
@@ -351,7 +494,8 @@ describe('pipeline/sdk/otlp scanner', () => {
         const mode = iter % 4;
         if (mode === 0) {
           input = Buffer.from(src);
-          for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
+          for (let k = 0; k < 1 + Math.floor(rand() * 4); k++)
+            input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
         } else if (mode === 1) {
           input = src.subarray(0, Math.floor(rand() * src.length));
         } else if (mode === 2) {
@@ -362,8 +506,12 @@ describe('pipeline/sdk/otlp scanner', () => {
           input = Buffer.concat([src.subarray(0, a), src.subarray(a + 1 + Math.floor(rand() * 20))]);
         }
         for (const fn of [
-          () => splitTracesByTraceId(input), () => splitLogsByTraceId(input), () => indexTraceChunk(input, new Set(['http.method'])),
-          () => countSpans(input), () => appendSpanAttributes(input, { x: 1 }), () => decodeTraces(input),
+          () => splitTracesByTraceId(input),
+          () => splitLogsByTraceId(input),
+          () => indexTraceChunk(input, new Set(['http.method'])),
+          () => countSpans(input),
+          () => appendSpanAttributes(input, { x: 1 }),
+          () => decodeTraces(input),
         ]) {
           try {
             fn();
@@ -397,23 +545,31 @@ function varint(n: number): Buffer {
 /** otlpSpansOf returns each span's encoded bytes (payload of ScopeSpans field 2) by re-encoding the decoded spans. */
 function otlpSpansOf(data: Uint8Array): Buffer[] {
   const t = otlpTypes();
-  const msg = t.ExportTraceServiceRequest.decode(data) as unknown as { resource_spans: { scope_spans: { spans: object[] }[] }[] };
-  return msg.resource_spans.flatMap((rs) => rs.scope_spans.flatMap((ss) => ss.spans.map((s) => Buffer.from(t.Span.encode(s).finish()))));
+  const msg = t.ExportTraceServiceRequest.decode(data) as unknown as {
+    resource_spans: { scope_spans: { spans: object[] }[] }[];
+  };
+  return msg.resource_spans.flatMap((rs) =>
+    rs.scope_spans.flatMap((ss) => ss.spans.map((s) => Buffer.from(t.Span.encode(s).finish()))),
+  );
 }
 
-function expectedAttrs(kvs: { key: string; value: import('../../../../pipeline/sdk/otlp/decode').OtlpAnyValue }[], want: Set<string>): Record<string, AttrValue> {
+function expectedAttrs(kvs: { key: string; value: OtlpAnyValue }[], want: Set<string>): Record<string, AttrValue> {
   const out: Record<string, AttrValue> = {};
   for (const { key, value } of kvs) {
     if (!want.has(key)) continue;
     switch (value.type) {
-      case 'string': case 'bool': case 'double':
+      case 'string':
+      case 'bool':
+      case 'double':
         out[key] = value.value;
         break;
       case 'int':
         out[key] = Number(value.value);
         break;
       case 'array':
-        out[key] = JSON.stringify(value.value.map((x) => (x.type === 'int' ? Number(x.value) : 'value' in x ? x.value : null)));
+        out[key] = JSON.stringify(
+          value.value.map((x) => (x.type === 'int' ? Number(x.value) : 'value' in x ? x.value : null)),
+        );
         break;
       default:
         break;

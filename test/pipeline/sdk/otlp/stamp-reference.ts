@@ -57,7 +57,11 @@ function keyMatches(r: Reader, end: number, keys: readonly Uint8Array[]): boolea
  * including unknown fields and field order, stays byte-identical.
  * @throws OtlpDecodeError when the framing is truncated or malformed.
  */
-export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<Record<string, AttrValue>>, threshold?: TraceStateThreshold): Uint8Array {
+export function appendSpanAttributesReference(
+  data: Uint8Array,
+  attrs: Readonly<Record<string, AttrValue>>,
+  threshold?: TraceStateThreshold,
+): Uint8Array {
   const block = encodeAttributes(attrs);
   const keys = Object.keys(attrs).map((k) => Buffer.from(k, 'utf8'));
   const w = Writer.create();
@@ -129,7 +133,13 @@ export function appendSpanAttributesReference(data: Uint8Array, attrs: Readonly<
 const TAG_TRACE_STATE = (3 << 3) | WT_LEN;
 
 /** One top-level field of a span: its byte range, number and tag, and (length-delimited) its value's range. */
-interface SpanField { start: number; end: number; fieldNo: number; tag: number; valueStart: number }
+interface SpanField {
+  start: number;
+  end: number;
+  fieldNo: number;
+  tag: number;
+  valueStart: number;
+}
 
 /**
  * writeSpanWithTraceState writes the fields of the span in [r.pos, spanEnd) without the replaced
@@ -137,7 +147,14 @@ interface SpanField { start: number; end: number; fieldNo: number; tag: number; 
  * one as it is when the rewrite leaves it) placed where the first trace_state field or the first field
  * numbered above 3 stands, whichever comes first (else at the end).
  */
-function writeSpanWithTraceState(r: Reader, data: Uint8Array, spanEnd: number, keys: readonly Uint8Array[], threshold: TraceStateThreshold, w: Writer): void {
+function writeSpanWithTraceState(
+  r: Reader,
+  data: Uint8Array,
+  spanEnd: number,
+  keys: readonly Uint8Array[],
+  threshold: TraceStateThreshold,
+  w: Writer,
+): void {
   const fields: SpanField[] = [];
   while (r.pos < spanEnd) {
     const start = r.pos;
@@ -193,7 +210,8 @@ export function mutate(src: Buffer, iter: number, rand: () => number): Buffer {
   if (iter % 3 === 0) return src.subarray(0, Math.floor(rand() * src.length));
   if (iter % 3 === 1) {
     const input = Buffer.from(src);
-    for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
+    for (let m = 0; m < 1 + Math.floor(rand() * 3); m++)
+      input[Math.floor(rand() * input.length)] = Math.floor(rand() * 256);
     return input;
   }
   const a = Math.floor(rand() * src.length);

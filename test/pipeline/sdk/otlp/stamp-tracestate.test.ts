@@ -10,20 +10,34 @@ import { Writer } from 'protobufjs';
 import { decodeTraces, encodeTraces, type OtlpResourceSpans } from '../../../../pipeline/sdk/otlp/decode';
 import { appendSpanAttributes } from '../../../../pipeline/sdk/otlp/stamp';
 import type { AttrValue } from '../../../../pipeline/sdk/otlp/wire';
-import { encodeThreshold, parseThreshold, probabilityToThreshold, TraceStateThreshold } from '../../../../pipeline/sdk/otlp/tracestate';
+import {
+  encodeThreshold,
+  parseThreshold,
+  probabilityToThreshold,
+  TraceStateThreshold,
+} from '../../../../pipeline/sdk/otlp/tracestate';
 import { rng } from '../../../helpers/random';
 import { flatten } from './expect-spans';
 import { makeFixture, type Fixture } from './fixtures';
 import { appendSpanAttributesReference, mutate, outcome } from './stamp-reference';
 
-const ATTRS: Readonly<Record<string, AttrValue>> = { 'sampling.policy': 'rest', 'sampling.adjusted_count': 4, 'http.method': 'REPLACED' };
+const ATTRS: Readonly<Record<string, AttrValue>> = {
+  'sampling.policy': 'rest',
+  'sampling.adjusted_count': 4,
+  'http.method': 'REPLACED',
+};
 
 /** A random tracestate: absent, valid (with or without ot, th, rv), malformed, or full. */
 function randomTraceState(rand: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const hex = (n: number) => Array.from({ length: n }, () => pick('0123456789abcdef'.split(''))).join('');
-  const vendors = () => Array.from({ length: Math.floor(rand() * 4) }, (_, i) => `${pick(['rojo', 'congo', 't0@sys', 'dd'])}${i}=${pick(['00f067aa0ba902b7', 'x y', 't61rcWkgMzE'])}`);
-  const ot = () => `ot=${[pick([`th:${hex(1 + Math.floor(rand() * 14))}`, 'th:0', 'th:8', '']), pick([`rv:${hex(14)}`, '', 'x1:A.b'])].filter((e) => e !== '').join(';') || 'rv:00000000000001'}`;
+  const vendors = () =>
+    Array.from(
+      { length: Math.floor(rand() * 4) },
+      (_, i) => `${pick(['rojo', 'congo', 't0@sys', 'dd'])}${i}=${pick(['00f067aa0ba902b7', 'x y', 't61rcWkgMzE'])}`,
+    );
+  const ot = () =>
+    `ot=${[pick([`th:${hex(1 + Math.floor(rand() * 14))}`, 'th:0', 'th:8', '']), pick([`rv:${hex(14)}`, '', 'x1:A.b'])].filter((e) => e !== '').join(';') || 'rv:00000000000001'}`;
   switch (Math.floor(rand() * 8)) {
     case 0:
     case 1:
@@ -66,7 +80,15 @@ describe('pipeline/sdk/otlp appendSpanAttributes with a sampling threshold (trac
   before(async function () {
     this.timeout(20000);
     for (let seed = 31; seed <= 36; seed++) {
-      fixtures.push(await makeFixture({ seed, traces: 4 + seed % 5, resources: 1 + (seed % 3), maxSpansPerTrace: 8, rich: seed % 2 === 0 }));
+      fixtures.push(
+        await makeFixture({
+          seed,
+          traces: 4 + (seed % 5),
+          resources: 1 + (seed % 3),
+          maxSpansPerTrace: 8,
+          rich: seed % 2 === 0,
+        }),
+      );
     }
   });
 
@@ -95,7 +117,9 @@ describe('pipeline/sdk/otlp appendSpanAttributes with a sampling threshold (trac
           else if (r.outcome === 'full') seen.full++;
           else if (/(^|,)\s*ot=/.test(o)) seen.merged++;
         }
-        expect(threshold.counts.stamped + threshold.counts.unchanged + threshold.counts.malformed + threshold.counts.full).to.equal(originals.length);
+        expect(
+          threshold.counts.stamped + threshold.counts.unchanged + threshold.counts.malformed + threshold.counts.full,
+        ).to.equal(originals.length);
       }
     }
     expect(spans).to.be.greaterThan(300);
@@ -115,29 +139,63 @@ describe('pipeline/sdk/otlp appendSpanAttributes with a sampling threshold (trac
 
   it('writes the field of a span without trace_state between span_id and parent_span_id', () => {
     const span = Writer.create();
-    span.uint32(0x0a).bytes(Buffer.alloc(16, 1)).uint32(0x12).bytes(Buffer.alloc(8, 2)).uint32(0x22).bytes(Buffer.alloc(8, 3)).uint32(0x2a).string('op');
+    span
+      .uint32(0x0a)
+      .bytes(Buffer.alloc(16, 1))
+      .uint32(0x12)
+      .bytes(Buffer.alloc(8, 2))
+      .uint32(0x22)
+      .bytes(Buffer.alloc(8, 3))
+      .uint32(0x2a)
+      .string('op');
     const request = Writer.create();
     request.uint32(0x0a).fork().uint32(0x12).fork().uint32(0x12).bytes(span.finish()).ldelim().ldelim();
     const out = Buffer.from(appendSpanAttributes(request.finish(), {}, new TraceStateThreshold(parseThreshold('8')!)));
     const want = Writer.create();
-    want.uint32(0x0a).bytes(Buffer.alloc(16, 1)).uint32(0x12).bytes(Buffer.alloc(8, 2)).uint32(0x1a).string('ot=th:8').uint32(0x22).bytes(Buffer.alloc(8, 3)).uint32(0x2a).string('op');
+    want
+      .uint32(0x0a)
+      .bytes(Buffer.alloc(16, 1))
+      .uint32(0x12)
+      .bytes(Buffer.alloc(8, 2))
+      .uint32(0x1a)
+      .string('ot=th:8')
+      .uint32(0x22)
+      .bytes(Buffer.alloc(8, 3))
+      .uint32(0x2a)
+      .string('op');
     expect(out.subarray(out.length - want.finish().length).equals(Buffer.from(want.finish()))).to.equal(true);
   });
 
   it('collapses repeated trace_state fields into one (the last value wins), placed before the first field above 3', () => {
     // span: name (5), trace_state "a=1", span_id (2), trace_state "b=2": non-canonical but valid protobuf.
     const span = Writer.create();
-    span.uint32(0x2a).string('op').uint32(0x1a).string('a=1').uint32(0x12).bytes(Buffer.alloc(8, 2)).uint32(0x1a).string('b=2');
+    span
+      .uint32(0x2a)
+      .string('op')
+      .uint32(0x1a)
+      .string('a=1')
+      .uint32(0x12)
+      .bytes(Buffer.alloc(8, 2))
+      .uint32(0x1a)
+      .string('b=2');
     const request = Writer.create();
     request.uint32(0x0a).fork().uint32(0x12).fork().uint32(0x12).bytes(span.finish()).ldelim().ldelim();
     const threshold = new TraceStateThreshold(parseThreshold('c')!);
     const out = appendSpanAttributes(request.finish(), {}, threshold);
-    expect(Buffer.from(out).equals(Buffer.from(appendSpanAttributesReference(request.finish(), {}, new TraceStateThreshold(parseThreshold('c')!))))).to.equal(true);
+    expect(
+      Buffer.from(out).equals(
+        Buffer.from(appendSpanAttributesReference(request.finish(), {}, new TraceStateThreshold(parseThreshold('c')!))),
+      ),
+    ).to.equal(true);
     const s = flatten(decodeTraces(out))[0].span;
     expect([s.traceState, s.name, s.spanId]).to.deep.equal(['ot=th:c,b=2', 'op', '0202020202020202']);
     const want = Writer.create();
     want.uint32(0x1a).string('ot=th:c,b=2').uint32(0x2a).string('op').uint32(0x12).bytes(Buffer.alloc(8, 2));
-    expect(Buffer.from(out).subarray(out.length - want.finish().length).equals(Buffer.from(want.finish()))).to.equal(true);
+    expect(
+      Buffer.from(out)
+        .subarray(out.length - want.finish().length)
+        .equals(Buffer.from(want.finish())),
+    ).to.equal(true);
     expect(threshold.counts.stamped).to.equal(1);
   });
 
@@ -162,12 +220,17 @@ describe('pipeline/sdk/otlp appendSpanAttributes with a sampling threshold (trac
         const a = new TraceStateThreshold(stage);
         const b = new TraceStateThreshold(stage);
         const got = Buffer.from(appendSpanAttributes(request, attrs, a));
-        expect(got.equals(Buffer.from(appendSpanAttributesReference(request, attrs, b))), `fixture ${fixtures.indexOf(fx)} set ${k}`).to.equal(true);
+        expect(
+          got.equals(Buffer.from(appendSpanAttributesReference(request, attrs, b))),
+          `fixture ${fixtures.indexOf(fx)} set ${k}`,
+        ).to.equal(true);
         expect(a.counts).to.deep.equal(b.counts);
         // Stamping again raises every threshold again (proportional): still the same as the reference.
-        expect(Buffer.from(appendSpanAttributes(got, attrs, new TraceStateThreshold(stage))).equals(
-          Buffer.from(appendSpanAttributesReference(got, attrs, new TraceStateThreshold(stage))),
-        )).to.equal(true);
+        expect(
+          Buffer.from(appendSpanAttributes(got, attrs, new TraceStateThreshold(stage))).equals(
+            Buffer.from(appendSpanAttributesReference(got, attrs, new TraceStateThreshold(stage))),
+          ),
+        ).to.equal(true);
       }
     }
   });
@@ -186,11 +249,16 @@ describe('pipeline/sdk/otlp appendSpanAttributes with a sampling threshold (trac
       const want = outcome(() => appendSpanAttributesReference(input, ATTRS, new TraceStateThreshold(stage)));
       const got = outcome(() => appendSpanAttributes(input, ATTRS, new TraceStateThreshold(stage)));
       if ('bytes' in want) {
-        expect('bytes' in got, `iteration ${iter}: new version threw ${'error' in got ? got.error.message : ''}`).to.equal(true);
+        expect(
+          'bytes' in got,
+          `iteration ${iter}: new version threw ${'error' in got ? got.error.message : ''}`,
+        ).to.equal(true);
         if ('bytes' in got) expect(got.bytes.equals(want.bytes), `iteration ${iter}`).to.equal(true);
         ok++;
       } else {
-        expect('error' in got, `iteration ${iter}: reference threw ${want.error.message}, new one did not`).to.equal(true);
+        expect('error' in got, `iteration ${iter}: reference threw ${want.error.message}, new one did not`).to.equal(
+          true,
+        );
         errors++;
       }
     }

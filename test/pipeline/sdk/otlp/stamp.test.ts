@@ -17,7 +17,15 @@ describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', 
   before(async function () {
     this.timeout(20000);
     for (let seed = 11; seed <= 18; seed++) {
-      fixtures.push(await makeFixture({ seed, traces: 3 + seed, resources: 1 + (seed % 3), maxSpansPerTrace: 10, rich: seed % 2 === 0 }));
+      fixtures.push(
+        await makeFixture({
+          seed,
+          traces: 3 + seed,
+          resources: 1 + (seed % 3),
+          maxSpansPerTrace: 10,
+          rich: seed % 2 === 0,
+        }),
+      );
     }
   });
 
@@ -26,9 +34,21 @@ describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', 
     const n = Math.floor(rand() * 5);
     for (let i = 0; i < n; i++) {
       // Half of the keys replace an attribute the spans already have.
-      const key = rand() < 0.5 && existing.length > 0 ? existing[Math.floor(rand() * existing.length)] : `new.key.${Math.floor(rand() * 1000)}`;
+      const key =
+        rand() < 0.5 && existing.length > 0
+          ? existing[Math.floor(rand() * existing.length)]
+          : `new.key.${Math.floor(rand() * 1000)}`;
       const kind = Math.floor(rand() * 5);
-      attrs[key] = kind === 0 ? `v${'x'.repeat(Math.floor(rand() * 300))}` : kind === 1 ? rand() < 0.5 : kind === 2 ? Math.floor(rand() * 2 ** 40) - 2 ** 39 : kind === 3 ? rand() : 'é→世';
+      attrs[key] =
+        kind === 0
+          ? `v${'x'.repeat(Math.floor(rand() * 300))}`
+          : kind === 1
+            ? rand() < 0.5
+            : kind === 2
+              ? Math.floor(rand() * 2 ** 40) - 2 ** 39
+              : kind === 3
+                ? rand()
+                : 'é→世';
     }
     return attrs;
   }
@@ -37,7 +57,9 @@ describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', 
     const rand = rng(20261125);
     let replaced = 0;
     for (const fx of fixtures) {
-      const existing = [...new Set(flatten(decodeTraces(fx.request)).flatMap((f) => f.span.attributes.map((kv) => kv.key)))];
+      const existing = [
+        ...new Set(flatten(decodeTraces(fx.request)).flatMap((f) => f.span.attributes.map((kv) => kv.key))),
+      ];
       expect(existing.length).to.be.greaterThan(0);
       for (let k = 0; k < 40; k++) {
         const attrs = randomAttrs(rand, existing);
@@ -46,7 +68,9 @@ describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', 
         const got = Buffer.from(appendSpanAttributes(fx.request, attrs));
         expect(got.equals(want), `fixture ${fixtures.indexOf(fx)} attrs ${JSON.stringify(attrs)}`).to.equal(true);
         // Re-stamping the stamped request (every key now present in every span) also agrees.
-        expect(Buffer.from(appendSpanAttributes(got, attrs)).equals(Buffer.from(appendSpanAttributesReference(want, attrs)))).to.equal(true);
+        expect(
+          Buffer.from(appendSpanAttributes(got, attrs)).equals(Buffer.from(appendSpanAttributesReference(want, attrs))),
+        ).to.equal(true);
       }
     }
     expect(replaced).to.be.greaterThan(50);
@@ -65,11 +89,16 @@ describe('pipeline/sdk/otlp appendSpanAttributes vs the former implementation', 
       const want = outcome(() => appendSpanAttributesReference(input, attrs));
       const got = outcome(() => appendSpanAttributes(input, attrs));
       if ('bytes' in want) {
-        expect('bytes' in got, `iteration ${iter}: new version threw ${'error' in got ? got.error.message : ''}`).to.equal(true);
+        expect(
+          'bytes' in got,
+          `iteration ${iter}: new version threw ${'error' in got ? got.error.message : ''}`,
+        ).to.equal(true);
         if ('bytes' in got) expect(got.bytes.equals(want.bytes), `iteration ${iter}`).to.equal(true);
         ok++;
       } else {
-        expect('error' in got, `iteration ${iter}: old version threw ${want.error.message}, new one did not`).to.equal(true);
+        expect('error' in got, `iteration ${iter}: old version threw ${want.error.message}, new one did not`).to.equal(
+          true,
+        );
         errors++;
       }
     }

@@ -5,8 +5,16 @@
 
 import { expect } from 'chai';
 import {
-  combineThresholds, encodeThreshold, MAX_THRESHOLD, parseOtValue, parseThreshold, parseTraceState, probabilityToThreshold,
-  thresholdAdjustedCount, thresholdToProbability, TraceStateThreshold,
+  combineThresholds,
+  encodeThreshold,
+  MAX_THRESHOLD,
+  parseOtValue,
+  parseThreshold,
+  parseTraceState,
+  probabilityToThreshold,
+  thresholdAdjustedCount,
+  thresholdToProbability,
+  TraceStateThreshold,
 } from '../../../../pipeline/sdk/otlp/tracestate';
 
 /** th is the encoded threshold of probability p at a precision (default 4). */
@@ -55,7 +63,8 @@ describe('pipeline/sdk/otlp tracestate', () => {
     });
 
     it('has no threshold outside [2^-56, 1]', () => {
-      for (const p of [0, 2 ** -57, -0.5, 1.0000001, Number.NaN]) expect(probabilityToThreshold(p), String(p)).to.equal(undefined);
+      for (const p of [0, 2 ** -57, -0.5, 1.0000001, Number.NaN])
+        expect(probabilityToThreshold(p), String(p)).to.equal(undefined);
     });
 
     it('rounds half up and never reaches 2^56; near 1 it may round to 0 (no threshold)', () => {
@@ -80,7 +89,8 @@ describe('pipeline/sdk/otlp tracestate', () => {
       expect(parseThreshold('C')).to.equal(0xcn << 52n);
       expect(parseThreshold('0')).to.equal(0n);
       expect(parseThreshold('ffffffffffffff')).to.equal(MAX_THRESHOLD - 1n);
-      for (const bad of ['', 'g', '0x8', '123456789abcdef', ' 8', '8;']) expect(parseThreshold(bad), bad).to.equal(undefined);
+      for (const bad of ['', 'g', '0x8', '123456789abcdef', ' 8', '8;'])
+        expect(parseThreshold(bad), bad).to.equal(undefined);
     });
 
     it('round-trips every encoded threshold', () => {
@@ -153,7 +163,8 @@ describe('pipeline/sdk/otlp tracestate', () => {
         { key: 'rv', value: '0123456789abcd' },
         { key: 'x1', value: 'A.b_c-d' },
       ]);
-      for (const v of ['th', 'th:8;th:9', 'Th:8', '1x:2', 'th:8;', 'a:b c', `x:${'a'.repeat(255)}`]) expect(parseOtValue(v), v).to.equal(undefined);
+      for (const v of ['th', 'th:8;th:9', 'Th:8', '1x:2', 'th:8;', 'a:b c', `x:${'a'.repeat(255)}`])
+        expect(parseOtValue(v), v).to.equal(undefined);
     });
   });
 
@@ -162,16 +173,51 @@ describe('pipeline/sdk/otlp tracestate', () => {
 
     const cases: Array<{ name: string; input: string; want: string | undefined; outcome: string }> = [
       { name: 'adds ot=th to an empty tracestate', input: ' , ', want: 'ot=th:c', outcome: 'stamped' },
-      { name: 'adds ot first and keeps every other member in order', input: 'rojo=00f067aa0ba902b7, congo=t61rcWkgMzE', want: 'ot=th:c,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE', outcome: 'stamped' },
-      { name: 'adds th to an ot entry, keeping rv and moving ot first', input: 'a=1,ot=rv:0123456789abcd', want: 'ot=th:c;rv:0123456789abcd,a=1', outcome: 'stamped' },
-      { name: 'raises an upstream th in place (1/2 x 1/4 = 1/8)', input: 'ot=rv:0123456789abcd;th:8;x:y,b=2', want: 'ot=rv:0123456789abcd;th:e;x:y,b=2', outcome: 'stamped' },
+      {
+        name: 'adds ot first and keeps every other member in order',
+        input: 'rojo=00f067aa0ba902b7, congo=t61rcWkgMzE',
+        want: 'ot=th:c,rojo=00f067aa0ba902b7,congo=t61rcWkgMzE',
+        outcome: 'stamped',
+      },
+      {
+        name: 'adds th to an ot entry, keeping rv and moving ot first',
+        input: 'a=1,ot=rv:0123456789abcd',
+        want: 'ot=th:c;rv:0123456789abcd,a=1',
+        outcome: 'stamped',
+      },
+      {
+        name: 'raises an upstream th in place (1/2 x 1/4 = 1/8)',
+        input: 'ot=rv:0123456789abcd;th:8;x:y,b=2',
+        want: 'ot=rv:0123456789abcd;th:e;x:y,b=2',
+        outcome: 'stamped',
+      },
       { name: 'raises th:0 (100 %) to ours', input: 'ot=th:0', want: 'ot=th:c', outcome: 'stamped' },
-      { name: 'leaves a threshold that cannot rise further', input: 'ot=th:ffffffffffffff', want: undefined, outcome: 'unchanged' },
+      {
+        name: 'leaves a threshold that cannot rise further',
+        input: 'ot=th:ffffffffffffff',
+        want: undefined,
+        outcome: 'unchanged',
+      },
       { name: 'leaves a malformed list untouched', input: 'a=1,A=2', want: undefined, outcome: 'malformed' },
       { name: 'leaves a malformed ot entry untouched', input: 'ot=th', want: undefined, outcome: 'malformed' },
-      { name: 'leaves an invalid upstream th untouched', input: 'ot=th:123456789abcdef', want: undefined, outcome: 'malformed' },
-      { name: 'leaves 32 members without ot untouched (no room)', input: Array.from({ length: 32 }, (_, i) => `k${i}=v`).join(','), want: undefined, outcome: 'full' },
-      { name: 'leaves ot untouched when th would push it over 256 characters', input: `ot=x:${'a'.repeat(250)}`, want: undefined, outcome: 'full' },
+      {
+        name: 'leaves an invalid upstream th untouched',
+        input: 'ot=th:123456789abcdef',
+        want: undefined,
+        outcome: 'malformed',
+      },
+      {
+        name: 'leaves 32 members without ot untouched (no room)',
+        input: Array.from({ length: 32 }, (_, i) => `k${i}=v`).join(','),
+        want: undefined,
+        outcome: 'full',
+      },
+      {
+        name: 'leaves ot untouched when th would push it over 256 characters',
+        input: `ot=x:${'a'.repeat(250)}`,
+        want: undefined,
+        outcome: 'full',
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {

@@ -8,20 +8,51 @@ import { encodeTraces, splitTracesByTraceId } from '../../../../pipeline/sdk/otl
 import { isUtf8Range } from '../../../../pipeline/sdk/otlp/wire';
 
 const span = (traceId: string, name: string) => ({
-  traceId, spanId: 'cd'.repeat(8), parentSpanId: '', traceState: '', flags: 0, name, kind: 2,
-  startTimeUnixNano: 1n, endTimeUnixNano: 2n, attributes: [], droppedAttributesCount: 0, events: [],
-  droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0 as const, message: '' },
+  traceId,
+  spanId: 'cd'.repeat(8),
+  parentSpanId: '',
+  traceState: '',
+  flags: 0,
+  name,
+  kind: 2,
+  startTimeUnixNano: 1n,
+  endTimeUnixNano: 2n,
+  attributes: [],
+  droppedAttributesCount: 0,
+  events: [],
+  droppedEventsCount: 0,
+  links: [],
+  droppedLinksCount: 0,
+  status: { code: 0 as const, message: '' },
 });
 
 function request(service: string, names: string[]): Buffer {
-  return Buffer.from(encodeTraces([{
-    resource: { attributes: [{ key: 'service.name', value: { type: 'string', value: service } }], droppedAttributesCount: 0, entityRefs: [] },
-    schemaUrl: '',
-    scopeSpans: [{
-      scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '',
-      spans: names.map((n, i) => span(String(i + 1).repeat(32).slice(0, 32), n)),
-    }],
-  }]));
+  return Buffer.from(
+    encodeTraces([
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { type: 'string', value: service } }],
+          droppedAttributesCount: 0,
+          entityRefs: [],
+        },
+        schemaUrl: '',
+        scopeSpans: [
+          {
+            scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+            schemaUrl: '',
+            spans: names.map((n, i) =>
+              span(
+                String(i + 1)
+                  .repeat(32)
+                  .slice(0, 32),
+                n,
+              ),
+            ),
+          },
+        ],
+      },
+    ]),
+  );
 }
 
 describe('pipeline/sdk/otlp: UTF-8 of string fields', () => {
@@ -49,9 +80,23 @@ describe('pipeline/sdk/otlp: UTF-8 of string fields', () => {
 
   it('isUtf8Range agrees with the native validator on edge sequences', () => {
     const cases = [
-      [0x41], [0xc2, 0x80], [0xc1, 0xbf], [0xe0, 0x9f, 0x80], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xed, 0xa0, 0x80],
-      [0xef, 0xbf, 0xbf], [0xf0, 0x8f, 0xbf, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
-      [0xf5, 0x80, 0x80, 0x80], [0x80], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98],
+      [0x41],
+      [0xc2, 0x80],
+      [0xc1, 0xbf],
+      [0xe0, 0x9f, 0x80],
+      [0xe0, 0xa0, 0x80],
+      [0xed, 0x9f, 0xbf],
+      [0xed, 0xa0, 0x80],
+      [0xef, 0xbf, 0xbf],
+      [0xf0, 0x8f, 0xbf, 0xbf],
+      [0xf0, 0x90, 0x80, 0x80],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0x80],
+      [0xc3],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
     ];
     for (const c of cases) {
       const b = Uint8Array.from([0x61, ...c, 0x62]);

@@ -5,7 +5,12 @@
 
 import type { ComponentHealth } from '../../../../pipeline/sdk/component';
 import { decodeDecision, encodeDecision, shortDecision } from '../../../../processors/tail-sampling/state/ledger';
-import type { LatencyQuantiles, LedgerRecord, SamplingState, ServiceErrorState } from '../../../../processors/tail-sampling/state/types';
+import type {
+  LatencyQuantiles,
+  LedgerRecord,
+  SamplingState,
+  ServiceErrorState,
+} from '../../../../processors/tail-sampling/state/types';
 
 /** FakeSamplingState implements SamplingState in memory with knobs for tests. */
 export class FakeSamplingState implements SamplingState {
@@ -19,8 +24,15 @@ export class FakeSamplingState implements SamplingState {
   /** The decisions handed to rememberDecision (not recorded in the ledger). */
   readonly remembered = new Map<string, LedgerRecord>();
   readonly calls = {
-    recordDecisions: 0, lookupDecisions: 0, recentDecision: 0, rememberDecision: 0,
-    recordLatency: 0, recordTraceOutcome: 0, recordSeen: 0, start: 0, shutdown: 0,
+    recordDecisions: 0,
+    lookupDecisions: 0,
+    recentDecision: 0,
+    rememberDecision: 0,
+    recordLatency: 0,
+    recordTraceOutcome: 0,
+    recordSeen: 0,
+    start: 0,
+    shutdown: 0,
   };
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
@@ -28,7 +40,10 @@ export class FakeSamplingState implements SamplingState {
   failRecord = false;
   failLookup = false;
 
-  constructor(ledger?: Map<string, LedgerRecord>, readonly replicaId?: string) {
+  constructor(
+    ledger?: Map<string, LedgerRecord>,
+    readonly replicaId?: string,
+  ) {
     this.ledger = ledger ?? new Map();
   }
 

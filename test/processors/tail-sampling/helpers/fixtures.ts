@@ -52,15 +52,20 @@ export function sdkSpan(spec: SpanSpec): ReadableSpan {
   const dur = spec.durationMs ?? 10;
   const spanId = spec.spanId ?? newSpanId();
   const ctx = {
-    traceId: spec.traceId, spanId, traceFlags: spec.sampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
+    traceId: spec.traceId,
+    spanId,
+    traceFlags: spec.sampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
     traceState: spec.traceState ? new TraceState(spec.traceState) : undefined,
   };
-  const code = spec.status === 'ERROR' ? SpanStatusCode.ERROR : spec.status === 'OK' ? SpanStatusCode.OK : SpanStatusCode.UNSET;
+  const code =
+    spec.status === 'ERROR' ? SpanStatusCode.ERROR : spec.status === 'OK' ? SpanStatusCode.OK : SpanStatusCode.UNSET;
   return {
     name: spec.name ?? 'op',
     kind: SpanKind.SERVER,
     spanContext: () => ctx,
-    parentSpanContext: spec.parentSpanId ? { traceId: spec.traceId, spanId: spec.parentSpanId, traceFlags: TraceFlags.SAMPLED } : undefined,
+    parentSpanContext: spec.parentSpanId
+      ? { traceId: spec.traceId, spanId: spec.parentSpanId, traceFlags: TraceFlags.SAMPLED }
+      : undefined,
     startTime: hr(start),
     endTime: hr(start + dur),
     duration: hr(dur),
@@ -119,7 +124,10 @@ export function summary(over: Partial<SpanSummary> & { startMs?: number; duratio
 }
 
 /** view builds a TraceView from span summaries. */
-export function view(spans: SpanSummary[], traceId = spans[0]?.traceId ?? '0af7651916cd43dd8448eb211c80319c'): TraceView {
+export function view(
+  spans: SpanSummary[],
+  traceId = spans[0]?.traceId ?? '0af7651916cd43dd8448eb211c80319c',
+): TraceView {
   return buildTraceView(traceId, spans, 0);
 }
 
@@ -129,7 +137,11 @@ export function settings(name = 'tail_sampling'): ComponentSettings {
 }
 
 /** metricValue reads one series of a counter/gauge from a registry (0 when absent). */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const m = registry.getSingleMetric(name);
   if (!m) return 0;
   const data = await m.get();

@@ -41,7 +41,9 @@ export class FakeNext implements ProcessorNext {
 
   /** Spans exported so far, indexed, with the sampling attributes. */
   exportedSpans() {
-    return this.traceBatches.flatMap((b) => b.chunks.flatMap((c) => indexTraceChunk(c.data, new Set(['sampling.policy', 'sampling.adjusted_count']))));
+    return this.traceBatches.flatMap((b) =>
+      b.chunks.flatMap((c) => indexTraceChunk(c.data, new Set(['sampling.policy', 'sampling.adjusted_count']))),
+    );
   }
 }
 
@@ -67,12 +69,21 @@ export async function harness(
   const clock = { now: opts.start ?? 1_700_000_000_000 };
   const state = new FakeSamplingState(opts.ledger, opts.replicaId);
   const next = new FakeNext();
-  const config = configSchema.parse({ policies: [{ name: 'all', type: 'always_sample' }], retry_on_failure: { initial_interval: '1ms', max_interval: '5ms', max_elapsed_time: '200ms' }, ...raw });
+  const config = configSchema.parse({
+    policies: [{ name: 'all', type: 'always_sample' }],
+    retry_on_failure: { initial_interval: '1ms', max_interval: '5ms', max_elapsed_time: '200ms' },
+    ...raw,
+  });
   const s = settings();
   const p = new TailSamplingProcessor(s, config, next, { state, now: () => clock.now, autoTick: false });
   await p.start(HOST);
   return {
-    p, state, next, config, settings: s, clock,
+    p,
+    state,
+    next,
+    config,
+    settings: s,
+    clock,
     async advance(ms: number) {
       clock.now += ms;
       await p.tick();
@@ -83,7 +94,10 @@ export async function harness(
 /** status tells whether a promise settled (and how) after letting pending callbacks and timers run for `waitMs`. */
 export async function status(promise: Promise<unknown>, waitMs = 5): Promise<'pending' | 'resolved' | 'rejected'> {
   let s: 'pending' | 'resolved' | 'rejected' = 'pending';
-  promise.then(() => (s = 'resolved'), () => (s = 'rejected'));
+  promise.then(
+    () => (s = 'resolved'),
+    () => (s = 'rejected'),
+  );
   await new Promise((r) => setTimeout(r, waitMs));
   return s;
 }

@@ -8,8 +8,16 @@ import { newTraceId, summary, view } from '../helpers/fixtures';
 
 function cfg(over: Partial<AdaptiveConfig> = {}): AdaptiveConfig {
   return {
-    type: 'adaptive', base_rate: 0.1, error_multiplier: 2, slow_multiplier: 1.5, slow_quantile: 'p95', min_observations: 100,
-    min_rate: 0.001, use_error_boost: true, hash_salt: '', ...over,
+    type: 'adaptive',
+    base_rate: 0.1,
+    error_multiplier: 2,
+    slow_multiplier: 1.5,
+    slow_quantile: 'p95',
+    min_observations: 100,
+    min_rate: 0.001,
+    use_error_boost: true,
+    hash_salt: '',
+    ...over,
   };
 }
 
@@ -21,7 +29,14 @@ describe('tail_sampling policies: adaptive', () => {
   state.errorStates.set('degraded', { errorRate: 0.5, baseline: 0.01, degraded: true, boost: 3 });
 
   const t = (o: { error?: boolean; ms?: number; service?: string; name?: string } = {}) =>
-    view([summary({ service: o.service ?? 'api', name: o.name ?? 'GET', durationMs: o.ms ?? 10, statusCode: o.error ? 2 : 0 })]);
+    view([
+      summary({
+        service: o.service ?? 'api',
+        name: o.name ?? 'GET',
+        durationMs: o.ms ?? 10,
+        statusCode: o.error ? 2 : 0,
+      }),
+    ]);
 
   const cases: { name: string; cfg: AdaptiveConfig; trace: ReturnType<typeof t>; p: number }[] = [
     { name: 'base rate', cfg: cfg(), trace: t(), p: 0.1 },
@@ -33,9 +48,19 @@ describe('tail_sampling policies: adaptive', () => {
     { name: 'service error-state boost', cfg: cfg(), trace: t({ service: 'degraded' }), p: 0.3 },
     { name: 'boost can be disabled', cfg: cfg({ use_error_boost: false }), trace: t({ service: 'degraded' }), p: 0.1 },
     { name: 'target mode: target / cluster rate', cfg: cfg({ target_traces_per_sec: 20 }), trace: t(), p: 0.05 },
-    { name: 'target mode: rare key kept in full', cfg: cfg({ target_traces_per_sec: 20 }), trace: t({ name: 'rare' }), p: 1 },
+    {
+      name: 'target mode: rare key kept in full',
+      cfg: cfg({ target_traces_per_sec: 20 }),
+      trace: t({ name: 'rare' }),
+      p: 1,
+    },
     { name: 'target mode: floor', cfg: cfg({ target_traces_per_sec: 0.01, min_rate: 0.01 }), trace: t(), p: 0.01 },
-    { name: 'target mode: unknown rate falls back to base_rate', cfg: cfg({ target_traces_per_sec: 20 }), trace: t({ name: 'new' }), p: 0.1 },
+    {
+      name: 'target mode: unknown rate falls back to base_rate',
+      cfg: cfg({ target_traces_per_sec: 20 }),
+      trace: t({ name: 'new' }),
+      p: 0.1,
+    },
     { name: 'clamped at 1', cfg: cfg({ base_rate: 0.8 }), trace: t({ error: true }), p: 1 },
   ];
   for (const c of cases) {

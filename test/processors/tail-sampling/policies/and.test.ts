@@ -10,7 +10,12 @@ describe('tail_sampling policies: and', () => {
   const cases: { name: string; cfg: PolicyConfig; trace: typeof okTrace; want: string }[] = [
     { name: 'all match', cfg: { type: 'and', policies: [errors, health] }, trace: errorTrace, want: 'sampled' },
     { name: 'one fails', cfg: { type: 'and', policies: [errors, health] }, trace: okTrace, want: 'not_sampled' },
-    { name: 'and of not', cfg: { type: 'and', policies: [{ type: 'not', policy: health }, { type: 'always_sample' }] }, trace: okTrace, want: 'sampled' },
+    {
+      name: 'and of not',
+      cfg: { type: 'and', policies: [{ type: 'not', policy: health }, { type: 'always_sample' }] },
+      trace: okTrace,
+      want: 'sampled',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -20,7 +25,14 @@ describe('tail_sampling policies: and', () => {
   }
 
   it('carries the smallest probability of its sub-policies', async () => {
-    const cfg: PolicyConfig = { type: 'and', policies: [{ type: 'probabilistic', rate: 1, hash_salt: '' }, { type: 'probabilistic', rate: 0.9999, hash_salt: '' }, errors] };
+    const cfg: PolicyConfig = {
+      type: 'and',
+      policies: [
+        { type: 'probabilistic', rate: 1, hash_salt: '' },
+        { type: 'probabilistic', rate: 0.9999, hash_salt: '' },
+        errors,
+      ],
+    };
     expect(errorTrace.hash).to.be.below(0.9999);
     const d = await buildPolicy(cfg, 'p', ctx).evaluate(errorTrace);
     expect(d.verdict).to.equal('sampled');

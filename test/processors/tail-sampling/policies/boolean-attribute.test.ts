@@ -8,14 +8,39 @@ import { BooleanAttribute } from '../../../../processors/tail-sampling/policies/
 describe('tail_sampling policies: boolean_attribute', () => {
   const t = view([
     summary({ attributes: { 'http.route': '/health', 'http.status_code': 200, retry: false } }),
-    summary({ parentSpanId: 'ab', attributes: { 'http.route': '/api/orders/42', 'http.status_code': 503, 'db.cached': true, tier: 'gold' } }),
+    summary({
+      parentSpanId: 'ab',
+      attributes: { 'http.route': '/api/orders/42', 'http.status_code': 503, 'db.cached': true, tier: 'gold' },
+    }),
   ]);
   const base = { scope: 'any' as const, invert_match: false };
   const cases: { name: string; policy: PolicyEvaluator; want: string }[] = [
-    { name: 'boolean true', policy: new BooleanAttribute({ ...base, type: 'boolean_attribute', key: 'db.cached', value: true }), want: 'sampled' },
-    { name: 'boolean false on root', policy: new BooleanAttribute({ ...base, scope: 'root', type: 'boolean_attribute', key: 'retry', value: false }), want: 'sampled' },
-    { name: 'boolean mismatch', policy: new BooleanAttribute({ ...base, type: 'boolean_attribute', key: 'retry', value: true }), want: 'not_sampled' },
-    { name: 'boolean invert', policy: new BooleanAttribute({ ...base, invert_match: true, type: 'boolean_attribute', key: 'retry', value: true }), want: 'sampled' },
+    {
+      name: 'boolean true',
+      policy: new BooleanAttribute({ ...base, type: 'boolean_attribute', key: 'db.cached', value: true }),
+      want: 'sampled',
+    },
+    {
+      name: 'boolean false on root',
+      policy: new BooleanAttribute({ ...base, scope: 'root', type: 'boolean_attribute', key: 'retry', value: false }),
+      want: 'sampled',
+    },
+    {
+      name: 'boolean mismatch',
+      policy: new BooleanAttribute({ ...base, type: 'boolean_attribute', key: 'retry', value: true }),
+      want: 'not_sampled',
+    },
+    {
+      name: 'boolean invert',
+      policy: new BooleanAttribute({
+        ...base,
+        invert_match: true,
+        type: 'boolean_attribute',
+        key: 'retry',
+        value: true,
+      }),
+      want: 'sampled',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

@@ -9,7 +9,14 @@ export const ctx = { state: new FakeSamplingState(), now: () => 0 };
 export const errorTrace = view([summary({ statusCode: 2, attributes: { 'http.route': '/health' } })]);
 export const okTrace = view([summary({ statusCode: 1, attributes: { 'http.route': '/api' } })]);
 export const errors: PolicyConfig = { type: 'status_code', codes: ['ERROR'] };
-export const health: PolicyConfig = { type: 'string_attribute', key: 'http.route', values: ['/health'], regex: false, scope: 'any', invert_match: false };
+export const health: PolicyConfig = {
+  type: 'string_attribute',
+  key: 'http.route',
+  values: ['/health'],
+  regex: false,
+  scope: 'any',
+  invert_match: false,
+};
 
 /** asyncCtx builds every sub-policy as one that answers "sampled" asynchronously. */
 export const asyncYes: PolicyEvaluator = { evaluate: async () => ({ verdict: 'sampled', reason: 'async yes' }) };

@@ -9,9 +9,24 @@ import { asyncCtx, ctx, errors, errorTrace, health, okTrace } from './composite-
 describe('tail_sampling policies: drop', () => {
   const cases: { name: string; cfg: PolicyConfig; trace: typeof okTrace; want: string }[] = [
     { name: 'all match -> dropped', cfg: { type: 'drop', policies: [health] }, trace: errorTrace, want: 'dropped' },
-    { name: 'no match -> not_sampled (no veto)', cfg: { type: 'drop', policies: [health] }, trace: okTrace, want: 'not_sampled' },
-    { name: 'needs every sub-policy', cfg: { type: 'drop', policies: [health, { type: 'never' }] }, trace: errorTrace, want: 'not_sampled' },
-    { name: 'two matching sub-policies', cfg: { type: 'drop', policies: [health, errors] }, trace: errorTrace, want: 'dropped' },
+    {
+      name: 'no match -> not_sampled (no veto)',
+      cfg: { type: 'drop', policies: [health] },
+      trace: okTrace,
+      want: 'not_sampled',
+    },
+    {
+      name: 'needs every sub-policy',
+      cfg: { type: 'drop', policies: [health, { type: 'never' }] },
+      trace: errorTrace,
+      want: 'not_sampled',
+    },
+    {
+      name: 'two matching sub-policies',
+      cfg: { type: 'drop', policies: [health, errors] },
+      trace: errorTrace,
+      want: 'dropped',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -21,6 +36,8 @@ describe('tail_sampling policies: drop', () => {
   }
 
   it('accepts asynchronous sub-policies', async () => {
-    expect((await new Drop({ type: 'drop', policies: [errors] }, 'd', asyncCtx).evaluate(okTrace)).verdict).to.equal('dropped');
+    expect((await new Drop({ type: 'drop', policies: [errors] }, 'd', asyncCtx).evaluate(okTrace)).verdict).to.equal(
+      'dropped',
+    );
   });
 });

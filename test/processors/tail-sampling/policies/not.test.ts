@@ -10,7 +10,12 @@ describe('tail_sampling policies: not', () => {
   const cases: { name: string; cfg: PolicyConfig; trace: typeof okTrace; want: string }[] = [
     { name: 'inverts sampled', cfg: { type: 'not', policy: errors }, trace: errorTrace, want: 'not_sampled' },
     { name: 'inverts not sampled', cfg: { type: 'not', policy: errors }, trace: okTrace, want: 'sampled' },
-    { name: 'double negation', cfg: { type: 'not', policy: { type: 'not', policy: errors } }, trace: errorTrace, want: 'sampled' },
+    {
+      name: 'double negation',
+      cfg: { type: 'not', policy: { type: 'not', policy: errors } },
+      trace: errorTrace,
+      want: 'sampled',
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -21,6 +26,8 @@ describe('tail_sampling policies: not', () => {
   }
 
   it('accepts an asynchronous sub-policy', async () => {
-    expect((await new Not({ type: 'not', policy: errors }, 'n', asyncCtx).evaluate(okTrace)).verdict).to.equal('not_sampled');
+    expect((await new Not({ type: 'not', policy: errors }, 'n', asyncCtx).evaluate(okTrace)).verdict).to.equal(
+      'not_sampled',
+    );
   });
 });

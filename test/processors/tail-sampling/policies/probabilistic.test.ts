@@ -18,7 +18,8 @@ describe('tail_sampling policies: probabilistic', () => {
   for (const c of cases) {
     it(`keeps about ${c.expect * 100}% with ${JSON.stringify(c.cfg)}`, () => {
       const p = new Probabilistic({ type: 'probabilistic', hash_salt: '', ...c.cfg });
-      const kept = ids.filter((id) => p.evaluate(view([summary({ traceId: id })], id)).verdict === 'sampled').length / ids.length;
+      const kept =
+        ids.filter((id) => p.evaluate(view([summary({ traceId: id })], id)).verdict === 'sampled').length / ids.length;
       expect(kept).to.be.closeTo(c.expect, 0.03);
     });
   }

@@ -24,7 +24,11 @@ describe('tail_sampling policies: rate_limiting', () => {
     let now = 0;
     const p = new RateLimiting({ type: 'rate_limiting', traces_per_second: 2 }, () => now);
     const t = view([summary()]);
-    expect([p.evaluate(t), p.evaluate(t), p.evaluate(t)].map((d) => d.verdict)).to.deep.equal(['sampled', 'sampled', 'not_sampled']);
+    expect([p.evaluate(t), p.evaluate(t), p.evaluate(t)].map((d) => d.verdict)).to.deep.equal([
+      'sampled',
+      'sampled',
+      'not_sampled',
+    ]);
     now += 500;
     expect(p.evaluate(t).verdict).to.equal('sampled');
     expect(p.evaluate(t).verdict).to.equal('not_sampled');

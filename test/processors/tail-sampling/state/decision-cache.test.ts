@@ -15,11 +15,20 @@ const TRACE = '0af7651916cd43dd8448eb211c80319c';
 
 function record(over: Partial<DecisionRecord> = {}): DecisionRecord {
   return {
-    traceId: TRACE, decision: 'sampled', policy: 'errors', reason: 'span 00f067aa0ba902b7 has status ERROR',
+    traceId: TRACE,
+    decision: 'sampled',
+    policy: 'errors',
+    reason: 'span 00f067aa0ba902b7 has status ERROR',
     inputs: {
-      codes: 'ERROR', span_id: '00f067aa0ba902b7', trigger: 'root_settled', spans: 12, adjusted_count: 10, hit: true,
+      codes: 'ERROR',
+      span_id: '00f067aa0ba902b7',
+      trigger: 'root_settled',
+      spans: 12,
+      adjusted_count: 10,
+      hit: true,
     },
-    decidedAt: 1_764_000_000_123, ...over,
+    decidedAt: 1_764_000_000_123,
+    ...over,
   };
 }
 

@@ -6,7 +6,12 @@
 import { expect } from 'chai';
 import type { DecisionRecord } from '../../../../pipeline/sdk/component';
 import {
-  decisionOutcome, decodeDecision, encodeDecision, ERR_LEDGER_RECORD, LEDGER_FORMAT_VERSION, LedgerRecordError,
+  decisionOutcome,
+  decodeDecision,
+  encodeDecision,
+  ERR_LEDGER_RECORD,
+  LEDGER_FORMAT_VERSION,
+  LedgerRecordError,
   shortDecision,
 } from '../../../../processors/tail-sampling/state/ledger';
 import type { LedgerRecord } from '../../../../processors/tail-sampling/state/types';
@@ -15,23 +20,46 @@ const TRACE = '0af7651916cd43dd8448eb211c80319c';
 
 function record(over: Partial<DecisionRecord> = {}): DecisionRecord {
   return {
-    traceId: TRACE, decision: 'sampled', policy: 'errors', reason: 'span 00f067aa0ba902b7 has status ERROR',
+    traceId: TRACE,
+    decision: 'sampled',
+    policy: 'errors',
+    reason: 'span 00f067aa0ba902b7 has status ERROR',
     inputs: {
-      codes: 'ERROR', span_id: '00f067aa0ba902b7', trigger: 'root_settled', spans: 12, adjusted_count: 10, hit: true,
+      codes: 'ERROR',
+      span_id: '00f067aa0ba902b7',
+      trigger: 'root_settled',
+      spans: 12,
+      adjusted_count: 10,
+      hit: true,
     },
-    decidedAt: 1_764_000_000_123, ...over,
+    decidedAt: 1_764_000_000_123,
+    ...over,
   };
 }
 
 /** A typical decision of the adaptive policy kept by a probability (what most kept traces look like). */
 const TYPICAL: LedgerRecord = {
-  traceId: TRACE, decision: 'sampled', policy: 'rest', reason: 'trace-id hash 0.0412 < p 0.1 for checkout:GET /cart',
+  traceId: TRACE,
+  decision: 'sampled',
+  policy: 'rest',
+  reason: 'trace-id hash 0.0412 < p 0.1 for checkout:GET /cart',
   inputs: {
-    key: 'checkout:GET /cart', target_traces_per_sec: 20, cluster_rate: 200.5, base_p: 0.0998, p: 0.1, hash: 0.0412,
-    adjusted_count: 10, sampling_threshold: 'e666', trigger: 'root_settled', spans: 12, service: 'checkout',
-    operation: 'GET /cart', root_duration_us: 48213,
+    key: 'checkout:GET /cart',
+    target_traces_per_sec: 20,
+    cluster_rate: 200.5,
+    base_p: 0.0998,
+    p: 0.1,
+    hash: 0.0412,
+    adjusted_count: 10,
+    sampling_threshold: 'e666',
+    trigger: 'root_settled',
+    spans: 12,
+    service: 'checkout',
+    operation: 'GET /cart',
+    root_duration_us: 48213,
   },
-  decidedAt: 1_764_000_000_123, decidedBy: 'Jl2B-07B',
+  decidedAt: 1_764_000_000_123,
+  decidedBy: 'Jl2B-07B',
 };
 
 /** Decodes, collecting the errors reported. */
@@ -72,7 +100,7 @@ describe('state/ledger codec', () => {
     expect(decodeDecision('x', 'sa\x1f12!')).to.equal(undefined); // bad time
   });
 
-  it('carries the deciding replica and a kept trace\'s sampling threshold into the short (Redis) form', () => {
+  it("carries the deciding replica and a kept trace's sampling threshold into the short (Redis) form", () => {
     const kept = {
       traceId: '0af7651916cd43dd8448eb211c80319c',
       decision: 'sampled' as const,
@@ -95,15 +123,30 @@ describe('state/ledger codec', () => {
     // The replica id given to encodeDecision (the recording store's) wins over the record's.
     expect(decodeDecision(kept.traceId, shortDecision(encodeDecision(kept, 'other')))?.decidedBy).to.equal('other');
     // A dropped trace carries no threshold; an invalid threshold is not carried; unknown items are skipped.
+    // (\x1f, the unit separator, is the record's field delimiter.)
+    /* eslint-disable no-control-regex */
     expect(shortDecision(encodeDecision({ ...kept, decision: 'not_sampled' }))).to.match(/\x1frAb3_x-9Z\x1f$/);
-    expect(shortDecision(encodeDecision({ ...kept, inputs: { sampling_threshold: 'xyz' } })))
-      .to.match(/\x1frAb3_x-9Z\x1f$/);
+    expect(shortDecision(encodeDecision({ ...kept, inputs: { sampling_threshold: 'xyz' } }))).to.match(
+      /\x1frAb3_x-9Z\x1f$/,
+    );
+    /* eslint-enable no-control-regex */
     expect(decodeDecision('x', 'sa\x1f1\x1fq?,rR1,tzz\x1f')).to.deep.equal({
-      traceId: 'x', decision: 'sampled', policy: 'a', reason: '', inputs: {}, decidedAt: 1, decidedBy: 'R1',
+      traceId: 'x',
+      decision: 'sampled',
+      policy: 'a',
+      reason: '',
+      inputs: {},
+      decidedAt: 1,
+      decidedBy: 'R1',
     });
     // Entries of the previous layout (`<s|n><policy>␟<decidedAt>`) still decode, without a replica.
     expect(decodeDecision('x', 'nrest\x1f1a')).to.deep.equal({
-      traceId: 'x', decision: 'not_sampled', policy: 'rest', reason: '', inputs: {}, decidedAt: 46,
+      traceId: 'x',
+      decision: 'not_sampled',
+      policy: 'rest',
+      reason: '',
+      inputs: {},
+      decidedAt: 46,
     });
     // A reader of the previous layout accepts a value with a second separator only when a later one closes
     // the reason (else "reason without inputs"): the trailing separator does, so during a rolling upgrade
@@ -114,9 +157,20 @@ describe('state/ledger codec', () => {
 
   it('round-trips records, including numbers JSON cannot carry and keys JSON or objects treat specially', () => {
     const inputs: Record<string, string | number | boolean> = {
-      inf: Infinity, ninf: -Infinity, nan: NaN, negZero: -0, zero: 0, big: 2 ** 53 - 1, tiny: 5e-324, frac: 0.1 + 0.2,
-      '10': 'integer-like key', 'a"b\\c': 'quote and backslash', empty: '', uni: 'ünïcödé ✓ \u{1F600}',
-      sep: 'a\x1fb', f: false,
+      inf: Infinity,
+      ninf: -Infinity,
+      nan: NaN,
+      negZero: -0,
+      zero: 0,
+      big: 2 ** 53 - 1,
+      tiny: 5e-324,
+      frac: 0.1 + 0.2,
+      '10': 'integer-like key',
+      'a"b\\c': 'quote and backslash',
+      empty: '',
+      uni: 'ünïcödé ✓ \u{1F600}',
+      sep: 'a\x1fb',
+      f: false,
     };
     Object.defineProperty(inputs, '__proto__', { value: 'own', enumerable: true, writable: true, configurable: true });
     const cases: DecisionRecord[] = [
@@ -160,22 +214,49 @@ describe('state/ledger codec', () => {
     // Literal values of the current Redis layout, as the previous version wrote them (state/README.md).
     const at = parseInt('mww0nbsm', 36);
     const previous: Array<[string, LedgerRecord]> = [
-      ['n(none)\x1fmww0nbsm\x1frJl2B-07B\x1f', {
-        traceId: TRACE, decision: 'not_sampled', policy: '(none)', reason: '', inputs: {}, decidedAt: at,
-        decidedBy: 'Jl2B-07B',
-      }],
-      ['srest\x1fmww0nbsm\x1frJl2B-07B,tf685\x1f', {
-        traceId: TRACE, decision: 'sampled', policy: 'rest', reason: '', decidedAt: at, decidedBy: 'Jl2B-07B',
-        inputs: { sampling_threshold: 'f685', adjusted_count: 2 ** 56 / (2 ** 56 - 0xf685 * 2 ** 40) },
-      }],
+      [
+        'n(none)\x1fmww0nbsm\x1frJl2B-07B\x1f',
+        {
+          traceId: TRACE,
+          decision: 'not_sampled',
+          policy: '(none)',
+          reason: '',
+          inputs: {},
+          decidedAt: at,
+          decidedBy: 'Jl2B-07B',
+        },
+      ],
+      [
+        'srest\x1fmww0nbsm\x1frJl2B-07B,tf685\x1f',
+        {
+          traceId: TRACE,
+          decision: 'sampled',
+          policy: 'rest',
+          reason: '',
+          decidedAt: at,
+          decidedBy: 'Jl2B-07B',
+          inputs: { sampling_threshold: 'f685', adjusted_count: 2 ** 56 / (2 ** 56 - 0xf685 * 2 ** 40) },
+        },
+      ],
       // The layout before the shared field: no replica, no threshold.
-      ['serrors\x1fmww0nbsm', {
-        traceId: TRACE, decision: 'sampled', policy: 'errors', reason: '', inputs: {}, decidedAt: at,
-      }],
+      [
+        'serrors\x1fmww0nbsm',
+        {
+          traceId: TRACE,
+          decision: 'sampled',
+          policy: 'errors',
+          reason: '',
+          inputs: {},
+          decidedAt: at,
+        },
+      ],
     ];
     for (const [text, want] of previous) {
       const errors: LedgerRecordError[] = [];
-      expect(decodeDecision(TRACE, text, (e) => errors.push(e)), JSON.stringify(text)).to.deep.equal(want);
+      expect(
+        decodeDecision(TRACE, text, (e) => errors.push(e)),
+        JSON.stringify(text),
+      ).to.deep.equal(want);
       expect(errors).to.deep.equal([]);
     }
     // And the other way round: what this version writes to Redis is byte for byte what the previous one wrote,
@@ -190,7 +271,10 @@ describe('state/ledger codec', () => {
     expect(LEDGER_FORMAT_VERSION).to.equal(1);
     // A later version adds a tagged item (here `x…`): this version skips it and reads the rest.
     expect(decodeDecision('x', 'srest\x1f1\x1frR1,xnew,te666\x1f')).to.deep.include({
-      decision: 'sampled', policy: 'rest', decidedBy: 'R1', decidedAt: 1,
+      decision: 'sampled',
+      policy: 'rest',
+      decidedBy: 'R1',
+      decidedAt: 1,
     });
     // An explicit version this code knows is read.
     const known = decodeDecision('x', `srest\x1f1\x1frR1,v${LEDGER_FORMAT_VERSION}\x1f`);

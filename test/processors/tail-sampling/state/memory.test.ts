@@ -10,11 +10,25 @@ import { DISTRIBUTIONS, exactQuantile, FakeClock } from './random';
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
 function decision(traceId: string, policy: string, decision: DecisionRecord['decision'] = 'sampled'): DecisionRecord {
-  return { traceId, decision, policy, reason: `decided by ${policy}`, inputs: { p95: 1234, boosted: false }, decidedAt: T0 };
+  return {
+    traceId,
+    decision,
+    policy,
+    reason: `decided by ${policy}`,
+    inputs: { p95: 1234, boosted: false },
+    decidedAt: T0,
+  };
 }
 
 /** Feeds `perSecond` outcomes per second for `seconds`, `errorRate` of them errors, advancing the clock. */
-function feedOutcomes(s: MemorySamplingState, clock: FakeClock, service: string, seconds: number, perSecond: number, errorRate: number): void {
+function feedOutcomes(
+  s: MemorySamplingState,
+  clock: FakeClock,
+  service: string,
+  seconds: number,
+  perSecond: number,
+  errorRate: number,
+): void {
   let acc = 0;
   for (let t = 0; t < seconds; t++) {
     for (let i = 0; i < perSecond; i++) {
@@ -58,7 +72,11 @@ describe('state/memory MemorySamplingState', () => {
       const sorted = [...values].sort((a, b) => a - b);
       const q = s.latencyQuantiles('cart', 'GET /cart')!;
       expect(q.count).to.equal(values.length);
-      for (const [name, p] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+      for (const [name, p] of [
+        ['p50', 0.5],
+        ['p95', 0.95],
+        ['p99', 0.99],
+      ] as const) {
         const exact = exactQuantile(sorted, p);
         expect(Math.abs(q[name] - exact) / exact, name).to.be.at.most(0.01);
       }
@@ -193,7 +211,10 @@ describe('state/memory MemorySamplingState', () => {
     });
 
     it('absorbs a lasting shift into the baseline (EWMA half-life)', () => {
-      const s = new MemorySamplingState({ now: clock.now, ...opts({ baselineHalfLifeMs: 120_000, degradedDecayMs: 0 }) });
+      const s = new MemorySamplingState({
+        now: clock.now,
+        ...opts({ baselineHalfLifeMs: 120_000, degradedDecayMs: 0 }),
+      });
       feedOutcomes(s, clock, 'svc', 600, 10, 0.01);
       feedOutcomes(s, clock, 'svc', 30, 10, 0.3);
       expect(s.serviceErrorState('svc').degraded).to.equal(true);

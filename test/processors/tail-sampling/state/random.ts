@@ -13,7 +13,8 @@ export const DISTRIBUTIONS: Record<string, (u: () => number) => number> = {
   'exponential(mean 5ms)': (u) => -5_000 * Math.log(1 - u()),
   'uniform(1ms..100ms)': (u) => 1_000 + 99_000 * u(),
   'pareto(alpha 1.2, min 500us)': (u) => 500 / Math.pow(1 - u(), 1 / 1.2),
-  'bimodal(cache hit 300us / miss 80ms)': (u) => (u() < 0.9 ? 300 * Math.exp(0.2 * normal(u)) : 80_000 * Math.exp(0.3 * normal(u))),
+  'bimodal(cache hit 300us / miss 80ms)': (u) =>
+    u() < 0.9 ? 300 * Math.exp(0.2 * normal(u)) : 80_000 * Math.exp(0.3 * normal(u)),
 };
 
 /** exactQuantile returns the value at rank floor(q * (n - 1)) of ascending `sorted`. */

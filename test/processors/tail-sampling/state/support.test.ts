@@ -5,7 +5,14 @@ import { expect } from 'chai';
 import { PipelineError } from '../../../../pipeline/sdk/errors';
 import { createSamplingState, ERR_STATE_OPTIONS, RedisSamplingState } from '../../../../processors/tail-sampling/state';
 import { resolveStateOptions } from '../../../../processors/tail-sampling/state/options';
-import { KeyLayout, latencyField, MAX_FIELDS_PER_READ, MAX_PAIRS_PER_WRITE, ShardBatch, shardOf } from '../../../../processors/tail-sampling/state/redis-batch';
+import {
+  KeyLayout,
+  latencyField,
+  MAX_FIELDS_PER_READ,
+  MAX_PAIRS_PER_WRITE,
+  ShardBatch,
+  shardOf,
+} from '../../../../processors/tail-sampling/state/redis-batch';
 
 describe('state/options resolveStateOptions', () => {
   it('applies the documented defaults', () => {
@@ -26,7 +33,13 @@ describe('state/options resolveStateOptions', () => {
   it('reports every problem at once with a stable code', () => {
     let err: unknown;
     try {
-      resolveStateOptions({ keyPrefix: 'a{b}', syncIntervalMs: 0, degradedBoost: 0.5, windowMs: 1001, clusterNodes: ['nohost'] });
+      resolveStateOptions({
+        keyPrefix: 'a{b}',
+        syncIntervalMs: 0,
+        degradedBoost: 0.5,
+        windowMs: 1001,
+        clusterNodes: ['nohost'],
+      });
     } catch (e) {
       err = e;
     }
@@ -34,7 +47,8 @@ describe('state/options resolveStateOptions', () => {
     const pe = err as PipelineError;
     expect(pe.code).to.equal(ERR_STATE_OPTIONS);
     expect(pe.retriable).to.equal(false);
-    for (const field of ['keyPrefix', 'syncIntervalMs', 'degradedBoost', 'windowMs', 'clusterNodes']) expect(pe.message).to.contain(field);
+    for (const field of ['keyPrefix', 'syncIntervalMs', 'degradedBoost', 'windowMs', 'clusterNodes'])
+      expect(pe.message).to.contain(field);
   });
 
   it('createSamplingState validates too, and builds a redis store without I/O', async () => {
@@ -48,8 +62,12 @@ describe('state/options resolveStateOptions', () => {
   it('a redis store keeps remembered decisions in its local store only, never queued for Redis', async () => {
     const r = new RedisSamplingState({ url: 'redis://127.0.0.1:1', ledgerMaxEntries: 10 });
     const d = {
-      traceId: 'a'.repeat(32), decision: 'sampled' as const, policy: 'keep', reason: 'logs only',
-      inputs: { spans: 0 }, decidedAt: 5,
+      traceId: 'a'.repeat(32),
+      decision: 'sampled' as const,
+      policy: 'keep',
+      reason: 'logs only',
+      inputs: { spans: 0 },
+      decidedAt: 5,
     };
     r.rememberDecision(d);
     expect(r.recentDecision(d.traceId)).to.deep.equal(d);
@@ -109,7 +127,12 @@ describe('state/redis-batch', () => {
     expect(p.i).to.deep.equal([[1, 1000, 'f', '2']]);
     expect(p.m).to.have.length(2); // chunked
     expect(p.m[0][0]).to.equal(1);
-    expect(p.s).to.deep.equal([[[2, 1], ['a', 'b']]]);
+    expect(p.s).to.deep.equal([
+      [
+        [2, 1],
+        ['a', 'b'],
+      ],
+    ]);
     expect(p.g).to.deep.equal([2]);
     let members: string[][] = [];
     b.getMembers('k3', 'k3r', 'me', ['p1|', 'p2|'], (v) => {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The project's test command (`npm test`): typechecks, brings the local stack (Kafka, Redis, Jaeger)
-# up if it is not up, then runs unit, integration and end-to-end tests. Exits non-zero on any failure.
+# The project's test command (`npm test`): typechecks, lints and checks formatting, builds, installs the
+# tools the tests need (helm, the manifest validator, hadolint, Chromium), brings the local stack (Kafka,
+# Redis, Jaeger) up if it is not up, then runs unit, integration and end-to-end tests. Exits non-zero on
+# any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "typecheck (tsc, strict)"
 { npx tsc -p tsconfig.test.json && npx tsc -p console/tsconfig.json; } || { echo "typecheck failed"; exit 1; }
+
+step "lint (ESLint, type-aware) and format (Prettier)"
+{ npx eslint . && npx prettier --check . >/dev/null; } || { echo "lint or format check failed (npm run lint, npm run format)"; exit 1; }
 
 step "build (dist/ for the tusk-collector command, and the console bundle)"
 npm run -s build || { echo "build failed"; exit 1; }

@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.scratch/**', 'deploy/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.stack/**', '.scratch/**', '.cluster/**', '.tusk-state/**', 'deploy/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

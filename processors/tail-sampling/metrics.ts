@@ -1,8 +1,8 @@
 // The tail sampler's Prometheus metrics, registered on the service registry (settings.metrics). Every
 // series carries a `processor` label (the component name) so several samplers can share one registry.
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { registeredMetric } from '../../pipeline/sdk/metrics';
+import type { Registry } from 'prom-client';
+import { componentMetrics } from '../../pipeline/sdk/metrics';
 
 /** SamplerMetrics are the sampler's counters, gauges and histograms, already bound to this processor. */
 export interface SamplerMetrics {
@@ -37,15 +37,7 @@ export type DropReason = 'gave_up' | 'rejected';
 
 /** createSamplerMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
 export function createSamplerMetrics(registry: Registry, processor: string): SamplerMetrics {
-  const registers = [registry];
-  const gauge = (name: string, help: string): Gauge<'processor'> =>
-    registeredMetric(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
-  const counter = <L extends string>(name: string, help: string, labels: L[]): Counter<L | 'processor'> =>
-    registeredMetric(
-      registry,
-      name,
-      () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }),
-    );
+  const { gauge, counter, histogram } = componentMetrics(registry, 'processor');
   const p = { processor };
 
   const traces = gauge('tusk_sampler_traces_buffered', 'Traces held in the buffer, waiting for a decision.');
@@ -128,17 +120,10 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     'Kept spans whose tracestate did not get the sampling threshold and was left as it was: malformed, or full (32 members, or ot over 256 characters).',
     ['reason'],
   );
-  const lag = registeredMetric(
-    registry,
+  const lag = histogram(
     'tusk_sampler_decision_lag_seconds',
-    () =>
-      new Histogram({
-        name: 'tusk_sampler_decision_lag_seconds',
-        help: 'Time from the first span of a trace to its decision.',
-        labelNames: ['processor'],
-        buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60],
-        registers,
-      }),
+    'Time from the first span of a trace to its decision.',
+    [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60],
   );
 
   return {

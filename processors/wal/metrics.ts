@@ -1,7 +1,7 @@
 // The write-ahead log's Prometheus metrics, registered on the service registry with a `processor` label.
 
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { registeredMetric } from '../../pipeline/sdk/metrics';
+import type { Registry } from 'prom-client';
+import { componentMetrics } from '../../pipeline/sdk/metrics';
 
 /** WalMetrics are the log's series, bound to one processor. */
 export interface WalMetrics {
@@ -19,15 +19,7 @@ export interface WalMetrics {
 
 /** createWalMetrics registers (or reuses) the metrics on `registry` and binds them to `processor`. */
 export function createWalMetrics(registry: Registry, processor: string): WalMetrics {
-  const registers = [registry];
-  const gauge = (name: string, help: string): Gauge<'processor'> =>
-    registeredMetric(registry, name, () => new Gauge({ name, help, labelNames: ['processor'], registers }));
-  const counter = <L extends string>(name: string, help: string, labels: L[]): Counter<L | 'processor'> =>
-    registeredMetric(
-      registry,
-      name,
-      () => new Counter({ name, help, labelNames: ['processor', ...labels], registers }),
-    );
+  const { gauge, counter, histogram } = componentMetrics(registry, 'processor');
   const p = { processor };
   const bytes = gauge('tusk_wal_bytes', 'Bytes held by the write-ahead log (segments on disk and queued appends).');
   const segments = gauge('tusk_wal_segments', 'Segment files of the write-ahead log.');
@@ -57,17 +49,10 @@ export function createWalMetrics(registry: Registry, processor: string): WalMetr
     'Chunks given up because the next component rejected them permanently.',
     ['reason'],
   );
-  const fsync = registeredMetric(
-    registry,
+  const fsync = histogram(
     'tusk_wal_fsync_duration_seconds',
-    () =>
-      new Histogram({
-        name: 'tusk_wal_fsync_duration_seconds',
-        help: 'Duration of the write-ahead log syncs (fdatasync).',
-        labelNames: ['processor'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-        registers,
-      }),
+    'Duration of the write-ahead log syncs (fdatasync).',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   );
   return {
     bytes: { set: (v) => bytes.set(p, v) },

@@ -169,7 +169,7 @@ describe('pipeline/sdk/kafka dead-letter writer', () => {
     });
   });
 
-  it('writes through an idempotent producer, murmur2 on the trace-id key, never auto-creating topics', async () => {
+  it('writes through the managed producer (one attempt per kafkajs send), murmur2 on the trace-id key, never auto-creating topics', async () => {
     const { writer, kafka } = make({ topic: 'dlq', ...BROKERS });
     await writer.write([{ key: newTraceId(), value: Buffer.from([1]) }], {
       reason: 'permanent',
@@ -178,7 +178,8 @@ describe('pipeline/sdk/kafka dead-letter writer', () => {
     });
     expect(kafka.producers).to.have.length(1);
     const p = kafka.producers[0];
-    expect(p).to.include({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    expect(p).to.include({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    expect(p.retry?.retries).to.equal(0);
     expect(p.createPartitioner).to.equal(partitionerFor('murmur2'));
     const partitioner = (p.createPartitioner as NonNullable<ProducerConfig['createPartitioner']>)();
     const partitionMetadata = Array.from({ length: 8 }, (_, i) => ({

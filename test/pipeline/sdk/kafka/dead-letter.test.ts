@@ -1,7 +1,8 @@
 // The dead-letter writer over a fake kafkajs client: the headers of the one scheme, keys and values as
 // given, the managed producer's settings (acks=all, one attempt per kafkajs send, murmur2 on the trace-id
-// key, no broker auto-creation), the topic made sure of through the topic helpers, the Kafka client settings it writes
-// with (its own or the component's), and failures reported to the caller, counted and logged.
+// key, no broker auto-creation), the topic made sure of through the topic helpers, the Kafka client
+// settings it writes with (its own or the component's), and failures reported to the caller, counted and
+// logged.
 
 import { expect } from 'chai';
 import * as fs from 'node:fs';

@@ -18,6 +18,7 @@
 
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { quantile } from '../lib/sink';
 import { buildPool, materialize, type MaterializedRequest } from './templates';
 import type { Profile } from './model';
 
@@ -291,19 +292,12 @@ async function main(): Promise<void> {
     acceptedSpansPerS: Math.round(stats.acceptedSpans / Math.max(1e-3, (lastAcceptAt - start) / 1000)),
     offeredSpansPerS: Math.round(claimedSpans / Math.max(1e-3, elapsedS)),
     cpuS: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    latencyP50Ms: percentile(latenciesMs, 0.5),
-    latencyP99Ms: percentile(latenciesMs, 0.99),
+    latencyP50Ms: quantile(latenciesMs, 0.5) ?? 0,
+    latencyP99Ms: quantile(latenciesMs, 0.99) ?? 0,
     ...stats,
   };
   process.stdout.write(JSON.stringify(summary) + '\n');
   if (ipc) process.send!(summary, () => process.disconnect());
-}
-
-/** percentile is the q-quantile (nearest rank) of `values`, 0 for none. */
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
 main().catch((err: unknown) => {

@@ -9,7 +9,7 @@ import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../p
 import { once } from '../../pipeline/sdk/component';
 import { PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
 import type { LogBatch, TraceBatch } from '../../pipeline/sdk/trace-batch';
-import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
+import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { compressionType } from '../../pipeline/sdk/kafka/codecs';
 import { KafkaError, KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
 import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
@@ -18,7 +18,7 @@ import { ProduceBatcher, type OutMessage } from './batcher';
 import type { KafkaExporterConfig } from './config';
 import { KafkaExporterMetrics } from './metrics';
 import { ManagedProducer } from '../../pipeline/sdk/kafka/producer';
-import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
+import { retry } from '../../pipeline/sdk/retry';
 import { splitBySize } from './split';
 import { currentTraceHeaders } from '../../pipeline/sdk/self-telemetry/kafka-context';
 import { ExportStatus } from '../../pipeline/sdk/exporterhelper/export-status';
@@ -28,16 +28,6 @@ const LAST_ERROR_RELEVANT_MS = 60_000;
 
 /** Bytes of a message's record batch kept for everything but the value (key, record and batch headers). */
 export const MESSAGE_HEADROOM_BYTES = 256;
-
-/** Backoff of the topic check at start: 500ms doubling to 10s, no time limit (shutdown stops it). */
-const TOPIC_RETRY: BackoffPolicy = {
-  enabled: true,
-  initialIntervalMs: 500,
-  randomizationFactor: 0.5,
-  multiplier: 2,
-  maxIntervalMs: 10_000,
-  maxElapsedTimeMs: 0,
-};
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -228,9 +218,11 @@ export class KafkaExporter implements Exporter {
         log({ err, topic, attempt: retryNumber }, 'cannot make sure of the Kafka topic yet; retrying');
       };
       // Retried until it works or the exporter shuts down; sends wait for it up to produce_timeout each.
-      state.promise = retry(TOPIC_RETRY, attempt, { retriable: () => true, signal: this._stop.signal, onRetry }).catch(
-        () => undefined,
-      );
+      state.promise = retry(KAFKA_START_BACKOFF, attempt, {
+        retriable: () => true,
+        signal: this._stop.signal,
+        onRetry,
+      }).catch(() => undefined);
     }
     t = state;
     this._topics.set(topic, t);

@@ -21,11 +21,11 @@ import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
 import { PipelineError, errorMessage } from '../../pipeline/sdk/errors';
-import { kafkaConfig } from '../../pipeline/sdk/kafka/client';
+import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
-import { retry, type BackoffPolicy } from '../../pipeline/sdk/retry';
+import { retry } from '../../pipeline/sdk/retry';
 import {
   countLogRecords,
   countSpans,
@@ -43,16 +43,6 @@ const TRACE_ID_KEY = /^[0-9a-fA-F]{32}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const EMPTY = Buffer.alloc(0);
 const FETCH_BYTES_PER_PARTITION = 1024 * 1024;
-/** Backoff of the consumer's start: 500ms doubling to 10s, no time limit (shutdown stops it). */
-const START_RETRY: BackoffPolicy = {
-  enabled: true,
-  initialIntervalMs: 500,
-  randomizationFactor: 0.5,
-  multiplier: 2,
-  maxIntervalMs: 10_000,
-  maxElapsedTimeMs: 0,
-};
-
 /** traceIdOfKey returns the lowercase trace id a message key holds, or undefined when it is not one. */
 export function traceIdOfKey(key: Buffer | null): string | undefined {
   if (!key || key.length !== 32) return undefined;
@@ -204,7 +194,7 @@ export class KafkaReceiver implements Receiver {
       this._logger.warn({ err, attempt }, 'Kafka consumer could not start; retrying');
     };
     // Retried until it starts or the receiver shuts down (shutdown aborts the wait).
-    await retry(START_RETRY, startOnce, { retriable: () => true, signal: this._stop.signal, onRetry }).catch(
+    await retry(KAFKA_START_BACKOFF, startOnce, { retriable: () => true, signal: this._stop.signal, onRetry }).catch(
       () => undefined,
     );
   }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fetchMetrics, sumMetric } from '../helpers/admin';
 import { freePort } from '../helpers/ports';
 import { REPO_ROOT, startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { createProtoClient, sendTrace } from '../helpers/sdk-client';
@@ -16,13 +17,6 @@ import { waitForTrace } from '../helpers/jaeger';
 const EMBEDDED = path.join(REPO_ROOT, 'config', 'embedded.tsk');
 const TRACES = 200;
 const ERROR_EVERY = 10; // 20 error traces of 4 spans each
-
-async function metricSum(admin: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`)) sum += Number(line.split(' ').pop());
-  return sum;
-}
 
 describe('e2e: the embedded default survives kill -9 (write-ahead log)', function () {
   this.timeout(180_000);
@@ -75,7 +69,7 @@ describe('e2e: the embedded default survives kill -9 (write-ahead log)', functio
       else duplicates += found.spans.length - new Set(found.spans.map((s) => s.spanID)).size;
     }
     expect(missing, 'acknowledged error traces missing in Jaeger').to.deep.equal([]);
-    const replayed = await metricSum(admin, 'tusk_wal_replayed_chunks_total');
+    const replayed = sumMetric((await fetchMetrics(admin)) ?? [], 'tusk_wal_replayed_chunks_total');
     expect(replayed).to.be.greaterThan(0);
     console.log(
       `      ${errorTraces.length} error traces complete; ${replayed} chunks replayed; ${duplicates} duplicate spans`,

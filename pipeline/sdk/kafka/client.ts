@@ -18,6 +18,7 @@ import { checkClientTls, clientTlsFields } from '../tls-config';
 import { registerKafkaCodecs } from './codecs';
 import { installKafkajsFixes } from './kafkajs-fixes';
 import { installFastProduceEncoding } from './produce-encoding';
+import type { BackoffPolicy } from '../retry';
 
 /** Default bootstrap brokers. */
 export const DEFAULT_BROKERS = ['127.0.0.1:9092'];
@@ -185,3 +186,16 @@ export function pinoLogCreator(logger: Logger): KafkaConfig['logCreator'] {
       }
     };
 }
+
+/**
+ * KAFKA_START_BACKOFF is how the Kafka components retry getting started (the consumer joining its group,
+ * the exporter's topic check): 500ms doubling to 10s, no time limit; shutdown stops it.
+ */
+export const KAFKA_START_BACKOFF: BackoffPolicy = {
+  enabled: true,
+  initialIntervalMs: 500,
+  randomizationFactor: 0.5,
+  multiplier: 2,
+  maxIntervalMs: 10_000,
+  maxElapsedTimeMs: 0,
+};

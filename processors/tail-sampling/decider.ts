@@ -10,7 +10,7 @@ import { evaluatePolicies, type EvaluationOptions, type NamedPolicy, type Outcom
 import { isPromise } from './policies/and';
 import type { SamplerMetrics } from './metrics';
 import type { PolicyConfig } from './policies/config';
-import type { TraceView } from './policies/types';
+import type { PolicyWarn, TraceView } from './policies/types';
 import { buildPolicy } from './policies/registry';
 import { isFingerprintMatch, type LedgerRecord, type SamplingState } from './state/types';
 import type { BufferedTrace } from './trace-buffer';
@@ -41,12 +41,30 @@ export function buildPolicies(
   configs: readonly PolicyConfig[],
   state: SamplingState,
   now: () => number,
+  warn?: PolicyWarn,
 ): NamedPolicy[] {
   return configs.map((cfg, i) => {
     const name = cfg.name ?? `policy[${i}]`;
     const mustKeep = MUST_KEEP_POLICY_TYPES.has(cfg.type);
-    return { name, isDrop: cfg.type === 'drop', mustKeep, policy: buildPolicy(cfg, name, { state, now }) };
+    return { name, isDrop: cfg.type === 'drop', mustKeep, policy: buildPolicy(cfg, name, { state, now, warn }) };
   });
+}
+
+/** WARN_LOG_INTERVAL_MS is how often one (policy, kind) of policy warnings is logged; each is counted. */
+export const WARN_LOG_INTERVAL_MS = 60_000;
+
+/** policyWarner counts every policy warning and logs one per (policy, kind) per WARN_LOG_INTERVAL_MS. */
+export function policyWarner(metrics: SamplerMetrics, logger: Logger, now: () => number): PolicyWarn {
+  const loggedAt = new Map<string, number>();
+  return (policy, kind, message) => {
+    metrics.policyWarnings.inc({ policy, kind });
+    const key = `${policy}\u0000${kind}`;
+    const t = now();
+    const last = loggedAt.get(key);
+    if (last !== undefined && t - last < WARN_LOG_INTERVAL_MS) return;
+    loggedAt.set(key, t);
+    logger.warn({ policy, kind }, `sampling policy ignored input: ${message}`);
+  };
 }
 
 /** Decider turns due traces into recorded decisions. */

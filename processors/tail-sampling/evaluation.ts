@@ -8,9 +8,11 @@
 // Adjusted count: 1 when any sampling vote was not random; otherwise 1/p_max over the sampling votes'
 // probabilities (every probability rule compares with the same trace-id hash, so the trace is kept
 // exactly when hash < max p), and the same p_max as an OpenTelemetry sampling threshold (`th`, 4 hex
-// digits), which the processor writes into the kept spans' tracestate.
+// digits), which the processor writes into the kept spans' tracestate. When every sampling vote is a
+// consistent-probability one (tracestate randomness R >= threshold T), the smallest T is written instead,
+// raising (never lowering) each span's own `th` (INPUT_THRESHOLD_RULE).
 
-import { encodeThreshold, probabilityToThreshold } from '../../pipeline/sdk/otlp/index';
+import { encodeThreshold, MAX_THRESHOLD, probabilityToThreshold } from '../../pipeline/sdk/otlp/index';
 import type { Decision, PolicyEvaluator, TraceView } from './policies/types';
 import { isPromise } from './policies/and';
 import { INPUT_ADJUSTED_COUNT, INPUT_SAMPLING_THRESHOLD } from './state/types';
@@ -26,6 +28,12 @@ export interface NamedPolicy {
   readonly mustKeep?: boolean;
   readonly policy: PolicyEvaluator;
 }
+
+/**
+ * INPUT_THRESHOLD_RULE is set to "consistent" in a kept trace's inputs when its INPUT_SAMPLING_THRESHOLD
+ * came from consistent-probability votes: the writer raises span thresholds to it (max), not multiplies.
+ */
+export const INPUT_THRESHOLD_RULE = 'sampling_threshold_rule';
 
 /** NO_POLICY is the policy name recorded when no policy sampled the trace. */
 export const NO_POLICY = '(none)';
@@ -183,7 +191,19 @@ function combine(votes: readonly Named[]): Outcome {
   const first = yes[0];
   const inputs: Record<string, string | number | boolean> = { ...first.decision.inputs };
   let adjustedCount: number | undefined;
-  if (yes.every((v) => v.decision.probability !== undefined && v.decision.probability < 1)) {
+  if (yes.every((v) => v.decision.threshold !== undefined)) {
+    // Consistent votes compare one randomness R with their thresholds: kept iff R >= the smallest.
+    const t = yes.reduce(
+      (m, v) => ((v.decision.threshold as bigint) < m ? (v.decision.threshold as bigint) : m),
+      MAX_THRESHOLD,
+    );
+    const pMax = Math.max(...yes.map((v) => v.decision.probability ?? 1));
+    if (pMax < 1) adjustedCount = inputs[INPUT_ADJUSTED_COUNT] = 1 / pMax;
+    if (t > 0n) {
+      inputs[INPUT_SAMPLING_THRESHOLD] = encodeThreshold(t);
+      inputs[INPUT_THRESHOLD_RULE] = 'consistent';
+    }
+  } else if (yes.every((v) => v.decision.probability !== undefined && v.decision.probability < 1)) {
     const pMax = Math.max(...yes.map((v) => v.decision.probability as number));
     adjustedCount = 1 / pMax;
     inputs[INPUT_ADJUSTED_COUNT] = adjustedCount;

@@ -27,6 +27,8 @@ export interface SamplerMetrics {
   stateErrors: { inc(labels: { op: string }, v?: number): void };
   rejected: { inc(labels: { reason: string }, v?: number): void };
   tracestateSkipped: { inc(labels: { reason: 'malformed' | 'full' }, v?: number): void };
+  /** Input a policy ignored (e.g. an invalid tracestate `ot` value), by policy and kind. */
+  policyWarnings: { inc(labels: { policy: string; kind: string }, v?: number): void };
 }
 
 /**
@@ -115,6 +117,11 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     'Chunks refused (backpressure, shutdown, malformed).',
     ['reason'],
   );
+  const policyWarnings = counter(
+    'tusk_sampler_policy_warnings_total',
+    'Input a policy ignored and decided without, by policy and kind (tracestate_ignored: an invalid ot=th/rv value).',
+    ['policy', 'kind'],
+  );
   const tracestateSkipped = counter(
     'tusk_sampler_tracestate_skipped_total',
     'Kept spans whose tracestate did not get the sampling threshold and was left as it was: malformed, or full (32 members, or ot over 256 characters).',
@@ -147,5 +154,6 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     stateErrors: { inc: (l, v = 1) => stateErrors.inc({ ...p, ...l }, v) },
     rejected: { inc: (l, v = 1) => rejected.inc({ ...p, ...l }, v) },
     tracestateSkipped: { inc: (l, v = 1) => tracestateSkipped.inc({ ...p, ...l }, v) },
+    policyWarnings: { inc: (l, v = 1) => policyWarnings.inc({ ...p, ...l }, v) },
   };
 }

@@ -20,14 +20,15 @@ import { backoffPolicyFrom } from '../../pipeline/sdk/retry';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/index';
 import type { TailSamplingConfig } from './config';
-import { buildPolicies, Decider, type Decided } from './decider';
+import { buildPolicies, Decider, policyWarner, type Decided } from './decider';
+import { INPUT_THRESHOLD_RULE } from './evaluation';
 import { explainRecord, type DecisionExplanation } from './explain';
 import { traceIdHash } from './trace-view';
 import { Forwarder, type ForwarderOptions, type Outgoing } from './forwarder';
 import { createSamplerMetrics, type SamplerMetrics } from './metrics';
 import type { DecisionSummary, InsightsProvider, SamplingInsights } from '../../pipeline/sdk/insights';
 import { SamplerInsights } from './insights';
-import type { AttributeValue } from './policies/types';
+import type { AttributeValue, PolicyWarn } from './policies/types';
 import { attributeKeys } from './policies/registry';
 import {
   INPUT_ADJUSTED_COUNT,
@@ -76,6 +77,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   private readonly _autoTick: boolean;
   private readonly _codec: SamplerCodec;
   private readonly _logger: Logger;
+  private readonly _warn: PolicyWarn;
   private readonly _metrics: SamplerMetrics;
   /** Memory of the buffered chunk copies and span rows (slab.ts). */
   private readonly _slabs = new SlabAllocator();
@@ -120,9 +122,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     this._codec = deps.codec ?? { scanTraceChunk, appendSpanAttributes };
     this._logger = _settings.logger;
     this._metrics = createSamplerMetrics(_settings.metrics, _settings.name);
+    this._warn = policyWarner(this._metrics, this._logger, this._now);
     this._attrKeys = attributeKeys(config.policies);
     this._buffer = new TraceBuffer(config.tick_interval, this._now(), this._slabs);
-    const policies = buildPolicies(config.policies, this._state, this._now);
+    const policies = buildPolicies(config.policies, this._state, this._now, this._warn);
     this._decider = new Decider(policies, this._state, this._metrics, this._logger, {
       sampleOnFirstMatch: config.sample_on_first_match,
     });
@@ -198,7 +201,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
    * (SIGHUP reload). `config` is already parsed by configSchema; state/redis changes need a restart.
    */
   reconfigure(config: TailSamplingConfig): void {
-    const policies = buildPolicies(config.policies, this._state, this._now);
+    const policies = buildPolicies(config.policies, this._state, this._now, this._warn);
     if (config.state !== this._cfg.state || JSON.stringify(config.redis) !== JSON.stringify(this._cfg.redis)) {
       this._logger.warn('tail_sampling: state and redis settings change only on restart; kept the running ones');
     }
@@ -684,7 +687,9 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
 function thresholdOf(record: DecisionRecord): TraceStateThreshold | undefined {
   const value = record.inputs[INPUT_SAMPLING_THRESHOLD];
   const t = typeof value === 'string' ? parseThreshold(value) : undefined;
-  return t !== undefined && t > 0n ? new TraceStateThreshold(t) : undefined;
+  if (t === undefined || t <= 0n) return undefined;
+  const rule = record.inputs[INPUT_THRESHOLD_RULE] === 'consistent' ? 'consistent' : 'proportional';
+  return new TraceStateThreshold(t, undefined, rule);
 }
 
 /** settleWaiters resolves (dropped on purpose) or rejects every chunk waiting on a trace. */

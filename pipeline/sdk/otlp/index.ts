@@ -43,8 +43,14 @@ export type { AttrValue } from './wire';
 export { asDecodeError, skipField, varintSize, writeVarint, WT_LEN } from './wire';
 export {
   encodeThreshold,
+  MAX_THRESHOLD,
+  parseRandomness,
   parseThreshold,
   probabilityToThreshold,
+  readOtSampling,
   thresholdAdjustedCount,
+  thresholdToProbability,
+  traceIdRandomness,
   TraceStateThreshold,
 } from './tracestate';
+export type { OtSampling, ThresholdRule } from './tracestate';

@@ -73,11 +73,68 @@ export function encodeThreshold(t: bigint): string {
 }
 
 const TH_VALUE = /^[0-9a-fA-F]{1,14}$/;
+const RV_VALUE = /^[0-9a-fA-F]{14}$/;
 
 /** parseThreshold reads a `th` value (1..14 hex digits, implicitly padded with trailing zeros); undefined when invalid. */
 export function parseThreshold(value: string): bigint | undefined {
   return TH_VALUE.test(value) ? BigInt(`0x${value.padEnd(THRESHOLD_HEX_DIGITS, '0')}`) : undefined;
 }
+
+/** parseRandomness reads an `rv` value (exactly 14 hex digits, a 56-bit number); undefined when invalid. */
+export function parseRandomness(value: string): bigint | undefined {
+  return RV_VALUE.test(value) ? BigInt(`0x${value}`) : undefined;
+}
+
+/** traceIdRandomness is the randomness a W3C trace id carries: its 56 low bits (the last 14 of 32 hex digits). */
+export function traceIdRandomness(traceId: string): bigint {
+  return BigInt(`0x${traceId.slice(-THRESHOLD_HEX_DIGITS)}`);
+}
+
+/**
+ * OtSampling is what a span's tracestate says for consistent-probability sampling. `invalid` names what was
+ * ignored (a malformed tracestate or `ot` entry, or a `th`/`rv` value that does not follow the spec).
+ */
+export interface OtSampling {
+  readonly threshold?: bigint;
+  readonly randomness?: bigint;
+  readonly invalid?: string;
+}
+
+const NO_OT: OtSampling = {};
+
+/**
+ * readOtSampling reads the `th` (threshold) and `rv` (explicit randomness) sub-keys of the `ot` entry of a
+ * W3C tracestate. Invalid parts are left out and named in `invalid`; never throws.
+ */
+export function readOtSampling(tracestate: string): OtSampling {
+  if (tracestate === '' || !tracestate.includes('ot=')) return NO_OT;
+  const members = parseTraceState(tracestate);
+  if (members === undefined) return { invalid: 'tracestate is not a valid W3C list' };
+  const ot = members.find((m) => m.key === 'ot');
+  if (ot === undefined) return NO_OT;
+  const entries = parseOtValue(ot.value);
+  if (entries === undefined) return { invalid: `ot=${ot.value} is not a valid OpenTelemetry entry` };
+  let threshold: bigint | undefined;
+  let randomness: bigint | undefined;
+  const bad: string[] = [];
+  for (const e of entries) {
+    if (e.key === 'th') {
+      threshold = parseThreshold(e.value);
+      if (threshold === undefined) bad.push(`th:${e.value} (1 to 14 hex digits)`);
+    } else if (e.key === 'rv') {
+      randomness = parseRandomness(e.value);
+      if (randomness === undefined) bad.push(`rv:${e.value} (exactly 14 hex digits)`);
+    }
+  }
+  return bad.length === 0 ? { threshold, randomness } : { threshold, randomness, invalid: bad.join(', ') };
+}
+
+/**
+ * ThresholdRule is how TraceStateThreshold raises a span's existing threshold: "proportional" multiplies
+ * the probabilities (a stage that decided with randomness of its own), "consistent" takes the larger
+ * threshold (a stage that compared the trace's own randomness R with the stage threshold: R >= both).
+ */
+export type ThresholdRule = 'proportional' | 'consistent';
 
 /**
  * combineThresholds is the threshold of a span kept by an upstream stage with threshold `upstream` and
@@ -168,10 +225,11 @@ export type ThresholdOutcome =
 
 /**
  * TraceStateThreshold writes one sampling stage's threshold into span tracestates: `ot=th:<hex>` on a span
- * without tracestate; otherwise the `ot` entry's `th` is set to combineThresholds(existing, stage) (other
- * `ot` sub-keys such as `rv` kept in order), the `ot` member moves to the front (W3C: a modified member
- * goes first) and every other member keeps its text and order (OWS and empty members are dropped). A
- * malformed tracestate, or one that has no room, is left untouched and counted. Counts are per span.
+ * without tracestate; otherwise the `ot` entry's `th` is set to combineThresholds(existing, stage), or with
+ * the "consistent" rule to max(existing, stage) (other `ot` sub-keys such as `rv` kept in order), the `ot`
+ * member moves to the front (W3C: a modified member goes first) and every other member keeps its text and
+ * order (OWS and empty members are dropped). A malformed tracestate, or one that has no room, is left
+ * untouched and counted. Counts are per span.
  * It keeps a one-entry cache of the last input and its counters: make one per trace (or stamping call).
  */
 export class TraceStateThreshold {
@@ -181,15 +239,20 @@ export class TraceStateThreshold {
   private readonly _forEmpty: Uint8Array;
   private readonly _stage: bigint;
   private readonly _precision: number;
+  private readonly _rule: ThresholdRule;
   private _lastInput: Uint8Array | undefined;
   private _lastOutput: Uint8Array | undefined;
   private _lastOutcome: ThresholdOutcome = 'stamped';
 
-  /** @param stage the stage's threshold, 0 < stage < 2^56 (a stage that keeps everything writes nothing). */
-  constructor(stage: bigint, precision = DEFAULT_THRESHOLD_PRECISION) {
+  /**
+   * @param stage the stage's threshold, 0 < stage < 2^56 (a stage that keeps everything writes nothing).
+   * @param rule how an existing `th` is raised (default "proportional").
+   */
+  constructor(stage: bigint, precision = DEFAULT_THRESHOLD_PRECISION, rule: ThresholdRule = 'proportional') {
     if (stage <= 0n || stage >= MAX_THRESHOLD) throw new RangeError(`sampling threshold ${stage} is not in (0, 2^56)`);
     this._stage = stage;
     this._precision = precision;
+    this._rule = rule;
     this._forEmpty = Buffer.from(`ot=th:${encodeThreshold(stage)}`, 'latin1');
   }
 
@@ -244,7 +307,8 @@ export class TraceStateThreshold {
     if (thIndex >= 0) {
       const upstream = parseThreshold(ot[thIndex].value);
       if (upstream === undefined) return { outcome: 'malformed' };
-      threshold = combineThresholds(upstream, this._stage, this._precision);
+      if (this._rule === 'proportional') threshold = combineThresholds(upstream, this._stage, this._precision);
+      else if (upstream > this._stage) threshold = upstream;
       if (threshold <= upstream) return { outcome: 'unchanged' };
     }
     const th = { key: 'th', value: encodeThreshold(threshold) };

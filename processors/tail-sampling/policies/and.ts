@@ -49,15 +49,23 @@ export function combine(decisions: readonly NamedDecision[]): {
   inputs: Record<string, string | number | boolean>;
   reason: string;
   probability?: number;
+  threshold?: bigint;
 } {
   const inputs: Record<string, string | number | boolean> = {};
   let probability: number | undefined;
+  // Consistent thresholds of one trace's randomness R: all kept iff R >= the largest. Only when every random
+  // sub-decision is consistent (a hash-based one has no threshold).
+  let threshold: bigint | undefined;
+  let consistent = true;
   for (const { name, decision } of decisions) {
     for (const [k, v] of Object.entries(decision.inputs ?? {})) inputs[`${name}.${k}`] = v;
     if (decision.probability !== undefined) probability = Math.min(probability ?? 1, decision.probability);
+    if (decision.threshold !== undefined) {
+      if (threshold === undefined || decision.threshold > threshold) threshold = decision.threshold;
+    } else if (decision.probability !== undefined) consistent = false;
   }
   const reason = decisions.map(({ name, decision }) => `${name}: ${decision.reason}`).join('; ');
-  return { inputs, reason, probability };
+  return { inputs, reason, probability, threshold: consistent ? threshold : undefined };
 }
 
 /**
@@ -93,8 +101,8 @@ export class And extends AllOf {
 }
 
 function conclude({ all, decisions }: AllResult): Decision {
-  const { inputs, reason, probability } = combine(decisions);
+  const { inputs, reason, probability, threshold } = combine(decisions);
   return all
-    ? sampled(`all sub-policies sampled (${reason})`, inputs, probability)
+    ? sampled(`all sub-policies sampled (${reason})`, inputs, probability, threshold)
     : notSampled(`not all sub-policies sampled (${reason})`, inputs);
 }

@@ -10,6 +10,14 @@ import { OttlParseError, parseCondition } from './ottl/parser';
 export const QUANTILES = ['p50', 'p95', 'p99'] as const;
 export type Quantile = (typeof QUANTILES)[number];
 
+/**
+ * Modes of the probabilistic policy: "hash_salt" hashes the trace id (hash_salt, hash_algorithm; the
+ * Collector's decision with fnv1a64); "proportional" multiplies the incoming tracestate probability by the
+ * rate (T = threshold(p x incoming p)); "equalizing" aims at the rate whatever came in (T = threshold(p),
+ * never lowering an incoming threshold). Both consistent modes keep a trace iff its randomness R >= T.
+ */
+export const PROBABILISTIC_MODES = ['hash_salt', 'proportional', 'equalizing'] as const;
+
 /** Where attribute rules look: every span of the trace, or its root span only. */
 export const SCOPES = ['any', 'root'] as const;
 export type AttributeScope = (typeof SCOPES)[number];
@@ -40,16 +48,33 @@ const probabilistic = z
      * trace id and salt get the Collector's decision. Unset = "sha256".
      */
     hash_algorithm: z.enum(['sha256', 'fnv1a64']).optional(),
+    /**
+     * How the decision is made: "hash_salt" (default) hashes the trace id (hash_salt, hash_algorithm);
+     * "proportional" and "equalizing" follow the OpenTelemetry consistent-probability rules (tracestate
+     * `ot=th`/`rv`, randomness from `rv` or the trace id's 56 low bits): kept iff R >= T, never above an
+     * incoming threshold's probability. See PROBABILISTIC_MODES. Unset = "hash_salt".
+     */
+    mode: z.enum(PROBABILISTIC_MODES).optional(),
+    /** Significant hex digits of the threshold a consistent mode computes, 1..14. Default 4 (the spec's). */
+    sampling_precision: int({ min: 1, max: 14 }).optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if ((v.percentage === undefined) === (v.rate === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['percentage'],
-        message: 'set exactly one of percentage (0..100) or rate (0..1)',
-      });
+    const issue = (path: string, message: string): void => ctx.addIssue({ code: 'custom', path: [path], message });
+    if ((v.percentage === undefined) === (v.rate === undefined))
+      issue('percentage', 'set exactly one of percentage (0..100) or rate (0..1)');
+    if (v.mode === undefined || v.mode === 'hash_salt') {
+      if (v.sampling_precision !== undefined)
+        issue('sampling_precision', 'applies to mode "proportional" or "equalizing" only (mode is "hash_salt")');
+      return;
     }
+    const rule = `mode "${v.mode}" decides from the trace's tracestate randomness, not a hash`;
+    if (v.hash_salt !== '') issue('hash_salt', `${rule}: remove hash_salt or use mode "hash_salt"`);
+    if (v.hash_algorithm !== undefined)
+      issue('hash_algorithm', `${rule}: remove hash_algorithm or use mode "hash_salt"`);
+    const p = v.rate ?? (v.percentage ?? 0) / 100;
+    if (p > 0 && p < 2 ** -56)
+      issue(v.rate === undefined ? 'percentage' : 'rate', 'a consistent probability is 0 or at least 2^-56');
   });
 
 const statusCode = z

@@ -13,6 +13,7 @@ import { NeverSample } from './never-sample';
 import { Not } from './not';
 import { NumericAttribute } from './numeric-attribute';
 import { Probabilistic } from './probabilistic';
+import { ConsistentProbabilistic } from './consistent-probability';
 import { RateLimiting } from './rate-limiting';
 import { SpanCount } from './span-count';
 import { StatusCode } from './status-code';
@@ -35,7 +36,10 @@ export const POLICY_REGISTRY: { readonly [T in PolicyConfig['type']]: Ctor<T> } 
   always_sample: () => new AlwaysSample(),
   never_sample: () => new NeverSample(),
   never: () => new NeverSample(),
-  probabilistic: (cfg) => new Probabilistic(cfg),
+  probabilistic: (cfg, name, ctx) =>
+    cfg.mode === undefined || cfg.mode === 'hash_salt'
+      ? new Probabilistic(cfg)
+      : new ConsistentProbabilistic(cfg, name, ctx.warn),
   status_code: (cfg) => new StatusCode(cfg),
   latency: (cfg, _name, ctx) => new Latency(cfg, ctx.state),
   string_attribute: (cfg) => new StringAttribute(cfg),

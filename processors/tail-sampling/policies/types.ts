@@ -92,6 +92,11 @@ export interface Decision {
    * A kept trace then stands for 1/p traces (sampling.adjusted_count). Unset = the verdict is not random.
    */
   readonly probability?: number;
+  /**
+   * Set by a consistent-probability decision (OpenTelemetry tracestate `th`/`rv` rules): the 56-bit
+   * rejection threshold T compared with the trace's randomness R (kept iff R >= T). Unset otherwise.
+   */
+  readonly threshold?: bigint;
 }
 
 /** PolicyEvaluator is implemented by every policy type. Must not throw for any trace (a throw counts as an error vote). */
@@ -99,25 +104,52 @@ export interface PolicyEvaluator {
   evaluate(trace: TraceView): Decision | Promise<Decision>;
 }
 
+/**
+ * PolicyWarn reports something a policy ignored in the data it read (e.g. an invalid tracestate `ot` value):
+ * `kind` is a short stable label (a metric label), `message` says what. The processor counts and logs it.
+ */
+export type PolicyWarn = (policy: string, kind: string, message: string) => void;
+
 /** PolicyContext is what a policy may use: the state snapshot (synchronous reads only) and the clock. */
 export interface PolicyContext {
   readonly state: SamplingState;
   /** Current time, unix milliseconds. */
   now(): number;
+  /** Reports ignored input (counted and logged by the processor); unset = not reported. */
+  readonly warn?: PolicyWarn;
   /** Builds a nested policy (used by composites). */
   build(config: PolicyConfig, name: string): PolicyEvaluator;
 }
 
-/** sampled builds a "sampled" decision. */
-export function sampled(reason: string, inputs?: Decision['inputs'], probability?: number): Decision {
-  return probability === undefined
-    ? { verdict: 'sampled', reason, inputs }
-    : { verdict: 'sampled', reason, inputs, probability };
+/** sampled builds a "sampled" decision (`threshold` only for consistent-probability decisions). */
+export function sampled(
+  reason: string,
+  inputs?: Decision['inputs'],
+  probability?: number,
+  threshold?: bigint,
+): Decision {
+  return decision('sampled', reason, inputs, probability, threshold);
 }
 
 /** notSampled builds a "not sampled" decision. */
-export function notSampled(reason: string, inputs?: Decision['inputs'], probability?: number): Decision {
-  return probability === undefined
-    ? { verdict: 'not_sampled', reason, inputs }
-    : { verdict: 'not_sampled', reason, inputs, probability };
+export function notSampled(
+  reason: string,
+  inputs?: Decision['inputs'],
+  probability?: number,
+  threshold?: bigint,
+): Decision {
+  return decision('not_sampled', reason, inputs, probability, threshold);
+}
+
+function decision(
+  verdict: 'sampled' | 'not_sampled',
+  reason: string,
+  inputs: Decision['inputs'],
+  probability: number | undefined,
+  threshold: bigint | undefined,
+): Decision {
+  if (probability === undefined) return { verdict, reason, inputs };
+  return threshold === undefined
+    ? { verdict, reason, inputs, probability }
+    : { verdict, reason, inputs, probability, threshold };
 }

@@ -55,6 +55,44 @@ describe('tail_sampling tracestate threshold on kept spans', () => {
     expect(r?.inputs).to.include({ adjusted_count: 4, sampling_threshold: 'c' });
   });
 
+  it("a consistent mode writes its own threshold, never lowers a span's, and counts an invalid ot value", async () => {
+    const h = await harness({
+      root_settle_delay: 0,
+      policies: [{ name: 'eq-half', type: 'probabilistic', mode: 'equalizing', percentage: 50 }],
+    });
+    const id = `${newTraceId().slice(0, 18)}c0000000000000`; // R = c0...: kept at 1/2 (and at 1/4)
+    const root = newSpanId();
+    void h.p.consumeTraces({
+      chunks: [
+        withRawTraceStates(
+          chunkOf([
+            { traceId: id, spanId: root },
+            { traceId: id, parentSpanId: root },
+            { traceId: id, parentSpanId: root },
+            { traceId: id, parentSpanId: root },
+          ]),
+          ['', 'ot=th:4;rv:c0000000000000', 'ot=th:c,congo=t61rcWkgMzE', 'ot=rv:nothex'],
+        ),
+      ],
+    });
+    await h.advance(100);
+    expect(h.next.exportedSpans().map((s) => s.traceState)).to.deep.equal([
+      'ot=th:8', // no threshold upstream: ours
+      'ot=th:8;rv:c0000000000000', // 1/4 -> 1/2 would need R >= 8...: consistent rule takes the larger
+      'ot=th:c,congo=t61rcWkgMzE', // already 1/4: left as it is (no upsampling)
+      // The invalid rv was ignored (counted): R came from the trace id; the writer keeps the sub-key as it is.
+      'ot=th:8;rv:nothex',
+    ]);
+    const r = await h.p.explainDecision(id);
+    expect(r?.inputs).to.include({ sampling_threshold: '8', sampling_threshold_rule: 'consistent' });
+    expect(
+      await metricValue(h.settings.metrics, 'tusk_sampler_policy_warnings_total', {
+        policy: 'eq-half',
+        kind: 'tracestate_ignored',
+      }),
+    ).to.equal(1);
+  });
+
   it("uses the adaptive policy's p, at 4 significant hex digits", async () => {
     const h = await harness({
       root_settle_delay: 0,

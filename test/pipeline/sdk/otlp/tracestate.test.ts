@@ -9,11 +9,14 @@ import {
   encodeThreshold,
   MAX_THRESHOLD,
   parseOtValue,
+  parseRandomness,
   parseThreshold,
   parseTraceState,
   probabilityToThreshold,
+  readOtSampling,
   thresholdAdjustedCount,
   thresholdToProbability,
+  traceIdRandomness,
   TraceStateThreshold,
 } from '../../../../pipeline/sdk/otlp/tracestate';
 
@@ -249,5 +252,74 @@ describe('pipeline/sdk/otlp tracestate', () => {
       expect(() => new TraceStateThreshold(0n)).to.throw(RangeError);
       expect(() => new TraceStateThreshold(MAX_THRESHOLD)).to.throw(RangeError);
     });
+  });
+
+  describe('readOtSampling, parseRandomness, traceIdRandomness (consistent probability inputs)', () => {
+    it('reads th and rv from the ot entry, wherever it stands in the list', () => {
+      expect(readOtSampling('a=1,ot=th:c;rv:0123456789abcd;x:y')).to.deep.equal({
+        threshold: 0xc0000000000000n,
+        randomness: 0x0123456789abcdn,
+      });
+      expect(readOtSampling('ot=th:0')).to.deep.equal({ threshold: 0n, randomness: undefined });
+      expect(readOtSampling('')).to.deep.equal({});
+      expect(readOtSampling('vendor=keep')).to.deep.equal({});
+    });
+
+    const invalid: Array<[string, RegExp]> = [
+      ['ot=rv:0123456789abc', /rv:0123456789abc \(exactly 14 hex digits\)/], // 13 digits
+      ['ot=rv:0123456789abcde', /exactly 14 hex digits/], // 15 digits
+      ['ot=th:fffffffffffffff', /th:fffffffffffffff \(1 to 14 hex digits\)/],
+      ['ot=th:xyz', /1 to 14 hex digits/],
+      ['ot=th', /not a valid OpenTelemetry entry/],
+      ['ot=th:8,ot=th:c', /not a valid W3C list/],
+    ];
+    for (const [state, why] of invalid) {
+      it(`ignores an invalid value and says so: ${state}`, () => {
+        const ot = readOtSampling(state);
+        expect(ot.invalid).to.match(why);
+        expect(ot.randomness).to.equal(undefined);
+      });
+    }
+
+    it('keeps the valid half of an entry with one invalid value', () => {
+      expect(readOtSampling('ot=th:8;rv:zz')).to.deep.equal({
+        threshold: 0x80000000000000n,
+        randomness: undefined,
+        invalid: 'rv:zz (exactly 14 hex digits)',
+      });
+    });
+
+    it('parseRandomness takes exactly 14 hex digits (either case)', () => {
+      expect(parseRandomness('ffffffffffffff')).to.equal(MAX_THRESHOLD - 1n);
+      expect(parseRandomness('0000000000000A')).to.equal(10n);
+      expect(parseRandomness('fffffffffffff')).to.equal(undefined);
+    });
+
+    it('traceIdRandomness is the 56 low bits of the trace id', () => {
+      expect(traceIdRandomness('0af7651916cd43dd8448eb211c80319c')).to.equal(
+        0xdd8448eb211c80319cn & (MAX_THRESHOLD - 1n),
+      );
+      expect(traceIdRandomness('ffffffffffffffffff00000000000000')).to.equal(0n);
+    });
+  });
+
+  describe('TraceStateThreshold with the consistent rule', () => {
+    const half = (): TraceStateThreshold => new TraceStateThreshold(parseThreshold('8')!, undefined, 'consistent');
+    const cases: Array<{ input: string; want: string | undefined; outcome: string }> = [
+      { input: '', want: 'ot=th:8', outcome: 'stamped' },
+      { input: 'ot=th:4;rv:0123456789abcd', want: 'ot=th:8;rv:0123456789abcd', outcome: 'stamped' },
+      { input: 'ot=th:0', want: 'ot=th:8', outcome: 'stamped' },
+      // A consistent stage takes the larger threshold: a span sampled at 1/4 stays at 1/4 (not 1/8).
+      { input: 'ot=th:c', want: undefined, outcome: 'unchanged' },
+      { input: 'ot=th:8', want: undefined, outcome: 'unchanged' },
+    ];
+    for (const c of cases) {
+      it(`${JSON.stringify(c.input)} -> ${String(c.want)} (${c.outcome})`, () => {
+        const w = half();
+        const out = w.rewriteText(c.input);
+        expect(out.outcome).to.equal(c.outcome);
+        expect(out.text).to.equal(c.want);
+      });
+    }
   });
 });

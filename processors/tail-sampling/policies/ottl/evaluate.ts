@@ -1,35 +1,16 @@
 // Evaluates parsed OTTL conditions (parser.ts) against a span or one of its events, with OTTL's comparison
 // rules: values of different types are never equal (== false, != true, ordering false); nil equals only
-// nil; strings order lexicographically; ints (int64) and floats compare numerically; booleans only by
-// == and !=. Math on a non-number is a run-time error (OttlEvalError), handled by the policy's error_mode.
+// nil (nil == nil, <= and >= hold too); strings order lexicographically; ints (int64) and floats compare
+// numerically; false < true; ids by == and != (bytes literals byte-wise). Math on a
+// non-number, or a converter's failure, is a run-time error (OttlEvalError), handled by error_mode.
 
 import type { AttributeValue, SpanSummary } from '../types';
-import type { BoolExpr, CmpOp, Field, ValueExpr } from './parser';
+import type { ArgExpr, BoolExpr, CallExpr, CmpOp, Field, ValueExpr } from './parser';
+import type { FnArg } from './functions';
+import { OttlBytes, OttlEvalError, type OttlTarget, type OttlValue } from './values';
 
-/** OttlValue is a value during evaluation: ints are bigint (int64), floats number, nil null. */
-export type OttlValue = string | number | bigint | boolean | null;
-
-/** OttlEvalError is a run-time failure of a condition (e.g. math on a string attribute). */
-export class OttlEvalError extends Error {
-  readonly code = 'ERR_OTTL_EVAL';
-  constructor(message: string) {
-    super(message);
-    this.name = 'OttlEvalError';
-  }
-}
-
-/** OttlEvent is the span event a spanevent condition looks at. */
-export interface OttlEvent {
-  readonly name: string;
-  readonly timeUs: number;
-  readonly attributes: Readonly<Record<string, AttributeValue>>;
-}
-
-/** OttlTarget is what a condition reads: the span, and for spanevent conditions the event. */
-export interface OttlTarget {
-  readonly span: SpanSummary;
-  readonly event?: OttlEvent;
-}
+export { OttlEvalError, OttlTypeError } from './values';
+export type { OttlEvent, OttlTarget, OttlValue } from './values';
 
 function fromAttr(v: AttributeValue | undefined): OttlValue {
   if (v === undefined) return null;
@@ -74,6 +55,13 @@ function readField(f: Field, target: OttlTarget): OttlValue {
       return BigInt(span.endUs) * 1000n;
     case 'trace_state':
       return span.traceState;
+    case 'trace_id':
+    case 'span_id':
+    case 'parent_span_id': {
+      const hex = f.kind === 'trace_id' ? span.traceId : f.kind === 'span_id' ? span.spanId : span.parentSpanId;
+      if (f.string) return hex;
+      return new OttlBytes(hex === '' ? '0000000000000000' : hex, true);
+    }
   }
 }
 
@@ -93,7 +81,23 @@ function math(op: '+' | '-' | '*' | '/', a: OttlValue, b: OttlValue, text: strin
 }
 
 function typeOf(v: OttlValue): string {
-  return v === null ? 'nil' : typeof v === 'bigint' ? 'int' : typeof v === 'number' ? 'float' : typeof v;
+  if (v === null) return 'nil';
+  if (v instanceof OttlBytes) return 'bytes';
+  return typeof v === 'bigint' ? 'int' : typeof v === 'number' ? 'float' : typeof v;
+}
+
+function arg(a: ArgExpr, target: OttlTarget): FnArg {
+  if (a.t === 'pattern') return a.regex;
+  if (a.t === 'list') return a.items.map((x) => value(x, target));
+  return value(a, target);
+}
+
+function call(e: CallExpr, target: OttlTarget): OttlValue {
+  return e.fn.call(
+    e.args.map((a) => arg(a, target)),
+    target,
+    e.name,
+  );
 }
 
 /** value evaluates a value expression. */
@@ -112,31 +116,18 @@ export function value(e: ValueExpr, target: OttlTarget): OttlValue {
     case 'math':
       return math(e.op, value(e.left, target), value(e.right, target), `column ${e.col}`);
     case 'call':
-      return isMatch(e.regex, value(e.target, target));
+      return call(e, target);
   }
 }
 
-function isMatch(re: RegExp, v: OttlValue): boolean {
-  if (v === null) return false;
-  const s = typeof v === 'string' ? v : String(v);
-  return re.test(s);
+function compareBytes(op: CmpOp, a: OttlBytes, b: OttlValue): boolean {
+  if (!(b instanceof OttlBytes) || a.id !== b.id) return op === '!=';
+  const c = a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0;
+  if (a.id && op !== '==' && op !== '!=') return false;
+  return ordered(op, c);
 }
 
-/** compare applies OTTL's comparison rules. */
-export function compareOttl(op: CmpOp, a: OttlValue, b: OttlValue): boolean {
-  let c: number | undefined; // -1, 0, 1 when comparable
-  if (a === null || b === null) c = a === b ? 0 : undefined;
-  else if (isNum(a) && isNum(b)) {
-    if (typeof a === 'bigint' && typeof b === 'bigint') c = a < b ? -1 : a > b ? 1 : 0;
-    else c = Number(a) < Number(b) ? -1 : Number(a) > Number(b) ? 1 : Number(a) === Number(b) ? 0 : undefined;
-  } else if (typeof a === 'string' && typeof b === 'string') c = a < b ? -1 : a > b ? 1 : 0;
-  else if (typeof a === 'boolean' && typeof b === 'boolean') {
-    if (op === '==') return a === b;
-    if (op === '!=') return a !== b;
-    return false;
-  }
-  if (c === undefined) return op === '!=';
-  if (a === null || b === null) return op === '==' ? c === 0 : op === '!=' ? c !== 0 : false;
+function ordered(op: CmpOp, c: number): boolean {
   switch (op) {
     case '==':
       return c === 0;
@@ -153,6 +144,22 @@ export function compareOttl(op: CmpOp, a: OttlValue, b: OttlValue): boolean {
   }
 }
 
+/** compare applies OTTL's comparison rules. */
+export function compareOttl(op: CmpOp, a: OttlValue, b: OttlValue): boolean {
+  if (a === null && b === null) return op === '==' || op === '<=' || op === '>=';
+  if (a === null || b === null) return op === '!=';
+  if (a instanceof OttlBytes) return compareBytes(op, a, b);
+  if (b instanceof OttlBytes) return op === '!=';
+  let c: number | undefined; // -1, 0, 1 when comparable
+  if (isNum(a) && isNum(b)) {
+    if (typeof a === 'bigint' && typeof b === 'bigint') c = a < b ? -1 : a > b ? 1 : 0;
+    else c = Number(a) < Number(b) ? -1 : Number(a) > Number(b) ? 1 : Number(a) === Number(b) ? 0 : undefined;
+  } else if (typeof a === 'string' && typeof b === 'string') c = a < b ? -1 : a > b ? 1 : 0;
+  else if (typeof a === 'boolean' && typeof b === 'boolean') c = Number(a) - Number(b); // false < true
+  if (c === undefined) return op === '!=';
+  return ordered(op, c);
+}
+
 /** test evaluates a condition; throws OttlEvalError on a run-time failure. */
 export function test(e: BoolExpr, target: OttlTarget): boolean {
   switch (e.t) {
@@ -166,7 +173,10 @@ export function test(e: BoolExpr, target: OttlTarget): boolean {
       return e.value;
     case 'cmp':
       return compareOttl(e.op, value(e.left, target), value(e.right, target));
-    case 'call':
-      return isMatch(e.regex, value(e.target, target));
+    case 'call': {
+      const v = call(e, target);
+      if (typeof v !== 'boolean') throw new OttlEvalError(`${e.name} did not return a boolean`);
+      return v;
+    }
   }
 }

@@ -9,10 +9,14 @@
 //   boolValue  := "(" orExpr ")" | "true" | "false" | call | value CMP value
 //   value      := term (("+" | "-") term)*
 //   term       := factor (("*" | "/") factor)*
-//   factor     := literal | ENUM | path | call | "(" value ")" | "-" factor
+//   factor     := literal | BYTES | ENUM | path | call | "(" value ")" | "-" factor
 //   path       := IDENT ("." IDENT)* ("[" STRING "]")?
-//   call       := FUNC "(" (value ("," value)*)? ")"          (IsMatch(target, "regex"))
+//   call       := FUNC "(" (arg ("," arg)*)? ")"               (the converters of functions.ts)
+//   arg        := value | "[" (value ("," value)*)? "]"        (a list: Concat's values)
 //   CMP        := "==" | "!=" | "<" | "<=" | ">" | ">="
+
+import { FUNCTIONS, unknownFunction, type ArgKind, type OttlFunction } from './functions';
+import { OttlBytes } from './values';
 
 /** OttlContext is the OTTL context a condition is evaluated in. */
 export type OttlContext = 'span' | 'spanevent';
@@ -36,22 +40,26 @@ export type Field =
       of: 'span';
     }
   | { kind: 'attributes'; of: 'span' | 'event' | 'resource'; key: string }
+  | { kind: 'trace_id' | 'span_id' | 'parent_span_id'; of: 'span'; string: boolean }
   | { kind: 'name' | 'time_unix_nano'; of: 'event' };
 
 /** ValueExpr is an expression that yields a value. */
 export type ValueExpr =
-  | { t: 'lit'; value: string | number | bigint | boolean | null; col: number }
+  | { t: 'lit'; value: string | number | bigint | boolean | null | OttlBytes; col: number }
   | { t: 'path'; field: Field; text: string; col: number }
   | { t: 'math'; op: '+' | '-' | '*' | '/'; left: ValueExpr; right: ValueExpr; col: number }
   | { t: 'neg'; expr: ValueExpr; col: number }
   | CallExpr;
 
-/** CallExpr is a converter call; IsMatch is the one supported. */
+/** ArgExpr is a call argument: a value, a list literal, or a compiled pattern (a string literal). */
+export type ArgExpr = ValueExpr | { t: 'list'; items: ValueExpr[] } | { t: 'pattern'; regex: RegExp };
+
+/** CallExpr is a converter call (functions.ts). */
 export interface CallExpr {
   t: 'call';
-  name: 'IsMatch';
-  target: ValueExpr;
-  regex: RegExp;
+  name: string;
+  fn: OttlFunction;
+  args: ArgExpr[];
   col: number;
 }
 
@@ -66,7 +74,7 @@ export type BoolExpr =
   | { t: 'cmp'; op: CmpOp; left: ValueExpr; right: ValueExpr; col: number }
   | CallExpr;
 
-type TokKind = 'ident' | 'string' | 'int' | 'float' | 'op' | 'eof';
+type TokKind = 'ident' | 'string' | 'int' | 'float' | 'bytes' | 'op' | 'eof';
 interface Token {
   kind: TokKind;
   text: string;
@@ -89,6 +97,11 @@ function lex(src: string): Token[] {
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i)) as RegExpExecArray;
       out.push({ kind: 'ident', text: m[0], pos: i });
+      i += m[0].length;
+    } else if (/^0x[0-9a-fA-F]/.test(src.slice(i, i + 3))) {
+      const m = /^0x[0-9a-fA-F]*/.exec(src.slice(i)) as RegExpExecArray;
+      if (m[0].length % 2 !== 0) throw new OttlParseError('a bytes literal needs an even number of hex digits', i + 1);
+      out.push({ kind: 'bytes', text: m[0], pos: i });
       i += m[0].length;
     } else if (/[0-9]/.test(c)) {
       const m = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(src.slice(i)) as RegExpExecArray;
@@ -244,7 +257,10 @@ class Parser {
     }
     const left = this._value();
     if (!this._isCmp()) {
-      if (left.t === 'call') return left;
+      if (left.t === 'call' && left.fn.bool) return left;
+      if (left.t === 'call') {
+        this._fail(`${left.name} returns a value, not a boolean: compare it (e.g. ${left.name}(...) == ...)`);
+      }
       const after = JSON.stringify(this._text(start));
       this._fail(`expected a comparison operator (==, !=, <, <=, >, >=) after ${after}, found ${describe(this._tok)}`);
     }
@@ -301,6 +317,9 @@ class Parser {
       case 'float':
         this._i++;
         return { t: 'lit', value: Number(t.text), col };
+      case 'bytes':
+        this._i++;
+        return { t: 'lit', value: new OttlBytes(t.text.slice(2).toLowerCase(), false), col };
       case 'op':
         if (t.text === '-') {
           this._i++;
@@ -333,27 +352,62 @@ class Parser {
       return { t: 'lit', value: BigInt(ENUMS[t.text]), col };
     }
     if (/^[A-Z]/.test(t.text)) return this._call();
+    const next = this._toks[this._i + 1];
+    if (next.kind === 'op' && next.text === '(') {
+      this._fail(`${t.text} is an OTTL editor (a statement); a condition calls converters such as IsMatch`);
+    }
     return this._path();
   }
 
   private _call(): CallExpr {
     const nameTok = this._toks[this._i++];
+    const name = nameTok.text;
     const col = nameTok.pos + 1;
-    if (nameTok.text !== 'IsMatch') this._fail(`unknown function ${nameTok.text}; supported: IsMatch`, nameTok);
-    this._expectOp('(', `after ${nameTok.text}`);
-    const target = this._value();
-    this._expectOp(',', 'between the arguments of IsMatch(target, pattern)');
-    const patTok = this._tok;
-    if (patTok.kind !== 'string') this._fail(`IsMatch's pattern must be a string literal, found ${describe(patTok)}`);
-    this._i++;
-    let regex: RegExp;
-    try {
-      regex = new RegExp(patTok.value as string);
-    } catch (err) {
-      return this._fail(`invalid regular expression: ${(err as Error).message}`, patTok);
+    const fn = Object.prototype.hasOwnProperty.call(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+    if (fn === undefined) this._fail(unknownFunction(name), nameTok);
+    if (fn.spanOnly && this._ctx !== 'span') this._fail(`${name} exists in the span context only`, nameTok);
+    const signature = `${name}(${fn.params.map(([p]) => p).join(', ')})`;
+    this._expectOp('(', `after ${name}`);
+    const args: ArgExpr[] = [];
+    for (const [param, kind] of fn.params) {
+      if (args.length > 0) this._expectOp(',', `between the arguments of ${signature}`);
+      if (this._isOp(')')) this._fail(`${signature} needs its ${param} argument`);
+      args.push(this._arg(kind, param, signature, fn));
     }
-    this._expectOp(')', 'to close IsMatch(');
-    return { t: 'call', name: 'IsMatch', target, regex, col };
+    if (this._isOp(',')) this._fail(`${signature} takes ${fn.params.length} argument(s)`);
+    this._expectOp(')', `to close ${signature}`);
+    return { t: 'call', name, fn, args, col };
+  }
+
+  private _arg(kind: ArgKind, param: string, signature: string, fn: OttlFunction): ArgExpr {
+    const t = this._tok;
+    if (kind === 'pattern') {
+      if (t.kind !== 'string') this._fail(`${signature}: ${param} must be a string literal, found ${describe(t)}`);
+      this._i++;
+      try {
+        return { t: 'pattern', regex: new RegExp(t.value as string) };
+      } catch (err) {
+        return this._fail(`invalid regular expression: ${(err as Error).message}`, t);
+      }
+    }
+    if (kind === 'bytes') {
+      if (t.kind !== 'bytes')
+        this._fail(`${signature}: ${param} must be a bytes literal (0x...), found ${describe(t)}`);
+      if ((t.text.length - 2) / 2 !== fn.bytes) this._fail(`${signature}: ${param} must be ${fn.bytes} bytes`);
+      this._i++;
+      return { t: 'lit', value: new OttlBytes(t.text.slice(2).toLowerCase(), false), col: t.pos + 1 };
+    }
+    if (kind === 'list') {
+      this._expectOp('[', `to open ${signature}'s ${param} list`);
+      const items: ValueExpr[] = [];
+      while (!this._isOp(']')) {
+        if (items.length > 0) this._expectOp(',', `between the items of ${param}`);
+        items.push(this._value());
+      }
+      this._i++;
+      return { t: 'list', items };
+    }
+    return this._value();
   }
 
   private _path(): ValueExpr {
@@ -415,10 +469,17 @@ function resolvePath(parts: string[], key: string | undefined, ctx: OttlContext)
   if (p[0] === 'span') p = p.slice(1);
   if (p.length === 1 && p[0] === 'attributes') return needKey({ kind: 'attributes', of: 'span', key: key ?? '' });
   const joined = p.join('.');
+  const id = /^(trace_id|span_id|parent_span_id)(\.string)?$/.exec(joined);
+  if (key === undefined && id !== null) {
+    return { kind: id[1] as 'trace_id' | 'span_id' | 'parent_span_id', of: 'span', string: id[2] !== undefined };
+  }
   if (key === undefined && (SPAN_FIELDS as readonly string[]).includes(joined)) {
     return { kind: joined as (typeof SPAN_FIELDS)[number], of: 'span' };
   }
-  return `unsupported span path; supported: ${SPAN_FIELDS.join(', ')}, attributes["key"], resource.attributes["key"]`;
+  return (
+    `unsupported span path; supported: ${SPAN_FIELDS.join(', ')}, trace_id, span_id, parent_span_id (each also ` +
+    '.string), attributes["key"], resource.attributes["key"]'
+  );
 }
 
 /**
@@ -446,7 +507,10 @@ export function attributeKeysOf(e: BoolExpr | ValueExpr, into: Set<string> = new
       attributeKeysOf(e.right, into);
       break;
     case 'call':
-      attributeKeysOf(e.target, into);
+      for (const a of e.args) {
+        if (a.t === 'list') a.items.forEach((x) => attributeKeysOf(x, into));
+        else if (a.t !== 'pattern') attributeKeysOf(a, into);
+      }
       break;
     case 'path':
       if (e.field.kind === 'attributes' && e.field.of !== 'event') into.add(e.field.key);

@@ -132,6 +132,24 @@ const POLICIES: unknown[] = [
     },
   },
   {
+    // OTTL converters (ottlfuncs of the Collector the stack builds) and duration arithmetic.
+    name: 'converters',
+    type: 'ottl_condition',
+    ottl_condition: {
+      error_mode: 'ignore',
+      span: [
+        'IsRootSpan() and HasPrefix(name, "POST") and Len(attributes["http.route"]) > 4 and kind == SPAN_KIND_SERVER',
+        'IsInt(attributes["http.status_code"]) and Int(attributes["http.status_code"]) == 503 and ' +
+          'ToUpperCase(resource.attributes["service.name"]) == "WEB" and not IsRootSpan()',
+        'Concat([name, String(attributes["http.status_code"])], ":") == "db.query:500"',
+        'Substring(attributes["http.route"], 0, 3) == "/v1" and IsString(attributes["http.route"]) and ' +
+          'HasSuffix(name, "items")',
+        'end_time_unix_nano - start_time_unix_nano > 1480000000 and not IsBool(attributes["app.force_sample"])',
+        'IsMatch(trace_id.string, "^00") and ToLowerCase(name) == "get /items"',
+      ],
+    },
+  },
+  {
     name: 'no-health',
     type: 'drop',
     drop: {

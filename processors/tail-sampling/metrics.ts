@@ -1,8 +1,67 @@
 // The tail sampler's Prometheus metrics, registered on the service registry (settings.metrics). Every
 // series carries a `processor` label (the component name) so several samplers can share one registry.
+// The Collector's tail_sampling metrics (otelcol_processor_tail_sampling_*) are derived from these at scrape time.
 
 import type { Registry } from 'prom-client';
+import { declareCollectorMetrics, type CollectorMetric, type SampleLabels } from '../../pipeline/sdk/collector-metrics';
 import { componentMetrics } from '../../pipeline/sdk/metrics';
+
+const PREFIX = 'otelcol_processor_tail_sampling_';
+
+/** sampledLabels adds the Collector's `sampled` ("true"/"false") to a decision sample's labels. */
+function sampledLabels(names: readonly string[]): (l: SampleLabels) => Record<string, string> {
+  return (l) => {
+    const out: Record<string, string> = {};
+    for (const n of names) out[n] = String(l[n] ?? '');
+    out.sampled = l.decision === 'sampled' ? 'true' : 'false';
+    return out;
+  };
+}
+
+/**
+ * TAIL_SAMPLING_COLLECTOR_METRICS are the Collector's tail_sampling metrics this processor can fill. A trace is
+ * counted once, under the policy that decided it ("(none)" when no policy sampled it), where the Collector
+ * counts every policy that evaluated it; the global count is the same in both. Each series keeps `processor`.
+ */
+export const TAIL_SAMPLING_COLLECTOR_METRICS: readonly CollectorMetric[] = [
+  {
+    name: `${PREFIX}count_traces_sampled_total`,
+    help: 'Count of traces that were sampled or not per sampling policy (the deciding policy).',
+    type: 'counter',
+    source: 'tusk_sampler_decisions_total',
+    labelNames: ['processor', 'policy', 'sampled', 'decision'],
+    labels: sampledLabels(['processor', 'policy', 'decision']),
+  },
+  {
+    name: `${PREFIX}global_count_traces_sampled_total`,
+    help: 'Global count of traces that were sampled or not by at least one policy',
+    type: 'counter',
+    source: 'tusk_sampler_decisions_total',
+    labelNames: ['processor', 'sampled', 'decision'],
+    labels: sampledLabels(['processor', 'decision']),
+  },
+  {
+    name: `${PREFIX}sampling_traces_on_memory`,
+    help: 'Tracks the number of traces current on memory',
+    type: 'gauge',
+    source: 'tusk_sampler_traces_buffered',
+    labelNames: ['processor'],
+  },
+  {
+    name: `${PREFIX}sampling_trace_dropped_too_early_total`,
+    help: 'Count of traces that needed to be dropped before the configured wait time (here: decided early)',
+    type: 'counter',
+    source: 'tusk_sampler_evictions_total',
+    labelNames: ['processor'],
+  },
+  {
+    name: `${PREFIX}sampling_policy_evaluation_error_total`,
+    help: 'Count of sampling policy evaluation errors',
+    type: 'counter',
+    source: 'tusk_sampler_policy_errors_total',
+    labelNames: ['processor'],
+  },
+];
 
 /** SamplerMetrics are the sampler's counters, gauges and histograms, already bound to this processor. */
 export interface SamplerMetrics {
@@ -132,6 +191,8 @@ export function createSamplerMetrics(registry: Registry, processor: string): Sam
     'Time from the first span of a trace to its decision.',
     [0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 15, 30, 60],
   );
+
+  declareCollectorMetrics(registry, TAIL_SAMPLING_COLLECTOR_METRICS);
 
   return {
     tracesBuffered: { set: (v) => traces.set(p, v) },

@@ -111,7 +111,7 @@ export class OtlpGrpcServer {
     if (this._draining) throw refuse.draining(this._o.retryAfterMs);
     if (!this._o.budget.tryAcquire(body.length)) throw refuse.overBudget(this._o.retryAfterMs);
     try {
-      const ok = body.length === 0 ? { accepted: 0, rejected: 0 } : await this._o.handler.export(signal, body);
+      const ok = body.length === 0 ? { accepted: 0, rejected: 0 } : await this._o.handler.export('grpc', signal, body);
       this._o.metrics.request('grpc', signal, ok.rejected > 0 ? 'partial' : 'success');
       return exportResponseBody(signal, ok).proto;
     } finally {

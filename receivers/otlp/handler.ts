@@ -7,10 +7,16 @@
 import type { Logger } from 'pino';
 import type { ReceiverNext } from '../../pipeline/sdk/component';
 import { BackpressureError, ShutdownError, errorMessage, isPermanent } from '../../pipeline/sdk/errors';
-import { isOtlpDecodeError, splitLogsByTraceId, splitTracesByTraceId, type OtlpSignal } from '../../pipeline/sdk/otlp';
+import {
+  isOtlpDecodeError,
+  splitLogsByTraceId,
+  splitTracesByTraceId,
+  type OtlpSignal,
+  type RejectedCounts,
+} from '../../pipeline/sdk/otlp';
 import type { BearerAuth } from './auth';
 import type { InflightBudget } from './inflight';
-import type { ItemOutcome, ReceiverMetrics, RequestOutcome } from './metrics';
+import type { ItemOutcome, ReceiverMetrics, RequestOutcome, Transport } from './metrics';
 import { GRPC_CODE, type ExportOk } from './responses';
 
 /** TransportTls is a transport's `tls` section with its files read: serve TLS, and with `ca` require client certificates. */
@@ -110,13 +116,15 @@ export class ExportHandler {
   }
 
   /**
-   * export splits an encoded Export*ServiceRequest and resolves once downstream settled every chunk.
+   * export splits an encoded Export*ServiceRequest that came in on `transport` and resolves once downstream
+   * settled every chunk.
    * @throws RequestError describing how to answer (malformed, refused, rejected).
    */
-  async export(signal: OtlpSignal, bytes: Uint8Array): Promise<ExportOk> {
+  async export(transport: Transport, signal: OtlpSignal, bytes: Uint8Array): Promise<ExportOk> {
     let chunksAccepted: number;
     let rejected: number;
     let rejectReason: string | undefined;
+    let rejectedBy: RejectedCounts | undefined;
     let consume: () => Promise<void>;
     try {
       if (signal === 'traces') {
@@ -124,6 +132,7 @@ export class ExportHandler {
         chunksAccepted = split.acceptedSpans;
         rejected = split.rejectedSpans;
         rejectReason = split.rejectReason;
+        rejectedBy = split.rejectedBy;
         const batch = { chunks: split.chunks };
         consume = () => this._next.traces.consumeTraces(batch, this._abort);
       } else {
@@ -133,6 +142,7 @@ export class ExportHandler {
         chunksAccepted = split.acceptedRecords;
         rejected = split.rejectedRecords;
         rejectReason = split.rejectReason;
+        rejectedBy = split.rejectedBy;
         const batch = { chunks: split.chunks };
         consume = () => logs.consumeLogs(batch, this._abort);
       }
@@ -140,20 +150,23 @@ export class ExportHandler {
       if (isOtlpDecodeError(err)) throw refuse.invalid(errorMessage(err));
       throw err;
     }
-    this._metrics.items(signal, 'rejected', 'invalid_id', rejected);
+    if (rejectedBy) {
+      this._metrics.items(transport, signal, 'rejected', 'invalid_id', rejectedBy.invalidId);
+      this._metrics.items(transport, signal, 'rejected', 'invalid_utf8', rejectedBy.invalidUtf8);
+    }
     if (chunksAccepted > 0) {
       try {
         await raceAbort(consume(), this._abort);
       } catch (err) {
-        throw this._downstreamError(signal, err, chunksAccepted);
+        throw this._downstreamError(transport, signal, err, chunksAccepted);
       }
-      this._metrics.items(signal, 'accepted', '', chunksAccepted);
+      this._metrics.items(transport, signal, 'accepted', '', chunksAccepted);
     }
     return { accepted: chunksAccepted, rejected, rejectReason };
   }
 
-  private _downstreamError(signal: OtlpSignal, err: unknown, n: number): RequestError {
-    const count = (outcome: ItemOutcome, reason: string) => this._metrics.items(signal, outcome, reason, n);
+  private _downstreamError(transport: Transport, signal: OtlpSignal, err: unknown, n: number): RequestError {
+    const count = (outcome: ItemOutcome, reason: string) => this._metrics.items(transport, signal, outcome, reason, n);
     if (isPermanent(err)) {
       count('rejected', 'permanent');
       return refuse.rejected(`rejected by the pipeline: ${errorMessage(err)}`);

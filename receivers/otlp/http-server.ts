@@ -212,7 +212,7 @@ export class OtlpHttpServer {
             throw err;
           }
         }
-        ok = await this._o.handler.export(signal, proto);
+        ok = await this._o.handler.export('http', signal, proto);
       }
       const response = exportResponseBody(signal, ok);
       this._o.metrics.request('http', signal, ok.rejected > 0 ? 'partial' : 'success');

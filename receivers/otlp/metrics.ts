@@ -1,7 +1,9 @@
 // Prometheus metrics of the otlp receiver, registered on the service's registry (settings.metrics).
-// Metrics are shared by every otlp receiver of a registry and told apart by the `receiver` label.
+// Metrics are shared by every otlp receiver of a registry and told apart by the `receiver` label. The
+// Collector-named series (otelcol_receiver_*) are derived from these at scrape time.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { RECEIVER_COLLECTOR_METRICS, declareCollectorMetrics } from '../../pipeline/sdk/collector-metrics';
 import { registeredMetric } from '../../pipeline/sdk/metrics';
 import type { OtlpSignal } from '../../pipeline/sdk/otlp';
 
@@ -51,13 +53,13 @@ export class ReceiverMetrics {
       registry,
       'tusk_receiver_spans_total',
       'Spans received: accepted (settled downstream), refused (retriable, the client resends) or rejected (never retried), with a reason.',
-      ['receiver', 'outcome', 'reason'],
+      ['receiver', 'transport', 'outcome', 'reason'],
     );
     this.logRecords = counter(
       registry,
       'tusk_receiver_log_records_total',
       'Log records received, by outcome and reason (as tusk_receiver_spans_total).',
-      ['receiver', 'outcome', 'reason'],
+      ['receiver', 'transport', 'outcome', 'reason'],
     );
     this.bytes = counter(
       registry,
@@ -72,6 +74,7 @@ export class ReceiverMetrics {
       ['receiver'],
     );
     this.inflightBytes.set({ receiver: _receiver }, 0);
+    declareCollectorMetrics(registry, RECEIVER_COLLECTOR_METRICS);
   }
 
   /** labels of the in-flight gauge for this receiver. */
@@ -88,8 +91,10 @@ export class ReceiverMetrics {
     if (n > 0) this.bytes.inc({ receiver: this._receiver, transport, signal }, n);
   }
 
-  items(signal: OtlpSignal, outcome: ItemOutcome, reason: string, n: number): void {
+  /** items counts `n` spans or log records of a request that came in on `transport`, by outcome and reason. */
+  items(transport: Transport, signal: OtlpSignal, outcome: ItemOutcome, reason: string, n: number): void {
     if (n <= 0) return;
-    (signal === 'traces' ? this.spans : this.logRecords).inc({ receiver: this._receiver, outcome, reason }, n);
+    const labels = { receiver: this._receiver, transport, outcome, reason };
+    (signal === 'traces' ? this.spans : this.logRecords).inc(labels, n);
   }
 }

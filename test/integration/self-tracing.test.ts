@@ -1,6 +1,7 @@
 // Self-tracing: with [service] self_tracing on, the pipeline's own work (receive, process, export)
 // is traced and lands in the real Jaeger under the collector's service name; pointing it at the
-// collector's own receiver is refused before anything starts.
+// collector's own receiver is refused before anything starts. Without a name or endpoint in the file,
+// OTEL_SERVICE_NAME and OTEL_EXPORTER_OTLP_ENDPOINT decide; a malformed variable is a warning.
 
 import { expect } from 'chai';
 import fs from 'node:fs';
@@ -150,6 +151,53 @@ exporters: ["debug"]
     expect(produce, 'produce-side span').to.not.equal(undefined);
     const linked = consume!.references.map((r) => r.spanID);
     expect(linked, 'consume span links to the producing span').to.include(produce!.spanID);
+  });
+
+  it('takes service.name, resource attributes and the endpoint from OTEL_* when the file leaves them out', async () => {
+    const [http, admin] = [await freePort(), await freePort()];
+    const name = `tusk-self-env-${process.pid}-${Date.now()}`;
+    const p = path.join(dir, 'env.tsk');
+    fs.writeFileSync(
+      p,
+      `
+[service]
+admin: "127.0.0.1:${admin}"
+self_tracing {
+    enabled: true
+    sampling_rate: 1
+}
+[receivers.otlp]
+http: "127.0.0.1:${http}"
+grpc: ""
+[exporters.debug]
+path: "${path.join(dir, 'env-out.txt')}"
+[pipelines.traces]
+receivers: ["otlp"]
+exporters: ["debug"]
+`,
+    );
+    collector = await startCollector(p, [], {
+      OTEL_SERVICE_NAME: name,
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=it%2Cci,bad',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318',
+    });
+    const client = createProtoClient('self-tracing-env-client', `http://127.0.0.1:${http}/v1/traces`);
+    client.tracer.startSpan('work').end();
+    await client.flush();
+    await client.shutdown();
+    expect(await collector.stop('SIGTERM')).to.equal(0);
+    expect(collector.output()).to.contain('OTEL_RESOURCE_ATTRIBUTES is ignored: \\"bad\\" is not key=value');
+    collector = undefined;
+    let found = false;
+    const deadline = Date.now() + 20_000;
+    while (!found && Date.now() < deadline) {
+      const body = (await (await fetch(`${JAEGER_QUERY}/api/traces?service=${name}&limit=5`)).json()) as {
+        data?: unknown[];
+      };
+      found = (body.data ?? []).length > 0;
+      if (!found) await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(found, `self-traces under ${name} in Jaeger`).to.equal(true);
   });
 
   it('refuses to feed its own spans into its own receiver', async () => {

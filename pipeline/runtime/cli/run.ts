@@ -28,6 +28,13 @@ function receiverEndpoints(config: ServiceConfig): string[] {
   return out;
 }
 
+/** written returns the value at `path` of the file as written (before defaults), or undefined. */
+function written(config: ServiceConfig, ...path: string[]): string | undefined {
+  let v: unknown = config.document;
+  for (const k of path) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** Options of the run command. */
 export interface RunOptions {
   /** The file, or '-' for standard input. */
@@ -109,7 +116,14 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   let service: Service;
   let selfTracing: SelfTracing | undefined;
   try {
-    selfTracing = startSelfTracing(config.service.self_tracing, config.service.name, receiverEndpoints(config));
+    // What the file writes wins; what it leaves out comes from the OTEL_* variables, then the defaults.
+    const tracing = config.service.self_tracing;
+    selfTracing = startSelfTracing(
+      { ...tracing, endpoint: written(config, 'service', 'self_tracing', 'endpoint') },
+      written(config, 'service', 'name'),
+      receiverEndpoints(config),
+      (message) => logger.warn(message),
+    );
     service = new Service(config, {
       pipelines: opts.pipelines,
       logger,

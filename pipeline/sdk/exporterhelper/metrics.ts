@@ -1,8 +1,10 @@
 // Prometheus metrics every exporter reports (prom-client, on the service registry from settings.metrics).
 // Metrics are shared by all exporters of a registry and told apart by the `exporter` label (component id).
+// The Collector-named series (otelcol_exporter_*) are derived from these at scrape time.
 
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { EXPORTER_COLLECTOR_METRICS, declareCollectorMetrics } from '../collector-metrics';
 import { registeredMetric } from '../metrics';
 
 type Labels<L extends string> = Partial<Record<L, string | number>>;
@@ -148,6 +150,7 @@ export class ExporterMetrics {
           registers,
         }),
     );
+    declareCollectorMetrics(registry, EXPORTER_COLLECTOR_METRICS);
   }
 
   /** sent counts spans the backend accepted. */

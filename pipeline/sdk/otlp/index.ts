@@ -6,7 +6,7 @@ export { otlpTypes, SCHEMA_JSON, TRACE_SERVICE_EXPORT_PATH, LOGS_SERVICE_EXPORT_
 export type { OtlpTypes } from './schema';
 export { OtlpDecodeError, OTLP_DECODE_ERROR_CODE, isOtlpDecodeError } from './errors';
 export { splitTracesByTraceId, splitLogsByTraceId } from './scanner';
-export type { TraceSplitResult, LogSplitResult } from './scanner';
+export type { TraceSplitResult, LogSplitResult, RejectedCounts } from './scanner';
 export { indexTraceChunk, readSpanDetails, scanTraceChunk } from './span-index';
 export type { SpanDetails, SpanEventDetails, SpanIndex, SpanFieldRanges, SpanIndexSink } from './span-index';
 export { appendSpanAttributes, countSpans, countLogRecords } from './stamp';

@@ -38,6 +38,16 @@ export interface TraceSplitResult {
   rejectedSpans: number;
   /** Why spans were rejected, one line; set when rejectedSpans > 0. */
   rejectReason?: string;
+  /** The rejected spans by cause; set when rejectedSpans > 0. */
+  rejectedBy?: RejectedCounts;
+}
+
+/** RejectedCounts splits the rejected spans or records of a request by cause (they add up to the total). */
+export interface RejectedCounts {
+  /** Rejected for an invalid trace id or span id. */
+  readonly invalidId: number;
+  /** Rejected for a string field that is not valid UTF-8. */
+  readonly invalidUtf8: number;
 }
 
 /** LogSplitResult is the outcome of splitting one logs export request. */
@@ -47,6 +57,8 @@ export interface LogSplitResult {
   acceptedRecords: number;
   rejectedRecords: number;
   rejectReason?: string;
+  /** The rejected records by cause; set when rejectedRecords > 0. */
+  rejectedBy?: RejectedCounts;
 }
 
 interface Layout {
@@ -383,6 +395,10 @@ function frameGroup(st: SplitState, g: Group): Uint8Array {
   return out;
 }
 
+function rejectedBy(st: SplitState): RejectedCounts {
+  return { invalidId: st.badTraceId + st.badSpanId, invalidUtf8: st.badUtf8 };
+}
+
 function rejectReason(st: SplitState): string | undefined {
   const noun = st.layout.noun;
   const parts: string[] = [];
@@ -425,7 +441,10 @@ export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
   }
   const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: TraceSplitResult = { chunks, acceptedSpans: st.accepted, rejectedSpans: rejected };
-  if (rejected > 0) result.rejectReason = rejectReason(st);
+  if (rejected > 0) {
+    result.rejectReason = rejectReason(st);
+    result.rejectedBy = rejectedBy(st);
+  }
   return result;
 }
 
@@ -445,6 +464,9 @@ export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
   }
   const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: LogSplitResult = { chunks, acceptedRecords: st.accepted, rejectedRecords: rejected };
-  if (rejected > 0) result.rejectReason = rejectReason(st);
+  if (rejected > 0) {
+    result.rejectReason = rejectReason(st);
+    result.rejectedBy = rejectedBy(st);
+  }
   return result;
 }

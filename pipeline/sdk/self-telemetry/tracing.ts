@@ -1,6 +1,7 @@
 // Self-tracing: the pipeline traces its own work (receive, process, export) with the OpenTelemetry
 // API, sampled, and ships those spans over OTLP to a backend of the operator's choice. Off by default.
-// It refuses to send its spans into one of its own receivers unless told to (no feedback loop).
+// It refuses to send its spans into one of its own receivers unless told to (no feedback loop). The
+// OTEL_* environment variables fill in what the pipeline file does not set (otel-env.ts).
 
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -17,12 +18,14 @@ import type { LogsConsumer, TracesConsumer } from '../component';
 import type { LogBatch, TraceBatch } from '../trace-batch';
 import { countBatchSpans } from '../trace-batch';
 import { PipelineError } from '../errors';
+import { resolveSelfTracing } from './otel-env';
 
 /** Settings of self-tracing (the [service] self_tracing block). */
 export interface SelfTracingSettings {
   enabled: boolean;
   sampling_rate: number;
-  endpoint: string;
+  /** OTLP/HTTP traces URL; undefined when the file does not set it (then OTEL_EXPORTER_OTLP_* or the default). */
+  endpoint?: string;
   allow_self_ingest?: boolean;
 }
 
@@ -52,33 +55,43 @@ function samePort(a: string, b: string): boolean {
 
 /**
  * startSelfTracing installs a tracer provider, context manager and W3C propagator when enabled.
- * `ownEndpoints` are this process's receiver listen addresses, to refuse a feedback loop.
+ * `serviceName` is `[service] name` when the file sets it (undefined: OTEL_SERVICE_NAME and
+ * OTEL_RESOURCE_ATTRIBUTES decide). `ownEndpoints` are this process's receiver listen addresses, to refuse
+ * a feedback loop. `warn` receives one line per malformed OTEL_* variable (which is then ignored).
  */
 export function startSelfTracing(
   settings: SelfTracingSettings,
-  serviceName: string,
+  serviceName: string | undefined,
   ownEndpoints: readonly string[],
+  warn: (message: string) => void = () => undefined,
 ): SelfTracing | undefined {
   if (!settings.enabled) return undefined;
-  const target = hostPortOf(settings.endpoint);
+  const resolved = resolveSelfTracing({ serviceName, endpoint: settings.endpoint });
+  for (const w of resolved.warnings) warn(`self-tracing: ${w}`);
+  const from = resolved.urlFrom === 'config' ? 'service.self_tracing.endpoint' : resolved.urlFrom;
+  const target = hostPortOf(resolved.url);
   if (!target)
-    throw new PipelineError(
-      'ERR_SELF_TRACING_ENDPOINT',
-      `service.self_tracing.endpoint is not a URL: ${settings.endpoint}`,
-      { retriable: false },
-    );
+    throw new PipelineError('ERR_SELF_TRACING_ENDPOINT', `${from} is not a URL: ${resolved.url}`, {
+      retriable: false,
+    });
   const loop = ownEndpoints.find((e) => samePort(e, target));
   if (loop && settings.allow_self_ingest !== true) {
     throw new PipelineError(
       'ERR_SELF_TRACING_LOOP',
-      `service.self_tracing.endpoint ${settings.endpoint} is this collector's own receiver (${loop}); its spans would be fed back into its input. Point it at another backend, or set allow_self_ingest: true`,
+      `self-tracing endpoint ${resolved.url} (${from}) is this collector's own receiver (${loop}); its spans would be fed back into its input. Point it at another backend, or set allow_self_ingest: true`,
       { retriable: false },
     );
   }
+  // Compression: the exporter reads OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION itself.
+  const exporter = new OTLPTraceExporter({
+    url: resolved.url,
+    headers: resolved.headers,
+    timeoutMillis: resolved.timeoutMillis,
+  });
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': serviceName, 'service.namespace': 'tusk-collector' }),
+    resource: resourceFromAttributes(resolved.resource),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampling_rate) }),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.endpoint }) })],
+    spanProcessors: [new BatchSpanProcessor({ exporter })],
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());

@@ -200,6 +200,19 @@ describe('receivers/otlp HTTP', () => {
       expect(await metricValue(s, 'tusk_receiver_requests_total', { outcome: 'partial' })).to.equal(2);
     });
 
+    it('counts spans refused for a string that is not valid UTF-8 under reason invalid_utf8', async () => {
+      const good = span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331');
+      const body = Buffer.from(request([good, { ...good, spanId: 'b7ad6b7169203332', name: 'BADX' }]));
+      body[body.indexOf('BADX')] = 0xff;
+      const res = await post(url, body, PROTO);
+      expect(res.status).to.equal(200);
+      expect(decodeTraceResponse(res.body).partial_success?.rejected_spans).to.equal('1');
+      const reason = (r: string) => metricValue(s, 'tusk_receiver_spans_total', { outcome: 'rejected', reason: r });
+      expect(await reason('invalid_utf8')).to.equal(1);
+      expect(await reason('invalid_id')).to.equal(0);
+      expect(await metricValue(s, 'tusk_receiver_spans_total', { outcome: 'accepted', transport: 'http' })).to.equal(1);
+    });
+
     it('answers 200 with partial_success and no downstream call when every span is invalid', async () => {
       const res = await post(url, request([span('', 'b7ad6b7169203331')]), PROTO);
       expect(res.status).to.equal(200);

@@ -64,6 +64,20 @@ describe('pipeline/sdk/otlp: UTF-8 of string fields', () => {
     expect(r.rejectedSpans).to.equal(1);
     expect(r.rejectReason).to.contain('not valid UTF-8').and.contain('Span.name');
     expect(r.chunks.map((c) => c.traceId)).to.deep.equal(['1'.repeat(32), '3'.repeat(32)]);
+    expect(r.rejectedBy).to.deep.equal({ invalidId: 0, invalidUtf8: 1 });
+  });
+
+  it('counts invalid UTF-8 and invalid ids apart in rejectedBy', () => {
+    const b = request('svc', ['BADX', 'BADY', 'fine']);
+    b[b.indexOf('BADX')] = 0xff;
+    b[b.indexOf('BADY')] = 0xc0;
+    // The third span's trace id ('3' x 32) becomes all zero: an invalid id.
+    const id = Buffer.from('3'.repeat(32), 'hex');
+    b.fill(0, b.indexOf(id), b.indexOf(id) + 16);
+    const r = splitTracesByTraceId(b);
+    expect(r.rejectedSpans).to.equal(3);
+    expect(r.rejectedBy).to.deep.equal({ invalidId: 1, invalidUtf8: 2 });
+    expect(splitTracesByTraceId(request('svc', ['ok'])).rejectedBy).to.equal(undefined);
   });
 
   it('fails the whole request when a resource attribute is not valid UTF-8', () => {

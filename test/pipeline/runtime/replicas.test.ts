@@ -22,9 +22,9 @@ const self = {
 
 describe('pipeline/runtime: replicas', () => {
   it('takes the Redis settings of the first tail_sampling processor with state redis', () => {
-    expect(redisSettingsOf([{ type: 'tail_sampling', config: { state: 'memory', redis: { url: 'redis://x' } } }])).to
-      .be.undefined;
-    expect(redisSettingsOf([{ type: 'otlp', config: {} }])).to.be.undefined;
+    const memory = [{ type: 'tail_sampling', config: { state: 'memory', redis: { url: 'redis://x' } } }];
+    expect(redisSettingsOf(memory)).to.equal(undefined);
+    expect(redisSettingsOf([{ type: 'otlp', config: {} }])).to.equal(undefined);
     expect(
       redisSettingsOf([
         { type: 'kafka', config: {} },

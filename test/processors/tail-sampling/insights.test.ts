@@ -7,11 +7,7 @@
 import { expect } from 'chai';
 import type { DecisionSummary } from '../../../pipeline/sdk/insights';
 import { MemorySamplingState } from '../../../processors/tail-sampling/state/memory';
-import {
-  keptRateKey,
-  MAX_RECENT_DECISIONS,
-  SamplerInsights,
-} from '../../../processors/tail-sampling/insights';
+import { keptRateKey, MAX_RECENT_DECISIONS, SamplerInsights } from '../../../processors/tail-sampling/insights';
 import type { Decided } from '../../../processors/tail-sampling/decider';
 import { configSchema, type TailSamplingConfig } from '../../../processors/tail-sampling/config';
 import type { LedgerRecord } from '../../../processors/tail-sampling/state/types';

@@ -250,7 +250,7 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
     await shot(page, 'sampling');
   });
 
-  it('sampling page: the decisions stream is pushed, and falls back to polling when the stream is refused', async () => {
+  it('sampling page: the decisions stream is pushed; it polls when the stream is refused', async () => {
     await page.goto('about:blank'); // a fresh page: no filter left from the test before
     await page.goto(`${admin}/ui/#/sampling`);
     await page.waitForSelector('[data-testid=decision-row]');
@@ -269,6 +269,7 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
     );
     page.off('request', onRequest);
     expect(polls, 'no polling while the stream is open').to.deep.equal([]);
+    await page.locator('[data-testid=decision-stream]').scrollIntoViewIfNeeded();
     await shot(page, 'sampling-stream');
     // Every stream slot taken (the limit is 8, the page above holds one): a new page's stream is refused with a
     // 503 that says why, and the page polls instead.
@@ -294,6 +295,7 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
         { timeout: 20_000 },
       );
       await other.waitForSelector('[data-testid=decision-row]');
+      await other.locator('[data-testid=decision-stream]').scrollIntoViewIfNeeded();
       await shot(other, 'sampling-stream-polling');
       await other.close();
     } finally {
@@ -306,22 +308,40 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
   });
 
   it("sampling page: a degraded service's error boost with the time it ends", async () => {
-    // The baseline comes from the healthy traffic so far; a burst of errors lifts the rate well above it.
-    for (let i = 0; i < 80; i++)
-      sendTrace(client!.tracer, { rootName: 'POST /pay', durationMs: 30, children: 1, errorChild: 0 });
-    await client!.flush();
+    // The baseline comes from the healthy traffic so far (once a 10 s bucket closed); bursts of errors lift the
+    // recent rate well above it.
+    const burst = async () => {
+      for (let i = 0; i < 80; i++)
+        sendTrace(client!.tracer, { rootName: 'POST /pay', durationMs: 30, children: 1, errorChild: 0 });
+      await client!.flush();
+    };
+    let sent = 0;
     await until(
       'the service degraded',
       async () => {
+        if (Date.now() - sent > 10_000) {
+          sent = Date.now();
+          await burst();
+        }
         const s = await getJson<{
-          processors: Array<{ services: Array<{ service: string; boostUntil: number | null }> }>;
+          processors: Array<{
+            services: Array<{ service: string; aboveThreshold: boolean; boostUntil: number | null }>;
+          }>;
         }>(`${admin}/v1/sampling`);
-        return s.processors[0]?.services.find((e) => e.service === service && e.boostUntil !== null);
+        return s.processors[0]?.services.find(
+          (e) => e.service === service && e.aboveThreshold && e.boostUntil !== null,
+        );
       },
       60_000,
     );
     await page.goto(`${admin}/ui/#/sampling`);
     await page.waitForSelector('[data-testid=boost-until]');
+    await page.waitForFunction(
+      `[...document.querySelectorAll('tr')].some((r) => r.textContent.includes(${JSON.stringify(service)}) &&
+        r.textContent.includes('active'))`,
+      undefined,
+      { timeout: 30_000 },
+    );
     const cells = await page.$$eval('tr', (rows) =>
       rows.filter((r) => r.querySelector('[data-testid=boost-until]')).map((r) => r.textContent ?? ''),
     );
@@ -330,6 +350,7 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
     expect(mine)
       .to.contain('active')
       .and.match(/\d\d:\d\d:\d\d/);
+    await page.locator('[data-testid=boost-until]').first().scrollIntoViewIfNeeded();
     await shot(page, 'sampling-boost-until');
   });
 
@@ -479,7 +500,8 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
   });
 
   it('pipeline page: the replica you are looking at and the others, with links and a stale mark', async () => {
-    // A replica that stopped refreshing its record (written here, 40 s old): shown stale until its record expires.
+    // A replica that stopped refreshing its record (written here, last seen 5 s ago): stale once its last refresh is
+    // two periods (10 s) old, listed until the TTL (15 s).
     const redis = new Redis(REDIS_URL);
     const hung = {
       id: 'hung-replica',
@@ -488,7 +510,7 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
       version: '0.0.1',
       hostname: 'gone',
       startedAt: Date.now() - 600_000,
-      lastSeen: Date.now() - 12_000,
+      lastSeen: Date.now() - 5000,
     };
     await redis
       .multi()
@@ -497,9 +519,14 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
       .exec();
     redis.disconnect();
     const replica = (await getJson<{ replica: string }>(`http://127.0.0.1:${sampler!.admin}/v1/status`)).replica;
-    await until('both tiers announced', async () => {
-      const v = await getJson<{ replicas?: Array<{ id: string }> }>(`http://127.0.0.1:${sampler!.admin}/v1/replicas`);
-      return (v.replicas?.length ?? 0) >= 3 ? v : undefined;
+    await until('both tiers announced and the hung replica stale', async () => {
+      const v = await getJson<{ replicas?: Array<{ id: string; pipelines: string[]; stale: boolean }> }>(
+        `http://127.0.0.1:${sampler!.admin}/v1/replicas`,
+      );
+      const ok =
+        v.replicas?.some((r) => r.pipelines.includes('ingest')) &&
+        v.replicas?.some((r) => r.id === 'hung-replica' && r.stale);
+      return ok ? v : undefined;
     });
     await page.goto(ui(sampler, '/pipeline'));
     await page.waitForSelector('[data-testid=replica-row] >> nth=2');

@@ -12,13 +12,7 @@ import { Service } from '../service';
 import { AdminServer } from '../admin/server';
 import { consoleSource, type ReloadResult } from '../console/source';
 import { Console } from '../console/server';
-import {
-  advertisedAdminUrl,
-  defaultReplicaId,
-  packageVersion,
-  redisSettingsOf,
-  ReplicaRegistry,
-} from '../replicas';
+import { advertisedAdminUrl, defaultReplicaId, packageVersion, redisSettingsOf, ReplicaRegistry } from '../replicas';
 import { createLogger } from '../../sdk/logger';
 import { startSelfTracing, type SelfTracing } from '../../sdk/self-telemetry/tracing';
 

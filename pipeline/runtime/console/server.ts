@@ -1,6 +1,7 @@
 // The web console on the admin server: serves the bundled UI (dist/console, built by `npm run build`) at
-// /ui/, answers the /v1/ endpoints of api.ts and the decision stream of stream.ts, and, when a token is configured, requires it on /ui/ and every
-// /v1/ endpoint (Authorization: Bearer, or the cookie set by opening /ui/?token=...).
+// /ui/, answers the /v1/ endpoints of api.ts and the decision stream of stream.ts, and, when a token is
+// configured, requires it on /ui/ and every /v1/ endpoint (Authorization: Bearer, or the cookie set by opening
+// /ui/?token=...).
 
 import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';

@@ -1,22 +1,26 @@
-// What an open web console costs the pipeline: one embedded collector (config/embedded.tsk, kept traces to a
-// null Jaeger sink in this process) under a fixed OTLP load, in alternating phases without and with a
-// console client polling its /v1/ endpoints the way the open pages do (Pipeline, Sampling with its
-// decisions stream, status), all in one run. Figure: collector CPU (from /proc) per accepted span, per phase.
+// What an open web console costs the pipeline, as an A/B in one run: one embedded collector (config/embedded.tsk,
+// kept traces to a null Jaeger sink in this process) under a fixed OTLP load, in alternating rounds without (A)
+// and with (B) a console client that loads what the console's pages load: /v1/pipeline and /v1/sampling every
+// 5 s, /v1/status and /v1/replicas every 10 s, and the decisions stream (/v1/decisions/stream, SSE) held open,
+// i.e. the Pipeline and Sampling pages open at once. Figure: the collector's CPU-seconds (utime + stime from
+// /proc, not wall time) per million accepted spans in each round; the medians of A and B, their ratio, and the
+// spread of the per-pair ratios (rounds go A B, B A, A B, ... so a drift of the shared machine hits both).
+// Then, at idle, the CPU of each endpoint from bursts of 200 requests (a steadier, explanatory figure).
 //
-//   npx tsx bench/console.ts [--rate 10000] [--phase-seconds 20] [--pairs 3] [--poll-scale 1]
+//   npx tsx bench/console.ts [--rate 10000] [--phase-seconds 20] [--pairs 3] [--warmup-seconds 10]
 //
-// --poll-scale 2 polls twice as often as the UI does (two open tabs). Needs dist/ (npm run build).
-// Three figures: CPU per span under load with and without the client (noisy on a shared machine), the
-// collector's CPU at idle with and without it, and the CPU of each endpoint from bursts of 200 requests
-// weighted by how often the UI polls it (the steadiest; the ring's own sampling is in the idle figures).
+// Needs dist/ (npm run build). About 2 * pairs * phase + warmup + 15 seconds (2 min 25 s by default).
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../test/helpers/ports';
-import { REPO_ROOT, startCollector } from '../test/helpers/collector-process';
+import { REPO, startCollector } from './lib/collector';
+import { freePort } from './lib/ports';
+import { readProc } from './lib/proc';
+import { parseProm } from './lib/prom';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,47 +31,70 @@ function arg(name: string, def: number): number {
 
 const RATE = arg('rate', 10_000);
 const PHASE_S = arg('phase-seconds', 20);
-const PAIRS = arg('pairs', 3);
-const POLL_SCALE = arg('poll-scale', 1);
-const WARMUP_S = 10;
+const PAIRS = Math.max(3, Math.round(arg('pairs', 3)));
+const WARMUP_S = arg('warmup-seconds', 10);
 const BURST = 200;
-const TICK_HZ = 100; // USER_HZ on Linux
 
-/** cpuSeconds reads utime + stime of a process from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK_HZ;
-}
+/** What the console's pages poll (path, period in seconds), as the UI does. */
+const POLLED: ReadonlyArray<readonly [string, number]> = [
+  ['/v1/pipeline', 5],
+  ['/v1/sampling', 5],
+  ['/v1/status', 10],
+  ['/v1/replicas', 10],
+];
 
 async function acceptedSpans(admin: string): Promise<number> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  let n = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('tusk_receiver_spans_total{') && line.includes('outcome="accepted"'))
-      n += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return n;
+  const series = parseProm(await (await fetch(`${admin}/metrics`)).text());
+  return series
+    .filter((s) => s.name === 'tusk_receiver_spans_total' && s.labels.outcome === 'accepted')
+    .reduce((n, s) => n + s.value, 0);
 }
 
-/** consoleClient polls like the open pages: pipeline 5 s, sampling 5 s, decisions 2 s, status 10 s. */
-function consoleClient(admin: string): () => void {
-  const every = (ms: number, p: string) =>
-    setInterval(
-      () =>
-        void fetch(admin + p)
-          .then((r) => r.arrayBuffer())
-          .catch(() => undefined),
-      ms / POLL_SCALE,
-    );
-  const timers = [
-    every(5000, '/v1/pipeline'),
-    every(5000, '/v1/sampling'),
-    every(2000, '/v1/decisions?limit=50'),
-    every(10_000, '/v1/status'),
-  ];
-  return () => timers.forEach(clearInterval);
+/** consoleClient loads what the open pages load and holds the decisions stream open; returns its stop. */
+function consoleClient(admin: string): { stop: () => void; streamed: () => number } {
+  const ctl = new AbortController();
+  let streamed = 0;
+  const get = (p: string) =>
+    fetch(admin + p, { signal: ctl.signal })
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
+  const timers = POLLED.map(([p, everyS]) => {
+    void get(p);
+    return setInterval(() => void get(p), everyS * 1000);
+  });
+  void fetch(`${admin}/v1/decisions/stream?backlog=50`, { signal: ctl.signal })
+    .then(async (res) => {
+      if (res.status !== 200 || res.body === null) throw new Error(`decision stream: HTTP ${res.status}`);
+      for await (const chunk of res.body) streamed += (chunk as Uint8Array).length;
+    })
+    .catch((err: unknown) => {
+      if (!ctl.signal.aborted) process.stderr.write(`bench/console: ${String(err)}\n`);
+    });
+  return {
+    stop: () => {
+      timers.forEach(clearInterval);
+      ctl.abort();
+    },
+    streamed: () => streamed,
+  };
 }
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Phase {
+  readonly round: number;
+  readonly console: boolean;
+  readonly cpuS: number;
+  readonly spans: number;
+  readonly cpuSPerMillion: number;
+  readonly streamedBytes: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const sink = http.createServer((req, res) => {
@@ -79,23 +106,28 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const [otlp, grpc, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const collector = await startCollector(path.join(REPO_ROOT, 'config', 'embedded.tsk'), [], {
-    OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlp}`,
-    OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
-    TUSK_ADMIN_ENDPOINT: `127.0.0.1:${adminPort}`,
-    JAEGER_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/api/traces`,
-    DECISION_WAIT: '2s',
-    TUSK_LOG_LEVEL: 'warn',
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-bench-console-'));
+  const collector = await startCollector({
+    what: 'embedded collector',
+    file: path.join(REPO, 'config', 'embedded.tsk'),
+    logFile: path.join(dir, 'collector.log'),
+    env: {
+      OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlp}`,
+      OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${adminPort}`,
+      JAEGER_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/api/traces`,
+      DECISION_WAIT: '2s',
+      TUSK_STATE_DIR: path.join(dir, 'state'),
+    },
   });
   const admin = `http://127.0.0.1:${adminPort}`;
-  const pid = collector.child.pid!;
-  const totalS = WARMUP_S + 2 * PAIRS * PHASE_S + 5;
+  const totalS = WARMUP_S + 2 * PAIRS * PHASE_S + 10;
   const loadgen = spawn(
     process.execPath,
     [
       '--require',
       'tsx/cjs',
-      path.join(REPO_ROOT, 'bench', 'loadgen', 'main.ts'),
+      path.join(REPO, 'bench', 'loadgen', 'main.ts'),
       '--http',
       `http://127.0.0.1:${otlp}/v1/traces`,
       '--rate',
@@ -105,114 +137,98 @@ async function main(): Promise<void> {
       '--max-spans',
       String(RATE * (totalS + 10)),
     ],
-    { cwd: REPO_ROOT, stdio: 'ignore' },
+    { cwd: REPO, stdio: 'ignore' },
   );
-  const phases: Array<{ console: boolean; cpuS: number; spans: number; usPerSpan: number }> = [];
-  const idle: Array<{ console: boolean; cpuMsPerS: number }> = [];
+  const phases: Phase[] = [];
   const perRequest: Array<{ path: string; everyS: number; cpuMsPerRequest: number }> = [];
   try {
-    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
-    for (let i = 0; i < 2 * PAIRS; i++) {
-      const on = i % 2 === 1;
-      const stop = on ? consoleClient(admin) : () => undefined;
-      const [cpu0, spans0] = [cpuSeconds(pid), await acceptedSpans(admin)];
-      await new Promise((r) => setTimeout(r, PHASE_S * 1000));
-      const [cpu1, spans1] = [cpuSeconds(pid), await acceptedSpans(admin)];
-      stop();
-      const p = {
-        console: on,
-        cpuS: cpu1 - cpu0,
-        spans: spans1 - spans0,
-        usPerSpan: ((cpu1 - cpu0) * 1e6) / Math.max(1, spans1 - spans0),
-      };
-      phases.push(p);
-      process.stderr.write(
-        `phase ${i + 1} console ${on ? 'on ' : 'off'}: ${p.spans} spans (${(p.spans / PHASE_S).toFixed(0)}/s), ` +
-          `cpu ${p.cpuS.toFixed(2)} s, ${p.usPerSpan.toFixed(2)} µs/span\n`,
-      );
+    await sleep(WARMUP_S * 1000);
+    for (let round = 0; round < PAIRS; round++) {
+      const order = round % 2 === 0 ? [false, true] : [true, false];
+      for (const on of order) {
+        const client = on ? consoleClient(admin) : undefined;
+        const cpu0 = readProc(collector.pid)!.cpuS;
+        const spans0 = await acceptedSpans(admin);
+        await sleep(PHASE_S * 1000);
+        const cpu1 = readProc(collector.pid)!.cpuS;
+        const spans1 = await acceptedSpans(admin);
+        client?.stop();
+        const p: Phase = {
+          round: round + 1,
+          console: on,
+          cpuS: cpu1 - cpu0,
+          spans: spans1 - spans0,
+          cpuSPerMillion: ((cpu1 - cpu0) * 1e6) / Math.max(1, spans1 - spans0),
+          streamedBytes: client?.streamed() ?? 0,
+        };
+        phases.push(p);
+        process.stderr.write(
+          `round ${p.round} console ${on ? 'on ' : 'off'}: ${p.spans} spans (${(p.spans / PHASE_S).toFixed(0)}/s), ` +
+            `cpu ${p.cpuS.toFixed(2)} s, ${p.cpuSPerMillion.toFixed(1)} CPU-s per million spans` +
+            (on ? `, ${p.streamedBytes} bytes streamed` : '') +
+            '\n',
+        );
+      }
     }
-    // The console's own cost, apart from load noise: the collector's CPU per second with no load (its series
-    // and decisions ring still full), without and with the client; compared below with the pipeline's CPU at RATE.
+    // Per request at idle (no load): bursts of sequential requests, the collector's CPU during the burst less its
+    // idle CPU over the same time.
     loadgen.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 5000));
-    for (let i = 0; i < 2 * PAIRS; i++) {
-      const on = i % 2 === 1;
-      const stop = on ? consoleClient(admin) : () => undefined;
-      const cpu0 = cpuSeconds(pid);
-      await new Promise((r) => setTimeout(r, PHASE_S * 1000));
-      const cpuMsPerS = ((cpuSeconds(pid) - cpu0) * 1000) / PHASE_S;
-      stop();
-      idle.push({ console: on, cpuMsPerS });
-      process.stderr.write(
-        `idle phase ${i + 1} console ${on ? 'on ' : 'off'}: ${cpuMsPerS.toFixed(1)} ms CPU per second\n`,
-      );
-    }
-    // Per request, with a large signal: bursts of sequential requests to each endpoint, CPU of the collector during
-    // the burst less its idle CPU over the same time. With the UI's polling schedule this gives the console's cost.
-    const idleMsPerS = idle.filter((p) => !p.console).reduce((n, p, _, a) => n + p.cpuMsPerS / a.length, 0);
-    for (const [p, everyS] of [
-      ['/v1/pipeline', 5],
-      ['/v1/sampling', 5],
-      ['/v1/decisions?limit=50', 2],
-      ['/v1/status', 10],
-    ] as const) {
-      const cpu0 = cpuSeconds(pid);
+    await sleep(4000);
+    const idle0 = readProc(collector.pid)!.cpuS;
+    await sleep(3000);
+    const idleMsPerS = ((readProc(collector.pid)!.cpuS - idle0) * 1000) / 3;
+    for (const [p, everyS] of POLLED) {
+      const cpu0 = readProc(collector.pid)!.cpuS;
       const t0 = Date.now();
       for (let i = 0; i < BURST; i++) await (await fetch(admin + p)).arrayBuffer();
-      const ms = (cpuSeconds(pid) - cpu0) * 1000 - (idleMsPerS * (Date.now() - t0)) / 1000;
+      const ms = (readProc(collector.pid)!.cpuS - cpu0) * 1000 - (idleMsPerS * (Date.now() - t0)) / 1000;
       perRequest.push({ path: p, everyS, cpuMsPerRequest: Math.max(0, ms) / BURST });
-      process.stderr.write(
-        `${p}: ${(Math.max(0, ms) / BURST).toFixed(3)} ms CPU per request (polled every ${everyS} s)\n`,
-      );
     }
   } finally {
     loadgen.kill('SIGTERM');
-    await collector.stop('SIGTERM');
+    await collector.stop();
     sink.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const mean = (on: boolean) => {
-    const ps = phases.filter((p) => p.console === on);
-    return (ps.reduce((n, p) => n + p.cpuS, 0) * 1e6) / ps.reduce((n, p) => n + p.spans, 0);
-  };
-  const off = mean(false);
-  const on = mean(true);
-  const idleMean = (on: boolean) =>
-    idle.filter((p) => p.console === on).reduce((n, p, _, a) => n + p.cpuMsPerS / a.length, 0);
-  const consoleMsPerS = idleMean(true) - idleMean(false);
-  // Share of the pipeline's CPU at RATE spans/s that the console's own work adds.
-  const consoleShare = consoleMsPerS / ((off * RATE) / 1000);
-  const burstMsPerS = perRequest.reduce((n, r) => n + (r.cpuMsPerRequest * POLL_SCALE) / r.everyS, 0);
-  const burstShare = burstMsPerS / ((off * RATE) / 1000);
+  const of = (on: boolean) => phases.filter((p) => p.console === on).map((p) => p.cpuSPerMillion);
+  const off = median(of(false));
+  const on = median(of(true));
+  const pairRatios = Array.from({ length: PAIRS }, (_, i) => {
+    const r = phases.filter((p) => p.round === i + 1);
+    return r.find((p) => p.console)!.cpuSPerMillion / r.find((p) => !p.console)!.cpuSPerMillion - 1;
+  });
+  const offAll = of(false);
+  const onAll = of(true);
+  const endpointsMsPerS = perRequest.reduce((n, r) => n + r.cpuMsPerRequest / r.everyS, 0);
+  const pipelineMsPerS = (off * RATE) / 1000; // CPU-s per million spans x spans/s = CPU-µs per s; /1000 = ms/s
   const result = {
-    burstConsoleCpuMsPerS: burstMsPerS,
-    burstConsoleShareAtRate: burstShare,
-    perRequest,
     rate: RATE,
     phaseSeconds: PHASE_S,
     pairs: PAIRS,
-    pollScale: POLL_SCALE,
-    usPerSpanOff: off,
-    usPerSpanOn: on,
+    cores: os.cpus().length,
+    loadAverage: os.loadavg(),
+    cpuSPerMillionOff: off,
+    cpuSPerMillionOn: on,
     change: on / off - 1,
-    idleCpuMsPerSOff: idleMean(false),
-    idleCpuMsPerSOn: idleMean(true),
-    consoleCpuMsPerS: consoleMsPerS,
-    consoleShareAtRate: consoleShare,
+    pairChanges: pairRatios,
+    spreadOff: [Math.min(...offAll), Math.max(...offAll)],
+    spreadOn: [Math.min(...onAll), Math.max(...onAll)],
+    perRequest,
+    endpointsCpuMsPerS: endpointsMsPerS,
+    endpointsShareAtRate: endpointsMsPerS / pipelineMsPerS,
     phases,
-    idle,
   };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   process.stderr.write(
-    `under load, CPU per span: ${off.toFixed(2)} µs without a console, ${on.toFixed(2)} µs with one polling: ` +
-      `${((on / off - 1) * 100).toFixed(1)}%\n`,
+    `CPU-s per million spans at ${RATE} spans/s, median of ${PAIRS} rounds each: ` +
+      `${off.toFixed(1)} without a console (${result.spreadOff.map((v) => v.toFixed(1)).join('..')}), ` +
+      `${on.toFixed(1)} with one (${result.spreadOn.map((v) => v.toFixed(1)).join('..')}): ${pct(on / off - 1)}; ` +
+      `per pair ${pairRatios.map(pct).join(', ')}\n`,
   );
   process.stderr.write(
-    `console endpoints at the UI's polling rate (from bursts): ${burstMsPerS.toFixed(2)} ms/s = ` +
-      `${(burstShare * 100).toFixed(2)}% of the pipeline's CPU at ${RATE} spans/s\n`,
-  );
-  process.stderr.write(
-    `console's own CPU at idle: ${consoleMsPerS.toFixed(1)} ms/s = ` +
-      `${(consoleShare * 100).toFixed(2)}% of the pipeline's CPU at ${RATE} spans/s\n`,
+    `endpoints at the UI's polling rate (from bursts at idle): ${endpointsMsPerS.toFixed(2)} ms of CPU per s = ` +
+      `${pct(result.endpointsShareAtRate)} of the pipeline's CPU at ${RATE} spans/s\n`,
   );
 }
 

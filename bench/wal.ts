@@ -8,14 +8,13 @@
 //
 // Needs a built dist/ (`npx tsc -p tsconfig.json`); no Kafka, Redis or Jaeger.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO, startCollector, type StartedCollector } from './lib/collector';
 import { freePort } from './lib/ports';
 import { readProc } from './lib/proc';
-
-const REPO = path.resolve(__dirname, '..');
 
 interface Variant {
   readonly name: string;
@@ -85,23 +84,6 @@ exporters: ["unused"]
   return file;
 }
 
-function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`not ready in ${timeoutMs} ms:\n${out}`)), timeoutMs);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      if (out.includes(needle)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}):\n${out}`)));
-  });
-}
-
 function runLoad(http: number, rate: number, seconds: number): Promise<Record<string, number>> {
   const args = [
     path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
@@ -131,16 +113,19 @@ async function runOnce(variant: Variant, rate: number, seconds: number): Promise
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-bench-wal-'));
   const ports = { http: await freePort(), admin: await freePort() };
   const file = pipelineFile(dir, variant, ports);
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'tusk-collector.js'), 'run', file], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let collector: StartedCollector | undefined;
   try {
-    await waitForOutput(child, 'tusk-collector: running', 30_000);
-    const before = readProc(child.pid!)!;
+    collector = await startCollector({
+      what: `collector (${variant.name})`,
+      file,
+      logFile: path.join(dir, 'collector.log'),
+      cwd: dir,
+      timeoutMs: 30_000,
+    });
+    const before = readProc(collector.pid)!;
     const load = await runLoad(ports.http, rate, seconds);
     await new Promise((r) => setTimeout(r, 1000)); // appends and syncs still under way
-    const after = readProc(child.pid!)!;
+    const after = readProc(collector.pid)!;
     const spans = load.acceptedSpans;
     return {
       cpuSPerMillion: ((after.cpuS - before.cpuS) / Math.max(1, spans)) * 1e6,
@@ -149,7 +134,7 @@ async function runOnce(variant: Variant, rate: number, seconds: number): Promise
       acceptedSpans: spans,
     };
   } finally {
-    child.kill('SIGKILL');
+    collector?.child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -12,10 +12,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO, startCollector, stopProcess, waitFor } from './collector';
 import { freePort, portOpen } from './ports';
 import { scrape, type Metrics } from './prom';
 
-export const REPO = path.resolve(__dirname, '..', '..');
+export { REPO };
 let BIN = path.join(REPO, 'bin', 'tusk-collector.js');
 let DIST = path.join(REPO, 'dist');
 
@@ -88,46 +89,8 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(
-  what: string,
-  cond: () => Promise<boolean> | boolean,
-  child: ChildProcess,
-  logFile: string,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `${what}: process exited (${child.exitCode ?? child.signalCode}) before it was ready; log ${logFile}:\n${tail(logFile)}`,
-      );
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not ready after ${timeoutMs} ms; log ${logFile}:\n${tail(logFile)}`);
-    await sleep(100);
-  }
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 async function stopProc(p: Proc, timeoutMs = 30_000): Promise<void> {
-  const child = p.child;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(timeoutMs)]);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await Promise.race([exited, sleep(5000)]);
-  }
+  await stopProcess(p.child, timeoutMs);
 }
 
 function makeSystem(name: SystemName, procs: Proc[], extra: Partial<RunningSystem>): RunningSystem {
@@ -157,22 +120,15 @@ function makeSystem(name: SystemName, procs: Proc[], extra: Partial<RunningSyste
 
 async function startOurs(role: string, file: string, env: Record<string, string>, params: RunParams): Promise<Proc> {
   const admin = await freePort();
-  const logFile = path.join(params.dir, `ours-${role}.log`);
-  const out = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...params.nodeFlags, BIN, 'run', path.join(CONFIGS, file)], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      TUSK_LOG_LEVEL: 'warn',
-      TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
-      BENCH_DIST: DIST,
-      ...env,
-    },
-    stdio: ['ignore', out, out],
+  const started = await startCollector({
+    what: `ours ${role}`,
+    bin: BIN,
+    file: path.join(CONFIGS, file),
+    logFile: path.join(params.dir, `ours-${role}.log`),
+    nodeFlags: params.nodeFlags,
+    env: { TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, BENCH_DIST: DIST, ...env },
   });
-  fs.closeSync(out);
-  await waitFor(`ours ${role}`, () => tail(logFile, 200).includes('tusk-collector: running'), child, logFile);
-  return { role, child, metricsUrl: `http://127.0.0.1:${admin}/metrics`, logFile };
+  return { role, child: started.child, metricsUrl: `http://127.0.0.1:${admin}/metrics`, logFile: started.logFile };
 }
 
 /** startOursFor starts our processes for a scenario. */

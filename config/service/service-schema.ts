@@ -28,6 +28,11 @@ export const serviceSchema = z
         token: z.string().default(''),
         /** How often the console samples the pipeline's metrics for its rates and 15-minute charts. */
         sample_interval: duration({ min: 100 }).prefault('5s'),
+        /**
+         * URL of this replica's admin server as the other replicas' consoles link to it; "" derives it from
+         * `admin` (a wildcard bind such as 0.0.0.0 cannot be derived: set this).
+         */
+        advertise: z.union([z.literal(''), z.url()]).default(''),
       })
       .strict()
       .prefault({}),

@@ -112,8 +112,22 @@ export interface SamplerFigures {
     count: number;
     thresholds: Array<{ policy: string; thresholdUs: number | null }>;
   }>;
-  services: Array<{ service: string; errorRate: number; baseline: number; degraded: boolean; boost: number }>;
-  targets: Array<{ policy: string; key: string; targetPerSec: number; seenPerSec: number | null }>;
+  services: Array<{
+    service: string;
+    errorRate: number;
+    baseline: number;
+    degraded: boolean;
+    boost: number;
+    boostUntil: number | null;
+    aboveThreshold: boolean;
+  }>;
+  targets: Array<{
+    policy: string;
+    key: string;
+    targetPerSec: number;
+    seenPerSec: number | null;
+    keptPerSec: number | null;
+  }>;
   buffer: { traces: number; spans: number; bytes: number; exportingBytes: number };
 }
 export interface GraphNode {
@@ -148,3 +162,26 @@ export interface Status {
   ringSamples: number;
   ringIntervalMs: number;
 }
+export interface Replica {
+  id: string;
+  pipelines: string[];
+  adminUrl: string | null;
+  version: string;
+  hostname: string;
+  startedAt: number;
+  lastSeen: number;
+  self: boolean;
+  stale: boolean;
+}
+export type Replicas = { mode: string } & (
+  | {
+      available: true;
+      self: Omit<Replica, 'self' | 'stale'>;
+      replicas: Replica[];
+      refreshMs: number;
+      ttlMs: number;
+      refreshedAt: number;
+      error: string | null;
+    }
+  | { available: false; reason: string }
+);

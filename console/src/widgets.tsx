@@ -13,11 +13,14 @@ export function ErrorBox({ err }: { err: unknown }) {
   );
 }
 
-/** usePoll fetches `path` now and every `everyMs`; keeps the last good answer and the last error. */
-export function usePoll<T>(path: string, everyMs: number): { data: T | null; err: unknown } {
+/**
+ * usePoll fetches `path` now and every `everyMs` while `enabled`; keeps the last good answer and the last error.
+ */
+export function usePoll<T>(path: string, everyMs: number, enabled = true): { data: T | null; err: unknown } {
   const [data, setData] = useState<T | null>(null);
   const [err, setErr] = useState<unknown>(null);
   useEffect(() => {
+    if (!enabled) return;
     let alive = true;
     const ctl = new AbortController();
     const run = () =>
@@ -39,6 +42,6 @@ export function usePoll<T>(path: string, everyMs: number): { data: T | null; err
       ctl.abort();
       clearInterval(timer);
     };
-  }, [path, everyMs]);
+  }, [path, everyMs, enabled]);
   return { data, err };
 }

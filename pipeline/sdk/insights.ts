@@ -43,6 +43,13 @@ export interface ServiceErrorInsight {
   readonly degraded: boolean;
   /** Keep-probability multiplier applied while degraded (1 otherwise). */
   readonly boost: number;
+  /**
+   * Unix ms at which the boost ends if the error rate stays under the threshold; while `aboveThreshold` it moves
+   * forward with time. Null when not degraded.
+   */
+  readonly boostUntil: number | null;
+  /** True while the recent error rate is above the degraded threshold (not only decaying). */
+  readonly aboveThreshold: boolean;
 }
 
 /** A throughput target of a policy (target mode) against the rate seen cluster-wide. */
@@ -54,6 +61,8 @@ export interface TargetInsight {
   readonly targetPerSec: number;
   /** Traces/s of the key seen cluster-wide (before sampling); null before the first sync. */
   readonly seenPerSec: number | null;
+  /** Traces/s of the key kept cluster-wide (by any policy), from the same rate counts; null before the first sync. */
+  readonly keptPerSec: number | null;
 }
 
 /** SamplingInsights is the snapshot a sampling processor gives the console. */
@@ -83,6 +92,11 @@ export interface InsightsProvider {
   insights(): SamplingInsights;
   /** The most recent decisions, newest first, at most `limit`. */
   recentDecisions?(limit: number): DecisionSummary[];
+  /**
+   * Hands every later batch of decisions (newest last) to `listener` until the returned function is called. The
+   * listener runs on the component's decision path: it must be quick and must not throw.
+   */
+  subscribeDecisions?(listener: (batch: readonly DecisionSummary[]) => void): () => void;
 }
 
 /** isInsightsProvider tells whether a component implements InsightsProvider. */

@@ -3,7 +3,8 @@
 // batch in the ledger with ONE state.recordDecisions call (first decision wins: an earlier one returned
 // by the ledger replaces ours). A "dropped" answer the ledger gave from a fingerprint only (which can, rarely,
 // be another trace's) is followed only when the drop and must-keep policies do not keep what arrived; otherwise
-// the trace is decided anew (counted). Never touches the state per span.
+// the trace is decided anew (counted). Never touches the state per span. An observer (the console's
+// insights) may watch each decided batch through one hook call per batch (Decider.onDecided).
 
 import type { Logger } from 'pino';
 import { evaluatePolicies, type EvaluationOptions, type NamedPolicy, type Outcome } from './evaluation';
@@ -28,10 +29,18 @@ export interface Decided {
    * `recentDecision` answers for the trace; false for a logs-only trace or when the ledger call failed.
    */
   readonly recorded: boolean;
+  /** What the policies saw of a trace evaluated in this batch; absent when the ledger's decision was followed as is. */
+  readonly view?: DecidedFacts;
 }
 
-/** RootFacts is what recordLatency / recordTraceOutcome need of a decided trace's view. */
-type RootFacts = Pick<TraceView, 'service' | 'operation' | 'rootDurationUs' | 'hasError'>;
+/** DecidedFacts is what the decider keeps of an evaluated trace's view (not the view: its span objects die young). */
+export type DecidedFacts = Pick<TraceView, 'key' | 'service' | 'operation' | 'rootDurationUs' | 'hasError'>;
+
+/**
+ * DecisionHook observes the decisions of one batch, called once per `decide` after the ledger call, with every
+ * trace of the batch. It must not hold the array past the call; what it throws is logged, never propagated.
+ */
+export type DecisionHook = (batch: readonly Decided[]) => void;
 
 /** Policy types whose keep a fingerprint false positive must never turn into a drop (see NamedPolicy.mustKeep). */
 export const MUST_KEEP_POLICY_TYPES: ReadonlySet<string> = new Set(['status_code', 'latency']);
@@ -69,6 +78,8 @@ export function policyWarner(metrics: SamplerMetrics, logger: Logger, now: () =>
 
 /** Decider turns due traces into recorded decisions. */
 export class Decider {
+  private _hook: DecisionHook | undefined;
+
   constructor(
     private _policies: NamedPolicy[],
     private readonly _state: SamplingState,
@@ -81,6 +92,11 @@ export class Decider {
   setPolicies(policies: NamedPolicy[], options: EvaluationOptions = this._options): void {
     this._policies = policies;
     this._options = options;
+  }
+
+  /** onDecided sets the hook that observes each decided batch (one at a time; a later call replaces it). */
+  onDecided(hook: DecisionHook | undefined): void {
+    this._hook = hook;
   }
 
   /** decide evaluates and records a batch of traces; resolves with the final decision of each. */
@@ -123,7 +139,7 @@ export class Decider {
 
     const replica = this._state.replicaId;
     // What the state is fed after the ledger call (not the whole view: its span objects can die young).
-    const mine: { trace: BufferedTrace; view: RootFacts; record: LedgerRecord }[] = [];
+    const mine: { trace: BufferedTrace; view: DecidedFacts; record: LedgerRecord }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
       // evaluatePolicies returns a fresh inputs object per outcome: extended in place, not copied (same keys, same order).
@@ -138,6 +154,7 @@ export class Decider {
       mine.push({
         trace: p.trace,
         view: {
+          key: p.view.key,
           service: p.view.service,
           operation: p.view.operation,
           rootDurationUs: p.view.rootDurationUs,
@@ -173,14 +190,27 @@ export class Decider {
       const prior = earlier.get(m.trace.traceId);
       if (prior) {
         this._metrics.ledgerConflicts.inc();
-        out.push({ trace: m.trace, record: prior, followed: true, recorded: true });
+        out.push({ trace: m.trace, record: prior, followed: true, recorded: true, view: m.view });
         continue;
       }
       if (m.trace.spans.count > 0) {
         this._state.recordLatency(m.view.service, m.view.operation, m.view.rootDurationUs);
         this._state.recordTraceOutcome(m.view.service, m.view.hasError);
       }
-      out.push({ trace: m.trace, record: m.record, followed: false, recorded: recorded && m.trace.spans.count > 0 });
+      out.push({
+        trace: m.trace,
+        record: m.record,
+        followed: false,
+        recorded: recorded && m.trace.spans.count > 0,
+        view: m.view,
+      });
+    }
+    if (this._hook !== undefined) {
+      try {
+        this._hook(out);
+      } catch (err) {
+        this._logger.warn({ err }, 'decision observer failed; decisions are unaffected');
+      }
     }
     return out;
   }

@@ -1,8 +1,8 @@
-// The tail sampler's window for the web console (pipeline/sdk/insights.ts): it wraps the sampling state to
-// note which (service, operation) keys, services and rate keys exist and to keep a bounded ring of recent
-// decisions, then answers snapshots (live quantiles, thresholds, error states, targets) without I/O.
+// The tail sampler's window for the web console (pipeline/sdk/insights.ts): it observes each decided batch
+// through the decider's hook to note which (service, operation) keys, services and rate keys exist, keep a
+// bounded ring of recent decisions and feed the decision stream, then answers snapshots (live quantiles,
+// thresholds, error states with the boost's end, targets with the actual kept rate) without I/O.
 
-import type { ComponentHealth } from '../../pipeline/sdk/component';
 import type {
   DecisionSummary,
   LatencyInsight,
@@ -12,13 +12,8 @@ import type {
 } from '../../pipeline/sdk/insights';
 import type { TailSamplingConfig } from './config';
 import type { PolicyConfig } from './policies/config';
-import type {
-  LatencyQuantiles,
-  LedgerRecord,
-  SamplingState,
-  SamplingStateStats,
-  ServiceErrorState,
-} from './state/types';
+import type { Decided } from './decider';
+import type { LatencyQuantiles, LedgerRecord, SamplingState } from './state/types';
 
 /** Bounds: the console is a view, it must never grow the sampler's memory without limit. */
 export const MAX_RECENT_DECISIONS = 1000;
@@ -32,109 +27,34 @@ export interface BufferStats {
   readonly exportingBytes: number;
 }
 
+/** The rate key under which the kept traces of a throughput-target key are counted (see keptRateKey). */
+const KEPT_PREFIX = '\u0000kept\u0000';
+
 /**
- * ObservedState is a SamplingState that forwards every call to the real store and notes, at the cost of a
- * Set look-up per decided trace, what the console lists. Behaviour of the store is unchanged.
+ * keptRateKey names the state's rate count of traces kept for `key` by this sampler. It is counted like the
+ * seen rate the adaptive policy's budgets use (locally, then summed cluster-wide through Redis in the same
+ * batched sync), so `clusterRate(keptRateKey(k))` is the actual kept traces/s of `k` across all replicas.
  */
-class ObservedState implements SamplingState {
-  readonly latencyKeys = new Map<string, { service: string; operation: string }>();
-  readonly services = new Set<string>();
-  readonly rateKeys = new Set<string>();
-  /** Ring of recent decisions (oldest overwritten first). */
-  readonly recent: DecisionSummary[] = [];
-  private _next = 0;
+export function keptRateKey(key: string): string {
+  return KEPT_PREFIX + key;
+}
 
-  constructor(private readonly _inner: SamplingState) {
-    const stats = _inner.stats?.bind(_inner);
-    if (stats) this.stats = stats;
-  }
+/** A listener of decided batches (the console's decision stream). */
+export type DecisionListener = (batch: readonly DecisionSummary[]) => void;
 
-  get replicaId(): string | undefined {
-    return this._inner.replicaId;
-  }
-
-  start(): Promise<void> {
-    return this._inner.start();
-  }
-
-  shutdown(): Promise<void> {
-    return this._inner.shutdown();
-  }
-
-  health(): ComponentHealth {
-    return this._inner.health();
-  }
-
-  recordLatency(service: string, operation: string, durationUs: number): void {
-    const key = `${service}\u0000${operation}`;
-    if (!this.latencyKeys.has(key) && this.latencyKeys.size < MAX_KEYS)
-      this.latencyKeys.set(key, { service, operation });
-    this._inner.recordLatency(service, operation, durationUs);
-  }
-
-  recordTraceOutcome(service: string, hadError: boolean): void {
-    if (this.services.size < MAX_KEYS) this.services.add(service);
-    this._inner.recordTraceOutcome(service, hadError);
-  }
-
-  recordSeen(key: string): void {
-    if (this.rateKeys.size < MAX_KEYS) this.rateKeys.add(key);
-    this._inner.recordSeen(key);
-  }
-
-  latencyQuantiles(service: string, operation: string): LatencyQuantiles | undefined {
-    return this._inner.latencyQuantiles(service, operation);
-  }
-
-  serviceErrorState(service: string): ServiceErrorState {
-    return this._inner.serviceErrorState(service);
-  }
-
-  clusterRate(key: string): number | undefined {
-    return this._inner.clusterRate(key);
-  }
-
-  async recordDecisions(
-    records: readonly LedgerRecord[],
-    overriding?: ReadonlySet<string>,
-  ): Promise<Map<string, LedgerRecord>> {
-    const earlier = await this._inner.recordDecisions(records, overriding);
-    for (const r of records) this._remember(earlier.get(r.traceId) ?? r);
-    return earlier;
-  }
-
-  lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
-    return this._inner.lookupDecisions(traceIds);
-  }
-
-  recentDecision(traceId: string): LedgerRecord | undefined {
-    return this._inner.recentDecision(traceId);
-  }
-
-  rememberDecision(record: LedgerRecord): void {
-    this._inner.rememberDecision(record);
-  }
-
-  /** Present when the wrapped store has it. */
-  readonly stats?: () => SamplingStateStats;
-
-  private _remember(r: LedgerRecord): void {
-    const { service, operation, root_duration_us: rootUs } = r.inputs;
-    const summary: DecisionSummary = {
-      traceId: r.traceId,
-      decision: r.decision,
-      policy: r.policy,
-      reason: r.reason,
-      decidedAt: r.decidedAt,
-      ...(typeof service === 'string' ? { service } : {}),
-      ...(typeof operation === 'string' ? { operation } : {}),
-      ...(typeof rootUs === 'number' ? { rootDurationUs: rootUs } : {}),
-      ...(r.decidedBy === undefined ? {} : { decidedBy: r.decidedBy }),
-    };
-    if (this.recent.length < MAX_RECENT_DECISIONS) this.recent.push(summary);
-    else this.recent[this._next] = summary;
-    this._next = (this._next + 1) % MAX_RECENT_DECISIONS;
-  }
+function summarize(r: LedgerRecord): DecisionSummary {
+  const { service, operation, root_duration_us: rootUs } = r.inputs;
+  return {
+    traceId: r.traceId,
+    decision: r.decision,
+    policy: r.policy,
+    reason: r.reason,
+    decidedAt: r.decidedAt,
+    ...(typeof service === 'string' ? { service } : {}),
+    ...(typeof operation === 'string' ? { operation } : {}),
+    ...(typeof rootUs === 'number' ? { rootDurationUs: rootUs } : {}),
+    ...(r.decidedBy === undefined ? {} : { decidedBy: r.decidedBy }),
+  };
 }
 
 /**
@@ -150,32 +70,70 @@ function thresholdUs(p: PolicyConfig & { type: 'latency' }, q: LatencyQuantiles 
 }
 
 /**
- * SamplerInsights gives the console its snapshot of one tail_sampling processor. `state` is the wrapped
- * store the processor must use so that the console sees its keys and decisions.
+ * SamplerInsights gives the console its snapshot of one tail_sampling processor. It reads the store the
+ * processor uses and learns what to list from the decider's hook (`observe`, one call per decided batch):
+ * the (service, operation) keys, services and rate keys it saw, a bounded ring of recent decisions, and the
+ * kept count of each throughput-target key (recorded in the store's rate counts, see keptRateKey).
  */
 export class SamplerInsights {
-  private readonly _observed: ObservedState;
+  private readonly _latencyKeys = new Map<string, { service: string; operation: string }>();
+  private readonly _services = new Set<string>();
+  private readonly _rateKeys = new Set<string>();
+  /** Ring of recent decisions (oldest overwritten first). */
+  private readonly _recent: DecisionSummary[] = [];
+  private _next = 0;
+  private readonly _listeners = new Set<DecisionListener>();
 
   constructor(
-    inner: SamplingState,
+    private readonly _state: SamplingState,
     private readonly _config: () => TailSamplingConfig,
     private readonly _stats: () => BufferStats,
-  ) {
-    this._observed = new ObservedState(inner);
+  ) {}
+
+  /**
+   * observe is the decider's hook (Decider.onDecided): notes the keys of the traces evaluated here, counts the
+   * kept ones of throughput-target keys, keeps the decisions in the ring and hands them to the listeners.
+   * A Set look-up per decided trace; no I/O.
+   */
+  observe(batch: readonly Decided[]): void {
+    const targets = this._config().policies.some((p) => p.type === 'adaptive' && p.target_traces_per_sec !== undefined);
+    const fresh: DecisionSummary[] | undefined = this._listeners.size > 0 ? [] : undefined;
+    for (const d of batch) {
+      if (d.trace.spans.count === 0) continue; // logs only: the owner of the spans decides for the ledger
+      const v = d.view;
+      if (v !== undefined) {
+        if (this._rateKeys.size < MAX_KEYS) this._rateKeys.add(v.key);
+        if (!d.followed) {
+          const key = `${v.service}\u0000${v.operation}`;
+          if (!this._latencyKeys.has(key) && this._latencyKeys.size < MAX_KEYS)
+            this._latencyKeys.set(key, { service: v.service, operation: v.operation });
+          if (this._services.size < MAX_KEYS) this._services.add(v.service);
+          if (targets && d.record.decision === 'sampled' && this._rateKeys.has(v.key))
+            this._state.recordSeen(keptRateKey(v.key));
+        }
+      }
+      const summary = summarize(d.record);
+      if (this._recent.length < MAX_RECENT_DECISIONS) this._recent.push(summary);
+      else this._recent[this._next] = summary;
+      this._next = (this._next + 1) % MAX_RECENT_DECISIONS;
+      fresh?.push(summary);
+    }
+    if (fresh !== undefined && fresh.length > 0) for (const l of this._listeners) l(fresh);
   }
 
-  /** The store the processor uses: the real one, observed. */
-  get state(): SamplingState {
-    return this._observed;
+  /** subscribe hands every later decided batch to `listener` until the returned function is called. */
+  subscribe(listener: DecisionListener): () => void {
+    this._listeners.add(listener);
+    return () => this._listeners.delete(listener);
   }
 
   /** snapshot answers InsightsProvider.insights(). */
   snapshot(): SamplingInsights {
     const cfg = this._config();
-    const st = this._observed;
+    const st = this._state;
     const latencyPolicies = cfg.policies.filter((p): p is PolicyConfig & { type: 'latency' } => p.type === 'latency');
     const latency: LatencyInsight[] = [];
-    for (const { service, operation } of st.latencyKeys.values()) {
+    for (const { service, operation } of this._latencyKeys.values()) {
       const q = st.latencyQuantiles(service, operation);
       latency.push({
         service,
@@ -188,18 +146,28 @@ export class SamplerInsights {
       });
     }
     latency.sort((a, b) => a.service.localeCompare(b.service) || a.operation.localeCompare(b.operation));
-    const services: ServiceErrorInsight[] = [...st.services]
-      .sort()
-      .map((service) => ({ service, ...st.serviceErrorState(service) }));
+    const services: ServiceErrorInsight[] = [...this._services].sort().map((service) => {
+      const e = st.serviceErrorState(service);
+      return {
+        service,
+        errorRate: e.errorRate,
+        baseline: e.baseline,
+        degraded: e.degraded,
+        boost: e.boost,
+        boostUntil: e.boostUntil ?? null,
+        aboveThreshold: e.aboveThreshold ?? false,
+      };
+    });
     const targets: TargetInsight[] = [];
     for (const p of cfg.policies) {
       if (p.type !== 'adaptive' || p.target_traces_per_sec === undefined) continue;
-      for (const key of [...st.rateKeys].sort()) {
+      for (const key of [...this._rateKeys].sort()) {
         targets.push({
           policy: p.name ?? 'adaptive',
           key,
           targetPerSec: p.target_traces_per_sec,
           seenPerSec: st.clusterRate(key) ?? null,
+          keptPerSec: st.clusterRate(keptRateKey(key)) ?? (st.clusterRate(key) === undefined ? null : 0),
         });
       }
     }
@@ -217,6 +185,6 @@ export class SamplerInsights {
 
   /** recentDecisions lists up to `limit` decisions, newest first. */
   recentDecisions(limit: number): DecisionSummary[] {
-    return [...this._observed.recent].sort((a, b) => b.decidedAt - a.decidedAt).slice(0, Math.max(0, limit));
+    return [...this._recent].sort((a, b) => b.decidedAt - a.decidedAt).slice(0, Math.max(0, limit));
   }
 }

@@ -110,12 +110,12 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     deps: ProcessorDeps,
   ) {
     this._cfg = config;
+    this._state = deps.state;
     this._insights = new SamplerInsights(
-      deps.state,
+      this._state,
       () => this._cfg,
       () => this.stats(),
     );
-    this._state = this._insights.state;
     this._now = deps.now ?? Date.now;
     this._autoTick = deps.autoTick ?? true;
     this._detachAgeOverride = deps.detachAgeMs;
@@ -129,6 +129,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     this._decider = new Decider(policies, this._state, this._metrics, this._logger, {
       sampleOnFirstMatch: config.sample_on_first_match,
     });
+    this._decider.onDecided((batch) => this._insights.observe(batch));
     this._forwarder = new Forwarder(_next, this._forwarderOptions(config));
   }
 
@@ -280,6 +281,11 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   /** recentDecisions lists this sampler's latest decisions, newest first. */
   recentDecisions(limit: number): DecisionSummary[] {
     return this._insights.recentDecisions(limit);
+  }
+
+  /** subscribeDecisions streams this sampler's decisions, one call per decided batch (the console's stream). */
+  subscribeDecisions(listener: (batch: readonly DecisionSummary[]) => void): () => void {
+    return this._insights.subscribe(listener);
   }
 
   /** Buffer figures, for tests and the debug endpoints. */

@@ -3,7 +3,10 @@
 // search finds the error traces, a trace page renders every span with the keeping policy beside it, a dropped
 // trace opens its "dropped because" panel, the sampling page lists the service with its P95; and bad input
 // (malformed id, unknown trace, Jaeger unreachable) is explained in words. The same pages of the cluster tiers
-// (ingest, and a sampler with Redis state) are checked too. Screenshots: .stack/test-artifacts/console.
+// (ingest, and a sampler with Redis state) are checked too, with the replicas each one lists (announced in
+// Redis, links to their consoles, a stale one marked), the decisions stream pushed over SSE (and polled when
+// the stream is refused), and a degraded service's boost with its end time. Screenshots:
+// .stack/test-artifacts/console.
 
 import { expect } from 'chai';
 import path from 'node:path';
@@ -17,6 +20,8 @@ import { runNames, startTier, stopAll, type Tier } from '../helpers/tiers';
 import { deleteGroups, deleteTopics } from '../helpers/kafka-topic';
 import { deletePrefix } from '../helpers/redis-keys';
 import { portOpen } from '../helpers/stack';
+import { Redis } from 'ioredis';
+import { REDIS_URL } from '../helpers/redis-keys';
 
 const EMBEDDED = path.join(REPO_ROOT, 'config', 'embedded.tsk');
 const CLUSTER = path.join(REPO_ROOT, 'config', 'cluster.tsk');
@@ -132,6 +137,12 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
     await shot(page, 'pipeline');
   });
 
+  it('pipeline page: an embedded collector says there are no other replicas', async () => {
+    await page.goto(`${admin}/ui/#/pipeline`);
+    await page.waitForSelector('[data-testid=replicas-none]');
+    expect(await page.textContent('[data-testid=replicas-none]')).to.contain('embedded mode');
+  });
+
   it('traces page: an errors-only search finds the error traces', async () => {
     await page.goto(`${admin}/ui/#/traces?service=${service}&errors=true&limit=50`);
     await page.waitForSelector('[data-testid=result-count]');
@@ -237,6 +248,110 @@ describe('e2e: web console in headless Chromium (embedded pipeline, real Jaeger)
       `[...document.querySelectorAll('[data-testid=decision-row]')].every((r) => r.textContent.includes('kept'))`,
     );
     await shot(page, 'sampling');
+  });
+
+  it('sampling page: the decisions stream is pushed; it polls when the stream is refused', async () => {
+    await page.goto('about:blank'); // a fresh page: no filter left from the test before
+    await page.goto(`${admin}/ui/#/sampling`);
+    await page.waitForSelector('[data-testid=decision-row]');
+    await page.waitForFunction(`document.querySelector('[data-testid=stream-via]').textContent.includes('live')`);
+    // New decisions arrive on the open stream (the trickle), with no request to /v1/decisions.
+    const polls: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/v1/decisions') polls.push(r.url());
+    };
+    page.on('request', onRequest);
+    const first = await page.textContent('[data-testid=decision-row]');
+    await page.waitForFunction(
+      `document.querySelector('[data-testid=decision-row]')?.textContent !== ${JSON.stringify(first)}`,
+      undefined,
+      { timeout: 20_000 },
+    );
+    page.off('request', onRequest);
+    expect(polls, 'no polling while the stream is open').to.deep.equal([]);
+    await page.locator('[data-testid=decision-stream]').scrollIntoViewIfNeeded();
+    await shot(page, 'sampling-stream');
+    // Every stream slot taken (the limit is 8, the page above holds one): a new page's stream is refused with a
+    // 503 that says why, and the page polls instead.
+    const held: AbortController[] = [];
+    try {
+      for (;;) {
+        const ctl = new AbortController();
+        const res = await fetch(`${admin}/v1/decisions/stream?backlog=0`, { signal: ctl.signal });
+        if (res.status === 503) {
+          expect(((await res.json()) as { error: string }).error).to.contain('decision streams are open already');
+          break;
+        }
+        expect(res.status).to.equal(200);
+        held.push(ctl);
+        expect(held.length, 'a limit is reached').to.be.below(20);
+      }
+      const other = await browser!.context.newPage();
+      other.on('pageerror', (err) => pageErrors.push(err.message));
+      await other.goto(`${admin}/ui/#/sampling`);
+      await other.waitForFunction(
+        `document.querySelector('[data-testid=stream-via]')?.textContent.includes('polling')`,
+        undefined,
+        { timeout: 20_000 },
+      );
+      await other.waitForSelector('[data-testid=decision-row]');
+      await other.locator('[data-testid=decision-stream]').scrollIntoViewIfNeeded();
+      await shot(other, 'sampling-stream-polling');
+      await other.close();
+    } finally {
+      held.forEach((c) => c.abort());
+    }
+    // A bad parameter is a 400 in words.
+    const bad = await fetch(`${admin}/v1/decisions/stream?outcome=kept`);
+    expect(bad.status).to.equal(400);
+    expect(((await bad.json()) as { error: string }).error).to.contain('outcome must be sampled or not_sampled');
+  });
+
+  it("sampling page: a degraded service's error boost with the time it ends", async () => {
+    // The baseline comes from the healthy traffic so far (once a 10 s bucket closed); bursts of errors lift the
+    // recent rate well above it.
+    const burst = async () => {
+      for (let i = 0; i < 80; i++)
+        sendTrace(client!.tracer, { rootName: 'POST /pay', durationMs: 30, children: 1, errorChild: 0 });
+      await client!.flush();
+    };
+    let sent = 0;
+    await until(
+      'the service degraded',
+      async () => {
+        if (Date.now() - sent > 10_000) {
+          sent = Date.now();
+          await burst();
+        }
+        const s = await getJson<{
+          processors: Array<{
+            services: Array<{ service: string; aboveThreshold: boolean; boostUntil: number | null }>;
+          }>;
+        }>(`${admin}/v1/sampling`);
+        return s.processors[0]?.services.find(
+          (e) => e.service === service && e.aboveThreshold && e.boostUntil !== null,
+        );
+      },
+      60_000,
+    );
+    await page.goto(`${admin}/ui/#/sampling`);
+    await page.waitForSelector('[data-testid=boost-until]');
+    await page.waitForFunction(
+      `[...document.querySelectorAll('tr')].some((r) => r.textContent.includes(${JSON.stringify(service)}) &&
+        r.textContent.includes('active'))`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const cells = await page.$$eval('tr', (rows) =>
+      rows.filter((r) => r.querySelector('[data-testid=boost-until]')).map((r) => r.textContent ?? ''),
+    );
+    const mine = cells.find((c) => c.includes(service));
+    expect(mine, 'the service row').to.not.equal(undefined);
+    expect(mine)
+      .to.contain('active')
+      .and.match(/\d\d:\d\d:\d\d/);
+    await page.locator('[data-testid=boost-until]').first().scrollIntoViewIfNeeded();
+    await shot(page, 'sampling-boost-until');
   });
 
   it('config page: the effective config without secrets', async () => {
@@ -384,6 +499,48 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
     await shot(page, 'cluster-sampler-pipeline');
   });
 
+  it('pipeline page: the replica you are looking at and the others, with links and a stale mark', async () => {
+    // A replica that stopped refreshing its record (written here, last seen 5 s ago): stale once its last refresh is
+    // two periods (10 s) old, listed until the TTL (15 s).
+    const redis = new Redis(REDIS_URL);
+    const hung = {
+      id: 'hung-replica',
+      pipelines: ['sample'],
+      adminUrl: 'http://10.9.8.7:13133',
+      version: '0.0.1',
+      hostname: 'gone',
+      startedAt: Date.now() - 600_000,
+      lastSeen: Date.now() - 5000,
+    };
+    await redis
+      .multi()
+      .set(`${run.redisPrefix}{replicas}:hung-replica`, JSON.stringify(hung), 'PX', 60_000)
+      .sadd(`${run.redisPrefix}{replicas}`, 'hung-replica')
+      .exec();
+    redis.disconnect();
+    const replica = (await getJson<{ replica: string }>(`http://127.0.0.1:${sampler!.admin}/v1/status`)).replica;
+    await until('both tiers announced and the hung replica stale', async () => {
+      const v = await getJson<{ replicas?: Array<{ id: string; pipelines: string[]; stale: boolean }> }>(
+        `http://127.0.0.1:${sampler!.admin}/v1/replicas`,
+      );
+      const ok =
+        v.replicas?.some((r) => r.pipelines.includes('ingest')) &&
+        v.replicas?.some((r) => r.id === 'hung-replica' && r.stale);
+      return ok ? v : undefined;
+    });
+    await page.goto(ui(sampler, '/pipeline'));
+    await page.waitForSelector('[data-testid=replica-row] >> nth=2');
+    expect(await page.textContent('[data-testid=replicas] h3')).to.contain(`you are looking at ${replica}`);
+    const rows = await page.$$eval('[data-testid=replica-row]', (els) => els.map((e) => e.textContent ?? ''));
+    expect(rows.find((r) => r.includes(replica))).to.contain('this one');
+    const ingestRow = rows.find((r) => r.includes('ingest') && !r.includes('this one'));
+    expect(ingestRow, 'the ingest replica is listed').to.contain(`127.0.0.1:${ingest!.admin}/ui/`);
+    expect(rows.find((r) => r.includes('hung-replica'))).to.contain('stale');
+    const link = await page.getAttribute(`a[href="http://127.0.0.1:${ingest!.admin}/ui/"]`, 'href');
+    expect(link).to.equal(`http://127.0.0.1:${ingest!.admin}/ui/`);
+    await shot(page, 'cluster-replicas');
+  });
+
   it('sampling tier: an error trace with the keeping policy and replica; a dropped one with its panel', async () => {
     await page.goto(ui(sampler, `/trace/${errorIds[0]}`));
     await page.waitForSelector('[data-testid=waterfall]');
@@ -415,6 +572,10 @@ describe('e2e: web console in headless Chromium (cluster tiers: Kafka, Redis, Ja
       const row = await p.$eval('[data-testid=dependencies]', (el) => el.textContent ?? '');
       expect(row).to.contain('redis (processors.tail_sampling)').and.contain(`127.0.0.1:${nothing}`);
       expect(row).to.contain('deciding from local state');
+      await p.waitForSelector('[data-testid=replicas] [role=alert]');
+      expect(await p.textContent('[data-testid=replicas]')).to.contain(
+        'The list may be out of date: redis unreachable',
+      );
       await shot(p, 'cluster-redis-unreachable');
       expect((await fetch(`http://127.0.0.1:${lonely.admin}/healthz`)).status).to.equal(200);
       await p.close();

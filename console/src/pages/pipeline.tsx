@@ -1,12 +1,13 @@
 // Pipeline page: the graph of the loaded config (receivers -> processors -> exporters per pipeline) with
 // live rates on each edge, buffered traces and bytes, decision lag, Kafka consumer lag, the health of
-// Kafka, Redis and each exporter with the reason when not ready, and charts of the last 15 minutes.
+// Kafka, Redis and each exporter with the reason when not ready, charts of the last 15 minutes, and in a
+// cluster the replica you are looking at with the others (links to their consoles, stale ones marked).
 
 import { Fragment } from 'preact';
-import type { GraphNode, PipelineView } from '../api';
+import type { GraphNode, PipelineView, Replicas } from '../api';
 import { Chart } from '../chart';
 import { ErrorBox, usePoll } from '../widgets';
-import { fmtBytes, fmtRate } from '../format';
+import { fmtBytes, fmtDate, fmtRate } from '../format';
 
 const RATE_LABELS: Record<string, string> = {
   accepted: 'accepted',
@@ -71,6 +72,78 @@ function Edge({ from }: { from: GraphNode[] }) {
   );
 }
 
+/** The replica you are looking at and the others of the cluster (announced in Redis), with links to their consoles. */
+function ReplicaList() {
+  const { data, err } = usePoll<Replicas>('/v1/replicas', 10_000);
+  if (err !== null) return <ErrorBox err={err} />;
+  if (!data) return null;
+  if (!data.available) {
+    return (
+      <section data-testid="replicas">
+        <h3>Replicas</h3>
+        <p class="muted" data-testid="replicas-none">
+          {data.reason}
+        </p>
+      </section>
+    );
+  }
+  const others = data.replicas.filter((r) => !r.self);
+  return (
+    <section data-testid="replicas">
+      <h3>
+        Replicas <span class="muted small">you are looking at {data.self.id}</span>
+      </h3>
+      {data.error !== null && (
+        <div class="error" role="alert">
+          The list may be out of date: {data.error}
+        </div>
+      )}
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>Replica</th>
+            <th>Pipelines</th>
+            <th>Host</th>
+            <th>Version</th>
+            <th>Started</th>
+            <th>Last seen</th>
+            <th>Console</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.replicas.map((r) => (
+            <tr key={r.id} data-testid="replica-row" class={r.stale ? 'has-error' : ''}>
+              <td>
+                {r.id} {r.self && <span class="badge kept">this one</span>}{' '}
+                {r.stale && (
+                  <span class="badge err" data-testid="replica-stale">
+                    stale
+                  </span>
+                )}
+              </td>
+              <td>{r.pipelines.join(', ')}</td>
+              <td>{r.hostname}</td>
+              <td>{r.version}</td>
+              <td class="nowrap">{fmtDate(r.startedAt)}</td>
+              <td class="nowrap">{fmtDate(r.lastSeen)}</td>
+              <td>
+                {r.self ? (
+                  <span class="muted">here</span>
+                ) : r.adminUrl ? (
+                  <a href={`${r.adminUrl}/ui/`}>{r.adminUrl}/ui/</a>
+                ) : (
+                  <span class="muted">no address: set service.console.advertise on it</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {others.length === 0 && <p class="muted">No other replica announced itself in the last {data.ttlMs / 1000} s.</p>}
+    </section>
+  );
+}
+
 export function PipelinePage() {
   const { data, err } = usePoll<PipelineView>('/v1/pipeline', 5000);
   if (!data)
@@ -124,6 +197,7 @@ export function PipelinePage() {
           </div>
         </div>
       )}
+      <ReplicaList />
       <h3>Dependencies</h3>
       <table class="grid" data-testid="dependencies">
         <thead>

@@ -1,8 +1,9 @@
 // Sampling page: per policy kept/dropped traces/s now and over 15 minutes; per (service, operation) the live
 // P50/P95/P99 and the latency policies' thresholds; per service the error state; throughput targets; and
-// a live stream of recent decisions, filterable by outcome and policy, each linking to its trace.
+// a live stream of recent decisions (pushed by /v1/decisions/stream, polled when the stream fails), filterable
+// by outcome and policy, each linking to its trace.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { Decision, SamplerFigures } from '../api';
 import { Chart } from '../chart';
 import { ErrorBox, usePoll } from '../widgets';
@@ -102,6 +103,7 @@ function Sampler({ s }: { s: SamplerFigures }) {
               <th>Error rate</th>
               <th>Baseline</th>
               <th>Boost</th>
+              <th>Until</th>
             </tr>
           </thead>
           <tbody>
@@ -117,6 +119,17 @@ function Sampler({ s }: { s: SamplerFigures }) {
                     <span class="muted">off</span>
                   )}
                 </td>
+                <td data-testid="boost-until">
+                  {e.boostUntil === null ? (
+                    <span class="muted">—</span>
+                  ) : e.aboveThreshold ? (
+                    <span title="the end moves on while the error rate stays above the threshold">
+                      at least {fmtTime(e.boostUntil)} (errors ongoing)
+                    </span>
+                  ) : (
+                    <span>{fmtTime(e.boostUntil)} (decaying)</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -124,7 +137,7 @@ function Sampler({ s }: { s: SamplerFigures }) {
       )}
       {s.targets.length > 0 && (
         <>
-          <h4>Throughput targets (cluster-wide)</h4>
+          <h4>Throughput targets (cluster-wide; kept by any policy)</h4>
           <table class="grid">
             <thead>
               <tr>
@@ -132,17 +145,17 @@ function Sampler({ s }: { s: SamplerFigures }) {
                 <th>Key</th>
                 <th>Target kept/s</th>
                 <th>Seen/s</th>
-                <th>Expected kept/s</th>
+                <th>Actual kept/s</th>
               </tr>
             </thead>
             <tbody>
               {s.targets.map((t) => (
-                <tr key={`${t.policy}${t.key}`}>
+                <tr key={`${t.policy}${t.key}`} data-testid="target-row">
                   <td>{t.policy}</td>
                   <td>{t.key}</td>
                   <td>{fmtRate(t.targetPerSec)}</td>
                   <td>{t.seenPerSec === null ? '—' : fmtRate(t.seenPerSec)}</td>
-                  <td>{t.seenPerSec === null ? '—' : fmtRate(Math.min(t.targetPerSec, t.seenPerSec))}</td>
+                  <td data-testid="kept-actual">{t.keptPerSec === null ? '—' : fmtRate(t.keptPerSec)}</td>
                 </tr>
               ))}
             </tbody>
@@ -153,16 +166,68 @@ function Sampler({ s }: { s: SamplerFigures }) {
   );
 }
 
+/** How many decisions the live list shows. */
+const SHOWN = 50;
+
+/**
+ * useDecisions follows /v1/decisions/stream (Server-Sent Events) and falls back to polling /v1/decisions every
+ * 2 s when the stream fails (refused, proxy without streaming); `via` says which one is in use.
+ */
+function useDecisions(outcome: string, policy: string): { decisions: Decision[]; err: unknown; via: string } {
+  const [decisions, setDecisions] = useState<Decision[]>([]);
+  const [via, setVia] = useState('stream');
+  const q = new URLSearchParams({ limit: String(SHOWN) });
+  if (outcome) q.set('outcome', outcome);
+  if (policy) q.set('policy', policy);
+  const polled = usePoll<{ decisions: Decision[] }>(`/v1/decisions?${q.toString()}`, 2000, via === 'polling');
+  useEffect(() => {
+    setDecisions([]);
+    if (typeof EventSource === 'undefined') {
+      setVia('polling');
+      return;
+    }
+    setVia('stream');
+    const sq = new URLSearchParams({ backlog: String(SHOWN) });
+    if (outcome) sq.set('outcome', outcome);
+    if (policy) sq.set('policy', policy);
+    const es = new EventSource(`/v1/decisions/stream?${sq.toString()}`);
+    let opened = false;
+    es.addEventListener('hello', () => (opened = true));
+    es.onmessage = (ev: MessageEvent<string>) => {
+      const batch = (JSON.parse(ev.data) as { decisions: Decision[] }).decisions;
+      setDecisions((old) => {
+        // A reconnect sends the backlog again: keep each decision once.
+        const seen = new Set<string>();
+        return [...batch.slice().reverse(), ...old]
+          .filter((d) => !seen.has(d.traceId + d.decidedAt) && seen.add(d.traceId + d.decidedAt))
+          .slice(0, SHOWN);
+      });
+    };
+    es.onerror = () => {
+      // A stream that never opened (503 past the limit, 401) or dropped for good: poll instead.
+      if (!opened || es.readyState === EventSource.CLOSED) {
+        es.close();
+        setVia('polling');
+      }
+    };
+    return () => es.close();
+  }, [outcome, policy]);
+  if (via === 'polling') return { decisions: polled.data?.decisions ?? [], err: polled.err, via };
+  return { decisions, err: null, via };
+}
+
 function DecisionStream({ policies }: { policies: string[] }) {
   const [outcome, setOutcome] = useState('');
   const [policy, setPolicy] = useState('');
-  const q = new URLSearchParams({ limit: '50' });
-  if (outcome) q.set('outcome', outcome);
-  if (policy) q.set('policy', policy);
-  const { data, err } = usePoll<{ decisions: Decision[] }>(`/v1/decisions?${q.toString()}`, 2000);
+  const { decisions, err, via } = useDecisions(outcome, policy);
   return (
     <section data-testid="decision-stream">
-      <h3>Recent decisions</h3>
+      <h3>
+        Recent decisions{' '}
+        <span class="muted small" data-testid="stream-via">
+          {via === 'stream' ? 'live (pushed)' : 'polling every 2 s'}
+        </span>
+      </h3>
       <div class="filters">
         <label>
           Outcome{' '}
@@ -197,7 +262,7 @@ function DecisionStream({ policies }: { policies: string[] }) {
           </tr>
         </thead>
         <tbody>
-          {(data?.decisions ?? []).map((d) => (
+          {decisions.map((d) => (
             <tr key={d.traceId + d.decidedAt} data-testid="decision-row">
               <td class="nowrap">{fmtTime(d.decidedAt)}</td>
               <td>

@@ -4,6 +4,7 @@
 // changed, valid file with the same --set overrides. A config read from stdin cannot be reloaded.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../../config/service/load';
@@ -11,6 +12,7 @@ import { Service } from '../service';
 import { AdminServer } from '../admin/server';
 import { consoleSource, type ReloadResult } from '../console/source';
 import { Console } from '../console/server';
+import { advertisedAdminUrl, defaultReplicaId, packageVersion, redisSettingsOf, ReplicaRegistry } from '../replicas';
 import { createLogger } from '../../sdk/logger';
 import { startSelfTracing, type SelfTracing } from '../../sdk/self-telemetry/tracing';
 
@@ -140,12 +142,18 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     return 2;
   }
   let lastReload: ReloadResult | undefined;
+  let replicas: ReplicaRegistry | undefined;
   const consoleCfg = config.service.console;
   const webConsole =
     config.service.admin === '' || !consoleCfg.enabled
       ? undefined
       : new Console(
-          consoleSource(service, Date.now(), () => lastReload),
+          consoleSource(
+            service,
+            Date.now(),
+            () => lastReload,
+            () => replicas?.view(),
+          ),
           metrics,
           {
             jaegerQuery: consoleCfg.jaeger_query,
@@ -173,6 +181,7 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     stopping = true;
     logger.info({ reason }, 'shutting down');
     await service.shutdown();
+    await replicas?.stop();
     webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'self-tracing flush failed'));
@@ -226,10 +235,26 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     const address = admin ? await admin.listen(config.service.admin) : undefined;
     await service.start();
     webConsole?.start();
+    const redis = webConsole === undefined ? undefined : redisSettingsOf(config.components.values());
+    if (redis !== undefined) {
+      // A sampler's replica id is the one its decisions carry (decidedBy); other processes get their own.
+      const sampler = service.insightProviders().map((p) => p.provider.insights().replicaId);
+      const self = {
+        id: sampler.find((r) => r !== undefined) ?? defaultReplicaId(),
+        pipelines: service.pipelineNames,
+        adminUrl: advertisedAdminUrl(consoleCfg.advertise, address),
+        version: packageVersion(),
+        hostname: os.hostname(),
+        startedAt: Math.round(Date.now() - process.uptime() * 1000),
+      };
+      replicas = new ReplicaRegistry({ redis, self: () => self, logger: logger.child({ component: 'replicas' }) });
+      replicas.start();
+    }
     io.stdout(banner(config, service, address ? `${address.address}:${address.port}` : undefined));
   } catch (err) {
     io.stderr(`tusk-collector: ${err instanceof Error ? err.message : String(err)}\n`);
     await service.shutdown();
+    await replicas?.stop();
     webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch(() => undefined);

@@ -5,6 +5,7 @@
 
 import type { DecisionRecord } from '../../sdk/component';
 import type { DecisionSummary, InsightsProvider, SamplingInsights } from '../../sdk/insights';
+import type { ReplicasView } from '../replicas';
 import type { ComponentStatus } from '../service';
 import { redact } from '../admin/redact';
 import { ConsoleError } from './errors';
@@ -42,6 +43,8 @@ export interface ConsoleSource {
   configDocument(): unknown;
   serviceSection(): unknown;
   lastReload(): ReloadResult | undefined;
+  /** The replicas seen through Redis; undefined when this process has no Redis settings. */
+  replicas?(): ReplicasView | undefined;
 }
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
@@ -126,6 +129,7 @@ export class ConsoleApi {
     if (path === '/v1/decisions') return this.decisions(q);
     if (path === '/v1/sampling') return this.sampling();
     if (path === '/v1/pipeline') return this.pipeline();
+    if (path === '/v1/replicas') return this.replicas();
     if (path === '/v1/config/effective') return this.effectiveConfig();
     return undefined;
   }
@@ -134,9 +138,11 @@ export class ConsoleApi {
     return this._src.insightProviders().map((p) => ({ ...p, insights: p.provider.insights() }));
   }
 
+  private _mode(): 'cluster' | 'embedded' {
+    return this._src.components().some((c) => c.type === 'kafka') ? 'cluster' : 'embedded';
+  }
+
   status() {
-    const components = this._src.components();
-    const cluster = components.some((c) => c.type === 'kafka');
     const replicaIds = this._samplers()
       .map((s) => s.insights.replicaId)
       .filter((r): r is string => r !== undefined);
@@ -144,7 +150,7 @@ export class ConsoleApi {
     return {
       service: this._src.serviceName,
       file: this._src.configFile(),
-      mode: cluster ? 'cluster' : 'embedded',
+      mode: this._mode(),
       replica: replicaIds[0] ?? null,
       pipelines: this._src.pipelines().map((p) => p.name),
       startedAt: this._src.startedAt,
@@ -153,6 +159,22 @@ export class ConsoleApi {
       jaegerQuery: this._jaeger.baseUrl,
       ringSamples: this._ring.size,
       ringIntervalMs: this._ring.intervalMs,
+    };
+  }
+
+  /** replicas lists the cluster's replicas, or says in words why this one cannot. */
+  replicas(): ReplicasView & { mode: string } {
+    const mode = this._mode();
+    const view = this._src.replicas?.();
+    if (view !== undefined) return { ...view, mode };
+    return {
+      mode,
+      available: false,
+      reason:
+        mode === 'embedded'
+          ? 'embedded mode: the whole pipeline runs in this one process, there are no other replicas'
+          : 'this replica has no Redis settings (no tail_sampling processor with state "redis" in its pipeline ' +
+            "file), so it cannot see the other replicas: open a sampler replica's console for the list",
     };
   }
 

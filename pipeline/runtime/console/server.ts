@@ -1,6 +1,7 @@
 // The web console on the admin server: serves the bundled UI (dist/console, built by `npm run build`) at
-// /ui/, answers the /v1/ endpoints of api.ts, and, when a token is configured, requires it on /ui/ and every
-// /v1/ endpoint (Authorization: Bearer, or the cookie set by opening /ui/?token=...).
+// /ui/, answers the /v1/ endpoints of api.ts and the decision stream of stream.ts, and, when a token is
+// configured, requires it on /ui/ and every /v1/ endpoint (Authorization: Bearer, or the cookie set by opening
+// /ui/?token=...).
 
 import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import { ConsoleApi, NotFound, type ConsoleSource } from './api';
 import { ConsoleError } from './errors';
 import { JaegerQuery } from './jaeger-query';
 import { MetricsRing, type MetricsRingOptions } from './ring';
+import { DecisionStreams, type DecisionStreamOptions } from './stream';
 
 /** Options of the console. */
 export interface ConsoleOptions {
@@ -23,6 +25,8 @@ export interface ConsoleOptions {
   readonly staticDir?: string;
   readonly ring?: MetricsRingOptions;
   readonly jaegerTimeoutMs?: number;
+  /** Limits of the decision stream (/v1/decisions/stream). */
+  readonly stream?: DecisionStreamOptions;
 }
 
 const COOKIE = 'tusk_console_token';
@@ -67,6 +71,7 @@ function sameSecret(a: string, b: string): boolean {
 export class Console {
   readonly ring: MetricsRing;
   private readonly _api: ConsoleApi;
+  private readonly _streams: DecisionStreams;
   private readonly _staticDir: string;
 
   constructor(
@@ -77,15 +82,23 @@ export class Console {
   ) {
     this.ring = new MetricsRing(metrics, _opts.ring);
     this._api = new ConsoleApi(source, this.ring, new JaegerQuery(_opts.jaegerQuery, _opts.jaegerTimeoutMs));
+    this._streams = new DecisionStreams(() => source.insightProviders(), _opts.stream);
     this._staticDir = _opts.staticDir ?? defaultStaticDir();
+  }
+
+  /** Decision streams open now. */
+  get openStreams(): number {
+    return this._streams.open;
   }
 
   start(): void {
     this.ring.start();
   }
 
+  /** stop ends the metrics sampling and every open decision stream; idempotent. */
   stop(): void {
     this.ring.stop();
+    this._streams.closeAll();
   }
 
   /** authorized tells whether a request may see /ui/ and /v1/ (always true without a token). */
@@ -146,12 +159,17 @@ export class Console {
       return true;
     }
     try {
+      if (p === '/v1/decisions/stream') {
+        this._streams.handle(req, res, url.searchParams);
+        return true;
+      }
       const body = await this._api.route(p, url.searchParams);
       if (body === undefined) return false;
       if (body instanceof NotFound) sendJson(res, 404, body.body);
       else sendJson(res, 200, body);
     } catch (err) {
       if (err instanceof ConsoleError) {
+        if (err.status === 503) res.setHeader('retry-after', '10');
         sendJson(res, err.status, { error: err.message, code: err.code });
       } else {
         this._logger.error({ err, path: p }, 'console endpoint failed');

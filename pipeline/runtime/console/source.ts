@@ -1,15 +1,17 @@
 // Adapts the running Service to what the console endpoints ask (api.ts ConsoleSource).
 
+import type { ReplicasView } from '../replicas';
 import type { Service } from '../service';
 import type { ConsoleSource, ReloadResult } from './api';
 
 export type { ReloadResult };
 
-/** consoleSource reads `service` live (its config changes on reload). */
+/** consoleSource reads `service` live (its config changes on reload); `replicas` answers /v1/replicas. */
 export function consoleSource(
   service: Service,
   startedAt: number,
   lastReload: () => ReloadResult | undefined,
+  replicas?: () => ReplicasView | undefined,
 ): ConsoleSource {
   return {
     serviceName: service.config.service.name,
@@ -28,5 +30,6 @@ export function consoleSource(
     configDocument: () => service.config.document,
     serviceSection: () => service.config.service,
     lastReload,
+    ...(replicas === undefined ? {} : { replicas }),
   };
 }

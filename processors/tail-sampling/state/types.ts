@@ -61,6 +61,13 @@ export interface ServiceErrorState {
   readonly degraded: boolean;
   /** Multiplier a policy may apply to the service's keep probability (1 when not degraded). */
   readonly boost: number;
+  /**
+   * While degraded: unix ms at which the boost ends if the error rate stays under the threshold (the last time it
+   * was above it plus the decay period). While `aboveThreshold`, every evaluation moves it forward. Unset otherwise.
+   */
+  readonly boostUntil?: number;
+  /** While degraded: true when the recent error rate is above the threshold now (not only decaying). */
+  readonly aboveThreshold?: boolean;
 }
 
 /**

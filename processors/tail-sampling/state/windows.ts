@@ -242,7 +242,8 @@ export interface ErrorCounts {
  * closed bucket, and the degraded/boost state machine:
  *  - degraded while the recent rate (last `windowBuckets` buckets, current one included) exceeds
  *    max(2 * baseline, baseline + 0.05) with at least `minVolume` traces;
- *  - after that, the boost decays linearly from `boost` to 1 over `decayMs` (degraded stays true meanwhile).
+ *  - after that, the boost decays linearly from `boost` to 1 over `decayMs` (degraded stays true meanwhile);
+ *    `boostUntil` says when it ends: the last time the rate was above the threshold plus `decayMs`.
  * The baseline starts once `minVolume` traces were seen in closed buckets (no history: never degraded).
  */
 export class ServiceErrorTracker {
@@ -329,7 +330,11 @@ export class ServiceErrorTracker {
         this._lastAboveAt = undefined;
       }
     }
-    this._state = { errorRate: rate, baseline: baseline ?? rate, degraded, boost };
+    const base = { errorRate: rate, baseline: baseline ?? rate, degraded, boost };
+    this._state =
+      degraded && this._lastAboveAt !== undefined
+        ? { ...base, boostUntil: this._lastAboveAt + s.decayMs, aboveThreshold: above }
+        : base;
     return this._state;
   }
 

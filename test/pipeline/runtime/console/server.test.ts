@@ -13,7 +13,9 @@ import pino from 'pino';
 import { Counter, Registry } from 'prom-client';
 import { AdminServer } from '../../../../pipeline/runtime/admin/server';
 import { Console } from '../../../../pipeline/runtime/console/server';
-import type { ConsoleSource } from '../../../../pipeline/runtime/console/api';
+import { ConsoleApi, type ConsoleSource } from '../../../../pipeline/runtime/console/api';
+import { JaegerQuery } from '../../../../pipeline/runtime/console/jaeger-query';
+import { MetricsRing } from '../../../../pipeline/runtime/console/ring';
 import type { DecisionRecord } from '../../../../pipeline/sdk/component';
 import type { DecisionSummary, InsightsProvider, SamplingInsights } from '../../../../pipeline/sdk/insights';
 
@@ -309,6 +311,46 @@ describe('pipeline/runtime/console: endpoints and UI on the admin server', () =>
     };
     expect(body.lastReload.ok).to.equal(false);
     expect(body.components[2].config.password).to.equal('***');
+  });
+
+  it('says in words why a replica has no list of replicas, and lists them when it has one', async () => {
+    const none = await get('/v1/replicas');
+    expect(none.status).to.equal(200);
+    expect(none.json()).to.deep.include({ mode: 'embedded', available: false });
+    expect(String(none.json().reason)).to.contain('embedded mode: the whole pipeline runs in this one process');
+    const ingest = new ConsoleApi(
+      { ...source(), components: () => [{ id: 'exporters.spans', type: 'kafka', config: {} }] },
+      new MetricsRing(new Registry()),
+      new JaegerQuery(jaegerUrl),
+    );
+    expect(ingest.replicas()).to.deep.include({ mode: 'cluster', available: false });
+    expect((ingest.replicas() as { reason: string }).reason).to.contain('no Redis settings');
+    const self = {
+      id: 'r1',
+      pipelines: ['sample'],
+      adminUrl: null,
+      version: '1',
+      hostname: 'h',
+      startedAt: 1,
+      lastSeen: 2,
+    };
+    const listed = new ConsoleApi(
+      {
+        ...source(),
+        replicas: () => ({
+          available: true,
+          self,
+          replicas: [{ ...self, self: true, stale: false }],
+          refreshMs: 5000,
+          ttlMs: 15000,
+          refreshedAt: 2,
+          error: null,
+        }),
+      },
+      new MetricsRing(new Registry()),
+      new JaegerQuery(jaegerUrl),
+    );
+    expect(listed.replicas()).to.deep.include({ available: true, mode: 'embedded', ttlMs: 15000 });
   });
 
   it('with a token: /ui/ and /v1/ need it (bearer or the cookie /ui/?token= sets), probes do not', async () => {

@@ -37,6 +37,8 @@ export class FakeSamplingState implements SamplingState {
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
   readonly seen: string[] = [];
+  /** The `overriding` argument of every recordDecisions call, in order. */
+  readonly overridings: Array<ReadonlySet<string> | undefined> = [];
   failRecord = false;
   failLookup = false;
 
@@ -85,12 +87,18 @@ export class FakeSamplingState implements SamplingState {
   clusterRate(key: string): number | undefined {
     return this.rates.get(key);
   }
-  async recordDecisions(records: readonly LedgerRecord[]): Promise<Map<string, LedgerRecord>> {
+  async recordDecisions(
+    records: readonly LedgerRecord[],
+    overriding?: ReadonlySet<string>,
+  ): Promise<Map<string, LedgerRecord>> {
     this.calls.recordDecisions++;
+    this.overridings.push(overriding);
     if (this.failRecord) throw new Error('ledger down');
     const earlier = new Map<string, LedgerRecord>();
     for (const r of records) {
-      const prior = this.ledger.get(r.traceId);
+      // For an overridden trace only a full earlier record wins over the new one (SamplingState.recordDecisions).
+      const found = this.ledger.get(r.traceId);
+      const prior = found?.fingerprintOnly !== undefined && overriding?.has(r.traceId) ? undefined : found;
       if (prior) earlier.set(r.traceId, this._asSeen(prior));
       else this.ledger.set(r.traceId, r);
       this.local.set(r.traceId, prior ? this._asSeen(prior) : r);

@@ -3,8 +3,9 @@
 // trace's spans spread over 2 s in separate OTLP requests) sent to both ingest processes, and one fault
 // injected mid-stream: kill -9 of the broker leading most of the topic's partitions (restarted later),
 // kill -9 of a sampler, kill -9 of a Redis Cluster master (its replica is promoted; the old master
-// rejoins as a replica), or a rolling restart of every sampler (SIGTERM one at a time). Each drill reports acknowledged / decided / kept / complete in Jaeger /
-// duplicate deliveries (counted by a proxy in front of Jaeger), and fails on any acknowledged trace
+// rejoins as a replica), or a rolling restart of every sampler (SIGTERM one at a time). Each drill
+// reports acknowledged / decided / kept / complete in Jaeger / duplicate deliveries (counted by a proxy
+// in front of Jaeger), and fails on any acknowledged trace
 // without a decision, any acknowledged error trace not kept or incomplete in Jaeger, any kept trace
 // incomplete, or a dropped trace found in Jaeger.
 
@@ -180,7 +181,7 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
         await waitGroupStable(env, names.group, names.topic, 3, PARTITIONS, 60_000);
         log(`    [${o.kind}] sampler on ${old.host} replaced, group stable at ${at()}`);
       }
-      fault = `SIGTERM each sampler in turn (s1, s2, s3), replaced on its host, group stable before the next: ${from} to ${at()}`;
+      fault = `SIGTERM each sampler in turn, replaced on its host, group stable before the next: ${from} to ${at()}`;
     } else if (o.kind === 'sampler-kill') {
       const victim = samplers[0];
       await victim.proc.stop('SIGKILL');

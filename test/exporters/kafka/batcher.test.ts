@@ -273,7 +273,7 @@ describe('kafka exporter: ProduceBatcher', () => {
     await inflight;
   });
 
-  it('writes the accept time as record timestamp and the chosen partition, and counts watermarked messages in flight until their request ends', async () => {
+  it('writes accept time and partition; counts watermarked messages in flight until their request ends', async () => {
     const inFlight = new InFlightAcceptTimes();
     const { b, send } = make({ lingerMs: 0, inFlight });
     const m = { ...msg('a'), acceptedAt: 1_000, partition: 3, watermarked: true };

@@ -120,7 +120,7 @@ describe('tail_sampling decision_wait on a partition clock', () => {
     expect(await trigger(h, 'decision_wait')).to.equal(1);
   });
 
-  it('without watermark records (a clock with no writer, or no clock) decides on the wall clock as before', async () => {
+  it('without watermark records (a clock with no writer, or no clock) decides on the wall clock', async () => {
     const h = await harness(WAIT);
     const clock = new PartitionClock(30_000);
     const a = newTraceId();

@@ -35,7 +35,7 @@ describe('kafka receiver: watermark records', () => {
     headers: m.headers && Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, Buffer.from(v)])),
   });
 
-  it('move the partition clock and are settled at once, never delivered; chunks carry the clock and accept time', () => {
+  it('move the partition clock, are settled at once, never delivered; chunks carry clock and accept time', () => {
     const clock = new PartitionClock(30_000);
     const part = new PartitionState('spans', 2, 'traces', clock);
     const id = traceIdOf(7);

@@ -2,11 +2,14 @@
 // sends them one request at a time, and settles each call when Kafka acknowledged ALL of its messages.
 // Memory is bounded: bytes accepted but not acknowledged never exceed `max_inflight_bytes` (beyond it a
 // call is rejected at once with BackpressureError); a call not acknowledged within `produce_timeout` is
-// rejected retriably, and its messages that are still waiting are not sent.
+// rejected retriably, and its messages that are still waiting are not sent. Messages that carry an accept
+// time are produced with it as their record timestamp (a retry keeps it), and those marked so are counted in
+// the writer's in-flight accept times from submit until their request ended or they were given up.
 
 import type { TopicMessages } from 'kafkajs';
 import { BackpressureError, ShutdownError, type PipelineError } from '../../pipeline/sdk/errors';
 import { KafkaError, KafkaErrorCode, mapProduceError } from '../../pipeline/sdk/kafka/errors';
+import type { InFlightAcceptTimes } from '../../pipeline/sdk/kafka/event-time';
 import type { KafkaExporterMetrics, ProduceFailure } from './metrics';
 
 /** Upper bound of a record's encoding besides its key and value (length, attributes, deltas, header count). */
@@ -23,6 +26,12 @@ export interface OutMessage {
   readonly value: Buffer;
   /** Trace context of the producing call (self-tracing), written as message headers. */
   readonly headers?: Record<string, string>;
+  /** When the exporter accepted the message (ms since the epoch): its record timestamp. */
+  readonly acceptedAt?: number;
+  /** The partition to write to (unset: the producer's partitioner picks it). */
+  readonly partition?: number;
+  /** Counted in the batcher's in-flight accept times (with `acceptedAt` and `partition`) until it is done. */
+  readonly watermarked?: boolean;
 }
 
 /** recordSize estimates the bytes a message takes in a record batch (an upper bound). */
@@ -48,6 +57,8 @@ export interface BatcherOptions {
   readonly onSuccess?: () => void;
   /** Called when a call failed for a Kafka reason (retriable, not shutdown), for the exporter's status. */
   readonly onFailure?: (err: PipelineError) => void;
+  /** Accept times of the `watermarked` messages in flight (accepted, not yet written or given up). */
+  readonly inFlight?: InFlightAcceptTimes;
 }
 
 interface Ticket {
@@ -151,7 +162,11 @@ export class ProduceBatcher {
           ),
         );
       }, this._opts.produceTimeoutMs);
-      for (let i = 0; i < messages.length; i++) this._append({ msg: messages[i], size: sizes[i], ticket });
+      for (let i = 0; i < messages.length; i++) {
+        const msg = messages[i];
+        if (msg.watermarked && msg.acceptedAt !== undefined) this._opts.inFlight?.add(msg.partition, msg.acceptedAt);
+        this._append({ msg, size: sizes[i], ticket });
+      }
       ticket.adding = false;
       if (this._opts.lingerMs === 0) this._seal();
       else if (this._open && !this._linger) this._linger = setTimeout(() => this._seal(), this._opts.lingerMs);
@@ -178,6 +193,7 @@ export class ProduceBatcher {
     }
     for (const req of this._queue.splice(0)) {
       this._release(req.bytes);
+      this._done(req.items);
       for (const t of req.tickets) this._fail(t, new ShutdownError(this._opts.component));
     }
   }
@@ -222,15 +238,20 @@ export class ProduceBatcher {
     // "not accepted" and will send them again.
     const live = req.items.filter((i) => !i.ticket.done);
     let release = req.bytes;
+    let requeued: Set<Item> | undefined;
     try {
       if (live.length === 0) return;
       const byTopic = new Map<string, TopicMessages>();
       for (const { msg } of live) {
         let tm = byTopic.get(msg.topic);
         if (!tm) byTopic.set(msg.topic, (tm = { topic: msg.topic, messages: [] }));
-        tm.messages.push(
-          msg.headers ? { key: msg.key, value: msg.value, headers: msg.headers } : { key: msg.key, value: msg.value },
-        );
+        tm.messages.push({
+          key: msg.key,
+          value: msg.value,
+          ...(msg.headers && { headers: msg.headers }),
+          ...(msg.partition !== undefined && { partition: msg.partition }),
+          ...(msg.acceptedAt !== undefined && { timestamp: String(msg.acceptedAt) }),
+        });
       }
       const started = process.hrtime.bigint();
       try {
@@ -245,6 +266,8 @@ export class ProduceBatcher {
           for (const t of liveTickets) {
             const items = live.filter((i) => i.ticket === t);
             const bytes = items.reduce((a, i) => a + i.size, 0);
+            requeued ??= new Set();
+            for (const i of items) requeued.add(i);
             t.pending++;
             this._queue.unshift({ items, bytes, tickets: new Set([t]) });
             release -= bytes;
@@ -265,8 +288,17 @@ export class ProduceBatcher {
       }
     } finally {
       this._release(release);
+      this._done(requeued ? req.items.filter((i) => !requeued?.has(i)) : req.items);
     }
     for (const t of req.tickets) this._partDone(t);
+  }
+
+  /** _done removes items written or given up from the in-flight accept times. */
+  private _done(items: readonly Item[]): void {
+    const inFlight = this._opts.inFlight;
+    if (!inFlight) return;
+    for (const { msg } of items)
+      if (msg.watermarked && msg.acceptedAt !== undefined) inFlight.remove(msg.partition, msg.acceptedAt);
   }
 
   private _partDone(t: Ticket): void {

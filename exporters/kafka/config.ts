@@ -16,6 +16,7 @@ export const DEFAULT_MAX_INFLIGHT_BYTES = '64MiB';
 export const DEFAULT_PRODUCE_TIMEOUT = '10s';
 export const DEFAULT_TOPIC_PARTITIONS = 8;
 export const DEFAULT_REPLICATION_FACTOR = 1;
+export const DEFAULT_WATERMARK_INTERVAL = '500ms';
 
 /** A Kafka topic name: 1-249 of [a-zA-Z0-9._-]. */
 const topicName = () =>
@@ -43,6 +44,10 @@ const topicName = () =>
  * - `not_ready_after` (default 0 = at the first failed call): failing this long with no success turns
  *   /readyz 503 with the brokers and the cause (a failed call already took up to produce_timeout).
  * - `partitions` (default 8) and `replication_factor` (default 1): for topics this exporter creates.
+ * - `watermark_interval` (default 500ms): how often a watermark record (empty value, `tusk.watermark*`
+ *   headers) is written to every partition of `topic`, saying that no record accepted before it will follow
+ *   from this exporter; the sampling tier waits `decision_wait` on that clock (pipeline/sdk/kafka/event-time.ts).
+ *   Trace records carry their accept time as record timestamp. 0 = no watermark records.
  */
 export const kafkaExporterConfigSchema = z
   .object({
@@ -60,6 +65,7 @@ export const kafkaExporterConfigSchema = z
     create_topics: bool().default(true),
     partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_TOPIC_PARTITIONS),
     replication_factor: int({ min: 1, max: 32 }).default(DEFAULT_REPLICATION_FACTOR),
+    watermark_interval: duration({ min: 0, max: 60_000 }).prefault(DEFAULT_WATERMARK_INTERVAL),
   })
   .strict()
   .superRefine((c, ctx) => {

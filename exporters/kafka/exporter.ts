@@ -1,8 +1,12 @@
 // The `kafka` exporter: one Kafka message per trace chunk (value = the chunk's OTLP bytes, key = its trace
 // id; the OpenTelemetry Collector's wire format), produced idempotently with acks=all; a call resolves only
 // when Kafka acknowledged every message of it. Chunks larger than max_message_bytes are split by spans into
-// several messages with the same key. Log chunks go to logs_topic the same way.
+// several messages with the same key. Log chunks go to logs_topic the same way. Every record carries its
+// accept time as timestamp; every watermark_interval a watermark record goes to each partition of the trace
+// topic (pipeline/sdk/kafka/event-time.ts), and a last one saying "ended" at shutdown.
 
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../pipeline/sdk/component';
@@ -12,8 +16,9 @@ import type { LogBatch, TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { compressionType } from '../../pipeline/sdk/kafka/codecs';
 import { KafkaError, KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
-import { partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
-import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
+import { keyPartitioner, partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
+import { ensureTopics, partitionCount } from '../../pipeline/sdk/kafka/topics';
+import { AcceptClock, InFlightAcceptTimes, watermarkMessage } from '../../pipeline/sdk/kafka/event-time';
 import { ProduceBatcher, type OutMessage } from './batcher';
 import type { KafkaExporterConfig } from './config';
 import { KafkaExporterMetrics } from './metrics';
@@ -48,6 +53,15 @@ export class KafkaExporter implements Exporter {
   private _lastError?: { at: number; message: string };
   /** Outcome of the calls: the warn line of a failure streak and the not-ready verdict (the SDK's one mechanism). */
   private readonly _status: ExportStatus;
+  /** Accept times of the records in flight to the trace topic (watermark_interval > 0). */
+  private readonly _inFlight?: InFlightAcceptTimes;
+  private readonly _acceptClock = new AcceptClock();
+  private readonly _partitionOf: (key: Buffer, numPartitions: number) => number;
+  /** Partition count of the trace topic, once known. */
+  private _partitions?: number;
+  /** This process's name in its watermark records. */
+  readonly writerId: string;
+  private _watermarks?: { producer: ManagedProducer; timer: NodeJS.Timeout; sending?: Promise<void> };
   readonly shutdown: () => Promise<void>;
 
   constructor(
@@ -63,6 +77,9 @@ export class KafkaExporter implements Exporter {
       logger: _settings.logger,
       notReadyAfterMs: _cfg.not_ready_after,
     });
+    if (_cfg.watermark_interval > 0) this._inFlight = new InFlightAcceptTimes();
+    this._partitionOf = keyPartitioner(_cfg.partitioner);
+    this.writerId = `${_settings.id}@${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
     this.shutdown = once(() => this._shutdown());
   }
 
@@ -99,16 +116,33 @@ export class KafkaExporter implements Exporter {
             : undefined,
         onSuccess: () => this._status.succeeded(),
         onFailure: (err) => this._status.failed(err),
+        inFlight: this._inFlight,
       },
       (topicMessages) => this._sendRequest(topicMessages),
       this._metrics,
     );
     void this._topic(cfg.topic);
+    if (cfg.watermark_interval > 0) {
+      // Its own producer: a watermark send never waits behind data, nor retires the data producer when it fails.
+      const producer = new ManagedProducer(
+        this._kafka,
+        {
+          createPartitioner: partitionerFor(cfg.partitioner),
+          retry: { ...retry, retries: 0 },
+          ackTimeoutMs: requestTimeoutMs,
+          compression: compressionType('none'),
+        },
+        this._logger,
+      );
+      const timer = setInterval(() => this._tickWatermarks(), cfg.watermark_interval);
+      timer.unref();
+      this._watermarks = { producer, timer };
+    }
   }
 
   /** consumeTraces produces one message per chunk (more when a chunk is split) and resolves once all are acknowledged. */
   consumeTraces(batch: TraceBatch): Promise<void> {
-    return this._submit(this._cfg.topic, batch.chunks);
+    return this._submit(this._cfg.topic, batch.chunks, this._inFlight !== undefined);
   }
 
   /** consumeLogs produces one message per log chunk to logs_topic, keyed by trace id (no key for traceId ''). */
@@ -138,20 +172,32 @@ export class KafkaExporter implements Exporter {
     };
   }
 
-  private _submit(topic: string, chunks: readonly { traceId: string; data: Uint8Array }[]): Promise<void> {
+  /**
+   * _submit produces the chunks to `topic`, stamped with their accept time; `watermarked` ones are also
+   * written to the partition computed here (when the partition count is known) and counted in flight.
+   */
+  private _submit(
+    topic: string,
+    chunks: readonly { traceId: string; data: Uint8Array }[],
+    watermarked = false,
+  ): Promise<void> {
     if (!this._batcher || this._closed) return Promise.reject(new ShutdownError(this._settings.id));
     const messages: OutMessage[] = [];
     const headers = currentTraceHeaders();
+    const acceptedAt = this._acceptClock.now();
+    const n = this._partitions;
     try {
       for (const chunk of chunks) {
         const key = chunk.traceId === '' ? null : Buffer.from(chunk.traceId, 'latin1');
+        const partition = watermarked && key && n !== undefined ? this._partitionOf(key, n) : undefined;
+        const common = { topic, key, headers, acceptedAt, partition, watermarked };
         if (chunk.data.length <= this._valueLimit) {
-          messages.push({ topic, key, value: asBuffer(chunk.data), headers });
+          messages.push({ ...common, value: asBuffer(chunk.data) });
           continue;
         }
         this._metrics.split();
         for (const part of splitBySize(chunk.data, this._valueLimit))
-          messages.push({ topic, key, value: asBuffer(part), headers });
+          messages.push({ ...common, value: asBuffer(part) });
       }
     } catch (err) {
       const retriable = err instanceof PipelineError ? err.retriable : false;
@@ -206,7 +252,8 @@ export class KafkaExporter implements Exporter {
       const spec = { topic, partitions: this._cfg.partitions, replicationFactor: this._cfg.replication_factor };
       const attempt = async (): Promise<void> => {
         try {
-          await ensureTopics(this._kafka as Kafka, this._logger, [spec], this._cfg.produce_timeout);
+          const [found] = await ensureTopics(this._kafka as Kafka, this._logger, [spec], this._cfg.produce_timeout);
+          if (topic === this._cfg.topic && found.partitions > 0) this._partitions = found.partitions;
         } catch (err) {
           this._lastError = { at: Date.now(), message: err instanceof Error ? err.message : String(err) };
           throw err;
@@ -229,11 +276,55 @@ export class KafkaExporter implements Exporter {
     return t;
   }
 
+  /**
+   * _tickWatermarks writes, unless the previous write is still going, one watermark record to each partition
+   * of the trace topic: the oldest accept time in flight to it, or now.
+   */
+  private _tickWatermarks(): void {
+    const wm = this._watermarks;
+    if (!wm || wm.sending || this._closed) return;
+    wm.sending = this._writeWatermarks(false).finally(() => {
+      wm.sending = undefined;
+    });
+  }
+
+  /** _writeWatermarks writes the current watermarks, or the end notices (`end`); resolves once done or failed. */
+  private async _writeWatermarks(end: boolean): Promise<void> {
+    const wm = this._watermarks;
+    const inFlight = this._inFlight;
+    if (!wm || !inFlight) return;
+    const topic = this._cfg.topic;
+    try {
+      if (this._partitions === undefined) {
+        if (!this._topic(topic).ready) return;
+        const n = await partitionCount(this._kafka as Kafka, topic);
+        if (n > 0) this._partitions = n;
+        return; // records accepted before the count was known hold every partition: next tick
+      }
+      const now = this._acceptClock.now();
+      const messages = Array.from({ length: this._partitions }, (_, p) =>
+        watermarkMessage(this.writerId, p, end ? undefined : Math.min(inFlight.oldest(p) ?? now, now)),
+      );
+      await wm.producer.send([{ topic, messages }]);
+      this._metrics.watermarks(true, messages.length);
+    } catch (err) {
+      this._metrics.watermarks(false, this._partitions ?? 0);
+      this._logger.debug({ err, topic }, 'watermark records not written (the next interval writes newer ones)');
+    }
+  }
+
   private async _shutdown(): Promise<void> {
     this._closed = true;
     this._stop.abort();
+    if (this._watermarks) clearInterval(this._watermarks.timer);
     // Give accepted calls the time they were promised; what is still unacknowledged is rejected retriably.
     await this._batcher?.close(this._cfg.produce_timeout);
+    if (this._watermarks) {
+      await this._watermarks.sending;
+      // Nothing of ours can follow any more (unless a send outlived the close): readers forget this writer now.
+      if (this._inFlight?.size === 0) await this._writeWatermarks(true);
+      await this._watermarks.producer.close();
+    }
     await this._producer?.close();
   }
 }

@@ -14,6 +14,7 @@ export class KafkaExporterMetrics {
   private readonly _latency: Histogram<'exporter'>;
   private readonly _inflight: Gauge<'exporter'>;
   private readonly _split: Counter<'exporter'>;
+  private readonly _watermarks: Counter<'exporter' | 'outcome'>;
 
   constructor(
     registry: Registry,
@@ -50,6 +51,11 @@ export class KafkaExporterMetrics {
       help: 'Trace or log chunks split into several messages because they exceeded max_message_bytes.',
       labelNames: ['exporter'],
     });
+    this._watermarks = counter(registry, {
+      name: 'tusk_kafka_watermark_records_total',
+      help: 'Watermark records written to the trace topic (outcome written), or not written (failed).',
+      labelNames: ['exporter', 'outcome'],
+    });
     this._inflight.set({ exporter: this._exporter }, 0);
   }
 
@@ -72,6 +78,11 @@ export class KafkaExporterMetrics {
   /** inflight sets the in-flight bytes gauge. */
   inflight(bytes: number): void {
     this._inflight.set({ exporter: this._exporter }, bytes);
+  }
+
+  /** watermarks counts watermark records written or not. */
+  watermarks(written: boolean, records: number): void {
+    this._watermarks.inc({ exporter: this._exporter, outcome: written ? 'written' : 'failed' }, records);
   }
 
   /** split counts a chunk that had to be split. */

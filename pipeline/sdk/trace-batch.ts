@@ -13,6 +13,29 @@ export interface TraceChunk {
   readonly data: Uint8Array;
   /** Number of spans in `data`. */
   readonly spanCount: number;
+  /** Where and when the spans entered the pipeline, when the sender knows it (the Kafka receiver). */
+  readonly eventTime?: ChunkEventTime;
+}
+
+/**
+ * EventClock is the event-time clock of one input (a Kafka partition): its watermark is a time (ms since the
+ * epoch, on the clocks of the processes that accepted the data) below which no more data will arrive on
+ * that input. A consumer that waits for more data of a trace can wait on this clock instead of its own.
+ */
+export interface EventClock {
+  /**
+   * watermark returns the input's current watermark, or undefined when the input has none (its writers do
+   * not publish one, or the clock was closed): the consumer then counts on its own wall clock.
+   */
+  watermark(nowMs: number): number | undefined;
+}
+
+/** ChunkEventTime places a chunk on its input's event-time clock. */
+export interface ChunkEventTime {
+  /** The clock of the input the chunk came from (a live view: its watermark moves). */
+  readonly clock: EventClock;
+  /** When the spans were accepted by the pipeline's first tier (ms since the epoch). */
+  readonly acceptedAt: number;
 }
 
 /** LogChunk is the log records of one trace (or of no trace: traceId '') as an encoded ExportLogsServiceRequest. */

@@ -46,8 +46,17 @@ export const DEFAULT_RETRY: RetryDefaults = { initial_interval: '100ms', max_int
 /** configSchema validates the processor section; an error carries a path such as policies[2].percentage. */
 export const configSchema = z
   .object({
-    /** Longest wait after a trace's first span before deciding. Default "10s". */
+    /**
+     * Longest wait after a trace's first span before deciding. Default "10s". When the spans come from a Kafka
+     * topic with watermark records (an ingest tier's kafka exporter), it counts on the partition's event-time
+     * clock from the first span's accept time, so it stops while the ingest tier cannot write the partition.
+     */
     decision_wait: duration({ min: 1 }).prefault(DEFAULT_DECISION_WAIT),
+    /**
+     * Bound on that wait on the wall clock from when the first span was seen, when the partition's clock lags
+     * (stalled writers); decisions it forces count as trigger "max_decision_wait". Default: 3 x decision_wait.
+     */
+    max_decision_wait: duration({ min: 1 }).optional(),
     /** Wait after the root span arrives before deciding (stragglers). Default "2s"; 0 = decide at the next tick. */
     root_settle_delay: duration({ min: 0 }).prefault(DEFAULT_ROOT_SETTLE_DELAY),
     /** Decision tick: traces are decided in batches at this period. Default "100ms". */
@@ -101,10 +110,26 @@ export const configSchema = z
       .prefault(() => [{ name: 'adaptive', type: 'adaptive' }])
       .superRefine(checkPolicyNames),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.max_decision_wait !== undefined && c.max_decision_wait < c.decision_wait)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_decision_wait'],
+        message: `must be at least decision_wait (${c.decision_wait}ms)`,
+      });
+  });
 
 /** TailSamplingConfig is the parsed processor config (snake_case, as in the file; durations in ms, sizes in bytes). */
 export type TailSamplingConfig = z.output<typeof configSchema>;
+
+/** MAX_DECISION_WAIT_FACTOR is max_decision_wait's default, as a multiple of decision_wait. */
+export const MAX_DECISION_WAIT_FACTOR = 3;
+
+/** maxDecisionWaitMs is the configured max_decision_wait, or its default. */
+export function maxDecisionWaitMs(cfg: Pick<TailSamplingConfig, 'decision_wait' | 'max_decision_wait'>): number {
+  return cfg.max_decision_wait ?? MAX_DECISION_WAIT_FACTOR * cfg.decision_wait;
+}
 
 /** checkPolicyNames: top-level names required and unique; `drop` only at the top level. */
 function checkPolicyNames(policies: PolicyConfig[], ctx: z.RefinementCtx): void {

@@ -19,7 +19,7 @@ import type { LogBatch, LogChunk, TraceBatch, TraceChunk } from '../../pipeline/
 import { backoffPolicyFrom } from '../../pipeline/sdk/retry';
 import { appendSpanAttributes, scanTraceChunk, type SpanIndexSink } from '../../pipeline/sdk/otlp/index';
 import { parseThreshold, TraceStateThreshold } from '../../pipeline/sdk/otlp/index';
-import type { TailSamplingConfig } from './config';
+import { maxDecisionWaitMs, type TailSamplingConfig } from './config';
 import { buildPolicies, Decider, policyWarner, type Decided } from './decider';
 import { INPUT_THRESHOLD_RULE } from './evaluation';
 import { explainRecord, type DecisionExplanation } from './explain';
@@ -66,6 +66,8 @@ export interface ProcessorDeps {
 }
 
 const NOT_STARTED = 'ERR_SAMPLER_NOT_STARTED';
+/** Decisions by max_decision_wait are logged at most this often. */
+const CAP_LOG_INTERVAL_MS = 10_000;
 
 /** TailSamplingProcessor implements the tail_sampling processor. shutdown() is idempotent and safe without start(). */
 export class TailSamplingProcessor implements Processor, DecisionExplainer, InsightsProvider {
@@ -85,6 +87,8 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
   private readonly _tenured = new SlabAllocator();
   private readonly _detachAgeOverride: number | undefined;
   private readonly _buffer: TraceBuffer;
+  /** Decisions by max_decision_wait not logged yet. */
+  private _capped: { count: number; loggedAt: number; example?: string } = { count: 0, loggedAt: -Infinity };
   private readonly _deciding = new Map<string, BufferedTrace>();
   private readonly _lookups = new Set<string>();
   /** Each incoming chunk is scanned into this (reused; intake is synchronous per chunk). */
@@ -381,6 +385,7 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
       this._lookups.add(traceId);
     }
+    t.eventTime ??= chunk.eventTime;
     const data = this._holdable(chunk.data, t);
     if (this._deciding.has(traceId)) {
       // Being decided this tick: the chunk joins the trace and follows its decision.
@@ -524,7 +529,11 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
     if (this._lookups.size > 0) await this._resolveLookups([...this._lookups], false);
     const now = this._now();
     this._detachAged(now);
-    const due = this._buffer.takeDue(now);
+    const due = this._buffer.takeDue(now, {
+      decisionWaitMs: this._cfg.decision_wait,
+      maxDecisionWaitMs: maxDecisionWaitMs(this._cfg),
+    });
+    this._logCapped(due, now);
     if (due.length > 0) {
       for (const t of due) this._deciding.set(t.traceId, t);
       const orphans = due.filter((t) => t.spans.count === 0 && !t.ledger).map((t) => t.traceId);
@@ -550,6 +559,28 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
       this._apply(decided, this._now());
     }
     this._updateGauges();
+  }
+
+  /**
+   * _logCapped logs the traces decided by max_decision_wait (their partition's clock lagged): at most one
+   * line per CAP_LOG_INTERVAL_MS, with the count since the last line (the metric counts each).
+   */
+  private _logCapped(due: readonly BufferedTrace[], now: number): void {
+    for (const t of due) {
+      if (t.trigger !== 'max_decision_wait') continue;
+      this._capped.count++;
+      this._capped.example ??= t.traceId;
+    }
+    if (this._capped.count === 0 || now - this._capped.loggedAt < CAP_LOG_INTERVAL_MS) return;
+    this._logger.warn(
+      {
+        traces: this._capped.count,
+        trace_id: this._capped.example,
+        max_decision_wait_ms: maxDecisionWaitMs(this._cfg),
+      },
+      "traces decided at max_decision_wait: their Kafka partition's watermark lagged (stalled ingest writers)",
+    );
+    this._capped = { count: 0, loggedAt: now };
   }
 
   /** _resolveLookups asks the ledger, in one call, whether traces were decided elsewhere or before a restart. */

@@ -2,9 +2,11 @@
 // SpanTable: packed numbers, no object per span), the
 // log chunks held with the trace, and the handles of the callers waiting for the trace to settle. Tracks
 // memory in bytes and trace count, keeps deadlines on a timer wheel, and picks the oldest traces for an
-// early decision when a limit is exceeded (never drops anything itself).
+// early decision when a limit is exceeded (never drops anything itself). A trace whose spans came with an
+// event-time clock (a Kafka partition's watermark) waits decision_wait on that clock, bounded by
+// max_decision_wait on the wall clock.
 
-import type { LogChunk } from '../../pipeline/sdk/trace-batch';
+import type { ChunkEventTime, LogChunk } from '../../pipeline/sdk/trace-batch';
 import type { SlabAllocator } from './slab';
 import { SpanTable, type ChunkSpanScan } from './span-table';
 import type { LedgerRecord } from './state/types';
@@ -15,6 +17,8 @@ import { TimerWheel } from './timer-wheel';
  * Counted in bytes_buffered so the memory bound covers the index, not only the payload.
  */
 export const SPAN_INDEX_OVERHEAD_BYTES = 256;
+/** A trace waiting on its event-time clock is looked at again at least this often (the clock can jump). */
+export const CLOCK_RECHECK_MS = 500;
 /** Estimated fixed cost of one buffered trace (entry, arrays, timer slot). */
 export const TRACE_OVERHEAD_BYTES = 512;
 
@@ -22,6 +26,7 @@ export const TRACE_OVERHEAD_BYTES = 512;
 export type Trigger =
   | 'root_settled'
   | 'decision_wait'
+  | 'max_decision_wait'
   | 'max_spans_per_trace'
   | 'max_bytes_per_trace'
   | 'max_buffered_bytes'
@@ -56,6 +61,16 @@ export interface BufferedTrace {
   ledger?: LedgerRecord;
   /** Its chunks were copied out of the buffers they arrived in (it outlived the detach age); later ones are copied on arrival. */
   detached?: boolean;
+  /** Clock and accept time of its first span chunk that had them: decision_wait counts on that clock. */
+  eventTime?: ChunkEventTime;
+}
+
+/** EventTimeWaits are the waits of a trace on its event-time clock. */
+export interface EventTimeWaits {
+  /** Wait from the first span's accept time, on its clock (decision_wait). */
+  readonly decisionWaitMs: number;
+  /** Bound on the wall clock from when the trace was first seen (max_decision_wait). */
+  readonly maxDecisionWaitMs: number;
 }
 
 /** Limits the buffer enforces by asking for early decisions. */
@@ -221,14 +236,42 @@ export class TraceBuffer {
     return marked;
   }
 
-  /** takeDue removes and returns the traces to decide now: marked ones and those whose deadline passed. */
-  takeDue(nowMs: number): BufferedTrace[] {
+  /**
+   * takeDue removes and returns the traces to decide now: marked ones and those whose deadline passed. With
+   * `waits`, a trace due by decision_wait whose clock has a watermark is taken only once that watermark is
+   * decisionWaitMs past its accept time, or (trigger max_decision_wait) maxDecisionWaitMs after it was first
+   * seen; until then it is put back on the wheel.
+   */
+  takeDue(nowMs: number, waits?: EventTimeWaits): BufferedTrace[] {
     const out: BufferedTrace[] = [];
     for (const id of this._now) this._take(id, out);
     this._now.clear();
     this._markedBytes = 0;
-    for (const id of this._wheel.takeDue(nowMs)) this._take(id, out);
+    for (const id of this._wheel.takeDue(nowMs)) {
+      const t = this._traces.get(id);
+      if (t && waits && t.trigger === 'decision_wait' && this._waitsOnClock(t, nowMs, waits)) continue;
+      this._take(id, out);
+    }
     return out;
+  }
+
+  /** _waitsOnClock puts `t` back on the wheel and returns true when its clock says it must wait further. */
+  private _waitsOnClock(t: BufferedTrace, nowMs: number, waits: EventTimeWaits): boolean {
+    const et = t.eventTime;
+    const watermark = et?.clock.watermark(nowMs);
+    if (et === undefined || watermark === undefined) return false; // no clock: the wall clock decided
+    const left = et.acceptedAt + waits.decisionWaitMs - watermark;
+    if (left <= 0) return false;
+    const cap = t.firstSeenMs + waits.maxDecisionWaitMs;
+    if (nowMs >= cap) {
+      t.trigger = 'max_decision_wait';
+      return false;
+    }
+    // Look again when the clock could have reached the deadline at wall-clock pace, or sooner: a clock
+    // jumps forward when its stalled writers resume (or one expires).
+    t.dueMs = Math.min(nowMs + Math.min(left, CLOCK_RECHECK_MS), cap);
+    this._wheel.schedule(t.traceId, t.dueMs);
+    return true;
   }
 
   private _take(id: string, out: BufferedTrace[]): void {

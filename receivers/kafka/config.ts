@@ -16,6 +16,7 @@ export const DEFAULT_FETCH_MIN_BYTES = '1MiB';
 export const DEFAULT_DRAIN_TIMEOUT = '5s';
 export const DEFAULT_DETACH_AFTER = '5s';
 export const DEFAULT_PARTITIONS = 8;
+export const DEFAULT_WATERMARK_WRITER_EXPIRY = '30s';
 
 /**
  * kafkaReceiverConfigSchema. Besides brokers/client_id/connect_timeout/sasl/tls (pipeline/sdk/kafka/client.ts):
@@ -47,6 +48,9 @@ export const DEFAULT_PARTITIONS = 8;
  * - `create_topics` (default true) / `partitions` (default 8) / `replication_factor` (default 1): create
  *   missing topics at start (so the broker's default partition count never applies); the dead-letter topic
  *   follows its own section's keys.
+ * - `watermark_writer_expiry` (default 30s): a writer of watermark records (an ingest-tier Kafka exporter) not
+ *   heard from on a partition for this long stops holding the partition's event-time clock back (it died; what
+ *   it had not written was never acknowledged). Longer than the brokers' failover, during which writers stall.
  */
 export const kafkaReceiverConfigSchema = z
   .object({
@@ -68,6 +72,7 @@ export const kafkaReceiverConfigSchema = z
     create_topics: bool().default(true),
     partitions: int({ min: 1, max: 10_000 }).default(DEFAULT_PARTITIONS),
     replication_factor: int({ min: 1, max: 32 }).default(1),
+    watermark_writer_expiry: duration({ min: 1 }).prefault(DEFAULT_WATERMARK_WRITER_EXPIRY),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -8,6 +8,8 @@
 // narrowed down by halving the batch until the single culprit is found, which is then counted, logged and
 // skipped (or dead-lettered first). Nothing is settled that was not delivered, skipped on purpose or
 // dead-lettered. Redelivery and dead-letter writes retry through the SDK's retry (REDELIVERY_BACKOFF).
+// While messages wait for a redelivery, their partition's event-time clock is held at their oldest accept
+// time: the downstream must not take the clock's later watermarks as "everything before arrived".
 
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -218,6 +220,8 @@ export class Dispatcher {
       onRetry: (err, _delayMs, n) => {
         this._metrics.retried();
         if (n > 1) return;
+        const oldest = oldestAcceptTime(d.entries);
+        if (oldest !== undefined) d.part.clock.hold(d, oldest);
         const where = { topic: d.part.topic, partition: d.part.partition, offset: d.entries[0].offset };
         const msg = 'downstream rejected Kafka messages retriably; retrying with backoff';
         this._logger.debug({ ...where, err: errorMessage(err) }, msg);
@@ -399,12 +403,24 @@ export class Dispatcher {
 
   private _finish(d: Delivery): void {
     this._open.delete(d);
+    d.part.clock.release(d);
     if (d.retrying) {
       d.retrying = false;
       d.part.retrying--;
       this._hooks.retryStateChanged(d.part);
     }
   }
+}
+
+/** oldestAcceptTime is the oldest accept time of the trace chunks of `entries`, when any carries one. */
+function oldestAcceptTime(entries: readonly DeliveryEntry[]): number | undefined {
+  let oldest: number | undefined;
+  for (const e of entries)
+    for (const c of e.traces ?? []) {
+      const at = c.eventTime?.acceptedAt;
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+    }
+  return oldest;
 }
 
 /**

@@ -1,7 +1,8 @@
 // What the Kafka receiver knows about one partition it owns: the settled watermark, the last committed
 // offset, whether it is paused and why, and whether it was revoked (then nothing of it is committed or
-// retried any more: the new owner replays its unsettled messages).
+// retried any more: the new owner replays its unsettled messages), and its event-time clock.
 
+import { DEFAULT_WRITER_EXPIRY_MS, PartitionClock } from '../../pipeline/sdk/kafka/event-time';
 import type { OtlpSignal } from '../../pipeline/sdk/otlp';
 import { SettledWatermark } from './watermark';
 
@@ -24,6 +25,8 @@ export class PartitionState {
     readonly topic: string,
     readonly partition: number,
     readonly signal: OtlpSignal,
+    /** The partition's event-time clock (it outlives a consumer restart that gives the partition back). */
+    readonly clock: PartitionClock = new PartitionClock(DEFAULT_WRITER_EXPIRY_MS),
   ) {
     this.key = partitionKey(topic, partition);
   }

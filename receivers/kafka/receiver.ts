@@ -15,8 +15,11 @@
 //   for partitions kept across it, the receiver seeks back to where it had dispatched, and drops any
 //   message below that (never delivering one twice within an assignment).
 // - pause() state survives a rebalance: a revoked partition is resumed so a later assignment is not stuck.
+//
+// Watermark records (pipeline/sdk/kafka/event-time.ts) move the partition's event-time clock, which every
+// trace chunk carries along with its record's timestamp, and are settled at once; they are never delivered.
 
-import { Kafka, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
@@ -25,6 +28,7 @@ import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/clien
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
+import { PartitionClock, readWatermark } from '../../pipeline/sdk/kafka/event-time';
 import { retry } from '../../pipeline/sdk/retry';
 import {
   countLogRecords,
@@ -71,6 +75,64 @@ export function entryOf(signal: OtlpSignal, offset: number, key: Buffer | null, 
   return { offset, key, value, logs: split.chunks, invalid: split.rejectedRecords };
 }
 
+/** CollectedBatch is what collectBatch made of a fetched batch. */
+export interface CollectedBatch {
+  /** Messages to deliver (tracked in the partition's watermark, unsettled). */
+  readonly entries: DeliveryEntry[];
+  /** Messages that could not be decoded (tracked, to be skipped). */
+  readonly poison: [DeliveryEntry, unknown][];
+  /** Messages not seen before in this assignment. */
+  readonly fresh: number;
+  /** Keyless messages with records left out for an invalid trace or span id: offset and record count. */
+  readonly invalid: { readonly offset: number; readonly records: number }[];
+}
+
+/**
+ * collectBatch tracks the fresh messages of a fetched batch in `part`'s settled watermark and turns them into
+ * entries. Watermark records move the partition's event-time clock and are settled at once, like empty
+ * requests; trace chunks carry the clock and their record's timestamp (the accept time the writer stamped).
+ */
+export function collectBatch(
+  part: PartitionState,
+  messages: readonly Pick<KafkaMessage, 'offset' | 'key' | 'value' | 'headers' | 'timestamp'>[],
+  keepHeaders: boolean,
+  nowMs: number,
+): CollectedBatch {
+  const entries: DeliveryEntry[] = [];
+  const poison: [DeliveryEntry, unknown][] = [];
+  const invalid: { offset: number; records: number }[] = [];
+  let fresh = 0;
+  for (const m of messages) {
+    const offset = Number(m.offset);
+    const next = part.watermark.nextOffset;
+    if (next !== undefined && offset < next) continue; // already dispatched in this assignment
+    fresh++;
+    const value = m.value ?? EMPTY;
+    part.watermark.track(offset, value.length + (m.key?.length ?? 0));
+    const notice = readWatermark(m.headers);
+    if (notice) {
+      part.clock.observe(notice, nowMs);
+      part.watermark.settle(offset);
+      continue;
+    }
+    try {
+      let entry = entryOf(part.signal, offset, m.key, value);
+      const acceptedAt = Number(m.timestamp);
+      if (entry.traces && Number.isFinite(acceptedAt)) {
+        const eventTime = { clock: part.clock, acceptedAt };
+        entry = { ...entry, traces: entry.traces.map((c) => ({ ...c, eventTime })) };
+      }
+      if (keepHeaders && m.headers) entry = { ...entry, headers: m.headers };
+      if (entry.invalid) invalid.push({ offset, records: entry.invalid });
+      if ((entry.traces ?? entry.logs ?? []).length > 0) entries.push(entry);
+      else part.watermark.settle(offset); // an empty request: nothing to deliver
+    } catch (err) {
+      poison.push([{ offset, key: m.key, value }, err]);
+    }
+  }
+  return { entries, poison, fresh, invalid };
+}
+
 /** KafkaReceiver implements the `kafka` receiver. */
 export class KafkaReceiver implements Receiver {
   private readonly _logger: Logger;
@@ -78,6 +140,8 @@ export class KafkaReceiver implements Receiver {
   private readonly _dispatcher: Dispatcher;
   private readonly _signals = new Map<string, OtlpSignal>();
   private readonly _parts = new Map<string, PartitionState>();
+  /** Event-time clocks of the partitions owned (kept across a consumer restart, closed when a partition moves). */
+  private readonly _clocks = new Map<string, PartitionClock>();
   private _kafka?: Kafka;
   private _consumer?: Consumer;
   private readonly _dlq?: DeadLetterWriter;
@@ -243,13 +307,21 @@ export class KafkaReceiver implements Receiver {
     for (const [topic, partitions] of Object.entries(assignment))
       for (const p of partitions) assigned.add(partitionKey(topic, p));
     for (const part of [...this._parts.values()]) if (!assigned.has(part.key)) this._revoke(consumer, part);
+    for (const [key, clock] of [...this._clocks]) {
+      if (assigned.has(key)) continue;
+      clock.close(); // it stops: the new owner reads on (and decides first, with what came late)
+      this._clocks.delete(key);
+    }
     for (const [topic, partitions] of Object.entries(assignment)) {
       const signal = this._signals.get(topic);
       if (!signal) continue;
       for (const p of partitions) {
         const part = this._parts.get(partitionKey(topic, p));
         if (!part) {
-          this._parts.set(partitionKey(topic, p), new PartitionState(topic, p, signal));
+          const key = partitionKey(topic, p);
+          let clock = this._clocks.get(key);
+          if (!clock) this._clocks.set(key, (clock = new PartitionClock(this._cfg.watermark_writer_expiry)));
+          this._parts.set(key, new PartitionState(topic, p, signal, clock));
           continue;
         }
         // Kept across the rebalance: continue fetching where this receiver had dispatched, not from the commit.
@@ -299,32 +371,14 @@ export class KafkaReceiver implements Receiver {
     if (!isRunning() || isStale() || this._stopping) return;
     const part = this._parts.get(partitionKey(batch.topic, batch.partition));
     if (!part) return; // not (or no longer) ours: kafkajs fetched it for an older assignment
-    const entries: DeliveryEntry[] = [];
-    const poison: [DeliveryEntry, unknown][] = [];
-    let fresh = 0;
-    const keepHeaders = tracePropagationActive();
-    for (const m of batch.messages) {
-      const offset = Number(m.offset);
-      const next = part.watermark.nextOffset;
-      if (next !== undefined && offset < next) continue; // already dispatched in this assignment
-      fresh++;
-      const value = m.value ?? EMPTY;
-      part.watermark.track(offset, value.length + (m.key?.length ?? 0));
-      try {
-        const decoded = entryOf(part.signal, offset, m.key, value);
-        const entry: DeliveryEntry = keepHeaders && m.headers ? { ...decoded, headers: m.headers } : decoded;
-        if (entry.invalid) {
-          this._metrics.invalidRecords(entry.invalid);
-          this._logger.debug(
-            { topic: part.topic, partition: part.partition, offset, invalid: entry.invalid },
-            'keyless Kafka message: records with invalid trace or span ids left out',
-          );
-        }
-        if ((entry.traces ?? entry.logs ?? []).length > 0) entries.push(entry);
-        else part.watermark.settle(offset); // an empty request: nothing to deliver
-      } catch (err) {
-        poison.push([{ offset, key: m.key, value }, err]);
-      }
+    const collected = collectBatch(part, batch.messages, tracePropagationActive(), Date.now());
+    const { entries, poison, fresh } = collected;
+    for (const { offset, records } of collected.invalid) {
+      this._metrics.invalidRecords(records);
+      this._logger.debug(
+        { topic: part.topic, partition: part.partition, offset, invalid: records },
+        'keyless Kafka message: records with invalid trace or span ids left out',
+      );
     }
     const last = batch.lastOffset();
     part.watermark.advance(Number(last) + 1);
@@ -416,6 +470,8 @@ export class KafkaReceiver implements Receiver {
     clearInterval(this._commitTimer);
     if (this._joined) await this._commit();
     this._revokeAll(consumer);
+    for (const clock of this._clocks.values()) clock.close();
+    this._clocks.clear();
     await consumer
       ?.disconnect()
       .catch((err: unknown) => this._logger.warn({ err }, 'Kafka consumer disconnect failed'));

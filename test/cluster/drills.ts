@@ -2,11 +2,12 @@
 // each in its own network namespace, a bounded stream of SDK-made traces (5 % with an ERROR span, each
 // trace's spans spread over 2 s in separate OTLP requests) sent to both ingest processes, and one fault
 // injected mid-stream: kill -9 of the broker leading most of the topic's partitions (restarted later),
-// kill -9 of a sampler, or kill -9 of a Redis Cluster master (its replica is promoted; the old master
-// rejoins as a replica). Each drill reports acknowledged / decided / kept / complete in Jaeger /
-// duplicate deliveries (counted by a proxy in front of Jaeger), and fails on any acknowledged trace
-// without a decision, any acknowledged error trace not kept or incomplete in Jaeger, any kept trace
-// incomplete, or a dropped trace found in Jaeger.
+// kill -9 of a sampler, kill -9 of a Redis Cluster master (its replica is promoted; the old master
+// rejoins as a replica), a rolling restart of every sampler (SIGTERM one at a time), or scaling the
+// samplers 3 -> 5 -> 2. Each drill reports acknowledged / decided / kept / complete in Jaeger / duplicate
+// deliveries (counted by a proxy in front of Jaeger), and fails on any acknowledged trace without a
+// decision, any acknowledged error trace not kept or incomplete in Jaeger, any kept trace incomplete, or a
+// dropped trace found in Jaeger.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,7 +40,7 @@ import {
 } from './rehearsal';
 
 /** The faults a drill can inject. */
-export type DrillKind = 'broker-kill' | 'sampler-kill' | 'redis-master-kill';
+export type DrillKind = 'broker-kill' | 'sampler-kill' | 'redis-master-kill' | 'rolling-restart' | 'scale';
 
 /** How big a drill is. */
 export interface DrillOptions {
@@ -167,6 +168,33 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       restore = undefined;
       fault += `, restarted at ${at()} (back in the cluster)`;
       log(`    [${o.kind}] broker ${node} back at ${at()}`);
+    } else if (o.kind === 'rolling-restart') {
+      // A Deployment rollout with maxUnavailable 1: each sampler in turn gets SIGTERM (it drains, commits and
+      // leaves the group), its replacement starts on the same host, and the next waits for the group to be stable.
+      const from = at();
+      for (let i = 0; i < samplers.length; i++) {
+        const old = samplers[i];
+        await old.proc.stop('SIGTERM', 30_000);
+        const fresh = await startOnHost(env, old.host, 'sample', vars);
+        procs.push({ ...fresh, name: `${fresh.name}-new` });
+        samplers[i] = fresh;
+        await waitGroupStable(env, names.group, names.topic, 3, PARTITIONS, 60_000);
+        log(`    [${o.kind}] sampler on ${old.host} replaced, group stable at ${at()}`);
+      }
+      fault = `SIGTERM each sampler in turn, replaced on its host, group stable before the next: ${from} to ${at()}`;
+    } else if (o.kind === 'scale') {
+      // Scale out to 5 (s4, s5 join), then in to 2 (s1, s2, s3 get SIGTERM together, as a scale-down does).
+      const from = at();
+      const added = await Promise.all(['s4', 's5'].map((h) => startOnHost(env, h, 'sample', vars)));
+      procs.push(...added);
+      await waitGroupStable(env, names.group, names.topic, 5, PARTITIONS, 60_000);
+      const five = at();
+      log(`    [${o.kind}] 5 samplers, group stable at ${five}`);
+      await Promise.all(samplers.map((s) => s.proc.stop('SIGTERM', 30_000)));
+      victims = added;
+      await waitGroupStable(env, names.group, names.topic, 2, PARTITIONS, 60_000);
+      fault = `samplers 3 -> 5 (from ${from}, stable at ${five}) -> 2 (SIGTERM s1-s3, stable at ${at()})`;
+      log(`    [${o.kind}] ${fault}`);
     } else if (o.kind === 'sampler-kill') {
       const victim = samplers[0];
       await victim.proc.stop('SIGKILL');

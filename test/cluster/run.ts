@@ -7,7 +7,7 @@
 import { REPORT_HEADER, reportRow, runDrill, type DrillKind, type DrillReport } from './drills';
 import { readClusterEnv, runScript } from './rehearsal';
 
-const ALL: DrillKind[] = ['broker-kill', 'sampler-kill', 'redis-master-kill'];
+const ALL: DrillKind[] = ['broker-kill', 'sampler-kill', 'redis-master-kill', 'rolling-restart', 'scale'];
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);

@@ -69,15 +69,30 @@ export function partitionerFor(name: PartitionerName): ICustomPartitioner {
  * (e.g. to tell which sampler owns a trace id).
  */
 export function partitionOf(name: PartitionerName, key: string | Uint8Array, numPartitions: number): number {
-  const partitioner = partitionerFor(name)();
-  const partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    partitionErrorCode: 0,
-    replicas: [0],
-    isr: [0],
-  }));
   const k =
     typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return partitioner({ topic: '', partitionMetadata, message: { key: k, value: null } });
+  return keyPartitioner(name)(k, numPartitions);
+}
+
+/**
+ * keyPartitioner returns a function computing, with the partitioner `name`, the partition of a keyed message
+ * for a partition count (the producer's own mapping, without a producer: for writers that track partitions).
+ */
+export function keyPartitioner(name: PartitionerName): (key: Buffer, numPartitions: number) => number {
+  const partitioner = partitionerFor(name)();
+  const metadata = new Map<number, PartitionerArgs['partitionMetadata']>();
+  return (key, numPartitions) => {
+    let partitionMetadata = metadata.get(numPartitions);
+    if (!partitionMetadata) {
+      partitionMetadata = Array.from({ length: numPartitions }, (_, i) => ({
+        partitionId: i,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+      }));
+      metadata.set(numPartitions, partitionMetadata);
+    }
+    return partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+  };
 }

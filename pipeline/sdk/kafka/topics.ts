@@ -100,3 +100,15 @@ export async function missingTopics(kafka: Kafka, topics: readonly string[]): Pr
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** partitionCount returns a topic's partition count (0 when the cluster does not know the topic). */
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    return metadata.topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

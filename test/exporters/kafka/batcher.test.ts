@@ -15,6 +15,7 @@ import {
   type OutMessage,
 } from '../../../exporters/kafka/batcher';
 import { KafkaExporterMetrics } from '../../../exporters/kafka/metrics';
+import { InFlightAcceptTimes } from '../../../pipeline/sdk/kafka/event-time';
 
 interface Call {
   readonly topicMessages: TopicMessages[];
@@ -270,5 +271,52 @@ describe('kafka exporter: ProduceBatcher', () => {
     send.calls[0].resolve();
     await closing;
     await inflight;
+  });
+
+  it('writes accept time and partition; counts watermarked messages in flight until their request ends', async () => {
+    const inFlight = new InFlightAcceptTimes();
+    const { b, send } = make({ lingerMs: 0, inFlight });
+    const m = { ...msg('a'), acceptedAt: 1_000, partition: 3, watermarked: true };
+    const p1 = b.submit([m, { ...msg('b'), acceptedAt: 1_000 }]);
+    expect(inFlight.oldest(3)).to.equal(1_000);
+    expect(inFlight.oldest(0)).to.equal(undefined, 'only watermarked messages count');
+    await sleep(1);
+    const sent = send.calls[0].topicMessages[0].messages;
+    expect(sent[0]).to.include({ partition: 3, timestamp: '1000' });
+    expect(sent[1]).to.include({ timestamp: '1000' });
+    expect(sent[1]).to.not.have.property('partition');
+    send.calls[0].reject(Object.assign(new Error('down'), { retriable: true }));
+    await p1.catch(() => undefined);
+    expect(inFlight.size).to.equal(0, 'a failed request is done too (its caller retries with a new accept time)');
+    const p2 = b.submit([{ ...m, acceptedAt: 2_000 }]);
+    await sleep(1);
+    expect(inFlight.oldest(3)).to.equal(2_000);
+    send.calls[1].resolve();
+    await p2;
+    expect(inFlight.size).to.equal(0);
+  });
+
+  it('keeps the messages of a timed-out call in flight while their request is still being sent', async () => {
+    const inFlight = new InFlightAcceptTimes();
+    const { b, send } = make({ lingerMs: 0, inFlight, produceTimeoutMs: 20 });
+    const p = b.submit([{ ...msg('slow'), acceptedAt: 5, partition: 0, watermarked: true }]);
+    await p.catch(() => undefined);
+    expect(inFlight.oldest(0)).to.equal(5, 'Kafka may still write it');
+    send.calls[0].resolve();
+    await sleep(1);
+    expect(inFlight.size).to.equal(0);
+  });
+
+  it('forgets the messages it never sent at close', async () => {
+    const inFlight = new InFlightAcceptTimes();
+    const { b, send } = make({ lingerMs: 0, inFlight });
+    const first = b.submit([{ ...msg('x'), acceptedAt: 1, partition: 0, watermarked: true }]);
+    const queued = b.submit([{ ...msg('y'), acceptedAt: 2, partition: 1, watermarked: true }]);
+    await sleep(1);
+    expect(send.calls).to.have.length(1);
+    await b.close(10);
+    await Promise.allSettled([first, queued]);
+    expect(inFlight.oldest(1)).to.equal(undefined, 'the queued request was given up');
+    expect(inFlight.oldest(0)).to.equal(1, 'the request being sent is still in flight');
   });
 });

@@ -418,4 +418,25 @@ describe('kafka receiver: Dispatcher', () => {
     await sleep(1);
     expect(part.watermark.commitOffset).to.equal(0);
   });
+
+  it('holds the partition clock at the oldest accept time of messages waiting for a redelivery', async () => {
+    const { down, part, d } = setup();
+    part.clock.observe({ writer: 'w', watermark: 5_000 }, Date.now());
+    const e = entry(0);
+    part.watermark.track(0, 1);
+    const clock = part.clock;
+    const chunks = (e.traces ?? []).map((c) => ({ ...c, eventTime: { clock, acceptedAt: 1_000 } }));
+    let release: (() => void) | undefined;
+    const second = new Promise<void>((r) => (release = r));
+    down.policy = (_b, attempt) => (attempt === 0 ? new BackpressureError('busy', 30) : 'hold');
+    d.dispatch(part, [{ ...e, traces: chunks }]);
+    await waitFor(() => part.retrying === 1);
+    expect(clock.watermark(Date.now())).to.equal(1_000, 'held while the message waits');
+    await waitFor(() => down.calls.length === 2);
+    down.calls[1].resolve();
+    release?.();
+    await second;
+    await waitFor(() => part.retrying === 0);
+    expect(clock.watermark(Date.now())).to.equal(5_000, 'released once delivered');
+  });
 });

@@ -10,7 +10,9 @@ import { isPermanent } from '../../../pipeline/sdk/errors';
 import { KafkaErrorCode } from '../../../pipeline/sdk/kafka/errors';
 import { factory } from '../../../receivers/kafka/factory';
 import { kafkaReceiverConfigSchema } from '../../../receivers/kafka/config';
-import { entryOf, traceIdOfKey } from '../../../receivers/kafka/receiver';
+import { collectBatch, entryOf, traceIdOfKey } from '../../../receivers/kafka/receiver';
+import { PartitionState } from '../../../receivers/kafka/partition';
+import { PartitionClock, watermarkMessage } from '../../../pipeline/sdk/kafka/event-time';
 import { logsRequest, traceIdOf, traceRequest } from '../../exporters/kafka/otlp-fixtures';
 
 const settings = () => ({
@@ -20,6 +22,56 @@ const settings = () => ({
   metrics: new Registry(),
 });
 const next: ReceiverNext = { traces: { capabilities: { mutatesData: false }, consumeTraces: async () => undefined } };
+
+describe('kafka receiver: watermark records', () => {
+  const consumed = (
+    offset: number,
+    m: { key: Buffer | null; value: Buffer; timestamp: string; headers?: Record<string, string> },
+  ) => ({
+    offset: String(offset),
+    key: m.key,
+    value: m.value,
+    timestamp: m.timestamp,
+    headers: m.headers && Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, Buffer.from(v)])),
+  });
+
+  it('move the partition clock, are settled at once, never delivered; chunks carry clock and accept time', () => {
+    const clock = new PartitionClock(30_000);
+    const part = new PartitionState('spans', 2, 'traces', clock);
+    const id = traceIdOf(7);
+    const data = { key: Buffer.from(id), value: Buffer.from(traceRequest({ traceIds: [id], spansPerTrace: 2 })) };
+    const batch = collectBatch(
+      part,
+      [
+        consumed(10, watermarkMessage('ingest-a', 2, 1_000)),
+        consumed(11, { ...data, timestamp: '1500' }),
+        consumed(12, watermarkMessage('ingest-b', 2, 1_200)),
+        consumed(13, watermarkMessage('ingest-a', 2, 2_000)),
+      ],
+      false,
+      5_000,
+    );
+    expect(batch.fresh).to.equal(4);
+    expect(batch.entries.map((e) => e.offset)).to.deep.equal([11], 'only the data record is delivered');
+    const chunk = batch.entries[0].traces?.[0];
+    expect(chunk?.eventTime?.acceptedAt).to.equal(1_500);
+    expect(chunk?.eventTime?.clock).to.equal(clock);
+    expect(clock.watermark(5_000)).to.equal(1_200, 'the lowest writer');
+    expect(part.watermark.unsettledCount).to.equal(1);
+    expect(part.watermark.commitOffset).to.equal(11, 'watermark record 10 settled; 11 waits for its trace');
+    part.watermark.settle(11);
+    expect(part.watermark.commitOffset).to.equal(14, 'records 12 and 13 were settled at once');
+  });
+
+  it('a topic without watermark records leaves the clock without a watermark (wall-clock decisions)', () => {
+    const part = new PartitionState('spans', 0, 'traces', new PartitionClock(30_000));
+    const id = traceIdOf(8);
+    const value = Buffer.from(traceRequest({ traceIds: [id], spansPerTrace: 1 }));
+    const batch = collectBatch(part, [consumed(0, { key: Buffer.from(id), value, timestamp: '42' })], false, 0);
+    expect(batch.entries).to.have.length(1);
+    expect(part.clock.watermark(0)).to.equal(undefined);
+  });
+});
 
 describe('kafka receiver: messages to chunks', () => {
   it('accepts a 32-hex key as the trace id, lowercased; refuses anything else', () => {

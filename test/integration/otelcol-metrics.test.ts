@@ -9,26 +9,11 @@ import path from 'node:path';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { freePort } from '../helpers/ports';
 import { REPO_ROOT, startCollector, type CollectorProcess } from '../helpers/collector-process';
-import { fetchMetrics, sumMetric, type MetricSample } from '../helpers/admin';
+import { fetchMetrics, sumMetric, waitUntil, type MetricSample } from '../helpers/admin';
 import { createProtoClient, sendTrace } from '../helpers/sdk-client';
 import { encodeSpans, newSpanId, newTraceId, type SpanSpec } from '../processors/tail-sampling/helpers/fixtures';
 
 const TS = 'otelcol_processor_tail_sampling_';
-
-async function waitForMetrics(
-  admin: number,
-  done: (m: MetricSample[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<MetricSample[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: MetricSample[] = [];
-  while (Date.now() < deadline) {
-    last = (await fetchMetrics(admin)) ?? [];
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return last;
-}
 
 describe('integration: otelcol_* metrics of the embedded default', function () {
   this.timeout(90_000);
@@ -74,12 +59,12 @@ describe('integration: otelcol_* metrics of the embedded default', function () {
 
     const traces = 21;
     const spans = specs.length + 2;
-    const m = await waitForMetrics(
-      admin,
-      (x) =>
-        sumMetric(x, `${TS}global_count_traces_sampled_total`) === traces &&
-        sumMetric(x, 'otelcol_exporter_sent_spans_total', { exporter: 'jaeger' }) === spans,
-    );
+    const settled = (x: MetricSample[]) =>
+      sumMetric(x, `${TS}global_count_traces_sampled_total`) === traces &&
+      sumMetric(x, 'otelcol_exporter_sent_spans_total', { exporter: 'jaeger' }) === spans;
+    let last: MetricSample[] = [];
+    await waitUntil(async () => settled((last = (await fetchMetrics(admin)) ?? [])), 30_000);
+    const m = last;
     const otlp = (transport: string) => ({ receiver: 'otlp', transport });
     expect(sumMetric(m, 'otelcol_receiver_accepted_spans_total', otlp('http'))).to.equal(specs.length);
     expect(sumMetric(m, 'otelcol_receiver_accepted_spans_total', otlp('grpc'))).to.equal(2);

@@ -4,6 +4,9 @@
 // several messages with the same key. Log chunks go to logs_topic the same way. Every record carries its
 // accept time as timestamp; every watermark_interval a watermark record goes to each partition of the trace
 // topic (pipeline/sdk/kafka/event-time.ts), and a last one saying "ended" at shutdown.
+// Log chunks are co-partitioned with trace chunks (pipeline/sdk/kafka/co-partition.ts): a trace's logs go to
+// the logs_topic partition with the number of its spans' partition, so one sampler reads both. logs_topic is
+// created with the trace topic's partition count; when the counts differ, health says so (degraded).
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -18,6 +21,11 @@ import { compressionType } from '../../pipeline/sdk/kafka/codecs';
 import { KafkaError, KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
 import { keyPartitioner, partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
 import { ensureTopics, partitionCount } from '../../pipeline/sdk/kafka/topics';
+import {
+  coPartitionVerdict,
+  topicPartitionCounts,
+  type CoPartitionVerdict,
+} from '../../pipeline/sdk/kafka/co-partition';
 import { AcceptClock, InFlightAcceptTimes, watermarkMessage } from '../../pipeline/sdk/kafka/event-time';
 import { ProduceBatcher, type OutMessage } from './batcher';
 import type { KafkaExporterConfig } from './config';
@@ -62,6 +70,9 @@ export class KafkaExporter implements Exporter {
   /** This process's name in its watermark records. */
   readonly writerId: string;
   private _watermarks?: { producer: ManagedProducer; timer: NodeJS.Timeout; sending?: Promise<void> };
+  /** The partition counts of topic and logs_topic compared (at the first logs call); retried when it failed. */
+  private _coPartitionCheck?: Promise<void>;
+  private _coPartition?: CoPartitionVerdict;
   readonly shutdown: () => Promise<void>;
 
   constructor(
@@ -142,12 +153,19 @@ export class KafkaExporter implements Exporter {
 
   /** consumeTraces produces one message per chunk (more when a chunk is split) and resolves once all are acknowledged. */
   consumeTraces(batch: TraceBatch): Promise<void> {
-    return this._submit(this._cfg.topic, batch.chunks, this._inFlight !== undefined);
+    const watermarked = this._inFlight !== undefined;
+    return this._submit(this._cfg.topic, batch.chunks, watermarked, watermarked ? this._partitions : undefined);
   }
 
-  /** consumeLogs produces one message per log chunk to logs_topic, keyed by trace id (no key for traceId ''). */
+  /**
+   * consumeLogs produces one message per log chunk to logs_topic, keyed by trace id (no key for traceId ''),
+   * to the partition its trace's spans go to in the trace topic once both topics are known to have the same
+   * partition count (before, and when they differ, the producer's partitioner picks it).
+   */
   consumeLogs(batch: LogBatch): Promise<void> {
-    return this._submit(this._cfg.logs_topic, batch.chunks);
+    this._checkCoPartitioning();
+    const co = this._coPartition;
+    return this._submit(this._cfg.logs_topic, batch.chunks, false, co?.ok ? co.partitions : undefined);
   }
 
   /**
@@ -165,31 +183,32 @@ export class KafkaExporter implements Exporter {
     const failing = this._status.health();
     if (failing) return failing;
     const inflight = this._batcher.inflightBytes;
+    const co = this._coPartition?.ok === false ? `; ${this._coPartition.detail}` : '';
     return {
       ready: true,
-      degraded: inflight > 0.8 * this._cfg.max_inflight_bytes,
-      detail: `${inflight} bytes in flight to ${this._cfg.topic}`,
+      degraded: inflight > 0.8 * this._cfg.max_inflight_bytes || co !== '',
+      detail: `${inflight} bytes in flight to ${this._cfg.topic}${co}`,
     };
   }
 
   /**
-   * _submit produces the chunks to `topic`, stamped with their accept time; `watermarked` ones are also
-   * written to the partition computed here (when the partition count is known) and counted in flight.
+   * _submit produces the chunks to `topic`, stamped with their accept time; with `partitions` (a partition
+   * count) keyed ones are written to the partition computed here; `watermarked` ones are counted in flight.
    */
   private _submit(
     topic: string,
     chunks: readonly { traceId: string; data: Uint8Array }[],
-    watermarked = false,
+    watermarked: boolean,
+    partitions: number | undefined,
   ): Promise<void> {
     if (!this._batcher || this._closed) return Promise.reject(new ShutdownError(this._settings.id));
     const messages: OutMessage[] = [];
     const headers = currentTraceHeaders();
     const acceptedAt = this._acceptClock.now();
-    const n = this._partitions;
     try {
       for (const chunk of chunks) {
         const key = chunk.traceId === '' ? null : Buffer.from(chunk.traceId, 'latin1');
-        const partition = watermarked && key && n !== undefined ? this._partitionOf(key, n) : undefined;
+        const partition = key && partitions !== undefined ? this._partitionOf(key, partitions) : undefined;
         const common = { topic, key, headers, acceptedAt, partition, watermarked };
         if (chunk.data.length <= this._valueLimit) {
           messages.push({ ...common, value: asBuffer(chunk.data) });
@@ -249,8 +268,16 @@ export class KafkaExporter implements Exporter {
     if (t) return t;
     const state = { ready: !this._cfg.create_topics, promise: Promise.resolve() };
     if (this._cfg.create_topics) {
-      const spec = { topic, partitions: this._cfg.partitions, replicationFactor: this._cfg.replication_factor };
+      // logs_topic is created with the trace topic's partition count (co-partitioned), once that one is there.
+      const logs = topic === this._cfg.logs_topic && topic !== this._cfg.topic;
+      const spec = {
+        topic,
+        partitions: this._cfg.partitions,
+        replicationFactor: this._cfg.replication_factor,
+        partitionsLike: logs ? this._cfg.topic : undefined,
+      };
       const attempt = async (): Promise<void> => {
+        if (logs) await this._topic(this._cfg.topic).promise;
         try {
           const [found] = await ensureTopics(this._kafka as Kafka, this._logger, [spec], this._cfg.produce_timeout);
           if (topic === this._cfg.topic && found.partitions > 0) this._partitions = found.partitions;
@@ -274,6 +301,30 @@ export class KafkaExporter implements Exporter {
     t = state;
     this._topics.set(topic, t);
     return t;
+  }
+
+  /**
+   * _checkCoPartitioning compares, once both topics are there, the partition counts of topic and logs_topic;
+   * a difference is logged (warning) and shown in health. A failed check is made again at the next logs call.
+   */
+  private _checkCoPartitioning(): void {
+    if (this._coPartitionCheck || this._closed || !this._kafka) return;
+    const { topic, logs_topic: logs } = this._cfg;
+    if (topic === logs) return;
+    this._coPartitionCheck = (async () => {
+      await Promise.all([this._topic(topic).promise, this._topic(logs).promise]);
+      if (this._closed) return;
+      const verdict = coPartitionVerdict(
+        await topicPartitionCounts(this._kafka as Kafka, [topic, logs]),
+        [topic],
+        logs,
+      );
+      this._coPartition = verdict;
+      if (!verdict.ok) this._logger.warn({ topic, logs_topic: logs }, verdict.detail);
+    })().catch((err: unknown) => {
+      this._coPartitionCheck = undefined;
+      this._logger.debug({ err, topic, logs_topic: logs }, 'partition counts not compared yet (next logs call)');
+    });
   }
 
   /**

@@ -18,8 +18,14 @@
 //
 // Watermark records (pipeline/sdk/kafka/event-time.ts) move the partition's event-time clock, which every
 // trace chunk carries along with its record's timestamp, and are settled at once; they are never delivered.
+// Log chunks carry no clock: a trace's decision_wait runs on the clock of its spans' partition.
+//
+// Partitions are assigned by the co-partitioned assigner (assigner.ts): partition N of the traces topic and
+// of logs_topic go to the same member, so a trace's logs reach the sampler that decides it. When the topics'
+// partition counts differ, or the group fell back to kafkajs's round robin (a member without the assigner),
+// the receiver says so in its health (degraded) and log.
 
-import { Kafka, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { Kafka, PartitionAssigners, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
@@ -28,6 +34,7 @@ import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/clien
 import { KafkaErrorCode, KafkaPermanentError } from '../../pipeline/sdk/kafka/errors';
 import { DeadLetterWriter } from '../../pipeline/sdk/kafka/dead-letter';
 import { ensureTopics } from '../../pipeline/sdk/kafka/topics';
+import { coPartitionVerdict, topicPartitionCounts } from '../../pipeline/sdk/kafka/co-partition';
 import { PartitionClock, readWatermark } from '../../pipeline/sdk/kafka/event-time';
 import { retry } from '../../pipeline/sdk/retry';
 import {
@@ -38,6 +45,7 @@ import {
   type OtlpSignal,
 } from '../../pipeline/sdk/otlp';
 import type { KafkaReceiverConfig } from './config';
+import { coLocationGaps, coPartitionedAssigner, CO_PARTITIONED_ASSIGNER, type TopicAssignment } from './assigner';
 import { Dispatcher, type DeliveryEntry } from './dispatcher';
 import { KafkaReceiverMetrics, type SkipReason } from './metrics';
 import { PartitionState, partitionKey } from './partition';
@@ -154,6 +162,10 @@ export class KafkaReceiver implements Receiver {
   private _stopping = false;
   private readonly _stop = new AbortController();
   private _lastError?: string;
+  /** Why the logs topic is not read co-partitioned with the traces topic (undefined: it is, or no logs topic). */
+  private _coPartitionIssue?: string;
+  /** Why the last assignment did not co-locate the logs partitions with their trace partitions. */
+  private _coLocationIssue?: string;
   readonly shutdown: () => Promise<void>;
 
   constructor(
@@ -218,10 +230,13 @@ export class KafkaReceiver implements Receiver {
       unsettled += p.watermark.unsettledCount;
       if (p.paused) paused++;
     }
+    const coPartition = this._coPartitionIssue ?? this._coLocationIssue;
     return {
       ready: true,
-      degraded: paused > 0,
-      detail: `group ${this._cfg.group}: ${this._parts.size} partitions, ${paused} paused, ${unsettled} unsettled messages`,
+      degraded: paused > 0 || coPartition !== undefined,
+      detail:
+        `group ${this._cfg.group}: ${this._parts.size} partitions, ${paused} paused, ${unsettled} unsettled messages` +
+        (coPartition !== undefined ? `; ${coPartition}` : ''),
     };
   }
 
@@ -232,10 +247,18 @@ export class KafkaReceiver implements Receiver {
       try {
         if (cfg.create_topics) {
           const { partitions, replication_factor: replicationFactor } = cfg;
-          const specs = topics.map((topic) => ({ topic, partitions, replicationFactor }));
+          // The logs topic is created like the (first) traces topic, and the other way round.
+          const like = (topic: string): string | undefined =>
+            cfg.logs_topic === '' || cfg.topic.length === 0
+              ? undefined
+              : topic === cfg.logs_topic
+                ? cfg.topic[0]
+                : cfg.logs_topic;
+          const specs = topics.map((topic) => ({ topic, partitions, replicationFactor, partitionsLike: like(topic) }));
           await ensureTopics(this._kafka as Kafka, this._logger, specs, 30_000);
         }
         if (this._stopping) return;
+        await this._checkCoPartitioning();
         const consumer = this._newConsumer(host);
         this._consumer = consumer;
         await consumer.connect();
@@ -273,9 +296,18 @@ export class KafkaReceiver implements Receiver {
       maxWaitTimeInMs: cfg.fetch_max_wait,
       minBytes: cfg.fetch_min_bytes,
       allowAutoTopicCreation: false,
+      partitionAssigners: [
+        coPartitionedAssigner({
+          coPartitioned: this._coPartitioned(),
+          owned: () => this._owned(),
+          logger: this._logger,
+        }),
+        PartitionAssigners.roundRobin,
+      ],
     });
     const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;
     consumer.on(GROUP_JOIN, (e) => this._onJoin(consumer, e.payload.memberAssignment));
+    consumer.on(GROUP_JOIN, (e) => this._checkCoLocation(e.payload.groupProtocol, e.payload.memberAssignment));
     consumer.on(REBALANCING, () => {
       this._joined = false;
       // Last chance to commit for partitions that may move (the old generation is still accepted).
@@ -336,6 +368,55 @@ export class KafkaReceiver implements Receiver {
       { group: this._cfg.group, partitions: this._parts.size, generation_joins: this._joins },
       'joined Kafka consumer group',
     );
+  }
+
+  /** _coPartitioned is the co-partitioned topic set (the traces topics and logs_topic), when there is one. */
+  private _coPartitioned(): string[][] {
+    const { topic, logs_topic: logs } = this._cfg;
+    return logs !== '' && topic.length > 0 ? [[...topic, logs]] : [];
+  }
+
+  /** _owned is the assignment last received (its partitions' clocks are kept across a consumer restart). */
+  private _owned(): TopicAssignment {
+    const owned: TopicAssignment = {};
+    for (const key of this._clocks.keys()) {
+      const at = key.lastIndexOf('\u0000');
+      (owned[key.slice(0, at)] ??= []).push(Number(key.slice(at + 1)));
+    }
+    return owned;
+  }
+
+  /** _checkCoPartitioning compares the partition counts of the traces topics and logs_topic (once per start). */
+  private async _checkCoPartitioning(): Promise<void> {
+    const [set] = this._coPartitioned();
+    if (!set) return;
+    let counts: Map<string, number>;
+    try {
+      counts = await topicPartitionCounts(this._kafka as Kafka, set);
+    } catch (err) {
+      // Not fatal: the consumer's own start reports an unreachable cluster; the assignment is checked at join.
+      this._logger.debug({ err: errorMessage(err), topics: set }, 'partition counts not read');
+      return;
+    }
+    const verdict = coPartitionVerdict(counts, set.slice(0, -1), set[set.length - 1]);
+    this._coPartitionIssue = verdict.ok ? undefined : verdict.detail;
+    if (!verdict.ok) this._logger.warn({ topics: set }, verdict.detail);
+  }
+
+  /** _checkCoLocation tells (health, log) when a new assignment holds logs partitions apart from their traces. */
+  private _checkCoLocation(protocol: string, assignment: TopicAssignment): void {
+    const [set] = this._coPartitioned();
+    if (!set || this._coPartitionIssue !== undefined) return;
+    const gaps = coLocationGaps(assignment, set);
+    const was = this._coLocationIssue;
+    this._coLocationIssue =
+      gaps.length === 0
+        ? undefined
+        : `assignment not co-partitioned (group protocol ${protocol}` +
+          `${protocol === CO_PARTITIONED_ASSIGNER ? '' : ': a member runs without the co-partitioned assigner'}): ` +
+          `${gaps.slice(0, 8).join(', ')}${gaps.length > 8 ? ', ...' : ''} without their other topic's partition`;
+    if (this._coLocationIssue !== undefined) this._logger.warn({ group: this._cfg.group }, this._coLocationIssue);
+    else if (was !== undefined) this._logger.info({ group: this._cfg.group }, 'assignment co-partitioned again');
   }
 
   private _revoke(consumer: Consumer | undefined, part: PartitionState): void {

@@ -1,6 +1,8 @@
 // Topic creation: the Kafka receiver and exporter and the dead-letter writer create the topics they use when
 // missing, with the configured partition count and replication factor, and tolerate topics that already
 // exist (another instance, or an operator, created them first); or, told not to create them, check they exist.
+// A topic co-partitioned with another (a logs topic with its traces topic) is created with the partition count
+// of that other topic when it already exists, so that both keep the same count.
 
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -10,6 +12,11 @@ export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /**
+   * A topic this one is co-partitioned with: when this one is missing and that one exists, this one is created
+   * with that one's partition count instead of `partitions`.
+   */
+  readonly partitionsLike?: string;
 }
 
 /** TopicState says what ensureTopics found or did for one topic. */
@@ -26,7 +33,8 @@ export interface TopicState {
  * ensureTopics creates the missing topics of `specs` and returns each topic's partition count. A topic that
  * already exists is left as it is (a warning is logged when it has a different partition count than
  * configured: the trace-id-to-partition mapping follows the real count; and when it has fewer replicas than
- * the configured replication factor). Errors are thrown as kafkajs raised them (the caller retries).
+ * the configured replication factor). A missing topic whose `partitionsLike` topic exists is created with that
+ * topic's partition count. Errors are thrown as kafkajs raised them (the caller retries).
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -41,12 +49,19 @@ export async function ensureTopics(
   try {
     const existing = new Set(await admin.listTopics());
     const missing = unique.filter((s) => !existing.has(s.topic));
+    const likes = [...new Set(missing.map((s) => s.partitionsLike ?? ''))].filter((t) => existing.has(t));
+    const likeCounts = new Map<string, number>();
+    if (likes.length > 0) {
+      const md = await admin.fetchTopicMetadata({ topics: likes });
+      for (const t of md.topics) if (t.partitions.length > 0) likeCounts.set(t.name, t.partitions.length);
+    }
+    const countOf = (s: TopicSpec): number => likeCounts.get(s.partitionsLike ?? '') ?? s.partitions;
     if (missing.length > 0) {
       // createTopics returns false when every topic already existed (a concurrent creator won the race).
       await admin.createTopics({
         topics: missing.map((s) => ({
           topic: s.topic,
-          numPartitions: s.partitions,
+          numPartitions: countOf(s),
           replicationFactor: s.replicationFactor,
         })),
         waitForLeaders: true,
@@ -62,9 +77,13 @@ export async function ensureTopics(
       const counts = (md?.partitions ?? []).map((p) => (p.replicas as number[] | undefined)?.length ?? 0);
       const rf = counts.length > 0 ? Math.min(...counts) : 0;
       const created = missing.includes(s);
-      if (created)
-        logger.info({ topic: s.topic, partitions, replication_factor: s.replicationFactor }, 'created Kafka topic');
-      else if (partitions !== s.partitions) {
+      if (created) {
+        const like = likeCounts.has(s.partitionsLike ?? '') ? { partitions_like: s.partitionsLike } : {};
+        logger.info(
+          { topic: s.topic, partitions, replication_factor: s.replicationFactor, ...like },
+          'created Kafka topic',
+        );
+      } else if (partitions !== s.partitions) {
         logger.warn(
           { topic: s.topic, partitions, configured: s.partitions },
           'Kafka topic exists with a different partition count than configured; using it as it is',

@@ -71,6 +71,17 @@ describe('kafka receiver: watermark records', () => {
     expect(batch.entries).to.have.length(1);
     expect(part.clock.watermark(0)).to.equal(undefined);
   });
+
+  it('log chunks carry no clock: logs partitions stay out of the event time', () => {
+    const part = new PartitionState('logs', 2, 'logs', new PartitionClock(30_000));
+    const id = traceIdOf(9);
+    const value = Buffer.from(logsRequest([id], 2));
+    const batch = collectBatch(part, [consumed(0, { key: Buffer.from(id), value, timestamp: '1500' })], false, 0);
+    expect(batch.entries).to.have.length(1);
+    const chunk = batch.entries[0].logs?.[0];
+    expect(chunk?.traceId).to.equal(id);
+    expect(chunk && 'eventTime' in chunk).to.equal(false);
+  });
 });
 
 describe('kafka receiver: messages to chunks', () => {

@@ -65,3 +65,41 @@ describe('ensureTopics: replication factor', () => {
     expect(lines.join('')).to.include('fewer replicas than the configured replication_factor');
   });
 });
+
+describe('ensureTopics: co-partitioned topics', () => {
+  it('creates a missing topic with the partition count of the existing topic it is co-partitioned with', async () => {
+    const created: Created[] = [];
+    const existing = new Map([['spans', [[1], [1], [1], [1], [1]]]]);
+    const out = await ensureTopics(
+      fakeKafka(existing, created),
+      pino({ level: 'silent' }),
+      [
+        { topic: 'spans', partitions: 8, replicationFactor: 1, partitionsLike: 'logs' },
+        { topic: 'logs', partitions: 8, replicationFactor: 1, partitionsLike: 'spans' },
+      ],
+      1000,
+    );
+    expect(created).to.deep.equal([{ topic: 'logs', numPartitions: 5, replicationFactor: 1 }]);
+    expect(out.map((t) => [t.topic, t.partitions])).to.deep.equal([
+      ['spans', 5],
+      ['logs', 5],
+    ]);
+  });
+
+  it('creates both with the configured count when neither exists', async () => {
+    const created: Created[] = [];
+    await ensureTopics(
+      fakeKafka(new Map(), created),
+      pino({ level: 'silent' }),
+      [
+        { topic: 'spans', partitions: 6, replicationFactor: 1, partitionsLike: 'logs' },
+        { topic: 'logs', partitions: 6, replicationFactor: 1, partitionsLike: 'spans' },
+      ],
+      1000,
+    );
+    expect(created.map((c) => [c.topic, c.numPartitions])).to.deep.equal([
+      ['spans', 6],
+      ['logs', 6],
+    ]);
+  });
+});

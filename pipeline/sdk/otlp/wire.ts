@@ -166,7 +166,8 @@ let wordsBase = 0;
 /**
  * asciiEnd returns the index of the first byte >= 0x80 in buf[start, end), or `end` when there is none.
  * The aligned middle is read as pairs of 32-bit words (any byte >= 0x80 sets a bit of 0x80808080), the
- * ends byte by byte; a view of the buffer's words is kept for the next call on the same buffer.
+ * ends byte by byte; a view of the buffer's words is kept for the next call on the same buffer (so the
+ * last buffer scanned stays referenced until another one is).
  */
 export function asciiEnd(buf: Uint8Array, start: number, end: number): number {
   if (buf !== wordsOf) {

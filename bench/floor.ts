@@ -15,11 +15,12 @@
 //         pace they were exported.
 //   grpc  ours' ingest tier alone over OTLP/gRPC with prod spans at the same rate, and a bare node:http2
 //         server answering the same gRPC calls (empty response, grpc-status 0).
-// CPU = utime + stime of the process under test (/proc) over the load window, per million spans accepted;
-// (this machine's VM exposes no hardware counters, so no instruction counts). --cpu-prof adds one profiled
-// run of ours per phase and splits each tier's CPU into stages by the profile's samples (innermost frame
-// that belongs to a stage). --app-b DIR: A/B of our own code instead of floors: DIR holds bin/ and dist/
-// of the B build; A is this checkout's dist/. --flags-b "FLAGS": the same with node flags for B. Medians over rounds, spread = min-max.
+// CPU = utime + stime of the process under test (/proc) over the load window, per million spans accepted
+// (the benchmark machine's VM exposes no hardware counters, so no instruction counts). --cpu-prof adds one
+// profiled run of ours per phase and splits each tier's CPU into stages by the profile's samples (innermost
+// frame that belongs to a stage). --app-b DIR: A/B of our own code instead of floors: DIR holds bin/ and
+// dist/ of the B build; A is this checkout's dist/. --flags-b "FLAGS": the same with node flags for B.
+// Medians over rounds, spread = min-max.
 // Artifacts go to .scratch/bench/floor-<session>/.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -433,9 +434,8 @@ async function runOurs(
         cpu.reduce((a, b) => a + b, 0),
         lg.acceptedSpans,
       );
-      log(
-        `  ${label} ${phase}: ${sys.procs.map((p, i) => `${p.role} ${((cpu[i] / lg.acceptedSpans) * 1e6).toFixed(1)}`).join(', ')} CPU-s/M`,
-      );
+      const perM = (i: number) => ((cpu[i] / lg.acceptedSpans) * 1e6).toFixed(1);
+      log(`  ${label} ${phase}: ${sys.procs.map((p, i) => `${p.role} ${perM(i)}`).join(', ')} CPU-s/M`);
     }
     if (phase === 'e2e') await sleep(3000); // the sampler decides the last traces (root_settle_delay 2 s)
     await sys.stop();
@@ -518,9 +518,8 @@ async function floorsE2e(ctx: Ctx, ours: { topic: string; spans: number; request
   const f = mf.stop();
   add(ctx.rows, 'floor|e2e|produce', p[0], ours.spans);
   add(ctx.rows, 'floor|e2e|fetch', f[0], ours.spans);
-  log(
-    `  floor produce ${((p[0] / ours.spans) * 1e6).toFixed(2)}, fetch ${((f[0] / ours.spans) * 1e6).toFixed(2)} CPU-s/M (${total} messages, ${perSend} per send)`,
-  );
+  const perM = (cpuS: number) => ((cpuS / ours.spans) * 1e6).toFixed(2);
+  log(`  floor produce ${perM(p[0])}, fetch ${perM(f[0])} CPU-s/M (${total} messages, ${perSend} per send)`);
   await wp.stop();
   await wf.stop();
   await ctx.kafka.cleanup([to], []);
@@ -661,7 +660,8 @@ function parseOpts(argv: string[]): Opts {
 
 async function main(): Promise<void> {
   const opts = parseOpts(process.argv.slice(2));
-  const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const session = `${stamp}-${process.pid}`;
   const dir = path.join(REPO, '.scratch', 'bench', `floor-${session}`);
   fs.mkdirSync(dir, { recursive: true });
   const kafka = new BenchKafka();

@@ -828,7 +828,8 @@ function scaleTable(results: RunResult[]): string {
   const lines = [
     '',
     '== cost model (e2e, one process per tier, small spans; medians over rounds)',
-    '| offered spans/s | system | accepted spans/s | cores (steady) | CPU-s per M spans | peak RSS, MB | sent -> in Jaeger p99, s | runs ok |',
+    '| offered spans/s | system | accepted spans/s | cores (steady) | CPU-s per M spans | peak RSS, MB ' +
+      '| sent -> in Jaeger p99, s | runs ok |',
     '|---|---|---|---|---|---|---|---|',
   ];
   const med = (xs: number[]) => {
@@ -842,9 +843,11 @@ function scaleTable(results: RunResult[]): string {
       const all = results.filter((r) => r.caseId === id && r.system === system);
       const cpu = med(rs.map((r) => r.cpuSPerMSpans));
       const rate = med(rs.map((r) => r.spansPerS));
-      lines.push(
-        `| ${id.replace('scale/', '')} | ${system} | ${fmt(rate, 0)} | ${fmt(cpu !== undefined && rate !== undefined ? (cpu * rate) / 1e6 : undefined, 2)} | ${fmt(cpu, 1)} | ${fmt(med(rs.map((r) => r.peakRssMB)), 0)} | ${fmt(med(rs.map((r) => r.e2eLagP99S ?? NaN)), 2)} | ${rs.length}/${all.length} |`,
-      );
+      const cores = cpu !== undefined && rate !== undefined ? (cpu * rate) / 1e6 : undefined;
+      const rss = med(rs.map((r) => r.peakRssMB));
+      const lag = med(rs.map((r) => r.e2eLagP99S ?? NaN));
+      const cells = [id.replace('scale/', ''), system, fmt(rate, 0), fmt(cores, 2), fmt(cpu, 1), fmt(rss, 0)];
+      lines.push(`| ${cells.join(' | ')} | ${fmt(lag, 2)} | ${rs.length}/${all.length} |`);
     }
   }
   return lines.join('\n') + '\n';

@@ -4,6 +4,7 @@
 //
 //   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
 //                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts] [--ab-flags FLAGS]
+//                        [--scale RATE,RATE,...]
 //
 // Scenarios (each for ours and for the peer):
 //   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
@@ -14,6 +15,8 @@
 // --ab PRELOAD.ts: A/B of our own code instead of ours/peer: the peer's slot runs ours with
 //             `node --require PRELOAD.ts` (a module that swaps in the change to measure), same alternation.
 // --ab-flags "FLAGS": the same with extra node flags for the B side (e.g. "--max-semi-space-size=8").
+// --scale 2000,5000,10000,20000: the cost model instead of the cases: the end-to-end case once per offered
+//             rate (10 s each) for both systems, and a table of cores, CPU per span, peak RSS and lag per rate.
 // Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
 // Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
 // rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.
@@ -669,6 +672,8 @@ interface Cli {
   seed: number;
   ab?: string;
   abFlags?: string;
+  /** Offered rates (spans/s) of the cost-model scenario: one e2e run per rate and system. */
+  scale?: number[];
 }
 
 function parseCli(argv: string[]): Cli {
@@ -691,6 +696,11 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--seed') cli.seed = Number(val());
     else if (a === '--ab') cli.ab = val();
     else if (a === '--ab-flags') cli.abFlags = val();
+    else if (a === '--scale')
+      cli.scale = val()
+        .split(',')
+        .map((x) => Number(x.trim()))
+        .filter((x) => x > 0);
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         fs
@@ -793,6 +803,56 @@ function bundlePreload(file: string, dir: string): string {
   return out;
 }
 
+/**
+ * scaleCases is the cost-model scenario: the end-to-end case (one process per tier, small spans over
+ * OTLP/HTTP) once per offered rate, 10 s each (short points: the figures carry start-up more than the
+ * 30 s case, the same for both systems).
+ */
+function scaleCases(rates: number[], rounds: number): CaseDef[] {
+  return rates.map((rate) => ({
+    id: `scale/${rate}`,
+    scenario: 'e2e',
+    profile: 'small',
+    transport: 'http',
+    spans: 0,
+    seconds: 10,
+    rate,
+    concurrency: Math.max(8, Math.ceil(rate / 2500)),
+    rounds,
+  }));
+}
+
+/** scaleTable is the cost model's table: per rate and system, cores, CPU per span, peak RSS, decision lag. */
+function scaleTable(results: RunResult[]): string {
+  const fmt = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+  const lines = [
+    '',
+    '== cost model (e2e, one process per tier, small spans; medians over rounds)',
+    '| offered spans/s | system | accepted spans/s | cores (steady) | CPU-s per M spans | peak RSS, MB ' +
+      '| sent -> in Jaeger p99, s | runs ok |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const med = (xs: number[]) => {
+    const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    return v.length === 0 ? undefined : v[Math.floor((v.length - 1) / 2)];
+  };
+  const ids = [...new Set(results.map((r) => r.caseId))];
+  for (const id of ids) {
+    for (const system of ['ours', 'peer'] as const) {
+      const rs = results.filter((r) => r.caseId === id && r.system === system && r.ok);
+      const all = results.filter((r) => r.caseId === id && r.system === system);
+      const cpu = med(rs.map((r) => r.cpuSPerMSpans));
+      const rate = med(rs.map((r) => r.spansPerS));
+      const cores = cpu !== undefined && rate !== undefined ? (cpu * rate) / 1e6 : undefined;
+      const rss = med(rs.map((r) => r.peakRssMB));
+      const lag = med(rs.map((r) => r.e2eLagP99S ?? NaN));
+      const cells = [id.replace('scale/', ''), system, fmt(rate, 0), fmt(cores, 2), fmt(cpu, 1), fmt(rss, 0)];
+      lines.push(`| ${cells.join(' | ')} | ${fmt(lag, 2)} | ${rs.length}/${all.length} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** autoRate is half the slowest saturation rate measured so far for a profile (both systems), rounded down to 500. */
 function autoRate(results: RunResult[], profile: Profile): number | undefined {
   const rates = results
@@ -808,7 +868,9 @@ async function main(): Promise<void> {
   const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
   const dir = path.join(REPO, '.scratch', 'bench', session);
   fs.mkdirSync(dir, { recursive: true });
-  let cases = (cli.quick ? QUICK : FULL).map((c) => ({ ...c, rounds: cli.rounds ?? c.rounds }));
+  let cases = cli.scale
+    ? scaleCases(cli.scale, cli.rounds ?? 1)
+    : (cli.quick ? QUICK : FULL).map((c) => ({ ...c, rounds: cli.rounds ?? c.rounds }));
   if (cli.only) cases = cases.filter((c) => c.id.includes(cli.only!));
   if (cases.length === 0) throw new Error(`no case matches --only ${cli.only}`);
   await preflight(cases.some((c) => c.scenario === 'e2e'));
@@ -919,12 +981,12 @@ async function main(): Promise<void> {
           : undefined,
     };
     fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
-    const table = renderTable(sessionData);
+    const table = renderTable(sessionData) + (cli.scale ? scaleTable(ctx.results) : '');
     if (cli.json) {
       process.stderr.write(table);
       process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
     } else process.stdout.write(table);
-    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags)) {
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags && !cli.scale)) {
       writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
       log('BENCHMARKS.md updated');
     }

@@ -23,12 +23,15 @@ let DIST = path.join(REPO, 'dist');
 /**
  * snapshotCollector copies bin/ and dist/ into `dir` and runs our collector from there for the whole
  * session, so a rebuild of dist/ by someone else mid-session cannot mix two builds in one comparison.
- * Returns the newest file time of the copied dist/.
+ * `from` is the checkout to copy (default this one; bench/floor.ts --app-b runs a second build); a
+ * snapshot already in `dir` is reused. Returns the newest file time of the copied dist/.
  */
-export function snapshotCollector(dir: string): Date {
+export function snapshotCollector(dir: string, from: string = REPO): Date {
   const app = path.join(dir, 'app');
-  fs.cpSync(path.join(REPO, 'dist'), path.join(app, 'dist'), { recursive: true, preserveTimestamps: true });
-  fs.cpSync(path.join(REPO, 'bin'), path.join(app, 'bin'), { recursive: true });
+  if (!fs.existsSync(path.join(app, 'dist'))) {
+    fs.cpSync(path.join(from, 'dist'), path.join(app, 'dist'), { recursive: true, preserveTimestamps: true });
+    fs.cpSync(path.join(from, 'bin'), path.join(app, 'bin'), { recursive: true });
+  }
   BIN = path.join(app, 'bin', 'tusk-collector.js');
   DIST = path.join(app, 'dist');
   let newest = 0;

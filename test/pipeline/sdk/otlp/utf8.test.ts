@@ -1,11 +1,12 @@
 // UTF-8 of string fields in the hot-path split (scanner.ts, wire.ts): a span or log record with a string
 // that is not valid UTF-8 is rejected alone (partial success naming the field); a bad resource string
-// fails the request; the byte-level validator agrees with the native one.
+// fails the request; the byte-level validator agrees with the native one; the word-wise ASCII scan finds
+// the first non-ASCII byte at any offset and alignment.
 
 import { expect } from 'chai';
 import { isUtf8 } from 'node:buffer';
 import { encodeTraces, splitTracesByTraceId } from '../../../../pipeline/sdk/otlp';
-import { isUtf8Range } from '../../../../pipeline/sdk/otlp/wire';
+import { asciiEnd, isUtf8Range } from '../../../../pipeline/sdk/otlp/wire';
 
 const span = (traceId: string, name: string) => ({
   traceId,
@@ -90,6 +91,40 @@ describe('pipeline/sdk/otlp: UTF-8 of string fields', () => {
     const r = splitTracesByTraceId(request('héllo → 世界 😀', ['naïve']));
     expect(r.acceptedSpans).to.equal(1);
     expect(r.rejectedSpans).to.equal(0);
+  });
+
+  it('asciiEnd finds the first byte >= 0x80 at every offset, length and alignment', () => {
+    const backing = Buffer.alloc(96, 0x61);
+    for (let off = 0; off < 4; off++) {
+      const buf = backing.subarray(off, off + 80);
+      for (let start = 0; start < 8; start++) {
+        for (let end = start; end <= 80; end += 3) {
+          expect(asciiEnd(buf, start, end), `all ASCII ${off}/${start}/${end}`).to.equal(end);
+          for (let bad = start; bad < end; bad += 5) {
+            buf[bad] = 0x80 + (bad % 0x80);
+            expect(asciiEnd(buf, start, end), `${off}/${start}/${end}/${bad}`).to.equal(bad);
+            buf[bad] = 0x61;
+          }
+        }
+      }
+      // a byte >= 0x80 just outside the range is not seen
+      buf[40] = 0xff;
+      expect(asciiEnd(buf, 0, 40)).to.equal(40);
+      expect(asciiEnd(buf, 0, 41)).to.equal(40);
+      expect(asciiEnd(buf, 41, 80)).to.equal(80);
+      buf[40] = 0x61;
+    }
+  });
+
+  it('validates long strings with a non-ASCII byte late in them', () => {
+    const long = 'x'.repeat(45);
+    expect(splitTracesByTraceId(request('svc', [`${long}é${long}`])).acceptedSpans).to.equal(1);
+    const b = request('svc', [`${long}BADX`]);
+    b[b.indexOf('BADX')] = 0xff;
+    expect(splitTracesByTraceId(b).rejectReason).to.contain('Span.name');
+    const c = request(`${long}SVCX`, ['a']);
+    c[c.indexOf('SVCX')] = 0xe0;
+    expect(() => splitTracesByTraceId(c)).to.throw(/not valid UTF-8/);
   });
 
   it('isUtf8Range agrees with the native validator on edge sequences', () => {

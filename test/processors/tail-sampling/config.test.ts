@@ -8,7 +8,7 @@ import { ConfigError } from '../../../config/service/config-error';
 import { loadServiceConfig } from '../../../config/service/load';
 import { builtinFactories } from '../../../pipeline/runtime/registry';
 import { factory } from '../../../processors/tail-sampling/factory';
-import { configSchema } from '../../../processors/tail-sampling/config';
+import { configSchema, type TailSamplingConfig } from '../../../processors/tail-sampling/config';
 
 function issues(raw: unknown): { path: string; message: string; code: string }[] {
   const r = configSchema.safeParse(raw);
@@ -298,6 +298,32 @@ describe('tail_sampling config', () => {
         `${p}.tls.ca: unknown key "ca"; did you mean "ca_file"?`,
         `${p}.sentinel.sentinels: unknown key "sentinels"; did you mean "nodes"?`,
       ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("loads the README's Redis examples (one server, Cluster, Sentinel)", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../../processors/tail-sampling/README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Redis: one server, Redis Cluster or Sentinel'));
+    const code = /```\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '';
+    const examples = code.split('\n\n');
+    expect(examples).to.have.length(3);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-redis-readme-'));
+    try {
+      const kinds: string[] = [];
+      for (const [i, example] of examples.entries()) {
+        const file = path.join(dir, `ex${i}.tsk`);
+        const head =
+          '[receivers.otlp]\nhttp: { endpoint: "127.0.0.1:0" }\n[processors.tail_sampling]\nstate: "redis"\n';
+        const tail = '[exporters.debug]\n[pipelines.traces]\nreceivers: ["otlp"]\nprocessors: ["tail_sampling"]\n';
+        fs.writeFileSync(file, `${head}${example}\n${tail}exporters: ["debug"]\n`);
+        const env = { REDIS_PASSWORD: 'p', SENTINEL_PASSWORD: 's' };
+        const config = await loadServiceConfig(file, { registry: builtinFactories(), env });
+        const redis = (config.components.get('processors.tail_sampling')?.config as TailSamplingConfig).redis;
+        kinds.push(redis.sentinel ? 'sentinel' : redis.cluster_nodes ? 'cluster' : redis.url.split(':')[0]);
+      }
+      expect(kinds).to.deep.equal(['rediss', 'cluster', 'sentinel']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -356,7 +356,7 @@ const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|DEPTH_
 
 /**
  * describeRedisError renders a client error as one line that says what to fix: authentication failures
- * ("check username / password") and TLS failures ("check tls") are named as such; the cause a Redis Cluster
+ * ("check redis username / password", or the sentinel's) and TLS failures ("check redis tls") are named as such; the cause a Redis Cluster
  * client wraps (its last node error) is shown instead of its generic "Failed to refresh slots cache".
  */
 export function describeRedisError(err: unknown): string {
@@ -364,7 +364,10 @@ export function describeRedisError(err: unknown): string {
   const e = inner instanceof Error ? inner : err;
   const message = e instanceof Error ? e.message : String(e);
   const code = (e as { code?: unknown } | null)?.code;
-  if (AUTH_ERROR.test(message)) return `authentication failed: ${message} (check redis username / password)`;
+  if (AUTH_ERROR.test(message)) {
+    const which = /sentinel/i.test(message) ? 'redis sentinel username / password' : 'redis username / password';
+    return `authentication failed: ${message} (check ${which})`;
+  }
   if ((typeof code === 'string' && TLS_ERROR_CODE.test(code)) || /certificate|handshake|ssl|tls/i.test(message)) {
     return `TLS failed: ${message} (check redis tls)`;
   }

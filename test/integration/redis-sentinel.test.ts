@@ -13,6 +13,7 @@ import {
   PASSWORD,
   SecureRedisSet,
   SENTINEL_PASSWORD,
+  sleep,
   USER,
   waitFor,
 } from './redis-secure-helpers';
@@ -34,7 +35,7 @@ describe('integration: Redis Sentinel with TLS and passwords', function () {
     await set?.stopAll();
   });
 
-  const make = async (): Promise<RedisSamplingState> => {
+  const make = async (sentinelPassword = SENTINEL_PASSWORD, logger = captureLogger().logger) => {
     const s = new RedisSamplingState({
       username: USER,
       password: PASSWORD,
@@ -42,11 +43,11 @@ describe('integration: Redis Sentinel with TLS and passwords', function () {
       sentinel: {
         master_name: MASTER_NAME,
         nodes: group.sentinels.map((p) => `127.0.0.1:${p}`),
-        password: SENTINEL_PASSWORD,
+        password: sentinelPassword,
       },
       keyPrefix: prefix,
       syncIntervalMs: 200,
-      logger: captureLogger().logger,
+      logger,
     });
     open.push(s);
     await s.start();
@@ -132,5 +133,17 @@ describe('integration: Redis Sentinel with TLS and passwords', function () {
       `      sentinel: SENTINEL FAILOVER ${group.master} -> ${group.replica} (${e1} failed requests), ` +
         `kill -9 ${group.replica} -> ${group.master} (${e2} failed requests); 400 ledger writes read back`,
     );
+  });
+
+  it("a wrong sentinel password: one clear error line naming the sentinels' password, health says why", async () => {
+    const { logger, lines } = captureLogger();
+    const s = await make('not-the-sentinel-password', logger);
+    await sleep(2500); // several rounds over the 3 sentinels
+    expect(s.health()).to.include({ ready: true, degraded: true });
+    expect(s.health().detail).to.match(/authentication failed: .*\(check redis sentinel username \/ password\)/);
+    const errors = lines.filter((l) => l.level >= 50).map((l) => l.msg);
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/^sampling state: redis authentication failed: .*WRONGPASS/);
+    expect(JSON.stringify(lines)).to.not.contain('not-the-sentinel-password');
   });
 });

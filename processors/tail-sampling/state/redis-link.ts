@@ -273,7 +273,7 @@ export class RedisLink {
   readonly target: string;
   private _client: Client | undefined;
   private _lastError: string | undefined;
-  /** The configuration problem (authentication, TLS) logged since the last time Redis was ready. */
+  /** The kind of configuration problem ("authentication", "TLS") logged since Redis was last ready. */
   private _reported: string | undefined;
   private _downSince: number | undefined = Date.now();
   private readonly _metrics: LinkMetrics | undefined;
@@ -427,8 +427,9 @@ export class RedisLink {
     const text = describeRedisError(err);
     this._lastError = text;
     if (!this.isUp()) this._markDown(text);
-    if (/^(authentication|TLS) failed/.test(text) && this._reported !== text) {
-      this._reported = text;
+    const kind = /^(authentication|TLS) failed/.exec(text)?.[1];
+    if (kind !== undefined && this._reported !== kind) {
+      this._reported = kind;
       this._o.logger?.error(
         { redis: this.target },
         `sampling state: redis ${text}; deciding from local state, retrying`,

@@ -250,6 +250,12 @@ describe('pipeline/sdk/redis-client', () => {
     const clusterErr = Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: wrong });
     expect(describeRedisError(clusterErr)).to.match(/^authentication failed: WRONGPASS/);
     expect(describeRedisError(new Error('NOAUTH Authentication required.'))).to.match(/^authentication failed/);
+    const sentinel = new Error(
+      'All sentinels are unreachable. Retrying from scratch after 400ms. Last error: WRONGPASS x',
+    );
+    expect(describeRedisError(sentinel)).to.match(
+      /^authentication failed: .*\(check redis sentinel username \/ password\)$/,
+    );
     const cert = Object.assign(new Error('unable to verify the first certificate'), {
       code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     });

@@ -114,9 +114,10 @@ function checkPasswordOnce(c: { password?: string; password_file?: string }, ctx
 
 /**
  * checkRedisConnection adds an issue for each contradiction in a parsed `redis` section: `sentinel` with
- * `cluster_nodes`; a url that is not redis:// or rediss://; credentials both in the url and in
- * username / password; rediss:// with `tls { enabled: false }`; and, with `cluster_nodes` or `sentinel`, a
- * url carrying credentials or rediss:// (it is not used there, so they would be silently lost).
+ * `cluster_nodes`; a url that is not redis:// or rediss://; the user or the password both in the url and
+ * in `username` / `password` (`password_file`); rediss:// with `tls { enabled: false }`; and, with
+ * `cluster_nodes` or `sentinel`, a url carrying credentials or rediss:// (it is not used there, so they
+ * would be silently lost).
  */
 export function checkRedisConnection(c: RedisConnectionConfig, ctx: z.RefinementCtx): void {
   checkPasswordOnce(c, ctx);
@@ -149,12 +150,13 @@ export function checkRedisConnection(c: RedisConnectionConfig, ctx: z.Refinement
         (u.tls ? ' and tls {}' : '') +
         ' instead',
     });
-  } else if (hasUrlCreds && (c.username !== undefined || c.password !== undefined || c.password_file !== undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['password'],
-      message: 'credentials are set twice (in url and in username / password): keep one',
-    });
+  } else {
+    if (u.username !== '' && c.username !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'the user is set twice (in url and username)' });
+    if (u.password !== '' && (c.password !== undefined || c.password_file !== undefined)) {
+      const key = c.password !== undefined ? 'password' : 'password_file';
+      ctx.addIssue({ code: 'custom', path: [key], message: `the password is set twice (in url and ${key})` });
+    }
   }
   if (mode === undefined && u.tls && c.tls?.enabled === false) {
     ctx.addIssue({
@@ -356,8 +358,9 @@ const TLS_ERROR_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|DEPTH_
 
 /**
  * describeRedisError renders a client error as one line that says what to fix: authentication failures
- * ("check redis username / password", or the sentinel's) and TLS failures ("check redis tls") are named as such; the cause a Redis Cluster
- * client wraps (its last node error) is shown instead of its generic "Failed to refresh slots cache".
+ * ("check redis username / password", or the sentinel's) and TLS failures ("check redis tls") are named as
+ * such; the cause a Redis Cluster client wraps (its last node error) is shown instead of its generic "Failed
+ * to refresh slots cache".
  */
 export function describeRedisError(err: unknown): string {
   const inner = (err as { lastNodeError?: unknown } | null)?.lastNodeError;

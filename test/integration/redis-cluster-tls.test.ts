@@ -1,8 +1,11 @@
 // The sampling state and the replica announcement on a real Redis Cluster that requires TLS and an ACL
 // user with a password: 3 private masters started by the test, certificates made at test time. The state
-// syncs and reads the ledger through it; a wrong password is one clear log line and the health says so.
+// syncs and reads the ledger through it; a wrong password is one clear log line and the health says so. Also
+// one TLS server reached by a rediss:// URL with the password in a file.
 
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ReplicaRegistry } from '../../pipeline/runtime/replicas';
 import { RedisSamplingState } from '../../processors/tail-sampling/state';
 import { captureLogger, PASSWORD, SecureRedisSet, sleep, USER, waitFor } from './redis-secure-helpers';
@@ -109,5 +112,26 @@ describe('integration: Redis Cluster with TLS and an ACL user', function () {
     expect(errors[0].msg).to.match(/^sampling state: redis authentication failed: WRONGPASS /);
     expect(errors[0].msg).to.match(/\(check redis username \/ password\); deciding from local state, retrying$/);
     expect(JSON.stringify(lines)).to.not.contain('not-the-password');
+  });
+
+  it('one TLS server too: a rediss:// URL with the ACL user, the password from a file, the CA from tls', async () => {
+    const port = await set.dataNode('single');
+    const passwordFile = join(set.dir, 'password');
+    writeFileSync(passwordFile, `${PASSWORD}\n`);
+    const s = new RedisSamplingState({
+      url: `rediss://${USER}@127.0.0.1:${port}`,
+      passwordFile,
+      tls: set.tls,
+      keyPrefix: `tusk-it:tls-single:${process.pid}:`,
+      logger: captureLogger().logger,
+    });
+    open.push(s);
+    await s.start();
+    expect(s.health(), s.health().detail).to.include({ ready: true, degraded: false });
+    expect(s.health().detail).to.contain(`redis rediss://127.0.0.1:${port} ok`);
+    const id = 'ab'.repeat(16);
+    const rec = { traceId: id, decision: 'sampled' as const, policy: 'p', reason: '', inputs: {}, decidedAt: 1 };
+    expect((await s.recordDecisions([rec])).size).to.equal(0);
+    expect(s.stats().pendingDecisions).to.equal(0);
   });
 });

@@ -209,9 +209,17 @@ describe('pipeline/sdk/redis-client', () => {
       expect(messages({ url: 'http://h:1' })).to.deep.equal([
         'url: expected redis://[user[:password]@]host[:port][/db], or rediss://... for TLS',
       ]);
-      expect(messages({ url: 'redis://u:p@h:1', password: 'q' })).to.deep.equal([
-        'password: credentials are set twice (in url and in username / password): keep one',
+      expect(messages({ url: 'redis://u:p@h:1', password: 'q', username: 'v' })).to.deep.equal([
+        'username: the user is set twice (in url and username)',
+        'password: the password is set twice (in url and password)',
       ]);
+      expect(messages({ url: 'redis://:p@h:1', password_file: '/f' })).to.deep.equal([
+        'password_file: the password is set twice (in url and password_file)',
+      ]);
+      expect(
+        messages({ url: 'rediss://u@h:1', password_file: '/f' }),
+        'user in url, password from a file',
+      ).to.deep.equal([]);
       expect(messages({ url: 'rediss://h:1', tls: { enabled: false } })).to.deep.equal([
         'tls.enabled: url is rediss:// (TLS) but tls.enabled is false',
       ]);

@@ -7,9 +7,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { errorMessage } from '../sdk/errors';
+import {
+  createRedisClient,
+  describeRedisError,
+  type RedisSentinelConfig,
+  type RedisTlsConfig,
+} from '../sdk/redis-client';
 
 /** One replica's announcement. */
 export interface ReplicaRecord {
@@ -43,11 +48,19 @@ export type ReplicasView =
     }
   | { readonly available: false; readonly reason: string };
 
-/** Redis settings of the announcement (the sampling state's: same server, same key prefix). */
+/**
+ * Redis settings of the announcement: the sampling state's (same server, credentials, TLS, Sentinel and key
+ * prefix; the keys of pipeline/sdk/redis-client.ts).
+ */
 export interface ReplicaRedisSettings {
   readonly url: string;
   readonly clusterNodes: readonly string[];
   readonly keyPrefix: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly tls?: RedisTlsConfig;
+  readonly sentinel?: RedisSentinelConfig;
 }
 
 /** Options of a ReplicaRegistry. */
@@ -80,14 +93,29 @@ export function redisSettingsOf(
     if (c.type !== 'tail_sampling' || typeof c.config !== 'object' || c.config === null) continue;
     const cfg = c.config as {
       state?: unknown;
-      redis?: { url?: unknown; cluster_nodes?: unknown; key_prefix?: unknown };
+      redis?: {
+        url?: unknown;
+        cluster_nodes?: unknown;
+        key_prefix?: unknown;
+        username?: string;
+        password?: string;
+        password_file?: string;
+        tls?: RedisTlsConfig;
+        sentinel?: RedisSentinelConfig;
+      };
     };
     if (cfg.state !== 'redis' || cfg.redis === undefined) continue;
-    const nodes = Array.isArray(cfg.redis.cluster_nodes) ? cfg.redis.cluster_nodes.map(String) : [];
+    const r = cfg.redis;
+    const nodes = Array.isArray(r.cluster_nodes) ? r.cluster_nodes.map(String) : [];
     return {
-      url: typeof cfg.redis.url === 'string' ? cfg.redis.url : 'redis://127.0.0.1:6379',
+      url: typeof r.url === 'string' ? r.url : 'redis://127.0.0.1:6379',
       clusterNodes: nodes,
-      keyPrefix: typeof cfg.redis.key_prefix === 'string' ? cfg.redis.key_prefix : 'tusk:',
+      keyPrefix: typeof r.key_prefix === 'string' ? r.key_prefix : 'tusk:',
+      ...(r.username !== undefined ? { username: r.username } : {}),
+      ...(r.password !== undefined ? { password: r.password } : {}),
+      ...(r.password_file !== undefined ? { passwordFile: r.password_file } : {}),
+      ...(r.tls !== undefined ? { tls: r.tls } : {}),
+      ...(r.sentinel !== undefined ? { sentinel: r.sentinel } : {}),
     };
   }
   return undefined;
@@ -158,20 +186,26 @@ export class ReplicaRegistry {
   start(): void {
     if (this._client !== undefined || this._stopped) return;
     const r = this._o.redis;
-    const common = { lazyConnect: true, enableOfflineQueue: false, connectTimeout: 2000, maxRetriesPerRequest: 1 };
-    const retry = (times: number): number => Math.min(200 * times, 5000);
-    this._client =
-      r.clusterNodes.length > 0
-        ? new Cluster(
-            r.clusterNodes.map((n) => ({
-              host: n.slice(0, n.lastIndexOf(':')),
-              port: Number(n.slice(n.lastIndexOf(':') + 1)),
-            })),
-            { lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: retry, redisOptions: common },
-          )
-        : new Redis(r.url, { ...common, retryStrategy: retry });
+    try {
+      this._client = createRedisClient(
+        {
+          url: r.url,
+          cluster_nodes: [...r.clusterNodes],
+          username: r.username,
+          password: r.password,
+          password_file: r.passwordFile,
+          tls: r.tls,
+          sentinel: r.sentinel,
+        },
+        { connectTimeoutMs: 2000, retryDelayMs: (times) => Math.min(200 * times, 5000) },
+      );
+    } catch (err) {
+      // an unreadable password or PEM file: the sampling state reports it at start; nothing to announce with
+      this._error = `redis client: ${describeRedisError(err)}`;
+      return;
+    }
     this._client.on('error', (err: unknown) => {
-      this._error = `redis unreachable: ${errorMessage(err)}`;
+      this._error = `redis unreachable: ${describeRedisError(err)}`;
     });
     this._client.connect().catch(() => undefined);
     const tick = () => {
@@ -216,7 +250,7 @@ export class ReplicaRegistry {
       this._refreshedAt = now;
       this._error = null;
     } catch (err) {
-      this._error = `redis unreachable: ${errorMessage(err)}`;
+      this._error = `redis unreachable: ${describeRedisError(err)}`;
       this._o.logger?.debug({ err }, 'replica announcement failed; retried at the next refresh');
     }
   }

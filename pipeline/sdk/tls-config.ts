@@ -1,7 +1,7 @@
 // The client TLS config fragment shared by every component that connects out: the exporters' `tls`
-// section (pipeline/sdk/exporterhelper/config.ts) and the Kafka client's (pipeline/sdk/kafka/client.ts). Each spreads
-// the fields into its own strict schema and refines it with checkClientTls, so keys, defaults and checks
-// are the same everywhere.
+// section (pipeline/sdk/exporterhelper/config.ts), the Kafka client's (pipeline/sdk/kafka/client.ts) and the
+// Redis client's (pipeline/sdk/redis-client.ts). Each spreads the fields into its own strict schema and
+// refines it with checkClientTls, so keys, defaults and checks are the same everywhere.
 
 import { z } from 'zod';
 import { bool } from './config-types';

@@ -3,7 +3,8 @@
 // documents both.
 
 import { z } from 'zod';
-import { bool, byteSize, duration, int, num, stringList } from '../../pipeline/sdk/config-types';
+import { bool, byteSize, duration, int, num, withKeyHints } from '../../pipeline/sdk/config-types';
+import { checkRedisConnection, redisConnectionFields, REDIS_KEY_HINTS } from '../../pipeline/sdk/redis-client';
 import { retryOnFailureSchemaWith, type RetryDefaults } from '../../pipeline/sdk/retry';
 import { policySchema, type PolicyConfig } from './policies/config';
 
@@ -15,29 +16,35 @@ export const DEFAULT_MAX_BYTES_PER_TRACE = '16MiB';
 export const DEFAULT_MAX_BUFFERED_BYTES = '256MiB';
 export const DEFAULT_NUM_TRACES = 100_000;
 export const DEFAULT_DECISION_CACHE_SIZE = 100_000;
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const redisSchema = z.preprocess(
   (raw) => (typeof raw === 'string' ? { url: raw } : raw),
-  z
-    .object({
-      /** Redis URL; a plain string for the whole `redis` key means this. Default "redis://127.0.0.1:6379". */
-      url: z.string().min(1).default(DEFAULT_REDIS_URL),
-      /** Redis Cluster seed nodes "host:port"; when set, url is ignored. */
-      cluster_nodes: stringList().optional(),
-      /** Prefix of every key. Default "tusk:". */
-      key_prefix: z.string().default('tusk:'),
-      /** Period of the state's background sync (local aggregates <-> Redis). Default "1s". */
-      sync_interval: duration({ min: 10 }).prefault('1s'),
-      /** How long decisions stay in the ledger. Default "1h". */
-      ledger_ttl: duration({ min: 1000 }).prefault('1h'),
-      /**
-       * Share of dropped traces recorded in full in the ledger (0..1); the others as a 5-byte fingerprint. Default
-       * 0.01. Set 1 while replicas of a version without fingerprints still run (rolling upgrade).
-       */
-      ledger_dropped_sample: num({ min: 0, max: 1 }).default(0.01),
-    })
-    .strict(),
+  withKeyHints(
+    z
+      .object({
+        /**
+         * Where and how to connect (pipeline/sdk/redis-client.ts): `url` (one server; a plain string for the
+         * whole `redis` key means this; default "redis://127.0.0.1:6379"), `username`, `password` or
+         * `password_file`, `tls { ca_file, cert_file, key_file, insecure_skip_verify, server_name_override }`,
+         * `cluster_nodes` (Redis Cluster seeds "host:port") or `sentinel { master_name, nodes, password, tls }`.
+         */
+        ...redisConnectionFields,
+        /** Prefix of every key. Default "tusk:". */
+        key_prefix: z.string().default('tusk:'),
+        /** Period of the state's background sync (local aggregates <-> Redis). Default "1s". */
+        sync_interval: duration({ min: 10 }).prefault('1s'),
+        /** How long decisions stay in the ledger. Default "1h". */
+        ledger_ttl: duration({ min: 1000 }).prefault('1h'),
+        /**
+         * Share of dropped traces recorded in full in the ledger (0..1); the others as a 5-byte fingerprint.
+         * Default 0.01. Set 1 while replicas of a version without fingerprints still run (rolling upgrade).
+         */
+        ledger_dropped_sample: num({ min: 0, max: 1 }).default(0.01),
+      })
+      .strict()
+      .superRefine(checkRedisConnection),
+    REDIS_KEY_HINTS,
+  ),
 );
 
 /** Defaults of retry_on_failure here: the next consumer is in-process, so retries start sooner than an exporter's. */

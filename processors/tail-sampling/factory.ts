@@ -14,6 +14,11 @@ export const factory = defineProcessorFactory<TailSamplingConfig>({
     const state = createSamplingState(config.state, {
       url: config.redis.url,
       clusterNodes: config.redis.cluster_nodes,
+      username: config.redis.username,
+      password: config.redis.password,
+      passwordFile: config.redis.password_file,
+      tls: config.redis.tls,
+      sentinel: config.redis.sentinel,
       keyPrefix: config.redis.key_prefix,
       syncIntervalMs: config.redis.sync_interval,
       ledgerTtlMs: config.redis.ledger_ttl,

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { PipelineError } from '../../../pipeline/sdk/errors';
+import type { RedisConnectionConfig, RedisSentinelConfig, RedisTlsConfig } from '../../../pipeline/sdk/redis-client';
 
 /** SamplingStateOptions configures a sampling-state store. Every field is optional; see the defaults. */
 export interface SamplingStateOptions {
@@ -12,6 +13,16 @@ export interface SamplingStateOptions {
   url?: string;
   /** Redis Cluster seed nodes (`host:port`); when set, `url` is ignored and the store talks Redis Cluster. */
   clusterNodes?: string[];
+  /** Redis ACL user of the data nodes. Default: none ("default"); with `url`, the URL's user when set there. */
+  username?: string;
+  /** Password of the data nodes (exclusive with `passwordFile`). Default: none, or the URL's. */
+  password?: string;
+  /** File holding the password (one trailing newline ignored), read when the client is built. */
+  passwordFile?: string;
+  /** TLS to the data nodes (a parsed `tls` section, pipeline/sdk/redis-client.ts). Default: none, or rediss://. */
+  tls?: RedisTlsConfig;
+  /** Sentinel group whose master holds the state (exclusive with `clusterNodes`; `url` is then ignored). */
+  sentinel?: RedisSentinelConfig;
   /** Prefix of every Redis key (must not contain `{` or `}`). Default `tusk:`. */
   keyPrefix?: string;
   /** Period of the background sync loop (flush local deltas, read cluster aggregates), ms. Default 1000. */
@@ -72,6 +83,8 @@ export interface SamplingStateOptions {
 export interface ResolvedStateOptions {
   readonly url: string;
   readonly clusterNodes: readonly string[];
+  /** How to reach Redis: url, clusterNodes and the credentials, TLS and Sentinel fields above, together. */
+  readonly connection: RedisConnectionConfig;
   readonly keyPrefix: string;
   readonly syncIntervalMs: number;
   readonly ledgerTtlMs: number;
@@ -151,9 +164,19 @@ const NON_NEGATIVE_FIELDS = ['degradedDecayMs', 'minErrorVolume'] as const;
  */
 export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptions {
   const clusterNodes = o.clusterNodes ?? [];
+  const url = o.url ?? DEFAULT_URL;
   const r: ResolvedStateOptions = {
-    url: o.url ?? DEFAULT_URL,
+    url,
     clusterNodes,
+    connection: {
+      url,
+      cluster_nodes: [...clusterNodes],
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.passwordFile !== undefined ? { password_file: o.passwordFile } : {}),
+      ...(o.tls !== undefined ? { tls: o.tls } : {}),
+      ...(o.sentinel !== undefined ? { sentinel: o.sentinel } : {}),
+    },
     keyPrefix: o.keyPrefix ?? DEFAULT_KEY_PREFIX,
     syncIntervalMs: o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     ledgerTtlMs: o.ledgerTtlMs ?? DEFAULT_LEDGER_TTL_MS,
@@ -190,6 +213,9 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
   for (const n of clusterNodes) {
     if (!/^[^:\s]+:\d+$/.test(n)) problems.push(`clusterNodes entries must be host:port (got ${JSON.stringify(n)})`);
   }
+  if (clusterNodes.length > 0 && o.sentinel !== undefined) problems.push('clusterNodes and sentinel are exclusive');
+  if (o.password !== undefined && o.passwordFile !== undefined)
+    problems.push('password and passwordFile are exclusive');
   for (const name of POSITIVE_INT_FIELDS) positiveInt(name, r[name]);
   for (const name of NON_NEGATIVE_FIELDS) nonNegative(name, r[name]);
   if (!(r.ledgerDroppedSample >= 0 && r.ledgerDroppedSample <= 1)) {

@@ -1,13 +1,19 @@
-// RedisLink: the Redis side of RedisSamplingState. Builds the ioredis client (single server or Cluster)
-// with fail-fast options, defines the two Lua scripts (batched sync, batched ledger read/insert), counts
-// every round trip and command (the commands Redis ran inside the scripts), and feeds the
-// prom-client metrics. Nothing here knows about sampling.
+// RedisLink: the Redis side of RedisSamplingState. Builds the ioredis client (single server, Cluster or
+// Sentinel, pipeline/sdk/redis-client.ts) with fail-fast options, defines the two Lua scripts (batched sync,
+// batched ledger read/insert), counts every round trip and command (the commands Redis ran inside the
+// scripts), and feeds the prom-client metrics. Nothing here knows about sampling.
 
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { errorMessage } from '../../../pipeline/sdk/errors';
+import { errorMessage, PipelineError } from '../../../pipeline/sdk/errors';
 import { registeredMetric } from '../../../pipeline/sdk/metrics';
+import {
+  createRedisClient,
+  describeRedisError,
+  redisTarget,
+  type RedisConnectionConfig,
+} from '../../../pipeline/sdk/redis-client';
 
 /**
  * SYNC_SCRIPT applies one shard's batch atomically. KEYS: every key touched (all in one hash slot).
@@ -203,6 +209,9 @@ end
 return {cmds, found, fpAt}
 `;
 
+/** ERR_STATE_REDIS_CLIENT: the Redis client could not be built from its settings (e.g. a missing CA file). */
+export const ERR_STATE_REDIS_CLIENT = 'ERR_STATE_REDIS_CLIENT';
+
 /** LedgerEntry is one trace of a ledger script call. */
 export interface LedgerEntry {
   readonly id: string;
@@ -236,8 +245,8 @@ type Client = (Redis | Cluster) & ScriptCommands;
 
 /** RedisLinkOptions configure the link. */
 export interface RedisLinkOptions {
-  readonly url: string;
-  readonly clusterNodes: readonly string[];
+  /** Where and how to connect. */
+  readonly connection: RedisConnectionConfig;
   readonly timeoutMs: number;
   readonly logger?: Logger;
   readonly metrics?: Registry;
@@ -260,15 +269,17 @@ interface LinkMetrics {
 /** RedisLink wraps one ioredis client; every request goes through it so that it is counted. */
 export class RedisLink {
   readonly counters: LinkCounters = { roundTrips: 0, commands: 0, errors: 0 };
-  /** Human-readable target (`redis://host:port` or `cluster host:port,...`), credentials removed. */
+  /** Human-readable target (`redis://host:port`, `cluster host:port,...`, `sentinel name@...`), no credentials. */
   readonly target: string;
   private _client: Client | undefined;
   private _lastError: string | undefined;
+  /** The kind of configuration problem ("authentication", "TLS") logged since Redis was last ready. */
+  private _reported: string | undefined;
   private _downSince: number | undefined = Date.now();
   private readonly _metrics: LinkMetrics | undefined;
 
   constructor(private readonly _o: RedisLinkOptions) {
-    this.target = _o.clusterNodes.length > 0 ? `cluster ${_o.clusterNodes.join(',')}` : redactUrl(_o.url);
+    this.target = redisTarget(_o.connection);
     this._metrics = _o.metrics === undefined ? undefined : linkMetrics(_o.metrics);
   }
 
@@ -289,37 +300,25 @@ export class RedisLink {
 
   /**
    * Creates the client and waits up to `timeoutMs` for it to be ready. Never throws for an unreachable
-   * Redis: the client keeps reconnecting in the background (retry every 100 ms .. 2 s).
+   * Redis: the client keeps reconnecting in the background (retry every 100 ms .. 2 s). Throws PipelineError
+   * ERR_STATE_REDIS_CLIENT when the client cannot be built (a password or PEM file that cannot be read).
    */
   async connect(): Promise<void> {
     if (this._client !== undefined) return;
     const t = this._o.timeoutMs;
-    const retry = (times: number): number => Math.min(100 * 2 ** Math.min(times - 1, 5), 2000);
+    const retryDelayMs = (times: number): number => Math.min(100 * 2 ** Math.min(times - 1, 5), 2000);
     let client: Redis | Cluster;
-    if (this._o.clusterNodes.length > 0) {
-      client = new Cluster(
-        this._o.clusterNodes.map((n) => {
-          const i = n.lastIndexOf(':');
-          return { host: n.slice(0, i), port: Number(n.slice(i + 1)) };
-        }),
+    try {
+      client = createRedisClient(this._o.connection, { connectTimeoutMs: t, commandTimeoutMs: t, retryDelayMs });
+    } catch (err) {
+      throw new PipelineError(
+        ERR_STATE_REDIS_CLIENT,
+        `sampling state: cannot build the redis client: ${errorMessage(err)}`,
         {
-          lazyConnect: true,
-          enableOfflineQueue: false,
-          clusterRetryStrategy: retry,
-          slotsRefreshTimeout: t,
-          scaleReads: 'master',
-          redisOptions: { connectTimeout: t, commandTimeout: t, maxRetriesPerRequest: 1 },
+          retriable: false,
+          cause: err,
         },
       );
-    } else {
-      client = new Redis(this._o.url, {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        connectTimeout: t,
-        commandTimeout: t,
-        maxRetriesPerRequest: 1,
-        retryStrategy: retry,
-      });
     }
     client.defineCommand('tuskSync', { lua: SYNC_SCRIPT });
     client.defineCommand('tuskLedger', { lua: LEDGER_SCRIPT });
@@ -330,6 +329,7 @@ export class RedisLink {
       }
       this._downSince = undefined;
       this._lastError = undefined;
+      this._reported = undefined;
       this._metrics?.up.set(1);
     });
     client.on('close', () => this._markDown('connection closed'));
@@ -419,9 +419,22 @@ export class RedisLink {
     }
   }
 
+  /**
+   * Keeps the error for health; an authentication or TLS failure (a configuration problem that retrying
+   * does not fix) is logged once, as one line, until Redis is ready again.
+   */
   private _noteError(err: unknown): void {
-    this._lastError = errorMessage(err);
-    if (!this.isUp()) this._markDown(this._lastError);
+    const text = describeRedisError(err);
+    this._lastError = text;
+    if (!this.isUp()) this._markDown(text);
+    const kind = /^(authentication|TLS) failed/.exec(text)?.[1];
+    if (kind !== undefined && this._reported !== kind) {
+      this._reported = kind;
+      this._o.logger?.error(
+        { redis: this.target },
+        `sampling state: redis ${text}; deciding from local state, retrying`,
+      );
+    }
   }
 
   private _markDown(reason: string): void {
@@ -447,18 +460,6 @@ function normalizeSyncReply(reply: unknown): SyncReply {
     arr<number[]>(a[2]).map((x) => arr<number>(x)),
     arr<unknown>(a[3]).map((x) => arr<unknown>(x).map((y) => arr<string>(y))),
   ];
-}
-
-/** redactUrl removes credentials from a Redis URL for logs and health details. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return 'redis (unparsable url)';
-  }
 }
 
 /** linkMetrics registers (or reuses, when several stores share a registry) the store's metrics. */

@@ -1,7 +1,8 @@
 // RedisSamplingState: the sampling state shared by the replicas of the sampling tier through Redis
-// (single server or Redis Cluster). Per-span calls only touch local aggregates; a background loop, every
-// `syncIntervalMs`, sends each shard's deltas and reads back the cluster-wide aggregates in ONE Lua script
-// call per shard (one in total on a single server). The ledger costs one script call per shard per batch.
+// (single server, Redis Cluster, or the master of a Sentinel group). Per-span calls only touch local
+// aggregates; a background loop, every `syncIntervalMs`, sends each shard's deltas and reads back the
+// cluster-wide aggregates in ONE Lua script call per shard (one in total on a single server). The ledger
+// costs one script call per shard per batch.
 // When Redis is unreachable nothing throws: reads answer from the last snapshot plus local deltas (bounded),
 // the ledger falls back to the local store of recent decisions and queues writes (bounded), and health()
 // says degraded.
@@ -83,8 +84,7 @@ export class RedisSamplingState implements SamplingState {
   constructor(options: SamplingStateOptions = {}) {
     this._o = resolveStateOptions(options);
     this._link = new RedisLink({
-      url: this._o.url,
-      clusterNodes: this._o.clusterNodes,
+      connection: this._o.connection,
       timeoutMs: this._o.redisTimeoutMs,
       logger: this._o.logger,
       metrics: this._o.metrics,

@@ -34,6 +34,27 @@ describe('pipeline/runtime: replicas', () => {
         },
       ]),
     ).to.deep.equal({ url: 'redis://r:6380', keyPrefix: 'p:', clusterNodes: ['a:1'] });
+    const tls = { enabled: true, ca_file: '/ca.pem', cert_file: '', key_file: '', insecure_skip_verify: false };
+    const sentinel = { master_name: 'm', nodes: ['s:26379'], password: 'sp' };
+    expect(
+      redisSettingsOf([
+        {
+          type: 'tail_sampling',
+          config: {
+            state: 'redis',
+            redis: { url: 'redis://r', key_prefix: 't:', username: 'u', password_file: '/pw', tls, sentinel },
+          },
+        },
+      ]),
+    ).to.deep.equal({
+      url: 'redis://r',
+      keyPrefix: 't:',
+      clusterNodes: [],
+      username: 'u',
+      passwordFile: '/pw',
+      tls,
+      sentinel,
+    });
   });
 
   it('advertises the configured URL, else the bound address; a wildcard bind has none', () => {

@@ -1,8 +1,14 @@
 // The processor config schema: defaults, units, shorthand, and every error with its config path.
 
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../../config/service/config-error';
+import { loadServiceConfig } from '../../../config/service/load';
+import { builtinFactories } from '../../../pipeline/runtime/registry';
 import { factory } from '../../../processors/tail-sampling/factory';
-import { configSchema } from '../../../processors/tail-sampling/config';
+import { configSchema, type TailSamplingConfig } from '../../../processors/tail-sampling/config';
 
 function issues(raw: unknown): { path: string; message: string; code: string }[] {
   const r = configSchema.safeParse(raw);
@@ -224,5 +230,102 @@ describe('tail_sampling config', () => {
         ],
       }).length,
     ).to.be.at.least(3);
+  });
+
+  it('takes Redis Cluster and Sentinel connections with ACL user, password file and TLS', () => {
+    const c = configSchema.parse({
+      state: 'redis',
+      redis: {
+        username: 'tusk',
+        password_file: '/run/secrets/redis',
+        tls: { ca_file: '/ca.pem' },
+        sentinel: { master_name: 'mymaster', nodes: 's1:26379,s2:26379', password: 'sp' },
+      },
+    });
+    expect(c.redis).to.deep.include({ username: 'tusk', password_file: '/run/secrets/redis' });
+    expect(c.redis.tls).to.deep.include({ enabled: true, ca_file: '/ca.pem', insecure_skip_verify: false });
+    expect(c.redis.sentinel).to.deep.include({ master_name: 'mymaster', nodes: ['s1:26379', 's2:26379'] });
+    expect(
+      configSchema.parse({ redis: { cluster_nodes: 'a:1,b:2', password: 'x' } }).redis.cluster_nodes,
+    ).to.deep.equal(['a:1', 'b:2']);
+    expect(issues({ redis: { cluster_nodes: ['a:1'], sentinel: { master_name: 'm', nodes: ['s:1'] } } })).to.deep.equal(
+      [
+        {
+          path: 'redis.sentinel',
+          code: 'custom',
+          message: 'sentinel and cluster_nodes are exclusive (Redis Cluster fails over by itself): set one of them',
+        },
+      ],
+    );
+  });
+
+  it('reports misspelt redis keys from a pipeline file with "did you mean"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-redis-cfg-'));
+    const file = path.join(dir, 'p.tsk');
+    fs.writeFileSync(
+      file,
+      [
+        '[receivers.otlp]',
+        'http: { endpoint: "127.0.0.1:0" }',
+        '[processors.tail_sampling]',
+        'state: "redis"',
+        'redis {',
+        '    pasword: "x"',
+        '    master_name: "m"',
+        '    tls: { server_name: "r", ca: "/ca.pem" }',
+        '    sentinel: { master_name: "m", sentinels: ["s:1"] }',
+        '}',
+        '[exporters.debug]',
+        'verbosity: "basic"',
+        '[pipelines.traces]',
+        'receivers: ["otlp"]',
+        'processors: ["tail_sampling"]',
+        'exporters: ["debug"]',
+        '',
+      ].join('\n'),
+    );
+    try {
+      await loadServiceConfig(file, { registry: builtinFactories(), env: {} });
+      expect.fail('expected a ConfigError');
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      const got = (err as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+      const p = 'processors.tail_sampling.redis';
+      expect(got).to.include.members([
+        `${p}.pasword: unknown key "pasword"; did you mean "password"?`,
+        `${p}.master_name: unknown key "master_name"; write sentinel { master_name: "...", nodes: ["host:port", ...] }`,
+        `${p}.tls.server_name: unknown key "server_name"; did you mean "server_name_override"?`,
+        `${p}.tls.ca: unknown key "ca"; did you mean "ca_file"?`,
+        `${p}.sentinel.sentinels: unknown key "sentinels"; did you mean "nodes"?`,
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("loads the README's Redis examples (one server, Cluster, Sentinel)", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../../processors/tail-sampling/README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Redis: one server, Redis Cluster or Sentinel'));
+    const code = /```\n([\s\S]*?)\n```/.exec(section)?.[1] ?? '';
+    const examples = code.split('\n\n');
+    expect(examples).to.have.length(3);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tusk-redis-readme-'));
+    try {
+      const kinds: string[] = [];
+      for (const [i, example] of examples.entries()) {
+        const file = path.join(dir, `ex${i}.tsk`);
+        const head =
+          '[receivers.otlp]\nhttp: { endpoint: "127.0.0.1:0" }\n[processors.tail_sampling]\nstate: "redis"\n';
+        const tail = '[exporters.debug]\n[pipelines.traces]\nreceivers: ["otlp"]\nprocessors: ["tail_sampling"]\n';
+        fs.writeFileSync(file, `${head}${example}\n${tail}exporters: ["debug"]\n`);
+        const env = { REDIS_PASSWORD: 'p', SENTINEL_PASSWORD: 's' };
+        const config = await loadServiceConfig(file, { registry: builtinFactories(), env });
+        const redis = (config.components.get('processors.tail_sampling')?.config as TailSamplingConfig).redis;
+        kinds.push(redis.sentinel ? 'sentinel' : redis.cluster_nodes ? 'cluster' : redis.url.split(':')[0]);
+      }
+      expect(kinds).to.deep.equal(['rediss', 'cluster', 'sentinel']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -112,4 +112,27 @@ describe('pipeline/runtime/admin: server', () => {
     });
     expect(redact({ key_prefix: 'tusk:' })).to.deep.equal({ key_prefix: 'tusk:' });
   });
+
+  it('masks the Redis passwords (data nodes, sentinels, URL) but shows where the password files are', () => {
+    const redis = {
+      url: 'rediss://app:hunter2@r:6379',
+      username: 'tusk',
+      password: 'hunter2',
+      password_file: '/run/secrets/redis',
+      tls: { ca_file: '/ca.pem', key_file: '/k.pem' },
+      sentinel: { master_name: 'm', nodes: ['s:26379'], password: 'hunter3' },
+    };
+    expect(redact({ redis })).to.deep.equal({
+      redis: {
+        ...redis,
+        url: 'rediss://app:***@r:6379',
+        password: '***',
+        sentinel: { ...redis.sentinel, password: '***' },
+      },
+    });
+    expect(redact({ bearer_tokens_env: 'TOKENS', token: 't' })).to.deep.equal({
+      bearer_tokens_env: 'TOKENS',
+      token: '***',
+    });
+  });
 });

@@ -51,6 +51,61 @@ describe('state/options resolveStateOptions', () => {
       expect(pe.message).to.contain(field);
   });
 
+  it('gathers the connection (url or cluster nodes, credentials, TLS, Sentinel) into one config', () => {
+    const tls = {
+      enabled: true,
+      ca_file: '/ca.pem',
+      cert_file: '',
+      key_file: '',
+      insecure_skip_verify: false,
+      server_name_override: '',
+    };
+    const sentinel = { master_name: 'm', nodes: ['s:26379'] };
+    expect(resolveStateOptions({}).connection).to.deep.equal({ url: 'redis://127.0.0.1:6379', cluster_nodes: [] });
+    const o = resolveStateOptions({ username: 'u', passwordFile: '/pw', tls, sentinel });
+    expect(o.connection).to.deep.equal({
+      url: 'redis://127.0.0.1:6379',
+      cluster_nodes: [],
+      username: 'u',
+      password_file: '/pw',
+      tls,
+      sentinel,
+    });
+    expect(o.shards, 'one master behind Sentinel: one shard').to.equal(1);
+    expect(() => resolveStateOptions({ clusterNodes: ['a:1'], sentinel })).to.throw(
+      PipelineError,
+      'clusterNodes and sentinel are exclusive',
+    );
+    expect(() => resolveStateOptions({ password: 'p', passwordFile: '/pw' })).to.throw(
+      PipelineError,
+      'password and passwordFile are exclusive',
+    );
+  });
+
+  it('a redis store whose client cannot be built (unreadable CA file) fails to start with a stable code', async () => {
+    const r = new RedisSamplingState({
+      url: 'redis://127.0.0.1:1',
+      tls: {
+        enabled: true,
+        ca_file: '/nonexistent/ca.pem',
+        cert_file: '',
+        key_file: '',
+        insecure_skip_verify: false,
+        server_name_override: '',
+      },
+    });
+    let err: unknown;
+    try {
+      await r.start();
+    } catch (e) {
+      err = e;
+    }
+    await r.shutdown();
+    expect(err).to.be.instanceOf(PipelineError);
+    expect((err as PipelineError).code).to.equal('ERR_STATE_REDIS_CLIENT');
+    expect((err as PipelineError).message).to.contain('/nonexistent/ca.pem');
+  });
+
   it('createSamplingState validates too, and builds a redis store without I/O', async () => {
     expect(() => createSamplingState('memory', { rateWindowMs: 1500 })).to.throw(PipelineError);
     const r = createSamplingState('redis', { url: 'redis://127.0.0.1:1' });

@@ -25,10 +25,18 @@ need_netns() {
   [[ "$MODE" == netns ]] || { cl_err "fault: network faults need namespace mode (cluster mode: $MODE)"; exit 2; }
 }
 
+# has_drop_qdisc NS: the namespace's eth0 has fault.sh's htb root (output read whole: `grep -q` on a pipe would
+# make tc die of SIGPIPE, and pipefail turn a match into a miss).
+has_drop_qdisc() {
+  local out
+  out="$(ip netns exec "$1" tc qdisc show dev eth0 2>/dev/null || true)"
+  [[ "$out" == *"qdisc htb 1: root"* ]]
+}
+
 # drop_to HOST PEER: in HOST's namespace, send packets for PEER's address to the dropping class.
 drop_to() {
   local ns; ns="$(cl_ns "$1")"
-  if ! ip netns exec "$ns" tc qdisc show dev eth0 | grep -q '^qdisc htb 1: root'; then
+  if ! has_drop_qdisc "$ns"; then
     ip netns exec "$ns" tc qdisc replace dev eth0 root handle 1: htb default 1
     ip netns exec "$ns" tc class add dev eth0 parent 1: classid 1:1 htb rate 10gbit quantum 60000
     ip netns exec "$ns" tc class add dev eth0 parent 1: classid 1:2 htb rate 10gbit quantum 60000
@@ -70,9 +78,8 @@ heal() {
   for h in "${ALL_HOSTS[@]}"; do
     ns="$(cl_ns "$h")"
     ip netns list | grep -qw -- "$ns" || continue
-    if ip netns exec "$ns" tc qdisc show dev eth0 2>/dev/null | grep -q '^qdisc htb 1: root'; then
-      ip netns exec "$ns" tc qdisc del dev eth0 root
-    fi
+    if has_drop_qdisc "$ns"; then ip netns exec "$ns" tc qdisc del dev eth0 root; fi
+    if has_drop_qdisc "$ns"; then cl_err "fault: could not remove the qdisc of $ns"; return 1; fi
   done
   for f in "$CLUSTER_STATE"/pids/fault-relay-*.pid; do
     [[ -e "$f" ]] || continue
@@ -81,7 +88,7 @@ heal() {
     rm -f "$f"
   done
   relays_gone() { ! pgrep -f "$CLUSTER_DIR/netem-relay.pl" >/dev/null; }
-  wait_until 10 "fault: relays to exit" relays_gone || true
+  wait_until 10 "fault: relays to exit" relays_gone || return 1
   cl_log "fault: healed (no qdisc, no relay left)"
 }
 

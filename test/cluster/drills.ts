@@ -75,6 +75,11 @@ export interface DrillOptions {
   faultAtMs: number;
   /** broker-kill: how long the broker stays down; network drills: how long the fault lasts (ms). */
   downMs: number;
+  /**
+   * broker-kill: kill the broker leading most partitions among those that are not the group's coordinator (then no
+   * coordinator error makes a consumer refresh its metadata: kafkajs' crash case, docs/deployment.md).
+   */
+  spareCoordinator?: boolean;
   /** Extra environment of every collector process (e.g. DECISION_WAIT for an experiment). */
   vars?: Record<string, string>;
   /** Progress lines go here. */
@@ -238,13 +243,18 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       const t0 = Date.now();
       fault = `${victim.host} cut off from the 3 brokers at ${at()} for ${o.downMs / 1000} s`;
       log(`    [${o.kind}] ${fault}`);
-      const moved = await waitGroupStable(env, names.group, names.topic, 2, PARTITIONS, o.downMs).then(
+      const movedAfter = waitGroupStable(env, names.group, names.topic, 2, PARTITIONS, o.downMs).then(
         () => Date.now() - t0,
         () => undefined,
       );
-      await sleep(Math.max(0, o.downMs - (Date.now() - t0)));
-      const ready = await fetchReadyz(victim.admin, 2000);
-      const receiver = ready.components.find((c) => !c.ready && /group/.test(c.detail ?? ''));
+      let seen: { status: number; detail: string; afterMs: number } | undefined;
+      while (Date.now() - t0 < o.downMs) {
+        const r = await fetchReadyz(victim.admin, 2000);
+        const c = r.components.find((x) => !x.ready && /group/.test(x.detail ?? ''));
+        if (c && !seen) seen = { status: r.status, detail: shortDetail(c.detail), afterMs: Date.now() - t0 };
+        await sleep(Math.max(0, Math.min(500, o.downMs - (Date.now() - t0))));
+      }
+      const moved = await movedAfter;
       const during = await scrape([victim]);
       await heal();
       restore = undefined;
@@ -257,7 +267,9 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       if (moved !== undefined)
         observed.push(`its partitions moved to the other 2 after ${(moved / 1000).toFixed(1)} s`);
       else failures.push(`the group did not settle on the other 2 samplers within ${o.downMs / 1000} s`);
-      if (receiver) observed.push(`its /readyz: "${shortDetail(receiver.detail)}"`);
+      if (seen)
+        observed.push(`its /readyz ${seen.status} after ${(seen.afterMs / 1000).toFixed(1)} s: "${seen.detail}"`);
+      else failures.push(`${victim.host}: /readyz never reported the lost group membership during the partition`);
       observed.push(
         `it decided ${delta(before, during, 'tusk_sampler_decisions_total')} traces while cut off ` +
           `(${delta(before, during, 'tusk_sampler_decision_triggers_total', { trigger: 'max_decision_wait' })} ` +
@@ -294,11 +306,15 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       const now = await topicPartitions(env, names.topic);
       const counts = new Map<number, number>();
       for (const p of now) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
-      const [node, led] = [...counts].sort((a, b) => b[1] - a[1])[0];
+      const coordinator = o.spareCoordinator ? await groupCoordinator(env, names.group) : undefined;
+      const candidates = [...counts].filter(([n]) => n !== coordinator);
+      if (candidates.length === 0) throw new Error(`every partition is led by the coordinator ${coordinator}`);
+      const [node, led] = candidates.sort((a, b) => b[1] - a[1])[0];
       const pid = readPid(`kafka-${node}`);
       if (pid === undefined) throw new Error(`no live pid for broker ${node}`);
       await killPid(pid);
       fault = `kill -9 broker ${node} (leader of ${led}/${PARTITIONS} partitions) at ${at()}`;
+      if (coordinator !== undefined) fault = fault.replace(')', `, not the group coordinator ${coordinator})`);
       log(`    [${o.kind}] ${fault}`);
       restore = async () => {
         const r = await runScript('up.sh', ['kafka-start', String(node)], 60_000);
@@ -492,6 +508,17 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
         await admin.deleteGroups([names.group]).catch(() => undefined);
       }).catch(() => undefined);
   }
+}
+
+/**
+ * groupCoordinator: the broker leading the group's __consumer_offsets partition (Kafka's rule: Java
+ * String#hashCode of the group id, Utils.abs of it, modulo the topic's partition count).
+ */
+async function groupCoordinator(env: ClusterEnv, group: string): Promise<number> {
+  let hash = 0;
+  for (let i = 0; i < group.length; i++) hash = (Math.imul(hash, 31) + group.charCodeAt(i)) | 0;
+  const parts = await topicPartitions(env, '__consumer_offsets');
+  return parts[(hash === -0x80000000 ? 0 : Math.abs(hash)) % parts.length].leader;
 }
 
 /** scrape reads every process's /metrics (an empty list for one that does not answer). */

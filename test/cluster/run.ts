@@ -2,7 +2,8 @@
 // test/cluster/drills.ts one after the other (the network ones only in namespace mode), prints the report table (the
 // one docs/deployment.md shows) and exits non-zero when a drill failed. The cluster is left up unless --down is
 // given.
-//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s]
+//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s] [--spare-coordinator]
+// (--spare-coordinator: the broker kill spares the group coordinator, see drills.ts)
 // Needs the compiled collector (the npm script runs `tsc -p tsconfig.json` first) and the shared Jaeger.
 
 import { NETWORK_DRILLS, REPORT_HEADER, reportRow, runDrill, type DrillKind, type DrillReport } from './drills';
@@ -58,7 +59,9 @@ async function main(): Promise<number> {
     const loadMs = faultMs === undefined ? LOAD_MS : FAULT_AT_MS + faultMs + 8000;
     const traces = Math.round((TRACES * loadMs) / LOAD_MS);
     try {
-      const r = await runDrill(env, { kind, traces, loadMs, faultAtMs: FAULT_AT_MS, downMs: faultMs ?? 15_000, vars });
+      const downMs = faultMs ?? 15_000;
+      const spareCoordinator = args.includes('--spare-coordinator');
+      const r = await runDrill(env, { kind, traces, loadMs, faultAtMs: FAULT_AT_MS, downMs, spareCoordinator, vars });
       reports.push(r);
       console.log(
         `  ${r.failures.length === 0 ? 'pass' : 'FAIL'} in ${(r.elapsedMs / 1000).toFixed(1)} s` +

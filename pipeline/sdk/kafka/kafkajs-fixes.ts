@@ -18,9 +18,8 @@
 // (~25 s in the rehearsal cluster's broker kill), not only the dead leader's. The replacement treats a connection
 // error like an unknown broker: it waits a moment, refreshes the metadata and returns an empty fetch, so the dead
 // broker's fetcher idles until the controller has moved its partitions (the fetchers are then rebuilt) while the
-// other brokers' fetchers go on. Likewise ConsumerGroup#heartbeat: a connection error to a dead group coordinator
-// looks the coordinator up again instead of crashing; a member evicted meanwhile learns it from the next
-// heartbeat (REBALANCE_IN_PROGRESS / UNKNOWN_MEMBER_ID), which kafkajs handles by rejoining.
+// other brokers' fetchers go on. (A dead group coordinator needs no fix: the coordinator errors of commits and
+// heartbeats make kafkajs look it up again, with fresh metadata.)
 
 /**
  * The kafkajs release whose internals this module and produce-encoding.ts patch; on any other they leave
@@ -50,18 +49,14 @@ interface RequestQueueLike {
   scheduleCheckPendingRequests(): void;
 }
 
-/** How long a fetch from, or a heartbeat to, an unreachable broker waits before metadata is read again (ms). */
+/** How long a fetch from an unreachable broker waits before the metadata is read again (ms). */
 export const UNREACHABLE_BROKER_PAUSE_MS = 1000;
 
 /** The slice of kafkajs' ConsumerGroup the fixes read and call. */
 export interface ConsumerGroupLike {
   groupId: string;
-  coordinator: unknown;
   logger: { error(message: string, extra?: object): void };
-  cluster: {
-    refreshMetadata(): Promise<void>;
-    findGroupCoordinator(o: { groupId: string }): Promise<unknown>;
-  };
+  cluster: { refreshMetadata(): Promise<void> };
 }
 
 /** isUnreachableBroker: kafkajs could not connect to a broker (not a closed connection, which it handles). */
@@ -84,31 +79,6 @@ export function recoverFromFetchWith(
     });
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
     await this.cluster.refreshMetadata().catch(() => undefined);
-  };
-}
-
-/**
- * heartbeatWith wraps ConsumerGroup#heartbeat: a connection error to the coordinator looks it up again (after
- * `pauseMs`, errors of that lookup ignored: the next heartbeat tries again) instead of failing.
- */
-export function heartbeatWith(
-  original: (this: ConsumerGroupLike, o: { interval: number }) => Promise<void>,
-  pauseMs = UNREACHABLE_BROKER_PAUSE_MS,
-): (this: ConsumerGroupLike, o: { interval: number }) => Promise<void> {
-  return async function heartbeat(this: ConsumerGroupLike, o: { interval: number }): Promise<void> {
-    try {
-      await original.call(this, o);
-    } catch (e) {
-      if (!isUnreachableBroker(e)) throw e;
-      this.logger.error(`${e.message}: group coordinator unreachable, looking it up again`, { groupId: this.groupId });
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      try {
-        await this.cluster.refreshMetadata();
-        this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
-      } catch {
-        // Still unreachable: the next heartbeat tries again.
-      }
-    }
   };
 }
 
@@ -155,13 +125,11 @@ export function installKafkajsFixes(): KafkajsFixesStatus {
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as {
     prototype: {
       recoverFromFetch: (this: ConsumerGroupLike, e: unknown) => Promise<void>;
-      heartbeat: (this: ConsumerGroupLike, o: { interval: number }) => Promise<void>;
       [APPLIED]?: true;
     };
   };
   if (!ConsumerGroup.prototype[APPLIED]) {
     ConsumerGroup.prototype.recoverFromFetch = recoverFromFetchWith(ConsumerGroup.prototype.recoverFromFetch);
-    ConsumerGroup.prototype.heartbeat = heartbeatWith(ConsumerGroup.prototype.heartbeat);
     ConsumerGroup.prototype[APPLIED] = true;
   }
   status = { applied: true };

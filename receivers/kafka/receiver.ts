@@ -158,6 +158,8 @@ export class KafkaReceiver implements Receiver {
   private _commitChain: Promise<void> = Promise.resolve();
   private _commitPending = false;
   private _joined = false;
+  /** When the coordinator last answered a heartbeat (or the group was joined). */
+  private _heartbeatAt = 0;
   private _joins = 0;
   private _stopping = false;
   private readonly _stop = new AbortController();
@@ -216,13 +218,23 @@ export class KafkaReceiver implements Receiver {
     this._run = this._runLoop(host);
   }
 
-  /** health is ready while the consumer is a member of the group. */
+  /** health is ready while the consumer is a member of the group whose heartbeats are answered. */
   health(): ComponentHealth {
     if (this._stopping) return { ready: false, detail: 'shut down' };
     if (!this._joined)
       return {
         ready: false,
         detail: `not in group ${this._cfg.group}${this._lastError ? `: ${this._lastError}` : ''}`,
+      };
+    // Cut off from the brokers, kafkajs learns of its eviction only when a request finally fails: past
+    // session_timeout without an answered heartbeat, the group has most likely given the partitions to others.
+    const silentMs = Date.now() - this._heartbeatAt;
+    if (silentMs > this._cfg.session_timeout)
+      return {
+        ready: false,
+        detail:
+          `group ${this._cfg.group}: no heartbeat answered for ${(silentMs / 1000).toFixed(0)} s (session_timeout ` +
+          `${this._cfg.session_timeout / 1000} s): its partitions have likely moved to other members`,
       };
     let unsettled = 0;
     let paused = 0;
@@ -305,9 +317,12 @@ export class KafkaReceiver implements Receiver {
         PartitionAssigners.roundRobin,
       ],
     });
-    const { GROUP_JOIN, REBALANCING, CRASH, STOP } = consumer.events;
+    const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH, STOP } = consumer.events;
     consumer.on(GROUP_JOIN, (e) => this._onJoin(consumer, e.payload.memberAssignment));
     consumer.on(GROUP_JOIN, (e) => this._checkCoLocation(e.payload.groupProtocol, e.payload.memberAssignment));
+    consumer.on(HEARTBEAT, () => {
+      this._heartbeatAt = Date.now();
+    });
     consumer.on(REBALANCING, () => {
       this._joined = false;
       // Last chance to commit for partitions that may move (the old generation is still accepted).
@@ -363,6 +378,7 @@ export class KafkaReceiver implements Receiver {
       }
     }
     this._joined = true;
+    this._heartbeatAt = Date.now();
     this._lastError = undefined;
     this._logger.info(
       { group: this._cfg.group, partitions: this._parts.size, generation_joins: this._joins },

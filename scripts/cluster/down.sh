@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tear down the rehearsal cluster made by scripts/cluster/up.sh: every process it (or the drill runner)
 # recorded in $TUSK_CLUSTER_STATE/pids and every process left inside its namespaces (TERM, then KILL),
-# then the namespaces, veths and bridge. Only the cluster's own pids and namespaces are touched.
+# then the namespaces, veths and bridge; network faults (fault.sh) are healed first. Only the cluster's own
+# pids and namespaces are touched.
 #   bash scripts/cluster/down.sh [--purge]     (--purge also deletes the state dir: data, logs)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -16,6 +17,9 @@ for a in "$@"; do
 done
 T_ALL=$(now_ms)
 MODE="$(cl_mode)"
+
+# Network faults first (fault.sh): qdiscs and relays, so nothing of them outlives the cluster.
+[[ "$MODE" != netns ]] || bash "$CLUSTER_DIR/fault.sh" heal || true
 
 # Pids: recorded ones, plus whatever still runs inside our namespaces.
 pids=()

@@ -1,13 +1,33 @@
-// `npm run cluster:drills`: brings the rehearsal cluster up (scripts/cluster/up.sh, idempotent), runs every
-// drill of test/cluster/drills.ts one after the other, prints the report table (the one docs/deployment.md
-// shows) and exits non-zero when a drill failed. The cluster is left up unless --down is given.
-//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s]
+// `npm run cluster:drills`: brings the rehearsal cluster up (scripts/cluster/up.sh, idempotent), runs every drill of
+// test/cluster/drills.ts one after the other (the network ones only in namespace mode), prints the report table (the
+// one docs/deployment.md shows) and exits non-zero when a drill failed. The cluster is left up unless --down is
+// given.
+//   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s] [--spare-coordinator]
+// (--spare-coordinator: the broker kill spares the group coordinator, see drills.ts)
 // Needs the compiled collector (the npm script runs `tsc -p tsconfig.json` first) and the shared Jaeger.
 
-import { REPORT_HEADER, reportRow, runDrill, type DrillKind, type DrillReport } from './drills';
+import { NETWORK_DRILLS, REPORT_HEADER, reportRow, runDrill, type DrillKind, type DrillReport } from './drills';
 import { readClusterEnv, runScript } from './rehearsal';
 
-const ALL: DrillKind[] = ['broker-kill', 'sampler-kill', 'redis-master-kill', 'rolling-restart', 'scale'];
+const ALL: DrillKind[] = [
+  'broker-kill',
+  'sampler-kill',
+  'redis-master-kill',
+  'rolling-restart',
+  'scale',
+  'redis-partition',
+  'kafka-partition',
+  'redis-slow',
+];
+/** How long each network drill's fault lasts (ms); the load covers it, at the same rate as the others. */
+const FAULT_MS: Partial<Record<DrillKind, number>> = {
+  'redis-partition': 20_000,
+  'kafka-partition': 30_000,
+  'redis-slow': 60_000,
+};
+const TRACES = 800;
+const LOAD_MS = 24_000;
+const FAULT_AT_MS = 8000;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -31,8 +51,17 @@ async function main(): Promise<number> {
   const vars: Record<string, string> = waitAt >= 0 ? { DECISION_WAIT: args[waitAt + 1] ?? '' } : {};
   for (const kind of kinds) {
     console.log(`\ndrill ${kind}:`);
+    if (NETWORK_DRILLS.includes(kind) && env.mode !== 'netns') {
+      console.log(`  skipped: needs network namespaces (the cluster runs in ${env.mode} mode)`);
+      continue;
+    }
+    const faultMs = FAULT_MS[kind];
+    const loadMs = faultMs === undefined ? LOAD_MS : FAULT_AT_MS + faultMs + 8000;
+    const traces = Math.round((TRACES * loadMs) / LOAD_MS);
     try {
-      const r = await runDrill(env, { kind, traces: 800, loadMs: 24_000, faultAtMs: 8000, downMs: 15_000, vars });
+      const downMs = faultMs ?? 15_000;
+      const spareCoordinator = args.includes('--spare-coordinator');
+      const r = await runDrill(env, { kind, traces, loadMs, faultAtMs: FAULT_AT_MS, downMs, spareCoordinator, vars });
       reports.push(r);
       console.log(
         `  ${r.failures.length === 0 ? 'pass' : 'FAIL'} in ${(r.elapsedMs / 1000).toFixed(1)} s` +

@@ -1,4 +1,5 @@
-// Fixes for known kafkajs 2.2.4 defects that cost this project CPU, applied to its classes at start.
+// Fixes for known kafkajs 2.2.4 defects that cost this project CPU or stop its consumers, applied to its classes
+// at start.
 //
 // Idle timer loop (kafkajs issues #1556, #1604, #1704; fix proposed in pull request #1667, unreleased):
 // RequestQueue#checkPendingRequests always ends by calling scheduleCheckPendingRequests, which, with no
@@ -8,6 +9,17 @@
 // in an idle sampler). The replacement schedules a check only while requests are pending: at the end of
 // a broker throttle, or after the same 10 ms kafkajs uses when requests wait for an in-flight slot.
 // Requests that arrive later schedule their own check when they are queued (RequestQueue#push).
+//
+// Consumer crash when a broker dies (kafkajs issues #852, #1439): BrokerPool#connectBroker gives up at once on
+// a connection error (ECONNREFUSED, connect timeout) "to refresh metadata on a higher level", but
+// ConsumerGroup#recoverFromFetch, that level, rethrows it (it only handles a closed connection and an unknown
+// broker). The runner then retries the whole fetch on the same stale metadata (5 times, ~10 s) and crashes the
+// consumer, which restarts after another retry time and rejoins the group: every partition of every member stops
+// (~25 s in the rehearsal cluster's broker kill), not only the dead leader's. The replacement treats a connection
+// error like an unknown broker: it waits a moment, refreshes the metadata and returns an empty fetch, so the dead
+// broker's fetcher idles until the controller has moved its partitions (the fetchers are then rebuilt) while the
+// other brokers' fetchers go on. (A dead group coordinator needs no fix: the coordinator errors of commits and
+// heartbeats make kafkajs look it up again, with fresh metadata.)
 
 /**
  * The kafkajs release whose internals this module and produce-encoding.ts patch; on any other they leave
@@ -35,6 +47,39 @@ interface RequestQueueLike {
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+}
+
+/** How long a fetch from an unreachable broker waits before the metadata is read again (ms). */
+export const UNREACHABLE_BROKER_PAUSE_MS = 1000;
+
+/** The slice of kafkajs' ConsumerGroup the fixes read and call. */
+export interface ConsumerGroupLike {
+  groupId: string;
+  logger: { error(message: string, extra?: object): void };
+  cluster: { refreshMetadata(): Promise<void> };
+}
+
+/** isUnreachableBroker: kafkajs could not connect to a broker (not a closed connection, which it handles). */
+function isUnreachableBroker(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'KafkaJSConnectionError';
+}
+
+/**
+ * recoverFromFetchWith wraps ConsumerGroup#recoverFromFetch: a connection error refreshes the metadata after
+ * `pauseMs` and ends the fetch empty (see the header); any other error goes to `original`.
+ */
+export function recoverFromFetchWith(
+  original: (this: ConsumerGroupLike, e: unknown) => Promise<void>,
+  pauseMs = UNREACHABLE_BROKER_PAUSE_MS,
+): (this: ConsumerGroupLike, e: unknown) => Promise<void> {
+  return async function recoverFromFetch(this: ConsumerGroupLike, e: unknown): Promise<void> {
+    if (!isUnreachableBroker(e)) return original.call(this, e);
+    this.logger.error(`${e.message}: broker unreachable, refreshing metadata and fetching again`, {
+      groupId: this.groupId,
+    });
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    await this.cluster.refreshMetadata().catch(() => undefined);
+  };
 }
 
 const APPLIED = Symbol.for('tusk-collector.kafkajs-fixes');
@@ -75,6 +120,17 @@ export function installKafkajsFixes(): KafkajsFixesStatus {
   if (!RequestQueue.prototype[APPLIED]) {
     RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
     RequestQueue.prototype[APPLIED] = true;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as {
+    prototype: {
+      recoverFromFetch: (this: ConsumerGroupLike, e: unknown) => Promise<void>;
+      [APPLIED]?: true;
+    };
+  };
+  if (!ConsumerGroup.prototype[APPLIED]) {
+    ConsumerGroup.prototype.recoverFromFetch = recoverFromFetchWith(ConsumerGroup.prototype.recoverFromFetch);
+    ConsumerGroup.prototype[APPLIED] = true;
   }
   status = { applied: true };
   return status;

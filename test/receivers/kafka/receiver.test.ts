@@ -1,6 +1,6 @@
 // Unit tests of the `kafka` receiver that need no broker: turning messages into chunks (key validation,
 // deriving trace ids from the payload when the key is missing, poison detection), the config schema, and
-// the lifecycle rules every component follows.
+// the lifecycle rules every component follows, and readiness without answered heartbeats.
 
 import { expect } from 'chai';
 import pino from 'pino';
@@ -218,6 +218,19 @@ describe('kafka receiver: config and factory', () => {
     }
     expect((err as { code?: string }).code).to.equal(KafkaErrorCode.CONFIG);
     expect(isPermanent(err)).to.equal(true);
+  });
+
+  it('is not ready once no heartbeat was answered for longer than session_timeout', () => {
+    const cfg = { ...factory.createDefaultConfig(), session_timeout: 6000 };
+    const r = factory.create(settings(), cfg, next);
+    const state = r as unknown as { _joined: boolean; _heartbeatAt: number };
+    state._joined = true;
+    state._heartbeatAt = Date.now() - 2000;
+    expect(r.health?.().ready, 'heartbeat 2 s ago').to.equal(true);
+    state._heartbeatAt = Date.now() - 7000;
+    const h = r.health?.();
+    expect(h?.ready, 'heartbeat 7 s ago').to.equal(false);
+    expect(h?.detail).to.match(/no heartbeat answered for 7 s \(session_timeout 6 s\)/);
   });
 
   it('can be shut down without start, twice, and is not ready', async () => {

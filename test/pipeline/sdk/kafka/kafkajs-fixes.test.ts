@@ -1,10 +1,22 @@
 // kafkajs-fixes: RequestQueue no longer re-arms a timer forever once a request was checked with nothing
-// pending, and still schedules checks for pending requests (throttled, or waiting for an in-flight slot).
+// pending, and still schedules checks for pending requests (throttled, or waiting for an in-flight slot);
+// a consumer group's fetch rides out an unreachable broker instead of failing.
 
 import { expect } from 'chai';
-import { installKafkajsFixes } from '../../../../pipeline/sdk/kafka/kafkajs-fixes';
+import {
+  installKafkajsFixes,
+  recoverFromFetchWith,
+  type ConsumerGroupLike,
+} from '../../../../pipeline/sdk/kafka/kafkajs-fixes';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
+const { KafkaJSConnectionError, KafkaJSConnectionClosedError } = require('kafkajs') as {
+  KafkaJSConnectionError: new (m: string, o?: object) => Error;
+  KafkaJSConnectionClosedError: new (m: string, o?: object) => Error;
+};
+const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup') as {
+  prototype: { recoverFromFetch: unknown };
+};
 const RequestQueue = require('kafkajs/src/network/requestQueue') as new (o: object) => {
   pending: unknown[];
   throttledUntil: number;
@@ -80,5 +92,53 @@ describe('pipeline/sdk/kafka/kafkajs-fixes', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(checks).to.equal(1);
     q.destroy();
+  });
+});
+
+/** A consumer group stand-in that records the calls the fixes make. */
+function fakeGroup() {
+  const calls: string[] = [];
+  const group: ConsumerGroupLike = {
+    groupId: 'g',
+    logger: { error: () => calls.push('error') },
+    cluster: {
+      refreshMetadata: async () => {
+        calls.push('refreshMetadata');
+      },
+    },
+  };
+  return { group, calls };
+}
+
+describe('pipeline/sdk/kafka/kafkajs-fixes: consumer group and unreachable brokers', () => {
+  it('is installed on kafkajs ConsumerGroup', () => {
+    installKafkajsFixes();
+    expect(ConsumerGroup.prototype.recoverFromFetch).to.have.property('name', 'recoverFromFetch');
+  });
+
+  it('a fetch that cannot connect refreshes metadata after the pause and ends empty', async () => {
+    const { group, calls } = fakeGroup();
+    const original = async () => {
+      calls.push('original');
+    };
+    const started = Date.now();
+    await recoverFromFetchWith(original, 30).call(group, new KafkaJSConnectionError('connect ECONNREFUSED'));
+    expect(Date.now() - started).to.be.at.least(25);
+    expect(calls).to.deep.equal(['error', 'refreshMetadata']);
+  });
+
+  it('any other fetch error goes to kafkajs (a closed connection included)', async () => {
+    const { group, calls } = fakeGroup();
+    const boom = new Error('other');
+    const original = async (e: unknown) => {
+      calls.push(`original ${(e as Error).name}`);
+      if (e === boom) throw boom;
+    };
+    const recover = recoverFromFetchWith(original, 0);
+    await recover.call(group, new KafkaJSConnectionClosedError('closed'));
+    let thrown: unknown;
+    await recover.call(group, boom).catch((e: unknown) => (thrown = e));
+    expect(thrown).to.equal(boom);
+    expect(calls).to.deep.equal(['original KafkaJSConnectionClosedError', 'original Error']);
   });
 });

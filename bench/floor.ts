@@ -435,7 +435,11 @@ async function runOurs(
         lg.acceptedSpans,
       );
       const perM = (i: number) => ((cpu[i] / lg.acceptedSpans) * 1e6).toFixed(1);
-      log(`  ${label} ${phase}: ${sys.procs.map((p, i) => `${p.role} ${perM(i)}`).join(', ')} CPU-s/M`);
+      const peakMB = (i: number) => ((readProc(pids[i])?.hwmBytes ?? 0) / 1e6).toFixed(0);
+      log(
+        `  ${label} ${phase}: ${sys.procs.map((p, i) => `${p.role} ${perM(i)}`).join(', ')} CPU-s/M; ` +
+          `peak RSS ${sys.procs.map((p, i) => `${p.role} ${peakMB(i)}`).join(', ')} MB`,
+      );
     }
     if (phase === 'e2e') await sleep(3000); // the sampler decides the last traces (root_settle_delay 2 s)
     await sys.stop();

@@ -9,6 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../../../config/service/load';
 import { Service } from '../service';
+import { HeapGrowth } from '../heap-growth';
 import { AdminServer } from '../admin/server';
 import { consoleSource, type ReloadResult } from '../console/source';
 import { Console } from '../console/server';
@@ -176,6 +177,9 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
           webConsole,
         );
 
+  // A small heap that moves many Buffers (an ingest tier) grows by V8's largest factor (heap-growth.ts).
+  const heapGrowth = new HeapGrowth();
+
   async function stop(reason: string): Promise<void> {
     if (stopping) return;
     stopping = true;
@@ -185,6 +189,7 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'self-tracing flush failed'));
+    heapGrowth.stop();
     resolveDone();
   }
 
@@ -231,6 +236,7 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     });
   }
 
+  heapGrowth.start();
   try {
     const address = admin ? await admin.listen(config.service.admin) : undefined;
     await service.start();
@@ -258,6 +264,7 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
     webConsole?.stop();
     await admin?.close();
     await selfTracing?.shutdown().catch(() => undefined);
+    heapGrowth.stop();
     exitCode = 1;
     resolveDone();
   }

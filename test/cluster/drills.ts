@@ -167,6 +167,16 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   let restore: (() => Promise<void>) | undefined;
   let watch: ConsumptionWatch | undefined;
   try {
+    // TUSK_DRILL_LOGS_PARTITIONS=N (logs-follow) creates the logs topic with N partitions first: not co-partitioned
+    // with the trace topic when N is not 6, which shows what the drill catches.
+    const logsPartitions = Number(process.env.TUSK_DRILL_LOGS_PARTITIONS ?? '0');
+    if (sink && logsPartitions > 0)
+      await withAdmin(env, (admin) =>
+        admin.createTopics({
+          topics: [{ topic: logsTopic, numPartitions: logsPartitions, replicationFactor: 3 }],
+          waitForLeaders: true,
+        }),
+      );
     const ingest = await Promise.all(['i1', 'i2'].map((h) => startOnHost(env, h, 'ingest', vars)));
     procs.push(...ingest);
     const samplers = await Promise.all(['s1', 's2', 's3'].map((h) => startOnHost(env, h, samplerPipeline, vars)));

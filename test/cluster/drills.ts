@@ -9,7 +9,11 @@
 // consuming while the load ran (its /metrics, polled every second). Each drill reports acknowledged / decided / kept
 // / complete in Jaeger / duplicate deliveries (counted by a proxy in front of Jaeger), and fails on any acknowledged
 // trace without a decision, any acknowledged error trace not kept or incomplete in Jaeger, any kept trace
-// incomplete, or a dropped trace found in Jaeger.
+// incomplete, or a dropped trace found in Jaeger. The logs-follow drill injects no fault: the traces go with their
+// log records (made by the OTel logs SDK inside each span's context, sent with their spans, plus one a second after
+// the root) to a logs_topic co-partitioned with the trace topic, the samplers export the kept traces' logs to an
+// OTLP/HTTP sink the drill runs, and it fails unless every log record of a kept trace reaches the sink (none of a
+// dropped one) within a few seconds of its trace's decision, under a decision_wait of 20 s.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,9 +30,11 @@ import {
 import { checkTraces } from '../helpers/jaeger-check';
 import { getTrace } from '../helpers/jaeger';
 import { duplicateDeliveries, startJaegerProxy } from '../helpers/jaeger-proxy';
+import { encodeLogRecords, planLogs, startLogsSink, type LogsSink, type PlannedLog } from '../helpers/otlp-logs';
 import {
   planTraces,
   runLoad,
+  runPlannedLoad,
   statusSummary,
   traceAcked,
   type LoadResult,
@@ -59,7 +65,8 @@ export type DrillKind =
   | 'scale'
   | 'redis-partition'
   | 'kafka-partition'
-  | 'redis-slow';
+  | 'redis-slow'
+  | 'logs-follow';
 
 /** The drills that need per-host network faults (namespace mode). */
 export const NETWORK_DRILLS: readonly DrillKind[] = ['redis-partition', 'kafka-partition', 'redis-slow'];
@@ -128,6 +135,10 @@ const SPANS_PER_TRACE = 4;
 /** redis-slow: added round trip (split over both directions) and loss per direction. */
 const SLOW_DELAY_MS = 200;
 const SLOW_LOSS_PCT = 1;
+/** logs-follow: decision_wait (unless the drill's vars set one), so that waiting for it would show. */
+const LOGS_DECISION_WAIT = '20s';
+/** logs-follow: a log record of a kept trace must reach the sink within this long after its trace's decision. */
+const LOGS_AFTER_DECISION_MS = 5000;
 
 /** runDrill runs one drill against the rehearsal cluster described by env; never leaves processes behind. */
 export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillReport> {
@@ -136,23 +147,39 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
   const id = `${o.kind}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
   const names = { topic: `drill-${id}`, group: `drill-${id}`, prefix: `drill:${id}:`, service: `drill-${id}` };
   const proxy = await startJaegerProxy('http://127.0.0.1:14268/api/traces', env.hostIp);
+  const sink: LogsSink | undefined = o.kind === 'logs-follow' ? await startLogsSink(env.hostIp) : undefined;
+  const logsTopic = `${names.topic}-logs`;
   const vars = {
     TUSK_SPANS_TOPIC: names.topic,
     TUSK_SAMPLER_GROUP: names.group,
     TUSK_REDIS_PREFIX: names.prefix,
     JAEGER_ENDPOINT: proxy.endpoint,
     KEEP_PERCENT: '10',
+    ...(sink
+      ? { TUSK_LOGS_TOPIC: logsTopic, LOGS_SINK_ENDPOINT: sink.endpoint, DECISION_WAIT: LOGS_DECISION_WAIT }
+      : {}),
     ...o.vars,
   };
+  const samplerPipeline = sink ? 'sample_logs' : 'sample';
   const procs: HostProcess[] = [];
   const failures: string[] = [];
   let fault: string;
   let restore: (() => Promise<void>) | undefined;
   let watch: ConsumptionWatch | undefined;
   try {
+    // TUSK_DRILL_LOGS_PARTITIONS=N (logs-follow) creates the logs topic with N partitions first: not co-partitioned
+    // with the trace topic when N is not 6, which shows what the drill catches.
+    const logsPartitions = Number(process.env.TUSK_DRILL_LOGS_PARTITIONS ?? '0');
+    if (sink && logsPartitions > 0)
+      await withAdmin(env, (admin) =>
+        admin.createTopics({
+          topics: [{ topic: logsTopic, numPartitions: logsPartitions, replicationFactor: 3 }],
+          waitForLeaders: true,
+        }),
+      );
     const ingest = await Promise.all(['i1', 'i2'].map((h) => startOnHost(env, h, 'ingest', vars)));
     procs.push(...ingest);
-    const samplers = await Promise.all(['s1', 's2', 's3'].map((h) => startOnHost(env, h, 'sample', vars)));
+    const samplers = await Promise.all(['s1', 's2', 's3'].map((h) => startOnHost(env, h, samplerPipeline, vars)));
     procs.push(...samplers);
     await waitGroupStable(env, names.group, names.topic, 3, PARTITIONS, 60_000);
     const placement = await topicPartitions(env, names.topic);
@@ -169,7 +196,7 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       count: o.traces,
       durationMs: o.loadMs,
       children: SPANS_PER_TRACE - 1,
-      errorEvery: 20,
+      errorEvery: sink ? 10 : 20,
       errorChild: 'last',
       spreadMs: 2000,
     });
@@ -186,6 +213,17 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
         drainMs: 60_000,
         maxAttempts: 20,
       }),
+    );
+    // logs-follow: each trace's log records go to the ingest process of its spans, at their spans' times.
+    const logPlan = sink ? planLogs(plan, { service: names.service, lateMs: 1000 }) : [];
+    const ingestOf = new Map(plan.map((p) => [p.traceId, p.index % 2]));
+    const logLoads = ingest.map((t, i) =>
+      runPlannedLoad(
+        logPlan.filter((l) => ingestOf.get(l.traceId) === i),
+        (l) => l.id,
+        (batch) => encodeLogRecords(batch.map((l) => l.record)),
+        { url: t.logsUrl, tickMs: 100, maxInFlight: 4, drainMs: 60_000, maxAttempts: 20 },
+      ),
     );
 
     await sleep(Math.max(0, o.faultAtMs - (Date.now() - loadStart)));
@@ -356,6 +394,8 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
       await waitGroupStable(env, names.group, names.topic, 2, PARTITIONS, 60_000);
       fault = `samplers 3 -> 5 (from ${from}, stable at ${five}) -> 2 (SIGTERM s1-s3, stable at ${at()})`;
       log(`    [${o.kind}] ${fault}`);
+    } else if (o.kind === 'logs-follow') {
+      fault = `none: logs with their traces on ${logsTopic}, decision_wait ${decisionWaitSeconds(vars)} s`;
     } else if (o.kind === 'sampler-kill') {
       const victim = samplers[0];
       await victim.proc.stop('SIGKILL');
@@ -394,6 +434,7 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     }
 
     const results: LoadResult[] = await Promise.all(loads);
+    const logResults: LoadResult[] = await Promise.all(logLoads);
     watch.stop();
     const acked = new Set<string>();
     let unacked = 0;
@@ -458,6 +499,12 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     if (leaked.length > 0)
       failures.push(`${leaked.length} dropped traces found in Jaeger: ${leaked.slice(0, 5).join(',')}`);
     if (rf !== 3) failures.push(`topic replication factor ${rf}, expected 3`);
+    if (sink) {
+      const f = await checkLogs(sink, logPlan, logResults, decisions, decisionWaitSeconds(vars) * 1000);
+      observed.push(...f.observed);
+      failures.push(...f.failures);
+      log(`    [${o.kind}] ${f.observed.join('; ')}`);
+    }
     const atEnd = await scrape(victims);
     const maxWait = atEnd.reduce(
       (n, m) => n + sumMetric(m, 'tusk_sampler_decision_triggers_total', { trigger: 'max_decision_wait' }),
@@ -500,11 +547,13 @@ export async function runDrill(env: ClusterEnv, o: DrillOptions): Promise<DrillR
     for (const p of procs)
       fs.writeFileSync(path.join(logDir, `${o.kind}-${p.name.replace('@', '-')}.log`), p.proc.output());
     await proxy.close();
+    await sink?.close();
     // TUSK_DRILL_KEEP_TOPIC=1 keeps the topic and group for inspection (e.g. where a missing span landed).
     if (process.env.TUSK_DRILL_KEEP_TOPIC === '1') log(`    [${o.kind}] kept topic and group ${names.topic}`);
     else
       await withAdmin(env, async (admin) => {
-        await admin.deleteTopics({ topics: [names.topic], timeout: 10_000 }).catch(() => undefined);
+        const topics = sink ? [names.topic, logsTopic] : [names.topic];
+        await admin.deleteTopics({ topics, timeout: 10_000 }).catch(() => undefined);
         await admin.deleteGroups([names.group]).catch(() => undefined);
       }).catch(() => undefined);
   }
@@ -580,6 +629,76 @@ function decisionWaitSeconds(vars: Record<string, string> | undefined): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(vars?.DECISION_WAIT ?? '6s');
   if (!m) return 6;
   return m[2] === 'ms' ? Number(m[1]) / 1000 : Number(m[1]);
+}
+
+/** What checkLogs found: figures for the report and failures. */
+interface LogsFigures {
+  observed: string[];
+  failures: string[];
+}
+
+/**
+ * checkLogs (logs-follow) waits, bounded, until every acknowledged log record of a kept trace has reached the sink,
+ * then until decision_wait (plus 3 s) has passed since the last record was sent, so that a record held until
+ * decision_wait would have shown; it compares what arrived with the traces' decisions and measures each kept record's
+ * time from its first send to its arrival, and from its trace's decision to its arrival.
+ */
+async function checkLogs(
+  sink: LogsSink,
+  plan: readonly PlannedLog[],
+  results: readonly LoadResult[],
+  decisions: ReadonlyMap<string, DecisionAnswer>,
+  decisionWaitMs: number,
+): Promise<LogsFigures> {
+  const sentAt = new Map<string, number>();
+  for (const r of results) for (const id of r.acked) sentAt.set(id, r.sentAt.get(id)!);
+  const traceOf = new Map(plan.map((l) => [l.id, l.traceId]));
+  const decided = plan.filter((l) => sentAt.has(l.id) && decisions.has(l.traceId));
+  const kept = decided.filter((l) => decisions.get(l.traceId)?.decision === 'sampled');
+  const dropped = decided.filter((l) => decisions.get(l.traceId)?.decision !== 'sampled');
+  const arrived = () => new Set(sink.logs.map((l) => l.id));
+  await waitUntil(async () => kept.every((l) => arrived().has(l.id)), 30_000, 200);
+  const lastSent = Math.max(0, ...sentAt.values());
+  await sleep(Math.max(0, lastSent + decisionWaitMs + 3000 - Date.now()));
+
+  const first = new Map<string, number>();
+  for (const l of sink.logs) if (!first.has(l.id)) first.set(l.id, l.atMs);
+  const missing = kept.filter((l) => !first.has(l.id));
+  const leaked = dropped.filter((l) => first.has(l.id));
+  const wrongTrace = sink.logs.filter((l) => traceOf.get(l.id) !== l.traceId).length;
+  const sendToSink = kept.flatMap((l) => (first.has(l.id) ? [first.get(l.id)! - sentAt.get(l.id)!] : []));
+  const afterDecision = kept.flatMap((l) =>
+    first.has(l.id) ? [first.get(l.id)! - Number(decisions.get(l.traceId)?.decidedAt)] : [],
+  );
+  const p50 = quantile(sendToSink, 0.5);
+  const max = Math.max(0, ...sendToSink);
+  const maxAfter = Math.max(0, ...afterDecision);
+  const sec = (ms: number) => (ms / 1000).toFixed(1);
+  const keptTraces = new Set(kept.map((l) => l.traceId)).size;
+  const observed = [
+    `${sentAt.size}/${plan.length} log records acknowledged (${kept.length} of ${keptTraces} kept traces, ` +
+      `${dropped.length} of dropped ones)`,
+    `at the sink: ${kept.length - missing.length}/${kept.length} of kept traces, ${leaked.length} of dropped ones, ` +
+      `${sink.logs.length - first.size} duplicates`,
+    `send -> sink p50 ${sec(p50)} s, max ${sec(max)} s; at most ${sec(maxAfter)} s after the trace's decision ` +
+      `(decision_wait ${sec(decisionWaitMs)} s)`,
+  ];
+  const failures: string[] = [];
+  if (missing.length > 0)
+    failures.push(`${missing.length} log records of kept traces not at the sink: ${missing[0].id} ...`);
+  if (leaked.length > 0) failures.push(`${leaked.length} log records of dropped traces at the sink: ${leaked[0].id}`);
+  if (wrongTrace > 0) failures.push(`${wrongTrace} log records at the sink with another trace id than sent`);
+  if (maxAfter > LOGS_AFTER_DECISION_MS)
+    failures.push(`a kept log record arrived ${sec(maxAfter)} s after its trace's decision`);
+  if (max >= decisionWaitMs / 2) failures.push(`a kept log record took ${sec(max)} s from send to sink`);
+  return { observed, failures };
+}
+
+/** quantile of the values (nearest rank; 0 when empty). */
+function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 /**

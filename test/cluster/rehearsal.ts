@@ -237,17 +237,22 @@ export interface HostProcess {
   readonly admin: string;
   /** OTLP/HTTP traces URL (ingest only). */
   readonly url: string;
+  /** OTLP/HTTP logs URL (ingest only). */
+  readonly logsUrl: string;
 }
 
 const OTLP_HTTP_PORT = 24318;
 const OTLP_GRPC_PORT = 24317;
 const ADMIN_PORT = 23133;
 
-/** startOnHost runs the collector with `--pipeline pipeline` in host's namespace (or on its loopback address). */
+/**
+ * startOnHost runs the collector with `--pipeline pipeline` in host's namespace (or on its loopback address);
+ * `sample_logs` is the sampler that also reads the logs topic and exports logs (drills.tsk).
+ */
 export async function startOnHost(
   env: ClusterEnv,
   host: string,
-  pipeline: 'ingest' | 'sample',
+  pipeline: 'ingest' | 'sample' | 'sample_logs',
   vars: Record<string, string>,
 ): Promise<HostProcess> {
   const ip = env.hosts.get(host);
@@ -277,5 +282,6 @@ export async function startOnHost(
     proc,
     admin: `${ip}:${ADMIN_PORT}`,
     url: `http://${ip}:${OTLP_HTTP_PORT}/v1/traces`,
+    logsUrl: `http://${ip}:${OTLP_HTTP_PORT}/v1/logs`,
   };
 }

@@ -1,7 +1,7 @@
 // `npm run cluster:drills`: brings the rehearsal cluster up (scripts/cluster/up.sh, idempotent), runs every drill of
 // test/cluster/drills.ts one after the other (the network ones only in namespace mode), prints the report table (the
 // one docs/deployment.md shows) and exits non-zero when a drill failed. The cluster is left up unless --down is
-// given.
+// given. The logs-follow drill sends 200 traces over 15 s with their logs and runs at decision_wait 20 s.
 //   npm run cluster:drills [-- --only broker-kill,sampler-kill] [--down] [--decision-wait 15s] [--spare-coordinator]
 // (--spare-coordinator: the broker kill spares the group coordinator, see drills.ts)
 // Needs the compiled collector (the npm script runs `tsc -p tsconfig.json` first) and the shared Jaeger.
@@ -18,6 +18,7 @@ const ALL: DrillKind[] = [
   'redis-partition',
   'kafka-partition',
   'redis-slow',
+  'logs-follow',
 ];
 /** How long each network drill's fault lasts (ms); the load covers it, at the same rate as the others. */
 const FAULT_MS: Partial<Record<DrillKind, number>> = {
@@ -27,6 +28,10 @@ const FAULT_MS: Partial<Record<DrillKind, number>> = {
 };
 const TRACES = 800;
 const LOAD_MS = 24_000;
+/** Drills with their own size (traces over ms). */
+const SIZE: Partial<Record<DrillKind, { traces: number; loadMs: number }>> = {
+  'logs-follow': { traces: 200, loadMs: 15_000 },
+};
 const FAULT_AT_MS = 8000;
 
 async function main(): Promise<number> {
@@ -56,8 +61,8 @@ async function main(): Promise<number> {
       continue;
     }
     const faultMs = FAULT_MS[kind];
-    const loadMs = faultMs === undefined ? LOAD_MS : FAULT_AT_MS + faultMs + 8000;
-    const traces = Math.round((TRACES * loadMs) / LOAD_MS);
+    const loadMs = SIZE[kind]?.loadMs ?? (faultMs === undefined ? LOAD_MS : FAULT_AT_MS + faultMs + 8000);
+    const traces = SIZE[kind]?.traces ?? Math.round((TRACES * loadMs) / LOAD_MS);
     try {
       const downMs = faultMs ?? 15_000;
       const spareCoordinator = args.includes('--spare-coordinator');

@@ -5,7 +5,8 @@
 // when (so a trace's spans arrive over several requests, spread in time), and it sees every status code
 // (the SDK exporter retries 503s silently). Open loop with a bounded number of requests in flight;
 // refused requests (503/429/502/504, network errors) are retried after Retry-After or a backoff, within
-// a bounded number of attempts.
+// a bounded number of attempts. runPlannedLoad is the same client for any planned item (log records:
+// test/helpers/otlp-logs.ts).
 
 import { SpanKind, SpanStatusCode, context, trace, type Context } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -198,6 +199,8 @@ export interface LoadResult {
   readonly statuses: Map<number, number>;
   /** Requests that got a non-retryable, non-200 answer: status -> count. */
   readonly nonRetryable: Map<number, number>;
+  /** Item id -> when (epoch ms) its request was first sent. */
+  readonly sentAt: Map<string, number>;
   /** Requests made (attempts). */
   requests: number;
   /** 503 answers that carried Retry-After. */
@@ -213,12 +216,30 @@ export function traceAcked(t: PlannedTrace, acked: ReadonlySet<string>): boolean
 }
 
 /** runLoad sends the planned spans at their times and resolves when every span is acked, failed or unsent. */
-export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions): Promise<LoadResult> {
+export function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions): Promise<LoadResult> {
+  return runPlannedLoad(
+    plan.flatMap((t) => t.spans),
+    (s) => s.spanId,
+    (spans) => encodeSpans(spans.map((s) => s.span)),
+    opts,
+  );
+}
+
+/**
+ * runPlannedLoad sends any planned items (ids from `idOf`, request bodies from `encode`) at their `sendAtMs` like
+ * runLoad, to opts.url; the result's span-id sets hold the items' ids (maxSpansPerRequest bounds items per request).
+ */
+export async function runPlannedLoad<T extends { readonly sendAtMs: number }>(
+  items: readonly T[],
+  idOf: (item: T) => string,
+  encode: (batch: T[]) => Uint8Array,
+  opts: LoadOptions,
+): Promise<LoadResult> {
   const tickMs = opts.tickMs ?? 100;
   const maxSpans = opts.maxSpansPerRequest ?? 200;
   const maxInFlight = opts.maxInFlight ?? 8;
   const maxAttempts = opts.maxAttempts ?? 10;
-  const queue: PlannedSpan[] = plan.flatMap((t) => t.spans).sort((a, b) => a.sendAtMs - b.sendAtMs);
+  const queue: T[] = [...items].sort((a, b) => a.sendAtMs - b.sendAtMs);
   const lastSend = queue.length > 0 ? queue[queue.length - 1].sendAtMs : 0;
   const deadline = lastSend + (opts.drainMs ?? 60_000);
   const result: LoadResult = {
@@ -227,6 +248,7 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
     unsent: new Set(),
     statuses: new Map(),
     nonRetryable: new Map(),
+    sentAt: new Map(),
     requests: 0,
     retryAfterSeen: 0,
     elapsedMs: 0,
@@ -237,8 +259,10 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
 
-  const sendRequest = async (spans: PlannedSpan[]): Promise<void> => {
-    const body = encodeSpans(spans.map((s) => s.span));
+  const sendRequest = async (spans: T[]): Promise<void> => {
+    const body = encode(spans);
+    const firstSent = Date.now();
+    for (const s of spans) result.sentAt.set(idOf(s), firstSent);
     for (let attempt = 1; ; attempt++) {
       const r = await postOtlp(opts.url, body, opts.requestTimeoutMs ?? 30_000);
       result.requests++;
@@ -246,7 +270,7 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
       if (r.status === 503 && r.retryAfterMs !== undefined) result.retryAfterSeen++;
       opts.onAnswer?.(r, spans.length, attempt, elapsed());
       if (r.status === 200) {
-        for (const s of spans) result.acked.add(s.spanId);
+        for (const s of spans) result.acked.add(idOf(s));
         return;
       }
       if (!RETRYABLE.has(r.status)) {
@@ -257,13 +281,13 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
       const wait = Math.min(5000, r.retryAfterMs ?? Math.min(4000, 250 * 2 ** (attempt - 1)));
       await new Promise((res) => setTimeout(res, Math.min(wait, Math.max(0, deadline - elapsed()))));
     }
-    for (const s of spans) result.failed.add(s.spanId);
+    for (const s of spans) result.failed.add(idOf(s));
   };
 
   while (next < queue.length && elapsed() <= deadline && !(opts.stop?.() ?? false)) {
     const now = elapsed();
     while (next < queue.length && queue[next].sendAtMs <= now && inFlight < maxInFlight) {
-      const batch: PlannedSpan[] = [];
+      const batch: T[] = [];
       while (next < queue.length && queue[next].sendAtMs <= now && batch.length < maxSpans) batch.push(queue[next++]);
       inFlight++;
       const p: Promise<void> = sendRequest(batch).finally(() => {
@@ -274,7 +298,7 @@ export async function runLoad(plan: readonly PlannedTrace[], opts: LoadOptions):
     }
     await new Promise((res) => setTimeout(res, tickMs));
   }
-  for (; next < queue.length; next++) result.unsent.add(queue[next].spanId);
+  for (; next < queue.length; next++) result.unsent.add(idOf(queue[next]));
   await Promise.all([...pending]);
   result.elapsedMs = elapsed();
   return result;

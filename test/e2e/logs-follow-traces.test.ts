@@ -8,17 +8,11 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  decodeLogs,
-  decodeTraces,
-  encodeLogs,
-  encodeTraces,
-  type OtlpLogRecord,
-  type OtlpSpan,
-} from '../../pipeline/sdk/otlp';
+import { decodeLogs, decodeTraces, encodeTraces } from '../../pipeline/sdk/otlp';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { freePort } from '../helpers/ports';
-import { newSpanId, newTraceId, nowNanos, resourceSpans, span, str } from '../pipeline/sdk/exporterhelper/fixtures';
+import { newTraceId, resourceSpans } from '../pipeline/sdk/exporterhelper/fixtures';
+import { debugLinesOf, logsOf, postProtobuf, twoSpanTrace } from '../helpers/logs-traffic';
 import { startReceiver, type Started } from '../receivers/otlp/helpers';
 
 const PIPELINE = `
@@ -55,53 +49,6 @@ processors: ["tail_sampling"]
 exporters: ["debug", "otlp"]
 `;
 
-function logsOf(service: string, records: Array<{ traceId: string; body: string }>): Uint8Array {
-  const logRecords: OtlpLogRecord[] = records.map((r) => ({
-    timeUnixNano: nowNanos(),
-    observedTimeUnixNano: nowNanos(),
-    severityNumber: 9,
-    severityText: '',
-    body: str(r.body),
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: r.traceId,
-    spanId: '',
-    eventName: '',
-  }));
-  return encodeLogs([
-    {
-      resource: {
-        attributes: [{ key: 'service.name', value: str(service) }],
-        droppedAttributesCount: 0,
-        entityRefs: [],
-      },
-      schemaUrl: '',
-      scopeLogs: [
-        { scope: { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords },
-      ],
-    },
-  ]);
-}
-
-function trace(traceId: string, error: boolean): OtlpSpan[] {
-  const root = span({ traceId, name: 'POST /pay', startTimeUnixNano: nowNanos(-50), endTimeUnixNano: nowNanos() });
-  const child = span({
-    traceId,
-    name: 'charge',
-    parentSpanId: root.spanId,
-    spanId: newSpanId(),
-    status: { code: error ? 2 : 0, message: '' },
-  });
-  return [root, child];
-}
-
-async function post(url: string, body: Uint8Array): Promise<number> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 describe('e2e: logs follow their trace through the sampler to the debug and otlp exporters', function () {
   this.timeout(60_000);
   let collector: CollectorProcess | undefined;
@@ -129,21 +76,21 @@ describe('e2e: logs follow their trace through the sampler to the debug and otlp
     const dropped = newTraceId();
     // Logs first, then the spans: both answers wait for the decision (ack "settled").
     const sent = await Promise.all([
-      post(
+      postProtobuf(
         `${base}/v1/logs`,
         logsOf('shop', [
           { traceId: kept, body: 'card declined' },
           { traceId: dropped, body: 'all fine' },
         ]),
       ),
-      post(
+      postProtobuf(
         `${base}/v1/traces`,
-        encodeTraces([resourceSpans('shop', [...trace(kept, true), ...trace(dropped, false)])]),
+        encodeTraces([resourceSpans('shop', [...twoSpanTrace(kept, true), ...twoSpanTrace(dropped, false)])]),
       ),
     ]);
     expect(sent).to.deep.equal([200, 200]);
     expect(
-      await post(
+      await postProtobuf(
         `${base}/v1/logs`,
         logsOf('shop', [
           { traceId: kept, body: 'retry scheduled' },
@@ -153,11 +100,7 @@ describe('e2e: logs follow their trace through the sampler to the debug and otlp
     ).to.equal(200);
     await collector.stop('SIGTERM');
     collector = undefined;
-    const lines = fs
-      .readFileSync(file, 'utf8')
-      .trimEnd()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { traceId: string; name?: string; body?: { stringValue: string } });
+    const lines = debugLinesOf(file);
     const spans = lines.filter((l) => l.name !== undefined);
     const logs = lines.filter((l) => l.body !== undefined);
     expect(spans.map((s) => s.traceId)).to.deep.equal([kept, kept]);

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AssignerProtocol } from 'kafkajs';
-import { encodeLogs, encodeTraces, type OtlpLogRecord, type OtlpSpan } from '../../pipeline/sdk/otlp';
+import { encodeTraces } from '../../pipeline/sdk/otlp';
 import type { Receiver } from '../../pipeline/sdk/component';
 import { factory as exporterFactory } from '../../exporters/kafka/factory';
 import type { KafkaExporter } from '../../exporters/kafka/exporter';
@@ -21,7 +21,8 @@ import { factory as receiverFactory } from '../../receivers/kafka/factory';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process';
 import { fetchReadyz, waitUntil } from '../helpers/admin';
 import { freePort } from '../helpers/ports';
-import { newSpanId, newTraceId, nowNanos, resourceSpans, span, str } from '../pipeline/sdk/exporterhelper/fixtures';
+import { newTraceId, resourceSpans } from '../pipeline/sdk/exporterhelper/fixtures';
+import { debugLinesOf, logsOf, postProtobuf, twoSpanTrace } from '../helpers/logs-traffic';
 import { logsRequest, traceIdOf, traceRequest } from '../exporters/kafka/otlp-fixtures';
 import {
   BROKERS,
@@ -91,63 +92,6 @@ receivers: ["kafka"]
 processors: ["tail_sampling"]
 exporters: ["debug"]
 `;
-
-function logsOf(records: Array<{ traceId: string; body: string }>): Uint8Array {
-  const logRecords: OtlpLogRecord[] = records.map((r) => ({
-    timeUnixNano: nowNanos(),
-    observedTimeUnixNano: nowNanos(),
-    severityNumber: 9,
-    severityText: '',
-    body: str(r.body),
-    attributes: [],
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: r.traceId,
-    spanId: '',
-    eventName: '',
-  }));
-  const resource = {
-    attributes: [{ key: 'service.name', value: str('shop') }],
-    droppedAttributesCount: 0,
-    entityRefs: [],
-  };
-  const scope = { name: 'app', version: '', attributes: [], droppedAttributesCount: 0 };
-  return encodeLogs([{ resource, schemaUrl: '', scopeLogs: [{ scope, schemaUrl: '', logRecords }] }]);
-}
-
-function traceSpans(traceId: string, error: boolean): OtlpSpan[] {
-  const root = span({ traceId, name: 'POST /pay', startTimeUnixNano: nowNanos(-50), endTimeUnixNano: nowNanos() });
-  const child = span({
-    traceId,
-    name: 'charge',
-    parentSpanId: root.spanId,
-    spanId: newSpanId(),
-    status: { code: error ? 2 : 0, message: '' },
-  });
-  return [root, child];
-}
-
-async function post(url: string, body: Uint8Array): Promise<number> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-interface Line {
-  traceId: string;
-  name?: string;
-  body?: { stringValue: string };
-}
-
-function linesOf(file: string): Line[] {
-  if (!fs.existsSync(file)) return [];
-  const text = fs.readFileSync(file, 'utf8');
-  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-  return complete
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Line);
-}
 
 describe('kafka co-partitioned logs (real broker, ingest + two samplers)', function () {
   this.timeout(180_000);
@@ -228,27 +172,30 @@ describe('kafka co-partitioned logs (real broker, ingest + two samplers)', funct
     const base = `http://127.0.0.1:${http}`;
     const sentAt = Date.now();
     const logsBody = (ids: typeof traces) =>
-      logsOf(ids.flatMap((t) => [0, 1].map((n) => ({ traceId: t.id, body: `log ${n} of ${t.id}` }))));
+      logsOf(
+        'shop',
+        ids.flatMap((t) => [0, 1].map((n) => ({ traceId: t.id, body: `log ${n} of ${t.id}` }))),
+      );
     const spansBody = (ids: typeof traces) =>
       encodeTraces([
         resourceSpans(
           'shop',
-          ids.flatMap((t) => traceSpans(t.id, t.kept)),
+          ids.flatMap((t) => twoSpanTrace(t.id, t.kept)),
         ),
       ]);
     const first = traces.filter((t) => t.logsFirst);
     const second = traces.filter((t) => !t.logsFirst);
     // Both answers wait for the decision (ack "settled" all the way): post without awaiting in between.
     const answers = Promise.all([
-      post(`${base}/v1/logs`, logsBody(first)),
-      post(`${base}/v1/traces`, spansBody(traces)),
-      new Promise((r) => setTimeout(r, 200)).then(() => post(`${base}/v1/logs`, logsBody(second))),
+      postProtobuf(`${base}/v1/logs`, logsBody(first)),
+      postProtobuf(`${base}/v1/traces`, spansBody(traces)),
+      new Promise((r) => setTimeout(r, 200)).then(() => postProtobuf(`${base}/v1/logs`, logsBody(second))),
     ]);
 
     const kept = traces.filter((t) => t.kept);
     const keptLogs = () =>
       samplers.flatMap((s, i) =>
-        linesOf(s.out)
+        debugLinesOf(s.out)
           .filter((l) => l.body !== undefined)
           .map((l) => ({ ...l, sampler: i })),
       );
@@ -263,7 +210,7 @@ describe('kafka co-partitioned logs (real broker, ingest + two samplers)', funct
 
     // Wait past decision_wait: nothing of a dropped trace shows up, and nothing is written twice.
     await new Promise((r) => setTimeout(r, DECISION_WAIT_MS + 2_000));
-    const lines = samplers.map((s) => linesOf(s.out));
+    const lines = samplers.map((s) => debugLinesOf(s.out));
     const samplerOf = new Map<string, number>();
     for (let i = 0; i < lines.length; i++)
       for (const l of lines[i]) if (l.name !== undefined) samplerOf.set(l.traceId, i);

@@ -4,9 +4,7 @@
 // written with a TTL of a few refresh periods by ONE client on a timer, never per span or per request. The
 // same refresh reads the others' records; the console answers from that copy.
 
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
@@ -134,19 +132,6 @@ export function advertisedAdminUrl(
   if (bound.address === '0.0.0.0' || bound.address === '::' || bound.address === '') return null;
   const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address;
   return `http://${host}:${bound.port}`;
-}
-
-/** packageVersion is the version in the nearest package.json above this file ("unknown" when none). */
-export function packageVersion(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: unknown };
-      if (typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // not here: look one folder up
-    }
-    if (path.dirname(dir) === dir) return 'unknown';
-  }
 }
 
 /** defaultReplicaId names a replica that has no sampler id: host, process id and a random suffix. */

@@ -7,7 +7,6 @@
 // exits 1 when it converted but had to leave something out.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { loadServiceConfig, type ServiceConfig } from '../../../config/service/load';
 import { builtinFactories } from '../registry';
 import { ConfigError, formatWarning } from '../../../config/service/config-error';
@@ -15,6 +14,7 @@ import { effectiveConfig } from '../../../config/service/effective';
 import { tskCommand, TSK_USAGE } from '../../../config/tsk/command';
 import { redact } from '../admin/redact';
 import { runCommand, type CliIo } from './run';
+import { packageVersion } from '../package-info';
 import { convertCommand, CONVERT_USAGE } from './convert';
 
 /** EXIT_CODES are the exit statuses of the command (also in the README and docs/configuration.md). */
@@ -74,13 +74,6 @@ const defaultIo: CliIo = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
 };
-
-function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 /** ConfigArgs are the options every config-reading command takes. */
 export interface ConfigArgs {
@@ -202,7 +195,7 @@ export async function main(argv: string[], io: CliIo = defaultIo, input: CliInpu
     case '--version':
     case '-v':
       if (rest.includes('--help') || rest.includes('-h')) io.stdout(HELP.version);
-      else io.stdout(version() + '\n');
+      else io.stdout(packageVersion() + '\n');
       return EXIT_CODES.ok;
     case 'help':
     case '--help':

@@ -13,7 +13,8 @@ import { HeapGrowth } from '../heap-growth';
 import { AdminServer } from '../admin/server';
 import { consoleSource, type ReloadResult } from '../console/source';
 import { Console } from '../console/server';
-import { advertisedAdminUrl, defaultReplicaId, packageVersion, redisSettingsOf, ReplicaRegistry } from '../replicas';
+import { advertisedAdminUrl, defaultReplicaId, redisSettingsOf, ReplicaRegistry } from '../replicas';
+import { packageVersion } from '../package-info';
 import { createLogger } from '../../sdk/logger';
 import { startSelfTracing, type SelfTracing } from '../../sdk/self-telemetry/tracing';
 

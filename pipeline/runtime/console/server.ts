@@ -13,6 +13,7 @@ import { ConsoleApi, NotFound, type ConsoleSource } from './api';
 import { ConsoleError } from './errors';
 import { JaegerQuery } from './jaeger-query';
 import { MetricsRing, type MetricsRingOptions } from './ring';
+import { packageRoot } from '../package-info';
 import { DecisionStreams, type DecisionStreamOptions } from './stream';
 
 /** Options of the console. */
@@ -40,20 +41,9 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** packageRoot is the nearest folder above `from` that holds package.json. */
-function packageRoot(from: string): string {
-  let dir = from;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) return from;
-    dir = up;
-  }
-  return dir;
-}
-
 /** defaultStaticDir is where `npm run build` puts the UI bundle. */
 export function defaultStaticDir(): string {
-  return path.join(packageRoot(__dirname), 'dist', 'console');
+  return path.join(packageRoot(), 'dist', 'console');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {

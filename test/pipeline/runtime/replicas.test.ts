@@ -3,12 +3,7 @@
 // (itself, marked stale, and the reason in words).
 
 import { expect } from 'chai';
-import {
-  advertisedAdminUrl,
-  packageVersion,
-  redisSettingsOf,
-  ReplicaRegistry,
-} from '../../../pipeline/runtime/replicas';
+import { advertisedAdminUrl, redisSettingsOf, ReplicaRegistry } from '../../../pipeline/runtime/replicas';
 import { freePort } from '../../helpers/ports';
 
 const self = {
@@ -66,10 +61,6 @@ describe('pipeline/runtime: replicas', () => {
     expect(advertisedAdminUrl('', { address: '0.0.0.0', port: 4000 })).to.equal(null);
     expect(advertisedAdminUrl('', { address: '::', port: 4000 })).to.equal(null);
     expect(advertisedAdminUrl('', undefined)).to.equal(null);
-  });
-
-  it('reads the package version', () => {
-    expect(packageVersion()).to.match(/^\d+\.\d+\.\d+/);
   });
 
   it('with Redis unreachable: lists itself, stale, and says why', async () => {

@@ -9,6 +9,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   createRedisClient,
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_REDIS_URL,
   describeRedisError,
   type RedisSentinelConfig,
   type RedisTlsConfig,
@@ -106,9 +108,9 @@ export function redisSettingsOf(
     const r = cfg.redis;
     const nodes = Array.isArray(r.cluster_nodes) ? r.cluster_nodes.map(String) : [];
     return {
-      url: typeof r.url === 'string' ? r.url : 'redis://127.0.0.1:6379',
+      url: typeof r.url === 'string' ? r.url : DEFAULT_REDIS_URL,
       clusterNodes: nodes,
-      keyPrefix: typeof r.key_prefix === 'string' ? r.key_prefix : 'tusk:',
+      keyPrefix: typeof r.key_prefix === 'string' ? r.key_prefix : DEFAULT_REDIS_KEY_PREFIX,
       ...(r.username !== undefined ? { username: r.username } : {}),
       ...(r.password !== undefined ? { password: r.password } : {}),
       ...(r.password_file !== undefined ? { passwordFile: r.password_file } : {}),

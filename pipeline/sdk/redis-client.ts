@@ -12,6 +12,8 @@ import { checkClientTls, clientTlsFields } from './tls-config';
 
 /** DEFAULT_REDIS_URL is where a single Redis server is looked for when nothing else is configured. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** DEFAULT_REDIS_KEY_PREFIX starts every key tusk-collector writes when no `key_prefix` is configured. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'tusk:';
 
 /** mean is the hint for a key we spell differently. */
 function mean(key: string): KeyHint {

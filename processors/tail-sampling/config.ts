@@ -4,7 +4,12 @@
 
 import { z } from 'zod';
 import { bool, byteSize, duration, int, num, withKeyHints } from '../../pipeline/sdk/config-types';
-import { checkRedisConnection, redisConnectionFields, REDIS_KEY_HINTS } from '../../pipeline/sdk/redis-client';
+import {
+  checkRedisConnection,
+  DEFAULT_REDIS_KEY_PREFIX,
+  redisConnectionFields,
+  REDIS_KEY_HINTS,
+} from '../../pipeline/sdk/redis-client';
 import { retryOnFailureSchemaWith, type RetryDefaults } from '../../pipeline/sdk/retry';
 import { policySchema, type PolicyConfig } from './policies/config';
 
@@ -30,7 +35,7 @@ const redisSchema = z.preprocess(
          */
         ...redisConnectionFields,
         /** Prefix of every key. Default "tusk:". */
-        key_prefix: z.string().default('tusk:'),
+        key_prefix: z.string().default(DEFAULT_REDIS_KEY_PREFIX),
         /** Period of the state's background sync (local aggregates <-> Redis). Default "1s". */
         sync_interval: duration({ min: 10 }).prefault('1s'),
         /** How long decisions stay in the ledger. Default "1h". */

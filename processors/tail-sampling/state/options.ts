@@ -5,7 +5,13 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { PipelineError } from '../../../pipeline/sdk/errors';
-import type { RedisConnectionConfig, RedisSentinelConfig, RedisTlsConfig } from '../../../pipeline/sdk/redis-client';
+import {
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_REDIS_URL,
+  type RedisConnectionConfig,
+  type RedisSentinelConfig,
+  type RedisTlsConfig,
+} from '../../../pipeline/sdk/redis-client';
 
 /** SamplingStateOptions configures a sampling-state store. Every field is optional; see the defaults. */
 export interface SamplingStateOptions {
@@ -111,8 +117,6 @@ export interface ResolvedStateOptions {
 }
 
 /** DEFAULT_* are the defaults documented on SamplingStateOptions. */
-export const DEFAULT_URL = 'redis://127.0.0.1:6379';
-export const DEFAULT_KEY_PREFIX = 'tusk:';
 export const DEFAULT_SYNC_INTERVAL_MS = 1000;
 export const DEFAULT_LEDGER_TTL_MS = 3_600_000;
 export const DEFAULT_LEDGER_MAX_ENTRIES = 100_000;
@@ -164,7 +168,7 @@ const NON_NEGATIVE_FIELDS = ['degradedDecayMs', 'minErrorVolume'] as const;
  */
 export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptions {
   const clusterNodes = o.clusterNodes ?? [];
-  const url = o.url ?? DEFAULT_URL;
+  const url = o.url ?? DEFAULT_REDIS_URL;
   const r: ResolvedStateOptions = {
     url,
     clusterNodes,
@@ -177,7 +181,7 @@ export function resolveStateOptions(o: SamplingStateOptions): ResolvedStateOptio
       ...(o.tls !== undefined ? { tls: o.tls } : {}),
       ...(o.sentinel !== undefined ? { sentinel: o.sentinel } : {}),
     },
-    keyPrefix: o.keyPrefix ?? DEFAULT_KEY_PREFIX,
+    keyPrefix: o.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX,
     syncIntervalMs: o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     ledgerTtlMs: o.ledgerTtlMs ?? DEFAULT_LEDGER_TTL_MS,
     ledgerMaxEntries: o.ledgerMaxEntries ?? DEFAULT_LEDGER_MAX_ENTRIES,

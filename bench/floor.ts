@@ -417,7 +417,9 @@ async function runOurs(
     sys = await startOurs(ctx, phase, tag, topic, `http://127.0.0.1:${cap.port}`, flags);
     await sleep(1500);
     const pids = sys.procs.map((p) => p.child.pid!);
-    const meter = new Meter(pids);
+    // The sampling tier's Redis server is metered too (its own row, not in the tiers' total).
+    const redisPid = phase === 'e2e' ? ctx.redis.pid : undefined;
+    const meter = new Meter(redisPid === undefined ? pids : [...pids, redisPid]);
     const target = phase === 'e2e' ? ['--http', sys.httpUrl!] : ['--grpc', sys.grpcTarget!];
     meter.start();
     const lg = await runLoadgen(
@@ -428,12 +430,14 @@ async function runOurs(
     const requests = Math.round(lg.acceptedSpans / 256);
     if (!profDir) {
       sys.procs.forEach((p, i) => add(ctx.rows, `${label}|${phase}|${p.role}`, cpu[i], lg.acceptedSpans));
+      const tiers = cpu.slice(0, pids.length);
       add(
         ctx.rows,
         `${label}|${phase}|total`,
-        cpu.reduce((a, b) => a + b, 0),
+        tiers.reduce((a, b) => a + b, 0),
         lg.acceptedSpans,
       );
+      if (redisPid !== undefined) add(ctx.rows, `${label}|${phase}|redis server`, cpu[pids.length], lg.acceptedSpans);
       const perM = (i: number) => ((cpu[i] / lg.acceptedSpans) * 1e6).toFixed(1);
       const peakMB = (i: number) => ((readProc(pids[i])?.hwmBytes ?? 0) / 1e6).toFixed(0);
       log(

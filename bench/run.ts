@@ -626,6 +626,7 @@ async function runOne(
             .sort((a, b) => b[1] - a[1])
             .slice(0, 6),
         );
+        res.redisCommandUsec = d.usecPerCommand;
         const rt = endScrape.reduce((a, x) => a + x.m.sum('tusk_state_redis_round_trips_total'), 0) - rtBase;
         res.redisRoundTripsPerSpan = rt / spans;
       }

@@ -52,6 +52,8 @@ export interface RunResult {
   redisCmdsPerSpan?: number;
   redisRoundTripsPerSpan?: number;
   redisTop?: Record<string, number>;
+  /** Redis server time per command over the run, microseconds (INFO commandstats) */
+  redisCommandUsec?: Record<string, number>;
   /** Growth of Redis used_memory during the run per trace (the ledger keeps one entry per decided trace for ledger_ttl). */
   redisMemBytesPerTrace?: number;
   /** Decision lag from the sampler's own metrics (ours: decision_lag_seconds; peer: trace_removal_age, whole seconds). */

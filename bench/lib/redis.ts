@@ -13,6 +13,8 @@ export interface RedisCounters {
   commands: number;
   /** calls per command (INFO commandstats), e.g. { evalsha: 12, hincrby: 40 } */
   perCommand: Record<string, number>;
+  /** microseconds of server time per command (INFO commandstats usec), e.g. { evalsha: 950 } */
+  usecPerCommand: Record<string, number>;
   /** used_memory, bytes */
   usedMemory: number;
 }
@@ -69,8 +71,12 @@ export class PrivateRedis {
     const text = await this._client!.info('all');
     const commands = Number(/total_commands_processed:(\d+)/.exec(text)?.[1] ?? 0);
     const perCommand: Record<string, number> = {};
-    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) perCommand[m[1]] = Number(m[2]);
-    return { commands, perCommand, usedMemory: Number(/^used_memory:(\d+)/m.exec(text)?.[1] ?? 0) };
+    const usecPerCommand: Record<string, number> = {};
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+      perCommand[m[1]] = Number(m[2]);
+      usecPerCommand[m[1]] = Number(m[3]);
+    }
+    return { commands, perCommand, usecPerCommand, usedMemory: Number(/^used_memory:(\d+)/m.exec(text)?.[1] ?? 0) };
   }
 
   async stop(): Promise<void> {
@@ -92,5 +98,15 @@ export function diffCounters(a: RedisCounters, b: RedisCounters, own: number): R
     const d = v - (a.perCommand[k] ?? 0) - (k === 'info' ? own : 0);
     if (d > 0) perCommand[k] = d;
   }
-  return { commands: Math.max(0, b.commands - a.commands - own), perCommand, usedMemory: b.usedMemory - a.usedMemory };
+  const usecPerCommand: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b.usecPerCommand)) {
+    const d = v - (a.usecPerCommand[k] ?? 0);
+    if (d > 0 && k !== 'info') usecPerCommand[k] = d;
+  }
+  return {
+    commands: Math.max(0, b.commands - a.commands - own),
+    perCommand,
+    usecPerCommand,
+    usedMemory: b.usedMemory - a.usedMemory,
+  };
 }

@@ -112,7 +112,7 @@ export class Decider {
       };
     // Fingerprint "dropped" answers overridden: only a full earlier record wins over our decision for them.
     const overriding = new Set<string>();
-    let guard: NamedPolicy[] | undefined;
+    const keepsWhatArrived = this._guard(policies, onError);
     for (const t of traces) {
       const follow = t.ledger !== undefined && !isFingerprintMatch(t.ledger);
       const view = follow ? undefined : buildPackedTraceView(t.traceId, t.spans, t.chunks, t.firstSeenMs);
@@ -121,9 +121,7 @@ export class Decider {
           out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
           continue;
         }
-        guard ??= policies.filter((p) => p.isDrop || p.mustKeep === true);
-        const checked = guard.length === 0 ? undefined : evaluatePolicies(guard, view, onError(t.traceId));
-        const keep = checked !== undefined && (isPromise(checked) ? await checked : checked).decision === 'sampled';
+        const keep = await keepsWhatArrived(t.traceId, view);
         this._metrics.fingerprintFollows.inc({ result: keep ? 'overridden' : 'followed' });
         if (!keep) {
           out.push({ trace: t, record: t.ledger, followed: true, recorded: true });
@@ -139,7 +137,7 @@ export class Decider {
 
     const replica = this._state.replicaId;
     // What the state is fed after the ledger call (not the whole view: its span objects can die young).
-    const mine: { trace: BufferedTrace; view: DecidedFacts; record: LedgerRecord }[] = [];
+    const mine: { trace: BufferedTrace; view: DecidedFacts; record: LedgerRecord; full: TraceView }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;
       // evaluatePolicies returns a fresh inputs object per outcome: extended in place, not copied (same keys, same order).
@@ -160,6 +158,7 @@ export class Decider {
           rootDurationUs: p.view.rootDurationUs,
           hasError: p.view.hasError,
         },
+        full: p.view,
         record: {
           traceId: p.trace.traceId,
           decision: o.decision,
@@ -173,12 +172,12 @@ export class Decider {
     }
 
     // Logs-only traces (no span here) are decided locally but not recorded: the spans' owner decides for the ledger.
-    const recordable = mine.filter((m) => m.trace.spans.count > 0).map((m) => m.record);
-    let earlier = new Map<string, LedgerRecord>();
+    const recordable = mine.filter((m) => m.trace.spans.count > 0);
+    const earlier = new Map<string, LedgerRecord>();
     let recorded = recordable.length > 0;
     if (recordable.length > 0) {
       try {
-        earlier = await this._state.recordDecisions(recordable, overriding.size > 0 ? overriding : undefined);
+        await this._record(recordable, overriding, earlier, keepsWhatArrived);
       } catch (err) {
         recorded = false;
         this._metrics.stateErrors.inc({ op: 'record_decisions' });
@@ -213,5 +212,55 @@ export class Decider {
       }
     }
     return out;
+  }
+
+  /**
+   * _guard returns the check of a fingerprint "dropped" answer: do the drop and must-keep policies keep what
+   * arrived of the trace? (Those policies are chosen once per batch, and only if some answer needs them.)
+   */
+  private _guard(
+    policies: readonly NamedPolicy[],
+    onError: (traceId: string) => (policy: string, err: unknown) => void,
+  ): (traceId: string, view: TraceView) => Promise<boolean> {
+    let guard: NamedPolicy[] | undefined;
+    return async (traceId, view) => {
+      guard ??= policies.filter((p) => p.isDrop || p.mustKeep === true);
+      const checked = guard.length === 0 ? undefined : evaluatePolicies(guard, view, onError(traceId));
+      return checked !== undefined && (isPromise(checked) ? await checked : checked).decision === 'sampled';
+    };
+  }
+
+  /**
+   * _record writes the batch's decisions first-wins and puts the earlier decision of each trace that had one
+   * into `earlier`. The write itself may answer "dropped" from a fingerprint for a trace nobody asked the ledger
+   * about before (its first chunk held its root: no lookup, see TailSamplingProcessor): if our policies kept the
+   * trace and the drop and must-keep ones keep what arrived, the decision is written again, overriding the
+   * fingerprint (counted like an override found by a lookup); otherwise the fingerprint's drop is followed.
+   */
+  private async _record(
+    batch: ReadonlyArray<{ readonly trace: BufferedTrace; readonly record: LedgerRecord; readonly full: TraceView }>,
+    overriding: Set<string>,
+    earlier: Map<string, LedgerRecord>,
+    keepsWhatArrived: (traceId: string, view: TraceView) => Promise<boolean>,
+  ): Promise<void> {
+    const found = await this._state.recordDecisions(
+      batch.map((m) => m.record),
+      overriding.size > 0 ? overriding : undefined,
+    );
+    const again: LedgerRecord[] = [];
+    const againIds = new Set<string>();
+    for (const m of batch) {
+      const prior = found.get(m.trace.traceId);
+      if (prior === undefined) continue;
+      const recheck = isFingerprintMatch(prior) && !overriding.has(m.trace.traceId) && m.record.decision === 'sampled';
+      const keep = recheck && (await keepsWhatArrived(m.trace.traceId, m.full));
+      if (recheck) this._metrics.fingerprintFollows.inc({ result: keep ? 'overridden' : 'followed' });
+      if (keep) {
+        again.push(m.record);
+        againIds.add(m.trace.traceId);
+      } else earlier.set(m.trace.traceId, prior);
+    }
+    if (again.length === 0) return;
+    for (const [id, prior] of await this._state.recordDecisions(again, againIds)) earlier.set(id, prior);
   }
 }

@@ -383,7 +383,10 @@ export class TailSamplingProcessor implements Processor, DecisionExplainer, Insi
         return;
       }
       t = this._buffer.create(traceId, now, now + this._cfg.decision_wait);
-      this._lookups.add(traceId);
+      // Asking the ledger early lets a trace decided elsewhere be followed at once instead of at its deadline.
+      // A trace whose first chunk holds its root is due at root_settle_delay anyway: the decision's first-wins
+      // write answers for it then (an earlier decision found there is followed), one ledger call instead of two.
+      if (!scan.hasRoot) this._lookups.add(traceId);
     }
     t.eventTime ??= chunk.eventTime;
     const data = this._holdable(chunk.data, t);

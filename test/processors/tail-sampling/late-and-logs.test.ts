@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { DecisionRecord } from '../../../pipeline/sdk/component';
 import type { LogChunk } from '../../../pipeline/sdk/trace-batch';
+import { FINGERPRINT_POLICY, type LedgerRecord } from '../../../processors/tail-sampling/state/types';
 import { chunkOf, metricValue, newSpanId, newTraceId } from './helpers/fixtures';
 import { harness, status } from './helpers/harness';
 
@@ -68,9 +69,9 @@ describe('tail_sampling late spans and logs', () => {
     const h = await harness({ root_settle_delay: '1s', policies: [{ name: 'keep', type: 'always_sample' }] });
     const id = newTraceId();
     const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: id }])] });
-    // Another replica records its decision after our lookup but before our decision.
+    // Another replica records its decision before ours. The first chunk held the root: no lookup, the write answers.
     await h.p.tick();
-    expect(h.state.calls.lookupDecisions).to.equal(1);
+    expect(h.state.calls.lookupDecisions).to.equal(0);
     h.state.ledger.set(id, {
       traceId: id,
       decision: 'not_sampled',
@@ -87,11 +88,62 @@ describe('tail_sampling late spans and logs', () => {
     expect(await metricValue(h.settings.metrics, 'tusk_sampler_ledger_conflicts_total')).to.equal(1);
   });
 
+  it('asks the ledger early only for a trace whose first chunk has no root', async () => {
+    const h = await harness({ root_settle_delay: '1s', decision_wait: '5s' });
+    const [rooted, partial] = [newTraceId(), newTraceId()];
+    void h.p.consumeTraces({
+      chunks: [chunkOf([{ traceId: rooted }]), chunkOf([{ traceId: partial, parentSpanId: newSpanId() }])],
+    });
+    await h.p.tick();
+    expect(h.state.calls.lookupDecisions).to.equal(1);
+    expect(h.state.lookedUp, 'the partial trace only').to.deep.equal([partial]);
+  });
+
+  it('a fingerprint "dropped" answer of the write is re-checked: must-keep policies override it', async () => {
+    // Traces nobody asked the ledger about (their first chunk held the root) get the fingerprint from the write.
+    const fingerprint = (traceId: string): LedgerRecord => ({
+      traceId,
+      decision: 'not_sampled',
+      policy: FINGERPRINT_POLICY,
+      reason: '',
+      inputs: {},
+      decidedAt: 1,
+      fingerprintOnly: { windowMs: 900_000 },
+    });
+    const [withError, plain] = [newTraceId(), newTraceId()];
+    const ledger = new Map([withError, plain].map((id) => [id, fingerprint(id)]));
+    const policies = [
+      { name: 'errors', type: 'status_code', codes: ['ERROR'] },
+      { name: 'all', type: 'always_sample' },
+    ];
+    const h = await harness({ root_settle_delay: 0, policies }, { ledger });
+    const settled = h.p.consumeTraces({
+      chunks: [chunkOf([{ traceId: withError, status: 'ERROR' }]), chunkOf([{ traceId: plain }])],
+    });
+    await h.advance(100);
+    expect(await status(settled)).to.equal('resolved');
+    expect(h.state.calls.lookupDecisions).to.equal(0);
+    // The first write answers with both fingerprints; the error trace is written again, overriding its fingerprint.
+    expect(h.state.overridings.map((o) => (o === undefined ? undefined : [...o]))).to.deep.equal([
+      undefined,
+      [withError],
+    ]);
+    expect(h.next.exportedTraceIds()).to.deep.equal([withError]);
+    expect((await h.p.explainDecision(withError))?.policy).to.equal('errors');
+    expect((await h.p.explainDecision(plain))?.policy).to.equal(FINGERPRINT_POLICY);
+    const follows = (result: string): Promise<number | undefined> =>
+      metricValue(h.settings.metrics, 'tusk_sampler_ledger_fingerprint_follows_total', { result });
+    expect(await follows('overridden')).to.equal(1);
+    expect(await follows('followed')).to.equal(1);
+  });
+
   it('keeps deciding locally when the ledger fails, and says so in metrics', async () => {
-    const h = await harness({ root_settle_delay: 0 });
+    const h = await harness({ decision_wait: '100ms' });
     h.state.failRecord = true;
     h.state.failLookup = true;
-    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId() }])] });
+    // No root: looked up at the first tick (fails), decided at decision_wait (the write fails).
+    const settled = h.p.consumeTraces({ chunks: [chunkOf([{ traceId: newTraceId(), parentSpanId: newSpanId() }])] });
+    await h.advance(100);
     await h.advance(100);
     expect(await status(settled)).to.equal('resolved');
     expect(h.next.calls).to.equal(1);

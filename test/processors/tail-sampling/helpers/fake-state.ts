@@ -37,6 +37,8 @@ export class FakeSamplingState implements SamplingState {
   readonly latencies: { service: string; operation: string; durationUs: number }[] = [];
   readonly outcomes: { service: string; hadError: boolean }[] = [];
   readonly seen: string[] = [];
+  /** Every trace id asked by lookupDecisions, in order. */
+  readonly lookedUp: string[] = [];
   /** The `overriding` argument of every recordDecisions call, in order. */
   readonly overridings: Array<ReadonlySet<string> | undefined> = [];
   failRecord = false;
@@ -107,6 +109,7 @@ export class FakeSamplingState implements SamplingState {
   }
   async lookupDecisions(traceIds: readonly string[]): Promise<Map<string, LedgerRecord>> {
     this.calls.lookupDecisions++;
+    this.lookedUp.push(...traceIds);
     if (this.failLookup) throw new Error('ledger down');
     const out = new Map<string, LedgerRecord>();
     for (const id of traceIds) {

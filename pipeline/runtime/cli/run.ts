@@ -101,6 +101,13 @@ function banner(config: ServiceConfig, service: Service, adminAddress: string | 
   return lines.join('\n') + '\n';
 }
 
+/**
+ * How often the event loop's delay is sampled for `tusk_nodejs_eventloop_lag_*` (ms). prom-client's default, 10 ms,
+ * wakes an idle collector 100 times a second, most of its wake-ups; a stall shorter than this can go unseen, a
+ * longer one is always measured.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** runCommand runs until a signal stops it; resolves with the exit code. */
 export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader): Promise<number> {
   const loaded = await load(opts);
@@ -109,7 +116,11 @@ export async function runCommand(opts: RunOptions, io: CliIo, load: ConfigLoader
   const logger: Logger = createLogger(config.service.log_level, config.service.name);
   const metrics = new Registry();
   // prom-client's default metrics are named process_* / nodejs_* already: the prefix is `tusk_` (not tusk_process_).
-  collectDefaultMetrics({ register: metrics, prefix: 'tusk_' });
+  collectDefaultMetrics({
+    register: metrics,
+    prefix: 'tusk_',
+    eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+  });
 
   let exitCode = 0;
   let stopping = false;

@@ -10,6 +10,11 @@
 // a broker throttle, or after the same 10 ms kafkajs uses when requests wait for an in-flight slot.
 // Requests that arrive later schedule their own check when they are queued (RequestQueue#push).
 //
+// Request timeout checks (kafkajs 2.2.4): every connection checks its in-flight requests for a timeout every
+// 100 ms (the smaller of the request timeout and 100 ms), busy or idle: 10 wake-ups a second per broker
+// connection. The replacement checks every second (REQUEST_TIMEOUT_CHECK_MS, or the request timeout when it is
+// shorter), so a request that timed out is failed at most a second after its timeout (30 s by default), not 0.1 s.
+//
 // Consumer crash when a broker dies (kafkajs issues #852, #1439): BrokerPool#connectBroker gives up at once on
 // a connection error (ECONNREFUSED, connect timeout) "to refresh metadata on a higher level", but
 // ConsumerGroup#recoverFromFetch, that level, rethrows it (it only handles a closed connection and an unknown
@@ -40,13 +45,26 @@ export function installedKafkajsVersion(): string | undefined {
 /** kafkajs' interval for re-checking requests that wait for an in-flight slot (ms). */
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 
-/** The slice of kafkajs' RequestQueue the fix reads and writes. */
+/** Longest interval between two request timeout checks of a connection (ms); kafkajs uses 100. */
+export const REQUEST_TIMEOUT_CHECK_MS = 1000;
+
+/** The slice of kafkajs' RequestQueue the fixes read and write. */
 interface RequestQueueLike {
   pending: unknown[];
   throttledUntil: number;
   throttleCheckTimeoutId: NodeJS.Timeout | null;
   checkPendingRequests(): void;
   scheduleCheckPendingRequests(): void;
+}
+
+/** The slice of kafkajs' RequestQueue the request timeout check reads and writes. */
+export interface TimeoutCheckQueueLike {
+  enforceRequestTimeout: boolean;
+  requestTimeout: number;
+  requestTimeoutIntervalId: NodeJS.Timeout | null;
+  inflight: Map<unknown, { sentAt: number; requestTimeout: number; timeoutRequest(): void }>;
+  isConnected(): boolean;
+  destroy(): void;
 }
 
 /** How long a fetch from an unreachable broker waits before the metadata is read again (ms). */
@@ -105,6 +123,25 @@ export function scheduleCheckPendingRequests(this: RequestQueueLike): void {
   );
 }
 
+/**
+ * scheduleRequestTimeoutCheck is RequestQueue's request timeout check at most once per REQUEST_TIMEOUT_CHECK_MS
+ * (see the header); what a check does is kafkajs' own.
+ */
+export function scheduleRequestTimeoutCheck(this: TimeoutCheckQueueLike): void {
+  if (!this.enforceRequestTimeout) return;
+  this.destroy();
+  this.requestTimeoutIntervalId = setInterval(
+    () => {
+      const now = Date.now();
+      this.inflight.forEach((request) => {
+        if (now - request.sentAt > request.requestTimeout) request.timeoutRequest();
+      });
+      if (!this.isConnected()) this.destroy();
+    },
+    Math.min(this.requestTimeout, REQUEST_TIMEOUT_CHECK_MS),
+  );
+}
+
 /** installKafkajsFixes applies the fixes once per process (idempotent). */
 export function installKafkajsFixes(): KafkajsFixesStatus {
   if (status) return status;
@@ -115,10 +152,11 @@ export function installKafkajsFixes(): KafkajsFixesStatus {
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RequestQueue = require('kafkajs/src/network/requestQueue') as {
-    prototype: RequestQueueLike & { [APPLIED]?: true };
+    prototype: RequestQueueLike & { scheduleRequestTimeoutCheck(): void; [APPLIED]?: true };
   };
   if (!RequestQueue.prototype[APPLIED]) {
     RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+    RequestQueue.prototype.scheduleRequestTimeoutCheck = scheduleRequestTimeoutCheck as () => void;
     RequestQueue.prototype[APPLIED] = true;
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,5 +1,6 @@
 // kafkajs-fixes: RequestQueue no longer re-arms a timer forever once a request was checked with nothing
-// pending, and still schedules checks for pending requests (throttled, or waiting for an in-flight slot);
+// pending, and still schedules checks for pending requests (throttled, or waiting for an in-flight slot); request
+// timeouts are checked at most once a second;
 // a consumer group's fetch rides out an unreachable broker instead of failing.
 
 import { expect } from 'chai';
@@ -78,6 +79,32 @@ describe('pipeline/sdk/kafka/kafkajs-fixes', () => {
     expect(q.throttleCheckTimeoutId).to.not.equal(null);
     await new Promise((r) => setTimeout(r, 120));
     expect(checkedAt - started).to.be.within(35, 110);
+    q.destroy();
+  });
+
+  it('checks in-flight requests for their timeout once a second at most, not every 100 ms', async () => {
+    // A request timeout of 300 ms makes the interval 300 ms (the smaller of it and a second).
+    const q = new RequestQueue({
+      maxInFlightRequests: 1,
+      requestTimeout: 300,
+      enforceRequestTimeout: true,
+      clientId: 't',
+      broker: 'b',
+      logger: silent,
+      isConnected: () => true,
+    }) as unknown as {
+      inflight: Map<number, { sentAt: number; requestTimeout: number; timeoutRequest(): void }>;
+      scheduleRequestTimeoutCheck(): void;
+      destroy(): void;
+    };
+    let timedOutAt = 0;
+    const started = Date.now();
+    q.inflight.set(1, { sentAt: started - 1000, requestTimeout: 300, timeoutRequest: () => (timedOutAt = Date.now()) });
+    q.scheduleRequestTimeoutCheck();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(timedOutAt, 'kafkajs would have checked at 100 ms').to.equal(0);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(timedOutAt - started).to.be.within(250, 450);
     q.destroy();
   });
 

@@ -4,7 +4,8 @@
 //
 //   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
 //                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts] [--ab-flags FLAGS]
-//                        [--scale RATE,RATE,...]
+//                        [--scale RATE,RATE,...] [--scale-profile small|prod] [--samplers N,N,...]
+//                        [--scale-seconds S]
 //
 // Scenarios (each for ours and for the peer):
 //   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
@@ -16,7 +17,13 @@
 //             `node --require PRELOAD.ts` (a module that swaps in the change to measure), same alternation.
 // --ab-flags "FLAGS": the same with extra node flags for the B side (e.g. "--max-semi-space-size=8").
 // --scale 2000,5000,10000,20000: the cost model instead of the cases: the end-to-end case once per offered
-//             rate (10 s each) for both systems, and a table of cores, CPU per span, peak RSS and lag per rate.
+//             rate (10 s each) for both systems, a table of cores (split by role), CPU per span, peak RSS and
+//             lag per rate, and per system the fitted line cores = fixed + marginal x rate to size with.
+// --scale-profile small|prod: its span profile (default small over OTLP/HTTP; prod goes over OTLP/gRPC).
+// --samplers 1,2,3: each rate once per number of sampler processes, on a topic of 6 partitions; both systems
+//             then run one ingest process and N sampler processes in one consumer group.
+// --scale-seconds S: seconds of load per point (default 10). Any --scale* or --samplers flag selects the cost
+//             model; without --scale the rates are 2000..40000 (small) or 2000,5000,10000 (prod).
 // Needs the stack (`bash scripts/stack/up.sh`) and a built dist/ (`npx tsc -p tsconfig.json`).
 // Prints a table (stdout; stderr with --json, where stdout gets the JSON). Full runs (not --quick)
 // rewrite the generated part of BENCHMARKS.md; --write-md forces it, --no-md prevents it.
@@ -26,14 +33,23 @@ import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BenchKafka, prefill, type PrefillResult } from './lib/kafka';
-import { Monitor, type Figures } from './lib/measure';
+import { BenchKafka, PARTITIONS, prefill, type PrefillResult } from './lib/kafka';
+import { Monitor, SAMPLING_ROLES, combine, cpuByRoleBetween, type Figures, type Scrape } from './lib/measure';
 import { histogramQuantile, type Metrics } from './lib/prom';
 import { loadAverage, machineCpuS } from './lib/proc';
 import { portOpen } from './lib/ports';
 import { PrivateRedis, diffCounters } from './lib/redis';
 import { TimingProxy, quantile, type AcceptedRequest } from './lib/sink';
-import { REPO, peerBinary, snapshotCollector, startSystem, type RunParams, type SystemName } from './lib/systems';
+import {
+  REPO,
+  peerBinary,
+  snapshotCollector,
+  startSystem,
+  type RunningSystem,
+  type RunParams,
+  type SystemName,
+} from './lib/systems';
+import { DEFAULT_SCALE_RATES, DEFAULT_SCALE_SECONDS, scaleCases, scaleTable } from './lib/costmodel';
 import { renderTable, writeBenchmarksMd, type Session } from './lib/report';
 import { summarizeCpuProfile } from './lib/cpuprofile';
 import { freePort } from './lib/ports';
@@ -268,12 +284,9 @@ function runLoadgen(
   });
 }
 
-function lagQuantiles(
-  system: SystemName,
-  list: Array<{ role: string; m: Metrics }>,
-  base?: Array<{ role: string; m: Metrics }>,
-): { p50?: number; p99?: number; mean?: number } {
-  const pick = (l?: Array<{ role: string; m: Metrics }>) => l?.find((x) => x.role === 'sample' || x.role === 'all')?.m;
+function lagQuantiles(system: SystemName, list: Scrape, base?: Scrape): { p50?: number; p99?: number; mean?: number } {
+  // Several sampler processes: their histograms add up into one.
+  const pick = (l?: Scrape) => (l ? combine(l, SAMPLING_ROLES) : undefined);
   const m = pick(list);
   if (!m) return {};
   const name =
@@ -292,6 +305,45 @@ function lagQuantiles(
 function findName(m: Metrics, prefix: string): string | undefined {
   const s = m.series.find((x) => x.name.startsWith(prefix) && x.name.endsWith('_bucket'));
   return s?.name.replace(/_bucket$/, '');
+}
+
+/** loadgenTarget is the load generator's target option for the case's transport. */
+function loadgenTarget(c: CaseDef, sys: RunningSystem): string[] {
+  return c.transport === 'http' ? ['--http', sys.httpUrl!] : ['--grpc', sys.grpcTarget!];
+}
+
+/**
+ * awaitGroup waits (up to 60 s) until the sampling group is Stable with `members` members holding every
+ * partition of the topic, so that the load starts after the joins; returns the partitions per member then,
+ * or as far as the group got, with a note in `notes`.
+ */
+async function awaitGroup(
+  kafka: BenchKafka,
+  group: string,
+  topic: string,
+  members: number,
+  partitions: number,
+  notes: string[],
+): Promise<number[]> {
+  let last = { state: 'Unknown', partitions: [] as number[] };
+  try {
+    await waitUntil(
+      `consumer group ${group} with ${members} members`,
+      async () => {
+        last = await kafka.groupAssignment(group, topic);
+        const held = last.partitions.reduce((a, b) => a + b, 0);
+        return last.state === 'Stable' && last.partitions.length === members && held === partitions;
+      },
+      60_000,
+      250,
+    );
+  } catch {
+    notes.push(
+      `sampling group not complete when the load started: ${last.state}, ${last.partitions.length}/${members} ` +
+        `members, partitions per member ${last.partitions.join('/') || 'none'} of ${partitions}`,
+    );
+  }
+  return last.partitions;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -378,6 +430,7 @@ async function runOne(
     nodeFlags,
     tracesPerSec: (rate || 20_000) / pool.spansPerTrace,
     oneProcess: c.oneProcess === true,
+    samplers: c.samplers,
   };
   const res: RunResult = {
     caseId: c.id,
@@ -398,6 +451,7 @@ async function runOne(
     loadAvg1: loadAverage()[0],
     machineBusyCores: 0,
     sutCores: 0,
+    samplers: c.samplers,
     notes: [],
   };
   let sys: Awaited<ReturnType<typeof startSystem>> | undefined;
@@ -407,12 +461,25 @@ async function runOne(
     const p = await ensurePrefill(ctx, c, round, seed, pool);
     params.topic = p.topic;
     prefilled = p.result;
-  } else await ctx.kafka.createTopic(params.topic);
+  } else await ctx.kafka.createTopic(params.topic, c.partitions);
   const machine0 = machineCpuS();
   const wall0 = Date.now();
   try {
     sys = await startSystem(kind, params);
+    if (c.samplers !== undefined)
+      res.groupPartitions = await awaitGroup(
+        ctx.kafka,
+        params.group,
+        params.topic,
+        c.samplers,
+        c.partitions ?? PARTITIONS,
+        res.notes,
+      );
     const extraPids = kind === 'ours' && c.scenario !== 'ingest' && ctx.redis.pid ? [ctx.redis.pid] : [];
+    const roleOf = new Map<number, string>([
+      ...sys.procs.map((p): [number, string] => [p.child.pid!, p.role]),
+      ...extraPids.map((pid): [number, string] => [pid, 'redis']),
+    ]);
     // Sampling runs need the crossing times precisely (scrape every 250 ms); the others every second.
     mon = new Monitor(sys, extraPids, pool.spansPerTrace, 250, c.scenario === 'sampling' ? 250 : 1000);
     const redis0 = c.scenario !== 'ingest' ? await ctx.redis.counters() : undefined;
@@ -428,10 +495,9 @@ async function runOne(
     let traces = 0;
 
     if (c.scenario === 'ingest') {
-      const target = c.transport === 'http' ? ['--http', sys.httpUrl!] : ['--grpc', sys.grpcTarget!];
       const lg = await runLoadgen(
         [
-          ...target,
+          ...loadgenTarget(c, sys),
           '--profile',
           c.profile,
           '--seed',
@@ -496,8 +562,7 @@ async function runOne(
       res.offeredSpansPerS = rate > 0 ? rate : undefined;
       const lg = await runLoadgen(
         [
-          '--http',
-          sys.httpUrl!,
+          ...loadgenTarget(c, sys),
           '--profile',
           c.profile,
           '--seed',
@@ -588,14 +653,14 @@ async function runOne(
         res.cpuSPerMSpansWhole = res.cpuSPerMSpans;
         res.cpuSPerMSpans = ((s2.cpuS - s1.cpuS) / steadySpans) * 1e6;
         res.spansPerCpuS = steadySpans / (s2.cpuS - s1.cpuS);
+        res.cpuSPerMSpansByRole = Object.fromEntries(
+          Object.entries(cpuByRoleBetween(s1, s2, roleOf)).map(([role, cpu]) => [role, (cpu / steadySpans) * 1e6]),
+        );
       }
     }
     res.peakRssMB = mon.peakRssBytes() / 1048576;
-    const cpuEnd = mon.cpuByPid();
-    res.cpuByRole = {};
-    for (const p of sys.procs)
-      res.cpuByRole[p.role] = (cpuEnd.get(p.child.pid!) ?? 0) - (cpuBase.get(p.child.pid!) ?? 0);
-    for (const pid of extraPids) res.cpuByRole.redis = (cpuEnd.get(pid) ?? 0) - (cpuBase.get(pid) ?? 0);
+    if (extraPids.length > 0) res.redisPeakRssMB = mon.extraPeakRssBytes() / 1048576;
+    res.cpuByRole = cpuByRoleBetween({ cpuByPid: cpuBase }, { cpuByPid: mon.cpuByPid() }, roleOf);
     res.machineBusyCores = (machineB.busyS - machineA.busyS) / ((tB - tA) / 1000);
     res.sutCores = res.cpuS / ((end.t - base.t) / 1000);
     const lastFig: Figures | undefined = end.fig;
@@ -675,6 +740,20 @@ interface Cli {
   abFlags?: string;
   /** Offered rates (spans/s) of the cost-model scenario: one e2e run per rate and system. */
   scale?: number[];
+  /** Span profile of the cost model. */
+  scaleProfile?: Profile;
+  /** Sampler process counts of the cost model (each rate once per count). */
+  samplers?: number[];
+  /** Seconds of load per point of the cost model. */
+  scaleSeconds?: number;
+}
+
+/** numbers parses a comma-separated list of positive numbers. */
+function numbers(flag: string, v: string): number[] {
+  const xs = v.split(',').map((x) => Number(x.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0))
+    throw new Error(`${flag} takes positive numbers separated by commas, got ${v}`);
+  return xs;
 }
 
 function parseCli(argv: string[]): Cli {
@@ -697,11 +776,13 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--seed') cli.seed = Number(val());
     else if (a === '--ab') cli.ab = val();
     else if (a === '--ab-flags') cli.abFlags = val();
-    else if (a === '--scale')
-      cli.scale = val()
-        .split(',')
-        .map((x) => Number(x.trim()))
-        .filter((x) => x > 0);
+    else if (a === '--scale') cli.scale = numbers(a, val());
+    else if (a === '--scale-profile') {
+      const v = val();
+      if (v !== 'small' && v !== 'prod') throw new Error(`--scale-profile small|prod, got ${v}`);
+      cli.scaleProfile = v;
+    } else if (a === '--samplers') cli.samplers = numbers(a, val()).map(Math.floor);
+    else if (a === '--scale-seconds') [cli.scaleSeconds] = numbers(a, val());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         fs
@@ -804,56 +885,6 @@ function bundlePreload(file: string, dir: string): string {
   return out;
 }
 
-/**
- * scaleCases is the cost-model scenario: the end-to-end case (one process per tier, small spans over
- * OTLP/HTTP) once per offered rate, 10 s each (short points: the figures carry start-up more than the
- * 30 s case, the same for both systems).
- */
-function scaleCases(rates: number[], rounds: number): CaseDef[] {
-  return rates.map((rate) => ({
-    id: `scale/${rate}`,
-    scenario: 'e2e',
-    profile: 'small',
-    transport: 'http',
-    spans: 0,
-    seconds: 10,
-    rate,
-    concurrency: Math.max(8, Math.ceil(rate / 2500)),
-    rounds,
-  }));
-}
-
-/** scaleTable is the cost model's table: per rate and system, cores, CPU per span, peak RSS, decision lag. */
-function scaleTable(results: RunResult[]): string {
-  const fmt = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
-  const lines = [
-    '',
-    '== cost model (e2e, one process per tier, small spans; medians over rounds)',
-    '| offered spans/s | system | accepted spans/s | cores (steady) | CPU-s per M spans | peak RSS, MB ' +
-      '| sent -> in Jaeger p99, s | runs ok |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
-  const med = (xs: number[]) => {
-    const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-    return v.length === 0 ? undefined : v[Math.floor((v.length - 1) / 2)];
-  };
-  const ids = [...new Set(results.map((r) => r.caseId))];
-  for (const id of ids) {
-    for (const system of ['ours', 'peer'] as const) {
-      const rs = results.filter((r) => r.caseId === id && r.system === system && r.ok);
-      const all = results.filter((r) => r.caseId === id && r.system === system);
-      const cpu = med(rs.map((r) => r.cpuSPerMSpans));
-      const rate = med(rs.map((r) => r.spansPerS));
-      const cores = cpu !== undefined && rate !== undefined ? (cpu * rate) / 1e6 : undefined;
-      const rss = med(rs.map((r) => r.peakRssMB));
-      const lag = med(rs.map((r) => r.e2eLagP99S ?? NaN));
-      const cells = [id.replace('scale/', ''), system, fmt(rate, 0), fmt(cores, 2), fmt(cpu, 1), fmt(rss, 0)];
-      lines.push(`| ${cells.join(' | ')} | ${fmt(lag, 2)} | ${rs.length}/${all.length} |`);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
-
 /** autoRate is half the slowest saturation rate measured so far for a profile (both systems), rounded down to 500. */
 function autoRate(results: RunResult[], profile: Profile): number | undefined {
   const rates = results
@@ -869,8 +900,16 @@ async function main(): Promise<void> {
   const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
   const dir = path.join(REPO, '.scratch', 'bench', session);
   fs.mkdirSync(dir, { recursive: true });
-  let cases = cli.scale
-    ? scaleCases(cli.scale, cli.rounds ?? 1)
+  const scale = [cli.scale, cli.scaleProfile, cli.samplers, cli.scaleSeconds].some((x) => x !== undefined);
+  const scaleProfile = cli.scaleProfile ?? 'small';
+  let cases = scale
+    ? scaleCases({
+        rates: cli.scale ?? DEFAULT_SCALE_RATES[scaleProfile],
+        profile: scaleProfile,
+        samplers: cli.samplers,
+        seconds: cli.scaleSeconds ?? DEFAULT_SCALE_SECONDS,
+        rounds: cli.rounds ?? 1,
+      })
     : (cli.quick ? QUICK : FULL).map((c) => ({ ...c, rounds: cli.rounds ?? c.rounds }));
   if (cli.only) cases = cases.filter((c) => c.id.includes(cli.only!));
   if (cases.length === 0) throw new Error(`no case matches --only ${cli.only}`);
@@ -913,6 +952,8 @@ async function main(): Promise<void> {
           log(
             `${c.id} round ${r + 1}/${c.rounds}: ${system}${c.scenario === 'e2e' ? (ctx.e2eRate ? ` at ${ctx.e2eRate} spans/s` : ' as fast as accepted') : ''} (load average ${loadAverage()[0]})`,
           );
+          // Cost model: every point starts from an empty Redis, so its RSS is the point's own.
+          if (scale) await redis.reset();
           const res = await runOne(ctx, c, system, r);
           loads.push(loadAverage()[0]);
           ctx.results.push(res);
@@ -968,7 +1009,7 @@ async function main(): Promise<void> {
         rootSettleDelayS: ctx.rootSettleS,
         latencyThresholdMs: ctx.slowMs,
         probabilisticPercent: 10,
-        partitions: 4,
+        partitions: cases[0]?.partitions ?? PARTITIONS,
       },
       cases,
       results: ctx.results,
@@ -982,12 +1023,12 @@ async function main(): Promise<void> {
           : undefined,
     };
     fs.writeFileSync(path.join(dir, 'session.json'), JSON.stringify(sessionData, null, 2));
-    const table = renderTable(sessionData) + (cli.scale ? scaleTable(ctx.results) : '');
+    const table = renderTable(sessionData) + (scale ? scaleTable(cases, ctx.results) : '');
     if (cli.json) {
       process.stderr.write(table);
       process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
     } else process.stdout.write(table);
-    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags && !cli.scale)) {
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags && !scale)) {
       writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
       log('BENCHMARKS.md updated');
     }

@@ -19,6 +19,14 @@ export interface CaseDef {
   rounds: number;
   /** e2e: ours runs both tiers in one process (the peer's topology) instead of one process per tier. */
   oneProcess?: boolean;
+  /**
+   * e2e: sampler processes behind one ingest process, in one consumer group, for both systems (the peer then
+   * runs one ingest collector and this many sampling collectors). Absent: one per tier for ours, the peer in
+   * one process.
+   */
+  samplers?: number;
+  /** Partitions of the run's topic (default PARTITIONS of lib/kafka.ts). */
+  partitions?: number;
 }
 
 export interface RunResult {
@@ -42,9 +50,17 @@ export interface RunResult {
   /** e2e at a fixed rate: CPU per million spans over the whole run (start, load, drain); cpuSPerMSpans is the steady part. */
   cpuSPerMSpansWhole?: number;
   spansPerCpuS: number;
-  /** CPU-seconds of each process over the whole run (ingest, sample, all, redis). */
+  /** CPU-seconds of each role over the whole run (ingest, sample, all, redis; sampler processes summed). */
   cpuByRole?: Record<string, number>;
+  /** e2e at a fixed rate: CPU-s per million spans of each role in the steady part (as cpuSPerMSpans). */
+  cpuSPerMSpansByRole?: Record<string, number>;
+  /** Sampler processes of the run (CaseDef.samplers). */
+  samplers?: number;
+  /** Partitions each member of the sampling group held when the load started (CaseDef.samplers runs). */
+  groupPartitions?: number[];
   peakRssMB: number;
+  /** Ours: the highest RSS of its Redis sampled during the run (not in peakRssMB). */
+  redisPeakRssMB?: number;
   bufferedPeakSpans?: number;
   rssBytesPerBufferedSpan?: number;
   heapBytesPerBufferedSpan?: number;

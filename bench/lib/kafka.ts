@@ -2,7 +2,7 @@
 // partition count (so neither system's defaults decide it), count what arrived (sum of end offsets), pre-fill
 // a topic with the workload for the sampling-only runs, and delete the run's topics and groups after it.
 
-import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
+import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
 import { materialize, type TemplatePool } from '../loadgen/templates';
 
@@ -37,9 +37,9 @@ export class BenchKafka {
     return `${c.brokers.length} broker(s), cluster ${c.clusterId}`;
   }
 
-  async createTopic(topic: string): Promise<void> {
+  async createTopic(topic: string, partitions = PARTITIONS): Promise<void> {
     await this._admin.createTopics({
-      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
       waitForLeaders: true,
     });
   }
@@ -57,6 +57,20 @@ export class BenchKafka {
       (a, p) => a + Math.max(0, Number(p.offset)),
       0,
     );
+  }
+
+  /**
+   * groupAssignment describes a consumer group: its state (e.g. Stable) and how many partitions of `topic`
+   * each member holds, largest first (members whose assignment cannot be read count 0).
+   */
+  async groupAssignment(group: string, topic: string): Promise<{ state: string; partitions: number[] }> {
+    const { groups } = await this._admin.describeGroups([group]);
+    const g = groups[0];
+    const partitions = (g?.members ?? []).map((m) => {
+      const a = m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment) : null;
+      return a?.assignment[topic]?.length ?? 0;
+    });
+    return { state: g?.state ?? 'Unknown', partitions: partitions.sort((a, b) => b - a) };
   }
 
   async cleanup(topics: string[], groups: string[]): Promise<void> {

@@ -2,7 +2,7 @@
 // systems' own /metrics turned into the same few figures for both (traces consumed and decided, spans
 // buffered, heap, export backlog). Each system speaks its own metric names; the adapters map them.
 
-import type { Metrics } from './prom';
+import { Metrics } from './prom';
 import { readProc } from './proc';
 import type { RunningSystem, SystemName } from './systems';
 
@@ -25,12 +25,27 @@ export interface Figures {
   droppedEarly: number;
 }
 
-type Scrape = Array<{ role: string; m: Metrics }>;
+/** One scrape of every process of a system, with each process's role. */
+export type Scrape = Array<{ role: string; m: Metrics }>;
+
+/** Roles of the processes that sample: `sample` (one or more sampler processes) or `all` (both tiers in one). */
+export const SAMPLING_ROLES: readonly string[] = ['sample', 'all'];
+/** Roles of the processes that ingest. */
+export const INGEST_ROLES: readonly string[] = ['ingest', 'all'];
+
+/**
+ * combine merges the scrapes of the processes with one of `roles` (default all) into one Metrics: sums
+ * and histogram buckets then add up over those processes. Undefined when no process has such a role.
+ */
+export function combine(list: Scrape, roles?: readonly string[]): Metrics | undefined {
+  const picked = list.filter((x) => !roles || roles.includes(x.role));
+  return picked.length === 0 ? undefined : new Metrics(picked.flatMap((x) => x.m.series));
+}
 
 function oursFigures(list: Scrape): Figures {
   // role `all` = both tiers in one process (the e2e-1proc case): its metrics serve as both.
-  const s = list.find((x) => x.role === 'sample' || x.role === 'all')?.m;
-  const i = list.find((x) => x.role === 'ingest' || x.role === 'all')?.m;
+  const s = combine(list, SAMPLING_ROLES);
+  const i = combine(list, INGEST_ROLES);
   return {
     consumedTraces: s?.sum('tusk_kafka_consumed_messages_total') ?? 0,
     decidedTraces: s?.sum('tusk_sampler_decisions_total') ?? 0,
@@ -44,14 +59,15 @@ function oursFigures(list: Scrape): Figures {
 }
 
 function peerFigures(list: Scrape, spansPerTrace: number): Figures {
-  const m = list[0]?.m;
+  // One process holding both pipelines, or one ingest collector and sampling collectors (heap: the samplers').
+  const m = combine(list);
   const onMemory = m?.sum('otelcol_processor_tail_sampling_sampling_traces_on_memory') ?? 0;
   return {
     consumedTraces: m?.sum('otelcol_processor_tail_sampling_new_trace_id_received_total') ?? 0,
     decidedTraces: m?.sum('otelcol_processor_tail_sampling_global_count_traces_sampled_total') ?? 0,
     bufferedSpans: Math.round(onMemory * spansPerTrace),
     bufferedTraces: onMemory,
-    heapBytes: m?.sum('otelcol_process_runtime_heap_alloc_bytes') ?? 0,
+    heapBytes: combine(list, SAMPLING_ROLES)?.sum('otelcol_process_runtime_heap_alloc_bytes') ?? 0,
     exportBacklog: m?.sum('otelcol_exporter_queue_size') ?? 0,
     receivedSpans: m?.sum('otelcol_receiver_accepted_spans_total', { receiver: 'otlp' }) ?? 0,
     droppedEarly: m?.sum('otelcol_processor_tail_sampling_sampling_trace_dropped_too_early_total') ?? 0,
@@ -70,9 +86,30 @@ export interface Sample {
   cpuS: number;
   /** RSS of the system's processes (Redis excluded), bytes. */
   rssBytes: number;
-  /** RSS of the sampling process alone (for memory per buffered span). */
+  /** RSS of the sampling processes alone (for memory per buffered span). */
   samplerRssBytes: number;
+  /** RSS of the extra processes (ours: its Redis), bytes. */
+  extraRssBytes: number;
+  /** utime+stime of each process (system and extra pids), seconds. */
+  cpuByPid: ReadonlyMap<number, number>;
   fig?: Figures;
+}
+
+/**
+ * cpuByRoleBetween is the CPU-seconds each role used from sample `a` to sample `b`: the processes' CPU
+ * differences summed by the role `roleOf` gives their pid (pids without a role are left out).
+ */
+export function cpuByRoleBetween(
+  a: Pick<Sample, 'cpuByPid'>,
+  b: Pick<Sample, 'cpuByPid'>,
+  roleOf: ReadonlyMap<number, string>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [pid, role] of roleOf) {
+    const d = (b.cpuByPid.get(pid) ?? 0) - (a.cpuByPid.get(pid) ?? 0);
+    out[role] = (out[role] ?? 0) + d;
+  }
+  return out;
 }
 
 /** Monitor samples a running system until stopped. */
@@ -82,6 +119,7 @@ export class Monitor {
   private _scraping = false;
   private readonly _lastCpu = new Map<number, number>();
   private readonly _lastHwm = new Map<number, number>();
+  private _extraPeakRss = 0;
   last?: Sample;
   lastFig?: Figures;
 
@@ -110,23 +148,35 @@ export class Monitor {
     let cpuS = 0;
     let rss = 0;
     let samplerRss = 0;
-    const samplerPid = this._sys.procs.find((p) => p.role === 'sample' || p.role === 'all')?.child.pid;
+    let extraRss = 0;
+    const samplerPids = this._sys.procs.filter((p) => SAMPLING_ROLES.includes(p.role)).map((p) => p.child.pid);
     for (const pid of this._sys.pids()) {
       const p = readProc(pid);
       if (p) {
         this._lastCpu.set(pid, p.cpuS);
         this._lastHwm.set(pid, p.hwmBytes);
         rss += p.rssBytes;
-        if (pid === samplerPid) samplerRss = p.rssBytes;
+        if (samplerPids.includes(pid)) samplerRss += p.rssBytes;
       }
       cpuS += this._lastCpu.get(pid) ?? 0;
     }
     for (const pid of this._extraCpuPids) {
       const p = readProc(pid);
-      if (p) this._lastCpu.set(pid, p.cpuS);
+      if (p) {
+        this._lastCpu.set(pid, p.cpuS);
+        extraRss += p.rssBytes;
+      }
       cpuS += this._lastCpu.get(pid) ?? 0;
     }
-    const sample: Sample = { t, cpuS, rssBytes: rss, samplerRssBytes: samplerRss };
+    this._extraPeakRss = Math.max(this._extraPeakRss, extraRss);
+    const sample: Sample = {
+      t,
+      cpuS,
+      rssBytes: rss,
+      samplerRssBytes: samplerRss,
+      extraRssBytes: extraRss,
+      cpuByPid: new Map(this._lastCpu),
+    };
     if (scrape || (!this._scraping && t - this._lastScrape >= this._scrapeMs - 20)) {
       this._scraping = true;
       this._lastScrape = t;
@@ -152,6 +202,11 @@ export class Monitor {
     let s = 0;
     for (const pid of this._sys.pids()) s += this._lastHwm.get(pid) ?? 0;
     return s;
+  }
+
+  /** extraPeakRssBytes is the highest RSS of the extra processes (ours: Redis) sampled since start. */
+  extraPeakRssBytes(): number {
+    return this._extraPeakRss;
   }
 
   /** crossing returns the interpolated time at which `value(fig)` first reached `target` (midpoint of the two samples around it). */

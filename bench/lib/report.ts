@@ -179,14 +179,16 @@ function share(r: RunResult, role: string): number | undefined {
   return total > 0 ? (100 * c[role]) / total : undefined;
 }
 
-function med(xs: Array<number | undefined>): number | undefined {
+/** med is the median of the finite numbers in `xs` (undefined when there are none). */
+export function med(xs: Array<number | undefined>): number | undefined {
   const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
-function fmt(v: number | undefined, digits: number): string {
+/** fmt formats a figure with `digits` decimals and thousands separators ('n/a' when missing). */
+export function fmt(v: number | undefined, digits: number): string {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
   return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }

@@ -5,6 +5,8 @@
 // peer: the OpenTelemetry Collector components compiled into the stack's Jaeger v2 binary (contrib
 //       v0.140.1: otlp receiver, kafka exporter/receiver, tail_sampling, batch, nop, otlphttp), run with a
 //       collector config generated here (JSON, which is YAML), one process holding the pipelines.
+// With `samplers` (the cost model), both run one ingest process and that many sampler processes in one
+// consumer group (ours: sharing one Redis state; the peer: collectors of kafka -> tail_sampling -> otlphttp).
 // Both get the same topic layout, the same policies (status_code ERROR, latency threshold, probabilistic
 // 10%), the same decision_wait and their own free ports.
 
@@ -70,10 +72,13 @@ export interface RunParams {
   tracesPerSec: number;
   /** e2e: ours runs both tiers in one process (role `all`, bench/configs/ours-e2e.tsk). */
   oneProcess?: boolean;
+  /** e2e: one ingest process and this many sampler processes (role `sample`), for both systems. */
+  samplers?: number;
 }
 
 /** A started process of a system. */
 export interface Proc {
+  /** ingest, sample (one or more processes) or all (both tiers). */
   role: string;
   child: ChildProcess;
   metricsUrl: string;
@@ -121,13 +126,19 @@ function makeSystem(name: SystemName, procs: Proc[], extra: Partial<RunningSyste
 // ---------------------------------------------------------------------------------------------------
 // ours
 
-async function startOurs(role: string, file: string, env: Record<string, string>, params: RunParams): Promise<Proc> {
+async function startOurs(
+  role: string,
+  file: string,
+  env: Record<string, string>,
+  params: RunParams,
+  name = role,
+): Promise<Proc> {
   const admin = await freePort();
   const started = await startCollector({
-    what: `ours ${role}`,
+    what: `ours ${name}`,
     bin: BIN,
     file: path.join(CONFIGS, file),
-    logFile: path.join(params.dir, `ours-${role}.log`),
+    logFile: path.join(params.dir, `ours-${name}.log`),
     nodeFlags: params.nodeFlags,
     env: { TUSK_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, BENCH_DIST: DIST, ...env },
   });
@@ -175,13 +186,13 @@ export async function startOursFor(params: RunParams): Promise<RunningSystem> {
       extra.grpcTarget = `127.0.0.1:${g}`;
     }
     if (params.scenario === 'sampling' || params.scenario === 'e2e') {
+      const file = params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk';
+      const n = params.samplers ?? 1;
+      const names = Array.from({ length: n }, (_, k) => (n === 1 ? 'sample' : `sample-${k + 1}`));
       procs.push(
-        await startOurs(
-          'sample',
-          params.scenario === 'sampling' ? 'ours-sample-null.tsk' : 'ours-sample.tsk',
-          { ...common, ...samplerEnv },
-          params,
-        ),
+        ...(await startAll(
+          names.map((name) => () => startOurs('sample', file, { ...common, ...samplerEnv }, params, name)),
+        )),
       );
     }
   } catch (err) {
@@ -189,6 +200,18 @@ export async function startOursFor(params: RunParams): Promise<RunningSystem> {
     throw err;
   }
   return makeSystem('ours', procs, extra);
+}
+
+/** startAll starts processes side by side; when one fails, the started ones are stopped and the error thrown. */
+async function startAll<P extends Proc>(starts: Array<() => Promise<P>>): Promise<P[]> {
+  const settled = await Promise.allSettled(starts.map((f) => f()));
+  const started = settled.flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((p) => stopProc(p)));
+    throw failed.reason;
+  }
+  return started;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -221,17 +244,35 @@ function peerPolicies(slowMs: number): unknown[] {
   ];
 }
 
-/** peerConfig builds the collector config of a scenario (written as JSON, which YAML accepts). */
+/** The pipelines one peer process holds: the ingest tier, and the sampling tier with its exporter. */
+export interface PeerTiers {
+  ingest: boolean;
+  sample?: 'nop' | 'otlphttp';
+}
+
+/** peerTiers are the pipelines of the single peer process of a scenario. */
+function peerTiers(scenario: Scenario): PeerTiers {
+  return {
+    ingest: scenario !== 'sampling',
+    sample: scenario === 'sampling' ? 'nop' : scenario === 'e2e' ? 'otlphttp' : undefined,
+  };
+}
+
+/**
+ * peerConfig builds the collector config of one peer process (written as JSON, which YAML accepts): by
+ * default the pipelines of the scenario, or those of `tiers` (one tier of the split topology).
+ */
 export function peerConfig(
   params: RunParams,
   ports: { http: number; grpc: number; telemetry: number },
+  tiers: PeerTiers = peerTiers(params.scenario),
 ): Record<string, unknown> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const receivers: Record<string, unknown> = {};
   const processors: Record<string, unknown> = {};
   const exporters: Record<string, unknown> = {};
   const pipelines: Record<string, unknown> = {};
-  if (params.scenario === 'ingest' || params.scenario === 'e2e') {
+  if (tiers.ingest) {
     receivers.otlp = {
       protocols: { http: { endpoint: `127.0.0.1:${ports.http}` }, grpc: { endpoint: `127.0.0.1:${ports.grpc}` } },
     };
@@ -245,7 +286,7 @@ export function peerConfig(
     };
     pipelines['traces/ingest'] = { receivers: ['otlp'], exporters: ['kafka'] };
   }
-  if (params.scenario === 'sampling' || params.scenario === 'e2e') {
+  if (tiers.sample) {
     receivers.kafka = {
       brokers,
       client_id: `bench-peer-${params.runId}`,
@@ -262,10 +303,10 @@ export function peerConfig(
       // no-op caches they stay until num_traces evicts them, and block_on_overflow would then stall).
       // 50000 each, 100000 in all like our decision_cache_size: late spans follow the decision on both sides.
       decision_cache: { sampled_cache_size: 50_000, non_sampled_cache_size: 50_000 },
-      expected_new_traces_per_sec: Math.max(1000, Math.round(params.tracesPerSec)),
+      expected_new_traces_per_sec: Math.max(1000, Math.round(params.tracesPerSec / (params.samplers ?? 1))),
       policies: peerPolicies(params.slowMs),
     };
-    if (params.scenario === 'sampling') {
+    if (tiers.sample === 'nop') {
       exporters.nop = {};
       pipelines['traces/sample'] = { receivers: ['kafka'], processors: ['tail_sampling'], exporters: ['nop'] };
     } else {
@@ -300,12 +341,12 @@ export function peerConfig(
   };
 }
 
-/** startPeerFor starts the peer for a scenario. */
-export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
+/** startPeerProc starts one peer process holding `tiers`; resolves once it serves metrics (and OTLP). */
+async function startPeerProc(params: RunParams, role: string, name: string, tiers: PeerTiers): Promise<PeerProc> {
   const ports = { http: await freePort(), grpc: await freePort(), telemetry: await freePort() };
-  const cfgFile = path.join(params.dir, 'peer-config.yaml');
-  fs.writeFileSync(cfgFile, JSON.stringify(peerConfig(params, ports), null, 2));
-  const logFile = path.join(params.dir, 'peer.log');
+  const cfgFile = path.join(params.dir, `${name}-config.yaml`);
+  fs.writeFileSync(cfgFile, JSON.stringify(peerConfig(params, ports, tiers), null, 2));
+  const logFile = path.join(params.dir, `${name}.log`);
   const out = fs.openSync(logFile, 'w');
   const child = spawn(peerBinary(), ['--config', cfgFile], {
     cwd: params.dir,
@@ -313,24 +354,43 @@ export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
     env: { ...process.env },
   });
   fs.closeSync(out);
-  const proc: Proc = {
-    role: params.scenario === 'e2e' ? 'all' : params.scenario === 'ingest' ? 'ingest' : 'sample',
-    child,
-    metricsUrl: `http://127.0.0.1:${ports.telemetry}/metrics`,
-    logFile,
-  };
+  const proc: Proc = { role, child, metricsUrl: `http://127.0.0.1:${ports.telemetry}/metrics`, logFile };
   try {
-    await waitFor('peer', async () => (await scrape(proc.metricsUrl)) !== undefined, child, logFile);
-    if (params.scenario !== 'sampling') await waitFor('peer otlp', () => portOpen(ports.http), child, logFile);
+    await waitFor(name, async () => (await scrape(proc.metricsUrl)) !== undefined, child, logFile);
+    if (tiers.ingest) await waitFor(`${name} otlp`, () => portOpen(ports.http), child, logFile);
   } catch (err) {
     await stopProc(proc);
     throw err;
   }
-  const extra: Partial<RunningSystem> =
-    params.scenario === 'sampling'
-      ? {}
-      : { httpUrl: `http://127.0.0.1:${ports.http}/v1/traces`, grpcTarget: `127.0.0.1:${ports.grpc}` };
-  return makeSystem('peer', [proc], extra);
+  return Object.assign(proc, { ports });
+}
+
+type PeerProc = Proc & { ports: { http: number; grpc: number } };
+
+/**
+ * startPeerFor starts the peer for a scenario: one process holding its pipelines, or with `samplers` one
+ * ingest collector (otlp -> kafka) and that many sampling collectors (kafka -> tail_sampling -> otlphttp).
+ */
+export async function startPeerFor(params: RunParams): Promise<RunningSystem> {
+  let procs: PeerProc[];
+  if (params.scenario === 'e2e' && params.samplers !== undefined) {
+    const n = params.samplers;
+    procs = await startAll([
+      () => startPeerProc(params, 'ingest', 'peer-ingest', { ingest: true }),
+      ...Array.from(
+        { length: n },
+        (_, k) => () => startPeerProc(params, 'sample', `peer-sample-${k + 1}`, { ingest: false, sample: 'otlphttp' }),
+      ),
+    ]);
+  } else {
+    const role = params.scenario === 'e2e' ? 'all' : params.scenario === 'ingest' ? 'ingest' : 'sample';
+    procs = [await startPeerProc(params, role, 'peer', peerTiers(params.scenario))];
+  }
+  const ingest = procs.find((p) => p.role !== 'sample');
+  const extra: Partial<RunningSystem> = ingest
+    ? { httpUrl: `http://127.0.0.1:${ingest.ports.http}/v1/traces`, grpcTarget: `127.0.0.1:${ingest.ports.grpc}` }
+    : {};
+  return makeSystem('peer', procs, extra);
 }
 
 /** startSystem starts ours or the peer. */

@@ -496,10 +496,14 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const key = `${prefix}{s0}:ledger:${bucket}`;
     const redis = new Redis(STACK_REDIS_URL);
     try {
+      // Both may fall in the same slot (1 in 16): a slot's value is its fingerprints one after the other.
+      const slots = new Map<string, Buffer>();
       for (const id of [withError, plain]) {
         const f = traceFingerprint(id);
-        await redis.hset(key, `~${f.slot.slice(0, 1)}`, Buffer.from(f.fp, 'hex'));
+        const field = `~${f.slot.slice(0, 1)}`;
+        slots.set(field, Buffer.concat([slots.get(field) ?? Buffer.alloc(0), Buffer.from(f.fp, 'hex')]));
       }
+      for (const [field, value] of slots) await redis.hset(key, field, value);
       await redis.hset(key, '#', '2');
       await redis.pexpire(key, 60_000);
     } finally {

@@ -16,9 +16,9 @@ import type { Registry } from 'prom-client';
 import { LruTtlMap } from '../lru';
 import { DecisionCache } from './decision-cache';
 import { decisionOutcome, encodeDecision, fingerprintDecision, fingerprintOnlyDecision, shortDecision } from './ledger';
-import { inDroppedSample, traceFingerprint } from './ledger-fingerprint';
+import { inDroppedSample, traceFingerprint, type TraceFingerprint } from './ledger-fingerprint';
 import { type KeyLayout, shardOf } from './redis-batch';
-import type { LedgerEntry, RedisLink } from './redis-link';
+import type { LedgerEntry, LedgerReply, RedisLink } from './redis-link';
 import type { LedgerRecord } from './types';
 
 /** Largest number of decisions per ledger script call (bounds the work of one Redis call). */
@@ -113,18 +113,21 @@ export class RedisLedger {
       } else first.set(r.traceId, r);
     }
     if (first.size === 0) return earlier;
-    const entries: Array<[string, string]> = [];
-    for (const r of first.values()) entries.push([r.traceId, this._localEntry(r, overriding?.has(r.traceId) === true)]);
+    const outgoing: Outgoing[] = [];
+    for (const r of first.values()) outgoing.push(this._outgoing(r, overriding?.has(r.traceId) === true));
     if (!this._o.usable()) {
-      this._recordLocally(entries, earlier, overriding);
+      this._recordLocally(outgoing, earlier, overriding);
       return earlier;
     }
     await Promise.all(
-      this._calls(entries, (e) => e[0]).map(async ([shard, group]) => {
+      this._calls(outgoing, (o) => o.entry.id).map(async ([shard, group]) => {
         try {
           const keys = this._bucketKeys(shard);
-          const found = await this._insert(keys, group, overriding);
-          group.forEach(([id, text], i) => {
+          const found = await this._insert(
+            keys,
+            group.map((o) => o.entry),
+          );
+          group.forEach(({ entry: { id }, text }, i) => {
             const winner = this._winner(id, found.records[i] ?? null, found.fingerprintKey[i] ?? -1, keys.length);
             if (winner !== undefined) {
               earlier.set(id, this._local.decode(id, winner)!);
@@ -155,7 +158,7 @@ export class RedisLedger {
       this._calls(misses, (id) => id).map(async ([shard, ids]) => {
         try {
           const keys = this._bucketKeys(shard);
-          const entries = ids.map((id) => ledgerEntry(id, '', false));
+          const entries = ids.map((id) => ledgerEntry(id, traceFingerprint(id), '', false));
           const reply = await this._o.link.ledger(keys, entries, false, this._o.ttlMs);
           ids.forEach((id, i) => {
             const v = this._winner(id, reply.records[i] ?? null, reply.fingerprintKey[i] ?? -1, keys.length);
@@ -196,7 +199,13 @@ export class RedisLedger {
       this._calls(batch, (e) => e[0]).map(async ([shard, group]) => {
         try {
           const keys = this._bucketKeys(shard);
-          const found = await this._insert(keys, group, undefined);
+          const found = await this._insert(
+            keys,
+            group.map(([id, text]) => {
+              const fingerprintOnly = this._local.decode(id, text)?.fingerprintOnly !== undefined;
+              return ledgerEntry(id, traceFingerprint(id), fingerprintOnly ? '' : shortDecision(text), false);
+            }),
+          );
           group.forEach(([id, text], i) => {
             this._pending.delete(id);
             const prev = this._winner(id, found.records[i] ?? null, found.fingerprintKey[i] ?? -1, keys.length);
@@ -239,13 +248,18 @@ export class RedisLedger {
   }
 
   /**
-   * The local entry of a decision of ours: the full record, or for a dropped trace outside the sample of dropped
-   * traces (and not overriding a fingerprint), the short entry marked fingerprint-only.
+   * What is written of a decision of ours: locally the full record, or for a dropped trace outside the sample of
+   * dropped traces (and not overriding a fingerprint) the short entry marked fingerprint-only; to Redis the short
+   * record, or only the fingerprint (value ''). The id is hashed once for both.
    */
-  private _localEntry(r: LedgerRecord, override: boolean): string {
-    const text = encodeDecision(r, this._o.replicaId);
-    if (r.decision === 'sampled' || override) return text;
-    return inDroppedSample(traceFingerprint(r.traceId), this._o.droppedSample) ? text : fingerprintOnlyDecision(text);
+  private _outgoing(r: LedgerRecord, override: boolean): Outgoing {
+    const full = encodeDecision(r, this._o.replicaId);
+    const f = traceFingerprint(r.traceId);
+    const fingerprintOnly = r.decision !== 'sampled' && !override && !inDroppedSample(f, this._o.droppedSample);
+    return {
+      text: fingerprintOnly ? fingerprintOnlyDecision(full) : full,
+      entry: ledgerEntry(r.traceId, f, fingerprintOnly ? '' : shortDecision(full), override),
+    };
   }
 
   /**
@@ -260,28 +274,22 @@ export class RedisLedger {
     return fingerprintDecision(bucket * this._bucketMs, this._bucketMs);
   }
 
-  /** One ledger script call that writes `group` first-wins into the current bucket of `keys`. */
-  private async _insert(
-    keys: readonly string[],
-    group: ReadonlyArray<readonly [string, string]>,
-    overriding: ReadonlySet<string> | undefined,
-  ): Promise<{ records: Array<string | null>; fingerprintKey: number[] }> {
+  /** One ledger script call that writes `entries` first-wins into the current bucket of `keys`. */
+  private async _insert(keys: readonly string[], entries: readonly LedgerEntry[]): Promise<LedgerReply> {
     const now = this._o.now();
     const bucketEnd = (Math.floor(now / this._bucketMs) + 1) * this._bucketMs;
-    const entries = group.map(([id, text]) => {
-      const override = overriding?.has(id) === true;
-      const fingerprintOnly = !override && this._local.decode(id, text)?.fingerprintOnly !== undefined;
-      return ledgerEntry(id, fingerprintOnly ? '' : shortDecision(text), override);
-    });
     return this._o.link.ledger(keys, entries, true, bucketEnd - now + this._o.ttlMs);
   }
 
   private _recordLocally(
-    entries: ReadonlyArray<readonly [string, string]>,
+    outgoing: readonly Outgoing[],
     earlier: Map<string, LedgerRecord>,
     overriding: ReadonlySet<string> | undefined,
   ): void {
-    for (const [id, text] of entries) {
+    for (const {
+      entry: { id },
+      text,
+    } of outgoing) {
       const known = this._local.get(id);
       if (known !== undefined && !(known.fingerprintOnly !== undefined && overriding?.has(id) === true)) {
         earlier.set(id, known);
@@ -309,8 +317,13 @@ export class RedisLedger {
   }
 }
 
-/** ledgerEntry is the script entry of trace `id` with the short record `value` ('' = fingerprint only). */
-function ledgerEntry(id: string, value: string, override: boolean): LedgerEntry {
-  const f = traceFingerprint(id);
+/** Outgoing is one decision of ours on its way to the ledger: the local store's entry and the script's. */
+interface Outgoing {
+  readonly text: string;
+  readonly entry: LedgerEntry;
+}
+
+/** ledgerEntry is the script entry of trace `id` (fingerprint `f`) with the short record `value` ('' = fingerprint only). */
+function ledgerEntry(id: string, f: TraceFingerprint, value: string, override: boolean): LedgerEntry {
   return { id, slot: f.slot, fp: f.fp, value, override };
 }

@@ -140,21 +140,26 @@ local function has(v, fp)
     i = j + 1
   end
 end
-local found, fpAt, left, fps = {}, {}, {}, {}
+local found, fpAt, left, fps, names = {}, {}, {}, {}, {}
 for i = 1, n do
   found[i] = false; fpAt[i] = 0; left[i] = i
-  fps[i] = bin(ARGV[3 + (i - 1) * K + 3])
+  local b = 3 + (i - 1) * K
+  fps[i] = bin(ARGV[b + 3])
+  local slot = ARGV[b + 2]
+  for w = 1, 5 do names[(i - 1) * 5 + w] = '~' .. string.sub(slot, 1, w) end
 end
 local cmds, count, cur = 0, 0, {}
 for k = 1, #KEYS do
   if #left == 0 then break end
   local last = k == #KEYS
   local fields = {}
+  local f = 0
   for j = 1, #left do
-    local b = 3 + (left[j] - 1) * K
-    fields[#fields + 1] = ARGV[b + 1]
-    local slot = ARGV[b + 2]
-    for w = 1, 5 do fields[#fields + 1] = '~' .. string.sub(slot, 1, w) end
+    local i = left[j]
+    fields[f + 1] = ARGV[3 + (i - 1) * K + 1]
+    local o = (i - 1) * 5
+    for w = 1, 5 do fields[f + 1 + w] = names[o + w] end
+    f = f + 6
   end
   if last and write then fields[#fields + 1] = '#' end
   local vals = redis.call('HMGET', KEYS[k], unpack(fields))
@@ -192,7 +197,7 @@ if write and #left > 0 then
       if val ~= '' then
         args[#args + 1] = ARGV[b + 1]; args[#args + 1] = val
       else
-        local f = '~' .. string.sub(ARGV[b + 2], 1, w)
+        local f = names[(i - 1) * 5 + w]
         if grown[f] == nil then grown[f] = cur[f] or ''; order[#order + 1] = f end
         grown[f] = grown[f] .. fps[i]
       end

@@ -1,15 +1,50 @@
-// Partitioners for trace-id keyed messages, as kafkajs custom partitioners: `murmur2` (kafkajs's default,
-// the Java client's DefaultPartitioner for keyed messages) and `fnv1a` (Sarama's HashPartitioner, which the
+// Partitioners for trace-id keyed messages, as kafkajs custom partitioners: `murmur2` (what kafkajs's default and
+// the Java client's DefaultPartitioner do with keyed messages, in 32-bit arithmetic) and `fnv1a` (Sarama's HashPartitioner, which the
 // OpenTelemetry Collector's Kafka exporter uses). A mixed deployment must use one of them everywhere, or
 // the spans of one trace land on different partitions and so on different samplers.
 
-import { Partitioners, type ICustomPartitioner, type PartitionerArgs } from 'kafkajs';
+import type { ICustomPartitioner, PartitionerArgs } from 'kafkajs';
 
 /** PartitionerName is the `partitioner` config value. */
 export type PartitionerName = 'murmur2' | 'fnv1a';
 
 /** PARTITIONER_NAMES lists the supported partitioners. */
 export const PARTITIONER_NAMES: readonly PartitionerName[] = ['murmur2', 'fnv1a'];
+
+const MURMUR2_SEED = 0x9747b28c;
+const MURMUR2_M = 0x5bd1e995;
+
+/**
+ * murmur2 is the Java client's murmur2 hash of `data` (Utils.murmur2: a signed 32-bit result), in 32-bit integer
+ * arithmetic. kafkajs computes the same value with 64-bit Long objects, about forty of them per 32-byte key
+ * (measured: a quarter of the ingest tier's allocations).
+ */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  let h = (MURMUR2_SEED ^ length) | 0;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = data[i4] | (data[i4 + 1] << 8) | (data[i4 + 2] << 16) | (data[i4 + 3] << 24);
+    k = Math.imul(k, MURMUR2_M);
+    k ^= k >>> 24;
+    k = Math.imul(k, MURMUR2_M);
+    h = Math.imul(h, MURMUR2_M) ^ k;
+  }
+  // The last 1-3 bytes (the Java switch's fall-through cases, written out).
+  const tail = length & ~3;
+  const rest = length & 3;
+  if (rest > 0) {
+    if (rest === 3) h ^= data[tail + 2] << 16;
+    if (rest >= 2) h ^= data[tail + 1] << 8;
+    h ^= data[tail];
+    h = Math.imul(h, MURMUR2_M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, MURMUR2_M);
+  h ^= h >>> 15;
+  return h | 0;
+}
 
 const FNV32_OFFSET_BASIS = 0x811c9dc5;
 const FNV32_PRIME = 0x01000193;
@@ -59,9 +94,28 @@ export const Fnv1aPartitioner: ICustomPartitioner = () => {
   };
 };
 
+/**
+ * Murmur2Partitioner is kafkajs' DefaultPartitioner (the Java client's for keyed messages) without its per-message
+ * allocations: an explicit `partition` wins; a keyed message goes to (murmur2(key) & 0x7fffffff) % n over ALL
+ * partitions; an unkeyed message goes round-robin over the partitions that have a leader (from a random start).
+ */
+export const Murmur2Partitioner: ICustomPartitioner = () => {
+  let roundRobin = Math.floor(Math.random() * 0x7fffffff);
+  return ({ partitionMetadata, message }: PartitionerArgs): number => {
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
+    const n = partitionMetadata.length;
+    const key = keyBytes(message.key);
+    if (key !== undefined) return (murmur2(key) & 0x7fffffff) % n;
+    const available = partitionMetadata.filter((p) => p.leader >= 0);
+    roundRobin = (roundRobin + 1) & 0x7fffffff;
+    if (available.length > 0) return available[roundRobin % available.length].partitionId;
+    return roundRobin % n;
+  };
+};
+
 /** partitionerFor returns the kafkajs partitioner factory of a config value. */
 export function partitionerFor(name: PartitionerName): ICustomPartitioner {
-  return name === 'fnv1a' ? Fnv1aPartitioner : Partitioners.DefaultPartitioner;
+  return name === 'fnv1a' ? Fnv1aPartitioner : Murmur2Partitioner;
 }
 
 /**

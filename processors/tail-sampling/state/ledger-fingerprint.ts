@@ -4,7 +4,7 @@
 // so that a slot holds ~8-128 fingerprints (the hash stays a few bytes per entry, a lookup scans < 1 KiB).
 // This module computes, in Node, what the ledger script needs per trace; the script itself is in redis-link.ts.
 
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 /** Bytes of one stored fingerprint (40 bits: with the slot digits, 44-60 bits identify a trace in a bucket). */
 export const FINGERPRINT_BYTES = 5;
@@ -35,7 +35,7 @@ export interface TraceFingerprint {
  * digits, fingerprint and sample value. Pure: the same id gives the same answer on every replica.
  */
 export function traceFingerprint(traceId: string): TraceFingerprint {
-  const h = createHash('sha256').update(traceId.toLowerCase()).digest();
+  const h = sha256(traceId.toLowerCase());
   const hex = h.toString('hex', 0, 8);
   // Bytes 8..14: 53 bits for the sample value, disjoint from the 60 bits of slot and fingerprint.
   const sample = (h.readUIntBE(8, 6) * 32 + (h[14]! >>> 3)) / 2 ** 53;
@@ -45,6 +45,13 @@ export function traceFingerprint(traceId: string): TraceFingerprint {
     sample,
   };
 }
+
+/** The one-shot digest (Node 20.12+: no Hash object per call, ~30 % cheaper), else a Hash object. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const sha256: (text: string) => Buffer =
+  typeof oneShot === 'function'
+    ? (text) => oneShot('sha256', text, 'buffer')
+    : (text) => crypto.createHash('sha256').update(text).digest();
 
 /** inDroppedSample says whether a dropped trace is recorded in full at `rate` (0..1; 1 = every dropped trace). */
 export function inDroppedSample(f: TraceFingerprint, rate: number): boolean {

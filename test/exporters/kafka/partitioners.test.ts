@@ -2,18 +2,20 @@
 // Sarama sign handling, the kafkajs custom-partitioner contract, and murmur2 against the Java client's vectors.
 
 import { expect } from 'chai';
-import type { PartitionMetadata } from 'kafkajs';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import {
   Fnv1aPartitioner,
+  Murmur2Partitioner,
   fnv1a32,
+  murmur2,
   partitionerFor,
   partitionOf,
   saramaHashPartition,
 } from '../../../pipeline/sdk/kafka/partitioners';
 
-// kafkajs's murmur2 is not exported from its index; the default partitioner is built from this file.
+// kafkajs's murmur2 is not exported from its index; its default partitioner is built from this file.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer | string) => number;
+const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer) => number;
 
 function metadata(n: number, leaderless: number[] = []): PartitionMetadata[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -144,7 +146,7 @@ describe('kafka partitioners', () => {
     });
   });
 
-  describe('murmur2 (kafkajs DefaultPartitioner, Java-client compatible)', () => {
+  describe('murmur2 (Java-client compatible, as kafkajs DefaultPartitioner)', () => {
     // Vectors of the Java client's Utils.murmur2 (org.apache.kafka.common.utils.UtilsTest).
     const javaVectors: [string, number][] = [
       ['21', -973932308],
@@ -155,10 +157,42 @@ describe('kafka partitioners', () => {
       ['abc', 479470107],
     ];
     for (const [key, expected] of javaVectors) {
-      it(`hashes "${key}" like the Java client`, () => {
+      it(`hashes "${key}" like the Java client (and kafkajs)`, () => {
         expect(murmur2(Buffer.from(key))).to.equal(expected);
+        expect(kafkajsMurmur2(Buffer.from(key))).to.equal(expected);
       });
     }
+
+    it("equals kafkajs' 64-bit Long version on random keys of every length from 0 to 64 bytes", () => {
+      let seed = 7;
+      const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+      for (let len = 0; len <= 64; len++) {
+        for (let round = 0; round < 20; round++) {
+          const key = Buffer.from(Array.from({ length: len }, next));
+          expect(murmur2(key), `${len} bytes: ${key.toString('hex')}`).to.equal(kafkajsMurmur2(key));
+        }
+      }
+    });
+
+    it("Murmur2Partitioner puts every message where kafkajs' DefaultPartitioner does (keyed, explicit)", () => {
+      const ours = Murmur2Partitioner();
+      const theirs = Partitioners.DefaultPartitioner();
+      const partitionMetadata = metadata(7, [3]);
+      for (let i = 0; i < 200; i++) {
+        const message = { key: Buffer.from(`trace-${i * 7919}`), value: null, partition: i % 10 === 0 ? 5 : undefined };
+        const args = { topic: 't', partitionMetadata, message };
+        expect(ours(args), message.key.toString()).to.equal(theirs(args));
+      }
+    });
+
+    it('Murmur2Partitioner spreads unkeyed messages round-robin over partitions that have a leader', () => {
+      const p = Murmur2Partitioner();
+      const seen = new Set<number>();
+      for (let i = 0; i < 12; i++)
+        seen.add(p({ topic: 't', partitionMetadata: metadata(4, [1]), message: { key: null, value: null } }));
+      expect([...seen].sort()).to.deep.equal([0, 2, 3]);
+      expect(partitionerFor('murmur2')).to.equal(Murmur2Partitioner);
+    });
 
     it('maps a trace-id key to (murmur2(key) & 0x7fffffff) % n, as partitionOf("murmur2") does', () => {
       const key = '4bf92f3577b34da6a3ce929d0e0e4736';

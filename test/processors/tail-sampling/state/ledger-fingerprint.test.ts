@@ -5,6 +5,7 @@
 // fingerprint-only writes, overriding a fingerprint, and catch-up after an outage (a drop never conflicts with a
 // fingerprint).
 
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { DecisionCache } from '../../../../processors/tail-sampling/state/decision-cache';
 import {
@@ -50,6 +51,9 @@ describe('tail_sampling state/ledger-fingerprint (dropped traces in a few bytes)
     expect(traceFingerprint(TRACE.toUpperCase())).to.deep.equal(f);
     expect(traceFingerprint('0af7651916cd43dd8448eb211c80319d').fp).to.not.equal(f.fp);
     expect(f.sample).to.be.within(0, 1 - Number.EPSILON);
+    // The layout every replica (of every version) shares: SHA-256 of the lowercase id, slot then fingerprint.
+    const digest = createHash('sha256').update(TRACE.toLowerCase()).digest('hex');
+    expect(f.slot + f.fp).to.equal(digest.slice(0, SLOT_DIGITS_MAX + 2 * FINGERPRINT_BYTES));
   });
 
   it('spreads sequential ids over slots and samples about the configured share', () => {

@@ -122,10 +122,10 @@ const FULL: CaseDef[] = [
     scenario: 'ingest',
     profile: 'prod',
     transport: 'grpc',
-    spans: 60_000,
+    spans: 150_000,
     seconds: 20,
     concurrency: 32,
-    rounds: 2,
+    rounds: 3,
   },
   {
     id: 'sampling/small',
@@ -168,7 +168,7 @@ const FULL: CaseDef[] = [
     seconds: 30,
     rate: 10_000,
     concurrency: 8,
-    rounds: 2,
+    rounds: 3,
   },
   {
     id: 'e2e-1proc/http/small',
@@ -191,7 +191,7 @@ const FULL: CaseDef[] = [
     seconds: 30,
     rate: 0,
     concurrency: 8,
-    rounds: 2,
+    rounds: 3,
   },
 ];
 

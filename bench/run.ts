@@ -6,6 +6,7 @@
 //                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts] [--ab-flags FLAGS]
 //                        [--scale RATE,RATE,...] [--scale-profile small|prod] [--samplers N,N,...]
 //                        [--scale-seconds S]
+//   npx tsx bench/run.ts --render .scratch/bench/SESSION   (the report and BENCHMARKS.md of a finished run again)
 //
 // Scenarios (each for ours and for the peer):
 //   ingest    OTLP (HTTP or gRPC) -> Kafka: spans/s until everything accepted is in Kafka.
@@ -746,6 +747,8 @@ interface Cli {
   samplers?: number[];
   /** Seconds of load per point of the cost model. */
   scaleSeconds?: number;
+  /** A finished session's directory: only rewrite the report from its session.json. */
+  render?: string;
 }
 
 /** numbers parses a comma-separated list of positive numbers. */
@@ -783,6 +786,7 @@ function parseCli(argv: string[]): Cli {
       cli.scaleProfile = v;
     } else if (a === '--samplers') cli.samplers = numbers(a, val()).map(Math.floor);
     else if (a === '--scale-seconds') [cli.scaleSeconds] = numbers(a, val());
+    else if (a === '--render') cli.render = val();
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         fs
@@ -896,6 +900,13 @@ function autoRate(results: RunResult[], profile: Profile): number | undefined {
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
+  if (cli.render !== undefined) {
+    // Only the report: the generated block of BENCHMARKS.md (and the table) from a finished session.
+    const sessionData = JSON.parse(fs.readFileSync(path.join(cli.render, 'session.json'), 'utf8')) as Session;
+    process.stdout.write(renderTable(sessionData));
+    writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
+    return;
+  }
   const tStart = Date.now();
   const session = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${process.pid}`;
   const dir = path.join(REPO, '.scratch', 'bench', session);

@@ -4,6 +4,7 @@
 //
 //   npx tsx bench/run.ts [--quick] [--json] [--write-md | --no-md] [--rounds N] [--only TEXT]
 //                        [--cpu-prof] [--e2e-rate SPANS_PER_S] [--seed N] [--ab PRELOAD.ts] [--ab-flags FLAGS]
+//                        [--app-b DIR]
 //                        [--scale RATE,RATE,...] [--scale-profile small|prod] [--samplers N,N,...]
 //                        [--scale-seconds S]
 //   npx tsx bench/run.ts --render .scratch/bench/SESSION   (the report and BENCHMARKS.md of a finished run again)
@@ -17,6 +18,7 @@
 // --ab PRELOAD.ts: A/B of our own code instead of ours/peer: the peer's slot runs ours with
 //             `node --require PRELOAD.ts` (a module that swaps in the change to measure), same alternation.
 // --ab-flags "FLAGS": the same with extra node flags for the B side (e.g. "--max-semi-space-size=8").
+// --app-b DIR: the same with a second build (DIR holds its bin/ and dist/) in the peer's slot.
 // --scale 2000,5000,10000,20000: the cost model instead of the cases: the end-to-end case once per offered
 //             rate (10 s each) for both systems, a table of cores (split by role), CPU per span, peak RSS and
 //             lag per rate, and per system the fitted line cores = fixed + marginal x rate to size with.
@@ -367,6 +369,8 @@ interface Ctx {
   abPreload?: string;
   /** Extra node flags of the B side of an A/B run (`--ab-flags`). */
   abFlags?: string[];
+  /** --app-b: the directory of a second build (bin/ and dist/) that runs in the peer's slot. */
+  appB?: string;
   /** The sampling case's pre-filled topic of the current round, read by both systems (each with its own group). */
   prefilled?: { key: string; topic: string; result: PrefillResult };
 }
@@ -405,8 +409,13 @@ async function runOne(
   nodeFlags: string[] = [],
 ): Promise<RunResult> {
   // kind = what actually runs in this slot (A/B mode puts ours + a preload in the peer's slot).
-  const ab = (ctx.abPreload !== undefined || ctx.abFlags !== undefined) && system === 'peer';
+  const ab = (ctx.abPreload !== undefined || ctx.abFlags !== undefined || ctx.appB !== undefined) && system === 'peer';
   const kind: SystemName = ab ? 'ours' : system;
+  // The build that runs: this checkout's snapshot, or with --app-b the second build in the peer's slot.
+  if (ctx.appB !== undefined) {
+    if (ab) snapshotCollector(path.join(ctx.dir, 'b'), ctx.appB);
+    else snapshotCollector(ctx.dir);
+  }
   if (ab && ctx.abPreload) nodeFlags = [...nodeFlags, '--require', ctx.abPreload];
   if (ab && ctx.abFlags) nodeFlags = [...nodeFlags, ...ctx.abFlags];
   const tag = `${c.id.replace(/\//g, '-')}-r${round}-${system}`;
@@ -739,6 +748,8 @@ interface Cli {
   seed: number;
   ab?: string;
   abFlags?: string;
+  /** A second build's directory (bin/ and dist/), run in the peer's slot (A/B of two builds). */
+  appB?: string;
   /** Offered rates (spans/s) of the cost-model scenario: one e2e run per rate and system. */
   scale?: number[];
   /** Span profile of the cost model. */
@@ -779,6 +790,7 @@ function parseCli(argv: string[]): Cli {
     else if (a === '--seed') cli.seed = Number(val());
     else if (a === '--ab') cli.ab = val();
     else if (a === '--ab-flags') cli.abFlags = val();
+    else if (a === '--app-b') cli.appB = path.resolve(val());
     else if (a === '--scale') cli.scale = numbers(a, val());
     else if (a === '--scale-profile') {
       const v = val();
@@ -942,6 +954,7 @@ async function main(): Promise<void> {
     seed: cli.seed,
     abPreload: cli.ab ? bundlePreload(cli.ab, dir) : undefined,
     abFlags: cli.abFlags ? cli.abFlags.split(/\s+/).filter(Boolean) : undefined,
+    appB: cli.appB,
     decisionWaitS: cli.quick ? 3 : 5,
     rootSettleS: cli.quick ? 1 : 2,
     slowMs: 1000,
@@ -1026,10 +1039,12 @@ async function main(): Promise<void> {
       results: ctx.results,
       profile,
       labels:
-        cli.ab || cli.abFlags
+        cli.ab || cli.abFlags || cli.appB
           ? {
               a: 'ours',
-              b: `ours+${[cli.ab ? path.basename(cli.ab) : '', cli.abFlags ?? ''].filter(Boolean).join(' ')}`,
+              b: cli.appB
+                ? `ours (${path.basename(cli.appB)})`
+                : `ours+${[cli.ab ? path.basename(cli.ab) : '', cli.abFlags ?? ''].filter(Boolean).join(' ')}`,
             }
           : undefined,
     };
@@ -1039,7 +1054,7 @@ async function main(): Promise<void> {
       process.stderr.write(table);
       process.stdout.write(JSON.stringify(sessionData, null, 2) + '\n');
     } else process.stdout.write(table);
-    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags && !scale)) {
+    if (cli.md === 'yes' || (cli.md === 'auto' && !cli.quick && !cli.ab && !cli.abFlags && !cli.appB && !scale)) {
       writeBenchmarksMd(path.join(REPO, 'BENCHMARKS.md'), sessionData);
       log('BENCHMARKS.md updated');
     }

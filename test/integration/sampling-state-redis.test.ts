@@ -539,6 +539,31 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     await onA.p.shutdown();
   });
 
+  it('ledger fingerprints: every slot width a bucket grew through is read (narrow ones after # passed 2048)', async () => {
+    // 3000 drops outside the sample: the first ~2048 go to 1-digit slot fields, the others to 2-digit ones.
+    const a = await replica();
+    const ids = idsWhere(3000, false);
+    for (let i = 0; i < ids.length; i += 500)
+      await a.recordDecisions(ids.slice(i, i + 500).map((id) => decision(id, 'none', 'not_sampled')));
+    const [hash] = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
+    const redis = new Redis(STACK_REDIS_URL);
+    let widths: number[];
+    try {
+      widths = [...new Set((await redis.hkeys(hash!)).filter((f) => f.startsWith('~')).map((f) => f.length - 1))];
+    } finally {
+      redis.disconnect();
+    }
+    expect(widths.sort()).to.deep.equal([1, 2]);
+    const cold = await replica();
+    const found = await cold.lookupDecisions(ids);
+    expect(found.size, 'every drop is found from its fingerprint').to.equal(ids.length);
+    expect([...found.values()].every((r) => r.decision === 'not_sampled' && r.fingerprintOnly !== undefined)).to.equal(
+      true,
+    );
+    // A trace nobody decided is not found (with 3000 fingerprints, a false positive has a chance of ~10^-8).
+    expect((await cold.lookupDecisions(idsWhere(1, false))).size).to.equal(0);
+  });
+
   it('ledger: the admin lookup answers for kept, sampled-dropped and fingerprint-only dropped traces, saying which', async () => {
     const rate = 0.5;
     const a = await replica({ ledgerDroppedSample: rate });
@@ -670,14 +695,16 @@ describe('integration: RedisSamplingState on the stack Redis', function () {
     const lookedUp = await b.lookupDecisions(decisions.slice(0, 500).map((d) => d.traceId));
     expect(lookedUp.size).to.equal(500);
     const ledgerTrips = a.stats!().roundTrips - after.roundTrips;
-    // Commands Redis executed for the ledger, counted inside the script: per batch one HMGET per live
-    // bucket (LEDGER_BUCKETS_PER_TTL + 1 = 5), one multi-field HSET, one PEXPIRE -> 7, not one per trace.
+    // Commands Redis executed for the ledger, counted inside the script: per batch one HGET of `#` per live
+    // bucket (LEDGER_BUCKETS_PER_TTL + 1 = 5), one HMGET per bucket that exists (none for the first batch, the
+    // current one for the 9 others), one multi-field HSET, one PEXPIRE -> 7 + 9 x 8, not one per trace.
     const ledgerCommands = a.stats!().commands - after.commands;
     expect(ledgerTrips).to.equal(10);
-    expect(ledgerCommands).to.equal(10 * 7);
+    expect(ledgerCommands).to.equal(7 + 9 * 8);
     expect(b.stats!().roundTrips - bBefore.roundTrips).to.equal(1); // one script call for 500 cold lookups
     const lookupCommands = b.stats!().commands - bBefore.commands;
-    expect(lookupCommands).to.be.within(1, 5); // one HMGET per live bucket, oldest first, until all are found
+    // One HGET per live bucket, oldest first, and one HMGET of the only one that exists (the current one).
+    expect(lookupCommands).to.equal(5 + 1);
     // The ledger is one hash per shard per bucket: 1000 decisions -> 1 key here (single shard, one bucket).
     const ledgerKeys = (await keysByPrefix(STACK_REDIS_URL, prefix)).filter((k) => k.includes(':ledger:'));
     expect(ledgerKeys).to.have.length(1);

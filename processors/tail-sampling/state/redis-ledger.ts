@@ -4,8 +4,8 @@
 // decidedAt, the deciding replica's id and a kept trace's sampling threshold; the reason and inputs stay in this
 // replica's local store only). Every other dropped trace costs a 5-byte fingerprint in a slot field of the same
 // hash (ledger-fingerprint.ts), ~6-16 bytes instead of ~120. Inserts are first-wins across all live buckets, in one
-// Lua call per shard per batch (one HMGET per live bucket, one multi-field HSET, one PEXPIRE: a handful of
-// commands per batch, not per trace); lookups are one Lua call per shard (one HMGET per live bucket). The
+// Lua call per shard per batch (per live bucket an HGET and an HMGET, one multi-field HSET, one PEXPIRE: a handful
+// of commands per batch, not per trace); lookups are one Lua call per shard (the same reads). The
 // state's local store of recent decisions (decision-cache.ts, the same encoded strings) answers repeated
 // questions without Redis. When Redis is unreachable the local store decides (first-wins locally) and the
 // decisions are queued (bounded) to be written when Redis returns; an earlier decision found in Redis
@@ -28,7 +28,7 @@ const CATCH_UP_PER_TICK = 1000;
 /**
  * Ledger buckets per TTL: a bucket hash lives from its first write until its end + ttl, so a decision is
  * kept between ttl and ttl * (1 + 1/B); a lookup or insert reads B + 1 buckets. 4 trades 25 % extra
- * retention for 5 HMGETs per call (6 would be ~17 % and 7 HMGETs).
+ * retention for 5 buckets read per call (6 would be ~17 % and 7 buckets).
  */
 export const LEDGER_BUCKETS_PER_TTL = 4;
 

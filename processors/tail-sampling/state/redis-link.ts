@@ -119,11 +119,11 @@ return {g, m, s, l, cmds}
  * ('1': fingerprints do not count as an earlier decision for this trace).
  * A bucket hash holds: `<trace id>` -> short record (kept traces, sampled dropped ones); `~<1..5 hex>` -> the
  * 5-byte fingerprints of the other dropped traces whose hash starts with those digits, concatenated; `#` ->
- * entries in the bucket (chooses the slot width of new fingerprints: the widest w with # >= 8 * 16^w).
- * Per bucket ONE HMGET of the id and the 5 slot fields of every trace not found in full yet (+ `#` for the
- * current bucket when writing): a full record anywhere wins; otherwise the oldest fingerprint found (aligned
- * match). Then, for 'w', ONE multi-field HSET of the new full records, the grown slot fields and `#`, and ONE
- * PEXPIRE. Returns {commands executed, per trace the full record or false, per trace the 1-based index of the
+ * entries in the bucket (chooses the slot width of new fingerprints: the widest w with # >= 8 * 16^w; it only
+ * grows, so a bucket holds slot fields of widths 1..w(#) only). Per bucket ONE HGET of `#` (a missing bucket is
+ * skipped) and ONE HMGET of the id and the slot fields of widths 1..w(#) of every trace not found in full yet: a
+ * full record anywhere wins; otherwise the oldest fingerprint found (aligned match). Then, for 'w', ONE
+ * multi-field HSET of the new full records, the grown slot fields and `#`, and ONE PEXPIRE. Returns {commands executed, per trace the full record or false, per trace the 1-based index of the
  * key holding its fingerprint or 0}.
  */
 const LEDGER_SCRIPT = `
@@ -148,45 +148,53 @@ for i = 1, n do
   local slot = ARGV[b + 2]
   for w = 1, 5 do names[(i - 1) * 5 + w] = '~' .. string.sub(slot, 1, w) end
 end
-local cmds, count, cur = 0, 0, {}
+local function width(c)
+  local w = 1
+  while w < 5 and c >= 8 * 16 ^ (w + 1) do w = w + 1 end
+  return w
+end
+local cmds, count, cur, w = 0, 0, {}, 1
 for k = 1, #KEYS do
   if #left == 0 then break end
   local last = k == #KEYS
-  local fields = {}
-  local f = 0
-  for j = 1, #left do
-    local i = left[j]
-    fields[f + 1] = ARGV[3 + (i - 1) * K + 1]
-    local o = (i - 1) * 5
-    for w = 1, 5 do fields[f + 1 + w] = names[o + w] end
-    f = f + 6
-  end
-  if last and write then fields[#fields + 1] = '#' end
-  local vals = redis.call('HMGET', KEYS[k], unpack(fields))
+  local c = tonumber(redis.call('HGET', KEYS[k], '#'))
   cmds = cmds + 1
-  if last and write then count = tonumber(vals[#fields]) or 0 end
-  local still = {}
-  for j = 1, #left do
-    local i = left[j]
-    local o = (j - 1) * 6
-    if vals[o + 1] then
-      found[i] = vals[o + 1]
-    else
-      if fpAt[i] == 0 and ARGV[3 + (i - 1) * K + 5] ~= '1' then
-        for w = 1, 5 do
-          local v = vals[o + 1 + w]
-          if v and has(v, fps[i]) then fpAt[i] = k; break end
-        end
-      end
-      if last then for w = 1, 5 do cur[fields[o + 1 + w]] = vals[o + 1 + w] or '' end end
-      still[#still + 1] = i
+  if last then count = c or 0; w = width(count) end
+  if c then
+    local wmax = width(c)
+    local stride = 1 + wmax
+    local fields = {}
+    local f = 0
+    for j = 1, #left do
+      local i = left[j]
+      fields[f + 1] = ARGV[3 + (i - 1) * K + 1]
+      local o = (i - 1) * 5
+      for x = 1, wmax do fields[f + 1 + x] = names[o + x] end
+      f = f + stride
     end
+    local vals = redis.call('HMGET', KEYS[k], unpack(fields))
+    cmds = cmds + 1
+    local still = {}
+    for j = 1, #left do
+      local i = left[j]
+      local o = (j - 1) * stride
+      if vals[o + 1] then
+        found[i] = vals[o + 1]
+      else
+        if fpAt[i] == 0 and ARGV[3 + (i - 1) * K + 5] ~= '1' then
+          for x = 1, wmax do
+            local v = vals[o + 1 + x]
+            if v and has(v, fps[i]) then fpAt[i] = k; break end
+          end
+        end
+        if last then cur[fields[o + 1 + wmax]] = vals[o + 1 + wmax] or '' end
+        still[#still + 1] = i
+      end
+    end
+    left = still
   end
-  left = still
 end
 if write and #left > 0 then
-  local w = 1
-  while w < 5 and count >= 8 * 16 ^ (w + 1) do w = w + 1 end
   local args, grown, order, added = {}, {}, {}, 0
   for j = 1, #left do
     local i = left[j]

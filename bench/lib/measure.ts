@@ -51,7 +51,7 @@ function oursFigures(list: Scrape): Figures {
     decidedTraces: s?.sum('tusk_sampler_decisions_total') ?? 0,
     bufferedSpans: s?.sum('tusk_sampler_spans_buffered') ?? 0,
     bufferedTraces: s?.sum('tusk_sampler_traces_buffered') ?? 0,
-    heapBytes: (s ?? i)?.sum('tusk_process_nodejs_heap_size_used_bytes') ?? 0,
+    heapBytes: (s ?? i)?.sum('tusk_nodejs_heap_size_used_bytes') ?? 0,
     exportBacklog: (s?.sum('tusk_sampler_bytes_exporting') ?? 0) + (s?.sum('tusk_exporter_queue_size') ?? 0),
     receivedSpans: i?.sum('tusk_receiver_spans_total', { outcome: 'accepted' }) ?? 0,
     droppedEarly: s?.sum('tusk_sampler_evictions_total') ?? 0,

@@ -75,43 +75,38 @@ function keyBytes(key: PartitionerArgs['message']['key']): Uint8Array | undefine
 }
 
 /**
- * Fnv1aPartitioner is a kafkajs custom partitioner compatible with Sarama's default HashPartitioner:
- * an explicit `partition` wins; a keyed message goes to saramaHashPartition(fnv1a32(key), n) over ALL
- * partitions (available or not, like Sarama, so a key never moves while a leader is down); an unkeyed
- * message goes round-robin over the partitions that have a leader.
+ * keyedPartitioner builds a kafkajs custom partitioner from the partition of a key: an explicit `partition` wins;
+ * a keyed message goes to `partitionOfKey(key, n)` over ALL partitions (available or not, so a key never moves
+ * while a leader is down); an unkeyed message goes round-robin over the partitions that have a leader (from a
+ * random start).
  */
-export const Fnv1aPartitioner: ICustomPartitioner = () => {
-  let roundRobin = Math.floor(Math.random() * 0x7fffffff);
-  return ({ partitionMetadata, message }: PartitionerArgs): number => {
-    if (message.partition !== null && message.partition !== undefined) return message.partition;
-    const n = partitionMetadata.length;
-    const key = keyBytes(message.key);
-    if (key !== undefined) return saramaHashPartition(fnv1a32(key), n);
-    const available = partitionMetadata.filter((p) => p.leader >= 0);
-    roundRobin = (roundRobin + 1) & 0x7fffffff;
-    if (available.length > 0) return available[roundRobin % available.length].partitionId;
-    return roundRobin % n;
+function keyedPartitioner(partitionOfKey: (key: Uint8Array, numPartitions: number) => number): ICustomPartitioner {
+  return () => {
+    let roundRobin = Math.floor(Math.random() * 0x7fffffff);
+    return ({ partitionMetadata, message }: PartitionerArgs): number => {
+      if (message.partition !== null && message.partition !== undefined) return message.partition;
+      const n = partitionMetadata.length;
+      const key = keyBytes(message.key);
+      if (key !== undefined) return partitionOfKey(key, n);
+      const available = partitionMetadata.filter((p) => p.leader >= 0);
+      roundRobin = (roundRobin + 1) & 0x7fffffff;
+      if (available.length > 0) return available[roundRobin % available.length].partitionId;
+      return roundRobin % n;
+    };
   };
-};
+}
+
+/**
+ * Fnv1aPartitioner is a kafkajs custom partitioner compatible with Sarama's default HashPartitioner: a keyed
+ * message goes to saramaHashPartition(fnv1a32(key), n) (see keyedPartitioner for the rest).
+ */
+export const Fnv1aPartitioner: ICustomPartitioner = keyedPartitioner((key, n) => saramaHashPartition(fnv1a32(key), n));
 
 /**
  * Murmur2Partitioner is kafkajs' DefaultPartitioner (the Java client's for keyed messages) without its per-message
- * allocations: an explicit `partition` wins; a keyed message goes to (murmur2(key) & 0x7fffffff) % n over ALL
- * partitions; an unkeyed message goes round-robin over the partitions that have a leader (from a random start).
+ * allocations: a keyed message goes to (murmur2(key) & 0x7fffffff) % n (see keyedPartitioner for the rest).
  */
-export const Murmur2Partitioner: ICustomPartitioner = () => {
-  let roundRobin = Math.floor(Math.random() * 0x7fffffff);
-  return ({ partitionMetadata, message }: PartitionerArgs): number => {
-    if (message.partition !== null && message.partition !== undefined) return message.partition;
-    const n = partitionMetadata.length;
-    const key = keyBytes(message.key);
-    if (key !== undefined) return (murmur2(key) & 0x7fffffff) % n;
-    const available = partitionMetadata.filter((p) => p.leader >= 0);
-    roundRobin = (roundRobin + 1) & 0x7fffffff;
-    if (available.length > 0) return available[roundRobin % available.length].partitionId;
-    return roundRobin % n;
-  };
-};
+export const Murmur2Partitioner: ICustomPartitioner = keyedPartitioner((key, n) => (murmur2(key) & 0x7fffffff) % n);
 
 /** partitionerFor returns the kafkajs partitioner factory of a config value. */
 export function partitionerFor(name: PartitionerName): ICustomPartitioner {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ReplicaRegistry } from '../../pipeline/runtime/replicas';
 import { RedisSamplingState } from '../../processors/tail-sampling/state';
 import { captureLogger, PASSWORD, SecureRedisSet, sleep, USER, waitFor } from './redis-secure-helpers';
+import { keptDecision } from './sampling-state-redis-helpers';
 
 describe('integration: Redis Cluster with TLS and an ACL user', function () {
   this.timeout(90_000);
@@ -58,14 +59,7 @@ describe('integration: Redis Cluster with TLS and an ACL user', function () {
     expect(a.latencyQuantiles('svc', 'op')?.count, 'both replicas observations').to.equal(100);
 
     const ids = Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(32, '0'));
-    const dec = (id: string, policy: string) => ({
-      traceId: id,
-      decision: 'sampled' as const,
-      policy,
-      reason: '',
-      inputs: {},
-      decidedAt: Date.now(),
-    });
+    const dec = (id: string, policy: string) => keptDecision(id, policy, Date.now());
     expect((await a.recordDecisions(ids.map((id) => dec(id, 'A')))).size).to.equal(0);
     expect(a.stats().pendingDecisions, 'written to Redis, not queued').to.equal(0);
     const earlier = await b.recordDecisions(ids.map((id) => dec(id, 'B')));
@@ -130,8 +124,7 @@ describe('integration: Redis Cluster with TLS and an ACL user', function () {
     expect(s.health(), s.health().detail).to.include({ ready: true, degraded: false });
     expect(s.health().detail).to.contain(`redis rediss://127.0.0.1:${port} ok`);
     const id = 'ab'.repeat(16);
-    const rec = { traceId: id, decision: 'sampled' as const, policy: 'p', reason: '', inputs: {}, decidedAt: 1 };
-    expect((await s.recordDecisions([rec])).size).to.equal(0);
+    expect((await s.recordDecisions([keptDecision(id, 'p', 1)])).size).to.equal(0);
     expect(s.stats().pendingDecisions).to.equal(0);
   });
 });

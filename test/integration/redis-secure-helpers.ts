@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { freePort } from '../helpers/ports';
+import { sleep } from './sampling-state-redis-helpers';
 
 export const USER = 'tusk';
 export const PASSWORD = 'data-s3cret';
 export const SENTINEL_PASSWORD = 'sentinel-s3cret';
 export const MASTER_NAME = 'tuskmaster';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 /** waitFor polls `check` every 100 ms until it returns a value, or throws `what` after `ms`. */
 export async function waitFor<T>(what: string, ms: number, check: () => T | undefined | Promise<T | undefined>) {

@@ -17,6 +17,7 @@ import {
   USER,
   waitFor,
 } from './redis-secure-helpers';
+import { keptDecision } from './sampling-state-redis-helpers';
 
 describe('integration: Redis Sentinel with TLS and passwords', function () {
   this.timeout(120_000);
@@ -55,14 +56,7 @@ describe('integration: Redis Sentinel with TLS and passwords', function () {
   };
 
   const decisions = (from: number, n: number, policy: string): LedgerRecord[] =>
-    Array.from({ length: n }, (_, i) => ({
-      traceId: (from + i).toString(16).padStart(32, '0'),
-      decision: 'sampled' as const,
-      policy,
-      reason: '',
-      inputs: {},
-      decidedAt: Date.now(),
-    }));
+    Array.from({ length: n }, (_, i) => keptDecision((from + i).toString(16).padStart(32, '0'), policy, Date.now()));
 
   /**
    * failover: writes a batch (replicated before the failover), runs `trigger`, waits until the failover is

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { RedisSamplingState } from '../../processors/tail-sampling/state';
 import { FakeClock } from '../processors/tail-sampling/state/random';
-import { PrivateCluster, uniquePrefix } from './sampling-state-redis-helpers';
+import { keptDecision, PrivateCluster, uniquePrefix } from './sampling-state-redis-helpers';
 
 describe('integration: RedisSamplingState on a Redis Cluster', function () {
   this.timeout(30_000);
@@ -70,14 +70,7 @@ describe('integration: RedisSamplingState on a Redis Cluster', function () {
     expect(sa.roundTrips / sa.syncs).to.be.at.most(16);
 
     const ids = Array.from({ length: 200 }, (_, i) => `${i.toString(16).padStart(32, '0')}`);
-    const dec = (id: string, policy: string) => ({
-      traceId: id,
-      decision: 'sampled' as const,
-      policy,
-      reason: '',
-      inputs: {},
-      decidedAt: clock.t,
-    });
+    const dec = (id: string, policy: string) => keptDecision(id, policy, clock.t);
     expect((await a.recordDecisions(ids.map((id) => dec(id, 'A')))).size).to.equal(0);
     const earlier = await b.recordDecisions(ids.map((id) => dec(id, 'B')));
     expect(earlier.size).to.equal(ids.length);

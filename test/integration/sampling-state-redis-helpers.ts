@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import type { LedgerRecord } from '../../processors/tail-sampling/state';
 import { freePort } from '../helpers/ports';
 
 const run = promisify(execFile);
@@ -15,6 +16,11 @@ const REPO = resolve(__dirname, '../..');
 export const STACK_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** keptDecision is a minimal ledger record keeping `traceId` by `policy` (no reason, no inputs). */
+export function keptDecision(traceId: string, policy: string, decidedAt: number): LedgerRecord {
+  return { traceId, decision: 'sampled', policy, reason: '', inputs: {}, decidedAt };
+}
 
 /** pingRedis resolves true when a Redis answers PING at `url` within 1 s. */
 export async function pingRedis(url: string): Promise<boolean> {

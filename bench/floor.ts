@@ -33,6 +33,7 @@ import { BenchKafka, KAFKA_BROKERS } from './lib/kafka';
 import { readProc, loadAverage } from './lib/proc';
 import { freePort } from './lib/ports';
 import { PrivateRedis } from './lib/redis';
+import { med } from './lib/report';
 import { REPO, snapshotCollector, startOursFor, type RunningSystem } from './lib/systems';
 import { stageSplit, type Tier } from './lib/stages';
 
@@ -565,11 +566,8 @@ async function floorGrpc(ctx: Ctx, spans: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // report
 
-const median = (xs: number[]): number => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+/** median of the finite figures, NaN without any (the report's cells print '-'). */
+const median = (xs: number[]): number => med(xs) ?? NaN;
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 function cell(list: Figure[] | undefined, d = 1): string {
   if (!list || list.length === 0) return '-';

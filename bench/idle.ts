@@ -15,6 +15,7 @@ import { BenchKafka } from './lib/kafka';
 import { freePort } from './lib/ports';
 import { readProc } from './lib/proc';
 import { PrivateRedis } from './lib/redis';
+import { med } from './lib/report';
 import { REPO, snapshotCollector, startSystem, type RunningSystem, type SystemName } from './lib/systems';
 
 interface Opts {
@@ -155,10 +156,7 @@ async function main(): Promise<void> {
     );
     await kafka.close();
   }
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
+  const median = (xs: number[]): number => med(xs) ?? NaN;
   const out = [
     `idle run ${path.basename(dir)}: ${o.rounds} round(s) of ${o.seconds} s, no load, medians`,
     '',

@@ -136,7 +136,8 @@ export class Decider {
     }
 
     const replica = this._state.replicaId;
-    // What the state is fed after the ledger call (not the whole view: its span objects can die young).
+    // What the state is fed after the ledger call; the whole view (`full`) only for this batch's fingerprint
+    // check, never in what is returned (its span objects can die young).
     const mine: { trace: BufferedTrace; view: DecidedFacts; record: LedgerRecord; full: TraceView }[] = [];
     for (const p of pending) {
       const o = isPromise(p.outcome) ? await p.outcome : p.outcome;

@@ -993,8 +993,9 @@ async function main(): Promise<void> {
     await dropPrefill(ctx);
     let profile: Session['profile'];
     if (cli.cpuProf) {
+      // With --only, the first selected case; otherwise the sampling case (the hot path).
       const pc =
-        cases.find((c) => c.scenario === 'sampling') ??
+        (cli.only ? cases[0] : cases.find((c) => c.scenario === 'sampling')) ??
         (cli.quick ? QUICK : FULL).find((c) => c.scenario === 'sampling')!;
       const profDir = path.join(dir, 'cpu-profile');
       fs.mkdirSync(profDir, { recursive: true });

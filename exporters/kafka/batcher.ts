@@ -10,6 +10,7 @@ import type { TopicMessages } from 'kafkajs';
 import { BackpressureError, ShutdownError, type PipelineError } from '../../pipeline/sdk/errors';
 import { KafkaError, KafkaErrorCode, mapProduceError } from '../../pipeline/sdk/kafka/errors';
 import type { InFlightAcceptTimes } from '../../pipeline/sdk/kafka/event-time';
+import type { FramedBytes } from '../../pipeline/sdk/trace-batch';
 import type { KafkaExporterMetrics, ProduceFailure } from './metrics';
 
 /** Upper bound of a record's encoding besides its key and value (length, attributes, deltas, header count). */
@@ -23,7 +24,8 @@ const MAX_CONCURRENT_REQUESTS = 1;
 export interface OutMessage {
   readonly topic: string;
   readonly key: Buffer | null;
-  readonly value: Buffer;
+  /** The value: bytes, or FramedBytes when the exporter's produce requests take them (writesFramedValues). */
+  readonly value: Buffer | FramedBytes;
   /** Trace context of the producing call (self-tracing), written as message headers. */
   readonly headers?: Record<string, string>;
   /** When the exporter accepted the message (ms since the epoch): its record timestamp. */
@@ -38,7 +40,7 @@ export interface OutMessage {
 export function recordSize(m: OutMessage): number {
   let headerBytes = 0;
   if (m.headers) for (const [k, v] of Object.entries(m.headers)) headerBytes += k.length + v.length + 4;
-  return m.value.length + (m.key ? m.key.length : 0) + headerBytes + RECORD_OVERHEAD_BYTES;
+  return m.value.byteLength + (m.key ? m.key.length : 0) + headerBytes + RECORD_OVERHEAD_BYTES;
 }
 
 /** SendFn produces one request; it resolves when Kafka acknowledged every message of it. */
@@ -247,7 +249,8 @@ export class ProduceBatcher {
         if (!tm) byTopic.set(msg.topic, (tm = { topic: msg.topic, messages: [] }));
         tm.messages.push({
           key: msg.key,
-          value: msg.value,
+          // FramedBytes only reach here when the SDK's produce encoding writes them (writesFramedValues).
+          value: msg.value as Buffer,
           ...(msg.headers && { headers: msg.headers }),
           ...(msg.partition !== undefined && { partition: msg.partition }),
           ...(msg.acceptedAt !== undefined && { timestamp: String(msg.acceptedAt) }),
@@ -283,7 +286,7 @@ export class ProduceBatcher {
         this._metrics.produced(
           tm.topic,
           tm.messages.length,
-          tm.messages.reduce((a, m) => a + (m.value as Buffer).length, 0),
+          tm.messages.reduce((a, m) => a + (m.value as Buffer).byteLength, 0),
         );
       }
     } finally {

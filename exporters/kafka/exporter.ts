@@ -15,9 +15,16 @@ import type { Logger } from 'pino';
 import type { ComponentHealth, ComponentSettings, Exporter, Host } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
 import { PipelineError, ShutdownError } from '../../pipeline/sdk/errors';
-import type { LogBatch, TraceBatch } from '../../pipeline/sdk/trace-batch';
+import {
+  framedBytesOf,
+  type LogBatch,
+  type LogChunk,
+  type TraceBatch,
+  type TraceChunk,
+} from '../../pipeline/sdk/trace-batch';
 import { KAFKA_START_BACKOFF, kafkaConfig } from '../../pipeline/sdk/kafka/client';
 import { compressionType } from '../../pipeline/sdk/kafka/codecs';
+import { writesFramedValues } from '../../pipeline/sdk/kafka/produce-encoding';
 import { KafkaError, KafkaErrorCode } from '../../pipeline/sdk/kafka/errors';
 import { keyPartitioner, partitionerFor } from '../../pipeline/sdk/kafka/partitioners';
 import { ensureTopics, partitionCount } from '../../pipeline/sdk/kafka/topics';
@@ -52,6 +59,8 @@ export class KafkaExporter implements Exporter {
   private readonly _logger: Logger;
   private readonly _metrics: KafkaExporterMetrics;
   private readonly _valueLimit: number;
+  /** Chunks that can write themselves into a produce request are handed over as FramedBytes, not built. */
+  private _framedValues = false;
   private _kafka?: Kafka;
   private _producer?: ManagedProducer;
   private _batcher?: ProduceBatcher;
@@ -104,6 +113,7 @@ export class KafkaExporter implements Exporter {
     const retry = { initialRetryTime: 100, maxRetryTime: 2000, retries };
     const requestTimeoutMs = Math.min(30_000, Math.max(1000, cfg.produce_timeout));
     this._kafka = new Kafka(kafkaConfig(cfg, this._logger, { requestTimeoutMs, retry }));
+    this._framedValues = writesFramedValues(compressionType(cfg.compression));
     this._producer = new ManagedProducer(
       this._kafka,
       {
@@ -197,7 +207,7 @@ export class KafkaExporter implements Exporter {
    */
   private _submit(
     topic: string,
-    chunks: readonly { traceId: string; data: Uint8Array }[],
+    chunks: readonly (TraceChunk | LogChunk)[],
     watermarked: boolean,
     partitions: number | undefined,
   ): Promise<void> {
@@ -210,8 +220,9 @@ export class KafkaExporter implements Exporter {
         const key = chunk.traceId === '' ? null : Buffer.from(chunk.traceId, 'latin1');
         const partition = key && partitions !== undefined ? this._partitionOf(key, partitions) : undefined;
         const common = { topic, key, headers, acceptedAt, partition, watermarked };
-        if (chunk.data.length <= this._valueLimit) {
-          messages.push({ ...common, value: asBuffer(chunk.data) });
+        const framed = this._framedValues ? framedBytesOf(chunk) : undefined;
+        if ((framed ? framed.byteLength : chunk.data.length) <= this._valueLimit) {
+          messages.push({ ...common, value: framed ?? asBuffer(chunk.data) });
           continue;
         }
         this._metrics.split();

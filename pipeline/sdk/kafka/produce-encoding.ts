@@ -9,7 +9,8 @@
 //
 // installFastProduceEncoding() wraps the protocol lookup of kafkajs' Produce API so that every produce
 // request of version 3-7 (all share the request layout) without compression is written here instead: sizes
-// computed first, one exact-size buffer, each key/value/header copied once, CRC32C by @node-rs/crc32
+// computed first, one exact-size buffer, each key/value/header copied once (a FramedBytes value, a chunk
+// split from an OTLP request, is framed straight into it from the request's bytes), CRC32C by @node-rs/crc32
 // (SSE4.2/ARMv8 instructions; the JavaScript table CRC of kafkajs when the native module is unavailable).
 // The buffer keeps free bytes in front, where kafkajs' request header lands without copying the body.
 // The bytes are identical to kafkajs' own encoder (test/pipeline/kafka/produce-encoding.test.ts checks
@@ -20,6 +21,7 @@
 // and does nothing on any other.
 
 import type { CompressionTypes } from 'kafkajs';
+import { isFramedBytes, type FramedBytes } from '../trace-batch';
 import { installedKafkajsVersion, KAFKAJS_PATCHED_VERSION } from './kafkajs-fixes';
 
 /** How produce requests are encoded in this process. */
@@ -61,7 +63,8 @@ type KafkaEncoderClass = (new (initialSize?: number) => KafkaEncoder) & { protot
 /** A message as kafkajs hands it to the produce request (after partitioning). */
 interface ProduceMessage {
   key?: Buffer | string | null;
-  value: Buffer | string | null;
+  /** FramedBytes (see writesFramedValues) are written into the request without being built first. */
+  value: Buffer | string | null | FramedBytes;
   headers?: Record<string, Buffer | string | null | undefined | Array<Buffer | string>>;
   timestamp?: string | number;
 }
@@ -207,6 +210,15 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
   return status;
 }
 
+/**
+ * writesFramedValues tells whether a message value may be FramedBytes (trace-batch.ts) in produce requests
+ * with this compression: when this module encodes them (installed, no compression). kafkajs' own encoders
+ * take only Buffers and strings.
+ */
+export function writesFramedValues(compression: CompressionTypes | undefined): boolean {
+  return status?.installed === true && (compression ?? 0) === 0;
+}
+
 /** produceEncodingStatus tells how produce requests are encoded (undefined before installing). */
 export function produceEncodingStatus(): ProduceEncodingStatus | undefined {
   return status;
@@ -229,7 +241,7 @@ interface Header {
 }
 interface PlannedRecord {
   readonly key: Buffer | null;
-  readonly value: Buffer | null;
+  readonly value: Buffer | FramedBytes | null;
   readonly headers: readonly Header[];
   readonly timestampDelta: number;
   readonly bodySize: number;
@@ -281,8 +293,8 @@ function sizeOfVarLong(v: number): number {
   return n;
 }
 
-function sizeOfVarBytes(b: Buffer | null): number {
-  return b === null ? 1 : sizeOfVarInt(b.length) + b.length;
+function sizeOfVarBytes(b: Buffer | FramedBytes | null): number {
+  return b === null ? 1 : sizeOfVarInt(b.byteLength) + b.byteLength;
 }
 
 /** ProduceRequestEncoder writes one produce request into one exact-size buffer. */
@@ -354,7 +366,7 @@ export class ProduceRequestEncoder {
     for (let i = 0; i < p.messages.length; i++) {
       const m = p.messages[i];
       const key = asBytes(m.key);
-      const value = asBytes(m.value);
+      const value = isFramedBytes(m.value) ? m.value : asBytes(m.value);
       const headers: Header[] = [];
       if (m.headers) {
         for (const hk of Object.keys(m.headers)) {
@@ -465,8 +477,12 @@ function writeVarLong(out: Buffer, o: number, v: number): number {
   return o;
 }
 
-function writeVarBytes(out: Buffer, o: number, b: Buffer | null): number {
+function writeVarBytes(out: Buffer, o: number, b: Buffer | FramedBytes | null): number {
   if (b === null) return writeVarInt(out, o, -1);
-  o = writeVarInt(out, o, b.length);
-  return o + b.copy(out, o);
+  o = writeVarInt(out, o, b.byteLength);
+  if (Buffer.isBuffer(b)) return o + b.copy(out, o);
+  const end = b.copyTo(out, o);
+  if (end !== o + b.byteLength)
+    throw new Error(`produce request encoding: a value wrote ${end - o} of ${b.byteLength} bytes`);
+  return end;
 }

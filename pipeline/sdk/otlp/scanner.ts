@@ -4,7 +4,7 @@
 // and re-frame or count them (stamp.ts); all are exported through index.ts.
 
 import type { Reader } from 'protobufjs';
-import type { LogChunk, TraceChunk } from '../trace-batch';
+import type { FramedBytes, LogChunk, TraceChunk } from '../trace-batch';
 import * as wire from './wire';
 import type { Shape } from './wire';
 
@@ -16,6 +16,7 @@ const {
   checkUtf8,
   hexOf,
   isAllZero,
+  isCanonicalKeyValue,
   malformed,
   newReader,
   readLen,
@@ -26,7 +27,7 @@ const {
   writeVarint,
 } = wire;
 const { InvalidUtf8Error } = wire;
-const { WT_LEN, TAG_F1_LEN, TAG_F2_LEN } = wire;
+const { WT_LEN, TAG_F1_LEN, TAG_F2_LEN, MAX_DEPTH } = wire;
 
 /** TraceSplitResult is the outcome of splitting one trace export request. */
 export interface TraceSplitResult {
@@ -160,8 +161,10 @@ function validateField(r: Reader, tag: number, end: number, s: Shape, depth: num
   const fieldEnd = r.pos + len;
   if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
   const nested = s.nested[fno];
-  if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
-  else {
+  if (nested !== undefined) {
+    if (nested.isKeyValue && depth + 2 <= MAX_DEPTH && isCanonicalKeyValue(r.buf, r.pos, fieldEnd)) r.pos = fieldEnd;
+    else validateMessage(r, fieldEnd, nested, depth + 1);
+  } else {
     if (s.str[fno] === 1) checkUtf8(r.buf, r.pos, fieldEnd, s, fno);
     r.pos = fieldEnd;
   }
@@ -340,11 +343,10 @@ function copyRanges(out: Uint8Array, pos: number, src: Uint8Array, ranges: numbe
 }
 
 /**
- * frameGroup re-frames the records of one group as a request: for each run of records under the same
- * resource and scope, the resource's and scope's header fields followed by the records. Sizes are
- * computed first, so the chunk is written once into a buffer of the exact size.
+ * groupSize returns the bytes of one group framed as a request (see writeGroup), leaving the sizes of its
+ * resource and scope entries in `sizes` for writeGroup.
  */
-function frameGroup(st: SplitState, g: Group): Uint8Array {
+function groupSize(st: SplitState, g: Group): number {
   const ranges = g.ranges;
   const n = ranges.length;
   sizes.length = 0;
@@ -367,10 +369,20 @@ function frameGroup(st: SplitState, g: Group): Uint8Array {
     sizes[resSlot] = resInner;
     total += 1 + varintSize(resInner) + resInner;
   }
+  return total;
+}
 
+/**
+ * writeGroup re-frames the records of one group as a request into `out` at `pos`: for each run of records
+ * under the same resource and scope, the resource's and scope's header fields followed by the records. It
+ * returns the offset after them.
+ */
+function writeGroup(st: SplitState, g: Group, out: Uint8Array, pos: number): number {
+  const total = groupSize(st, g);
+  const start = pos;
+  const ranges = g.ranges;
+  const n = ranges.length;
   const data = st.data;
-  const out = Buffer.allocUnsafe(total);
-  let pos = 0;
   let slot = 0;
   for (let i = 0; i < n;) {
     const res = st.scopeRes[ranges[i + 2]];
@@ -391,8 +403,85 @@ function frameGroup(st: SplitState, g: Group): Uint8Array {
       }
     }
   }
-  if (pos !== total) throw new Error(`internal: framed ${pos} bytes, expected ${total}`);
-  return out;
+  if (pos - start !== total) throw new Error(`internal: framed ${pos - start} bytes, expected ${total}`);
+  return pos;
+}
+
+/**
+ * FramedGroup is the chunk of one group: its bytes are framed from the request on first use of `data`, or
+ * written straight into another buffer by copyTo (FramedBytes) without being built on their own. Until
+ * `data` is built it keeps the request's bytes alive; after, only its own. `data` is an own enumerable
+ * accessor, so a copy made with object spread (`{ ...chunk, eventTime }`) gets the bytes and not the request.
+ */
+class FramedGroup implements FramedBytes {
+  declare readonly data: Uint8Array;
+  readonly byteLength: number;
+  #data: Uint8Array | undefined;
+  #st: SplitState | undefined;
+  #group: Group | undefined;
+
+  constructor(
+    readonly traceId: string,
+    st: SplitState,
+    group: Group,
+  ) {
+    this.#st = st;
+    this.#group = group;
+    this.byteLength = groupSize(st, group);
+    Object.defineProperty(this, 'data', DATA_PROPERTY);
+  }
+
+  /** bytes returns the chunk's bytes (an Export*ServiceRequest), built on first use. */
+  bytes(): Uint8Array {
+    if (this.#data === undefined) {
+      const out = Buffer.allocUnsafe(this.byteLength);
+      writeGroup(this.#st!, this.#group!, out, 0);
+      this.#data = out;
+      this.#st = undefined;
+      this.#group = undefined;
+    }
+    return this.#data;
+  }
+
+  copyTo(out: Uint8Array, offset: number): number {
+    if (this.#data !== undefined) {
+      out.set(this.#data, offset);
+      return offset + this.byteLength;
+    }
+    return writeGroup(this.#st!, this.#group!, out, offset);
+  }
+}
+
+/** The `data` accessor of every FramedGroup (one shared descriptor: the objects keep one shape). */
+const DATA_PROPERTY: PropertyDescriptor = {
+  get(this: FramedGroup): Uint8Array {
+    return this.bytes();
+  },
+  enumerable: true,
+};
+
+/** FramedTraceChunk is a TraceChunk split from a request (see FramedGroup). */
+class FramedTraceChunk extends FramedGroup implements TraceChunk {
+  constructor(
+    traceId: string,
+    st: SplitState,
+    group: Group,
+    readonly spanCount: number,
+  ) {
+    super(traceId, st, group);
+  }
+}
+
+/** FramedLogChunk is a LogChunk split from a request (see FramedGroup). */
+class FramedLogChunk extends FramedGroup implements LogChunk {
+  constructor(
+    traceId: string,
+    st: SplitState,
+    group: Group,
+    readonly recordCount: number,
+  ) {
+    super(traceId, st, group);
+  }
 }
 
 function rejectedBy(st: SplitState): RejectedCounts {
@@ -437,7 +526,7 @@ export function splitTracesByTraceId(request: Uint8Array): TraceSplitResult {
   const chunks: TraceChunk[] = new Array(st.order.length);
   for (let i = 0; i < st.order.length; i++) {
     const g = st.order[i];
-    chunks[i] = { traceId: g.traceId, data: frameGroup(st, g), spanCount: g.count };
+    chunks[i] = new FramedTraceChunk(g.traceId, st, g, g.count);
   }
   const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: TraceSplitResult = { chunks, acceptedSpans: st.accepted, rejectedSpans: rejected };
@@ -460,7 +549,7 @@ export function splitLogsByTraceId(request: Uint8Array): LogSplitResult {
   const chunks: LogChunk[] = new Array(st.order.length);
   for (let i = 0; i < st.order.length; i++) {
     const g = st.order[i];
-    chunks[i] = { traceId: g.traceId, data: frameGroup(st, g), recordCount: g.count };
+    chunks[i] = new FramedLogChunk(g.traceId, st, g, g.count);
   }
   const rejected = st.badTraceId + st.badSpanId + st.badUtf8;
   const result: LogSplitResult = { chunks, acceptedRecords: st.accepted, rejectedRecords: rejected };

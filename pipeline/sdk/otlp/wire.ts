@@ -216,6 +216,8 @@ export interface Shape {
   readonly str: Uint8Array;
   /** Field names by number, for error messages. */
   readonly names: string[];
+  /** True for KeyValue, whose canonical scalar form validators check with isCanonicalKeyValue. */
+  readonly isKeyValue: boolean;
 }
 
 function wireTypeOf(field: protobuf.Field): number {
@@ -250,6 +252,7 @@ function buildShapes(): Map<string, Shape> {
       nested: new Array<Shape | undefined>(max + 1).fill(undefined),
       str: new Uint8Array(max + 1),
       names: new Array<string>(max + 1).fill(''),
+      isKeyValue: type.fullName === '.opentelemetry.proto.common.v1.KeyValue',
     };
     shapes.set(type.fullName, shape);
     for (const fl of type.fieldsArray) {
@@ -345,6 +348,78 @@ export function readHex(r: Reader, end: number, what: string): string {
 }
 
 /**
+ * asciiStringEnd returns the end of a length-delimited field whose tag byte is at `p` when its length is one
+ * or two varint bytes, it lies within `end` and its bytes are ASCII; -1 otherwise.
+ */
+function asciiStringEnd(buf: Uint8Array, p: number, end: number): number {
+  if (p + 1 >= end) return -1;
+  let len = buf[p + 1];
+  let i = p + 2;
+  if (len >= 0x80) {
+    if (i >= end || buf[i] >= 0x80) return -1;
+    len = (len & 0x7f) | (buf[i] << 7);
+    i++;
+  }
+  const e = i + len;
+  if (e > end) return -1;
+  if (len >= WORDWISE_FROM) i = asciiEnd(buf, i, e);
+  else while (i < e && buf[i] < 0x80) i++;
+  return i === e ? e : -1;
+}
+
+/**
+ * isCanonicalKeyValue checks, byte by byte and without a Reader, a KeyValue at buf[pos, end) in the form SDKs
+ * write (most of a span's bytes): an ASCII key (field 1, absent when empty), then a value (field 2) that is the last field and
+ * holds one ASCII string, bool, int, double or bytes AnyValue. True means validateMessage would accept it too;
+ * false means "not this form" (arrays, kvlists, other orders, unknown fields, non-ASCII text, errors), and the
+ * caller walks it with validateMessage, which names any error.
+ */
+export function isCanonicalKeyValue(buf: Uint8Array, pos: number, end: number): boolean {
+  if (pos >= end) return true; // empty
+  const p = buf[pos] === TAG_F1_LEN ? asciiStringEnd(buf, pos, end) : pos; // no key: an empty one
+  if (p < 0) return false;
+  if (p === end) return true; // no value
+  if (buf[p] !== TAG_F2_LEN || p + 1 >= end) return false;
+  let q = p + 1;
+  let len = buf[q++];
+  if (len >= 0x80) {
+    if (q >= end || buf[q] >= 0x80) return false;
+    len = (len & 0x7f) | (buf[q] << 7);
+    q++;
+  }
+  if (q + len !== end) return false;
+  if (q === end) return true; // empty AnyValue
+  switch (buf[q]) {
+    case 0x0a: // string_value
+      return asciiStringEnd(buf, q, end) === end;
+    case 0x3a: {
+      // bytes_value: any bytes
+      if (q + 1 >= end) return false;
+      let n = buf[q + 1];
+      let i = q + 2;
+      if (n >= 0x80) {
+        if (i >= end || buf[i] >= 0x80) return false;
+        n = (n & 0x7f) | (buf[i] << 7);
+        i++;
+      }
+      return i + n === end;
+    }
+    case 0x10: // bool_value
+    case 0x18: {
+      // int_value: a varint of at most 10 bytes that ends the value
+      let i = q + 1;
+      const last = Math.min(end, i + 10);
+      while (i < last && buf[i] >= 0x80) i++;
+      return i + 1 === end && buf[i] < 0x80;
+    }
+    case 0x21: // double_value
+      return q + 9 === end;
+    default:
+      return false;
+  }
+}
+
+/**
  * validateMessage walks every tag of the message in [r.pos, end) against `s`: wire types of known
  * fields, lengths inside their parent, nesting depth, UTF-8 of string fields (InvalidUtf8Error). It
  * leaves `r.pos` at `end`.
@@ -371,8 +446,11 @@ export function validateMessage(r: Reader, end: number, s: Shape, depth: number)
       const fieldEnd = r.pos + len;
       if (fieldEnd > end) throw malformed(`${s.name} field ${fno} runs past the end of its message`, r.pos);
       const nested = s.nested[fno];
-      if (nested !== undefined) validateMessage(r, fieldEnd, nested, depth + 1);
-      else {
+      if (nested !== undefined) {
+        if (nested.isKeyValue && depth + 2 <= MAX_DEPTH && isCanonicalKeyValue(r.buf, r.pos, fieldEnd))
+          r.pos = fieldEnd;
+        else validateMessage(r, fieldEnd, nested, depth + 1);
+      } else {
         if (s.str[fno] === 1) {
           // The ASCII fast path inline (a call per string costs the split ~20%); the rest out of line.
           // Long strings are scanned 8 bytes at a time (asciiEnd).

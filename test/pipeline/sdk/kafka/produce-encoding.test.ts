@@ -11,6 +11,7 @@ import {
   type Crc32c,
 } from '../../../../pipeline/sdk/kafka/produce-encoding';
 import { rng } from '../../../helpers/random';
+import type { FramedBytes } from '../../../../pipeline/sdk/trace-batch';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const kafkajsRequestV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: ProduceRequestArgs) => {
@@ -42,6 +43,16 @@ function randomBytes(next: () => number, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
   return b;
+}
+
+function withFixedNowSync<T>(fn: () => T): T {
+  const realNow = Date.now;
+  Date.now = () => FIXED_NOW;
+  try {
+    return fn();
+  } finally {
+    Date.now = realNow;
+  }
 }
 
 function randomRequest(next: () => number): ProduceRequestArgs {
@@ -112,6 +123,46 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     }
     expect(checked).to.equal(300);
     expect(bytes).to.be.greaterThan(1_000_000);
+  });
+
+  it('writes FramedBytes values (chunks split from a request) as the same bytes as their data', () => {
+    const next = rng(20261208);
+    for (let i = 0; i < 50; i++) {
+      const args = randomRequest(next);
+      let framedValues = 0;
+      const framed: ProduceRequestArgs = {
+        ...args,
+        topicData: args.topicData.map((t) => ({
+          ...t,
+          partitions: t.partitions.map((p) => ({
+            ...p,
+            messages: p.messages.map((m) => {
+              if (!Buffer.isBuffer(m.value)) return m;
+              const bytes = m.value;
+              framedValues++;
+              const value: FramedBytes = {
+                byteLength: bytes.length,
+                copyTo: (out, offset) => offset + bytes.copy(out, offset),
+              };
+              return { ...m, value };
+            }),
+          })),
+        })),
+      };
+      const [plain, viaFramed] = withFixedNowSync(() => [encoder.encode(args), encoder.encode(framed)]);
+      expect(viaFramed.equals(plain), `request ${i}`).to.equal(true);
+      expect(framedValues, `request ${i}: values given as FramedBytes`).to.be.greaterThan(0);
+    }
+  });
+
+  it('refuses a FramedBytes value that writes another length than it announced', () => {
+    const value: FramedBytes = { byteLength: 4, copyTo: (out, offset) => offset + 3 };
+    const args: ProduceRequestArgs = {
+      acks: -1,
+      timeout: 1000,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value }] }] }],
+    };
+    expect(() => encoder.encode(args)).to.throw(/a value wrote 3 of 4 bytes/);
   });
 
   it('writes a record batch whose CRC32C covers attributes..end', () => {

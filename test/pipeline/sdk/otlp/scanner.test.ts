@@ -14,6 +14,7 @@ import {
   type OtlpLogRecord,
 } from '../../../../pipeline/sdk/otlp/decode';
 import { OtlpDecodeError } from '../../../../pipeline/sdk/otlp/errors';
+import { framedBytesOf } from '../../../../pipeline/sdk/trace-batch';
 import {
   appendSpanAttributes,
   countLogRecords,
@@ -156,6 +157,39 @@ describe('pipeline/sdk/otlp scanner', () => {
         ['0000000000000001', 'checkout'],
         ['0000000000000002', 'other'],
       ]);
+    });
+
+    it('chunks write themselves into a larger buffer (FramedBytes) with the bytes of `data`, before and after it is built', () => {
+      for (const fx of fixtures) {
+        const built = splitTracesByTraceId(fx.request).chunks.map((c) => Buffer.from(c.data));
+        const chunks = splitTracesByTraceId(fx.request).chunks;
+        chunks.forEach((chunk, i) => {
+          const framed = framedBytesOf(chunk);
+          expect(framed, 'a split chunk is FramedBytes').to.not.equal(undefined);
+          expect(framed!.byteLength).to.equal(built[i].length);
+          for (const round of ['before data', 'after data']) {
+            const out = Buffer.alloc(framed!.byteLength + 10, 0xee);
+            expect(framed!.copyTo(out, 7), round).to.equal(7 + framed!.byteLength);
+            expect(out.subarray(7, 7 + framed!.byteLength).equals(built[i]), round).to.equal(true);
+            expect(out.subarray(0, 7).every((b) => b === 0xee) && out.subarray(-3).every((b) => b === 0xee)).to.equal(
+              true,
+              `${round}: bytes around the chunk untouched`,
+            );
+            expect(Buffer.from(chunk.data).equals(built[i]), round).to.equal(true);
+          }
+        });
+      }
+    });
+
+    it('a copy of a chunk made with object spread carries its bytes', () => {
+      const fx = fixtures[3];
+      const [chunk] = splitTracesByTraceId(fx.request).chunks;
+      const copy = { ...chunk, spanCount: 1 };
+      expect(copy.data).to.be.instanceOf(Uint8Array);
+      expect(Buffer.from(copy.data).equals(Buffer.from(splitTracesByTraceId(fx.request).chunks[0].data))).to.equal(
+        true,
+      );
+      expect(framedBytesOf(copy), 'the copy is plain bytes').to.equal(undefined);
     });
 
     it('rejects spans with invalid trace or span ids and counts them', () => {

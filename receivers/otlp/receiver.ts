@@ -2,6 +2,7 @@
 // budget, metrics and the export handler; answers clients only after downstream settled their data.
 // Lifecycle: start binds (clear errors when it cannot), shutdown drains in-flight requests (bounded).
 
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import type { ComponentHealth, ComponentSettings, Host, Receiver, ReceiverNext } from '../../pipeline/sdk/component';
 import { once } from '../../pipeline/sdk/component';
@@ -97,6 +98,8 @@ export class OtlpReceiver implements Receiver {
       this._metrics.inflightBytes,
       this._metrics.inflightLabels,
     );
+    // One listener per request waiting downstream (removed when it settles): dozens at once under load.
+    setMaxListeners(0, this._abort.signal);
     this._handler = new ExportHandler(_settings.id, next, this._metrics, _config.retry_after, this._abort.signal);
   }
 

@@ -377,6 +377,24 @@ describe('receivers/otlp HTTP', () => {
       expect(s.receiver.inflightBytes).to.equal(0);
     });
 
+    it('holds 40 requests waiting downstream at once without a listener-leak warning', async () => {
+      const gate = deferred();
+      s.next.behaviour = () => gate.promise;
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
+      try {
+        const pending = Array.from({ length: 40 }, () => post(url, fx.request, PROTO));
+        while (s.next.traceBatches.length < 40) await new Promise((r) => setTimeout(r, 20));
+        gate.resolve();
+        for (const r of await Promise.all(pending)) expect(r.status).to.equal(200);
+        await new Promise((r) => setImmediate(r));
+      } finally {
+        process.off('warning', onWarning);
+      }
+      expect(warnings.filter((w) => w.includes('MaxListeners'))).to.deep.equal([]);
+    });
+
     it('503 + Retry-After when over the in-flight byte budget', async () => {
       await s.receiver.shutdown();
       const size = fx.request.length;

@@ -105,8 +105,18 @@ export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string
     }
   }
   const inputs = !some ? '' : tagged ? JSON.stringify(values, tagInput) : JSON.stringify(values);
+  const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
+  // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first
+  // read and flattened), and most entries of the local store are never read.
+  const d = r.decision === 'sampled' ? 's' : 'n';
+  const shared = sharedField(r, decidedBy);
+  return [d, escapePolicy(r.policy), SEP, at.toString(36), SEP, shared, SEP, r.reason, SEP, inputs].join('');
+}
+
+/** sharedField is the shared field of an encoded decision: replica, sampling threshold, fingerprint window. */
+function sharedField(r: LedgerRecord, decidedBy: string | undefined): string {
   let shared = decidedBy === undefined ? '' : TAG_REPLICA + decidedBy;
-  const threshold = values[INPUT_SAMPLING_THRESHOLD];
+  const threshold = r.inputs[INPUT_SAMPLING_THRESHOLD];
   if (r.decision === 'sampled' && typeof threshold === 'string' && parseThreshold(threshold) !== undefined) {
     shared += (shared === '' ? '' : ITEM_SEP) + TAG_THRESHOLD + threshold;
   }
@@ -116,11 +126,17 @@ export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string
       TAG_FINGERPRINT +
       Math.max(0, Math.round(r.fingerprintOnly.windowMs)).toString(36);
   }
+  return shared;
+}
+
+/**
+ * decisionHead is `shortDecision(encodeDecision(r, decidedBy))` without the reason and the inputs (no JSON):
+ * what a decision that keeps no full record needs.
+ */
+export function decisionHead(r: LedgerRecord, decidedBy = r.decidedBy): string {
   const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
-  // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first
-  // read and flattened), and most entries of the local store are never read.
   const d = r.decision === 'sampled' ? 's' : 'n';
-  return [d, escapePolicy(r.policy), SEP, at.toString(36), SEP, shared, SEP, r.reason, SEP, inputs].join('');
+  return [d, escapePolicy(r.policy), SEP, at.toString(36), SEP, sharedField(r, decidedBy), SEP].join('');
 }
 
 /** decisionOutcome is the "<s|n><policy>" head of an encoded decision (what following a decision needs). */

@@ -15,7 +15,14 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { LruTtlMap } from '../lru';
 import { DecisionCache } from './decision-cache';
-import { decisionOutcome, encodeDecision, fingerprintDecision, fingerprintOnlyDecision, shortDecision } from './ledger';
+import {
+  decisionHead,
+  decisionOutcome,
+  encodeDecision,
+  fingerprintDecision,
+  fingerprintOnlyDecision,
+  shortDecision,
+} from './ledger';
 import { inDroppedSample, traceFingerprint, type TraceFingerprint } from './ledger-fingerprint';
 import { type KeyLayout, shardOf } from './redis-batch';
 import type { LedgerEntry, LedgerReply, RedisLink } from './redis-link';
@@ -253,13 +260,16 @@ export class RedisLedger {
    * record, or only the fingerprint (value ''). The id is hashed once for both.
    */
   private _outgoing(r: LedgerRecord, override: boolean): Outgoing {
-    const full = encodeDecision(r, this._o.replicaId);
     const f = traceFingerprint(r.traceId);
-    const fingerprintOnly = r.decision !== 'sampled' && !override && !inDroppedSample(f, this._o.droppedSample);
-    return {
-      text: fingerprintOnly ? fingerprintOnlyDecision(full) : full,
-      entry: ledgerEntry(r.traceId, f, fingerprintOnly ? '' : shortDecision(full), override),
-    };
+    if (r.decision !== 'sampled' && !override && !inDroppedSample(f, this._o.droppedSample)) {
+      // Only a fingerprint goes to Redis and only the head is kept here: no reason or inputs to encode.
+      return {
+        text: fingerprintOnlyDecision(decisionHead(r, this._o.replicaId)),
+        entry: ledgerEntry(r.traceId, f, '', override),
+      };
+    }
+    const full = encodeDecision(r, this._o.replicaId);
+    return { text: full, entry: ledgerEntry(r.traceId, f, shortDecision(full), override) };
   }
 
   /**

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { DecisionRecord } from '../../../../pipeline/sdk/component';
 import {
+  decisionHead,
   decisionOutcome,
   decodeDecision,
   encodeDecision,
@@ -194,6 +195,25 @@ describe('state/ledger codec', () => {
     expect(Object.getOwnPropertyDescriptor(odd.inputs, '__proto__')?.value).to.equal('own');
     // A policy name with a separator is escaped, also in the short (Redis) form.
     expect(decodeDecision(TRACE, shortDecision(encodeDecision(cases[2])))?.policy).to.equal('we\x1fird "name"');
+  });
+
+  it('decisionHead is the short form of the full encoding, without building it', () => {
+    const cases: LedgerRecord[] = [
+      record(),
+      TYPICAL,
+      { ...TYPICAL, decision: 'not_sampled', policy: '(none)' },
+      record({ policy: 'we\x1fird "name"', reason: 'a\x1fb', inputs: {}, decidedAt: 0 }),
+      record({ policy: 'esc\x1e0\x1e1\x1e', decidedAt: Number.NaN }),
+      { ...record({ decision: 'not_sampled' }), fingerprintOnly: { windowMs: 60_000 } },
+      record({ inputs: { sampling_threshold: 'c', inf: Infinity } }),
+    ];
+    for (const r of cases) {
+      for (const by of [undefined, 'Jl2B-07B']) {
+        const head = decisionHead(r, by);
+        expect(head, `${r.policy} by ${by}`).to.equal(shortDecision(encodeDecision(r, by)));
+        expect(head.endsWith('\x1f')).to.equal(true);
+      }
+    }
   });
 
   it('keeps an input that is undefined at run time as an own undefined property', () => {

@@ -92,10 +92,15 @@ interface ProduceRequest {
   apiVersion: number;
   encode: () => Promise<KafkaEncoder>;
 }
+/** The response decoder of a produce request version (kafkajs: src/protocol/requests/produce/vN/response.js). */
+interface ProduceResponse {
+  decode(raw: Buffer): Promise<unknown>;
+  parse(data: unknown): unknown;
+}
 /** What a version entry of kafkajs' produce protocol returns: the request and its response decoder. */
 interface ProduceProtocolEntry {
   request: ProduceRequest;
-  response: unknown;
+  response: ProduceResponse;
 }
 type ProduceRequestBuilder = (args: ProduceRequestArgs) => ProduceProtocolEntry;
 interface ProduceProtocolModule {
@@ -160,8 +165,25 @@ export function installFastProduceEncoding(): ProduceEncodingStatus {
       return (args: ProduceRequestArgs) => {
         const entry = build(args);
         if ((args.compression ?? 0) !== 0) return entry;
+        // The buffers this request was encoded into go back to the pool when its response arrives: the broker
+        // has read the whole request, so the socket is done with them. Without a response (acks=0, a timeout,
+        // a lost connection) they are left to the garbage collector.
+        const lent: Buffer[] = [];
+        const alloc = (size: number): Buffer => {
+          const full = requestBuffers.acquire(size);
+          if (size >= POOLED_FROM_BYTES) lent.push(full);
+          return full.subarray(0, size);
+        };
+        const response = entry.response;
+        entry.response = {
+          decode: (raw) => {
+            for (const b of lent.splice(0)) requestBuffers.release(b);
+            return response.decode(raw);
+          },
+          parse: (data) => response.parse(data),
+        };
         entry.request.encode = async () => {
-          const whole = encoder.encode(args, HEADER_ROOM_BYTES);
+          const whole = encoder.encode(args, HEADER_ROOM_BYTES, alloc);
           const out = new Encoder(0);
           out.buf = whole.subarray(HEADER_ROOM_BYTES);
           out.offset = out.buf.length;
@@ -223,6 +245,60 @@ export function writesFramedValues(compression: CompressionTypes | undefined): b
 export function produceEncodingStatus(): ProduceEncodingStatus | undefined {
   return status;
 }
+
+/** Requests smaller than this are plain allocations (Node's slab pool); larger ones come from RequestBufferPool. */
+const POOLED_FROM_BYTES = 64 << 10;
+
+/**
+ * RequestBufferPool keeps the buffers of produce requests whose response arrived, for the next requests:
+ * a request of a few hundred kilobytes per call otherwise allocates as many ArrayBuffer bytes as the spans it
+ * carries, and V8 starts a full marking after every 64 MB of such allocations. Buffers come in power-of-two
+ * capacities (a request takes the smallest free one that fits); at most `maxBuffers` and `maxBytes` are kept.
+ */
+export class RequestBufferPool {
+  private readonly _free: Buffer[] = [];
+  private _bytes = 0;
+
+  constructor(
+    private readonly _maxBuffers = 8,
+    private readonly _maxBytes = 32 << 20,
+  ) {}
+
+  /** Bytes held for reuse. */
+  get bytes(): number {
+    return this._bytes;
+  }
+
+  /**
+   * acquire returns a buffer of at least `size` bytes (exactly `size` below POOLED_FROM_BYTES). Its bytes are
+   * not zeroed. Hand it back with release once nothing reads it any more.
+   */
+  acquire(size: number): Buffer {
+    if (size < POOLED_FROM_BYTES) return Buffer.allocUnsafe(size);
+    let best = -1;
+    for (let i = 0; i < this._free.length; i++) {
+      const len = this._free[i].length;
+      if (len >= size && (best < 0 || len < this._free[best].length)) best = i;
+    }
+    if (best < 0) return Buffer.allocUnsafeSlow(2 ** Math.ceil(Math.log2(size)));
+    const b = this._free[best];
+    this._free.splice(best, 1);
+    this._bytes -= b.length;
+    return b;
+  }
+
+  /** release keeps `b` (a buffer acquire returned, whole) for reuse, unless the pool is full. */
+  release(b: Buffer): void {
+    if (b.length < POOLED_FROM_BYTES || b.byteOffset !== 0 || b.length !== b.buffer.byteLength) return;
+    if (this._free.length >= this._maxBuffers || this._bytes + b.length > this._maxBytes) return;
+    if (this._free.includes(b)) return;
+    this._free.push(b);
+    this._bytes += b.length;
+  }
+}
+
+/** The pool of this process's produce requests. */
+const requestBuffers = new RequestBufferPool();
 
 // ---------------------------------------------------------------------------------------------------
 // The encoder: Kafka Produce request v3 body with RecordBatch v2 (magic 2) record sets.
@@ -308,7 +384,7 @@ export class ProduceRequestEncoder {
    * encode returns the request body (without the request header kafkajs prepends), starting `headroom`
    * bytes into the returned buffer (the bytes before it are left for the header).
    */
-  encode(args: ProduceRequestArgs, headroom = 0): Buffer {
+  encode(args: ProduceRequestArgs, headroom = 0, alloc: (size: number) => Buffer = Buffer.allocUnsafe): Buffer {
     const transactionalId = args.transactionalId ?? null;
     const transactionalIdBytes = transactionalId === null ? null : Buffer.from(transactionalId, 'utf8');
     const now = Date.now();
@@ -326,7 +402,7 @@ export class ProduceRequestEncoder {
       topics.push({ name, partitions });
     }
 
-    const out = Buffer.allocUnsafe(headroom + size);
+    const out = alloc(headroom + size);
     let o = headroom;
     if (transactionalIdBytes === null) {
       o = out.writeInt16BE(-1, o);

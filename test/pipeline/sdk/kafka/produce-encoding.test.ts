@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import {
   installFastProduceEncoding,
   ProduceRequestEncoder,
+  RequestBufferPool,
   type ProduceRequestArgs,
   type Crc32c,
 } from '../../../../pipeline/sdk/kafka/produce-encoding';
@@ -23,7 +24,10 @@ const KafkaLong = require('kafkajs/src/utils/long') as {
   fromNumber(n: number): unknown;
 };
 const produceProtocol = require('kafkajs/src/protocol/requests/produce') as {
-  protocol(v: { version: number }): (a: ProduceRequestArgs) => { request: { encode(): Promise<{ buffer: Buffer }> } };
+  protocol(v: { version: number }): (a: ProduceRequestArgs) => {
+    request: { encode(): Promise<{ buffer: Buffer }> };
+    response: { decode(raw: Buffer): Promise<unknown> };
+  };
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -260,6 +264,52 @@ describe('pipeline/sdk/kafka/produce-encoding', () => {
     });
     expect(copied.buffer.readInt16BE(12)).to.equal(300);
     expect(copied.buffer.subarray(14 + 300).equals(bodyOnly)).to.equal(true);
+  });
+
+  it('RequestBufferPool hands back released buffers of at least the size asked, bounded, and leaves small ones', () => {
+    const pool = new RequestBufferPool(2, 3 << 20);
+    const small = pool.acquire(1000);
+    expect(small.length).to.equal(1000);
+    pool.release(small);
+    expect(pool.bytes, 'small requests are plain allocations').to.equal(0);
+    const a = pool.acquire(300_000);
+    expect(a.length, 'a power of two').to.equal(2 ** 19);
+    pool.release(a);
+    pool.release(a);
+    expect(pool.bytes, 'released once').to.equal(2 ** 19);
+    expect(pool.acquire(2 ** 19 + 1)).to.not.equal(a);
+    expect(pool.acquire(200_000), 'the smallest free one that fits').to.equal(a);
+    expect(pool.bytes).to.equal(0);
+    const big = [pool.acquire(1 << 20), pool.acquire(1 << 20), pool.acquire(1 << 20)];
+    for (const b of big) pool.release(b);
+    expect(pool.bytes, 'at most 2 buffers and 3 MiB kept').to.equal(2 << 20);
+    pool.release(Buffer.alloc(1 << 20).subarray(1));
+    expect(pool.bytes, 'views are not kept').to.equal(2 << 20);
+  });
+
+  it('a produce request reuses the buffer of one whose response arrived, never of one still waiting', async () => {
+    installFastProduceEncoding();
+    const args: ProduceRequestArgs = {
+      acks: -1,
+      timeout: 1000,
+      topicData: [
+        { topic: 't', partitions: [{ partition: 0, messages: [{ key: 'k', value: Buffer.alloc(200_000, 7) }] }] },
+      ],
+    };
+    const bufferOf = async (entry: ReturnType<ReturnType<typeof produceProtocol.protocol>>) =>
+      ((await entry.request.encode()) as unknown as { buf: Buffer }).buf.buffer;
+    const first = produceProtocol.protocol({ version: 7 })(args);
+    const firstBuffer = await bufferOf(first);
+    const waiting = produceProtocol.protocol({ version: 7 })(args);
+    expect(await bufferOf(waiting), 'the first has no response yet').to.not.equal(firstBuffer);
+    // An empty v7 produce response: no topics, throttle time 0.
+    await first.response.decode(Buffer.alloc(8));
+    const next = produceProtocol.protocol({ version: 7 })(args);
+    const nextBuffer = await bufferOf(next);
+    expect(nextBuffer, 'reused after the response').to.equal(firstBuffer);
+    const body = await withFixedNow(async () => encoder.encode(args));
+    const again = (await withFixedNow(async () => next.request.encode())) as unknown as { buf: Buffer };
+    expect(again.buf.equals(body), 'the reused buffer holds exactly the new request').to.equal(true);
   });
 
   it('reports the CRC implementation in use', () => {

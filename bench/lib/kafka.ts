@@ -4,6 +4,7 @@
 
 import { AssignerProtocol, Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { splitTracesByTraceId } from '../../pipeline/sdk/otlp';
+import { createTopicWithLeaders } from '../../test/helpers/kafka-topic';
 import { materialize, type TemplatePool } from '../loadgen/templates';
 
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -38,31 +39,7 @@ export class BenchKafka {
   }
 
   async createTopic(topic: string, partitions = PARTITIONS): Promise<void> {
-    try {
-      await this._admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
-    } catch (err) {
-      // kafkajs' wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION when the broker's metadata is a moment
-      // behind the creation (a loaded machine): the topic exists, so wait for its leaders here.
-      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await this._waitForLeaders(topic, partitions);
-    }
-  }
-
-  /** _waitForLeaders polls the topic's metadata until each of its partitions has a leader (15 s at most). */
-  private async _waitForLeaders(topic: string, partitions: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const led = await this._admin
-        .fetchTopicMetadata({ topics: [topic] })
-        .then((m) => m.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0)
-        .catch(() => 0);
-      if (led === partitions) return;
-      if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led}/${partitions} partitions have a leader`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await createTopicWithLeaders(this._admin, topic, partitions);
   }
 
   /** messages is the sum of the topic's end offsets: every message that arrived. */

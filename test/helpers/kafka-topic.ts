@@ -1,4 +1,5 @@
-// Kafka inspection for fault tests (kafkajs against the real broker): a topic's end offsets, a consumer
+// Kafka inspection for fault tests (kafkajs against the real broker): creating a topic with its leaders
+// (tests and benchmarks), a topic's end offsets, a consumer
 // group's committed offsets, reading a whole topic (each message decoded with full protobufjs decoding to
 // list its span ids), a live "tap" that records where each trace's messages landed, and clean-up of the
 // topics and groups a test created. Every wait is bounded.
@@ -26,6 +27,33 @@ async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     return await fn(admin);
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * createTopicWithLeaders creates a topic and waits until each of its partitions has a leader (15 s at most).
+ * kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION when the broker's metadata is a moment behind the
+ * creation (seen on a loaded machine): the topic exists then, so the wait goes on here.
+ */
+export async function createTopicWithLeaders(admin: Admin, topic: string, partitions: number): Promise<void> {
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    return;
+  } catch (err) {
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+  }
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const led = await admin
+      .fetchTopicMetadata({ topics: [topic] })
+      .then((m) => m.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0)
+      .catch(() => 0);
+    if (led === partitions) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led}/${partitions} partitions have a leader`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

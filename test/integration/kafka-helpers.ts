@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import type { ComponentSettings, Host, TracesConsumer } from '../../pipeline/sdk/component';
 import type { TraceBatch } from '../../pipeline/sdk/trace-batch';
 import { traceRequest } from '../exporters/kafka/otlp-fixtures';
+import { createTopicWithLeaders } from '../helpers/kafka-topic';
 
 /** The broker every Kafka integration test uses. */
 export const BROKERS = ['127.0.0.1:9092'];
@@ -173,32 +174,8 @@ export class KafkaSuite {
   async newTopic(prefix: string, partitions = 1): Promise<string> {
     const topic = uniqueName(prefix);
     this._topics.push(topic);
-    try {
-      await this.admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-        waitForLeaders: true,
-      });
-    } catch (err) {
-      // kafkajs' wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION when the broker's metadata is a
-      // moment behind the creation (seen on a loaded machine): the topic exists, so wait for its leaders here.
-      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await this.waitForLeaders(topic, partitions);
-    }
+    await createTopicWithLeaders(this.admin, topic, partitions);
     return topic;
-  }
-
-  /** waitForLeaders polls the topic's metadata until each of its partitions has a leader (15 s at most). */
-  private async waitForLeaders(topic: string, partitions: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const led = await this.admin
-        .fetchTopicMetadata({ topics: [topic] })
-        .then((m) => m.topics[0]?.partitions.filter((p) => p.leader >= 0).length ?? 0)
-        .catch(() => 0);
-      if (led === partitions) return;
-      if (Date.now() > deadline) throw new Error(`topic ${topic}: ${led}/${partitions} partitions have a leader`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   /** ownTopic has close() delete a topic made another way (e.g. by the component under test). */

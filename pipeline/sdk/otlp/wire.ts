@@ -348,62 +348,53 @@ export function readHex(r: Reader, end: number, what: string): string {
 }
 
 /**
- * asciiStringEnd returns the end of a length-delimited field whose tag byte is at `p` when its length is one
- * or two varint bytes, it lies within `end` and its bytes are ASCII; -1 otherwise.
+ * shortFieldEnd returns the end of a length-delimited field whose tag byte is at `p`, when its length takes one
+ * or two varint bytes and the field lies within `end`; -1 otherwise. Its value starts at shortFieldStart(p).
  */
-function asciiStringEnd(buf: Uint8Array, p: number, end: number): number {
+function shortFieldEnd(buf: Uint8Array, p: number, end: number): number {
   if (p + 1 >= end) return -1;
-  let len = buf[p + 1];
-  let i = p + 2;
-  if (len >= 0x80) {
-    if (i >= end || buf[i] >= 0x80) return -1;
-    len = (len & 0x7f) | (buf[i] << 7);
-    i++;
-  }
-  const e = i + len;
-  if (e > end) return -1;
-  if (len >= WORDWISE_FROM) i = asciiEnd(buf, i, e);
+  const b1 = buf[p + 1];
+  if (b1 < 0x80) return p + 2 + b1 <= end ? p + 2 + b1 : -1;
+  if (p + 2 >= end || buf[p + 2] >= 0x80) return -1;
+  const e = p + 3 + ((b1 & 0x7f) | (buf[p + 2] << 7));
+  return e <= end ? e : -1;
+}
+
+/** shortFieldStart is where the value of a field accepted by shortFieldEnd starts. */
+function shortFieldStart(buf: Uint8Array, p: number): number {
+  return buf[p + 1] < 0x80 ? p + 2 : p + 3;
+}
+
+/** asciiStringEnd returns shortFieldEnd of the field at `p` when its bytes are ASCII; -1 otherwise. */
+function asciiStringEnd(buf: Uint8Array, p: number, end: number): number {
+  const e = shortFieldEnd(buf, p, end);
+  if (e < 0) return -1;
+  let i = shortFieldStart(buf, p);
+  if (e - i >= WORDWISE_FROM) i = asciiEnd(buf, i, e);
   else while (i < e && buf[i] < 0x80) i++;
   return i === e ? e : -1;
 }
 
 /**
  * isCanonicalKeyValue checks, byte by byte and without a Reader, a KeyValue at buf[pos, end) in the form SDKs
- * write (most of a span's bytes): an ASCII key (field 1, absent when empty), then a value (field 2) that is the last field and
- * holds one ASCII string, bool, int, double or bytes AnyValue. True means validateMessage would accept it too;
- * false means "not this form" (arrays, kvlists, other orders, unknown fields, non-ASCII text, errors), and the
- * caller walks it with validateMessage, which names any error.
+ * write (most of a span's bytes): an ASCII key (field 1, absent when empty), then a value (field 2) that is the
+ * last field and holds one ASCII string, bool, int, double or bytes AnyValue. True means validateMessage would
+ * accept it too; false means "not this form" (arrays, kvlists, other orders, unknown fields, non-ASCII text,
+ * errors), and the caller walks it with validateMessage, which names any error.
  */
 export function isCanonicalKeyValue(buf: Uint8Array, pos: number, end: number): boolean {
   if (pos >= end) return true; // empty
   const p = buf[pos] === TAG_F1_LEN ? asciiStringEnd(buf, pos, end) : pos; // no key: an empty one
   if (p < 0) return false;
   if (p === end) return true; // no value
-  if (buf[p] !== TAG_F2_LEN || p + 1 >= end) return false;
-  let q = p + 1;
-  let len = buf[q++];
-  if (len >= 0x80) {
-    if (q >= end || buf[q] >= 0x80) return false;
-    len = (len & 0x7f) | (buf[q] << 7);
-    q++;
-  }
-  if (q + len !== end) return false;
+  if (buf[p] !== TAG_F2_LEN || shortFieldEnd(buf, p, end) !== end) return false;
+  const q = shortFieldStart(buf, p);
   if (q === end) return true; // empty AnyValue
   switch (buf[q]) {
     case 0x0a: // string_value
       return asciiStringEnd(buf, q, end) === end;
-    case 0x3a: {
-      // bytes_value: any bytes
-      if (q + 1 >= end) return false;
-      let n = buf[q + 1];
-      let i = q + 2;
-      if (n >= 0x80) {
-        if (i >= end || buf[i] >= 0x80) return false;
-        n = (n & 0x7f) | (buf[i] << 7);
-        i++;
-      }
-      return i + n === end;
-    }
+    case 0x3a: // bytes_value: any bytes
+      return shortFieldEnd(buf, q, end) === end;
     case 0x10: // bool_value
     case 0x18: {
       // int_value: a varint of at most 10 bytes that ends the value

@@ -105,12 +105,9 @@ export function encodeDecision(r: LedgerRecord, decidedBy = r.decidedBy): string
     }
   }
   const inputs = !some ? '' : tagged ? JSON.stringify(values, tagInput) : JSON.stringify(values);
-  const at = Number.isFinite(r.decidedAt) ? Math.round(r.decidedAt) : 0;
   // Joined, not concatenated: a concatenation is a rope of its parts (~280 B more per entry until it is first
   // read and flattened), and most entries of the local store are never read.
-  const d = r.decision === 'sampled' ? 's' : 'n';
-  const shared = sharedField(r, decidedBy);
-  return [d, escapePolicy(r.policy), SEP, at.toString(36), SEP, shared, SEP, r.reason, SEP, inputs].join('');
+  return [decisionHead(r, decidedBy), r.reason, SEP, inputs].join('');
 }
 
 /** sharedField is the shared field of an encoded decision: replica, sampling threshold, fingerprint window. */
